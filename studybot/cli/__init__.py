@@ -1,0 +1,30 @@
+"""The command line: parse arguments, call one library function, render its plain-data result.
+
+Each command lives in a module of this package and registers itself on `app`. Nothing here
+imports torch, sentence_transformers, faiss or llama_cpp at module level, so `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from studybot.cli.common import app, report_error
+from studybot.errors import StudybotError
+
+# Command modules register themselves on `app` when imported (one line each, below).
+
+
+
+
+
+
+def main() -> None:
+    """Console-script entry point: user errors become one line on stderr and a non-zero exit."""
+    try:
+        app()
+    except StudybotError as exc:
+        report_error(str(exc))
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        report_error("interrupted")
+        sys.exit(130)

@@ -1,0 +1,41 @@
+"""Where studybot keeps its data: --home, else $STUDYBOT_HOME, else the platform's user data dir."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from studybot.errors import StudybotError
+
+ENV_VAR = "STUDYBOT_HOME"
+
+
+def default_home() -> Path:
+    """The home used when neither --home nor $STUDYBOT_HOME is given."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("studybot", appauthor=False))
+
+
+def resolve_home(home: Path | str | None = None, *, create: bool = False) -> Path:
+    """Pick the data directory; readers ask with create=False and get a clear error if it is missing."""
+    if home is None:
+        env = os.environ.get(ENV_VAR)
+        home = Path(env) if env else default_home()
+    path = Path(home).expanduser()
+    if path.exists() and not path.is_dir():
+        raise StudybotError(f"home {path} is not a directory: pass another --home")
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
+    elif not path.exists():
+        raise StudybotError(f"home {path} does not exist: run `studybot index` first (or check --home)")
+    return path
+
+
+def bundled_dir(name: str) -> Path:
+    """A folder shipped beside the package (knowledge/, quizzes/), from a checkout or an install."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / name, here / "data" / name):
+        if candidate.is_dir():
+            return candidate
+    raise StudybotError(f"bundled folder {name}/ not found: reinstall studybot")
