@@ -1,0 +1,81 @@
+"""Retrieval benchmarks: index build (cold, no-op), search latency, cold CLI start.
+
+    python benchmarks/retrieval.py [--corpus ../shared/seeds] [--queries 200]
+
+Times are wall-clock seconds on this machine; each is also given as a ratio to a baseline
+measured in the same run (`python -c "import sentence_transformers"`), so figures from
+different machines compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def wall(cmd: list[str], repeat: int = 3) -> float:
+    """Median wall time of a command."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True, cwd=REPO)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "seeds")
+    parser.add_argument("--questions", type=Path, default=REPO.parent / "shared" / "eval" / "retrieval-dev.jsonl")
+    parser.add_argument("--queries", type=int, default=200)
+    args = parser.parse_args()
+
+    from studybot.indexing import build_index
+    from studybot.retrieval import Index, search
+
+    baseline = wall([sys.executable, "-c", "import sentence_transformers"])
+    print(f"baseline: python -c 'import sentence_transformers'  {baseline:.2f} s (median of 3)")
+
+    with tempfile.TemporaryDirectory(prefix="studybot-bench-") as home:
+        start = time.perf_counter()
+        cold = build_index(home, [args.corpus])
+        cold_s = time.perf_counter() - start
+        start = time.perf_counter()
+        noop = build_index(home)
+        noop_s = time.perf_counter() - start
+        print(f"index cold     {cold_s:7.2f} s  = {cold_s / baseline:5.2f} x baseline  "
+              f"({cold.files} files, {cold.chunks} chunks, {cold.embedded} embedded)")
+        print(f"index no-op    {noop_s:7.2f} s  = {noop_s / baseline:5.2f} x baseline  (unchanged {noop.unchanged})")
+
+        questions = [json.loads(line)["question"] for line in args.questions.read_text().splitlines() if line.strip()]
+        queries = [questions[i % len(questions)] + ("" if i < len(questions) else f" {i}") for i in range(args.queries)]
+        index = Index(home)
+        search(queries[0], index=index)  # load the embedder and indexes once, as `chat` does
+        latencies = []
+        for query in queries:
+            start = time.perf_counter()
+            search(query, k=5, index=index)
+            latencies.append(time.perf_counter() - start)
+        latencies.sort()
+        p50 = latencies[len(latencies) // 2]
+        p95 = latencies[int(len(latencies) * 0.95) - 1]
+        print(f"search warm    p50 {p50 * 1000:6.1f} ms  p95 {p95 * 1000:6.1f} ms over {len(queries)} queries "
+              f"(p50 = {p50 / baseline:.4f} x baseline)")
+
+        cli = wall([sys.executable, "-m", "studybot", "search", "BatchNorm 和 LayerNorm 有什么区别？", "--home", home, "--json"])
+        print(f"search cold    {cli:7.2f} s  = {cli / baseline:5.2f} x baseline  (`studybot search`, new process)")
+        help_s = wall([sys.executable, "-m", "studybot", "--help"])
+        print(f"studybot --help {help_s:6.2f} s  = {help_s / baseline:5.2f} x baseline")
+
+
+if __name__ == "__main__":
+    main()

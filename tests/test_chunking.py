@@ -1,0 +1,86 @@
+"""Markdown cleaning and chunking: headings, line numbers, fences, front matter, embeds, answers."""
+
+from __future__ import annotations
+
+from studybot.chunking import MAX_CHARS, chunk_note
+from studybot.notes import parse_note
+from tests.conftest import NORMALIZATION_NOTE, PYTHON_NOTE
+
+
+def test_front_matter_becomes_metadata_and_keeps_line_count() -> None:
+    note = parse_note(NORMALIZATION_NOTE, "n.md")
+    assert note.metadata["topic"] == "normalization"
+    assert note.metadata["demos"] == ["batchnorm-vs-layernorm"]
+    assert len(note.lines) == len(NORMALIZATION_NOTE.split("\n"))
+    assert note.lines[0] == "" and "topic" not in "".join(note.lines)
+
+
+def test_headings_paths_and_line_numbers_point_at_the_source() -> None:
+    source = NORMALIZATION_NOTE.split("\n")
+    chunks = chunk_note(parse_note(NORMALIZATION_NOTE, "n.md"))
+    paths = [c.heading for c in chunks]
+    assert paths == [
+        "Normalization > BatchNorm 和 LayerNorm 有什么区别",
+        "Normalization > BatchNorm 和 LayerNorm 有什么区别 > 面试回答",
+        "Normalization > Why clip gradients?",
+    ]
+    for chunk in chunks:
+        # the first cited line is the section's heading, the last one the chunk's last text line
+        assert source[chunk.line_start - 1].lstrip("#").strip() == chunk.heading_path[-1]
+        assert source[chunk.line_end - 1].strip() == chunk.text.split("\n")[-1].strip()
+    assert chunks[1].kind == "answer"
+    assert chunks[0].kind == "section"
+
+
+def test_hash_line_inside_code_fence_is_not_a_heading() -> None:
+    note = parse_note(PYTHON_NOTE, "p.md")
+    assert [h.title for h in note.headings] == ["Python", "tuple 和 list 的区别", "Generators"]
+    chunk = chunk_note(note)[0]
+    assert "# this is a comment, not a heading" in chunk.text
+    assert chunk.text.rstrip().endswith("```")
+
+
+def test_html_scripts_images_and_obsidian_embeds_are_cleaned() -> None:
+    text = (
+        "# T\n<script>\nvar secret = 1;\n</script>\n<style>p {}</style>\n"
+        "See ![a diagram](https://x.org/img/d.png) and ![](E:\\notes\\pics\\fig 2.png).\n"
+        "Embed ![[attention map.jpeg]] and link [[Other Note|the other note]] and [[Plain]].\n"
+        "| a | b |\n| --- | --- |\n| 1 | 2 |\n"
+    )
+    note = parse_note(text, "t.md")
+    body = "\n".join(note.lines)
+    assert "secret" not in body and "<style>" not in body
+    assert "See a diagram and fig 2.png." in body
+    assert "Embed attention map.jpeg and link the other note and Plain." in body
+    assert "| 1 | 2 |" in body
+    assert len(note.lines) == len(text.split("\n"))
+
+
+def test_long_sections_split_at_paragraphs_with_overlap() -> None:
+    paragraphs = [f"Paragraph {i} " + " ".join(["word"] * 40) for i in range(12)]
+    text = "# Long\n\n" + "\n\n".join(paragraphs) + "\n"
+    chunks = chunk_note(parse_note(text, "l.md"))
+    assert len(chunks) > 2
+    assert all(len(c.text) <= MAX_CHARS for c in chunks)
+    for chunk in chunks:  # never cut inside a paragraph
+        for part in chunk.text.split("\n\n"):
+            assert part.startswith("Paragraph ") and part.endswith("word")
+    first_of_next = chunks[1].text.split("\n\n")[0]
+    assert first_of_next in chunks[0].text  # a short paragraph is carried over as overlap
+    lines = text.split("\n")
+    assert all(lines[c.line_end - 1].startswith("Paragraph") for c in chunks)
+
+
+def test_interview_answer_block_stays_whole_even_when_long() -> None:
+    answer = "\n>\n".join("> " + "要点 " * 120 for _ in range(5))
+    text = f"# Q\n\n## 面试回答\n\n{answer}\n\n## Next\n\nshort\n"
+    chunks = chunk_note(parse_note(text, "a.md"))
+    answers = [c for c in chunks if c.heading_path[-1] == "面试回答"]
+    assert len(answers) == 1 and len(answers[0].text) > MAX_CHARS
+    assert answers[0].kind == "answer"
+
+
+def test_heading_only_sections_make_no_chunks() -> None:
+    text = "# LLM\n## SFT\n## RLHF\n## PPO\ntext under PPO\n"
+    chunks = chunk_note(parse_note(text, "e.md"))
+    assert [c.heading for c in chunks] == ["LLM > PPO"]

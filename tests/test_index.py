@@ -1,0 +1,168 @@
+"""Indexing end to end with the real embedder, FAISS and BM25 on tiny notes: incremental, atomic, locked."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from studybot import store
+from studybot.errors import StudybotError
+from studybot.indexing import build_index
+from studybot.retrieval import Index, search
+from tests.conftest import REPO
+
+
+def _index(home: Path, paths=None, **kw):
+    return build_index(home, paths, bundled=False, **kw)
+
+
+def test_incremental_add_change_delete(tmp_path: Path, notes_dir: Path) -> None:
+    home = tmp_path / "home"
+    first = _index(home, [notes_dir])
+    assert (first.new, first.changed, first.removed, first.unchanged) == (2, 0, 0, 0)
+    assert first.files == 2 and first.chunks == first.embedded > 0
+
+    again = _index(home)  # the folder is remembered
+    assert (again.new, again.changed, again.removed, again.unchanged) == (0, 0, 0, 2)
+    assert again.embedded == 0 and again.generation == first.generation  # a no-op writes nothing
+
+    (notes_dir / "python.md").write_text("# Python\n\n## GIL\n\nThe GIL lets one thread run Python bytecode at a time.\n")
+    (notes_dir / "extra.md").write_text("# Extra\n\n## Dropout\n\nDropout zeroes activations at random during training.\n")
+    changed = _index(home)
+    assert (changed.new, changed.changed, changed.removed, changed.unchanged) == (1, 1, 0, 1)
+    assert changed.embedded == 2  # only the two new sections are embedded
+
+    (notes_dir / "extra.md").unlink()
+    removed = _index(home)
+    assert (removed.new, removed.changed, removed.removed) == (0, 0, 1)
+
+    index = Index(home)
+    assert index.dense.ntotal == removed.chunks == index.catalog.execute("SELECT count(*) FROM chunks").fetchone()[0]
+    files = [Path(f).name for (f,) in index.catalog.execute("SELECT path FROM files ORDER BY path")]
+    assert files == ["norms.md", "python.md"]
+    top = search("GIL thread", k=1, index=index)[0]
+    assert top.heading_path == ["Python", "GIL"] and top.line_start == 3
+
+
+def test_unreadable_files_are_skipped_with_a_warning(tmp_path: Path, notes_dir: Path) -> None:
+    (notes_dir / "broken.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00" + bytes(range(256)))
+    warnings: list[str] = []
+    summary = _index(tmp_path / "home", [notes_dir], warn=warnings.append)
+    assert summary.files == 2
+    assert [Path(s["path"]).name for s in summary.skipped] == ["broken.md"]
+    assert any("broken.md" in w and "binary" in w for w in warnings)
+
+
+def test_changed_embedding_model_forces_rebuild(tmp_path: Path, notes_dir: Path) -> None:
+    from studybot.embedding import resolve_model
+
+    home = tmp_path / "home"
+    _index(home, [notes_dir])
+    model_folder = resolve_model(None)[1]  # the same weights, named by path: a different model id
+    summary = _index(home, embed_model=model_folder)
+    assert summary.rebuilt and summary.new == 2 and summary.embedded > 0
+    assert Index(home).manifest["embed_model"] == model_folder
+
+
+def test_index_folder_layout_and_manifest(tmp_path: Path, notes_dir: Path) -> None:
+    home = tmp_path / "home"
+    summary = _index(home, [notes_dir])
+    folder = store.current_generation(home)
+    assert sorted(p.name for p in folder.iterdir()) == ["bm25", "catalog.sqlite", "dense.faiss", "manifest.json"]
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["schema_version"] == store.SCHEMA_VERSION
+    assert manifest["embed_model"] == "all-MiniLM-L6-v2" and manifest["dim"] == 384
+    assert manifest["counts"] == {"files": 2, "chunks": summary.chunks}
+    assert manifest["sources"] == [str(notes_dir.resolve())]
+
+
+@pytest.mark.parametrize("victim", ["manifest.json", "dense.faiss", "catalog.sqlite", "bm25/ids.json"])
+def test_corrupt_index_file_names_the_rebuild(tmp_path: Path, notes_dir: Path, victim: str) -> None:
+    home = tmp_path / "home"
+    _index(home, [notes_dir])
+    (store.current_generation(home) / victim).write_bytes(b"\x00garbage\xff" * 10)
+    with pytest.raises(StudybotError, match="studybot index --rebuild"):
+        search("BatchNorm", index=Index(home))
+    summary = _index(home, rebuild=True)  # --rebuild recovers, remembering the sources unless the manifest died
+    if victim != "manifest.json":
+        assert summary.files == 2
+        assert search("BatchNorm", k=1, home=home)[0].file.endswith("norms.md")
+
+
+def test_search_before_index_and_on_empty_index(tmp_path: Path) -> None:
+    with pytest.raises(StudybotError, match="does not exist"):
+        Index(tmp_path / "missing")
+    (tmp_path / "home").mkdir()
+    with pytest.raises(StudybotError, match="studybot index"):
+        Index(tmp_path / "home")
+    _index(tmp_path / "home")  # nothing to index at all
+    with pytest.raises(StudybotError, match="empty"):
+        Index(tmp_path / "home")
+
+
+def _big_corpus(folder: Path, files: int = 40) -> None:
+    folder.mkdir()
+    for i in range(files):
+        sections = "\n\n".join(f"## Section {i}-{j}\n\nTopic {i} part {j}: " + " ".join(f"w{i}x{j}x{k}" for k in range(60))
+                               for j in range(12))
+        (folder / f"n{i:03d}.md").write_text(f"# Note {i}\n\n{sections}\n")
+
+
+@pytest.mark.slow
+def test_killed_index_leaves_the_previous_index_working(tmp_path: Path, notes_dir: Path) -> None:
+    home = tmp_path / "home"
+    _index(home, [notes_dir])
+    live = store.current_generation(home)
+    big = tmp_path / "big"
+    _big_corpus(big)
+    proc = subprocess.Popen([sys.executable, "-m", "studybot", "index", str(big), "--no-bundled", "--home", str(home)],
+                            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not any(p != live for p in (home / "index").glob("gen-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)  # inside the new generation's work: reading, embedding or writing
+    assert proc.poll() is None, "the indexer finished before it could be interrupted"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert store.current_generation(home) == live
+    hits = search("LayerNorm batch size", k=2, home=home)
+    assert hits[0].file.endswith("norms.md")
+    assert _index(home).files == 2  # the killed run's new path was never committed
+    summary = _index(home, [big])  # running it again finishes the job and clears the half-written folder
+    assert summary.files == 42
+    assert [p.name for p in (home / "index").glob("gen-*")] == [store.current_generation(home).name]
+
+
+@pytest.mark.slow
+def test_two_writers_at_once_leave_one_consistent_index(tmp_path: Path, notes_dir: Path) -> None:
+    home = tmp_path / "home"
+    big = tmp_path / "big"
+    _big_corpus(big, files=10)
+    cmd = [sys.executable, "-m", "studybot", "index", "--no-bundled", "--home", str(home), "--json"]
+    procs = [subprocess.Popen(cmd + [str(p)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for p in (notes_dir, big)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    index = Index(home)
+    assert index.manifest["counts"]["files"] == 12  # the second writer saw the first one's work
+    assert index.dense.ntotal == index.manifest["counts"]["chunks"]
+    assert len(list((home / "index").glob("gen-*"))) == 1
+
+
+def test_lock_times_out_with_a_clear_message(tmp_path: Path) -> None:
+    import fcntl
+
+    home = tmp_path / "home"
+    (home / "index").mkdir(parents=True)
+    with open(home / "index" / "LOCK", "a+") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        with pytest.raises(StudybotError, match="another `studybot index`"):
+            with store.writer_lock(home, timeout=0.3):
+                pass
