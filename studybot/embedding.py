@@ -35,7 +35,7 @@ BACKENDS: dict[str, Callable[[str], Embedder]] = {}
 
 
 def backend(name: str) -> Callable:
-    """Register an embedder class under a name (`--embed-backend`)."""
+    """Register an embedder class under a name; `load_embedder(model, name)` builds one."""
 
     def register(cls: Callable[[str], Embedder]) -> Callable[[str], Embedder]:
         BACKENDS[name] = cls
@@ -91,6 +91,31 @@ class SentenceTransformerEmbedder:
             if progress:
                 progress("embedding", min(start + len(batch), len(texts)), len(texts))
         return out
+
+
+@backend("numpy-bert")
+class NumpyBertEmbedder:
+    """The same BERT models in plain NumPy: embeds a query without the seconds of importing torch."""
+
+    def __init__(self, model: str | None = None) -> None:
+        from studybot.numpy_bert import NumpyBert, supports
+
+        self.model, source = resolve_model(model)
+        if not supports(Path(source)):
+            raise StudybotError(f"{model!r} is not a local BERT model with mean pooling: use the sentence-transformers backend")
+        self._bert = NumpyBert(Path(source))
+        self.dim = self._bert.dim
+
+    def encode(self, texts: list[str], progress: ProgressFn | None = None) -> np.ndarray:
+        return self._bert.encode(texts)
+
+
+def load_query_embedder(model: str | None = None) -> Embedder:
+    """The cheapest exact encoder for a few queries: NumPy where the model allows, else sentence-transformers."""
+    from studybot.numpy_bert import supports
+
+    source = resolve_model(model)[1]
+    return load_embedder(model, "numpy-bert" if supports(Path(source)) else "sentence-transformers")
 
 
 @lru_cache(maxsize=4)

@@ -91,9 +91,9 @@ class Index:
 
     @cached_property
     def embedder(self):
-        from studybot.embedding import load_embedder
+        from studybot.embedding import load_query_embedder
 
-        return load_embedder(self.manifest["embed_model"])
+        return load_query_embedder(self.manifest["embed_model"])
 
     def chunks(self, ids: list[int]) -> dict[int, tuple]:
         if not ids:

@@ -1,0 +1,136 @@
+"""The damage model: UTF-8 bytes shown through Windows-1254, its undefined bytes dropped.
+
+The export decoded UTF-8 as cp1254, silently dropped the bytes that code page lacks and stripped
+soft hyphens. Every lost byte is a UTF-8 continuation byte, so lead bytes (and ASCII) always
+survive: each character still starts where it did, and a damaged one is a lead byte followed by
+too few continuation bytes. Enumerating the ways to put the lost bytes back gives the few
+characters it could have been; choosing among them is the scorer's job.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+LOST_BYTES = bytes((0x81, 0x8D, 0x8E, 0x8F, 0x90, 0x9D, 0x9E, 0xAD))
+MOJIBAKE_CODEC = "cp1254"
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+# Unassigned, private-use, surrogate and C0/C1 control code points never appear in notes.
+_IMPOSSIBLE = frozenset({"Cn", "Co", "Cs", "Cc"})
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One character of a line: its span in the damaged text and what it may have been.
+
+    Undamaged characters have one candidate; a damaged one has those its lost bytes allow.
+    """
+
+    start: int
+    end: int
+    candidates: tuple[str, ...]
+    damaged: bool
+
+
+def _length(lead: int) -> int:
+    return 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4
+
+
+@lru_cache(maxsize=None)
+def candidates(seq: bytes) -> tuple[str, ...]:
+    """Characters whose UTF-8 bytes reduce to `seq` when the lost bytes are dropped, by code point."""
+    need = _length(seq[0]) - 1
+    present = seq[1:]
+    missing = need - len(present)
+    found = set()
+    for slots in itertools.combinations(range(need), missing):
+        for fill in itertools.product(LOST_BYTES, repeat=missing):
+            kept, lost = iter(present), iter(fill)
+            data = bytes([seq[0], *(next(lost) if k in slots else next(kept) for k in range(need))])
+            try:
+                char = data.decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            if unicodedata.category(char) not in _IMPOSSIBLE:
+                found.add(char)
+    return tuple(sorted(found))
+
+
+def _sequences(data: bytes) -> list[tuple[int, int]]:
+    """Split bytes into characters: a lead byte and the continuation bytes after it (at most 3)."""
+    spans, i = [], 0
+    while i < len(data):
+        j = i + 1
+        if data[i] >= 0xC0:
+            limit = i + _length(data[i])
+            while j < min(limit, len(data)) and 0x80 <= data[j] < 0xC0:
+                j += 1
+        spans.append((i, j))
+        i = j
+    return spans
+
+
+def run_units(run: str, offset: int) -> list[Unit] | None:
+    """The characters of one non-ASCII run, or None when the run is not cp1254 mojibake at all."""
+    try:
+        data = run.encode(MOJIBAKE_CODEC)
+    except UnicodeEncodeError:
+        return None
+    units = []
+    for i, j in _sequences(data):
+        seq = data[i:j]
+        start, end = offset + i, offset + j
+        if seq[0] >= 0xC0 and len(seq) < _length(seq[0]):
+            # No candidate at all means damage of another kind: counted, but left as it is.
+            units.append(Unit(start, end, candidates(seq), True))
+            continue
+        try:
+            units.append(Unit(start, end, (seq.decode("utf-8"),), False))
+        except UnicodeDecodeError:  # not this damage: keep the characters as they are
+            units.extend(Unit(start + k, start + k + 1, (run[i + k],), False) for k in range(j - i))
+    return units
+
+
+def line_units(line: str) -> list[Unit]:
+    """Every character of a line, ASCII and foreign text kept as they are, mojibake decoded."""
+    units, pos = [], 0
+    for match in _NON_ASCII_RUN.finditer(line):
+        units.extend(Unit(k, k + 1, (line[k],), False) for k in range(pos, match.start()))
+        decoded = run_units(match.group(0), match.start())
+        if decoded is None:
+            decoded = [Unit(k, k + 1, (line[k],), False) for k in range(match.start(), match.end())]
+        units.extend(decoded)
+        pos = match.end()
+    units.extend(Unit(k, k + 1, (line[k],), False) for k in range(pos, len(line)))
+    return units
+
+
+def looks_mojibake(text: str) -> bool:
+    """True when most non-ASCII text is UTF-8 seen through cp1254: its byte sequences decode back.
+
+    Clean text in any language fails this: CJK, kana and emoji cannot be encoded as cp1254, and
+    accented Latin letters are lone lead bytes that never form a complete UTF-8 sequence.
+    """
+    complete = total = encodable = foreign = 0
+    for run in _NON_ASCII_RUN.findall(text):
+        try:
+            data = run.encode(MOJIBAKE_CODEC)
+        except UnicodeEncodeError:
+            foreign += len(run)
+            continue
+        encodable += len(run)
+        for i, j in _sequences(data):
+            total += 1
+            complete += _decodes(data[i:j])
+    return complete > 0 and complete >= 0.5 * total and encodable > foreign
+
+
+def _decodes(seq: bytes) -> bool:
+    try:
+        seq.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

@@ -1,0 +1,222 @@
+"""Repairing a bad export: the damage model, round trips, clean text left alone, seeds, the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from studybot.errors import StudybotError
+from studybot.repair import SCORERS, looks_mojibake, repair_file, repair_text, scorer
+from studybot.repair.damage import LOST_BYTES, candidates
+from studybot.repair.scoring import get_scorer
+from tests.conftest import run_cli
+
+HEADINGS = ("面试回答", "反向传播", "原因", "神经网络")
+
+
+def mangle(text: str) -> str:
+    """The export's damage, exactly as ../shared/tools/mangle.py does it."""
+    return text.encode("utf-8").decode("cp1254", errors="ignore").replace("\xad", "")
+
+
+def is_damaged(char: str) -> bool:
+    return any(byte in LOST_BYTES for byte in char.encode("utf-8"))
+
+
+ROUND_TRIP = [
+    # adjacent damage (与中, 偏差, 均值) and characters that lost two bytes (偏 loses both)
+    "# 面试回答\n偏差与方差是机器学习中最基本的概念。\n在深层神经网络中，反向传播的原因是链式法则。\n",
+    # mixed English, Markdown, code and 4-byte emoji
+    "## 📝 笔记\n- 使用 ReLU 激活函数可以缓解梯度消失！\n- `model.eval()` 之后再做推理 🔍\n| 指标 | 含义 |\n| --- | --- |\n",
+    "Transformer 的自注意力层计算 QK^T，除以 √d_k 之后再做 softmax，最后与 V 相乘。\n",
+]
+
+
+@pytest.mark.parametrize("clean", ROUND_TRIP)
+def test_round_trip_restores_damage_and_leaves_the_rest(clean: str) -> None:
+    damaged_at = [is_damaged(ch) for ch in clean]
+    assert any(damaged_at), "the sample must contain damage"
+    report = repair_text(mangle(clean))
+    assert report.mojibake
+    assert report.damaged == sum(damaged_at) == report.restored
+    assert len(report.text) == len(clean) and report.text.count("\n") == clean.count("\n")
+    for want, got, bad in zip(clean, report.text, damaged_at):
+        if not bad:
+            assert got == want
+
+
+def test_round_trip_restores_most_damaged_characters() -> None:
+    clean = "".join(ROUND_TRIP)
+    report = repair_text(mangle(clean))
+    pairs = [(want, got) for want, got in zip(clean, report.text) if is_damaged(want)]
+    assert sum(want == got for want, got in pairs) / len(pairs) >= 0.85
+
+
+def test_the_samples_cover_adjacent_damage_and_emoji() -> None:
+    text = "".join(ROUND_TRIP)
+    assert any(is_damaged(a) and is_damaged(b) for a, b in zip(text, text[1:]))
+    assert any(is_damaged(ch) and len(ch.encode("utf-8")) == 4 for ch in text)
+
+
+def test_round_trip_restores_known_words_and_emoji() -> None:
+    report = repair_text(mangle(ROUND_TRIP[0] + ROUND_TRIP[1]))
+    for word in ("面试回答", "反向传播", "原因", "神经网络", "📝", "🔍", "！"):
+        assert word in report.text
+
+
+@pytest.mark.parametrize("lo, hi", [(0x4E00, 0xA000), (0x3000, 0x3040), (0xFF00, 0xFF60), (0x1F300, 0x1F700)])
+def test_the_true_character_is_always_a_candidate(lo: int, hi: int) -> None:
+    for code in range(lo, hi):
+        char = chr(code)
+        if not is_damaged(char) or not char.isprintable():
+            continue
+        seq = mangle(char).encode("cp1254")
+        assert char in candidates(seq), hex(code)
+
+
+def test_low_confidence_spots_point_at_restored_characters() -> None:
+    report = repair_text(mangle("".join(ROUND_TRIP) * 3))
+    lines = report.text.split("\n")
+    for spot in report.low_confidence:
+        assert lines[spot.line - 1][spot.column - 1] == spot.chosen
+        assert 0.0 <= spot.confidence < 0.9
+        assert spot.chosen not in spot.alternatives
+
+
+@pytest.mark.parametrize(
+    "clean",
+    [
+        "梯度消失是深度学习中的常见问题。\n反向传播依赖链式法则。\n",
+        "Plain English notes about gradient descent.\nSecond line.\n",
+        "ニューラルネットワークの学習では勾配消失が問題になる。\n",
+        "Emoji notes 🚀✅❌📝 and 中文 mixed.\n",
+        "Accents stay: café, naïve, Ångström, İstanbul, Ğ, ß, µ, ½\n",
+        "An odd pair in clean Chinese stays too: 乱码示例 Ã© 结束\n",
+        "正确解码的 GBK 文本：注意力机制与位置编码\n".encode("gbk").decode("gbk"),
+        "",
+    ],
+)
+def test_clean_text_comes_back_byte_for_byte(clean: str) -> None:
+    report = repair_text(clean)
+    assert report.text.encode("utf-8") == clean.encode("utf-8")
+    assert not report.mojibake and report.damaged == 0
+    assert not looks_mojibake(clean)
+
+
+def test_repair_is_deterministic() -> None:
+    broken = mangle("".join(ROUND_TRIP))
+    assert repair_text(broken) == repair_text(broken)
+
+
+def test_unknown_scorer_is_a_user_error() -> None:
+    with pytest.raises(StudybotError, match="unknown repair scorer"):
+        get_scorer("no-such-model")
+
+
+def test_scorers_plug_in_by_name() -> None:
+    @scorer("last-candidate")
+    def build():
+        return lambda options: {i: {opts[-1]: 1.0} for i, opts in enumerate(options) if len(opts) > 1}
+
+    try:
+        report = repair_text(mangle(ROUND_TRIP[0]), scorer_name="last-candidate")
+        units = [candidates(mangle(ch).encode("cp1254")) for ch in ROUND_TRIP[0] if is_damaged(ch)]
+        chosen = [got for got, ch in zip(report.text, ROUND_TRIP[0]) if is_damaged(ch)]
+        assert chosen == [opts[-1] for opts in units]
+    finally:
+        SCORERS.pop("last-candidate")
+        get_scorer.cache_clear()
+
+
+def test_seed_notes_repair_and_headings_appear(seeds) -> None:
+    files = sorted(seeds.glob("*.txt"))
+    assert files
+    found = dict.fromkeys(HEADINGS, 0)
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        report = repair_text(text)
+        assert report.mojibake and report.damaged > 0 and report.restored == report.damaged
+        assert report.text.count("\n") == text.count("\n")
+        assert "\ufffd" not in report.text
+        assert "反向传播" in report.text and "神经网络" in report.text
+        for heading in HEADINGS:
+            assert heading not in text
+            found[heading] += report.text.count(heading)
+    assert all(found.values()), found
+
+
+def test_repair_file_refuses_to_overwrite_its_input(tmp_path) -> None:
+    note = tmp_path / "note.md"
+    note.write_text(mangle(ROUND_TRIP[0]), encoding="utf-8")
+    with pytest.raises(StudybotError, match="--in-place"):
+        repair_file(note, out=tmp_path / "." / "note.md")
+    with pytest.raises(StudybotError):
+        repair_file(note, out=tmp_path / "x.md", in_place=True)
+    assert note.read_text(encoding="utf-8") == mangle(ROUND_TRIP[0])
+
+
+# --- the command line, run as a user would ---------------------------------------------------------------
+
+
+@pytest.fixture
+def damaged_note(tmp_path):
+    note = tmp_path / "note.md"
+    note.write_bytes(mangle("".join(ROUND_TRIP)).encode("utf-8"))
+    return note
+
+
+def test_cli_writes_stdout_or_output_file(damaged_note, tmp_path) -> None:
+    expected = repair_text(damaged_note.read_text(encoding="utf-8")).text
+    shown = run_cli("repair", str(damaged_note))
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout == expected
+    assert "damaged characters" in shown.stderr
+    target = tmp_path / "fixed.md"
+    written = run_cli("repair", str(damaged_note), "-o", str(target))
+    assert written.returncode == 0, written.stderr
+    assert written.stdout == ""
+    assert target.read_text(encoding="utf-8") == expected
+    assert damaged_note.read_text(encoding="utf-8") == mangle("".join(ROUND_TRIP))
+
+
+def test_cli_json_contract(damaged_note) -> None:
+    result = run_cli("repair", str(damaged_note), "--json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert {"text", "file", "mojibake", "damaged", "restored", "low_confidence"} <= doc.keys()
+    assert doc["text"] == repair_text(damaged_note.read_text(encoding="utf-8")).text
+    assert doc["mojibake"] is True and doc["damaged"] == doc["restored"] > 0
+    lines = doc["text"].split("\n")
+    for spot in doc["low_confidence"]:
+        assert set(spot) == {"line", "column", "chosen", "alternatives", "confidence"}
+        assert lines[spot["line"] - 1][spot["column"] - 1] == spot["chosen"]
+
+
+def test_cli_in_place_keeps_every_backup(damaged_note) -> None:
+    original = damaged_note.read_bytes()
+    first = run_cli("repair", str(damaged_note), "--in-place")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == ""
+    backup = damaged_note.with_name("note.md.bak")
+    assert backup.read_bytes() == original
+    repaired = damaged_note.read_bytes()
+    assert repaired != original
+    second = run_cli("repair", str(damaged_note), "--in-place")
+    assert second.returncode == 0, second.stderr
+    assert backup.read_bytes() == original
+    assert damaged_note.with_name("note.md.bak1").read_bytes() == repaired
+
+
+@pytest.mark.parametrize("kind", ["missing", "binary", "directory"])
+def test_cli_bad_input_is_one_line(tmp_path, kind: str) -> None:
+    target = tmp_path / "thing"
+    if kind == "binary":
+        target.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    elif kind == "directory":
+        target.mkdir()
+    result = run_cli("repair", str(target))
+    assert result.returncode != 0
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
