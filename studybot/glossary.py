@@ -83,6 +83,7 @@ def load_glossary(home: Path | None = None) -> Glossary:
     from studybot.content import load_glossary as load_entries
 
     entries = {}
-    for entry in load_entries(glossary_dirs(home)):
-        entries[entry.id] = entry
+    for folder in glossary_dirs(home):
+        for entry in load_entries([folder]):
+            entries[entry.id] = entry
     return Glossary.from_entries(entries.values())

@@ -95,6 +95,11 @@ class Index:
 
         return load_query_embedder(self.manifest["embed_model"])
 
+    def metadata(self, path: str) -> dict:
+        """A note's front matter (title, topic, tags, demos ...), as indexed."""
+        row = self.catalog.execute("SELECT metadata FROM files WHERE path = ?", (path,)).fetchone()
+        return json.loads(row[0]) if row and row[0] else {}
+
     def chunks(self, ids: list[int]) -> dict[int, tuple]:
         if not ids:
             return {}
@@ -157,3 +162,11 @@ def search(
             heading_path=heading_path, line_start=line_start, line_end=line_end, kind=kind, text=text,
         ))
     return hits
+
+
+def source_rank(query: str, file_name: str, heading: str, k: int, index: Index) -> int | None:
+    """Rank (1-based) of the first hit from `file_name` under `heading`, or None if not in the top k."""
+    for hit in search(query, k=k, index=index):
+        if Path(hit.file).name == file_name and heading in hit.heading_path:
+            return hit.rank
+    return None

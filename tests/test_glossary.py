@@ -1,0 +1,46 @@
+"""The bilingual glossary: matching, expansion, user extensions, and the bridge it builds in search."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from studybot.glossary import load_glossary
+from studybot.indexing import build_index
+from studybot.retrieval import search
+
+
+def test_bundled_glossary_matches_both_languages_as_whole_terms() -> None:
+    glossary = load_glossary(None)
+    ids = [e.id for e in glossary.find("BatchNorm 和 LayerNorm 有什么区别？梯度消失怎么办")]
+    assert ids[:3] == ["batchnorm", "layernorm", "vanishing-gradient"]
+    assert "layernorm" not in [e.id for e in glossary.find("BLNX")]  # "LN" only as a whole word
+    assert "batch normalization" in glossary.english("批归一化为什么有效")
+    expansion = glossary.expansion("vanishing gradient")
+    assert "梯度消失" in expansion and "vanishing gradient" in expansion
+
+
+def test_user_glossary_extends_the_bundled_one(tmp_path: Path) -> None:
+    (tmp_path / "glossary").mkdir()
+    (tmp_path / "glossary" / "mine.yaml").write_text(
+        "- {id: mixture-of-experts-x, topic: transformer, en: [mixture of experts, MoE], zh: [混合专家]}\n",
+        encoding="utf-8",
+    )
+    assert [e.id for e in load_glossary(tmp_path).find("什么是混合专家")] == ["mixture-of-experts-x"]
+    assert load_glossary(None).find("什么是混合专家") == []
+
+
+def test_glossary_bridges_chinese_questions_and_english_notes(tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "en.md").write_text(
+        "# Training\n\n## Batch normalization\n\nBatch normalization normalizes each feature over the mini-batch.\n\n"
+        "## Learning rate warm-up\n\nStart with a small learning rate and raise it over the first steps.\n"
+    )
+    (notes / "zh.md").write_text(
+        "# 序列模型\n\n## 梯度消失\n\n循环神经网络在长序列上反向传播时，连乘使早期时间步几乎收不到信号。\n\n"
+        "## 注意力\n\n每个位置对所有位置加权求和。\n"
+    )
+    home = tmp_path / "home"
+    build_index(home, [notes], bundled=False)
+    assert search("批归一化是做什么的", k=1, home=home)[0].heading == "Batch normalization"
+    assert search("What causes the vanishing gradient problem in RNNs?", k=1, home=home)[0].heading == "梯度消失"
