@@ -5,15 +5,18 @@ the repair uses) are damaged exactly as the user's notes were, then repaired; ev
 character is checked against the original. `repair_dev_zh.md` is the text the scorer's few
 constants were tuned on; `repair_heldout_zh.md` was not looked at while tuning.
 
-    python benchmarks/repair.py
+    python benchmarks/repair.py              # jieba, and gemma over jieba where it is unsure
+    python benchmarks/repair.py --no-gemma   # jieba only (seconds)
 """
 
 from __future__ import annotations
 
+import argparse
 import difflib
 import importlib.util
 import re
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,7 +24,7 @@ import ftfy
 
 from studybot.repair import repair_text
 from studybot.repair.damage import LOST_BYTES, MOJIBAKE_CODEC
-from studybot.repair.scoring import get_scorer
+from studybot.repair.scoring import resolve_scorer
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parents[1] / "shared"
@@ -57,53 +60,94 @@ def score(clean: str, damaged_at: list[bool], repaired: str) -> tuple[int, int]:
     return restored, changed
 
 
-def main() -> None:
-    mangle = load_mangle()
-    started = time.perf_counter()
-    get_scorer("jieba")
-    print(f"scorer load: {time.perf_counter() - started:.2f} s (once per process)")
-    for name, path in TEXTS.items():
-        clean = path.read_text(encoding="utf-8")
-        damaged_at = [any(b in LOST_BYTES for b in ch.encode("utf-8")) for ch in clean]
-        broken = mangle(clean)
-        started = time.perf_counter()
-        report = repair_text(broken)
-        seconds = time.perf_counter() - started
-        total = sum(damaged_at)
-        print(f"\n{name}: {path.name}, {len(clean)} characters, {total} damaged "
-              f"(report says {report.damaged}), {len(report.low_confidence)} flagged low-confidence")
-        rows = {"byte decode (baseline)": byte_decode(broken), "ftfy.fix_text": ftfy.fix_text(broken),
-                "studybot repair": report.text}
-        shares = {}
-        for label, text in rows.items():
-            restored, changed = score(clean, damaged_at, text)
-            shares[label] = restored / total
-            intact = len(clean) - total
-            print(f"  {label:24s} damaged restored {restored:4d}/{total} = {restored / total:.3f}   "
-                  f"undamaged right {intact - changed:4d}/{intact} = {1 - changed / intact:.3f} (changed {changed})")
-        ftfy_share = shares["ftfy.fix_text"]
-        ratio = f"{shares['studybot repair'] / ftfy_share:.1f}x ftfy" if ftfy_share else "ftfy restores none"
-        print(f"  repair vs ftfy: {ratio}; {seconds / len(broken) * 10_000:.3f} s per 10k characters")
-        wrong = [i for i, (a, b) in enumerate(zip(clean, report.text)) if a != b]
-        flagged_wrong = sum(1 for i in wrong if any(
-            spot.line == clean.count("\n", 0, i) + 1 and spot.column == i - clean.rfind("\n", 0, i)
-            for spot in report.low_confidence))
-        print(f"  wrong characters flagged low-confidence: {flagged_wrong}/{len(wrong)}")
+def flagged_wrong(clean: str, report) -> tuple[int, int]:
+    """(wrong characters at a flagged spot, wrong characters): how well the flags point at mistakes."""
+    spots = {(spot.line, spot.column) for spot in report.low_confidence}
+    wrong = [i for i, (a, b) in enumerate(zip(clean, report.text)) if a != b]
+    hits = sum((clean.count("\n", 0, i) + 1, i - clean.rfind("\n", 0, i)) in spots for i in wrong)
+    return hits, len(wrong)
 
+
+def timed_repair(text: str, scorer: str, cache: Path | None = None):
+    started = time.perf_counter()
+    report = repair_text(text, scorer, cache)
+    return report, time.perf_counter() - started
+
+
+def bench_text(name: str, path: Path, mangle, gemma: bool) -> None:
+    clean = path.read_text(encoding="utf-8")
+    damaged_at = [any(b in LOST_BYTES for b in ch.encode("utf-8")) for ch in clean]
+    broken = mangle(clean)
+    jieba, jieba_s = timed_repair(broken, "jieba")
+    total, intact = sum(damaged_at), len(clean) - sum(damaged_at)
+    print(f"\n{name}: {path.name}, {len(clean)} characters, {total} damaged "
+          f"(report says {jieba.damaged}), {len(jieba.low_confidence)} flagged low-confidence by jieba")
+    rows = {"byte decode (baseline)": (byte_decode(broken), None), "ftfy.fix_text": (ftfy.fix_text(broken), None),
+            "repair, jieba": (jieba.text, jieba_s)}
+    reports = {"repair, jieba": jieba}
+    if gemma:
+        report, seconds = timed_repair(broken, "gemma")
+        label = f"repair, {report.scorer}" + (" (fallback)" if report.fallback else " over jieba")
+        rows[label], reports[label] = (report.text, seconds), report
+    for label, (text, seconds) in rows.items():
+        restored, changed = score(clean, damaged_at, text)
+        timing = "" if seconds is None else f"  {seconds:6.2f} s ({seconds / jieba_s:5.1f}x jieba)"
+        print(f"  {label:24s} damaged restored {restored:4d}/{total} = {restored / total:.3f}   "
+              f"undamaged changed {changed}/{intact}{timing}")
+    for label, report in reports.items():
+        hits, wrong = flagged_wrong(clean, report)
+        print(f"  {label}: {len(report.low_confidence)} flagged; wrong characters among them {hits}/{wrong}")
+    if gemma and reports.keys() - {"repair, jieba"}:
+        seconds = rows[label][1]
+        print(f"  gemma stage: {(seconds - jieba_s) / max(1, len(jieba.low_confidence)):.3f} s per jieba-flagged spot")
+
+
+def bench_seeds(seeds: list[Path], gemma: bool) -> None:
+    """Seconds to repair the user's notes: jieba, gemma with a cold cache, gemma with a warm one."""
+    print(f"\nseeds: damaged, flagged by jieba, seconds; known headings ({', '.join(HEADINGS)}) by ftfy / repair")
+    texts = {path.name: path.read_text(encoding="utf-8") for path in seeds}
+    totals = {"jieba": 0.0, "gemma cold": 0.0, "gemma warm": 0.0}
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = Path(tmp) / "repairs.sqlite"
+        for name, text in texts.items():
+            report, seconds = timed_repair(text, "jieba")
+            totals["jieba"] += seconds
+            fixed = ftfy.fix_text(text)
+            found = " ".join(f"{h}:{fixed.count(h)}/{report.text.count(h)}" for h in HEADINGS)
+            line = f"  {name} {len(text.encode('utf-8')) // 1024:3d} KB damaged {report.damaged:5d} " \
+                   f"flagged {len(report.low_confidence):4d}  jieba {seconds:5.2f} s"
+            if gemma:
+                cold, cold_s = timed_repair(text, "gemma", cache)
+                warm, warm_s = timed_repair(text, "gemma", cache)
+                totals["gemma cold"] += cold_s
+                totals["gemma warm"] += warm_s
+                changed = sum(a != b for a, b in zip(report.text, cold.text))
+                line += (f"  {cold.scorer} cold {cold_s:6.2f} s warm {warm_s:5.2f} s "
+                         f"(cached lines {warm.cached_lines}); chars differing from jieba {changed}; "
+                         f"still flagged {len(cold.low_confidence)}")
+            print(line + "  " + found)
+    jieba_s = totals.pop("jieba")
+    print(f"  all seeds: jieba {jieba_s:.2f} s" + "".join(
+        f"; {label} {seconds:.2f} s ({seconds / jieba_s:.1f}x jieba)" for label, seconds in totals.items() if gemma))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--no-gemma", action="store_true", help="measure the jieba scorer only")
+    args = parser.parse_args()
+    mangle = load_mangle()
+    for name in ("jieba", "gemma")[:1 if args.no_gemma else 2]:
+        started = time.perf_counter()
+        choice = resolve_scorer(name)
+        print(f"scorer {name} load: {time.perf_counter() - started:.2f} s -> {choice.name} {choice.fallback}")
+    gemma = not args.no_gemma
+    for name, path in TEXTS.items():
+        bench_text(name, path, mangle, gemma)
     seeds = sorted((SHARED / "seeds").glob("*.txt"))
     if not seeds:
         print("\n../shared/seeds not present: seed figures skipped")
         return
-    print(f"\nseeds: damaged characters, seconds, known headings found ({', '.join(HEADINGS)}) by ftfy / repair")
-    for path in seeds:
-        text = path.read_text(encoding="utf-8")
-        started = time.perf_counter()
-        report = repair_text(text)
-        seconds = time.perf_counter() - started
-        fixed = ftfy.fix_text(text)
-        found = " ".join(f"{h}:{fixed.count(h)}/{report.text.count(h)}" for h in HEADINGS)
-        print(f"  {path.name} {len(text.encode('utf-8')) // 1024:3d} KB damaged {report.damaged:5d} "
-              f"flagged {len(report.low_confidence):4d} {seconds:5.2f} s  {found}")
+    bench_seeds(seeds, gemma)
 
 
 if __name__ == "__main__":

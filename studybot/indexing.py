@@ -16,12 +16,13 @@ from studybot.chunking import Chunk, chunk_note
 from studybot.embedding import EmbeddingCache, load_embedder, resolve_model
 from studybot.errors import StudybotError
 from studybot.glossary import Glossary, load_glossary
-from studybot.home import bundled_dir, resolve_home
+from studybot.home import bundled_dir, cache_dir, resolve_home
 from studybot.notes import parse_note
 from studybot.reading import UnreadableFile, iter_note_files, read_text
 from studybot.tokens import add_words, tokenize
 
 ProgressFn = Callable[[str, int, int], None]
+PIPELINE_VERSION = 1  # bump when reading, repair or chunking changes what a file turns into
 
 
 @dataclass
@@ -104,13 +105,15 @@ def build_index(
     embed_model: str | None = None,
     rebuild: bool = False,
     bundled: bool | None = None,
+    repair: str = "gemma",
     progress: ProgressFn | None = None,
     warn: Callable[[str], None] | None = None,
 ) -> IndexSummary:
     """Index the bundled knowledge plus the given (and previously given) paths, incrementally.
 
     `bundled=False` leaves knowledge/ out (evaluations over the user's notes alone); None keeps
-    the previous choice, which starts as True.
+    the previous choice, which starts as True. `repair` names the scorer that restores damaged
+    characters (gemma: jieba plus a small LLM where jieba is unsure; jieba: instant).
     """
     started = time.perf_counter()
     home = resolve_home(home, create=True)
@@ -125,8 +128,13 @@ def build_index(
         model_id, _ = resolve_model(embed_model or manifest.get("embed_model"))
         fingerprint = _glossary_fingerprint(glossary)
         rebuilt = rebuild or base is None
-        if base is not None and (manifest.get("embed_model") != model_id or manifest.get("glossary") != fingerprint):
-            base, rebuilt = None, True  # a new model or glossary changes every vector: start over
+        if base is not None and (
+            manifest.get("embed_model") != model_id
+            or manifest.get("glossary") != fingerprint
+            or manifest.get("pipeline") != PIPELINE_VERSION
+            or manifest.get("repair") != repair
+        ):
+            base, rebuilt = None, True  # a new model, glossary or chunker changes every chunk: start over
         live_sources = []
         for source in sources:
             if Path(source).exists():
@@ -159,7 +167,7 @@ def build_index(
                 summary.unchanged += 1
                 continue
             try:
-                loaded = read_text(path)
+                loaded = read_text(path, repair, cache_dir() / "repairs.sqlite")
             except UnreadableFile as exc:
                 summary.skipped.append({"path": key, "reason": str(exc)})
                 if warn:
@@ -170,7 +178,12 @@ def build_index(
             note = parse_note(loaded.text, key)
             chunks = chunk_note(note)
             if loaded.repair.damaged:
-                summary.repaired.append({"path": key, "damaged": loaded.repair.damaged, "restored": loaded.repair.restored})
+                summary.repaired.append({
+                    "path": key, "damaged": loaded.repair.damaged, "restored": loaded.repair.restored,
+                    "to_check": len(loaded.repair.low_confidence), "scorer": loaded.repair.scorer,
+                })
+                if loaded.repair.fallback and warn:
+                    warn(f"{loaded.repair.fallback}; {path} repaired with {loaded.repair.scorer}")
             row = {
                 "sha256": digest, "size": len(data), "encoding": loaded.encoding, "damaged": loaded.repair.damaged,
                 "restored": loaded.repair.restored, "metadata": json.dumps(note.metadata, ensure_ascii=False, default=str),
@@ -225,7 +238,7 @@ def build_index(
 
         embedder = load_embedder(model_id) if new_rows else None
         vectors = (
-            EmbeddingCache(Path(home) / "cache" / "embeddings.sqlite").embed(
+            EmbeddingCache(cache_dir() / "embeddings.sqlite").embed(
                 embedder, [t for _, t, _ in new_rows], [k for _, _, k in new_rows], progress=progress
             )
             if embedder else None
@@ -238,7 +251,8 @@ def build_index(
         summary.files = db.execute("SELECT count(*) FROM files").fetchone()[0]
         summary.chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
         gen.publish({
-            "embed_model": model_id, "dim": dim, "glossary": fingerprint, "sources": sources, "bundled": bundled,
+            "embed_model": model_id, "dim": dim, "glossary": fingerprint, "pipeline": PIPELINE_VERSION,
+            "repair": repair, "sources": sources, "bundled": bundled,
             "counts": {"files": summary.files, "chunks": summary.chunks},
         })
     summary.seconds = round(time.perf_counter() - started, 3)

@@ -17,7 +17,7 @@ _IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)]*?)>?(?:\s+\"[^\"]*\")?\s*\)")
 _LINK = re.compile(r"(?<!!)\[([^\]]+)\]\([^)]*\)")
 _EMBED = re.compile(r"!?\[\[([^\]|#]*)(?:#[^\]|]*)?(?:\|([^\]]*))?\]\]")
 _HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?>")
-_EMPHASIS = re.compile(r"(\*\*|__|\*|`)")
+_EMPHASIS = re.compile(r"(\*\*|__|\*)")
 
 
 @dataclass
@@ -61,8 +61,10 @@ def clean_inline(line: str) -> str:
 
 
 def heading_title(raw: str) -> str:
-    """A heading's readable text: no emphasis markers, no trailing white space."""
-    return re.sub(r"\s+", " ", _EMPHASIS.sub("", clean_inline(raw))).strip()
+    """A heading's readable text: no emphasis markers or backticks, code spans kept literally."""
+    parts = clean_inline(raw).split("`")
+    text = "".join(part if i % 2 else _EMPHASIS.sub("", part) for i, part in enumerate(parts))
+    return re.sub(r"\s+", " ", text).strip()
 
 
 def _front_matter(lines: list[str]) -> tuple[dict, int]:

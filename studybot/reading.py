@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from studybot.errors import StudybotError
-from studybot.repair import RepairReport, repair_text
+from studybot.repair import DEFAULT_SCORER, RepairReport, repair_text
 
 NOTE_SUFFIXES = (".md", ".markdown", ".txt")
 
@@ -53,7 +53,7 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     raise UnreadableFile("not text in UTF-8, UTF-16 or GB18030")
 
 
-def read_text(path: Path) -> LoadedText:
+def read_text(path: Path, repair_scorer: str = DEFAULT_SCORER, cache: Path | None = None) -> LoadedText:
     """Read a note file, decoded and repaired; line breaks are normalised to \\n only."""
     try:
         data = Path(path).read_bytes()
@@ -61,7 +61,7 @@ def read_text(path: Path) -> LoadedText:
         raise UnreadableFile(f"cannot read {path}: {exc.strerror or exc}") from exc
     text, encoding = decode_bytes(data)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    report = repair_text(text)
+    report = repair_text(text, repair_scorer, cache)
     return LoadedText(text=report.text, encoding=encoding, repair=report)
 
 

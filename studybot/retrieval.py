@@ -166,7 +166,10 @@ def search(
 
 def source_rank(query: str, file_name: str, heading: str, k: int, index: Index) -> int | None:
     """Rank (1-based) of the first hit from `file_name` under `heading`, or None if not in the top k."""
+    from studybot.notes import heading_title
+
+    title = heading_title(heading)
     for hit in search(query, k=k, index=index):
-        if Path(hit.file).name == file_name and heading in hit.heading_path:
+        if Path(hit.file).name == file_name and title in hit.heading_path:
             return hit.rank
     return None

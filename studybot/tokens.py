@@ -30,12 +30,19 @@ def _jieba():
     return jieba
 
 
+DOMAIN_FREQ = 20000  # high enough that a glossary term beats its pieces in jieba's route
+
+
 def add_words(words: Iterable[str]) -> None:
-    """Teach the segmenter domain terms (glossary aliases) so they come out as single tokens."""
+    """Teach the segmenter domain terms (glossary aliases) so they come out as single tokens.
+
+    Idempotent: jieba's add_word grows the dictionary total on every call, which would shift
+    every later segmentation, so a word already frequent enough is left alone.
+    """
     jieba = _jieba()
     for word in words:
-        if _RUNS.fullmatch(word) and re.search(r"[\u4e00-\u9fff]", word):
-            jieba.add_word(word, freq=max(jieba.dt.FREQ.get(word, 0), 20000))
+        if _RUNS.fullmatch(word) and re.search(r"[\u4e00-\u9fff]", word) and jieba.dt.FREQ.get(word, 0) < DOMAIN_FREQ:
+            jieba.add_word(word, freq=DOMAIN_FREQ)
 
 
 def _stem(word: str) -> str:

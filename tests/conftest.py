@@ -25,6 +25,18 @@ def run_cli(*args: str, home: Path | None = None, timeout: float = 300, env: dic
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=full_env, cwd=REPO)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_cache(tmp_path_factory) -> Path:
+    """Keep the embedding and repair caches of a test run out of the user's cache folder.
+
+    One folder for the whole session (subprocesses inherit it): what one test embeds or
+    repairs, the next one reuses, as a user's machine-wide cache would.
+    """
+    folder = tmp_path_factory.mktemp("cache")
+    os.environ["STUDYBOT_CACHE"] = str(folder)
+    return folder
+
+
 @pytest.fixture
 def seeds() -> Path:
     if not SEEDS.is_dir():
@@ -81,3 +93,13 @@ def notes_dir(tmp_path: Path) -> Path:
     (folder / "norms.md").write_text(NORMALIZATION_NOTE, encoding="utf-8")
     (folder / "python.md").write_text(PYTHON_NOTE, encoding="utf-8")
     return folder
+
+
+@pytest.fixture(scope="session")
+def knowledge_home(tmp_path_factory) -> Path:
+    """A home indexing the bundled knowledge/ alone, built once per test session."""
+    from studybot.indexing import build_index
+
+    home = tmp_path_factory.mktemp("knowledge-home")
+    build_index(home)
+    return home

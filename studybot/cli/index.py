@@ -20,6 +20,10 @@ def index(
     bundled: Annotated[
         Optional[bool], typer.Option("--bundled/--no-bundled", help="Include the bundled knowledge/ (remembered).")
     ] = None,
+    repair: Annotated[
+        str, typer.Option("--repair", help="Scorer for damaged characters: gemma (jieba + a small LLM where unsure, "
+                          "cached) or jieba (instant).")
+    ] = "gemma",
     home: HomeOption = None,
     json_out: JsonOption = False,
 ) -> None:
@@ -27,7 +31,7 @@ def index(
     from studybot.indexing import build_index
 
     with progress_bar(not json_out) as progress:
-        summary = build_index(home, paths, embed_model=embed_model, rebuild=rebuild, bundled=bundled, progress=progress,
+        summary = build_index(home, paths, embed_model=embed_model, rebuild=rebuild, bundled=bundled, repair=repair, progress=progress,
                               warn=report_warning)
     if json_out:
         print_json(summary.to_dict())
@@ -39,5 +43,6 @@ def index(
         f"skipped {len(summary.skipped)}; embedded {summary.embedded}{', rebuilt' if summary.rebuilt else ''})"
     )
     for item in summary.repaired:
-        out.print(f"  repaired {item['restored']}/{item['damaged']} damaged characters in {item['path']}")
+        out.print(f"  repaired {item['restored']}/{item['damaged']} damaged characters in {item['path']} "
+                  f"({item['to_check']} worth checking: `studybot repair FILE`)")
     out.print(f"  index: {summary.home}/index (generation {summary.generation}, model {summary.embed_model})")

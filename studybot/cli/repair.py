@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from studybot.cli.common import JsonOption, app, print_json
+from studybot.cli.common import JsonOption, app, print_json, report_warning
 
 
 @app.command()
@@ -20,18 +20,26 @@ def repair(
     in_place: Annotated[
         bool, typer.Option("--in-place", help="Overwrite FILE, keeping the original as FILE.bak (or .bak1, ...).")
     ] = False,
+    scorer: Annotated[
+        str, typer.Option("--scorer", help="gemma: a small LLM rechecks the spots jieba is unsure of (about 0.3 s "
+                          "each, cached per line; falls back to jieba if not installed); jieba: word lattice only, "
+                          "instant.")
+    ] = "gemma",
     json_out: JsonOption = False,
 ) -> None:
     """Repair mojibake with lost bytes; print the text and report the spots worth checking."""
+    from studybot.home import cache_dir
     from studybot.repair import repair_file
 
-    result = repair_file(file, out=out, in_place=in_place)
+    result = repair_file(file, out=out, in_place=in_place, scorer_name=scorer, cache=cache_dir() / "repairs.sqlite")
     report = result.report
     if json_out:
         print_json({**result.as_dict(), "low_confidence": [vars(spot) for spot in report.low_confidence]})
         return
     if result.written is None:
         sys.stdout.write(report.text)
+    if report.fallback:
+        report_warning(f"{report.fallback}; repaired with {report.scorer}")
     err = sys.stderr
     if not report.mojibake:
         err.write(f"{file}: no export damage found; text unchanged\n")

@@ -15,15 +15,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from studybot.errors import StudybotError
+from studybot.repair.cache import RepairCache
 from studybot.repair.damage import Unit, line_units, looks_mojibake
-from studybot.repair.scoring import SCORERS, get_scorer, scorer
+from studybot.repair.scoring import DEFAULT_SCORER, SCORERS, Scorer, resolve_scorer, scorer
+from studybot.repair import gemma as _gemma  # noqa: E402,F401  (registers the "gemma" scorer; loads nothing)
 
 __all__ = [
-    "DEFAULT_SCORER", "FileRepair", "RepairReport", "RepairSpot", "SCORERS", "looks_mojibake", "repair_file",
-    "repair_text", "scorer",
+    "DEFAULT_SCORER", "FileRepair", "RepairCache", "RepairReport", "RepairSpot", "SCORERS", "looks_mojibake",
+    "repair_file", "repair_text", "scorer",
 ]
 
-DEFAULT_SCORER = "jieba"
 LOW_CONFIDENCE = 0.9  # below this posterior a restored character is shown to the user to check
 
 
@@ -40,25 +41,31 @@ class RepairSpot:
 
 @dataclass
 class RepairReport:
+    """The repaired text and what it took; `scorer` says which model chose the characters."""
+
     text: str
     mojibake: bool
     damaged: int = 0
     restored: int = 0
     low_confidence: list[RepairSpot] = field(default_factory=list)
+    scorer: str = ""  # the scorer that ran ("" when the text needed none)
+    fallback: str = ""  # why the requested scorer could not run here, when it could not
+    cached_lines: int = 0  # damaged lines whose repair came from the cache, not the scorer
 
 
-def _repair_line(line: str, number: int, score, report: RepairReport) -> str:
-    units: list[Unit] = line_units(line)
+def _repair_line(units: list[Unit], line: str, score: Scorer) -> dict:
+    """One line's repair as plain data (cacheable): text, counts and the spots worth checking."""
     options = [unit.candidates or (line[unit.start:unit.end],) for unit in units]
     posteriors = score(options) if any(len(opts) > 1 for opts in options) else {}
     chosen = [opts[0] for opts in options]
+    result = {"text": "", "damaged": 0, "restored": 0, "spots": []}
     for pos, unit in enumerate(units):
         if not unit.damaged:
             continue
-        report.damaged += 1
+        result["damaged"] += 1
         if not unit.candidates:
             continue
-        report.restored += 1
+        result["restored"] += 1
         probs = posteriors.get(pos, {chosen[pos]: 1.0})
         # Ties go to the lowest code point (candidates are sorted), so the result is deterministic.
         best = max(unit.candidates, key=lambda char: probs.get(char, 0.0))
@@ -66,20 +73,40 @@ def _repair_line(line: str, number: int, score, report: RepairReport) -> str:
         if probs.get(best, 0.0) < LOW_CONFIDENCE:
             others = sorted((c for c in unit.candidates if c != best and probs.get(c, 0.0) >= 0.01),
                             key=lambda char: -probs[char])
-            report.low_confidence.append(
-                RepairSpot(number, pos + 1, best, others[:3], round(probs.get(best, 0.0), 3))
-            )
-    return "".join(chosen)
+            result["spots"].append([pos + 1, best, others[:3], round(probs.get(best, 0.0), 3)])
+    result["text"] = "".join(chosen)
+    return result
 
 
-def repair_text(text: str, scorer_name: str = DEFAULT_SCORER) -> RepairReport:
-    """Return the repaired text, how much was damaged and restored, and the spots worth checking."""
+def repair_text(text: str, scorer_name: str = DEFAULT_SCORER, cache: Path | None = None) -> RepairReport:
+    """Return the repaired text, how much was damaged and restored, and the spots worth checking.
+
+    With `cache` (a SQLite file, created if missing) each damaged line is scored once per scorer
+    version and read back afterwards, so re-indexing pays for a slow scorer only on new lines.
+    A scorer whose model is missing here falls back to jieba; the report says so.
+    """
     if not looks_mojibake(text):
         return RepairReport(text=text, mojibake=False)
-    score = get_scorer(scorer_name)
-    report = RepairReport(text="", mojibake=True)
-    lines = [_repair_line(line, number, score, report) for number, line in enumerate(text.split("\n"), start=1)]
-    report.text = "\n".join(lines)
+    choice = resolve_scorer(scorer_name)
+    report = RepairReport(text="", mojibake=True, scorer=choice.name, fallback=choice.fallback)
+    lines = text.split("\n")
+    units = {line: line_units(line) for line in lines}
+    damaged = [line for line, found in units.items() if any(unit.damaged for unit in found)]
+    store = RepairCache(cache) if cache is not None else None
+    repairs = store.get_many(choice.identity, damaged) if store else {}
+    report.cached_lines = sum(line in repairs for line in lines)
+    fresh = {line: _repair_line(units[line], line, choice.score) for line in damaged if line not in repairs}
+    if store:
+        store.put_many(choice.identity, fresh)
+    repairs.update(fresh)
+    out = []
+    for number, line in enumerate(lines, start=1):
+        repair = repairs.get(line) or _repair_line(units[line], line, choice.score)
+        report.damaged += repair["damaged"]
+        report.restored += repair["restored"]
+        report.low_confidence.extend(RepairSpot(number, *spot) for spot in repair["spots"])
+        out.append(repair["text"])
+    report.text = "\n".join(out)
     return report
 
 
@@ -136,7 +163,7 @@ def _write(path: Path, text: str, encoding: str) -> None:
 
 
 def repair_file(path: Path, out: Path | None = None, in_place: bool = False,
-                scorer_name: str = DEFAULT_SCORER) -> FileRepair:
+                scorer_name: str = DEFAULT_SCORER, cache: Path | None = None) -> FileRepair:
     """Repair a note file; write it to `out`, or over itself after a backup when `in_place`.
 
     The input is never overwritten without `in_place`, and a backup never overwrites another.
@@ -147,7 +174,7 @@ def repair_file(path: Path, out: Path | None = None, in_place: bool = False,
     if out is not None and Path(out).resolve() == path.resolve():
         raise StudybotError(f"-o would overwrite {path}: use --in-place to repair it with a backup")
     text, encoding = _read(path)
-    result = FileRepair(file=str(path), encoding=encoding, report=repair_text(text, scorer_name))
+    result = FileRepair(file=str(path), encoding=encoding, report=repair_text(text, scorer_name, cache))
     if in_place:
         backup = _free_backup_name(path)
         shutil.copy2(path, backup)

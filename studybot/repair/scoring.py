@@ -8,9 +8,11 @@ each candidate given the whole line. Scorers register by name with `@scorer`; a 
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Sequence
 
@@ -21,6 +23,12 @@ Posteriors = dict[int, dict[str, float]]
 Scorer = Callable[[Options], Posteriors]
 
 SCORERS: dict[str, Callable[[], Scorer]] = {}
+DEFAULT_SCORER = "jieba"
+FALLBACK_SCORER = "jieba"  # needs nothing beyond the package's own dependencies
+
+
+class ScorerUnavailable(Exception):
+    """A scorer's model cannot be loaded on this machine (package missing, file unreadable)."""
 
 
 def scorer(name: str) -> Callable[[Callable[[], Scorer]], Callable[[], Scorer]]:
@@ -39,6 +47,27 @@ def get_scorer(name: str) -> Scorer:
     if name not in SCORERS:
         raise StudybotError(f"unknown repair scorer {name!r}: use one of {', '.join(sorted(SCORERS))}")
     return SCORERS[name]()
+
+
+@dataclass(frozen=True)
+class ScorerChoice:
+    """The scorer that will run for a request: its name, the callable, and its cache identity."""
+
+    name: str
+    score: Scorer
+    identity: str  # name and version: cached repairs are valid only for the scorer that made them
+    fallback: str = ""  # why the requested scorer is not the one that runs
+
+
+@lru_cache(maxsize=None)
+def resolve_scorer(name: str) -> ScorerChoice:
+    """`name`'s scorer, or jieba with the reason when its model cannot be loaded; remembered."""
+    try:
+        score = get_scorer(name)
+    except ScorerUnavailable as exc:
+        fallback = resolve_scorer(FALLBACK_SCORER)
+        return ScorerChoice(fallback.name, fallback.score, fallback.identity, f"{name} unavailable: {exc}")
+    return ScorerChoice(name, score, f"{name}/{getattr(score, 'version', '')}")
 
 
 # Punctuation and symbols are not in jieba's dictionary; rough frequencies in Chinese notes,
@@ -87,9 +116,10 @@ class WordLattice:
     a true posterior: the probability mass of all readings of the line that use it.
     """
 
-    def __init__(self, freq: dict[str, int], total: int) -> None:
+    def __init__(self, freq: dict[str, int], total: int, version: str = "") -> None:
         self.freq = freq
         self.log_total = math.log(total)
+        self.version = version
         self._char_cache: dict[str, float] = {}
 
     def char_logp(self, char: str) -> float:
@@ -186,10 +216,13 @@ def _domain_terms() -> set[str]:
 
 
 @scorer("jieba")
-def jieba_lattice() -> Scorer:
+def jieba_lattice() -> WordLattice:
     freq, total = _private_dictionary()
-    for term in _domain_terms():
+    terms = sorted(_domain_terms())
+    for term in terms:
         freq[term] = max(freq.get(term) or 0, DOMAIN_FREQ)
         for end in range(1, len(term)):
             freq.setdefault(term[:end], 0)
-    return WordLattice(freq, total)
+    # The glossary is part of the model: a changed glossary must not reuse cached repairs.
+    glossary = hashlib.sha256("\n".join(terms).encode("utf-8")).hexdigest()[:12]
+    return WordLattice(freq, total, version=f"lattice-1+{len(freq)}+{glossary}")

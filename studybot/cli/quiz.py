@@ -1,0 +1,193 @@
+"""`studybot quiz`, `review`, `stats` and `export anki`: graded practice with spaced repetition."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from studybot.cli.common import HomeOption, JsonOption, app, console, print_json, report_warning
+from studybot.errors import StudybotError
+
+TopicOption = Annotated[Optional[str], typer.Option(
+    "--topic", "-t", help="A quiz topic, a note's topic or tag, or any glossary alias (rnn, 循环神经网络).",
+    show_default=False)]
+BankOption = Annotated[Optional[list[Path]], typer.Option(
+    "--bank", help="Quiz bank files or folders to use instead of the bundled ones and <home>/quizzes.",
+    show_default=False)]
+NotesOption = Annotated[bool, typer.Option("--notes/--no-notes", help="Also ask the indexed notes' answer blocks.")]
+NowOption = Annotated[Optional[str], typer.Option("--now", hidden=True, help="Fixed UTC clock (ISO), for scripts.")]
+LimitOption = Annotated[Optional[int], typer.Option("--limit", "-n", min=1, help="Ask at most N questions.")]
+LangOption = Annotated[Optional[str], typer.Option("--lang", help="Show only zh or en text (default: both).")]
+SeedOption = Annotated[int, typer.Option("--seed", help="Seed for the question order.")]
+AnswersOption = Annotated[Optional[Path], typer.Option(
+    "--answers-file", help="Answers, one per line in question order, instead of asking.", show_default=False)]
+
+export_app = typer.Typer(help="Write the quiz cards for other tools.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+def _clock(now: str | None):
+    if now is None:
+        return lambda: datetime.now(timezone.utc)
+    try:
+        fixed = datetime.fromisoformat(now)
+    except ValueError:
+        raise StudybotError(f"--now {now!r} is not an ISO date-time like 2025-01-31T09:00:00+00:00") from None
+    fixed = fixed if fixed.tzinfo else fixed.replace(tzinfo=timezone.utc)
+    return lambda: fixed
+
+
+def _text(pair: dict, lang: str | None) -> str:
+    if lang in ("zh", "en"):
+        return pair[lang]
+    return pair["zh"] if pair["zh"] == pair["en"] else f"{pair['zh']}\n{pair['en']}"
+
+
+def _session(due_only: bool, topic, limit, seed, answers_file, lang, bank, notes, home, json_out, now) -> None:
+    from studybot.quiz import plan_quiz, run_quiz
+
+    if lang not in (None, "zh", "en"):
+        raise StudybotError(f"--lang {lang!r}: use zh or en")
+    clock = _clock(now)
+    answers = None
+    if answers_file is not None:
+        try:
+            answers = answers_file.read_text(encoding="utf-8-sig").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise StudybotError(f"cannot read answers file {answers_file} ({exc}); pass a UTF-8 text file") from None
+    plan = plan_quiz(home, clock(), topic=topic, limit=limit, seed=seed, due_only=due_only, banks=bank, notes=notes)
+    out = console(stderr=json_out)
+    for warning in plan.warnings:
+        report_warning(warning)
+    if not plan.cards:
+        when = f"; the next card is due {plan.next_due:%Y-%m-%d %H:%M} UTC" if plan.next_due else ""
+        message = f"nothing is due{when}: run `studybot quiz` to learn new cards"
+        if json_out:
+            print_json({"session": None, "warnings": plan.warnings, "questions": [], "message": message})
+        else:
+            out.print(message)
+        return
+
+    def ask(card, position: int, total: int) -> str | None:
+        _render_question(out, card.to_dict(), position, total, lang)
+        if answers is not None:
+            return answers[position - 1] if position <= len(answers) else None
+        out.print("[dim]answer (Enter to submit, :q to stop)[/dim] > ", end="")
+        line = sys.stdin.readline()
+        return None if not line or line.strip() == ":q" else line.rstrip("\n")
+
+    result = run_quiz(plan, ask, clock, on_answer=lambda a: _render_feedback(out, a.to_dict(), lang))
+    if json_out:
+        print_json(result.to_dict())
+    else:
+        summary = result.to_dict()["summary"]
+        mean = "-" if summary["mean_score"] is None else f"{summary['mean_score']:.1f}"
+        out.print(f"\n[bold]{summary['answered']} of {summary['planned']} answered[/bold], mean score {mean}/5")
+
+
+def _render_question(out, card: dict, position: int, total: int, lang: str | None) -> None:
+    from rich.text import Text
+
+    out.print(Text.assemble((f"\n[{position}/{total}] ", "bold"), (card["topic"], "cyan"), f"  {card['id']}"))
+    out.print(Text(_text(card["question"], lang)))
+    for letter, option in zip("ABCDE", card["options"]):
+        out.print(Text(f"  {letter}. {_text(option, lang)}"))
+
+
+def _render_feedback(out, answered: dict, lang: str | None) -> None:
+    from rich.text import Text
+
+    style = {"again": "red", "hard": "yellow", "good": "green", "easy": "bold green"}[answered["rating"]]
+    out.print(Text.assemble(("score ", "bold"), (f"{answered['score']}/5 {answered['rating']}", style),
+                            f"  next review {answered['due'][:16].replace('T', ' ')} UTC"))
+    for mark, key, colour in (("✓", "covered", "green"), ("✗", "missed", "red")):
+        for point in answered[key]:
+            out.print(Text(f"  {mark} {point}", style=colour))
+    out.print(Text(_text(answered["reference"], lang), style="dim"))
+    out.print(Text(f"source: {answered['source']}", style="dim"))
+    for demo in answered["demos"]:
+        out.print(Text(f"backed by: studybot demo {demo}", style="dim"))
+
+
+@app.command()
+def quiz(
+    topic: TopicOption = None, limit: LimitOption = 10, seed: SeedOption = 0, answers_file: AnswersOption = None,
+    lang: LangOption = None, bank: BankOption = None, notes: NotesOption = True, home: HomeOption = None,
+    json_out: JsonOption = False, now: NowOption = None,
+) -> None:
+    """Ask questions, grade the answers by key points, and schedule each card's next review (FSRS)."""
+    _session(False, topic, limit, seed, answers_file, lang, bank, notes, home, json_out, now)
+
+
+@app.command()
+def review(
+    topic: TopicOption = None, limit: LimitOption = None, seed: SeedOption = 0, answers_file: AnswersOption = None,
+    lang: LangOption = None, bank: BankOption = None, notes: NotesOption = True, home: HomeOption = None,
+    json_out: JsonOption = False, now: NowOption = None,
+) -> None:
+    """Ask the cards that are due, most overdue first."""
+    _session(True, topic, limit, seed, answers_file, lang, bank, notes, home, json_out, now)
+
+
+@app.command()
+def stats(
+    topic: TopicOption = None, bank: BankOption = None, notes: NotesOption = True, home: HomeOption = None,
+    json_out: JsonOption = False, now: NowOption = None,
+) -> None:
+    """Due counts, retention, mastery per topic and reviews per day."""
+    from studybot.quiz import review_stats
+
+    result = review_stats(home, _clock(now)(), topic=topic, banks=bank, notes=notes)
+    if json_out:
+        print_json(result)
+        return
+    for warning in result["warnings"]:
+        report_warning(warning)
+    _render_stats(result)
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def _render_stats(result: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    out = console()
+    retention = result["retention"]
+    out.print(f"[bold]{result['cards']}[/bold] cards: {result['seen']} seen, {result['new']} new; "
+              f"due now [bold]{result['due_now']}[/bold], within 24 h {result['due_24h']}, within 7 days {result['due_7d']}")
+    out.print(f"retention (last {retention['days']} days, {retention['repeat_reviews']} repeat reviews): "
+              f"{_percent(retention['passed'])} passed; FSRS predicted recall now {_percent(retention['predicted_now'])}")
+    table = Table(title="mastery per topic")
+    for column in ("topic", "cards", "seen", "due", "mastery"):
+        table.add_column(column, justify="left" if column == "topic" else "right")
+    for t in result["topics"]:
+        table.add_row(t["topic"], str(t["cards"]), str(t["seen"]), str(t["due"]), _percent(t["mastery"]))
+    out.print(table)
+    peak = max((d["reviews"] for d in result["per_day"]), default=0) or 1
+    out.print("reviews per day:")
+    for day in result["per_day"]:
+        out.print(f"  {day['date'][5:]} {'█' * round(20 * day['reviews'] / peak):<20} {day['reviews']}")
+
+
+@export_app.command("anki")
+def export_anki(
+    path: Annotated[Path, typer.Argument(help="The .apkg file to write.")],
+    topic: TopicOption = None, bank: BankOption = None, notes: NotesOption = True, home: HomeOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Write the quiz cards (banks and notes) as an Anki deck."""
+    from studybot.quiz import export_anki as write
+
+    result = write(home, path, topic=topic, banks=bank, notes=notes)
+    if json_out:
+        print_json(result)
+        return
+    for warning in result["warnings"]:
+        report_warning(warning)
+    console().print(f"wrote {result['notes']} notes to {result['path']}")

@@ -1,0 +1,328 @@
+"""Quiz cards, grading calibration, FSRS scheduling, the review store, stats and the Anki export."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import sys
+import threading
+import zipfile
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import yaml
+
+from studybot.cards import load_deck, select
+from studybot.errors import StudybotError
+from studybot.glossary import load_glossary
+from studybot.grading import LEXICAL_THRESHOLD, Grader, agreement
+from studybot.indexing import build_index
+from studybot.quiz import export_anki, plan_quiz, review_stats, run_quiz
+from studybot.review_store import ReviewStore
+from tests.conftest import NORMALIZATION_NOTE
+
+CALIBRATION = Path(__file__).parent / "data" / "grading_calibration.yaml"
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def bank_cards():
+    return load_deck(None).by_id()
+
+
+@pytest.fixture(scope="module")
+def grader():
+    return Grader(load_glossary(None))
+
+
+# --- grading -----------------------------------------------------------------------------------
+
+
+def test_calibration_bands(bank_cards, grader) -> None:
+    cases = yaml.safe_load(CALIBRATION.read_text(encoding="utf-8"))
+    kinds = {c["kind"] for c in cases}
+    assert {"reference", "good", "paraphrase", "partial", "wrong", "unrelated"} <= kinds
+    for case in cases:
+        card = bank_cards[case["id"]]
+        score = grader.grade(card, case.get("answer") or getattr(card.answer, case["lang"])).score
+        if case["kind"] in ("reference", "good"):
+            assert score >= 4, (case, score)
+        if case["kind"] in ("wrong", "unrelated"):
+            assert score <= 1, (case, score)
+    result = agreement(grader, cases, bank_cards)
+    assert result["agreement"] >= 0.9, result["misses"]
+    assert result["by_kind"]["paraphrase"] == 1.0  # the other language is matched through the glossary/synonyms
+
+
+def test_threshold_is_the_calibrated_one(bank_cards) -> None:
+    """A looser token share lets wrong answers through: the chosen threshold is the loosest that does not."""
+    cases = [c for c in yaml.safe_load(CALIBRATION.read_text(encoding="utf-8")) if c["kind"] == "wrong"]
+    loose = agreement(Grader(load_glossary(None), lexical_threshold=0.5), cases, bank_cards)["agreement"]
+    chosen = agreement(Grader(load_glossary(None), lexical_threshold=LEXICAL_THRESHOLD), cases, bank_cards)["agreement"]
+    assert chosen == 1.0 > loose
+
+
+def test_feedback_names_covered_and_missed_points(bank_cards, grader) -> None:
+    card = bank_cards["normalization-003"]
+    grade = grader.grade(card, "LayerNorm normalizes per sample across features; BatchNorm depends on batch size.")
+    assert 2 <= grade.score <= 3 and grade.rating in ("hard", "good")
+    assert any("depends on batch size" in p for p in grade.covered)
+    assert any("train and inference differ" in p for p in grade.missed)
+    assert len(grade.covered) + len(grade.missed) == len(card.key_points)
+
+
+def test_choice_and_cloze_are_exact(bank_cards, grader) -> None:
+    choice = next(c for c in bank_cards.values() if c.kind == "choice")
+    right_letter = "ABCDE"[choice.correct]
+    wrong_letter = "ABCDE"[(choice.correct + 1) % len(choice.options)]
+    assert grader.grade(choice, right_letter.lower()).rating == "good"
+    assert grader.grade(choice, str(choice.correct + 1)).score == 5
+    assert grader.grade(choice, choice.options[choice.correct].en).score == 5
+    assert grader.grade(choice, wrong_letter).score == 0
+    cloze = bank_cards["normalization-004"]
+    assert grader.grade(cloze, " Feature ").score == 5 and grader.grade(cloze, "特征").score == 5
+    assert grader.grade(cloze, "batch").rating == "again"
+
+
+# --- scheduling and the store ------------------------------------------------------------------
+
+
+def test_intervals_grow_after_good_and_shrink_after_again(tmp_path: Path) -> None:
+    now, intervals = T0, []
+    with ReviewStore(tmp_path) as store:
+        for _ in range(6):
+            due = store.record("c1", "t", "good", now)
+            intervals.append(due - now)
+            now = due
+        assert intervals[-1] > timedelta(days=10)
+        assert all(b > a for a, b in zip(intervals[2:], intervals[3:]))  # past the learning steps, each Good grows it
+        after_again = store.record("c1", "t", "again", now) - now
+        assert after_again < intervals[-1] and after_again < timedelta(days=1)
+        relearned = store.record("c1", "t", "good", now + after_again) - (now + after_again)
+        assert relearned < intervals[-1]  # a lapse resets stability: the card comes back sooner than before
+        assert store.schedule()["c1"]["lapses"] == 1 and store.schedule()["c1"]["reps"] == 8
+
+
+def test_same_answers_same_schedule(tmp_path: Path) -> None:
+    dues = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        with ReviewStore(tmp_path / name) as store:
+            dues.append([store.record("c", "t", r, T0 + timedelta(days=i)) for i, r in enumerate(["good", "hard", "easy"])])
+    assert dues[0] == dues[1]
+
+
+def test_two_sessions_at_once_do_not_lose_answers(tmp_path: Path) -> None:
+    errors: list[BaseException] = []
+
+    def session(offset: int) -> None:
+        try:
+            with ReviewStore(tmp_path) as store:
+                for i in range(40):
+                    store.record(f"card-{i % 5}", "t", "good", T0 + timedelta(minutes=i, seconds=offset), session=str(offset))
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=session, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    db = sqlite3.connect(tmp_path / "reviews.sqlite")
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert db.execute("SELECT count(*) FROM reviews").fetchone()[0] == 80
+    assert [r for (r,) in db.execute("SELECT reps FROM cards ORDER BY id")] == [16] * 5  # no lost update
+
+
+# --- sessions, stats, export -------------------------------------------------------------------
+
+
+def test_scripted_session_then_stats(tmp_path: Path, bank_cards) -> None:
+    home = tmp_path / "home"
+    plan = plan_quiz(home, T0, topic="normalization", limit=3, seed=1)
+    assert plan.cards == plan_quiz(home, T0, topic="normalization", limit=3, seed=1).cards  # seeded order
+    answers = {c.id: ("B" if c.kind == "choice" else c.answer.en if i == 0 else "no idea") for i, c in enumerate(plan.cards)}
+    result = run_quiz(plan, lambda card, pos, total: answers[card.id], lambda: T0)
+    assert [a.card.id for a in result.answered] == [c.id for c in plan.cards]
+    scores = [a.grade.score for a in result.answered]
+
+    stats = review_stats(home, T0, topic="normalization")
+    topic = next(t for t in stats["topics"] if t["topic"] == "normalization")
+    assert stats["seen"] == topic["seen"] == 3 and stats["reviews_total"] == 3
+    assert stats["new"] == topic["cards"] - 3 == sum(c.topic == "normalization" for c in bank_cards.values()) - 3
+    assert topic["mastery"] == round(sum(scores) / (5 * topic["cards"]), 3)
+    assert stats["per_day"][-1] == {"date": "2026-01-05", "reviews": 3} and len(stats["per_day"]) == 14
+    assert stats["due_now"] == 0 and stats["due_24h"] == sum(a.due <= T0 + timedelta(days=1) for a in result.answered)
+    assert stats["retention"]["repeat_reviews"] == 0 and stats["retention"]["passed"] is None
+
+    later = T0 + timedelta(days=1)  # the failed cards are due again; a review asks exactly those, most overdue first
+    review = plan_quiz(home, later, due_only=True)
+    assert {c.id for c in review.cards} == {a.card.id for a in result.answered if a.due <= later}
+    again = run_quiz(review, lambda card, pos, total: "no idea", lambda: later)
+    retention = review_stats(home, later)["retention"]
+    assert retention["repeat_reviews"] == len(again.answered) and retention["passed"] == pytest.approx(
+        sum(a.grade.rating != "again" for a in again.answered) / len(again.answered))
+
+
+def test_export_anki_is_a_valid_package(tmp_path: Path) -> None:
+    out = tmp_path / "deck.apkg"
+    result = export_anki(tmp_path / "home", out, topic="normalization")
+    with zipfile.ZipFile(out) as package:
+        assert package.testzip() is None
+        (tmp_path / "col.sqlite").write_bytes(package.read("collection.anki2"))
+    db = sqlite3.connect(tmp_path / "col.sqlite")
+    notes = db.execute("SELECT guid, flds, tags FROM notes").fetchall()
+    assert len(notes) == result["notes"] == result["topics"]["normalization"] > 0
+    card_ids = {flds.split("\x1f")[-1] for _, flds, _ in notes}
+    assert "normalization-003" in card_ids and len({guid for guid, _, _ in notes}) == len(notes)
+    batchnorm = next(flds for _, flds, _ in notes if flds.endswith("normalization-003"))
+    assert "BatchNorm 和 LayerNorm 有什么区别" in batchnorm
+    assert "backed by: studybot demo batchnorm-vs-layernorm" in batchnorm
+    assert db.execute("SELECT count(*) FROM cards").fetchone()[0] == len(notes)
+
+
+# --- cards from notes and topic matching -------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_note_cards_are_stable_across_reindexing(tmp_path: Path, notes_dir: Path) -> None:
+    home = tmp_path / "home"
+    build_index(home, [notes_dir], bundled=False)
+    first = [c for c in load_deck(home).cards if c.origin != "bank"]
+    note = next(c for c in first if c.origin == "note")
+    answer_line = NORMALIZATION_NOTE.splitlines().index("### 面试回答") + 1
+    assert note.question.zh == "BatchNorm 和 LayerNorm 有什么区别" and note.kind == "short"
+    assert "LayerNorm 不依赖 batch size" in note.answer.zh and note.source.endswith(f"norms.md:{answer_line}")
+    assert note.topic == "normalization" and "training" in note.topics and note.demos == ["batchnorm-vs-layernorm"]
+    assert Grader(load_glossary(home)).grade(note, note.answer.zh).score == 5
+    cloze = next(c for c in first if c.origin == "term")
+    assert "____" in cloze.question.zh and any(a.lower() in cloze.answer.zh.lower() for a in cloze.accepted)
+
+    (notes_dir / "norms.md").write_text("\n\n" + (notes_dir / "norms.md").read_text(encoding="utf-8").replace(
+        "---\n", "---\n", 1), encoding="utf-8")  # lines shift, chunks are renumbered
+    build_index(home, rebuild=True)
+    again = [c for c in load_deck(home).cards if c.origin != "bank"]
+    assert [c.id for c in again] == [c.id for c in first]
+
+
+def test_topic_matches_aliases_and_unknown_topic_lists_known_ones(bank_cards) -> None:
+    cards = list(bank_cards.values())
+    glossary = load_glossary(None)
+    assert {c.topic for c in select(cards, "循环神经网络", glossary)} == {"rnn"}
+    assert {c.topic for c in select(cards, "BatchNorm", glossary)} == {"normalization"}
+    with pytest.raises(StudybotError, match=r"no cards for topic 'knitting'; known topics: .*normalization \(\d+\)"):
+        select(cards, "knitting", glossary)
+
+
+# --- the command line --------------------------------------------------------------------------
+
+
+def _right_answer(card) -> str:
+    return {"choice": lambda: "ABCDE"[card.correct], "cloze": lambda: card.accepted[0]}.get(card.kind, lambda: card.answer.en)()
+
+
+def _main(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    """Run the CLI in-process the way the console script does: errors become one line and an exit code."""
+    from studybot.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["studybot", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    out, err = capsys.readouterr()
+    return exit_info.value.code or 0, out, err
+
+
+@pytest.mark.parametrize("content, expected", [
+    (None, r"no cards for topic 'knitting'; known topics: .*normalization \("),
+    ("topic: empty\nquestions: []\n", r"bank\.yaml: the quiz bank has no questions"),
+])
+def test_bad_input_is_one_line(tmp_path: Path, monkeypatch, capsys, content, expected) -> None:
+    args = ["quiz", "--home", str(tmp_path / "home"), "--topic", "knitting"]
+    if content is not None:
+        (tmp_path / "bank.yaml").write_text(content, encoding="utf-8")
+        args += ["--bank", str(tmp_path / "bank.yaml")]
+    code, out, err = _main(monkeypatch, capsys, *args)
+    assert code == 1 and out == ""
+    assert len(err.strip().splitlines()) == 1 and err.startswith("studybot: error: ")
+    assert re.search(expected, err), err
+
+
+def test_malformed_yaml_names_its_line(tmp_path: Path, monkeypatch, capsys) -> None:
+    bank = tmp_path / "bank.yaml"
+    bank.write_text("topic: broken\nquestions:\n  - id: broken-001\n    type: [short\n    difficulty: 1\n", encoding="utf-8")
+    code, _, err = _main(monkeypatch, capsys, "quiz", "--home", str(tmp_path / "home"), "--bank", str(bank))
+    assert code == 1 and f"{bank}:5: malformed YAML" in err
+
+
+def test_answers_file_json_then_review_and_stats(tmp_path: Path, monkeypatch, capsys) -> None:
+    home = str(tmp_path / "home")
+    base = ["--home", home, "--topic", "residual", "--now", "2026-01-05T09:00:00+00:00"]
+    code, out, _ = _main(monkeypatch, capsys, "quiz", *base, "-n", "2", "--answers-file", "/dev/null", "--json")
+    planned = json.loads(out)["planned"]
+    assert code == 0 and len(planned) == 2 and json.loads(out)["questions"] == []
+    cards = load_deck(None).by_id()
+    answers = tmp_path / "answers.txt"
+    answers.write_text(f"{_right_answer(cards[planned[0]])}\nI do not know\n", encoding="utf-8")
+    code, out, _ = _main(monkeypatch, capsys, "quiz", *base, "-n", "2", "--answers-file", str(answers), "--json")
+    doc = json.loads(out)
+    assert code == 0 and [q["id"] for q in doc["questions"]] == planned
+    first, second = doc["questions"]
+    assert first["score"] >= 4 and first["answer"] == _right_answer(cards[planned[0]])
+    assert second["score"] <= 1 and second["due"] < first["due"]
+    assert {"covered", "missed", "source", "reference", "rating"} <= set(second)
+
+    code, out, _ = _main(monkeypatch, capsys, "review", "--home", home, "--now", "2026-01-05T09:05:00+00:00",
+                         "--answers-file", "/dev/null", "--json")
+    assert code == 0 and json.loads(out)["planned"] == [planned[1]]  # only the failed card is due
+    code, out, _ = _main(monkeypatch, capsys, "stats", "--home", home, "--now", "2026-01-05T09:05:00+00:00", "--json")
+    stats = json.loads(out)
+    assert code == 0 and stats["seen"] == 2 and stats["due_now"] == 1
+
+
+# --- interactive sessions in a real process ----------------------------------------------------
+
+
+@pytest.mark.slow
+def test_interactive_stdin_and_ctrl_c_keeps_answered_cards(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from tests.conftest import REPO
+
+    home = tmp_path / "home"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("STUDYBOT_HOME", None)
+    cmd = [sys.executable, "-m", "studybot", "quiz", "--home", str(home), "--topic", "lora", "-n", "5"]
+    done = subprocess.run(cmd + ["--json"], input="LoRA trains low-rank matrices\n:q\n", capture_output=True,
+                          text=True, timeout=120, env=env, cwd=REPO)
+    assert done.returncode == 0 and len(json.loads(done.stdout)["questions"]) == 1
+    assert "[1/5]" in done.stderr and "[2/5]" in done.stderr  # prompts go to stderr under --json
+
+    db_path = home / "reviews.sqlite"
+
+    def answered() -> int:
+        with sqlite3.connect(db_path) as db:
+            return db.execute("SELECT count(*) FROM reviews").fetchone()[0]
+
+    for sig, code in ((signal.SIGINT, 130), (signal.SIGKILL, -signal.SIGKILL)):  # Ctrl-C, and a hard kill
+        before = answered()
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env=env, cwd=REPO)
+        proc.stdin.write(f"first answer {code}\nsecond answer {code}\n")
+        proc.stdin.flush()
+        deadline = time.time() + 60
+        while answered() < before + 2 and time.time() < deadline:
+            time.sleep(0.1)
+        proc.send_signal(sig)  # while it waits at the third question
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == code and "Traceback" not in err
+        assert answered() == before + 2
+    with sqlite3.connect(db_path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        answers = {a for (a,) in db.execute("SELECT answer FROM reviews")}
+    assert {"first answer 130", "second answer 130", "first answer -9", "second answer -9"} <= answers
