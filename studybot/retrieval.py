@@ -23,6 +23,8 @@ from studybot.tokens import add_words
 RRF_K = 60
 CANDIDATES = 50
 WEIGHTS = {"text": 1.0, "heading": 1.0, "dense": 1.0}
+SECTION_DEPTH = 2  # chunks sharing file and first two headings belong to one section (one question)
+PER_SECTION = 2
 
 
 @dataclass
@@ -131,6 +133,21 @@ def rrf(rankings: dict[str, list[int]], weights: dict[str, float], k: int = RRF_
     return fused
 
 
+def diversify(ranked: list[int], sections: dict[int, tuple], k: int, per_section: int = PER_SECTION) -> list[int]:
+    """The top k, with at most `per_section` chunks of one section before other sections get a turn.
+
+    A long question section cut into many chunks would otherwise fill every slot and hide the
+    second-best section, which is often the one the user meant.
+    """
+    kept: list[int] = []
+    deferred: list[int] = []
+    seen: dict[tuple, int] = {}
+    for cid in ranked:
+        seen[sections[cid]] = seen.get(sections[cid], 0) + 1
+        (kept if seen[sections[cid]] <= per_section else deferred).append(cid)
+    return (kept + deferred)[:k]
+
+
 def search(
     query: str, k: int = 5, home: Path | str | None = None, index: Index | None = None, mode: str = "hybrid",
     weights: dict[str, float] | None = None,
@@ -151,8 +168,9 @@ def search(
     if mode not in ("hybrid", "bm25", "dense"):
         raise StudybotError(f"unknown search mode {mode!r}: use hybrid, bm25 or dense")
     fused = rrf(rankings, weights or WEIGHTS)
-    best = sorted(fused, key=lambda cid: (-fused[cid], cid))[:k]
-    rows = index.chunks(best)
+    ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))[: max(k, CANDIDATES)]
+    rows = index.chunks(ranked)
+    best = diversify(ranked, {cid: (rows[cid][1], *json.loads(rows[cid][2])[:SECTION_DEPTH]) for cid in ranked}, k)
     hits = []
     for rank, cid in enumerate(best, start=1):
         _, path, heading, line_start, line_end, kind, text = rows[cid]

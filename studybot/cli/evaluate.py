@@ -19,6 +19,7 @@ def retrieval(
     corpus: Annotated[Optional[list[Path]], typer.Option("--corpus", help="Notes to index (repeatable).")] = None,
     k: Annotated[int, typer.Option("-k", min=1, max=100, help="Cut-off for recall@k.")] = 5,
     mode: Annotated[str, typer.Option("--mode", help="hybrid, bm25 or dense.")] = "hybrid",
+    repair: Annotated[str, typer.Option("--repair", help="Scorer for damaged characters: gemma or jieba.")] = "gemma",
     home: HomeOption = None,
     json_out: JsonOption = False,
 ) -> None:
@@ -26,7 +27,7 @@ def retrieval(
     from studybot.evaluation import evaluate_retrieval
 
     with progress_bar(not json_out) as progress:
-        result = evaluate_retrieval(file, corpus, k=k, home=home, mode=mode, progress=progress)
+        result = evaluate_retrieval(file, corpus, k=k, home=home, mode=mode, repair=repair, progress=progress)
     if json_out:
         print_json(result)
         return
@@ -36,3 +37,34 @@ def retrieval(
     )
     if result["misses"]:
         console().print(f"misses: {', '.join(result['misses'])}")
+
+
+@eval_app.command("answers")
+def answers(
+    file: Annotated[Path, typer.Argument(help="JSONL questions: id, question, key_points [[alternatives]].")],
+    corpus: Annotated[Optional[list[Path]], typer.Option("--corpus", help="Notes to index with knowledge/ (repeatable).")] = None,
+    no_llm: Annotated[bool, typer.Option("--no-llm", help="Extractive answers only.")] = False,
+    model: Annotated[Optional[str], typer.Option("--model", help="A GGUF file (default: config, else bundled).")] = None,
+    llm_url: Annotated[Optional[str], typer.Option("--llm-url", help="An OpenAI-compatible server.")] = None,
+    max_tokens: Annotated[int, typer.Option("--max-tokens", min=1, max=4096, help="Most tokens per answer.")] = 320,
+    home: HomeOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Key-point coverage, citation precision, answer modes and seconds; indexes knowledge/ + --corpus into a throwaway home unless --home is given."""
+    from studybot.answer_evaluation import evaluate_answers
+
+    with progress_bar(not json_out) as progress:
+        result = evaluate_answers(file, corpus, home=home, use_llm=not no_llm, model=model, llm_url=llm_url,
+                                  progress=progress, max_tokens=max_tokens)
+    if json_out:
+        print_json(result)
+        return
+    precision = "n/a" if result["citation_precision"] is None else f"{result['citation_precision']:.3f}"
+    modes = "  ".join(f"{mode}={share:.2f}" for mode, share in result["modes"].items())
+    console().print(
+        f"n={result['n']}  coverage={result['coverage']:.3f}  citation precision={precision}  {modes}  "
+        f"mean {result['mean_seconds']:.2f} s  (model: {result['model'] or 'none'})"
+    )
+    low = [f"{r['id']} ({r['coverage']:.2f}, {r['mode']})" for r in result["questions"] if r["coverage"] < 1]
+    if low:
+        console().print(f"not fully covered: {', '.join(low)}")

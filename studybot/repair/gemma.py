@@ -33,9 +33,6 @@ MAX_COMBOS = 12  # joint candidates kept, by jieba's joint posterior
 LEFT, STRIDE = 48, 64  # left context: LEFT to LEFT+STRIDE characters, anchored so neighbours share it
 RIGHT = 3  # characters after the spot the model must also explain (dev: 1 < 2 = 3 = 12; each costs a row)
 JIEBA_WEIGHT = 0.5  # weight of jieba's log-posterior next to the model's log-probability
-# Half the cores: llama.cpp's threads spin-wait, and on a busy 2-core machine 2 threads ran a
-# 26-token batch in 3-10 s against 0.2 s for 1 thread.
-THREADS = max(1, (os.cpu_count() or 2) // 2)
 # Tokens. A window is at most ~140 characters and its prefix is cut to N_CTX/4 tokens, inside
 # Gemma 3's 512-token sliding window, so the small SWA cache (swa_full=False) loses nothing.
 N_CTX = 1024
@@ -196,6 +193,8 @@ def gemma_rescorer() -> LMRescorer:
         raise ScorerUnavailable("pip install llama-cpp-python for the gemma scorer") from None
     path = gguf_path()
     base = get_scorer("jieba")
-    lm = CausalLM(path, threads=THREADS)
+    from studybot.llm import llama_threads
+
+    lm = CausalLM(path, threads=llama_threads())
     version = f"{GGUF_DISTRIBUTION}-{importlib.metadata.version(GGUF_DISTRIBUTION)}:{VERSION}+{base.version}"
     return LMRescorer(base, lm, version)

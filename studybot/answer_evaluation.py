@@ -1,0 +1,109 @@
+"""`studybot eval answers`: key-point coverage and citation precision of the answers.
+
+Questions are JSON lines `{"id", "question", "key_points": [[alternative, ...], ...]}` (an
+optional "topic" names the knowledge topic a good citation may come from). A key point is
+covered when any alternative appears in the answer, ignoring case; an answer over 800
+characters covers nothing, since an interview answer must be concise.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+from studybot.answer import NothingFound, answer_question
+from studybot.errors import StudybotError
+from studybot.indexing import build_index
+from studybot.llm import Generator
+from studybot.retrieval import Index
+
+MAX_ANSWER_CHARS = 800
+
+
+def load_answer_questions(path: Path) -> list[dict]:
+    path = Path(path)
+    if not path.is_file():
+        raise StudybotError(f"question file not found: {path}")
+    questions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not (item["id"] and item["question"] and all(isinstance(p, list) for p in item["key_points"])):
+                raise ValueError
+        except (ValueError, KeyError, TypeError):
+            raise StudybotError(f"{path}:{number}: not an answer question (need id, question, key_points)") from None
+        questions.append(item)
+    if not questions:
+        raise StudybotError(f"{path} holds no questions")
+    return questions
+
+
+def covered(answer: str, key_points: list[list[str]]) -> list[bool]:
+    """Which key points the answer covers (none when it is too long to be an interview answer)."""
+    if len(answer) > MAX_ANSWER_CHARS:
+        return [False] * len(key_points)
+    low = answer.lower()
+    return [any(alt.lower() in low for alt in point) for point in key_points]
+
+
+def evaluate_answers(
+    questions_file: Path,
+    corpus: list[Path] | None = None,
+    home: Path | None = None,
+    *,
+    use_llm: bool = True,
+    model: str | None = None,
+    llm_url: str | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    **answer_options,
+) -> dict:
+    """Answer every question and score it; indexes knowledge/ plus the corpus into a throwaway home
+    unless a home is given. The model (if any) is loaded once, before indexing, so a bad --model fails fast."""
+    from studybot.llm import open_generator
+
+    questions = load_answer_questions(questions_file)
+    generator = open_generator(home, model, llm_url) if use_llm else None
+    if home is None:
+        with tempfile.TemporaryDirectory(prefix="studybot-eval-") as tmp:
+            build_index(tmp, corpus, bundled=True, progress=progress)
+            return _score(questions, Index(tmp), generator, progress, answer_options)
+    if corpus:
+        build_index(home, corpus, progress=progress)
+    return _score(questions, Index(home), generator, progress, answer_options)
+
+
+def _score(questions: list[dict], index: Index, generator: Generator | None, progress, options: dict) -> dict:
+    rows, good_citations, citations = [], 0, 0
+    for i, item in enumerate(questions, start=1):
+        started = time.perf_counter()
+        try:
+            result = answer_question(item["question"], index, generator, **options)
+            text, mode, reason, cited = result.answer, result.mode, result.fallback_reason, result.citations
+        except NothingFound as exc:
+            text, mode, reason, cited = "", "none", str(exc), []
+        seconds = time.perf_counter() - started
+        hits = covered(text, item["key_points"])
+        points = [alt.lower() for point, hit in zip(item["key_points"], hits) if hit for alt in point]
+        for source in cited:
+            citations += 1
+            good_citations += any(p in source.text.lower() for p in points) or item.get("topic") in source.topics
+        rows.append({"id": item["id"], "coverage": round(sum(hits) / len(hits), 4) if hits else 0.0, "mode": mode,
+                     "fallback_reason": reason, "chars": len(text), "citations": len(cited),
+                     "seconds": round(seconds, 3)})
+        if progress:
+            progress("answering", i, len(questions))
+    n = len(rows)
+    return {
+        "n": n,
+        "model": generator.name if generator else None,
+        "coverage": round(sum(r["coverage"] for r in rows) / n, 4),
+        "citation_precision": round(good_citations / citations, 4) if citations else None,
+        "modes": {m: round(sum(r["mode"] == m for r in rows) / n, 4) for m in ("llm", "extractive", "none")},
+        "mean_seconds": round(sum(r["seconds"] for r in rows) / n, 3),
+        "questions": rows,
+    }

