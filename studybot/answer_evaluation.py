@@ -8,15 +8,13 @@ characters covers nothing, since an interview answer must be concise.
 
 from __future__ import annotations
 
-import json
-import tempfile
 import time
 from pathlib import Path
 from typing import Callable
 
 from studybot.answer import NothingFound, answer_question
 from studybot.errors import StudybotError
-from studybot.indexing import build_index
+from studybot.evaluation import evaluation_index, read_jsonl
 from studybot.llm import Generator
 from studybot.retrieval import Index
 
@@ -24,22 +22,11 @@ MAX_ANSWER_CHARS = 800
 
 
 def load_answer_questions(path: Path) -> list[dict]:
-    path = Path(path)
-    if not path.is_file():
-        raise StudybotError(f"question file not found: {path}")
-    questions = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            if not (item["id"] and item["question"] and all(isinstance(p, list) for p in item["key_points"])):
-                raise ValueError
-        except (ValueError, KeyError, TypeError):
-            raise StudybotError(f"{path}:{number}: not an answer question (need id, question, key_points)") from None
-        questions.append(item)
-    if not questions:
-        raise StudybotError(f"{path} holds no questions")
+    """Questions with key points, one JSON object per line: {"id", "question", "key_points": [[...], ...]}."""
+    questions = read_jsonl(path, ("id", "question", "key_points"), "an answer question")
+    for item in questions:
+        if not all(isinstance(point, list) for point in item["key_points"]):
+            raise StudybotError(f"{path}: question {item['id']}: each key point is a list of alternatives")
     return questions
 
 
@@ -68,13 +55,8 @@ def evaluate_answers(
 
     questions = load_answer_questions(questions_file)
     generator = open_generator(home, model, llm_url) if use_llm else None
-    if home is None:
-        with tempfile.TemporaryDirectory(prefix="studybot-eval-") as tmp:
-            build_index(tmp, corpus, bundled=True, progress=progress)
-            return _score(questions, Index(tmp), generator, progress, answer_options)
-    if corpus:
-        build_index(home, corpus, progress=progress)
-    return _score(questions, Index(home), generator, progress, answer_options)
+    with evaluation_index(home, corpus, bundled=True, progress=progress) as index:
+        return _score(questions, index, generator, progress, answer_options)
 
 
 def _score(questions: list[dict], index: Index, generator: Generator | None, progress, options: dict) -> dict:

