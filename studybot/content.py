@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from studybot.errors import StudybotError
+from studybot.notes import split_front_matter
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml parses the banks 8x faster
 QUESTION_TYPES = ("short", "choice", "cloze")
@@ -306,21 +307,10 @@ def load_glossary(dirs: Path | str | Iterable[Path | str]) -> list[GlossaryEntry
     return entries
 
 
-def split_front_matter(text: str) -> tuple[str, str, int]:
-    """Return (front matter YAML, body, line where the body starts); no front matter gives ''."""
-    lines = text.splitlines(keepends=True)
-    if not lines or lines[0].strip() != "---":
-        return "", text, 1
-    for index in range(1, len(lines)):
-        if lines[index].strip() in ("---", "..."):
-            return "".join(lines[1:index]), "".join(lines[index + 1:]), index + 2
-    return "", text, 1
-
-
 def load_knowledge_meta(path: Path | str) -> KnowledgeMeta:
     """Read and check the front matter of one knowledge note."""
     path = Path(path)
-    front, _, _ = split_front_matter(_read(path))
+    front, _ = split_front_matter(_read(path).splitlines())
     if not front:
         raise StudybotError(f"{path}:1: a knowledge note starts with YAML front matter between '---' lines")
     data = _parse_yaml(front, path, first_line=2)

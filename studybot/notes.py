@@ -67,20 +67,28 @@ def heading_title(raw: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def _front_matter(lines: list[str]) -> tuple[dict, int]:
-    """Parse leading YAML front matter; returns (metadata, number of lines it spans)."""
+def split_front_matter(lines: list[str]) -> tuple[str, int]:
+    """The YAML between a note's leading `---` lines, and how many lines the block spans (0: none)."""
     if not lines or lines[0].strip() != "---":
-        return {}, 0
+        return "", 0
     for end in range(1, len(lines)):
         if lines[end].strip() in ("---", "..."):
-            import yaml
+            return "\n".join(lines[1:end]), end + 1
+    return "", 0
 
-            try:
-                data = yaml.safe_load("\n".join(lines[1:end])) or {}
-            except yaml.YAMLError:
-                data = {}
-            return (data if isinstance(data, dict) else {}), end + 1
-    return {}, 0
+
+def _front_matter(lines: list[str]) -> tuple[dict, int]:
+    """Parse leading YAML front matter leniently: a user's broken front matter is just no metadata."""
+    block, span = split_front_matter(lines)
+    if not span:
+        return {}, 0
+    import yaml
+
+    try:
+        data = yaml.safe_load(block) or {}
+    except yaml.YAMLError:
+        data = {}
+    return (data if isinstance(data, dict) else {}), span
 
 
 def parse_note(text: str, path: str | PurePath = "") -> Note:
