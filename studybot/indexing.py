@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -203,8 +204,6 @@ def build_index(
         if not todo and not gone and not rebuilt and bundled == manifest.get("bundled", True):
             # Nothing changed: drop the draft generation and leave the live index as it is.
             db.close()
-            import shutil
-
             shutil.rmtree(gen.folder, ignore_errors=True)
             summary.generation = manifest.get("generation", 0)
             summary.files, summary.chunks = manifest["counts"]["files"], manifest["counts"]["chunks"]
