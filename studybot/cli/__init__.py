@@ -12,14 +12,14 @@ from studybot.cli.common import app, report_error
 from studybot.errors import StudybotError
 
 # Command modules register themselves on `app` when imported (one line each, below).
-from studybot.cli import doctor as _doctor  # noqa: E402,F401
-from studybot.cli import demo as _demo  # noqa: E402,F401
 from studybot.cli import index as _index  # noqa: E402,F401
 from studybot.cli import search as _search  # noqa: E402,F401
-from studybot.cli import evaluate as _evaluate  # noqa: E402,F401
-from studybot.cli import repair as _repair  # noqa: E402,F401
-from studybot.cli import quiz as _quiz  # noqa: E402,F401
 from studybot.cli import ask as _ask  # noqa: E402,F401
+from studybot.cli import quiz as _quiz  # noqa: E402,F401
+from studybot.cli import demo as _demo  # noqa: E402,F401
+from studybot.cli import repair as _repair  # noqa: E402,F401
+from studybot.cli import evaluate as _evaluate  # noqa: E402,F401
+from studybot.cli import doctor as _doctor  # noqa: E402,F401
 
 
 def main() -> None:

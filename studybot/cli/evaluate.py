@@ -9,7 +9,7 @@ import typer
 
 from studybot.cli.common import HomeOption, JsonOption, app, console, print_json, progress_bar
 
-eval_app = typer.Typer(help="Measure retrieval (and later answers) on question sets.", no_args_is_help=True)
+eval_app = typer.Typer(help="Measure retrieval and answers on question sets with known answers.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
 
