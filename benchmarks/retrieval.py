@@ -53,7 +53,7 @@ def main() -> None:
         cold = build_index(home, [args.corpus])
         cold_s = time.perf_counter() - start
         start = time.perf_counter()
-        warm = build_index(str(Path(root) / "home2"), [args.corpus])
+        build_index(str(Path(root) / "home2"), [args.corpus])
         warm_s = time.perf_counter() - start
         start = time.perf_counter()
         noop = build_index(home)

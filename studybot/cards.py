@@ -21,10 +21,11 @@ from studybot.content import BLANK, Bilingual, KeyPoint, Question, load_quiz_ban
 from studybot.errors import StudybotError
 from studybot.glossary import Glossary, load_glossary
 from studybot.home import bundled_dir
+from studybot.notes import heading_title, parse_note
+from studybot.tokens import SENTENCE_BREAK
 
 MAX_NOTE_POINTS = 6
 MIN_CLOZE_SENTENCE = 12
-_SENTENCE_END = re.compile(r"(?<=[。！？；;!?])|(?<=\.)\s+|\n+")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _LANG_MARK = re.compile(r"^\s*(中文|English)\s*[:：]\s*", re.IGNORECASE)
 
@@ -72,21 +73,19 @@ class Deck:
 @lru_cache(maxsize=64)
 def _heading_lines(path: Path) -> dict[str, int]:
     """Heading text -> 1-based line in a knowledge note, so feedback can point at file:line."""
-    lines: dict[str, int] = {}
     try:
         text = path.read_text(encoding="utf-8")
     except OSError:
-        return lines
-    for number, line in enumerate(text.splitlines(), start=1):
-        match = re.match(r"#{1,6}\s+(.*?)\s*#*\s*$", line)
-        if match:
-            lines.setdefault(match.group(1), number)
+        return {}
+    lines: dict[str, int] = {}
+    for heading in parse_note(text, path).headings:
+        lines.setdefault(heading.title, heading.line)
     return lines
 
 
 def _bank_card(question: Question, bank: Path) -> Card:
     note = bundled_dir("knowledge") / question.source.file
-    line = _heading_lines(note).get(question.source.heading)
+    line = _heading_lines(note).get(heading_title(question.source.heading))
     source = f"{note}:{line}" if line else f"{bank}:{question.line}"
     options = list(question.options or [])
     return Card(
@@ -167,7 +166,7 @@ def _unquote(text: str) -> str:
 
 def sentences(text: str) -> list[str]:
     """Sentences and clauses of a reference answer, the units a grader checks one by one."""
-    return [s.strip(" -*>•\t") for s in _SENTENCE_END.split(text) if len(s.strip(" -*>•\t")) >= 4]
+    return [s.strip(" -*>•\t") for s in SENTENCE_BREAK.split(text) if len(s.strip(" -*>•\t")) >= 4]
 
 
 def _groups(items: list[str], n: int) -> list[str]:

@@ -15,7 +15,8 @@ from dataclasses import dataclass, replace
 
 from studybot.glossary import Glossary
 from studybot.indexing import lexical_tokens
-from studybot.sources import Source, language, word_key, word_keys
+from studybot.sources import Source, language, word_keys
+from studybot.tokens import word_key
 
 BUDGET_CHARS = 600
 DUPLICATE_SHARE = 0.7  # a unit whose tokens are mostly said already adds nothing

@@ -14,14 +14,14 @@ import re
 import unicodedata
 from dataclasses import asdict, dataclass
 from functools import cached_property
-from typing import Callable, Iterable
+from typing import Callable
 
 import numpy as np
 
 from studybot.cards import Card, sentences
 from studybot.content import KeyPoint
 from studybot.glossary import Glossary
-from studybot.tokens import add_words, tokenize
+from studybot.tokens import add_words, tokenize, word_key
 
 # Share of a synonym's tokens the answer must contain: 0.5 let wrong answers that share words
 # through (40% of them scored above 1); 0.6 is the loosest with none, and keeps most bank references >= 4.
@@ -30,7 +30,6 @@ LEXICAL_THRESHOLD = 0.6
 # the English MiniLM no threshold from 0.5 to 0.8 changed calibration agreement (right answers
 # in other words scored cosines of 0.1-0.35, a wrong one 0.42) and it costs ~80x the latency.
 EMBED_THRESHOLD = 0.75
-STEM_CHARS = 6
 RATINGS = ("again", "hard", "good", "easy")
 # 0-1: not recalled; 2: fragments; 3-4: the substance; 5: everything. An exact question only
 # proves recognition, so a right pick is Good, not Easy.
@@ -70,25 +69,10 @@ def point_label(point: KeyPoint) -> str:
     return zh if zh == en else f"{zh} / {en}"
 
 
-def _stem(token: str) -> str:
-    """Latin words meet by their first letters: standardise ~ standardize, gradients ~ gradient."""
-    return token[:STEM_CHARS] if token.isascii() else token
-
-
 def _normal(text: str) -> str:
     """Case, width and punctuation folded: how cloze fills and option texts are compared."""
     text = unicodedata.normalize("NFKC", text).lower()
     return re.sub(r"[\s\W_]+", "", text)
-
-
-_TAUGHT: set[str] = set()
-
-
-def _teach(words: Iterable[str]) -> None:
-    """Add glossary words to jieba once: each add_word grows jieba's total count, so repeats would drift segmentation."""
-    new = set(words) - _TAUGHT
-    add_words(new)
-    _TAUGHT.update(new)
 
 
 def score_from_coverage(covered: int, total: int) -> int:
@@ -104,7 +88,7 @@ class Grader:
         lexical_threshold: float = LEXICAL_THRESHOLD, embed_threshold: float = EMBED_THRESHOLD,
     ) -> None:
         self.glossary = glossary
-        _teach(a for e in glossary.entries for a in e.zh)
+        add_words(a for e in glossary.entries for a in e.zh)
         self.use_embeddings = use_embeddings
         self.lexical_threshold = lexical_threshold
         self.embed_threshold = embed_threshold
@@ -126,10 +110,10 @@ class Grader:
         restating the question's subject ("activation functions ...") must not earn its key points."""
         asked = {entry.id for entry in self.glossary.find(question)}
         aliases = [a for entry in self.glossary.find(answer) if entry.id not in asked for a in entry.aliases]
-        return {_stem(t) for t in tokenize(f"{answer}\n{' '.join(aliases)}")}
+        return {word_key(t) for t in tokenize(f"{answer}\n{' '.join(aliases)}")}
 
     def lexical_match(self, synonym: str, tokens: set[str]) -> bool:
-        wanted = {_stem(t) for t in tokenize(synonym)}
+        wanted = {word_key(t) for t in tokenize(synonym)}
         return bool(wanted) and len(wanted & tokens) / len(wanted) >= self.lexical_threshold
 
     def _embed(self, texts: list[str]) -> np.ndarray:

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Callable, Iterable
 
 from studybot.retrieval import Hit, Index
-from studybot.tokens import tokenize
+from studybot.tokens import tokenize, word_key
 
 # [3], [1, 2], [1][2] and the full-width 【3】 a Chinese answer may use
 CITATION = re.compile(r"[\[【]\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*[\]】]")
@@ -27,11 +27,6 @@ def language(text: str) -> str:
     cjk = len(_CJK.findall(text))
     words = len(_LATIN_WORD.findall(text))
     return "zh" if cjk and cjk >= 0.3 * (cjk + words) else "en"
-
-
-def word_key(token: str) -> str:
-    """Long English words meet their other forms on a six-letter prefix (saturate, saturation)."""
-    return token[:6] if token.isascii() and len(token) > 6 else token
 
 
 @lru_cache(maxsize=4096)

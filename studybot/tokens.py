@@ -19,6 +19,16 @@ CHINESE_STOP = frozenset(
 )
 
 
+# Sentence ends: after Chinese or ASCII stops (a period only before white space, so 0.25 stays
+# whole), and at line breaks.
+SENTENCE_BREAK = re.compile(r"(?<=[。！？；;!?])|(?<=\.)\s+|\n+")
+
+
+def word_key(token: str) -> str:
+    """Long English words meet their other forms on a six-letter prefix (saturate, saturation)."""
+    return token[:6] if token.isascii() and len(token) > 6 else token
+
+
 @lru_cache(maxsize=1)
 def _jieba():
     import logging

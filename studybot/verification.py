@@ -8,12 +8,11 @@ user sees above the extractive answer that replaces the generation.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from typing import Callable
 
 from studybot.sources import CITATION, Source, language, word_keys
-from studybot.tokens import tokenize
+from studybot.tokens import SENTENCE_BREAK, tokenize
 
 MIN_CHARS = 12
 NGRAM = 4
@@ -41,7 +40,7 @@ def _prose(answer: str) -> str:
 
 
 def sentences(text: str) -> list[str]:
-    parts = re.split(r"(?<=[。！？；!?;])|(?<=\.)\s+|\n+", text)
+    parts = SENTENCE_BREAK.split(text)
     return [p.strip() for p in parts if p and p.strip()]
 
 
