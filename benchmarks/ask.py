@@ -66,9 +66,9 @@ class TimedGenerator:
 
 
 def warm(home: Path, asked: list[str], generator, max_tokens: int) -> dict:
-    from studybot.answer import NothingFound
-    from studybot.chat import ChatSession
-    from studybot.retrieval import Index
+    from studybot.answer.pipeline import NothingFound
+    from studybot.answer.chat import ChatSession
+    from studybot.index.search import Index
 
     timed = TimedGenerator(generator) if generator else None
     session = ChatSession(Index(home), timed, max_tokens=max_tokens)
@@ -100,10 +100,10 @@ def warm(home: Path, asked: list[str], generator, max_tokens: int) -> dict:
 
 def relevance(home: Path, asked: list[str]) -> dict:
     """The two relevance signals on real questions and on off-topic ones (where the thresholds come from)."""
-    from studybot.answer import RELEVANCE_TOP, dense_similarity, word_coverage
-    from studybot.indexing import embed_query
-    from studybot.retrieval import Index, search
-    from studybot.sources import language
+    from studybot.answer.pipeline import RELEVANCE_TOP, dense_similarity, word_coverage
+    from studybot.index.expansion import embed_query
+    from studybot.index.search import Index, search
+    from studybot.text.language import language
 
     index = Index(home)
     table: dict[str, dict[str, list[float]]] = {}
@@ -128,7 +128,7 @@ def main() -> None:
     tmp = None
     home = args.home
     if home is None:
-        from studybot.indexing import build_index
+        from studybot.index.build import build_index
 
         tmp = tempfile.TemporaryDirectory(prefix="studybot-bench-")
         home = Path(tmp.name)
@@ -153,7 +153,7 @@ def main() -> None:
 
     generator = None
     if not args.no_llm:
-        from studybot.llm import open_generator
+        from studybot.answer.backends import open_generator
 
         cold_llm, runs = wall(ask + ["--max-tokens", str(args.max_tokens)], args.repeat)
         docs = [json.loads(r.stdout) for r in runs if r.returncode == 0]

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import yaml
 
-from studybot.cards import load_deck
-from studybot.glossary import load_glossary
-from studybot.grading import Grader, agreement
+from studybot.study.cards import load_deck
+from studybot.content.glossary import load_glossary
+from studybot.study.grading import Grader, agreement
 
 CALIBRATION = Path(__file__).resolve().parents[1] / "tests" / "data" / "grading_calibration.yaml"
 

@@ -18,10 +18,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-k", type=int, default=5)
     args = parser.parse_args()
-    from studybot.content import load_quizzes
+    from studybot.content.schema import load_quizzes
     from studybot.home import bundled_dir
-    from studybot.indexing import build_index
-    from studybot.retrieval import Index, source_rank
+    from studybot.index.build import build_index
+    from studybot.index.search import Index, source_rank
 
     questions = load_quizzes(bundled_dir("quizzes"))
     with tempfile.TemporaryDirectory(prefix="studybot-quiz-") as home:

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import ftfy
 
-from studybot.repair import repair_text
-from studybot.repair.damage import LOST_BYTES, MOJIBAKE_CODEC
-from studybot.repair.scoring import resolve_scorer
+from studybot.ingest.repair.restore import repair_text
+from studybot.ingest.repair.damage import LOST_BYTES, MOJIBAKE_CODEC
+from studybot.ingest.repair.scoring import resolve_scorer
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parents[1] / "shared"

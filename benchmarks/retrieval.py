@@ -40,8 +40,8 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()
 
-    from studybot.indexing import build_index
-    from studybot.retrieval import Index, search
+    from studybot.index.build import build_index
+    from studybot.index.search import Index, search
 
     baseline = wall([sys.executable, "-c", "import sentence_transformers"])
     print(f"baseline: python -c 'import sentence_transformers'  {baseline:.2f} s (median of 3)")

@@ -23,9 +23,10 @@ def main() -> None:
     parser.add_argument("-k", type=int, default=5)
     args = parser.parse_args()
 
-    from studybot import glossary as glossary_module
-    from studybot import indexing, retrieval
-    from studybot.evaluation import evaluate_retrieval
+    from studybot.content import glossary as glossary_module
+    from studybot.index import build as indexing
+    from studybot.index import search as retrieval
+    from studybot.evaluation.retrieval import evaluate_retrieval
 
     real_loader = glossary_module.load_glossary
     empty = glossary_module.Glossary.from_entries([])

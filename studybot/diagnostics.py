@@ -6,7 +6,8 @@ import importlib.metadata as md
 import platform
 from pathlib import Path
 
-from studybot import __version__, store
+from studybot import __version__
+from studybot.index import store
 from studybot.errors import StudybotError
 from studybot.home import resolve_home
 
@@ -27,7 +28,7 @@ def _size(folder: Path) -> int:
 
 def diagnose(home: Path | str | None = None) -> dict:
     """Versions, device, embedding model, index location, size and counts."""
-    from studybot.embedding import DEFAULT_MODEL, resolve_model
+    from studybot.index.embedders import DEFAULT_MODEL, resolve_embed_model
 
     info: dict = {"studybot": __version__, "python": platform.python_version(), "platform": platform.platform()}
     info.update({package: _version(package) for package in _PACKAGES})
@@ -50,7 +51,7 @@ def diagnose(home: Path | str | None = None) -> dict:
             info["index"] = f"unusable: {exc}"
     model = manifest.get("embed_model", DEFAULT_MODEL)
     try:
-        info["embed_model"] = f"{model} ({resolve_model(model)[1]})"
+        info["embed_model"] = f"{model} ({resolve_embed_model(model)[1]})"
     except StudybotError as exc:
         info["embed_model"] = f"{model} (unavailable: {exc})"
     counts = manifest.get("counts", {})

@@ -98,7 +98,7 @@ def notes_dir(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def knowledge_home(tmp_path_factory) -> Path:
     """A home indexing the bundled knowledge/ alone, built once per test session."""
-    from studybot.indexing import build_index
+    from studybot.index.build import build_index
 
     home = tmp_path_factory.mktemp("knowledge-home")
     build_index(home)
@@ -108,7 +108,7 @@ def knowledge_home(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_home(tmp_path_factory) -> Path:
     """A home indexing the two tiny notes alone, built once per session (ask, chat and friends)."""
-    from studybot.indexing import build_index
+    from studybot.index.build import build_index
 
     root = tmp_path_factory.mktemp("tiny")
     notes = root / "notes"

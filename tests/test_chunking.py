@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from studybot.chunking import MAX_CHARS, chunk_note
-from studybot.notes import parse_note
+from studybot.ingest.chunking import MAX_CHARS, chunk_note
+from studybot.ingest.notes import parse_note
 from tests.conftest import NORMALIZATION_NOTE, PYTHON_NOTE
 
 

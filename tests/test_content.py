@@ -1,4 +1,4 @@
-"""The bundled knowledge notes, glossary and quiz banks, validated against the schema in studybot.content.
+"""The bundled knowledge notes, glossary and quiz banks, validated against the schema in studybot.content.schema.
 
 These files are hand-written by several people at once; the tests pin the formats they promise
 to each other (front matter, heading shapes, quiz fields, sources that resolve to real headings)
@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from studybot.content import BLANK, load_glossary, load_knowledge_meta, load_quiz_bank, load_quizzes
+from studybot.content.schema import BLANK, read_glossary_entries, load_knowledge_meta, load_quiz_bank, load_quizzes
 from studybot.errors import StudybotError
-from studybot.glossary import Glossary
-from studybot.notes import heading_title, parse_note
+from studybot.content.glossary import Glossary
+from studybot.ingest.notes import heading_title, parse_note
 
 REPO = Path(__file__).resolve().parents[1]
 KNOWLEDGE = REPO / "knowledge"
@@ -44,7 +44,7 @@ def questions():
 
 @pytest.fixture(scope="module")
 def glossary_entries():
-    return load_glossary([KNOWLEDGE / "glossary"])
+    return read_glossary_entries([KNOWLEDGE / "glossary"])
 
 
 def _demo_names() -> set[str]:
@@ -215,9 +215,9 @@ def test_seed_llm_headings_each_have_a_knowledge_section(glossary_entries):
     seed = next(SEEDS.glob("004_*.txt"), None) if SEEDS.is_dir() else None
     if seed is None:
         pytest.skip("../shared/seeds is not present")
-    from studybot.repair import repair_text
+    from studybot.ingest.repair.restore import repair_text
 
-    headings = parse_note(repair_text(seed.read_text(encoding="utf-8")).text, seed).headings
+    headings = parse_note(repair_text(seed.read_text(encoding="utf-8"), "jieba").text, seed).headings
     last_part = max(i for i, h in enumerate(headings) if h.level == 1)
     glossary = Glossary.from_entries(glossary_entries)
     answered = {e.id for path in NOTES.values() for h in _note(path).headings if h.level == 2
@@ -294,10 +294,10 @@ def test_glossary_errors_name_the_file_and_line(tmp_path):
     (tmp_path / "b.yaml").write_text("# extra\n- {id: ln, topic: normalization, en: [LN]}\n"
                                      "- {id: bn, topic: normalization, en: [batchnorm]}\n", encoding="utf-8")
     with pytest.raises(StudybotError, match=re.escape(f"{tmp_path / 'b.yaml'}:3:")):
-        load_glossary([tmp_path])
+        read_glossary_entries([tmp_path])
     (tmp_path / "b.yaml").write_text("- id: ln\n  topic: [normalization\n", encoding="utf-8")
     with pytest.raises(StudybotError, match=re.escape(f"{tmp_path / 'b.yaml'}:")):
-        load_glossary([tmp_path])
+        read_glossary_entries([tmp_path])
 
 
 def test_front_matter_errors_name_the_file(tmp_path):

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from studybot.content import load_quizzes
+from studybot.content.schema import load_quizzes
 from studybot.home import bundled_dir
-from studybot.retrieval import Index, search, source_rank
+from studybot.index.search import Index, search, source_rank
 
 
 @pytest.mark.slow

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from studybot.embedding import EmbeddingCache, load_embedder, load_query_embedder, resolve_model
+from studybot.index.embedders import EmbeddingCache, load_embedder, load_query_embedder, resolve_embed_model
 from studybot.errors import StudybotError
 
 TEXTS = [
@@ -53,6 +53,6 @@ def test_unknown_model_offline_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_bundled_model_resolves_to_site_packages() -> None:
-    model_id, folder = resolve_model("sentence-transformers/all-MiniLM-L6-v2")
+    model_id, folder = resolve_embed_model("sentence-transformers/all-MiniLM-L6-v2")
     assert model_id == "all-MiniLM-L6-v2"
     assert (Path(folder) / "model.safetensors").exists()

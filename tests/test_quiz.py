@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from studybot.cards import load_deck, select
+from studybot.study.cards import load_deck, select
 from studybot.errors import StudybotError
-from studybot.glossary import load_glossary
-from studybot.grading import LEXICAL_THRESHOLD, Grader, agreement
-from studybot.indexing import build_index
-from studybot.quiz import export_anki, plan_quiz, review_stats, run_quiz
-from studybot.review_store import ReviewStore
+from studybot.content.glossary import load_glossary
+from studybot.study.grading import LEXICAL_THRESHOLD, Grader, agreement
+from studybot.index.build import build_index
+from studybot.study.quiz import export_anki, plan_quiz, review_stats, run_quiz
+from studybot.study.reviews import ReviewStore
 from tests.conftest import NORMALIZATION_NOTE
 
 CALIBRATION = Path(__file__).parent / "data" / "grading_calibration.yaml"

@@ -7,7 +7,8 @@ import codecs
 import pytest
 
 from studybot.errors import StudybotError
-from studybot.reading import UnreadableFile, decode_bytes, iter_note_files, read_text
+from studybot.ingest.decoding import UnreadableFile, decode_bytes
+from studybot.ingest.reading import iter_note_files, read_text
 
 TEXT = "# 标题\n梯度消失 vanishing gradient\n"
 

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from studybot.errors import StudybotError
-from studybot.repair import SCORERS, looks_mojibake, repair_file, repair_text, scorer
-from studybot.repair.damage import LOST_BYTES, candidates
-from studybot.repair.scoring import ScorerUnavailable, get_scorer, resolve_scorer
+from studybot.ingest.repair.damage import LOST_BYTES, candidates, looks_mojibake
+from studybot.ingest.repair.restore import repair_file, repair_text
+from studybot.ingest.repair.scoring import SCORERS, ScorerUnavailable, get_scorer, resolve_scorer, scorer
 from tests.conftest import REPO, run_cli
 
 HEADINGS = ("面试回答", "反向传播", "原因", "神经网络")
@@ -37,7 +37,7 @@ ROUND_TRIP = [
 def test_round_trip_restores_damage_and_leaves_the_rest(clean: str) -> None:
     damaged_at = [is_damaged(ch) for ch in clean]
     assert any(damaged_at), "the sample must contain damage"
-    report = repair_text(mangle(clean))
+    report = repair_text(mangle(clean), "jieba")
     assert report.mojibake
     assert report.damaged == sum(damaged_at) == report.restored
     assert len(report.text) == len(clean) and report.text.count("\n") == clean.count("\n")
@@ -48,7 +48,7 @@ def test_round_trip_restores_damage_and_leaves_the_rest(clean: str) -> None:
 
 def test_round_trip_restores_most_damaged_characters() -> None:
     clean = "".join(ROUND_TRIP)
-    report = repair_text(mangle(clean))
+    report = repair_text(mangle(clean), "jieba")
     pairs = [(want, got) for want, got in zip(clean, report.text) if is_damaged(want)]
     assert sum(want == got for want, got in pairs) / len(pairs) >= 0.85
 
@@ -60,7 +60,7 @@ def test_the_samples_cover_adjacent_damage_and_emoji() -> None:
 
 
 def test_round_trip_restores_known_words_and_emoji() -> None:
-    report = repair_text(mangle(ROUND_TRIP[0] + ROUND_TRIP[1]))
+    report = repair_text(mangle(ROUND_TRIP[0] + ROUND_TRIP[1]), "jieba")
     for word in ("面试回答", "反向传播", "原因", "神经网络", "📝", "🔍", "！"):
         assert word in report.text
 
@@ -76,7 +76,7 @@ def test_the_true_character_is_always_a_candidate(lo: int, hi: int) -> None:
 
 
 def test_low_confidence_spots_point_at_restored_characters() -> None:
-    report = repair_text(mangle("".join(ROUND_TRIP) * 3))
+    report = repair_text(mangle("".join(ROUND_TRIP) * 3), "jieba")
     lines = report.text.split("\n")
     for spot in report.low_confidence:
         assert lines[spot.line - 1][spot.column - 1] == spot.chosen
@@ -98,7 +98,7 @@ def test_low_confidence_spots_point_at_restored_characters() -> None:
     ],
 )
 def test_clean_text_comes_back_byte_for_byte(clean: str) -> None:
-    report = repair_text(clean)
+    report = repair_text(clean, "jieba")
     assert report.text.encode("utf-8") == clean.encode("utf-8")
     assert not report.mojibake and report.damaged == 0
     assert not looks_mojibake(clean)
@@ -106,7 +106,7 @@ def test_clean_text_comes_back_byte_for_byte(clean: str) -> None:
 
 def test_repair_is_deterministic() -> None:
     broken = mangle("".join(ROUND_TRIP))
-    assert repair_text(broken) == repair_text(broken)
+    assert repair_text(broken, "jieba") == repair_text(broken, "jieba")
 
 
 def test_unknown_scorer_is_a_user_error() -> None:
@@ -184,7 +184,7 @@ def test_a_scorer_that_cannot_load_falls_back_to_jieba() -> None:
 
 def test_an_unreadable_model_file_is_unavailable_not_a_crash(tmp_path) -> None:
     pytest.importorskip("llama_cpp")
-    from studybot.repair.gemma import CausalLM
+    from studybot.ingest.repair.gemma import CausalLM
 
     junk = tmp_path / "model.gguf"
     junk.write_bytes(b"GGUF" + bytes(64))
@@ -198,7 +198,7 @@ def test_seed_notes_repair_and_headings_appear(seeds) -> None:
     found = dict.fromkeys(HEADINGS, 0)
     for path in files:
         text = path.read_text(encoding="utf-8")
-        report = repair_text(text)
+        report = repair_text(text, "jieba")
         assert report.mojibake and report.damaged > 0 and report.restored == report.damaged
         assert report.text.count("\n") == text.count("\n")
         assert "\ufffd" not in report.text
@@ -231,7 +231,7 @@ def damaged_note(tmp_path):
 
 
 def test_cli_writes_stdout_or_output_file(damaged_note, tmp_path) -> None:
-    expected = repair_text(damaged_note.read_text(encoding="utf-8")).text
+    expected = repair_text(damaged_note.read_text(encoding="utf-8"), "jieba").text
     shown = run_cli("repair", str(damaged_note), "--scorer", "jieba")
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout == expected
@@ -249,7 +249,7 @@ def test_cli_json_contract(damaged_note) -> None:
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert {"text", "file", "mojibake", "damaged", "restored", "low_confidence"} <= doc.keys()
-    assert doc["text"] == repair_text(damaged_note.read_text(encoding="utf-8")).text
+    assert doc["text"] == repair_text(damaged_note.read_text(encoding="utf-8"), "jieba").text
     assert doc["mojibake"] is True and doc["damaged"] == doc["restored"] > 0
     assert doc["scorer"] == "jieba" and doc["fallback"] == ""
     lines = doc["text"].split("\n")

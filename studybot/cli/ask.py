@@ -111,7 +111,7 @@ def ask(
 
     Exit code 3 when nothing in the notes is about the question.
     """
-    from studybot.answer import ask as answer
+    from studybot.answer.pipeline import ask as answer
 
     with _live_draft(not json_out and not no_llm) as on_token:
         result = answer(question, home, use_llm=not no_llm, model=model, llm_url=llm_url, max_tokens=max_tokens,
@@ -139,7 +139,7 @@ def chat(
 
     Reads questions from stdin; with --json, prints the whole session as one JSON document at the end.
     """
-    from studybot.chat import open_session
+    from studybot.answer.chat import open_session
     from studybot.errors import StudybotError
 
     session = open_session(home, use_llm=not no_llm, model=model, llm_url=llm_url, max_tokens=max_tokens)
@@ -211,7 +211,7 @@ def _size(n: int) -> str:
 @models_app.command("list")
 def models_list(home: HomeOption = None, json_out: JsonOption = False) -> None:
     """Models found: bundled, named in <home>/config.toml, and in <home>/models/ (size and quantization from the GGUF)."""
-    from studybot.models import list_models
+    from studybot.answer.gguf import list_models
 
     models = list_models(home)
     if json_out:
@@ -236,7 +236,7 @@ def models_pull(
     json_out: JsonOption = False,
 ) -> None:
     """Download a GGUF from the Hugging Face hub into <home>/models/ (a partial download resumes)."""
-    from studybot.models import pull_model
+    from studybot.answer.gguf import pull_model
 
     with progress_bar(not json_out) as progress:
         info = pull_model(home, repo, file, progress=progress)

@@ -6,11 +6,12 @@ import json
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Callable, Iterator, Optional
+from typing import Annotated, Any, Iterator, Optional
 
 import typer
 
 from studybot import __version__
+from studybot.progress import ProgressFn
 
 
 def _version_callback(value: bool) -> None:
@@ -68,9 +69,6 @@ def console(stderr: bool = False):
     from rich.console import Console
 
     return Console(stderr=stderr)
-
-
-ProgressFn = Callable[[str, int, int], None]
 
 
 @contextmanager

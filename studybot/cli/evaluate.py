@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from studybot.ingest.repair.scoring import DEFAULT_SCORER
 from studybot.cli.common import HomeOption, JsonOption, app, console, print_json, progress_bar
 
 eval_app = typer.Typer(help="Measure retrieval and answers on question sets with known answers.", no_args_is_help=True)
@@ -19,12 +20,12 @@ def retrieval(
     corpus: Annotated[Optional[list[Path]], typer.Option("--corpus", help="Notes to index (repeatable).")] = None,
     k: Annotated[int, typer.Option("-k", min=1, max=100, help="Cut-off for recall@k.")] = 5,
     mode: Annotated[str, typer.Option("--mode", help="hybrid, bm25 or dense.")] = "hybrid",
-    repair: Annotated[str, typer.Option("--repair", help="Scorer for damaged characters: gemma or jieba.")] = "gemma",
+    repair: Annotated[str, typer.Option("--repair", help="Scorer for damaged characters: gemma or jieba.")] = DEFAULT_SCORER,
     home: HomeOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Recall@1, recall@k and MRR; indexes --corpus into a throwaway home unless --home is given."""
-    from studybot.evaluation import evaluate_retrieval
+    from studybot.evaluation.retrieval import evaluate_retrieval
 
     with progress_bar(not json_out) as progress:
         result = evaluate_retrieval(file, corpus, k=k, home=home, mode=mode, repair=repair, progress=progress)
@@ -51,7 +52,7 @@ def answers(
     json_out: JsonOption = False,
 ) -> None:
     """Key-point coverage, citation precision, answer modes and seconds; indexes knowledge/ + --corpus into a throwaway home unless --home is given."""
-    from studybot.answer_evaluation import evaluate_answers
+    from studybot.evaluation.answers import evaluate_answers
 
     with progress_bar(not json_out) as progress:
         result = evaluate_answers(file, corpus, home=home, use_llm=not no_llm, model=model, llm_url=llm_url,

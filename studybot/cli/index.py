@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from studybot.ingest.repair.scoring import DEFAULT_SCORER
 from studybot.cli.common import HomeOption, JsonOption, app, console, print_json, progress_bar, report_warning
 
 
@@ -23,12 +24,12 @@ def index(
     repair: Annotated[
         str, typer.Option("--repair", help="Scorer for damaged characters: gemma (jieba + a small LLM where unsure, "
                           "cached) or jieba (instant).")
-    ] = "gemma",
+    ] = DEFAULT_SCORER,
     home: HomeOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Index the bundled knowledge/ and your notes (.md, .markdown, .txt), incrementally."""
-    from studybot.indexing import build_index
+    from studybot.index.build import build_index
 
     with progress_bar(not json_out) as progress:
         summary = build_index(home, paths, embed_model=embed_model, rebuild=rebuild, bundled=bundled, repair=repair, progress=progress,

@@ -48,7 +48,7 @@ def _text(pair: dict, lang: str | None) -> str:
 
 
 def _session(due_only: bool, topic, limit, seed, answers_file, lang, bank, notes, home, json_out, now) -> None:
-    from studybot.quiz import plan_quiz, run_quiz
+    from studybot.study.quiz import plan_quiz, run_quiz
 
     if lang not in (None, "zh", "en"):
         raise StudybotError(f"--lang {lang!r}: use zh or en")
@@ -139,7 +139,7 @@ def stats(
     json_out: JsonOption = False, now: NowOption = None,
 ) -> None:
     """Due counts, retention, mastery per topic and reviews per day."""
-    from studybot.quiz import review_stats
+    from studybot.study.quiz import review_stats
 
     result = review_stats(home, _clock(now)(), topic=topic, banks=bank, notes=notes)
     if json_out:
@@ -182,7 +182,7 @@ def export_anki(
     json_out: JsonOption = False,
 ) -> None:
     """Write the quiz cards (banks and notes) as an Anki deck."""
-    from studybot.quiz import export_anki as write
+    from studybot.study.quiz import export_anki as write
 
     result = write(home, path, topic=topic, banks=bank, notes=notes)
     if json_out:

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from studybot.ingest.repair.scoring import DEFAULT_SCORER
 from studybot.cli.common import JsonOption, app, print_json, report_warning
 
 
@@ -24,12 +25,12 @@ def repair(
         str, typer.Option("--scorer", help="gemma: a small LLM rechecks the spots jieba is unsure of (about 0.3 s "
                           "each, cached per line; falls back to jieba if not installed); jieba: word lattice only, "
                           "instant.")
-    ] = "gemma",
+    ] = DEFAULT_SCORER,
     json_out: JsonOption = False,
 ) -> None:
     """Repair mojibake with lost bytes; print the text and report the spots worth checking."""
     from studybot.home import cache_dir
-    from studybot.repair import repair_file
+    from studybot.ingest.repair.restore import repair_file
 
     result = repair_file(file, out=out, in_place=in_place, scorer_name=scorer, cache=cache_dir() / "repairs.sqlite")
     report = result.report

@@ -18,7 +18,7 @@ def search(
     json_out: JsonOption = False,
 ) -> None:
     """Hybrid (BM25 + embeddings) search over the indexed notes."""
-    from studybot.retrieval import search as run_search
+    from studybot.index.search import search as run_search
 
     hits = run_search(query, k=k, home=home, mode=mode)
     if json_out:

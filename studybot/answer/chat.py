@@ -1,0 +1,93 @@
+"""A chat session: the index, embedder and model stay loaded; follow-ups lean on the previous turn.
+
+A follow-up ("那 RMSNorm 呢？", "why does that help?") names too little to be searched alone, so
+it is searched and answered together with the previous question. Each turn is appended to
+`<home>/chat/history.jsonl`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from studybot.answer.pipeline import Answer, answer_question
+from studybot.clock import utc_now
+from studybot.answer.backends import Generator
+from studybot.index.search import Index
+from studybot.text.tokens import tokenize
+
+HISTORY = Path("chat") / "history.jsonl"
+FOLLOW_UP_MAX_WORDS = 2  # a question this short, without a concept of its own, leans on the last one
+# an opening that continues the previous turn ("那 RMSNorm 呢？", "and for RNNs?", "what about GRU?")
+_CONTINUATION = re.compile(
+    r"^\s*(?:那|那么|还有|再|举个例子|展开|and\b|but\b|so\b|what about|how about|then\b)", re.IGNORECASE
+)
+# a pronoun standing for the previous topic ("why does it help?", "它的缺点是什么？")
+_PRONOUN = re.compile(r"(?<![A-Za-z])(?:it|its|this|that|they|them|those|these)(?![A-Za-z])|它|这个|那个|其", re.IGNORECASE)
+
+
+class ChatSession:
+    """Keeps one index and one generator for many questions, and remembers the last turn."""
+
+    def __init__(
+        self, index: Index, generator: Generator | None = None, *, clock: Callable[[], float] = time.perf_counter,
+        now: Callable[[], datetime] = utc_now, **answer_options,
+    ) -> None:
+        self.index = index
+        self.generator = generator
+        self.clock = clock
+        self.now = now
+        self.options = answer_options
+        self.last: Answer | None = None
+        self.history_path = index.home / HISTORY
+
+    def warm_up(self) -> None:
+        """Load the glossary, BM25, FAISS and the query encoder now, so the first question is fast too."""
+        from studybot.index.search import search
+
+        _ = self.index.glossary, self.index.lexical, self.index.dense, self.index.embedder
+        search("warm up", k=1, index=self.index)
+
+    def resolve(self, question: str) -> str:
+        """The question to search and answer: a follow-up merged with the previous question."""
+        if self.last is None:
+            return question
+        concept = bool(self.index.glossary.find(question))
+        short = len(tokenize(question)) <= FOLLOW_UP_MAX_WORDS
+        if _CONTINUATION.match(question) or (not concept and (short or _PRONOUN.search(question))):
+            return f"{self.last.resolved_question} {question}"
+        return question
+
+    def ask(self, question: str, on_token: Callable[[str], None] | None = None) -> Answer:
+        """Answer one turn (raises NothingFound like `answer_question`) and append it to the history."""
+        resolved = self.resolve(question)
+        answer = answer_question(question, self.index, self.generator, retrieval_query=resolved, on_token=on_token,
+                                 clock=self.clock, **self.options)
+        self.last = answer
+        self._save(answer)
+        return answer
+
+    def _save(self, answer: Answer) -> None:
+        self.history_path.parent.mkdir(parents=True, exist_ok=True)
+        record = {"time": self.now().isoformat(timespec="seconds"), "resolved_question": answer.resolved_question,
+                  **answer.to_dict()}
+        with self.history_path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def open_session(
+    home: Path | str | None = None, *, use_llm: bool = True, model: str | None = None, llm_url: str | None = None,
+    **answer_options,
+) -> ChatSession:
+    """Open the index and the model once, touch every lazy part, and return a ready session."""
+    from studybot.answer.backends import open_generator
+
+    index = Index(home)
+    generator = open_generator(index.home, model, llm_url) if use_llm else None
+    session = ChatSession(index, generator, **answer_options)
+    session.warm_up()
+    return session

@@ -1,0 +1,107 @@
+"""Numbered sources: the retrieved passages an answer may cite as [n], and what each [n] points to.
+
+Both answer paths (the model's and the extractive one) cite the same numbered list, so one
+function turns any draft into its final form: unknown numbers removed, the rest renumbered
+1, 2, 3 in order of first use, each mapped back to a file, heading and line range.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Callable, Iterable
+
+from studybot.index.search import Hit, Index
+
+# [3], [1, 2], [1][2] and the full-width 【3】 a Chinese answer may use
+CITATION = re.compile(r"[\[【]\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*[\]】]")
+_SPACED_CITATION = re.compile(r"([ \t]*)" + CITATION.pattern)
+
+
+@dataclass
+class Source:
+    """One retrieved passage, numbered as the model and the reader see it."""
+
+    n: int
+    file: str
+    heading_path: list[str]
+    line_start: int
+    line_end: int
+    kind: str
+    text: str
+    score: float
+    topics: list[str] = field(default_factory=list)
+    demos: list[str] = field(default_factory=list)
+
+    @property
+    def heading(self) -> str:
+        return self.heading_path[-1] if self.heading_path else ""
+
+    @property
+    def path(self) -> str:
+        return " > ".join(self.heading_path)
+
+    def citation(self) -> dict:
+        """The JSON contract's citation: where to open the passage."""
+        return {"n": self.n, "file": self.file, "heading": self.heading, "line_start": self.line_start,
+                "line_end": self.line_end}
+
+    def prompt_block(self) -> str:
+        return f"[{self.n}] {self.path}\n{self.text.strip()}"
+
+
+def make_sources(hits: list[Hit], index: Index) -> list[Source]:
+    """Number the hits 1..k and attach the topics and demos their notes declare (front matter,
+    else the glossary concepts named in the heading path)."""
+    sources = []
+    for n, hit in enumerate(hits, start=1):
+        meta = index.metadata(hit.file)
+        topics = [str(meta["topic"])] if meta.get("topic") else []
+        if not topics:
+            topics = list(dict.fromkeys(e.topic for e in index.glossary.find(hit.path) if getattr(e, "topic", None)))
+        demos = [str(d) for d in meta.get("demos") or []] if isinstance(meta.get("demos"), list) else []
+        sources.append(Source(n, hit.file, list(hit.heading_path), hit.line_start, hit.line_end, hit.kind, hit.text,
+                              hit.score, topics, demos))
+    return sources
+
+
+def pack(sources: list[Source], budget: int, count_tokens: Callable[[str], int]) -> list[Source]:
+    """The best sources whose prompt blocks fit in `budget` tokens, renumbered 1..m in rank order.
+
+    A source too long for what is left is skipped, so a shorter, lower-ranked one can still fit.
+    """
+    kept: list[Source] = []
+    used = 0
+    for source in sources:
+        cost = count_tokens(source.prompt_block()) + 2
+        if used + cost <= budget:
+            kept.append(replace(source, n=len(kept) + 1))
+            used += cost
+    return kept
+
+
+def cited_numbers(text: str) -> list[int]:
+    """Every [n] in the text, in order of appearance, repeats included."""
+    return [int(x) for m in CITATION.finditer(text) for x in re.split(r"[,，、]", m.group(1))]
+
+
+def resolve_citations(text: str, sources: Iterable[Source]) -> tuple[str, list[Source]]:
+    """Drop citations to sources that do not exist, renumber the rest by first use.
+
+    Returns the rewritten text and the cited sources, each carrying its new number.
+    """
+    by_n = {s.n: s for s in sources}
+    order: dict[int, int] = {}
+
+    def rewrite(match: re.Match[str]) -> str:
+        numbers = [int(x) for x in re.split(r"[,，、]", match.group(2))]
+        kept = []
+        for old in numbers:
+            if old in by_n and old not in kept:
+                kept.append(old)
+                order.setdefault(old, len(order) + 1)
+        return match.group(1) + "".join(f"[{order[old]}]" for old in kept) if kept else ""
+
+    rewritten = _SPACED_CITATION.sub(rewrite, text)
+    cited = [replace(by_n[old], n=new) for old, new in sorted(order.items(), key=lambda item: item[1])]
+    return rewritten.strip(), cited

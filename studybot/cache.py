@@ -1,0 +1,56 @@
+"""Content-addressed caches in SQLite: (namespace, key) -> value, shared by every home.
+
+The embedding cache (namespace: model, key: hash of the embedded text) and the repair cache
+(namespace: scorer version, key: hash of the damaged line) are both this table. Keys are
+content hashes, so an entry is valid wherever the same content appears, two processes can
+fill one cache at once (WAL, a generous busy timeout), and deleting the file loses nothing
+but time.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+from typing import Iterable, Union
+
+Value = Union[bytes, str]
+_BATCH = 500  # SQLite's limit on bound parameters is far above this on every build
+
+
+class ContentCache:
+    """One table `entries(namespace, key, value)` in a SQLite file, created if missing."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(self._connect()) as db, db:
+            db.execute("CREATE TABLE IF NOT EXISTS entries (namespace TEXT, key TEXT, value BLOB, "
+                       "PRIMARY KEY (namespace, key))")
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=60)
+        db.execute("PRAGMA journal_mode=WAL")
+        return db
+
+    def get_many(self, namespace: str, keys: Iterable[str]) -> dict[str, Value]:
+        """The stored values of those keys that have one."""
+        keys = list(dict.fromkeys(keys))
+        found: dict[str, Value] = {}
+        with closing(self._connect()) as db:
+            for start in range(0, len(keys), _BATCH):
+                part = keys[start:start + _BATCH]
+                rows = db.execute(
+                    f"SELECT key, value FROM entries WHERE namespace = ? AND key IN ({','.join('?' * len(part))})",
+                    [namespace, *part],
+                )
+                found.update(rows)
+        return found
+
+    def put_many(self, namespace: str, items: dict[str, Value]) -> None:
+        """Store key -> value in one transaction; a later write of a key replaces it."""
+        if not items:
+            return
+        with closing(self._connect()) as db, db:
+            db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)",
+                           [(namespace, key, value) for key, value in items.items()])

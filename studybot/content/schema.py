@@ -1,0 +1,322 @@
+"""Schema and loaders for bundled content: knowledge front matter, the glossary, quiz banks.
+
+Retrieval, quizzes and the content tests all read these hand-written files; checking them in
+one place turns a typo into a single error that names the file and line to fix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from studybot.errors import StudybotError
+from studybot.ingest.notes import split_front_matter
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml parses the banks 8x faster
+QUESTION_TYPES = ("short", "choice", "cloze")
+BLANK = "____"
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_BLANKS = re.compile(r"_{4,}")
+_QUESTION_KEYS = {
+    "id", "topic", "type", "difficulty", "question", "answer", "key_points", "source",
+    "options", "correct", "demo",
+}
+
+
+class _SchemaError(ValueError):
+    """A schema violation inside one record; the loader adds the file and line."""
+
+
+@dataclass(frozen=True)
+class Bilingual:
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class KeyPoint:
+    """One thing a good answer mentions, with the synonyms a grader may accept."""
+
+    zh: list[str]
+    en: list[str]
+
+
+@dataclass(frozen=True)
+class NoteSection:
+    """The knowledge-note section a bank question is about (file and heading)."""
+
+    file: str
+    heading: str
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    topic: str
+    type: str
+    difficulty: int
+    question: Bilingual
+    answer: Bilingual
+    key_points: list[KeyPoint]
+    source: NoteSection
+    options: list[Bilingual] | None = None
+    correct: int | list[str] | None = None
+    demo: str | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class GlossaryEntry:
+    id: str
+    topic: str
+    en: list[str]
+    zh: list[str]
+    file: str = ""
+    line: int = 0
+
+    @property
+    def aliases(self) -> list[str]:
+        return [*self.en, *self.zh]
+
+
+@dataclass(frozen=True)
+class KnowledgeMeta:
+    """The YAML front matter of a bundled knowledge note."""
+
+    title: str
+    topic: str
+    aliases: list[str]
+    tags: list[str]
+    demos: list[str]
+
+
+# --- small field checkers -----------------------------------------------------------------------
+
+
+def _text(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _SchemaError(f"{what} must be a non-empty string")
+    return value
+
+
+def _texts(value: Any, what: str, allow_empty: bool = False) -> list[str]:
+    if not isinstance(value, list) or (not value and not allow_empty):
+        raise _SchemaError(f"{what} must be a {'' if allow_empty else 'non-empty '}list of strings")
+    return [_text(item, f"every item of {what}") for item in value]
+
+
+def _slug(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not _SLUG.match(value):
+        raise _SchemaError(f"{what} must be a lowercase slug like 'llm-apps', got {value!r}")
+    return value
+
+
+def _mapping(value: Any, what: str) -> dict:
+    if not isinstance(value, dict):
+        raise _SchemaError(f"{what} must be a mapping")
+    return value
+
+
+def _bilingual(value: Any, what: str) -> Bilingual:
+    data = _mapping(value, what)
+    return Bilingual(zh=_text(data.get("zh"), f"{what}.zh"), en=_text(data.get("en"), f"{what}.en"))
+
+
+# --- records -----------------------------------------------------------------------------------
+
+
+def _key_points(value: Any) -> list[KeyPoint]:
+    if not isinstance(value, list) or not 3 <= len(value) <= 6:
+        raise _SchemaError("key_points must be a list of 3 to 6 points")
+    points = []
+    for i, item in enumerate(value):
+        data = _mapping(item, f"key_points[{i}]")
+        points.append(KeyPoint(zh=_texts(data.get("zh"), f"key_points[{i}].zh"),
+                               en=_texts(data.get("en"), f"key_points[{i}].en")))
+    return points
+
+
+def _choice_fields(data: dict) -> tuple[list[Bilingual], int]:
+    options = data.get("options")
+    if not isinstance(options, list) or not 3 <= len(options) <= 5:
+        raise _SchemaError("a choice question needs 3 to 5 options")
+    correct = data.get("correct")
+    if isinstance(correct, bool) or not isinstance(correct, int) or not 0 <= correct < len(options):
+        raise _SchemaError(f"correct must be the 0-based index of an option (0-{len(options) - 1})")
+    return [_bilingual(o, f"options[{i}]") for i, o in enumerate(options)], correct
+
+
+def _cloze_fields(data: dict, question: Bilingual) -> list[str]:
+    for lang in ("zh", "en"):
+        if _BLANKS.findall(getattr(question, lang)) != [BLANK]:
+            raise _SchemaError(f"a cloze question needs exactly one {BLANK} in question.{lang}")
+    return _texts(data.get("correct"), "correct (the accepted fills of a cloze question)")
+
+
+def question_from_dict(data: Any, topic: str, line: int = 0) -> Question:
+    """Build one quiz question, raising a schema error on any missing or malformed field."""
+    data = _mapping(data, "a question")
+    unknown = sorted(set(data) - _QUESTION_KEYS)
+    if unknown:
+        raise _SchemaError(f"unknown field(s) {', '.join(unknown)}")
+    qid = _text(data.get("id"), "id")
+    if not re.fullmatch(rf"{re.escape(topic)}-\d{{3}}", qid):
+        raise _SchemaError(f"id {qid!r} must be '{topic}-' and three digits")
+    if data.get("topic", topic) != topic:
+        raise _SchemaError(f"topic {data['topic']!r} differs from the bank's topic {topic!r}")
+    qtype = data.get("type")
+    if qtype not in QUESTION_TYPES:
+        raise _SchemaError(f"type must be one of {', '.join(QUESTION_TYPES)}, got {qtype!r}")
+    difficulty = data.get("difficulty")
+    if isinstance(difficulty, bool) or difficulty not in (1, 2, 3):
+        raise _SchemaError(f"difficulty must be 1, 2 or 3, got {difficulty!r}")
+    question = _bilingual(data.get("question"), "question")
+    source = _mapping(data.get("source"), "source")
+    options, correct = None, None
+    if qtype == "choice":
+        options, correct = _choice_fields(data)
+    elif qtype == "cloze":
+        correct = _cloze_fields(data, question)
+    if qtype != "choice" and "options" in data:
+        raise _SchemaError("only choice questions have options")
+    if qtype == "short" and "correct" in data:
+        raise _SchemaError("short questions have no 'correct' field; put the answer in 'answer'")
+    demo = data.get("demo")
+    return Question(
+        id=qid, topic=topic, type=qtype, difficulty=difficulty, question=question,
+        answer=_bilingual(data.get("answer"), "answer"), key_points=_key_points(data.get("key_points")),
+        source=NoteSection(file=_text(source.get("file"), "source.file"),
+                      heading=_text(source.get("heading"), "source.heading")),
+        options=options, correct=correct, demo=None if demo is None else _slug(demo, "demo"), line=line,
+    )
+
+
+def knowledge_meta_from_dict(data: Any) -> KnowledgeMeta:
+    data = _mapping(data, "the front matter")
+    return KnowledgeMeta(
+        title=_text(data.get("title"), "title"), topic=_slug(data.get("topic"), "topic"),
+        aliases=_texts(data.get("aliases"), "aliases"), tags=_texts(data.get("tags"), "tags"),
+        demos=[_slug(d, "every demo") for d in _texts(data.get("demos", []), "demos", allow_empty=True)],
+    )
+
+
+# --- files -------------------------------------------------------------------------------------
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StudybotError(f"{path}: cannot read it as UTF-8 text ({exc}); check the file") from exc
+
+
+def _parse_yaml(text: str, path: Path, first_line: int = 1) -> Any:
+    try:
+        return yaml.load(text, Loader=_LOADER)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = first_line + (mark.line if mark else 0)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise StudybotError(f"{path}:{line}: malformed YAML ({problem}); fix the file") from exc
+
+
+def _line_of_id(text: str, record_id: Any) -> int:
+    """Line of `id: <record_id>` in the file: schema errors point at the record to fix."""
+    pattern = re.compile(rf"\bid:\s*['\"]?{re.escape(str(record_id))}['\"]?\s*[,}}\n#]")
+    match = pattern.search(text + "\n")
+    return text.count("\n", 0, match.start()) + 1 if match else 1
+
+
+def load_quiz_bank(path: Path | str) -> list[Question]:
+    """Load and check one quiz bank (`topic` plus `questions`)."""
+    path = Path(path)
+    text = _read(path)
+    data = _parse_yaml(text, path)
+    if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
+        raise StudybotError(f"{path}:1: a quiz bank needs 'topic' and a 'questions' list; fix the file")
+    try:
+        topic = _slug(data.get("topic"), "topic")
+    except _SchemaError as exc:
+        raise StudybotError(f"{path}:1: {exc}; fix the file") from exc
+    questions: list[Question] = []
+    seen: set[str] = set()
+    for index, item in enumerate(data["questions"]):
+        qid = item.get("id") if isinstance(item, dict) else None
+        line = _line_of_id(text, qid) if qid else 1
+        try:
+            question = question_from_dict(item, topic, line)
+        except _SchemaError as exc:
+            raise StudybotError(f"{path}:{line}: question {qid or index + 1}: {exc}; fix the file") from exc
+        if question.id in seen:
+            raise StudybotError(f"{path}:{line}: duplicate question id {question.id}; give it a new number")
+        seen.add(question.id)
+        questions.append(question)
+    return questions
+
+
+def load_quizzes(folder: Path | str) -> list[Question]:
+    """Every quiz bank (*.yaml) in a folder; ids must be unique across banks."""
+    questions: list[Question] = []
+    where: dict[str, Path] = {}
+    for path in sorted(Path(folder).glob("*.yaml")):
+        for question in load_quiz_bank(path):
+            if question.id in where:
+                raise StudybotError(f"{path}:{question.line}: question id {question.id} is also used in "
+                                    f"{where[question.id]}; give it a new number")
+            where[question.id] = path
+            questions.append(question)
+    return questions
+
+
+def read_glossary_entries(dirs: Path | str | Iterable[Path | str]) -> list[GlossaryEntry]:
+    """Every entry of every *.yaml glossary in the given folders; ids are unique across files.
+
+    Missing folders are skipped: a user's notes folder usually has no glossary of its own.
+    """
+    folders = [dirs] if isinstance(dirs, (str, Path)) else list(dirs)
+    entries: list[GlossaryEntry] = []
+    where: dict[str, str] = {}
+    for folder in map(Path, folders):
+        for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+            text = _read(path)
+            data = _parse_yaml(text, path)
+            if not isinstance(data, list):
+                raise StudybotError(f"{path}:1: a glossary is a list of entries (- id: ...); fix the file")
+            for index, item in enumerate(data):
+                entry_id = item.get("id") if isinstance(item, dict) else None
+                line = _line_of_id(text, entry_id) if entry_id else 1
+                try:
+                    data_item = _mapping(item, "a glossary entry")
+                    entry = GlossaryEntry(
+                        id=_slug(entry_id, "id"), topic=_slug(data_item.get("topic"), "topic"),
+                        en=_texts(data_item.get("en"), "en"),
+                        zh=_texts(data_item.get("zh", []), "zh", allow_empty=True),
+                        file=str(path), line=line,
+                    )
+                except _SchemaError as exc:
+                    raise StudybotError(f"{path}:{line}: glossary entry {entry_id or index + 1}: {exc}; "
+                                        "fix the file") from exc
+                if entry.id in where:
+                    raise StudybotError(f"{path}:{line}: glossary id {entry.id} is also used in "
+                                        f"{where[entry.id]}; pick another id")
+                where[entry.id] = str(path)
+                entries.append(entry)
+    return entries
+
+
+def load_knowledge_meta(path: Path | str) -> KnowledgeMeta:
+    """Read and check the front matter of one knowledge note."""
+    path = Path(path)
+    front, _ = split_front_matter(_read(path).splitlines())
+    if not front:
+        raise StudybotError(f"{path}:1: a knowledge note starts with YAML front matter between '---' lines")
+    data = _parse_yaml(front, path, first_line=2)
+    try:
+        return knowledge_meta_from_dict(data)
+    except _SchemaError as exc:
+        raise StudybotError(f"{path}:1: front matter: {exc}; fix the file") from exc

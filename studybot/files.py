@@ -1,0 +1,70 @@
+"""Writing files so that a crash never leaves half of one and a rewrite keeps its permissions.
+
+Every writer of a file a user keeps or a reader may open at any moment (the index pointer and
+manifest, a repaired note, an Anki deck) goes through `replacing`: the new content is written
+to a temporary file in the same folder, flushed to disk, given the old file's mode (and owner,
+where allowed), renamed over the old name in one step, and the folder entry is synced too.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename inside `folder` durable."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _mode_for(path: Path) -> tuple[int, int | None, int | None]:
+    """(permission bits, uid, gid) the new file should have: the old file's, else the umask's default."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask, None, None
+    return stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid
+
+
+@contextmanager
+def replacing(path: Path | str) -> Iterator[Path]:
+    """A temporary path beside `path` to write to; on success it atomically becomes `path`.
+
+    On an exception the temporary file is removed and `path` is untouched.
+    """
+    path = Path(path)
+    mode, uid, gid = _mode_for(path)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        if uid is not None and (uid, gid) != (os.getuid(), os.getgid()):
+            try:
+                os.chown(tmp, uid, gid)
+            except PermissionError:
+                pass  # only root may give a file away; the mode is kept all the same
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+def write_atomic(path: Path | str, data: bytes) -> None:
+    """Replace `path` with `data`: readers see the old or the new content, never a torn one."""
+    with replacing(path) as tmp:
+        tmp.write_bytes(data)

@@ -1,0 +1,272 @@
+"""`studybot index`: bring the index up to date with the notes, doing only the work that changed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from studybot.index import store
+from studybot.ingest.chunking import Chunk, chunk_note
+from studybot.index.expansion import embed_text, lexical_tokens
+from studybot.index.embedders import EmbeddingCache, load_embedder, resolve_embed_model
+from studybot.clock import utc_now
+from studybot.errors import StudybotError
+from studybot.content.glossary import Glossary, load_glossary
+from studybot.home import bundled_dir, cache_dir, resolve_home
+from studybot.ingest.notes import parse_note
+from studybot.ingest.decoding import UnreadableFile
+from studybot.ingest.reading import iter_note_files, read_text
+from studybot.ingest.repair.scoring import DEFAULT_SCORER
+from studybot.progress import ProgressFn
+from studybot.text.tokens import add_words
+
+PIPELINE_VERSION = 1  # bump when reading, repair or chunking changes what a file turns into
+
+
+@dataclass
+class IndexSummary:
+    home: str
+    generation: int
+    embed_model: str
+    new: int = 0
+    changed: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    skipped: list[dict] = field(default_factory=list)
+    repaired: list[dict] = field(default_factory=list)
+    files: int = 0
+    chunks: int = 0
+    embedded: int = 0
+    rebuilt: bool = False
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _glossary_fingerprint(glossary: Glossary) -> str:
+    return _sha256(json.dumps(sorted(glossary.aliases()), ensure_ascii=False).encode())
+
+
+def _source_paths(paths: list[Path] | None, remembered: list[str]) -> list[str]:
+    """Remembered paths plus the new ones, as absolute strings, without duplicates."""
+    merged = list(remembered)
+    for raw in paths or []:
+        path = Path(raw).expanduser()
+        if not path.exists():
+            raise StudybotError(f"path not found: {path}")
+        resolved = str(path.resolve())
+        if resolved not in merged:
+            merged.append(resolved)
+    return merged
+
+
+def _live_index(home: Path, tolerate_damage: bool) -> tuple[Path | None, dict]:
+    """The live generation and its manifest; with --rebuild a damaged index only loses its remembered paths."""
+    try:
+        base = store.current_generation(home)
+        return base, (store.read_manifest(base) if base is not None else {})
+    except StudybotError:
+        if tolerate_damage:
+            return None, {}
+        raise
+
+
+def build_index(
+    home: Path | str | None = None,
+    paths: list[Path] | None = None,
+    embed_model: str | None = None,
+    rebuild: bool = False,
+    bundled: bool | None = None,
+    repair: str = DEFAULT_SCORER,
+    progress: ProgressFn | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> IndexSummary:
+    """Index the bundled knowledge plus the given (and previously given) paths, incrementally.
+
+    `bundled=False` leaves knowledge/ out (evaluations over the user's notes alone); None keeps
+    the previous choice, which starts as True. `repair` names the scorer that restores damaged
+    characters (gemma: jieba plus a small LLM where jieba is unsure; jieba: instant).
+    """
+    started = time.perf_counter()
+    home = resolve_home(home, create=True)
+    with store.writer_lock(home):
+        store.remove_stale_generations(home)
+        base, manifest = _live_index(home, tolerate_damage=rebuild)
+        if rebuild:
+            base = None
+        sources = _source_paths(paths, manifest.get("sources", []))
+        glossary = load_glossary(home)
+        add_words(a for e in glossary.entries for a in e.zh)
+        model_id, _ = resolve_embed_model(embed_model or manifest.get("embed_model"))
+        fingerprint = _glossary_fingerprint(glossary)
+        rebuilt = rebuild or base is None
+        if base is not None and (
+            manifest.get("embed_model") != model_id
+            or manifest.get("glossary") != fingerprint
+            or manifest.get("pipeline") != PIPELINE_VERSION
+            or manifest.get("repair") != repair
+        ):
+            base, rebuilt = None, True  # a new model, glossary or chunker changes every chunk: start over
+        live_sources = []
+        for source in sources:
+            if Path(source).exists():
+                live_sources.append(source)
+            elif warn:
+                warn(f"remembered path {source} is gone; its notes leave the index")
+        if bundled is None:
+            bundled = manifest.get("bundled", True)
+        roots = ([bundled_dir("knowledge")] if bundled else []) + [Path(p) for p in live_sources]
+        files = iter_note_files(roots)
+
+        gen = store.start_generation(home, base)
+        db = gen.catalog
+        known = dict(db.execute("SELECT path, sha256 FROM files"))
+        summary = IndexSummary(home=str(home), generation=gen.number, embed_model=model_id, rebuilt=rebuilt)
+        todo: list[tuple[str, list[Chunk], dict]] = []
+        seen: set[str] = set()
+        for i, path in enumerate(files, start=1):
+            key = str(path)
+            seen.add(key)
+            if progress:
+                progress("reading", i, len(files))
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                summary.skipped.append({"path": key, "reason": exc.strerror or str(exc)})
+                continue
+            digest = _sha256(data)
+            if known.get(key) == digest:
+                summary.unchanged += 1
+                continue
+            try:
+                loaded = read_text(path, repair, cache_dir() / "repairs.sqlite")
+            except UnreadableFile as exc:
+                summary.skipped.append({"path": key, "reason": str(exc)})
+                if warn:
+                    warn(f"skipped {path}: {exc}")
+                if key in known:
+                    seen.discard(key)  # it was indexed before; now it is unreadable, so it leaves
+                continue
+            note = parse_note(loaded.text, key)
+            chunks = chunk_note(note)
+            if loaded.repair.damaged:
+                summary.repaired.append({
+                    "path": key, "damaged": loaded.repair.damaged, "restored": loaded.repair.restored,
+                    "to_check": len(loaded.repair.low_confidence), "scorer": loaded.repair.scorer,
+                })
+                if loaded.repair.fallback and warn:
+                    warn(f"{loaded.repair.fallback}; {path} repaired with {loaded.repair.scorer}")
+            row = {
+                "sha256": digest, "size": len(data), "encoding": loaded.encoding, "damaged": loaded.repair.damaged,
+                "restored": loaded.repair.restored, "metadata": json.dumps(note.metadata, ensure_ascii=False, default=str),
+            }
+            if key in known:
+                summary.changed += 1
+            else:
+                summary.new += 1
+            todo.append((key, chunks, row))
+
+        gone = [p for p in known if p not in seen]
+        summary.removed = len(gone)
+        stale_ids = [
+            cid for p in gone + [key for key, _, _ in todo if key in known]
+            for (cid,) in db.execute("SELECT id FROM chunks WHERE path = ?", (p,))
+        ]
+        if not todo and not gone and not rebuilt and bundled == manifest.get("bundled", True):
+            # Nothing changed: drop the draft generation and leave the live index as it is.
+            db.close()
+            shutil.rmtree(gen.folder, ignore_errors=True)
+            summary.generation = manifest.get("generation", 0)
+            summary.files, summary.chunks = manifest["counts"]["files"], manifest["counts"]["chunks"]
+            summary.seconds = round(time.perf_counter() - started, 3)
+            return summary
+
+        for p in gone:
+            db.execute("DELETE FROM chunks WHERE path = ?", (p,))
+            db.execute("DELETE FROM files WHERE path = ?", (p,))
+        new_rows: list[tuple[int, str, str]] = []  # (chunk id, embed text, cache key)
+        now = utc_now().isoformat(timespec="seconds")
+        for key, chunks, row in todo:
+            db.execute("DELETE FROM chunks WHERE path = ?", (key,))
+            db.execute(
+                "INSERT OR REPLACE INTO files (path, sha256, size, encoding, damaged, restored, chunks, metadata, indexed_utc)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (key, row["sha256"], row["size"], row["encoding"], row["damaged"], row["restored"], len(chunks),
+                 row["metadata"], now),
+            )
+            for ordinal, chunk in enumerate(chunks):
+                text = embed_text(chunk, glossary)
+                cur = db.execute(
+                    "INSERT INTO chunks (path, ordinal, heading, line_start, line_end, kind, text, hash, tokens, heading_tokens)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (key, ordinal, json.dumps(chunk.heading_path, ensure_ascii=False), chunk.line_start, chunk.line_end,
+                     chunk.kind, chunk.text, chunk.hash,
+                     " ".join(lexical_tokens(f"{chunk.heading}\n{chunk.text}", glossary)),
+                     " ".join(lexical_tokens(chunk.heading, glossary))),
+                )
+                new_rows.append((cur.lastrowid, text, _sha256(text.encode())))
+
+        embedder = load_embedder(model_id) if new_rows else None
+        vectors = (
+            EmbeddingCache(cache_dir() / "embeddings.sqlite").embed(
+                embedder, [t for _, t, _ in new_rows], [k for _, _, k in new_rows], progress=progress
+            )
+            if embedder else None
+        )
+        summary.embedded = len(new_rows)
+        dim = embedder.dim if embedder else manifest.get("dim", 0)
+        _write_dense(gen.folder, base, dim, stale_ids, [cid for cid, _, _ in new_rows], vectors)
+        _write_lexical(gen.folder, db)
+
+        summary.files = db.execute("SELECT count(*) FROM files").fetchone()[0]
+        summary.chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        gen.publish({
+            "embed_model": model_id, "dim": dim, "glossary": fingerprint, "pipeline": PIPELINE_VERSION,
+            "repair": repair, "sources": sources, "bundled": bundled,
+            "counts": {"files": summary.files, "chunks": summary.chunks},
+        })
+    summary.seconds = round(time.perf_counter() - started, 3)
+    return summary
+
+
+def _write_dense(folder: Path, base: Path | None, dim: int, stale: list[int], ids: list[int], vectors) -> None:
+    """FAISS inner-product index over unit vectors, keyed by chunk id: drop stale ids, add new ones."""
+    import faiss
+
+    if base is not None and (base / store.DENSE).exists():
+        index = faiss.read_index(str(base / store.DENSE))
+        if stale:
+            index.remove_ids(np.asarray(stale, dtype=np.int64))
+    else:
+        index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+    if ids:
+        index.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
+    faiss.write_index(index, str(folder / store.DENSE))
+
+
+def _write_lexical(folder: Path, db) -> None:
+    """Two BM25 indexes over all chunks (text and heading path), with the chunk id of each row."""
+    import bm25s
+
+    rows = db.execute("SELECT id, tokens, heading_tokens FROM chunks ORDER BY id").fetchall()
+    for name, column in (("text", 1), ("heading", 2)):
+        target = folder / store.BM25_DIR / name
+        target.mkdir(parents=True, exist_ok=True)
+        corpus = [row[column].split() or [""] for row in rows]
+        bm25 = bm25s.BM25()
+        if corpus:
+            bm25.index(corpus, show_progress=False)
+            bm25.save(str(target), show_progress=False)
+    (folder / store.BM25_DIR / "ids.json").write_text(json.dumps([row[0] for row in rows]))

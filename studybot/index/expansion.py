@@ -1,0 +1,33 @@
+"""Glossary expansion: what the embedder and BM25 read for a chunk or a query.
+
+The same expansion runs when a chunk is indexed and when a question is asked, so both sides
+meet in the same words: English names for the English-only embedder, every alias in both
+languages for BM25.
+"""
+
+from __future__ import annotations
+
+from studybot.content.glossary import Glossary
+from studybot.ingest.chunking import Chunk
+from studybot.text.tokens import tokenize
+
+
+def embed_text(chunk: Chunk, glossary: Glossary) -> str:
+    """What the embedder reads: heading path, English names of the concepts, then the text.
+
+    The English names come first because the default embedder reads English only and
+    truncates long inputs; a Chinese section about 批归一化 is then embedded as "batch normalization".
+    """
+    english = glossary.english(f"{chunk.heading}\n{chunk.text}")
+    return f"{chunk.heading}\n{english}\n{chunk.text}" if english else f"{chunk.heading}\n{chunk.text}"
+
+
+def embed_query(query: str, glossary: Glossary) -> str:
+    """A question as the embedder should read it: the question plus the English names it mentions."""
+    english = glossary.english(query)
+    return f"{query}\n{english}" if english else query
+
+
+def lexical_tokens(text: str, glossary: Glossary) -> list[str]:
+    """BM25 tokens of a text plus those of every alias of the concepts it mentions."""
+    return tokenize(f"{text}\n{glossary.expansion(text)}")

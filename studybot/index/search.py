@@ -1,0 +1,193 @@
+"""Hybrid search: BM25 over jieba/English tokens, dense vectors in FAISS, fused by reciprocal rank.
+
+Three ranked lists vote for each chunk: BM25 over the chunk's text, BM25 over its heading
+path (a note's headings are the questions it answers), and cosine similarity of embeddings.
+Both sides are expanded through the bilingual glossary, so Chinese and English meet.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from studybot.index import store
+from studybot.errors import StudybotError
+from studybot.content.glossary import Glossary, load_glossary
+from studybot.home import resolve_home
+from studybot.text.tokens import add_words
+
+RRF_K = 60
+CANDIDATES = 50
+WEIGHTS = {"text": 1.0, "heading": 1.0, "dense": 1.0}
+SECTION_DEPTH = 2  # chunks sharing file and first two headings belong to one section (one question)
+PER_SECTION = 2
+
+
+@dataclass
+class Hit:
+    rank: int
+    score: float
+    id: int
+    file: str
+    heading: str
+    heading_path: list[str]
+    line_start: int
+    line_end: int
+    kind: str
+    text: str
+
+    @property
+    def path(self) -> str:
+        """The heading path, `A > B > C`."""
+        return " > ".join(self.heading_path)
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "path": self.path}
+
+
+class Index:
+    """A published index generation, opened read-only; parts load on first use."""
+
+    def __init__(self, home: Path | str | None = None) -> None:
+        self.home = resolve_home(home)
+        folder = store.current_generation(self.home)
+        if folder is None:
+            raise StudybotError(f"nothing is indexed in {self.home} yet: run `studybot index [PATH ...]` first")
+        self.folder = folder
+        self.manifest = store.read_manifest(folder)
+        self.catalog = store.open_catalog(folder)
+        if self.manifest.get("counts", {}).get("chunks", 0) == 0:
+            raise StudybotError(f"the index in {self.home} is empty: add notes with `studybot index PATH`")
+
+    @cached_property
+    def glossary(self) -> Glossary:
+        glossary = load_glossary(self.home)
+        add_words(a for e in glossary.entries for a in e.zh)
+        return glossary
+
+    @cached_property
+    def dense(self):
+        import faiss
+
+        path = self.folder / store.DENSE
+        try:
+            return faiss.read_index(str(path))
+        except Exception:  # faiss raises RuntimeError with C++ text for missing or damaged files
+            raise StudybotError(f"dense index {path} is missing or corrupt: {store.REBUILD_HINT}") from None
+
+    @cached_property
+    def lexical(self) -> dict:
+        import bm25s
+
+        root = self.folder / store.BM25_DIR
+        try:
+            ids = np.asarray(json.loads((root / "ids.json").read_text()), dtype=np.int64)
+            models = {name: bm25s.BM25.load(str(root / name), mmap=False, show_progress=False) for name in ("text", "heading")}
+        except Exception:  # bm25s raises several types for missing or damaged files
+            raise StudybotError(f"BM25 index in {root} is missing or corrupt: {store.REBUILD_HINT}") from None
+        return {"ids": ids, **models}
+
+    @cached_property
+    def embedder(self):
+        from studybot.index.embedders import load_query_embedder
+
+        return load_query_embedder(self.manifest["embed_model"])
+
+    def metadata(self, path: str) -> dict:
+        """A note's front matter (title, topic, tags, demos ...), as indexed."""
+        row = self.catalog.execute("SELECT metadata FROM files WHERE path = ?", (path,)).fetchone()
+        return json.loads(row[0]) if row and row[0] else {}
+
+    def chunks(self, ids: list[int]) -> dict[int, tuple]:
+        if not ids:
+            return {}
+        rows = self.catalog.execute(
+            f"SELECT id, path, heading, line_start, line_end, kind, text FROM chunks WHERE id IN ({','.join('?' * len(ids))})",
+            ids,
+        )
+        return {row[0]: row for row in rows}
+
+    def lexical_ranking(self, name: str, tokens: list[str], n: int) -> list[int]:
+        if not tokens:
+            return []
+        scores = self.lexical[name].get_scores(tokens)
+        order = np.argsort(-scores, kind="stable")[:n]
+        return [int(self.lexical["ids"][i]) for i in order if scores[i] > 0]
+
+    def dense_ranking(self, text: str, n: int) -> list[int]:
+        vector = self.embedder.encode([text])
+        _, ids = self.dense.search(vector, min(n, self.dense.ntotal))
+        return [int(i) for i in ids[0] if i >= 0]
+
+
+def rrf(rankings: dict[str, list[int]], weights: dict[str, float], k: int = RRF_K) -> dict[int, float]:
+    """Reciprocal rank fusion: each list adds weight / (k + rank) to the chunks it ranks."""
+    fused: dict[int, float] = {}
+    for name, ranking in rankings.items():
+        for rank, cid in enumerate(ranking, start=1):
+            fused[cid] = fused.get(cid, 0.0) + weights.get(name, 1.0) / (k + rank)
+    return fused
+
+
+def diversify(ranked: list[int], sections: dict[int, tuple], k: int, per_section: int = PER_SECTION) -> list[int]:
+    """The top k, with at most `per_section` chunks of one section before other sections get a turn.
+
+    A long question section cut into many chunks would otherwise fill every slot and hide the
+    second-best section, which is often the one the user meant.
+    """
+    kept: list[int] = []
+    deferred: list[int] = []
+    seen: dict[tuple, int] = {}
+    for cid in ranked:
+        seen[sections[cid]] = seen.get(sections[cid], 0) + 1
+        (kept if seen[sections[cid]] <= per_section else deferred).append(cid)
+    return (kept + deferred)[:k]
+
+
+def search(
+    query: str, k: int = 5, home: Path | str | None = None, index: Index | None = None, mode: str = "hybrid",
+    weights: dict[str, float] | None = None,
+) -> list[Hit]:
+    """The k best chunks for a question in Chinese or English."""
+    from studybot.index.expansion import embed_query, lexical_tokens
+
+    if not query.strip():
+        raise StudybotError("empty query: ask something, e.g. studybot search \"BatchNorm 和 LayerNorm 的区别\"")
+    index = index or Index(home)
+    tokens = lexical_tokens(query, index.glossary)
+    rankings: dict[str, list[int]] = {}
+    if mode in ("hybrid", "bm25"):
+        rankings["text"] = index.lexical_ranking("text", tokens, CANDIDATES)
+        rankings["heading"] = index.lexical_ranking("heading", tokens, CANDIDATES)
+    if mode in ("hybrid", "dense"):
+        rankings["dense"] = index.dense_ranking(embed_query(query, index.glossary), CANDIDATES)
+    if mode not in ("hybrid", "bm25", "dense"):
+        raise StudybotError(f"unknown search mode {mode!r}: use hybrid, bm25 or dense")
+    fused = rrf(rankings, weights or WEIGHTS)
+    ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))[: max(k, CANDIDATES)]
+    rows = index.chunks(ranked)
+    best = diversify(ranked, {cid: (rows[cid][1], *json.loads(rows[cid][2])[:SECTION_DEPTH]) for cid in ranked}, k)
+    hits = []
+    for rank, cid in enumerate(best, start=1):
+        _, path, heading, line_start, line_end, kind, text = rows[cid]
+        heading_path = json.loads(heading)
+        hits.append(Hit(
+            rank=rank, score=round(fused[cid], 6), id=cid, file=path, heading=heading_path[-1] if heading_path else "",
+            heading_path=heading_path, line_start=line_start, line_end=line_end, kind=kind, text=text,
+        ))
+    return hits
+
+
+def source_rank(query: str, file_name: str, heading: str, k: int, index: Index) -> int | None:
+    """Rank (1-based) of the first hit from `file_name` under `heading`, or None if not in the top k."""
+    from studybot.ingest.notes import heading_title
+
+    title = heading_title(heading)
+    for hit in search(query, k=k, index=index):
+        if Path(hit.file).name == file_name and title in hit.heading_path:
+            return hit.rank
+    return None

@@ -1,0 +1,138 @@
+"""Cut a parsed note into retrievable chunks along its heading hierarchy.
+
+A chunk is one section (the text under a heading, up to the next heading), split at
+paragraph boundaries when long. Code fences and blockquotes are never split, and an
+interview-answer section stays whole so it can be quoted back as it was written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from studybot.ingest.notes import Note, closes_fence, fence_opening
+
+ANSWER_HEADING = re.compile(r"面试|回答|答法|答题|interview answer|answer template", re.IGNORECASE)
+MAX_CHARS = 1200
+OVERLAP_CHARS = 300
+
+
+@dataclass
+class Chunk:
+    file: str
+    heading_path: list[str]
+    line_start: int  # 1-based, inclusive, in the original file
+    line_end: int
+    text: str
+    kind: str = "section"  # "answer" for interview-answer blocks
+
+    @property
+    def heading(self) -> str:
+        return " > ".join(self.heading_path)
+
+    @property
+    def hash(self) -> str:
+        """Identity of the content that gets embedded: heading path and text."""
+        return hashlib.sha256(f"{self.heading}\n{self.text}".encode()).hexdigest()
+
+
+@dataclass
+class _Block:
+    start: int  # index into note.lines
+    end: int  # exclusive
+    quote: bool
+
+    def size(self, lines: list[str]) -> int:
+        return sum(len(line) + 1 for line in lines[self.start:self.end])
+
+
+def _blocks(lines: list[str], start: int, end: int) -> list[_Block]:
+    """Paragraphs of lines[start:end]; a code fence or a blockquote run is one block."""
+    blocks: list[_Block] = []
+    i = start
+    while i < end:
+        if not lines[i].strip():
+            i += 1
+            continue
+        j = i
+        fence = fence_opening(lines[i])
+        if fence:
+            j = i + 1
+            while j < end and not closes_fence(lines[j], fence):
+                j += 1
+            j = min(j + 1, end)
+            blocks.append(_Block(i, j, quote=False))
+        elif lines[i].lstrip().startswith(">"):
+            # A quote run continues over blank lines as long as the next text line is quoted too.
+            while j < end and (lines[j].lstrip().startswith(">") or (not lines[j].strip() and _next_text_quoted(lines, j, end))):
+                j += 1
+            blocks.append(_Block(i, j, quote=True))
+        else:
+            while j < end and lines[j].strip() and not fence_opening(lines[j]) and not lines[j].lstrip().startswith(">"):
+                j += 1
+            blocks.append(_Block(i, j, quote=False))
+        i = j
+    return blocks
+
+
+def _next_text_quoted(lines: list[str], j: int, end: int) -> bool:
+    for k in range(j, end):
+        if lines[k].strip():
+            return lines[k].lstrip().startswith(">")
+    return False
+
+
+def _pack(blocks: list[_Block], lines: list[str], max_chars: int, overlap_chars: int) -> list[list[_Block]]:
+    """Greedy packing of blocks into pieces of at most max_chars, carrying a short last block over."""
+    pieces: list[list[_Block]] = []
+    current: list[_Block] = []
+    size = 0
+    for block in blocks:
+        block_size = block.size(lines)
+        if current and size + block_size > max_chars:
+            pieces.append(current)
+            carry = current[-1]
+            current = [carry] if carry.size(lines) <= overlap_chars and len(current) > 1 else []
+            size = sum(b.size(lines) for b in current)
+        current.append(block)
+        size += block_size
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def chunk_note(note: Note, max_chars: int = MAX_CHARS, overlap_chars: int = OVERLAP_CHARS) -> list[Chunk]:
+    """All chunks of a note, in file order; heading-only sections produce none."""
+    lines = note.lines
+    title = str(note.metadata.get("title") or "").strip()
+    bounds = [h.line - 1 for h in note.headings] + [len(lines)]
+    sections = [(None, 0, bounds[0])] + [(h, h.line, bounds[i + 1]) for i, h in enumerate(note.headings)]
+    stack: list[tuple[int, str]] = []
+    chunks: list[Chunk] = []
+    for heading, body_start, body_end in sections:
+        if heading is not None:
+            while stack and stack[-1][0] >= heading.level:
+                stack.pop()
+            stack.append((heading.level, heading.title))
+        path = [t for _, t in stack] or ([title] if title else [])
+        blocks = _blocks(lines, body_start, body_end)
+        if not blocks:
+            continue
+        is_answer = heading is not None and bool(ANSWER_HEADING.search(heading.title))
+        limit = 10**9 if is_answer else max_chars
+        for piece in _pack(blocks, lines, limit, overlap_chars):
+            first = piece[0].start
+            last = piece[-1].end
+            text = "\n".join(lines[first:last]).strip()
+            starts_section = piece[0] is blocks[0]
+            quoted = sum(b.size(lines) for b in piece if b.quote) > 0.5 * sum(b.size(lines) for b in piece)
+            chunks.append(Chunk(
+                file=note.path,
+                heading_path=list(path),
+                line_start=heading.line if (heading is not None and starts_section) else first + 1,
+                line_end=max(i for i in range(first, last) if lines[i].strip()) + 1,
+                text=text,
+                kind="answer" if (is_answer or quoted) else "section",
+            ))
+    return chunks

@@ -1,0 +1,149 @@
+"""Parse an Obsidian-style Markdown note into clean lines, headings and front-matter metadata.
+
+The cleaned note keeps exactly one line per source line, so every chunk can cite the
+line numbers of the original file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_BLOCK_TAG = re.compile(r"<\s*(script|style)\b[^>]*>", re.IGNORECASE)
+_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)]*?)>?(?:\s+\"[^\"]*\")?\s*\)")
+_LINK = re.compile(r"(?<!!)\[([^\]]+)\]\([^)]*\)")
+_EMBED = re.compile(r"!?\[\[([^\]|#]*)(?:#[^\]|]*)?(?:\|([^\]]*))?\]\]")
+_HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?>")
+_EMPHASIS = re.compile(r"(\*\*|__|\*)")
+
+
+@dataclass
+class Heading:
+    level: int
+    title: str
+    line: int  # 1-based line in the source file
+
+
+@dataclass
+class Note:
+    path: str
+    lines: list[str]
+    headings: list[Heading]
+    metadata: dict = field(default_factory=dict)
+
+
+def _file_label(target: str) -> str:
+    """`E:\\pics\\a b.png` or `https://x/y/z.png?x=1` -> `a b.png` / `z.png`."""
+    target = target.split("?")[0].split("#")[0].rstrip("/\\")
+    name = re.split(r"[\\/]", target)[-1]
+    return name
+
+
+def _image_text(match: re.Match[str]) -> str:
+    alt = match.group(1).strip()
+    return alt or _file_label(match.group(2))
+
+
+def _embed_text(match: re.Match[str]) -> str:
+    alias = (match.group(2) or "").strip()
+    return alias or _file_label(match.group(1).strip())
+
+
+def fence_opening(line: str) -> str | None:
+    """The marker (```, ~~~~ ...) when the line opens a code fence, else None."""
+    match = _FENCE.match(line)
+    return match.group(1) if match else None
+
+
+def closes_fence(line: str, marker: str) -> bool:
+    """Whether the line closes the fence opened by `marker`: the same character, at least as many,
+    and nothing after them (CommonMark's rule)."""
+    found = fence_opening(line)
+    return bool(found) and found[0] == marker[0] and len(found) >= len(marker) and not line.strip()[len(found):].strip()
+
+
+def clean_inline(line: str) -> str:
+    """Replace images by their alt text or file name, links and embeds by their names, drop HTML tags."""
+    line = _EMBED.sub(_embed_text, line)
+    line = _IMAGE.sub(_image_text, line)
+    line = _LINK.sub(lambda m: m.group(1), line)
+    return _HTML_TAG.sub("", line)
+
+
+def heading_title(raw: str) -> str:
+    """A heading's readable text: no emphasis markers or backticks, code spans kept literally."""
+    parts = clean_inline(raw).split("`")
+    text = "".join(part if i % 2 else _EMPHASIS.sub("", part) for i, part in enumerate(parts))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def split_front_matter(lines: list[str]) -> tuple[str, int]:
+    """The YAML between a note's leading `---` lines, and how many lines the block spans (0: none)."""
+    if not lines or lines[0].strip() != "---":
+        return "", 0
+    for end in range(1, len(lines)):
+        if lines[end].strip() in ("---", "..."):
+            return "\n".join(lines[1:end]), end + 1
+    return "", 0
+
+
+def _front_matter(lines: list[str]) -> tuple[dict, int]:
+    """Parse leading YAML front matter leniently: a user's broken front matter is just no metadata."""
+    block, span = split_front_matter(lines)
+    if not span:
+        return {}, 0
+    import yaml
+
+    try:
+        data = yaml.safe_load(block) or {}
+    except yaml.YAMLError:
+        data = {}
+    return (data if isinstance(data, dict) else {}), span
+
+
+def parse_note(text: str, path: str | PurePath = "") -> Note:
+    """Clean a note line by line; headings inside code fences are not headings."""
+    lines = text.split("\n")
+    metadata, skip = _front_matter(lines)
+    out: list[str] = [""] * skip
+    headings: list[Heading] = []
+    fence: str | None = None
+    in_block: str | None = None
+    for number, line in enumerate(lines[skip:], start=skip + 1):
+        if fence is not None:
+            out.append(line)
+            if closes_fence(line, fence):
+                fence = None
+            continue
+        if in_block is not None:
+            close = re.search(rf"</\s*{in_block}\s*>", line, re.IGNORECASE)
+            if close:
+                in_block = None
+                out.append(clean_inline(line[close.end():]))
+            else:
+                out.append("")
+            continue
+        fence = fence_opening(line)
+        if fence:
+            out.append(line)
+            continue
+        opened = _BLOCK_TAG.search(line)
+        if opened:
+            tag = opened.group(1)
+            close = re.search(rf"</\s*{tag}\s*>", line[opened.end():], re.IGNORECASE)
+            if close:
+                line = line[: opened.start()] + line[opened.end() + close.end():]
+            else:
+                in_block = tag
+                out.append(clean_inline(line[: opened.start()]))
+                continue
+        heading = _HEADING.match(line)
+        if heading:
+            title = heading_title(heading.group(2))
+            if title:
+                headings.append(Heading(level=len(heading.group(1)), title=title, line=number))
+        out.append(clean_inline(line))
+    return Note(path=str(path), lines=out, headings=headings, metadata=metadata)

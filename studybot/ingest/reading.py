@@ -1,0 +1,51 @@
+"""Turn a file on disk into clean text: decode it, repair export damage, find the notes under a folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from studybot.errors import StudybotError
+from studybot.ingest.decoding import UnreadableFile, decode_bytes
+from studybot.ingest.repair.restore import RepairReport, repair_text
+from studybot.ingest.repair.scoring import DEFAULT_SCORER
+
+NOTE_SUFFIXES = (".md", ".markdown", ".txt")
+
+
+@dataclass
+class LoadedText:
+    text: str
+    encoding: str
+    repair: RepairReport
+
+
+def read_text(path: Path, repair_scorer: str = DEFAULT_SCORER, cache: Path | None = None) -> LoadedText:
+    """Read a note file, decoded and repaired; line breaks are normalised to \\n only."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read {path}: {exc.strerror or exc}") from exc
+    text, encoding = decode_bytes(data)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    report = repair_text(text, repair_scorer, cache)
+    return LoadedText(text=report.text, encoding=encoding, repair=report)
+
+
+def iter_note_files(paths: list[Path]) -> list[Path]:
+    """Expand files and folders into the note files under them, sorted, hidden folders skipped."""
+    found: set[Path] = set()
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if not path.exists():
+            raise StudybotError(f"path not found: {path}")
+        if path.is_file():
+            found.add(path.resolve())
+            continue
+        for child in path.rglob("*"):
+            rel = child.relative_to(path)
+            if any(part.startswith(".") for part in rel.parts):
+                continue
+            if child.is_file() and child.suffix.lower() in NOTE_SUFFIXES:
+                found.add(child.resolve())
+    return sorted(found)

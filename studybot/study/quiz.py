@@ -1,0 +1,144 @@
+"""Quiz and review sessions: pick the cards, ask through a callback, grade, schedule, commit each answer.
+
+The session never reads a terminal: the CLI passes `ask(card, position, total) -> answer | None`
+(a prompt, or the next line of an answers file) and a clock, so tests drive whole sessions with
+fixed answers and fixed times. Each answer is committed to the review store before the next
+question is asked.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from studybot.study.cards import Card, Deck, load_deck, select
+from studybot.clock import iso
+from studybot.content.glossary import load_glossary
+from studybot.study.grading import Grade, Grader
+from studybot.home import resolve_home
+from studybot.study.reviews import ReviewStore
+
+Ask = Callable[[Card, int, int], "str | None"]
+Clock = Callable[[], datetime]
+
+
+@dataclass
+class Plan:
+    home: Path
+    cards: list[Card]  # in asking order
+    warnings: list[str] = field(default_factory=list)
+    next_due: datetime | None = None  # review: the earliest later due time when nothing is due now
+
+
+@dataclass
+class Answered:
+    card: Card
+    answer: str
+    grade: Grade
+    due: datetime
+
+    def to_dict(self) -> dict:
+        return {
+            **self.card.to_dict(), "answer": self.answer, **self.grade.to_dict(), "due": iso(self.due),
+        }
+
+
+@dataclass
+class QuizResult:
+    session: str
+    planned: list[str]  # card ids in asking order: what an answers file must follow
+    answered: list[Answered]
+    warnings: list[str]
+
+    def to_dict(self) -> dict:
+        scores = [a.grade.score for a in self.answered]
+        return {
+            "session": self.session,
+            "warnings": self.warnings,
+            "planned": self.planned,
+            "questions": [a.to_dict() for a in self.answered],
+            "summary": {
+                "planned": len(self.planned), "answered": len(scores),
+                "mean_score": round(sum(scores) / len(scores), 3) if scores else None,
+                "ratings": dict(Counter(a.grade.rating for a in self.answered)),
+            },
+        }
+
+
+def _deck(home: Path, banks: list[Path] | None, notes: bool) -> tuple[Deck, object]:
+    return load_deck(home, banks, notes=notes), load_glossary(home)
+
+
+def plan_quiz(
+    home: Path | str | None, now: datetime, topic: str | None = None, limit: int | None = None, seed: int = 0,
+    due_only: bool = False, banks: list[Path] | None = None, notes: bool = True,
+) -> Plan:
+    """The cards to ask: due ones first (most overdue first), then new ones, then the rest by due date.
+
+    The seed shuffles cards within each group, so two quizzes on a topic do not start alike
+    but a scripted quiz (--answers-file) asks in a repeatable order.
+    """
+    home = resolve_home(home, create=True)
+    deck, glossary = _deck(home, banks, notes)
+    chosen = select(deck.cards, topic, glossary)
+    with ReviewStore(home) as store:
+        schedule = store.schedule()
+    random.Random(seed).shuffle(chosen)
+    due = sorted((c for c in chosen if c.id in schedule and schedule[c.id]["due"] <= now),
+                 key=lambda c: schedule[c.id]["due"])
+    later = sorted((c for c in chosen if c.id in schedule and schedule[c.id]["due"] > now),
+                   key=lambda c: schedule[c.id]["due"])
+    new = [c for c in chosen if c.id not in schedule]
+    cards = due if due_only else due + new + later
+    next_due = schedule[later[0].id]["due"] if due_only and not due and later else None
+    return Plan(home=home, cards=cards[:limit] if limit else cards, warnings=deck.warnings, next_due=next_due)
+
+
+def run_quiz(
+    plan: Plan, ask: Ask, clock: Clock, on_answer: Callable[[Answered], None] | None = None,
+    grader: Grader | None = None,
+) -> QuizResult:
+    """Ask every planned card until `ask` returns None; each answer is graded, scheduled and committed at once."""
+    grader = grader or Grader(load_glossary(plan.home))
+    session = uuid.uuid4().hex[:12]
+    answered: list[Answered] = []
+    with ReviewStore(plan.home) as store:
+        for position, card in enumerate(plan.cards, start=1):
+            answer = ask(card, position, len(plan.cards))
+            if answer is None:
+                break
+            grade = grader.grade(card, answer)
+            due = store.record(card.id, card.topic, grade.rating, clock(), answer=answer, score=grade.score,
+                               covered=grade.covered, missed=grade.missed, session=session)
+            answered.append(Answered(card=card, answer=answer, grade=grade, due=due))
+            if on_answer:
+                on_answer(answered[-1])
+    return QuizResult(session=session, planned=[c.id for c in plan.cards], answered=answered, warnings=plan.warnings)
+
+
+def review_stats(
+    home: Path | str | None, now: datetime, topic: str | None = None, banks: list[Path] | None = None,
+    notes: bool = True,
+) -> dict:
+    """`studybot stats`: due counts, retention, per-topic mastery and reviews per day (plain data)."""
+    home = resolve_home(home, create=True)
+    deck, glossary = _deck(home, banks, notes)
+    with ReviewStore(home) as store:
+        return {**store.stats(select(deck.cards, topic, glossary), now), "warnings": deck.warnings}
+
+
+def export_anki(
+    home: Path | str | None, path: Path, topic: str | None = None, banks: list[Path] | None = None,
+    notes: bool = True,
+) -> dict:
+    """`studybot export anki`: the same cards as the quiz, as an Anki package."""
+    from studybot.study.anki import write_apkg
+
+    home = resolve_home(home, create=True)
+    deck, glossary = _deck(home, banks, notes)
+    return {**write_apkg(select(deck.cards, topic, glossary), Path(path)), "warnings": deck.warnings}

@@ -1,0 +1,171 @@
+"""Review history in `<home>/reviews.sqlite`: each card's FSRS state and a log of every answer.
+
+Every answer is one IMMEDIATE transaction (read the card's state, schedule, write state and
+log, commit), so Ctrl-C loses at most the answer being typed, and two quiz sessions at once
+serialise on SQLite's write lock instead of overwriting each other (WAL lets readers go on).
+Scheduling is FSRS through py-fsrs with fuzzing off, so the same answers at the same clock
+give the same due dates.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from studybot.clock import iso
+from studybot.errors import StudybotError
+
+if TYPE_CHECKING:
+    from studybot.study.cards import Card
+
+FILE = "reviews.sqlite"
+BUSY_TIMEOUT_MS = 30_000
+RETENTION_DAYS = 30
+CHART_DAYS = 14
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS cards (
+    id TEXT PRIMARY KEY, topic TEXT NOT NULL, fsrs TEXT NOT NULL, due TEXT NOT NULL,
+    reps INTEGER NOT NULL DEFAULT 0, lapses INTEGER NOT NULL DEFAULT 0, last_score INTEGER,
+    first_review TEXT NOT NULL, last_review TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cards_due ON cards(due);
+CREATE TABLE IF NOT EXISTS reviews (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, card_id TEXT NOT NULL, topic TEXT NOT NULL, reviewed_at TEXT NOT NULL,
+    answer TEXT NOT NULL, score INTEGER NOT NULL, rating TEXT NOT NULL, covered TEXT NOT NULL, missed TEXT NOT NULL,
+    due TEXT NOT NULL, session TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS reviews_time ON reviews(reviewed_at);
+"""
+
+
+def parse(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+@lru_cache(maxsize=1)
+def scheduler():
+    """FSRS with its published default weights, 90% desired retention, and no random fuzz (repeatable)."""
+    import fsrs
+
+    return fsrs.Scheduler(enable_fuzzing=False)
+
+
+class ReviewStore:
+    """The review database of one home; open one per session, close it when done."""
+
+    def __init__(self, home: Path) -> None:
+        self.path = Path(home) / FILE
+        try:
+            self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            self.db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise StudybotError(f"review history {self.path} is unreadable ({exc}); move it away to start afresh") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "ReviewStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def record(self, card_id: str, topic: str, rating: str, now: datetime, *, answer: str = "", score: int = 0,
+               covered: list[str] | None = None, missed: list[str] | None = None, session: str = "") -> datetime:
+        """Schedule one answered card and log it, committed before returning; gives the next due time."""
+        import fsrs
+
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            row = self.db.execute("SELECT fsrs, reps, lapses, first_review FROM cards WHERE id = ?", (card_id,)).fetchone()
+            state = fsrs.Card.from_dict(json.loads(row[0])) if row else fsrs.Card(due=now)
+            state, _ = scheduler().review_card(state, fsrs.Rating[rating.capitalize()], now)
+            reps, lapses, first = (row[1], row[2], row[3]) if row else (0, 0, iso(now))
+            due = iso(state.due)
+            self.db.execute(
+                "INSERT OR REPLACE INTO cards VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (card_id, topic, json.dumps(state.to_dict()), due, reps + 1, lapses + (rating == "again"), score,
+                 first, iso(now)),
+            )
+            self.db.execute(
+                "INSERT INTO reviews (card_id, topic, reviewed_at, answer, score, rating, covered, missed, due, session)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (card_id, topic, iso(now), answer, score, rating, json.dumps(covered or [], ensure_ascii=False),
+                 json.dumps(missed or [], ensure_ascii=False), due, session),
+            )
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return state.due
+
+    def due_ids(self, now: datetime) -> list[str]:
+        """Cards due at `now`, most overdue first."""
+        return [cid for (cid,) in self.db.execute("SELECT id FROM cards WHERE due <= ? ORDER BY due, id", (iso(now),))]
+
+    def schedule(self) -> dict[str, dict]:
+        """Every reviewed card: due, reps, lapses, last score and its FSRS state."""
+        rows = self.db.execute("SELECT id, topic, fsrs, due, reps, lapses, last_score FROM cards")
+        return {r[0]: {"topic": r[1], "fsrs": json.loads(r[2]), "due": parse(r[3]), "reps": r[4], "lapses": r[5],
+                       "last_score": r[6]} for r in rows}
+
+    def reviews(self, since: datetime | None = None) -> list[dict]:
+        rows = self.db.execute(
+            "SELECT id, card_id, topic, reviewed_at, score, rating, due FROM reviews WHERE reviewed_at >= ? ORDER BY id",
+            (iso(since) if since else "",),
+        )
+        return [{"id": r[0], "card_id": r[1], "topic": r[2], "reviewed_at": parse(r[3]), "score": r[4],
+                 "rating": r[5], "due": parse(r[6])} for r in rows]
+
+    def stats(self, cards: list["Card"], now: datetime) -> dict:
+        """Due counts, retention, per-topic mastery and reviews per day, as plain data."""
+        import fsrs
+
+        schedule = self.schedule()
+        known = {card.id for card in cards}
+        seen = {cid: s for cid, s in schedule.items() if cid in known}
+        recent = self.reviews(now - timedelta(days=max(RETENTION_DAYS, CHART_DAYS)))
+        first_reviews = dict(self.db.execute("SELECT card_id, min(id) FROM reviews GROUP BY card_id").fetchall())
+        cutoff = now - timedelta(days=RETENTION_DAYS)
+        repeats = [r for r in recent if r["id"] != first_reviews[r["card_id"]] and r["reviewed_at"] >= cutoff]
+        recall = [scheduler().get_card_retrievability(fsrs.Card.from_dict(s["fsrs"]), now) for s in seen.values()]
+        topics: dict[str, dict] = defaultdict(lambda: {"cards": 0, "seen": 0, "due": 0, "score_sum": 0})
+        for card in cards:
+            topic = topics[card.topic]
+            topic["cards"] += 1
+            if card.id in seen:
+                state = seen[card.id]
+                topic["seen"] += 1
+                topic["due"] += state["due"] <= now
+                topic["score_sum"] += state["last_score"] or 0
+        per_day = Counter(r["reviewed_at"].date() for r in recent)
+        days = [(now - timedelta(days=n)).date() for n in range(CHART_DAYS - 1, -1, -1)]
+        return {
+            "now": iso(now),
+            "cards": len(cards),
+            "seen": len(seen),
+            "new": len(cards) - len(seen),
+            "due_now": sum(s["due"] <= now for s in seen.values()),
+            "due_24h": sum(s["due"] <= now + timedelta(days=1) for s in seen.values()),
+            "due_7d": sum(s["due"] <= now + timedelta(days=7) for s in seen.values()),
+            "reviews_total": self.db.execute("SELECT count(*) FROM reviews").fetchone()[0],
+            "retention": {
+                "days": RETENTION_DAYS,
+                "repeat_reviews": len(repeats),
+                "passed": (sum(r["rating"] != "again" for r in repeats) / len(repeats)) if repeats else None,
+                "predicted_now": (sum(recall) / len(recall)) if recall else None,
+            },
+            "topics": [
+                {"topic": name, "cards": t["cards"], "seen": t["seen"], "due": t["due"],
+                 "mastery": round(t["score_sum"] / (5 * t["cards"]), 3)}
+                for name, t in sorted(topics.items())
+            ],
+            "per_day": [{"date": day.isoformat(), "reviews": per_day.get(day, 0)} for day in days],
+        }

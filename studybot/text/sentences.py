@@ -1,0 +1,27 @@
+"""Splitting text into sentences, for the two jobs that need it.
+
+Checking (grading key points, verifying a generation) wants every clause: a break after Chinese
+and ASCII stops and semicolons, after a period followed by white space (so 0.25 stays whole),
+and at line breaks. Quoting (the extractive answer) wants sentences a reader can lift whole:
+an ASCII stop ends one only before a capital, a Chinese character, a bracket or a quote, so
+"e.g. the" and "x!y" stay inside their sentence.
+"""
+
+from __future__ import annotations
+
+import re
+
+from studybot.text.language import CJK
+
+SENTENCE_BREAK = re.compile(r"(?<=[。！？；;!?])|(?<=\.)\s+|\n+")
+_QUOTABLE_END = re.compile(rf"(?<=[。！？；])|(?<=[.!?;])\s+(?=[A-Z{CJK}(\"'])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Clauses of a text, stripped, empty ones dropped."""
+    return [part.strip() for part in SENTENCE_BREAK.split(text) if part and part.strip()]
+
+
+def split_quotable(line: str) -> list[str]:
+    """Whole sentences of one line, stripped, empty ones dropped."""
+    return [part.strip() for part in _QUOTABLE_END.split(line) if part and part.strip()]

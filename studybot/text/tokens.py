@@ -1,0 +1,85 @@
+"""Lexical tokens for BM25: jieba words for Chinese runs, lowercased words for Latin text."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Iterable
+
+from studybot.text.language import CJK, has_cjk
+
+_RUNS = re.compile(rf"([{CJK}]+)|([A-Za-z0-9]+(?:[-_'][A-Za-z0-9]+)*)")
+ENGLISH_STOP = frozenset(
+    "a an the of to in on for and or is are was were be been being it its this that these those with as by "
+    "at from what why how which who whom when where does do did can could should would will shall may might "
+    "we you your i me my our they them their he she his her not no than then so such into about over under "
+    "between vs via".split()
+)
+CHINESE_STOP = frozenset(
+    "的 了 是 在 和 与 及 或 有 就 都 而 也 还 又 把 被 让 给 对 从 向 为 以 之 其 这 那 这个 那个 一个 什么 为什么 怎么 "
+    "怎样 如何 哪些 哪个 吗 呢 吧 啊 呀 么 能 会 可以 我们 你 我 他 它 们 中 上 下 里 时 时候 可 说 讲".split()
+)
+
+
+def word_key(token: str) -> str:
+    """Long English words meet their other forms on a six-letter prefix (saturate, saturation)."""
+    return token[:6] if token.isascii() and len(token) > 6 else token
+
+
+@lru_cache(maxsize=4096)
+def word_keys(text: str) -> frozenset[str]:
+    """The matchable words of a text, for comparing answers, questions and sources.
+
+    Cached: chat and evaluation meet the same chunks again and again.
+    """
+    return frozenset(word_key(t) for t in tokenize(text))
+
+
+@lru_cache(maxsize=1)
+def _jieba():
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+DOMAIN_FREQ = 20000  # high enough that a glossary term beats its pieces in jieba's route
+
+
+def add_words(words: Iterable[str]) -> None:
+    """Teach the segmenter domain terms (glossary aliases) so they come out as single tokens.
+
+    Idempotent: jieba's add_word grows the dictionary total on every call, which would shift
+    every later segmentation, so a word already frequent enough is left alone.
+    """
+    jieba = _jieba()
+    for word in words:
+        if _RUNS.fullmatch(word) and has_cjk(word) and jieba.dt.FREQ.get(word, 0) < DOMAIN_FREQ:
+            jieba.add_word(word, freq=DOMAIN_FREQ)
+
+
+def _stem(word: str) -> str:
+    """Fold the commonest English plural so `gradients` meets `gradient`."""
+    if len(word) > 4 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def tokenize(text: str) -> list[str]:
+    """Tokens in text order; stop words dropped, hyphenated terms kept whole and in parts."""
+    jieba = None
+    tokens: list[str] = []
+    for cjk, latin in _RUNS.findall(text):
+        if cjk:
+            jieba = jieba or _jieba()
+            tokens.extend(t for t in jieba.cut_for_search(cjk) if t not in CHINESE_STOP)
+        else:
+            word = latin.lower()
+            parts = re.split(r"[-_']", word)
+            if len(parts) > 1:
+                tokens.append(_stem("".join(parts)))
+            tokens.extend(_stem(p) for p in parts if p not in ENGLISH_STOP)
+    return tokens
