@@ -56,3 +56,43 @@ def test_bundled_model_resolves_to_site_packages() -> None:
     model_id, folder = resolve_embed_model("sentence-transformers/all-MiniLM-L6-v2")
     assert model_id == "all-MiniLM-L6-v2"
     assert (Path(folder) / "model.safetensors").exists()
+
+
+def _tiny_bert(folder: Path, drop: str | None = None, reshape: str | None = None) -> Path:
+    """A one-layer, 8-wide BERT with the bundled model's tokenizer and random weights."""
+    import json
+    import shutil
+
+    from safetensors.numpy import save_file
+
+    from studybot.index.numpy_bert import expected_weights
+
+    source = Path(resolve_embed_model(None)[1])
+    folder.mkdir()
+    for name in ("modules.json", "tokenizer.json", "sentence_bert_config.json"):
+        shutil.copy(source / name, folder / name)
+    shutil.copytree(source / "1_Pooling", folder / "1_Pooling")
+    config = {**json.loads((source / "config.json").read_text()), "hidden_size": 8, "intermediate_size": 16,
+              "num_hidden_layers": 1, "num_attention_heads": 2}
+    (folder / "config.json").write_text(json.dumps(config))
+    rng = np.random.default_rng(0)
+    weights = {f"bert.{name}": rng.standard_normal(shape).astype(np.float32)
+               for name, shape in expected_weights(config).items() if name != drop}
+    if reshape:
+        weights[f"bert.{reshape}"] = weights[f"bert.{reshape}"][..., :-1].copy()
+    save_file(weights, str(folder / "model.safetensors"))
+    return folder
+
+
+def test_numpy_bert_reads_a_complete_model_and_names_a_missing_or_misshapen_weight(tmp_path: Path) -> None:
+    from studybot.index.numpy_bert import NumpyBert, supports
+
+    good = _tiny_bert(tmp_path / "good")
+    assert supports(good)
+    vectors = NumpyBert(good).encode(["LayerNorm 与 BatchNorm", "dropout"])
+    assert vectors.shape == (2, 8) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    missing = "encoder.layer.0.attention.self.key.weight"
+    with pytest.raises(StudybotError, match=f"lacks the weight {missing}"):
+        NumpyBert(_tiny_bert(tmp_path / "missing", drop=missing))
+    with pytest.raises(StudybotError, match="weight encoder.layer.0.output.dense.weight has shape"):
+        NumpyBert(_tiny_bert(tmp_path / "misshapen", reshape="encoder.layer.0.output.dense.weight"))

@@ -156,13 +156,19 @@ def test_two_writers_at_once_leave_one_consistent_index(tmp_path: Path, notes_di
     assert len(list((home / "index").glob("gen-*"))) == 1
 
 
-def test_lock_times_out_with_a_clear_message(tmp_path: Path) -> None:
-    import fcntl
+def test_lock_waits_says_so_and_times_out_with_a_clear_message(tmp_path: Path) -> None:
+    from filelock import FileLock
 
     home = tmp_path / "home"
     (home / "index").mkdir(parents=True)
-    with open(home / "index" / "LOCK", "a+") as held:
-        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+    said: list[str] = []
+    with FileLock(home / "index" / "LOCK"):
+        started = time.monotonic()
         with pytest.raises(StudybotError, match="another `studybot index`"):
-            with store.writer_lock(home, timeout=0.3):
+            with store.writer_lock(home, timeout=0.3, on_wait=said.append):
                 pass
+        assert time.monotonic() - started >= 0.3
+    assert len(said) == 1 and "waiting" in said[0]
+    with store.writer_lock(home, timeout=0.3, on_wait=said.append):  # released: taken at once, no word
+        pass
+    assert len(said) == 1

@@ -94,3 +94,19 @@ def progress_bar(enabled: bool) -> Iterator[ProgressFn | None]:
             bar.update(tasks[task], completed=done, total=total)
 
         yield update
+
+
+# --- the model options shared by ask and chat -------------------------------------------------
+
+ModelOption = Annotated[
+    Optional[str],
+    typer.Option("--model", help="A GGUF file (or a file name in <home>/models/); default: config.toml, else the bundled model.",
+                 show_default=False),
+]
+UrlOption = Annotated[
+    Optional[str],
+    typer.Option("--llm-url", help="Use an OpenAI-compatible server instead (llama.cpp server, Ollama, vLLM).",
+                 show_default=False),
+]
+NoLlmOption = Annotated[bool, typer.Option("--no-llm", help="Skip the model: answer extractively from the notes.")]
+MaxTokensOption = Annotated[int, typer.Option("--max-tokens", min=1, max=4096, help="Most tokens the model may write.")]

@@ -101,7 +101,7 @@ def build_index(
     """
     started = time.perf_counter()
     home = resolve_home(home, create=True)
-    with store.writer_lock(home):
+    with store.writer_lock(home, on_wait=warn):
         store.remove_stale_generations(home)
         base, manifest = _live_index(home, tolerate_damage=rebuild)
         if rebuild:

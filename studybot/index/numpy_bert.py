@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from studybot.errors import StudybotError
+
 _ERF_P = 0.3275911
 _ERF_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
 
@@ -60,6 +62,26 @@ def supports(folder: Path) -> bool:
     )
 
 
+def expected_weights(config: dict) -> dict[str, tuple[int, ...]]:
+    """Every tensor the forward pass reads, with the shape config.json implies."""
+    h, inner = int(config["hidden_size"]), int(config["intermediate_size"])
+    shapes: dict[str, tuple[int, ...]] = {
+        "embeddings.word_embeddings.weight": (int(config["vocab_size"]), h),
+        "embeddings.position_embeddings.weight": (int(config["max_position_embeddings"]), h),
+        "embeddings.token_type_embeddings.weight": (int(config.get("type_vocab_size", 2)), h),
+        "embeddings.LayerNorm.weight": (h,), "embeddings.LayerNorm.bias": (h,),
+    }
+    for i in range(int(config["num_hidden_layers"])):
+        p = f"encoder.layer.{i}."
+        for name, out, into in (("attention.self.query", h, h), ("attention.self.key", h, h),
+                                ("attention.self.value", h, h), ("attention.output.dense", h, h),
+                                ("intermediate.dense", inner, h), ("output.dense", h, inner)):
+            shapes[p + name + ".weight"], shapes[p + name + ".bias"] = (out, into), (out,)
+        for norm in ("attention.output.LayerNorm", "output.LayerNorm"):
+            shapes[p + norm + ".weight"] = shapes[p + norm + ".bias"] = (h,)
+    return shapes
+
+
 class NumpyBert:
     """Encode texts one at a time (queries are short; no padding needed)."""
 
@@ -76,6 +98,13 @@ class NumpyBert:
         weights = load_file(str(folder / "model.safetensors"))
         self.w = {k.removeprefix("bert."): v.astype(np.float32) for k, v in weights.items()}
         self.dim = int(self.config["hidden_size"])
+        for name, shape in expected_weights(self.config).items():
+            if name not in self.w:
+                raise StudybotError(f"{folder / 'model.safetensors'} lacks the weight {name}: the model files are "
+                                    "incomplete; download the model again")
+            if self.w[name].shape != shape:
+                raise StudybotError(f"{folder / 'model.safetensors'}: weight {name} has shape {self.w[name].shape}, "
+                                    f"config.json implies {shape}; the files belong to different models")
 
     def _encode_one(self, text: str) -> np.ndarray:
         cfg, w = self.config, self.w

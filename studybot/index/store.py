@@ -11,16 +11,14 @@ sees a whole index. Old generations are deleted once nothing points at them.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
 import sqlite3
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from studybot.clock import utc_now
 from studybot.errors import StudybotError
@@ -82,26 +80,31 @@ def read_manifest(folder: Path) -> dict[str, Any]:
 
 
 @contextmanager
-def writer_lock(home: Path, timeout: float = 120.0) -> Iterator[None]:
-    """Only one writer at a time; a second one waits, then gives up with a clear message."""
+def writer_lock(home: Path, timeout: float = 120.0, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Only one writer at a time; a second one says it is waiting, waits, then gives up with a clear message.
+
+    The operating system releases the lock when its holder dies, so a killed writer never blocks the next.
+    """
+    from filelock import FileLock, Timeout
+
     root = index_root(home)
     root.mkdir(parents=True, exist_ok=True)
-    with open(root / "LOCK", "a+") as fh:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise StudybotError(
-                        f"another `studybot index` is writing {root} (lock held for {timeout:.0f} s): wait for it and retry"
-                    ) from None
-                time.sleep(0.2)
+    lock = FileLock(root / "LOCK")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        if on_wait:
+            on_wait(f"another `studybot index` is writing {root}; waiting for it (up to {timeout:.0f} s)")
         try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+            lock.acquire(timeout=timeout)
+        except Timeout:
+            raise StudybotError(
+                f"another `studybot index` is writing {root} (lock held for {timeout:.0f} s): wait for it and retry"
+            ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 @dataclass

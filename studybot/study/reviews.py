@@ -3,8 +3,8 @@
 Every answer is one IMMEDIATE transaction (read the card's state, schedule, write state and
 log, commit), so Ctrl-C loses at most the answer being typed, and two quiz sessions at once
 serialise on SQLite's write lock instead of overwriting each other (WAL lets readers go on).
-Scheduling is FSRS through py-fsrs with fuzzing off, so the same answers at the same clock
-give the same due dates.
+The schema moves forward through the named steps of `migrations.py`. Scheduling is FSRS
+through py-fsrs with fuzzing off, so the same answers at the same clock give the same due dates.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from studybot.clock import iso
 from studybot.errors import StudybotError
+from studybot.study.migrations import migrate
 
 if TYPE_CHECKING:
     from studybot.study.cards import Card
@@ -27,20 +28,6 @@ FILE = "reviews.sqlite"
 BUSY_TIMEOUT_MS = 30_000
 RETENTION_DAYS = 30
 CHART_DAYS = 14
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS cards (
-    id TEXT PRIMARY KEY, topic TEXT NOT NULL, fsrs TEXT NOT NULL, due TEXT NOT NULL,
-    reps INTEGER NOT NULL DEFAULT 0, lapses INTEGER NOT NULL DEFAULT 0, last_score INTEGER,
-    first_review TEXT NOT NULL, last_review TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS cards_due ON cards(due);
-CREATE TABLE IF NOT EXISTS reviews (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, card_id TEXT NOT NULL, topic TEXT NOT NULL, reviewed_at TEXT NOT NULL,
-    answer TEXT NOT NULL, score INTEGER NOT NULL, rating TEXT NOT NULL, covered TEXT NOT NULL, missed TEXT NOT NULL,
-    due TEXT NOT NULL, session TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS reviews_time ON reviews(reviewed_at);
-"""
 
 
 def parse(text: str) -> datetime:
@@ -63,10 +50,17 @@ class ReviewStore:
         try:
             self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             self.db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise StudybotError(f"review history {self.path} is unreadable ({exc}); move it away to start afresh") from None
+        try:
+            migrate(self.db, self.path)  # before WAL: a file this version refuses is left byte for byte
+            self.db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            raise StudybotError(f"review history {self.path} is unreadable ({exc}); move it away to start afresh") from None
+        except BaseException:
+            self.db.close()
+            raise
 
     def close(self) -> None:
         self.db.close()

@@ -1,0 +1,85 @@
+"""`studybot chat`: many questions over one loaded index and model, follow-ups included."""
+
+from __future__ import annotations
+
+import sys
+
+from studybot.cli.common import (HomeOption, JsonOption, MaxTokensOption, ModelOption, NoLlmOption, UrlOption, app,
+                                 console, print_json, report_warning)
+from studybot.cli.render import escape, live_draft, render_answer, run_and_render
+
+CHAT_HELP = "Ask a question; /sources shows the last answer's sources, /demo runs its demo, /quit leaves."
+
+
+@app.command()
+def chat(
+    model: ModelOption = None,
+    llm_url: UrlOption = None,
+    no_llm: NoLlmOption = False,
+    max_tokens: MaxTokensOption = 320,
+    home: HomeOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """An interactive session: models stay loaded, follow-ups build on the last question, history is kept.
+
+    Reads questions from stdin; with --json, prints the whole session as one JSON document at the end.
+    """
+    from studybot.answer.chat import open_session
+    from studybot.errors import StudybotError
+
+    session = open_session(home, use_llm=not no_llm, model=model, llm_url=llm_url, max_tokens=max_tokens)
+    interactive = sys.stdin.isatty() and not json_out
+    out = console()
+    turns: list[dict] = []
+    if not json_out:
+        out.print(f"[dim]{escape(CHAT_HELP)} Model: {escape(session.generator.name if session.generator else 'none')}.[/dim]")
+    while True:
+        try:
+            line = input("you> " if interactive else "").strip()
+        except EOFError:
+            break
+        if not line:
+            continue
+        if line in ("/quit", "/exit", "/q"):
+            break
+        if line == "/help":
+            out.print(CHAT_HELP)
+        elif line == "/sources":
+            _render_sources(session.last, json_out, turns)
+        elif line == "/demo":
+            name = session.last.demos[0] if session.last and session.last.demos else None
+            demo = run_and_render(name, json_out)
+            if json_out and demo:
+                turns.append({"command": "/demo", "demo_run": demo})
+        elif line.startswith("/"):
+            report_warning(f"unknown command {line}: {CHAT_HELP}")
+        else:
+            try:
+                with live_draft(not json_out and session.generator is not None) as on_token:
+                    answer = session.ask(line, on_token=on_token)
+            except StudybotError as exc:
+                if json_out:
+                    turns.append({"question": line, "error": str(exc)})
+                else:
+                    out.print(f"[yellow]{escape(str(exc))}[/yellow]")
+                continue
+            if json_out:
+                turns.append({**answer.to_dict(), "resolved_question": answer.resolved_question})
+            else:
+                render_answer(answer)
+    if json_out:
+        print_json({"turns": turns, "history": str(session.history_path)})
+
+
+def _render_sources(answer, json_out: bool, turns: list[dict]) -> None:
+    if answer is None:
+        report_warning("ask a question first")
+        return
+    if json_out:
+        turns.append({"command": "/sources", "sources": [{**s.citation(), "text": s.text} for s in answer.citations]})
+        return
+    out = console()
+    for s in answer.citations:
+        body = s.text if len(s.text) <= 500 else s.text[:500] + " …"
+        out.print(f"[bold]\\[{s.n}][/bold] [cyan]{escape(s.file)}:{s.line_start}-{s.line_end}[/cyan]  {escape(s.path)}")
+        out.print(f"[dim]{escape(body)}[/dim]")

@@ -1,0 +1,144 @@
+"""Drawing the library's plain data on a terminal: answers, live drafts and demo results.
+
+Shared by the commands that show the same things (ask and chat show answers; demo, ask and chat
+show demo results). Everything here imports rich lazily.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator, Optional
+
+from studybot.cli.common import console, report_warning
+
+SPARK = "▁▂▃▄▅▆▇█"
+MAX_POINTS = 60
+
+
+def escape(text: str) -> str:
+    """Text made safe for rich markup."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+@contextmanager
+def live_draft(enabled: bool) -> Iterator[Callable[[str], None] | None]:
+    """A live Markdown view of the tokens on a terminal, cleared when done (the verified answer follows)."""
+    if not enabled or not sys.stdout.isatty():
+        yield None
+        return
+    from rich.live import Live
+    from rich.markdown import Markdown
+
+    pieces: list[str] = []
+    with Live(Markdown(""), console=console(), refresh_per_second=10, transient=True) as live:
+
+        def on_token(piece: str) -> None:
+            pieces.append(piece)
+            live.update(Markdown("".join(pieces)))
+
+        yield on_token
+
+
+def render_answer(answer) -> None:
+    """The verified answer, its citations, the demos behind it and the timings."""
+    if not sys.stdout.isatty():
+        if answer.fallback_reason:
+            print(f"[extractive answer: {answer.fallback_reason}]")
+        print(answer.answer)
+        print()
+        for s in answer.citations:
+            print(f"[{s.n}] {s.file}:{s.line_start}-{s.line_end}  {s.path}")
+        if answer.demos:
+            print("backed by: " + ", ".join(f"studybot demo {d}" for d in answer.demos))
+        return
+    from rich.markdown import Markdown
+
+    out = console()
+    if answer.fallback_reason:
+        out.print(f"[yellow]The model's answer was not shown: {escape(answer.fallback_reason)}. "
+                  "Here is the answer taken from your notes.[/yellow]")
+    out.print(Markdown(answer.answer))
+    out.print()
+    for s in answer.citations:
+        out.print(f"[bold]\\[{s.n}][/bold] [cyan]{escape(s.file)}:{s.line_start}-{s.line_end}[/cyan]  {escape(s.path)}")
+    if answer.demos:
+        out.print("backed by: " + ", ".join(f"[green]studybot demo {d}[/green]" for d in answer.demos))
+    t = answer.timings
+    speed = f", {t['tokens_per_s']:.1f} tokens/s" if t.get("tokens_per_s") else ""
+    out.print(f"[dim]{answer.mode} · {answer.model or 'no model'} · retrieval {t['retrieve_s']:.2f} s · "
+              f"first token {t['first_token_s']:.2f} s · total {t['total_s']:.2f} s{speed}[/dim]")
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _sparkline(values: list[float], lo: float, hi: float) -> str:
+    """Unicode bars on a shared [lo, hi] scale, thinned to at most MAX_POINTS columns."""
+    step = math.ceil(len(values) / MAX_POINTS)
+    span = (hi - lo) or 1.0
+    return "".join(SPARK[round((v - lo) / span * (len(SPARK) - 1))] for v in values[::step])
+
+
+def _render_chart(spec: dict[str, Any]) -> list[str]:
+    """A chart as text lines: one sparkline per series, log10-scaled where the chart is log-scaled."""
+    def scaled(v: float) -> float:
+        return math.log10(max(v, 1e-300)) if spec["log_y"] else v
+
+    lines = {label: [scaled(v) for v in ys] for label, ys in spec["lines"].items()}
+    finite = [v for ys in lines.values() for v in ys if math.isfinite(v)]
+    lo, hi = (min(finite), max(finite)) if finite else (0.0, 1.0)
+    width = max(len(label) for label in lines)
+    x = spec["x"]
+    out = [f"[bold]{escape(spec['title'])}[/bold] [dim]({escape(spec['x_label'])} {_fmt(x[0])}..{_fmt(x[-1])}"
+           f"{', log scale' if spec['log_y'] else ''})[/dim]"]
+    for label, ys in spec["lines"].items():
+        clean = [min(max(v, lo), hi) if math.isfinite(v) else lo for v in lines[label]]
+        out.append(f"  {escape(label):>{width}} [cyan]{_sparkline(clean, lo, hi)}[/cyan] "
+                   f"[dim]{_fmt(ys[0])} → {_fmt(ys[-1])}[/dim]")
+    return out
+
+
+def render_demo(result: dict[str, Any], plot: Optional[Path]) -> None:
+    from rich.table import Table
+
+    out = console()
+    table = Table(
+        title=f"studybot demo {result['demo']}",
+        caption=f"{result['device']} · seed {result['seed']}{' · quick' if result['quick'] else ''} · "
+        f"{result['seconds']:.2f} s",
+    )
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in result["metrics"].items():
+        table.add_row(key, _fmt(value))
+    out.print(table)
+    for spec in result["series"].values():
+        for line in _render_chart(spec):
+            out.print(line)
+    out.print(f"\n[bold]claim[/bold]: {escape(result['claim'])}")
+    for condition, ok in result["checks"].items():
+        out.print(f"  {'[green]✓' if ok else '[red]✗'}[/] {escape(condition)}")
+    colour = "green" if result["verdict"] == "supported" else "red"
+    out.print(f"[bold]verdict[/bold]: [bold {colour}]{result['verdict']}[/]")
+    out.print(f"[bold]conclusion[/bold]: {escape(result['conclusion'])}")
+    if plot is not None:
+        out.print(f"[dim]plot written to {escape(str(plot))}[/dim]")
+
+
+def run_and_render(name: str | None, json_out: bool) -> dict[str, Any] | None:
+    """Run the first demo behind an answer (ask --run-demo, chat's /demo), drawn as `studybot demo` draws it."""
+    if name is None:
+        report_warning("no demo backs this answer")
+        return None
+    from studybot.demos import run_demo
+
+    result = run_demo(name)
+    if not json_out:
+        render_demo(result, None)
+    return result

@@ -1,0 +1,101 @@
+"""The review history survives upgrades: named migrations over PRAGMA user_version."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from studybot.errors import StudybotError
+from studybot.study import migrations
+from studybot.study.reviews import FILE, ReviewStore
+
+NOW = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
+
+# What studybot 0.1.0 wrote: this schema by executescript, no user_version, rows from ReviewStore.record.
+SCHEMA_0_1 = """
+CREATE TABLE IF NOT EXISTS cards (
+    id TEXT PRIMARY KEY, topic TEXT NOT NULL, fsrs TEXT NOT NULL, due TEXT NOT NULL,
+    reps INTEGER NOT NULL DEFAULT 0, lapses INTEGER NOT NULL DEFAULT 0, last_score INTEGER,
+    first_review TEXT NOT NULL, last_review TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cards_due ON cards(due);
+CREATE TABLE IF NOT EXISTS reviews (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, card_id TEXT NOT NULL, topic TEXT NOT NULL, reviewed_at TEXT NOT NULL,
+    answer TEXT NOT NULL, score INTEGER NOT NULL, rating TEXT NOT NULL, covered TEXT NOT NULL, missed TEXT NOT NULL,
+    due TEXT NOT NULL, session TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS reviews_time ON reviews(reviewed_at);
+"""
+FSRS_0_1 = ('{"card_id": 1, "state": 2, "step": null, "stability": 3.17, "difficulty": 5.28, '
+            '"due": "2026-11-04T09:00:00+00:00", "last_review": "2026-11-01T09:00:00+00:00"}')
+
+
+def _old_file(home: Path) -> Path:
+    path = home / FILE
+    db = sqlite3.connect(path)
+    db.executescript(SCHEMA_0_1)
+    db.execute("INSERT INTO cards VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               ("rnn-001", "rnn", FSRS_0_1, "2026-11-04T09:00:00.000000+00:00", 2, 0, 4,
+                "2026-10-30T09:00:00.000000+00:00", "2026-11-01T09:00:00.000000+00:00"))
+    for day, score in ((30, 3), (1, 4)):
+        db.execute("INSERT INTO reviews (card_id, topic, reviewed_at, answer, score, rating, covered, missed, due, session)"
+                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   ("rnn-001", "rnn", f"2026-{10 if day == 30 else 11}-{day:02d}T09:00:00.000000+00:00", "梯度消失",
+                    score, "good", '["梯度"]', "[]", "2026-11-04T09:00:00.000000+00:00", "s1"))
+    db.commit()
+    db.close()
+    return path
+
+
+def test_a_file_of_the_first_release_keeps_every_row_and_takes_new_answers(tmp_path: Path) -> None:
+    path = _old_file(tmp_path)
+    with ReviewStore(tmp_path) as store:
+        assert migrations.schema_version(store.db) == len(migrations.MIGRATIONS) >= 1
+        schedule = store.schedule()
+        assert list(schedule) == ["rnn-001"]
+        assert schedule["rnn-001"]["reps"] == 2 and schedule["rnn-001"]["last_score"] == 4
+        assert [r["score"] for r in store.reviews()] == [3, 4]
+        due = store.record("rnn-001", "rnn", "good", NOW + timedelta(days=3), answer="LSTM 的门", score=5)
+        assert due > NOW + timedelta(days=3)
+        assert [r["score"] for r in store.reviews()] == [3, 4, 5]
+        assert store.schedule()["rnn-001"]["reps"] == 3
+    with ReviewStore(tmp_path) as again:  # opening a current file applies nothing and changes nothing
+        assert len(again.reviews()) == 3
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == len(migrations.MIGRATIONS)
+
+
+def test_a_file_from_a_newer_studybot_is_refused_untouched(tmp_path: Path) -> None:
+    path = _old_file(tmp_path)
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {len(migrations.MIGRATIONS) + 5}")
+    db.commit()
+    db.close()
+    before = path.read_bytes()
+    with pytest.raises(StudybotError, match="newer than this studybot"):
+        ReviewStore(tmp_path)
+    assert path.read_bytes() == before
+
+
+def test_a_failing_step_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+    with ReviewStore(tmp_path) as store:
+        store.record("c1", "rnn", "good", NOW, answer="x", score=3)
+
+    @migrations.migration
+    def m999_broken(db: sqlite3.Connection) -> None:
+        db.execute("ALTER TABLE reviews ADD COLUMN seconds REAL")
+        raise RuntimeError("disk on fire")
+
+    try:
+        with pytest.raises(RuntimeError, match="disk on fire"):
+            ReviewStore(tmp_path)
+        db = sqlite3.connect(tmp_path / FILE)
+        columns = [row[1] for row in db.execute("PRAGMA table_info(reviews)")]
+        assert "seconds" not in columns
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(migrations.MIGRATIONS) - 1
+        assert db.execute("SELECT count(*) FROM reviews").fetchone()[0] == 1
+        db.close()
+    finally:
+        migrations.MIGRATIONS.remove(m999_broken)
