@@ -144,7 +144,7 @@ def main() -> None:
     cold, _ = wall(ask + ["--no-llm"], args.repeat)
     print(f"cold ask --no-llm: {cold:.2f} s = {cold / base:.2f} x baseline")
     imports = subprocess.run([sys.executable, "-c", (
-        "import sys\nfrom studybot.cli import main\n"
+        "import sys\nfrom studybot.cli.main import main\n"
         f"sys.argv = ['studybot', 'ask', {question!r}, '--no-llm', '--json', '--home', {str(home)!r}]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "print('HEAVY', [m for m in ('torch', 'sentence_transformers', 'llama_cpp') if m in sys.modules])")],

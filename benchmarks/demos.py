@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from studybot.demos import list_demos, resolve_device, run_demo
+    from studybot.demos.runner import list_demos, resolve_device, run_demo
 
     device = resolve_device(args.device)
     torch.zeros(1, device=device).sum().item()  # pay CUDA/runtime start-up outside the timings

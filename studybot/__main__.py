@@ -1,3 +1,3 @@
-from studybot.cli import main
+from studybot.cli.main import main
 
 main()

@@ -41,9 +41,27 @@ def test_round_trip_restores_damage_and_leaves_the_rest(clean: str) -> None:
     assert report.mojibake
     assert report.damaged == sum(damaged_at) == report.restored
     assert len(report.text) == len(clean) and report.text.count("\n") == clean.count("\n")
-    for want, got, bad in zip(clean, report.text, damaged_at):
+    flagged = {(spot.line, spot.column) for spot in report.low_confidence}
+    right = 0
+    for (line, column), want, got, bad in zip(_positions(clean), clean, report.text, damaged_at):
         if not bad:
             assert got == want
+        elif got == want:
+            right += 1
+        else:  # a wrong guess must at least be shown to the user to check
+            assert (line, column) in flagged, (line, column, want, got)
+    assert right >= 0.8 * sum(damaged_at)
+
+
+def _positions(text: str) -> list[tuple[int, int]]:
+    """(line, column), both 1-based, of every character: how repair spots are reported."""
+    out, line, column = [], 1, 0
+    for char in text:
+        column += 1
+        out.append((line, column))
+        if char == "\n":
+            line, column = line + 1, 0
+    return out
 
 
 def test_round_trip_restores_most_damaged_characters() -> None:

@@ -121,7 +121,7 @@ def dense_similarity(query: str, hits: list[Hit], index: Index) -> float:
 
 def demos_for(sources: list[Source]) -> list[str]:
     """Demos the cited notes declare, then those backing their topics, most cited first."""
-    from studybot.demos import demos_for_topics
+    from studybot.demos.runner import demos_for_topics
 
     named: list[str] = []
     for source in sources:

@@ -27,7 +27,7 @@ def demo(
     ] = None,
 ) -> None:
     """Measure what a note claims (e.g. sigmoid saturation, LoRA) and say whether the numbers support it."""
-    from studybot.demos import list_demos, run_demo, save_plot
+    from studybot.demos.runner import list_demos, run_demo, save_plot
 
     if list_all:
         demos = list_demos()

@@ -136,7 +136,7 @@ def run_and_render(name: str | None, json_out: bool) -> dict[str, Any] | None:
     if name is None:
         report_warning("no demo backs this answer")
         return None
-    from studybot.demos import run_demo
+    from studybot.demos.runner import run_demo
 
     result = run_demo(name)
     if not json_out:

@@ -67,7 +67,8 @@ class Question:
     options: list[Bilingual] | None = None
     correct: int | list[str] | None = None
     demo: str | None = None
-    line: int = 0
+    line: int = 0  # where the question is written: file:line in error messages and card sources
+    file: str = ""
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,7 @@ def _cloze_fields(data: dict, question: Bilingual) -> list[str]:
     return _texts(data.get("correct"), "correct (the accepted fills of a cloze question)")
 
 
-def question_from_dict(data: Any, topic: str, line: int = 0) -> Question:
+def question_from_dict(data: Any, topic: str, line: int = 0, file: str = "") -> Question:
     """Build one quiz question, raising a schema error on any missing or malformed field."""
     data = _mapping(data, "a question")
     unknown = sorted(set(data) - _QUESTION_KEYS)
@@ -191,8 +192,8 @@ def question_from_dict(data: Any, topic: str, line: int = 0) -> Question:
         id=qid, topic=topic, type=qtype, difficulty=difficulty, question=question,
         answer=_bilingual(data.get("answer"), "answer"), key_points=_key_points(data.get("key_points")),
         source=NoteSection(file=_text(source.get("file"), "source.file"),
-                      heading=_text(source.get("heading"), "source.heading")),
-        options=options, correct=correct, demo=None if demo is None else _slug(demo, "demo"), line=line,
+                           heading=_text(source.get("heading"), "source.heading")),
+        options=options, correct=correct, demo=None if demo is None else _slug(demo, "demo"), line=line, file=file,
     )
 
 
@@ -232,6 +233,22 @@ def _line_of_id(text: str, record_id: Any) -> int:
     return text.count("\n", 0, match.start()) + 1 if match else 1
 
 
+def yaml_files(paths: Path | str | Iterable[Path | str]) -> list[Path]:
+    """The given files, and the *.yaml files of the given folders (sorted); missing folders give none."""
+    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    return [f for p in map(Path, paths) for f in (sorted(p.glob("*.yaml")) if p.is_dir() else [p] if p.is_file() else [])]
+
+
+def claim_id(seen: dict[str, str], record_id: str, place: str, what: str) -> None:
+    """Record where `record_id` is first used; a second use anywhere is an error naming both places.
+
+    `place` is `file:line`; one `seen` dict spans every file that must not share ids.
+    """
+    if record_id in seen:
+        raise StudybotError(f"{place}: {what} id {record_id} is also used in {seen[record_id]}; give it a new one")
+    seen[record_id] = place
+
+
 def load_quiz_bank(path: Path | str) -> list[Question]:
     """Load and check one quiz bank (`topic` plus `questions`)."""
     path = Path(path)
@@ -244,31 +261,32 @@ def load_quiz_bank(path: Path | str) -> list[Question]:
     except _SchemaError as exc:
         raise StudybotError(f"{path}:1: {exc}; fix the file") from exc
     questions: list[Question] = []
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
     for index, item in enumerate(data["questions"]):
         qid = item.get("id") if isinstance(item, dict) else None
         line = _line_of_id(text, qid) if qid else 1
         try:
-            question = question_from_dict(item, topic, line)
+            question = question_from_dict(item, topic, line, str(path))
         except _SchemaError as exc:
             raise StudybotError(f"{path}:{line}: question {qid or index + 1}: {exc}; fix the file") from exc
-        if question.id in seen:
-            raise StudybotError(f"{path}:{line}: duplicate question id {question.id}; give it a new number")
-        seen.add(question.id)
+        claim_id(seen, question.id, f"{path}:{line}", "question")
         questions.append(question)
     return questions
 
 
-def load_quizzes(folder: Path | str) -> list[Question]:
-    """Every quiz bank (*.yaml) in a folder; ids must be unique across banks."""
+def load_quizzes(paths: Path | str | Iterable[Path | str]) -> list[Question]:
+    """Every question of the given bank files and folders (their *.yaml); ids are unique across banks.
+
+    A bank without questions is an error naming the file: it is almost always a mistake.
+    """
     questions: list[Question] = []
-    where: dict[str, Path] = {}
-    for path in sorted(Path(folder).glob("*.yaml")):
-        for question in load_quiz_bank(path):
-            if question.id in where:
-                raise StudybotError(f"{path}:{question.line}: question id {question.id} is also used in "
-                                    f"{where[question.id]}; give it a new number")
-            where[question.id] = path
+    seen: dict[str, str] = {}
+    for path in yaml_files(paths):
+        bank = load_quiz_bank(path)
+        if not bank:
+            raise StudybotError(f"{path}: the quiz bank has no questions; add some under 'questions:' or remove it")
+        for question in bank:
+            claim_id(seen, question.id, f"{path}:{question.line}", "question")
             questions.append(question)
     return questions
 
@@ -280,32 +298,28 @@ def read_glossary_entries(dirs: Path | str | Iterable[Path | str]) -> list[Gloss
     """
     folders = [dirs] if isinstance(dirs, (str, Path)) else list(dirs)
     entries: list[GlossaryEntry] = []
-    where: dict[str, str] = {}
-    for folder in map(Path, folders):
-        for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
-            text = _read(path)
-            data = _parse_yaml(text, path)
-            if not isinstance(data, list):
-                raise StudybotError(f"{path}:1: a glossary is a list of entries (- id: ...); fix the file")
-            for index, item in enumerate(data):
-                entry_id = item.get("id") if isinstance(item, dict) else None
-                line = _line_of_id(text, entry_id) if entry_id else 1
-                try:
-                    data_item = _mapping(item, "a glossary entry")
-                    entry = GlossaryEntry(
-                        id=_slug(entry_id, "id"), topic=_slug(data_item.get("topic"), "topic"),
-                        en=_texts(data_item.get("en"), "en"),
-                        zh=_texts(data_item.get("zh", []), "zh", allow_empty=True),
-                        file=str(path), line=line,
-                    )
-                except _SchemaError as exc:
-                    raise StudybotError(f"{path}:{line}: glossary entry {entry_id or index + 1}: {exc}; "
-                                        "fix the file") from exc
-                if entry.id in where:
-                    raise StudybotError(f"{path}:{line}: glossary id {entry.id} is also used in "
-                                        f"{where[entry.id]}; pick another id")
-                where[entry.id] = str(path)
-                entries.append(entry)
+    seen: dict[str, str] = {}
+    for path in yaml_files(Path(f) for f in folders if Path(f).is_dir()):
+        text = _read(path)
+        data = _parse_yaml(text, path)
+        if not isinstance(data, list):
+            raise StudybotError(f"{path}:1: a glossary is a list of entries (- id: ...); fix the file")
+        for index, item in enumerate(data):
+            entry_id = item.get("id") if isinstance(item, dict) else None
+            line = _line_of_id(text, entry_id) if entry_id else 1
+            try:
+                data_item = _mapping(item, "a glossary entry")
+                entry = GlossaryEntry(
+                    id=_slug(entry_id, "id"), topic=_slug(data_item.get("topic"), "topic"),
+                    en=_texts(data_item.get("en"), "en"),
+                    zh=_texts(data_item.get("zh", []), "zh", allow_empty=True),
+                    file=str(path), line=line,
+                )
+            except _SchemaError as exc:
+                raise StudybotError(f"{path}:{line}: glossary entry {entry_id or index + 1}: {exc}; "
+                                    "fix the file") from exc
+            claim_id(seen, entry.id, f"{path}:{line}", "glossary")
+            entries.append(entry)
     return entries
 
 

@@ -1,7 +1,7 @@
 """The pieces every demo shares: the registering decorator, what a demo gets, what it gives back.
 
-Kept apart from `studybot.demos.__init__` so demo modules can import it while the package is
-still loading them. Nothing here imports torch.
+Kept apart from `runner.py` so demo modules can import it while the runner is still loading
+them. Nothing here imports torch.
 """
 
 from __future__ import annotations

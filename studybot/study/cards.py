@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from studybot.ingest.chunking import ANSWER_HEADING
-from studybot.content.schema import BLANK, Bilingual, KeyPoint, Question, load_quiz_bank
+from studybot.content.schema import BLANK, Bilingual, KeyPoint, Question, load_quizzes
 from studybot.errors import StudybotError
 from studybot.content.glossary import Glossary, load_glossary
 from studybot.home import bundled_dir
@@ -98,37 +98,21 @@ def _bank_card(question: Question, bank: Path) -> Card:
     )
 
 
-def bank_files(home: Path | None, banks: list[Path] | None = None) -> list[Path]:
-    """The quiz bank files to read: the given files or folders, else the bundled banks plus <home>/quizzes."""
+def bank_roots(home: Path | None, banks: list[Path] | None = None) -> list[Path]:
+    """The quiz banks to read (files or folders): the given ones, else the bundled banks plus <home>/quizzes."""
     if banks:
         roots = [Path(b).expanduser() for b in banks]
         for root in roots:
             if not root.exists():
                 raise StudybotError(f"quiz bank {root} not found: pass a .yaml file or a folder of them")
-    else:
-        user = Path(home) / "quizzes" if home is not None else None
-        roots = [bundled_dir("quizzes")] + ([user] if user is not None and user.is_dir() else [])
-    files: list[Path] = []
-    for root in roots:
-        files.extend(sorted(root.glob("*.yaml")) if root.is_dir() else [root])
-    return files
+        return roots
+    user = Path(home) / "quizzes" if home is not None else None
+    return [bundled_dir("quizzes")] + ([user] if user is not None and user.is_dir() else [])
 
 
-def bank_cards(files: list[Path]) -> list[Card]:
+def bank_cards(roots: list[Path]) -> list[Card]:
     """Cards of every bank; a bank without questions, or an id used twice, is an error naming the file."""
-    cards: list[Card] = []
-    where: dict[str, str] = {}
-    for path in files:
-        questions = load_quiz_bank(path)
-        if not questions:
-            raise StudybotError(f"{path}: the quiz bank has no questions; add some under 'questions:' or remove it")
-        for question in questions:
-            if question.id in where:
-                raise StudybotError(f"{path}:{question.line}: question id {question.id} is also used in "
-                                    f"{where[question.id]}; give it a new number")
-            where[question.id] = f"{path}:{question.line}"
-            cards.append(_bank_card(question, path))
-    return cards
+    return [_bank_card(question, Path(question.file)) for question in load_quizzes(roots)]
 
 
 # --- cards from the indexed notes --------------------------------------------------------------
@@ -235,7 +219,7 @@ def note_cards(index, glossary: Glossary, covered: set[tuple[str, str]]) -> list
     `covered` holds (file name, heading) pairs that a bank question already asks about: the
     bundled notes' answer blocks are the banks' sources, and asking them twice would be noise.
     """
-    from studybot.demos import demos_for_topics
+    from studybot.demos.runner import demos_for_topics
 
     rows = index.catalog.execute(
         "SELECT path, heading, line_start, text FROM chunks WHERE kind = 'answer' ORDER BY path, ordinal"
@@ -281,7 +265,7 @@ def load_deck(home: Path | None, banks: list[Path] | None = None, notes: bool = 
     """Every card: bank questions, and (when notes are indexed in home) the notes' answer blocks and clozes."""
     from studybot.index import store
 
-    cards = bank_cards(bank_files(home, banks))
+    cards = bank_cards(bank_roots(home, banks))
     warnings: list[str] = []
     if notes and home is not None:
         if store.current_generation(Path(home)) is None:

@@ -1,0 +1,36 @@
+"""The command line: parse arguments, call one library function, render its plain-data result.
+
+Each command lives in a module of this package and registers itself on `app`. Nothing here
+imports torch, sentence_transformers, faiss or llama_cpp at module level, so `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from studybot.cli.common import app, report_error
+from studybot.errors import StudybotError
+
+# Command modules register themselves on `app` when imported (one line each, below).
+from studybot.cli import index as _index  # noqa: E402,F401
+from studybot.cli import search as _search  # noqa: E402,F401
+from studybot.cli import ask as _ask  # noqa: E402,F401
+from studybot.cli import chat as _chat  # noqa: E402,F401
+from studybot.cli import quiz as _quiz  # noqa: E402,F401
+from studybot.cli import demo as _demo  # noqa: E402,F401
+from studybot.cli import repair as _repair  # noqa: E402,F401
+from studybot.cli import evaluate as _evaluate  # noqa: E402,F401
+from studybot.cli import doctor as _doctor  # noqa: E402,F401
+from studybot.cli import models as _models  # noqa: E402,F401
+
+
+def main() -> None:
+    """Console-script entry point: user errors become one line on stderr and a non-zero exit."""
+    try:
+        app()
+    except StudybotError as exc:
+        report_error(str(exc))
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        report_error("interrupted")
+        sys.exit(130)
