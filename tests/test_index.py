@@ -66,9 +66,13 @@ def test_changed_embedding_model_forces_rebuild(tmp_path: Path, notes_dir: Path)
     home = tmp_path / "home"
     _index(home, [notes_dir])
     model_folder = resolve_embed_model(None)[1]  # the same weights, named by path: a different model id
-    summary = _index(home, embed_model=model_folder)
+    said: list[str] = []
+    summary = _index(home, embed_model=model_folder, warn=said.append)
     assert summary.rebuilt and summary.new == 2 and summary.embedded > 0
     assert Index(home).manifest["embed_model"] == model_folder
+    assert len(said) == 1 and "embedding model changes" in said[0] and "rebuilt" in said[0]
+    again = _index(home, warn=said.append)  # the new model is remembered: nothing to say, nothing to do
+    assert len(said) == 1 and not again.rebuilt and again.unchanged == 2
 
 
 def test_index_folder_layout_and_manifest(tmp_path: Path, notes_dir: Path) -> None:

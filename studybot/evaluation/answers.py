@@ -55,7 +55,7 @@ def evaluate_answers(
 
     questions = load_answer_questions(questions_file)
     generator = open_generator(home, model, llm_url) if use_llm else None
-    with evaluation_index(home, corpus, bundled=True, progress=progress) as index:
+    with evaluation_index(home, corpus or [], bundled=True, progress=progress) as index:
         return _score(questions, index, generator, progress, answer_options)
 
 

@@ -118,6 +118,9 @@ def build_index(
             or manifest.get("pipeline") != PIPELINE_VERSION
             or manifest.get("repair") != repair
         ):
+            if manifest.get("embed_model") != model_id and warn:
+                warn(f"the embedding model changes from {manifest.get('embed_model')} to {model_id}: the index is "
+                     "rebuilt (vectors already computed with a model stay cached)")
             base, rebuilt = None, True  # a new model, glossary or chunker changes every chunk: start over
         live_sources = []
         for source in sources:
