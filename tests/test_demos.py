@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from typing import Any, Callable
 
 import pytest
 
-from studybot.demos import demos_for_topics, list_demos, resolve_device, run_demo, save_plot
+from studybot.demos.runner import demos_for_topics, list_demos, resolve_device, run_demo, save_plot
 from studybot.errors import StudybotError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -155,13 +156,14 @@ def test_save_plot_writes_a_png(quick_results: dict[str, dict[str, Any]], tmp_pa
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}  # see one_torch_thread
+    # one thread: see one_torch_thread; wide columns: rich wraps nothing, so each line can be parsed whole
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "COLUMNS": "400"}
     return subprocess.run(
         [sys.executable, "-m", "studybot", "demo", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
     )
 
 
-def test_cli_json_contract_and_plot(tmp_path: Path) -> None:
+def test_cli_json_contract_and_plot(quick_results: dict[str, dict[str, Any]], tmp_path: Path) -> None:
     png = tmp_path / "sig.png"
     proc = _cli("sigmoid-saturation", "--quick", "--device", "cpu", "--json", "--plot", str(png))
     assert proc.returncode == 0, proc.stderr
@@ -169,17 +171,32 @@ def test_cli_json_contract_and_plot(tmp_path: Path) -> None:
     assert {"demo", "device", "seed", "seconds", "metrics", "claim", "verdict", "conclusion"} <= set(doc)
     assert doc["demo"] == "sigmoid-saturation" and doc["device"] == "cpu" and doc["seed"] == 0
     assert doc["verdict"] in ("supported", "not supported") and doc["seconds"] > 0
+    # the CLI reports the run the library makes, and sigmoid saturation is a claim its numbers support
+    expected = quick_results["sigmoid-saturation"]
+    assert doc["verdict"] == expected["verdict"] == "supported" and doc["checks"] == expected["checks"]
+    assert _stable(doc["metrics"]) == pytest.approx(_stable(expected["metrics"]), rel=1e-6)
     assert all(isinstance(v, (int, float)) for v in doc["metrics"].values())
     assert _png_size(png)[0] > 100
 
 
-def test_cli_list_json_and_human_output() -> None:
+def test_cli_list_json_and_human_output(quick_results: dict[str, dict[str, Any]]) -> None:
     listing = _cli("--list", "--json")
     assert listing.returncode == 0
     assert [d["name"] for d in json.loads(listing.stdout)] == [d["name"] for d in list_demos()]
+    assert json.loads(listing.stdout) == list_demos()
+    table = _cli("--list")
+    assert table.returncode == 0, table.stderr
+    # the first column of the table, row by row (a wrapped claim continues with an empty name cell)
+    names = [m.group(1) for m in re.finditer(r"^│ (\S+)\s+│", table.stdout, re.MULTILINE)]
+    assert names == [d["name"] for d in list_demos()], table.stdout
+
     human = _cli("weight-init", "--quick", "--device", "cpu")
     assert human.returncode == 0, human.stderr
-    assert "verdict" in human.stdout and "supported" in human.stdout
+    expected = quick_results["weight-init"]
+    # whole lines, not substrings: "supported" is also inside "not supported"
+    assert re.findall(r"^verdict: (.*?)\s*$", human.stdout, re.MULTILINE) == [expected["verdict"]] == ["supported"]
+    shown = {m.group(2): m.group(1) == "✓" for m in re.finditer(r"^  ([✓✗]) (.*?)\s*$", human.stdout, re.MULTILINE)}
+    assert shown == expected["checks"], human.stdout
     assert any(bar in human.stdout for bar in "▁▂▃▄▅▆▇█")  # the terminal chart
 
 
@@ -202,12 +219,13 @@ def test_cli_cuda_without_cuda_is_one_line() -> None:
     proc = _cli("lora", "--quick", "--device", "cuda")
     assert proc.returncode == 1 and proc.stdout == ""
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and "cuda" in proc.stderr
+    assert "no CUDA GPU" in proc.stderr  # the reason, not just the echoed "--device cuda"
     assert "Traceback" not in proc.stderr
 
 
 def test_listing_demos_does_not_import_torch() -> None:
     code = (
-        "import sys, studybot.demos as d; d.list_demos(); d.demos_for_topics('lora'); "
+        "import sys, studybot.demos.runner as d; d.list_demos(); d.demos_for_topics('lora'); "
         "print(sorted(m for m in ('torch', 'matplotlib') if m in sys.modules))"
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)

@@ -226,7 +226,7 @@ def _right_answer(card) -> str:
 
 def _main(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
     """Run the CLI in-process the way the console script does: errors become one line and an exit code."""
-    from studybot.cli import main
+    from studybot.cli.main import main
 
     monkeypatch.setattr(sys, "argv", ["studybot", *args])
     with pytest.raises(SystemExit) as exit_info:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Protocol
 
 from studybot.errors import StudybotError
-from studybot.threads import llama_threads
+from studybot.llamacpp import load_llama
 
 DEFAULT_CONTEXT = 4096
 Messages = list[dict[str, str]]
@@ -55,14 +55,13 @@ class LlamaCpp:
         from studybot.answer.gguf import describe
 
         info = describe(Path(target), "path")  # a clear error for a missing or junk file, before llama.cpp
-        threads = llama_threads()
         try:
-            from llama_cpp import Llama
+            import llama_cpp  # noqa: F401
         except ImportError:
             raise StudybotError("llama-cpp-python is not installed: pip install llama-cpp-python, or use --no-llm") from None
         context = min(context_tokens, info.context_length or context_tokens)
         try:
-            self._llm = Llama(model_path=target, n_ctx=context, n_threads=threads, verbose=False)
+            self._llm = load_llama(target, n_ctx=context)
         except (ValueError, RuntimeError) as exc:
             raise StudybotError(f"llama.cpp cannot load {target} ({exc}): pass another --model") from None
         self.name = info.name

@@ -58,7 +58,7 @@ def retrieval(
 
 @eval_app.command("answers")
 def answers(
-    file: Annotated[Path, typer.Argument(help="JSONL questions: id, question, key_points [[alternatives]].")],
+    file: Annotated[Path, typer.Argument(help="JSONL questions: id, question, key_points (each a list of alternatives).")],
     corpus: Annotated[Optional[list[Path]], typer.Option("--corpus", help="Notes to index with knowledge/ (repeatable).")] = None,
     no_llm: Annotated[bool, typer.Option("--no-llm", help="Extractive answers only.")] = False,
     model: Annotated[Optional[str], typer.Option("--model", help="A GGUF file (default: config, else bundled).")] = None,

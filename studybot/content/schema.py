@@ -7,6 +7,7 @@ one place turns a typo into a single error that names the file and line to fix.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -226,10 +227,11 @@ def _parse_yaml(text: str, path: Path, first_line: int = 1) -> Any:
         raise StudybotError(f"{path}:{line}: malformed YAML ({problem}); fix the file") from exc
 
 
-def _line_of_id(text: str, record_id: Any) -> int:
-    """Line of `id: <record_id>` in the file: schema errors point at the record to fix."""
+def _line_of_id(text: str, record_id: Any, occurrence: int = 1) -> int:
+    """Line of the `occurrence`-th `id: <record_id>` in the file: schema errors point at the record to fix."""
     pattern = re.compile(rf"\bid:\s*['\"]?{re.escape(str(record_id))}['\"]?\s*[,}}\n#]")
-    match = pattern.search(text + "\n")
+    matches = list(pattern.finditer(text + "\n"))
+    match = matches[min(occurrence, len(matches)) - 1] if matches else None
     return text.count("\n", 0, match.start()) + 1 if match else 1
 
 
@@ -262,9 +264,11 @@ def load_quiz_bank(path: Path | str) -> list[Question]:
         raise StudybotError(f"{path}:1: {exc}; fix the file") from exc
     questions: list[Question] = []
     seen: dict[str, str] = {}
+    occurrences: Counter[str] = Counter()
     for index, item in enumerate(data["questions"]):
         qid = item.get("id") if isinstance(item, dict) else None
-        line = _line_of_id(text, qid) if qid else 1
+        occurrences[str(qid)] += 1
+        line = _line_of_id(text, qid, occurrences[str(qid)]) if qid else 1
         try:
             question = question_from_dict(item, topic, line, str(path))
         except _SchemaError as exc:
@@ -304,9 +308,11 @@ def read_glossary_entries(dirs: Path | str | Iterable[Path | str]) -> list[Gloss
         data = _parse_yaml(text, path)
         if not isinstance(data, list):
             raise StudybotError(f"{path}:1: a glossary is a list of entries (- id: ...); fix the file")
+        occurrences: Counter[str] = Counter()
         for index, item in enumerate(data):
             entry_id = item.get("id") if isinstance(item, dict) else None
-            line = _line_of_id(text, entry_id) if entry_id else 1
+            occurrences[str(entry_id)] += 1
+            line = _line_of_id(text, entry_id, occurrences[str(entry_id)]) if entry_id else 1
             try:
                 data_item = _mapping(item, "a glossary entry")
                 entry = GlossaryEntry(

