@@ -41,10 +41,19 @@ def test_cache_embeds_each_text_once(tmp_path: Path) -> None:
             calls.append(len(texts))
             return embedder.encode(texts)
 
-    first = cache.embed(Counting(), ["a", "b"], ["ka", "kb"])
-    second = cache.embed(Counting(), ["b", "c", "a"], ["kb", "kc", "ka"])
-    assert calls == [2, 1]
+    loads: list[int] = []
+
+    def load() -> Counting:
+        loads.append(1)
+        return Counting()
+
+    first = cache.embed(embedder.model, ["a", "b"], ["ka", "kb"], load)
+    second = cache.embed(embedder.model, ["b", "c", "a"], ["kb", "kc", "ka"], load)
+    assert calls == [2, 1] and len(loads) == 2
     assert np.array_equal(second[0], first[1]) and np.array_equal(second[2], first[0])
+    third = cache.embed(embedder.model, ["c", "a"], ["kc", "ka"], load)  # all cached: the model is never loaded
+    assert len(loads) == 2 and calls == [2, 1]
+    assert np.array_equal(third[0], second[1]) and third.shape == (2, embedder.dim)
 
 
 def test_unknown_model_offline_is_a_clear_error(tmp_path: Path) -> None:

@@ -44,3 +44,35 @@ def test_glossary_bridges_chinese_questions_and_english_notes(tmp_path: Path) ->
     build_index(home, [notes], bundled=False)
     assert search("批归一化是做什么的", k=1, home=home)[0].heading == "Batch normalization"
     assert search("What causes the vanishing gradient problem in RNNs?", k=1, home=home)[0].heading == "梯度消失"
+
+
+def _regex_find(glossary, text: str) -> list[str]:
+    """The matcher as first written: one alternation of every alias, longest first, with word boundaries."""
+    import re
+
+    alternatives = []
+    for alias in sorted(glossary._by_alias, key=len, reverse=True):
+        escaped = re.escape(alias)
+        if re.match(r"[a-z0-9]", alias):
+            escaped = r"(?<![a-z0-9])" + escaped
+        if re.search(r"[a-z0-9]$", alias):
+            escaped += r"(?![a-z0-9])"
+        alternatives.append(escaped)
+    pattern = re.compile("|".join(alternatives), re.IGNORECASE)
+    seen: dict[str, None] = {}
+    for match in pattern.finditer(text):
+        seen.setdefault(glossary._by_alias[match.group(0).lower()].id, None)
+    return list(seen)
+
+
+def test_the_scanning_matcher_finds_what_the_alternation_regex_found() -> None:
+    from studybot.home import bundled_dir
+
+    glossary = load_glossary(None)
+    texts = [p.read_text(encoding="utf-8") for p in sorted(bundled_dir("knowledge").glob("*.md"))]
+    texts = [part for text in texts for part in text.split("\n\n")]  # paragraphs: many small texts
+    texts += ["BNB is not BN, but bn. LayerNorm/RMSNorm; ReLU6 relu-6 L1 l2 梯度消失和梯度爆炸", "", "x",
+              "Batch normalization（批归一化，BN）与 layer norm 有何不同？ADAM adamw Adam-W"]
+    assert len(texts) > 500
+    for text in texts:
+        assert [e.id for e in glossary.find(text)] == _regex_find(glossary, text), text[:80]

@@ -49,7 +49,8 @@ class ChatSession:
         """Load the glossary, BM25, FAISS and the query encoder now, so the first question is fast too."""
         from studybot.index.search import search
 
-        _ = self.index.glossary, self.index.lexical, self.index.dense, self.index.embedder
+        _ = (self.index.glossary, self.index.lexical, self.index.dense, self.index.embedder, self.index.headings,
+             self.index.heading_embedder)
         search("warm up", k=1, index=self.index)
 
     def resolve(self, question: str) -> str:

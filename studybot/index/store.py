@@ -28,6 +28,7 @@ SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
 CATALOG = "catalog.sqlite"
 DENSE = "dense.faiss"
+HEADINGS = "headings.faiss"  # multilingual vectors of each chunk's heading path
 BM25_DIR = "bm25"
 REBUILD_HINT = "run `studybot index --rebuild`"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 from typing import Iterable
 
@@ -68,11 +69,21 @@ def _stem(word: str) -> str:
     return word
 
 
+# "1×1", "1 x 1", "3*3" and LaTeX's "$1\times1$" are one size: the token "1x1"
+_BY = re.compile(r"(?<=\d)\s*(?:\\times|[×xX*])\s*(?=\d)")
+
+
+def normalize(text: str) -> str:
+    """One spelling for what is written several ways: NFKC (full-width and styled letters such as
+    𝐇𝐨𝐰 become plain ASCII), and sizes like 1×1."""
+    return _BY.sub("x", unicodedata.normalize("NFKC", text))
+
+
 def tokenize(text: str) -> list[str]:
     """Tokens in text order; stop words dropped, hyphenated terms kept whole and in parts."""
     jieba = None
     tokens: list[str] = []
-    for cjk, latin in _RUNS.findall(text):
+    for cjk, latin in _RUNS.findall(normalize(text)):
         if cjk:
             jieba = jieba or _jieba()
             tokens.extend(t for t in jieba.cut_for_search(cjk) if t not in CHINESE_STOP)

@@ -1,0 +1,113 @@
+"""Chinese and English meet without the glossary: the multilingual heading list, and the user's notes first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from studybot.content.glossary import load_glossary
+from studybot.index.build import build_index
+from studybot.index.search import Index, search
+from studybot.text.tokens import tokenize
+
+ZH_NOTE = """# 实践问题
+
+## 类别不平衡怎么处理
+
+少数类样本太少时，可以对少数类过采样、对多数类欠采样，或者在损失里给少数类更大的权重。
+
+## 混淆矩阵怎么看
+
+行是真实类别，列是预测类别，对角线上是预测正确的样本数，其余格子是各种错误。
+
+## 负迁移是什么
+
+源领域和目标领域差别太大时，迁移过来的知识反而让目标任务变差，这就是负迁移。
+
+## 为什么要打乱训练数据
+
+每一轮训练前随机打乱样本顺序，可以避免模型学到样本排列的规律。
+"""
+
+EN_NOTE = """# Practical questions
+
+## How do you handle class imbalance?
+
+Oversample the minority class, undersample the majority class, or give the rare class a larger weight in the loss.
+
+## How to read a confusion matrix
+
+Rows are the true classes and columns the predicted ones; the diagonal counts the correct predictions.
+
+## What is negative transfer?
+
+When the source and target domains differ too much, the transferred knowledge makes the target task worse.
+
+## Why shuffle the training data?
+
+Putting the examples in a new random order before each pass keeps the model from learning their order.
+"""
+
+EN_QUESTIONS = {  # English questions over the Chinese note
+    "How do you deal with a dataset where one class is much rarer than the others?": "类别不平衡怎么处理",
+    "How should I read a confusion matrix?": "混淆矩阵怎么看",
+    "What is negative transfer?": "负迁移是什么",
+    "Why reorder the training examples randomly before every pass?": "为什么要打乱训练数据",
+}
+ZH_QUESTIONS = {  # Chinese questions over the English note
+    "样本里某一类特别少，应该怎么办？": "How do you handle class imbalance?",
+    "混淆矩阵的行和列分别代表什么？": "How to read a confusion matrix",
+    "从别的领域借来的知识反而让新任务变差，是怎么回事？": "What is negative transfer?",
+    "为什么每轮训练前要打乱样本顺序？": "Why shuffle the training data?",
+}
+
+
+@pytest.fixture(scope="module")
+def homes(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("cross")
+    homes = {}
+    for name, text in (("zh", ZH_NOTE), ("en", EN_NOTE)):
+        notes = root / f"notes-{name}"
+        notes.mkdir()
+        (notes / f"practice-{name}.md").write_text(text, encoding="utf-8")
+        build_index(root / f"home-{name}", [notes], bundled=False, repair="jieba")
+        homes[name] = root / f"home-{name}"
+    return homes
+
+
+@pytest.mark.parametrize("notes, questions", [("zh", EN_QUESTIONS), ("en", ZH_QUESTIONS)])
+def test_a_question_finds_the_section_in_the_other_language_without_the_glossary(
+        homes: dict[str, Path], notes: str, questions: dict[str, str]) -> None:
+    glossary = load_glossary(None)
+    index = Index(homes[notes])
+    first = 0
+    for question, heading in questions.items():
+        # nothing to bridge with: no glossary concept, and no word in common with the section
+        assert glossary.find(question) == [] and glossary.find(heading) == [], question
+        section = next(chunk for chunk in (ZH_NOTE if notes == "zh" else EN_NOTE).split("## ") if chunk.startswith(heading))
+        assert not set(tokenize(question)) & set(tokenize(section)), question
+        hits = search(question, k=2, index=index)
+        assert heading in [hit.heading for hit in hits], (question, [hit.heading for hit in hits])
+        first += hits[0].heading == heading
+    assert first >= 3
+    # keyword search alone cannot do it: the bridge is the multilingual model
+    assert sum(heading in [h.heading for h in search(q, k=2, index=index, mode="bm25")]
+               for q, heading in questions.items()) <= 1
+
+
+def test_sizes_are_one_token_however_they_are_written() -> None:
+    assert tokenize("$1\\times1$ 卷积") == tokenize("1×1 卷积") == tokenize("1 x 1 卷积") == ["1x1", "卷积"]
+    assert tokenize("𝐇𝐨𝐰 𝐭𝐨 𝐭𝐫𝐚𝐢𝐧 ＧＰＵ") == ["train", "gpu"]  # styled and full-width letters are plain ones
+
+
+def test_the_users_own_passage_is_cited_next_to_the_bundled_one(tmp_path: Path, notes_dir: Path) -> None:
+    """Both the user's note and the bundled notes answer: the user's comes in the top 3, the bundled stays."""
+    home = tmp_path / "home"
+    build_index(home, [notes_dir], repair="jieba")
+    index = Index(home)
+    for question in ("BatchNorm 和 LayerNorm 有什么区别？", "Why clip gradients?", "How do exploding gradients get fixed?"):
+        hits = search(question, k=5, index=index)
+        files = [Path(h.file).name for h in hits]
+        assert "norms.md" in files[:3], (question, files)
+        assert any(h.file.startswith(index.bundled_prefix) for h in hits), (question, files)
