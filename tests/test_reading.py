@@ -56,3 +56,32 @@ def test_iter_note_files_filters_suffixes_and_hidden(tmp_path) -> None:
 def test_iter_note_files_missing_path(tmp_path) -> None:
     with pytest.raises(StudybotError, match="path not found"):
         iter_note_files([tmp_path / "nope"])
+
+
+def test_a_few_invalid_bytes_in_utf8_keep_the_note() -> None:
+    from studybot.ingest.decoding import invalid_utf8
+
+    data = "第一行\n批归一化 BN\n".encode() + b"\xff\xfe" + " 后面的文字 LayerNorm\n".encode()
+    text, encoding = decode_bytes(data)
+    assert encoding == "utf-8" and text.count("\ufffd") == 2 and text.endswith("后面的文字 LayerNorm\n")
+    assert invalid_utf8(data) == [data.index(b"\xff"), data.index(b"\xff") + 1]
+    # a GBK note is invalid UTF-8 all through: it still reads as GB18030, even when mostly English
+    assert decode_bytes("Mostly English, GBK: 注意力 ok".encode("gbk")) == ("Mostly English, GBK: 注意力 ok", "gb18030")
+    assert decode_bytes(b"English only\n\xff\xfe bad\n") == ("English only\n\ufffd\ufffd bad\n", "utf-8")
+
+
+def test_a_note_with_invalid_bytes_is_indexed_with_a_warning_naming_line_and_byte(tmp_path: Path) -> None:
+    from studybot.index.build import build_index
+    from studybot.index.search import search
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    head = "# 归一化\n\n## BatchNorm 和 LayerNorm\n\n".encode()
+    (notes / "broken.md").write_bytes(head + b"\xc3(" + "LayerNorm 对每个样本的特征做归一化，不依赖 batch size。\n".encode())
+    warnings: list[str] = []
+    summary = build_index(tmp_path / "home", [notes], bundled=False, repair="jieba", warn=warnings.append)
+    assert summary.files == 1 and summary.skipped == []
+    (warning,) = [w for w in warnings if "broken.md" in w]
+    assert "line 5" in warning and f"byte offset {len(head)}" in warning and "1 byte" in warning
+    hits = search("LayerNorm 依赖 batch size 吗？", k=1, home=tmp_path / "home")
+    assert hits[0].file.endswith("broken.md") and "不依赖 batch size" in hits[0].text

@@ -163,6 +163,10 @@ def build_index(
                 if key in known:
                     seen.discard(key)  # it was indexed before; now it is unreadable, so it leaves
                 continue
+            if loaded.invalid and warn:
+                line, offset = loaded.invalid[0]
+                warn(f"{path}: {len(loaded.invalid)} byte(s) are not valid UTF-8 (first at line {line}, byte offset "
+                     f"{offset}); they read as \ufffd and the rest of the note is indexed")
             note = parse_note(loaded.text, key)
             chunks = chunk_note(note)
             if loaded.repair.damaged:

@@ -33,9 +33,40 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         raise UnreadableFile("binary file")
     if b"\x00" in data:
         raise UnreadableFile("binary file")
-    for name in ("utf-8", "gb18030"):
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    # A few broken bytes in a UTF-8 note (a bad copy, a cut multi-byte character) keep the note: each
+    # becomes U+FFFD (`invalid_utf8` says where, for the warning). A note whose other non-ASCII text is
+    # valid UTF-8 is UTF-8; otherwise GB18030 gets its chance first (a GBK note is invalid UTF-8 throughout).
+    broken = len(invalid_utf8(data, limit=_few(data) + 1))
+    if broken <= _few(data):
+        text = data.decode("utf-8", errors="replace")
+        if sum(ord(c) > 127 and c != "\ufffd" for c in text) >= 4 * broken:
+            return text, "utf-8"
+    try:
+        return data.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError:
+        if broken <= _few(data):
+            return data.decode("utf-8", errors="replace"), "utf-8"
+        raise UnreadableFile("not text in UTF-8, UTF-16 or GB18030") from None
+
+
+def _few(data: bytes) -> int:
+    """How many invalid bytes still make a UTF-8 note rather than another encoding: 1 in 1000, at least 8."""
+    return max(8, len(data) // 1000)
+
+
+def invalid_utf8(data: bytes, limit: int | None = None) -> list[int]:
+    """Offsets of the bytes that are not valid UTF-8 (at most `limit` of them)."""
+    offsets: list[int] = []
+    start = 0
+    while limit is None or len(offsets) < limit:
         try:
-            return data.decode(name), name
-        except UnicodeDecodeError:
-            continue
-    raise UnreadableFile("not text in UTF-8, UTF-16 or GB18030")
+            data[start:].decode("utf-8")
+            break
+        except UnicodeDecodeError as exc:
+            offsets.extend(range(start + exc.start, start + exc.end))
+            start += exc.end
+    return offsets if limit is None else offsets[:limit]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from studybot.errors import StudybotError
-from studybot.ingest.decoding import UnreadableFile, decode_bytes
+from studybot.ingest.decoding import UnreadableFile, decode_bytes, invalid_utf8
 from studybot.ingest.repair.restore import RepairReport, repair_text
 from studybot.ingest.repair.scoring import DEFAULT_SCORER
 
@@ -18,6 +18,7 @@ class LoadedText:
     text: str
     encoding: str
     repair: RepairReport
+    invalid: list[tuple[int, int]] = field(default_factory=list)  # (line, byte offset) of bytes replaced by U+FFFD
 
 
 def read_text(path: Path, repair_scorer: str = DEFAULT_SCORER, cache: Path | None = None) -> LoadedText:
@@ -27,9 +28,11 @@ def read_text(path: Path, repair_scorer: str = DEFAULT_SCORER, cache: Path | Non
     except OSError as exc:
         raise UnreadableFile(f"cannot read {path}: {exc.strerror or exc}") from exc
     text, encoding = decode_bytes(data)
+    invalid = [(data.count(b"\n", 0, offset) + 1, offset) for offset in invalid_utf8(data)] \
+        if encoding == "utf-8" and "\ufffd" in text else []
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     report = repair_text(text, repair_scorer, cache)
-    return LoadedText(text=report.text, encoding=encoding, repair=report)
+    return LoadedText(text=report.text, encoding=encoding, repair=report, invalid=invalid)
 
 
 def iter_note_files(paths: list[Path]) -> list[Path]:
