@@ -202,7 +202,9 @@ def test_cli_list_json_and_human_output(quick_results: dict[str, dict[str, Any]]
 
 @pytest.mark.parametrize(
     "args, message",
-    [(("no-such-demo",), "known demos are"), (("lora", "--device", "tpu"), "unknown device"), ((), "--list")],
+    [(("no-such-demo",), "known demos are"), (("lora", "--device", "tpu"), "unknown device"), ((), "--list"),
+     (("sigmoid-saturation", "--seed", "99999999999999999999999"), "out of range"),
+     (("sigmoid-saturation", "--seed", "-1"), "out of range")],
 )
 def test_cli_errors_are_one_line(args: tuple[str, ...], message: str) -> None:
     proc = _cli(*args)

@@ -168,8 +168,10 @@ def test_scripted_session_then_stats(tmp_path: Path, bank_cards) -> None:
 
 
 def test_export_anki_is_a_valid_package(tmp_path: Path) -> None:
-    out = tmp_path / "deck.apkg"
+    out = tmp_path / "decks" / "2026" / "deck.apkg"  # a folder that does not exist yet: made, and said so
     result = export_anki(tmp_path / "home", out, topic="normalization")
+    assert result["created_folder"] == str(out.parent)
+    assert export_anki(tmp_path / "home", out, topic="normalization")["created_folder"] is None
     with zipfile.ZipFile(out) as package:
         assert package.testzip() is None
         (tmp_path / "col.sqlite").write_bytes(package.read("collection.anki2"))

@@ -190,4 +190,6 @@ def export_anki(
         return
     for warning in result["warnings"]:
         report_warning(warning)
+    if result["created_folder"]:
+        console().print(f"created folder {result['created_folder']}")
     console().print(f"wrote {result['notes']} notes to {result['path']}")

@@ -27,6 +27,7 @@ from studybot.demos._registry import REGISTRY, DemoContext, DemoSpec
 from studybot.errors import StudybotError
 
 DEVICES = ("auto", "cpu", "cuda")
+MAX_SEED = 2**63 - 1  # torch.Generator.manual_seed takes a signed 64-bit seed
 
 
 def _load_demo_modules() -> None:
@@ -91,6 +92,8 @@ def run_demo(
 ) -> dict[str, Any]:
     """Run one demo and judge its claim by its own numbers (see the module docstring for the result)."""
     spec = _spec(name)
+    if not 0 <= seed <= MAX_SEED:
+        raise StudybotError(f"--seed {seed} is out of range: use a whole number from 0 to {MAX_SEED}")
     unknown = sorted(set(options) - set(spec.options))
     if unknown:
         allowed = ", ".join(spec.options) or "none"

@@ -59,10 +59,12 @@ def write_apkg(cards: list[Card], path: Path) -> dict:
             model=model, fields=_fields(card), guid=genanki.guid_for("studybot", card.id),
             tags=[card.topic.replace(" ", "_"), card.origin, card.kind],
         ))
-    path.parent.mkdir(parents=True, exist_ok=True)
+    created = None if path.parent.is_dir() else str(path.parent)  # said to the user: no folder appears unannounced
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with replacing(path) as tmp:
             genanki.Package(deck).write_to_file(str(tmp))
     except OSError as exc:
         raise StudybotError(f"cannot write {path} ({exc.strerror}); pick another path") from None
-    return {"path": str(path), "notes": len(cards), "topics": dict(Counter(c.topic for c in cards).most_common())}
+    return {"path": str(path), "notes": len(cards), "topics": dict(Counter(c.topic for c in cards).most_common()),
+            "created_folder": created}
