@@ -143,7 +143,8 @@ def question_language(item: dict) -> str:
     return item.get("lang") or language(item["question"])
 
 
-def _figures(ranks: list[int | None], k: int) -> dict:
+def _figures(ranks: list[int | None]) -> dict:
+    """Recall@1, recall@k (k: the cut-off the ranks were taken at) and MRR of ranks (None: not in the top k)."""
     n = len(ranks)
     return {"n": n, "recall@1": round(sum(r == 1 for r in ranks) / n, 4) if n else None,
             "recall@k": round(sum(r is not None for r in ranks) / n, 4) if n else None,
@@ -160,6 +161,6 @@ def _score(questions: list[dict], index: Index, k: int, mode: str) -> dict:
     for lang in ("zh", "en"):
         chosen = [rank for item, rank in zip(questions, ranks) if question_language(item) == lang]
         if chosen:
-            by_language[lang] = _figures(chosen, k)
-    return {**_figures(ranks, k), "k": k, "mode": mode, "by_language": by_language,
+            by_language[lang] = _figures(chosen)
+    return {**_figures(ranks), "k": k, "mode": mode, "by_language": by_language,
             "misses": [item["id"] for item, rank in zip(questions, ranks) if rank is None]}
