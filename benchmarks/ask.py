@@ -143,6 +143,10 @@ def main() -> None:
     ask = [sys.executable, "-m", "studybot", "ask", question, "--home", str(home), "--json"]
     cold, _ = wall(ask + ["--no-llm"], args.repeat)
     print(f"cold ask --no-llm: {cold:.2f} s = {cold / base:.2f} x baseline")
+    default, runs = wall(ask, args.repeat)
+    mode = json.loads(runs[0].stdout)["mode"] if runs[0].returncode == 0 else runs[0].stderr.strip()
+    print(f"cold ask (default: the model only when `models check` found it useful): {default:.2f} s = "
+          f"{default / cold:.2f} x ask --no-llm (mode: {mode})")
     imports = subprocess.run([sys.executable, "-c", (
         "import sys\nfrom studybot.cli.main import main\n"
         f"sys.argv = ['studybot', 'ask', {question!r}, '--no-llm', '--json', '--home', {str(home)!r}]\n"
@@ -155,13 +159,13 @@ def main() -> None:
     if not args.no_llm:
         from studybot.answer.backends import open_generator
 
-        cold_llm, runs = wall(ask + ["--max-tokens", str(args.max_tokens)], args.repeat)
+        cold_llm, runs = wall(ask + ["--llm", "--max-tokens", str(args.max_tokens)], args.repeat)
         docs = [json.loads(r.stdout) for r in runs if r.returncode == 0]
         if docs:
             # from process start: the wall time less what came after the first token
             after_first = statistics.median(d["timings"]["total_s"] - d["timings"]["first_token_s"] for d in docs)
             first = cold_llm - after_first
-            print(f"cold ask (model {docs[0]['model']}): {cold_llm:.2f} s = {cold_llm / base:.2f} x baseline; "
+            print(f"cold ask --llm (model {docs[0]['model']}): {cold_llm:.2f} s = {cold_llm / base:.2f} x baseline; "
                   f"first token at {first:.2f} s = {first / base:.2f} x baseline (mode: {docs[0]['mode']})")
         else:
             print(f"cold ask with the model failed: {runs[0].stderr.strip()}")

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -15,14 +21,16 @@ SEEDS = SHARED / "seeds"
 EVAL = SHARED / "eval"
 
 
-def run_cli(*args: str, home: Path | None = None, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run `python -m studybot ARGS` the way a user would, capturing stdout and stderr."""
+def run_cli(*args: str, home: Path | None = None, timeout: float = 300, env: dict | None = None,
+            input: str | None = None) -> subprocess.CompletedProcess:
+    """Run `python -m studybot ARGS` the way a user would (typing `input`), capturing stdout and stderr."""
     full_env = {**os.environ, **(env or {})}
     full_env.pop("STUDYBOT_HOME", None)
     cmd = [sys.executable, "-m", "studybot", *args]
     if home is not None:
         cmd += ["--home", str(home)]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=full_env, cwd=REPO)
+    return subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout, env=full_env,
+                          cwd=REPO)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -57,6 +65,44 @@ def require_bundled_model() -> Path:
                     pytrace=False)
     require_module("llama_cpp", "pip install -e . (llama-cpp-python)")
     return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def llama_server(*args: str) -> Iterator[str]:
+    """llama-cpp-python's own OpenAI-compatible server with the bundled model on a free local port (its URL),
+    given the server's own extra arguments (--api_key, --model_alias, ...)."""
+    model = require_bundled_model()
+    for module in ("uvicorn", "sse_starlette"):  # llama-cpp-python[server], in the dev extra
+        require_module(module, "pip install -e '.[dev]'")
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.llama_server", "--model", str(model), "--host", "127.0.0.1", "--port", str(port),
+         "--n_ctx", "4096", "--verbose", "False", *args],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/v1/models", timeout=2).close()
+                break
+            except urllib.error.HTTPError:  # it answers, if only to ask for its API key
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("llama_cpp.server did not start")
+                time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 @pytest.fixture

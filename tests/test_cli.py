@@ -14,7 +14,7 @@ import typer.main
 from studybot.cli.main import app
 from tests.conftest import EVAL, REPO, run_cli
 
-HEAVY = ("torch", "sentence_transformers", "transformers", "faiss", "llama_cpp")
+HEAVY = ("torch", "sentence_transformers", "transformers", "faiss", "llama_cpp", "httpx")
 
 
 def _commands(group, prefix: tuple[str, ...] = ()):

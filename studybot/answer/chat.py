@@ -44,6 +44,7 @@ class ChatSession:
         self.options = answer_options
         self.last: Answer | None = None
         self.history_path = index.home / HISTORY
+        self.model_note: str | None = None  # why no model runs by default (see plan_model)
 
     def warm_up(self) -> None:
         """Load the glossary, BM25, FAISS and the query encoder now, so the first question is fast too."""
@@ -81,14 +82,15 @@ class ChatSession:
 
 
 def open_session(
-    home: Path | str | None = None, *, use_llm: bool = True, model: str | None = None, llm_url: str | None = None,
-    **answer_options,
+    home: Path | str | None = None, *, llm: bool | None = None, model: str | None = None, llm_url: str | None = None,
+    llm_model: str | None = None, **answer_options,
 ) -> ChatSession:
-    """Open the index and the model once, touch every lazy part, and return a ready session."""
-    from studybot.answer.backends import open_generator
+    """Open the index and the model `plan_model` picks once, touch every lazy part, and return a ready session."""
+    from studybot.answer.pipeline import plan_model
 
     index = Index(home)
-    generator = open_generator(index.home, model, llm_url) if use_llm else None
-    session = ChatSession(index, generator, **answer_options)
+    plan = plan_model(index.home, llm, model, llm_url, llm_model)
+    session = ChatSession(index, plan.target.open() if plan.target else None, **answer_options)
+    session.model_note = plan.note
     session.warm_up()
     return session

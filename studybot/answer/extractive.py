@@ -1,29 +1,39 @@
 """The extractive answer: sentences lifted from the sources themselves, each cited.
 
-It is what the user sees whenever a generation cannot be trusted, so it must stand on its own:
-the notes' own interview answers first (in the question's language when the note gives both),
-then the sentences that cover most of the question, weighted by how rare each question word is
-among the candidates, skipping anything that repeats what is already said, within a budget
-well under the 800 characters an interview answer may take.
+It is what the user sees whenever a generation cannot be trusted, so it must stand on its own.
+It opens with the passage that best answers the question asked. When the user's own notes answer
+it, that is their passage (they wrote it and will be asked about it): the first of the top-ranked
+own passages that is about the question. Otherwise it is the passage whose heading and text cover
+most of the question's terms (glossary concepts in any language, other words weighted by rarity among
+the candidates), discounted by retrieval rank; kind breaks near-ties only. The note's own interview
+answer to the same question is quoted in place of the section it closes. The rest of the budget goes to the
+sentences of the other passages that cover most of the question, skipping anything already said,
+within a budget well under the 800 characters an interview answer may take.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from studybot.content.glossary import Glossary
-from studybot.index.expansion import lexical_tokens
 from studybot.ingest.notes import closes_fence, fence_opening
 from studybot.answer.sources import Source
 from studybot.text.language import language
 from studybot.text.sentences import split_quotable
-from studybot.text.tokens import word_key, word_keys
+from studybot.text.tokens import word_keys
 
-BUDGET_CHARS = 600
+BUDGET_CHARS = 800  # the most an interview answer may take (the answer evaluation counts nothing longer)
 DUPLICATE_SHARE = 0.7  # a unit whose tokens are mostly said already adds nothing
-ANSWER_RELEVANCE = 0.5  # an answer block joins when it covers at least half as much as the best one
+HEADING_WEIGHT = 0.5  # a passage whose heading names the question is about it, not merely mentioning it
+NEAR_TIE = 0.85  # passages within this share of the best fit answer about equally well
+OWN_WITHIN = 5  # the user's own passage may lead from this retrieval rank or better ...
+OWN_NEAR_TIE = 0.7  # ... the first within this share of the best own fit ...
+OWN_MIN_SHARE = 0.3  # ... when it holds this share of the best fit of all (else it is not about the question)
+LEAD_LANGUAGE_WEIGHT = 0.8  # a passage in the question's language reads better as the opening
+FOLLOW_UP_WEIGHT = 0.5
+LEAD_SHARE = 0.85  # the leading passage may take this share of the budget
 OTHER_LANGUAGE_WEIGHT = 0.5
 SENTENCE_RELEVANCE = 0.15  # filler below this share of the best sentence's score is left out
 RANK_DECAY = 0.1  # a lower-ranked source's sentence needs to cover a little more of the question
@@ -36,6 +46,9 @@ _SYMBOLS = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\uFE0F]")
 _MARKUP = re.compile(r"\*\*|__|`|\$")
 _FOLLOW_UP = re.compile(r"^\s*Q\s*[:：].*?\bA\s*[:：]\s*(.*)$")
 _PLACEHOLDER = re.compile(r"\bimage\b")  # an image the export lost: the sentence lacks its formula
+_FOLLOW_UPS = re.compile(r"追问|follow-?ups?", re.IGNORECASE)  # a note's follow-up list answers other questions
+_FRAME = frozenset(word_keys("work works mean means explain describe happen happens purpose"))
+CONCEPT = "§"  # marks a glossary concept id among words
 _SKIP = re.compile(r"^\s*(?:\||#|```|~~~|\$\$|!\[|References?:|参考)|studybot demo", re.IGNORECASE)
 
 
@@ -44,9 +57,22 @@ class _Unit:
     source: Source
     position: int
     text: str
-    tokens: frozenset[str]
+    tokens: frozenset[str]  # its words, to tell what is already said
     language: str
-    context: frozenset[str] = frozenset()  # an answer block's heading path: the question it answers
+    keys: frozenset[str] = frozenset()  # its words and concepts, to match the question's terms
+
+
+def _keys(text: str, glossary: Glossary) -> frozenset[str]:
+    """Words of a text and a CONCEPT-marked id for each glossary concept it names in either language."""
+    return word_keys(text) | {CONCEPT + e.id for e in glossary.find(text)}
+
+
+def question_terms(question: str, glossary: Glossary) -> frozenset[str]:
+    """The question's concepts (matched in any language, by any alias) and its other words, less the
+    words that frame a question ("how does X work") rather than name its subject."""
+    concepts = glossary.find(question)
+    named = frozenset().union(*(word_keys(alias) for e in concepts for alias in [*e.en, *e.zh]))
+    return frozenset(CONCEPT + e.id for e in concepts) | (word_keys(question) - named - _FRAME)
 
 
 def _clean(line: str) -> str:
@@ -68,7 +94,8 @@ def _halves(line: str) -> list[str]:
 
 
 def _useful(text: str) -> bool:
-    return (len(text) >= MIN_CHARS and not text.endswith((":", "：")) and not _SKIP.search(text)
+    """A sentence that can stand in an answer: long enough, not a lead-in, a question or a placeholder."""
+    return (len(text) >= MIN_CHARS and not text.endswith((":", "：", "?", "？")) and not _SKIP.search(text)
             and not (_PLACEHOLDER.search(text) and language(text) == "zh"))
 
 
@@ -85,15 +112,15 @@ def _answer_parts(text: str) -> list[tuple[str, str]]:
     return parts
 
 
-def _units(source: Source) -> tuple[list[_Unit], list[_Unit]]:
+def _units(source: Source, glossary: Glossary) -> tuple[list[_Unit], list[_Unit]]:
     """(answer paragraphs, sentences) of one source."""
-    def unit(position: int, text: str, lang: str | None = None) -> _Unit:
-        return _Unit(source, position, text, word_keys(text), lang or language(text))
+    def unit(position: int, text: str, lang: str | None = None, context: frozenset[str] = frozenset()) -> _Unit:
+        return _Unit(source, position, text, word_keys(text), lang or language(text), _keys(text, glossary) | context)
 
     if source.kind == "answer":
         parts = _answer_parts(source.text)
-        heading = word_keys(source.path)
-        answers = [replace(unit(i, text, lang), context=heading) for i, (lang, text) in enumerate(parts)]
+        heading = _keys(source.path, glossary)  # the question the block answers
+        answers = [unit(i, text, lang, heading) for i, (lang, text) in enumerate(parts)]
         sentences = [unit(i * 100 + j, s, lang) for i, (lang, text) in enumerate(parts)
                      for j, s in enumerate(split_quotable(text)) if _useful(s)]
         return answers, sentences
@@ -114,71 +141,138 @@ def _units(source: Source) -> tuple[list[_Unit], list[_Unit]]:
     return [], sentences
 
 
-def _weights(question: frozenset[str], units: list[_Unit]) -> dict[str, float]:
-    """Inverse document frequency of each question token among the candidate units."""
+def _weights(terms: frozenset[str], units: list[_Unit]) -> dict[str, float]:
+    """Inverse document frequency of each question term among the candidate units."""
     n = len(units) or 1
-    return {t: math.log(1 + n / (1 + sum(t in u.tokens for u in units))) for t in question}
+    return {t: math.log(1 + n / (1 + sum(t in u.keys for u in units))) for t in terms}
 
 
-def _coverage(unit: _Unit, weights: dict[str, float]) -> float:
+def _coverage(keys: frozenset[str], weights: dict[str, float]) -> float:
     total = sum(weights.values()) or 1.0
-    return sum(w for t, w in weights.items() if t in unit.tokens or t in unit.context) / total
+    return sum(w for t, w in weights.items() if t in keys) / total
+
+
+def _rank_discount(source: Source) -> float:
+    return 1 + RANK_DECAY * (source.n - 1)
+
+
+def answers_question(source: Source, weights: dict[str, float], lang: str, glossary: Glossary) -> float:
+    """How well a passage answers the question: the question's terms in its heading path and in its
+    text (the heading counted apart, so a section *about* the subject beats one that names it once),
+    in the question's language, discounted by retrieval rank. A follow-up list answers other questions."""
+    heading = _keys(source.path, glossary)
+    text = _keys(source.text, glossary) | heading
+    fit = HEADING_WEIGHT * _coverage(heading, weights) + (1 - HEADING_WEIGHT) * _coverage(text, weights)
+    if language(source.text) != lang:
+        fit *= LEAD_LANGUAGE_WEIGHT
+    if _FOLLOW_UPS.search(source.heading):
+        fit *= FOLLOW_UP_WEIGHT
+    return fit / _rank_discount(source)
+
+
+def _question_path(source: Source) -> tuple[str, ...]:
+    """The heading path of the question a passage belongs to: an answer block's path without its own heading."""
+    return tuple(source.heading_path[:-1] if source.kind == "answer" else source.heading_path)
+
+
+def lead_source(sources: list[Source], weights: dict[str, float], lang: str, glossary: Glossary) -> Source | None:
+    """The passage the answer opens with.
+
+    The user's own passage leads when retrieval ranks one in the top OWN_WITHIN and it is about the
+    question: within OWN_NEAR_TIE of the best own fit, and, against every passage, at least
+    OWN_MIN_SHARE of the best fit (or, when it is in the other language, where word overlap cannot
+    tell, of the best coverage of the question's glossary concepts). Otherwise the best fit leads,
+    an interview answer winning near-ties. An interview answer to the very same question replaces
+    the section it closes.
+    """
+    fits = {s.n: answers_question(s, weights, lang, glossary) for s in sources}
+    best = max(fits.values(), default=0.0)
+    if best <= 0:
+        return None
+    lead = _own_lead(sources, fits, weights, lang, glossary)
+    if lead is None:
+        near = [s for s in sources if fits[s.n] >= NEAR_TIE * best]
+        lead = max(near, key=lambda s: (s.kind == "answer", fits[s.n]))
+    if lead.kind != "answer":
+        same = [s for s in sources if s.kind == "answer" and s.file == lead.file
+                and _question_path(s) == _question_path(lead)]
+        lead = same[0] if same else lead
+    return lead
+
+
+def _own_lead(sources: list[Source], fits: dict[int, float], weights: dict[str, float], lang: str,
+              glossary: Glossary) -> Source | None:
+    own = [s for s in sources[:OWN_WITHIN] if s.own]
+    if not own or all(s.own for s in sources):
+        return None
+    best_own = max(fits[s.n] for s in own)
+    lead = next(s for s in own if fits[s.n] >= OWN_NEAR_TIE * best_own)
+    if language(lead.text) == lang:
+        return lead if fits[lead.n] >= OWN_MIN_SHARE * max(fits.values()) else None
+    concepts = {t: w for t, w in weights.items() if t.startswith(CONCEPT)}
+    if not concepts:
+        return lead
+
+    def named(source: Source) -> float:
+        return _coverage(_keys(source.path, glossary) | _keys(source.text, glossary), concepts)
+
+    return lead if named(lead) >= OWN_MIN_SHARE * max(named(s) for s in sources) else None
 
 
 def _duplicate(unit: _Unit, said: set[str]) -> bool:
     return bool(unit.tokens) and len(unit.tokens & said) / len(unit.tokens) >= DUPLICATE_SHARE
 
 
-def _fits(text: str, used: int, budget: int) -> bool:
-    return used + len(text) + 2 <= budget
-
-
 def extractive_answer(question: str, sources: list[Source], glossary: Glossary, budget: int = BUDGET_CHARS) -> str:
     """An answer made of cited passages from the sources, at most `budget` characters long."""
     lang = language(question)
-    question_tokens = frozenset(word_key(t) for t in lexical_tokens(question, glossary))
-    answers: list[_Unit] = []
-    sentences: list[_Unit] = []
+    answers: dict[int, list[_Unit]] = {}
+    sentences: dict[int, list[_Unit]] = {}
     for source in sources:
-        a, s = _units(source)
-        answers += a
-        sentences += s
-    weights = _weights(question_tokens, answers + sentences)
+        answers[source.n], sentences[source.n] = _units(source, glossary)
+    units = [u for group in (*answers.values(), *sentences.values()) for u in group]
+    weights = _weights(question_terms(question, glossary), units)
     chosen: list[_Unit] = []
     said: set[str] = set()
     used = 0
 
-    def take(unit: _Unit) -> bool:
+    def take(unit: _Unit, limit: int = budget) -> bool:
         nonlocal used
-        text = f"{unit.text} [{unit.source.n}]"
-        if _duplicate(unit, said) or not _fits(text, used, budget):
+        cost = len(unit.text) + len(f" [{unit.source.n}]") + 2
+        if _duplicate(unit, said) or used + cost > limit:
             return False
         chosen.append(unit)
         said.update(unit.tokens)
-        used += len(text) + 2
+        used += cost
         return True
 
     def score(unit: _Unit) -> float:
         weight = 1.0 if unit.language == lang else OTHER_LANGUAGE_WEIGHT
-        return weight * _coverage(unit, weights) / (1 + RANK_DECAY * (unit.source.n - 1))
+        return weight * _coverage(unit.keys, weights) / _rank_discount(unit.source)
 
-    in_language = [u for u in answers if u.language == lang] or answers
-    best = max((score(u) for u in in_language), default=0.0)
-    for unit in sorted(in_language, key=lambda u: -score(u)):
-        if score(unit) <= 0 or score(unit) < ANSWER_RELEVANCE * best:
-            continue
-        if not take(unit):  # too long: keep its leading sentences that fit
-            for sentence in (s for s in sentences if s.source is unit.source and s.position // 100 == unit.position):
-                if not take(sentence):
+    lead = lead_source(sources, weights, lang, glossary)
+    if lead is None:
+        return ""
+    lead_limit = int(budget * LEAD_SHARE)
+    if answers[lead.n]:  # the interview answer in the question's language, else its leading sentences
+        parts = [u for u in answers[lead.n] if u.language == lang] or answers[lead.n]
+        part = max(parts, key=score)
+        if not take(part, lead_limit):
+            for sentence in (s for s in sentences[lead.n] if s.position // 100 == part.position):
+                if not take(sentence, lead_limit):
                     break
-
-    answered = {id(u.source) for u in chosen}
-    candidates = [u for u in sentences if id(u.source) not in answered]
+    else:  # the section's sentences in order, from the first that speaks to the question
+        ordered = sentences[lead.n]
+        first = next((i for i, u in enumerate(ordered) if score(u) > 0), 0)
+        for sentence in ordered[first:]:
+            if not take(sentence, lead_limit) and chosen:
+                break
     start = len(chosen)
-    ranked = sorted(candidates, key=lambda u: (-score(u), len(u.text)))
+    rest = [u for n, units in sentences.items() if n != lead.n for u in units]
+    ranked = sorted(rest, key=lambda u: (-score(u), len(u.text)))
     floor = SENTENCE_RELEVANCE * score(ranked[0]) if ranked else 0.0
     for unit in ranked:
         if score(unit) > 0 and score(unit) >= floor:
             take(unit)
-    chosen[start:] = sorted(chosen[start:], key=lambda u: (u.source.n, u.position))
+    chosen[start:] = sorted(chosen[start:], key=lambda u: (not u.source.own, u.source.n, u.position))
     return "\n\n".join(f"{u.text} [{u.source.n}]" for u in chosen)

@@ -32,6 +32,7 @@ class Source:
     score: float
     topics: list[str] = field(default_factory=list)
     demos: list[str] = field(default_factory=list)
+    own: bool = True  # from the user's own notes, not the bundled knowledge/
 
     @property
     def heading(self) -> str:
@@ -52,8 +53,9 @@ class Source:
 
 def make_sources(hits: list[Hit], index: Index) -> list[Source]:
     """Number the hits 1..k and attach the topics and demos their notes declare (front matter,
-    else the glossary concepts named in the heading path)."""
+    else the glossary concepts named in the heading path), and whether the note is the user's."""
     sources = []
+    bundled = index.bundled_prefix
     for n, hit in enumerate(hits, start=1):
         meta = index.metadata(hit.file)
         topics = [str(meta["topic"])] if meta.get("topic") else []
@@ -61,7 +63,7 @@ def make_sources(hits: list[Hit], index: Index) -> list[Source]:
             topics = list(dict.fromkeys(e.topic for e in index.glossary.find(hit.path) if getattr(e, "topic", None)))
         demos = [str(d) for d in meta.get("demos") or []] if isinstance(meta.get("demos"), list) else []
         sources.append(Source(n, hit.file, list(hit.heading_path), hit.line_start, hit.line_end, hit.kind, hit.text,
-                              hit.score, topics, demos))
+                              hit.score, topics, demos, own=not hit.file.startswith(bundled)))
     return sources
 
 

@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from studybot.cli.common import (HomeOption, JsonOption, MaxTokensOption, ModelOption, NoLlmOption, UrlOption, app,
-                                 print_json)
+from studybot.cli.common import (HomeOption, JsonOption, LlmModelOption, LlmOption, MaxTokensOption, ModelOption,
+                                 UrlOption, app, print_json)
 from studybot.cli.render import live_draft, render_answer, run_and_render
 
 
@@ -16,7 +16,8 @@ def ask(
     question: Annotated[str, typer.Argument(help="An interview question, Chinese or English.")],
     model: ModelOption = None,
     llm_url: UrlOption = None,
-    no_llm: NoLlmOption = False,
+    llm_model: LlmModelOption = None,
+    llm: LlmOption = None,
     max_tokens: MaxTokensOption = 320,
     temperature: Annotated[float, typer.Option(min=0.0, max=2.0, help="Sampling temperature (0: greedy).")] = 0.0,
     seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
@@ -28,11 +29,13 @@ def ask(
 
     Exit code 3 when nothing in the notes is about the question.
     """
-    from studybot.answer.pipeline import ask as answer
+    from studybot.answer.pipeline import ask as answer, plan_model
+    from studybot.home import resolve_home
 
-    with live_draft(not json_out and not no_llm) as on_token:
-        result = answer(question, home, use_llm=not no_llm, model=model, llm_url=llm_url, max_tokens=max_tokens,
-                        temperature=temperature, seed=seed, on_token=on_token)
+    plan = plan_model(resolve_home(home), llm, model, llm_url, llm_model)
+    with live_draft(not json_out and plan.target is not None) as on_token:
+        result = answer(question, home, plan=plan, max_tokens=max_tokens, temperature=temperature, seed=seed,
+                        on_token=on_token)
     if not json_out:
         render_answer(result)
     demo = run_and_render(result.demos[0] if result.demos else None, json_out) if run_demo else None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from studybot.cli.common import (HomeOption, JsonOption, MaxTokensOption, ModelOption, NoLlmOption, UrlOption, app,
-                                 console, print_json, report_warning)
+from studybot.cli.common import (HomeOption, JsonOption, LlmModelOption, LlmOption, MaxTokensOption, ModelOption,
+                                 UrlOption, app, console, print_json, report_warning)
 from studybot.cli.render import escape, live_draft, render_answer, run_and_render
 
 CHAT_HELP = "Ask a question; /sources shows the last answer's sources, /demo runs its demo, /quit leaves."
@@ -15,7 +15,8 @@ CHAT_HELP = "Ask a question; /sources shows the last answer's sources, /demo run
 def chat(
     model: ModelOption = None,
     llm_url: UrlOption = None,
-    no_llm: NoLlmOption = False,
+    llm_model: LlmModelOption = None,
+    llm: LlmOption = None,
     max_tokens: MaxTokensOption = 320,
     home: HomeOption = None,
     json_out: JsonOption = False,
@@ -27,12 +28,15 @@ def chat(
     from studybot.answer.chat import open_session
     from studybot.errors import StudybotError
 
-    session = open_session(home, use_llm=not no_llm, model=model, llm_url=llm_url, max_tokens=max_tokens)
+    session = open_session(home, llm=llm, model=model, llm_url=llm_url, llm_model=llm_model,
+                           max_tokens=max_tokens)
     interactive = sys.stdin.isatty() and not json_out
     out = console()
     turns: list[dict] = []
     if not json_out:
         out.print(f"[dim]{escape(CHAT_HELP)} Model: {escape(session.generator.name if session.generator else 'none')}.[/dim]")
+        if session.model_note:
+            out.print(f"[dim]{escape(session.model_note)}[/dim]")
     while True:
         try:
             line = input("you> " if interactive else "").strip()

@@ -100,13 +100,24 @@ def progress_bar(enabled: bool) -> Iterator[ProgressFn | None]:
 
 ModelOption = Annotated[
     Optional[str],
-    typer.Option("--model", help="A GGUF file (or a file name in <home>/models/); default: config.toml, else the bundled model.",
-                 show_default=False),
+    typer.Option("--model", help="A GGUF file (or a file name in <home>/models/); default: config.toml [llm] model, else "
+                 "the bundled model. It beats a config.toml [llm] url, not --llm-url.", show_default=False),
 ]
 UrlOption = Annotated[
     Optional[str],
-    typer.Option("--llm-url", help="Use an OpenAI-compatible server instead (llama.cpp server, Ollama, vLLM).",
-                 show_default=False),
+    typer.Option("--llm-url", help="Use an OpenAI-compatible server instead (llama.cpp server, Ollama, vLLM, hosted "
+                 "APIs); default: config.toml [llm] url. API key: $STUDYBOT_LLM_API_KEY, else $OPENAI_API_KEY. "
+                 "If the server fails, the answer is the extractive one.", show_default=False),
 ]
-NoLlmOption = Annotated[bool, typer.Option("--no-llm", help="Skip the model: answer extractively from the notes.")]
+LlmModelOption = Annotated[
+    Optional[str],
+    typer.Option("--llm-model", help="The model name the server serves; default: config.toml [llm] server_model, "
+                 "else the first model of the server's /v1/models.", show_default=False),
+]
+LlmOption = Annotated[
+    Optional[bool],
+    typer.Option("--llm/--no-llm", help="--llm: use the model even if `studybot models check` found it weak or never "
+                 "ran; --no-llm: answer from the notes only. Default: a model named by --model/--llm-url, else the "
+                 "default model when its check passed.", show_default=False),
+]
 MaxTokensOption = Annotated[int, typer.Option("--max-tokens", min=1, max=4096, help="Most tokens the model may write.")]

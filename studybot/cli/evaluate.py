@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from studybot.ingest.repair.scoring import DEFAULT_SCORER
-from studybot.cli.common import JsonOption, app, console, print_json, progress_bar, report_warning
+from studybot.cli.common import JsonOption, LlmModelOption, app, console, print_json, progress_bar, report_warning
 
 eval_app = typer.Typer(help="Measure retrieval and answers on question sets with known answers.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
@@ -62,7 +62,9 @@ def answers(
     corpus: Annotated[Optional[list[Path]], typer.Option("--corpus", help="Notes to index with knowledge/ (repeatable).")] = None,
     no_llm: Annotated[bool, typer.Option("--no-llm", help="Extractive answers only.")] = False,
     model: Annotated[Optional[str], typer.Option("--model", help="A GGUF file (default: config, else bundled).")] = None,
-    llm_url: Annotated[Optional[str], typer.Option("--llm-url", help="An OpenAI-compatible server.")] = None,
+    llm_url: Annotated[Optional[str], typer.Option("--llm-url", help="An OpenAI-compatible server (default: config.toml "
+                                                   "[llm] url of --home).")] = None,
+    llm_model: LlmModelOption = None,
     max_tokens: Annotated[int, typer.Option("--max-tokens", min=1, max=4096, help="Most tokens per answer.")] = 320,
     home: EvalHomeOption = None,
     json_out: JsonOption = False,
@@ -72,7 +74,7 @@ def answers(
 
     with progress_bar(not json_out) as progress:
         result = evaluate_answers(file, corpus, home=home, use_llm=not no_llm, model=model, llm_url=llm_url,
-                                  progress=progress, max_tokens=max_tokens)
+                                  llm_model=llm_model, progress=progress, max_tokens=max_tokens)
     if json_out:
         print_json(result)
         return

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
-from studybot.cli.common import HomeOption, JsonOption, app, console, print_json, progress_bar
+from studybot.cli.common import (HomeOption, JsonOption, LlmModelOption, UrlOption, app, console, print_json,
+                                 progress_bar)
 from studybot.cli.render import escape
 
 
@@ -56,3 +57,35 @@ def models_pull(
     console().print(f"{escape(info.name)}: {_size(info.size_bytes)}, {info.quantization}, saved to {escape(info.path)}\n"
                     f"use it with --model {escape(info.name)}, or set it as the default in config.toml:"
                     f" \\[llm] model = \"{escape(info.name)}\"")
+
+
+@models_app.command("check")
+def models_check(
+    model: Annotated[Optional[str], typer.Argument(help="A GGUF file or a name in <home>/models/ (default: config.toml, else bundled).",
+                                                   show_default=False)] = None,
+    llm_url: UrlOption = None,
+    llm_model: LlmModelOption = None,
+    home: HomeOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Measure whether a model is worth waiting for: answer the bundled check questions with it and store
+    the share of answers that pass verification. `ask` uses a model by default only at 60% or more."""
+    from dataclasses import asdict
+
+    from studybot.answer.backends import generator_target
+    from studybot.answer.checks import USEFUL_PASS_RATE
+    from studybot.evaluation.answers import check_model
+    from studybot.home import resolve_home
+
+    home = resolve_home(home, create=True)
+    target = generator_target(home, model, llm_url, llm_model)
+    with progress_bar(not json_out) as progress:
+        check = check_model(home, target, progress=progress)
+    if json_out:
+        print_json({**asdict(check), "useful": check.useful, "useful_pass_rate": USEFUL_PASS_RATE})
+        return
+    verdict = ("`studybot ask` will use it by default" if check.useful else
+               f"below {USEFUL_PASS_RATE:.0%}: `studybot ask` answers from your notes without it (--llm forces it)")
+    console().print(f"{escape(check.name)}: {round(check.pass_rate * check.n)}/{check.n} answers passed verification "
+                    f"({check.pass_rate:.0%}), key-point coverage {check.coverage:.2f}, "
+                    f"{check.seconds_per_answer:.1f} s an answer\n{verdict}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
@@ -27,21 +28,28 @@ def escape(text: str) -> str:
 
 @contextmanager
 def live_draft(enabled: bool) -> Iterator[Callable[[str], None] | None]:
-    """A live Markdown view of the tokens on a terminal, cleared when done (the verified answer follows)."""
+    """While a model writes: a spinner with the seconds gone and the draft so far, dimmed and labelled as
+    a draft, since verification decides whether it becomes the answer. Cleared when done."""
     if not enabled or not sys.stdout.isatty():
         yield None
         return
+    from rich.console import Group
     from rich.live import Live
-    from rich.markdown import Markdown
+    from rich.spinner import Spinner
+    from rich.text import Text
 
     pieces: list[str] = []
-    with Live(Markdown(""), console=console(), refresh_per_second=10, transient=True) as live:
+    started = time.monotonic()
+    spinner = Spinner("dots", style="cyan")
 
-        def on_token(piece: str) -> None:
-            pieces.append(piece)
-            live.update(Markdown("".join(pieces)))
+    def view() -> Group:
+        state = "writing a draft" if pieces else "reading your notes"
+        spinner.update(text=Text(f" {state} · {time.monotonic() - started:.1f} s · shown only if it passes the checks",
+                                 style="dim"))
+        return Group(spinner, Text("".join(pieces), style="dim italic"))
 
-        yield on_token
+    with Live(get_renderable=view, console=console(), refresh_per_second=8, transient=True):
+        yield pieces.append
 
 
 def render_answer(answer) -> None:
@@ -49,6 +57,8 @@ def render_answer(answer) -> None:
     if not sys.stdout.isatty():
         if answer.fallback_reason:
             print(f"[extractive answer: {answer.fallback_reason}]")
+        if answer.model_note:  # a hint for the person, not part of the answer a pipe reads
+            sys.stderr.write(f"studybot: {answer.model_note}\n")
         print(answer.answer)
         print()
         for s in answer.citations:
@@ -68,6 +78,8 @@ def render_answer(answer) -> None:
         out.print(f"[bold]\\[{s.n}][/bold] [cyan]{escape(s.file)}:{s.line_start}-{s.line_end}[/cyan]  {escape(s.path)}")
     if answer.demos:
         out.print("backed by: " + ", ".join(f"[green]studybot demo {d}[/green]" for d in answer.demos))
+    if answer.model_note:
+        out.print(f"[dim]{escape(answer.model_note)}[/dim]")
     t = answer.timings
     speed = f", {t['tokens_per_s']:.1f} tokens/s" if t.get("tokens_per_s") else ""
     out.print(f"[dim]{answer.mode} · {answer.model or 'no model'} · retrieval {t['retrieve_s']:.2f} s · "

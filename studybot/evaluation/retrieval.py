@@ -13,6 +13,7 @@ from studybot.errors import StudybotError
 from studybot.ingest.repair.scoring import DEFAULT_SCORER
 from studybot.progress import ProgressFn
 from studybot.index.build import build_index
+from studybot.answer.sources import Source
 from studybot.index.search import Hit, Index, search
 from studybot.text.language import language
 
@@ -98,8 +99,9 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text).lower()
 
 
-def answers(hit: Hit, accept: list[dict]) -> bool:
-    """The hit rule: same file name as `source`, and the joined heading path contains a `heading` string."""
+def answers(hit: Hit | Source, accept: list[dict]) -> bool:
+    """The hit rule (for a search hit or an answer's cited source): same file name as `source`, and
+    the joined heading path contains a `heading` string."""
     path = _squash("".join(hit.heading_path))
     return any(
         Path(hit.file).name == rule["source"] and any(_squash(h) in path for h in rule["heading"])

@@ -10,7 +10,7 @@ The glossary still expands BM25 and the English-only embedder where it knows a t
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -240,15 +240,37 @@ def search(
     ranked = promote_users_best(ranked, index)
     rows = index.chunks(ranked)
     best = diversify(ranked, {cid: (rows[cid][1], *json.loads(rows[cid][2])[:SECTION_DEPTH]) for cid in ranked}, k)
-    hits = []
-    for rank, cid in enumerate(best, start=1):
-        _, path, heading, line_start, line_end, kind, text = rows[cid]
-        heading_path = json.loads(heading)
-        hits.append(Hit(
-            rank=rank, score=round(fused[cid], 6), id=cid, file=path, heading=heading_path[-1] if heading_path else "",
-            heading_path=heading_path, line_start=line_start, line_end=line_end, kind=kind, text=text,
-        ))
-    return hits
+    return [_hit(rank, fused[cid], rows[cid]) for rank, cid in enumerate(best, start=1)]
+
+
+def _hit(rank: int, score: float, row: tuple) -> Hit:
+    cid, path, heading, line_start, line_end, kind, text = row
+    heading_path = json.loads(heading)
+    return Hit(rank=rank, score=round(score, 6), id=cid, file=path, heading=heading_path[-1] if heading_path else "",
+               heading_path=heading_path, line_start=line_start, line_end=line_end, kind=kind, text=text)
+
+
+def with_answer_blocks(hits: list[Hit], index: Index, top: int) -> list[Hit]:
+    """The hits, each of the first `top` sections followed by its note's interview answer to the same question.
+
+    Search keeps few chunks of one section (diversify), so a long question section can push its
+    own interview answer out of the list; the answer is what an extractive reply should quote.
+    """
+    have = {h.id for h in hits}
+    out: list[Hit] = []
+    for i, hit in enumerate(hits):
+        out.append(hit)
+        if i >= top or hit.kind == "answer":
+            continue
+        rows = index.catalog.execute(
+            "SELECT id, path, heading, line_start, line_end, kind, text FROM chunks WHERE path = ? AND kind = 'answer'",
+            (hit.file,),
+        )
+        for row in rows:
+            if row[0] not in have and json.loads(row[2])[:-1] == hit.heading_path:
+                have.add(row[0])
+                out.append(_hit(0, hit.score, row))
+    return [replace(h, rank=rank) for rank, h in enumerate(out, start=1)]
 
 
 def source_rank(query: str, file_name: str, heading: str, k: int, index: Index) -> int | None:
