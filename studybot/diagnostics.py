@@ -58,7 +58,21 @@ def diagnose(home: Path | str | None = None) -> dict:
     info["files"] = counts.get("files", 0)
     info["chunks"] = counts.get("chunks", 0)
     info["sources"] = manifest.get("sources", [])
+    info["reviews"] = _reviews(path)
     return info
+
+
+def _reviews(home: Path | None) -> dict | str:
+    """The review history's full integrity check, counts and backups; or why it cannot be read."""
+    from studybot.study.reviews import FILE, ReviewStore
+
+    if home is None or not (home / FILE).exists():
+        return "no review history yet"
+    try:
+        with ReviewStore(home) as store:
+            return store.health()
+    except StudybotError as exc:
+        return f"unusable: {exc}"
 
 
 def _device() -> str:

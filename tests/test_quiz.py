@@ -245,7 +245,7 @@ def test_bad_input_is_one_line(tmp_path: Path, monkeypatch, capsys, content, exp
     args = ["quiz", "--home", str(tmp_path / "home"), "--topic", "knitting"]
     if content is not None:
         (tmp_path / "bank.yaml").write_text(content, encoding="utf-8")
-        args += ["--bank", str(tmp_path / "bank.yaml")]
+        args += ["--bank", str(tmp_path / "bank.yaml"), "--strict"]
     code, out, err = _main(monkeypatch, capsys, *args)
     assert code == 1 and out == ""
     assert len(err.strip().splitlines()) == 1 and err.startswith("studybot: error: ")
@@ -255,8 +255,79 @@ def test_bad_input_is_one_line(tmp_path: Path, monkeypatch, capsys, content, exp
 def test_malformed_yaml_names_its_line(tmp_path: Path, monkeypatch, capsys) -> None:
     bank = tmp_path / "bank.yaml"
     bank.write_text("topic: broken\nquestions:\n  - id: broken-001\n    type: [short\n    difficulty: 1\n", encoding="utf-8")
-    code, _, err = _main(monkeypatch, capsys, "quiz", "--home", str(tmp_path / "home"), "--bank", str(bank))
+    code, _, err = _main(monkeypatch, capsys, "quiz", "--home", str(tmp_path / "home"), "--bank", str(bank), "--strict")
     assert code == 1 and f"{bank}:5: malformed YAML" in err
+
+
+GOOD_BANK = """topic: knitting
+questions:
+  - id: knitting-001
+    type: short
+    difficulty: 1
+    question: {zh: 什么是平针？, en: What is a knit stitch?}
+    answer: {zh: 平针是最基本的针法。, en: The knit stitch is the most basic stitch.}
+    key_points:
+      - {zh: [基本], en: [basic]}
+      - {zh: [针法], en: [stitch]}
+      - {zh: [平针], en: [knit]}
+    source: {file: knitting.md, heading: Knit stitch}
+"""
+
+
+def _bad_banks(folder: Path) -> list[Path]:
+    """A good bank, one with two bad questions, one of broken YAML and one reusing the good bank's id."""
+    folder.mkdir()
+    (folder / "a-good.yaml").write_text(GOOD_BANK, encoding="utf-8")
+    (folder / "b-two-bad.yaml").write_text(
+        "topic: purl\nquestions:\n  - id: purl-001\n    type: short\n  - id: purl-002\n    type: riddle\n", encoding="utf-8")
+    (folder / "c-broken.yaml").write_text("topic: x\nquestions: [\n", encoding="utf-8")
+    (folder / "d-clash.yaml").write_text(GOOD_BANK, encoding="utf-8")
+    return sorted(folder.glob("*.yaml"))
+
+
+def test_every_bank_problem_is_reported_and_the_sound_banks_still_quiz(tmp_path: Path, monkeypatch, capsys) -> None:
+    good, two_bad, broken, clash = _bad_banks(tmp_path / "banks")
+    answers = tmp_path / "answers.txt"
+    answers.write_text("the most basic stitch\n", encoding="utf-8")
+    base = ["--home", str(tmp_path / "home"), "--bank", str(tmp_path / "banks"), "--no-notes"]
+    code, out, err = _main(monkeypatch, capsys, "quiz", *base, "--answers-file", str(answers), "--json")
+    assert code == 0 and [q["id"] for q in json.loads(out)["questions"]] == ["knitting-001"]
+    skipped = [line for line in err.splitlines() if "quiz bank skipped" in line]
+    assert len(skipped) == 4, err  # both bad questions, the broken file, the clash: each on its own line
+    assert sum(f"{two_bad}:" in line for line in skipped) == 2 and any(f"{broken}:" in line for line in skipped)
+    assert any(f"{clash}:" in line and "knitting-001" in line for line in skipped) and "Traceback" not in err
+    code, out, err = _main(monkeypatch, capsys, "stats", *base, "--json")
+    assert code == 0 and json.loads(out)["cards"] == 1 and len(json.loads(out)["warnings"]) == 4
+    code, out, err = _main(monkeypatch, capsys, "quiz", *base, "--answers-file", str(answers), "--strict")
+    assert code == 1 and out == "" and len(err.strip().splitlines()) == 1
+    assert f"{two_bad}:" in err and "(and 3 more)" in err
+
+
+def test_ctrl_c_in_a_quiz_says_how_many_answers_were_saved(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import time
+
+    home = tmp_path / "home"
+    proc = subprocess.Popen([sys.executable, "-m", "studybot", "quiz", "--home", str(home), "--topic", "residual",
+                             "--no-notes", "-n", "3"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1],
+                            env={k: v for k, v in os.environ.items() if k != "STUDYBOT_HOME"})
+    proc.stdin.write("residual connections add the input to the output\n")
+    proc.stdin.flush()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # the first answer is committed before the second question waits
+        if (home / "reviews.sqlite").exists():
+            with sqlite3.connect(home / "reviews.sqlite") as db:
+                if db.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == 1:
+                    break
+        time.sleep(0.2)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "stopped: 1 answer saved" in err and "Traceback" not in err
 
 
 def test_answers_file_json_then_review_and_stats(tmp_path: Path, monkeypatch, capsys) -> None:

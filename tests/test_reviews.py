@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from studybot.errors import StudybotError
 from studybot.study import migrations
-from studybot.study.reviews import FILE, ReviewStore
+from studybot.study.reviews import FILE, ReviewStore, backups
 
 NOW = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
 
@@ -99,3 +99,51 @@ def test_a_failing_step_leaves_the_file_as_it_was(tmp_path: Path) -> None:
         db.close()
     finally:
         migrations.MIGRATIONS.remove(m999_broken)
+
+
+# --- guarding the history: integrity check and daily backups ----------------------------------
+
+def _answer(home: Path, day: date) -> None:
+    with ReviewStore(home, today=day) as store:
+        store.record("card-1", "t", "good", datetime(day.year, day.month, day.day, 9, tzinfo=timezone.utc))
+
+
+def test_each_day_keeps_one_backup_and_the_last_seven_days(tmp_path: Path) -> None:
+    first = date(2026, 12, 1)
+    for i in range(9):
+        _answer(tmp_path, first + timedelta(days=i))
+        _answer(tmp_path, first + timedelta(days=i))  # a second session the same day copies nothing more
+    names = [p.name for p in backups(tmp_path)]
+    assert names == [f"reviews-{first + timedelta(days=i)}.sqlite" for i in range(2, 9)]
+    newest = sqlite3.connect(backups(tmp_path)[-1])
+    assert newest.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert newest.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == 16  # as it was at that day's first open
+    assert not list((tmp_path / "backups").glob("*.partial"))
+
+
+def test_a_file_damaged_outside_studybot_is_caught_before_use_and_left_as_it_is(tmp_path: Path) -> None:
+    for i in range(30):
+        with ReviewStore(tmp_path, today=date(2026, 12, 1)) as store:
+            store.record(f"card-{i}", "t", "good", datetime(2026, 12, 1, 9, tzinfo=timezone.utc), answer="x" * 500)
+    path = tmp_path / "reviews.sqlite"
+    data = bytearray(path.read_bytes())
+    page = 4096
+    data[2 * page: 2 * page + 600] = b"\xff" * 600  # another program scribbles over a page and its header
+    path.write_bytes(bytes(data))
+    damaged = path.read_bytes()
+    with pytest.raises(StudybotError) as info:
+        ReviewStore(tmp_path, today=date(2026, 12, 2))
+    message = str(info.value)
+    assert "is damaged" in message and "reviews-2026-12-01.sqlite" in message and "\n" not in message
+    assert path.read_bytes() == damaged  # nothing written, not even today's backup of a broken file
+    assert [p.name for p in backups(tmp_path)] == ["reviews-2026-12-01.sqlite"]
+
+
+def test_doctor_reports_the_review_history_and_its_backups(tmp_path: Path) -> None:
+    from studybot.diagnostics import diagnose
+
+    assert diagnose(tmp_path)["reviews"] == "no review history yet"
+    _answer(tmp_path, date(2026, 12, 1))
+    report = diagnose(tmp_path)["reviews"]
+    assert report["integrity"] == "ok" and (report["cards"], report["reviews"]) == (1, 1)
+    assert report["backups"] >= 1 and report["newest_backup"].endswith(".sqlite")

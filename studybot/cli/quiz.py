@@ -23,6 +23,8 @@ NowOption = Annotated[Optional[str], typer.Option("--now", hidden=True, help="Fi
 LimitOption = Annotated[Optional[int], typer.Option("--limit", "-n", min=1, help="Ask at most N questions.")]
 LangOption = Annotated[Optional[str], typer.Option("--lang", help="Show only zh or en text (default: both).")]
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed for the question order.")]
+StrictOption = Annotated[bool, typer.Option(
+    "--strict", help="Fail on a quiz bank with problems instead of skipping it with a warning.")]
 AnswersOption = Annotated[Optional[Path], typer.Option(
     "--answers-file", help="Answers, one per line in question order, instead of asking.", show_default=False)]
 
@@ -47,7 +49,7 @@ def _text(pair: dict, lang: str | None) -> str:
     return pair["zh"] if pair["zh"] == pair["en"] else f"{pair['zh']}\n{pair['en']}"
 
 
-def _session(due_only: bool, topic, limit, seed, answers_file, lang, bank, notes, home, json_out, now) -> None:
+def _session(due_only: bool, topic, limit, seed, answers_file, lang, bank, notes, strict, home, json_out, now) -> None:
     from studybot.study.quiz import plan_quiz, run_quiz
 
     if lang not in (None, "zh", "en"):
@@ -59,7 +61,8 @@ def _session(due_only: bool, topic, limit, seed, answers_file, lang, bank, notes
             answers = answers_file.read_text(encoding="utf-8-sig").splitlines()
         except (OSError, UnicodeDecodeError) as exc:
             raise StudybotError(f"cannot read answers file {answers_file} ({exc}); pass a UTF-8 text file") from None
-    plan = plan_quiz(home, clock(), topic=topic, limit=limit, seed=seed, due_only=due_only, banks=bank, notes=notes)
+    plan = plan_quiz(home, clock(), topic=topic, limit=limit, seed=seed, due_only=due_only, banks=bank, notes=notes,
+                     strict=strict)
     out = console(stderr=json_out)
     for warning in plan.warnings:
         report_warning(warning)
@@ -80,7 +83,19 @@ def _session(due_only: bool, topic, limit, seed, answers_file, lang, bank, notes
         line = sys.stdin.readline()
         return None if not line or line.strip() == ":q" else line.rstrip("\n")
 
-    result = run_quiz(plan, ask, clock, on_answer=lambda a: _render_feedback(out, a.to_dict(), lang))
+    saved = 0
+
+    def answered(a) -> None:
+        nonlocal saved
+        saved += 1
+        _render_feedback(out, a.to_dict(), lang)
+
+    try:
+        result = run_quiz(plan, ask, clock, on_answer=answered)
+    except KeyboardInterrupt:  # each answer was committed as it was graded: say so, and exit as Ctrl-C does
+        sys.stderr.write(f"\nstudybot: stopped: {saved} answer{'s' * (saved != 1)} saved; "
+                         "`studybot review` asks the rest when they are due\n")
+        raise typer.Exit(130) from None
     if json_out:
         print_json(result.to_dict())
     else:
@@ -116,32 +131,32 @@ def _render_feedback(out, answered: dict, lang: str | None) -> None:
 @app.command()
 def quiz(
     topic: TopicOption = None, limit: LimitOption = 10, seed: SeedOption = 0, answers_file: AnswersOption = None,
-    lang: LangOption = None, bank: BankOption = None, notes: NotesOption = True, home: HomeOption = None,
-    json_out: JsonOption = False, now: NowOption = None,
+    lang: LangOption = None, bank: BankOption = None, notes: NotesOption = True, strict: StrictOption = False,
+    home: HomeOption = None, json_out: JsonOption = False, now: NowOption = None,
 ) -> None:
     """Ask questions, grade the answers by key points, and schedule each card's next review (FSRS)."""
-    _session(False, topic, limit, seed, answers_file, lang, bank, notes, home, json_out, now)
+    _session(False, topic, limit, seed, answers_file, lang, bank, notes, strict, home, json_out, now)
 
 
 @app.command()
 def review(
     topic: TopicOption = None, limit: LimitOption = None, seed: SeedOption = 0, answers_file: AnswersOption = None,
-    lang: LangOption = None, bank: BankOption = None, notes: NotesOption = True, home: HomeOption = None,
-    json_out: JsonOption = False, now: NowOption = None,
+    lang: LangOption = None, bank: BankOption = None, notes: NotesOption = True, strict: StrictOption = False,
+    home: HomeOption = None, json_out: JsonOption = False, now: NowOption = None,
 ) -> None:
     """Ask the cards that are due, most overdue first."""
-    _session(True, topic, limit, seed, answers_file, lang, bank, notes, home, json_out, now)
+    _session(True, topic, limit, seed, answers_file, lang, bank, notes, strict, home, json_out, now)
 
 
 @app.command()
 def stats(
-    topic: TopicOption = None, bank: BankOption = None, notes: NotesOption = True, home: HomeOption = None,
-    json_out: JsonOption = False, now: NowOption = None,
+    topic: TopicOption = None, bank: BankOption = None, notes: NotesOption = True, strict: StrictOption = False,
+    home: HomeOption = None, json_out: JsonOption = False, now: NowOption = None,
 ) -> None:
     """Due counts, retention, mastery per topic and reviews per day."""
     from studybot.study.quiz import review_stats
 
-    result = review_stats(home, _clock(now)(), topic=topic, banks=bank, notes=notes)
+    result = review_stats(home, _clock(now)(), topic=topic, banks=bank, notes=notes, strict=strict)
     if json_out:
         print_json(result)
         return
@@ -178,13 +193,13 @@ def _render_stats(result: dict[str, Any]) -> None:
 @export_app.command("anki")
 def export_anki(
     path: Annotated[Path, typer.Argument(help="The .apkg file to write.")],
-    topic: TopicOption = None, bank: BankOption = None, notes: NotesOption = True, home: HomeOption = None,
-    json_out: JsonOption = False,
+    topic: TopicOption = None, bank: BankOption = None, notes: NotesOption = True, strict: StrictOption = False,
+    home: HomeOption = None, json_out: JsonOption = False,
 ) -> None:
     """Write the quiz cards (banks and notes) as an Anki deck."""
     from studybot.study.quiz import export_anki as write
 
-    result = write(home, path, topic=topic, banks=bank, notes=notes)
+    result = write(home, path, topic=topic, banks=bank, notes=notes, strict=strict)
     if json_out:
         print_json(result)
         return

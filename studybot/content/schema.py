@@ -251,18 +251,28 @@ def claim_id(seen: dict[str, str], record_id: str, place: str, what: str) -> Non
     seen[record_id] = place
 
 
+class BankProblems(StudybotError):
+    """A quiz bank with problems: every one, each `file:line: what`, so one fix pass finds them all."""
+
+    def __init__(self, problems: list[str]) -> None:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(problems[0] + more)
+        self.problems = problems
+
+
 def load_quiz_bank(path: Path | str) -> list[Question]:
-    """Load and check one quiz bank (`topic` plus `questions`)."""
+    """Load and check one quiz bank (`topic` plus `questions`); BankProblems lists every problem found."""
     path = Path(path)
     text = _read(path)
     data = _parse_yaml(text, path)
     if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
-        raise StudybotError(f"{path}:1: a quiz bank needs 'topic' and a 'questions' list; fix the file")
+        raise BankProblems([f"{path}:1: a quiz bank needs 'topic' and a 'questions' list; fix the file"])
     try:
         topic = _slug(data.get("topic"), "topic")
     except _SchemaError as exc:
-        raise StudybotError(f"{path}:1: {exc}; fix the file") from exc
+        raise BankProblems([f"{path}:1: {exc}; fix the file"]) from exc
     questions: list[Question] = []
+    problems: list[str] = []
     seen: dict[str, str] = {}
     occurrences: Counter[str] = Counter()
     for index, item in enumerate(data["questions"]):
@@ -271,27 +281,59 @@ def load_quiz_bank(path: Path | str) -> list[Question]:
         line = _line_of_id(text, qid, occurrences[str(qid)]) if qid else 1
         try:
             question = question_from_dict(item, topic, line, str(path))
+            claim_id(seen, question.id, f"{path}:{line}", "question")
         except _SchemaError as exc:
-            raise StudybotError(f"{path}:{line}: question {qid or index + 1}: {exc}; fix the file") from exc
-        claim_id(seen, question.id, f"{path}:{line}", "question")
+            problems.append(f"{path}:{line}: question {qid or index + 1}: {exc}; fix the file")
+            continue
+        except StudybotError as exc:
+            problems.append(str(exc))
+            continue
         questions.append(question)
+    if problems:
+        raise BankProblems(problems)
     return questions
 
 
-def load_quizzes(paths: Path | str | Iterable[Path | str]) -> list[Question]:
-    """Every question of the given bank files and folders (their *.yaml); ids are unique across banks.
+def read_quiz_banks(paths: Path | str | Iterable[Path | str]) -> tuple[list[Question], list[str]]:
+    """The questions of every sound bank, and every problem of the others (each bank with a problem is
+    left out whole): one broken file must not block practice from the rest.
 
-    A bank without questions is an error naming the file: it is almost always a mistake.
+    A bank without questions, or one reusing an id of an earlier bank, is a problem too.
     """
     questions: list[Question] = []
+    problems: list[str] = []
     seen: dict[str, str] = {}
     for path in yaml_files(paths):
-        bank = load_quiz_bank(path)
+        try:
+            bank = load_quiz_bank(path)
+        except BankProblems as exc:
+            problems += exc.problems
+            continue
+        except StudybotError as exc:  # unreadable text, malformed YAML
+            problems.append(str(exc))
+            continue
         if not bank:
-            raise StudybotError(f"{path}: the quiz bank has no questions; add some under 'questions:' or remove it")
+            problems.append(f"{path}: the quiz bank has no questions; add some under 'questions:' or remove it")
+            continue
+        trial, clashes = dict(seen), []
         for question in bank:
-            claim_id(seen, question.id, f"{path}:{question.line}", "question")
-            questions.append(question)
+            try:
+                claim_id(trial, question.id, f"{path}:{question.line}", "question")
+            except StudybotError as exc:
+                clashes.append(str(exc))
+        if clashes:
+            problems += clashes
+            continue
+        seen = trial
+        questions += bank
+    return questions, problems
+
+
+def load_quizzes(paths: Path | str | Iterable[Path | str]) -> list[Question]:
+    """Every question of the given bank files and folders (their *.yaml), or BankProblems naming all problems."""
+    questions, problems = read_quiz_banks(paths)
+    if problems:
+        raise BankProblems(problems)
     return questions
 
 

@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from studybot.ingest.chunking import ANSWER_HEADING
-from studybot.content.schema import BLANK, Bilingual, KeyPoint, Question, load_quizzes
+from studybot.content.schema import BLANK, Bilingual, KeyPoint, Question, load_quizzes, read_quiz_banks
 from studybot.errors import StudybotError
 from studybot.content.glossary import Glossary, load_glossary
 from studybot.home import bundled_dir
@@ -110,9 +110,11 @@ def bank_roots(home: Path | None, banks: list[Path] | None = None) -> list[Path]
     return [bundled_dir("quizzes")] + ([user] if user is not None and user.is_dir() else [])
 
 
-def bank_cards(roots: list[Path]) -> list[Card]:
-    """Cards of every bank; a bank without questions, or an id used twice, is an error naming the file."""
-    return [_bank_card(question, Path(question.file)) for question in load_quizzes(roots)]
+def bank_cards(roots: list[Path], strict: bool = False) -> tuple[list[Card], list[str]]:
+    """Cards of every sound bank and the problems of the others, which are left out (`strict`: any
+    problem is an error instead, naming the first and counting the rest)."""
+    questions, problems = (load_quizzes(roots), []) if strict else read_quiz_banks(roots)
+    return [_bank_card(question, Path(question.file)) for question in questions], problems
 
 
 # --- cards from the indexed notes --------------------------------------------------------------
@@ -261,12 +263,15 @@ def note_cards(index, glossary: Glossary, covered: set[tuple[str, str]]) -> list
 # --- the deck and topic matching ---------------------------------------------------------------
 
 
-def load_deck(home: Path | None, banks: list[Path] | None = None, notes: bool = True) -> Deck:
-    """Every card: bank questions, and (when notes are indexed in home) the notes' answer blocks and clozes."""
+def load_deck(home: Path | None, banks: list[Path] | None = None, notes: bool = True, strict: bool = False) -> Deck:
+    """Every card: bank questions, and (when notes are indexed in home) the notes' answer blocks and clozes.
+
+    A bank with problems is skipped with a warning for each problem, unless `strict`.
+    """
     from studybot.index import store
 
-    cards = bank_cards(bank_roots(home, banks))
-    warnings: list[str] = []
+    cards, problems = bank_cards(bank_roots(home, banks), strict)
+    warnings = [f"quiz bank skipped: {problem}" for problem in problems]
     if notes and home is not None:
         if store.current_generation(Path(home)) is None:
             warnings.append("no notes are indexed in this home: only the quiz banks are asked "

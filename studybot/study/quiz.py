@@ -70,13 +70,13 @@ class QuizResult:
         }
 
 
-def _deck(home: Path, banks: list[Path] | None, notes: bool) -> tuple[Deck, object]:
-    return load_deck(home, banks, notes=notes), load_glossary(home)
+def _deck(home: Path, banks: list[Path] | None, notes: bool, strict: bool) -> tuple[Deck, object]:
+    return load_deck(home, banks, notes=notes, strict=strict), load_glossary(home)
 
 
 def plan_quiz(
     home: Path | str | None, now: datetime, topic: str | None = None, limit: int | None = None, seed: int = 0,
-    due_only: bool = False, banks: list[Path] | None = None, notes: bool = True,
+    due_only: bool = False, banks: list[Path] | None = None, notes: bool = True, strict: bool = False,
 ) -> Plan:
     """The cards to ask: due ones first (most overdue first), then new ones, then the rest by due date.
 
@@ -84,7 +84,7 @@ def plan_quiz(
     but a scripted quiz (--answers-file) asks in a repeatable order.
     """
     home = resolve_home(home, create=True)
-    deck, glossary = _deck(home, banks, notes)
+    deck, glossary = _deck(home, banks, notes, strict)
     chosen = select(deck.cards, topic, glossary)
     with ReviewStore(home) as store:
         schedule = store.schedule()
@@ -123,22 +123,22 @@ def run_quiz(
 
 def review_stats(
     home: Path | str | None, now: datetime, topic: str | None = None, banks: list[Path] | None = None,
-    notes: bool = True,
+    notes: bool = True, strict: bool = False,
 ) -> dict:
     """`studybot stats`: due counts, retention, per-topic mastery and reviews per day (plain data)."""
     home = resolve_home(home, create=True)
-    deck, glossary = _deck(home, banks, notes)
+    deck, glossary = _deck(home, banks, notes, strict)
     with ReviewStore(home) as store:
         return {**store.stats(select(deck.cards, topic, glossary), now), "warnings": deck.warnings}
 
 
 def export_anki(
     home: Path | str | None, path: Path, topic: str | None = None, banks: list[Path] | None = None,
-    notes: bool = True,
+    notes: bool = True, strict: bool = False,
 ) -> dict:
     """`studybot export anki`: the same cards as the quiz, as an Anki package."""
     from studybot.study.anki import write_apkg
 
     home = resolve_home(home, create=True)
-    deck, glossary = _deck(home, banks, notes)
+    deck, glossary = _deck(home, banks, notes, strict)
     return {**write_apkg(select(deck.cards, topic, glossary), Path(path)), "warnings": deck.warnings}

@@ -5,19 +5,25 @@ log, commit), so Ctrl-C loses at most the answer being typed, and two quiz sessi
 serialise on SQLite's write lock instead of overwriting each other (WAL lets readers go on).
 The schema moves forward through the named steps of `migrations.py`. Scheduling is FSRS
 through py-fsrs with fuzzing off, so the same answers at the same clock give the same due dates.
+
+The history is the one thing a user cannot rebuild, so it is guarded twice: when the file changed
+since studybot last closed it (a sync tool, a restore, a disk fault), `PRAGMA integrity_check` runs
+before anything is read or written, and the first open of each UTC day copies it (SQLite's online
+backup) to `<home>/backups/reviews-YYYY-MM-DD.sqlite`, keeping the last BACKUPS_KEPT.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import tempfile
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from studybot.clock import iso
+from studybot.clock import iso, utc_now
 from studybot.errors import StudybotError
 from studybot.study.migrations import migrate
 
@@ -25,6 +31,9 @@ if TYPE_CHECKING:
     from studybot.study.cards import Card
 
 FILE = "reviews.sqlite"
+STAMP = "reviews.sqlite.stamp"  # size and mtime of the file when studybot last closed it
+BACKUP_DIR = "backups"
+BACKUPS_KEPT = 7
 BUSY_TIMEOUT_MS = 30_000
 RETENTION_DAYS = 30
 CHART_DAYS = 14
@@ -42,11 +51,38 @@ def scheduler():
     return fsrs.Scheduler(enable_fuzzing=False)
 
 
+def _stamp(path: Path) -> str:
+    stat = path.stat()
+    return f"{stat.st_size} {stat.st_mtime_ns}"
+
+
+def integrity_problem(db: sqlite3.Connection) -> str | None:
+    """SQLite's own full check of the file: None when sound, else its first complaint."""
+    try:
+        first = db.execute("PRAGMA integrity_check").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        return str(exc)
+    return None if first == "ok" else str(first)
+
+
+def backups(home: Path) -> list[Path]:
+    """The daily copies of the review history, oldest first."""
+    return sorted((Path(home) / BACKUP_DIR).glob("reviews-????-??-??.sqlite"))
+
+
+def _damaged(path: Path, problem: str) -> StudybotError:
+    found = backups(path.parent)
+    fix = f"copy the newest backup {found[-1]} over it" if found else "move it away to start afresh"
+    return StudybotError(f"review history {path} is damaged ({problem}): {fix}")
+
+
 class ReviewStore:
     """The review database of one home; open one per session, close it when done."""
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, today: date | None = None) -> None:
         self.path = Path(home) / FILE
+        self.stamp = Path(home) / STAMP
+        existed = self.path.exists()
         try:
             self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             self.db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -61,9 +97,41 @@ class ReviewStore:
         except BaseException:
             self.db.close()
             raise
+        try:
+            if existed and not (self.stamp.exists() and self.stamp.read_text(encoding="utf-8") == _stamp(self.path)):
+                problem = integrity_problem(self.db)
+                if problem:
+                    raise _damaged(self.path, problem)
+            self._back_up(today or utc_now().date())
+        except BaseException:
+            self.db.close()
+            raise
+
+    def _back_up(self, today: date) -> None:
+        """Today's copy, once a day; the oldest beyond BACKUPS_KEPT are removed."""
+        folder = self.path.parent / BACKUP_DIR
+        target = folder / f"reviews-{today.isoformat()}.sqlite"
+        if target.exists():
+            return
+        folder.mkdir(exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".reviews-", suffix=".partial", delete=False) as tmp:
+            partial = Path(tmp.name)  # one per session: two sessions opening at once each write their own
+        try:
+            copy = sqlite3.connect(partial)
+            try:
+                self.db.backup(copy)
+            finally:
+                copy.close()
+            partial.replace(target)
+        finally:
+            partial.unlink(missing_ok=True)
+        for old in backups(self.path.parent)[:-BACKUPS_KEPT]:
+            old.unlink()
 
     def close(self) -> None:
         self.db.close()
+        if self.path.exists():
+            self.stamp.write_text(_stamp(self.path), encoding="utf-8")
 
     def __enter__(self) -> "ReviewStore":
         return self
@@ -99,6 +167,14 @@ class ReviewStore:
             self.db.execute("ROLLBACK")
             raise
         return state.due
+
+    def health(self) -> dict:
+        """What `doctor` reports: the full integrity check, the counts and the backups."""
+        cards = self.db.execute("SELECT COUNT(*) FROM cards").fetchone()[0]
+        reviews = self.db.execute("SELECT COUNT(*) FROM reviews").fetchone()[0]
+        found = backups(self.path.parent)
+        return {"path": str(self.path), "integrity": integrity_problem(self.db) or "ok", "cards": cards,
+                "reviews": reviews, "backups": len(found), "newest_backup": str(found[-1]) if found else None}
 
     def due_ids(self, now: datetime) -> list[str]:
         """Cards due at `now`, most overdue first."""
