@@ -57,9 +57,20 @@ def diagnose(home: Path | str | None = None) -> dict:
     counts = manifest.get("counts", {})
     info["files"] = counts.get("files", 0)
     info["chunks"] = counts.get("chunks", 0)
-    info["sources"] = manifest.get("sources", [])
+    info["sources"] = _sources(path, manifest)
     info["reviews"] = _reviews(path)
     return info
+
+
+def _sources(home: Path | None, manifest: dict) -> list[str] | str:
+    """The note folders `index` remembers (<home>/sources.json), else those the live index recorded."""
+    from studybot.index.sources import read_sources
+
+    try:
+        remembered = read_sources(home) if home is not None else None
+    except StudybotError as exc:
+        return f"unusable: {exc}"
+    return remembered.paths if remembered is not None else manifest.get("sources", [])
 
 
 def _reviews(home: Path | None) -> dict | str:

@@ -39,7 +39,7 @@ def test_round_trip_restores_damage_and_leaves_the_rest(clean: str) -> None:
     assert any(damaged_at), "the sample must contain damage"
     report = repair_text(mangle(clean), "jieba")
     assert report.mojibake
-    assert report.damaged == sum(damaged_at) == report.restored
+    assert report.damaged == sum(damaged_at) == report.repaired and report.unrepaired == 0
     assert len(report.text) == len(clean) and report.text.count("\n") == clean.count("\n")
     flagged = {(spot.line, spot.column) for spot in report.low_confidence}
     right = 0
@@ -93,13 +93,32 @@ def test_the_true_character_is_always_a_candidate(lo: int, hi: int) -> None:
         assert char in candidates(seq), hex(code)
 
 
-def test_low_confidence_spots_point_at_restored_characters() -> None:
+def test_low_confidence_spots_point_at_repaired_characters() -> None:
     report = repair_text(mangle("".join(ROUND_TRIP) * 3), "jieba")
     lines = report.text.split("\n")
     for spot in report.low_confidence:
         assert lines[spot.line - 1][spot.column - 1] == spot.chosen
         assert 0.0 <= spot.confidence < 0.9
         assert spot.chosen not in spot.alternatives
+
+
+def test_a_scorer_without_a_posterior_gives_no_confidence() -> None:
+    """A damaged spot the scorer says nothing about is a guess, never a confident repair."""
+
+    @scorer("silent")
+    def build():
+        return lambda options: {}
+
+    try:
+        report = repair_text(mangle(ROUND_TRIP[0]), "silent")
+        sizes = [len(candidates(mangle(ch).encode("cp1254"))) for ch in ROUND_TRIP[0] if is_damaged(ch)]
+        assert len(report.low_confidence) == sum(size > 1 for size in sizes) > 0
+        assert all(spot.confidence == 0.0 for spot in report.low_confidence)
+        assert report.confident == sizes.count(1)  # where the lost bytes allow one character, it is known
+    finally:
+        SCORERS.pop("silent")
+        get_scorer.cache_clear()
+        resolve_scorer.cache_clear()
 
 
 @pytest.mark.parametrize(
@@ -176,8 +195,8 @@ def test_cache_scores_each_damaged_line_once(tmp_path, counting_jieba) -> None:
     second = repair_text(broken, "counting-jieba", cache)
     assert len(counting_jieba) == 2 * scored, "a cached line reached the scorer again"
     assert second.cached_lines == sum(any(map(is_damaged, line)) for line in "".join(ROUND_TRIP).split("\n"))
-    assert (second.text, second.damaged, second.restored, second.low_confidence) == \
-        (plain.text, plain.damaged, plain.restored, plain.low_confidence)
+    assert (second.text, second.damaged, second.repaired, second.low_confidence) == \
+        (plain.text, plain.damaged, plain.repaired, plain.low_confidence)
     # Another scorer never reads this one's answers, and one edited line is all that is scored anew.
     assert repair_text(broken, "jieba", cache).cached_lines == 0
     edited = broken.replace("# ", "#  ", 1)  # the first line, which has damage
@@ -217,7 +236,7 @@ def test_seed_notes_repair_and_headings_appear(seeds) -> None:
     for path in files:
         text = path.read_text(encoding="utf-8")
         report = repair_text(text, "jieba")
-        assert report.mojibake and report.damaged > 0 and report.restored == report.damaged
+        assert report.mojibake and report.damaged > 0 and report.repaired == report.damaged
         assert report.text.count("\n") == text.count("\n")
         assert "\ufffd" not in report.text
         assert "反向传播" in report.text and "神经网络" in report.text
@@ -266,9 +285,13 @@ def test_cli_json_contract(damaged_note) -> None:
     result = run_cli("repair", str(damaged_note), "--scorer", "jieba", "--json")
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
-    assert {"text", "file", "mojibake", "damaged", "restored", "low_confidence"} <= doc.keys()
+    assert {"text", "file", "encoding", "changed", "mojibake", "decoded", "damaged", "repaired", "confident",
+            "unrepaired", "low_confidence", "lines_to_check"} <= doc.keys()
+    assert "restored" not in doc  # nothing is checked against the lost original
     assert doc["text"] == repair_text(damaged_note.read_text(encoding="utf-8"), "jieba").text
-    assert doc["mojibake"] is True and doc["damaged"] == doc["restored"] > 0
+    assert doc["mojibake"] is True and doc["changed"] is True and doc["damaged"] == doc["repaired"] > 0
+    assert doc["confident"] == doc["repaired"] - len(doc["low_confidence"]) and doc["unrepaired"] == 0
+    assert doc["lines_to_check"] == sorted({spot["line"] for spot in doc["low_confidence"]})
     assert doc["scorer"] == "jieba" and doc["fallback"] == ""
     lines = doc["text"].split("\n")
     for spot in doc["low_confidence"]:
@@ -285,10 +308,15 @@ def test_cli_in_place_keeps_every_backup(damaged_note) -> None:
     assert backup.read_bytes() == original
     repaired = damaged_note.read_bytes()
     assert repaired != original
+    again = run_cli("repair", str(damaged_note), "--scorer", "jieba", "--in-place")  # clean now: nothing to do
+    assert again.returncode == 0 and "unchanged (nothing written)" in again.stderr
+    assert damaged_note.read_bytes() == repaired and not damaged_note.with_name("note.md.bak1").exists()
+    damaged_again = mangle(ROUND_TRIP[2]).encode("utf-8")  # the note, exported badly once more
+    damaged_note.write_bytes(damaged_again)
     second = run_cli("repair", str(damaged_note), "--scorer", "jieba", "--in-place")
     assert second.returncode == 0, second.stderr
     assert backup.read_bytes() == original
-    assert damaged_note.with_name("note.md.bak1").read_bytes() == repaired
+    assert damaged_note.with_name("note.md.bak1").read_bytes() == damaged_again
 
 
 @pytest.mark.parametrize("kind", ["missing", "binary", "directory", "scorer"])

@@ -7,7 +7,6 @@ from typing import Annotated, Optional
 
 import typer
 
-from studybot.ingest.repair.scoring import DEFAULT_SCORER
 from studybot.cli.common import HomeOption, JsonOption, app, console, print_json, progress_bar, report_warning
 
 
@@ -22,9 +21,9 @@ def index(
         Optional[bool], typer.Option("--bundled/--no-bundled", help="Include the bundled knowledge/ (remembered).")
     ] = None,
     repair: Annotated[
-        str, typer.Option("--repair", help="Scorer for damaged characters: gemma (jieba + a small LLM where unsure, "
-                          "cached) or jieba (instant).")
-    ] = DEFAULT_SCORER,
+        Optional[str], typer.Option("--repair", help="Scorer for damaged characters: gemma (jieba + a small LLM where "
+                                    "unsure, cached) or jieba (instant). Remembered; at first gemma.")
+    ] = None,
     home: HomeOption = None,
     json_out: JsonOption = False,
 ) -> None:
@@ -38,12 +37,15 @@ def index(
         print_json(summary.to_dict())
         return
     out = console()
+    if summary.recovered:
+        out.print(f"[bold]repaired the index[/bold]: {summary.recovered}, so it was rebuilt from your notes", soft_wrap=True)
     out.print(
         f"[bold]indexed[/bold] {summary.files} files, {summary.chunks} chunks in {summary.seconds:.1f} s "
         f"(new {summary.new}, changed {summary.changed}, removed {summary.removed}, unchanged {summary.unchanged}, "
         f"skipped {len(summary.skipped)}; embedded {summary.embedded}{', rebuilt' if summary.rebuilt else ''})"
     )
     for item in summary.repaired:
-        out.print(f"  repaired {item['restored']}/{item['damaged']} damaged characters in {item['path']} "
-                  f"({item['to_check']} worth checking: `studybot repair FILE`)")
+        guessed = f", {item['guessed']} guessed (check them: `studybot repair FILE`)" if item["guessed"] else ""
+        out.print(f"  {item['path']}: {item['confident']} of {item['damaged']} damaged characters repaired with "
+                  f"confidence{guessed}")
     out.print(f"  index: {summary.home}/index (generation {summary.generation}, model {summary.embed_model})")

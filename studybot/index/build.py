@@ -16,6 +16,7 @@ from studybot.index import store
 from studybot.ingest.chunking import Chunk, chunk_note
 from studybot.index.expansion import embed_text, lexical_tokens
 from studybot.index.embedders import HEADING_MODEL, EmbeddingCache, load_embedder, resolve_embed_model
+from studybot.index.sources import Sources, read_sources, write_sources
 from studybot.clock import utc_now
 from studybot.errors import StudybotError
 from studybot.content.glossary import Glossary, load_glossary
@@ -23,7 +24,6 @@ from studybot.home import bundled_dir, cache_dir, resolve_home
 from studybot.ingest.notes import parse_note
 from studybot.ingest.decoding import UnreadableFile
 from studybot.ingest.reading import iter_note_files, read_text
-from studybot.ingest.repair.scoring import DEFAULT_SCORER
 from studybot.progress import ProgressFn
 from studybot.text.tokens import add_words
 
@@ -45,6 +45,7 @@ class IndexSummary:
     chunks: int = 0
     embedded: int = 0
     rebuilt: bool = False
+    recovered: str | None = None  # what was wrong with the live index, which this run replaced
     seconds: float = 0.0
 
     def to_dict(self) -> dict:
@@ -72,15 +73,33 @@ def _source_paths(paths: list[Path] | None, remembered: list[str]) -> list[str]:
     return merged
 
 
-def _live_index(home: Path, tolerate_damage: bool) -> tuple[Path | None, dict]:
-    """The live generation and its manifest; with --rebuild a damaged index only loses its remembered paths."""
+def _live_index(home: Path) -> tuple[Path | None, dict, str | None]:
+    """The live generation (None if there is none or it is damaged), its manifest ({} if unreadable), and the damage.
+
+    A damaged generation is not patched but indexed again from the notes, which is quick: the
+    embeddings and repairs come from the caches, which are keyed by content.
+    """
     try:
         base = store.current_generation(home)
-        return base, (store.read_manifest(base) if base is not None else {})
-    except StudybotError:
-        if tolerate_damage:
-            return None, {}
-        raise
+        if base is None:
+            return None, {}, None
+        manifest = store.read_manifest(base)
+    except store.IndexDamaged as exc:
+        return None, {}, exc.problem
+    problem = store.generation_damage(base, manifest)
+    return (None if problem else base), manifest, problem
+
+
+def _recorded_sources(home: Path, manifest: dict) -> Sources:
+    """For a home indexed before sources.json: the choices its live manifest recorded, else its newest readable one."""
+    if manifest:
+        return Sources.from_manifest(manifest)
+    for folder in store.published_generations(home):  # CURRENT or the live manifest is lost
+        try:
+            return Sources.from_manifest(store.read_manifest(folder))
+        except store.IndexDamaged:
+            continue
+    return Sources()
 
 
 def build_index(
@@ -89,7 +108,7 @@ def build_index(
     embed_model: str | None = None,
     rebuild: bool = False,
     bundled: bool | None = None,
-    repair: str = DEFAULT_SCORER,
+    repair: str | None = None,
     progress: ProgressFn | None = None,
     warn: Callable[[str], None] | None = None,
 ) -> IndexSummary:
@@ -97,19 +116,25 @@ def build_index(
 
     `bundled=False` leaves knowledge/ out (evaluations over the user's notes alone); None keeps
     the previous choice, which starts as True. `repair` names the scorer that restores damaged
-    characters (gemma: jieba plus a small LLM where jieba is unsure; jieba: instant).
+    characters (gemma: jieba plus a small LLM where jieba is unsure; jieba: instant); None keeps
+    the previous choice, which starts as gemma. The paths and choices are remembered in
+    <home>/sources.json, outside the index, so a damaged index is rebuilt with all of them: a
+    refresh checks the live generation's files and rebuilds it when one is missing or damaged.
     """
     started = time.perf_counter()
     home = resolve_home(home, create=True)
     with store.writer_lock(home, on_wait=warn):
         store.remove_stale_generations(home)
-        base, manifest = _live_index(home, tolerate_damage=rebuild)
+        base, manifest, damage = _live_index(home)
         if rebuild:
             base = None
-        sources = _source_paths(paths, manifest.get("sources", []))
+        saved = read_sources(home)
+        remembered = saved or _recorded_sources(home, manifest)
+        sources = _source_paths(paths, remembered.paths)
         glossary = load_glossary(home)
         add_words(a for e in glossary.entries for a in e.zh)
-        model_id, _ = resolve_embed_model(embed_model or manifest.get("embed_model"))
+        model_id, _ = resolve_embed_model(embed_model or remembered.embed_model)
+        repair = repair or remembered.repair
         fingerprint = _glossary_fingerprint(glossary)
         rebuilt = rebuild or base is None
         if base is not None and (
@@ -130,14 +155,16 @@ def build_index(
             elif warn:
                 warn(f"remembered path {source} is gone; its notes leave the index")
         if bundled is None:
-            bundled = manifest.get("bundled", True)
+            bundled = remembered.bundled
+        wanted = Sources(paths=sources, bundled=bundled, repair=repair, embed_model=model_id)
         roots = ([bundled_dir("knowledge")] if bundled else []) + [Path(p) for p in live_sources]
         files = iter_note_files(roots)
 
         gen = store.start_generation(home, base)
         db = gen.catalog
         known = dict(db.execute("SELECT path, sha256 FROM files"))
-        summary = IndexSummary(home=str(home), generation=gen.number, embed_model=model_id, rebuilt=rebuilt)
+        summary = IndexSummary(home=str(home), generation=gen.number, embed_model=model_id, rebuilt=rebuilt,
+                               recovered=damage)
         todo: list[tuple[str, list[Chunk], dict]] = []
         seen: set[str] = set()
         for i, path in enumerate(files, start=1):
@@ -171,14 +198,16 @@ def build_index(
             chunks = chunk_note(note)
             if loaded.repair.damaged:
                 summary.repaired.append({
-                    "path": key, "damaged": loaded.repair.damaged, "restored": loaded.repair.restored,
-                    "to_check": len(loaded.repair.low_confidence), "scorer": loaded.repair.scorer,
+                    "path": key, "damaged": loaded.repair.damaged, "repaired": loaded.repair.repaired,
+                    "confident": loaded.repair.confident, "guessed": len(loaded.repair.low_confidence),
+                    "scorer": loaded.repair.scorer,
                 })
                 if loaded.repair.fallback and warn:
                     warn(f"{loaded.repair.fallback}; {path} repaired with {loaded.repair.scorer}")
             row = {
                 "sha256": digest, "size": len(data), "encoding": loaded.encoding, "damaged": loaded.repair.damaged,
-                "restored": loaded.repair.restored, "metadata": json.dumps(note.metadata, ensure_ascii=False, default=str),
+                "restored": loaded.repair.repaired,  # the catalog's old column name: characters repaired
+                "metadata": json.dumps(note.metadata, ensure_ascii=False, default=str),
             }
             if key in known:
                 summary.changed += 1
@@ -196,6 +225,8 @@ def build_index(
             # Nothing changed: drop the draft generation and leave the live index as it is.
             db.close()
             shutil.rmtree(gen.folder, ignore_errors=True)
+            if wanted != saved:  # a folder without notes was added, or the home predates sources.json
+                write_sources(home, wanted)
             summary.generation = manifest.get("generation", 0)
             summary.files, summary.chunks = manifest["counts"]["files"], manifest["counts"]["chunks"]
             summary.seconds = round(time.perf_counter() - started, 3)
@@ -246,6 +277,10 @@ def build_index(
 
         summary.files = db.execute("SELECT count(*) FROM files").fetchone()[0]
         summary.chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        if wanted != saved:
+            # Before publishing: a crash between the two then leaves a remembered path not yet indexed
+            # (the next run indexes it), never an indexed one forgotten (the next run would drop it).
+            write_sources(home, wanted)
         gen.publish({
             "embed_model": model_id, "dim": dim, "heading_model": HEADING_MODEL, "heading_dim": heading_dim,
             "glossary": fingerprint, "pipeline": PIPELINE_VERSION,

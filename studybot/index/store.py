@@ -6,7 +6,9 @@
 
 A writer builds a complete new generation beside the live one and then replaces CURRENT
 (write to a temporary name, fsync, rename), so a reader, or a crash at any moment, only ever
-sees a whole index. Old generations are deleted once nothing points at them.
+sees a whole index. Old generations are deleted once CURRENT names a newer one, never before:
+a lost or broken pointer keeps every folder until a new generation is live. The manifest
+records each file's size, so a writer can tell cheaply that the live generation was damaged.
 """
 
 from __future__ import annotations
@@ -31,6 +33,21 @@ DENSE = "dense.faiss"
 HEADINGS = "headings.faiss"  # multilingual vectors of each chunk's heading path
 BM25_DIR = "bm25"
 REBUILD_HINT = "run `studybot index --rebuild`"
+POINTER_HINT = "run `studybot index` to rebuild it (your note folders are remembered)"
+# Always present in a published generation, whatever the manifest records (older ones record no sizes).
+REQUIRED = (CATALOG, DENSE, HEADINGS, f"{BM25_DIR}/ids.json")
+
+
+class IndexDamaged(StudybotError):
+    """A part of the index on disk is missing or unreadable; `problem` says which, without the fix.
+
+    A reader shows the whole message; `studybot index` rebuilds and reports the problem.
+    """
+
+    def __init__(self, problem: str, hint: str = REBUILD_HINT) -> None:
+        super().__init__(f"{problem}: {hint}")
+        self.problem = problem
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -51,15 +68,26 @@ def index_root(home: Path) -> Path:
     return Path(home) / "index"
 
 
+def published_generations(home: Path) -> list[Path]:
+    """Generation folders that got as far as their manifest (publish writes it just before CURRENT), newest first."""
+    return sorted((p for p in index_root(home).glob("gen-*") if (p / MANIFEST).is_file()), reverse=True)
+
+
 def current_generation(home: Path) -> Path | None:
-    """The live generation folder, or None before the first index."""
+    """The live generation folder, or None before the first index.
+
+    Generations without a pointer mean CURRENT was lost, not that nothing was indexed: that is
+    damage, which `studybot index` repairs from the remembered note folders.
+    """
     pointer = index_root(home) / "CURRENT"
     if not pointer.exists():
+        if published_generations(home):
+            raise IndexDamaged(f"the index pointer {pointer} is missing", POINTER_HINT)
         return None
-    name = pointer.read_text(encoding="utf-8").strip()
+    name = pointer.read_text(encoding="utf-8", errors="replace").strip()
     folder = index_root(home) / name
     if not name or not folder.is_dir():
-        raise StudybotError(f"index pointer {pointer} names a missing folder {name!r}: {REBUILD_HINT}")
+        raise IndexDamaged(f"index pointer {pointer} names a missing folder {name!r}")
     return folder
 
 
@@ -69,15 +97,45 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise StudybotError(f"index manifest {path} is missing: {REBUILD_HINT}") from None
+        raise IndexDamaged(f"index manifest {path} is missing") from None
     except (OSError, ValueError):
-        raise StudybotError(f"index manifest {path} is corrupt: {REBUILD_HINT}") from None
+        raise IndexDamaged(f"index manifest {path} is corrupt") from None
     if not isinstance(manifest, dict) or manifest.get("schema_version") != SCHEMA_VERSION:
-        raise StudybotError(
+        raise IndexDamaged(
             f"index at {folder} has schema {manifest.get('schema_version') if isinstance(manifest, dict) else '?'}, "
-            f"this studybot reads {SCHEMA_VERSION}: {REBUILD_HINT}"
+            f"this studybot reads {SCHEMA_VERSION}"
         )
     return manifest
+
+
+def generation_damage(folder: Path, manifest: dict[str, Any]) -> str | None:
+    """What is wrong with a published generation's files, or None: checks cheap enough for every refresh.
+
+    Each file must be there with the size recorded at publish (the size of a FAISS flat index
+    follows from its vector count, so a truncated one shows) and the catalog must hold the chunk
+    count of the manifest. Contents are not read: a flipped byte inside a file goes unseen.
+    """
+    expected: dict[str, int | None] = {name: None for name in REQUIRED} | manifest.get("sizes", {})
+    for name, size in expected.items():
+        try:
+            actual = (folder / name).stat().st_size
+        except OSError:
+            return f"{name} is missing"
+        if size is None and actual == 0:
+            return f"{name} is empty"
+        if size is not None and actual != size:
+            return f"{name} is {actual} bytes, {size} when written"
+    try:
+        db = sqlite3.connect(f"file:{folder / CATALOG}?mode=ro", uri=True)
+        try:
+            chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.DatabaseError:
+        return f"{CATALOG} is corrupt"
+    if chunks != manifest.get("counts", {}).get("chunks"):
+        return f"{CATALOG} holds {chunks} chunks, the manifest {manifest.get('counts', {}).get('chunks')}"
+    return None
 
 
 @contextmanager
@@ -118,10 +176,14 @@ class NewGeneration:
     catalog: sqlite3.Connection
 
     def publish(self, manifest: dict[str, Any]) -> None:
-        """Write the manifest, make everything durable, then point CURRENT at this folder."""
+        """Write the manifest (with every file's size, for `generation_damage`), make everything durable,
+        then point CURRENT at this folder and only then delete the older generations."""
         self.catalog.commit()
         self.catalog.close()
-        manifest = {"schema_version": SCHEMA_VERSION, "generation": self.number, "updated_utc": utc_now().isoformat(timespec="seconds"), **manifest}
+        sizes = {p.relative_to(self.folder).as_posix(): p.stat().st_size
+                 for p in sorted(self.folder.rglob("*")) if p.is_file()}
+        manifest = {"schema_version": SCHEMA_VERSION, "generation": self.number,
+                    "updated_utc": utc_now().isoformat(timespec="seconds"), **manifest, "sizes": sizes}
         write_atomic(self.folder / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
         for path in self.folder.rglob("*"):
             if path.is_file():
@@ -140,7 +202,7 @@ def remove_stale_generations(home: Path) -> None:
     try:
         live = current_generation(home)
     except StudybotError:
-        return  # a broken pointer: keep everything for `--rebuild` to replace
+        return  # a lost or broken pointer: keep everything until the rebuild's generation is live
     for folder in index_root(home).glob("gen-*"):
         if folder != live and folder.is_dir():
             shutil.rmtree(folder, ignore_errors=True)
@@ -161,7 +223,7 @@ def start_generation(home: Path, base: Path | None) -> NewGeneration:
             source.backup(target)
             target.close()
         except sqlite3.DatabaseError:
-            raise StudybotError(f"index catalog {base / CATALOG} is corrupt: {REBUILD_HINT}") from None
+            raise IndexDamaged(f"index catalog {base / CATALOG} is corrupt") from None
         finally:
             source.close()
     catalog = sqlite3.connect(catalog_path)
@@ -173,10 +235,10 @@ def open_catalog(folder: Path) -> sqlite3.Connection:
     """Read-only catalog of a published generation."""
     path = folder / CATALOG
     if not path.exists():
-        raise StudybotError(f"index catalog {path} is missing: {REBUILD_HINT}")
+        raise IndexDamaged(f"index catalog {path} is missing")
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         db.execute("SELECT count(*) FROM chunks").fetchone()
         return db
     except sqlite3.DatabaseError:
-        raise StudybotError(f"index catalog {path} is corrupt: {REBUILD_HINT}") from None
+        raise IndexDamaged(f"index catalog {path} is corrupt") from None

@@ -1,4 +1,4 @@
-"""Note bytes to text: BOMs, UTF-16 without a BOM, UTF-8 and GB18030; binaries refused."""
+"""Note bytes to text: BOMs, UTF-16 without a BOM, UTF-8 and GB18030; binaries refused; and back."""
 
 from __future__ import annotations
 
@@ -51,6 +51,33 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         if broken <= _few(data):
             return data.decode("utf-8", errors="replace"), "utf-8"
         raise UnreadableFile("not text in UTF-8, UTF-16 or GB18030") from None
+
+
+_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "utf-16-le": "UTF-16 LE", "utf-16-be": "UTF-16 BE",
+          "gb18030": "GB18030"}
+
+
+def _utf16_order(data: bytes) -> tuple[bytes, str]:
+    """The BOM and codec of UTF-16 read with a BOM: Python's "utf-16" would write the machine's order."""
+    if data.startswith(codecs.BOM_UTF16_BE):
+        return codecs.BOM_UTF16_BE, "utf-16-be"
+    return codecs.BOM_UTF16_LE, "utf-16-le"
+
+
+def encode_like(text: str, encoding: str, original: bytes) -> bytes:
+    """`text` encoded as `decode_bytes` found `original` encoded, BOM and byte order included, so a
+    file written back differs only where its text does. Every such encoding can encode any character."""
+    if encoding == "utf-16":
+        bom, codec = _utf16_order(original)
+        return bom + text.encode(codec)
+    return text.encode(encoding)
+
+
+def encoding_name(encoding: str, original: bytes) -> str:
+    """How to tell a user which encoding `encode_like` writes: "UTF-8", "UTF-16 BE with BOM", "GB18030"."""
+    if encoding == "utf-16":
+        return f"{_NAMES[_utf16_order(original)[1]]} with BOM"
+    return _NAMES.get(encoding, encoding)
 
 
 def _few(data: bytes) -> int:

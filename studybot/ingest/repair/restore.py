@@ -2,50 +2,77 @@
 
 Where no byte was lost the text decodes back exactly; where some were, `damage` lists the
 characters the lost bytes allow and a language model from `scoring` picks the likeliest given
-the whole line. Line breaks are never added or removed, so line numbers stay valid, and text
-without the mojibake signature comes back unchanged.
+the whole line. The original is lost, so no pick is verified: the report tells the scorer's
+confident picks from its guesses by the scorer's own posterior. Line breaks are never added or
+removed, so line numbers stay valid, and text without the mojibake signature comes back unchanged.
 """
 
 from __future__ import annotations
 
+import itertools
+import os
 import shutil
+import stat
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from studybot.errors import StudybotError
 from studybot.files import write_atomic
-from studybot.ingest.decoding import decode_bytes
+from studybot.ingest.decoding import decode_bytes, encode_like, encoding_name, invalid_utf8
 from studybot.ingest.repair.cache import RepairCache
 from studybot.ingest.repair.damage import Unit, line_units, looks_mojibake
-from studybot.ingest.repair.scoring import DEFAULT_SCORER, Scorer, resolve_scorer
+from studybot.ingest.repair.scoring import CONFIDENT, DEFAULT_SCORER, Scorer, resolve_scorer
 from studybot.ingest.repair import gemma as _gemma  # noqa: F401  (registers the "gemma" scorer; loads nothing)
 
-LOW_CONFIDENCE = 0.9  # below this posterior a restored character is shown to the user to check
+LINE_FORMAT = "lines-2"  # the shape of a cached line's repair; part of the cache key, so old shapes are never read
 
 
 @dataclass
 class RepairSpot:
-    """A place where the repair had to guess; shown to the user so they can check it."""
+    """A damaged character the scorer was unsure of (posterior under CONFIDENT): the user should check it."""
 
     line: int
     column: int
     chosen: str
     alternatives: list[str] = field(default_factory=list)
-    confidence: float = 0.0
+    confidence: float = 0.0  # the scorer's posterior of `chosen`, rounded down to 3 decimals
 
 
 @dataclass
 class RepairReport:
-    """The repaired text and what it took; `scorer` says which model chose the characters."""
+    """The repaired text and what it took; `scorer` says which model chose the characters.
+
+    No repaired character is checked against the original, which is lost: `repaired` counts the
+    characters given a replacement, and `low_confidence` those the scorer itself was unsure of.
+    """
 
     text: str
     mojibake: bool
-    damaged: int = 0
-    restored: int = 0
+    decoded: int = 0  # characters of mojibake decoded exactly: none of their bytes was lost
+    damaged: int = 0  # characters that lost bytes in the export
+    repaired: int = 0  # damaged characters given a replacement (the scorer's choice)
     low_confidence: list[RepairSpot] = field(default_factory=list)
     scorer: str = ""  # the scorer that ran ("" when the text needed none)
     fallback: str = ""  # why the requested scorer could not run here, when it could not
     cached_lines: int = 0  # damaged lines whose repair came from the cache, not the scorer
+
+    @property
+    def confident(self) -> int:
+        """Repaired characters the scorer gave at least CONFIDENT of its probability."""
+        return self.repaired - len(self.low_confidence)
+
+    @property
+    def unrepaired(self) -> int:
+        """Damaged characters no character fits (damage of another kind), left as they were found."""
+        return self.damaged - self.repaired
+
+    @property
+    def lines_to_check(self) -> list[int]:
+        return sorted({spot.line for spot in self.low_confidence})
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "confident": self.confident, "unrepaired": self.unrepaired,
+                "lines_to_check": self.lines_to_check}
 
 
 def _repair_line(units: list[Unit], line: str, score: Scorer) -> dict:
@@ -53,28 +80,32 @@ def _repair_line(units: list[Unit], line: str, score: Scorer) -> dict:
     options = [unit.candidates or (line[unit.start:unit.end],) for unit in units]
     posteriors = score(options) if any(len(opts) > 1 for opts in options) else {}
     chosen = [opts[0] for opts in options]
-    result = {"text": "", "damaged": 0, "restored": 0, "spots": []}
+    result = {"text": "", "decoded": 0, "damaged": 0, "repaired": 0, "spots": []}
     for pos, unit in enumerate(units):
         if not unit.damaged:
+            result["decoded"] += unit.end - unit.start > 1  # a whole UTF-8 sequence: its character is certain
             continue
         result["damaged"] += 1
         if not unit.candidates:
             continue
-        result["restored"] += 1
-        probs = posteriors.get(pos, {chosen[pos]: 1.0})
+        result["repaired"] += 1
+        if len(unit.candidates) == 1:
+            continue  # the lost bytes allow one character only: chosen[pos] is known, not guessed
+        probs = posteriors.get(pos, {})  # a scorer that gives no posterior gives no confidence either
         # Ties go to the lowest code point (candidates are sorted), so the result is deterministic.
         best = max(unit.candidates, key=lambda char: probs.get(char, 0.0))
         chosen[pos] = best
-        if probs.get(best, 0.0) < LOW_CONFIDENCE:
+        confidence = probs.get(best, 0.0)
+        if confidence < CONFIDENT:
             others = sorted((c for c in unit.candidates if c != best and probs.get(c, 0.0) >= 0.01),
                             key=lambda char: -probs[char])
-            result["spots"].append([pos + 1, best, others[:3], round(probs.get(best, 0.0), 3)])
+            result["spots"].append([pos + 1, best, others[:3], int(confidence * 1000) / 1000])
     result["text"] = "".join(chosen)
     return result
 
 
 def repair_text(text: str, scorer_name: str = DEFAULT_SCORER, cache: Path | None = None) -> RepairReport:
-    """Return the repaired text, how much was damaged and restored, and the spots worth checking.
+    """Return the repaired text, how much was damaged and repaired, and the spots worth checking.
 
     With `cache` (a SQLite file, created if missing) each damaged line is scored once per scorer
     version and read back afterwards, so re-indexing pays for a slow scorer only on new lines.
@@ -88,17 +119,19 @@ def repair_text(text: str, scorer_name: str = DEFAULT_SCORER, cache: Path | None
     units = {line: line_units(line) for line in lines}
     damaged = [line for line, found in units.items() if any(unit.damaged for unit in found)]
     store = RepairCache(cache) if cache is not None else None
-    repairs = store.get_many(choice.identity, damaged) if store else {}
+    namespace = f"{choice.identity}/{LINE_FORMAT}"
+    repairs = store.get_many(namespace, damaged) if store else {}
     report.cached_lines = sum(line in repairs for line in lines)
     fresh = {line: _repair_line(units[line], line, choice.score) for line in damaged if line not in repairs}
     if store:
-        store.put_many(choice.identity, fresh)
+        store.put_many(namespace, fresh)
     repairs.update(fresh)
     out = []
     for number, line in enumerate(lines, start=1):
         repair = repairs.get(line) or _repair_line(units[line], line, choice.score)
+        report.decoded += repair["decoded"]
         report.damaged += repair["damaged"]
-        report.restored += repair["restored"]
+        report.repaired += repair["repaired"]
         report.low_confidence.extend(RepairSpot(number, *spot) for spot in repair["spots"])
         out.append(repair["text"])
     report.text = "\n".join(out)
@@ -107,61 +140,100 @@ def repair_text(text: str, scorer_name: str = DEFAULT_SCORER, cache: Path | None
 
 @dataclass
 class FileRepair:
-    """The repair of one file and where its result went (None: the caller prints it)."""
+    """The repair of one file: the bytes it comes to and where they went (None: the caller prints them).
+
+    When the repair changed nothing, `data` is the file's own bytes; otherwise the repaired text in
+    the encoding the file was read in (`encoding_name` says which, BOM and byte order included).
+    """
 
     file: str
     encoding: str
+    encoding_name: str
     report: RepairReport
+    data: bytes
+    changed: bool
+    invalid_bytes: int = 0  # bytes that were not valid UTF-8 and that `data` holds as U+FFFD, when changed
     written: str | None = None
     backup: str | None = None
 
     def as_dict(self) -> dict:
-        return {"file": self.file, "encoding": self.encoding, "written": self.written, "backup": self.backup,
-                **asdict(self.report)}
+        return {"file": self.file, "encoding": self.encoding, "encoding_name": self.encoding_name,
+                "changed": self.changed, "invalid_bytes": self.invalid_bytes, "written": self.written,
+                "backup": self.backup, **self.report.as_dict()}
 
 
-def _read(path: Path) -> tuple[str, str]:
-    """Decode a note file as the indexer does, keeping its line endings for writing it back."""
+def _read(path: Path) -> bytes:
+    """The file's bytes, kept: an unchanged repair gives them back and a backup holds exactly them."""
     if not path.exists():
         raise StudybotError(f"file not found: {path}")
     if path.is_dir():
         raise StudybotError(f"{path} is a directory: give one note file")
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise StudybotError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    try:
-        return decode_bytes(data)
-    except StudybotError as exc:
-        raise StudybotError(f"{path}: {exc}") from exc
 
 
-def _free_backup_name(path: Path) -> Path:
-    candidate, n = path.with_name(path.name + ".bak"), 1
-    while candidate.exists():
-        candidate, n = path.with_name(f"{path.name}.bak{n}"), n + 1
-    return candidate
+def _backup(path: Path, data: bytes) -> Path:
+    """Keep `data` (the original) as FILE.bak, or .bak1, ...: created exclusively, so no backup is ever
+    overwritten; with the file's mode, times and (where allowed) owner; on disk before FILE is replaced."""
+    info = path.stat()
+    names = (path.with_name(f"{path.name}.bak{n or ''}") for n in itertools.count())
+    while True:
+        backup = next(names)
+        try:
+            fd = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IMODE(info.st_mode))
+        except FileExistsError:
+            continue
+        break
+    with open(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    shutil.copystat(path, backup)
+    if (info.st_uid, info.st_gid) != (os.getuid(), os.getgid()):
+        try:
+            os.chown(backup, info.st_uid, info.st_gid)
+        except PermissionError:
+            pass  # only root may give a file away; the mode is kept all the same
+    return backup
 
 
 def repair_file(path: Path, out: Path | None = None, in_place: bool = False,
                 scorer_name: str = DEFAULT_SCORER, cache: Path | None = None) -> FileRepair:
     """Repair a note file; write it to `out`, or over itself after a backup when `in_place`.
 
-    The input is never overwritten without `in_place`, and a backup never overwrites another.
+    The input is never overwritten without `in_place`, a backup never overwrites another, and a
+    file the repair leaves unchanged is never rewritten: `in_place` writes nothing, `out` gets its bytes.
+    Line endings are kept: the text is repaired line by line as it was decoded.
     """
     path = Path(path)
     if in_place and out is not None:
         raise StudybotError("give either --in-place or -o OUT, not both")
     if out is not None and Path(out).resolve() == path.resolve():
         raise StudybotError(f"-o would overwrite {path}: use --in-place to repair it with a backup")
-    text, encoding = _read(path)
-    result = FileRepair(file=str(path), encoding=encoding, report=repair_text(text, scorer_name, cache))
-    if in_place:
-        backup = _free_backup_name(path)
-        shutil.copy2(path, backup)
-        write_atomic(path, result.report.text.encode(encoding))
-        result.written, result.backup = str(path), str(backup)
-    elif out is not None:
-        write_atomic(Path(out), result.report.text.encode(encoding))
-        result.written = str(out)
+    original = _read(path)
+    try:
+        text, encoding = decode_bytes(original)
+    except StudybotError as exc:
+        raise StudybotError(f"{path}: {exc}") from exc
+    report = repair_text(text, scorer_name, cache)
+    changed = report.text != text
+    result = FileRepair(file=str(path), encoding=encoding, encoding_name=encoding_name(encoding, original),
+                        report=report, changed=changed,
+                        data=encode_like(report.text, encoding, original) if changed else original,
+                        invalid_bytes=len(invalid_utf8(original)) if changed and encoding == "utf-8" else 0)
+    if in_place and changed:
+        try:
+            result.backup = str(_backup(path, original))
+        except OSError as exc:
+            raise StudybotError(f"cannot keep a backup of {path} ({exc.strerror or exc}): nothing written") from exc
+    target = (path if changed else None) if in_place else out
+    if target is None:
+        return result
+    try:
+        write_atomic(Path(target), result.data)
+    except OSError as exc:
+        raise StudybotError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    result.written = str(target)
     return result
