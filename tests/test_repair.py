@@ -373,3 +373,24 @@ def test_gemma_restores_at_least_as_well_as_jieba_and_the_cache_skips_it(gemma, 
     assert gemma.lm.decodes == calls, "a cached line reached the model"
     assert again.text == report.text
     assert again.cached_lines == sum(any(map(is_damaged, line)) for line in clean.split("\n"))
+
+
+def test_repairs_reach_the_cache_as_they_finish_and_progress_counts_the_lines(tmp_path: Path) -> None:
+    import itertools
+    import sqlite3
+
+    clean = "\n".join(f"第{i}行：损失函数的梯度指向上升最快的方向，学习率决定步长。" for i in range(6))
+    cache = tmp_path / "repairs.sqlite"
+    seen: list[tuple[str, int, int, int]] = []
+    ticks = itertools.count(step=2.0)  # every line takes "2 s": each one is flushed on its own
+
+    def progress(task: str, done: int, total: int) -> None:
+        with sqlite3.connect(cache) as db:
+            seen.append((task, done, total, db.execute("SELECT COUNT(*) FROM entries").fetchone()[0]))
+
+    report = repair_text(mangle(clean), "jieba", cache, progress, clock=lambda: next(ticks))
+    assert report.text == repair_text(mangle(clean), "jieba").text and report.damaged > 0
+    assert [(t, d, n) for t, d, n, _ in seen] == [("repairing", d, 6) for d in range(1, 7)]
+    assert [stored for *_, stored in seen] == list(range(1, 7))  # a kill after line d keeps d lines
+    again: list[int] = []
+    assert repair_text(mangle(clean), "jieba", cache, lambda t, d, n: again.append(d)).cached_lines == 6 and again == []

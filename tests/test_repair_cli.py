@@ -209,3 +209,45 @@ def test_a_destination_that_cannot_be_written_is_one_line(tmp_path, damaged_text
     assert note.read_text(encoding="utf-8") == damaged_text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["note.md"]
 
+
+
+@pytest.mark.slow
+def test_a_killed_repair_keeps_the_lines_it_finished_and_redoes_only_the_rest(tmp_path: Path) -> None:
+    import re
+    import signal
+    import sqlite3
+    import time
+
+    from studybot.ingest.repair.restore import repair_text
+
+    lines = [line for note in sorted((REPO / "knowledge").glob("*.md")) for line in note.read_text("utf-8").splitlines()
+             if re.search(r"[\u4e00-\u9fff]{6}", line)]
+    clean = "\n".join(f"{line} ({copy})" for copy in range(3) for line in lines)  # thousands of distinct lines
+    note = tmp_path / "big.md"
+    note.write_text(mangled(clean), encoding="utf-8")
+    cache = tmp_path / "cache"
+    env = {**os.environ, "STUDYBOT_CACHE": str(cache)}
+    command = [sys.executable, "-m", "studybot", "repair", "--scorer", "jieba", str(note), "-o", str(tmp_path / "out.md")]
+    proc = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stored, deadline = 0, time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:  # kill it once its first lines are kept
+        if (cache / "repairs.sqlite").exists():
+            try:
+                with sqlite3.connect(cache / "repairs.sqlite", timeout=1) as db:
+                    stored = db.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
+            except sqlite3.OperationalError:  # the table is not there yet
+                stored = 0
+            if stored:
+                proc.send_signal(signal.SIGKILL)
+                break
+        time.sleep(0.05)
+    assert proc.wait(timeout=30) == -signal.SIGKILL, "the repair ended before it could be killed"
+    with sqlite3.connect(cache / "repairs.sqlite") as db:
+        kept = db.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
+    damaged_lines = len(clean.splitlines())
+    assert 0 < kept < damaged_lines
+    again = subprocess.run([*command, "--json"], env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    doc = json.loads(again.stdout)
+    assert doc["cached_lines"] == kept  # only the unfinished lines were scored again
+    assert (tmp_path / "out.md").read_text("utf-8") == repair_text(mangled(clean), "jieba").text

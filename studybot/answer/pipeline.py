@@ -235,9 +235,11 @@ def plan_model(home: Path | None, llm: bool | None = None, model: str | None = N
     default model (config.toml, else bundled) only when `studybot models check` found it useful, since a
     generation that fails verification is only a wait for the extractive answer."""
     from studybot.answer.checks import USEFUL_PASS_RATE, find_check, model_key
+    from studybot.answer.gguf import read_config
 
     if llm is False:
         return ModelPlan(None)
+    read_config(home)  # a broken config.toml is an error to fix, not a reason to answer without a model
     try:
         target = generator_target(home, model, llm_url, llm_model)
     except StudybotError as exc:

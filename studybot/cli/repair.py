@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from studybot.ingest.repair.scoring import CONFIDENT, DEFAULT_SCORER
-from studybot.cli.common import JsonOption, app, print_json, report_warning
+from studybot.cli.common import JsonOption, app, print_json, progress_bar, report_warning
 
 if TYPE_CHECKING:
     from studybot.ingest.repair.restore import FileRepair
@@ -38,7 +38,9 @@ def repair(
     from studybot.home import cache_dir
     from studybot.ingest.repair.restore import repair_file
 
-    result = repair_file(file, out=out, in_place=in_place, scorer_name=scorer, cache=cache_dir() / "repairs.sqlite")
+    with progress_bar(not json_out) as progress:  # on stderr, so it never mixes with the text on stdout
+        result = repair_file(file, out=out, in_place=in_place, scorer_name=scorer, cache=cache_dir() / "repairs.sqlite",
+                             progress=progress)
     if json_out:
         print_json(result.as_dict())
         return

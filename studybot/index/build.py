@@ -182,7 +182,8 @@ def build_index(
                 summary.unchanged += 1
                 continue
             try:
-                loaded = read_text(path, repair, cache_dir() / "repairs.sqlite")
+                loaded = read_text(path, repair, cache_dir() / "repairs.sqlite",
+                                   _per_file(progress, path.name) if progress else None)
             except UnreadableFile as exc:
                 summary.skipped.append({"path": key, "reason": str(exc)})
                 if warn:
@@ -321,3 +322,8 @@ def _write_lexical(folder: Path, db) -> None:
             bm25.index(corpus, show_progress=False)
             bm25.save(str(target), show_progress=False)
     (folder / store.BM25_DIR / "ids.json").write_text(json.dumps([row[0] for row in rows]))
+
+
+def _per_file(progress: ProgressFn, name: str) -> ProgressFn:
+    """The repair's progress as its own bar, named for the file it works on."""
+    return lambda task, done, total: progress(f"{task} {name}", done, total)

@@ -9,6 +9,7 @@ from studybot.errors import StudybotError
 from studybot.ingest.decoding import UnreadableFile, decode_bytes, invalid_utf8
 from studybot.ingest.repair.restore import RepairReport, repair_text
 from studybot.ingest.repair.scoring import DEFAULT_SCORER
+from studybot.progress import ProgressFn
 
 NOTE_SUFFIXES = (".md", ".markdown", ".txt")
 
@@ -21,8 +22,10 @@ class LoadedText:
     invalid: list[tuple[int, int]] = field(default_factory=list)  # (line, byte offset) of bytes replaced by U+FFFD
 
 
-def read_text(path: Path, repair_scorer: str = DEFAULT_SCORER, cache: Path | None = None) -> LoadedText:
-    """Read a note file, decoded and repaired; line breaks are normalised to \\n only."""
+def read_text(path: Path, repair_scorer: str = DEFAULT_SCORER, cache: Path | None = None,
+              progress: ProgressFn | None = None) -> LoadedText:
+    """Read a note file, decoded and repaired (`progress` hears the repair's lines); line breaks are
+    normalised to \\n only."""
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
@@ -31,7 +34,7 @@ def read_text(path: Path, repair_scorer: str = DEFAULT_SCORER, cache: Path | Non
     invalid = [(data.count(b"\n", 0, offset) + 1, offset) for offset in invalid_utf8(data)] \
         if encoding == "utf-8" and "\ufffd" in text else []
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    report = repair_text(text, repair_scorer, cache)
+    report = repair_text(text, repair_scorer, cache, progress)
     return LoadedText(text=report.text, encoding=encoding, repair=report, invalid=invalid)
 
 

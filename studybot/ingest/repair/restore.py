@@ -13,8 +13,10 @@ import itertools
 import os
 import shutil
 import stat
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from studybot.errors import StudybotError
 from studybot.files import write_atomic
@@ -22,8 +24,10 @@ from studybot.ingest.decoding import decode_bytes, encode_like, encoding_name, i
 from studybot.ingest.repair.cache import RepairCache
 from studybot.ingest.repair.damage import Unit, line_units, looks_mojibake
 from studybot.ingest.repair.scoring import CONFIDENT, DEFAULT_SCORER, Scorer, resolve_scorer
+from studybot.progress import ProgressFn
 from studybot.ingest.repair import gemma as _gemma  # noqa: F401  (registers the "gemma" scorer; loads nothing)
 
+FLUSH_SECONDS = 1.0  # the most scoring work a kill can lose (one commit per line would cost more than jieba's work)
 LINE_FORMAT = "lines-2"  # the shape of a cached line's repair; part of the cache key, so old shapes are never read
 
 
@@ -104,11 +108,15 @@ def _repair_line(units: list[Unit], line: str, score: Scorer) -> dict:
     return result
 
 
-def repair_text(text: str, scorer_name: str = DEFAULT_SCORER, cache: Path | None = None) -> RepairReport:
+def repair_text(text: str, scorer_name: str = DEFAULT_SCORER, cache: Path | None = None,
+                progress: ProgressFn | None = None, clock: Callable[[], float] = time.monotonic) -> RepairReport:
     """Return the repaired text, how much was damaged and repaired, and the spots worth checking.
 
     With `cache` (a SQLite file, created if missing) each damaged line is scored once per scorer
     version and read back afterwards, so re-indexing pays for a slow scorer only on new lines.
+    Repairs reach the cache as they finish (at most FLUSH_SECONDS apart), so a run that is killed
+    and started again redoes only the lines it had not finished. `progress` hears ("repairing",
+    lines done, lines to score) after each line the scorer works on.
     A scorer whose model is missing here falls back to jieba; the report says so.
     """
     if not looks_mojibake(text):
@@ -122,10 +130,18 @@ def repair_text(text: str, scorer_name: str = DEFAULT_SCORER, cache: Path | None
     namespace = f"{choice.identity}/{LINE_FORMAT}"
     repairs = store.get_many(namespace, damaged) if store else {}
     report.cached_lines = sum(line in repairs for line in lines)
-    fresh = {line: _repair_line(units[line], line, choice.score) for line in damaged if line not in repairs}
-    if store:
-        store.put_many(namespace, fresh)
-    repairs.update(fresh)
+    todo = [line for line in damaged if line not in repairs]
+    pending: dict[str, dict] = {}
+    flushed = clock()
+    for done, line in enumerate(todo, start=1):
+        pending[line] = _repair_line(units[line], line, choice.score)
+        if store and (done == len(todo) or clock() - flushed >= FLUSH_SECONDS):
+            store.put_many(namespace, pending)
+            repairs.update(pending)
+            pending, flushed = {}, clock()
+        if progress:
+            progress("repairing", done, len(todo))
+    repairs.update(pending)
     out = []
     for number, line in enumerate(lines, start=1):
         repair = repairs.get(line) or _repair_line(units[line], line, choice.score)
@@ -200,7 +216,8 @@ def _backup(path: Path, data: bytes) -> Path:
 
 
 def repair_file(path: Path, out: Path | None = None, in_place: bool = False,
-                scorer_name: str = DEFAULT_SCORER, cache: Path | None = None) -> FileRepair:
+                scorer_name: str = DEFAULT_SCORER, cache: Path | None = None,
+                progress: ProgressFn | None = None) -> FileRepair:
     """Repair a note file; write it to `out`, or over itself after a backup when `in_place`.
 
     The input is never overwritten without `in_place`, a backup never overwrites another, and a
@@ -217,7 +234,7 @@ def repair_file(path: Path, out: Path | None = None, in_place: bool = False,
         text, encoding = decode_bytes(original)
     except StudybotError as exc:
         raise StudybotError(f"{path}: {exc}") from exc
-    report = repair_text(text, scorer_name, cache)
+    report = repair_text(text, scorer_name, cache, progress)
     changed = report.text != text
     result = FileRepair(file=str(path), encoding=encoding, encoding_name=encoding_name(encoding, original),
                         report=report, changed=changed,

@@ -1,0 +1,104 @@
+"""The bad-input matrix: each case gives one line on stderr, a non-zero exit, no traceback, and
+changes none of the user's files or remembered settings.
+
+One home with a small note of its own is built per case (copied from one built once), each case
+damages what it needs, runs one command, and compares a snapshot of everything the user cannot
+rebuild: the notes, sources.json, config.toml, the review history and the glossary folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from tests.conftest import run_cli
+
+NOTE = "# Dropout\n\nDropout 在训练时随机丢弃神经元，推理时关闭并缩放输出。\n\nDropout randomly zeroes activations during training.\n"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("bad-input")
+    (root / "notes").mkdir()
+    (root / "notes" / "dropout.md").write_text(NOTE, encoding="utf-8")
+    result = run_cli("index", str(root / "notes"), "--no-bundled", "--repair", "jieba", home=root / "home")
+    assert result.returncode == 0, result.stderr
+    (root / "home" / "config.toml").write_text('[llm]\nserver_model = "x"\n', encoding="utf-8")
+    quiz = run_cli("quiz", "--topic", "residual", "-n", "1", "--no-notes", "--answers-file", "/dev/null", home=root / "home")
+    assert quiz.returncode == 0, quiz.stderr
+    return root
+
+
+def _snapshot(root: Path) -> dict[str, str]:
+    """Hashes of the files a user cannot rebuild (the index and caches are rebuildable, so not here)."""
+    home = root / "home"
+    kept = [*sorted((root / "notes").rglob("*")), home / "sources.json", home / "config.toml",
+            home / "reviews.sqlite", *sorted((home / "glossary").rglob("*"))]
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in kept if p.is_file()}
+
+
+def _generation(home: Path) -> Path:
+    return home / "index" / (home / "index" / "CURRENT").read_text().strip()
+
+
+def _truncate(name: str) -> Callable[[Path], None]:
+    def damage(root: Path) -> None:
+        path = _generation(root / "home") / name
+        path.write_bytes(path.read_bytes()[:100])
+    return damage
+
+
+def _write(relative: str, data: bytes) -> Callable[[Path], None]:
+    def damage(root: Path) -> None:
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_bytes(data)
+    return damage
+
+
+def _nothing(root: Path) -> None:
+    pass
+
+
+CASES = {
+    "index a missing path": (_nothing, ["index", "{root}/no-such-notes"], "path not found"),
+    "search with an empty query": (_nothing, ["search", " "], "empty query"),
+    "search a truncated dense index": (_truncate("dense.faiss"), ["search", "dropout"], "--rebuild"),
+    "search a truncated catalog": (_truncate("catalog.sqlite"), ["search", "dropout"], "--rebuild"),
+    "ask with a garbage model file": (_write("junk.gguf", b"not a model" * 50),
+                                      ["ask", "What is dropout?", "--model", "{root}/junk.gguf"], "GGUF"),
+    "ask with a model file that is missing": (_nothing, ["ask", "What is dropout?", "--model", "{root}/gone.gguf"],
+                                              "not found"),
+    "ask with a URL that is not one": (_nothing, ["ask", "What is dropout?", "--llm-url", "ftp:/x"], "http"),
+    "ask with a broken config.toml": (_write("home/config.toml", b"[llm\nmodel = "), ["ask", "What is dropout?"],
+                                      "config.toml"),
+    "index with an unreadable sources.json": (_write("home/sources.json", b"{not json"), ["index"], "sources.json"),
+    "demo seed out of range": (_nothing, ["demo", "sigmoid-saturation", "--seed", "99999999999999999999999"], "seed"),
+    "unknown demo": (_nothing, ["demo", "no-such-demo"], "no-such-demo"),
+    "quiz in an unknown language": (_nothing, ["quiz", "--lang", "fr"], "--lang"),
+    "quiz on an unknown topic": (_nothing, ["quiz", "--topic", "knitting"], "knitting"),
+    "quiz with a strict broken bank": (_write("bank.yaml", b"topic: x\nquestions: [\n"),
+                                       ["quiz", "--bank", "{root}/bank.yaml", "--strict"], "malformed YAML"),
+    "repair a missing file": (_nothing, ["repair", "{root}/gone.md", "--scorer", "jieba"], "gone.md"),
+    "eval with malformed questions": (_write("q.jsonl", b'{"id": 1, "question": \n'),
+                                      ["eval", "retrieval", "{root}/q.jsonl"], "q.jsonl"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_input_is_one_line_and_changes_nothing_of_the_users(built: Path, tmp_path: Path, case: str) -> None:
+    damage, args, needle = CASES[case]
+    root = tmp_path / "root"
+    shutil.copytree(built, root)
+    damage(root)
+    before = _snapshot(root)
+    home = [] if args[0] in ("demo", "repair") else ["--home", str(root / "home")]  # they keep no data
+    result = run_cli(*[a.format(root=root) for a in args], *home)
+    assert result.returncode != 0, (case, result.stdout)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert "Traceback" not in result.stderr and len(lines) == 1, result.stderr
+    assert lines[0].startswith("studybot: error: ") and needle in lines[0], lines[0]
+    assert _snapshot(root) == before
