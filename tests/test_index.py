@@ -177,3 +177,19 @@ def test_lock_waits_says_so_and_times_out_with_a_clear_message(tmp_path: Path) -
     with store.writer_lock(home, timeout=0.3, on_wait=said.append):  # released: taken at once, no word
         pass
     assert len(said) == 1
+
+
+def test_every_stage_of_a_big_note_reports_progress(tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    sections = [f"## 第 {i} 节 Section {i}\n\n梯度下降沿负梯度方向更新参数，学习率 {i} 决定步子大小。Dropout rate {i}.\n"
+                for i in range(60)]
+    (notes / "big.md").write_text("# Big\n\n" + "\n".join(sections), encoding="utf-8")
+    (notes / "small.md").write_text("# Small\n\nLayerNorm 对每个样本归一化。\n", encoding="utf-8")
+    events: dict[str, list[tuple[int, int]]] = {}
+    summary = build_index(tmp_path / "home", [notes], bundled=False, repair="jieba",
+                          progress=lambda task, done, total: events.setdefault(task, []).append((done, total)))
+    assert events["reading"][-1] == (2, 2)
+    matching = events["tokenizing and matching terms"]
+    assert matching[-1] == (summary.chunks, summary.chunks) and len(matching) == summary.chunks > 60
+    assert [done for done, _ in matching] == sorted(done for done, _ in matching)

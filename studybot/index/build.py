@@ -239,6 +239,7 @@ def build_index(
         new_rows: list[tuple[int, str, str]] = []  # (chunk id, embed text, cache key)
         heading_rows: list[tuple[int, str, str]] = []  # (chunk id, heading path, cache key)
         now = utc_now().isoformat(timespec="seconds")
+        total, done = sum(len(chunks) for _, chunks, _ in todo), 0  # seconds per MB: worth a bar of its own
         for key, chunks, row in todo:
             db.execute("DELETE FROM chunks WHERE path = ?", (key,))
             db.execute(
@@ -259,6 +260,9 @@ def build_index(
                 )
                 new_rows.append((cur.lastrowid, text, _sha256(text.encode())))
                 heading_rows.append((cur.lastrowid, chunk.heading, _sha256(chunk.heading.encode())))
+                done += 1
+                if progress:
+                    progress("tokenizing and matching terms", done, total)
 
         cache = EmbeddingCache(cache_dir() / "embeddings.sqlite")
         ids = [cid for cid, _, _ in new_rows]
