@@ -36,6 +36,15 @@ def _mode_for(path: Path) -> tuple[int, int | None, int | None]:
     return stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid
 
 
+def give_owner(path: Path, uid: int | None, gid: int | None) -> None:
+    """Make `path` belong to uid:gid (another file's owner) where this process may; None: leave it."""
+    if uid is not None and (uid, gid) != (os.getuid(), os.getgid()):
+        try:
+            os.chown(path, uid, gid)
+        except PermissionError:
+            pass  # only root may give a file away; the mode is kept all the same
+
+
 @contextmanager
 def replacing(path: Path | str) -> Iterator[Path]:
     """A temporary path beside `path` to write to; on success it atomically becomes `path`.
@@ -52,11 +61,7 @@ def replacing(path: Path | str) -> Iterator[Path]:
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
-        if uid is not None and (uid, gid) != (os.getuid(), os.getgid()):
-            try:
-                os.chown(tmp, uid, gid)
-            except PermissionError:
-                pass  # only root may give a file away; the mode is kept all the same
+        give_owner(tmp, uid, gid)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -33,6 +33,17 @@ def run_cli(*args: str, home: Path | None = None, timeout: float = 300, env: dic
                           cwd=REPO)
 
 
+def one_line_error(result: subprocess.CompletedProcess, *needles: str) -> str:
+    """Assert a failed command said one line on stderr, no traceback, holding every needle; return the line."""
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
 @pytest.fixture(scope="session", autouse=True)
 def session_cache(tmp_path_factory) -> Path:
     """Keep the embedding and repair caches of a test run out of the user's cache folder.

@@ -15,7 +15,7 @@ from typing import Callable
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import one_line_error, run_cli
 
 NOTE = "# Dropout\n\nDropout 在训练时随机丢弃神经元，推理时关闭并缩放输出。\n\nDropout randomly zeroes activations during training.\n"
 
@@ -97,8 +97,5 @@ def test_bad_input_is_one_line_and_changes_nothing_of_the_users(built: Path, tmp
     before = _snapshot(root)
     home = [] if args[0] in ("demo", "repair") else ["--home", str(root / "home")]  # they keep no data
     result = run_cli(*[a.format(root=root) for a in args], *home)
-    assert result.returncode != 0, (case, result.stdout)
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert "Traceback" not in result.stderr and len(lines) == 1, result.stderr
-    assert lines[0].startswith("studybot: error: ") and needle in lines[0], lines[0]
+    assert one_line_error(result, needle).startswith("studybot: error: ")
     assert _snapshot(root) == before

@@ -12,7 +12,7 @@ import pytest
 import typer.main
 
 from studybot.cli.main import app
-from tests.conftest import EVAL, REPO, run_cli
+from tests.conftest import EVAL, REPO, one_line_error, run_cli
 
 HEAVY = ("torch", "sentence_transformers", "transformers", "faiss", "llama_cpp", "httpx")
 
@@ -80,29 +80,20 @@ def test_version_prints_the_package_version() -> None:
     assert result.returncode == 0 and result.stdout.strip() == f"studybot {__version__}"
 
 
-def _one_line_error(result: subprocess.CompletedProcess, *needles: str) -> None:
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-
-
 def test_search_with_missing_home_is_one_line(tmp_path: Path) -> None:
-    _one_line_error(run_cli("search", "dropout", home=tmp_path / "nope"), "does not exist", "studybot index")
+    one_line_error(run_cli("search", "dropout", home=tmp_path / "nope"), "does not exist", "studybot index")
 
 
 def test_search_before_indexing_is_one_line(tmp_path: Path) -> None:
-    _one_line_error(run_cli("search", "dropout", home=tmp_path), "nothing is indexed", "studybot index")
+    one_line_error(run_cli("search", "dropout", home=tmp_path), "nothing is indexed", "studybot index")
 
 
 def test_index_missing_path_is_one_line(tmp_path: Path) -> None:
-    _one_line_error(run_cli("index", str(tmp_path / "no-such-notes"), home=tmp_path / "h"), "path not found")
+    one_line_error(run_cli("index", str(tmp_path / "no-such-notes"), home=tmp_path / "h"), "path not found")
 
 
 def test_eval_missing_file_is_one_line(tmp_path: Path) -> None:
-    _one_line_error(run_cli("eval", "retrieval", str(tmp_path / "q.jsonl"), home=tmp_path), "not found")
+    one_line_error(run_cli("eval", "retrieval", str(tmp_path / "q.jsonl"), home=tmp_path), "not found")
 
 
 @pytest.mark.slow

@@ -15,7 +15,7 @@ from studybot.index import store
 from studybot.index.build import build_index
 from studybot.index.search import Index, search
 from studybot.index.sources import read_sources, sources_file
-from tests.conftest import run_cli
+from tests.conftest import one_line_error, run_cli
 
 QUOKKA_NOTE = "# Marsupials\n\n## What does a quokka eat?\n\nThe quokka eats leaves, grasses and shrubs on Rottnest Island.\n"
 
@@ -24,16 +24,6 @@ def _ok(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr and not result.stderr.strip(), result.stderr
     return result
-
-
-def _one_line_error(result: subprocess.CompletedProcess, *needles: str) -> str:
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
 
 
 def _index_json(home: Path, *args: str) -> dict:
@@ -65,7 +55,7 @@ def test_corrupt_manifest_rebuild_keeps_every_folder(two_folders) -> None:
     assert json.loads(remembered) == {"version": 1, "paths": [str(first.resolve()), str(second.resolve())],
                                       "bundled": False, "repair": "jieba", "embed_model": "all-MiniLM-L6-v2"}
     (store.current_generation(home) / store.MANIFEST).write_bytes(b"\x00garbage\xff" * 10)
-    line = _one_line_error(run_cli("search", "quokka", home=home), "manifest.json is corrupt")
+    line = one_line_error(run_cli("search", "quokka", home=home), "manifest.json is corrupt")
     fix = line.split("run `")[1].split("`")[0]
     assert fix == "studybot index --rebuild"
     assert sources_file(home).read_bytes() == remembered
@@ -80,7 +70,7 @@ def test_lost_current_is_named_and_index_rebuilds_with_the_remembered_folders(tw
     old = store.current_generation(home)
     (store.index_root(home) / "CURRENT").unlink()
     for command in (["search", "quokka"], ["ask", "What does a quokka eat?", "--no-llm"]):
-        line = _one_line_error(run_cli(*command, home=home), f"the index pointer {store.index_root(home) / 'CURRENT'} "
+        line = one_line_error(run_cli(*command, home=home), f"the index pointer {store.index_root(home) / 'CURRENT'} "
                                "is missing: run `studybot index` to rebuild it (your note folders are remembered)")
         assert "nothing is indexed" not in line
     assert old.is_dir()
@@ -187,5 +177,5 @@ def test_a_home_of_the_previous_version_that_lost_current_keeps_its_folders(two_
 def test_an_unreadable_sources_file_is_an_error_and_is_kept(two_folders) -> None:
     home, _, _ = two_folders
     sources_file(home).write_bytes(b"{not json")
-    _one_line_error(run_cli("index", home=home), str(sources_file(home)), "unreadable", "delete it")
+    one_line_error(run_cli("index", home=home), str(sources_file(home)), "unreadable", "delete it")
     assert sources_file(home).read_bytes() == b"{not json"

@@ -115,10 +115,10 @@ def test_each_day_keeps_one_backup_and_the_last_seven_days(tmp_path: Path) -> No
         _answer(tmp_path, first + timedelta(days=i))  # a second session the same day copies nothing more
     names = [p.name for p in backups(tmp_path)]
     assert names == [f"reviews-{first + timedelta(days=i)}.sqlite" for i in range(2, 9)]
+    assert sorted(p.name for p in (tmp_path / "backups").iterdir()) == names  # no temporary copy left behind
     newest = sqlite3.connect(backups(tmp_path)[-1])
     assert newest.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert newest.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == 16  # as it was at that day's first open
-    assert not list((tmp_path / "backups").glob("*.partial"))
 
 
 def test_a_file_damaged_outside_studybot_is_caught_before_use_and_left_as_it_is(tmp_path: Path) -> None:

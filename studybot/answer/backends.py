@@ -272,11 +272,8 @@ class OpenAICompatible:
             text = response.read().decode("utf-8", errors="replace")
         if _is_html(response, text):
             raise self._html()
-        try:
-            doc = json.loads(text)
-        except ValueError:
-            doc = None
-        if not isinstance(doc, dict):
+        doc = _json_object(text)
+        if doc is None:
             raise GenerationError(f"{self._where} answered something that is not JSON: {self._snippet(text)!r}")
         return doc
 
@@ -312,11 +309,8 @@ class OpenAICompatible:
                                           f"{self._snippet(line)!r}")
                 if value.strip() == "[DONE]":
                     return
-                try:
-                    event = json.loads(value)
-                except ValueError:
-                    event = None
-                if not isinstance(event, dict):
+                event = _json_object(value)
+                if event is None:
                     raise GenerationError(f"{self._where} sent an event that is not JSON: {self._snippet(line)!r}")
                 choice = self._choice(event) or {}
                 finished = finished or bool(choice.get("finish_reason"))
@@ -369,6 +363,15 @@ def _retry_delay(retry_after: str | None, attempt: int) -> float:
     except ValueError:  # the HTTP-date form
         wanted = BACKOFF_S * 2 ** attempt
     return min(max(wanted, 0.0), MAX_BACKOFF_S)
+
+
+def _json_object(text: str) -> dict | None:
+    """The JSON object `text` holds, or None (not JSON, or JSON of another shape)."""
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return None
+    return doc if isinstance(doc, dict) else None
 
 
 def _is_html(response, text: str) -> bool:

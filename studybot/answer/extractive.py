@@ -156,12 +156,19 @@ def _rank_discount(source: Source) -> float:
     return 1 + RANK_DECAY * (source.n - 1)
 
 
-def answers_question(source: Source, weights: dict[str, float], lang: str, glossary: Glossary) -> float:
-    """How well a passage answers the question: the question's terms in its heading path and in its
-    text (the heading counted apart, so a section *about* the subject beats one that names it once),
-    in the question's language, discounted by retrieval rank. A follow-up list answers other questions."""
+def _source_keys(source: Source, glossary: Glossary) -> tuple[frozenset[str], frozenset[str]]:
+    """(keys of the heading path, keys of the heading path and the text) of a passage."""
     heading = _keys(source.path, glossary)
-    text = _keys(source.text, glossary) | heading
+    return heading, _keys(source.text, glossary) | heading
+
+
+def answers_question(source: Source, keys: tuple[frozenset[str], frozenset[str]], weights: dict[str, float],
+                     lang: str) -> float:
+    """How well a passage answers the question: the question's terms in its heading path and in its
+    text (`keys`, from `_source_keys`; the heading counted apart, so a section *about* the subject
+    beats one that names it once), in the question's language, discounted by retrieval rank. A
+    follow-up list answers other questions."""
+    heading, text = keys
     fit = HEADING_WEIGHT * _coverage(heading, weights) + (1 - HEADING_WEIGHT) * _coverage(text, weights)
     if language(source.text) != lang:
         fit *= LEAD_LANGUAGE_WEIGHT
@@ -185,11 +192,12 @@ def lead_source(sources: list[Source], weights: dict[str, float], lang: str, glo
     an interview answer winning near-ties. An interview answer to the very same question replaces
     the section it closes.
     """
-    fits = {s.n: answers_question(s, weights, lang, glossary) for s in sources}
+    keys = {s.n: _source_keys(s, glossary) for s in sources}
+    fits = {s.n: answers_question(s, keys[s.n], weights, lang) for s in sources}
     best = max(fits.values(), default=0.0)
     if best <= 0:
         return None
-    lead = _own_lead(sources, fits, weights, lang, glossary)
+    lead = _own_lead(sources, keys, fits, weights, lang)
     if lead is None:
         near = [s for s in sources if fits[s.n] >= NEAR_TIE * best]
         lead = max(near, key=lambda s: (s.kind == "answer", fits[s.n]))
@@ -200,8 +208,8 @@ def lead_source(sources: list[Source], weights: dict[str, float], lang: str, glo
     return lead
 
 
-def _own_lead(sources: list[Source], fits: dict[int, float], weights: dict[str, float], lang: str,
-              glossary: Glossary) -> Source | None:
+def _own_lead(sources: list[Source], keys: dict[int, tuple[frozenset[str], frozenset[str]]], fits: dict[int, float],
+              weights: dict[str, float], lang: str) -> Source | None:
     own = [s for s in sources[:OWN_WITHIN] if s.own]
     if not own or all(s.own for s in sources):
         return None
@@ -213,10 +221,8 @@ def _own_lead(sources: list[Source], fits: dict[int, float], weights: dict[str, 
     if not concepts:
         return lead
 
-    def named(source: Source) -> float:
-        return _coverage(_keys(source.path, glossary) | _keys(source.text, glossary), concepts)
-
-    return lead if named(lead) >= OWN_MIN_SHARE * max(named(s) for s in sources) else None
+    named = {s.n: _coverage(keys[s.n][1], concepts) for s in sources}
+    return lead if named[lead.n] >= OWN_MIN_SHARE * max(named.values()) else None
 
 
 def _duplicate(unit: _Unit, said: set[str]) -> bool:

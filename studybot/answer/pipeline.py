@@ -252,12 +252,12 @@ def plan_model(home: Path | None, llm: bool | None = None, model: str | None = N
     if check is not None and check.useful:
         return ModelPlan(target)
     name = target.target if target.kind == "openai" else Path(target.target).name
-    how = "`studybot models check` measures it, --llm uses it anyway"
-    if check is not None:
-        how = (f"it passed {check.pass_rate:.0%} of the answer checks (under {USEFUL_PASS_RATE:.0%}); for generated answers "
-               "pull a stronger model (`studybot models pull`) or use --model FILE or --llm-url URL; --llm forces it")
-        return ModelPlan(None, f"answered from your notes without {name}: {how}")
-    return ModelPlan(None, f"answered from your notes without {name}, which is not checked yet: {how}")
+    if check is None:
+        return ModelPlan(None, f"answered from your notes without {name}, which is not checked yet: "
+                               "`studybot models check` measures it, --llm uses it anyway")
+    return ModelPlan(None, f"answered from your notes without {name}: it passed {check.pass_rate:.0%} of the answer "
+                           f"checks (under {USEFUL_PASS_RATE:.0%}); for generated answers pull a stronger model "
+                           "(`studybot models pull`) or use --model FILE or --llm-url URL; --llm forces it")
 
 
 def ask(

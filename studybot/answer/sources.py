@@ -55,7 +55,6 @@ def make_sources(hits: list[Hit], index: Index) -> list[Source]:
     """Number the hits 1..k and attach the topics and demos their notes declare (front matter,
     else the glossary concepts named in the heading path), and whether the note is the user's."""
     sources = []
-    bundled = index.bundled_prefix
     for n, hit in enumerate(hits, start=1):
         meta = index.metadata(hit.file)
         topics = [str(meta["topic"])] if meta.get("topic") else []
@@ -63,7 +62,7 @@ def make_sources(hits: list[Hit], index: Index) -> list[Source]:
             topics = list(dict.fromkeys(e.topic for e in index.glossary.find(hit.path) if getattr(e, "topic", None)))
         demos = [str(d) for d in meta.get("demos") or []] if isinstance(meta.get("demos"), list) else []
         sources.append(Source(n, hit.file, list(hit.heading_path), hit.line_start, hit.line_end, hit.kind, hit.text,
-                              hit.score, topics, demos, own=not hit.file.startswith(bundled)))
+                              hit.score, topics, demos, own=index.own(hit.file)))
     return sources
 
 

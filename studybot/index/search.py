@@ -130,6 +130,10 @@ class Index:
 
         return str(bundled_dir("knowledge"))
 
+    def own(self, path: str) -> bool:
+        """Whether a note file is the user's own, not one of the bundled knowledge notes."""
+        return not path.startswith(self.bundled_prefix)
+
     def paths(self, ids: list[int]) -> dict[int, str]:
         """The note file of each chunk id."""
         rows = self.catalog.execute(f"SELECT id, path FROM chunks WHERE id IN ({','.join('?' * len(ids))})", ids)
@@ -188,7 +192,7 @@ def promote_users_best(ranked: list[int], index: Index) -> list[int]:
     moving one or two passages up by a few places keeps those while the user sees their own note.
     """
     paths = index.paths(ranked[:PROMOTE_WITHIN])
-    users = [cid for cid in ranked[:PROMOTE_WITHIN] if not paths[cid].startswith(index.bundled_prefix)]
+    users = [cid for cid in ranked[:PROMOTE_WITHIN] if index.own(paths[cid])]
     out = list(ranked)
     for place, cid in zip(PROMOTE_TO, users):
         if out.index(cid) > place - 1:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import tempfile
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from studybot.clock import iso, utc_now
 from studybot.errors import StudybotError
+from studybot.files import replacing
 from studybot.study.migrations import migrate
 
 if TYPE_CHECKING:
@@ -114,17 +114,12 @@ class ReviewStore:
         if target.exists():
             return
         folder.mkdir(exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".reviews-", suffix=".partial", delete=False) as tmp:
-            partial = Path(tmp.name)  # one per session: two sessions opening at once each write their own
-        try:
+        with replacing(target) as partial:  # one temporary file per session: two opening at once never mix
             copy = sqlite3.connect(partial)
             try:
                 self.db.backup(copy)
             finally:
                 copy.close()
-            partial.replace(target)
-        finally:
-            partial.unlink(missing_ok=True)
         for old in backups(self.path.parent)[:-BACKUPS_KEPT]:
             old.unlink()
 

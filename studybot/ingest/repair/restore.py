@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from studybot.errors import StudybotError
-from studybot.files import write_atomic
+from studybot.files import give_owner, write_atomic
 from studybot.ingest.decoding import decode_bytes, encode_like, encoding_name, invalid_utf8
 from studybot.ingest.repair.cache import RepairCache
 from studybot.ingest.repair.damage import Unit, line_units, looks_mojibake
@@ -207,11 +207,7 @@ def _backup(path: Path, data: bytes) -> Path:
         handle.flush()
         os.fsync(handle.fileno())
     shutil.copystat(path, backup)
-    if (info.st_uid, info.st_gid) != (os.getuid(), os.getgid()):
-        try:
-            os.chown(backup, info.st_uid, info.st_gid)
-        except PermissionError:
-            pass  # only root may give a file away; the mode is kept all the same
+    give_owner(backup, info.st_uid, info.st_gid)
     return backup
 
 
