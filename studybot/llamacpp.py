@@ -9,19 +9,32 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Iterator
 
 
-def llama_threads() -> int:
-    """Threads for llama.cpp: every core, waiting passively.
+def llama_threads(cores: int | None = None, loadavg: str | None = None) -> int:
+    """Threads for llama.cpp: the cores no other process is running on right now, waiting passively.
 
-    OpenMP threads spin while they wait; on a shared or busy CPU that stalls every thread
-    (measured here: 6 tokens after a 291-token prompt took 15-70 s spinning, 4 s passive;
-    the repair's Gemma pass on seed 002 took 22.3 s with 2 spinning threads, 10.7 s passive).
-    The policy is read when llama.cpp loads, so this runs before the import.
+    llama.cpp's threads meet at a barrier after every layer, so one thread that shares its core
+    with another busy process stalls all of them: with both cores and one competing CPU-bound
+    process, the repair's Gemma pass over 3,000 characters took 83.5 s, against 9.3 s on one thread
+    (5.4 s on both cores when quiet). The runnable count of /proc/loadavg (this process included)
+    says how many cores are taken now. OpenMP threads also spin while they wait, so the wait policy
+    is passive; it is read when llama.cpp loads, so this runs before the import.
     """
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    return os.cpu_count() or 1
+    cores = cores or os.cpu_count() or 1
+    if loadavg is None:
+        try:
+            loadavg = Path("/proc/loadavg").read_text()
+        except OSError:
+            return cores
+    try:
+        others = int(loadavg.split()[3].split("/")[0]) - 1  # "0.52 0.58 0.59 2/411 12345": 2 runnable, this one too
+    except (IndexError, ValueError):
+        return cores
+    return max(1, min(cores, cores - others))
 
 
 @lru_cache(maxsize=1)
@@ -58,7 +71,7 @@ def without_weight_repacking() -> Iterator[None]:
 
 
 def load_llama(model_path: str, **options: Any) -> Any:
-    """A `llama_cpp.Llama` on every core with passive waiting, without weight repacking on AMX CPUs."""
+    """A `llama_cpp.Llama` on the cores free now (`llama_threads`), waiting passively, without weight repacking on AMX CPUs."""
     threads = llama_threads()
     import llama_cpp
 

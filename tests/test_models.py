@@ -110,3 +110,15 @@ def test_pull_cli_offline_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1 and "Traceback" not in result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "cannot reach" in lines[0], result.stderr
+
+
+@pytest.mark.parametrize("loadavg, threads", [
+    ("0.10 0.20 0.30 1/411 12345", 2),  # only this process runs: both cores
+    ("1.90 1.20 0.80 2/411 12345", 1),  # one other CPU-bound process: it keeps its core
+    ("4.00 3.00 2.00 6/411 12345", 1),  # a busier machine still gets one thread
+    ("garbage", 2),
+])
+def test_llama_cpp_takes_the_cores_no_other_process_is_running_on(loadavg: str, threads: int) -> None:
+    from studybot.llamacpp import llama_threads
+
+    assert llama_threads(cores=2, loadavg=loadavg) == threads
