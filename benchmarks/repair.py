@@ -7,6 +7,7 @@ constants were tuned on; `repair_heldout_zh.md` was not looked at while tuning.
 
     python benchmarks/repair.py              # jieba, and gemma over jieba where it is unsure
     python benchmarks/repair.py --no-gemma   # jieba only (seconds)
+    python benchmarks/repair.py --no-seeds   # the benchmark texts only, not ../shared/seeds
 """
 
 from __future__ import annotations
@@ -91,7 +92,8 @@ def bench_text(name: str, path: Path, mangle, gemma: bool) -> None:
         rows[label], reports[label] = (report.text, seconds), report
     for label, (text, seconds) in rows.items():
         restored, changed = score(clean, damaged_at, text)
-        timing = "" if seconds is None else f"  {seconds:6.2f} s ({seconds / jieba_s:5.1f}x jieba)"
+        timing = "" if seconds is None else \
+            f"  {seconds:6.2f} s ({seconds / jieba_s:5.1f}x jieba, {total / seconds:7.1f} damaged chars/s)"
         print(f"  {label:24s} damaged restored {restored:4d}/{total} = {restored / total:.3f}   "
               f"undamaged changed {changed}/{intact}{timing}")
     for label, report in reports.items():
@@ -134,6 +136,7 @@ def bench_seeds(seeds: list[Path], gemma: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--no-gemma", action="store_true", help="measure the jieba scorer only")
+    parser.add_argument("--no-seeds", action="store_true", help="skip ../shared/seeds (minutes with a cold Gemma cache)")
     args = parser.parse_args()
     mangle = load_mangle()
     for name in ("jieba", "gemma")[:1 if args.no_gemma else 2]:
@@ -143,7 +146,9 @@ def main() -> None:
     gemma = not args.no_gemma
     for name, path in TEXTS.items():
         bench_text(name, path, mangle, gemma)
-    seeds = sorted((SHARED / "seeds").glob("*.txt"))
+    seeds = [] if args.no_seeds else sorted((SHARED / "seeds").glob("*.txt"))
+    if args.no_seeds:
+        return
     if not seeds:
         print("\n../shared/seeds not present: seed figures skipped")
         return

@@ -97,7 +97,7 @@ def main() -> None:
             size = sum(p.stat().st_size for p in notes.rglob("*") if p.is_file() and p.suffix in (".md", ".txt"))
             print(f"indexed {name}: {size / 1024:.0f} KB in {time.perf_counter() - started:.1f} s", flush=True)
             homes[name] = Index(home)
-        print(f"\nsplit: {args.split}; per set R@1 / R@5 / MRR, then zh and en R@5 / MRR")
+        print(f"\nsplit: {args.split}; per set R@1 / R@5 / MRR, then the same per question language")
         baseline = None
         for label, apply in levers:
             reset()
@@ -109,7 +109,8 @@ def main() -> None:
                 index.__dict__.pop("glossary", None)  # the lever may swap the glossary loader
                 result = _score(_questions(name, args.split), index, 5, "hybrid")
                 mrrs.append(result["mrr"])
-                langs = "  ".join(f"{lang} {f['recall@k']:.2f}/{f['mrr']:.2f}" for lang, f in result["by_language"].items())
+                langs = "  ".join(f"{lang} (n={f['n']}) {f['recall@1']:.2f}/{f['recall@k']:.2f}/{f['mrr']:.2f}"
+                                  for lang, f in result["by_language"].items())
                 print(f"{label:26} {name:18} n={result['n']:3} {result['recall@1']:.3f} / {result['recall@k']:.3f} / "
                       f"{result['mrr']:.3f}   {langs}", flush=True)
             mean = sum(mrrs) / len(mrrs)
