@@ -69,7 +69,7 @@ def backend(name: str) -> Callable:
 
 @backend("llama-cpp")
 class LlamaCpp:
-    """A GGUF model run by llama.cpp inside this process, on every CPU core."""
+    """A GGUF model run by llama.cpp inside this process, on the CPU cores free when it loads."""
 
     def __init__(self, target: str, context_tokens: int = DEFAULT_CONTEXT) -> None:
         from studybot.answer.gguf import describe
