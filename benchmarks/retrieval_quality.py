@@ -49,12 +49,14 @@ def _levers():
     from studybot.content import glossary
 
     real_loader, saved = glossary.load_glossary, (dict(search.WEIGHTS), search.PROMOTE_TO)
+    real_target = search.Index.translation_target
 
     def reset() -> None:
         search.WEIGHTS.clear()
         search.WEIGHTS.update(saved[0])
         search.PROMOTE_TO = saved[1]
         search.load_glossary = real_loader
+        search.Index.translation_target = real_target
 
     def no_headings() -> None:
         search.WEIGHTS["headings"] = 0.0
@@ -65,10 +67,14 @@ def _levers():
     def no_glossary() -> None:  # at query time only: chunks keep the expansion they were indexed with
         search.load_glossary = lambda home=None: glossary.Glossary.from_entries([])
 
+    def no_translation() -> None:
+        search.Index.translation_target = lambda self, question: None
+
     def bm25_only() -> None:
         search.WEIGHTS.update({"dense": 0.0, "headings": 0.0})
 
-    return reset, [("all levers", None), ("- multilingual headings", no_headings), ("- user promotion", no_promotion),
+    return reset, [("all levers", None), ("- query translation", no_translation), ("- multilingual headings", no_headings),
+                   ("- user promotion", no_promotion),
                    ("- glossary at query time", no_glossary), ("BM25 only", bm25_only)]
 
 

@@ -87,12 +87,12 @@ def test_a_question_finds_the_section_in_the_other_language_without_the_glossary
         assert glossary.find(question) == [] and glossary.find(heading) == [], question
         section = next(chunk for chunk in (ZH_NOTE if notes == "zh" else EN_NOTE).split("## ") if chunk.startswith(heading))
         assert not set(tokenize(question)) & set(tokenize(section)), question
-        hits = search(question, k=2, index=index)
+        hits = search(question, k=2, index=index, translate=False)  # the heading list alone, no translation
         assert heading in [hit.heading for hit in hits], (question, [hit.heading for hit in hits])
         first += hits[0].heading == heading
     assert first >= 3
     # keyword search alone cannot do it: the bridge is the multilingual model
-    assert sum(heading in [h.heading for h in search(q, k=2, index=index, mode="bm25")]
+    assert sum(heading in [h.heading for h in search(q, k=2, index=index, mode="bm25", translate=False)]
                for q, heading in questions.items()) <= 1
 
 
@@ -111,3 +111,51 @@ def test_the_users_own_passage_is_cited_next_to_the_bundled_one(tmp_path: Path, 
         files = [Path(h.file).name for h in hits]
         assert "norms.md" in files[:3], (question, files)
         assert any(h.file.startswith(index.bundled_prefix) for h in hits), (question, files)
+
+
+@pytest.mark.parametrize("notes, questions", [("zh", EN_QUESTIONS), ("en", ZH_QUESTIONS)])
+def test_keyword_search_meets_the_other_language_through_the_translated_question(
+        homes: dict[str, Path], notes: str, questions: dict[str, str]) -> None:
+    """Gemma translates the question into the notes' language, so even BM25 finds the section."""
+    index = Index(homes[notes])
+    found = {translate: sum(heading in [h.heading for h in search(q, k=2, index=index, mode="bm25", translate=translate)]
+                            for q, heading in questions.items())
+             for translate in (False, True)}
+    assert found[False] <= 1 and found[True] >= 3, found
+
+
+def test_a_question_is_translated_only_when_most_notes_are_in_the_other_language(homes: dict[str, Path]) -> None:
+    zh, en = Index(homes["zh"]), Index(homes["en"])
+    assert zh.manifest["languages"] == {"zh": 4, "en": 0} and en.manifest["languages"] == {"zh": 0, "en": 4}
+    assert zh.translation_target("What is negative transfer?") == "zh"
+    assert zh.translation_target("负迁移是什么？") is None
+    assert en.translation_target("负迁移是什么？") == "en"
+    assert en.translation_target("What is negative transfer?") is None
+
+
+def test_what_is_no_translation_is_dropped() -> None:
+    from studybot.index.translation import usable
+
+    question = "What is negative transfer?"
+    assert usable(question, " 负迁移是什么？ ", "zh") == "负迁移是什么？"
+    assert usable(question, "", "zh") == ""
+    assert usable(question, "What is negative transfer?", "zh") == ""  # the question itself
+    assert usable(question, "What is transfer learning?", "zh") == ""  # not Chinese
+    assert usable(question, "如何选择学习率？", "zh") == ""  # a copy of one of the prompt's examples
+    assert usable("为什么要打乱训练数据", "How is the learning rate chosen?", "en") == ""
+
+
+def test_a_translation_is_computed_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from studybot.index.translation import translate
+
+    monkeypatch.setenv("STUDYBOT_CACHE", str(tmp_path))
+    calls: list[str] = []
+
+    def translator(question: str, target: str) -> str:
+        calls.append(question)
+        return "负迁移是什么？"
+
+    assert translate("What is negative transfer?", "zh", translator) == "负迁移是什么？"
+    assert translate("What is negative transfer?", "zh", translator) == "负迁移是什么？"
+    assert translate("What is negative transfer?", "en", translator) == "负迁移是什么？"  # another target: computed
+    assert calls == ["What is negative transfer?"] * 2

