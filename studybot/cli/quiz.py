@@ -32,7 +32,8 @@ export_app = typer.Typer(help="Write the quiz cards for other tools.", no_args_i
 app.add_typer(export_app, name="export")
 
 
-def _clock(now: str | None):
+def clock_from(now: str | None):
+    """The session clock: the system's UTC time, or the fixed --now a script passes."""
     if now is None:
         return lambda: datetime.now(timezone.utc)
     try:
@@ -41,6 +42,27 @@ def _clock(now: str | None):
         raise StudybotError(f"--now {now!r} is not an ISO date-time like 2025-01-31T09:00:00+00:00") from None
     fixed = fixed if fixed.tzinfo else fixed.replace(tzinfo=timezone.utc)
     return lambda: fixed
+
+
+def read_answers(path: Path | None) -> list[str] | None:
+    """The lines of an --answers-file (None without one)."""
+    if path is None:
+        return None
+    try:
+        return path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StudybotError(f"cannot read answers file {path} ({exc}); pass a UTF-8 text file") from None
+
+
+def next_answer(out, answers: list[str] | None, position: int) -> str | None:
+    """The answer to the position-th question: that line of the answers file, else a line typed on stdin;
+    None (stop) at `:q`, at the end of the file or of stdin (Ctrl-D)."""
+    if answers is not None:
+        line = answers[position - 1] if position <= len(answers) else None
+    else:
+        out.print("[dim]answer (Enter to submit, :q to stop)[/dim] > ", end="")
+        line = sys.stdin.readline() or None
+    return None if line is None or line.strip() == ":q" else line.rstrip("\n")
 
 
 def _text(pair: dict, lang: str | None) -> str:
@@ -54,13 +76,8 @@ def _session(due_only: bool, topic, limit, seed, answers_file, lang, bank, notes
 
     if lang not in (None, "zh", "en"):
         raise StudybotError(f"--lang {lang!r}: use zh or en")
-    clock = _clock(now)
-    answers = None
-    if answers_file is not None:
-        try:
-            answers = answers_file.read_text(encoding="utf-8-sig").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise StudybotError(f"cannot read answers file {answers_file} ({exc}); pass a UTF-8 text file") from None
+    clock = clock_from(now)
+    answers = read_answers(answers_file)
     plan = plan_quiz(home, clock(), topic=topic, limit=limit, seed=seed, due_only=due_only, banks=bank, notes=notes,
                      strict=strict)
     out = console(stderr=json_out)
@@ -77,11 +94,7 @@ def _session(due_only: bool, topic, limit, seed, answers_file, lang, bank, notes
 
     def ask(card, position: int, total: int) -> str | None:
         _render_question(out, card.to_dict(), position, total, lang)
-        if answers is not None:
-            return answers[position - 1] if position <= len(answers) else None
-        out.print("[dim]answer (Enter to submit, :q to stop)[/dim] > ", end="")
-        line = sys.stdin.readline()
-        return None if not line or line.strip() == ":q" else line.rstrip("\n")
+        return next_answer(out, answers, position)
 
     saved = 0
 
@@ -156,7 +169,7 @@ def stats(
     """Due counts, retention, mastery per topic and reviews per day."""
     from studybot.study.quiz import review_stats
 
-    result = review_stats(home, _clock(now)(), topic=topic, banks=bank, notes=notes, strict=strict)
+    result = review_stats(home, clock_from(now)(), topic=topic, banks=bank, notes=notes, strict=strict)
     if json_out:
         print_json(result)
         return
