@@ -279,6 +279,8 @@ LADDER = (
     Rung("fails", Bilingual(zh="它在什么情况下会失效，或者不再成立？", en="When does it fail, or stop holding?"),
          re.compile(r"失效|不适用|无法|不能|问题|\bfails?\b|\bbreaks?\b|\bproblems?\b|\bcannot\b|\bunless\b|"
                     r"\bonly when\b", re.IGNORECASE)),
+    Rung("how", Bilingual(zh="再深入一层：具体是怎么做到的？", en="One level deeper: how exactly does it work?"),
+         re.compile(r"\S")),  # the rest of the section, when no sentence fits the rungs above
 )
 
 
@@ -295,7 +297,7 @@ class Asked:
 
 
 @dataclass
-class _Opening:
+class Thread:
     """One opening question's thread: what was asked and answered, and what may still be asked."""
 
     n: int
@@ -335,20 +337,20 @@ def _points(answer: Bilingual, question: Bilingual, glossary: Glossary) -> list[
     return concepts if len(concepts) >= 2 else sentence_points(answer)
 
 
-FOLLOW_UPS: dict[str, Callable[["Interviewer", _Opening], Asked | None]] = {}
+FOLLOW_UPS: dict[str, Callable[["Interviewer", Thread], Asked | None]] = {}
 
 
 def follows_up(kind: str) -> Callable:
     """Register how to build the next follow-up of a kind (probe, deeper, predict); None: none left."""
 
-    def register(fn: Callable[["Interviewer", _Opening], Asked | None]) -> Callable:
+    def register(fn: Callable[["Interviewer", Thread], Asked | None]) -> Callable:
         FOLLOW_UPS[kind] = fn
         return fn
 
     return register
 
 
-def next_kinds(grade: Grade, thread: _Opening) -> list[str]:
+def next_kinds(grade: Grade, thread: Thread) -> list[str]:
     """Which follow-ups the last answer calls for, best first: the measurement that drives the interview.
 
     Nothing right: one probe of a basic point after the opening, never a deeper question. Good: deeper
@@ -362,7 +364,7 @@ def next_kinds(grade: Grade, thread: _Opening) -> list[str]:
 
 
 @follows_up("probe")
-def _probe(interviewer: "Interviewer", thread: _Opening) -> Asked | None:
+def _probe(interviewer: "Interviewer", thread: Thread) -> Asked | None:
     asked, grade = thread.turns[-1]
     last_missed = [p for p in asked.card.key_points if point_label(p) in grade.missed] if asked.kind != "predict" else []
     for point in [*last_missed, *thread.missed]:
@@ -373,7 +375,7 @@ def _probe(interviewer: "Interviewer", thread: _Opening) -> Asked | None:
 
 
 @follows_up("deeper")
-def _deeper(interviewer: "Interviewer", thread: _Opening) -> Asked | None:
+def _deeper(interviewer: "Interviewer", thread: Thread) -> Asked | None:
     section = thread.section
     if section is None:
         return None
@@ -414,7 +416,7 @@ def backing_demos(card: Card) -> list[str]:
 
 
 @follows_up("predict")
-def _predict(interviewer: "Interviewer", thread: _Opening) -> Asked | None:
+def _predict(interviewer: "Interviewer", thread: Thread) -> Asked | None:
     for demo in backing_demos(thread.card):
         prediction = PREDICTIONS.get(demo)
         if prediction is not None and demo not in interviewer.predicted:
@@ -586,7 +588,13 @@ class Interviewer:
         self.predicted: set[str] = set()
         self.measure = measure or (lambda prediction: demo_value(prediction, seed))
 
-    def follow_up(self, thread: _Opening) -> Asked | None:
+    def answered(self, thread: Thread, asked: Asked, grade: Grade) -> None:
+        """Note an answer's grade in its thread: what the next follow-up is chosen from."""
+        thread.turns.append((asked, grade))
+        if asked.kind == "opening":
+            thread.missed = [p for p in asked.card.key_points if point_label(p) in grade.missed]
+
+    def follow_up(self, thread: Thread) -> Asked | None:
         """The follow-up the last answer calls for, or None to move on."""
         for kind in next_kinds(thread.turns[-1][1], thread):
             asked = FOLLOW_UPS[kind](self, thread)
@@ -594,7 +602,7 @@ class Interviewer:
                 return asked
         return None
 
-    def probe(self, thread: _Opening, card: Card, point: KeyPoint) -> Asked:
+    def probe(self, thread: Thread, card: Card, point: KeyPoint) -> Asked:
         """A question whose answer is the point: the note's sentence that holds it, with the point blanked."""
         question = f"{card.question.zh}\n{card.question.en}"
         target = point
@@ -690,7 +698,7 @@ def run_interview(
             for card in plan.openings:
                 if turns and (clock() - started).total_seconds() >= 60 * plan.minutes:
                     break
-                thread = _Opening(n=len(turns) + 1, card=card, section=card_section(card))
+                thread = Thread(n=len(turns) + 1, card=card, section=card_section(card))
                 asked: Asked | None = Asked("opening", card)
                 while asked is not None:
                     turn = _turn(plan, store, session, thread, asked, ask, clock, interviewer, len(turns) + 1)
@@ -718,7 +726,7 @@ class _Stop(Exception):
     """The learner ended the session (`:q`, end of input)."""
 
 
-def _turn(plan: InterviewPlan, store: ReviewStore, session: str, thread: _Opening, asked: Asked, ask: Ask,
+def _turn(plan: InterviewPlan, store: ReviewStore, session: str, thread: Thread, asked: Asked, ask: Ask,
           clock: Clock, interviewer: Interviewer, n: int) -> dict | None:
     """Ask one question, grade the answer, commit it; None when the learner stops."""
     card, grader = asked.card, interviewer.grader
@@ -737,9 +745,7 @@ def _turn(plan: InterviewPlan, store: ReviewStore, session: str, thread: _Openin
     else:
         measured = None
         grade = grader.grade(card, answer)
-    thread.turns.append((asked, grade))
-    if asked.kind == "opening":
-        thread.missed = [p for p in card.key_points if point_label(p) in grade.missed]
+    interviewer.answered(thread, asked, grade)
     turn = {
         **shown, "answer": answer, "score": grade.score, "rating": grade.rating, "covered": grade.covered,
         "missed": _missed(asked, grade, thread.section, grader.lexical_threshold),
