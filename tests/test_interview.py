@@ -197,3 +197,23 @@ def test_numbers_and_prediction_scores() -> None:
 ])
 def test_bad_input_is_one_line(tmp_path: Path, args: list[str], needle: str) -> None:
     one_line_error(run_cli("interview", "--no-notes", *args, home=tmp_path / "home", timeout=60), needle)
+
+
+def test_openings_take_turns_over_topics_and_levels_and_put_due_cards_first(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from studybot.study.reviews import ReviewStore
+
+    home = tmp_path / "home"
+    plan = plan_interview(home, T0, ["optimizers", "cnn"], count=6, notes=False)
+    topics = [c.topic for c in plan.openings]
+    assert topics[0::2] == [topics[0]] * 3 and topics[1::2] == [topics[1]] * 3 and set(topics) == {"optimizers", "cnn"}
+    for topic in ("optimizers", "cnn"):  # each topic's first questions climb its difficulties before repeating one
+        levels = [c.difficulty for c in plan.openings if c.topic == topic]
+        assert levels[:2] == sorted(set(levels[:2])) and len(set(levels[:2])) == 2, levels
+    assert {c.difficulty for c in plan_interview(home, T0, ["cnn"], count=5, level=1, notes=False).openings} == {1}
+    failed = plan.openings[-1]
+    with ReviewStore(home) as store:
+        store.record(failed.id, failed.topic, "again", T0)
+    later = plan_interview(home, T0 + timedelta(days=1), ["optimizers", "cnn"], count=6, notes=False)
+    assert later.openings[0].id == failed.id  # due now: asked first, its topic leads

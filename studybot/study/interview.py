@@ -35,7 +35,9 @@ from studybot.errors import StudybotError
 from studybot.files import write_atomic
 from studybot.home import resolve_home
 from studybot.ingest.chunking import ANSWER_HEADING
-from studybot.ingest.notes import heading_title, parse_note
+from studybot.ingest.decoding import UnreadableFile
+from studybot.ingest.notes import closes_fence, fence_opening, heading_title, parse_note
+from studybot.ingest.reading import read_text
 from studybot.study.cards import Card, load_deck, select, sentence_points, split_bilingual
 from studybot.study.grading import RATING_BY_SCORE, Grade, Grader, point_label
 from studybot.study.reviews import ReviewStore
@@ -52,6 +54,7 @@ LEVELS = (1, 2, 3)
 UNRATED_LEVEL = 2  # a note's card has no difficulty: it counts as a middle one
 SHORT_TERM = 24  # characters: a key-point synonym at most this long is a term to blank; longer ones are sentences
 MAX_CONCEPT_POINTS = 4
+MIN_CONTEXT = 8  # letters and characters a blanked sentence must keep to be a question
 WEAKEST = 3
 EXPECT_NEXT = 5
 REPORT_DIR = "interviews"
@@ -104,9 +107,11 @@ def _pair(text: str) -> Bilingual:
 
 @lru_cache(maxsize=256)
 def _read_section(path: str, title: str, near: int) -> Section | None:
+    """The section under the heading `title` nearest before line `near`, read as the index reads the note
+    (decoded, export damage repaired by jieba: instant, and it keeps every line where it was)."""
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
+        text = read_text(Path(path), "jieba").text
+    except UnreadableFile:
         return None
     note = parse_note(text, path)
     found = [h for h in note.headings if h.title == title]
@@ -115,12 +120,20 @@ def _read_section(path: str, title: str, near: int) -> Section | None:
     heading = max((h for h in found if h.line <= max(near, found[0].line)), key=lambda h: h.line)
     later = [h for h in note.headings if h.line > heading.line]
     end = next((h.line - 1 for h in later if h.level <= heading.level), len(note.lines))
-    section = Section(file=path, start=heading.line, end=end,
-                      lines={n: _plain(note.lines[n - 1]) for n in range(heading.line, end + 1)})
-    block = None
+    section = Section(file=path, start=heading.line, end=end, lines={})
+    fence = None
+    for n in range(heading.line, end + 1):  # code is not prose: no point is quoted from it
+        line = note.lines[n - 1]
+        if fence is not None:
+            section.lines[n] = ""
+            fence = None if closes_fence(line, fence) else fence
+        elif (fence := fence_opening(line)) is not None:
+            section.lines[n] = ""
+        else:
+            section.lines[n] = _plain(line)
+    block, subheadings = None, {h.line: h for h in later}
     for n in range(heading.line + 1, end + 1):
-        sub = next((h for h in later if h.line == n), None)
-        if sub is not None:
+        if (sub := subheadings.get(n)) is not None:
             block = ("answer" if ANSWER_HEADING.search(sub.title) else
                      "follow-ups" if _FOLLOW_UP_HEADING.search(sub.title) else None)
             continue
@@ -143,11 +156,6 @@ def card_section(card: Card) -> Section | None:
 def _source(card: Card) -> tuple[str, int]:
     path, _, line = card.source.rpartition(":")
     return (path, int(line)) if line.isdigit() else (card.source, 1)
-
-
-def _share(synonym: str, tokens: set[str]) -> float:
-    wanted = {word_key(t) for t in tokenize(synonym)}
-    return len(wanted & tokens) / len(wanted) if wanted else 0.0
 
 
 def _contains(sentence: str, term: str) -> re.Match | None:
@@ -180,6 +188,11 @@ def _span(sentence: str, synonym: str, threshold: float) -> tuple[int, int] | No
     return (start, end) if end - start <= 2 * len(synonym) else None
 
 
+def _gives_context(blanked: str) -> bool:
+    """Whether a sentence with its point blanked still says enough to ask about (not just "____：")."""
+    return len(re.sub(r"[\W_]+", "", blanked.replace(BLANK, ""))) >= MIN_CONTEXT
+
+
 def blanked_sentences(sources: list[tuple[int | None, str]], terms: dict[str, list[str]],
                       threshold: float) -> dict[str, tuple[int | None, str]]:
     """Per language, the first (line, sentence) naming one of the terms, with every term blanked out; failing
@@ -193,30 +206,31 @@ def blanked_sentences(sources: list[tuple[int | None, str]], terms: dict[str, li
             for term in every:
                 while match := _contains(blanked, term):  # every synonym: the sentence must not give it away
                     blanked = blanked[:match.start()] + BLANK + blanked[match.end():]
-            if blanked != sentence:
+            if blanked != sentence and _gives_context(blanked):
                 found[lang] = (n, _RUN_OF_BLANKS.sub(BLANK, blanked))
                 break
         for n, sentence in mine if lang not in found else []:
             span = next(filter(None, (_span(sentence, t, threshold) for t in terms[lang])), None)
-            if span:
-                found[lang] = (n, sentence[:span[0]] + BLANK + sentence[span[1]:])
+            if span and _gives_context(blanked := sentence[:span[0]] + BLANK + sentence[span[1]:]):
+                found[lang] = (n, blanked)
                 break
     return found
 
 
-def locate(point: KeyPoint, section: Section | None, card: Card, threshold: float) -> dict:
-    """The note lines that hold a key point: the first line naming one of its synonyms, else the line
-    sharing most of a synonym's words (at least the grader's threshold), else the whole section."""
+def locate(point: KeyPoint, section: Section | None, card: Card, grader: Grader, first: tuple[int, ...] = ()) -> dict:
+    """The note lines that hold a key point: the first line naming one of its synonyms, else the first the
+    grader finds covering it, else the whole section (the card's source when its note cannot be read).
+    Lines `first` (a follow-up's own) are searched before the rest of the section."""
     if section is None:
         path, line = _source(card)
         return {"point": point_label(point), "file": path, "line_start": line, "line_end": line}
-    lines = section.prose()
-    synonyms = [*point.zh, *point.en]
-    hit = next((n for n, text in lines if any(_contains(text, s) for s in synonyms)), None)
-    if hit is None:
-        best = max(((max(_share(s, {word_key(t) for t in tokenize(text)}) for s in synonyms), n)
-                    for n, text in lines), default=(0.0, 0), key=lambda pair: (pair[0], -pair[1]))
-        hit = best[1] if best[0] >= threshold else None
+    synonyms = [plain for s in [*point.zh, *point.en] if (plain := _plain(s))]  # as the lines are cleaned
+    hit = None
+    for lines in ([(n, section.lines[n]) for n in first if section.lines.get(n)], section.prose()):
+        hit = next((n for n, text in lines if any(_contains(text, s) for s in synonyms)), None) or \
+            next((n for n, text in lines if grader.coverage([point], text)[0]), None)
+        if hit:
+            break
     start, end = (hit, hit) if hit else (section.start, section.end)
     return {"point": point_label(point), "file": section.file, "line_start": start, "line_end": end}
 
@@ -306,7 +320,8 @@ class Thread:
     missed: list[KeyPoint] = field(default_factory=list)  # the opening answer's missed points, in card order
     probed: set[str] = field(default_factory=set)
     turns: list[tuple[Asked, Grade]] = field(default_factory=list)
-    deeper_done: int = 0
+    deeper_done: int = 0  # deeper questions asked
+    items_done: int = 0  # the note's follow-up list, read up to here
     rungs_used: set[str] = field(default_factory=set)
     cues_used: set[int] = field(default_factory=set)
 
@@ -379,12 +394,12 @@ def _deeper(interviewer: "Interviewer", thread: Thread) -> Asked | None:
     section = thread.section
     if section is None:
         return None
-    items = section.follow_ups
-    if thread.deeper_done < len(items):
-        line, question, answer = items[thread.deeper_done]
-        thread.deeper_done += 1
+    while thread.items_done < len(section.follow_ups):
+        line, question, answer = section.follow_ups[thread.items_done]
+        thread.items_done += 1
         points = _points(answer, question, interviewer.glossary)
         if points:
+            thread.deeper_done += 1
             card = _follow_up_card(thread.card, f"follow-up {line}", question, answer, points, f"{section.file}:{line}")
             return Asked("deeper", card, rung="follow-up", search_lines=(line,))
     for rung in LADDER:
@@ -396,12 +411,12 @@ def _deeper(interviewer: "Interviewer", thread: Thread) -> Asked | None:
         if not cues:
             continue
         thread.cues_used |= {n for n, _ in cues}
-        thread.deeper_done += 1
         subject = split_bilingual(heading_title(thread.card.heading))
         question = Bilingual(zh=f"关于「{subject.zh}」：{rung.question.zh}", en=f'On "{subject.en}": {rung.question.en}')
         reference = " ".join(s for _, s in cues)
         points = _points(Bilingual(zh=reference, en=reference), thread.card.question, interviewer.glossary)
         if points:
+            thread.deeper_done += 1
             card = _follow_up_card(thread.card, rung.name, question, Bilingual(zh=reference, en=reference), points,
                                    f"{section.file}:{cues[0][0]}")
             return Asked("deeper", card, rung=rung.name, search_lines=tuple(n for n, _ in cues))
@@ -526,9 +541,11 @@ def plan_interview(
     glossary = load_glossary(home)
     open_cards = [c for c in deck.cards if c.kind == "short" and c.origin != "interview"]
     groups: dict[str, list[Card]] = {}
+    taken: set[str] = set()
     for topic in topics or [None]:
         for card in select(open_cards, topic, glossary):
-            if _level(card) <= level and all(card not in g for g in groups.values()):
+            if _level(card) <= level and card.id not in taken:
+                taken.add(card.id)
                 groups.setdefault(topic or card.topic, []).append(card)
     if not groups:
         raise StudybotError(f"no open questions at level {level} or below for {', '.join(topics or ['any topic'])}: "
@@ -537,6 +554,7 @@ def plan_interview(
         schedule = store.schedule()
 
     def rank(card: Card) -> int:
+        """0: due, 1: weak (last score 2 or less), 2: new, 3: the rest."""
         state = schedule.get(card.id)
         if state is None:
             return 2
@@ -546,23 +564,24 @@ def plan_interview(
     ordered: dict[str, list[Card]] = {}
     for topic, cards in groups.items():
         rng.shuffle(cards)
-        cards.sort(key=lambda c: (rank(c), schedule[c.id]["due"] if rank(c) == 0 else now))
-        turn_in_level = Counter()
+        cards.sort(key=lambda c: (rank(c), schedule[c.id]["due"] if rank(c) == 0 else now))  # most overdue first
+        seen: Counter = Counter()
         keyed = []
-        for card in cards:  # interleave difficulties: the first of each level, then the second of each, ...
-            keyed.append(((rank(card) if rank(card) < 2 else 2), turn_in_level[_level(card)], _level(card), card))
-            turn_in_level[_level(card)] += 1
-        ordered[topic] = [item[-1] for item in sorted(keyed, key=lambda item: item[:3])]
+        for card in cards:  # within a rank, interleave difficulties: the first of each level, then the second, ...
+            keyed.append(((rank(card), seen[rank(card), _level(card)], _level(card)), card))
+            seen[rank(card), _level(card)] += 1
+        ordered[topic] = [card for _, card in sorted(keyed, key=lambda pair: pair[0])]
     names = list(ordered)
     rng.shuffle(names)
-    names.sort(key=lambda t: min(rank(c) for c in ordered[t]) >= 2)  # topics with due or weak cards first
+    names.sort(key=lambda t: rank(ordered[t][0]) >= 2)  # topics with due or weak cards first
     count = count or max(1, int(minutes // MINUTES_PER_OPENING))
     openings: list[Card] = []
     while len(openings) < count and any(ordered.values()):
         for topic in names:
             if ordered[topic] and len(openings) < count:
                 openings.append(ordered[topic].pop(0))
-    return InterviewPlan(home=home, openings=openings, topics=topics or names, minutes=minutes, lang=lang, seed=seed,
+    asked = topics or list(dict.fromkeys(card.topic for card in openings))
+    return InterviewPlan(home=home, openings=openings, topics=asked, minutes=minutes, lang=lang, seed=seed,
                          follow_ups=follow_ups, warnings=deck.warnings)
 
 
@@ -619,7 +638,7 @@ class Interviewer:
         section = thread.section
         lines = section.prose() if section is not None else []
         sources = [(n, s) for n, text in lines for s in split_quotable(text)]
-        sources += [(None, s) for s in split_quotable(f"{card.answer.zh}\n{card.answer.en}")]
+        sources += [(None, s) for line in f"{card.answer.zh}\n{card.answer.en}".splitlines() for s in split_quotable(line)]
         found = blanked_sentences(sources, terms, self.grader.lexical_threshold)
         if found:
             zh = found.get("zh", found.get("en"))[1]
@@ -629,7 +648,7 @@ class Interviewer:
             asked = Bilingual(zh=f"追问：{card.question.zh}——这里还有一个关键点，它是什么？",
                               en=f"Follow-up: {card.question.en} There is one more key point here: what is it?")
         line = next((n for n, _ in found.values() if n is not None), None)
-        where = locate(target, section, card, self.grader.lexical_threshold)
+        where = locate(target, section, card, self.grader)
         source = f"{section.file}:{line}" if section is not None and line else f"{where['file']}:{where['line_start']}"
         reference = Bilingual(zh=" / ".join(target.zh), en=" / ".join(target.en))
         follow = _follow_up_card(thread.card, f"probe {point_label(point)}", asked, reference, [target], source)
@@ -653,22 +672,13 @@ class InterviewResult:
                 "warnings": self.warnings}
 
 
-def _missed(asked: Asked, grade: Grade, section: Section | None, threshold: float) -> list[dict]:
+def _missed(asked: Asked, grade: Grade, section: Section | None, grader: Grader) -> list[dict]:
     """Each missed point with the note lines that hold it (a follow-up's own lines first)."""
     if asked.kind == "predict":
         path, line = _source(asked.card)
         return [{"point": point, "file": path, "line_start": line, "line_end": line} for point in grade.missed]
-    out = []
-    for point in (p for p in asked.card.key_points if point_label(p) in grade.missed):
-        where = None
-        if section is not None and asked.search_lines:
-            narrow = Section(file=section.file, start=section.start, end=section.end,
-                             lines={n: section.lines.get(n, "") for n in asked.search_lines if n})
-            where = locate(point, narrow, asked.card, threshold)
-            if where["line_start"] == section.start and section.start not in asked.search_lines:
-                where = None
-        out.append(where or locate(point, section, asked.card, threshold))
-    return out
+    return [locate(point, section, asked.card, grader, asked.search_lines)
+            for point in asked.card.key_points if point_label(point) in grade.missed]
 
 
 def _grade_prediction(asked: Asked, answer: str, measured: float | None) -> Grade:
@@ -748,7 +758,7 @@ def _turn(plan: InterviewPlan, store: ReviewStore, session: str, thread: Thread,
     interviewer.answered(thread, asked, grade)
     turn = {
         **shown, "answer": answer, "score": grade.score, "rating": grade.rating, "covered": grade.covered,
-        "missed": _missed(asked, grade, thread.section, grader.lexical_threshold),
+        "missed": _missed(asked, grade, thread.section, grader),
         "seconds": round((answered_at - asked_at).total_seconds(), 3),
         "target": point_label(asked.target) if asked.target else None,
         "reference": text_in(card.answer, plan.lang), "source": card.source, "demos": backing_demos(card),
@@ -761,7 +771,6 @@ def _turn(plan: InterviewPlan, store: ReviewStore, session: str, thread: Thread,
     due = store.record_turn(session, turn, answered_at, review=review, card=card.to_record() if keep else None)
     turn["due"] = iso(due) if due else None
     return turn
-
 
 
 # --- the report ------------------------------------------------------------------------------------
