@@ -217,3 +217,15 @@ def test_openings_take_turns_over_topics_and_levels_and_put_due_cards_first(tmp_
         store.record(failed.id, failed.topic, "again", T0)
     later = plan_interview(home, T0 + timedelta(days=1), ["optimizers", "cnn"], count=6, notes=False)
     assert later.openings[0].id == failed.id  # due now: asked first, its topic leads
+
+
+def test_colon_q_ends_the_session_and_the_report_keeps_what_was_asked(tmp_path: Path, monkeypatch, capsys,
+                                                                      cards) -> None:
+    answers = tmp_path / "answers.txt"
+    answers.write_text("momentum keeps a velocity\n:q\nnever read\n", encoding="utf-8")
+    doc = _run(monkeypatch, capsys, tmp_path / "home", answers)
+    assert len(doc["turns"]) == 1 and not doc["interrupted"]
+    unasked = [cards[card_id].question for card_id in doc["planned"][1:]]
+    assert doc["summary"]["expect_next"][-2:] == [f"{q.zh}\n{q.en}" for q in unasked]
+    report = Path(doc["report_file"]).read_text(encoding="utf-8")
+    assert "momentum keeps a velocity" in report and "never read" not in report

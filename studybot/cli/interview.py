@@ -89,8 +89,9 @@ def _render_report(out, result: dict) -> None:
 
     summary = result["summary"]
     score = "-" if summary["score"] is None else f"{summary['score']:.2f}/5"
-    out.print(Text.assemble(("\nOverall ", "bold"), (score, "bold"),
-                            f" over {summary['answers']} answers ({summary['openings']} opening questions)"))
+    answers, openings = summary["answers"], summary["openings"]
+    out.print(Text.assemble(("\nOverall ", "bold"), (score, "bold"), f" over {answers} answer{'s' * (answers != 1)} "
+                            f"({openings} opening question{'s' * (openings != 1)})"))
     table = Table(title="per topic")
     for column in ("topic", "openings", "answers", "mean score", "points missed"):
         table.add_column(column, justify="left" if column == "topic" else "right")

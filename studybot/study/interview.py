@@ -195,24 +195,21 @@ def _gives_context(blanked: str) -> bool:
 
 def blanked_sentences(sources: list[tuple[int | None, str]], terms: dict[str, list[str]],
                       threshold: float) -> dict[str, tuple[int | None, str]]:
-    """Per language, the first (line, sentence) naming one of the terms, with every term blanked out; failing
-    that, the first that says one in other words, with that stretch blanked."""
+    """Per language, the first (line, sentence) that names one of the terms, with every term blanked out, or
+    says one in other words, with that stretch blanked; the sources come best first (the answer block)."""
     found: dict[str, tuple[int | None, str]] = {}
     every = sorted({t for t in [*terms["zh"], *terms["en"]] if t.strip()}, key=len, reverse=True)
     for lang in ("zh", "en"):
-        mine = [pair for pair in sources if has_cjk(pair[1]) == (lang == "zh")]
-        for n, sentence in mine:
+        for n, sentence in (pair for pair in sources if has_cjk(pair[1]) == (lang == "zh")):
             blanked = sentence
             for term in every:
                 while match := _contains(blanked, term):  # every synonym: the sentence must not give it away
                     blanked = blanked[:match.start()] + BLANK + blanked[match.end():]
+            if blanked == sentence:
+                span = next(filter(None, (_span(sentence, t, threshold) for t in terms[lang])), None)
+                blanked = sentence[:span[0]] + BLANK + sentence[span[1]:] if span else sentence
             if blanked != sentence and _gives_context(blanked):
                 found[lang] = (n, _RUN_OF_BLANKS.sub(BLANK, blanked))
-                break
-        for n, sentence in mine if lang not in found else []:
-            span = next(filter(None, (_span(sentence, t, threshold) for t in terms[lang])), None)
-            if span and _gives_context(blanked := sentence[:span[0]] + BLANK + sentence[span[1]:]):
-                found[lang] = (n, blanked)
                 break
     return found
 
