@@ -17,9 +17,10 @@ import pytest
 from studybot.content.glossary import load_glossary
 from studybot.study.cards import load_deck
 from studybot.study.grading import Grader, point_label
-from studybot.study.interview import (KINDS, PREDICTIONS, backing_demos, parse_number, plan_interview, prediction_score,
-                                      run_interview)
+from studybot.study.interview import (KINDS, PREDICTIONS, Asked, Phraser, backing_demos, parse_number, plan_interview,
+                                      prediction_score, run_interview)
 from tests.conftest import REPO, main_in_process, one_line_error, run_cli
+from tests.fake_llm import FakeGenerator
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 NOW = "2026-01-05T09:00:00+00:00"
@@ -229,3 +230,61 @@ def test_colon_q_ends_the_session_and_the_report_keeps_what_was_asked(tmp_path: 
     assert doc["summary"]["expect_next"][-2:] == [f"{q.zh}\n{q.en}" for q in unasked]
     report = Path(doc["report_file"]).read_text(encoding="utf-8")
     assert "momentum keeps a velocity" in report and "never read" not in report
+
+
+# --- a model words the follow-ups (--model / --llm-url) -------------------------------------------
+
+
+class _Worded(FakeGenerator):
+    """A model that words every question it is given as one fixed question in the language asked for."""
+
+    kind = "fake-worded"
+    words = {"Chinese": "你能换个角度讲讲这一点吗？", "English": "Could you put that point another way?"}
+
+    def reply(self, messages) -> str:
+        return next(text for name, text in self.words.items() if name in messages[0]["content"])
+
+
+class _Giveaway(_Worded):
+    """A model that blurts out the answer of the probe the scripted session gets (and English when asked Chinese)."""
+
+    kind = "fake-giveaway"
+    words = {"Chinese": "Does it go from peak to minimum?", "English": "Does it go from peak to minimum?"}
+
+
+def test_a_model_words_probes_and_ladder_questions_but_never_gives_the_answer_away(tmp_path: Path, cards) -> None:
+    answers = _script(tmp_path, cards).read_text(encoding="utf-8").splitlines()
+    plan = plan_interview(tmp_path / "home", T0, ["optimizers"], count=3, lang="en", notes=False)
+    grader = Grader(load_glossary(None))
+
+    def session(generator) -> list[dict]:
+        script = iter(answers)
+        return run_interview(plan, lambda shown: next(script, None), lambda: T0, grader=grader,
+                             phraser=Phraser(generator)).turns
+
+    worded = session(_Worded())
+    assert [t["kind"] for t in worded] == ["opening", "deeper", "opening", "probe", "opening", "probe"]
+    for turn in worded:
+        model_words = turn["kind"] == "probe" or (turn["kind"] == "deeper" and turn["rung"] != "follow-up")
+        assert (turn["phrased_by"] == "model") == model_words, turn
+        assert (turn["question"] == _Worded.words["English"]) == model_words
+    blurted = session(_Giveaway())
+    probe = blurted[3]
+    assert probe["target"] == "从最大到最小 / from peak to minimum" and probe["phrased_by"] == "template"
+    assert probe["phrase_note"] == "the model's wording gave the answer away" and "____" in probe["question"]
+    assert blurted[5]["phrased_by"] == "model"  # the same words do not give away another point
+    chinese = Phraser(_Giveaway()).phrase(Asked("probe", cards["optimizers-001"]), "zh")
+    assert chinese.phrased_by == "template" and chinese.phrase_note.startswith("the model's wording was not in Chinese")
+
+
+def test_a_failing_model_server_leaves_the_questions_as_written(tmp_path: Path, monkeypatch, capsys, cards) -> None:
+    from tests.http_fakes import FakeModelServer
+
+    with FakeModelServer() as server:
+        code, out, err = main_in_process(monkeypatch, capsys, *BASE, "--home", str(tmp_path / "home"), "--answers-file",
+                                         str(_script(tmp_path, cards)), "--llm-url", f"{server.url}/garbage", "--json")
+    assert code == 0, err
+    turns = json.loads(out)["turns"]
+    probes = [t for t in turns if t["kind"] == "probe"]
+    assert len(turns) == 6 and probes and all(t["phrased_by"] == "template" and "____" in t["question"] for t in probes)
+    assert all(server.url in t["phrase_note"] for t in probes), probes[0]["phrase_note"]

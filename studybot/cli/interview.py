@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from studybot.cli.common import HomeOption, JsonOption, app, console, print_json, report_warning
+from studybot.cli.common import (HomeOption, JsonOption, LlmModelOption, ModelOption, UrlOption, app, console,
+                                 print_json, report_warning)
 from studybot.cli.quiz import (AnswersOption, BankOption, LangOption, NotesOption, NowOption, SeedOption, clock_from,
                                next_answer, read_answers)
 
@@ -28,16 +29,18 @@ FollowUpsOption = Annotated[int, typer.Option(
 def interview(
     topic: TopicsOption = None, minutes: MinutesOption = 20, questions: QuestionsOption = None,
     lang: LangOption = None, level: LevelOption = 3, seed: SeedOption = 0, answers_file: AnswersOption = None,
-    follow_ups: FollowUpsOption = 2, bank: BankOption = None, notes: NotesOption = True, home: HomeOption = None,
-    json_out: JsonOption = False, now: NowOption = None,
+    follow_ups: FollowUpsOption = 2, bank: BankOption = None, notes: NotesOption = True, model: ModelOption = None,
+    llm_url: UrlOption = None, llm_model: LlmModelOption = None, home: HomeOption = None, json_out: JsonOption = False,
+    now: NowOption = None,
 ) -> None:
     """A mock interview: opening questions, follow-ups that probe what an answer missed or go deeper when it
     was good, then a report (also saved in <home>/interviews/).
 
-    Each failed follow-up becomes a review card. Type :q (or Ctrl-D) to stop; Ctrl-C keeps every answer
-    given and still writes the report (exit code 130).
+    Each failed follow-up becomes a review card. With --model or --llm-url a model words the probes and the
+    deeper questions (a wording that names the answer, or fails, leaves the question as it was). Type :q (or
+    Ctrl-D) to stop; Ctrl-C keeps every answer given and still writes the report (exit code 130).
     """
-    from studybot.study.interview import plan_interview, run_interview
+    from studybot.study.interview import Phraser, plan_interview, run_interview
 
     clock = clock_from(now)
     answers = read_answers(answers_file)
@@ -51,7 +54,12 @@ def interview(
         _render_question(out, shown)
         return next_answer(out, answers, shown["n"])
 
-    result = run_interview(plan, ask, clock, on_turn=lambda turn: _render_turn(out, turn))
+    phraser = None
+    if model or llm_url or llm_model:
+        from studybot.answer.backends import open_generator
+
+        phraser = Phraser(open_generator(plan.home, model, llm_url, llm_model), seed)
+    result = run_interview(plan, ask, clock, on_turn=lambda turn: _render_turn(out, turn), phraser=phraser)
     if json_out:
         print_json(result.to_dict())
     else:
@@ -68,6 +76,8 @@ def _render_question(out, shown: dict) -> None:
     label = {"opening": "question", "probe": "follow-up", "deeper": "deeper", "predict": "predict, then measure"}
     out.print(Text.assemble((f"\n[{shown['n']}] {label[shown['kind']]} ", "bold"), (shown["topic"], "cyan")))
     out.print(Text(shown["question"]))
+    if shown["phrase_note"]:
+        out.print(Text(f"(asked as written: {shown['phrase_note']})", style="dim"))
 
 
 def _render_turn(out, turn: dict) -> None:

@@ -21,8 +21,8 @@ import random
 import re
 import threading
 import uuid
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -41,7 +41,7 @@ from studybot.ingest.reading import read_text
 from studybot.study.cards import Card, load_deck, select, sentence_points, split_bilingual
 from studybot.study.grading import RATING_BY_SCORE, Grade, Grader, point_label
 from studybot.study.reviews import ReviewStore
-from studybot.text.language import has_cjk
+from studybot.text.language import has_cjk, language
 from studybot.text.sentences import split_quotable
 from studybot.text.tokens import tokenize, word_key
 
@@ -305,6 +305,8 @@ class Asked:
     rung: str = ""  # deeper: follow-up or a ladder rung
     prediction: Prediction | None = None
     search_lines: tuple[int, ...] = ()  # where in the section its points are quoted from
+    phrased_by: str = "template"  # or "model"
+    phrase_note: str | None = None  # why a model's wording was not used
 
 
 @dataclass
@@ -595,14 +597,71 @@ def text_in(pair: Bilingual, lang: str | None) -> str:
 Ask = Callable[[dict], "str | None"]
 
 
+PHRASE_PROMPT = (
+    "You are a machine-learning interviewer. Rewrite the follow-up question below as one short, natural "
+    "interview question in {language}, keeping what it asks. Never state or hint at the answer. "
+    "Reply with the question only."
+)
+MAX_PHRASE_CHARS = 240
+PHRASE_TOKENS = 96
+
+
+class Phraser:
+    """A language model that words the probes and ladder questions; each wording is checked (one line in the
+    right language, short, naming no key point of its answer) and the template question kept when it fails."""
+
+    def __init__(self, generator, seed: int = 0) -> None:
+        self.generator = generator
+        self.seed = seed
+
+    def _one(self, template: str, lang: str, answers: list[str]) -> str:
+        from studybot.answer.backends import GenerationError
+        from studybot.answer.pipeline import LANGUAGE_NAMES
+
+        messages = [{"role": "system", "content": PHRASE_PROMPT.format(language=LANGUAGE_NAMES[lang])},
+                    {"role": "user", "content": template}]
+        try:
+            reply = self.generator.complete(messages, PHRASE_TOKENS, 0.0, self.seed)
+        except GenerationError as exc:
+            raise _Unphrased(str(exc)) from None
+        text = reply.strip().splitlines()[0].strip(" \"'“”「」") if reply.strip() else ""
+        if not text:
+            raise _Unphrased("the model's wording was empty")
+        if len(text) > MAX_PHRASE_CHARS:
+            raise _Unphrased(f"the model's wording ran past {MAX_PHRASE_CHARS} characters")
+        if language(text) != lang:
+            raise _Unphrased(f"the model's wording was not in {LANGUAGE_NAMES[lang]}")
+        if any(_contains(text, answer) for answer in answers if answer.strip()):
+            raise _Unphrased("the model's wording gave the answer away")
+        return text
+
+    def phrase(self, asked: Asked, lang: str | None) -> Asked:
+        """The question worded by the model in the shown languages, or as it was, with the reason."""
+        answers = [s for p in ([asked.target] if asked.target else asked.card.key_points) for s in [*p.zh, *p.en]]
+        try:
+            worded = {code: self._one(getattr(asked.card.question, code), code, answers)
+                      for code in ([lang] if lang else ["zh", "en"])}
+        except _Unphrased as exc:
+            return replace(asked, phrase_note=str(exc))
+        question = Bilingual(zh=worded.get("zh", asked.card.question.zh), en=worded.get("en", asked.card.question.en))
+        return replace(asked, card=replace(asked.card, question=question), phrased_by="model")
+
+
+class _Unphrased(Exception):
+    """Why a model's wording of a follow-up was not used."""
+
+
 class Interviewer:
     """Builds follow-ups for one session: the grader, the glossary and the demos already predicted."""
 
-    def __init__(self, grader: Grader, seed: int = 0, measure: Callable[[Prediction], float] | None = None) -> None:
+    def __init__(self, grader: Grader, seed: int = 0, measure: Callable[[Prediction], float] | None = None,
+                 phraser: Phraser | None = None, lang: str | None = None) -> None:
         self.grader = grader
         self.glossary = grader.glossary
         self.predicted: set[str] = set()
         self.measure = measure or (lambda prediction: demo_value(prediction, seed))
+        self.phraser = phraser
+        self.lang = lang
 
     def answered(self, thread: Thread, asked: Asked, grade: Grade) -> None:
         """Note an answer's grade in its thread: what the next follow-up is chosen from."""
@@ -614,8 +673,9 @@ class Interviewer:
         """The follow-up the last answer calls for, or None to move on."""
         for kind in next_kinds(thread.turns[-1][1], thread):
             asked = FOLLOW_UPS[kind](self, thread)
-            if asked is not None:
-                return asked
+            if asked is not None:  # a note's own follow-up and a predict question keep their words
+                worded = self.phraser is not None and (kind == "probe" or (kind == "deeper" and asked.rung != "follow-up"))
+                return self.phraser.phrase(asked, self.lang) if worded else asked
         return None
 
     def probe(self, thread: Thread, card: Card, point: KeyPoint) -> Asked:
@@ -689,12 +749,12 @@ def _grade_prediction(asked: Asked, answer: str, measured: float | None) -> Grad
 
 def run_interview(
     plan: InterviewPlan, ask: Ask, clock: Clock, on_turn: Callable[[dict], None] | None = None,
-    grader: Grader | None = None, measure: Callable[[Prediction], float] | None = None,
+    grader: Grader | None = None, measure: Callable[[Prediction], float] | None = None, phraser: Phraser | None = None,
 ) -> InterviewResult:
     """Ask the openings and their follow-ups until done, out of time, `ask` returns None or Ctrl-C; each answer
     is graded and committed at once, then the report is written (to <home>/interviews/ and the review store)."""
     grader = grader or Grader(load_glossary(plan.home))
-    interviewer = Interviewer(grader, plan.seed, measure)
+    interviewer = Interviewer(grader, plan.seed, measure, phraser, plan.lang)
     session = uuid.uuid4().hex[:12]
     started = clock()
     turns: list[dict] = []
@@ -740,7 +800,8 @@ def _turn(plan: InterviewPlan, store: ReviewStore, session: str, thread: Thread,
     prediction = asked.prediction
     measuring = _Measurement(lambda: interviewer.measure(prediction)) if prediction is not None else None
     shown = {"n": n, "kind": asked.kind, "opening": thread.n, "topic": card.topic,
-             "question": text_in(card.question, plan.lang), "card": card.id, "rung": asked.rung}
+             "question": text_in(card.question, plan.lang), "card": card.id, "rung": asked.rung,
+             "phrased_by": asked.phrased_by, "phrase_note": asked.phrase_note}
     asked_at = clock()
     answer = ask(shown)
     if answer is None:
