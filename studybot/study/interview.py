@@ -921,7 +921,8 @@ def report_markdown(session: str, started: datetime, topics: list[str], turns: l
     out += ["", "## Transcript", ""]
     for turn in turns:
         out += [f"### {turn['n']}. {turn['kind']} ({turn['topic']}): {turn['score']}/5", "",
-                f"**Q:** {turn['question'].replace(chr(10), ' / ')}", "", f"**A:** {turn['answer']}", ""]
+                f"**Q:** {turn['question'].replace(chr(10), ' / ')}", "",
+                f"**A:** {' '.join(turn['answer'].split())}", ""]
         if turn["covered"]:
             out.append("- covered: " + "; ".join(turn["covered"]))
         out += [f"- missed: {m['point']} (`{_lines(m)}`)" for m in turn["missed"]]
