@@ -304,12 +304,9 @@ def load_deck(home: Path | None, banks: list[Path] | None = None, notes: bool = 
 
 def interview_cards(home: Path) -> list[Card]:
     """The follow-ups a mock interview found weak, kept in the review store so `review` asks them again."""
-    from studybot.study.reviews import FILE, ReviewStore
+    from studybot.study.reviews import interview_cards as kept
 
-    if not (home / FILE).exists():
-        return []
-    with ReviewStore(home) as store:
-        return [Card.from_record(record) for record in store.interview_cards()]
+    return [Card.from_record(record) for record in kept(home)]
 
 
 def topic_counts(cards: list[Card]) -> dict[str, int]:

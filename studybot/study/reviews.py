@@ -77,6 +77,27 @@ def _damaged(path: Path, problem: str) -> StudybotError:
     return StudybotError(f"review history {path} is damaged ({problem}): {fix}")
 
 
+def interview_cards(home: Path) -> list[dict]:
+    """The cards interviews made from failed follow-ups (Card.to_record data), oldest first.
+
+    Read-only, without opening a ReviewStore: building a deck (a quiz on an unknown topic, an export)
+    must not migrate, back up or re-stamp the history. A file too old for interviews has none.
+    """
+    path = Path(home) / FILE
+    if not path.exists():
+        return []
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        rows = db.execute("SELECT card FROM interview_cards ORDER BY created_at, id").fetchall()
+    except sqlite3.DatabaseError as exc:
+        if "no such table" in str(exc):  # written before interviews existed
+            return []
+        raise StudybotError(f"review history {path} is unreadable ({exc}); move it away to start afresh") from None
+    finally:
+        db.close()
+    return [json.loads(card) for (card,) in rows]
+
+
 class ReviewStore:
     """The review database of one home; open one per session, close it when done."""
 
@@ -228,10 +249,6 @@ class ReviewStore:
             topics[session][topic] = score
         return [{"session": r[0], "started_at": r[1], "score": r[2], "turns": r[3], "by_topic": topics[r[0]]}
                 for r in rows]
-
-    def interview_cards(self) -> list[dict]:
-        """The cards interviews made from failed follow-ups (Card.to_record data), oldest first."""
-        return [json.loads(card) for (card,) in self.db.execute("SELECT card FROM interview_cards ORDER BY created_at, id")]
 
     def health(self) -> dict:
         """What `doctor` reports: the full integrity check, the counts and the backups."""
