@@ -65,12 +65,6 @@ def next_answer(out, answers: list[str] | None, position: int) -> str | None:
     return None if line is None or line.strip() == ":q" else line.rstrip("\n")
 
 
-def _text(pair: dict, lang: str | None) -> str:
-    if lang in ("zh", "en"):
-        return pair[lang]
-    return pair["zh"] if pair["zh"] == pair["en"] else f"{pair['zh']}\n{pair['en']}"
-
-
 def _session(due_only: bool, topic, limit, seed, answers_file, lang, bank, notes, strict, home, json_out, now) -> None:
     from studybot.study.quiz import plan_quiz, run_quiz
 
@@ -120,14 +114,18 @@ def _session(due_only: bool, topic, limit, seed, answers_file, lang, bank, notes
 def _render_question(out, card: dict, position: int, total: int, lang: str | None) -> None:
     from rich.text import Text
 
+    from studybot.content.schema import Bilingual
+
     out.print(Text.assemble((f"\n[{position}/{total}] ", "bold"), (card["topic"], "cyan"), f"  {card['id']}"))
-    out.print(Text(_text(card["question"], lang)))
+    out.print(Text(Bilingual(**card["question"]).text(lang)))
     for letter, option in zip("ABCDE", card["options"]):
-        out.print(Text(f"  {letter}. {_text(option, lang)}"))
+        out.print(Text(f"  {letter}. {Bilingual(**option).text(lang)}"))
 
 
 def _render_feedback(out, answered: dict, lang: str | None) -> None:
     from rich.text import Text
+
+    from studybot.content.schema import Bilingual
 
     style = {"again": "red", "hard": "yellow", "good": "green", "easy": "bold green"}[answered["rating"]]
     out.print(Text.assemble(("score ", "bold"), (f"{answered['score']}/5 {answered['rating']}", style),
@@ -135,7 +133,7 @@ def _render_feedback(out, answered: dict, lang: str | None) -> None:
     for mark, key, colour in (("✓", "covered", "green"), ("✗", "missed", "red")):
         for point in answered[key]:
             out.print(Text(f"  {mark} {point}", style=colour))
-    out.print(Text(_text(answered["reference"], lang), style="dim"))
+    out.print(Text(Bilingual(**answered["reference"]).text(lang), style="dim"))
     out.print(Text(f"source: {answered['source']}", style="dim"))
     for demo in answered["demos"]:
         out.print(Text(f"backed by: studybot demo {demo}", style="dim"))

@@ -587,13 +587,6 @@ def plan_interview(
 # --- the session -----------------------------------------------------------------------------------
 
 
-def text_in(pair: Bilingual, lang: str | None) -> str:
-    """One language of a bilingual text, or both when none is chosen (once when they are the same)."""
-    if lang in ("zh", "en"):
-        return getattr(pair, lang)
-    return pair.zh if pair.zh == pair.en else f"{pair.zh}\n{pair.en}"
-
-
 Ask = Callable[[dict], "str | None"]
 
 
@@ -781,7 +774,7 @@ def run_interview(
             interrupted = True
         ended = clock()
         reached = {t["card"] for t in turns}
-        unasked = [text_in(c.question, plan.lang) for c in plan.openings if c.id not in reached]
+        unasked = [c.question.text(plan.lang) for c in plan.openings if c.id not in reached]
         summary = summarize(turns, store.past_interviews(session), started, unasked)
         report = write_report(plan.home, session, started, plan.topics, turns, summary)
         store.finish_interview(session, ended, summary["score"], summary, str(report))
@@ -800,7 +793,7 @@ def _turn(plan: InterviewPlan, store: ReviewStore, session: str, thread: Thread,
     prediction = asked.prediction
     measuring = _Measurement(lambda: interviewer.measure(prediction)) if prediction is not None else None
     shown = {"n": n, "kind": asked.kind, "opening": thread.n, "topic": card.topic,
-             "question": text_in(card.question, plan.lang), "card": card.id, "rung": asked.rung,
+             "question": card.question.text(plan.lang), "card": card.id, "rung": asked.rung,
              "phrased_by": asked.phrased_by, "phrase_note": asked.phrase_note}
     asked_at = clock()
     answer = ask(shown)
@@ -819,7 +812,7 @@ def _turn(plan: InterviewPlan, store: ReviewStore, session: str, thread: Thread,
         "missed": _missed(asked, grade, thread.section, grader),
         "seconds": round((answered_at - asked_at).total_seconds(), 3),
         "target": point_label(asked.target) if asked.target else None,
-        "reference": text_in(card.answer, plan.lang), "source": card.source, "demos": backing_demos(card),
+        "reference": card.answer.text(plan.lang), "source": card.source, "demos": backing_demos(card),
     }
     if measuring is not None:
         turn["measured"] = measured
