@@ -33,6 +33,17 @@ def run_cli(*args: str, home: Path | None = None, timeout: float = 300, env: dic
                           cwd=REPO)
 
 
+def main_in_process(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    """Run the CLI in-process the way the console script does: errors become one line and an exit code."""
+    from studybot.cli.main import main
+
+    monkeypatch.setattr(sys, "argv", ["studybot", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    out, err = capsys.readouterr()
+    return exit_info.value.code or 0, out, err
+
+
 def one_line_error(result: subprocess.CompletedProcess, *needles: str) -> str:
     """Assert a failed command said one line on stderr, no traceback, holding every needle; return the line."""
     assert result.returncode != 0

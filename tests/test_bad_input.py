@@ -82,6 +82,8 @@ CASES = {
     "quiz on an unknown topic": (_nothing, ["quiz", "--topic", "knitting"], "knitting"),
     "quiz with a strict broken bank": (_write("bank.yaml", b"topic: x\nquestions: [\n"),
                                        ["quiz", "--bank", "{root}/bank.yaml", "--strict"], "malformed YAML"),
+    "interview on an unknown topic": (_nothing, ["interview", "--topic", "knitting"], "knitting"),
+    "interview of no minutes": (_nothing, ["interview", "--minutes", "0"], "--minutes"),
     "repair a missing file": (_nothing, ["repair", "{root}/gone.md", "--scorer", "jieba"], "gone.md"),
     "eval with malformed questions": (_write("q.jsonl", b'{"id": 1, "question": \n'),
                                       ["eval", "retrieval", "{root}/q.jsonl"], "q.jsonl"),

@@ -21,7 +21,7 @@ from studybot.study.grading import LEXICAL_THRESHOLD, Grader, agreement
 from studybot.index.build import build_index
 from studybot.study.quiz import export_anki, plan_quiz, review_stats, run_quiz
 from studybot.study.reviews import ReviewStore
-from tests.conftest import NORMALIZATION_NOTE
+from tests.conftest import NORMALIZATION_NOTE, main_in_process as _main
 
 CALIBRATION = Path(__file__).parent / "data" / "grading_calibration.yaml"
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
@@ -224,17 +224,6 @@ def test_topic_matches_aliases_and_unknown_topic_lists_known_ones(bank_cards) ->
 
 def _right_answer(card) -> str:
     return {"choice": lambda: "ABCDE"[card.correct], "cloze": lambda: card.accepted[0]}.get(card.kind, lambda: card.answer.en)()
-
-
-def _main(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    """Run the CLI in-process the way the console script does: errors become one line and an exit code."""
-    from studybot.cli.main import main
-
-    monkeypatch.setattr(sys, "argv", ["studybot", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    out, err = capsys.readouterr()
-    return exit_info.value.code or 0, out, err
 
 
 @pytest.mark.parametrize("content, expected", [

@@ -32,7 +32,8 @@ export_app = typer.Typer(help="Write the quiz cards for other tools.", no_args_i
 app.add_typer(export_app, name="export")
 
 
-def _clock(now: str | None):
+def clock_from(now: str | None):
+    """The session clock: the system's UTC time, or the fixed --now a script passes."""
     if now is None:
         return lambda: datetime.now(timezone.utc)
     try:
@@ -43,10 +44,25 @@ def _clock(now: str | None):
     return lambda: fixed
 
 
-def _text(pair: dict, lang: str | None) -> str:
-    if lang in ("zh", "en"):
-        return pair[lang]
-    return pair["zh"] if pair["zh"] == pair["en"] else f"{pair['zh']}\n{pair['en']}"
+def read_answers(path: Path | None) -> list[str] | None:
+    """The lines of an --answers-file (None without one)."""
+    if path is None:
+        return None
+    try:
+        return path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StudybotError(f"cannot read answers file {path} ({exc}); pass a UTF-8 text file") from None
+
+
+def next_answer(out, answers: list[str] | None, position: int) -> str | None:
+    """The answer to the position-th question: that line of the answers file, else a line typed on stdin;
+    None (stop) at `:q`, at the end of the file or of stdin (Ctrl-D)."""
+    if answers is not None:
+        line = answers[position - 1] if position <= len(answers) else None
+    else:
+        out.print("[dim]answer (Enter to submit, :q to stop)[/dim] > ", end="")
+        line = sys.stdin.readline() or None
+    return None if line is None or line.strip() == ":q" else line.rstrip("\n")
 
 
 def _session(due_only: bool, topic, limit, seed, answers_file, lang, bank, notes, strict, home, json_out, now) -> None:
@@ -54,13 +70,8 @@ def _session(due_only: bool, topic, limit, seed, answers_file, lang, bank, notes
 
     if lang not in (None, "zh", "en"):
         raise StudybotError(f"--lang {lang!r}: use zh or en")
-    clock = _clock(now)
-    answers = None
-    if answers_file is not None:
-        try:
-            answers = answers_file.read_text(encoding="utf-8-sig").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise StudybotError(f"cannot read answers file {answers_file} ({exc}); pass a UTF-8 text file") from None
+    clock = clock_from(now)
+    answers = read_answers(answers_file)
     plan = plan_quiz(home, clock(), topic=topic, limit=limit, seed=seed, due_only=due_only, banks=bank, notes=notes,
                      strict=strict)
     out = console(stderr=json_out)
@@ -77,11 +88,7 @@ def _session(due_only: bool, topic, limit, seed, answers_file, lang, bank, notes
 
     def ask(card, position: int, total: int) -> str | None:
         _render_question(out, card.to_dict(), position, total, lang)
-        if answers is not None:
-            return answers[position - 1] if position <= len(answers) else None
-        out.print("[dim]answer (Enter to submit, :q to stop)[/dim] > ", end="")
-        line = sys.stdin.readline()
-        return None if not line or line.strip() == ":q" else line.rstrip("\n")
+        return next_answer(out, answers, position)
 
     saved = 0
 
@@ -107,14 +114,18 @@ def _session(due_only: bool, topic, limit, seed, answers_file, lang, bank, notes
 def _render_question(out, card: dict, position: int, total: int, lang: str | None) -> None:
     from rich.text import Text
 
+    from studybot.content.schema import Bilingual
+
     out.print(Text.assemble((f"\n[{position}/{total}] ", "bold"), (card["topic"], "cyan"), f"  {card['id']}"))
-    out.print(Text(_text(card["question"], lang)))
+    out.print(Text(Bilingual(**card["question"]).text(lang)))
     for letter, option in zip("ABCDE", card["options"]):
-        out.print(Text(f"  {letter}. {_text(option, lang)}"))
+        out.print(Text(f"  {letter}. {Bilingual(**option).text(lang)}"))
 
 
 def _render_feedback(out, answered: dict, lang: str | None) -> None:
     from rich.text import Text
+
+    from studybot.content.schema import Bilingual
 
     style = {"again": "red", "hard": "yellow", "good": "green", "easy": "bold green"}[answered["rating"]]
     out.print(Text.assemble(("score ", "bold"), (f"{answered['score']}/5 {answered['rating']}", style),
@@ -122,7 +133,7 @@ def _render_feedback(out, answered: dict, lang: str | None) -> None:
     for mark, key, colour in (("✓", "covered", "green"), ("✗", "missed", "red")):
         for point in answered[key]:
             out.print(Text(f"  {mark} {point}", style=colour))
-    out.print(Text(_text(answered["reference"], lang), style="dim"))
+    out.print(Text(Bilingual(**answered["reference"]).text(lang), style="dim"))
     out.print(Text(f"source: {answered['source']}", style="dim"))
     for demo in answered["demos"]:
         out.print(Text(f"backed by: studybot demo {demo}", style="dim"))
@@ -156,7 +167,7 @@ def stats(
     """Due counts, retention, mastery per topic and reviews per day."""
     from studybot.study.quiz import review_stats
 
-    result = review_stats(home, _clock(now)(), topic=topic, banks=bank, notes=notes, strict=strict)
+    result = review_stats(home, clock_from(now)(), topic=topic, banks=bank, notes=notes, strict=strict)
     if json_out:
         print_json(result)
         return

@@ -38,6 +38,12 @@ class Bilingual:
     zh: str
     en: str
 
+    def text(self, lang: str | None = None) -> str:
+        """One language ("zh" or "en"), or both when none is chosen (once when they are the same)."""
+        if lang in ("zh", "en"):
+            return getattr(self, lang)
+        return self.zh if self.zh == self.en else f"{self.zh}\n{self.en}"
+
 
 @dataclass(frozen=True)
 class KeyPoint:

@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -48,6 +48,7 @@ class Card:
     correct: int | None = None  # choice: 0-based index of the right option
     accepted: list[str] = field(default_factory=list)  # cloze: the accepted fills
     demos: list[str] = field(default_factory=list)
+    difficulty: int = 0  # a bank question's 1-3; 0: not rated (a note's card)
 
     def to_dict(self) -> dict:
         return {
@@ -56,6 +57,19 @@ class Card:
             "reference": {"zh": self.answer.zh, "en": self.answer.en}, "source": self.source,
             "options": [{"zh": o.zh, "en": o.en} for o in self.options], "demos": list(self.demos),
         }
+
+    def to_record(self) -> dict:
+        """Everything, as JSON-ready data: how a card made by an interview is kept in the review store."""
+        return asdict(self)
+
+    @classmethod
+    def from_record(cls, data: dict) -> "Card":
+        """The card `to_record` kept."""
+        return cls(**{
+            **data, "question": Bilingual(**data["question"]), "answer": Bilingual(**data["answer"]),
+            "key_points": [KeyPoint(**p) for p in data["key_points"]],
+            "options": [Bilingual(**o) for o in data["options"]],
+        })
 
 
 @dataclass
@@ -94,7 +108,7 @@ def _bank_card(question: Question, bank: Path) -> Card:
         heading=question.source.heading, topics=[question.topic],
         options=options, correct=question.correct if question.type == "choice" else None,
         accepted=list(question.correct) if question.type == "cloze" else [],
-        demos=[question.demo] if question.demo else [],
+        demos=[question.demo] if question.demo else [], difficulty=question.difficulty,
     )
 
 
@@ -126,7 +140,7 @@ def note_card_id(path: str, heading_path: list[str], prefix: str = "note") -> st
     return f"{prefix}-{digest}"
 
 
-def _split_bilingual(text: str) -> Bilingual:
+def split_bilingual(text: str) -> Bilingual:
     """'A / B' headings and '中文：… English: …' answer blocks become their two halves; other text serves both."""
     if " / " in text and has_cjk(text.split(" / ", 1)[0]) and not has_cjk(text.split(" / ", 1)[1]):
         zh, en = text.split(" / ", 1)
@@ -243,13 +257,13 @@ def note_cards(index, glossary: Glossary, covered: set[tuple[str, str]]) -> list
         reference = "\n".join(block["texts"])
         metadata = index.metadata(block["path"])
         topics = _note_topics(metadata, f"{block['question']}\n{reference}", glossary)
-        answer = _split_bilingual(reference)
+        answer = split_bilingual(reference)
         points = sentence_points(answer)
         if not points:
             continue
         demos = [str(d) for d in metadata.get("demos") or []] or demos_for_topics(topics[0])
         card = Card(
-            id=card_id, kind="short", origin="note", topic=topics[0], question=_split_bilingual(block["question"]),
+            id=card_id, kind="short", origin="note", topic=topics[0], question=split_bilingual(block["question"]),
             answer=answer, key_points=points, source=f"{block['path']}:{block['line']}", heading=block["question"],
             topics=topics, demos=demos,
         )
@@ -264,7 +278,8 @@ def note_cards(index, glossary: Glossary, covered: set[tuple[str, str]]) -> list
 
 
 def load_deck(home: Path | None, banks: list[Path] | None = None, notes: bool = True, strict: bool = False) -> Deck:
-    """Every card: bank questions, and (when notes are indexed in home) the notes' answer blocks and clozes.
+    """Every card: bank questions, (when notes are indexed in home) the notes' answer blocks and clozes, and the
+    cards mock interviews made.
 
     A bank with problems is skipped with a warning for each problem, unless `strict`.
     """
@@ -282,7 +297,16 @@ def load_deck(home: Path | None, banks: list[Path] | None = None, notes: bool = 
             index = Index(home)
             covered = {(Path(c.source.rsplit(":", 1)[0]).name, c.heading) for c in cards}
             cards += note_cards(index, index.glossary, covered)
+    if home is not None:
+        cards += interview_cards(Path(home))
     return Deck(cards=cards, warnings=warnings)
+
+
+def interview_cards(home: Path) -> list[Card]:
+    """The follow-ups a mock interview found weak, kept in the review store so `review` asks them again."""
+    from studybot.study.reviews import interview_cards as kept
+
+    return [Card.from_record(record) for record in kept(home)]
 
 
 def topic_counts(cards: list[Card]) -> dict[str, int]:

@@ -66,3 +66,20 @@ def m001_cards_and_reviews(db: sqlite3.Connection) -> None:
         "CREATE INDEX IF NOT EXISTS reviews_time ON reviews(reviewed_at)",
     ):
         db.execute(statement)
+
+
+@migration
+def m002_interviews(db: sqlite3.Connection) -> None:
+    """Mock interviews: one row per session, one per answered turn (committed as it is answered), and the
+    cards made from failed follow-ups, which the review log then schedules like any other card."""
+    for statement in (
+        "CREATE TABLE interviews (id TEXT PRIMARY KEY, started_at TEXT NOT NULL, ended_at TEXT, topics TEXT NOT NULL, "
+        "score REAL, summary TEXT, report_file TEXT)",
+        "CREATE TABLE interview_turns (session TEXT NOT NULL, n INTEGER NOT NULL, kind TEXT NOT NULL, "
+        "opening INTEGER NOT NULL, card_id TEXT NOT NULL, topic TEXT NOT NULL, question TEXT NOT NULL, "
+        "answer TEXT NOT NULL, score INTEGER NOT NULL, covered TEXT NOT NULL, missed TEXT NOT NULL, "
+        "seconds REAL NOT NULL, answered_at TEXT NOT NULL, PRIMARY KEY (session, n))",
+        "CREATE TABLE interview_cards (id TEXT PRIMARY KEY, topic TEXT NOT NULL, card TEXT NOT NULL, "
+        "created_at TEXT NOT NULL)",
+    ):
+        db.execute(statement)

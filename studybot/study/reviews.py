@@ -17,10 +17,11 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 from studybot.clock import iso, utc_now
 from studybot.errors import StudybotError
@@ -74,6 +75,27 @@ def _damaged(path: Path, problem: str) -> StudybotError:
     found = backups(path.parent)
     fix = f"copy the newest backup {found[-1]} over it" if found else "move it away to start afresh"
     return StudybotError(f"review history {path} is damaged ({problem}): {fix}")
+
+
+def interview_cards(home: Path) -> list[dict]:
+    """The cards interviews made from failed follow-ups (Card.to_record data), oldest first.
+
+    Read-only, without opening a ReviewStore: building a deck (a quiz on an unknown topic, an export)
+    must not migrate, back up or re-stamp the history. A file too old for interviews has none.
+    """
+    path = Path(home) / FILE
+    if not path.exists():
+        return []
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        rows = db.execute("SELECT card FROM interview_cards ORDER BY created_at, id").fetchall()
+    except sqlite3.DatabaseError as exc:
+        if "no such table" in str(exc):  # written before interviews existed
+            return []
+        raise StudybotError(f"review history {path} is unreadable ({exc}); move it away to start afresh") from None
+    finally:
+        db.close()
+    return [json.loads(card) for (card,) in rows]
 
 
 class ReviewStore:
@@ -134,34 +156,99 @@ class ReviewStore:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def record(self, card_id: str, topic: str, rating: str, now: datetime, *, answer: str = "", score: int = 0,
-               covered: list[str] | None = None, missed: list[str] | None = None, session: str = "") -> datetime:
-        """Schedule one answered card and log it, committed before returning; gives the next due time."""
-        import fsrs
-
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One IMMEDIATE transaction: committed whole, or rolled back whole (Ctrl-C included)."""
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            row = self.db.execute("SELECT fsrs, reps, lapses, first_review FROM cards WHERE id = ?", (card_id,)).fetchone()
-            state = fsrs.Card.from_dict(json.loads(row[0])) if row else fsrs.Card(due=now)
-            state, _ = scheduler().review_card(state, fsrs.Rating[rating.capitalize()], now)
-            reps, lapses, first = (row[1], row[2], row[3]) if row else (0, 0, iso(now))
-            due = iso(state.due)
-            self.db.execute(
-                "INSERT OR REPLACE INTO cards VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (card_id, topic, json.dumps(state.to_dict()), due, reps + 1, lapses + (rating == "again"), score,
-                 first, iso(now)),
-            )
-            self.db.execute(
-                "INSERT INTO reviews (card_id, topic, reviewed_at, answer, score, rating, covered, missed, due, session)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (card_id, topic, iso(now), answer, score, rating, json.dumps(covered or [], ensure_ascii=False),
-                 json.dumps(missed or [], ensure_ascii=False), due, session),
-            )
+            yield
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
+
+    def record(self, card_id: str, topic: str, rating: str, now: datetime, *, answer: str = "", score: int = 0,
+               covered: list[str] | None = None, missed: list[str] | None = None, session: str = "") -> datetime:
+        """Schedule one answered card and log it, committed before returning; gives the next due time."""
+        with self._transaction():
+            return self._review(card_id, topic, rating, now, answer, score, covered or [], missed or [], session)
+
+    def _review(self, card_id: str, topic: str, rating: str, now: datetime, answer: str, score: int,
+                covered: list[str], missed: list[str], session: str) -> datetime:
+        """Schedule and log one answer inside the caller's transaction."""
+        import fsrs
+
+        row = self.db.execute("SELECT fsrs, reps, lapses, first_review FROM cards WHERE id = ?", (card_id,)).fetchone()
+        state = fsrs.Card.from_dict(json.loads(row[0])) if row else fsrs.Card(due=now)
+        state, _ = scheduler().review_card(state, fsrs.Rating[rating.capitalize()], now)
+        reps, lapses, first = (row[1], row[2], row[3]) if row else (0, 0, iso(now))
+        due = iso(state.due)
+        self.db.execute(
+            "INSERT OR REPLACE INTO cards VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (card_id, topic, json.dumps(state.to_dict()), due, reps + 1, lapses + (rating == "again"), score,
+             first, iso(now)),
+        )
+        self.db.execute(
+            "INSERT INTO reviews (card_id, topic, reviewed_at, answer, score, rating, covered, missed, due, session)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (card_id, topic, iso(now), answer, score, rating, json.dumps(covered, ensure_ascii=False),
+             json.dumps(missed, ensure_ascii=False), due, session),
+        )
         return state.due
+
+    # --- mock interviews ---------------------------------------------------------------------------
+
+    def start_interview(self, session: str, now: datetime, topics: list[str]) -> None:
+        with self._transaction():
+            self.db.execute("INSERT INTO interviews (id, started_at, topics) VALUES (?, ?, ?)",
+                            (session, iso(now), json.dumps(topics, ensure_ascii=False)))
+
+    def record_turn(self, session: str, turn: dict, now: datetime, review: dict | None = None,
+                    card: dict | None = None) -> datetime | None:
+        """One answered interview turn, committed with its review (when the turn is a card to review) and the
+        card an interview made (a failed follow-up), in one transaction; gives the card's next due time."""
+        with self._transaction():
+            self.db.execute(
+                "INSERT INTO interview_turns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (session, turn["n"], turn["kind"], turn["opening"], turn["card"], turn["topic"], turn["question"],
+                 turn["answer"], turn["score"], json.dumps(turn["covered"], ensure_ascii=False),
+                 json.dumps(turn["missed"], ensure_ascii=False), turn["seconds"], iso(now)),
+            )
+            if card is not None:
+                self.db.execute("INSERT OR IGNORE INTO interview_cards VALUES (?, ?, ?, ?)",
+                                (card["id"], card["topic"], json.dumps(card, ensure_ascii=False), iso(now)))
+            if review is None:
+                return None
+            return self._review(turn["card"], turn["topic"], review["rating"], now, turn["answer"], turn["score"],
+                                turn["covered"], [m["point"] for m in turn["missed"]], session)
+
+    def finish_interview(self, session: str, now: datetime, score: float | None, summary: dict,
+                         report_file: str) -> None:
+        with self._transaction():
+            self.db.execute("UPDATE interviews SET ended_at = ?, score = ?, summary = ?, report_file = ? WHERE id = ?",
+                            (iso(now), score, json.dumps(summary, ensure_ascii=False), report_file, session))
+
+    def interview_turns(self, session: str) -> list[dict]:
+        """The turns of one session as recorded, in order."""
+        rows = self.db.execute(
+            "SELECT n, kind, opening, card_id, topic, question, answer, score, covered, missed, seconds "
+            "FROM interview_turns WHERE session = ? ORDER BY n", (session,))
+        return [{"n": r[0], "kind": r[1], "opening": r[2], "card": r[3], "topic": r[4], "question": r[5],
+                 "answer": r[6], "score": r[7], "covered": json.loads(r[8]), "missed": json.loads(r[9]),
+                 "seconds": r[10]} for r in rows]
+
+    def past_interviews(self, before: str) -> list[dict]:
+        """Sessions other than `before` that have answers, oldest first, with their per-topic mean scores."""
+        rows = self.db.execute(
+            "SELECT i.id, i.started_at, avg(t.score), count(t.n) FROM interviews i JOIN interview_turns t "
+            "ON t.session = i.id WHERE i.id != ? GROUP BY i.id ORDER BY i.started_at, i.rowid", (before,)).fetchall()
+        topics = defaultdict(dict)
+        for session, topic, score in self.db.execute(
+                "SELECT session, topic, avg(score) FROM interview_turns WHERE session != ? GROUP BY session, topic",
+                (before,)):
+            topics[session][topic] = score
+        return [{"session": r[0], "started_at": r[1], "score": r[2], "turns": r[3], "by_topic": topics[r[0]]}
+                for r in rows]
 
     def health(self) -> dict:
         """What `doctor` reports: the full integrity check, the counts and the backups."""

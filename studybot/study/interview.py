@@ -1,0 +1,933 @@
+"""Mock interviews: opening questions, follow-ups chosen by measuring each answer, and a report.
+
+An interviewer asks, listens and digs in where the answer is thin. Here every answer is graded
+by the key-point grader, and what it covered and missed decides the follow-up (at most a few per
+opening question): a missed point becomes a probe, a question phrased from the note sentence that
+holds the point with the point blanked out; a good answer earns a deeper question: the note's own
+follow-up list, then a ladder of why / derive / trade-off / when it fails, keyed to the section's
+own sentences, and, where a demo backs the topic, one "predict, then measure" question. The kinds
+of follow-up are a registry (`FOLLOW_UPS`), filled by `@follows_up`.
+
+The session never reads a terminal: the CLI passes `ask(question) -> answer | None` and a clock,
+so a scripted session is repeatable. Each answer is committed to the review store at once (turn,
+review and any card made from a failed follow-up in one transaction), so Ctrl-C keeps every answer
+given; the report is then built from what was answered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+import threading
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+from studybot.clock import iso
+from studybot.content.glossary import Glossary, load_glossary
+from studybot.content.schema import BLANK, Bilingual, KeyPoint
+from studybot.errors import StudybotError
+from studybot.files import write_atomic
+from studybot.home import resolve_home
+from studybot.ingest.chunking import ANSWER_HEADING
+from studybot.ingest.decoding import UnreadableFile
+from studybot.ingest.notes import closes_fence, fence_opening, heading_title, parse_note
+from studybot.ingest.reading import read_text
+from studybot.study.cards import Card, load_deck, select, sentence_points, split_bilingual
+from studybot.study.grading import RATING_BY_SCORE, Grade, Grader, point_label
+from studybot.study.reviews import ReviewStore
+from studybot.text.language import has_cjk, language
+from studybot.text.sentences import split_quotable
+from studybot.text.tokens import tokenize, word_key
+
+GOOD_SCORE = 4  # an answer this good earns a deeper question
+PASS_SCORE = 3  # a follow-up scored below this becomes a review card
+FOLLOW_UPS_DEFAULT = 2
+FOLLOW_UPS_MAX = 3
+MINUTES_PER_OPENING = 4  # an opening question and its follow-ups take about this long
+LEVELS = (1, 2, 3)
+UNRATED_LEVEL = 2  # a note's card has no difficulty: it counts as a middle one
+SHORT_TERM = 24  # characters: a key-point synonym at most this long is a term to blank; longer ones are sentences
+MAX_CONCEPT_POINTS = 4
+MIN_CONTEXT = 8  # letters and characters a blanked sentence must keep to be a question
+WEAKEST = 3
+EXPECT_NEXT = 5
+REPORT_DIR = "interviews"
+KINDS = ("opening", "probe", "deeper", "predict")
+_FOLLOW_UP_HEADING = re.compile(r"追问|follow-?ups?", re.IGNORECASE)
+_FOLLOW_UP_ITEM = re.compile(r"^\s*[-*+]\s*(?:\*\*)?\s*Q\s*[:：]\s*(.*?)\s*(?:\*\*)?\s*A\s*[:：]\s*(.*)$")
+_LINE_MARKS = re.compile(r"^\s*(?:>\s?)*(?:[-*+]\s+|\d+[.)、]\s+)?(?:(?:中文|English)\s*[:：]\s*)?", re.IGNORECASE)
+_SKIP_LINE = re.compile(r"^\s*(?:\||```|~~~|\$\$|References?:|参考)", re.IGNORECASE)
+_RUN_OF_BLANKS = re.compile(rf"{re.escape(BLANK)}(?:[\s,，、/]*{re.escape(BLANK)})+")
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+Clock = Callable[[], datetime]
+
+
+# --- where a card's points live in its note ------------------------------------------------------
+
+
+@dataclass
+class Section:
+    """The note section a card asks about: its lines as cleaned text, by 1-based line number."""
+
+    file: str
+    start: int  # the heading's line
+    end: int  # the section's last line
+    lines: dict[int, str]
+    answer_lines: set[int] = field(default_factory=set)  # the interview-answer block
+    follow_ups: list[tuple[int, Bilingual, Bilingual]] = field(default_factory=list)  # (line, question, answer)
+
+    def prose(self) -> list[tuple[int, str]]:
+        """Lines a point may be quoted from, the answer block first; the follow-up list answers other questions."""
+        asked = {line for line, _, _ in self.follow_ups}
+        ordered = sorted(self.lines, key=lambda n: (n not in self.answer_lines, n))
+        return [(n, self.lines[n]) for n in ordered if n not in asked and n != self.start and self.lines[n]]
+
+
+def _plain(line: str) -> str:
+    """A note line as sentence text: quote marks, bullets, language labels and emphasis dropped."""
+    if _SKIP_LINE.match(line) or line.lstrip().startswith("#"):
+        return ""
+    return re.sub(r"\*\*|__|`|\$", "", _LINE_MARKS.sub("", line)).strip()
+
+
+def _pair(text: str) -> Bilingual:
+    """`中文。/ English.` (a follow-up's question or answer) as its two halves; other text serves both."""
+    parts = [p.strip() for p in re.split(r"\s*/\s+", text.strip(), maxsplit=1)]
+    if len(parts) == 2 and has_cjk(parts[0]) and not has_cjk(parts[1]):
+        return Bilingual(zh=parts[0], en=parts[1])
+    return split_bilingual(text)
+
+
+@lru_cache(maxsize=256)
+def _read_section(path: str, title: str, near: int) -> Section | None:
+    """The section under the heading `title` nearest before line `near`, read as the index reads the note
+    (decoded, export damage repaired by jieba: instant, and it keeps every line where it was)."""
+    try:
+        text = read_text(Path(path), "jieba").text
+    except UnreadableFile:
+        return None
+    note = parse_note(text, path)
+    found = [h for h in note.headings if h.title == title]
+    if not found:
+        return None
+    heading = max((h for h in found if h.line <= max(near, found[0].line)), key=lambda h: h.line)
+    later = [h for h in note.headings if h.line > heading.line]
+    end = next((h.line - 1 for h in later if h.level <= heading.level), len(note.lines))
+    section = Section(file=path, start=heading.line, end=end, lines={})
+    fence = None
+    for n in range(heading.line, end + 1):  # code is not prose: no point is quoted from it
+        line = note.lines[n - 1]
+        if fence is not None:
+            section.lines[n] = ""
+            fence = None if closes_fence(line, fence) else fence
+        elif (fence := fence_opening(line)) is not None:
+            section.lines[n] = ""
+        else:
+            section.lines[n] = _plain(line)
+    block, subheadings = None, {h.line: h for h in later}
+    for n in range(heading.line + 1, end + 1):
+        if (sub := subheadings.get(n)) is not None:
+            block = ("answer" if ANSWER_HEADING.search(sub.title) else
+                     "follow-ups" if _FOLLOW_UP_HEADING.search(sub.title) else None)
+            continue
+        if block == "answer":
+            section.answer_lines.add(n)
+        elif block == "follow-ups" and (item := _FOLLOW_UP_ITEM.match(note.lines[n - 1])):
+            question, answer = (re.sub(r"\*\*|`|\$", "", part) for part in item.groups())
+            section.follow_ups.append((n, _pair(question), _pair(answer)))
+    return section
+
+
+def card_section(card: Card) -> Section | None:
+    """The section of the note a card was made from (bank cards: the knowledge note they cite)."""
+    path, _, line = card.source.rpartition(":")
+    if not card.heading or not line.isdigit():
+        return None
+    return _read_section(path, heading_title(card.heading), int(line))
+
+
+def _source(card: Card) -> tuple[str, int]:
+    path, _, line = card.source.rpartition(":")
+    return (path, int(line)) if line.isdigit() else (card.source, 1)
+
+
+def _contains(sentence: str, term: str) -> re.Match | None:
+    """The term in the sentence, ignoring case; an ASCII term only as whole words."""
+    edge = r"(?<![A-Za-z0-9])" if term[:1].isascii() and term[:1].isalnum() else ""
+    tail = r"(?![A-Za-z0-9])" if term[-1:].isascii() and term[-1:].isalnum() else ""
+    return re.search(edge + re.escape(term) + tail, sentence, re.IGNORECASE)
+
+
+def _span(sentence: str, synonym: str, threshold: float) -> tuple[int, int] | None:
+    """Where a sentence says a synonym in other words ("from the peak to a minimum" for "from peak to
+    minimum"): the stretch from the first to the last of its words, when enough of them are there."""
+    wanted = {word_key(t) for t in tokenize(synonym)}
+    spans, got = [], set()
+    for token in dict.fromkeys(tokenize(synonym)):
+        if has_cjk(token):
+            found = sentence.find(token)
+            if found >= 0:
+                spans.append((found, found + len(token)))
+                got.add(word_key(token))
+            continue
+        for word in re.finditer(r"[A-Za-z0-9]+", sentence):
+            if word_key(word.group(0).lower()) == word_key(token):
+                spans.append(word.span())
+                got.add(word_key(token))
+                break
+    if not wanted or len(got) / len(wanted) < threshold:
+        return None
+    start, end = min(a for a, _ in spans), max(b for _, b in spans)
+    return (start, end) if end - start <= 2 * len(synonym) else None
+
+
+def _gives_context(blanked: str) -> bool:
+    """Whether a sentence with its point blanked still says enough to ask about (not just "____：")."""
+    return len(re.sub(r"[\W_]+", "", blanked.replace(BLANK, ""))) >= MIN_CONTEXT
+
+
+def blanked_sentences(sources: list[tuple[int | None, str]], terms: dict[str, list[str]],
+                      threshold: float) -> dict[str, tuple[int | None, str]]:
+    """Per language, the first (line, sentence) that names one of the terms, with every term blanked out, or
+    says one in other words, with that stretch blanked; the sources come best first (the answer block)."""
+    found: dict[str, tuple[int | None, str]] = {}
+    every = sorted({t for t in [*terms["zh"], *terms["en"]] if t.strip()}, key=len, reverse=True)
+    for lang in ("zh", "en"):
+        for n, sentence in (pair for pair in sources if has_cjk(pair[1]) == (lang == "zh")):
+            blanked = sentence
+            for term in every:
+                while match := _contains(blanked, term):  # every synonym: the sentence must not give it away
+                    blanked = blanked[:match.start()] + BLANK + blanked[match.end():]
+            if blanked == sentence:
+                span = next(filter(None, (_span(sentence, t, threshold) for t in terms[lang])), None)
+                blanked = sentence[:span[0]] + BLANK + sentence[span[1]:] if span else sentence
+            if blanked != sentence and _gives_context(blanked):
+                found[lang] = (n, _RUN_OF_BLANKS.sub(BLANK, blanked))
+                break
+    return found
+
+
+def locate(point: KeyPoint, section: Section | None, card: Card, grader: Grader, first: tuple[int, ...] = ()) -> dict:
+    """The note lines that hold a key point: the first line naming one of its synonyms, else the first the
+    grader finds covering it, else the whole section (the card's source when its note cannot be read).
+    Lines `first` (a follow-up's own) are searched before the rest of the section."""
+    if section is None:
+        path, line = _source(card)
+        return {"point": point_label(point), "file": path, "line_start": line, "line_end": line}
+    synonyms = [plain for s in [*point.zh, *point.en] if (plain := _plain(s))]  # as the lines are cleaned
+    hit = None
+    for lines in ([(n, section.lines[n]) for n in first if section.lines.get(n)], section.prose()):
+        hit = next((n for n, text in lines if any(_contains(text, s) for s in synonyms)), None) or \
+            next((n for n, text in lines if grader.coverage([point], text)[0]), None)
+        if hit:
+            break
+    start, end = (hit, hit) if hit else (section.start, section.end)
+    return {"point": point_label(point), "file": section.file, "line_start": start, "line_end": end}
+
+
+# --- questions and follow-ups ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """A number a demo measures that a learner can predict: `value` picks it from the demo's metrics."""
+
+    demo: str
+    question: Bilingual
+    value: Callable[[dict], float]
+
+
+PREDICTIONS: dict[str, Prediction] = {p.demo: p for p in (
+    Prediction("sigmoid-saturation", Bilingual(
+        zh="先估一个数：sigmoid 在 x = 10 处的导数是多少？然后我们用 demo 实测。",
+        en="Predict a number: what is the sigmoid's derivative at x = 10? Then the demo measures it."),
+        lambda m: m["grad_at_10"]),
+    Prediction("lora", Bilingual(
+        zh="先估一个数：秩为 4 的 LoRA 只训练这一层参数的几分之几（比例）？然后我们用 demo 实测。",
+        en="Predict a number: with rank 4, what fraction of the layer's parameters does LoRA train? "
+           "Then the demo measures it."),
+        lambda m: m["param_fraction"]),
+    Prediction("rnn-vanishing", Bilingual(
+        zh="先估一个数：普通 RNN 的梯度从最后一步反传到第一步，还保留原来大小的多少（比例）？然后我们用 demo 实测。",
+        en="Predict a number: back from the last step to the first, what fraction of its size does a plain "
+           "RNN's hidden-state gradient keep? Then the demo measures it."),
+        lambda m: m["rnn_kept"]),
+    Prediction("residual-gradients", Bilingual(
+        zh="先估一个数：在这个深层网络里，加残差连接后第一层的梯度是不加时的多少倍？然后我们用 demo 实测。",
+        en="Predict a number: in this deep network, how many times larger is the first layer's gradient with "
+           "residual connections than without? Then the demo measures it."),
+        lambda m: m["first_layer_grad_residual"] / m["first_layer_grad_plain"]),
+)}
+
+
+@dataclass(frozen=True)
+class Rung:
+    """A step of the deeper-question ladder, keyed to the section sentences that answer it."""
+
+    name: str
+    question: Bilingual
+    cue: re.Pattern
+
+
+LADDER = (
+    Rung("why", Bilingual(zh="为什么会这样？请说清楚背后的机制。", en="Why is that so? Explain the mechanism behind it."),
+         re.compile(r"因为|所以|原因|导致|使得|因此|\bbecause\b|\bsince\b|\btherefore\b|\bso that\b|\bcauses?\b|"
+                    r"\bleads? to\b", re.IGNORECASE)),
+    Rung("derive", Bilingual(zh="能从定义出发推导一下吗？写出关键的公式或步骤。",
+                             en="Can you derive it from the definition? Give the key formula or steps."),
+         re.compile(r"=|推导|公式|导数|\bderivative\b|\bformula\b|\bequals?\b", re.IGNORECASE)),
+    Rung("trade-off", Bilingual(zh="这样做的代价是什么？和替代方案相比怎么权衡？",
+                                en="What does it cost, and how does it trade off against the alternatives?"),
+         re.compile(r"代价|权衡|缺点|开销|但是|然而|\bcosts?\b|\btrade-?offs?\b|\bdrawbacks?\b|\bhowever\b|\bbut\b",
+                    re.IGNORECASE)),
+    Rung("fails", Bilingual(zh="它在什么情况下会失效，或者不再成立？", en="When does it fail, or stop holding?"),
+         re.compile(r"失效|不适用|无法|不能|问题|\bfails?\b|\bbreaks?\b|\bproblems?\b|\bcannot\b|\bunless\b|"
+                    r"\bonly when\b", re.IGNORECASE)),
+    Rung("how", Bilingual(zh="再深入一层：具体是怎么做到的？", en="One level deeper: how exactly does it work?"),
+         re.compile(r"\S")),  # the rest of the section, when no sentence fits the rungs above
+)
+
+
+@dataclass
+class Asked:
+    """One question put to the learner: the card its answer is graded against, and why it was chosen."""
+
+    kind: str  # opening | probe | deeper | predict
+    card: Card
+    target: KeyPoint | None = None  # probe: the missed point it asks about
+    rung: str = ""  # deeper: follow-up or a ladder rung
+    prediction: Prediction | None = None
+    search_lines: tuple[int, ...] = ()  # where in the section its points are quoted from
+    phrased_by: str = "template"  # or "model"
+    phrase_note: str | None = None  # why a model's wording was not used
+
+
+@dataclass
+class Thread:
+    """One opening question's thread: what was asked and answered, and what may still be asked."""
+
+    n: int
+    card: Card
+    section: Section | None
+    missed: list[KeyPoint] = field(default_factory=list)  # the opening answer's missed points, in card order
+    probed: set[str] = field(default_factory=set)
+    turns: list[tuple[Asked, Grade]] = field(default_factory=list)
+    deeper_done: int = 0  # deeper questions asked
+    items_done: int = 0  # the note's follow-up list, read up to here
+    rungs_used: set[str] = field(default_factory=set)
+    cues_used: set[int] = field(default_factory=set)
+
+
+def _card_id(*parts: str) -> str:
+    return "iv-" + hashlib.sha1("\x1f".join(parts).encode()).hexdigest()[:12]
+
+
+def _follow_up_card(opening: Card, key: str, question: Bilingual, answer: Bilingual, points: list[KeyPoint],
+                    source: str) -> Card:
+    """A follow-up as a card: graded now, and kept for review when it fails."""
+    return Card(id=_card_id(opening.id, key), kind="short", origin="interview", topic=opening.topic,
+                question=question, answer=answer, key_points=points, source=source, heading=opening.heading,
+                topics=list(opening.topics), demos=list(opening.demos), difficulty=opening.difficulty)
+
+
+def _concept_points(text: str, question: str, glossary: Glossary) -> list[KeyPoint]:
+    """The glossary concepts a reference names that its question does not: what an answer must bring."""
+    asked = {e.id for e in glossary.find(question)}
+    entries = [e for e in glossary.find(text) if e.id not in asked]
+    unique = list({e.id: e for e in entries}.values())[:MAX_CONCEPT_POINTS]
+    return [KeyPoint(zh=list(e.zh or e.en), en=list(e.en or e.zh)) for e in unique]
+
+
+def _points(answer: Bilingual, question: Bilingual, glossary: Glossary) -> list[KeyPoint]:
+    """Key points of a follow-up's reference: its concepts when it names two or more, else its sentences."""
+    concepts = _concept_points(f"{answer.zh}\n{answer.en}", f"{question.zh}\n{question.en}", glossary)
+    return concepts if len(concepts) >= 2 else sentence_points(answer)
+
+
+FOLLOW_UPS: dict[str, Callable[["Interviewer", Thread], Asked | None]] = {}
+
+
+def follows_up(kind: str) -> Callable:
+    """Register how to build the next follow-up of a kind (probe, deeper, predict); None: none left."""
+
+    def register(fn: Callable[["Interviewer", Thread], Asked | None]) -> Callable:
+        FOLLOW_UPS[kind] = fn
+        return fn
+
+    return register
+
+
+def next_kinds(grade: Grade, thread: Thread) -> list[str]:
+    """Which follow-ups the last answer calls for, best first: the measurement that drives the interview.
+
+    Nothing right: one probe of a basic point after the opening, never a deeper question. Good: deeper
+    (the predict question second). Partial: probe a missed point, or go deeper if it was passable.
+    """
+    if not grade.covered:
+        return ["probe"] if len(thread.turns) == 1 else []
+    if grade.score >= GOOD_SCORE:
+        return ["deeper", "predict"] if not thread.deeper_done else ["predict", "deeper"]
+    return ["probe", "deeper"] if grade.score >= PASS_SCORE else ["probe"]
+
+
+@follows_up("probe")
+def _probe(interviewer: "Interviewer", thread: Thread) -> Asked | None:
+    asked, grade = thread.turns[-1]
+    last_missed = [p for p in asked.card.key_points if point_label(p) in grade.missed] if asked.kind != "predict" else []
+    for point in [*last_missed, *thread.missed]:
+        if point_label(point) not in thread.probed:
+            thread.probed.add(point_label(point))
+            return interviewer.probe(thread, asked.card if point in last_missed else thread.card, point)
+    return None
+
+
+@follows_up("deeper")
+def _deeper(interviewer: "Interviewer", thread: Thread) -> Asked | None:
+    section = thread.section
+    if section is None:
+        return None
+    while thread.items_done < len(section.follow_ups):
+        line, question, answer = section.follow_ups[thread.items_done]
+        thread.items_done += 1
+        points = _points(answer, question, interviewer.glossary)
+        if points:
+            thread.deeper_done += 1
+            card = _follow_up_card(thread.card, f"follow-up {line}", question, answer, points, f"{section.file}:{line}")
+            return Asked("deeper", card, rung="follow-up", search_lines=(line,))
+    for rung in LADDER:
+        if rung.name in thread.rungs_used:
+            continue
+        thread.rungs_used.add(rung.name)
+        cues = [(n, s) for n, text in section.prose() if n not in section.answer_lines and n not in thread.cues_used
+                for s in split_quotable(text) if rung.cue.search(s)][:3]
+        if not cues:
+            continue
+        thread.cues_used |= {n for n, _ in cues}
+        subject = split_bilingual(heading_title(thread.card.heading))
+        question = Bilingual(zh=f"关于「{subject.zh}」：{rung.question.zh}", en=f'On "{subject.en}": {rung.question.en}')
+        reference = " ".join(s for _, s in cues)
+        points = _points(Bilingual(zh=reference, en=reference), thread.card.question, interviewer.glossary)
+        if points:
+            thread.deeper_done += 1
+            card = _follow_up_card(thread.card, rung.name, question, Bilingual(zh=reference, en=reference), points,
+                                   f"{section.file}:{cues[0][0]}")
+            return Asked("deeper", card, rung=rung.name, search_lines=tuple(n for n, _ in cues))
+    return None
+
+
+def backing_demos(card: Card) -> list[str]:
+    """The demos behind a card: its own, then those registered for its topics."""
+    from studybot.demos.runner import demos_for_topics
+
+    return list(dict.fromkeys([*card.demos, *demos_for_topics(card.topics)]))
+
+
+@follows_up("predict")
+def _predict(interviewer: "Interviewer", thread: Thread) -> Asked | None:
+    for demo in backing_demos(thread.card):
+        prediction = PREDICTIONS.get(demo)
+        if prediction is not None and demo not in interviewer.predicted:
+            interviewer.predicted.add(demo)
+            card = _follow_up_card(thread.card, f"predict {demo}", prediction.question,
+                                   Bilingual(zh=f"studybot demo {demo}", en=f"studybot demo {demo}"), [],
+                                   thread.card.source)
+            return Asked("predict", card, rung=demo, prediction=prediction)
+    return None
+
+
+# --- predictions ----------------------------------------------------------------------------------
+
+
+def demo_value(prediction: Prediction, seed: int) -> float:
+    """Run the prediction's demo (quick, on the CPU) and pick the number the learner predicted."""
+    from studybot.demos.runner import run_demo
+
+    return float(prediction.value(run_demo(prediction.demo, device="cpu", seed=seed, quick=True)["metrics"]))
+
+
+class _Measurement:
+    """A demo measured in the background while the learner thinks, so the next question is not kept waiting."""
+
+    def __init__(self, measure: Callable[[], float]) -> None:
+        self.value: float | None = None
+        self.error: str | None = None
+        self._thread = threading.Thread(target=self._run, args=(measure,), daemon=True)
+        self._thread.start()
+
+    def _run(self, measure: Callable[[], float]) -> None:
+        try:
+            self.value = measure()
+        except Exception as exc:  # a demo that cannot run (no torch) must not end the interview
+            self.error = str(exc) or type(exc).__name__
+
+    def result(self) -> float | None:
+        self._thread.join()
+        return self.value
+
+
+def parse_number(answer: str) -> float | None:
+    """The first number of an answer: 4.5e-5, 0.000045, 25% (0.25) or 1/4."""
+    text = answer.replace("，", ",").replace(",", "").replace("×10^", "e").replace("x10^", "e")
+    match = _NUMBER.search(text)
+    if match is None:
+        return None
+    value = float(match.group(0))
+    rest = text[match.end():].lstrip()
+    if rest.startswith("%"):
+        return value / 100
+    fraction = re.match(r"/\s*(\d+\.?\d*)", rest)
+    if fraction and float(fraction.group(1)):
+        return value / float(fraction.group(1))
+    return value
+
+
+def prediction_score(predicted: float | None, measured: float) -> int:
+    """0-5 by how many times off the prediction is: within 1.5x is 5, 3x 4, 10x 3, 100x 2, further 1."""
+    if predicted is None:
+        return 0
+    if abs(measured) < 1e-12 or abs(predicted) < 1e-12:
+        return 5 if abs(predicted - measured) < 1e-6 else 1
+    if (predicted > 0) != (measured > 0):
+        return 1
+    factor = max(predicted / measured, measured / predicted)
+    return next((score for limit, score in ((1.5, 5), (3, 4), (10, 3), (100, 2)) if factor <= limit), 1)
+
+
+# --- planning ------------------------------------------------------------------------------------
+
+
+@dataclass
+class InterviewPlan:
+    home: Path
+    openings: list[Card]
+    topics: list[str]
+    minutes: float
+    lang: str | None
+    seed: int
+    follow_ups: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def _level(card: Card) -> int:
+    return card.difficulty or UNRATED_LEVEL
+
+
+def plan_interview(
+    home: Path | str | None, now: datetime, topics: list[str] | None = None, count: int | None = None,
+    minutes: float = 20, level: int = 3, seed: int = 0, lang: str | None = None, follow_ups: int = FOLLOW_UPS_DEFAULT,
+    banks: list[Path] | None = None, notes: bool = True,
+) -> InterviewPlan:
+    """The opening questions: open questions of the chosen topics, at most `level` hard, taken in turn from
+    each topic and, within one, from each difficulty; due cards first, then weak ones (last score 2 or
+    less), then new ones, then the rest. The seed shuffles within those groups."""
+    if level not in LEVELS:
+        raise StudybotError(f"--level {level}: use 1, 2 or 3")
+    if lang not in (None, "zh", "en"):
+        raise StudybotError(f"--lang {lang!r}: use zh or en")
+    if not 0 <= follow_ups <= FOLLOW_UPS_MAX:
+        raise StudybotError(f"--follow-ups {follow_ups}: use 0 to {FOLLOW_UPS_MAX}")
+    if minutes <= 0:
+        raise StudybotError(f"--minutes {minutes:g}: give a positive number of minutes")
+    home = resolve_home(home, create=True)
+    deck = load_deck(home, banks, notes=notes)
+    glossary = load_glossary(home)
+    open_cards = [c for c in deck.cards if c.kind == "short" and c.origin != "interview"]
+    groups: dict[str, list[Card]] = {}
+    taken: set[str] = set()
+    for topic in topics or [None]:
+        for card in select(open_cards, topic, glossary):
+            if _level(card) <= level and card.id not in taken:
+                taken.add(card.id)
+                groups.setdefault(topic or card.topic, []).append(card)
+    if not groups:
+        raise StudybotError(f"no open questions at level {level} or below for {', '.join(topics or ['any topic'])}: "
+                            "raise --level or pick another --topic")
+    with ReviewStore(home) as store:
+        schedule = store.schedule()
+
+    def rank(card: Card) -> int:
+        """0: due, 1: weak (last score 2 or less), 2: new, 3: the rest."""
+        state = schedule.get(card.id)
+        if state is None:
+            return 2
+        return 0 if state["due"] <= now else 1 if (state["last_score"] or 0) <= 2 else 3
+
+    rng = random.Random(seed)
+    ordered: dict[str, list[Card]] = {}
+    for topic, cards in groups.items():
+        rng.shuffle(cards)
+        cards.sort(key=lambda c: (rank(c), schedule[c.id]["due"] if rank(c) == 0 else now))  # most overdue first
+        seen: Counter = Counter()
+        keyed = []
+        for card in cards:  # within a rank, interleave difficulties: the first of each level, then the second, ...
+            keyed.append(((rank(card), seen[rank(card), _level(card)], _level(card)), card))
+            seen[rank(card), _level(card)] += 1
+        ordered[topic] = [card for _, card in sorted(keyed, key=lambda pair: pair[0])]
+    names = list(ordered)
+    rng.shuffle(names)
+    names.sort(key=lambda t: rank(ordered[t][0]) >= 2)  # topics with due or weak cards first
+    count = count or max(1, int(minutes // MINUTES_PER_OPENING))
+    openings: list[Card] = []
+    while len(openings) < count and any(ordered.values()):
+        for topic in names:
+            if ordered[topic] and len(openings) < count:
+                openings.append(ordered[topic].pop(0))
+    asked = topics or list(dict.fromkeys(card.topic for card in openings))
+    return InterviewPlan(home=home, openings=openings, topics=asked, minutes=minutes, lang=lang, seed=seed,
+                         follow_ups=follow_ups, warnings=deck.warnings)
+
+
+# --- the session -----------------------------------------------------------------------------------
+
+
+Ask = Callable[[dict], "str | None"]
+
+
+PHRASE_PROMPT = (
+    "You are a machine-learning interviewer. Rewrite the follow-up question below as one short, natural "
+    "interview question in {language}, keeping what it asks. Never state or hint at the answer. "
+    "Reply with the question only."
+)
+MAX_PHRASE_CHARS = 240
+PHRASE_TOKENS = 96
+
+
+class Phraser:
+    """A language model that words the probes and ladder questions; each wording is checked (one line in the
+    right language, short, naming no key point of its answer) and the template question kept when it fails."""
+
+    def __init__(self, generator, seed: int = 0) -> None:
+        self.generator = generator
+        self.seed = seed
+
+    def _one(self, template: str, lang: str, answers: list[str]) -> str:
+        from studybot.answer.backends import GenerationError
+        from studybot.answer.pipeline import LANGUAGE_NAMES
+
+        messages = [{"role": "system", "content": PHRASE_PROMPT.format(language=LANGUAGE_NAMES[lang])},
+                    {"role": "user", "content": template}]
+        try:
+            reply = self.generator.complete(messages, PHRASE_TOKENS, 0.0, self.seed)
+        except GenerationError as exc:
+            raise _Unphrased(str(exc)) from None
+        text = reply.strip().splitlines()[0].strip(" \"'“”「」") if reply.strip() else ""
+        if not text:
+            raise _Unphrased("the model's wording was empty")
+        if len(text) > MAX_PHRASE_CHARS:
+            raise _Unphrased(f"the model's wording ran past {MAX_PHRASE_CHARS} characters")
+        if language(text) != lang:
+            raise _Unphrased(f"the model's wording was not in {LANGUAGE_NAMES[lang]}")
+        if any(_contains(text, answer) for answer in answers if answer.strip()):
+            raise _Unphrased("the model's wording gave the answer away")
+        return text
+
+    def phrase(self, asked: Asked, lang: str | None) -> Asked:
+        """The question worded by the model in the shown languages, or as it was, with the reason."""
+        answers = [s for p in ([asked.target] if asked.target else asked.card.key_points) for s in [*p.zh, *p.en]]
+        try:
+            worded = {code: self._one(getattr(asked.card.question, code), code, answers)
+                      for code in ([lang] if lang else ["zh", "en"])}
+        except _Unphrased as exc:
+            return replace(asked, phrase_note=str(exc))
+        question = Bilingual(zh=worded.get("zh", asked.card.question.zh), en=worded.get("en", asked.card.question.en))
+        return replace(asked, card=replace(asked.card, question=question), phrased_by="model")
+
+
+class _Unphrased(Exception):
+    """Why a model's wording of a follow-up was not used."""
+
+
+class Interviewer:
+    """Builds follow-ups for one session: the grader, the glossary and the demos already predicted."""
+
+    def __init__(self, grader: Grader, seed: int = 0, measure: Callable[[Prediction], float] | None = None,
+                 phraser: Phraser | None = None, lang: str | None = None) -> None:
+        self.grader = grader
+        self.glossary = grader.glossary
+        self.predicted: set[str] = set()
+        self.measure = measure or (lambda prediction: demo_value(prediction, seed))
+        self.phraser = phraser
+        self.lang = lang
+
+    def answered(self, thread: Thread, asked: Asked, grade: Grade) -> None:
+        """Note an answer's grade in its thread: what the next follow-up is chosen from."""
+        thread.turns.append((asked, grade))
+        if asked.kind == "opening":
+            thread.missed = [p for p in asked.card.key_points if point_label(p) in grade.missed]
+
+    def follow_up(self, thread: Thread) -> Asked | None:
+        """The follow-up the last answer calls for, or None to move on."""
+        for kind in next_kinds(thread.turns[-1][1], thread):
+            asked = FOLLOW_UPS[kind](self, thread)
+            if asked is not None:  # a note's own follow-up and a predict question keep their words
+                worded = self.phraser is not None and (kind == "probe" or (kind == "deeper" and asked.rung != "follow-up"))
+                return self.phraser.phrase(asked, self.lang) if worded else asked
+        return None
+
+    def probe(self, thread: Thread, card: Card, point: KeyPoint) -> Asked:
+        """A question whose answer is the point: the note's sentence that holds it, with the point blanked."""
+        question = f"{card.question.zh}\n{card.question.en}"
+        target = point
+        terms = {"zh": [s for s in point.zh if len(s) <= SHORT_TERM], "en": [s for s in point.en if len(s) <= SHORT_TERM]}
+        if not terms["zh"] and not terms["en"]:  # a sentence-long point: ask for the concept it turns on
+            concepts = _concept_points(" ".join([*point.zh, *point.en]), question, self.glossary)
+            if concepts:
+                target = concepts[0]
+            else:
+                words = [w for w in tokenize(point.zh[0]) if len(w) >= 2 and word_key(w) not in
+                         {word_key(t) for t in tokenize(question)}]
+                target = KeyPoint(zh=[max(words, key=len)], en=[max(words, key=len)]) if words else point
+            terms = {"zh": list(target.zh), "en": list(target.en)}
+        section = thread.section
+        lines = section.prose() if section is not None else []
+        sources = [(n, s) for n, text in lines for s in split_quotable(text)]
+        sources += [(None, s) for line in f"{card.answer.zh}\n{card.answer.en}".splitlines() for s in split_quotable(line)]
+        found = blanked_sentences(sources, terms, self.grader.lexical_threshold)
+        if found:
+            zh = found.get("zh", found.get("en"))[1]
+            en = found.get("en", found.get("zh"))[1]
+            asked = Bilingual(zh=f"追问：「{zh}」——空白处应该是什么？为什么？", en=f'Follow-up: "{en}" What goes in the blank, and why?')
+        else:
+            asked = Bilingual(zh=f"追问：{card.question.zh}——这里还有一个关键点，它是什么？",
+                              en=f"Follow-up: {card.question.en} There is one more key point here: what is it?")
+        line = next((n for n, _ in found.values() if n is not None), None)
+        where = locate(target, section, card, self.grader)
+        source = f"{section.file}:{line}" if section is not None and line else f"{where['file']}:{where['line_start']}"
+        reference = Bilingual(zh=" / ".join(target.zh), en=" / ".join(target.en))
+        follow = _follow_up_card(thread.card, f"probe {point_label(point)}", asked, reference, [target], source)
+        return Asked("probe", follow, target=point, search_lines=(line,) if line else ())
+
+
+@dataclass
+class InterviewResult:
+    session: str
+    topics: list[str]
+    planned: list[str]  # opening card ids, in asking order
+    turns: list[dict]
+    summary: dict
+    report_file: str
+    interrupted: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"session": self.session, "topics": self.topics, "planned": self.planned, "turns": self.turns,
+                "summary": self.summary, "report_file": self.report_file, "interrupted": self.interrupted,
+                "warnings": self.warnings}
+
+
+def _missed(asked: Asked, grade: Grade, section: Section | None, grader: Grader) -> list[dict]:
+    """Each missed point with the note lines that hold it (a follow-up's own lines first)."""
+    if asked.kind == "predict":
+        path, line = _source(asked.card)
+        return [{"point": point, "file": path, "line_start": line, "line_end": line} for point in grade.missed]
+    return [locate(point, section, asked.card, grader, asked.search_lines)
+            for point in asked.card.key_points if point_label(point) in grade.missed]
+
+
+def _grade_prediction(asked: Asked, answer: str, measured: float | None) -> Grade:
+    if measured is None:
+        return Grade(score=0, rating="again", covered=[], missed=[], method="prediction (demo could not run)")
+    score = prediction_score(parse_number(answer), measured)
+    label = f"{asked.rung}: measured {measured:.3g}"
+    return Grade(score=score, rating=RATING_BY_SCORE[score], covered=[label] if score >= PASS_SCORE else [],
+                 missed=[] if score >= PASS_SCORE else [label], method="prediction")
+
+
+def run_interview(
+    plan: InterviewPlan, ask: Ask, clock: Clock, on_turn: Callable[[dict], None] | None = None,
+    grader: Grader | None = None, measure: Callable[[Prediction], float] | None = None, phraser: Phraser | None = None,
+) -> InterviewResult:
+    """Ask the openings and their follow-ups until done, out of time, `ask` returns None or Ctrl-C; each answer
+    is graded and committed at once, then the report is written (to <home>/interviews/ and the review store)."""
+    grader = grader or Grader(load_glossary(plan.home))
+    interviewer = Interviewer(grader, plan.seed, measure, phraser, plan.lang)
+    session = uuid.uuid4().hex[:12]
+    started = clock()
+    turns: list[dict] = []
+    interrupted = False
+    with ReviewStore(plan.home) as store:
+        store.start_interview(session, started, plan.topics)
+        try:
+            for card in plan.openings:
+                if turns and (clock() - started).total_seconds() >= 60 * plan.minutes:
+                    break
+                thread = Thread(n=len(turns) + 1, card=card, section=card_section(card))
+                asked: Asked | None = Asked("opening", card)
+                while asked is not None:
+                    turn = _turn(plan, store, session, thread, asked, ask, clock, interviewer, len(turns) + 1)
+                    if turn is None:
+                        raise _Stop
+                    turns.append(turn)
+                    if on_turn:
+                        on_turn(turn)
+                    asked = interviewer.follow_up(thread) if len(thread.turns) <= plan.follow_ups else None
+        except _Stop:
+            pass
+        except KeyboardInterrupt:
+            interrupted = True
+        ended = clock()
+        reached = {t["card"] for t in turns}
+        unasked = [c.question.text(plan.lang) for c in plan.openings if c.id not in reached]
+        summary = summarize(turns, store.past_interviews(session), started, unasked)
+        report = write_report(plan.home, session, started, plan.topics, turns, summary)
+        store.finish_interview(session, ended, summary["score"], summary, str(report))
+    return InterviewResult(session=session, topics=plan.topics, planned=[c.id for c in plan.openings], turns=turns,
+                           summary=summary, report_file=str(report), interrupted=interrupted, warnings=plan.warnings)
+
+
+class _Stop(Exception):
+    """The learner ended the session (`:q`, end of input)."""
+
+
+def _turn(plan: InterviewPlan, store: ReviewStore, session: str, thread: Thread, asked: Asked, ask: Ask,
+          clock: Clock, interviewer: Interviewer, n: int) -> dict | None:
+    """Ask one question, grade the answer, commit it; None when the learner stops."""
+    card, grader = asked.card, interviewer.grader
+    prediction = asked.prediction
+    measuring = _Measurement(lambda: interviewer.measure(prediction)) if prediction is not None else None
+    shown = {"n": n, "kind": asked.kind, "opening": thread.n, "topic": card.topic,
+             "question": card.question.text(plan.lang), "card": card.id, "rung": asked.rung,
+             "phrased_by": asked.phrased_by, "phrase_note": asked.phrase_note}
+    asked_at = clock()
+    answer = ask(shown)
+    if answer is None:
+        return None
+    answered_at = clock()
+    if measuring is not None:
+        measured = measuring.result()
+        grade = _grade_prediction(asked, answer, measured)
+    else:
+        measured = None
+        grade = grader.grade(card, answer)
+    interviewer.answered(thread, asked, grade)
+    turn = {
+        **shown, "answer": answer, "score": grade.score, "rating": grade.rating, "covered": grade.covered,
+        "missed": _missed(asked, grade, thread.section, grader),
+        "seconds": round((answered_at - asked_at).total_seconds(), 3),
+        "target": point_label(asked.target) if asked.target else None,
+        "reference": card.answer.text(plan.lang), "source": card.source, "demos": backing_demos(card),
+    }
+    if measuring is not None:
+        turn["measured"] = measured
+        turn["demo_error"] = measuring.error
+    keep = asked.kind in ("probe", "deeper") and grade.score < PASS_SCORE
+    review = {"rating": grade.rating} if asked.kind == "opening" or keep else None
+    due = store.record_turn(session, turn, answered_at, review=review, card=card.to_record() if keep else None)
+    turn["due"] = iso(due) if due else None
+    return turn
+
+
+# --- the report ------------------------------------------------------------------------------------
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(sum(values) / len(values), 2) if values else None
+
+
+def summarize(turns: list[dict], past: list[dict], started: datetime, unasked: list[str]) -> dict:
+    """The report as data: overall and per-topic scores, the weakest points with the lines to re-read and the
+    demos to run, the questions to expect next time (`unasked`: planned openings never reached), and how
+    this session compares with the ones before it."""
+    by_topic: dict[str, dict] = {}
+    for turn in turns:
+        topic = by_topic.setdefault(turn["topic"], {"openings": 0, "answers": 0, "scores": [], "missed": 0})
+        topic["openings"] += turn["kind"] == "opening"
+        topic["answers"] += 1
+        topic["scores"].append(turn["score"])
+        topic["missed"] += len(turn["missed"])
+    weak: dict[tuple, dict] = {}
+    for turn in turns:
+        for miss in turn["missed"]:
+            key = (miss["point"], miss["file"], miss["line_start"])
+            entry = weak.setdefault(key, {**miss, "topic": turn["topic"], "times_missed": 0, "worst_score": 5,
+                                          "first": turn["n"], "demos": []})
+            entry["times_missed"] += 1
+            entry["worst_score"] = min(entry["worst_score"], turn["score"])
+            entry["demos"] = list(dict.fromkeys(entry["demos"] + turn["demos"]))
+    ranked = sorted(weak.values(), key=lambda e: (-e["times_missed"], e["worst_score"], e["first"]))
+    weakest = [{k: v for k, v in e.items() if k != "first"} for e in ranked[:WEAKEST]]
+    failed = [t["question"] for t in turns if t["score"] < PASS_SCORE]
+    score = _mean([t["score"] for t in turns])
+    before = [p for p in past if p["started_at"] <= iso(started) and p["score"] is not None]
+    compare = {"sessions_before": len(before), "previous_score": None, "change": None, "best_before": None,
+               "by_topic": {}}
+    if before:
+        previous = round(before[-1]["score"], 2)
+        compare.update(previous_score=previous, change=round(score - previous, 2) if score is not None else None,
+                       best_before=round(max(p["score"] for p in before), 2))
+        for topic, data in by_topic.items():
+            earlier = [p["by_topic"][topic] for p in before if topic in p["by_topic"]]
+            if earlier:
+                compare["by_topic"][topic] = {"now": _mean(data["scores"]), "before": _mean(earlier)}
+    return {
+        "score": score,
+        "answers": len(turns),
+        "openings": sum(t["kind"] == "opening" for t in turns),
+        "by_topic": {topic: {"openings": d["openings"], "answers": d["answers"], "score": _mean(d["scores"]),
+                             "missed": d["missed"]} for topic, d in by_topic.items()},
+        "weakest": weakest,
+        "demos": list(dict.fromkeys(d for e in weakest for d in e["demos"])),
+        "expect_next": list(dict.fromkeys(failed + unasked))[:EXPECT_NEXT],
+        "compare": compare,
+    }
+
+
+def _lines(miss: dict) -> str:
+    end = f"-{miss['line_end']}" if miss["line_end"] != miss["line_start"] else ""
+    return f"{miss['file']}:{miss['line_start']}{end}"
+
+
+def report_markdown(session: str, started: datetime, topics: list[str], turns: list[dict], summary: dict) -> str:
+    """The report a learner keeps: scores, weakest points, what to expect, the comparison and the transcript."""
+    score = "-" if summary["score"] is None else f"{summary['score']:.2f}/5"
+    out = [f"# Mock interview {started:%Y-%m-%d %H:%M} UTC", "",
+           f"Session `{session}`, topics: {', '.join(topics)}. Overall score **{score}** over "
+           f"{summary['answers']} answers ({summary['openings']} opening questions).", "",
+           "## By topic", "", "| topic | openings | answers | mean score | points missed |", "| --- | --- | --- | --- | --- |"]
+    out += [f"| {t} | {d['openings']} | {d['answers']} | {d['score']} | {d['missed']} |"
+            for t, d in summary["by_topic"].items()]
+    out += ["", "## The weakest points", ""]
+    for i, weak in enumerate(summary["weakest"], start=1):
+        demos = "; run " + ", ".join(f"`studybot demo {d}`" for d in weak["demos"]) if weak["demos"] else ""
+        out.append(f"{i}. **{weak['point']}** ({weak['topic']}, missed {weak['times_missed']}x): re-read "
+                   f"`{_lines(weak)}`{demos}")
+    if not summary["weakest"]:
+        out.append("No point was missed.")
+    out += ["", "## Questions to expect next time", ""]
+    out += [f"- {q.replace(chr(10), ' / ')}" for q in summary["expect_next"]] or ["- (none)"]
+    compare = summary["compare"]
+    out += ["", "## Compared with earlier sessions", ""]
+    if compare["sessions_before"]:
+        out.append(f"{compare['sessions_before']} earlier sessions; the last scored {compare['previous_score']}/5 "
+                   f"(change {compare['change']:+}), the best {compare['best_before']}/5." if compare["change"] is not None
+                   else f"{compare['sessions_before']} earlier sessions; the last scored {compare['previous_score']}/5.")
+        out += [f"- {t}: {d['before']} before, {d['now']} now" for t, d in compare["by_topic"].items()]
+    else:
+        out.append("This is the first session.")
+    out += ["", "## Transcript", ""]
+    for turn in turns:
+        out += [f"### {turn['n']}. {turn['kind']} ({turn['topic']}): {turn['score']}/5", "",
+                f"**Q:** {turn['question'].replace(chr(10), ' / ')}", "",
+                f"**A:** {' '.join(turn['answer'].split())}", ""]
+        if turn["covered"]:
+            out.append("- covered: " + "; ".join(turn["covered"]))
+        out += [f"- missed: {m['point']} (`{_lines(m)}`)" for m in turn["missed"]]
+        out += [f"- seconds: {turn['seconds']}", ""]
+    return "\n".join(out) + "\n"
+
+
+def write_report(home: Path, session: str, started: datetime, topics: list[str], turns: list[dict],
+                 summary: dict) -> Path:
+    """<home>/interviews/<start>-<session>.md, written atomically."""
+    folder = Path(home) / REPORT_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{started:%Y-%m-%dT%H%M%S}-{session}.md"
+    write_atomic(path, report_markdown(session, started, topics, turns, summary).encode("utf-8"))
+    return path

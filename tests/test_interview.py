@@ -1,0 +1,290 @@
+"""Mock interviews: follow-ups chosen by measuring each answer, the record, the report and the review cards."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from studybot.content.glossary import load_glossary
+from studybot.study.cards import load_deck
+from studybot.study.grading import Grader, point_label
+from studybot.study.interview import (KINDS, PREDICTIONS, Asked, Phraser, backing_demos, parse_number, plan_interview,
+                                      prediction_score, run_interview)
+from tests.conftest import REPO, main_in_process, one_line_error, run_cli
+from tests.fake_llm import FakeGenerator
+
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+NOW = "2026-01-05T09:00:00+00:00"
+BASE = ["interview", "--topic", "optimizers", "--no-notes", "-n", "3", "--seed", "0", "--now", NOW]
+
+
+@pytest.fixture(scope="module")
+def cards():
+    return load_deck(None).by_id()
+
+
+def _script(tmp_path: Path, cards: dict) -> Path:
+    """Strong, partial and nonsense answers to the three openings, each followed by a failed follow-up."""
+    planned = [c.id for c in plan_interview(tmp_path / "plan-home", T0, ["optimizers"], count=3, notes=False).openings]
+    strong, partial = cards[planned[0]], cards[planned[1]]
+    lines = [strong.answer.en, "I am not sure.",
+             f"It is about {partial.key_points[0].en[0]}.", "no idea",
+             "banana bread is tasty", "pass"]
+    path = tmp_path / "answers.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _run(monkeypatch, capsys, home: Path, answers: Path) -> dict:
+    code, out, err = main_in_process(monkeypatch, capsys, *BASE, "--home", str(home), "--answers-file", str(answers),
+                                     "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_a_scripted_session_follows_the_measurement_and_repeats(tmp_path: Path, monkeypatch, capsys, cards) -> None:
+    answers = _script(tmp_path, cards)
+    doc = _run(monkeypatch, capsys, tmp_path / "a", answers)
+    turns = doc["turns"]
+    assert [t["kind"] for t in turns] == ["opening", "deeper", "opening", "probe", "opening", "probe"]
+    strong, deeper, partial, probe, nonsense, basic = turns
+    assert strong["score"] >= 4 and strong["answer"] == cards[strong["card"]].answer.en
+    # the deeper question is the note's own first follow-up, asked verbatim from the note
+    note = Path(cards[strong["card"]].source.rsplit(":", 1)[0]).read_text(encoding="utf-8")
+    assert deeper["question"].splitlines()[1] in note and deeper["rung"] == "follow-up"
+    # a partial answer: the probe asks about a point it really missed, blanked out of the note's sentence
+    assert 1 <= partial["score"] <= 3 and partial["covered"]
+    assert probe["target"] in [m["point"] for m in partial["missed"]] and "____" in probe["question"]
+    target = next(p for p in cards[partial["card"]].key_points if point_label(p) == probe["target"])
+    assert not any(s.lower() in probe["question"].lower() for s in [*target.zh, *target.en])
+    # nonsense scores at most 1 and earns a probe of the basics, never a deeper question
+    assert nonsense["score"] <= 1 and not nonsense["covered"] and basic["kind"] == "probe"
+    # the same script, seed and clock in a fresh home: the same interview
+    again = _run(monkeypatch, capsys, tmp_path / "b", answers)
+    assert again["turns"] == turns and again["summary"]["score"] == doc["summary"]["score"]
+
+
+def test_every_missed_point_cites_real_lines_that_hold_it(tmp_path: Path, monkeypatch, capsys, cards) -> None:
+    doc = _run(monkeypatch, capsys, tmp_path / "home", _script(tmp_path, cards))
+    grader = Grader(load_glossary(None))
+    asked = load_deck(tmp_path / "home", notes=False).by_id()  # the bank cards and the failed follow-ups
+    missed = [(turn, miss) for turn in doc["turns"] for miss in turn["missed"]]
+    for turn in (t for t in doc["turns"] if t["kind"] == "opening"):  # every point the grader found missing
+        labels = [point_label(p) for p in cards[turn["card"]].key_points]
+        assert [m["point"] for m in turn["missed"]] == [label for label in labels if label not in turn["covered"]]
+    single = 0
+    for turn, miss in missed:
+        lines = Path(miss["file"]).read_text(encoding="utf-8").splitlines()
+        assert miss["file"].endswith(".md") and 1 <= miss["line_start"] <= miss["line_end"] <= len(lines)
+        if miss["line_start"] == miss["line_end"]:  # one line: by the grader's own measure, it says the point
+            single += 1
+            point = next(p for p in asked[turn["card"]].key_points if point_label(p) == miss["point"])
+            assert grader.coverage([point], lines[miss["line_start"] - 1])[0], (miss, lines[miss["line_start"] - 1])
+    assert len(missed) >= 10 and single == len(missed)
+    report = Path(doc["report_file"]).read_text(encoding="utf-8")
+    for weak in doc["summary"]["weakest"]:
+        assert f"{weak['file']}:{weak['line_start']}" in report and weak["point"] in report
+
+
+def test_json_document_store_and_review_cards(tmp_path: Path, monkeypatch, capsys, cards) -> None:
+    home = tmp_path / "home"
+    doc = _run(monkeypatch, capsys, home, _script(tmp_path, cards))
+    assert {"session", "topics", "turns", "summary", "report_file"} <= set(doc) and doc["topics"] == ["optimizers"]
+    for n, turn in enumerate(doc["turns"], start=1):
+        assert {"n", "kind", "question", "answer", "score", "covered", "missed", "seconds"} <= set(turn)
+        assert turn["n"] == n and turn["kind"] in KINDS and 0 <= turn["score"] <= 5 and turn["seconds"] == 0
+        assert all({"point", "file", "line_start", "line_end"} <= set(m) for m in turn["missed"])
+    summary = doc["summary"]
+    assert {"score", "by_topic", "weakest", "demos"} <= set(summary) and len(summary["weakest"]) == 3
+    scores = [t["score"] for t in doc["turns"]]
+    assert summary["score"] == round(sum(scores) / len(scores), 2)
+    assert summary["by_topic"]["optimizers"]["answers"] == 6
+    failed = [t for t in doc["turns"] if t["kind"] != "opening" and t["score"] < 3]
+    assert len(failed) == 3 and all(t["question"] in summary["expect_next"] for t in failed)
+    with sqlite3.connect(home / "reviews.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM interview_turns").fetchone()[0] == 6
+        assert db.execute("SELECT report_file FROM interviews").fetchone()[0] == doc["report_file"]
+        logged = [r for (r,) in db.execute("SELECT card_id FROM reviews ORDER BY id")]
+    assert logged == [t["card"] for t in doc["turns"] if t["kind"] == "opening" or t["score"] < 3]
+    # the failed follow-ups are review cards now: `review` asks them (with the openings answered badly)
+    code, out, _ = main_in_process(monkeypatch, capsys, "review", "--home", str(home), "--now",
+                                   "2026-01-05T09:10:00+00:00", "--answers-file", "/dev/null", "--json")
+    assert code == 0 and {t["card"] for t in failed} <= set(json.loads(out)["planned"])
+    # a second session compares itself with the first
+    again = _run(monkeypatch, capsys, home, _script(tmp_path, cards))
+    assert again["summary"]["compare"]["sessions_before"] == 1
+    assert again["summary"]["compare"]["previous_score"] == summary["score"]
+
+
+def test_ctrl_c_after_two_answers_keeps_both(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if k != "STUDYBOT_HOME"}
+    proc = subprocess.Popen([sys.executable, "-m", "studybot", *BASE[:-2], "--follow-ups", "0", "--home", str(home)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+                            env=env)
+    proc.stdin.write("first answer about momentum\nsecond answer about the learning rate\n")
+    proc.stdin.flush()
+
+    def count(table: str) -> int:
+        if not (home / "reviews.sqlite").exists():
+            return 0
+        with sqlite3.connect(home / "reviews.sqlite") as db:
+            try:
+                return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            except sqlite3.OperationalError:  # not migrated yet
+                return 0
+
+    deadline = time.monotonic() + 60
+    while count("interview_turns") < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)  # now waiting at the third question
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "stopped: 2 answers saved" in err and "Traceback" not in err
+    with sqlite3.connect(home / "reviews.sqlite") as db:
+        turns = [a for (a,) in db.execute("SELECT answer FROM interview_turns ORDER BY n")]
+        reviews = [a for (a,) in db.execute("SELECT answer FROM reviews ORDER BY id")]
+        report = db.execute("SELECT report_file FROM interviews").fetchone()[0]
+    assert turns == reviews == ["first answer about momentum", "second answer about the learning rate"]
+    assert "second answer about the learning rate" in Path(report).read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_predict_then_measure(tmp_path: Path) -> None:
+    """A strong answer on RNNs goes deeper, and a good deeper answer earns the demo's predict question."""
+    plan = plan_interview(tmp_path / "home", T0, ["rnn"], count=1, notes=False)
+    opening = plan.openings[0]
+    assert "rnn-vanishing" in backing_demos(opening)
+    note_lines = Path(opening.source.rsplit(":", 1)[0]).read_text(encoding="utf-8").splitlines()
+
+    def ask(shown: dict) -> str | None:
+        if shown["kind"] == "opening":
+            return opening.answer.en
+        if shown["kind"] == "deeper":  # the note's own answer to its follow-up
+            line = next(line for line in note_lines if shown["question"].splitlines()[1] in line)
+            return line.split("A:", 1)[1]
+        return "0.001" if shown["kind"] == "predict" else None
+
+    result = run_interview(plan, ask, lambda: T0, grader=Grader(load_glossary(None)))
+    kinds = [t["kind"] for t in result.turns]
+    assert kinds[:2] == ["opening", "deeper"] and result.turns[1]["score"] >= 4 and kinds[2] == "predict"
+    predict = result.turns[2]
+    assert predict["question"] == f"{PREDICTIONS['rnn-vanishing'].question.zh}\n{PREDICTIONS['rnn-vanishing'].question.en}"
+    assert 0 < predict["measured"] < 1 and predict["score"] == prediction_score(0.001, predict["measured"])
+
+
+def test_numbers_and_prediction_scores() -> None:
+    assert parse_number("about 4.5e-5") == 4.5e-5 and parse_number("25%") == 0.25 and parse_number("1/4") == 0.25
+    assert parse_number("大约 0.0001 吧") == 0.0001 and parse_number("no idea") is None
+    assert prediction_score(4.5e-5, 4.54e-5) == 5 and prediction_score(1e-4, 4.54e-5) == 4
+    assert prediction_score(1e-3, 4.54e-5) == 2 and prediction_score(0.25, 4.54e-5) == 1
+    assert prediction_score(None, 1.0) == 0 and prediction_score(-1, 1) == 1 and prediction_score(0, 0) == 5
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--topic", "knitting"], "no cards for topic 'knitting'"),
+    (["--minutes", "0"], "--minutes 0: give a positive number"),
+    (["--lang", "fr"], "--lang 'fr': use zh or en"),
+])
+def test_bad_input_is_one_line(tmp_path: Path, args: list[str], needle: str) -> None:
+    one_line_error(run_cli("interview", "--no-notes", *args, home=tmp_path / "home", timeout=60), needle)
+
+
+def test_openings_take_turns_over_topics_and_levels_and_put_due_cards_first(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from studybot.study.reviews import ReviewStore
+
+    home = tmp_path / "home"
+    plan = plan_interview(home, T0, ["optimizers", "cnn"], count=6, notes=False)
+    topics = [c.topic for c in plan.openings]
+    assert topics[0::2] == [topics[0]] * 3 and topics[1::2] == [topics[1]] * 3 and set(topics) == {"optimizers", "cnn"}
+    for topic in ("optimizers", "cnn"):  # each topic's first questions climb its difficulties before repeating one
+        levels = [c.difficulty for c in plan.openings if c.topic == topic]
+        assert levels[:2] == sorted(set(levels[:2])) and len(set(levels[:2])) == 2, levels
+    assert {c.difficulty for c in plan_interview(home, T0, ["cnn"], count=5, level=1, notes=False).openings} == {1}
+    failed = plan.openings[-1]
+    with ReviewStore(home) as store:
+        store.record(failed.id, failed.topic, "again", T0)
+    later = plan_interview(home, T0 + timedelta(days=1), ["optimizers", "cnn"], count=6, notes=False)
+    assert later.openings[0].id == failed.id  # due now: asked first, its topic leads
+
+
+def test_colon_q_ends_the_session_and_the_report_keeps_what_was_asked(tmp_path: Path, monkeypatch, capsys,
+                                                                      cards) -> None:
+    answers = tmp_path / "answers.txt"
+    answers.write_text("momentum keeps a velocity\n:q\nnever read\n", encoding="utf-8")
+    doc = _run(monkeypatch, capsys, tmp_path / "home", answers)
+    assert len(doc["turns"]) == 1 and not doc["interrupted"]
+    unasked = [cards[card_id].question for card_id in doc["planned"][1:]]
+    assert doc["summary"]["expect_next"][-2:] == [f"{q.zh}\n{q.en}" for q in unasked]
+    report = Path(doc["report_file"]).read_text(encoding="utf-8")
+    assert "momentum keeps a velocity" in report and "never read" not in report
+
+
+# --- a model words the follow-ups (--model / --llm-url) -------------------------------------------
+
+
+class _Worded(FakeGenerator):
+    """A model that words every question it is given as one fixed question in the language asked for."""
+
+    kind = "fake-worded"
+    words = {"Chinese": "你能换个角度讲讲这一点吗？", "English": "Could you put that point another way?"}
+
+    def reply(self, messages) -> str:
+        return next(text for name, text in self.words.items() if name in messages[0]["content"])
+
+
+class _Giveaway(_Worded):
+    """A model that blurts out the answer of the probe the scripted session gets (and English when asked Chinese)."""
+
+    kind = "fake-giveaway"
+    words = {"Chinese": "Does it go from peak to minimum?", "English": "Does it go from peak to minimum?"}
+
+
+def test_a_model_words_probes_and_ladder_questions_but_never_gives_the_answer_away(tmp_path: Path, cards) -> None:
+    answers = _script(tmp_path, cards).read_text(encoding="utf-8").splitlines()
+    plan = plan_interview(tmp_path / "home", T0, ["optimizers"], count=3, lang="en", notes=False)
+    grader = Grader(load_glossary(None))
+
+    def session(generator) -> list[dict]:
+        script = iter(answers)
+        return run_interview(plan, lambda shown: next(script, None), lambda: T0, grader=grader,
+                             phraser=Phraser(generator)).turns
+
+    worded = session(_Worded())
+    assert [t["kind"] for t in worded] == ["opening", "deeper", "opening", "probe", "opening", "probe"]
+    for turn in worded:
+        model_words = turn["kind"] == "probe" or (turn["kind"] == "deeper" and turn["rung"] != "follow-up")
+        assert (turn["phrased_by"] == "model") == model_words, turn
+        assert (turn["question"] == _Worded.words["English"]) == model_words
+    blurted = session(_Giveaway())
+    probe = blurted[3]
+    assert probe["target"] == "从最大到最小 / from peak to minimum" and probe["phrased_by"] == "template"
+    assert probe["phrase_note"] == "the model's wording gave the answer away" and "____" in probe["question"]
+    assert blurted[5]["phrased_by"] == "model"  # the same words do not give away another point
+    chinese = Phraser(_Giveaway()).phrase(Asked("probe", cards["optimizers-001"]), "zh")
+    assert chinese.phrased_by == "template" and chinese.phrase_note.startswith("the model's wording was not in Chinese")
+
+
+def test_a_failing_model_server_leaves_the_questions_as_written(tmp_path: Path, monkeypatch, capsys, cards) -> None:
+    from tests.http_fakes import FakeModelServer
+
+    with FakeModelServer() as server:
+        code, out, err = main_in_process(monkeypatch, capsys, *BASE, "--home", str(tmp_path / "home"), "--answers-file",
+                                         str(_script(tmp_path, cards)), "--llm-url", f"{server.url}/garbage", "--json")
+    assert code == 0, err
+    turns = json.loads(out)["turns"]
+    probes = [t for t in turns if t["kind"] == "probe"]
+    assert len(turns) == 6 and probes and all(t["phrased_by"] == "template" and "____" in t["question"] for t in probes)
+    assert all(server.url in t["phrase_note"] for t in probes), probes[0]["phrase_note"]
