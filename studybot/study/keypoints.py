@@ -88,10 +88,16 @@ def _worth_asking(token: str) -> bool:
 
 def _surface(token: str, answer: str) -> str:
     """The word as the answer writes it (biases, not the token biase): what feedback shows and grading matches."""
-    if has_cjk(token):
-        return token
-    found = re.search(rf"(?<![A-Za-z0-9]){re.escape(token)}[a-z]*", answer, re.IGNORECASE)
-    return found.group(0) if found else token
+    low = answer.lower()
+    at = low.find(token)
+    while at >= 0 and len(low) == len(answer):
+        if at == 0 or not low[at - 1].isalnum():
+            end = at + len(token)
+            while end < len(low) and low[end].isascii() and low[end].isalpha():
+                end += 1
+            return answer[at:end]
+        at = low.find(token, at + 1)
+    return token
 
 
 def _longest(tokens: set[str]) -> set[str]:
@@ -152,7 +158,10 @@ def _terms(answer: str, question: str, glossary: Glossary, frequencies: Document
         covered |= alias_tokens
         if entry.id in asked_concepts or not alias_tokens or {word_key(t) for t in alias_tokens} <= asked:
             continue
-        at = min((i for a in (*entry.en, *entry.zh) if (i := low.find(a.lower())) >= 0), default=0)
+        named = [a for a in (*entry.en, *entry.zh) if a.lower() in low]
+        if named and all(a.isalpha() and a.isascii() and specificity(a.lower()) < 1 for a in named):
+            continue  # named only by an everyday word ("the rest" is not ReST)
+        at = min((low.find(a.lower()) for a in named), default=0)
         weight = CONCEPT_WEIGHT * max(_idf(t, frequencies, neighbours) for t in alias_tokens)
         terms.append(_Term(weight, at, list(entry.zh or entry.en), list(entry.en or entry.zh)))
     counts = Counter(tokenize(answer) if tokens is None else tokens)
@@ -160,10 +169,11 @@ def _terms(answer: str, question: str, glossary: Glossary, frequencies: Document
     words = _longest({t for t in counts if _worth_asking(t) and word_key(t) not in asked and t not in covered})
     seen: set[str] = set()
     for token in counts:  # in order of first mention
-        word = _surface(token, answer)
-        special = specificity(token)
+        if token not in words:
+            continue
+        word, special = _surface(token, answer), specificity(token)
         # a word jieba cuts otherwise on its own (看得 of 看得更远) would not be found in the answer again
-        if token in words and special >= least_specific and word.lower() not in seen and word_keys(word) <= keys:
+        if special >= least_specific and word.lower() not in seen and word_keys(word) <= keys:
             seen.add(word.lower())
             weight = (1 + math.log(counts[token])) * _idf(token, frequencies, neighbours) * special
             terms.append(_Term(weight, low.find(token), [word], [word]))

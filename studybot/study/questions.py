@@ -36,7 +36,7 @@ _Q_LINE = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*)?\s*(?:Q|问|问题|Q
 _A_MARK = re.compile(r"(?:^|\s|\*\*)(?:A|答|回答|Answer)\s*[:：]\s*", re.IGNORECASE)
 # A bold line that may be a question: "**为什么要加入动量？**", "1. **What is dropout?** It ..."
 _BOLD_LINE = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+)?\*\*(.+?)\*\*\s*[:：]?\s*(.*)$")
-_IMAGE_FILE = re.compile(r"^\S*\.(?:png|jpe?g|gif|svg|webp|bmp)$", re.IGNORECASE)
+_IMAGE = re.compile(r"[^\s()（）]*\.(?:png|jpe?g|gif|svg|webp|bmp)\)?", re.IGNORECASE)  # what is left of one
 _TABLE_RULE = re.compile(r"^:?-*:?$")
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _URL = re.compile(r"<?https?://\S+")
@@ -137,11 +137,11 @@ def _prose(paragraph: str) -> str:
     kept = []
     for line in paragraph.splitlines():
         line = _INVISIBLE.sub(" ", line).strip()
-        line = _URL.sub("", re.sub(r"^>\s?", "", line)).strip()
+        line = _IMAGE.sub("", _URL.sub("", re.sub(r"^>\s?", "", line))).strip()
         if line.startswith("|"):  # a table row: its cells, read across; the rule under the header is dropped
             cells = [cell.strip() for cell in line.strip("|").split("|")]
             line = "" if all(_TABLE_RULE.match(cell) for cell in cells) else ("；" if has_cjk(line) else "; ").join(c for c in cells if c)
-        if not line or _IMAGE_FILE.match(line) or line in ("$$", "<br>", "---"):
+        if not line or line in ("$$", "<br>", "---"):
             continue
         kept.append(re.sub(r"\*\*|__", "", line))
     return "\n".join(kept).strip()
