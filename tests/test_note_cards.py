@@ -295,3 +295,25 @@ def test_ids_survive_reindexing_and_deleted_sections_retire_with_their_history(t
     assert stats["seen"] == 0 and stats["reviews_total"] == 1
     with ReviewStore(home) as store:
         assert dropout.id in store.schedule() and [r["card_id"] for r in store.reviews()] == [dropout.id]
+
+
+@pytest.mark.slow
+def test_the_deck_of_note_cards_is_read_back_until_the_notes_or_glossary_change(tmp_path: Path, monkeypatch) -> None:
+    import studybot.study.cards as cards_module
+
+    notes = _write(tmp_path / "notes", {"bold.md": NOTES["bold.md"]})
+    home = tmp_path / "home"
+    build_index(home, [notes], bundled=False, repair="jieba")
+    first = [c for c in load_deck(home).cards if c.origin != "bank"]
+
+    def fail(*args):
+        raise AssertionError("note cards were made again")
+
+    monkeypatch.setattr(cards_module, "note_cards", fail)
+    again = [c for c in load_deck(home).cards if c.origin != "bank"]
+    assert again == first and len(first) == 2  # the same cards, key points and all, from the cache
+    (home / "glossary").mkdir()
+    (home / "glossary" / "mine.yaml").write_text(
+        "- {id: heavy-ball, topic: optimizers, en: [heavy ball], zh: [重球法]}\n", encoding="utf-8")
+    with pytest.raises(AssertionError, match="made again"):
+        load_deck(home)

@@ -392,6 +392,50 @@ def note_cards(index, glossary: Glossary, covered: set[tuple[str, str]]) -> list
     return cards
 
 
+NOTE_CARD_CACHE = "note-cards.sqlite"
+
+
+def _deck_key(index, covered: set[tuple[str, str]]) -> str:
+    """What a deck of note cards depends on: the index generation, the glossary files, the bank questions
+    that cover sections, and the code that makes the cards (so a new version never reads old cards)."""
+    from studybot.content.glossary import glossary_dirs
+    from studybot.study import keypoints, questions
+
+    parts = [str(index.folder), json.dumps(index.manifest, sort_keys=True), json.dumps(sorted(covered))]
+    for folder in glossary_dirs(index.home):
+        parts += [f"{p}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in sorted(folder.glob("*.y*ml"))]
+    parts += [Path(module.__file__).read_text(encoding="utf-8") for module in (keypoints, questions)]
+    parts.append(Path(__file__).read_text(encoding="utf-8"))
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def _card_from_dict(data: dict) -> Card:
+    return Card(**{**data, "question": Bilingual(**data["question"]), "answer": Bilingual(**data["answer"]),
+                   "key_points": [KeyPoint(**p) for p in data["key_points"]],
+                   "options": [Bilingual(**o) for o in data["options"]]})
+
+
+def cached_note_cards(index, covered: set[tuple[str, str]]) -> list[Card]:
+    """note_cards, read back from the shared cache when nothing they depend on changed since the last deck.
+
+    Quiz start-up is where a user waits: making the cards of a 1.3 MB book takes about a second of CPU
+    (segmenting, weighing terms), reading them back a few milliseconds.
+    """
+    from dataclasses import asdict
+
+    from studybot.cache import ContentCache
+    from studybot.home import cache_dir
+
+    cache = ContentCache(cache_dir() / NOTE_CARD_CACHE)
+    key = _deck_key(index, covered)
+    found = cache.get_many("cards", [key]).get(key)
+    if found is not None:
+        return [_card_from_dict(data) for data in json.loads(found)]
+    cards = note_cards(index, index.glossary, covered)
+    cache.put_many("cards", {key: json.dumps([asdict(card) for card in cards], ensure_ascii=False)})
+    return cards
+
+
 # --- the deck and topic matching ---------------------------------------------------------------
 
 
@@ -413,7 +457,7 @@ def load_deck(home: Path | None, banks: list[Path] | None = None, notes: bool = 
 
             index = Index(home)
             covered = {(Path(c.source.rsplit(":", 1)[0]).name, c.heading) for c in cards}
-            cards += note_cards(index, index.glossary, covered)
+            cards += cached_note_cards(index, covered)
     return Deck(cards=cards, warnings=warnings)
 
 

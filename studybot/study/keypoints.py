@@ -67,6 +67,7 @@ def _everyday_english() -> frozenset[str]:
     return frozenset(word for word in vocabulary.read_text(encoding="utf-8").split() if word.isalpha())
 
 
+@lru_cache(maxsize=65536)
 def specificity(token: str) -> float:
     """0-1, how far a word is from everyday language, where the notes' own statistics are too few to tell:
     例如 and "play" are as rare in a small corpus as 过拟合 and "dropout", but not in Chinese or English at large."""
@@ -142,12 +143,13 @@ class _Term:
     at: int  # where the answer first names it
     zh: list[str]
     en: list[str]
+    specificity: float  # 1 for a glossary concept
 
 
 def _terms(answer: str, question: str, glossary: Glossary, frequencies: DocumentFrequencies,
-           tokens: Iterable[str] | None, neighbours: DocumentFrequencies | None, least_specific: float) -> list[_Term]:
-    """The answer's candidate terms, heaviest first: glossary concepts (all their aliases) and words at least
-    `least_specific`, none that the question names."""
+           tokens: Iterable[str] | None, neighbours: DocumentFrequencies | None) -> list[_Term]:
+    """The answer's candidate terms, heaviest first: glossary concepts (all their aliases) and words, none that
+    the question names."""
     low = normalize(answer).lower()
     asked_concepts = {entry.id for entry in glossary.find(question)}
     asked = {word_key(t) for t in tokenize(question)}
@@ -163,7 +165,7 @@ def _terms(answer: str, question: str, glossary: Glossary, frequencies: Document
             continue  # named only by an everyday word ("the rest" is not ReST)
         at = min((low.find(a.lower()) for a in named), default=0)
         weight = CONCEPT_WEIGHT * max(_idf(t, frequencies, neighbours) for t in alias_tokens)
-        terms.append(_Term(weight, at, list(entry.zh or entry.en), list(entry.en or entry.zh)))
+        terms.append(_Term(weight, at, list(entry.zh or entry.en), list(entry.en or entry.zh), 1.0))
     counts = Counter(tokenize(answer) if tokens is None else tokens)
     keys = {word_key(t) for t in counts}
     words = _longest({t for t in counts if _worth_asking(t) and word_key(t) not in asked and t not in covered})
@@ -173,10 +175,10 @@ def _terms(answer: str, question: str, glossary: Glossary, frequencies: Document
             continue
         word, special = _surface(token, answer), specificity(token)
         # a word jieba cuts otherwise on its own (看得 of 看得更远) would not be found in the answer again
-        if special >= least_specific and word.lower() not in seen and word_keys(word) <= keys:
+        if word.lower() not in seen and word_keys(word) <= keys:
             seen.add(word.lower())
             weight = (1 + math.log(counts[token])) * _idf(token, frequencies, neighbours) * special
-            terms.append(_Term(weight, low.find(token), [word], [word]))
+            terms.append(_Term(weight, low.find(token), [word], [word], special))
     return sorted(terms, key=lambda term: (-term.weight, term.at))
 
 
@@ -189,9 +191,9 @@ def term_points(answer: str, question: str, glossary: Glossary, frequencies: Doc
     An answer of fewer clauses than MIN_POINTS gives one point per term, heaviest first. Everyday words
     (specificity under MIN_SPECIFICITY) count only when the answer has too few other terms.
     """
+    terms = _terms(answer, question, glossary, frequencies, tokens, neighbours)
     for least_specific in (MIN_SPECIFICITY, 0.0):
-        terms = _terms(answer, question, glossary, frequencies, tokens, neighbours, least_specific)
-        points = _points(terms, answer, most)
+        points = _points([term for term in terms if term.specificity >= least_specific], answer, most)
         if len(points) >= MIN_POINTS:
             break
     return points
