@@ -2,7 +2,7 @@
 
     python benchmarks/note_cards.py --corpora ../devsets/corpora            # held-out: dl500_zh, devint_en
     python benchmarks/note_cards.py --corpora ../devsets/corpora --split dev   # tuned on: imhuay_zh, hosni_en
-    python benchmarks/note_cards.py ... --sample 50                        # print 50 card questions to check by hand
+    python benchmarks/note_cards.py ... --sample 50     # also print 50 card questions (and their hashes) to check by hand
 
 Each corpus is indexed with the bundled notes, as a user has them (`--homes DIR` keeps the homes for
 the next run). The baseline is the extraction before this change (interview-answer blocks only),
@@ -14,7 +14,8 @@ loaded from git (`--base REV`) and run on the same index in the same run.
   same topic (the next one in the same note); nonsense; and the hand-written paraphrases of
   benchmarks/data/note_card_paraphrases.yaml (written before any score was seen). The same cards
   graded with the baseline's key points (the reference's sentences) are the ratio's denominator.
-- Deck build: seconds to build the whole deck (banks and notes), now and with the baseline code.
+- Deck build: seconds to build the whole deck (banks and notes): the first time after indexing (nothing
+  cached), then as every later quiz does, and with the baseline code.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib.util
+import os
 import random
 import subprocess
 import sys
@@ -37,6 +39,7 @@ sys.path.insert(0, str(REPO))
 
 from studybot.content.glossary import load_glossary  # noqa: E402
 from studybot.content.schema import Bilingual  # noqa: E402
+from studybot.home import CACHE_ENV_VAR  # noqa: E402
 from studybot.index.build import build_index  # noqa: E402
 from studybot.index.search import Index  # noqa: E402
 from studybot.ingest.notes import parse_note  # noqa: E402
@@ -189,6 +192,13 @@ def main() -> None:
                 print(f"grading {key:14} {share:.3f} of {n:5}  (baseline key points: {base[key][0]:.3f})")
         if missing:
             print(f"paraphrases whose card is missing: {missing}")
+        with tempfile.TemporaryDirectory() as empty:  # the first deck after indexing: nothing cached yet
+            os.environ[CACHE_ENV_VAR], cache = empty, os.environ.get(CACHE_ENV_VAR)
+            wall, cpu = time.perf_counter(), time.process_time()
+            load_deck(home)
+            print(f"deck build (now, first after indexing): {time.perf_counter() - wall:.3f} s wall, "
+                  f"{time.process_time() - cpu:.3f} s CPU")
+            os.environ.pop(CACHE_ENV_VAR) if cache is None else os.environ.update({CACHE_ENV_VAR: cache})
         timings = {label: deck_seconds(home, load) for label, load in (("now", load_deck), ("baseline", baseline.load_deck))}
         for label, (wall, cpu, count) in timings.items():
             print(f"deck build ({label}): {wall:.3f} s wall, {cpu:.3f} s CPU for {count} cards")
@@ -202,8 +212,8 @@ def main() -> None:
         rows = [line.split("\t") for line in CHECKED.read_text(encoding="utf-8").splitlines()[1:] if line.strip()]
         print(f"\nhand check ({CHECKED.name}): {sum(r[0] == 'yes' for r in rows)} of {len(rows)} card questions "
               "accepted as questions")
-    for card in sampled:
-        print(f"{card.id}\t{card.question.zh}")
+    for card in sampled:  # to check by hand: a verdict per hash goes into note_card_questions_checked.tsv
+        print(f"{question_sha256(card.question.zh)}\t{card.question.zh}")
 
 
 if __name__ == "__main__":

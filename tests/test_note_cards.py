@@ -53,7 +53,7 @@ Dropout 在训练时随机丢弃一部分神经元，相当于训练许多共享
 """,
     "en_headings.md": """# Training notes
 
-## Q1: Why should we use Batch Normalization?
+## Q1: Why do we put Batch Normalization in deep networks?
 
 Batch normalization normalizes each layer's inputs over the mini-batch, which stabilizes training, allows larger
 learning rates and acts as a mild regularizer.
@@ -69,8 +69,8 @@ We train on one GPU.
 """,
     "qa_pairs.md": """# 面试题 Interview questions
 
-问：何时采用正态分布？
-答：缺乏先验知识时，正态分布是默认选择，因为中心极限定理说明独立变量之和近似服从正态分布，而且在方差固定时它的熵最大。
+问：什么时候应该用早停？
+答：验证集损失连续若干轮不再下降就停止训练，保留验证集上最好的那次权重；它相当于一种正则化，能在过拟合之前收手，还省下训练时间。
 
 Q: What does weight decay do?
 A: Weight decay adds an L2 penalty on the weights to the loss, shrinking them toward zero every step, which
@@ -108,9 +108,9 @@ Some background on clipping.
 EXPECTED = {
     "为什么深层神经网络难以训练？": ("zh_headings.md", 7),
     "Dropout 的作用": ("zh_headings.md", 20),
-    "Why should we use Batch Normalization?": ("en_headings.md", 3),
+    "Why do we put Batch Normalization in deep networks?": ("en_headings.md", 3),
     "What is the vanishing gradient problem?": ("en_headings.md", 8),
-    "何时采用正态分布？": ("qa_pairs.md", 3),
+    "什么时候应该用早停？": ("qa_pairs.md", 3),
     "What does weight decay do?": ("qa_pairs.md", 6),
     "为什么要加入动量？": ("bold.md", 3),
     "How does Adam adapt the learning rate?": ("bold.md", 6),
@@ -149,12 +149,12 @@ def grader() -> Grader:
 
 
 @pytest.mark.parametrize("heading, asks", [
-    ("3.1.5 为什么深层神经网络难以训练？", True), ("1×1 卷积作用？", True), ("Softmax 定义及作用", True),
-    ("GloVe 与 Word2Vec 的区别", True), ("Q4: Why should we use Batch Normalization?", True),
-    ("1. Define _deep learning_ and how it differs from other approaches.", True),
-    ("Is it a good idea to use CNN to classify 1D signal?", True), ("Q17: 𝐇𝐨𝐰 𝐰𝐨𝐮𝐥𝐝 𝐲𝐨𝐮 𝐜𝐡𝐚𝐧𝐠𝐞 𝐢𝐭", True),
-    ("3.6.10 批归一化（BN）算法流程", False), ("Key Characteristics", False), ("背景知识", False),
-    ("Training Mechanism", False), ("Word2Vec 中的做法", False),
+    ("3.1.5 为什么深层神经网络难以训练？", True), ("1×1 卷积作用？", True), ("LayerNorm 定义及作用", True),
+    ("Adam 与 SGD 的区别", True), ("Q4: Why would you clip gradients?", True),
+    ("1. Define _weight decay_ and how it differs from L2 regularization.", True),
+    ("Is it wise to train a CNN on audio?", True), ("Q9: 𝐇𝐨𝐰 𝐝𝐨𝐞𝐬 𝐝𝐫𝐨𝐩𝐨𝐮𝐭 𝐰𝐨𝐫𝐤", True),
+    ("4.2.3 残差块结构图", False), ("Main Ideas", False), ("参考资料", False),
+    ("Implementation Notes", False), ("PyTorch 里的写法", False),
 ])
 def test_question_headings_are_recognised(heading: str, asks: bool) -> None:
     assert is_question(heading) is asks
@@ -162,25 +162,25 @@ def test_question_headings_are_recognised(heading: str, asks: bool) -> None:
 
 def test_question_text_drops_numbering_labels_and_emphasis() -> None:
     assert question_text("3.1.5 为什么深层神经网络难以训练？") == "为什么深层神经网络难以训练？"
-    assert question_text("Q4: Why should we use **Batch Normalization**?") == "Why should we use Batch Normalization?"
+    assert question_text("Q4: Why would you clip **gradients**?") == "Why would you clip gradients?"
     assert question_text("2. What is the _vanishing gradient_ problem?") == "What is the vanishing gradient problem?"
 
 
 def test_qa_pairs_in_every_marking() -> None:
     lines = list(enumerate([
         "Intro that asks nothing.",
-        "**什么是鞍点？**", "梯度为零但不是极值的点。", "",
+        "**什么是学习率预热？**", "训练开始时先用很小的学习率，再逐步升到设定值。", "",
         "Q: What is dropout?", "A: Dropout zeroes random units during training.", "It regularizes.", "",
         "- **Q: 输出层一定要用激活函数吗？** A: 看任务，回归通常不用。",
-        "问：何时采用正态分布？", "答：缺乏先验时。",
-        "**QRNN** layers mix both approaches.",
+        "问：什么时候应该用早停？", "答：验证损失不再下降时。",
+        "**ReLU** layers follow each convolution.",
     ], start=30))
     pairs = qa_pairs(lines)
     assert [(p.question, p.line) for p in pairs] == [
-        ("什么是鞍点？", 31), ("What is dropout?", 34), ("输出层一定要用激活函数吗？", 38), ("何时采用正态分布？", 39)]
+        ("什么是学习率预热？", 31), ("What is dropout?", 34), ("输出层一定要用激活函数吗？", 38), ("什么时候应该用早停？", 39)]
     assert pairs[1].answer == "Dropout zeroes random units during training.\nIt regularizes."
     assert pairs[2].answer == "看任务，回归通常不用。"
-    assert pairs[3].answer == "缺乏先验时。\nQRNN layers mix both approaches."  # a bold non-question is answer text
+    assert pairs[3].answer == "验证损失不再下降时。\nReLU layers follow each convolution."  # a bold non-question is answer text
 
 
 def test_trimmed_answer_keeps_first_paragraphs_without_code_or_images() -> None:
@@ -256,7 +256,7 @@ def test_topic_finds_note_cards_by_tag_heading_and_concept_in_both_languages(sty
     assert "为什么深层神经网络难以训练？" in questions("基础")  # front-matter tag
     assert "为什么要加入动量？" in questions("优化")  # a heading word
     assert "为什么要加入动量？" in questions("momentum")  # the concept it asks, named in English
-    assert "Why should we use Batch Normalization?" in questions("批归一化")  # and in Chinese
+    assert "Why do we put Batch Normalization in deep networks?" in questions("批归一化")  # and in Chinese
     assert "What is the vanishing gradient problem?" in questions("残差连接")  # a key point's concept
     assert "为什么要加入动量？" not in questions("dropout")
 

@@ -272,7 +272,7 @@ def _answer_blocks(sections: dict[tuple[str, tuple[str, ...]], _Section],
     """Interview-answer blocks by the heading path of the question they answer, with the question asked.
 
     An answer heading (面试回答, Interview answer) answers its parent heading; a blockquoted answer, its own
-    heading when that asks a question (a quote under "18.4.4 ETL" is an excerpt, not an answer).
+    heading when that asks a question (a quote under "ETL tools" is an excerpt, not an answer).
     """
     blocks = {}
     for (path, heading_path), section in sections.items():

@@ -1,7 +1,7 @@
 """Which parts of a note ask an interview question, and the answer each one holds.
 
 Real notes rarely mark their answers: a section is headed by its question ("为什么深层神经网络难以
-训练？", "Q4: Why should we use Batch Normalization?"), or its body holds question-answer pairs
+训练？", "Q4: Why would you clip gradients?"), or its body holds question-answer pairs
 (`Q:`/`A:`, `问：`/`答：`, a bold question line followed by its answer). This module recognises
 both and trims a section to what an interview answer holds, so cards can be made of them.
 """
@@ -74,8 +74,8 @@ def section_question(heading_path: list[str]) -> str:
 
 
 def same_question(a: str, b: str) -> bool:
-    """Whether two questions are one, written with other punctuation or spacing ("问: 何时采用正态分布?" under
-    "1.5.3 何时采用正态分布")."""
+    """Whether two questions are one, written with other punctuation or spacing ("问: 何时用早停?" under
+    "1.5.3 何时用早停")."""
     fold = lambda text: re.sub(r"[\W_]+", "", normalize(question_text(text)).lower())  # noqa: E731
     return fold(a) == fold(b)
 
