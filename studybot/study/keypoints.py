@@ -206,7 +206,7 @@ def _points(terms: list[_Term], answer: str, most: int) -> list[KeyPoint]:
     clauses = [i for i, start in enumerate(starts) if len(low[start:(starts + [len(low)])[i + 1]].strip()) >= 4]
     groups = min(most, len(clauses))
     if groups < MIN_POINTS:
-        return [KeyPoint(zh=term.zh, en=term.en) for term in terms[:most]]
+        return [_point([term]) for term in terms[:most]]
     points: dict[int, list[_Term]] = {}
     for term in terms:
         clause = bisect_right(starts, term.at) - 1
@@ -214,5 +214,13 @@ def _points(terms: list[_Term], answer: str, most: int) -> list[KeyPoint]:
         chosen = points.setdefault(group, [])
         if len(chosen) < TERMS_PER_POINT and (not chosen or term.weight >= SYNONYM_WEIGHT * chosen[0].weight):
             chosen.append(term)
-    return [KeyPoint(zh=[w for t in chosen for w in t.zh], en=[w for t in chosen for w in t.en])
-            for _, chosen in sorted(points.items())]
+    return [_point(chosen) for _, chosen in sorted(points.items())]
+
+
+def _point(terms: list[_Term]) -> KeyPoint:
+    """One point recalled by any of its terms; with several, its first synonym names them all, which is how
+    feedback shows it (梯度爆炸、连乘), so a hit is never credited to a term the answer did not say."""
+    zh, en = [w for t in terms for w in t.zh], [w for t in terms for w in t.en]
+    if len(terms) == 1:
+        return KeyPoint(zh=zh, en=en)
+    return KeyPoint(zh=["、".join(t.zh[0] for t in terms), *zh], en=[", ".join(t.en[0] for t in terms), *en])
