@@ -1,4 +1,4 @@
-"""Quiz cards: bank questions, interview-answer blocks of the indexed notes, and clozes of their key terms.
+"""Quiz cards: bank questions, the questions the indexed notes ask, and clozes of the terms they teach.
 
 Every source becomes the same `Card`, so grading, scheduling, stats and the Anki export never
 ask where a card came from. Card ids are stable: a bank question keeps its bank id, and a card
@@ -14,7 +14,6 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import groupby
 from pathlib import Path
 
 from studybot.ingest.chunking import ANSWER_HEADING
@@ -223,6 +222,9 @@ def _cloze(card: Card, glossary: Glossary, terms: set[str] | None = None) -> Car
     return None
 
 
+SectionKey = tuple[str, tuple[str, ...]]  # a note's path and a heading path in it
+
+
 @dataclass
 class _Section:
     """One section of a note as the index holds it: its lines by source line number, across its chunks."""
@@ -238,13 +240,13 @@ class _Section:
         return "\n".join(t for n, t in sorted(self.lines.items()) if before is None or n < before)
 
 
-def _sections(rows: list[tuple]) -> dict[tuple[str, tuple[str, ...]], _Section]:
+def _sections(rows: list[tuple]) -> dict[SectionKey, _Section]:
     """Sections in file order, keyed by note path and heading path, each chunk's text put back on its lines.
 
     A chunk's text ends on its line_end and keeps its inner lines, so its first line is line_end minus
     its line count; overlapping chunks of a long section then write the same lines twice, harmlessly.
     """
-    sections: dict[tuple[str, tuple[str, ...]], _Section] = {}
+    sections: dict[SectionKey, _Section] = {}
     for path, heading, line_start, line_end, kind, text, _ in rows:
         heading_path = json.loads(heading)
         section = sections.setdefault((path, tuple(heading_path)), _Section(path, heading_path, line_start))
@@ -254,9 +256,9 @@ def _sections(rows: list[tuple]) -> dict[tuple[str, tuple[str, ...]], _Section]:
     return sections
 
 
-def _heading_only_questions(sections: dict[tuple[str, tuple[str, ...]], _Section]) -> dict[tuple[str, tuple[str, ...]], _Section]:
+def _heading_only_questions(sections: dict[SectionKey, _Section]) -> dict[SectionKey, _Section]:
     """Question headings with no text of their own (only subsections): their first plain subsection answers them."""
-    found: dict[tuple[str, tuple[str, ...]], _Section] = {}
+    found: dict[SectionKey, _Section] = {}
     for (path, heading_path), section in sections.items():
         for depth in range(1, len(heading_path)):
             key = (path, heading_path[:depth])
@@ -267,8 +269,8 @@ def _heading_only_questions(sections: dict[tuple[str, tuple[str, ...]], _Section
     return found
 
 
-def _answer_blocks(sections: dict[tuple[str, tuple[str, ...]], _Section],
-                   covered: set[tuple[str, str]]) -> dict[tuple[str, tuple[str, ...]], tuple[str, _Section]]:
+def _answer_blocks(sections: dict[SectionKey, _Section],
+                   covered: set[tuple[str, str]]) -> dict[SectionKey, tuple[str, _Section]]:
     """Interview-answer blocks by the heading path of the question they answer, with the question asked.
 
     An answer heading (面试回答, Interview answer) answers its parent heading; a blockquoted answer, its own
@@ -311,15 +313,14 @@ class _Ask:
     cloze: bool = False  # an interview-answer block also gives a cloze of its first key term
 
 
-def _note_card(ask: _Ask, index, glossary: Glossary, frequencies: dict[str, DocumentFrequencies],
+def _note_card(ask: _Ask, index, glossary: Glossary, frequencies: DocumentFrequencies,
                tokens: list[str]) -> Card | None:
     """A short-answer card of a note; None when its answer names too few terms to grade."""
     answer = _split_bilingual(ask.reference)
     if answer.zh != answer.en:  # a bilingual answer block: its sentences, paired across the languages
         points = sentence_points(answer)
     else:
-        points = term_points(ask.reference, ask.question, glossary, frequencies[""], tokens,
-                             frequencies[ask.section.path])
+        points = term_points(ask.reference, ask.question, glossary, frequencies, tokens)
     if not points or (answer.zh == answer.en and len(points) < MIN_POINTS):
         return None
     topics, demos = _card_topics(ask.section, ask.question, ask.reference, points, index, glossary)
@@ -356,9 +357,7 @@ def note_cards(index, glossary: Glossary, covered: set[tuple[str, str]]) -> list
     """
     rows = index.catalog.execute(
         "SELECT path, heading, line_start, line_end, kind, text, tokens FROM chunks ORDER BY path, ordinal").fetchall()
-    frequencies = {"": DocumentFrequencies.from_token_rows(row[-1] for row in rows)}  # all notes, then each note
-    for path, group in groupby(rows, key=lambda row: row[0]):
-        frequencies[path] = DocumentFrequencies.from_token_rows(row[-1] for row in group)
+    frequencies = DocumentFrequencies.from_token_rows(row[-1] for row in rows)
     sections = _sections(rows)
     pairs = {key: found for key, section in sections.items()
              if index.own(key[0]) and (found := qa_pairs(sorted(section.lines.items())))}
@@ -368,8 +367,9 @@ def note_cards(index, glossary: Glossary, covered: set[tuple[str, str]]) -> list
              cloze=True) for (path, _), (question, block) in blocks.items()]
     for key, section in {**sections, **_heading_only_questions(sections)}.items():
         path, heading_path = key
-        answer_heading = heading_path and ANSWER_HEADING.search(heading_path[-1])
-        if not heading_path or key in blocks or not index.own(path) or (answer_heading and key not in pairs):
+        if not heading_path or key in blocks or not index.own(path):
+            continue
+        if ANSWER_HEADING.search(heading_path[-1]) and key not in pairs:  # an answer block covered by a bank
             continue
         title = heading_path[-1]
         question = section_question(list(heading_path))
@@ -400,11 +400,12 @@ def _deck_key(index, covered: set[tuple[str, str]]) -> str:
     that cover sections, and the code that makes the cards (so a new version never reads old cards)."""
     from studybot.content.glossary import glossary_dirs
     from studybot.study import keypoints, questions
+    from studybot.text import tokens
 
     parts = [str(index.folder), json.dumps(index.manifest, sort_keys=True), json.dumps(sorted(covered))]
     for folder in glossary_dirs(index.home):
         parts += [f"{p}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in sorted(folder.glob("*.y*ml"))]
-    parts += [Path(module.__file__).read_text(encoding="utf-8") for module in (keypoints, questions)]
+    parts += [Path(module.__file__).read_text(encoding="utf-8") for module in (keypoints, questions, tokens)]
     parts.append(Path(__file__).read_text(encoding="utf-8"))
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 

@@ -32,7 +32,6 @@ MIN_POINTS = 3
 MAX_POINTS = 6
 CONCEPT_WEIGHT = 1.5  # a glossary term is a domain term and is accepted in both languages: worth more than a word
 EVERYDAY_ENGLISH = 0.35  # the specificity of an English word the embedder's vocabulary holds whole
-NEIGHBOUR_WEIGHT = 1.0
 MIN_SPECIFICITY = 0.5
 SYNONYM_WEIGHT = 0.5
 TERMS_PER_POINT = 3  # terms that can recall one point
@@ -132,11 +131,6 @@ def answer_tokens(answers: list[str], dictionary: str) -> dict[str, list[str]]:
     return {answer: str(found[key]).split() for answer, key in keys.items()}
 
 
-def _idf(token: str, frequencies: DocumentFrequencies, neighbours: DocumentFrequencies | None) -> float:
-    """Rarity in all the notes, and among the sections of the same note (the answers most like this one)."""
-    return frequencies.idf(token) + (NEIGHBOUR_WEIGHT * neighbours.idf(token) if neighbours else 0.0)
-
-
 @dataclass
 class _Term:
     weight: float
@@ -147,7 +141,7 @@ class _Term:
 
 
 def _terms(answer: str, question: str, glossary: Glossary, frequencies: DocumentFrequencies,
-           tokens: Iterable[str] | None, neighbours: DocumentFrequencies | None) -> list[_Term]:
+           tokens: Iterable[str] | None) -> list[_Term]:
     """The answer's candidate terms, heaviest first: glossary concepts (all their aliases) and words, none that
     the question names."""
     low = normalize(answer).lower()
@@ -164,7 +158,7 @@ def _terms(answer: str, question: str, glossary: Glossary, frequencies: Document
         if named and all(a.isalpha() and a.isascii() and specificity(a.lower()) < 1 for a in named):
             continue  # named only by an everyday word ("the rest" is not ReST)
         at = min((low.find(a.lower()) for a in named), default=0)
-        weight = CONCEPT_WEIGHT * max(_idf(t, frequencies, neighbours) for t in alias_tokens)
+        weight = CONCEPT_WEIGHT * max(frequencies.idf(t) for t in alias_tokens)
         terms.append(_Term(weight, at, list(entry.zh or entry.en), list(entry.en or entry.zh), 1.0))
     counts = Counter(tokenize(answer) if tokens is None else tokens)
     keys = {word_key(t) for t in counts}
@@ -177,21 +171,20 @@ def _terms(answer: str, question: str, glossary: Glossary, frequencies: Document
         # a word jieba cuts otherwise on its own (看得 of 看得更远) would not be found in the answer again
         if word.lower() not in seen and word_keys(word) <= keys:
             seen.add(word.lower())
-            weight = (1 + math.log(counts[token])) * _idf(token, frequencies, neighbours) * special
+            weight = (1 + math.log(counts[token])) * frequencies.idf(token) * special
             terms.append(_Term(weight, low.find(token), [word], [word], special))
     return sorted(terms, key=lambda term: (-term.weight, term.at))
 
 
 def term_points(answer: str, question: str, glossary: Glossary, frequencies: DocumentFrequencies,
-                tokens: Iterable[str] | None = None, neighbours: DocumentFrequencies | None = None,
-                most: int = MAX_POINTS) -> list[KeyPoint]:
+                tokens: Iterable[str] | None = None, most: int = MAX_POINTS) -> list[KeyPoint]:
     """Key points of an answer: its clauses in at most `most` groups in order, each point the heaviest
     terms of one group, any of which recalls it (an answer in other words still names one of them).
 
     An answer of fewer clauses than MIN_POINTS gives one point per term, heaviest first. Everyday words
     (specificity under MIN_SPECIFICITY) count only when the answer has too few other terms.
     """
-    terms = _terms(answer, question, glossary, frequencies, tokens, neighbours)
+    terms = _terms(answer, question, glossary, frequencies, tokens)
     for least_specific in (MIN_SPECIFICITY, 0.0):
         points = _points([term for term in terms if term.specificity >= least_specific], answer, most)
         if len(points) >= MIN_POINTS:

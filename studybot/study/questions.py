@@ -17,7 +17,7 @@ from studybot.text.language import has_cjk
 from studybot.text.tokens import normalize
 
 # Words that make a heading a question without a question mark. Chinese ones may sit anywhere
-# ("1×1 卷积作用"), English ones must open the heading or follow a question word's position.
+# ("1×1 卷积作用"), English question words must open the heading, comparison words may sit anywhere.
 _ZH_ASKS = re.compile(
     r"为什么|为何|如何|怎么|怎样|什么|是否|哪些|哪个|哪种|多少|区别|异同|不同|对比|比较|优缺点|优点|缺点|优势|"
     r"劣势|作用|意义|原理|好处|坏处|有何|何时|简述|介绍一下|解释|谈谈|说说|能否|可否|吗$|呢$")
@@ -32,7 +32,8 @@ _PREFIX = re.compile(
     r"[(（]\d+[)）]\s*)", re.IGNORECASE)
 _EMPHASIS = re.compile(r"\*\*|__|(?<![\w\\])_(?=\S)|(?<=\S)_(?![\w])|`")
 # A pair's question line: "Q: ...", "问：...", "- **Q: ...** A: ...", "**问题：...**"
-_Q_LINE = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*)?\s*(?:Q|问|问题|Question)\s*\d*\s*[:：]\s*(.+)$", re.IGNORECASE)
+_Q_LINE = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*)?\s*(?:Q|问|问题|Question)\s*\d*\s*[:：]\s*(.+)$",
+                     re.IGNORECASE)
 _A_MARK = re.compile(r"(?:^|\s|\*\*)(?:A|答|回答|Answer)\s*[:：]\s*", re.IGNORECASE)
 # A bold line that may be a question: "**为什么要加入动量？**", "1. **What is dropout?** It ..."
 _BOLD_LINE = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+)?\*\*(.+?)\*\*\s*[:：]?\s*(.*)$")
@@ -140,7 +141,8 @@ def _prose(paragraph: str) -> str:
         line = _IMAGE.sub("", _URL.sub("", re.sub(r"^>\s?", "", line))).strip()
         if line.startswith("|"):  # a table row: its cells, read across; the rule under the header is dropped
             cells = [cell.strip() for cell in line.strip("|").split("|")]
-            line = "" if all(_TABLE_RULE.match(cell) for cell in cells) else ("；" if has_cjk(line) else "; ").join(c for c in cells if c)
+            joiner = "；" if has_cjk(line) else "; "
+            line = "" if all(_TABLE_RULE.match(cell) for cell in cells) else joiner.join(c for c in cells if c)
         if not line or line in ("$$", "<br>", "---"):
             continue
         kept.append(re.sub(r"\*\*|__", "", line))
@@ -150,7 +152,8 @@ def _prose(paragraph: str) -> str:
 def _paragraphs(text: str) -> list[str]:
     """Paragraphs of a section, as chunking sees them, code fences and HTML comments left out."""
     lines = _COMMENT.sub("", _A_MARK.sub("", text, count=1) if _A_MARK.match(text) else text).splitlines()
-    return ["\n".join(lines[b.start:b.end]) for b in paragraph_blocks(lines, 0, len(lines)) if not fence_opening(lines[b.start])]
+    return ["\n".join(lines[b.start:b.end]) for b in paragraph_blocks(lines, 0, len(lines))
+            if not fence_opening(lines[b.start])]
 
 
 def trim_answer(text: str, target: int = ANSWER_TARGET, limit: int = ANSWER_MAX) -> str:
