@@ -83,7 +83,7 @@ def _worth_asking(token: str) -> bool:
     (its guesses at unknown pairs are mostly stray pieces: 求其, 称该), and other words of three letters."""
     if has_cjk(token):
         return len(token) >= 3 or (len(token) == 2 and dictionary_share(token) > 0)
-    return len(token) >= 3 and not token.isdigit()
+    return len(token) >= 3 and sum(c.isdigit() for c in token) < 5  # no numbers, ids or dates
 
 
 def _surface(token: str, answer: str) -> str:
@@ -216,4 +216,6 @@ def _point(terms: list[_Term]) -> KeyPoint:
     zh, en = [w for t in terms for w in t.zh], [w for t in terms for w in t.en]
     if len(terms) == 1:
         return KeyPoint(zh=zh, en=en)
-    return KeyPoint(zh=["、".join(t.zh[0] for t in terms), *zh], en=[", ".join(t.en[0] for t in terms), *en])
+    zh_name = ("、" if any(has_cjk(t.zh[0]) for t in terms) else ", ").join(t.zh[0] for t in terms)
+    en_name = zh_name if all(t.zh[0] == t.en[0] for t in terms) else ", ".join(t.en[0] for t in terms)
+    return KeyPoint(zh=[zh_name, *zh], en=[en_name, *en])
