@@ -4,15 +4,16 @@ An interviewer hears whether a recall names what this section says and its neigh
 So the candidates are the glossary concepts the answer names (each accepted in both languages
 through its aliases) and the answer's own words, weighted by how often they occur in it against
 how many of the index's chunks hold them (tf-idf, document frequencies read once per deck from
-the tokens the index already stored). Words and concepts of the question never count:
-restating the question proves nothing, and the grader ignores them too.
+the tokens the index already stored), and discounted when everyday language says them as often.
+Words and concepts of the question never count: restating the question proves nothing, and the
+grader ignores them too. The answer's clauses fall into a few groups in order, and the heaviest
+terms of each group make one point, which any of them recalls.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-import re
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
@@ -32,8 +33,8 @@ MIN_POINTS = 3
 MAX_POINTS = 6
 CONCEPT_WEIGHT = 1.5  # a glossary term is a domain term and is accepted in both languages: worth more than a word
 EVERYDAY_ENGLISH = 0.35  # the specificity of an English word the embedder's vocabulary holds whole
-MIN_SPECIFICITY = 0.5
-SYNONYM_WEIGHT = 0.5
+MIN_SPECIFICITY = 0.5  # everyday words below it are points only when an answer has too few other terms
+SYNONYM_WEIGHT = 0.5  # a term joins its group's point when it weighs at least this share of the group's heaviest
 TERMS_PER_POINT = 3  # terms that can recall one point
 _ENDINGS = ("izes", "ises", "ized", "ised", "ize", "ise", "ing", "ed", "es", "s", "ly")  # zeroes, excessively
 

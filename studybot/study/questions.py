@@ -22,7 +22,7 @@ _ZH_ASKS = re.compile(
     r"为什么|为何|如何|怎么|怎样|什么|是否|哪些|哪个|哪种|多少|区别|异同|不同|对比|比较|优缺点|优点|缺点|优势|"
     r"劣势|作用|意义|原理|好处|坏处|有何|何时|简述|介绍一下|解释|谈谈|说说|能否|可否|吗$|呢$")
 _EN_ASKS = re.compile(
-    r"^(why|how|what|when|which|where|who|whom|whose|explain|describe|define|discuss|compare|contrast|name|list|"
+    r"^(why|how|what|when|which|where|who|whom|whose|explain|describe|define|discuss|compare|contrast|name|list(?! of)|"
     r"outline|summari[sz]e|is|are|can|could|does|do|did|should|would|will|has|have)\b"
     r"|\b(difference|differences|differ|versus|vs\.?|pros and cons|advantages?|disadvantages?|trade-?offs?)\b",
     re.IGNORECASE)
@@ -35,7 +35,7 @@ _EMPHASIS = re.compile(r"\*\*|__|(?<![\w\\])_(?=\S)|(?<=\S)_(?![\w])|`")
 _Q_LINE = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*)?\s*(?:Q|问|问题|Question)\s*\d*\s*[:：]\s*(.+)$",
                      re.IGNORECASE)
 _A_MARK = re.compile(r"(?:^|\s|\*\*)(?:A|答|回答|Answer)\s*[:：]\s*", re.IGNORECASE)
-# A bold line that may be a question: "**为什么要加入动量？**", "1. **What is dropout?** It ..."
+# A bold line that may be a question: "**为什么要用学习率预热？**", "1. **What is dropout?** It ..."
 _BOLD_LINE = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+)?\*\*(.+?)\*\*\s*[:：]?\s*(.*)$")
 _IMAGE = re.compile(r"[^\s()（）]*\.(?:png|jpe?g|gif|svg|webp|bmp)\)?", re.IGNORECASE)  # what is left of one
 _TABLE_RULE = re.compile(r"^:?-*:?$")
