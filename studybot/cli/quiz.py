@@ -18,7 +18,8 @@ TopicOption = Annotated[Optional[str], typer.Option(
 BankOption = Annotated[Optional[list[Path]], typer.Option(
     "--bank", help="Quiz bank files or folders to use instead of the bundled ones and <home>/quizzes.",
     show_default=False)]
-NotesOption = Annotated[bool, typer.Option("--notes/--no-notes", help="Also ask the indexed notes' answer blocks.")]
+NotesOption = Annotated[bool, typer.Option(
+    "--notes/--no-notes", help="Also ask the indexed notes' questions (question headings, Q/A pairs, answer blocks).")]
 NowOption = Annotated[Optional[str], typer.Option("--now", hidden=True, help="Fixed UTC clock (ISO), for scripts.")]
 LimitOption = Annotated[Optional[int], typer.Option("--limit", "-n", min=1, help="Ask at most N questions.")]
 LangOption = Annotated[Optional[str], typer.Option("--lang", help="Show only zh or en text (default: both).")]

@@ -38,7 +38,7 @@ class Chunk:
 
 
 @dataclass
-class _Block:
+class Block:
     start: int  # index into note.lines
     end: int  # exclusive
     quote: bool
@@ -47,9 +47,9 @@ class _Block:
         return sum(len(line) + 1 for line in lines[self.start:self.end])
 
 
-def _blocks(lines: list[str], start: int, end: int) -> list[_Block]:
+def paragraph_blocks(lines: list[str], start: int, end: int) -> list[Block]:
     """Paragraphs of lines[start:end]; a code fence or a blockquote run is one block."""
-    blocks: list[_Block] = []
+    blocks: list[Block] = []
     i = start
     while i < end:
         if not lines[i].strip():
@@ -62,16 +62,16 @@ def _blocks(lines: list[str], start: int, end: int) -> list[_Block]:
             while j < end and not closes_fence(lines[j], fence):
                 j += 1
             j = min(j + 1, end)
-            blocks.append(_Block(i, j, quote=False))
+            blocks.append(Block(i, j, quote=False))
         elif lines[i].lstrip().startswith(">"):
             # A quote run continues over blank lines as long as the next text line is quoted too.
             while j < end and (lines[j].lstrip().startswith(">") or (not lines[j].strip() and _next_text_quoted(lines, j, end))):
                 j += 1
-            blocks.append(_Block(i, j, quote=True))
+            blocks.append(Block(i, j, quote=True))
         else:
             while j < end and lines[j].strip() and not fence_opening(lines[j]) and not lines[j].lstrip().startswith(">"):
                 j += 1
-            blocks.append(_Block(i, j, quote=False))
+            blocks.append(Block(i, j, quote=False))
         i = j
     return blocks
 
@@ -83,10 +83,10 @@ def _next_text_quoted(lines: list[str], j: int, end: int) -> bool:
     return False
 
 
-def _pack(blocks: list[_Block], lines: list[str], max_chars: int, overlap_chars: int) -> list[list[_Block]]:
+def _pack(blocks: list[Block], lines: list[str], max_chars: int, overlap_chars: int) -> list[list[Block]]:
     """Greedy packing of blocks into pieces of at most max_chars, carrying a short last block over."""
-    pieces: list[list[_Block]] = []
-    current: list[_Block] = []
+    pieces: list[list[Block]] = []
+    current: list[Block] = []
     size = 0
     for block in blocks:
         block_size = block.size(lines)
@@ -116,7 +116,7 @@ def chunk_note(note: Note, max_chars: int = MAX_CHARS, overlap_chars: int = OVER
                 stack.pop()
             stack.append((heading.level, heading.title))
         path = [t for _, t in stack] or ([title] if title else [])
-        blocks = _blocks(lines, body_start, body_end)
+        blocks = paragraph_blocks(lines, body_start, body_end)
         if not blocks:
             continue
         is_answer = heading is not None and bool(ANSWER_HEADING.search(heading.title))

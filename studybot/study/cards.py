@@ -1,4 +1,4 @@
-"""Quiz cards: bank questions, interview-answer blocks of the indexed notes, and clozes of their key terms.
+"""Quiz cards: bank questions, the questions the indexed notes ask, and clozes of the terms they teach.
 
 Every source becomes the same `Card`, so grading, scheduling, stats and the Anki export never
 ask where a card came from. Card ids are stable: a bank question keeps its bank id, and a card
@@ -22,6 +22,8 @@ from studybot.errors import StudybotError
 from studybot.content.glossary import Glossary, load_glossary
 from studybot.home import bundled_dir
 from studybot.ingest.notes import heading_title, parse_note
+from studybot.study.keypoints import MIN_POINTS, DocumentFrequencies, answer_tokens, term_points
+from studybot.study.questions import is_question, qa_pairs, same_question, section_question, trim_answer
 from studybot.text.language import has_cjk
 from studybot.text.sentences import split_sentences
 
@@ -49,6 +51,7 @@ class Card:
     accepted: list[str] = field(default_factory=list)  # cloze: the accepted fills
     demos: list[str] = field(default_factory=list)
     difficulty: int = 0  # a bank question's 1-3; 0: not rated (a note's card)
+    headings: list[str] = field(default_factory=list)  # a note card's heading path, which --topic also searches
 
     def to_dict(self) -> dict:
         return {
@@ -191,19 +194,21 @@ def sentence_points(answer: Bilingual) -> list[KeyPoint]:
     return [KeyPoint(zh=[a], en=[b]) for a, b in zip(_groups(zh, n), _groups(en, n))]
 
 
-def _note_topics(metadata: dict, text: str, glossary: Glossary) -> list[str]:
-    """Front-matter topic and tags first, then the commonest glossary topic of the text (notes without front matter)."""
+def _note_topics(metadata: dict, concepts: list) -> list[str]:
+    """Front-matter topic and tags first, then the commonest topic of the concepts a card names (notes without
+    front matter)."""
     topics = [str(metadata["topic"])] if metadata.get("topic") else []
     tags = metadata.get("tags") or []
     topics += [str(t) for t in (tags if isinstance(tags, list) else [tags])]
-    counts = Counter(entry.topic for entry in glossary.find(text))
+    counts = Counter(entry.topic for entry in concepts)
     if counts:
         topics.append(counts.most_common(1)[0][0])
     return list(dict.fromkeys(t for t in topics if t)) or ["notes"]
 
 
-def _cloze(card: Card, glossary: Glossary) -> Card | None:
-    """Blank the first key term of the reference whose sentence gives context and does not give it away.
+def _cloze(card: Card, glossary: Glossary, terms: set[str] | None = None) -> Card | None:
+    """Blank the first key term of the reference (of `terms`, if given) whose sentence gives context and does
+    not give it away.
 
     The blank must not name the term again elsewhere in the sentence, nor cut a longer term
     (梯度 inside 梯度消失): every other concept of the sentence must survive the blanking.
@@ -211,6 +216,8 @@ def _cloze(card: Card, glossary: Glossary) -> Card | None:
     for sentence in reference_sentences(card.answer.zh):
         concepts = glossary.find(sentence)
         for entry in concepts:
+            if terms is not None and entry.id not in terms:
+                continue
             aliases = sorted(entry.aliases, key=len, reverse=True)
             match = next((m for a in aliases if (m := re.search(re.escape(a), sentence, re.IGNORECASE))), None)
             if match is None or len(sentence) - len(match.group(0)) < MIN_CLOZE_SENTENCE:
@@ -224,53 +231,215 @@ def _cloze(card: Card, glossary: Glossary) -> Card | None:
                 topic=card.topic, question=Bilingual(zh=blanked, en=blanked),
                 answer=Bilingual(zh=sentence, en=sentence), key_points=[KeyPoint(zh=entry.zh or entry.en, en=entry.en)],
                 source=card.source, heading=card.heading, topics=card.topics + [entry.topic],
-                accepted=list(entry.aliases), demos=card.demos,
+                accepted=list(entry.aliases), demos=card.demos, headings=card.headings,
             )
     return None
 
 
-def note_cards(index, glossary: Glossary, covered: set[tuple[str, str]]) -> list[Card]:
-    """A card per interview-answer block of the indexed notes, plus one cloze of its first key term.
+SectionKey = tuple[str, tuple[str, ...]]  # a note's path and a heading path in it
 
-    `covered` holds (file name, heading) pairs that a bank question already asks about: the
-    bundled notes' answer blocks are the banks' sources, and asking them twice would be noise.
+
+@dataclass
+class _Section:
+    """One section of a note as the index holds it: its lines by source line number, across its chunks."""
+
+    path: str
+    heading_path: list[str]
+    line: int  # where its first chunk starts (the heading line)
+    lines: dict[int, str] = field(default_factory=dict)
+    answer: bool = False  # an interview-answer block or a blockquoted answer
+
+    def text(self, before: int | None = None) -> str:
+        """The section's text in line order, once (split chunks overlap), up to line `before`."""
+        return "\n".join(t for n, t in sorted(self.lines.items()) if before is None or n < before)
+
+
+def _sections(rows: list[tuple]) -> dict[SectionKey, _Section]:
+    """Sections in file order, keyed by note path and heading path, each chunk's text put back on its lines.
+
+    A chunk's text ends on its line_end and keeps its inner lines, so its first line is line_end minus
+    its line count; overlapping chunks of a long section then write the same lines twice, harmlessly.
     """
+    sections: dict[SectionKey, _Section] = {}
+    for path, heading, line_start, line_end, kind, text, _ in rows:
+        heading_path = json.loads(heading)
+        section = sections.setdefault((path, tuple(heading_path)), _Section(path, heading_path, line_start))
+        lines = text.split("\n")
+        section.lines.update(zip(range(line_end - len(lines) + 1, line_end + 1), lines))
+        section.answer = section.answer or kind == "answer"
+    return sections
+
+
+def _heading_only_questions(sections: dict[SectionKey, _Section]) -> dict[SectionKey, _Section]:
+    """Question headings with no text of their own (only subsections): their first plain subsection answers them."""
+    found: dict[SectionKey, _Section] = {}
+    for (path, heading_path), section in sections.items():
+        for depth in range(1, len(heading_path)):
+            key = (path, heading_path[:depth])
+            if key in sections or not is_question(heading_path[depth - 1]):
+                continue
+            if key not in found and not section.answer and not is_question(heading_path[-1]):
+                found[key] = _Section(path, list(heading_path[:depth]), section.line, dict(section.lines))
+    return found
+
+
+def _answer_blocks(sections: dict[SectionKey, _Section],
+                   covered: set[tuple[str, str]]) -> dict[SectionKey, tuple[str, _Section]]:
+    """Interview-answer blocks by the heading path of the question they answer, with the question asked.
+
+    An answer heading (面试回答, Interview answer) answers its parent heading; a blockquoted answer, its own
+    heading when that asks a question (a quote under "ETL tools" is an excerpt, not an answer).
+    """
+    blocks = {}
+    for (path, heading_path), section in sections.items():
+        if not section.answer or not heading_path:
+            continue
+        headed = ANSWER_HEADING.search(heading_path[-1])
+        asked = heading_path[:-1] if headed else heading_path
+        if asked and (headed or is_question(asked[-1])) and (Path(path).name, asked[-1]) not in covered:
+            blocks.setdefault((path, tuple(asked)), (section_question(asked), section))
+    return blocks
+
+
+def _card_topics(section: _Section, question: str, reference: str, points: list[KeyPoint], index,
+                 glossary: Glossary) -> tuple[list[str], list[str]]:
+    """What --topic may match (front matter, the text's commonest topic, the concepts asked and the key points
+    name) and the demos behind the first."""
     from studybot.demos.runner import demos_for_topics
 
-    rows = index.catalog.execute(
-        "SELECT path, heading, line_start, text FROM chunks WHERE kind = 'answer' ORDER BY path, ordinal"
-    ).fetchall()
-    blocks: dict[str, dict] = {}
-    for path, heading, line_start, text in rows:
-        heading_path = json.loads(heading)
-        if heading_path and ANSWER_HEADING.search(heading_path[-1]):
-            asked = heading_path[:-1]
-        else:
-            asked = heading_path
-        if not asked or (Path(path).name, asked[-1]) in covered:
-            continue
-        card_id = note_card_id(path, heading_path)
-        block = blocks.setdefault(card_id, {"path": path, "question": asked[-1], "line": line_start, "texts": []})
-        block["texts"].append(_unquote(text))
-    cards: list[Card] = []
-    for card_id, block in blocks.items():
-        reference = "\n".join(block["texts"])
-        metadata = index.metadata(block["path"])
-        topics = _note_topics(metadata, f"{block['question']}\n{reference}", glossary)
-        answer = split_bilingual(reference)
+    metadata = index.metadata(section.path)
+    asked = glossary.find(" ".join([*section.heading_path, question]))
+    named = [entry.id for point in points for entry in glossary.find(point.en[0])]
+    topics = _note_topics(metadata, asked + glossary.find(reference))
+    topics = list(dict.fromkeys(topics + [e.id for e in asked] + [e.topic for e in asked] + named))
+    return topics, [str(d) for d in metadata.get("demos") or []] or demos_for_topics(topics[0])
+
+
+@dataclass
+class _Ask:
+    """A question a note asks and the section that answers it, before its key points are chosen."""
+
+    id: str
+    question: str
+    reference: str
+    source: str
+    section: _Section
+    cloze: bool = False  # an interview-answer block also gives a cloze of its first key term
+
+
+def _note_card(ask: _Ask, index, glossary: Glossary, frequencies: DocumentFrequencies,
+               tokens: list[str]) -> Card | None:
+    """A short-answer card of a note; None when its answer names too few terms to grade."""
+    answer = split_bilingual(ask.reference)
+    if answer.zh != answer.en:  # a bilingual answer block: its sentences, paired across the languages
         points = sentence_points(answer)
-        if not points:
+    else:
+        points = term_points(ask.reference, ask.question, glossary, frequencies, tokens)
+    if not points or (answer.zh == answer.en and len(points) < MIN_POINTS):
+        return None
+    topics, demos = _card_topics(ask.section, ask.question, ask.reference, points, index, glossary)
+    return Card(
+        id=ask.id, kind="short", origin="note", topic=topics[0], question=split_bilingual(ask.question),
+        answer=answer, key_points=points, source=ask.source, heading=ask.question, topics=topics, demos=demos,
+        headings=list(ask.section.heading_path),
+    )
+
+
+def _term_cloze(card_id: str, section: _Section, index, glossary: Glossary) -> Card | None:
+    """A cloze of the term a section teaches without asking (a heading that names a glossary concept)."""
+    taught = {entry.id for entry in glossary.find(section.heading_path[-1])}
+    reference = trim_answer(section.text())
+    if not taught or not reference:
+        return None
+    topics, demos = _card_topics(section, section.heading_path[-1], reference, [], index, glossary)
+    text = Bilingual(zh=reference, en=reference)
+    card = Card(id=card_id, kind="short", origin="note", topic=topics[0], question=text, answer=text, key_points=[],
+                source=f"{section.path}:{section.line}", heading=section.heading_path[-1], topics=topics, demos=demos,
+                headings=list(section.heading_path))
+    return _cloze(card, glossary, taught)
+
+
+def note_cards(index, glossary: Glossary, covered: set[tuple[str, str]]) -> list[Card]:
+    """Cards of the indexed notes: every section that asks a question, and clozes of the terms they teach.
+
+    A card is an interview-answer block (its question is the heading it answers), a section headed
+    by a question, or a question-answer pair in a section's body; its reference is the section's
+    first paragraphs and its key points the terms that set it apart (`keypoints.py`). An answer
+    block, and a section that teaches a glossary term without asking, also give a cloze of a term.
+    The bundled notes give only their answer blocks, and `covered` holds (file name, heading) pairs
+    a bank question already asks: the banks are made from those, and asking twice would be noise.
+    """
+    rows = index.catalog.execute(
+        "SELECT path, heading, line_start, line_end, kind, text, tokens FROM chunks ORDER BY path, ordinal").fetchall()
+    frequencies = DocumentFrequencies.from_token_rows(row[-1] for row in rows)
+    sections = _sections(rows)
+    pairs = {key: found for key, section in sections.items()
+             if index.own(key[0]) and (found := qa_pairs(sorted(section.lines.items())))}
+    blocks = _answer_blocks({key: s for key, s in sections.items() if key not in pairs}, covered)
+    found: list[_Ask | Card | None] = [
+        _Ask(note_card_id(path, block.heading_path), question, _unquote(block.text()), f"{path}:{block.line}", block,
+             cloze=True) for (path, _), (question, block) in blocks.items()]
+    for key, section in {**sections, **_heading_only_questions(sections)}.items():
+        path, heading_path = key
+        if not heading_path or key in blocks or not index.own(path):
             continue
-        demos = [str(d) for d in metadata.get("demos") or []] or demos_for_topics(topics[0])
-        card = Card(
-            id=card_id, kind="short", origin="note", topic=topics[0], question=split_bilingual(block["question"]),
-            answer=answer, key_points=points, source=f"{block['path']}:{block['line']}", heading=block["question"],
-            topics=topics, demos=demos,
-        )
-        cards.append(card)
-        cloze = _cloze(card, glossary)
-        if cloze is not None:
-            cards.append(cloze)
+        if ANSWER_HEADING.search(heading_path[-1]) and key not in pairs:  # an answer block covered by a bank
+            continue
+        title = heading_path[-1]
+        question = section_question(list(heading_path))
+        asked = [pair for pair in pairs.get(key, []) if not same_question(pair.question, question)]
+        found += [_Ask(note_card_id(path, [*heading_path, pair.question]), pair.question, pair.answer,
+                       f"{path}:{pair.line}", section) for pair in asked]
+        if is_question(title) and (Path(path).name, title) not in covered:
+            # the text before the sub-questions, or all of it when the section opens with them (its answer in parts)
+            reference = trim_answer(section.text(before=asked[0].line if asked else None)) or trim_answer(section.text())
+            found.append(_Ask(note_card_id(path, list(heading_path)), question, reference, f"{path}:{section.line}",
+                              section))
+        elif not asked:
+            found.append(_term_cloze(note_card_id(path, list(heading_path)), section, index, glossary))
+    tokens = answer_tokens([a.reference for a in found if isinstance(a, _Ask)], index.manifest.get("glossary", ""))
+    cards: list[Card] = []
+    for item in found:
+        card = _note_card(item, index, glossary, frequencies, tokens[item.reference]) if isinstance(item, _Ask) else item
+        cloze = _cloze(card, glossary) if card is not None and isinstance(item, _Ask) and item.cloze else None
+        cards += [c for c in (card, cloze) if c is not None]
+    return cards
+
+
+NOTE_CARD_CACHE = "note-cards.sqlite"
+
+
+def _deck_key(index, covered: set[tuple[str, str]]) -> str:
+    """What a deck of note cards depends on: the index generation, the glossary files, the bank questions
+    that cover sections, and the code that makes the cards (so a new version never reads old cards)."""
+    from studybot.content.glossary import glossary_dirs
+    from studybot.study import keypoints, questions
+    from studybot.text import tokens
+
+    parts = [str(index.folder), json.dumps(index.manifest, sort_keys=True), json.dumps(sorted(covered))]
+    for folder in glossary_dirs(index.home):
+        parts += [f"{p}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in sorted(folder.glob("*.y*ml"))]
+    parts += [Path(module.__file__).read_text(encoding="utf-8") for module in (keypoints, questions, tokens)]
+    parts.append(Path(__file__).read_text(encoding="utf-8"))
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def cached_note_cards(index, covered: set[tuple[str, str]]) -> list[Card]:
+    """note_cards, read back from the shared cache when nothing they depend on changed since the last deck.
+
+    Quiz start-up is where a user waits: making the cards of a 1.3 MB book takes about a second of CPU
+    (segmenting, weighing terms), reading them back a few milliseconds.
+    """
+    from studybot.cache import ContentCache
+    from studybot.home import cache_dir
+
+    cache = ContentCache(cache_dir() / NOTE_CARD_CACHE)
+    key = _deck_key(index, covered)
+    found = cache.get_many("cards", [key]).get(key)
+    if found is not None:
+        return [Card.from_record(data) for data in json.loads(found)]
+    cards = note_cards(index, index.glossary, covered)
+    cache.put_many("cards", {key: json.dumps([card.to_record() for card in cards], ensure_ascii=False)})
     return cards
 
 
@@ -296,7 +465,7 @@ def load_deck(home: Path | None, banks: list[Path] | None = None, notes: bool = 
 
             index = Index(home)
             covered = {(Path(c.source.rsplit(":", 1)[0]).name, c.heading) for c in cards}
-            cards += note_cards(index, index.glossary, covered)
+            cards += cached_note_cards(index, covered)
     if home is not None:
         cards += interview_cards(Path(home))
     return Deck(cards=cards, warnings=warnings)
@@ -315,16 +484,19 @@ def topic_counts(cards: list[Card]) -> dict[str, int]:
 
 
 def select(cards: list[Card], topic: str | None, glossary: Glossary | None = None) -> list[Card]:
-    """The cards of a topic: a quiz topic, a note's topic or tag, or any glossary alias of a concept.
+    """The cards of a topic: a quiz topic, a note's topic or tag, any glossary alias of a concept, or words
+    of a note card's headings.
 
-    `--topic 循环神经网络` finds the glossary entry rnn and so the topic rnn.
+    `--topic 循环神经网络` finds the glossary entry rnn and so the topic rnn, and every note card whose
+    heading or key points name a concept of it, in either language.
     """
     if not topic:
         return list(cards)
     glossary = glossary or load_glossary(None)
-    wanted = {topic.strip().lower()}
-    wanted |= {entry.topic for entry in glossary.find(topic)} | {entry.id for entry in glossary.find(topic)}
-    chosen = [card for card in cards if wanted & {t.lower() for t in card.topics}]
+    needle = topic.strip().lower()
+    wanted = {needle} | {entry.topic for entry in glossary.find(topic)} | {entry.id for entry in glossary.find(topic)}
+    chosen = [card for card in cards if wanted & {t.lower() for t in card.topics}
+              or (len(needle) >= 2 and any(needle in heading.lower() for heading in card.headings))]
     if not chosen:
         known = ", ".join(f"{name} ({count})" for name, count in topic_counts(cards).items())
         raise StudybotError(f"no cards for topic {topic!r}; known topics: {known or 'none'}")

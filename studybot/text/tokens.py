@@ -47,6 +47,13 @@ def _jieba():
     return jieba
 
 
+def dictionary_share(word: str) -> float:
+    """How common a word is in everyday Chinese: its share of jieba's dictionary counts (0 for words it lacks,
+    which are mostly terms of art: 过拟合, 感受野)."""
+    dictionary = _jieba().dt
+    return dictionary.FREQ.get(word, 0) / dictionary.total
+
+
 DOMAIN_FREQ = 20000  # high enough that a glossary term beats its pieces in jieba's route
 
 

