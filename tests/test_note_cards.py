@@ -317,3 +317,19 @@ def test_the_deck_of_note_cards_is_read_back_until_the_notes_or_glossary_change(
         "- {id: heavy-ball, topic: optimizers, en: [heavy ball], zh: [重球法]}\n", encoding="utf-8")
     with pytest.raises(AssertionError, match="made again"):
         load_deck(home)
+
+
+def test_a_link_in_a_quoted_answer_is_neither_said_nor_a_key_point(tmp_path: Path) -> None:
+    notes = _write(tmp_path / "notes", {"links.md": """# 优化
+
+## 为什么交叉熵比均方误差更适合分类？
+
+> 用 sigmoid 输出时，均方误差的梯度里带着 sigmoid 的导数，输出饱和时梯度很小，学习停滞；交叉熵的梯度正比于误差本身，
+> 误差大时更新快，所以分类任务收敛更快。推导见 https://blog.example.com/cross-entropy-vs-mse - 某博客
+"""})
+    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
+    card = next(c for c in load_deck(tmp_path / "home").cards if c.origin == "note" and c.kind == "short")
+    assert "交叉熵的梯度正比于误差本身" in card.answer.zh
+    assert "http" not in card.answer.zh and "example" not in card.answer.zh
+    named = {word.lower() for point in card.key_points for word in point.zh + point.en}
+    assert not named & {"https", "www", "com", "blog", "example"}, named

@@ -23,7 +23,7 @@ from studybot.content.glossary import Glossary, load_glossary
 from studybot.home import bundled_dir
 from studybot.ingest.notes import heading_title, parse_note
 from studybot.study.keypoints import MIN_POINTS, DocumentFrequencies, answer_tokens, term_points
-from studybot.study.questions import is_question, qa_pairs, same_question, section_question, trim_answer
+from studybot.study.questions import URL, is_question, qa_pairs, same_question, section_question, trim_answer
 from studybot.text.language import has_cjk
 from studybot.text.sentences import split_sentences
 
@@ -162,8 +162,9 @@ def split_bilingual(text: str) -> Bilingual:
 
 
 def _unquote(text: str) -> str:
-    """A blockquoted answer as plain text: quote marks and bold/code markers dropped."""
-    lines = (re.sub(r"^\s*>\s?", "", line) for line in text.splitlines())
+    """A blockquoted answer as plain text: quote marks, links and bold/code markers dropped (a link is not
+    something to say in an interview, nor a key point)."""
+    lines = (URL.sub("", re.sub(r"^\s*>\s?", "", line)) for line in text.splitlines())
     return re.sub(r"\*\*|__|`", "", "\n".join(lines)).strip()
 
 
