@@ -84,6 +84,7 @@ CASES = {
                                        ["quiz", "--bank", "{root}/bank.yaml", "--strict"], "malformed YAML"),
     "interview on an unknown topic": (_nothing, ["interview", "--topic", "knitting"], "knitting"),
     "interview of no minutes": (_nothing, ["interview", "--minutes", "0"], "--minutes"),
+    "stats plotted into a JPEG": (_nothing, ["stats", "--plot", "{root}/progress.jpg"], ".png"),
     "repair a missing file": (_nothing, ["repair", "{root}/gone.md", "--scorer", "jieba"], "gone.md"),
     "eval with malformed questions": (_write("q.jsonl", b'{"id": 1, "question": \n'),
                                       ["eval", "retrieval", "{root}/q.jsonl"], "q.jsonl"),

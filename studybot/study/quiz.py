@@ -21,6 +21,7 @@ from studybot.clock import iso
 from studybot.content.glossary import load_glossary
 from studybot.study.grading import Grade, Grader
 from studybot.home import resolve_home
+from studybot.study.trends import interview_scores, mastery_by_week, own_notes, syllabus_coverage
 from studybot.study.reviews import ReviewStore
 
 Ask = Callable[[Card, int, int], "str | None"]
@@ -125,11 +126,18 @@ def review_stats(
     home: Path | str | None, now: datetime, topic: str | None = None, banks: list[Path] | None = None,
     notes: bool = True, strict: bool = False,
 ) -> dict:
-    """`studybot stats`: due counts, retention, per-topic mastery and reviews per day (plain data)."""
+    """`studybot stats`: due counts, retention, per-topic mastery and reviews per day, and progress over time:
+    mastery by week, interview scores by session and the syllabus topics the user's own notes cover (plain data)."""
     home = resolve_home(home, create=True)
     deck, glossary = _deck(home, banks, notes, strict)
+    cards = select(deck.cards, topic, glossary)
     with ReviewStore(home) as store:
-        return {**store.stats(select(deck.cards, topic, glossary), now), "warnings": deck.warnings}
+        result = store.stats(cards, now)
+        weekly = mastery_by_week(cards, store.reviews(), now)
+        interviews = interview_scores(store.past_interviews(""))
+    own = own_notes(home)
+    return {**result, "mastery_by_week": weekly, "interviews": interviews,
+            "coverage": {"own_notes": len(own), "topics": syllabus_coverage(own, glossary)}, "warnings": deck.warnings}
 
 
 def export_anki(
