@@ -77,6 +77,9 @@ def _session(due_only: bool, topic, limit, seed, answers_file, lang, bank, notes
     out = console(stderr=json_out)
     for warning in plan.warnings:
         report_warning(warning)
+    if plan.planned_topics:
+        out.print(f"[dim]following today's plan: {', '.join(plan.planned_topics)} first; "
+                  f"answers scheduled at {plan.retention:.2f} desired retention[/dim]")
     if not plan.cards:
         when = f"; the next card is due {plan.next_due:%Y-%m-%d %H:%M} UTC" if plan.next_due else ""
         message = f"nothing is due{when}: run `studybot quiz` to learn new cards"
