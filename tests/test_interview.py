@@ -10,11 +10,13 @@ import subprocess
 import sys
 import time
 from datetime import datetime, timezone
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from studybot.content.glossary import load_glossary
+from studybot.content.schema import Bilingual
 from studybot.study.cards import load_deck
 from studybot.study.grading import Grader, point_label
 from studybot.study.interview import (KINDS, PREDICTIONS, Asked, Phraser, backing_demos, parse_number, plan_interview,
@@ -288,3 +290,44 @@ def test_a_failing_model_server_leaves_the_questions_as_written(tmp_path: Path, 
     probes = [t for t in turns if t["kind"] == "probe"]
     assert len(turns) == 6 and probes and all(t["phrased_by"] == "template" and "____" in t["question"] for t in probes)
     assert all(server.url in t["phrase_note"] for t in probes), probes[0]["phrase_note"]
+
+
+def _missed_turn(n: int, point: str, line: int, score: int) -> dict:
+    return {"n": n, "kind": "opening", "topic": "normalization", "score": score, "demos": [], "question": f"q{n}",
+            "missed": [{"point": point, "file": "normalization.md", "line_start": line, "line_end": line}]}
+
+
+def test_the_weakest_points_name_each_point_once_at_its_first_lines() -> None:
+    from studybot.study.interview import summarize
+
+    turns = [_missed_turn(1, "γ 和 β / gamma and beta", 13, 2), _missed_turn(2, "γ 和 β / gamma and beta", 32, 1),
+             _missed_turn(3, "表达能力 / representational power", 26, 3)]
+    weakest = summarize(turns, [], T0, [])["weakest"]
+    assert [(w["point"], w["line_start"], w["times_missed"], w["worst_score"]) for w in weakest] == [
+        ("γ 和 β / gamma and beta", 13, 2, 1), ("表达能力 / representational power", 26, 1, 3)]
+
+
+def test_a_probe_from_a_latex_line_shows_no_markup_and_gives_no_symbol_away() -> None:
+    from studybot.study.interview import _plain, blanked_sentences
+
+    line = _plain("归一化层把激活变成均值 0、方差 1，再用可学习的缩放 $\\gamma$ 和平移 $\\beta$ 恢复表达能力：")
+    assert line == "归一化层把激活变成均值 0、方差 1，再用可学习的缩放 γ 和平移 β 恢复表达能力："
+    formula = _plain("最优策略满足 $\\pi^*(y|x)=\\frac{1}{Z(x)}\\pi_{ref}(y|x)$，其中缩放和平移都是可学习的参数。")
+    terms = {"zh": ["γ 和 β", "可学习的缩放和平移"], "en": ["gamma and beta"]}
+    found = blanked_sentences([(26, formula), (13, line)], terms, 0.6)
+    assert found == {"zh": (13, "归一化层把激活变成均值 0、方差 1，再用可学习的缩放 ____ 和平移 ____ 恢复表达能力：")}
+
+
+def test_a_probe_never_puts_one_language_inside_the_other(cards) -> None:
+    from studybot.study.interview import Interviewer, Section, Thread
+
+    card = cards["normalization-002"]
+    section = Section(file="n.md", start=1, end=2, lines={1: "", 2: "只做标准化会限制每层的表达能力，所以要加 γ、β。"})
+    point = card.key_points[0]  # 表达能力 / representational power: only the Chinese line says it
+    asked = Interviewer(Grader(load_glossary(None))).probe(Thread(n=1, card=card, section=section), card, point)
+    assert asked.card.question.zh == "追问：「只做标准化会限制每层的____，所以要加 γ、β。」——空白处应该是什么？为什么？"
+    assert asked.card.question.en == f"Follow-up: {card.question.en} There is one more key point here: what is it?"
+    chinese_only = replace(card, question=Bilingual(zh=card.question.zh, en=card.question.zh))
+    asked = Interviewer(Grader(load_glossary(None))).probe(Thread(n=1, card=chinese_only, section=section),
+                                                            chinese_only, point)
+    assert asked.card.question.en == asked.card.question.zh

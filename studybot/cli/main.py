@@ -18,6 +18,7 @@ from studybot.cli import ask as _ask  # noqa: E402,F401
 from studybot.cli import chat as _chat  # noqa: E402,F401
 from studybot.cli import quiz as _quiz  # noqa: E402,F401
 from studybot.cli import interview as _interview  # noqa: E402,F401
+from studybot.cli import plan as _plan  # noqa: E402,F401
 from studybot.cli import demo as _demo  # noqa: E402,F401
 from studybot.cli import repair as _repair  # noqa: E402,F401
 from studybot.cli import evaluate as _evaluate  # noqa: E402,F401

@@ -78,6 +78,9 @@ def _session(due_only: bool, topic, limit, seed, answers_file, lang, bank, notes
     out = console(stderr=json_out)
     for warning in plan.warnings:
         report_warning(warning)
+    if plan.planned_topics:
+        out.print(f"[dim]following today's plan: {', '.join(plan.planned_topics)} first; "
+                  f"answers scheduled at {plan.retention:.2f} desired retention[/dim]")
     if not plan.cards:
         when = f"; the next card is due {plan.next_due:%Y-%m-%d %H:%M} UTC" if plan.next_due else ""
         message = f"nothing is due{when}: run `studybot quiz` to learn new cards"
@@ -163,18 +166,68 @@ def review(
 @app.command()
 def stats(
     topic: TopicOption = None, bank: BankOption = None, notes: NotesOption = True, strict: StrictOption = False,
+    plot: Annotated[Optional[Path], typer.Option(
+        help="Also draw mastery by week and interview scores by session into this PNG file.", show_default=False)] = None,
     home: HomeOption = None, json_out: JsonOption = False, now: NowOption = None,
 ) -> None:
-    """Due counts, retention, mastery per topic and reviews per day."""
+    """Due counts, retention, mastery per topic, reviews per day, progress over time and syllabus coverage."""
     from studybot.study.quiz import review_stats
 
     result = review_stats(home, clock_from(now)(), topic=topic, banks=bank, notes=notes, strict=strict)
+    if plot is not None:
+        from studybot.charts import save_charts
+
+        save_charts(progress_charts(result), f"studybot stats ({result['now'][:10]})", plot)
     if json_out:
         print_json(result)
         return
     for warning in result["warnings"]:
         report_warning(warning)
     _render_stats(result)
+    _render_progress(result)
+    if plot is not None:
+        console().print(f"plot written to {plot}")
+
+
+def progress_charts(result: dict[str, Any]) -> list[dict]:
+    """The stats' progress as charts (the shape `save_charts` draws): mastery by week, interview score by session."""
+    weekly, sessions = result["mastery_by_week"], result["interviews"]
+    lines = {"overall": [s["score"] for s in sessions]} if sessions else {}
+    for topic in sorted({t for s in sessions for t in s["by_topic"]}):
+        lines[topic] = [s["by_topic"].get(topic) for s in sessions]
+    return [
+        {"title": "mastery per topic by week", "x": [w[5:] for w in weekly["weeks"]], "x_label": "week from",
+         "y_label": "mastery", "log_y": False, "y_range": (0, 1), "lines": weekly["topics"]},
+        {"title": "mock interview score by session", "x": list(range(1, len(sessions) + 1)), "x_label": "session",
+         "y_label": "mean score (0-5)", "log_y": False, "y_range": (0, 5), "lines": lines},
+    ]
+
+
+def _render_progress(result: dict[str, Any]) -> None:
+    """Progress as sparklines (one bar a week, or a session) and the syllabus coverage map, in a few lines."""
+    from studybot.cli.render import _sparkline, escape
+
+    out = console()
+    weekly = result["mastery_by_week"]
+    if weekly["topics"]:
+        width = max(len(topic) for topic in weekly["topics"])
+        out.print(f"mastery by week ({weekly['weeks'][0][5:]} to {weekly['weeks'][-1][5:]}, one bar a week, 0-100%):")
+        for topic, values in weekly["topics"].items():
+            out.print(f"  {escape(topic):<{width}} {_sparkline(values, 0, 1)} {_percent(values[-1])}")
+    sessions = result["interviews"]
+    if sessions:
+        scores = [s["score"] for s in sessions]
+        out.print(f"mock interviews ({len(sessions)}, one bar a session, 0-5): {_sparkline(scores, 0, 5)} "
+                  f"last {scores[-1]:.1f}, best {max(scores):.1f}")
+    coverage = result["coverage"]["topics"]
+    covered = [c["topic"] for c in coverage if c["covered"]]
+    missing = [c["topic"] for c in coverage if not c["covered"]]
+    out.print(f"syllabus coverage: {len(covered)} of {len(coverage)} bundled topics have a note of yours "
+              f"({result['coverage']['own_notes']} notes indexed)")
+    if covered:
+        out.print(f"  covered: {escape(', '.join(covered))}")
+    if missing:
+        out.print(f"  no note of yours yet: {escape(', '.join(missing))}")
 
 
 def _percent(value: float | None) -> str:

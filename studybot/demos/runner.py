@@ -124,29 +124,9 @@ def run_demo(
 
 
 def save_plot(result: dict[str, Any], path: Path | str) -> Path:
-    """Draw a result's charts side by side into a PNG (matplotlib, Agg: no display needed)."""
-    path = Path(path)
-    if path.suffix.lower() != ".png":
-        raise StudybotError(f"--plot needs a file name ending in .png, got {path.name!r}")
-    if not path.parent.is_dir():
-        raise StudybotError(f"cannot write {path}: folder {path.parent} does not exist")
-    import matplotlib
+    """Draw a result's charts side by side into a PNG."""
+    from studybot.charts import save_charts
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    charts = list(result["series"].values())
-    fig, axes = plt.subplots(1, max(len(charts), 1), figsize=(5.5 * max(len(charts), 1), 4), squeeze=False)
-    for ax, spec in zip(axes[0], charts):
-        for label, ys in spec["lines"].items():
-            ax.plot(spec["x"], ys, marker="o", markersize=3, label=label)
-        if spec["log_y"]:
-            ax.set_yscale("log")
-        ax.set(title=spec["title"], xlabel=spec["x_label"], ylabel=spec["y_label"])
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
-    fig.suptitle(f"studybot demo {result['demo']} ({result['device']}, seed {result['seed']}): {result['verdict']}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_charts(list(result["series"].values()),
+                       f"studybot demo {result['demo']} ({result['device']}, seed {result['seed']}): {result['verdict']}",
+                       path)

@@ -20,6 +20,7 @@ import hashlib
 import random
 import re
 import threading
+import unicodedata
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -65,6 +66,11 @@ _LINE_MARKS = re.compile(r"^\s*(?:>\s?)*(?:[-*+]\s+|\d+[.)、]\s+)?(?:(?:中文|
 _SKIP_LINE = re.compile(r"^\s*(?:\||```|~~~|\$\$|References?:|参考)", re.IGNORECASE)
 _RUN_OF_BLANKS = re.compile(rf"{re.escape(BLANK)}(?:[\s,，、/]*{re.escape(BLANK)})+")
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_JOINED = re.compile(r"\s*(?:和|与|及|、|,|，|\band\b)\s*")
+MAX_SYMBOL = 2  # characters: a part of a joined term this short (γ of "γ 和 β") is a symbol
+_TEX_COMMAND = re.compile(r"\\([A-Za-z]+)")
+_TEX_SYMBOLS = {"times": "×", "cdot": "·", "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥", "neq": "≠", "approx": "≈",
+                "infty": "∞", "to": "→", "sim": "~", "partial": "∂", "nabla": "∇"}
 
 Clock = Callable[[], datetime]
 
@@ -90,11 +96,28 @@ class Section:
         return [(n, self.lines[n]) for n in ordered if n not in asked and n != self.start and self.lines[n]]
 
 
+def _tex_symbol(match: re.Match) -> str:
+    """A simple LaTeX command as its character (\\beta: β, \\times: ×); any other is left as written."""
+    name = match.group(1)
+    if name in _TEX_SYMBOLS:
+        return _TEX_SYMBOLS[name]
+    try:
+        return unicodedata.lookup(f"GREEK {'CAPITAL' if name[0].isupper() else 'SMALL'} LETTER {name.upper()}")
+    except KeyError:
+        return match.group(0)
+
+
 def _plain(line: str) -> str:
-    """A note line as sentence text: quote marks, bullets, language labels and emphasis dropped."""
+    """A note line as sentence text: quote marks, bullets, language labels and emphasis dropped, and simple
+    inline LaTeX read as text ($\\gamma$: γ), so a sentence quoted from it shows no markup."""
     if _SKIP_LINE.match(line) or line.lstrip().startswith("#"):
         return ""
-    return re.sub(r"\*\*|__|`|\$", "", _LINE_MARKS.sub("", line)).strip()
+    return _TEX_COMMAND.sub(_tex_symbol, re.sub(r"\*\*|__|`|\$", "", _LINE_MARKS.sub("", line))).strip()
+
+
+def _has_markup(sentence: str) -> bool:
+    """Whether LaTeX the reading could not turn into text (\\frac, \\mathbb) is left: no question is made of it."""
+    return _TEX_COMMAND.search(sentence) is not None
 
 
 def _pair(text: str) -> Bilingual:
@@ -193,14 +216,21 @@ def _gives_context(blanked: str) -> bool:
     return len(re.sub(r"[\W_]+", "", blanked.replace(BLANK, ""))) >= MIN_CONTEXT
 
 
+def _symbols(term: str) -> list[str]:
+    """The symbols a term joins ("γ 和 β": γ, β), each of which alone would give the term away; none for words."""
+    parts = [p.strip() for p in _JOINED.split(term)]
+    return parts if len(parts) > 1 and all(0 < len(p) <= MAX_SYMBOL for p in parts) else []
+
+
 def blanked_sentences(sources: list[tuple[int | None, str]], terms: dict[str, list[str]],
                       threshold: float) -> dict[str, tuple[int | None, str]]:
     """Per language, the first (line, sentence) that names one of the terms, with every term blanked out, or
     says one in other words, with that stretch blanked; the sources come best first (the answer block)."""
     found: dict[str, tuple[int | None, str]] = {}
-    every = sorted({t for t in [*terms["zh"], *terms["en"]] if t.strip()}, key=len, reverse=True)
+    named = [t for t in [*terms["zh"], *terms["en"]] if t.strip()]
+    every = sorted({*named, *(part for t in named for part in _symbols(t))}, key=len, reverse=True)
     for lang in ("zh", "en"):
-        for n, sentence in (pair for pair in sources if has_cjk(pair[1]) == (lang == "zh")):
+        for n, sentence in (p for p in sources if has_cjk(p[1]) == (lang == "zh") and not _has_markup(p[1])):
             blanked = sentence
             for term in every:
                 while match := _contains(blanked, term):  # every synonym: the sentence must not give it away
@@ -690,19 +720,28 @@ class Interviewer:
         sources = [(n, s) for n, text in lines for s in split_quotable(text)]
         sources += [(None, s) for line in f"{card.answer.zh}\n{card.answer.en}".splitlines() for s in split_quotable(line)]
         found = blanked_sentences(sources, terms, self.grader.lexical_threshold)
-        if found:
-            zh = found.get("zh", found.get("en"))[1]
-            en = found.get("en", found.get("zh"))[1]
-            asked = Bilingual(zh=f"追问：「{zh}」——空白处应该是什么？为什么？", en=f'Follow-up: "{en}" What goes in the blank, and why?')
-        else:
-            asked = Bilingual(zh=f"追问：{card.question.zh}——这里还有一个关键点，它是什么？",
-                              en=f"Follow-up: {card.question.en} There is one more key point here: what is it?")
+        blank = {"zh": "追问：「{}」——空白处应该是什么？为什么？", "en": 'Follow-up: "{}" What goes in the blank, and why?'}
+        more = {"zh": f"追问：{card.question.zh}——这里还有一个关键点，它是什么？",
+                "en": f"Follow-up: {card.question.en} There is one more key point here: what is it?"}
+        asked = Bilingual(**{lang: _probe_text(lang, found, blank, more) for lang in ("zh", "en")})
         line = next((n for n, _ in found.values() if n is not None), None)
         where = locate(target, section, card, self.grader)
         source = f"{section.file}:{line}" if section is not None and line else f"{where['file']}:{where['line_start']}"
         reference = Bilingual(zh=" / ".join(target.zh), en=" / ".join(target.en))
         follow = _follow_up_card(thread.card, f"probe {point_label(point)}", asked, reference, [target], source)
         return Asked("probe", follow, target=point, search_lines=(line,) if line else ())
+
+
+def _probe_text(lang: str, found: dict, blank: dict[str, str], more: dict[str, str]) -> str:
+    """A probe in one language, never mixing two: the blanked sentence of that language in its frame; without
+    one, the "one more key point" question when the card's question is in that language, else the other
+    language's probe whole (a note with no English at all is asked in Chinese)."""
+    other = "en" if lang == "zh" else "zh"
+    if lang in found:
+        return blank[lang].format(found[lang][1])
+    if has_cjk(more[lang]) == (lang == "zh"):
+        return more[lang]
+    return blank[other].format(found[other][1]) if other in found else more[other]
 
 
 @dataclass
@@ -842,11 +881,11 @@ def summarize(turns: list[dict], past: list[dict], started: datetime, unasked: l
         topic["answers"] += 1
         topic["scores"].append(turn["score"])
         topic["missed"] += len(turn["missed"])
-    weak: dict[tuple, dict] = {}
+    weak: dict[str, dict] = {}
     for turn in turns:
         for miss in turn["missed"]:
-            key = (miss["point"], miss["file"], miss["line_start"])
-            entry = weak.setdefault(key, {**miss, "topic": turn["topic"], "times_missed": 0, "worst_score": 5,
+            # once per point, at the lines where it was first missed (a point held by two lines is one point)
+            entry = weak.setdefault(miss["point"], {**miss, "topic": turn["topic"], "times_missed": 0, "worst_score": 5,
                                           "first": turn["n"], "demos": []})
             entry["times_missed"] += 1
             entry["worst_score"] = min(entry["worst_score"], turn["score"])

@@ -21,7 +21,9 @@ from studybot.clock import iso
 from studybot.content.glossary import load_glossary
 from studybot.study.grading import Grade, Grader
 from studybot.home import resolve_home
-from studybot.study.reviews import ReviewStore
+from studybot.study.trends import interview_scores, mastery_by_week, own_notes, syllabus_coverage
+from studybot.study.planner import todays_plan
+from studybot.study.reviews import DESIRED_RETENTION, ReviewStore
 
 Ask = Callable[[Card, int, int], "str | None"]
 Clock = Callable[[], datetime]
@@ -33,6 +35,8 @@ class Plan:
     cards: list[Card]  # in asking order
     warnings: list[str] = field(default_factory=list)
     next_due: datetime | None = None  # review: the earliest later due time when nothing is due now
+    retention: float = DESIRED_RETENTION  # what answers are scheduled at: today's, when review follows a plan
+    planned_topics: list[str] = field(default_factory=list)  # review: today's topics of the plan, asked first
 
 
 @dataclass
@@ -81,7 +85,8 @@ def plan_quiz(
     """The cards to ask: due ones first (most overdue first), then new ones, then the rest by due date.
 
     The seed shuffles cards within each group, so two quizzes on a topic do not start alike
-    but a scripted quiz (--answers-file) asks in a repeatable order.
+    but a scripted quiz (--answers-file) asks in a repeatable order. A review (`due_only`) follows today's
+    entry of a saved plan (`studybot plan`): its topics first, its new cards, its desired retention.
     """
     home = resolve_home(home, create=True)
     deck, glossary = _deck(home, banks, notes, strict)
@@ -94,9 +99,23 @@ def plan_quiz(
     later = sorted((c for c in chosen if c.id in schedule and schedule[c.id]["due"] > now),
                    key=lambda c: schedule[c.id]["due"])
     new = [c for c in chosen if c.id not in schedule]
+    today = todays_plan(home, now) if due_only else None  # review follows the plan; quiz asks as it always does
+    if today is not None:
+        due = _follow(today, due, new)
     cards = due if due_only else due + new + later
     next_due = schedule[later[0].id]["due"] if due_only and not due and later else None
-    return Plan(home=home, cards=cards[:limit] if limit else cards, warnings=deck.warnings, next_due=next_due)
+    return Plan(home=home, cards=cards[:limit] if limit else cards, warnings=deck.warnings, next_due=next_due,
+                retention=today["retention"] if today else DESIRED_RETENTION,
+                planned_topics=[t["topic"] for t in today["topics"]] if today else [])
+
+
+def _follow(today: dict, due: list[Card], new: list[Card]) -> list[Card]:
+    """A review that follows today's plan: the due cards of its topics first, in its order (weakest first), then
+    the other due cards, then the new cards it planned for today."""
+    order = {t["topic"]: n for n, t in enumerate(today["topics"])}
+    planned = set(today["cards"])
+    ranked = sorted(due, key=lambda c: order.get(c.topic, len(order)))  # stable: most overdue first within a topic
+    return ranked + [c for c in new if c.id in planned]
 
 
 def run_quiz(
@@ -114,7 +133,7 @@ def run_quiz(
                 break
             grade = grader.grade(card, answer)
             due = store.record(card.id, card.topic, grade.rating, clock(), answer=answer, score=grade.score,
-                               covered=grade.covered, missed=grade.missed, session=session)
+                               covered=grade.covered, missed=grade.missed, session=session, retention=plan.retention)
             answered.append(Answered(card=card, answer=answer, grade=grade, due=due))
             if on_answer:
                 on_answer(answered[-1])
@@ -125,11 +144,18 @@ def review_stats(
     home: Path | str | None, now: datetime, topic: str | None = None, banks: list[Path] | None = None,
     notes: bool = True, strict: bool = False,
 ) -> dict:
-    """`studybot stats`: due counts, retention, per-topic mastery and reviews per day (plain data)."""
+    """`studybot stats`: due counts, retention, per-topic mastery and reviews per day, and progress over time:
+    mastery by week, interview scores by session and the syllabus topics the user's own notes cover (plain data)."""
     home = resolve_home(home, create=True)
     deck, glossary = _deck(home, banks, notes, strict)
+    cards = select(deck.cards, topic, glossary)
     with ReviewStore(home) as store:
-        return {**store.stats(select(deck.cards, topic, glossary), now), "warnings": deck.warnings}
+        result = store.stats(cards, now)
+        weekly = mastery_by_week(cards, store.reviews(), now)
+        interviews = interview_scores(store.past_interviews(""))
+    own = own_notes(home)
+    return {**result, "mastery_by_week": weekly, "interviews": interviews,
+            "coverage": {"own_notes": len(own), "topics": syllabus_coverage(own, glossary)}, "warnings": deck.warnings}
 
 
 def export_anki(

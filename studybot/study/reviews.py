@@ -38,18 +38,20 @@ BACKUPS_KEPT = 7
 BUSY_TIMEOUT_MS = 30_000
 RETENTION_DAYS = 30
 CHART_DAYS = 14
+DESIRED_RETENTION = 0.9
 
 
 def parse(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-@lru_cache(maxsize=1)
-def scheduler():
-    """FSRS with its published default weights, 90% desired retention, and no random fuzz (repeatable)."""
+@lru_cache(maxsize=16)
+def scheduler(desired_retention: float = DESIRED_RETENTION):
+    """FSRS with its published default weights, 90% desired retention unless a plan asks for another, and no
+    random fuzz (repeatable)."""
     import fsrs
 
-    return fsrs.Scheduler(enable_fuzzing=False)
+    return fsrs.Scheduler(desired_retention=desired_retention, enable_fuzzing=False)
 
 
 def _stamp(path: Path) -> str:
@@ -168,19 +170,22 @@ class ReviewStore:
             raise
 
     def record(self, card_id: str, topic: str, rating: str, now: datetime, *, answer: str = "", score: int = 0,
-               covered: list[str] | None = None, missed: list[str] | None = None, session: str = "") -> datetime:
-        """Schedule one answered card and log it, committed before returning; gives the next due time."""
+               covered: list[str] | None = None, missed: list[str] | None = None, session: str = "",
+               retention: float = DESIRED_RETENTION) -> datetime:
+        """Schedule one answered card (at a plan's desired retention) and log it, committed before returning;
+        gives the next due time."""
         with self._transaction():
-            return self._review(card_id, topic, rating, now, answer, score, covered or [], missed or [], session)
+            return self._review(card_id, topic, rating, now, answer, score, covered or [], missed or [], session,
+                                retention)
 
     def _review(self, card_id: str, topic: str, rating: str, now: datetime, answer: str, score: int,
-                covered: list[str], missed: list[str], session: str) -> datetime:
+                covered: list[str], missed: list[str], session: str, retention: float = DESIRED_RETENTION) -> datetime:
         """Schedule and log one answer inside the caller's transaction."""
         import fsrs
 
         row = self.db.execute("SELECT fsrs, reps, lapses, first_review FROM cards WHERE id = ?", (card_id,)).fetchone()
         state = fsrs.Card.from_dict(json.loads(row[0])) if row else fsrs.Card(due=now)
-        state, _ = scheduler().review_card(state, fsrs.Rating[rating.capitalize()], now)
+        state, _ = scheduler(retention).review_card(state, fsrs.Rating[rating.capitalize()], now)
         reps, lapses, first = (row[1], row[2], row[3]) if row else (0, 0, iso(now))
         due = iso(state.due)
         self.db.execute(

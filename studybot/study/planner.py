@@ -1,0 +1,160 @@
+"""`studybot plan`: a day-by-day plan up to an interview date, kept in <home>/plan.json for `review` to follow.
+
+Each day lists the cards due that day, their topics weakest first, new cards from the syllabus and,
+every MOCK_EVERY days and on the day before the interview, a mock interview. Due dates are projected
+with FSRS from the review store: every card due on a day is assumed answered "good" that day (at the
+plan's time of day, again while its learning steps keep it due the same day), scheduled at that day's
+desired retention. The desired retention is RETENTION_BASE until the last RAMP_DAYS days, then rises
+in equal steps to RETENTION_FINAL on the day before the interview, so reviews crowd in as the date nears.
+New cards are spread evenly over the days before the last REVIEW_ONLY_DAYS (review only), within the
+minutes a day allows after the due cards and the mock interview: the easiest cards of every syllabus
+topic, in syllabus order, before any topic's harder ones.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter, defaultdict
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from studybot.clock import iso
+from studybot.errors import StudybotError
+from studybot.files import write_atomic
+from studybot.home import resolve_home
+from studybot.study.cards import Card, load_deck
+from studybot.study.interview import UNRATED_LEVEL
+from studybot.study.reviews import ReviewStore, scheduler
+from studybot.study.trends import syllabus
+
+FILE = "plan.json"
+VERSION = 1
+RETENTION_BASE = 0.85
+RETENTION_FINAL = 0.95
+RAMP_DAYS = 7
+MOCK_EVERY = 3  # days between mock interviews (and one on the day before the interview)
+MOCK_MINUTES = 20
+MINUTES_PER_CARD = 1.5
+REVIEW_ONLY_DAYS = 2
+RULE = (f"desired retention {RETENTION_BASE:.2f} until the last {RAMP_DAYS} days, then rising in equal steps to "
+        f"{RETENTION_FINAL:.2f} on the day before the interview; a mock interview every {MOCK_EVERY} days and on the "
+        f"day before; new cards spread over all but the last {REVIEW_ONLY_DAYS} days")
+
+
+def parse_until(text: str, today: date) -> date:
+    """The interview date of `--until`: an ISO date after today."""
+    try:
+        until = date.fromisoformat(text.strip())
+    except ValueError:
+        raise StudybotError(f"--until {text!r} is not a date like 2027-01-15") from None
+    if until <= today:
+        raise StudybotError(f"--until {until} is not after today ({today}): give the date of the interview to come")
+    return until
+
+
+def retention_on(day: date, until: date) -> float:
+    """The desired retention of a day of the plan (see the module's rule)."""
+    left = (until - day).days  # 1: the day before the interview
+    if left > RAMP_DAYS:
+        return RETENTION_BASE
+    return round(RETENTION_BASE + (RETENTION_FINAL - RETENTION_BASE) * (RAMP_DAYS + 1 - left) / RAMP_DAYS, 3)
+
+
+def _project(state, day_at: datetime, retention: float):
+    """A card's FSRS state after being answered "good" whenever it falls due on that day (learning steps included)."""
+    import fsrs
+
+    review_at = max(state.due, day_at)
+    end = datetime.combine(day_at.date() + timedelta(days=1), datetime.min.time(), tzinfo=day_at.tzinfo)
+    while review_at < end:
+        state, _ = scheduler(retention).review_card(state, fsrs.Rating.Good, review_at)
+        review_at = max(state.due, review_at)
+    return state
+
+
+def make_plan(cards: list[Card], schedule: dict[str, dict], now: datetime, until: date,
+              minutes_per_day: float = 30) -> dict:
+    """The plan as plain data: one entry per day from today to the day before `until`."""
+    import fsrs
+
+    by_id = {card.id: card for card in cards}
+    states = {cid: fsrs.Card.from_dict(s["fsrs"]) for cid, s in schedule.items() if cid in by_id}
+    scores = {cid: s["last_score"] or 0 for cid, s in schedule.items() if cid in by_id}
+    size = Counter(card.topic for card in cards)
+    rank = {meta.topic: n for n, meta in enumerate(syllabus())}
+    fresh = sorted((c for c in cards if c.id not in states),  # every topic's basics before any topic's harder cards
+                   key=lambda c: (c.difficulty or UNRATED_LEVEL, rank.get(c.topic, len(rank)), c.topic, c.id))
+    days = [now.date() + timedelta(days=n) for n in range((until - now.date()).days)]
+    learning_days = max(1, len(days) - REVIEW_ONLY_DAYS)
+    introduced = {by_id[cid].topic for cid in states}  # topics already studied are not new
+    plan_days = []
+    for n, day in enumerate(days):
+        day_at = now + timedelta(days=n)
+        retention = retention_on(day, until)
+        sums: Counter = Counter()
+        for cid, score in scores.items():
+            sums[by_id[cid].topic] += score
+        mastery = {t: sums[t] / (5 * size[t]) for t in size}
+        due = sorted((cid for cid, state in states.items() if state.due.date() <= day),
+                     key=lambda cid: (mastery[by_id[cid].topic], states[cid].due, cid))
+        mock = (n % MOCK_EVERY == MOCK_EVERY - 1 and n < len(days) - 2) or n == len(days) - 1
+        room = minutes_per_day - len(due) * MINUTES_PER_CARD - (MOCK_MINUTES if mock else 0)
+        pace = math.ceil(len(fresh) / max(1, learning_days - n)) if n < learning_days else 0
+        new = [fresh.pop(0).id for _ in range(min(pace, max(0, int(room // MINUTES_PER_CARD)), len(fresh)))]
+        topics: dict[str, dict] = defaultdict(lambda: {"due": 0, "new": 0})
+        for cid in due:
+            topics[by_id[cid].topic]["due"] += 1
+        for cid in new:
+            topics[by_id[cid].topic]["new"] += 1
+        ordered = sorted(topics, key=lambda t: (mastery[t], -topics[t]["due"], t))
+        studied = {by_id[cid].topic for cid in states} | {by_id[cid].topic for cid in new}
+        weakest = sorted(studied, key=lambda t: (mastery[t], t))[:2]
+        plan_days.append({
+            "date": day.isoformat(), "days_left": (until - day).days, "retention": retention,
+            "topics": [{"topic": t, "mastery": round(mastery[t], 3), **topics[t]} for t in ordered],
+            "due": len(due), "new": len(new),
+            "new_topics": [t for t in dict.fromkeys(by_id[cid].topic for cid in new) if t not in introduced],
+            "mock_interview": {"minutes": MOCK_MINUTES, "topics": weakest} if mock else None,
+            "minutes": round((len(due) + len(new)) * MINUTES_PER_CARD + (MOCK_MINUTES if mock else 0), 1),
+            "cards": due + new,
+        })
+        introduced |= {by_id[cid].topic for cid in new}
+        for cid in due:
+            states[cid] = _project(states[cid], day_at, retention)
+            scores[cid] = max(scores[cid], 4)  # a card answered "good" scores 4 or more
+        for cid in new:
+            states[cid] = _project(fsrs.Card(due=day_at), day_at, retention)
+            scores[cid] = 4
+    return {"version": VERSION, "created_at": iso(now), "until": until.isoformat(), "minutes_per_day": minutes_per_day,
+            "rule": RULE, "unplanned_new": len(fresh), "days": plan_days}
+
+
+def plan_until(home: Path | str | None, now: datetime, until: str, minutes_per_day: float = 30,
+               banks: list[Path] | None = None, notes: bool = True) -> dict:
+    """`studybot plan`: make the plan from the deck and the review history and save it to <home>/plan.json."""
+    day = parse_until(until, now.date())
+    if minutes_per_day <= 0:
+        raise StudybotError(f"--minutes-per-day {minutes_per_day:g}: give a positive number of minutes")
+    home = resolve_home(home, create=True)
+    deck = load_deck(home, banks, notes=notes)
+    with ReviewStore(home) as store:
+        schedule = store.schedule()
+    plan = make_plan(deck.cards, schedule, now, day, minutes_per_day)
+    path = Path(home) / FILE
+    write_atomic(path, json.dumps(plan, ensure_ascii=False, indent=1).encode("utf-8"))
+    return {**plan, "path": str(path), "warnings": deck.warnings}
+
+
+def todays_plan(home: Path, now: datetime) -> dict | None:
+    """Today's entry of the saved plan, when there is a plan and it is current (it has an entry for today)."""
+    path = Path(home) / FILE
+    try:
+        plan = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise StudybotError(f"plan {path} is unreadable ({exc}): run `studybot plan --until DATE` again") from None
+    if not isinstance(plan, dict) or plan.get("version") != VERSION:
+        raise StudybotError(f"plan {path} is not a plan this studybot wrote: run `studybot plan --until DATE` again")
+    return next((d for d in plan["days"] if d["date"] == now.date().isoformat()), None)
