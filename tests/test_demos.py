@@ -85,6 +85,27 @@ def test_registry_holds_the_issue_demos_with_known_topics() -> None:
     assert set(THRESHOLDS) == ISSUE_DEMOS
 
 
+CLAIM_LINE = re.compile(r"^`studybot demo ([a-z-]+)` tests this claim: (.+)$", re.MULTILINE)
+
+
+def test_each_demo_claims_what_the_notes_naming_it_claim() -> None:
+    """An answer 'backed by: studybot demo X' is backed by exactly the claim its note states."""
+    import yaml
+
+    claims = {d["name"]: d["claim"] for d in list_demos()}
+    named: set[str] = set()
+    for note in sorted((REPO / "knowledge").glob("*.md")):
+        text = note.read_text(encoding="utf-8")
+        front = yaml.safe_load(text.split("---\n")[1])
+        stated = {}
+        for name, claim in CLAIM_LINE.findall(text):
+            assert claim == claims[name], f"{note.name}: the claim of demo {name} differs from its registration"
+            stated[name] = claim
+        assert set(stated) == set(front["demos"]), f"{note.name}: demos {front['demos']} but claims for {sorted(stated)}"
+        named |= set(stated)
+    assert named == set(claims)
+
+
 def test_topics_map_to_demos() -> None:
     assert demos_for_topics("lora") == ["lora"]
     assert {"sigmoid-saturation", "residual-gradients", "rnn-vanishing"} <= set(demos_for_topics(["gradients"]))
