@@ -195,6 +195,29 @@ def test_seed_count_option() -> None:
         run_demo("weight-init", device="cpu", quick=True, seed=2**63 - 2, seeds=3)
 
 
+def test_results_are_cached_per_version_and_shown_as_measured(monkeypatch: pytest.MonkeyPatch) -> None:
+    from studybot.cli.render import measured_lines
+    from studybot.demos import results
+
+    first = run_demo("rnn-vanishing", device="cpu", seed=5, quick=True, seeds=2)
+    assert first["cached"] is False
+    again = run_demo("rnn-vanishing", device="cpu", seed=5, quick=True, seeds=2, reuse=True)
+    assert again["cached"] is True and again["seconds"] == first["seconds"]
+    assert {k: v for k, v in again.items() if k != "cached"} == {k: v for k, v in first.items() if k != "cached"}
+    # other seeds are another key: measured, not read back
+    assert run_demo("rnn-vanishing", device="cpu", seed=6, quick=True, seeds=2, reuse=True)["cached"] is False
+    assert results.measured("rnn-vanishing")["seeds"] == [6, 7]  # the latest run
+    [line] = measured_lines(["rnn-vanishing", "no-such-demo"])
+    mean, (low, high) = results.measured("rnn-vanishing")["metrics"]["lstm_over_rnn_kept"], \
+        results.measured("rnn-vanishing")["intervals"]["lstm_over_rnn_kept"]
+    assert line.startswith("studybot demo rnn-vanishing measured: supported over 2 seeds (cpu --quick): ")
+    assert f"lstm_over_rnn_kept {mean:.3g} [{low:.3g}, {high:.3g}] > 10: supported" in line
+    # an edited demo (another version) never shows or reuses an old result
+    monkeypatch.setattr(results, "demo_version", lambda name: "edited")
+    assert results.measured("rnn-vanishing") is None and measured_lines(["rnn-vanishing"]) == []
+    assert run_demo("rnn-vanishing", device="cpu", seed=5, quick=True, seeds=2, reuse=True)["cached"] is False
+
+
 def test_lora_rank_option(quick_results: dict[str, dict[str, Any]]) -> None:
     rank_1 = run_demo("lora", device="cpu", quick=True, rank=1)["metrics"]
     assert rank_1["rank"] == 1
@@ -253,6 +276,15 @@ def test_cli_json_contract_and_plot(quick_results: dict[str, dict[str, Any]], tm
     assert all(isinstance(v, (int, float)) for v in doc["metrics"].values())
     assert all(len(bounds) == 2 for bounds in doc["intervals"].values())
     assert _png_size(png)[0] > 100
+
+
+def test_cli_reuses_a_cached_result_until_fresh() -> None:
+    runs = [json.loads(_cli("weight-init", "--quick", "--device", "cpu", "--seed", "40", "--json", *extra).stdout)
+            for extra in ((), (), ("--fresh",))]
+    assert [r["cached"] for r in runs] == [False, True, False]
+    assert runs[0]["metrics"] == runs[1]["metrics"] == runs[2]["metrics"] and runs[0]["seeds"] == [40, 41, 42]
+    human = _cli("weight-init", "--quick", "--device", "cpu", "--seed", "40")
+    assert "cached result (--fresh reruns)" in human.stdout
 
 
 def test_cli_list_json_and_human_output(quick_results: dict[str, dict[str, Any]]) -> None:

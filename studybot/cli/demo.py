@@ -25,6 +25,9 @@ def demo(
         ),
     ] = None,
     quick: Annotated[bool, typer.Option("--quick", help="A smaller, faster run.")] = False,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Run again even if this demo's result for these seeds is cached.")
+    ] = False,
     json_out: JsonOption = False,
     plot: Annotated[
         Optional[Path], typer.Option(help="Also draw the demo's curves into this PNG file.", show_default=False)
@@ -47,7 +50,9 @@ def demo(
         raise StudybotError("name a demo to run, or use --list to see them")
     options = {} if rank is None else {"rank": rank}
     count = None if seeds is None else _whole_number("--seeds", seeds)
-    result = run_demo(name, device=device, seed=_whole_number("--seed", seed), quick=quick, seeds=count, **options)
+    result = run_demo(
+        name, device=device, seed=_whole_number("--seed", seed), quick=quick, seeds=count, reuse=not fresh, **options
+    )
     if plot is not None:
         save_plot(result, plot)
     if json_out:

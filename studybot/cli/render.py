@@ -65,6 +65,8 @@ def render_answer(answer) -> None:
             print(f"[{s.n}] {s.file}:{s.line_start}-{s.line_end}  {s.path}")
         if answer.demos:
             print("backed by: " + ", ".join(f"studybot demo {d}" for d in answer.demos))
+            for line in measured_lines(answer.demos):
+                print(line)
         return
     from rich.markdown import Markdown
 
@@ -78,6 +80,8 @@ def render_answer(answer) -> None:
         out.print(f"[bold]\\[{s.n}][/bold] [cyan]{escape(s.file)}:{s.line_start}-{s.line_end}[/cyan]  {escape(s.path)}")
     if answer.demos:
         out.print("backed by: " + ", ".join(f"[green]studybot demo {d}[/green]" for d in answer.demos))
+        for line in measured_lines(answer.demos):
+            out.print(f"[dim]{escape(line)}[/dim]")
     if answer.model_note:
         out.print(f"[dim]{escape(answer.model_note)}[/dim]")
     t = answer.timings
@@ -116,6 +120,14 @@ def _render_chart(spec: dict[str, Any]) -> list[str]:
     return out
 
 
+def measured_lines(demos: list[str]) -> list[str]:
+    """'studybot demo X measured: ...' for each demo behind an answer that has a cached result."""
+    from studybot.demos.results import measured, summary
+
+    found = {name: measured(name) for name in demos}
+    return [f"studybot demo {name} {summary(result)}" for name, result in found.items() if result is not None]
+
+
 def render_demo(result: dict[str, Any], plot: Optional[Path]) -> None:
     """The means with their 95% intervals, the charts, each claimed effect's verdict and the overall verdict."""
     from rich.table import Table
@@ -125,7 +137,7 @@ def render_demo(result: dict[str, Any], plot: Optional[Path]) -> None:
     table = Table(
         title=f"studybot demo {result['demo']}",
         caption=f"{result['device']} · {len(seeds)} seeds ({seeds[0]}..{seeds[-1]}){' · quick' if result['quick'] else ''}"
-        f" · {result['seconds']:.2f} s",
+        f" · {result['seconds']:.2f} s{' · cached result (--fresh reruns)' if result['cached'] else ''}",
     )
     table.add_column("metric")
     table.add_column("mean ± 95% half-width", justify="right")
@@ -168,7 +180,7 @@ def run_and_render(name: str | None, json_out: bool) -> dict[str, Any] | None:
         return None
     from studybot.demos.runner import run_demo
 
-    result = run_demo(name)
+    result = run_demo(name, reuse=True)
     if not json_out:
         render_demo(result, None)
     return result

@@ -14,7 +14,8 @@ one JSON-ready dict:
     verdict ("supported" | "not supported" | "inconclusive", see `_stats.judge` and `_stats.overall`),
     conclusion (a sentence built from the means, then each claimed effect with its interval),
     series ({key: {"title", "x", "x_label", "y_label", "log_y", "lines": {label: [y...]}}}, averaged
-    over seeds): the curves the CLI draws in the terminal and `save_plot` draws into a PNG.
+    over seeds): the curves the CLI draws in the terminal and `save_plot` draws into a PNG,
+    cached (whether this result was read from the result cache, see `results`, instead of measured).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from dataclasses import replace
 from typing import Any, Callable, Iterable
 
 import studybot.demos
+from studybot.demos import results
 from studybot.demos._registry import REGISTRY, DemoContext, DemoSpec, Outcome
 from studybot.demos._stats import interval, judge, overall
 from studybot.errors import StudybotError
@@ -101,11 +103,16 @@ def run_demo(
     seed: int = 0,
     quick: bool = False,
     seeds: int | None = None,
+    reuse: bool = False,
     clock: Callable[[], float] = time.perf_counter,
     **options: Any,
 ) -> dict[str, Any]:
     """Run one demo with seeds seed, seed+1, ... and judge its claim by the intervals of its own numbers
-    (see the module docstring for the result)."""
+    (see the module docstring for the result).
+
+    Every result is stored (see `results`); with `reuse`, a stored result of the same demo version,
+    device, seeds, quick and options is returned instead of running again. `cached` says which.
+    """
     spec = _spec(name)
     count = default_seed_count(quick) if seeds is None else seeds
     if count < 2:
@@ -120,6 +127,10 @@ def run_demo(
         raise StudybotError(f"demo {name!r} takes no option {', '.join(unknown)} (its options: {allowed})")
     used = tuple(range(seed, seed + count))
     ctx = DemoContext(device=resolve_device(device), seeds=used, quick=quick)
+    key = results.result_key(spec.name, ctx.device, list(used), quick, options)
+    stored = results.load(key) if reuse else None
+    if stored is not None:
+        return {**stored, "cached": True}
     from studybot.demos._torch import timed
 
     def measure() -> list[Outcome]:
@@ -128,7 +139,7 @@ def run_demo(
         return [spec.run(replace(ctx, seeds=(s,)), **options) for s in used]
 
     outcomes, seconds = timed(ctx.device, measure, clock)
-    return {
+    result = {
         "demo": spec.name,
         "topics": list(spec.topics),
         "device": ctx.device,
@@ -139,6 +150,8 @@ def run_demo(
         "seconds": round(seconds, 4),
         **summarize(spec, outcomes),
     }
+    results.save(key, result)
+    return {**result, "cached": False}
 
 
 def summarize(spec: DemoSpec, outcomes: list[Outcome]) -> dict[str, Any]:
