@@ -60,19 +60,8 @@ def _bounds(intervals: dict[str, list[float]]) -> dict[str, float]:
     return {f"{key} {i}": bound for key, pair in _stable(intervals).items() for i, bound in enumerate(pair)}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread() -> Any:
-    """The demos' tensors are tiny: on a shared 2-core CPU, two spinning threads ran them 3-7x slower than one."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
-def quick_results(one_torch_thread: None) -> dict[str, dict[str, Any]]:
+def quick_results() -> dict[str, dict[str, Any]]:
     return {d["name"]: run_demo(d["name"], device="cpu", seed=0, quick=True) for d in list_demos()}
 
 
@@ -195,6 +184,17 @@ def test_seed_count_option() -> None:
         run_demo("weight-init", device="cpu", quick=True, seed=2**63 - 2, seeds=3)
 
 
+def test_demos_run_on_one_cpu_thread_and_restore_the_count() -> None:
+    import torch
+
+    from studybot.demos._torch import one_cpu_thread
+
+    before = torch.get_num_threads()
+    with one_cpu_thread():
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+
+
 def test_results_are_cached_per_version_and_shown_as_measured(monkeypatch: pytest.MonkeyPatch) -> None:
     from studybot.cli.render import measured_lines
     from studybot.demos import results
@@ -253,8 +253,8 @@ def test_save_plot_writes_a_png(quick_results: dict[str, dict[str, Any]], tmp_pa
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    # one thread: see one_torch_thread; wide columns: rich wraps nothing, so each line can be parsed whole
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "COLUMNS": "400"}
+    # wide columns: rich wraps nothing, so each line can be parsed whole
+    env = {**os.environ, "COLUMNS": "400"}
     return subprocess.run(
         [sys.executable, "-m", "studybot", "demo", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
     )

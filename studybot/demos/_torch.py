@@ -6,7 +6,8 @@ Imported only from inside demo functions, so `studybot demo --list` never loads 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence, TypeVar
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence, TypeVar
 
 import torch
 
@@ -58,6 +59,18 @@ def timed(device: str, fn: Callable[[], T], clock: Callable[[], float] = time.pe
     result = fn()
     synchronize(device)
     return result, clock() - start
+
+
+@contextmanager
+def one_cpu_thread() -> Iterator[None]:
+    """Run torch's CPU ops on one thread: the demos' tensors are small, and on a 2-core machine shared
+    with other work two spinning threads made the default runs 2-12x slower than one (benchmarks/demos.py)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def fit(

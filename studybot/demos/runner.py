@@ -131,14 +131,15 @@ def run_demo(
     stored = results.load(key) if reuse else None
     if stored is not None:
         return {**stored, "cached": True}
-    from studybot.demos._torch import timed
+    from studybot.demos._torch import one_cpu_thread, timed
 
     def measure() -> list[Outcome]:
         if spec.batched:
             return spec.run(ctx, **options)
         return [spec.run(replace(ctx, seeds=(s,)), **options) for s in used]
 
-    outcomes, seconds = timed(ctx.device, measure, clock)
+    with one_cpu_thread():
+        outcomes, seconds = timed(ctx.device, measure, clock)
     result = {
         "demo": spec.name,
         "topics": list(spec.topics),
