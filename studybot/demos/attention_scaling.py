@@ -32,7 +32,7 @@ if TYPE_CHECKING:
         Effect("jacobian_ratio_at_max_d", "<", 0.1, log=True),
         Effect("scaled_entropy_spread", ">", 0.8),
     ],
-    typical_seconds=0.3,
+    typical_seconds=0.7,
 )
 def attention_scaling(ctx: DemoContext) -> Outcome:
     import math

@@ -20,7 +20,7 @@ from studybot.demos._registry import DemoContext, Effect, Outcome, chart, demo
         Effect("bn_noise_ratio_4_to_largest", ">", 2, log=True),
         Effect("bn_eval_batch_dependence", "<", 1e-6),
     ],
-    typical_seconds=0.4,
+    typical_seconds=0.7,
 )
 def batchnorm_vs_layernorm(ctx: DemoContext) -> Outcome:
     import torch

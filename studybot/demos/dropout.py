@@ -31,7 +31,7 @@ EVAL_EVERY = 10
         "smaller train-test accuracy gap than without dropout."
     ),
     effects=[Effect("scale_error", "<", 0.05), Effect("gap_reduction", ">", 0)],
-    typical_seconds=1.5,
+    typical_seconds=5.6,
     batched=True,
 )
 def dropout(ctx: DemoContext) -> list[Outcome]:

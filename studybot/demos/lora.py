@@ -41,7 +41,7 @@ def _forward(layers: Layers, x: torch.Tensor, adapters: Layers | None = None, sc
         Effect("gain_recovered", ">", 0.5),
         Effect("merge_max_abs_diff", "<", 1e-5),
     ],
-    typical_seconds=1.7,
+    typical_seconds=4.7,
 )
 def lora(ctx: DemoContext, rank: int = 4) -> Outcome:
     import torch

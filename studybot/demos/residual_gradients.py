@@ -20,7 +20,7 @@ DEPTH = 30
         "(h -> W relu(h)), and the residual stack reaches a lower loss after the same short training."
     ),
     effects=[Effect("first_layer_grad_ratio", ">", 10, log=True), Effect("loss_plain_minus_residual", ">", 0)],
-    typical_seconds=1.7,
+    typical_seconds=4.7,
     batched=True,
 )
 def residual_gradients(ctx: DemoContext) -> list[Outcome]:

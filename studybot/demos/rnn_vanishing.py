@@ -18,7 +18,7 @@ from studybot.demos._registry import DemoContext, Effect, Outcome, chart, demo
         Effect("lstm_kept", "<", 1, log=True),
         Effect("lstm_over_rnn_kept", ">", 10, log=True),
     ],
-    typical_seconds=0.05,
+    typical_seconds=0.2,
 )
 def rnn_vanishing(ctx: DemoContext) -> Outcome:
     import torch

@@ -20,7 +20,7 @@ DEPTH = 20
         Effect("grad_at_10", "<", 1e-4),
         Effect("relu_over_sigmoid_first_layer_grad", ">", 100, log=True),
     ],
-    typical_seconds=0.05,
+    typical_seconds=0.15,
 )
 def sigmoid_saturation(ctx: DemoContext) -> Outcome:
     import copy

@@ -32,7 +32,7 @@ INITS = {
         Effect("std_final_xavier_relu", "<", 0.01, log=True),
         Effect("std_final_naive_relu", ">", 1e3, log=True),
     ],
-    typical_seconds=0.15,
+    typical_seconds=1.3,
 )
 def weight_init(ctx: DemoContext) -> Outcome:
     import torch
