@@ -29,7 +29,7 @@ TOPICS = {
 }
 ISSUE_DEMOS = {
     "sigmoid-saturation", "residual-gradients", "lora", "dropout", "batchnorm-vs-layernorm",
-    "rnn-vanishing", "attention-scaling", "weight-init",
+    "rnn-vanishing", "attention-scaling", "weight-init", "kv-cache",
 }
 # The issue's thresholds, checked here independently of each demo's own checks.
 THRESHOLDS: dict[str, Callable[[dict[str, Any]], bool]] = {
@@ -47,12 +47,20 @@ THRESHOLDS: dict[str, Callable[[dict[str, Any]], bool]] = {
     "dropout": lambda m: abs(m["scale_ratio"] - 1) < 0.05 and m["gap_dropout"] < m["gap_no_dropout"]
     and m["train_acc_no_dropout"] == 1.0,  # the regime of the claim: without dropout every label is fitted
     "attention-scaling": lambda m: m["entropy_ratio_at_max_d"] < 0.5 and m["jacobian_ratio_at_max_d"] < 0.1,
+    "kv-cache": lambda m: m["max_logit_diff"] < 1e-4 and m["speedup_long"] > m["speedup_short"] > 1
+    and _token_forwards_add_up(m),
 }
 
 
+def _token_forwards_add_up(m: dict[str, Any]) -> bool:
+    """A 16-token prompt, then n tokens: the cache forwards 16 + n - 1 tokens, recomputing sum(16 + t)."""
+    n = int(m["token_forwards_cached_long"]) - 15
+    return m["token_forwards_recompute_long"] == sum(16 + t for t in range(n)) and n in (64, 128)
+
+
 def _stable(metrics: dict[str, Any]) -> dict[str, Any]:
-    """Metrics without wall-clock times, which no seed fixes."""
-    return {k: v for k, v in metrics.items() if not k.startswith("seconds")}
+    """Metrics without wall-clock times and their ratios, which no seed fixes."""
+    return {k: v for k, v in metrics.items() if not k.startswith(("seconds", "speedup"))}
 
 
 def _bounds(intervals: dict[str, list[float]]) -> dict[str, float]:
@@ -100,6 +108,7 @@ def test_topics_map_to_demos() -> None:
     assert {"sigmoid-saturation", "residual-gradients", "rnn-vanishing"} <= set(demos_for_topics(["gradients"]))
     assert demos_for_topics(["normalization", "no-such-topic"]) == ["batchnorm-vs-layernorm"]
     assert demos_for_topics([]) == []
+    assert demos_for_topics("llm-apps") == ["kv-cache"]
 
 
 @pytest.mark.parametrize("name", sorted(THRESHOLDS))
