@@ -14,12 +14,15 @@ def interval(values: Sequence[float], log: bool = False) -> tuple[float, float, 
     """(mean, low, high): the mean over seeds and its 95% Student-t interval.
 
     With `log`, both are taken over log values and mapped back (geometric mean, a multiplicative
-    interval). A quantity identical for every seed has a zero-width interval; a single value, or any
-    NaN, gives NaN bounds.
+    interval). A quantity identical for every seed has a zero-width interval; a single value, any
+    NaN, or with `log` any value <= 0 (an underflow, say) gives the arithmetic mean and NaN bounds,
+    which no verdict accepts.
     """
     from scipy.special import stdtrit
 
     n = len(values)
+    if log and not all(v > 0 for v in values):
+        return sum(values) / n, math.nan, math.nan
     xs = [math.log(v) for v in values] if log else list(values)
     mean = sum(xs) / n
     if n < 2 or any(math.isnan(x) for x in xs):
