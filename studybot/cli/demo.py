@@ -16,8 +16,18 @@ def demo(
     name: Annotated[Optional[str], typer.Argument(help="The demo to run (see --list).", show_default=False)] = None,
     list_all: Annotated[bool, typer.Option("--list", help="List the demos and the claims they test.")] = False,
     device: Annotated[str, typer.Option(help="auto (CUDA when available), cpu or cuda.")] = "auto",
-    seed: Annotated[int, typer.Option(help="Seed for data, weights and dropout masks.")] = 0,
+    seed: Annotated[str, typer.Option(metavar="N", help="First seed for data, weights and dropout masks.")] = "0",
+    seeds: Annotated[
+        Optional[str],
+        typer.Option(
+            metavar="N", help="How many seeds (seed, seed+1, ...) to measure; default 5, 3 with --quick.",
+            show_default=False,
+        ),
+    ] = None,
     quick: Annotated[bool, typer.Option("--quick", help="A smaller, faster run.")] = False,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Run again even if this demo's result for these seeds is cached.")
+    ] = False,
     json_out: JsonOption = False,
     plot: Annotated[
         Optional[Path], typer.Option(help="Also draw the demo's curves into this PNG file.", show_default=False)
@@ -26,7 +36,7 @@ def demo(
         Optional[int], typer.Option(help="LoRA rank (lora demo only; default 4).", show_default=False)
     ] = None,
 ) -> None:
-    """Measure what a note claims (e.g. sigmoid saturation, LoRA) and say whether the numbers support it."""
+    """Measure what a note claims (e.g. sigmoid saturation, LoRA) over several seeds and say whether the numbers support it."""
     from studybot.demos.runner import list_demos, run_demo, save_plot
 
     if list_all:
@@ -39,13 +49,24 @@ def demo(
     if name is None:
         raise StudybotError("name a demo to run, or use --list to see them")
     options = {} if rank is None else {"rank": rank}
-    result = run_demo(name, device=device, seed=seed, quick=quick, **options)
+    count = None if seeds is None else _whole_number("--seeds", seeds)
+    result = run_demo(
+        name, device=device, seed=_whole_number("--seed", seed), quick=quick, seeds=count, reuse=not fresh, **options
+    )
     if plot is not None:
         save_plot(result, plot)
     if json_out:
         print_json(result)
     else:
         render_demo(result, plot)
+
+
+def _whole_number(option: str, text: str) -> int:
+    """The option's value as an int; taken as text so a typo is our one-line error, not click's usage block."""
+    try:
+        return int(text)
+    except ValueError:
+        raise StudybotError(f"{option} {text!r} is not a whole number") from None
 
 
 def _render_list(demos: list[dict[str, Any]]) -> None:

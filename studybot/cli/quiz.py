@@ -10,6 +10,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from studybot.cli.common import HomeOption, JsonOption, app, console, print_json, report_warning
+from studybot.cli.render import measured_lines
 from studybot.errors import StudybotError
 
 TopicOption = Annotated[Optional[str], typer.Option(
@@ -141,6 +142,8 @@ def _render_feedback(out, answered: dict, lang: str | None) -> None:
     out.print(Text(f"source: {answered['source']}", style="dim"))
     for demo in answered["demos"]:
         out.print(Text(f"backed by: studybot demo {demo}", style="dim"))
+    for line in measured_lines(answered["demos"]):
+        out.print(Text(line, style="dim"))
 
 
 @app.command()

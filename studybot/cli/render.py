@@ -65,6 +65,8 @@ def render_answer(answer) -> None:
             print(f"[{s.n}] {s.file}:{s.line_start}-{s.line_end}  {s.path}")
         if answer.demos:
             print("backed by: " + ", ".join(f"studybot demo {d}" for d in answer.demos))
+            for line in measured_lines(answer.demos):
+                print(line)
         return
     from rich.markdown import Markdown
 
@@ -78,6 +80,8 @@ def render_answer(answer) -> None:
         out.print(f"[bold]\\[{s.n}][/bold] [cyan]{escape(s.file)}:{s.line_start}-{s.line_end}[/cyan]  {escape(s.path)}")
     if answer.demos:
         out.print("backed by: " + ", ".join(f"[green]studybot demo {d}[/green]" for d in answer.demos))
+        for line in measured_lines(answer.demos):
+            out.print(f"[dim]{escape(line)}[/dim]")
     if answer.model_note:
         out.print(f"[dim]{escape(answer.model_note)}[/dim]")
     t = answer.timings
@@ -116,31 +120,57 @@ def _render_chart(spec: dict[str, Any]) -> list[str]:
     return out
 
 
+def measured_lines(demos: list[str]) -> list[str]:
+    """'studybot demo X measured: ...' for each demo behind an answer that has a cached result."""
+    from studybot.demos.results import measured, summary
+
+    found = {name: measured(name) for name in demos}
+    return [f"studybot demo {name} {summary(result)}" for name, result in found.items() if result is not None]
+
+
 def render_demo(result: dict[str, Any], plot: Optional[Path]) -> None:
+    """The means with their 95% intervals, the charts, each claimed effect's verdict and the overall verdict."""
     from rich.table import Table
 
     out = console()
+    seeds = result["seeds"]
     table = Table(
         title=f"studybot demo {result['demo']}",
-        caption=f"{result['device']} · seed {result['seed']}{' · quick' if result['quick'] else ''} · "
-        f"{result['seconds']:.2f} s",
+        caption=f"{result['device']} · {len(seeds)} seeds ({seeds[0]}..{seeds[-1]}){' · quick' if result['quick'] else ''}"
+        f" · {result['seconds']:.2f} s{' · cached result (--fresh reruns)' if result['cached'] else ''}",
     )
     table.add_column("metric")
-    table.add_column("value", justify="right")
+    table.add_column("mean ± 95% half-width", justify="right")
+    table.add_column("95% interval", justify="right")
     for key, value in result["metrics"].items():
-        table.add_row(key, _fmt(value))
+        low, high = result["intervals"][key]
+        table.add_row(key, _fmt_mean(value, low, high), f"{_fmt(low)} .. {_fmt(high)}")
     out.print(table)
     for spec in result["series"].values():
         for line in _render_chart(spec):
             out.print(line)
     out.print(f"\n[bold]claim[/bold]: {escape(result['claim'])}")
-    for condition, ok in result["checks"].items():
-        out.print(f"  {'[green]✓' if ok else '[red]✗'}[/] {escape(condition)}")
-    colour = "green" if result["verdict"] == "supported" else "red"
+    for condition, verdict in result["checks"].items():
+        out.print(f"  {_VERDICT_MARKS[verdict]}[/] {escape(condition)}")
+    colour = {"supported": "green", "not supported": "red"}.get(result["verdict"], "yellow")
     out.print(f"[bold]verdict[/bold]: [bold {colour}]{result['verdict']}[/]")
     out.print(f"[bold]conclusion[/bold]: {escape(result['conclusion'])}")
     if plot is not None:
         out.print(f"[dim]plot written to {escape(str(plot))}[/dim]")
+
+
+_VERDICT_MARKS = {"supported": "[green]✓", "not supported": "[red]✗", "inconclusive": "[yellow]?"}
+
+
+def _fmt_mean(mean: float, low: float, high: float) -> str:
+    """mean ± half-width, or for a geometric mean (an interval symmetric on a log scale) mean ×/÷ factor."""
+    if not math.isfinite(low) or not math.isfinite(high):
+        return f"{_fmt(mean)} ± ?"
+    if low == high:
+        return _fmt(mean)
+    if math.isclose(high - mean, mean - low, rel_tol=1e-6):
+        return f"{_fmt(mean)} ± {_fmt(high - mean)}"
+    return f"{_fmt(mean)} ×/÷ {high / mean:.3g}"
 
 
 def run_and_render(name: str | None, json_out: bool) -> dict[str, Any] | None:
@@ -150,7 +180,7 @@ def run_and_render(name: str | None, json_out: bool) -> dict[str, Any] | None:
         return None
     from studybot.demos.runner import run_demo
 
-    result = run_demo(name)
+    result = run_demo(name, reuse=True)
     if not json_out:
         render_demo(result, None)
     return result

@@ -8,31 +8,57 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Literal, Sequence
 
 
 @dataclass(frozen=True)
 class DemoContext:
-    """Where and how big to run: a demo reads everything it may vary from here, so runs are reproducible."""
+    """Where and how big to run: a demo reads everything it may vary from here, so runs are reproducible.
+
+    A demo registered `batched=True` measures all `seeds` in one run; any other demo is called once per
+    seed with a one-seed context, and reads it as `ctx.seed`.
+    """
 
     device: str
-    seed: int
+    seeds: tuple[int, ...]
     quick: bool
+
+    @property
+    def seed(self) -> int:
+        (seed,) = self.seeds
+        return seed
 
 
 @dataclass
 class Outcome:
-    """What a demo measured.
+    """What a demo measured with one seed.
 
-    `checks` maps a readable condition on the metrics (e.g. "grad_at_10 < 1e-4") to whether the
-    measured numbers satisfy it; the verdict is their conjunction, so it can never disagree with
-    the numbers. `conclusion` is a sentence built from the metrics; `series` holds charts (see `chart`).
+    `conclusion` is a sentence template whose `{metric:format}` fields the runner fills with the
+    means across seeds, so the text can never disagree with the reported numbers; `series` holds
+    charts (see `chart`), averaged over seeds point by point.
     """
 
     metrics: dict[str, float]
-    checks: dict[str, bool]
     conclusion: str
     series: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Effect:
+    """A claimed effect: per seed, `metric op size` (e.g. grad_ratio > 10), the size taken from the claim.
+
+    `log` takes the mean and interval on a log scale (geometric mean): for positive ratios that span
+    decades across seeds, where an arithmetic interval would be dominated by one seed.
+    """
+
+    metric: str
+    op: Literal[">", "<"]
+    size: float
+    log: bool = False
+
+    @property
+    def condition(self) -> str:
+        return f"{self.metric} {self.op} {self.size:g}"
 
 
 @dataclass(frozen=True)
@@ -40,27 +66,38 @@ class DemoSpec:
     name: str
     topics: tuple[str, ...]
     claim: str
+    effects: tuple[Effect, ...]
     typical_seconds: float
     options: tuple[str, ...]
-    run: Callable[..., Outcome]
+    batched: bool
+    run: Callable[..., Outcome | list[Outcome]]
 
 
 REGISTRY: dict[str, DemoSpec] = {}
 
 
 def demo(
-    *, name: str, topics: Iterable[str], claim: str, typical_seconds: float
-) -> Callable[[Callable[..., Outcome]], Callable[..., Outcome]]:
-    """Register `fn(ctx, **options) -> Outcome`; its keyword parameters become the demo's options.
+    *,
+    name: str,
+    topics: Iterable[str],
+    claim: str,
+    effects: Iterable[Effect],
+    typical_seconds: float,
+    batched: bool = False,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register `fn(ctx, **options)`; its keyword parameters become the demo's options.
 
-    `typical_seconds` is the default run's time on a 2-core CPU, as printed by benchmarks/demos.py.
+    `fn` returns one `Outcome` per call (called once per seed), or with `batched` a list of them, one
+    per seed of `ctx.seeds`. `effects` are the claim's measurable parts with their claimed sizes,
+    written before any run. `typical_seconds` is the default run's time on a 2-core CPU, as printed by
+    benchmarks/demos.py.
     """
 
-    def register(fn: Callable[..., Outcome]) -> Callable[..., Outcome]:
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         if name in REGISTRY:
             raise ValueError(f"demo {name!r} registered twice")
         options = tuple(list(inspect.signature(fn).parameters)[1:])
-        REGISTRY[name] = DemoSpec(name, tuple(topics), claim, typical_seconds, options, fn)
+        REGISTRY[name] = DemoSpec(name, tuple(topics), claim, tuple(effects), typical_seconds, options, batched, fn)
         return fn
 
     return register

@@ -6,7 +6,8 @@ Imported only from inside demo functions, so `studybot demo --list` never loads 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Callable, Iterable, TypeVar
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence, TypeVar
 
 import torch
 
@@ -30,6 +31,21 @@ def randn(gen: torch.Generator, *shape: int, device: str) -> torch.Tensor:
     return torch.randn(*shape, generator=gen).to(device)
 
 
+def stacked_linear(
+    gens: Sequence[torch.Generator], fan_in: int, fan_out: int, copies: int, device: str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One nn.Linear-initialized layer per generator (seed), stacked for `torch.baddbmm(b, x, w)`.
+
+    Weights and biases are U(-1/sqrt(fan_in), 1/sqrt(fan_in)), nn.Linear's default; the stack is
+    repeated `copies` times (seed-major blocks: all seeds, then all seeds again), so the variants a demo
+    compares start from the same weights. Returns trainable (w: [models, in, out], b: [models, 1, out]).
+    """
+    bound = fan_in**-0.5
+    w, b = (torch.stack([(torch.rand(*shape, generator=gen) * 2 - 1) * bound for gen in gens])
+            for shape in ((fan_in, fan_out), (1, fan_out)))
+    return w.repeat(copies, 1, 1).to(device).requires_grad_(), b.repeat(copies, 1, 1).to(device).requires_grad_()
+
+
 def synchronize(device: str) -> None:
     """Wait for queued GPU work, so wall-clock times measure the work and not its launch."""
     if device.startswith("cuda"):
@@ -45,20 +61,44 @@ def timed(device: str, fn: Callable[[], T], clock: Callable[[], float] = time.pe
     return result, clock() - start
 
 
-def fit(params: Iterable[torch.Tensor], loss_fn: Callable[[], torch.Tensor], steps: int, lr: float) -> list[float]:
-    """Full-batch Adam on `loss_fn` for `steps` steps; returns the loss before each step.
+@contextmanager
+def one_cpu_thread() -> Iterator[None]:
+    """Run torch's CPU ops on one thread: the demos' tensors are small, and on a 2-core machine shared
+    with other work two spinning threads made the default runs 2-12x slower than one (benchmarks/demos.py)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
-    Full batches keep the demos deterministic and fast; Adam because it is what people use.
+
+def fit(
+    params: Iterable[torch.Tensor],
+    loss_fn: Callable[[], torch.Tensor],
+    steps: int,
+    lr: float,
+    before_step: Callable[[int], None] | None = None,
+) -> torch.Tensor:
+    """Full-batch Adam on `loss_fn` for `steps` steps; returns the loss before each step, on the CPU.
+
+    `loss_fn` returns a scalar, or one loss per model of a batch of models (a leading model dimension
+    on every weight): their sum is minimized, and since Adam's update is elementwise and each model's
+    loss touches only its own weights, each model trains exactly as if alone. The result then has
+    shape (steps, models). Full batches keep the demos deterministic and fast; Adam because it is what
+    people use. `before_step(step)` runs before each step (e.g. to evaluate).
     """
     optimizer = torch.optim.Adam(list(params), lr=lr)
     losses = []
-    for _ in range(steps):
+    for step in range(steps):
+        if before_step is not None:
+            before_step(step)
         optimizer.zero_grad(set_to_none=True)
         loss = loss_fn()
-        loss.backward()
+        loss.sum().backward()
         optimizer.step()
         losses.append(loss.detach())
-    return [float(v) for v in torch.stack(losses).cpu()]
+    return torch.stack(losses).cpu()
 
 
 def weight_grad_norms(layers: Iterable[torch.nn.Linear]) -> list[float]:

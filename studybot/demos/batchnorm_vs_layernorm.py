@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from studybot.demos._registry import DemoContext, Outcome, chart, demo
+from studybot.demos._registry import DemoContext, Effect, Outcome, chart, demo
 
 
 @demo(
@@ -14,7 +14,13 @@ from studybot.demos._registry import DemoContext, Outcome, chart, demo
         "not, and its error grows as the batch shrinks (batch 4 at least 2x noisier than the largest); in "
         "eval mode BN uses running statistics and the batch no longer matters."
     ),
-    typical_seconds=0.4,
+    effects=[
+        Effect("ln_batch_dependence", "<", 1e-6),
+        Effect("bn_batch_dependence", ">", 1e-2),
+        Effect("bn_noise_ratio_4_to_largest", ">", 2, log=True),
+        Effect("bn_eval_batch_dependence", "<", 1e-6),
+    ],
+    typical_seconds=0.7,
 )
 def batchnorm_vs_layernorm(ctx: DemoContext) -> Outcome:
     import torch
@@ -50,25 +56,21 @@ def batchnorm_vs_layernorm(ctx: DemoContext) -> Outcome:
         train_eval_diff = float((bn.train()(batch_a)[0] - bn.eval()(batch_a)[0]).abs().max())
 
     noise_at = dict(zip(sizes, noise))
+    largest = sizes[-1]
     metrics = {
         "bn_batch_dependence": bn_dep,
         "ln_batch_dependence": ln_dep,
         "bn_eval_batch_dependence": bn_eval_dep,
         "bn_train_eval_diff": train_eval_diff,
         **{f"bn_noise_batch_{n}": v for n, v in noise_at.items()},
-    }
-    largest = sizes[-1]
-    checks = {
-        "ln_batch_dependence < 1e-6": ln_dep < 1e-6,
-        "bn_batch_dependence > 1e-2": bn_dep > 1e-2,
-        f"bn_noise_batch_4 > 2 * bn_noise_batch_{largest}": noise_at[4] > 2 * noise_at[largest],
-        "bn_eval_batch_dependence < 1e-6": bn_eval_dep < 1e-6,
+        "bn_noise_ratio_4_to_largest": noise_at[4] / noise_at[largest],
     }
     conclusion = (
-        f"The same sample moved by up to {bn_dep:.3g} under BatchNorm (train mode) when its batch changed, and "
-        f"by {ln_dep:.2g} under LayerNorm; BN's error against the population statistics was "
-        f"{noise_at[4]:.3g} at batch 4 and {noise_at[largest]:.3g} at batch {largest}; in eval mode the batch "
-        f"changed BN's output by {bn_eval_dep:.2g}, while train and eval mode differed by {train_eval_diff:.3g}."
+        "The same sample moved by up to {bn_batch_dependence:.3g} under BatchNorm (train mode) when its batch "
+        "changed, and by {ln_batch_dependence:.2g} under LayerNorm; BN's error against the population statistics "
+        f"was {{bn_noise_batch_4:.3g}} at batch 4 and {{bn_noise_batch_{largest}:.3g}} at batch {largest}; in eval "
+        "mode the batch changed BN's output by {bn_eval_batch_dependence:.2g}, while train and eval mode differed "
+        "by {bn_train_eval_diff:.3g}."
     )
     series = {
         "bn_noise": chart(
@@ -76,4 +78,4 @@ def batchnorm_vs_layernorm(ctx: DemoContext) -> Outcome:
             x_label="batch size", y_label="rms error", log_y=True,
         )
     }
-    return Outcome(metrics, checks, conclusion, series)
+    return Outcome(metrics, conclusion, series)

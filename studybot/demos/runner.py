@@ -1,17 +1,21 @@
-"""Small PyTorch experiments that test what the notes claim, and say whether the numbers agree.
+"""Small PyTorch experiments that test what the notes claim, over several seeds, and say whether the numbers agree.
 
 Each demo is one module of `studybot.demos`, registered with `@demo(name=..., topics=..., claim=...,
-typical_seconds=...)`; this module imports every public module of the package, so adding a demo
-is adding one file. torch is imported inside the demos only: listing them stays cheap.
+effects=..., typical_seconds=...)`; this module imports every public module of the package, so adding
+a demo is adding one file. torch is imported inside the demos only: listing them stays cheap.
 
-`run_demo` returns one JSON-ready dict:
+`run_demo` measures the demo once per seed (or once for all seeds, for a batched demo) and returns
+one JSON-ready dict:
 
-    demo, topics, device ("cpu" | "cuda"), seed, quick, options (the demo options used),
-    seconds (wall time of the run), metrics ({key: number}), claim,
-    checks ({"condition on the metrics": bool}), verdict ("supported" | "not supported"),
-    conclusion (a sentence built from the metrics, naming any failed check),
-    series ({key: {"title", "x", "x_label", "y_label", "log_y", "lines": {label: [y...]}}}):
-    the curves the CLI draws in the terminal and `save_plot` draws into a PNG.
+    demo, topics, device ("cpu" | "cuda"), seed (the first seed), seeds (every seed used), quick,
+    options (the demo options used), seconds (wall time of all the seeds),
+    metrics ({key: mean over seeds}), intervals ({key: [low, high]}, the 95% t-interval of the mean),
+    claim, checks ({"effect condition": its verdict}),
+    verdict ("supported" | "not supported" | "inconclusive", see `_stats.judge` and `_stats.overall`),
+    conclusion (a sentence built from the means, then each claimed effect with its interval),
+    series ({key: {"title", "x", "x_label", "y_label", "log_y", "lines": {label: [y...]}}}, averaged
+    over seeds): the curves the CLI draws in the terminal and `save_plot` draws into a PNG,
+    cached (whether this result was read from the result cache, see `results`, instead of measured).
 """
 
 from __future__ import annotations
@@ -20,14 +24,18 @@ import importlib
 import pkgutil
 import time
 from pathlib import Path
+from dataclasses import replace
 from typing import Any, Callable, Iterable
 
 import studybot.demos
-from studybot.demos._registry import REGISTRY, DemoContext, DemoSpec
+from studybot.demos import results
+from studybot.demos._registry import REGISTRY, DemoContext, DemoSpec, Outcome
+from studybot.demos._stats import interval, judge, overall
 from studybot.errors import StudybotError
 
 DEVICES = ("auto", "cpu", "cuda")
 MAX_SEED = 2**63 - 1  # torch.Generator.manual_seed takes a signed 64-bit seed
+DEFAULT_SEEDS, QUICK_SEEDS = 5, 3
 
 
 def _load_demo_modules() -> None:
@@ -41,12 +49,14 @@ _load_demo_modules()
 
 
 def list_demos() -> list[dict[str, Any]]:
-    """Name, topics, claim, typical CPU seconds and options of every demo, sorted by name."""
+    """Name, topics, claim, its effects with their claimed sizes, typical CPU seconds and options of every
+    demo, sorted by name."""
     return [
         {
             "name": spec.name,
             "topics": list(spec.topics),
             "claim": spec.claim,
+            "effects": [effect.condition for effect in spec.effects],
             "typical_seconds": spec.typical_seconds,
             "options": list(spec.options),
         }
@@ -82,51 +92,105 @@ def _spec(name: str) -> DemoSpec:
         raise StudybotError(f"unknown demo {name!r}: known demos are {', '.join(sorted(REGISTRY))}") from None
 
 
+def default_seed_count(quick: bool) -> int:
+    """Seeds a run takes unless told: 5 by default, 3 with --quick (a t-interval needs at least 2)."""
+    return QUICK_SEEDS if quick else DEFAULT_SEEDS
+
+
 def run_demo(
     name: str,
     device: str = "auto",
     seed: int = 0,
     quick: bool = False,
+    seeds: int | None = None,
+    reuse: bool = False,
     clock: Callable[[], float] = time.perf_counter,
     **options: Any,
 ) -> dict[str, Any]:
-    """Run one demo and judge its claim by its own numbers (see the module docstring for the result)."""
+    """Run one demo with seeds seed, seed+1, ... and judge its claim by the intervals of its own numbers
+    (see the module docstring for the result).
+
+    Every result is stored (see `results`); with `reuse`, a stored result of the same demo version,
+    device, seeds, quick and options is returned instead of running again. `cached` says which.
+    """
     spec = _spec(name)
-    if not 0 <= seed <= MAX_SEED:
-        raise StudybotError(f"--seed {seed} is out of range: use a whole number from 0 to {MAX_SEED}")
+    count = default_seed_count(quick) if seeds is None else seeds
+    if count < 2:
+        raise StudybotError(f"--seeds {count} is too few: a 95% interval needs at least 2 seeds")
+    if not 0 <= seed <= MAX_SEED - count + 1:
+        raise StudybotError(
+            f"--seed {seed} is out of range: with {count} seeds use a whole number from 0 to {MAX_SEED - count + 1}"
+        )
     unknown = sorted(set(options) - set(spec.options))
     if unknown:
         allowed = ", ".join(spec.options) or "none"
         raise StudybotError(f"demo {name!r} takes no option {', '.join(unknown)} (its options: {allowed})")
-    ctx = DemoContext(device=resolve_device(device), seed=seed, quick=quick)
-    from studybot.demos._torch import timed
+    used = tuple(range(seed, seed + count))
+    ctx = DemoContext(device=resolve_device(device), seeds=used, quick=quick)
+    key = results.result_key(spec.name, ctx.device, list(used), quick, options)
+    stored = results.load(key) if reuse else None
+    if stored is not None:
+        return {**stored, "cached": True}
+    from studybot.demos._torch import one_cpu_thread, timed
 
-    outcome, seconds = timed(ctx.device, lambda: spec.run(ctx, **options), clock)
-    failed = [condition for condition, ok in outcome.checks.items() if not ok]
-    conclusion = outcome.conclusion
-    if failed:
-        conclusion += f" Not supported: the numbers fail {'; '.join(failed)}."
-    return {
+    def measure() -> list[Outcome]:
+        if spec.batched:
+            return spec.run(ctx, **options)
+        return [spec.run(replace(ctx, seeds=(s,)), **options) for s in used]
+
+    with one_cpu_thread():
+        outcomes, seconds = timed(ctx.device, measure, clock)
+    result = {
         "demo": spec.name,
         "topics": list(spec.topics),
         "device": ctx.device,
         "seed": seed,
+        "seeds": list(used),
         "quick": quick,
         "options": options,
         "seconds": round(seconds, 4),
-        "metrics": outcome.metrics,
-        "claim": spec.claim,
-        "checks": outcome.checks,
-        "verdict": "not supported" if failed else "supported",
-        "conclusion": conclusion,
-        "series": outcome.series,
+        **summarize(spec, outcomes),
     }
+    results.save(key, result)
+    return {**result, "cached": False}
+
+
+def summarize(spec: DemoSpec, outcomes: list[Outcome]) -> dict[str, Any]:
+    """The per-seed outcomes as means, intervals, per-effect verdicts, the overall verdict and the conclusion."""
+    log_scale = {effect.metric for effect in spec.effects if effect.log}
+    metrics: dict[str, float] = {}
+    intervals: dict[str, list[float]] = {}
+    for key in outcomes[0].metrics:
+        mean, low, high = interval([o.metrics[key] for o in outcomes], log=key in log_scale)
+        metrics[key], intervals[key] = mean, [low, high]
+    checks = {effect.condition: judge(effect, *intervals[effect.metric]) for effect in spec.effects}
+    verdict = overall(list(checks.values()))
+    n = len(outcomes)
+    judged = "; ".join(
+        f"{effect.metric} {'geometric ' if effect.log else ''}mean {metrics[effect.metric]:.3g} (95% interval "
+        f"{intervals[effect.metric][0]:.3g} to {intervals[effect.metric][1]:.3g}) against the claimed "
+        f"{effect.op} {effect.size:g}: {checks[effect.condition]}"
+        for effect in spec.effects
+    )
+    conclusion = f"{outcomes[0].conclusion.format(**metrics)} Over {n} seeds: {judged}."
+    series = {
+        key: {**chart, "lines": {label: _mean_lines([o.series[key]["lines"][label] for o in outcomes])
+                                 for label in chart["lines"]}}
+        for key, chart in outcomes[0].series.items()
+    }
+    return {"metrics": metrics, "intervals": intervals, "claim": spec.claim, "checks": checks, "verdict": verdict,
+            "conclusion": conclusion, "series": series}
+
+
+def _mean_lines(lines: list[list[float]]) -> list[float]:
+    return [sum(points) / len(points) for points in zip(*lines)]
 
 
 def save_plot(result: dict[str, Any], path: Path | str) -> Path:
     """Draw a result's charts side by side into a PNG."""
     from studybot.charts import save_charts
 
+    seeds = result["seeds"]
     return save_charts(list(result["series"].values()),
-                       f"studybot demo {result['demo']} ({result['device']}, seed {result['seed']}): {result['verdict']}",
-                       path)
+                       f"studybot demo {result['demo']} ({result['device']}, mean of seeds {seeds[0]}..{seeds[-1]}): "
+                       f"{result['verdict']}", path)

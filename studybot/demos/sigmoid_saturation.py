@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from studybot.demos._registry import DemoContext, Outcome, chart, demo
+from studybot.demos._registry import DemoContext, Effect, Outcome, chart, demo
 
 DEPTH = 20
 
@@ -15,7 +15,12 @@ DEPTH = 20
         f"{DEPTH}-layer MLP with the same Xavier weights the first layer gets at least 100x less "
         "gradient with sigmoid than with ReLU."
     ),
-    typical_seconds=0.05,
+    effects=[
+        Effect("grad_at_0_error", "<", 1e-6),
+        Effect("grad_at_10", "<", 1e-4),
+        Effect("relu_over_sigmoid_first_layer_grad", ">", 100, log=True),
+    ],
+    typical_seconds=0.15,
 )
 def sigmoid_saturation(ctx: DemoContext) -> Outcome:
     import copy
@@ -55,18 +60,14 @@ def sigmoid_saturation(ctx: DemoContext) -> Outcome:
         "grad_at_10": grad_at_10,
         "first_layer_grad_sigmoid": sig,
         "first_layer_grad_relu": relu,
+        "relu_over_sigmoid_first_layer_grad": relu / sig,
+        "grad_at_0_error": abs(grad_at_0 - 0.25),
         "depth": DEPTH,
     }
-    checks = {
-        "|grad_at_0 - 0.25| < 1e-6": abs(grad_at_0 - 0.25) < 1e-6,
-        "grad_at_10 < grad_at_5 < grad_at_0": grad_at_10 < grad_at_5 < grad_at_0,
-        "grad_at_10 < 1e-4": grad_at_10 < 1e-4,
-        "first_layer_grad_sigmoid < 0.01 * first_layer_grad_relu": sig < 0.01 * relu,
-    }
     conclusion = (
-        f"sigma'(0) = {grad_at_0:.3g}, sigma'(5) = {grad_at_5:.2g}, sigma'(10) = {grad_at_10:.2g}; "
-        f"through {DEPTH} layers the first layer's gradient norm is {sig:.2g} with sigmoid and "
-        f"{relu:.2g} with ReLU, {relu / sig:.2g}x less with sigmoid."
+        "sigma'(0) = {grad_at_0:.3g}, sigma'(5) = {grad_at_5:.2g}, sigma'(10) = {grad_at_10:.2g}; "
+        f"through {DEPTH} layers the first layer's gradient norm is {{first_layer_grad_sigmoid:.2g}} with sigmoid "
+        "and {first_layer_grad_relu:.2g} with ReLU, {relu_over_sigmoid_first_layer_grad:.2g}x less with sigmoid."
     )
     series = {
         "per_layer_grad": chart(
@@ -78,4 +79,4 @@ def sigmoid_saturation(ctx: DemoContext) -> Outcome:
             log_y=True,
         )
     }
-    return Outcome(metrics, checks, conclusion, series)
+    return Outcome(metrics, conclusion, series)

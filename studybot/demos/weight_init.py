@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from studybot.demos._registry import DemoContext, Outcome, chart, demo
+from studybot.demos._registry import DemoContext, Effect, Outcome, chart, demo
 
 DEPTH = 30
 # Weight std for a layer with `n` inputs (square layers, so fan_in = fan_out = n).
@@ -22,7 +22,17 @@ INITS = {
         "keeps ReLU's within 10x of 1, while N(0, 0.01^2) makes both vanish (< 1e-3), Xavier under ReLU "
         "shrinks them (< 0.01) and N(0, 1) under ReLU explodes them (> 1e3)."
     ),
-    typical_seconds=0.15,
+    effects=[
+        Effect("std_final_xavier_tanh", ">", 0.1, log=True),
+        Effect("std_final_xavier_tanh", "<", 10, log=True),
+        Effect("std_final_he_relu", ">", 0.1, log=True),
+        Effect("std_final_he_relu", "<", 10, log=True),
+        Effect("std_final_small_tanh", "<", 1e-3, log=True),
+        Effect("std_final_small_relu", "<", 1e-3, log=True),
+        Effect("std_final_xavier_relu", "<", 0.01, log=True),
+        Effect("std_final_naive_relu", ">", 1e3, log=True),
+    ],
+    typical_seconds=1.3,
 )
 def weight_init(ctx: DemoContext) -> Outcome:
     import torch
@@ -44,20 +54,11 @@ def weight_init(ctx: DemoContext) -> Outcome:
 
     final = {f"std_final_{init}_{act}": profiles[act][init][-1] for act in profiles for init in INITS}
     metrics = {"depth": DEPTH, "width": width, **final}
-    checks = {
-        "0.1 < std_final_xavier_tanh < 10": 0.1 < final["std_final_xavier_tanh"] < 10,
-        "0.1 < std_final_he_relu < 10": 0.1 < final["std_final_he_relu"] < 10,
-        "std_final_small_tanh < 1e-3 and std_final_small_relu < 1e-3": max(
-            final["std_final_small_tanh"], final["std_final_small_relu"]
-        ) < 1e-3,
-        "std_final_xavier_relu < 0.01": final["std_final_xavier_relu"] < 0.01,
-        "std_final_naive_relu > 1e3": final["std_final_naive_relu"] > 1e3,
-    }
     conclusion = (
         f"After {DEPTH} layers of width {width} the activation std was, with tanh: "
-        + ", ".join(f"{init} {profiles['tanh'][init][-1]:.2g}" for init in INITS)
+        + ", ".join(f"{init} {{std_final_{init}_tanh:.2g}}" for init in INITS)
         + "; with ReLU: "
-        + ", ".join(f"{init} {profiles['relu'][init][-1]:.2g}" for init in INITS)
+        + ", ".join(f"{init} {{std_final_{init}_relu:.2g}}" for init in INITS)
         + "."
     )
     series = {
@@ -67,4 +68,4 @@ def weight_init(ctx: DemoContext) -> Outcome:
         )
         for act in profiles
     }
-    return Outcome(metrics, checks, conclusion, series)
+    return Outcome(metrics, conclusion, series)
