@@ -476,10 +476,12 @@ def _predict(interviewer: "Interviewer", thread: Thread) -> Asked | None:
 
 
 def demo_value(prediction: Prediction, seed: int) -> float:
-    """Run the prediction's demo (quick, on the CPU) and pick the number the learner predicted."""
+    """Run the prediction's demo (quick, on the CPU; from the demo cache when it ran before) and pick the number
+    the learner predicted."""
     from studybot.demos.runner import run_demo
 
-    return float(prediction.value(run_demo(prediction.demo, device="cpu", seed=seed, quick=True)["metrics"]))
+    result = run_demo(prediction.demo, device="cpu", seed=seed, quick=True, reuse=True)
+    return float(prediction.value(result["metrics"]))
 
 
 class _Measurement:
