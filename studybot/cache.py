@@ -10,9 +10,11 @@ but time.
 from __future__ import annotations
 
 import sqlite3
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import Iterable, Union
+from typing import Iterable, Iterator, Union
+
+from studybot.errors import StudybotError
 
 Value = Union[bytes, str]
 _BATCH = 500  # SQLite's limit on bound parameters is far above this on every build
@@ -24,20 +26,28 @@ class ContentCache:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(self._connect()) as db, db:
+        with self._connection() as db, db:
             db.execute("CREATE TABLE IF NOT EXISTS entries (namespace TEXT, key TEXT, value BLOB, "
                        "PRIMARY KEY (namespace, key))")
 
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=60)
-        db.execute("PRAGMA journal_mode=WAL")
-        return db
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        """A connection, closed after use; a damaged file is one line that says it may be deleted."""
+        try:
+            with closing(sqlite3.connect(self.path, timeout=60)) as db:
+                db.execute("PRAGMA journal_mode=WAL")
+                yield db
+        except sqlite3.OperationalError:  # busy or unopenable: not damage
+            raise
+        except sqlite3.DatabaseError as exc:  # "file is not a database", "database disk image is malformed"
+            raise StudybotError(f"the cache file {self.path} is damaged ({exc}): delete it; it holds only what "
+                                f"studybot computes again") from None
 
     def get_many(self, namespace: str, keys: Iterable[str]) -> dict[str, Value]:
         """The stored values of those keys that have one."""
         keys = list(dict.fromkeys(keys))
         found: dict[str, Value] = {}
-        with closing(self._connect()) as db:
+        with self._connection() as db:
             for start in range(0, len(keys), _BATCH):
                 part = keys[start:start + _BATCH]
                 rows = db.execute(
@@ -51,6 +61,6 @@ class ContentCache:
         """Store key -> value in one transaction; a later write of a key replaces it."""
         if not items:
             return
-        with closing(self._connect()) as db, db:
+        with self._connection() as db, db:
             db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)",
                            [(namespace, key, value) for key, value in items.items()])

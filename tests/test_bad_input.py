@@ -107,3 +107,10 @@ def test_bad_input_is_one_line_and_changes_nothing_of_the_users(built: Path, tmp
     result = run_cli(*[a.format(root=root) for a in args], *home)
     assert one_line_error(result, needle).startswith("studybot: error: ")
     assert _snapshot(root) == before
+
+
+def test_a_damaged_cache_file_is_one_line_that_says_it_can_go(tmp_path: Path) -> None:
+    """Caches hold only what studybot computes again; a damaged one is named, never a traceback."""
+    (tmp_path / "demo-results.sqlite").write_bytes(b"not a database" * 300)
+    result = run_cli("demo", "sigmoid-saturation", "--quick", env={"STUDYBOT_CACHE": str(tmp_path)})
+    one_line_error(result, "demo-results.sqlite is damaged", "delete it")
