@@ -133,3 +133,15 @@ def test_eval_retrieval_on_the_users_notes(seeds: Path) -> None:
     assert report["n"] == 28 and report["k"] == 5
     assert report["recall@k"] >= 0.75  # issue 2's floor; issue 3 raises it with the repair
     assert report["recall@1"] <= report["recall@k"] and len(report["misses"]) == round(28 * (1 - report["recall@k"]))
+
+
+def test_json_output_is_strict_json_even_for_numbers_that_are_not_finite(capsys) -> None:
+    import json
+    import math
+
+    from studybot.cli.common import print_json
+
+    print_json({"mean": float("nan"), "interval": [0.5, float("inf")], "ok": 1.5})
+    out = capsys.readouterr().out
+    assert "NaN" not in out and "Infinity" not in out
+    assert json.loads(out) == {"mean": None, "interval": [0.5, None], "ok": 1.5} and math.isfinite(json.loads(out)["ok"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,8 +53,19 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print exactly one JSON
 
 
 def print_json(obj: Any) -> None:
-    """Write one JSON document to stdout, keeping Chinese readable."""
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+    """Write one JSON document to stdout, keeping Chinese readable; a number that is not finite (a demo's
+    interval over an underflowed metric) is null, since NaN and Infinity are not JSON."""
+    sys.stdout.write(json.dumps(_finite(obj), ensure_ascii=False, indent=2, allow_nan=False) + "\n")
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {key: _finite(value) for key, value in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(value) for value in obj]
+    return obj
 
 
 def report_error(message: str) -> None:
