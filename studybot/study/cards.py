@@ -195,7 +195,7 @@ def sentence_points(answer: Bilingual) -> list[KeyPoint]:
     return [KeyPoint(zh=[a], en=[b]) for a, b in zip(_groups(zh, n), _groups(en, n))]
 
 
-def _note_topics(metadata: dict, concepts: list) -> list[str]:
+def note_topics(metadata: dict, concepts: list) -> list[str]:
     """Front-matter topic and tags first, then the commonest topic of the concepts a card names (notes without
     front matter)."""
     topics = [str(metadata["topic"])] if metadata.get("topic") else []
@@ -311,7 +311,7 @@ def _card_topics(section: _Section, question: str, reference: str, points: list[
     metadata = index.metadata(section.path)
     asked = glossary.find(" ".join([*section.heading_path, question]))
     named = [entry.id for point in points for entry in glossary.find(point.en[0])]
-    topics = _note_topics(metadata, asked + glossary.find(reference))
+    topics = note_topics(metadata, asked + glossary.find(reference))
     topics = list(dict.fromkeys(topics + [e.id for e in asked] + [e.topic for e in asked] + named))
     return topics, [str(d) for d in metadata.get("demos") or []] or demos_for_topics(topics[0])
 

@@ -87,12 +87,13 @@ def syllabus_coverage(notes: list[tuple[str, dict, str]], glossary: Glossary) ->
     """Each bundled knowledge topic and the user's notes about it: a note is about a topic when the topic (or one
     of its aliases) is among the note's topics as cards pick them (front-matter topic and tags, the commonest
     glossary topic), or when it names MIN_CONCEPTS distinct glossary concepts of the topic."""
-    from studybot.study.cards import _note_topics
+    from studybot.study.cards import note_topics
 
     about: list[tuple[str, set[str], Counter]] = []
     for path, metadata, text in notes:
-        labels = {label.lower() for label in _note_topics(metadata, text, glossary)}
-        concepts = Counter(entry.topic for entry in {e.id: e for e in glossary.find(text)}.values())
+        found = glossary.find(text)
+        labels = {label.lower() for label in note_topics(metadata, found)}
+        concepts = Counter(entry.topic for entry in {e.id: e for e in found}.values())
         about.append((path, labels, concepts))
     coverage = []
     for meta in syllabus():
