@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 from studybot.errors import StudybotError
@@ -50,6 +51,7 @@ def cache_dir() -> Path:
     return path
 
 
+@lru_cache(maxsize=None)
 def bundled_dir(name: str) -> Path:
     """A folder shipped beside the package (knowledge/, quizzes/), from a checkout or an install."""
     here = Path(__file__).resolve().parent
@@ -57,3 +59,8 @@ def bundled_dir(name: str) -> Path:
         if candidate.is_dir():
             return candidate
     raise StudybotError(f"bundled folder {name}/ not found: reinstall studybot")
+
+
+def is_bundled_note(path: str) -> bool:
+    """Whether an indexed note file is one of studybot's bundled knowledge notes, not the user's own."""
+    return path.startswith(str(bundled_dir("knowledge")))

@@ -20,7 +20,7 @@ from studybot.index.sources import Sources, read_sources, write_sources
 from studybot.clock import utc_now
 from studybot.errors import StudybotError
 from studybot.content.glossary import Glossary, load_glossary
-from studybot.home import bundled_dir, cache_dir, resolve_home
+from studybot.home import bundled_dir, cache_dir, is_bundled_note, resolve_home
 from studybot.ingest.notes import parse_note
 from studybot.ingest.decoding import UnreadableFile
 from studybot.ingest.reading import iter_note_files, read_text
@@ -319,9 +319,8 @@ def chunk_languages(db) -> dict[str, int]:
     translates a question into the notes' language when most of them are in the other one. The
     bundled notes do not count: they are written in both languages."""
     counts = {"zh": 0, "en": 0}
-    bundled = str(bundled_dir("knowledge"))
     for path, text in db.execute("SELECT path, text FROM chunks"):
-        if not path.startswith(bundled):
+        if not is_bundled_note(path):
             counts[language(text[:LANGUAGE_SAMPLE])] += 1
     return counts
 

@@ -22,7 +22,7 @@ import numpy as np
 from studybot.index import store
 from studybot.errors import StudybotError
 from studybot.content.glossary import Glossary, load_glossary
-from studybot.home import resolve_home
+from studybot.home import is_bundled_note, resolve_home
 from studybot.text.language import language
 from studybot.text.tokens import add_words
 
@@ -149,16 +149,9 @@ class Index:
         row = self.catalog.execute("SELECT metadata FROM files WHERE path = ?", (path,)).fetchone()
         return json.loads(row[0]) if row and row[0] else {}
 
-    @cached_property
-    def bundled_prefix(self) -> str:
-        """Where the bundled knowledge notes live: chunks under it are studybot's, the rest the user's."""
-        from studybot.home import bundled_dir
-
-        return str(bundled_dir("knowledge"))
-
     def own(self, path: str) -> bool:
         """Whether a note file is the user's own, not one of the bundled knowledge notes."""
-        return not path.startswith(self.bundled_prefix)
+        return not is_bundled_note(path)
 
     def paths(self, ids: list[int]) -> dict[int, str]:
         """The note file of each chunk id."""
