@@ -281,6 +281,8 @@ def build_index(
         _write_dense(gen.folder, base, store.DENSE, dim, stale_ids, ids, vectors)
         _write_dense(gen.folder, base, store.HEADINGS, heading_dim, stale_ids, ids, heading_vectors)
         _write_lexical(gen.folder, db)
+        (gen.folder / store.GLOSSARY).write_text(
+            json.dumps([asdict(entry) for entry in glossary.entries], ensure_ascii=False), encoding="utf-8")
 
         summary.files = db.execute("SELECT count(*) FROM files").fetchone()[0]
         summary.chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]

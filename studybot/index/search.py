@@ -20,8 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from studybot.index import store
+from studybot.index.bm25 import Bm25Scores
 from studybot.errors import StudybotError
 from studybot.content.glossary import Glossary, load_glossary
+from studybot.content.schema import GlossaryEntry
 from studybot.home import is_bundled_note, resolve_home
 from studybot.text.language import language
 from studybot.text.tokens import add_words
@@ -76,7 +78,18 @@ class Index:
 
     @cached_property
     def glossary(self) -> Glossary:
-        glossary = load_glossary(self.home)
+        """The glossary the index was built with (its chunks were expanded with it; a question must be too).
+
+        Read from the generation's JSON: parsing the YAML files cost a cold search ~50 ms. An index
+        written before the JSON existed reads the glossary files.
+        """
+        try:
+            entries = json.loads((self.folder / store.GLOSSARY).read_text(encoding="utf-8"))
+            glossary = Glossary.from_entries(GlossaryEntry(**entry) for entry in entries)
+        except FileNotFoundError:
+            glossary = load_glossary(self.home)
+        except (OSError, ValueError, TypeError):
+            raise StudybotError(f"{self.folder / store.GLOSSARY} is damaged: {store.REBUILD_HINT}") from None
         add_words(a for e in glossary.entries for a in e.zh)
         return glossary
 
@@ -99,13 +112,11 @@ class Index:
 
     @cached_property
     def lexical(self) -> dict:
-        import bm25s
-
         root = self.folder / store.BM25_DIR
         try:
             ids = np.asarray(json.loads((root / "ids.json").read_text()), dtype=np.int64)
-            models = {name: bm25s.BM25.load(str(root / name), mmap=False, show_progress=False) for name in ("text", "heading")}
-        except Exception:  # bm25s raises several types for missing or damaged files
+            models = {name: Bm25Scores.load(root / name) for name in ("text", "heading")}
+        except (OSError, ValueError, KeyError):  # missing or damaged files (JSON and NumPy errors are ValueErrors)
             raise StudybotError(f"BM25 index in {root} is missing or corrupt: {store.REBUILD_HINT}") from None
         return {"ids": ids, **models}
 
@@ -170,7 +181,7 @@ class Index:
     def lexical_ranking(self, name: str, tokens: list[str], n: int) -> list[int]:
         if not tokens:
             return []
-        scores = self.lexical[name].get_scores(tokens)
+        scores = self.lexical[name].scores(tokens)
         order = np.argsort(-scores, kind="stable")[:n]
         return [int(self.lexical["ids"][i]) for i in order if scores[i] > 0]
 

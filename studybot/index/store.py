@@ -32,6 +32,7 @@ CATALOG = "catalog.sqlite"
 DENSE = "dense.faiss"
 HEADINGS = "headings.faiss"  # multilingual vectors of each chunk's heading path
 BM25_DIR = "bm25"
+GLOSSARY = "glossary.json"  # the glossary the chunks were expanded with, which queries must be expanded with too
 REBUILD_HINT = "run `studybot index --rebuild`"
 POINTER_HINT = "run `studybot index` to rebuild it (your note folders are remembered)"
 # Always present in a published generation, whatever the manifest records (older ones record no sizes).

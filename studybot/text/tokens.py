@@ -7,6 +7,7 @@ import unicodedata
 from functools import lru_cache
 from typing import Iterable
 
+from studybot.text.dictionary import WordCounts, open_word_counts, save_word_counts
 from studybot.text.language import CJK, has_cjk
 
 _RUNS = re.compile(rf"([{CJK}]+)|([A-Za-z0-9]+(?:[-_'][A-Za-z0-9]+)*)")
@@ -43,7 +44,12 @@ def _jieba():
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
+    counts = open_word_counts(jieba)
+    if counts is None:
+        jieba.initialize()
+        save_word_counts(jieba, jieba.dt.FREQ, jieba.dt.total)  # before add_words changes them
+    else:  # the counts jieba.initialize() would load, read from disk as segmentation asks for them
+        jieba.dt.FREQ, jieba.dt.total, jieba.dt.initialized = counts, counts.total, True
     return jieba
 
 
@@ -64,8 +70,11 @@ def add_words(words: Iterable[str]) -> None:
     every later segmentation, so a word already frequent enough is left alone.
     """
     jieba = _jieba()
+    words = [word for word in words if _RUNS.fullmatch(word) and has_cjk(word)]
+    if isinstance(jieba.dt.FREQ, WordCounts):  # counts read from disk: the words and their prefixes in a few queries
+        jieba.dt.FREQ.read({word[:end] for word in words for end in range(1, len(word) + 1)})
     for word in words:
-        if _RUNS.fullmatch(word) and has_cjk(word) and jieba.dt.FREQ.get(word, 0) < DOMAIN_FREQ:
+        if jieba.dt.FREQ.get(word, 0) < DOMAIN_FREQ:
             jieba.add_word(word, freq=DOMAIN_FREQ)
 
 
