@@ -76,6 +76,9 @@ def test_bm25_scores_without_bm25s_equal_bm25s_scores(tmp_path: Path) -> None:
     for query in (["梯度"], ["训练", "梯度", "训练"], ["归一化", "未知词"], ["余弦", "dropout", "方差"]):
         assert np.array_equal(mine.scores(query), model.get_scores(query)), query
     assert not mine.scores(["未知词"]).any()
+    for token in ("梯度", "训练", "归一化", "未知词", ""):
+        assert mine.chunks_with(token) == int((mine.scores([token]) > 0).sum()), token
+    assert mine.chunks_with("训练") == 2
     (tmp_path / "bm25" / "vocab.index.json").write_text("{broken")
     with pytest.raises(ValueError):
         Bm25Scores.load(tmp_path / "bm25")

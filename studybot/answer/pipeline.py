@@ -116,7 +116,7 @@ def word_coverage(question: str, hits: list[Hit], index: Index) -> float:
     if not asked:
         return 0.0
     bm25, total = index.lexical["text"], len(index.lexical["ids"])
-    weights = {t: math.log(1 + total / (1 + int((bm25.get_scores([t]) > 0).sum()))) for t in asked}
+    weights = {t: math.log(1 + total / (1 + bm25.chunks_with(t))) for t in asked}
     rows = index.catalog.execute(
         f"SELECT tokens FROM chunks WHERE id IN ({','.join('?' * len(hits))})", [h.id for h in hits]
     )

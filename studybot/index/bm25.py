@@ -53,3 +53,10 @@ class Bm25Scores:
                 start, end = self.indptr[column], self.indptr[column + 1]
                 np.add.at(scores, self.indices[start:end], self.data[start:end])
         return scores
+
+    def chunks_with(self, token: str) -> int:
+        """How many chunks the token scores in: its document frequency, for weighing a question's words."""
+        column = self.vocab.get(token)
+        if column is None or column + 1 >= len(self.indptr):
+            return 0
+        return int((self.data[self.indptr[column]:self.indptr[column + 1]] > 0).sum())
