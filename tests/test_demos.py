@@ -30,7 +30,7 @@ TOPICS = {
 }
 ISSUE_DEMOS = {
     "sigmoid-saturation", "residual-gradients", "lora", "dropout", "batchnorm-vs-layernorm",
-    "rnn-vanishing", "attention-scaling", "weight-init", "kv-cache",
+    "rnn-vanishing", "attention-scaling", "weight-init", "kv-cache", "quantization", "mixed-precision",
 }
 # The issue's thresholds, checked here independently of each demo's own checks.
 THRESHOLDS: dict[str, Callable[[dict[str, Any]], bool]] = {
@@ -49,6 +49,13 @@ THRESHOLDS: dict[str, Callable[[dict[str, Any]], bool]] = {
     and m["train_acc_no_dropout"] == 1.0,  # the regime of the claim: without dropout every label is fitted
     "attention-scaling": lambda m: m["entropy_ratio_at_max_d"] < 0.5 and m["jacobian_ratio_at_max_d"] < 0.1,
     "kv-cache": lambda m: m["max_logit_diff"] < 1e-4 and m["speedup_long"] > 1 and _token_forwards_add_up(m),
+    "quantization": lambda m: 150 < m["weight_mse_ratio_int4_int8"] < 600
+    and all(m[f"weight_mse_{b}_channel"] < m[f"weight_mse_{b}_tensor"] for b in ("int8", "int4"))
+    and m["output_mse_int4_channel"] < m["output_mse_int4_tensor"] and abs(m["loss_change_int8_channel"]) < 0.01
+    and m["loss_change_int4_tensor"] > m["loss_change_int8_channel"],
+    "mixed-precision": lambda m: m["zero_frac_fp16"] > 0.5 and m["zero_frac_fp16_scaled"] < 0.01
+    and m["zero_frac_bf16"] < 0.01 and m["loss_fp16"] > m["loss_fp16_scaled"]
+    and m["overflow_frac_fp16"] > 0 == m["overflow_frac_bf16"],
 }
 
 
@@ -109,10 +116,16 @@ def test_topics_map_to_demos() -> None:
     assert demos_for_topics(["normalization", "no-such-topic"]) == ["batchnorm-vs-layernorm"]
     assert demos_for_topics([]) == []
     assert demos_for_topics("llm-apps") == ["kv-cache"]
+    assert demos_for_topics("quantization") == ["quantization"]
+    assert demos_for_topics("cuda") == ["mixed-precision"]
 
 
 # Wall-clock effects: a busy machine can widen their interval past the claimed size, never reverse them.
 TIMED_EFFECTS = {"speedup_growth > 1"}
+# Effects the numbers do not support, with their verdict for seeds 0-2 (--quick) and 0-4 (default): no clock
+# involved, so the verdict repeats. int4 per-tensor raised the test loss by 1.2% [0.95%, 1.5%] and 3.2%
+# [-0.1%, 6.5%]: above 1% on average, but the intervals do not exclude 1%.
+MEASURED_VERDICTS = {"loss_change_int4_tensor > 0.01": "inconclusive"}
 
 
 @pytest.mark.parametrize("name", sorted(THRESHOLDS))
@@ -120,7 +133,8 @@ def test_quick_run_supports_its_claim(quick_results: dict[str, dict[str, Any]], 
     result = quick_results[name]
     assert THRESHOLDS[name](result["metrics"]), result["metrics"]
     for condition, verdict in result["checks"].items():
-        allowed = ("supported", "inconclusive") if condition in TIMED_EFFECTS else ("supported",)
+        allowed = ("supported", "inconclusive") if condition in TIMED_EFFECTS else \
+            (MEASURED_VERDICTS.get(condition, "supported"),)
         assert verdict in allowed, result["conclusion"]
 
 
@@ -158,6 +172,56 @@ def test_verdict_and_conclusion_follow_the_intervals(quick_results: dict[str, di
     assert result["verdict"] == overall(list(result["checks"].values()))
     for spec in result["series"].values():
         assert spec["lines"] and all(len(ys) == len(spec["x"]) for ys in spec["lines"].values())
+
+
+def test_symmetric_quantization_rounds_to_the_nearest_point_of_its_grid() -> None:
+    import torch
+
+    from studybot.demos.quantization import quantize
+
+    w = torch.tensor([[1.0, -0.45, 0.26, 0.0], [0.1, -0.045, 0.02, 0.0]])
+    per_tensor, per_channel = quantize(w, 7, per_channel=False), quantize(w, 7, per_channel=True)
+    assert torch.allclose(per_tensor[0], torch.tensor([1.0, -3 / 7, 2 / 7, 0.0]))
+    assert torch.allclose(per_tensor[1], torch.tensor([1 / 7, 0.0, 0.0, 0.0]))  # one grid for all: row 2 is lost
+    assert torch.allclose(per_channel[1], torch.tensor([0.1, -0.1 * 3 / 7, 0.1 / 7, 0.0]))  # its own grid
+    for q, step in ((per_tensor, torch.tensor(1 / 7)), (per_channel, w.abs().amax(1, keepdim=True) / 7)):
+        assert ((q - w).abs() <= step / 2 + 1e-7).all()
+    assert torch.equal(quantize(w, 127, per_channel=False).abs().amax(), torch.tensor(1.0))  # max|w| is exact
+
+
+def test_quantization_errors_follow_the_scale_rules(quick_results: dict[str, dict[str, Any]]) -> None:
+    m = quick_results["quantization"]["metrics"]
+    # the (127/7)^2 rule holds under per-tensor scales too, though the claim is judged per-channel
+    assert 250 < m["weight_mse_int4_tensor"] / m["weight_mse_int8_tensor"] < 450
+    assert m["output_mse_int8_channel"] < m["output_mse_int8_tensor"] < m["output_mse_int4_channel"]
+    assert 0.5 < m["accuracy_fp32"] < 1  # a model worth quantizing, not one that fits everything
+
+
+def test_mixed_precision_scaled_fp16_and_bf16_train_like_fp32(quick_results: dict[str, dict[str, Any]]) -> None:
+    result = quick_results["mixed-precision"]
+    m = result["metrics"]
+    for name in ("fp16_scaled", "bf16"):
+        assert m[f"loss_{name}"] == pytest.approx(m["loss_fp32"], rel=0.05), name
+    curves = result["series"]["loss"]["lines"]
+    # unscaled fp16 gets (almost) no gradient: its loss barely moves while fp32's falls tenfold
+    assert curves["fp16"][-1] > 0.5 * curves["fp16"][0] and curves["fp32"][-1] < 0.1 * curves["fp32"][0]
+
+
+def test_fit_with_a_grad_scaler_takes_the_same_steps_and_skips_overflow() -> None:
+    import torch
+
+    from studybot.demos._torch import fit
+
+    def run(scaler: torch.amp.GradScaler | None, loss_scale: float = 1.0) -> torch.Tensor:
+        w = torch.tensor([1.0, -2.0], requires_grad=True)
+        return fit([w], lambda: (w - 3).pow(2).sum() * loss_scale, 5, 0.1, scaler=scaler)
+
+    # a power-of-two scale multiplies and divides exactly: the same losses as without one
+    assert torch.equal(run(torch.amp.GradScaler("cpu", init_scale=2.0**16)), run(None))
+    # a scaled loss that overflows float32 gives inf gradients: each such step is skipped and the scale halved
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0**100)
+    losses = run(scaler, loss_scale=2.0**100)
+    assert losses[0] == losses[1] and scaler.get_scale() < 2.0**100
 
 
 def test_same_seeds_same_numbers_other_seeds_other_numbers(quick_results: dict[str, dict[str, Any]]) -> None:
@@ -374,4 +438,4 @@ def test_default_run_supports_its_claim(name: str) -> None:
     result = run_demo(name, device="cpu", seed=0)
     assert THRESHOLDS[name](result["metrics"]), result["metrics"]
     untimed = {c: v for c, v in result["checks"].items() if c not in TIMED_EFFECTS}
-    assert set(untimed.values()) == {"supported"}, result["conclusion"]
+    assert untimed == {c: MEASURED_VERDICTS.get(c, "supported") for c in untimed}, result["conclusion"]

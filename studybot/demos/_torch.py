@@ -46,6 +46,22 @@ def stacked_linear(
     return w.repeat(copies, 1, 1).to(device).requires_grad_(), b.repeat(copies, 1, 1).to(device).requires_grad_()
 
 
+def mlp(dims: Sequence[int], device: str) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Trainable (weight (out, in), bias) pairs of a plain MLP: nn.Linear's default weights from torch's
+    global RNG (seed it first, see `seeded`), zero biases."""
+    return [(torch.nn.Linear(fan_in, fan_out).weight.detach().to(device).requires_grad_(),
+             torch.zeros(fan_out, device=device, requires_grad=True)) for fan_in, fan_out in zip(dims, dims[1:])]
+
+
+def mlp_inputs(layers: Sequence[tuple[torch.Tensor, torch.Tensor]], x: torch.Tensor) -> list[torch.Tensor]:
+    """The ReLU MLP's forward pass as the input of every layer, then the output (the last entry)."""
+    inputs = [x]
+    for k, (w, b) in enumerate(layers):
+        y = inputs[-1] @ w.T + b
+        inputs.append(torch.relu(y) if k < len(layers) - 1 else y)
+    return inputs
+
+
 def synchronize(device: str) -> None:
     """Wait for queued GPU work, so wall-clock times measure the work and not its launch."""
     if device.startswith("cuda"):
@@ -79,6 +95,7 @@ def fit(
     steps: int,
     lr: float,
     before_step: Callable[[int], None] | None = None,
+    scaler: torch.amp.GradScaler | None = None,
 ) -> torch.Tensor:
     """Full-batch Adam on `loss_fn` for `steps` steps; returns the loss before each step, on the CPU.
 
@@ -86,7 +103,8 @@ def fit(
     on every weight): their sum is minimized, and since Adam's update is elementwise and each model's
     loss touches only its own weights, each model trains exactly as if alone. The result then has
     shape (steps, models). Full batches keep the demos deterministic and fast; Adam because it is what
-    people use. `before_step(step)` runs before each step (e.g. to evaluate).
+    people use. `before_step(step)` runs before each step (e.g. to evaluate). With a `scaler` (mixed
+    precision), the loss is scaled before the backward pass and the step unscales, skipping it on inf/NaN.
     """
     optimizer = torch.optim.Adam(list(params), lr=lr)
     losses = []
@@ -95,8 +113,13 @@ def fit(
             before_step(step)
         optimizer.zero_grad(set_to_none=True)
         loss = loss_fn()
-        loss.sum().backward()
-        optimizer.step()
+        if scaler is None:
+            loss.sum().backward()
+            optimizer.step()
+        else:
+            scaler.scale(loss.sum()).backward()
+            scaler.step(optimizer)
+            scaler.update()
         losses.append(loss.detach())
     return torch.stack(losses).cpu()
 
