@@ -8,10 +8,11 @@ and runs `studybot index` on each as a subprocess in a fresh home with its own c
 Warm runs find every vector in the embedding cache (seeded beforehand with random unit vectors
 under the real cache keys: the realistic re-index, without hours of embedding); cold runs
 embed everything (MiniLM and multilingual-e5 on the CPU: minutes a MB, so not at 20 MB by
-default). Seconds per MB are given as a ratio to the 1 MB run of the same kind (linear
-= 1.0). Also: where the time of one warm run goes, stage by stage; an incremental run after
-one file of the 5 MB notes changes, as a ratio to its full warm build; and `index --rebuild`
-of the bundled notes alone with warm caches.
+default). Seconds per MB, wall and CPU (which another process on the cores moves less), are
+given as a ratio to the first size's run of the same kind (linear = 1.0), with the peak RSS
+and where each run's time goes, stage by stage. Also: an incremental run after one file of
+the 5 MB notes changes, as a ratio to its full warm build; and `index --rebuild` of the
+bundled notes alone with warm caches.
 """
 
 from __future__ import annotations
