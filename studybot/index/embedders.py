@@ -21,6 +21,7 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 _BUNDLED_NAMES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
 
 
+FEW_PASSAGES = 32  # an edited note's chunks, about: embedded by the quickest way to start, not the quickest per text
 HEADING_MODEL = "multilingual-e5-small"  # reads Chinese and English alike; embeds every section's heading path
 
 
@@ -143,6 +144,16 @@ class E5Embedder:
         self.dim = int(self._e5.dim)
 
     def encode(self, texts: list[str], progress: ProgressFn | None = None) -> np.ndarray:
+        if len(texts) <= FEW_PASSAGES:
+            # An edited note's few headings: on one OpenMP thread, in a thread of their own. On two
+            # cores that another process also uses, two threads took 3.4 s for one heading, one 0.01 s.
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=1, initializer=one_e5_thread) as pool:
+                return pool.submit(self._passages, texts, progress).result()
+        return self._passages(texts, progress)
+
+    def _passages(self, texts: list[str], progress: ProgressFn | None) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for start in range(0, len(texts), self.batch_size):
             batch = texts[start:start + self.batch_size]
@@ -181,6 +192,11 @@ def load_query_embedder(model: str | None = None) -> Embedder:
     return load_embedder(model, "numpy-bert" if supports(Path(source)) else "sentence-transformers")
 
 
+def load_passage_embedder(model: str | None, count: int) -> Embedder:
+    """The embedder for `count` passages: the NumPy BERT for a few where the model allows, else sentence-transformers."""
+    return load_query_embedder(model) if count <= FEW_PASSAGES else load_embedder(model)
+
+
 @lru_cache(maxsize=4)
 def load_embedder(model: str | None = None, backend_name: str = "sentence-transformers") -> Embedder:
     """A loaded embedder, kept for the life of the process (chat, tests and eval reuse it)."""
@@ -195,17 +211,18 @@ class EmbeddingCache:
     def __init__(self, path: Path) -> None:
         self._cache = ContentCache(path)
 
-    def embed(self, model: str, texts: list[str], keys: list[str], load: Callable[[], Embedder],
+    def embed(self, model: str, texts: list[str], keys: list[str], load: Callable[[int], Embedder],
               progress: ProgressFn | None = None) -> np.ndarray:
         """Vectors for texts (one row each, keys non-empty), computing only those not cached yet.
 
-        `load` is called only when something must be embedded: a rebuild whose every vector is
-        cached never pays for loading the model (seconds, for sentence-transformers).
+        `load` is called, with the number of texts not cached, only when something must be
+        embedded: a rebuild whose every vector is cached never pays for loading the model
+        (seconds, for sentence-transformers), and a few texts can go to a quicker-loading backend.
         """
         found = {key: np.frombuffer(blob, dtype=np.float32) for key, blob in self._cache.get_many(model, keys).items()}
         missing = [i for i, key in enumerate(keys) if key not in found]
         if missing or len({v.shape[0] for v in found.values()}) > 1:
-            embedder = load()
+            embedder = load(len(missing) or len(keys))
             found = {key: v for key, v in found.items() if v.shape[0] == embedder.dim}
             missing = list({keys[i]: i for i, key in enumerate(keys) if key not in found}.values())  # each text once
             vectors = embedder.encode([texts[i] for i in missing], progress=progress)

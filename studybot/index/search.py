@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from studybot.index import store
-from studybot.index.bm25 import Bm25Scores
+from studybot.index.lexical import Bm25Index
 from studybot.errors import StudybotError
 from studybot.content.glossary import Glossary, load_glossary
 from studybot.content.schema import GlossaryEntry
@@ -115,7 +115,7 @@ class Index:
         root = self.folder / store.BM25_DIR
         try:
             ids = np.asarray(json.loads((root / "ids.json").read_text()), dtype=np.int64)
-            models = {name: Bm25Scores.load(root / name) for name in ("text", "heading")}
+            models = {name: Bm25Index.load(root / name) for name in ("text", "heading")}
         except (OSError, ValueError, KeyError):  # missing or damaged files (JSON and NumPy errors are ValueErrors)
             raise StudybotError(f"BM25 index in {root} is missing or corrupt: {store.REBUILD_HINT}") from None
         return {"ids": ids, **models}

@@ -31,11 +31,20 @@ def read_text(path: Path, repair_scorer: str = DEFAULT_SCORER, cache: Path | Non
     except OSError as exc:
         raise UnreadableFile(f"cannot read {path}: {exc.strerror or exc}") from exc
     text, encoding = decode_bytes(data)
-    invalid = [(data.count(b"\n", 0, offset) + 1, offset) for offset in invalid_utf8(data)] \
-        if encoding == "utf-8" and "\ufffd" in text else []
+    invalid = _with_lines(data, invalid_utf8(data)) if encoding == "utf-8" and "\ufffd" in text else []
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     report = repair_text(text, repair_scorer, cache, progress)
     return LoadedText(text=report.text, encoding=encoding, repair=report, invalid=invalid)
+
+
+def _with_lines(data: bytes, offsets: list[int]) -> list[tuple[int, int]]:
+    """(1-based line, offset) of each byte offset, ascending: newlines counted once, not from the start for each."""
+    found, line, last = [], 1, 0
+    for offset in offsets:
+        line += data.count(b"\n", last, offset)
+        found.append((line, offset))
+        last = offset
+    return found
 
 
 def iter_note_files(paths: list[Path]) -> list[Path]:
