@@ -431,6 +431,7 @@ def test_repairs_reach_the_cache_as_they_finish_and_progress_counts_the_lines(tm
     assert repair_text(mangle(clean), "jieba", cache, lambda t, d, n: again.append(d)).cached_lines == 6 and again == []
 
 
+@pytest.mark.slow
 def test_batched_scoring_gives_the_log_probabilities_of_one_token_at_a_time(gemma) -> None:
     """A candidate scored with its prefix in one decode call gets what feeding it a token at a time gives."""
     lm = gemma.lm
@@ -439,6 +440,7 @@ def test_batched_scoring_gives_the_log_probabilities_of_one_token_at_a_time(gemm
     assert lm.logprobs([(prefix, [continuation])])[0][0] == pytest.approx(stepwise, abs=1e-3)
 
 
+@pytest.mark.slow
 def test_many_requests_in_one_call_score_as_each_alone(gemma) -> None:
     """Sequences in one batch never see each other. llama.cpp's quantized kernels round differently
     for batches of different sizes (a few hundredths of a nat over a few tokens), so the match is to

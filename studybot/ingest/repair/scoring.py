@@ -30,9 +30,9 @@ SCORERS: dict[str, Callable[[], Scorer]] = {}
 DEFAULT_SCORER = "gemma"  # jieba, with Gemma 3 270M where jieba is unsure (registered in gemma.py)
 FALLBACK_SCORER = "jieba"  # needs nothing beyond the package's own dependencies
 # A choice the scorer gives less posterior than this is a guess: the report asks the user to check
-# it, and the gemma scorer asks its model about it. At or above it the choice is the scorer's
-# confident one, still unverified (benchmarks/repair.py's held-out text: jieba is wrong at 1 of its
-# 684 confident choices and 46 of its 166 guesses; gemma at 1 of 815 and 9 of 35).
+# it, and each stronger tier rescores it. At or above it the choice is the scorer's confident one,
+# still unverified (benchmarks/repair.py's held-out text: jieba is wrong at 1 of its 684 confident
+# choices and 46 of its 166 guesses; the trigram tier at 4 of 808 and 14 of 42; gemma at 6 of 838 and 1 of 12).
 CONFIDENT = 0.9
 
 
