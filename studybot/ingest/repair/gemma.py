@@ -2,11 +2,11 @@
 
 jieba's unigram lattice knows words but not syntax, and the trigram tier (ngram.py) settles
 most of its guesses from the characters around them; where the two together still give their
-best candidate under `UNSURE` (about one damaged character in twelve), the few likeliest joint
+best candidate under `UNSURE` (about one damaged character in thirteen), the few likeliest joint
 candidates are written into the line and the language model scores each version of the next
 characters given a short left context; that log-probability plus a weighted log-posterior of the
 tiers below decides. The model only ever sees text inside one line, so a line's repair depends
-on nothing else in it than the document's trigrams, and can be cached by its hash.
+only on its own text and the document's trigrams, and can be cached by its hash.
 
 Cost: every candidate of every unsure spot of a line is one sequence of a single llama.cpp batch
 (its left context shared by all its candidates' sequences), so one decode call per line computes
