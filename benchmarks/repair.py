@@ -1,13 +1,17 @@
-"""How much of a bad export the repair undoes, next to ftfy and the plain byte decode.
+"""How much of a bad export the repair undoes, and how fast, next to ftfy and the plain byte decode.
 
 Clean Chinese notes written for this benchmark (benchmarks/data/, not the source of any model
-the repair uses) are damaged exactly as the user's notes were, then repaired; every damaged
-character is checked against the original. `repair_dev_zh.md` is the text the scorer's few
-constants were tuned on; `repair_heldout_zh.md` was not looked at while tuning.
+the repair uses) or given with --texts are damaged exactly as the user's notes were, then
+repaired with an empty cache; every damaged character is checked against the original. Each
+scorer is timed in a fresh process twice: on its own, and with one competing CPU-bound process
+that the benchmark starts before it and stops after (a model picks its thread count when it
+loads, so it must load under the load it will meet). `repair_dev_zh.md` and `repair_dev2_zh.md`
+are texts the scorers' constants were tuned on; `repair_heldout_zh.md` was not looked at while tuning.
 
-    python benchmarks/repair.py              # jieba, and gemma over jieba where it is unsure
-    python benchmarks/repair.py --no-gemma   # jieba only (seconds)
+    python benchmarks/repair.py              # jieba, ngram, and gemma over both where they are unsure
+    python benchmarks/repair.py --no-gemma   # jieba and ngram only (seconds)
     python benchmarks/repair.py --no-seeds   # the benchmark texts only, not ../shared/seeds
+    python benchmarks/repair.py --no-seeds --texts chapter.md ...   # outside clean texts instead
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from __future__ import annotations
 import argparse
 import difflib
 import importlib.util
+import json
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -23,13 +29,15 @@ from pathlib import Path
 
 import ftfy
 
-from studybot.ingest.repair.restore import repair_text
-from studybot.ingest.repair.damage import LOST_BYTES, MOJIBAKE_CODEC
-from studybot.ingest.repair.scoring import resolve_scorer
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's studybot, not an installed one
+from studybot.ingest.repair.restore import repair_text  # noqa: E402
+from studybot.ingest.repair.damage import LOST_BYTES, MOJIBAKE_CODEC  # noqa: E402
+from studybot.ingest.repair.scoring import resolve_scorer  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parents[1] / "shared"
-TEXTS = {"heldout": HERE / "data" / "repair_heldout_zh.md", "dev (tuned on)": HERE / "data" / "repair_dev_zh.md"}
+TEXTS = [HERE / "data" / "repair_heldout_zh.md", HERE / "data" / "repair_dev_zh.md", HERE / "data" / "repair_dev2_zh.md"]
+COMPETITOR = "while 1: pass"  # one CPU-bound process, as a busy machine has
 HEADINGS = ("面试回答", "反向传播", "原因", "神经网络")
 
 
@@ -61,10 +69,9 @@ def score(clean: str, damaged_at: list[bool], repaired: str) -> tuple[int, int]:
     return restored, changed
 
 
-def flagged_wrong(clean: str, report) -> tuple[int, int]:
+def flagged_wrong(clean: str, text: str, spots: set[tuple[int, int]]) -> tuple[int, int]:
     """(wrong characters at a flagged spot, wrong characters): how well the flags point at mistakes."""
-    spots = {(spot.line, spot.column) for spot in report.low_confidence}
-    wrong = [i for i, (a, b) in enumerate(zip(clean, report.text)) if a != b]
+    wrong = [i for i, (a, b) in enumerate(zip(clean, text)) if a != b]
     hits = sum((clean.count("\n", 0, i) + 1, i - clean.rfind("\n", 0, i)) in spots for i in wrong)
     return hits, len(wrong)
 
@@ -75,33 +82,50 @@ def timed_repair(text: str, scorer: str, cache: Path | None = None):
     return report, time.perf_counter() - started
 
 
-def bench_text(name: str, path: Path, mangle, gemma: bool) -> None:
+def measure(path: Path, scorer: str) -> dict:
+    """One repair of the damaged text with an empty cache, in this process: seconds and what it gave."""
+    broken = load_mangle()(path.read_text(encoding="utf-8"))
+    choice = resolve_scorer(scorer)  # loaded before the clock starts
+    with tempfile.TemporaryDirectory() as tmp:
+        report, seconds = timed_repair(broken, scorer, Path(tmp) / "repairs.sqlite")
+    return {"seconds": seconds, "text": report.text, "scorer": choice.name, "fallback": choice.fallback,
+            "spots": [[spot.line, spot.column] for spot in report.low_confidence]}
+
+
+def measure_apart(path: Path, scorer: str, loaded: bool) -> dict:
+    """`measure` in a fresh process; with `loaded`, one CPU-bound process runs beside it throughout."""
+    competitor = subprocess.Popen([sys.executable, "-c", COMPETITOR]) if loaded else None
+    try:
+        if competitor:
+            time.sleep(0.5)  # running before the scorer counts the free cores
+        done = subprocess.run([sys.executable, __file__, "--measure", scorer, str(path)], capture_output=True,
+                              text=True, check=True)
+    finally:
+        if competitor:
+            competitor.kill()
+            competitor.wait()
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def bench_text(path: Path, mangle, scorers: list[str]) -> None:
     clean = path.read_text(encoding="utf-8")
     damaged_at = [any(b in LOST_BYTES for b in ch.encode("utf-8")) for ch in clean]
     broken = mangle(clean)
-    jieba, jieba_s = timed_repair(broken, "jieba")
     total, intact = sum(damaged_at), len(clean) - sum(damaged_at)
-    print(f"\n{name}: {path.name}, {len(clean)} characters, {total} damaged "
-          f"(report says {jieba.damaged}), {len(jieba.low_confidence)} flagged low-confidence by jieba")
-    rows = {"byte decode (baseline)": (byte_decode(broken), None), "ftfy.fix_text": (ftfy.fix_text(broken), None),
-            "repair, jieba": (jieba.text, jieba_s)}
-    reports = {"repair, jieba": jieba}
-    if gemma:
-        report, seconds = timed_repair(broken, "gemma")
-        label = f"repair, {report.scorer}" + (" (fallback)" if report.fallback else " over jieba")
-        rows[label], reports[label] = (report.text, seconds), report
-    for label, (text, seconds) in rows.items():
+    print(f"\n{path.name}: {len(clean)} characters, {total} damaged")
+    for label, text in (("byte decode (baseline)", byte_decode(broken)), ("ftfy.fix_text", ftfy.fix_text(broken))):
         restored, changed = score(clean, damaged_at, text)
-        timing = "" if seconds is None else \
-            f"  {seconds:6.2f} s ({seconds / jieba_s:5.1f}x jieba, {total / seconds:7.1f} damaged chars/s)"
-        print(f"  {label:24s} damaged restored {restored:4d}/{total} = {restored / total:.3f}   "
-              f"undamaged changed {changed}/{intact}{timing}")
-    for label, report in reports.items():
-        hits, wrong = flagged_wrong(clean, report)
-        print(f"  {label}: {len(report.low_confidence)} flagged; wrong characters among them {hits}/{wrong}")
-    if gemma and reports.keys() - {"repair, jieba"}:
-        seconds = rows[label][1]
-        print(f"  gemma stage: {(seconds - jieba_s) / max(1, len(jieba.low_confidence)):.3f} s per jieba-flagged spot")
+        print(f"  {label:24s} restored {restored / total:.3f}  changed {changed}/{intact}")
+    for scorer in scorers:
+        quiet, loaded = measure_apart(path, scorer, False), measure_apart(path, scorer, True)
+        restored, changed = score(clean, damaged_at, quiet["text"])
+        hits, wrong = flagged_wrong(clean, quiet["text"], {tuple(spot) for spot in quiet["spots"]})
+        label = f"repair, {quiet['scorer']}" + (" (fallback)" if quiet["fallback"] else "")
+        print(f"  {label:24s} restored {restored / total:.3f}  changed {changed}/{intact}  "
+              f"damaged chars/s quiet {total / quiet['seconds']:7.1f}, loaded {total / loaded['seconds']:7.1f} "
+              f"(loaded/quiet time {loaded['seconds'] / quiet['seconds']:.2f}x); "
+              f"{len(quiet['spots'])} flagged, wrong among them {hits}/{wrong}"
+              + ("" if loaded["text"] == quiet["text"] else "; LOADED RUN GAVE ANOTHER TEXT"))
 
 
 def bench_seeds(seeds: list[Path], gemma: bool) -> None:
@@ -135,24 +159,25 @@ def bench_seeds(seeds: list[Path], gemma: bool) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--no-gemma", action="store_true", help="measure the jieba scorer only")
+    parser.add_argument("--no-gemma", action="store_true", help="measure the jieba and ngram scorers only")
     parser.add_argument("--no-seeds", action="store_true", help="skip ../shared/seeds (minutes with a cold Gemma cache)")
+    parser.add_argument("--texts", nargs="+", type=Path, metavar="FILE",
+                        help="clean texts to damage and repair instead of benchmarks/data's")
+    parser.add_argument("--measure", nargs=2, metavar=("SCORER", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    mangle = load_mangle()
-    for name in ("jieba", "gemma")[:1 if args.no_gemma else 2]:
-        started = time.perf_counter()
-        choice = resolve_scorer(name)
-        print(f"scorer {name} load: {time.perf_counter() - started:.2f} s -> {choice.name} {choice.fallback}")
-    gemma = not args.no_gemma
-    for name, path in TEXTS.items():
-        bench_text(name, path, mangle, gemma)
-    seeds = [] if args.no_seeds else sorted((SHARED / "seeds").glob("*.txt"))
+    if args.measure:
+        print(json.dumps(measure(Path(args.measure[1]), args.measure[0]), ensure_ascii=False))
+        return
+    scorers = ["jieba", "ngram"] + ([] if args.no_gemma else ["gemma"])
+    for path in args.texts or TEXTS:
+        bench_text(path, load_mangle(), scorers)
     if args.no_seeds:
         return
+    seeds = sorted((SHARED / "seeds").glob("*.txt"))
     if not seeds:
         print("\n../shared/seeds not present: seed figures skipped")
         return
-    bench_seeds(seeds, gemma)
+    bench_seeds(seeds, not args.no_gemma)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -336,6 +337,40 @@ def test_cli_bad_input_is_one_line(tmp_path, kind: str) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+# --- the trigram tier -----------------------------------------------------------------------------------------
+
+
+def test_the_files_own_text_settles_a_spot_jieba_cannot() -> None:
+    """中, 与 and 不 lose the same bytes: jieba guesses 不 in 领域中应用; lines where jieba is sure of
+    其中 teach the document's trigrams that 中应用 is how this text goes."""
+    target = "领域中应用广泛"
+    document = "\n".join(["其中应用最多的是图像分类。"] * 2 + [target])
+    assert repair_text(mangle(document), "jieba").text.split("\n")[-1] == "领域不应用广泛"
+    assert repair_text(mangle(target), "ngram").text == "领域不应用广泛", "the bundled notes alone do not settle it"
+    report = repair_text(mangle(document), "ngram")
+    assert report.text.split("\n")[-1] == target and report.scorer == "ngram"
+
+
+def test_trigram_probabilities_are_a_distribution() -> None:
+    from studybot.ingest.repair.ngram import CharNgram
+
+    model = CharNgram()
+    model.add("卷积层提取特征\n池化层降低维度\n卷积核\0层")
+    alphabet = set("卷积层提取特征池化降低维度核\n")
+    for history in ("", "卷", "卷积", "化层", "未见"):
+        seen = sum(math.exp(model.logp(history, char)) for char in alphabet)
+        assert 0.99 < seen + (30_000 - len(alphabet)) * math.exp(model.logp(history, "猫")) < 1.01
+    assert "核\0" not in model.counts and "\0层" not in model.counts, "an unknown character is spanned"
+
+
+def test_every_tier_is_part_of_the_cache_identity() -> None:
+    """A change to jieba's dictionary or the trigram tier must not reuse repairs cached before it."""
+    from studybot.ingest.repair import ngram
+
+    jieba, trigrams = resolve_scorer("jieba"), resolve_scorer("ngram")
+    assert trigrams.identity.startswith(f"ngram/{ngram.VERSION}+") and trigrams.identity.endswith(jieba.identity[6:])
+
+
 # --- the gemma stage (a real model; slow) ---------------------------------------------------------------------
 
 
@@ -394,3 +429,39 @@ def test_repairs_reach_the_cache_as_they_finish_and_progress_counts_the_lines(tm
     assert [stored for *_, stored in seen] == list(range(1, 7))  # a kill after line d keeps d lines
     again: list[int] = []
     assert repair_text(mangle(clean), "jieba", cache, lambda t, d, n: again.append(d)).cached_lines == 6 and again == []
+
+
+@pytest.mark.slow
+def test_batched_scoring_gives_the_log_probabilities_of_one_token_at_a_time(gemma) -> None:
+    """A candidate scored with its prefix in one decode call gets what feeding it a token at a time gives."""
+    lm = gemma.lm
+    prefix, continuation = [lm.bos, *lm.tokens("卷积神经网络通过卷积层提取")], lm.tokens("图像的特征")
+    stepwise = sum(lm.logprobs([(prefix + continuation[:k], [[token]])])[0][0] for k, token in enumerate(continuation))
+    assert lm.logprobs([(prefix, [continuation])])[0][0] == pytest.approx(stepwise, abs=1e-3)
+
+
+@pytest.mark.slow
+def test_many_requests_in_one_call_score_as_each_alone(gemma) -> None:
+    """Sequences in one batch never see each other. llama.cpp's quantized kernels round differently
+    for batches of different sizes (a few hundredths of a nat over a few tokens), so the match is to
+    that, and the same candidate wins."""
+    lm = gemma.lm
+    prefixes = [[lm.bos, *lm.tokens(text)] for text in ("卷积神经网络通过卷积层提取", "在自然语言处理", "The model")]
+    options = [["图像的特征", "特征"], ["中", "与", "不常见的"], [" learns", " is"]]
+    requests = [(prefix, [lm.tokens(text) for text in texts]) for prefix, texts in zip(prefixes, options)]
+    together = lm.logprobs(requests)
+    alone = [[lm.logprobs([(prefix, [continuation])])[0][0] for continuation in continuations]
+             for prefix, continuations in requests]
+    assert [len(row) for row in together] == [2, 3, 2]
+    for row_together, row_alone in zip(together, alone):
+        assert row_together == pytest.approx(row_alone, abs=0.3)
+        assert row_together.index(max(row_together)) == row_alone.index(max(row_alone))
+    assert together[1][0] > together[1][2], "the model prefers 中 after 在自然语言处理"
+
+
+@pytest.mark.slow
+def test_the_gemma_identity_holds_every_tier_below_it(gemma) -> None:
+    from studybot.ingest.repair import gemma as module
+
+    assert resolve_scorer("gemma").identity == f"gemma/{gemma.version}"
+    assert f":{module.VERSION}+{resolve_scorer('ngram').identity[6:]}" in gemma.version

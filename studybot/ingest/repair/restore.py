@@ -23,9 +23,10 @@ from studybot.files import give_owner, write_atomic
 from studybot.ingest.decoding import decode_bytes, encode_like, encoding_name, invalid_utf8
 from studybot.ingest.repair.cache import RepairCache
 from studybot.ingest.repair.damage import Unit, line_units, looks_mojibake
-from studybot.ingest.repair.scoring import CONFIDENT, DEFAULT_SCORER, Scorer, resolve_scorer
+from studybot.ingest.repair.scoring import CONFIDENT, DEFAULT_SCORER, Options, Scorer, resolve_scorer
 from studybot.progress import ProgressFn
 from studybot.ingest.repair import gemma as _gemma  # noqa: F401  (registers the "gemma" scorer; loads nothing)
+from studybot.ingest.repair import ngram as _ngram  # noqa: F401  (registers the "ngram" scorer; loads nothing)
 
 FLUSH_SECONDS = 1.0  # the most scoring work a kill can lose (one commit per line would cost more than jieba's work)
 LINE_FORMAT = "lines-2"  # the shape of a cached line's repair; part of the cache key, so old shapes are never read
@@ -79,9 +80,14 @@ class RepairReport:
                 "lines_to_check": self.lines_to_check}
 
 
+def _options(units: list[Unit], line: str) -> Options:
+    """What each character of the line may be; a damaged one no character fits stays as found."""
+    return [unit.candidates or (line[unit.start:unit.end],) for unit in units]
+
+
 def _repair_line(units: list[Unit], line: str, score: Scorer) -> dict:
     """One line's repair as plain data (cacheable): text, counts and the spots worth checking."""
-    options = [unit.candidates or (line[unit.start:unit.end],) for unit in units]
+    options = _options(units, line)
     posteriors = score(options) if any(len(opts) > 1 for opts in options) else {}
     chosen = [opts[0] for opts in options]
     result = {"text": "", "decoded": 0, "damaged": 0, "repaired": 0, "spots": []}
@@ -117,6 +123,8 @@ def repair_text(text: str, scorer_name: str = DEFAULT_SCORER, cache: Path | None
     Repairs reach the cache as they finish (at most FLUSH_SECONDS apart), so a run that is killed
     and started again redoes only the lines it had not finished. `progress` hears ("repairing",
     lines done, lines to score) after each line the scorer works on.
+    A scorer that learns from the document (the trigram tier) first reads every line, cached or not,
+    so a resumed run repairs exactly as a fresh one.
     A scorer whose model is missing here falls back to jieba; the report says so.
     """
     if not looks_mojibake(text):
@@ -131,10 +139,13 @@ def repair_text(text: str, scorer_name: str = DEFAULT_SCORER, cache: Path | None
     repairs = store.get_many(namespace, damaged) if store else {}
     report.cached_lines = sum(line in repairs for line in lines)
     todo = [line for line in damaged if line not in repairs]
+    score = choice.score
+    if todo and hasattr(score, "for_document"):  # it learns from the whole text: every line, cached or not
+        score = score.for_document([_options(units[line], line) for line in lines])
     pending: dict[str, dict] = {}
     flushed = clock()
     for done, line in enumerate(todo, start=1):
-        pending[line] = _repair_line(units[line], line, choice.score)
+        pending[line] = _repair_line(units[line], line, score)
         if store and (done == len(todo) or clock() - flushed >= FLUSH_SECONDS):
             store.put_many(namespace, pending)
             repairs.update(pending)
@@ -144,7 +155,7 @@ def repair_text(text: str, scorer_name: str = DEFAULT_SCORER, cache: Path | None
     repairs.update(pending)
     out = []
     for number, line in enumerate(lines, start=1):
-        repair = repairs.get(line) or _repair_line(units[line], line, choice.score)
+        repair = repairs.get(line) or _repair_line(units[line], line, score)
         report.decoded += repair["decoded"]
         report.damaged += repair["damaged"]
         report.repaired += repair["repaired"]

@@ -2,13 +2,16 @@
 
 A scorer takes one line as a list of candidate tuples (one per character; undamaged characters
 have a single candidate) and returns, for each damaged position, the posterior probability of
-each candidate given the whole line. Scorers register by name with `@scorer`; a stronger model
-(an LLM for the spots the dictionary is unsure about) plugs in the same way.
+each candidate given the whole line. Scorers register by name with `@scorer`; stronger models
+(a character n-gram of the document, an LLM) rescore the spots the dictionary is unsure about,
+through the shared `unsure_clusters` / `joint_candidates` / `settle` steps. A scorer that learns
+from the whole document has a `for_document(lines)` method giving the scorer for that document's lines.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import re
 import unicodedata
@@ -21,14 +24,15 @@ from studybot.errors import StudybotError
 Options = Sequence[tuple[str, ...]]
 Posteriors = dict[int, dict[str, float]]
 Scorer = Callable[[Options], Posteriors]
+Cluster = list[int]
 
 SCORERS: dict[str, Callable[[], Scorer]] = {}
 DEFAULT_SCORER = "gemma"  # jieba, with Gemma 3 270M where jieba is unsure (registered in gemma.py)
 FALLBACK_SCORER = "jieba"  # needs nothing beyond the package's own dependencies
 # A choice the scorer gives less posterior than this is a guess: the report asks the user to check
-# it, and the gemma scorer asks its model about it. At or above it the choice is the scorer's
-# confident one, still unverified (benchmarks/repair.py's held-out text: jieba is wrong at 1 of its
-# 684 confident choices and 46 of its 166 guesses; gemma at 1 of 815 and 9 of 35).
+# it, and each stronger tier rescores it. At or above it the choice is the scorer's confident one,
+# still unverified (benchmarks/repair.py's held-out text: jieba is wrong at 1 of its 684 confident
+# choices and 46 of its 166 guesses; the trigram tier at 4 of 808 and 14 of 42; gemma at 6 of 838 and 1 of 12).
 CONFIDENT = 0.9
 
 
@@ -196,6 +200,62 @@ class WordLattice:
                         char = word[pos - i]
                         mass[pos][char] = _logaddexp(mass[pos].get(char, _NEG), value)
         return {pos: {c: math.exp(v - forward[n]) for c, v in found.items()} for pos, found in mass.items()}
+
+
+def best_chars(options: Options, posteriors: Posteriors) -> list[str]:
+    """The line as the scorer reads it now: each damaged position's likeliest candidate."""
+    return [opts[0] if len(opts) == 1 else max(posteriors[i], key=posteriors[i].get) for i, opts in enumerate(options)]
+
+
+def unsure_clusters(posteriors: Posteriors, below: float, gap: int, most: int) -> list[Cluster]:
+    """Damaged positions whose best posterior is under `below`, grouped when at most `gap` apart
+    (up to `most` together), so that neighbouring guesses are decided jointly."""
+    clusters: list[Cluster] = []
+    for pos in sorted(posteriors):
+        if max(posteriors[pos].values()) >= below:
+            continue
+        if clusters and pos - clusters[-1][-1] <= gap and len(clusters[-1]) < most:
+            clusters[-1].append(pos)
+        else:
+            clusters.append([pos])
+    return clusters
+
+
+def joint_candidates(cluster: Cluster, posteriors: Posteriors, top_k: int, min_share: float,
+                     most: int) -> tuple[list[list[str]], list[tuple[str, ...]]]:
+    """Each position's shortlist (its `top_k` likeliest, dropping those under `min_share`) and up to
+    `most` joint choices, likeliest first by the current posteriors."""
+    shortlists = []
+    for pos in cluster:
+        probs = posteriors[pos]
+        ranked = sorted(probs, key=lambda char: (-probs[char], char))
+        shortlists.append([char for k, char in enumerate(ranked[:top_k]) if k == 0 or probs[char] >= min_share])
+    combos = sorted(itertools.product(*shortlists), key=lambda combo: -joint_logp(cluster, combo, posteriors))
+    return shortlists, combos[:most]
+
+
+def joint_logp(cluster: Cluster, combo: Sequence[str], posteriors: Posteriors) -> float:
+    """Log of the current posterior of one joint choice, positions taken as independent."""
+    return sum(math.log(max(posteriors[pos][char], 1e-300)) for pos, char in zip(cluster, combo))
+
+
+def settle(cluster: Cluster, shortlists: list[list[str]], combos: list[tuple[str, ...]], scores: list[float],
+           posteriors: Posteriors, chars: list[str]) -> None:
+    """Turn joint log-scores into new posteriors for the cluster's shortlisted candidates.
+
+    The shortlist keeps the share of probability it had, so candidates outside it keep theirs;
+    `chars` is updated to the new choices, which later clusters read as context.
+    """
+    top = max(scores)
+    weights = [math.exp(score - top) for score in scores]
+    norm = sum(weights)
+    for k, pos in enumerate(cluster):
+        mass = sum(posteriors[pos][char] for char in shortlists[k])
+        share = dict.fromkeys(shortlists[k], 0.0)
+        for combo, weight in zip(combos, weights):
+            share[combo[k]] += weight / norm
+        posteriors[pos].update({char: mass * value for char, value in share.items()})
+        chars[pos] = max(share, key=share.get)
 
 
 @lru_cache(maxsize=1)
