@@ -6,7 +6,9 @@ through `load_llama`, so the policy lives in one place.
 
 from __future__ import annotations
 
+import atexit
 import os
+import weakref
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -70,6 +72,28 @@ def without_weight_repacking() -> Iterator[None]:
         low.llama_model_default_params = default
 
 
+_OPEN: list[weakref.ref] = []  # llama.cpp objects still to close at exit, in the order they were made
+
+
+def close_at_exit(resource: Any) -> None:
+    """Close `resource` (anything with `close()`) when the interpreter exits, if it is still alive then.
+
+    Left to `__del__` at exit, a model is freed after Python has torn down llama_cpp's module
+    globals, and the user sees "Exception ignored in Llama.__del__" with a traceback. The latest
+    is closed first, so a context goes before the model it was made from.
+    """
+    if not _OPEN:
+        atexit.register(_close_open)
+    _OPEN.append(weakref.ref(resource))
+
+
+def _close_open() -> None:
+    for ref in reversed(_OPEN):
+        resource = ref()
+        if resource is not None:
+            resource.close()
+
+
 def load_llama(model_path: str, **options: Any) -> Any:
     """A `llama_cpp.Llama` on the cores free now (`llama_threads`), waiting passively, without weight repacking on AMX CPUs."""
     threads = llama_threads()
@@ -78,5 +102,8 @@ def load_llama(model_path: str, **options: Any) -> Any:
     options = {"n_threads": threads, "n_threads_batch": threads, "verbose": False, **options}
     if cpu_has_amx():
         with without_weight_repacking():
-            return llama_cpp.Llama(model_path=model_path, **options)
-    return llama_cpp.Llama(model_path=model_path, **options)
+            llm = llama_cpp.Llama(model_path=model_path, **options)
+    else:
+        llm = llama_cpp.Llama(model_path=model_path, **options)
+    close_at_exit(llm)
+    return llm

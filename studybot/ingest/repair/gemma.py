@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from studybot.ingest.repair import ngram as _ngram  # noqa: F401  (registers the "ngram" scorer the model rescores)
-from studybot.llamacpp import load_llama
+from studybot.llamacpp import close_at_exit, load_llama
 from studybot.ingest.repair.scoring import (CONFIDENT, Options, Posteriors, Scorer, ScorerUnavailable, best_chars,
                                             get_scorer, joint_candidates, joint_logp, scorer, settle, unsure_clusters)
 
@@ -91,12 +91,19 @@ class CausalLM:
         self.batch = llama_cpp.llama_batch_init(N_BATCH, 0, N_SEQ)
         self.memory = llama_cpp.llama_get_memory(self.ctx)
         self.decodes = 0  # calls into the model, so callers (and tests) can see it was skipped
+        close_at_exit(self)  # made after its model, so closed before it
 
-    def __del__(self) -> None:
+    def close(self) -> None:
+        """Free the batch and the context (before the model they belong to); safe to call twice."""
         if getattr(self, "batch", None) is not None:
             self._c.llama_batch_free(self.batch)
+            self.batch = None
         if getattr(self, "ctx", None):
             self._c.llama_free(self.ctx)
+            self.ctx = None
+
+    def __del__(self) -> None:
+        self.close()
 
     def tokens(self, text: str) -> list[int]:
         return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
