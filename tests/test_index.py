@@ -206,7 +206,11 @@ def test_an_edited_note_updates_the_index_as_a_rebuild_would(tmp_path: Path, not
     loaded: list[int] = []
     real_loader = build.load_passage_embedder
     monkeypatch.setattr(build, "load_passage_embedder", lambda model, count: loaded.append(count) or real_loader(model, count))
+    segmented: list[str] = []
+    real_tokens = build.lexical_tokens
+    monkeypatch.setattr(build, "lexical_tokens", lambda text, glossary: segmented.append(text) or real_tokens(text, glossary))
     edited = _index(home)
+    assert len(segmented) == 2 * 8  # text and heading of each new section; the note's old sections keep their tokens
     rebuilt = _index(tmp_path / "home2", [notes_dir], repair="jieba")
     python_chunks = Index(home).catalog.execute("SELECT count(*) FROM chunks WHERE path LIKE '%python.md'").fetchone()[0]
     assert (edited.changed, edited.unchanged, edited.embedded) == (1, 1, python_chunks)  # only the edited note's chunks

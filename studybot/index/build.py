@@ -250,6 +250,10 @@ def build_index(
         now = utc_now().isoformat(timespec="seconds")
         total, done = sum(len(chunks) for _, chunks, _ in todo), 0  # seconds per MB: worth a bar of its own
         for key, chunks, row in todo:
+            # An edited note keeps most of its sections: their tokens (a function of heading, text and the
+            # glossary, which is the same within a generation) are reused, not segmented again.
+            known_tokens = {digest: (tokens, heading_tokens) for digest, tokens, heading_tokens in db.execute(
+                "SELECT hash, tokens, heading_tokens FROM chunks WHERE path = ?", (key,))}
             db.execute("DELETE FROM chunks WHERE path = ?", (key,))
             db.execute(
                 "INSERT OR REPLACE INTO files (path, sha256, size, encoding, damaged, restored, chunks, metadata, indexed_utc)"
@@ -258,13 +262,14 @@ def build_index(
                  row["metadata"], now),
             )
             for ordinal, chunk in enumerate(chunks):
+                tokens, heading_tokens = known_tokens.get(chunk.hash) or (
+                    " ".join(lexical_tokens(f"{chunk.heading}\n{chunk.text}", glossary)),
+                    " ".join(lexical_tokens(chunk.heading, glossary)))
                 cur = db.execute(
                     "INSERT INTO chunks (path, ordinal, heading, line_start, line_end, kind, text, hash, tokens, heading_tokens)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (key, ordinal, json.dumps(chunk.heading_path, ensure_ascii=False), chunk.line_start, chunk.line_end,
-                     chunk.kind, chunk.text, chunk.hash,
-                     " ".join(lexical_tokens(f"{chunk.heading}\n{chunk.text}", glossary)),
-                     " ".join(lexical_tokens(chunk.heading, glossary))),
+                     chunk.kind, chunk.text, chunk.hash, tokens, heading_tokens),
                 )
                 (text, text_key), (heading, heading_key) = embedding_inputs(chunk, glossary)
                 new_rows.append((cur.lastrowid, text, text_key))
