@@ -62,6 +62,15 @@ def mlp_inputs(layers: Sequence[tuple[torch.Tensor, torch.Tensor]], x: torch.Ten
     return inputs
 
 
+def random_teacher(gen: torch.Generator, dims: tuple[int, int, int], device: str) -> Callable[[torch.Tensor], torch.Tensor]:
+    """A random one-hidden-layer ReLU network (d_in, hidden, d_out) whose outputs serve as targets a student
+    can learn only in part; its two weight matrices are drawn from `gen` now, in that order."""
+    d_in, hidden, d_out = dims
+    first = randn(gen, hidden, d_in, device=device) / d_in**0.5
+    second = randn(gen, d_out, hidden, device=device) / hidden**0.5
+    return lambda x: torch.relu(x @ first.T) @ second.T
+
+
 def synchronize(device: str) -> None:
     """Wait for queued GPU work, so wall-clock times measure the work and not its launch."""
     if device.startswith("cuda"):

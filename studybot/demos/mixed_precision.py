@@ -52,14 +52,13 @@ VARIANTS = {"fp32": ("float32", False), "fp16": ("float16", False), "fp16_scaled
 def mixed_precision(ctx: DemoContext) -> Outcome:
     import torch
 
-    from studybot.demos._torch import fit, mlp, mlp_inputs, randn, seeded
+    from studybot.demos._torch import fit, mlp, mlp_inputs, randn, random_teacher, seeded
 
     gen = seeded(ctx)
     n, steps = (256, 60) if ctx.quick else (384, 100)
-    teacher = [randn(gen, 32, DIMS[0], device=ctx.device) / DIMS[0] ** 0.5,
-               randn(gen, DIMS[-1], 32, device=ctx.device) / 32**0.5]
+    teacher = random_teacher(gen, (DIMS[0], 32, DIMS[-1]), ctx.device)
     x = randn(gen, n, DIMS[0], device=ctx.device)
-    y = torch.relu(x @ teacher[0].T) @ teacher[1].T
+    y = teacher(x)
     y = y / y.std()
     init = [(w.detach(), b.detach()) for w, b in mlp(DIMS, ctx.device)]
 

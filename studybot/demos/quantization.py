@@ -49,17 +49,16 @@ def quantize(w: torch.Tensor, qmax: int, per_channel: bool) -> torch.Tensor:
 def quantization(ctx: DemoContext) -> Outcome:
     import torch
 
-    from studybot.demos._torch import fit, mlp, mlp_inputs, randn, seeded
+    from studybot.demos._torch import fit, mlp, mlp_inputs, randn, random_teacher, seeded
 
     gen = seeded(ctx)
     steps = 60 if ctx.quick else 100  # about where the test loss stops falling: longer only overfits
     # Labels: the argmax of a random one-hidden-layer teacher, which the student learns only in part.
-    teacher = [randn(gen, 64, DIMS[0], device=ctx.device) / DIMS[0] ** 0.5,
-               randn(gen, DIMS[-1], 64, device=ctx.device) / 64**0.5]
+    teacher = random_teacher(gen, (DIMS[0], 64, DIMS[-1]), ctx.device)
 
     def sample(n: int) -> tuple[torch.Tensor, torch.Tensor]:
         x = randn(gen, n, DIMS[0], device=ctx.device)
-        return x, (torch.relu(x @ teacher[0].T) @ teacher[1].T).argmax(-1)
+        return x, teacher(x).argmax(-1)
 
     (x_train, y_train), (x_test, y_test) = sample(N_TRAIN), sample(N_TEST)
     layers = mlp(DIMS, ctx.device)
