@@ -48,14 +48,14 @@ def _levers():
     import studybot.index.search as search
     from studybot.content import glossary
 
-    real_loader, saved = glossary.load_glossary, (dict(search.WEIGHTS), search.PROMOTE_TO)
+    real_glossary, saved = search.Index.__dict__["glossary"], (dict(search.WEIGHTS), search.PROMOTE_TO)
     real_target = search.Index.translation_target
 
     def reset() -> None:
         search.WEIGHTS.clear()
         search.WEIGHTS.update(saved[0])
         search.PROMOTE_TO = saved[1]
-        search.load_glossary = real_loader
+        search.Index.glossary = real_glossary
         search.Index.translation_target = real_target
 
     def no_headings() -> None:
@@ -65,7 +65,7 @@ def _levers():
         search.PROMOTE_TO = ()
 
     def no_glossary() -> None:  # at query time only: chunks keep the expansion they were indexed with
-        search.load_glossary = lambda home=None: glossary.Glossary.from_entries([])
+        search.Index.glossary = property(lambda self: glossary.Glossary.from_entries([]))
 
     def no_translation() -> None:
         search.Index.translation_target = lambda self, question: None
@@ -112,7 +112,7 @@ def main() -> None:
             mrrs = []
             for name in names:
                 index = homes[name]
-                index.__dict__.pop("glossary", None)  # the lever may swap the glossary loader
+                index.__dict__.pop("glossary", None)  # the lever may swap the index's glossary
                 result = _score(_questions(name, args.split), index, 5, "hybrid")
                 mrrs.append(result["mrr"])
                 langs = "  ".join(f"{lang} (n={f['n']}) {f['recall@1']:.2f}/{f['recall@k']:.2f}/{f['mrr']:.2f}"
