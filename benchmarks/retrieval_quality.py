@@ -48,13 +48,13 @@ def _levers():
     import studybot.index.search as search
     from studybot.content import glossary
 
-    real_glossary, saved = search.Index.__dict__["glossary"], (dict(search.WEIGHTS), search.PROMOTE_TO)
+    real_glossary, saved = search.Index.__dict__["glossary"], (dict(search.WEIGHTS), search.PROMOTE_TO, search.PROMOTE_FIRST)
     real_target = search.Index.translation_target
 
     def reset() -> None:
         search.WEIGHTS.clear()
         search.WEIGHTS.update(saved[0])
-        search.PROMOTE_TO = saved[1]
+        search.PROMOTE_TO, search.PROMOTE_FIRST = saved[1], saved[2]
         search.Index.glossary = real_glossary
         search.Index.translation_target = real_target
 
@@ -62,7 +62,10 @@ def _levers():
         search.WEIGHTS["headings"] = 0.0
 
     def no_promotion() -> None:
-        search.PROMOTE_TO = ()
+        search.PROMOTE_TO = search.PROMOTE_FIRST = ()
+
+    def never_first() -> None:
+        search.PROMOTE_FIRST = search.PROMOTE_TO
 
     def no_glossary() -> None:  # at query time only: chunks keep the expansion they were indexed with
         search.Index.glossary = property(lambda self: glossary.Glossary.from_entries([]))
@@ -75,6 +78,7 @@ def _levers():
 
     return reset, [("all levers", None), ("- query translation", no_translation), ("- multilingual headings", no_headings),
                    ("- user promotion", no_promotion),
+                   ("- user first", never_first),
                    ("- glossary at query time", no_glossary), ("BM25 only", bm25_only)]
 
 

@@ -14,7 +14,7 @@ from studybot.answer.backends import load_generator
 from studybot.answer.pipeline import NOTHING_FOUND_EXIT, NothingFound, answer_question
 from studybot.errors import StudybotError
 from studybot.index.build import build_index
-from studybot.index.search import Index
+from studybot.index.search import Index, search
 from studybot.answer.sources import CITATION, Source, resolve_citations
 from studybot.answer.verification import grounded_share, verify
 from studybot.text.language import language
@@ -380,3 +380,21 @@ def test_a_bundled_answer_leads_when_the_users_notes_do_not_answer(mixed_index: 
     result = answer_question("BatchNorm 和 LayerNorm 有什么区别？", mixed_index)
     assert Path(result.citations[0].file).name == "normalization.md" and result.citations[0].kind == "answer"
     assert all(not c.own for c in result.citations[:2])
+
+
+@pytest.mark.parametrize("question, note", [
+    ("What is label smoothing?", "label-smoothing.md"),
+    ("How does clip_grad_norm_ work?", "grad-clip.md"),
+    ("Why does a KV cache speed up decoding?", "kv-cache.md"),
+])
+def test_search_ranks_the_users_answering_passage_first_beside_the_bundled_notes(
+        mixed_index: Index, question: str, note: str) -> None:
+    hits = search(question, k=5, index=mixed_index)
+    assert Path(hits[0].file).name == note and mixed_index.own(hits[0].file), [h.file for h in hits]
+    assert any(not mixed_index.own(h.file) for h in hits[1:])  # the bundled passages follow
+
+
+@pytest.mark.parametrize("question", ["BatchNorm 和 LayerNorm 有什么区别？", "What does the Adam optimizer keep per parameter?"])
+def test_search_keeps_a_bundled_passage_first_when_the_users_notes_do_not_answer(mixed_index: Index, question: str) -> None:
+    hits = search(question, k=5, index=mixed_index)
+    assert not mixed_index.own(hits[0].file), [h.file for h in hits]
