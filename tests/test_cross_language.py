@@ -159,3 +159,21 @@ def test_a_translation_is_computed_once(monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert translate("What is negative transfer?", "zh", translator) == "负迁移是什么？"
     assert translate("What is negative transfer?", "en", translator) == "负迁移是什么？"  # another target: computed
     assert calls == ["What is negative transfer?"] * 2
+
+
+def test_ask_knows_a_chinese_question_is_about_english_notes_through_its_translation(
+        homes: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """No shared word and no glossary concept: only the question's English translation, read by the
+    English embedder, tells ask that the notes answer it; everyday questions stay unanswered."""
+    from studybot.answer.pipeline import is_relevant
+
+    index = Index(homes["en"])
+
+    def relevant(question: str) -> bool:
+        return is_relevant(question, search(question, k=5, index=index), index)
+
+    off_topic = ["红烧肉怎么做？", "今天天气怎么样？", "如何办理护照？", "北京到上海的高铁要多久？"]
+    assert sum(relevant(q) for q in ZH_QUESTIONS) >= 2  # the 270M model's translations are rough
+    assert not any(relevant(q) for q in off_topic)
+    monkeypatch.setattr(Index, "translation_target", lambda self, question: None)
+    assert not any(relevant(q) for q in ZH_QUESTIONS)
