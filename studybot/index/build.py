@@ -8,7 +8,7 @@ import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -227,10 +227,9 @@ def build_index(
 
         gone = [p for p in known if p not in seen]
         summary.removed = len(gone)
-        stale_ids = [
-            cid for p in gone + [key for key, _, _ in todo if key in known]
-            for (cid,) in db.execute("SELECT id FROM chunks WHERE path = ?", (p,))
-        ]
+        stale = [row for p in gone + [key for key, _, _ in todo if key in known]
+                 for row in db.execute("SELECT id, path, text FROM chunks WHERE path = ?", (p,))]
+        stale_ids = [cid for cid, _, _ in stale]
         if not todo and not gone and not rebuilt and bundled == manifest.get("bundled", True):
             # Nothing changed: drop the draft generation and leave the live index as it is.
             db.close()
@@ -246,6 +245,7 @@ def build_index(
             db.execute("DELETE FROM chunks WHERE path = ?", (p,))
             db.execute("DELETE FROM files WHERE path = ?", (p,))
         new_rows: list[tuple[int, str, str]] = []  # (chunk id, embed text, cache key)
+        new_texts: list[tuple[str, str]] = []  # (path, text) of each new chunk, for the language counts
         heading_rows: list[tuple[int, str, str]] = []  # (chunk id, heading path, cache key)
         now = utc_now().isoformat(timespec="seconds")
         total, done = sum(len(chunks) for _, chunks, _ in todo), 0  # seconds per MB: worth a bar of its own
@@ -273,6 +273,7 @@ def build_index(
                 )
                 (text, text_key), (heading, heading_key) = embedding_inputs(chunk, glossary)
                 new_rows.append((cur.lastrowid, text, text_key))
+                new_texts.append((key, chunk.text))
                 heading_rows.append((cur.lastrowid, heading, heading_key))
                 done += 1
                 if progress:
@@ -296,6 +297,12 @@ def build_index(
         (gen.folder / store.GLOSSARY).write_text(
             json.dumps([asdict(entry) for entry in glossary.entries], ensure_ascii=False), encoding="utf-8")
 
+        if base is not None and manifest.get("languages") is not None:
+            # Updated by the chunks that left and came: counting every chunk again was a tenth of a refresh.
+            removed, added = chunk_languages((p, t) for _, p, t in stale), chunk_languages(new_texts)
+            languages = {lang: manifest["languages"][lang] - removed[lang] + added[lang] for lang in added}
+        else:
+            languages = chunk_languages(db.execute("SELECT path, text FROM chunks"))
         summary.files = db.execute("SELECT count(*) FROM files").fetchone()[0]
         summary.chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
         if wanted != saved:
@@ -306,7 +313,7 @@ def build_index(
             "embed_model": model_id, "dim": dim, "heading_model": HEADING_MODEL, "heading_dim": heading_dim,
             "glossary": fingerprint, "pipeline": PIPELINE_VERSION,
             "repair": repair, "sources": sources, "bundled": bundled,
-            "counts": {"files": summary.files, "chunks": summary.chunks}, "languages": chunk_languages(db),
+            "counts": {"files": summary.files, "chunks": summary.chunks}, "languages": languages,
         })
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
@@ -328,12 +335,12 @@ def _write_dense(folder: Path, base: Path | None, name: str, dim: int, stale: li
     faiss.write_index(index, str(folder / name))
 
 
-def chunk_languages(db) -> dict[str, int]:
-    """How many chunks of the user's own notes are written in Chinese and in English: search
-    translates a question into the notes' language when most of them are in the other one. The
-    bundled notes do not count: they are written in both languages."""
+def chunk_languages(chunks: Iterable[tuple[str, str]]) -> dict[str, int]:
+    """How many of the chunks (path, text) of the user's own notes are written in Chinese and in English:
+    search translates a question into the notes' language when most of them are in the other one.
+    The bundled notes do not count: they are written in both languages."""
     counts = {"zh": 0, "en": 0}
-    for path, text in db.execute("SELECT path, text FROM chunks"):
+    for path, text in chunks:
         if not is_bundled_note(path):
             counts[language(text[:LANGUAGE_SAMPLE])] += 1
     return counts

@@ -127,7 +127,7 @@ class Index:
         if counted is None:
             from studybot.index.build import chunk_languages
 
-            counted = chunk_languages(self.catalog)
+            counted = chunk_languages(self.catalog.execute("SELECT path, text FROM chunks"))
         return counted
 
     def translation_target(self, question: str) -> str | None:
