@@ -222,3 +222,26 @@ def test_an_edited_note_updates_the_index_as_a_rebuild_would(tmp_path: Path, not
             want = [(h.file, h.line_start, h.text, round(h.score, 6))
                     for h in search(query, k=5, home=tmp_path / "home2", mode=mode)]
             assert got == want
+    assert _bm25_cells(home) == _bm25_cells(tmp_path / "home2")  # bit for bit, both indexes
+    assert Index(home).manifest["languages"] == Index(tmp_path / "home2").manifest["languages"]
+
+    (notes_dir / "norms.md").unlink()  # a note leaves and another is edited: stale rows go, new ones come
+    (notes_dir / "python.md").write_text((notes_dir / "python.md").read_text() + "\n## Only English\n\nPlain words.\n")
+    _index(home)
+    _index(tmp_path / "home3", [notes_dir], repair="jieba")
+    assert _bm25_cells(home) == _bm25_cells(tmp_path / "home3")
+    assert Index(home).manifest["languages"] == Index(tmp_path / "home3").manifest["languages"]
+
+
+def _bm25_cells(home: Path) -> dict[tuple[str, str, str], float]:
+    """(index, token, chunk as path#ordinal) -> BM25 score of every cell of both saved matrices: the chunk ids
+    of an edited index and of a rebuild differ."""
+    index = Index(home)
+    chunks = dict(index.catalog.execute("SELECT id, path || '#' || ordinal FROM chunks"))
+    cells = {}
+    for name in ("text", "heading"):
+        matrix = index.lexical[name]
+        for token, column in matrix.vocab.items():
+            for k in range(matrix.indptr[column], matrix.indptr[column + 1]) if column + 1 < len(matrix.indptr) else ():
+                cells[(name, token, chunks[int(index.lexical["ids"][matrix.indices[k]])])] = float(matrix.data[k])
+    return cells
