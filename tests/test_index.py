@@ -245,3 +245,23 @@ def _bm25_cells(home: Path) -> dict[tuple[str, str, str], float]:
             for k in range(matrix.indptr[column], matrix.indptr[column + 1]) if column + 1 < len(matrix.indptr) else ():
                 cells[(name, token, chunks[int(index.lexical["ids"][matrix.indices[k]])])] = float(matrix.data[k])
     return cells
+
+
+def test_a_refresh_reads_the_glossary_from_the_index_until_a_glossary_file_changes(
+        tmp_path: Path, notes_dir: Path, monkeypatch) -> None:
+    from studybot.index import build
+
+    home = tmp_path / "home"
+    _index(home, [notes_dir])
+    parsed: list[Path] = []
+    real_load = build.load_glossary
+    monkeypatch.setattr(build, "load_glossary", lambda h: parsed.append(h) or real_load(h))
+    (notes_dir / "python.md").write_text((notes_dir / "python.md").read_text() + "\n## More\n\nMomentum 动量.\n")
+    edited = _index(home)
+    assert not parsed and not edited.rebuilt  # the YAML files are as they were: their JSON copy in the index serves
+    (home / "glossary").mkdir()
+    (home / "glossary" / "mine.yaml").write_text("- id: zorbling\n  topic: misc\n  en: [zorbling]\n  zh: [佐布林]\n",
+                                                 encoding="utf-8")
+    extended = _index(home)
+    assert parsed == [home] and extended.rebuilt  # a new glossary file is read, and every chunk is expanded with it
+    assert "zorbling" in Index(home).glossary.aliases()

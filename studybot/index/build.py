@@ -20,7 +20,7 @@ from studybot.index.embedders import (HEADING_MODEL, EmbeddingCache, load_embedd
 from studybot.index.sources import Sources, read_sources, write_sources
 from studybot.clock import utc_now
 from studybot.errors import StudybotError
-from studybot.content.glossary import Glossary, load_glossary
+from studybot.content.glossary import Glossary, glossary_files_digest, glossary_from_json, load_glossary
 from studybot.home import bundled_dir, cache_dir, is_bundled_note, resolve_home
 from studybot.ingest.notes import parse_note
 from studybot.ingest.decoding import UnreadableFile
@@ -111,6 +111,17 @@ def _recorded_sources(home: Path, manifest: dict) -> Sources:
     return Sources()
 
 
+def _recorded_glossary(base: Path | None, manifest: dict) -> Glossary | None:
+    """The glossary the live generation was built with, when its files have not changed since: read from
+    its JSON, not read and checked again from YAML (30-80 ms of a refresh); None if unreadable."""
+    if base is None or manifest.get("pipeline") != PIPELINE_VERSION:
+        return None
+    try:
+        return glossary_from_json((base / store.GLOSSARY).read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
 def build_index(
     home: Path | str | None = None,
     paths: list[Path] | None = None,
@@ -140,7 +151,9 @@ def build_index(
         saved = read_sources(home)
         remembered = saved or _recorded_sources(home, manifest)
         sources = _source_paths(paths, remembered.paths)
-        glossary = load_glossary(home)
+        glossary_files = glossary_files_digest(home)
+        glossary = _recorded_glossary(base, manifest) if manifest.get("glossary_files") == glossary_files else None
+        glossary = glossary or load_glossary(home)
         add_words(a for e in glossary.entries for a in e.zh)
         model_id, _ = resolve_embed_model(embed_model or remembered.embed_model)
         repair = repair or remembered.repair
@@ -311,7 +324,7 @@ def build_index(
             write_sources(home, wanted)
         gen.publish({
             "embed_model": model_id, "dim": dim, "heading_model": HEADING_MODEL, "heading_dim": heading_dim,
-            "glossary": fingerprint, "pipeline": PIPELINE_VERSION,
+            "glossary": fingerprint, "glossary_files": glossary_files, "pipeline": PIPELINE_VERSION,
             "repair": repair, "sources": sources, "bundled": bundled,
             "counts": {"files": summary.files, "chunks": summary.chunks}, "languages": languages,
         })
