@@ -104,13 +104,16 @@ def update(previous: Postings | None, stale: set[int], new: Iterable[tuple[int, 
     new_terms, new_docs = pairs % width, row[n_kept:][pairs // width]
     by_term = np.argsort(new_terms * n_docs + new_docs, kind="stable")
     new_terms, new_docs, counts = new_terms[by_term], new_docs[by_term], counts[by_term]
-    if ordered:  # every new row comes after the kept ones: at the end of its token's column
-        at = kept_indptr[np.minimum(new_terms + 1, n_previous)]
+    if not len(docs):  # a fresh build
+        docs, tf = new_docs.astype(np.int32), counts.astype(np.int32)
     else:
-        kept_terms = np.repeat(np.arange(n_previous, dtype=np.int64), np.diff(kept_indptr))
-        at = np.searchsorted(kept_terms * n_docs + docs, new_terms * n_docs + new_docs)
-    docs = np.insert(docs, at, new_docs.astype(np.int32))
-    tf = np.insert(tf, at, counts.astype(np.int32))
+        if ordered:  # every new row comes after the kept ones: at the end of its token's column
+            at = kept_indptr[np.minimum(new_terms + 1, n_previous)]
+        else:
+            kept_terms = np.repeat(np.arange(n_previous, dtype=np.int64), np.diff(kept_indptr))
+            at = np.searchsorted(kept_terms * n_docs + docs, new_terms * n_docs + new_docs)
+        docs = np.insert(docs, at, new_docs.astype(np.int32))
+        tf = np.insert(tf, at, counts.astype(np.int32))
     df = np.bincount(new_terms, minlength=n_vocab)
     df[:n_previous] += np.diff(kept_indptr)
     used = np.flatnonzero(df)  # the tokens no document uses any more have no entries: only the columns go
