@@ -12,7 +12,7 @@ import os
 import shutil
 import stat
 import tempfile
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -38,8 +38,13 @@ def fsync_all(paths: Iterable[Path]) -> None:
 def remove_tree(folder: Path) -> None:
     """Delete a folder and everything in it, as `shutil.rmtree(ignore_errors=True)` does, unlinking its files
     at once: an index generation's 65 MB took 0.02 s this way, 0.09 s with `shutil.rmtree` alone."""
-    _concurrently(lambda path: path.unlink(missing_ok=True), [p for p in Path(folder).rglob("*") if p.is_file()])
+    _concurrently(_unlink_quietly, [p for p in Path(folder).rglob("*") if p.is_file()])
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def _unlink_quietly(path: Path) -> None:
+    with suppress(OSError):  # as rmtree with ignore_errors: what cannot go stays, for the next try
+        path.unlink()
 
 
 def _concurrently(action: Callable[[Path], None], paths: list[Path]) -> None:
