@@ -222,3 +222,46 @@ def test_an_edited_note_updates_the_index_as_a_rebuild_would(tmp_path: Path, not
             want = [(h.file, h.line_start, h.text, round(h.score, 6))
                     for h in search(query, k=5, home=tmp_path / "home2", mode=mode)]
             assert got == want
+    assert _bm25_cells(home) == _bm25_cells(tmp_path / "home2")  # bit for bit, both indexes
+    assert Index(home).manifest["languages"] == Index(tmp_path / "home2").manifest["languages"]
+
+    (notes_dir / "norms.md").unlink()  # a note leaves and another is edited: stale rows go, new ones come
+    (notes_dir / "python.md").write_text((notes_dir / "python.md").read_text() + "\n## Only English\n\nPlain words.\n")
+    _index(home)
+    _index(tmp_path / "home3", [notes_dir], repair="jieba")
+    assert _bm25_cells(home) == _bm25_cells(tmp_path / "home3")
+    assert Index(home).manifest["languages"] == Index(tmp_path / "home3").manifest["languages"]
+
+
+def _bm25_cells(home: Path) -> dict[tuple[str, str, str], float]:
+    """(index, token, chunk as path#ordinal) -> BM25 score of every cell of both saved matrices: the chunk ids
+    of an edited index and of a rebuild differ."""
+    index = Index(home)
+    chunks = dict(index.catalog.execute("SELECT id, path || '#' || ordinal FROM chunks"))
+    cells = {}
+    for name in ("text", "heading"):
+        matrix = index.lexical[name]
+        for token, column in matrix.vocab.items():
+            for k in range(matrix.indptr[column], matrix.indptr[column + 1]) if column + 1 < len(matrix.indptr) else ():
+                cells[(name, token, chunks[int(index.lexical["ids"][matrix.indices[k]])])] = float(matrix.data[k])
+    return cells
+
+
+def test_a_refresh_reads_the_glossary_from_the_index_until_a_glossary_file_changes(
+        tmp_path: Path, notes_dir: Path, monkeypatch) -> None:
+    from studybot.index import build
+
+    home = tmp_path / "home"
+    _index(home, [notes_dir])
+    parsed: list[Path] = []
+    real_load = build.load_glossary
+    monkeypatch.setattr(build, "load_glossary", lambda h: parsed.append(h) or real_load(h))
+    (notes_dir / "python.md").write_text((notes_dir / "python.md").read_text() + "\n## More\n\nMomentum 动量.\n")
+    edited = _index(home)
+    assert not parsed and not edited.rebuilt  # the YAML files are as they were: their JSON copy in the index serves
+    (home / "glossary").mkdir()
+    (home / "glossary" / "mine.yaml").write_text("- id: zorbling\n  topic: misc\n  en: [zorbling]\n  zh: [佐布林]\n",
+                                                 encoding="utf-8")
+    extended = _index(home)
+    assert parsed == [home] and extended.rebuilt  # a new glossary file is read, and every chunk is expanded with it
+    assert "zorbling" in Index(home).glossary.aliases()

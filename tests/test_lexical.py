@@ -43,6 +43,18 @@ def test_an_update_equals_a_fresh_build_and_survives_saving(tmp_path: Path) -> N
     assert lexical.load_postings(tmp_path / "text", np.arange(3)) is None  # rows that do not match ids.json
 
 
+def test_updates_that_only_add_or_replace_everything_equal_fresh_builds() -> None:
+    docs = list(enumerate(DOCS))
+    added = lexical.update(lexical.update(None, set(), docs[:4]), set(), docs[4:] + [(7, "new 词 batch")])
+    fresh = lexical.update(None, set(), docs + [(7, "new 词 batch")])
+    assert added.ids.tolist() == fresh.ids.tolist()
+    assert _by_cell(lexical.score_matrix(added), added.vocab) == _by_cell(lexical.score_matrix(fresh), fresh.vocab)
+    replaced = lexical.update(fresh, set(fresh.ids.tolist()), [(8, "rnn norm"), (9, "")])
+    again = lexical.update(None, set(), [(8, "rnn norm"), (9, "")])
+    assert replaced.ids.tolist() == [8, 9] and sorted(replaced.vocab) == sorted(again.vocab)
+    assert _by_cell(lexical.score_matrix(replaced), replaced.vocab) == _by_cell(lexical.score_matrix(again), again.vocab)
+
+
 def test_saved_files_load_in_bm25s_as_its_own_save_writes_them(tmp_path: Path) -> None:
     postings = lexical.update(None, set(), enumerate(DOCS))
     lexical.save(tmp_path / "ours", postings)

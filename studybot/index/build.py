@@ -8,7 +8,7 @@ import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -20,7 +20,7 @@ from studybot.index.embedders import (HEADING_MODEL, EmbeddingCache, load_embedd
 from studybot.index.sources import Sources, read_sources, write_sources
 from studybot.clock import utc_now
 from studybot.errors import StudybotError
-from studybot.content.glossary import Glossary, load_glossary
+from studybot.content.glossary import Glossary, glossary_files_digest, glossary_from_json, load_glossary
 from studybot.home import bundled_dir, cache_dir, is_bundled_note, resolve_home
 from studybot.ingest.notes import parse_note
 from studybot.ingest.decoding import UnreadableFile
@@ -111,6 +111,17 @@ def _recorded_sources(home: Path, manifest: dict) -> Sources:
     return Sources()
 
 
+def _recorded_glossary(base: Path | None, manifest: dict) -> Glossary | None:
+    """The glossary the live generation was built with, when its files have not changed since: read from
+    its JSON, not read and checked again from YAML (30-80 ms of a refresh); None if unreadable."""
+    if base is None or manifest.get("pipeline") != PIPELINE_VERSION:
+        return None
+    try:
+        return glossary_from_json((base / store.GLOSSARY).read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
 def build_index(
     home: Path | str | None = None,
     paths: list[Path] | None = None,
@@ -140,7 +151,9 @@ def build_index(
         saved = read_sources(home)
         remembered = saved or _recorded_sources(home, manifest)
         sources = _source_paths(paths, remembered.paths)
-        glossary = load_glossary(home)
+        glossary_files = glossary_files_digest(home)
+        glossary = _recorded_glossary(base, manifest) if manifest.get("glossary_files") == glossary_files else None
+        glossary = glossary or load_glossary(home)
         add_words(a for e in glossary.entries for a in e.zh)
         model_id, _ = resolve_embed_model(embed_model or remembered.embed_model)
         repair = repair or remembered.repair
@@ -227,10 +240,9 @@ def build_index(
 
         gone = [p for p in known if p not in seen]
         summary.removed = len(gone)
-        stale_ids = [
-            cid for p in gone + [key for key, _, _ in todo if key in known]
-            for (cid,) in db.execute("SELECT id FROM chunks WHERE path = ?", (p,))
-        ]
+        stale = [row for p in gone + [key for key, _, _ in todo if key in known]
+                 for row in db.execute("SELECT id, path, text FROM chunks WHERE path = ?", (p,))]
+        stale_ids = [cid for cid, _, _ in stale]
         if not todo and not gone and not rebuilt and bundled == manifest.get("bundled", True):
             # Nothing changed: drop the draft generation and leave the live index as it is.
             db.close()
@@ -246,6 +258,7 @@ def build_index(
             db.execute("DELETE FROM chunks WHERE path = ?", (p,))
             db.execute("DELETE FROM files WHERE path = ?", (p,))
         new_rows: list[tuple[int, str, str]] = []  # (chunk id, embed text, cache key)
+        new_texts: list[tuple[str, str]] = []  # (path, text) of each new chunk, for the language counts
         heading_rows: list[tuple[int, str, str]] = []  # (chunk id, heading path, cache key)
         now = utc_now().isoformat(timespec="seconds")
         total, done = sum(len(chunks) for _, chunks, _ in todo), 0  # seconds per MB: worth a bar of its own
@@ -273,6 +286,7 @@ def build_index(
                 )
                 (text, text_key), (heading, heading_key) = embedding_inputs(chunk, glossary)
                 new_rows.append((cur.lastrowid, text, text_key))
+                new_texts.append((key, chunk.text))
                 heading_rows.append((cur.lastrowid, heading, heading_key))
                 done += 1
                 if progress:
@@ -296,6 +310,12 @@ def build_index(
         (gen.folder / store.GLOSSARY).write_text(
             json.dumps([asdict(entry) for entry in glossary.entries], ensure_ascii=False), encoding="utf-8")
 
+        if base is not None and manifest.get("languages") is not None:
+            # Updated by the chunks that left and came: counting every chunk again was a tenth of a refresh.
+            removed, added = chunk_languages((p, t) for _, p, t in stale), chunk_languages(new_texts)
+            languages = {lang: manifest["languages"][lang] - removed[lang] + added[lang] for lang in added}
+        else:
+            languages = chunk_languages(db.execute("SELECT path, text FROM chunks"))
         summary.files = db.execute("SELECT count(*) FROM files").fetchone()[0]
         summary.chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
         if wanted != saved:
@@ -304,9 +324,9 @@ def build_index(
             write_sources(home, wanted)
         gen.publish({
             "embed_model": model_id, "dim": dim, "heading_model": HEADING_MODEL, "heading_dim": heading_dim,
-            "glossary": fingerprint, "pipeline": PIPELINE_VERSION,
+            "glossary": fingerprint, "glossary_files": glossary_files, "pipeline": PIPELINE_VERSION,
             "repair": repair, "sources": sources, "bundled": bundled,
-            "counts": {"files": summary.files, "chunks": summary.chunks}, "languages": chunk_languages(db),
+            "counts": {"files": summary.files, "chunks": summary.chunks}, "languages": languages,
         })
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
@@ -328,12 +348,12 @@ def _write_dense(folder: Path, base: Path | None, name: str, dim: int, stale: li
     faiss.write_index(index, str(folder / name))
 
 
-def chunk_languages(db) -> dict[str, int]:
-    """How many chunks of the user's own notes are written in Chinese and in English: search
-    translates a question into the notes' language when most of them are in the other one. The
-    bundled notes do not count: they are written in both languages."""
+def chunk_languages(chunks: Iterable[tuple[str, str]]) -> dict[str, int]:
+    """How many of the chunks (path, text) of the user's own notes are written in Chinese and in English:
+    search translates a question into the notes' language when most of them are in the other one.
+    The bundled notes do not count: they are written in both languages."""
     counts = {"zh": 0, "en": 0}
-    for path, text in db.execute("SELECT path, text FROM chunks"):
+    for path, text in chunks:
         if not is_bundled_note(path):
             counts[language(text[:LANGUAGE_SAMPLE])] += 1
     return counts

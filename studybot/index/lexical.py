@@ -1,12 +1,13 @@
-"""BM25 indexes in bm25s's format, scored with NumPy from each chunk's token ids, updated incrementally.
+"""BM25 indexes in bm25s's format, scored with NumPy from each token's documents and counts, updated incrementally.
 
 bm25s builds its score matrix in Python loops over every token of the corpus and holds each token
 as a string: for 20 MB of notes that was 9 s and most of a gigabyte, and an edited note rebuilt it
-all from the catalog. Here each chunk's tokens are kept as ids beside the index (`tokens.npy`,
-`lengths.npy`, one row per entry of `ids.json`), so a refresh reads the previous generation's ids,
-drops the stale chunks, appends the new ones and rescores everything (every score depends on the
-whole corpus through idf and the average length) in a few vectorised passes. The scores are
-bm25s's own: Lucene BM25 with its defaults, the same float operations in the same order.
+all from the catalog. Here the score matrix's own structure (each token's documents, `indices` and
+`indptr`) is kept with each entry's token count (`tf.npy`) and each document's length
+(`lengths.npy`, one row per entry of `ids.json`), so a refresh drops the stale chunks' entries,
+adds the new chunks' and rescores every entry (every score depends on the whole corpus through idf
+and the average length) in a few vectorised passes, without counting the corpus's tokens again.
+The scores are bm25s's own: Lucene BM25 with its defaults, the same float operations in the same order.
 
 At query time `Bm25Index` sums the question's columns of the saved matrix, in bm25s's order and
 dtype (the same numbers as bm25s's get_scores): importing bm25s (scipy, tqdm) cost a cold search
@@ -19,89 +20,124 @@ import json
 import math
 from array import array
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 
 K1, B = 1.5, 0.75  # bm25s's defaults, which the saved params record
-TOKENS, LENGTHS = "tokens.npy", "lengths.npy"
+TF, LENGTHS = "tf.npy", "lengths.npy"
 
 
 @dataclass
 class Postings:
-    """The token ids of each document: `lengths[i]` ids of document `ids[i]`, concatenated in `tokens`."""
+    """Each token's documents, in the score matrix's order (by token, then document): the documents of token
+    `t` are `docs[indptr[t]:indptr[t + 1]]`, `tf` times each; document `i` is chunk `ids[i]`, `lengths[i]` tokens long."""
 
     ids: np.ndarray  # chunk ids, ascending
-    lengths: np.ndarray
-    tokens: np.ndarray
+    lengths: np.ndarray  # int64
+    indptr: np.ndarray  # int64, one more than the vocabulary
+    docs: np.ndarray  # int32
+    tf: np.ndarray  # int32
     vocab: list[str]
 
 
 def load_postings(folder: Path, ids: np.ndarray) -> Postings | None:
     """The postings saved in a BM25 folder, for documents `ids` (ids.json); None when absent or inconsistent."""
     try:
-        tokens, lengths = np.load(folder / TOKENS), np.load(folder / LENGTHS)
+        docs, indptr = (np.load(folder / f"{name}.csc.index.npy", allow_pickle=False) for name in ("indices", "indptr"))
+        tf, lengths = np.load(folder / TF, allow_pickle=False), np.load(folder / LENGTHS, allow_pickle=False)
         vocab_dict = json.loads((folder / "vocab.index.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    vocab = sorted(vocab_dict, key=vocab_dict.get)
-    if len(lengths) != len(ids) or int(lengths.sum()) != len(tokens) or (len(tokens) and tokens.max() >= len(vocab)):
+    vocab = sorted(vocab_dict, key=vocab_dict.get)[:len(indptr) - 1]  # without bm25s's empty token when no column
+    if (len(lengths) != len(ids) or len(vocab) != len(indptr) - 1 or len(tf) != len(docs) or indptr[-1] != len(docs)
+            or int(tf.sum()) != int(lengths.sum()) or (len(docs) and docs.max() >= len(ids))):
         return None
-    return Postings(np.asarray(ids, dtype=np.int64), lengths, tokens, vocab)
+    return Postings(np.asarray(ids, dtype=np.int64), lengths, indptr, docs, tf, vocab)
 
 
 def update(previous: Postings | None, stale: set[int], new: Iterable[tuple[int, str]]) -> Postings:
     """The previous documents without the stale ones, plus the new ones (chunk id, space-separated tokens).
 
-    An empty document is the token "" (as bm25s was given it). Token ids no document uses any more
-    are dropped, so the vocabulary never grows with edits.
+    An empty document is the token "" (as bm25s was given it). Tokens no document uses any more
+    are dropped, so the vocabulary never grows with edits. Only the new documents' tokens are
+    counted, and their entries are inserted among the previous ones, which keep their order: an
+    edited note costs a few passes over the entries, not a sort of them (a fresh process pays for
+    every page it touches, so each pass over 5 MB of notes' entries is milliseconds).
     """
     vocab: dict[str, int] = {t: i for i, t in enumerate(previous.vocab)} if previous else {}
-    new_ids, new_lengths, new_tokens = array("q"), array("q"), array("i")
+    new_ids, new_lengths, new_tokens = array("q"), array("q"), array("q")
     for cid, text in new:
         words = text.split() or [""]
         new_ids.append(cid)
         new_lengths.append(len(words))
         new_tokens.extend(vocab.setdefault(w, len(vocab)) for w in words)
-    parts = [(np.frombuffer(new_ids, dtype=np.int64), np.frombuffer(new_lengths, dtype=np.int64),
-              np.frombuffer(new_tokens, dtype=np.int32))]
-    if previous is not None:
-        keep = ~np.isin(previous.ids, np.fromiter(stale, dtype=np.int64, count=len(stale)))
-        parts.insert(0, (previous.ids[keep], previous.lengths[keep],
-                         previous.tokens[np.repeat(keep, previous.lengths)]))
-    ids = np.concatenate([p[0] for p in parts])
-    lengths = np.concatenate([p[1] for p in parts])
-    tokens = np.concatenate([p[2] for p in parts])
-    order = np.argsort(ids, kind="stable")
-    if np.any(order[1:] < order[:-1]):  # a new chunk took a smaller id than an old one: reorder the rows
-        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-        tokens = np.concatenate([tokens[starts[i]:starts[i] + lengths[i]] for i in order]) if len(order) else tokens
-        ids, lengths = ids[order], lengths[order]
-    used = np.unique(tokens)
-    remap = np.full(len(vocab), -1, dtype=np.int32)
-    remap[used] = np.arange(len(used), dtype=np.int32)
+    n_vocab, n_previous = len(vocab), len(previous.vocab) if previous else 0
+    if previous is None:
+        previous = Postings(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(1, np.int64), np.zeros(0, np.int32),
+                            np.zeros(0, np.int32), [])
+    keep = ~np.isin(previous.ids, np.fromiter(stale, dtype=np.int64, count=len(stale)))
+    ids = np.concatenate([previous.ids[keep], np.frombuffer(new_ids, dtype=np.int64)])
+    lengths = np.concatenate([previous.lengths[keep], np.frombuffer(new_lengths, dtype=np.int64)])
+    n_kept = int(keep.sum())
+    row = np.arange(len(ids))  # each document's row: kept ones first, then the new ones...
+    ordered = bool(np.all(ids[1:] > ids[:-1]))
+    if not ordered:  # ...unless a new chunk took a smaller id than a kept one: the rows follow the ids
+        order = np.argsort(ids, kind="stable")
+        ids, lengths, row[order] = ids[order], lengths[order], np.arange(len(ids))
+    n_docs = len(ids)
+    if keep.all() and ordered:
+        docs, tf, kept_indptr = previous.docs, previous.tf, previous.indptr
+    else:
+        kept = keep[previous.docs]
+        moved = np.zeros(len(keep), dtype=np.int32)  # each previous document's new row
+        moved[keep] = row[:n_kept]
+        docs = moved[previous.docs[kept]]
+        tf = previous.tf[kept]
+        kept_indptr = np.concatenate([[0], np.cumsum(kept)])[previous.indptr]
+    # The new entries, by token then row, and where each goes among the previous ones.
+    doc = np.repeat(np.arange(len(new_lengths), dtype=np.int64), np.frombuffer(new_lengths, dtype=np.int64))
+    width = max(n_vocab, 1)
+    pairs, counts = np.unique(doc * width + np.frombuffer(new_tokens, dtype=np.int64), return_counts=True)
+    new_terms, new_docs = pairs % width, row[n_kept:][pairs // width]
+    by_term = np.argsort(new_terms * n_docs + new_docs, kind="stable")
+    new_terms, new_docs, counts = new_terms[by_term], new_docs[by_term], counts[by_term]
+    if not len(docs):  # a fresh build
+        docs, tf = new_docs.astype(np.int32), counts.astype(np.int32)
+    else:
+        if ordered:  # every new row comes after the kept ones: at the end of its token's column
+            at = kept_indptr[np.minimum(new_terms + 1, n_previous)]
+        else:
+            kept_terms = np.repeat(np.arange(n_previous, dtype=np.int64), np.diff(kept_indptr))
+            at = np.searchsorted(kept_terms * n_docs + docs, new_terms * n_docs + new_docs)
+        docs = np.insert(docs, at, new_docs.astype(np.int32))
+        tf = np.insert(tf, at, counts.astype(np.int32))
+    df = np.bincount(new_terms, minlength=n_vocab)
+    df[:n_previous] += np.diff(kept_indptr)
+    used = np.flatnonzero(df)  # the tokens no document uses any more have no entries: only the columns go
+    indptr = np.zeros(len(used) + 1, dtype=np.int64)
+    np.cumsum(df[used], out=indptr[1:])
     words = list(vocab)
-    return Postings(ids, lengths, remap[tokens] if len(tokens) else tokens.astype(np.int32),
-                    [words[u] for u in used.tolist()])
+    return Postings(ids, lengths, indptr, docs, tf, [words[u] for u in used.tolist()])
 
 
 def score_matrix(postings: Postings) -> dict:
-    """bm25s's score matrix (CSC: a column of document scores per token) for the postings."""
-    n_docs, n_vocab = len(postings.ids), len(postings.vocab)
-    doc = np.repeat(np.arange(n_docs, dtype=np.int64), postings.lengths)
-    pairs, tf = np.unique(doc * n_vocab + postings.tokens, return_counts=True)  # by document, then token
-    docs, terms = pairs // n_vocab, pairs % n_vocab
-    df = np.bincount(terms, minlength=n_vocab)
+    """bm25s's score matrix (CSC: a column of document scores per token) for the postings.
+
+    bm25s's float operations in its order, each one on the entries or, where it depends on the
+    document alone (the length norm), once per document: the same numbers, fewer passes.
+    """
+    n_docs = len(postings.ids)
+    df = np.diff(postings.indptr)
     idf = np.array([math.log(1 + (n_docs - f + 0.5) / (f + 0.5)) for f in df.tolist()], dtype=np.float32)
     avg = np.asarray(postings.lengths, dtype=np.int64).mean()
-    tf32 = tf.astype(np.float32).astype(np.float64)
-    tfc = tf32 / (K1 * ((1 - B) + B * postings.lengths[docs] / avg) + tf32)
-    value = (idf[terms].astype(np.float64) * tfc).astype(np.float32)
-    order = np.argsort(terms * n_docs + docs, kind="stable")
-    indptr = np.zeros(n_vocab + 1, dtype=np.int64)
-    np.cumsum(df, out=indptr[1:])
-    return {"data": value[order], "indices": docs[order].astype(np.int32), "indptr": indptr, "num_docs": n_docs}
+    norm = K1 * ((1 - B) + B * postings.lengths / avg)
+    tf32 = postings.tf.astype(np.float32).astype(np.float64)
+    value = tf32 / (norm[postings.docs] + tf32)
+    value *= np.repeat(idf.astype(np.float64), df)
+    return {"data": value.astype(np.float32), "indices": postings.docs, "indptr": postings.indptr, "num_docs": n_docs}
 
 
 def save(folder: Path, postings: Postings) -> None:
@@ -122,11 +158,13 @@ def save(folder: Path, postings: Postings) -> None:
     params = {"k1": K1, "b": B, "delta": 0.5, "method": "lucene", "idf_method": "lucene", "dtype": "float32",
               "int_dtype": "int32", "num_docs": matrix["num_docs"], "version": _bm25s_version(), "backend": "numpy"}
     (folder / "params.index.json").write_text(json.dumps(params, indent=4), encoding="utf-8")
-    np.save(folder / TOKENS, postings.tokens)
+    np.save(folder / TF, postings.tf)
     np.save(folder / LENGTHS, postings.lengths)
 
 
+@lru_cache(maxsize=1)
 def _bm25s_version() -> str:
+    """bm25s's version for the params file, looked up once (each look-up reads package metadata: 8 ms)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:

@@ -21,8 +21,7 @@ import numpy as np
 from studybot.index import store
 from studybot.index.lexical import Bm25Index
 from studybot.errors import StudybotError
-from studybot.content.glossary import Glossary, load_glossary
-from studybot.content.schema import GlossaryEntry
+from studybot.content.glossary import Glossary, glossary_from_json, load_glossary
 from studybot.home import is_bundled_note, resolve_home
 from studybot.text.language import language
 from studybot.text.tokens import add_words
@@ -88,8 +87,7 @@ class Index:
         written before the JSON existed reads the glossary files.
         """
         try:
-            entries = json.loads((self.folder / store.GLOSSARY).read_text(encoding="utf-8"))
-            glossary = Glossary.from_entries(GlossaryEntry(**entry) for entry in entries)
+            glossary = glossary_from_json((self.folder / store.GLOSSARY).read_text(encoding="utf-8"))
         except FileNotFoundError:
             glossary = load_glossary(self.home)
         except (OSError, ValueError, TypeError):
@@ -132,7 +130,7 @@ class Index:
         if counted is None:
             from studybot.index.build import chunk_languages
 
-            counted = chunk_languages(self.catalog)
+            counted = chunk_languages(self.catalog.execute("SELECT path, text FROM chunks"))
         return counted
 
     def translation_target(self, question: str) -> str | None:

@@ -15,7 +15,6 @@ every row, and only rows whose logits are read pay for the 262k-word output laye
 
 from __future__ import annotations
 
-import importlib.metadata
 import math
 import os
 from pathlib import Path
@@ -240,6 +239,8 @@ def gemma_rescorer() -> LMRescorer:
     from studybot.llamacpp import llama_threads
 
     lm = CausalLM(path, threads=llama_threads())
+    import importlib.metadata  # here: every `studybot index` imports this module, which registers the scorer
+
     version = f"{GGUF_DISTRIBUTION}-{importlib.metadata.version(GGUF_DISTRIBUTION)}:{VERSION}+{base.version}"
     return LMRescorer(base, lm, version)
 
