@@ -148,6 +148,7 @@ def run_index(home: Path, cache: Path, args: list[str], stages: Path | None = No
     """Wall seconds, CPU seconds and peak RSS (MB) of one `studybot index` subprocess; with `stages`, its stage
     seconds go there. CPU seconds move less than wall time when another process shares the cores."""
     env = dict(os.environ, STUDYBOT_HOME=str(home), STUDYBOT_CACHE=str(cache))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # a user's Python keeps compiled modules; measure that case
     cmd = [sys.executable, __file__, "--stages", str(stages)] if stages else [sys.executable, "-m", "studybot"]
     start = time.perf_counter()
     proc = subprocess.Popen([*cmd, "index", *args], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
