@@ -209,11 +209,13 @@ def test_an_edited_note_updates_the_index_as_a_rebuild_would(tmp_path: Path, not
     segmented: list[str] = []
     real_tokens = build.lexical_tokens
     monkeypatch.setattr(build, "lexical_tokens", lambda text, glossary: segmented.append(text) or real_tokens(text, glossary))
+    old_rows = Index(home).catalog.execute("SELECT id, hash FROM chunks WHERE path LIKE '%python.md'").fetchall()
     edited = _index(home)
     assert len(segmented) == 2 * 8  # text and heading of each new section; the note's old sections keep their tokens
     rebuilt = _index(tmp_path / "home2", [notes_dir], repair="jieba")
-    python_chunks = Index(home).catalog.execute("SELECT count(*) FROM chunks WHERE path LIKE '%python.md'").fetchone()[0]
-    assert (edited.changed, edited.unchanged, edited.embedded) == (1, 1, python_chunks)  # only the edited note's chunks
+    new_rows = Index(home).catalog.execute("SELECT id, hash FROM chunks WHERE path LIKE '%python.md'").fetchall()
+    assert set(old_rows) < set(new_rows) and len(new_rows) == len(old_rows) + 8  # old sections keep their rows and ids
+    assert (edited.changed, edited.unchanged, edited.embedded) == (1, 1, 8)  # only the new sections
     assert loaded == [8]  # the eight new sections, the only ones not in the embedding cache
     assert edited.chunks == rebuilt.chunks
     for mode in ("bm25", "hybrid"):
@@ -231,6 +233,14 @@ def test_an_edited_note_updates_the_index_as_a_rebuild_would(tmp_path: Path, not
     _index(tmp_path / "home3", [notes_dir], repair="jieba")
     assert _bm25_cells(home) == _bm25_cells(tmp_path / "home3")
     assert Index(home).manifest["languages"] == Index(tmp_path / "home3").manifest["languages"]
+
+    text = (notes_dir / "python.md").read_text()  # a section edited in the middle: the ones after it move down
+    (notes_dir / "python.md").write_text(text.replace("第 3 次出现。", "第 3 次出现。\n\n多了两行。\n"))
+    _index(home)
+    _index(tmp_path / "home4", [notes_dir], repair="jieba")
+    rows = "SELECT path, ordinal, heading, line_start, line_end, kind, text, tokens FROM chunks ORDER BY path, ordinal"
+    assert Index(home).catalog.execute(rows).fetchall() == Index(tmp_path / "home4").catalog.execute(rows).fetchall()
+    assert _bm25_cells(home) == _bm25_cells(tmp_path / "home4")
 
 
 def _bm25_cells(home: Path) -> dict[tuple[str, str, str], float]:

@@ -153,6 +153,7 @@ def build_index(
         sources = _source_paths(paths, remembered.paths)
         glossary_files = glossary_files_digest(home)
         glossary = _recorded_glossary(base, manifest) if manifest.get("glossary_files") == glossary_files else None
+        recorded_glossary = base / store.GLOSSARY if glossary else None  # copied as it is, not written again
         glossary = glossary or load_glossary(home)
         add_words(a for e in glossary.entries for a in e.zh)
         model_id, _ = resolve_embed_model(embed_model or remembered.embed_model)
@@ -240,9 +241,6 @@ def build_index(
 
         gone = [p for p in known if p not in seen]
         summary.removed = len(gone)
-        stale = [row for p in gone + [key for key, _, _ in todo if key in known]
-                 for row in db.execute("SELECT id, path, text FROM chunks WHERE path = ?", (p,))]
-        stale_ids = [cid for cid, _, _ in stale]
         if not todo and not gone and not rebuilt and bundled == manifest.get("bundled", True):
             # Nothing changed: drop the draft generation and leave the live index as it is.
             db.close()
@@ -254,7 +252,9 @@ def build_index(
             summary.seconds = round(time.perf_counter() - started, 3)
             return summary
 
+        stale: list[tuple[int, str, str]] = []  # (chunk id, path, text) of each chunk that leaves
         for p in gone:
+            stale += db.execute("SELECT id, path, text FROM chunks WHERE path = ?", (p,)).fetchall()
             db.execute("DELETE FROM chunks WHERE path = ?", (p,))
             db.execute("DELETE FROM files WHERE path = ?", (p,))
         new_rows: list[tuple[int, str, str]] = []  # (chunk id, embed text, cache key)
@@ -263,11 +263,12 @@ def build_index(
         now = utc_now().isoformat(timespec="seconds")
         total, done = sum(len(chunks) for _, chunks, _ in todo), 0  # seconds per MB: worth a bar of its own
         for key, chunks, row in todo:
-            # An edited note keeps most of its sections: their tokens (a function of heading, text and the
-            # glossary, which is the same within a generation) are reused, not segmented again.
-            known_tokens = {digest: (tokens, heading_tokens) for digest, tokens, heading_tokens in db.execute(
-                "SELECT hash, tokens, heading_tokens FROM chunks WHERE path = ?", (key,))}
-            db.execute("DELETE FROM chunks WHERE path = ?", (key,))
+            # An edited note keeps most of its sections: each unchanged one (same heading and text, so the
+            # same tokens and vectors within a generation) keeps its row and id, so its tokens, vectors and
+            # BM25 entries stay where they are; only its place in the note is updated.
+            kept: dict[str, list[tuple[int, str, str]]] = {}
+            for cid, text, digest in db.execute("SELECT id, text, hash FROM chunks WHERE path = ? ORDER BY ordinal", (key,)):
+                kept.setdefault(digest, []).append((cid, key, text))
             db.execute(
                 "INSERT OR REPLACE INTO files (path, sha256, size, encoding, damaged, restored, chunks, metadata, indexed_utc)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -275,9 +276,17 @@ def build_index(
                  row["metadata"], now),
             )
             for ordinal, chunk in enumerate(chunks):
-                tokens, heading_tokens = known_tokens.get(chunk.hash) or (
-                    " ".join(lexical_tokens(f"{chunk.heading}\n{chunk.text}", glossary)),
-                    " ".join(lexical_tokens(chunk.heading, glossary)))
+                done += 1
+                if progress:
+                    progress("tokenizing and matching terms", done, total)
+                if kept.get(chunk.hash):
+                    cid = kept[chunk.hash].pop(0)[0]
+                    db.execute("UPDATE chunks SET ordinal = ?, heading = ?, line_start = ?, line_end = ?, kind = ? WHERE id = ?",
+                               (ordinal, json.dumps(chunk.heading_path, ensure_ascii=False), chunk.line_start,
+                                chunk.line_end, chunk.kind, cid))
+                    continue
+                tokens = " ".join(lexical_tokens(f"{chunk.heading}\n{chunk.text}", glossary))
+                heading_tokens = " ".join(lexical_tokens(chunk.heading, glossary))
                 cur = db.execute(
                     "INSERT INTO chunks (path, ordinal, heading, line_start, line_end, kind, text, hash, tokens, heading_tokens)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -288,10 +297,11 @@ def build_index(
                 new_rows.append((cur.lastrowid, text, text_key))
                 new_texts.append((key, chunk.text))
                 heading_rows.append((cur.lastrowid, heading, heading_key))
-                done += 1
-                if progress:
-                    progress("tokenizing and matching terms", done, total)
+            left = [chunk for chunks in kept.values() for chunk in chunks]  # sections edited or deleted
+            db.executemany("DELETE FROM chunks WHERE id = ?", [(cid,) for cid, _, _ in left])
+            stale += left
 
+        stale_ids = [cid for cid, _, _ in stale]
         cache = EmbeddingCache(cache_dir() / "embeddings.sqlite")
         ids = [cid for cid, _, _ in new_rows]
         vectors = cache.embed(model_id, [t for _, t, _ in new_rows], [k for _, _, k in new_rows],
@@ -307,8 +317,11 @@ def build_index(
         _write_dense(gen.folder, base, store.DENSE, dim, stale_ids, ids, vectors)
         _write_dense(gen.folder, base, store.HEADINGS, heading_dim, stale_ids, ids, heading_vectors)
         _write_lexical(gen.folder, db, base, stale_ids, ids)
-        (gen.folder / store.GLOSSARY).write_text(
-            json.dumps([asdict(entry) for entry in glossary.entries], ensure_ascii=False), encoding="utf-8")
+        if recorded_glossary:
+            shutil.copyfile(recorded_glossary, gen.folder / store.GLOSSARY)
+        else:
+            (gen.folder / store.GLOSSARY).write_text(
+                json.dumps([asdict(entry) for entry in glossary.entries], ensure_ascii=False), encoding="utf-8")
 
         if base is not None and manifest.get("languages") is not None:
             # Updated by the chunks that left and came: counting every chunk again was a tenth of a refresh.
