@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import pytest
 
 from studybot.errors import StudybotError
 from studybot.study import migrations
-from studybot.study.reviews import FILE, ReviewStore, backups
+from studybot.study.reviews import FILE, ReviewStore, _switch_to_wal, backups
 
 NOW = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
 
@@ -147,3 +149,25 @@ def test_doctor_reports_the_review_history_and_its_backups(tmp_path: Path) -> No
     report = diagnose(tmp_path)["reviews"]
     assert report["integrity"] == "ok" and (report["cards"], report["reviews"]) == (1, 1)
     assert report["backups"] >= 1 and report["newest_backup"].endswith(".sqlite")
+
+
+def test_opening_waits_for_another_session_that_is_migrating(tmp_path: Path) -> None:
+    """SQLite refuses the switch to WAL at once, without its busy timeout, while another connection holds the
+    write lock (as a session opening the file at the same moment does while it migrates): the switch waits."""
+    path = tmp_path / "reviews.sqlite"
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("CREATE TABLE t (x)")
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO t VALUES (1)")
+    opening = sqlite3.connect(path, isolation_level=None, timeout=5, check_same_thread=False)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        opening.execute("PRAGMA journal_mode=WAL")  # what the store did before: refused at once
+    result: list[object] = []
+    worker = threading.Thread(target=lambda: result.append(_switch_to_wal(opening) or "switched"))
+    worker.start()
+    time.sleep(0.3)
+    assert worker.is_alive()  # still waiting for the other session
+    other.execute("COMMIT")
+    worker.join(5)
+    assert result == ["switched"]
+    assert opening.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections import Counter, defaultdict
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
@@ -100,6 +101,21 @@ def interview_cards(home: Path) -> list[dict]:
     return [json.loads(card) for (card,) in rows]
 
 
+def _switch_to_wal(db: sqlite3.Connection) -> None:
+    """WAL journaling, waiting out another session that opens the file at the same moment: the switch reads
+    the file and then needs it alone, and SQLite answers "locked" at once, without waiting, when the other
+    session is migrating (each would wait for the other)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 class ReviewStore:
     """The review database of one home; open one per session, close it when done."""
 
@@ -114,7 +130,7 @@ class ReviewStore:
             raise StudybotError(f"review history {self.path} is unreadable ({exc}); move it away to start afresh") from None
         try:
             migrate(self.db, self.path)  # before WAL: a file this version refuses is left byte for byte
-            self.db.execute("PRAGMA journal_mode=WAL")
+            _switch_to_wal(self.db)
         except sqlite3.DatabaseError as exc:
             self.db.close()
             raise StudybotError(f"review history {self.path} is unreadable ({exc}); move it away to start afresh") from None
