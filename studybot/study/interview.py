@@ -836,6 +836,8 @@ def _turn(plan: InterviewPlan, store: ReviewStore, session: str, thread: Thread,
     shown = {"n": n, "kind": asked.kind, "opening": thread.n, "topic": card.topic,
              "question": card.question.text(plan.lang), "card": card.id, "rung": asked.rung,
              "phrased_by": asked.phrased_by, "phrase_note": asked.phrase_note}
+    if prediction is None:
+        grader.prepare(card)
     asked_at = clock()
     answer = ask(shown)
     if answer is None:

@@ -161,16 +161,18 @@ def trim_answer(text: str, target: int = ANSWER_TARGET, limit: int = ANSWER_MAX)
     """The first paragraphs of a section, without code or images, up to what an interview answer holds.
 
     Paragraphs are added until `target` characters are reached; none makes it exceed `limit`,
-    except the first, which is cut at the last sentence end before `limit`.
+    except the first, which is cut at the last sentence end before `limit`. A paragraph that leads
+    into what follows ("Here are the key advantages:") does not count: the answer is what it introduces.
     """
     kept: list[str] = []
-    size = 0
+    size = substance = 0
     for paragraph in filter(None, map(_prose, _paragraphs(text))):
         if kept and size + len(paragraph) > limit:
             break
         kept.append(paragraph)
         size += len(paragraph) + 1
-        if size >= target:
+        substance += 0 if paragraph.endswith((":", "：")) else len(paragraph) + 1
+        if substance >= target:
             break
     answer = "\n".join(kept)
     if len(answer) > limit:

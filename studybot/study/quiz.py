@@ -128,6 +128,7 @@ def run_quiz(
     answered: list[Answered] = []
     with ReviewStore(plan.home) as store:
         for position, card in enumerate(plan.cards, start=1):
+            grader.prepare(card)
             answer = ask(card, position, len(plan.cards))
             if answer is None:
                 break
