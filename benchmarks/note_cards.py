@@ -12,7 +12,8 @@ loaded from git (`--base REV`) and run on the same index in the same run.
   a check on the detector, headings with a question mark) whose card is in the deck.
 - Grading (the quiz's Grader): each card's own reference; the reference of its nearest card on the
   same topic (the next one in the same note); nonsense; and the hand-written paraphrases of
-  benchmarks/data/note_card_paraphrases.yaml (written before any score was seen). Beside it, the same
+  benchmarks/data/note_card_paraphrases.yaml (written before any score was seen), and its wrong but
+  plausible answers (`kind: wrong`, about a neighbouring concept: at most 2). Beside it, the same
   cards graded by words alone (no meaning: `Grader(semantic=False)`) and with the baseline's key
   points (the reference's sentences). Latency: seconds to grade each paraphrase with a new session's
   grader (model loaded, nothing else cached), by meaning and by words alone.
@@ -131,7 +132,8 @@ def fairness(cards: list, graders: dict[str, Grader], paraphrases: list[dict]) -
     by_question = {question_sha256(c.question.zh): c for c in cards}
     first = next(iter(graders.values()))
     runs = [(label, grader, lambda c: c) for label, grader in graders.items()] + [("old key points", first, old_points)]
-    rows = {label: {"reference>=4": [], "other<=2": [], "nonsense<=1": [], "paraphrase>=3": []} for label, _, _ in runs}
+    rows = {label: {"reference>=4": [], "other<=2": [], "nonsense<=1": [], "paraphrase>=3": [], "wrong<=2": []}
+            for label, _, _ in runs}
     for label, grader, points in runs:
         out = rows[label]
         for card in map(points, cards):
@@ -141,7 +143,11 @@ def fairness(cards: list, graders: dict[str, Grader], paraphrases: list[dict]) -
             out["other<=2"].append(grader.grade(points(card), other.answer.zh).score <= 2)
         for item in paraphrases:
             if item["question_sha256"] in by_question:
-                out["paraphrase>=3"].append(grader.grade(points(by_question[item["question_sha256"]]), item["answer"]).score >= 3)
+                score = grader.grade(points(by_question[item["question_sha256"]]), item["answer"]).score
+                if item.get("kind") == "wrong":
+                    out["wrong<=2"].append(score <= 2)
+                else:
+                    out["paraphrase>=3"].append(score >= 3)
     missing = [item["question_sha256"] for item in paraphrases if item["question_sha256"] not in by_question]
     share = lambda oks: (sum(oks) / len(oks), len(oks)) if oks else (None, 0)  # noqa: E731
     return {label: {k: share(v) for k, v in checks.items()} for label, checks in rows.items()}, missing
@@ -154,7 +160,7 @@ def grading_seconds(cards: list, paraphrases: list[dict], semantic: bool) -> lis
     grader = Grader(load_glossary(None), semantic=semantic)
     seconds = []
     for item in paraphrases:
-        if item["question_sha256"] in by_question:
+        if item["question_sha256"] in by_question and item.get("kind") != "wrong":
             started = time.perf_counter()
             grader.grade(by_question[item["question_sha256"]], item["answer"])
             seconds.append(time.perf_counter() - started)
