@@ -186,10 +186,15 @@ class Grader:
             worker.start()
 
     def _card_vectors(self, card: Card) -> None:
-        if self.sentence_model is not None:
-            reference = _reference(card)
-            self._vectors_of("query", [card.question.zh, *reference_sentences(reference)])
-            self._vectors_of("english" if language(reference) == "en" else "passage", [reference])
+        """The vectors `by_meaning` will read for this card. Only a head start: whatever fails here is
+        computed again when the answer is graded, where a failure is reported (never a thread's traceback)."""
+        try:
+            if self.sentence_model is not None:
+                reference = _reference(card)
+                self._vectors_of("query", [card.question.zh, *reference_sentences(reference)])
+                self._vectors_of("english" if language(reference) == "en" else "passage", [reference])
+        except Exception:  # noqa: BLE001 - see the docstring
+            pass
 
     def by_meaning(self, card: Card, hits: list[bool], answer: str) -> list[bool]:
         """The hits, plus each missed point that an answer sentence says in other words: close to a sentence
