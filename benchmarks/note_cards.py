@@ -10,10 +10,12 @@ loaded from git (`--base REV`) and run on the same index in the same run.
 
 - Coverage: the share of question-headed sections (headings the detector calls questions; and, as
   a check on the detector, headings with a question mark) whose card is in the deck.
-- Grading (the quiz's Grader): each card's own reference; the reference of its nearest card on the
-  same topic (the next one in the same note); nonsense; and the hand-written paraphrases of
-  benchmarks/data/note_card_paraphrases.yaml (written before any score was seen), and its wrong but
-  plausible answers (`kind: wrong`, about a neighbouring concept: at most 2). Beside it, the same
+- Grading (the quiz's Grader, given each card's rivals as a quiz gives them): each card's own
+  reference; the reference of its nearest card on the same topic (the next one in the same note);
+  nonsense; the hand-written paraphrases of benchmarks/data/note_card_paraphrases.yaml (written
+  before any score was seen), its wrong but plausible answers (`kind: wrong`, about a neighbouring
+  concept: at most 2), and each paraphrase given to the card's rivals (another card's answer in
+  other words, which no reference text gives away: at most 2). Beside it, the same
   cards graded by words alone (no meaning: `Grader(semantic=False)`) and with the baseline's key
   points (the reference's sentences). Latency: seconds to grade each paraphrase with a new session's
   grader (model loaded, nothing else cached), by meaning and by words alone.
@@ -48,7 +50,7 @@ from studybot.index.build import build_index  # noqa: E402
 from studybot.index.search import Index  # noqa: E402
 from studybot.ingest.notes import parse_note  # noqa: E402
 from studybot.ingest.reading import read_text  # noqa: E402
-from studybot.study.cards import load_deck, note_card_id, sentence_points  # noqa: E402
+from studybot.study.cards import load_deck, note_card_id, rivals, sentence_points  # noqa: E402
 from studybot.study.grading import Grader  # noqa: E402
 from studybot.study.questions import is_question, trim_answer  # noqa: E402
 
@@ -132,37 +134,47 @@ def fairness(cards: list, graders: dict[str, Grader], paraphrases: list[dict]) -
     by_question = {question_sha256(c.question.zh): c for c in cards}
     first = next(iter(graders.values()))
     runs = [(label, grader, lambda c: c) for label, grader in graders.items()] + [("old key points", first, old_points)]
-    rows = {label: {"reference>=4": [], "other<=2": [], "nonsense<=1": [], "paraphrase>=3": [], "wrong<=2": []}
-            for label, _, _ in runs}
+    rows = {label: {"reference>=4": [], "other<=2": [], "nonsense<=1": [], "paraphrase>=3": [], "wrong<=2": [],
+                    "rival's paraphrase<=2": []} for label, _, _ in runs}
+    told = rivals(cards)
     for label, grader, points in runs:
         out = rows[label]
-        for card in map(points, cards):
-            out["reference>=4"].append(grader.grade(card, card.answer.zh).score >= 4)
-            out["nonsense<=1"].extend(grader.grade(card, n).score <= 1 for n in NONSENSE)
+        grade = lambda card, answer: grader.grade(points(card), answer, told.get(card.id, ())).score  # noqa: E731
+        for card in cards:
+            out["reference>=4"].append(grade(card, card.answer.zh) >= 4)
+            out["nonsense<=1"].extend(grade(card, n) <= 1 for n in NONSENSE)
         for card, other in neighbours(cards):
-            out["other<=2"].append(grader.grade(points(card), other.answer.zh).score <= 2)
+            out["other<=2"].append(grade(card, other.answer.zh) <= 2)
         for item in paraphrases:
             if item["question_sha256"] in by_question:
-                score = grader.grade(points(by_question[item["question_sha256"]]), item["answer"]).score
+                card = by_question[item["question_sha256"]]
                 if item.get("kind") == "wrong":
-                    out["wrong<=2"].append(score <= 2)
+                    out["wrong<=2"].append(grade(card, item["answer"]) <= 2)
                 else:
-                    out["paraphrase>=3"].append(score >= 3)
+                    out["paraphrase>=3"].append(grade(card, item["answer"]) >= 3)
+                    out["rival's paraphrase<=2"].extend(grade(rival, item["answer"]) <= 2 for rival in told.get(card.id, []))
     missing = [item["question_sha256"] for item in paraphrases if item["question_sha256"] not in by_question]
     share = lambda oks: (sum(oks) / len(oks), len(oks)) if oks else (None, 0)  # noqa: E731
     return {label: {k: share(v) for k, v in checks.items()} for label, checks in rows.items()}, missing
 
 
-def grading_seconds(cards: list, paraphrases: list[dict], semantic: bool) -> list[float]:
-    """Seconds to grade each paraphrase, as a new quiz session would (no vector cached; the first also loads the
-    model, which the median leaves out)."""
+def grading_seconds(cards: list, paraphrases: list[dict], semantic: bool, prepared: bool = False) -> list[float]:
+    """Seconds to grade each paraphrase with a new session's grader (no vector cached; the first also loads the
+    model, which the median leaves out); `prepared`: as a quiz does, the card and its rivals embedded while the
+    learner answered (waited for here, not timed)."""
     by_question = {question_sha256(c.question.zh): c for c in cards}
+    told = rivals(cards)
     grader = Grader(load_glossary(None), semantic=semantic)
     seconds = []
     for item in paraphrases:
         if item["question_sha256"] in by_question and item.get("kind") != "wrong":
+            card = by_question[item["question_sha256"]]
+            if prepared:
+                grader.prepare(card, told.get(card.id, ()))
+                if card.id in grader._preparing:
+                    grader._preparing[card.id].join()  # the learner's typing time
             started = time.perf_counter()
-            grader.grade(by_question[item["question_sha256"]], item["answer"])
+            grader.grade(card, item["answer"], told.get(card.id, ()))
             seconds.append(time.perf_counter() - started)
     return seconds
 
@@ -212,14 +224,16 @@ def main() -> None:
         shares, missing = fairness(shorts, graders, mine)
         for key, (share, n) in shares["now"].items():
             if n:
-                print(f"grading {key:14} {share:.3f} of {n:5}  (words only: {shares['words only'][key][0]:.3f}; "
+                print(f"grading {key:21} {share:.3f} of {n:5}  (words only: {shares['words only'][key][0]:.3f}; "
                       f"baseline key points: {shares['old key points'][key][0]:.3f})")
         if missing:
             print(f"paraphrases whose card is missing: {missing}")
         if any(p["question_sha256"] not in missing for p in mine):
             meaning, words = grading_seconds(shorts, mine, True), grading_seconds(shorts, mine, False)
+            prepared = grading_seconds(shorts, mine, True, prepared=True)
             print(f"grading a paraphrase: p50 {statistics.median(meaning):.3f} s, max {max(meaning):.3f} s by meaning; "
-                  f"p50 {statistics.median(words):.3f} s by words alone")
+                  f"p50 {statistics.median(prepared):.3f} s, max {max(prepared):.3f} s by meaning after the card was "
+                  f"embedded while the learner answered (as a quiz does); p50 {statistics.median(words):.3f} s by words alone")
         with tempfile.TemporaryDirectory() as empty:  # the first deck after indexing: nothing cached yet
             os.environ[CACHE_ENV_VAR], cache = empty, os.environ.get(CACHE_ENV_VAR)
             wall, cpu = time.perf_counter(), time.process_time()

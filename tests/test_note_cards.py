@@ -14,7 +14,8 @@ import pytest
 
 from studybot.content.glossary import load_glossary
 from studybot.index.build import build_index
-from studybot.study.cards import load_deck, select
+from studybot.content.schema import Bilingual
+from studybot.study.cards import Card, load_deck, rivals, select
 from studybot.study.grading import Grader
 from studybot.study.keypoints import DocumentFrequencies, term_points
 from studybot.study.questions import is_question, qa_pairs, question_text, trim_answer
@@ -294,6 +295,35 @@ def test_an_answer_in_other_words_is_graded_by_meaning(shorts, grader, monkeypat
     monkeypatch.setattr(embedders, "load_embedder", missing)
     without_model = Grader(load_glossary(None)).grade(dropout, answers[dropout.id])
     assert without_model == words_only.grade(dropout, answers[dropout.id])  # words alone, no error
+
+
+def _card(n: int, question: str, answer: str, note: str = "norm.md", topic: str = "normalization",
+          origin: str = "note") -> Card:
+    return Card(id=f"c{n}", kind="short", origin=origin, topic=topic, question=Bilingual(zh=question, en=question),
+                answer=Bilingual(zh=answer, en=answer), key_points=[], source=f"notes/{note}:{n}")
+
+
+def test_a_cards_rivals_are_its_neighbours_on_its_topic_in_its_note() -> None:
+    cards = [_card(1, "a", "a"), _card(2, "b", "b", topic="optimization"), _card(3, "c", "c"), _card(4, "d", "d"),
+             _card(5, "e", "e"), _card(6, "f", "f", note="other.md"), _card(7, "g", "g", origin="bank")]
+    found = {card: [r.id for r in told] for card, told in rivals(cards).items()}
+    assert found == {"c1": ["c3"], "c3": ["c1", "c4"], "c4": ["c3", "c5"], "c5": ["c4"], "c2": [], "c6": []}
+
+
+@pytest.mark.slow
+def test_the_neighbouring_cards_answer_earns_nothing_by_meaning(grader) -> None:
+    """multilingual-e5 puts two answers on one topic close together: the answer to the next question answers
+    this one "as well as" its reference. Told from its rival, it is not about this card; a paraphrase still is."""
+    why = _card(1, "为什么要用 BatchNorm？", "BatchNorm 把每层输入在一个批次内标准化成均值为零、方差为一，再用可学习的缩放和平移"
+                "恢复表达能力。这样缓解了内部协变量偏移，可以用更大的学习率，训练更快更稳定，也有一点正则化的效果。")
+    modes = _card(2, "BatchNorm 在训练和推理时有什么不同？", "训练时 BatchNorm 用当前批次的均值和方差做标准化，同时用滑动平均"
+                  "更新全局的均值和方差；推理时不再依赖批次，直接用训练中累计的滑动平均统计量，所以单个样本也能得到确定的输出。")
+    paraphrase = "它让每一层的输入分布保持稳定（减均值除标准差，再学一个缩放和偏移），于是学习率可以调大，收敛更快，还略微防止过拟合。"
+    for card, other in ((why, modes), (modes, why)):
+        reference = card.answer.zh
+        assert grader.about_card(card, other.answer.zh, reference)  # the hole the rivals close
+        assert not grader.about_card(card, other.answer.zh, reference, [other])
+    assert grader.about_card(why, paraphrase, why.answer.zh, [modes])
 
 
 @pytest.mark.slow

@@ -479,6 +479,21 @@ def interview_cards(home: Path) -> list[Card]:
     return [Card.from_record(record) for record in kept(home)]
 
 
+def rivals(cards: list[Card]) -> dict[str, list[Card]]:
+    """Each question card of a note with the question cards next to it in the same note on the same topic,
+    before and after: the answers a learner most easily gives in its place, which must not earn its points
+    by meaning (`Grader.about_card`)."""
+    runs: dict[tuple[str, str], list[Card]] = {}
+    for card in cards:
+        if card.kind == "short" and card.origin == "note":
+            runs.setdefault((card.source.rsplit(":", 1)[0], card.topic), []).append(card)
+    found: dict[str, list[Card]] = {}
+    for run in runs.values():
+        for i, card in enumerate(run):
+            found[card.id] = run[max(i - 1, 0):i] + run[i + 1:i + 2]
+    return found
+
+
 def topic_counts(cards: list[Card]) -> dict[str, int]:
     """Cards per primary topic, largest first: what an unknown --topic lists."""
     return dict(Counter(card.topic for card in cards).most_common())

@@ -6,8 +6,9 @@ the glossary aliases of the concepts it names (so `批归一化` meets `BatchNor
 the user's notes has key points picked from its section's own words, which a learner answering in
 other words misses; there a point also counts when an answer sentence says what a sentence of the
 reference holding that point says (multilingual-e5 cosine), provided the whole answer is about this
-card: it says much the same as the whole reference, or answers the card's question at least as well
-(so another card's reference on the same topic rarely earns anything by meaning). Coverage becomes
+card: it says much the same as the whole reference, or answers the card's question at least as well,
+and it is closer to this card's reference than to those of the cards next to it in the note on its topic
+(so another card's answer on the same topic rarely earns anything by meaning). Coverage becomes
 a score of 0-5 and the score a scheduler rating. The lexical threshold was chosen on
 tests/data/grading_calibration.yaml (benchmarks/quiz.py prints the sweep), the meaning thresholds
 on the development corpora of benchmarks/note_cards.py.
@@ -65,13 +66,14 @@ class Grade:
         return asdict(self)
 
 
-GRADERS: dict[str, Callable[["Grader", Card, str], Grade]] = {}
+GradeRule = Callable[["Grader", Card, str, list[Card]], Grade]  # grader, card, answer, rival cards
+GRADERS: dict[str, GradeRule] = {}
 
 
 def grades(kind: str) -> Callable:
     """Register the grading rule for a card kind (short, choice, cloze)."""
 
-    def register(fn: Callable[["Grader", Card, str], Grade]) -> Callable[["Grader", Card, str], Grade]:
+    def register(fn: GradeRule) -> GradeRule:
         GRADERS[kind] = fn
         return fn
 
@@ -121,8 +123,9 @@ class Grader:
         except StudybotError:
             return None
 
-    def grade(self, card: Card, answer: str) -> Grade:
-        return GRADERS[card.kind](self, card, answer)
+    def grade(self, card: Card, answer: str, rivals: list[Card] | tuple = ()) -> Grade:
+        """The answer's grade; `rivals` are the cards whose answers this card's must be told from (`cards.rivals`)."""
+        return GRADERS[card.kind](self, card, answer, list(rivals))
 
     # --- key points --------------------------------------------------------------------------
 
@@ -165,38 +168,47 @@ class Grader:
             self._vectors.update({(side, t): v for t, v in zip(missing, vectors)})
         return np.stack([self._vectors[(side, t)] for t in texts])
 
-    def about_card(self, card: Card, answer: str, reference: str) -> bool:
+    def about_card(self, card: Card, answer: str, reference: str, rivals: list[Card] | tuple = ()) -> bool:
         """Whether the whole answer is about this card: says what its reference says, or answers its question
-        at least as well (see SAME_ANSWER_ENGLISH and SAME_ANSWER_CHINESE)."""
+        at least as well (see SAME_ANSWER_ENGLISH and SAME_ANSWER_CHINESE), and is no closer to a rival card's
+        reference than to this one's (a learner giving the neighbouring answer: dev, another card's reference
+        scored <= 2 in 0.829 -> 0.895 of Chinese cases, wrong answers in 0.75 -> 1.0 of English ones, and no
+        paraphrase lost)."""
         lang = language(answer)
-        if lang == "en" and language(reference) == "en":
-            english = self._vectors_of("english", [answer, reference])
-            return float(english[0] @ english[1]) >= SAME_ANSWER_ENGLISH
+        side = "english" if lang == "en" and language(reference) == "en" else "passage"
+        others = [_reference(rival) for rival in rivals]
+        vectors = self._vectors_of(side, [answer, reference, *others])
+        own = float(vectors[0] @ vectors[1])
+        if others and own < float((vectors[2:] @ vectors[0]).max()):
+            return False
+        if side == "english":
+            return own >= SAME_ANSWER_ENGLISH
         question = self._vectors_of("query", [card.question.zh])[0]
-        answer_vector, reference_vector = self._vectors_of("passage", [answer, reference])
-        return (float(question @ answer_vector) >= float(question @ reference_vector)
-                or lang == "zh" and float(answer_vector @ reference_vector) >= SAME_ANSWER_CHINESE)
+        return (float(question @ vectors[0]) >= float(question @ vectors[1])
+                or lang == "zh" and own >= SAME_ANSWER_CHINESE)
 
-    def prepare(self, card: Card) -> None:
-        """Embed the card's question and reference in the background while the learner answers it, so that
-        grading then embeds only the answer (about half of the time a grade by meaning takes)."""
+    def prepare(self, card: Card, rivals: list[Card] | tuple = ()) -> None:
+        """Embed the card's question and reference (and its rivals') in the background while the learner answers
+        it, so that grading then embeds only the answer (about half of the time a grade by meaning takes)."""
         if self.semantic and card.origin != "bank" and card.kind == "short" and card.id not in self._preparing:
-            worker = threading.Thread(target=self._card_vectors, args=(card,), name="studybot-grading", daemon=True)
+            worker = threading.Thread(target=self._card_vectors, args=(card, list(rivals)), name="studybot-grading",
+                                      daemon=True)
             self._preparing[card.id] = worker
             worker.start()
 
-    def _card_vectors(self, card: Card) -> None:
+    def _card_vectors(self, card: Card, rivals: list[Card]) -> None:
         """The vectors `by_meaning` will read for this card. Only a head start: whatever fails here is
         computed again when the answer is graded, where a failure is reported (never a thread's traceback)."""
         try:
             if self.sentence_model is not None:
                 reference = _reference(card)
                 self._vectors_of("query", [card.question.zh, *reference_sentences(reference)])
-                self._vectors_of("english" if language(reference) == "en" else "passage", [reference])
+                others = [_reference(rival) for rival in rivals]
+                self._vectors_of("english" if language(reference) == "en" else "passage", [reference, *others])
         except Exception:  # noqa: BLE001 - see the docstring
             pass
 
-    def by_meaning(self, card: Card, hits: list[bool], answer: str) -> list[bool]:
+    def by_meaning(self, card: Card, hits: list[bool], answer: str, rivals: list[Card] | tuple = ()) -> list[bool]:
         """The hits, plus each missed point that an answer sentence says in other words: close to a sentence
         of the reference that holds the point. Only when the answer is about this card (`about_card`)."""
         preparing = self._preparing.pop(card.id, None)
@@ -205,7 +217,7 @@ class Grader:
         reference = _reference(card)
         said = reference_sentences(answer) or [answer.strip()]
         sentences = reference_sentences(reference)
-        if not sentences or not self.about_card(card, answer, reference):
+        if not sentences or not self.about_card(card, answer, reference, rivals):
             return hits
         tokens = [self.answer_tokens(s) for s in sentences]
         close = self._vectors_of("query", said) @ self._vectors_of("query", sentences).T  # said x reference
@@ -228,11 +240,11 @@ def _reference(card: Card) -> str:
 
 
 @grades("short")
-def _grade_short(grader: Grader, card: Card, answer: str) -> Grade:
+def _grade_short(grader: Grader, card: Card, answer: str, rivals: list[Card]) -> Grade:
     hits = grader.coverage(card.key_points, answer, f"{card.question.zh}\n{card.question.en}")
     meaning = grader.uses_meaning(card, answer)
     if meaning and not all(hits):
-        hits = grader.by_meaning(card, hits, answer)
+        hits = grader.by_meaning(card, hits, answer, rivals)
     score = score_from_coverage(sum(hits), len(hits))
     return Grade(
         score=score, rating=RATING_BY_SCORE[score],
@@ -261,14 +273,14 @@ def chosen_option(card: Card, answer: str) -> int | None:
 
 
 @grades("choice")
-def _grade_choice(grader: Grader, card: Card, answer: str) -> Grade:
+def _grade_choice(grader: Grader, card: Card, answer: str, rivals: list[Card]) -> Grade:
     right = card.options[card.correct]
     label = f"{'ABCDE'[card.correct]}. {right.zh if right.zh == right.en else right.zh + ' / ' + right.en}"
     return _exact(card, chosen_option(card, answer) == card.correct, label)
 
 
 @grades("cloze")
-def _grade_cloze(grader: Grader, card: Card, answer: str) -> Grade:
+def _grade_cloze(grader: Grader, card: Card, answer: str, rivals: list[Card]) -> Grade:
     right = _normal(answer) in {_normal(a) for a in card.accepted}
     return _exact(card, right, " / ".join(card.accepted[:3]))
 

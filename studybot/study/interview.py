@@ -39,7 +39,7 @@ from studybot.ingest.chunking import ANSWER_HEADING
 from studybot.ingest.decoding import UnreadableFile
 from studybot.ingest.notes import closes_fence, fence_opening, heading_title, parse_note
 from studybot.ingest.reading import read_text
-from studybot.study.cards import Card, load_deck, select, sentence_points, split_bilingual
+from studybot.study.cards import Card, load_deck, rivals, select, sentence_points, split_bilingual
 from studybot.study.grading import RATING_BY_SCORE, Grade, Grader, point_label
 from studybot.study.reviews import ReviewStore
 from studybot.text.language import has_cjk, language
@@ -545,6 +545,7 @@ class InterviewPlan:
     seed: int
     follow_ups: int
     warnings: list[str] = field(default_factory=list)
+    rivals: dict[str, list[Card]] = field(default_factory=dict)  # by card id: the answers it is told from (grading)
 
 
 def _level(card: Card) -> int:
@@ -613,7 +614,7 @@ def plan_interview(
                 openings.append(ordered[topic].pop(0))
     asked = topics or list(dict.fromkeys(card.topic for card in openings))
     return InterviewPlan(home=home, openings=openings, topics=asked, minutes=minutes, lang=lang, seed=seed,
-                         follow_ups=follow_ups, warnings=deck.warnings)
+                         follow_ups=follow_ups, warnings=deck.warnings, rivals=rivals(deck.cards))
 
 
 # --- the session -----------------------------------------------------------------------------------
@@ -837,7 +838,7 @@ def _turn(plan: InterviewPlan, store: ReviewStore, session: str, thread: Thread,
              "question": card.question.text(plan.lang), "card": card.id, "rung": asked.rung,
              "phrased_by": asked.phrased_by, "phrase_note": asked.phrase_note}
     if prediction is None:
-        grader.prepare(card)
+        grader.prepare(card, plan.rivals.get(card.id, ()))
     asked_at = clock()
     answer = ask(shown)
     if answer is None:
@@ -848,7 +849,7 @@ def _turn(plan: InterviewPlan, store: ReviewStore, session: str, thread: Thread,
         grade = _grade_prediction(asked, answer, measured)
     else:
         measured = None
-        grade = grader.grade(card, answer)
+        grade = grader.grade(card, answer, plan.rivals.get(card.id, ()))
     interviewer.answered(thread, asked, grade)
     turn = {
         **shown, "answer": answer, "score": grade.score, "rating": grade.rating, "covered": grade.covered,

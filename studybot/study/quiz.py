@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from studybot.study.cards import Card, Deck, load_deck, select
+from studybot.study.cards import Card, Deck, load_deck, rivals, select
 from studybot.clock import iso
 from studybot.content.glossary import load_glossary
 from studybot.study.grading import Grade, Grader
@@ -37,6 +37,7 @@ class Plan:
     next_due: datetime | None = None  # review: the earliest later due time when nothing is due now
     retention: float = DESIRED_RETENTION  # what answers are scheduled at: today's, when review follows a plan
     planned_topics: list[str] = field(default_factory=list)  # review: today's topics of the plan, asked first
+    rivals: dict[str, list[Card]] = field(default_factory=dict)  # by card id: the answers it is told from (grading)
 
 
 @dataclass
@@ -106,7 +107,7 @@ def plan_quiz(
     next_due = schedule[later[0].id]["due"] if due_only and not due and later else None
     return Plan(home=home, cards=cards[:limit] if limit else cards, warnings=deck.warnings, next_due=next_due,
                 retention=today["retention"] if today else DESIRED_RETENTION,
-                planned_topics=[t["topic"] for t in today["topics"]] if today else [])
+                planned_topics=[t["topic"] for t in today["topics"]] if today else [], rivals=rivals(deck.cards))
 
 
 def _follow(today: dict, due: list[Card], new: list[Card]) -> list[Card]:
@@ -128,11 +129,11 @@ def run_quiz(
     answered: list[Answered] = []
     with ReviewStore(plan.home) as store:
         for position, card in enumerate(plan.cards, start=1):
-            grader.prepare(card)
+            grader.prepare(card, plan.rivals.get(card.id, ()))
             answer = ask(card, position, len(plan.cards))
             if answer is None:
                 break
-            grade = grader.grade(card, answer)
+            grade = grader.grade(card, answer, plan.rivals.get(card.id, ()))
             due = store.record(card.id, card.topic, grade.rating, clock(), answer=answer, score=grade.score,
                                covered=grade.covered, missed=grade.missed, session=session, retention=plan.retention)
             answered.append(Answered(card=card, answer=answer, grade=grade, due=due))
