@@ -1,3 +1,3 @@
-from studybot.cli.main import main
+from studybot.cli.main import run
 
-main()
+run()
