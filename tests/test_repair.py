@@ -460,6 +460,33 @@ def test_many_requests_in_one_call_score_as_each_alone(gemma) -> None:
 
 
 @pytest.mark.slow
+def test_many_lines_are_judged_in_one_call_as_each_alone(gemma, monkeypatch) -> None:
+    """A document's damaged lines go to the model together (LINES_AT_ONCE a call, not one call a line),
+    and each line's characters come out as scoring it alone gives them."""
+    from studybot.ingest.repair import restore
+    from studybot.ingest.repair.damage import line_units
+    from studybot.ingest.repair.scoring import best_chars
+
+    dev = (REPO / "benchmarks" / "data" / "repair_dev_zh.md").read_text(encoding="utf-8").split("\n")
+    lines = [line for line in mangle("\n".join(dev[:40])).split("\n") if any(u.damaged for u in line_units(line))][:12]
+    options = [restore._options(line_units(line), line) for line in lines]
+    scorer = gemma.for_document(options)
+    calls = []  # one call for each line the tiers below leave unsure of something
+    alone = []
+    for line in options:
+        before = scorer.lm.decodes
+        alone.append(scorer(line))
+        calls.append(scorer.lm.decodes - before)
+    before = scorer.lm.decodes
+    together = scorer.many(options)
+    assert sum(calls) >= 3 and scorer.lm.decodes - before == 1, (calls, scorer.lm.decodes - before)
+    assert [best_chars(o, p) for o, p in zip(options, together)] == [best_chars(o, p) for o, p in zip(options, alone)]
+    text = "\n".join(lines)
+    monkeypatch.setattr(restore, "LINES_AT_ONCE", 1)
+    assert repair_text(text, "gemma").text == "\n".join("".join(best_chars(o, p)) for o, p in zip(options, alone))
+
+
+@pytest.mark.slow
 def test_the_gemma_identity_holds_every_tier_below_it(gemma) -> None:
     from studybot.ingest.repair import gemma as module
 

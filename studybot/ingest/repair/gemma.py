@@ -197,9 +197,28 @@ class LMRescorer:
         return LMRescorer(base.for_document(lines), self.lm, self.version)
 
     def __call__(self, options: Options) -> Posteriors:
+        return self.many([options])[0]
+
+    def many(self, lines: list[Options]) -> list[Posteriors]:
+        """The posteriors of several lines, their unsure spots judged together: llama.cpp evaluates many
+        lines' spots in one decode call as cheaply as one line's (each call costs about 65 ms before its
+        first token here: one line a call took 81 ms a spot group, sixteen lines a call 54 ms)."""
+        planned = [self._plan(options) for options in lines]
+        requests = [request for _, _, plans in planned for _, request in plans]
+        scored = iter(self.lm.logprobs(requests) if requests else [])
+        for posteriors, chars, plans in planned:
+            for (cluster, shortlists, combos), _ in plans:
+                logps = next(scored)
+                scores = [logp + PRIOR_WEIGHT * joint_logp(cluster, combo, posteriors) for combo, logp in zip(combos, logps)]
+                settle(cluster, shortlists, combos, scores, posteriors, chars)
+        return [posteriors for posteriors, _, _ in planned]
+
+    def _plan(self, options: Options) -> tuple[Posteriors, list[str], list[tuple[tuple, Request]]]:
+        """The tiers' posteriors of a line, its best characters, and for each spot they are unsure of the
+        candidates and the model's request (left context, then each candidate with RIGHT characters)."""
         posteriors = self.base(options)
         chars = best_chars(options, posteriors)
-        plans, requests = [], []
+        plans = []
         trunk: list[int] = []  # the tokens from the anchor to the last spot: later spots extend them
         reach = 0  # the character the trunk reaches
         for cluster in unsure_clusters(posteriors, UNSURE, GAP, MAX_JOINT):
@@ -219,12 +238,8 @@ class LMRescorer:
                 for pos, char in zip(cluster, combo):
                     middle[pos - first] = char
                 continuations.append(self.lm.tokens("".join(middle) + right))
-            plans.append((cluster, shortlists, combos))
-            requests.append((prefix, continuations))
-        for (cluster, shortlists, combos), logps in zip(plans, self.lm.logprobs(requests) if requests else []):
-            scores = [logp + PRIOR_WEIGHT * joint_logp(cluster, combo, posteriors) for combo, logp in zip(combos, logps)]
-            settle(cluster, shortlists, combos, scores, posteriors, chars)
-        return posteriors
+            plans.append(((cluster, shortlists, combos), (prefix, continuations)))
+        return posteriors, chars, plans
 
 
 @scorer("gemma")

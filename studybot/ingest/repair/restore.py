@@ -23,12 +23,13 @@ from studybot.files import give_owner, write_atomic
 from studybot.ingest.decoding import decode_bytes, encode_like, encoding_name, invalid_utf8
 from studybot.ingest.repair.cache import RepairCache
 from studybot.ingest.repair.damage import Unit, line_units, looks_mojibake
-from studybot.ingest.repair.scoring import CONFIDENT, DEFAULT_SCORER, Options, Scorer, resolve_scorer
+from studybot.ingest.repair.scoring import CONFIDENT, DEFAULT_SCORER, Options, Posteriors, Scorer, resolve_scorer
 from studybot.progress import ProgressFn
 from studybot.ingest.repair import gemma as _gemma  # noqa: F401  (registers the "gemma" scorer; loads nothing)
 from studybot.ingest.repair import ngram as _ngram  # noqa: F401  (registers the "ngram" scorer; loads nothing)
 
 FLUSH_SECONDS = 1.0  # the most scoring work a kill can lose (one commit per line would cost more than jieba's work)
+LINES_AT_ONCE = 16  # damaged lines a model scores together (one call for all their spots); a kill loses at most these
 LINE_FORMAT = "lines-2"  # the shape of a cached line's repair; part of the cache key, so old shapes are never read
 
 
@@ -85,10 +86,18 @@ def _options(units: list[Unit], line: str) -> Options:
     return [unit.candidates or (line[unit.start:unit.end],) for unit in units]
 
 
-def _repair_line(units: list[Unit], line: str, score: Scorer) -> dict:
+def _posteriors(score: Scorer, lines: list[Options]) -> list[Posteriors]:
+    """Each line's posteriors (none for a line nothing is uncertain in), the lines scored together where the
+    scorer can (`many`: a model judges many lines' spots in one call)."""
+    unsure = [options for options in lines if any(len(opts) > 1 for opts in options)]
+    many = getattr(score, "many", None)
+    scored = iter(many(unsure) if many and unsure else [score(options) for options in unsure])
+    return [next(scored) if any(len(opts) > 1 for opts in options) else {} for options in lines]
+
+
+def _repair_line(units: list[Unit], line: str, posteriors: Posteriors) -> dict:
     """One line's repair as plain data (cacheable): text, counts and the spots worth checking."""
     options = _options(units, line)
-    posteriors = score(options) if any(len(opts) > 1 for opts in options) else {}
     chosen = [opts[0] for opts in options]
     result = {"text": "", "decoded": 0, "damaged": 0, "repaired": 0, "spots": []}
     for pos, unit in enumerate(units):
@@ -144,8 +153,12 @@ def repair_text(text: str, scorer_name: str = DEFAULT_SCORER, cache: Path | None
         score = score.for_document([_options(units[line], line) for line in lines])
     pending: dict[str, dict] = {}
     flushed = clock()
-    for done, line in enumerate(todo, start=1):
-        pending[line] = _repair_line(units[line], line, score)
+    at_once = LINES_AT_ONCE if hasattr(score, "many") else 1
+    for start in range(0, len(todo), at_once):
+        group = todo[start:start + at_once]
+        for line, posteriors in zip(group, _posteriors(score, [_options(units[line], line) for line in group])):
+            pending[line] = _repair_line(units[line], line, posteriors)
+        done = start + len(group)
         if store and (done == len(todo) or clock() - flushed >= FLUSH_SECONDS):
             store.put_many(namespace, pending)
             repairs.update(pending)
@@ -155,7 +168,7 @@ def repair_text(text: str, scorer_name: str = DEFAULT_SCORER, cache: Path | None
     repairs.update(pending)
     out = []
     for number, line in enumerate(lines, start=1):
-        repair = repairs.get(line) or _repair_line(units[line], line, score)
+        repair = repairs.get(line) or _repair_line(units[line], line, _posteriors(score, [_options(units[line], line)])[0])
         report.decoded += repair["decoded"]
         report.damaged += repair["damaged"]
         report.repaired += repair["repaired"]
