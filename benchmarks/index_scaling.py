@@ -187,7 +187,7 @@ def run_cli_with_stage_timers(out: Path, args: list[str]) -> None:
     embedders.EmbeddingCache.embed = timed("embed", embedders.EmbeddingCache.embed)
     store.NewGeneration.publish = timed("catalog write", store.NewGeneration.publish)
     build.build_index = timed("total", build.build_index)
-    from studybot.cli.main import main as cli
+    from studybot.cli.main import run as cli  # as the console script runs a command, exit included
 
     sys.argv = ["studybot", *args]
     try:
