@@ -140,11 +140,12 @@ def score_matrix(postings: Postings) -> dict:
     return {"data": value.astype(np.float32), "indices": postings.docs, "indptr": postings.indptr, "num_docs": n_docs}
 
 
-def save(folder: Path, postings: Postings) -> None:
+def save(folder: Path, postings: Postings, version: str | None = None) -> None:
     """Write the BM25 index in bm25s's format (search reads it with `Bm25Index`), with the postings beside it.
 
     Written here rather than by bm25s's own `save`, whose import (scipy with it) is most of a
-    second, much of what a refresh after one edit costs.
+    second, much of what a refresh after one edit costs. `version` is the bm25s version the params
+    file names (a refresh passes the previous generation's: looking it up costs 30 ms of imports).
     """
     folder.mkdir(parents=True, exist_ok=True)
     if not len(postings.ids):
@@ -156,7 +157,7 @@ def save(folder: Path, postings: Postings) -> None:
         np.save(folder / f"{name}.csc.index.npy", matrix[name])
     (folder / "vocab.index.json").write_text(json.dumps(vocab_dict, ensure_ascii=False), encoding="utf-8")
     params = {"k1": K1, "b": B, "delta": 0.5, "method": "lucene", "idf_method": "lucene", "dtype": "float32",
-              "int_dtype": "int32", "num_docs": matrix["num_docs"], "version": _bm25s_version(), "backend": "numpy"}
+              "int_dtype": "int32", "num_docs": matrix["num_docs"], "version": version or _bm25s_version(), "backend": "numpy"}
     (folder / "params.index.json").write_text(json.dumps(params, indent=4), encoding="utf-8")
     np.save(folder / TF, postings.tf)
     np.save(folder / LENGTHS, postings.lengths)
