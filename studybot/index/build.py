@@ -394,17 +394,9 @@ def _write_lexical(folder: Path, db, base: Path | None, stale: list[int], new: l
             rows = (row for row in db.execute(f"SELECT id, {column} FROM chunks WHERE id >= ? ORDER BY id",
                                               (min(fresh, default=0),)) if row[0] in fresh)
         postings = lexical.update(previous, set(stale), rows)
-        lexical.save(root / name, postings, _saved_version(base / store.BM25_DIR / name) if previous is not None else None)
+        lexical.save(root / name, postings, lexical.saved_version(base / store.BM25_DIR / name) if previous is not None else None)
         ids = postings.ids
     (root / "ids.json").write_text(json.dumps(ids.tolist()))
-
-
-def _saved_version(folder: Path) -> str | None:
-    """The bm25s version a saved BM25 index names, or None when its params cannot be read."""
-    try:
-        return str(json.loads((folder / "params.index.json").read_text(encoding="utf-8"))["version"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
 
 
 def _per_file(progress: ProgressFn, name: str) -> ProgressFn:

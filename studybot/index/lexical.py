@@ -28,6 +28,7 @@ import numpy as np
 
 K1, B = 1.5, 0.75  # bm25s's defaults, which the saved params record
 TF, LENGTHS = "tf.npy", "lengths.npy"
+PARAMS = "params.index.json"  # bm25s's parameters file, which names the method and the bm25s version
 
 
 @dataclass
@@ -158,9 +159,17 @@ def save(folder: Path, postings: Postings, version: str | None = None) -> None:
     (folder / "vocab.index.json").write_text(json.dumps(vocab_dict, ensure_ascii=False), encoding="utf-8")
     params = {"k1": K1, "b": B, "delta": 0.5, "method": "lucene", "idf_method": "lucene", "dtype": "float32",
               "int_dtype": "int32", "num_docs": matrix["num_docs"], "version": version or _bm25s_version(), "backend": "numpy"}
-    (folder / "params.index.json").write_text(json.dumps(params, indent=4), encoding="utf-8")
+    (folder / PARAMS).write_text(json.dumps(params, indent=4), encoding="utf-8")
     np.save(folder / TF, postings.tf)
     np.save(folder / LENGTHS, postings.lengths)
+
+
+def saved_version(folder: Path) -> str | None:
+    """The bm25s version a saved BM25 index names, or None when its params cannot be read."""
+    try:
+        return str(json.loads((folder / PARAMS).read_text(encoding="utf-8"))["version"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 @lru_cache(maxsize=1)
@@ -187,7 +196,7 @@ class Bm25Index:
     @classmethod
     def load(cls, folder: Path) -> "Bm25Index":
         """Read a folder written by `save` (or by `bm25s.BM25.save`); ValueError or OSError when it is not one."""
-        params = json.loads((folder / "params.index.json").read_text(encoding="utf-8"))
+        params = json.loads((folder / PARAMS).read_text(encoding="utf-8"))
         if params.get("method") != "lucene":  # what `save` writes; other methods add scores for absent tokens
             raise ValueError(f"BM25 method {params.get('method')} is not read here")
         vocab = json.loads((folder / "vocab.index.json").read_text(encoding="utf-8"))
