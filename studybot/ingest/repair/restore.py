@@ -95,9 +95,8 @@ def _posteriors(score: Scorer, lines: list[Options]) -> list[Posteriors]:
     return [next(scored) if any(len(opts) > 1 for opts in options) else {} for options in lines]
 
 
-def _repair_line(units: list[Unit], line: str, posteriors: Posteriors) -> dict:
+def _repair_line(units: list[Unit], options: Options, posteriors: Posteriors) -> dict:
     """One line's repair as plain data (cacheable): text, counts and the spots worth checking."""
-    options = _options(units, line)
     chosen = [opts[0] for opts in options]
     result = {"text": "", "decoded": 0, "damaged": 0, "repaired": 0, "spots": []}
     for pos, unit in enumerate(units):
@@ -156,8 +155,9 @@ def repair_text(text: str, scorer_name: str = DEFAULT_SCORER, cache: Path | None
     at_once = LINES_AT_ONCE if hasattr(score, "many") else 1
     for start in range(0, len(todo), at_once):
         group = todo[start:start + at_once]
-        for line, posteriors in zip(group, _posteriors(score, [_options(units[line], line) for line in group])):
-            pending[line] = _repair_line(units[line], line, posteriors)
+        options = [_options(units[line], line) for line in group]
+        for line, opts, posteriors in zip(group, options, _posteriors(score, options)):
+            pending[line] = _repair_line(units[line], opts, posteriors)
         done = start + len(group)
         if store and (done == len(todo) or clock() - flushed >= FLUSH_SECONDS):
             store.put_many(namespace, pending)
@@ -168,7 +168,10 @@ def repair_text(text: str, scorer_name: str = DEFAULT_SCORER, cache: Path | None
     repairs.update(pending)
     out = []
     for number, line in enumerate(lines, start=1):
-        repair = repairs.get(line) or _repair_line(units[line], line, _posteriors(score, [_options(units[line], line)])[0])
+        if line not in repairs:  # undamaged: nothing is uncertain, nothing is scored
+            options = _options(units[line], line)
+            repairs[line] = _repair_line(units[line], options, _posteriors(score, [options])[0])
+        repair = repairs[line]
         report.decoded += repair["decoded"]
         report.damaged += repair["damaged"]
         report.repaired += repair["repaired"]
