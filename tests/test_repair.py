@@ -434,11 +434,38 @@ def test_repairs_reach_the_cache_as_they_finish_and_progress_counts_the_lines(tm
 
 @pytest.mark.slow
 def test_batched_scoring_gives_the_log_probabilities_of_one_token_at_a_time(gemma) -> None:
-    """A candidate scored with its prefix in one decode call gets what feeding it a token at a time gives."""
+    """A candidate scored on its cached prefix gets what feeding it a token at a time gives: its first
+    token exactly (read from the prefix's own call), the rest to the rounding of llama.cpp's kernels for
+    batches of another size (0.13 nats over these two tokens)."""
     lm = gemma.lm
     prefix, continuation = [lm.bos, *lm.tokens("卷积神经网络通过卷积层提取")], lm.tokens("图像的特征")
-    stepwise = sum(lm.logprobs([(prefix + continuation[:k], [[token]])])[0][0] for k, token in enumerate(continuation))
-    assert lm.logprobs([(prefix, [continuation])])[0][0] == pytest.approx(stepwise, abs=1e-3)
+    steps = [lm.logprobs([(prefix + continuation[:k], [[token]])])[0][0] for k, token in enumerate(continuation)]
+    assert len(continuation) >= 3
+    assert lm.logprobs([(prefix, [continuation[:1]])])[0][0] == pytest.approx(steps[0], abs=1e-3)
+    assert lm.logprobs([(prefix, [continuation])])[0][0] == pytest.approx(sum(steps), abs=0.3)
+
+
+@pytest.mark.slow
+def test_a_candidate_whose_first_token_leads_by_the_margin_settles_the_request_in_one_call(gemma) -> None:
+    """The rest of a continuation can only lower its score, so a request whose best first token leads
+    by `lead` is answered from the first tokens (one decode call); one that does not lead is scored whole
+    (a second call), and offsets (the tiers' prior) count towards the lead."""
+    lm = gemma.lm
+    prefix = [lm.bos, *lm.tokens("卷积神经网络通过卷积层提取图像的")]
+    continuations = [lm.tokens("特征，"), lm.tokens("蛋糕，")]
+    assert continuations[0][0] != continuations[1][0]
+    whole = lm.logprobs([(prefix, continuations)])[0]
+    firsts = [lm.logprobs([(prefix, [c[:1]])])[0][0] for c in continuations]
+    gap = firsts[0] - firsts[1]
+    assert gap > 2, firsts  # the model knows 特征 from 蛋糕 here
+    before = lm.decodes
+    assert lm.logprobs([(prefix, continuations)], lead=gap - 1)[0] == pytest.approx(firsts, abs=1e-3)
+    assert lm.decodes - before == 1
+    before = lm.decodes
+    assert lm.logprobs([(prefix, continuations)], lead=gap + 1)[0] == pytest.approx(whole, abs=1e-3)
+    assert lm.decodes - before == 2
+    offsets = [[0.0, gap]]  # a prior that evens the first tokens out: no lead, so scored whole
+    assert lm.logprobs([(prefix, continuations)], offsets, lead=1.0)[0] == pytest.approx([whole[0], whole[1] + gap], abs=1e-3)
 
 
 @pytest.mark.slow
@@ -462,8 +489,8 @@ def test_many_requests_in_one_call_score_as_each_alone(gemma) -> None:
 
 @pytest.mark.slow
 def test_many_lines_are_judged_in_one_call_as_each_alone(gemma, monkeypatch) -> None:
-    """A document's damaged lines go to the model together (LINES_AT_ONCE a call, not one call a line),
-    and each line's characters come out as scoring it alone gives them."""
+    """A document's damaged lines go to the model together (LINES_AT_ONCE a call, two decodes at most,
+    not a call a line), and each line's characters come out as scoring it alone gives them."""
     from studybot.ingest.repair import restore
     from studybot.ingest.repair.damage import line_units
     from studybot.ingest.repair.scoring import best_chars
@@ -480,7 +507,7 @@ def test_many_lines_are_judged_in_one_call_as_each_alone(gemma, monkeypatch) -> 
         calls.append(scorer.lm.decodes - before)
     before = scorer.lm.decodes
     together = scorer.many(options)
-    assert sum(calls) >= 3 and scorer.lm.decodes - before == 1, (calls, scorer.lm.decodes - before)
+    assert sum(calls) >= 4 and scorer.lm.decodes - before <= 2, (calls, scorer.lm.decodes - before)
     assert [best_chars(o, p) for o, p in zip(options, together)] == [best_chars(o, p) for o, p in zip(options, alone)]
     text = "\n".join(lines)
     monkeypatch.setattr(restore, "LINES_AT_ONCE", 1)
