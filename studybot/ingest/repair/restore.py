@@ -29,7 +29,7 @@ from studybot.ingest.repair import gemma as _gemma  # noqa: F401  (registers the
 from studybot.ingest.repair import ngram as _ngram  # noqa: F401  (registers the "ngram" scorer; loads nothing)
 
 FLUSH_SECONDS = 1.0  # the most scoring work a kill can lose (one commit per line would cost more than jieba's work)
-LINES_AT_ONCE = 16  # damaged lines a model scores together (one call for all their spots); a kill loses at most these
+LINES_AT_ONCE = 64  # damaged lines a model scores together (one call for all their spots); a kill loses at most these
 LINE_FORMAT = "lines-2"  # the shape of a cached line's repair; part of the cache key, so old shapes are never read
 
 
