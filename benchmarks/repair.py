@@ -12,6 +12,11 @@ are texts the scorers' constants were tuned on; `repair_heldout_zh.md` was not l
     python benchmarks/repair.py --no-gemma   # jieba and ngram only (seconds)
     python benchmarks/repair.py --no-seeds   # the benchmark texts only, not ../shared/seeds
     python benchmarks/repair.py --no-seeds --texts chapter.md ...   # outside clean texts instead
+    python benchmarks/repair.py --no-seeds --texts ... --against OLD  # and OLD's gemma repair beside this one's
+
+--against OLD (another checkout, e.g. `git worktree add OLD 83f2ff5`, the code the speed work began
+from) measures OLD's gemma repair of the same damaged texts in the same run, quiet and loaded, and
+prints this checkout's speed-up over it.
 """
 
 from __future__ import annotations
@@ -29,7 +34,9 @@ from pathlib import Path
 
 import ftfy
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's studybot, not an installed one
+# This checkout's studybot, not an installed one; a `--measure` run for --against imports OLD's (`--code OLD`).
+CODE = Path(sys.argv[sys.argv.index("--code") + 1]) if "--code" in sys.argv else Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(CODE))
 from studybot.ingest.repair.restore import repair_text  # noqa: E402
 from studybot.ingest.repair.damage import LOST_BYTES, MOJIBAKE_CODEC  # noqa: E402
 from studybot.ingest.repair.scoring import resolve_scorer  # noqa: E402
@@ -92,14 +99,15 @@ def measure(path: Path, scorer: str) -> dict:
             "spots": [[spot.line, spot.column] for spot in report.low_confidence]}
 
 
-def measure_apart(path: Path, scorer: str, loaded: bool) -> dict:
-    """`measure` in a fresh process; with `loaded`, one CPU-bound process runs beside it throughout."""
+def measure_apart(path: Path, scorer: str, loaded: bool, code: Path | None = None) -> dict:
+    """`measure` in a fresh process (of `code`'s studybot when given); with `loaded`, one CPU-bound
+    process runs beside it throughout."""
     competitor = subprocess.Popen([sys.executable, "-c", COMPETITOR]) if loaded else None
     try:
         if competitor:
             time.sleep(0.5)  # running before the scorer counts the free cores
-        done = subprocess.run([sys.executable, __file__, "--measure", scorer, str(path)], capture_output=True,
-                              text=True, check=True)
+        command = [sys.executable, __file__, "--measure", scorer, str(path), *(["--code", str(code)] if code else [])]
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
     finally:
         if competitor:
             competitor.kill()
@@ -107,7 +115,7 @@ def measure_apart(path: Path, scorer: str, loaded: bool) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def bench_text(path: Path, mangle, scorers: list[str]) -> None:
+def bench_text(path: Path, mangle, scorers: list[str], against: Path | None = None) -> None:
     clean = path.read_text(encoding="utf-8")
     damaged_at = [any(b in LOST_BYTES for b in ch.encode("utf-8")) for ch in clean]
     broken = mangle(clean)
@@ -126,6 +134,13 @@ def bench_text(path: Path, mangle, scorers: list[str]) -> None:
               f"(loaded/quiet time {loaded['seconds'] / quiet['seconds']:.2f}x); "
               f"{len(quiet['spots'])} flagged, wrong among them {hits}/{wrong}"
               + ("" if loaded["text"] == quiet["text"] else "; LOADED RUN GAVE ANOTHER TEXT"))
+        if scorer == "gemma" and against:
+            old_quiet, old_loaded = measure_apart(path, scorer, False, against), measure_apart(path, scorer, True, against)
+            restored, changed = score(clean, damaged_at, old_quiet["text"])
+            print(f"  {'gemma in ' + against.name:24s} restored {restored / total:.3f}  changed {changed}/{intact}  "
+                  f"damaged chars/s quiet {total / old_quiet['seconds']:7.1f}, loaded {total / old_loaded['seconds']:7.1f}; "
+                  f"this checkout {old_quiet['seconds'] / quiet['seconds']:.1f}x as fast quiet, "
+                  f"{old_loaded['seconds'] / loaded['seconds']:.1f}x loaded")
 
 
 def bench_seeds(seeds: list[Path], gemma: bool) -> None:
@@ -163,14 +178,17 @@ def main() -> None:
     parser.add_argument("--no-seeds", action="store_true", help="skip ../shared/seeds (minutes with a cold Gemma cache)")
     parser.add_argument("--texts", nargs="+", type=Path, metavar="FILE",
                         help="clean texts to damage and repair instead of benchmarks/data's")
+    parser.add_argument("--against", type=Path, metavar="OLD",
+                        help="another checkout whose gemma repair is measured beside this one's")
     parser.add_argument("--measure", nargs=2, metavar=("SCORER", "FILE"), help=argparse.SUPPRESS)
+    parser.add_argument("--code", type=Path, help=argparse.SUPPRESS)  # read before the imports, above
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(measure(Path(args.measure[1]), args.measure[0]), ensure_ascii=False))
         return
     scorers = ["jieba", "ngram"] + ([] if args.no_gemma else ["gemma"])
     for path in args.texts or TEXTS:
-        bench_text(path, load_mangle(), scorers)
+        bench_text(path, load_mangle(), scorers, args.against)
     if args.no_seeds:
         return
     seeds = sorted((SHARED / "seeds").glob("*.txt"))
