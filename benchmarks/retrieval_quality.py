@@ -17,6 +17,8 @@ The seed sets need no DIR: `seeds` is ../shared/seeds with ../shared/eval/retrie
 `seeds_new` the same notes with questions of ours, and `+bundled` adds the bundled knowledge to the
 home (the user's passage must then still be found). Each lever is switched off on its own; the
 ratio column is each configuration's mean MRR over the mean MRR of "all levers" in the same run.
+"hand translations" replaces Gemma's translations by ours (questions/translations.jsonl, written
+before any result was seen): what a strong translator, a real instruct model, would give.
 """
 
 from __future__ import annotations
@@ -43,13 +45,20 @@ def _questions(name: str, split: str) -> list[dict]:
     return [q for q in items if split == "all" or q.get("split", "dev") == split]
 
 
+def _hand_translations() -> dict[str, str]:
+    """{question: our translation} for every question asked in the other language than its notes'."""
+    by_id = {item["id"]: item["translation"] for item in map(json.loads, (QUESTIONS / "translations.jsonl").read_text(
+        encoding="utf-8").splitlines())}
+    return {q["question"]: by_id[q["id"]] for name in SEEDS + OUTSIDE for q in _questions(name, "all") if q["id"] in by_id}
+
+
 def _levers():
     """(name, apply, undo) for each configuration: every lever on, then each one off alone."""
     import studybot.index.search as search
     from studybot.content import glossary
 
     real_glossary, saved = search.Index.__dict__["glossary"], (dict(search.WEIGHTS), search.PROMOTE_TO, search.PROMOTE_FIRST)
-    real_target = search.Index.translation_target
+    real_target, real_translation = search.Index.translation_target, search.translation
 
     def reset() -> None:
         search.WEIGHTS.clear()
@@ -57,6 +66,7 @@ def _levers():
         search.PROMOTE_TO, search.PROMOTE_FIRST = saved[1], saved[2]
         search.Index.glossary = real_glossary
         search.Index.translation_target = real_target
+        search.translation = real_translation
 
     def no_headings() -> None:
         search.WEIGHTS["headings"] = 0.0
@@ -76,7 +86,12 @@ def _levers():
     def bm25_only() -> None:
         search.WEIGHTS.update({"dense": 0.0, "headings": 0.0})
 
-    return reset, [("all levers", None), ("- query translation", no_translation), ("- multilingual headings", no_headings),
+    def hand_translations() -> None:
+        by_question = _hand_translations()
+        search.translation = lambda question, index: by_question[question] if index.translation_target(question) else ""
+
+    return reset, [("all levers", None), ("hand translations", hand_translations),
+                   ("- query translation", no_translation), ("- multilingual headings", no_headings),
                    ("- user promotion", no_promotion),
                    ("- user first", never_first),
                    ("- glossary at query time", no_glossary), ("BM25 only", bm25_only)]

@@ -18,6 +18,8 @@ backend at `server.url + "/<scenario>"` and it asks for `/<scenario>/v1/models` 
     hang        reads the chat request and never answers
     auth        401 unless the Authorization header is `Bearer KEY`, then `ok`
     echo        HTTP 500 whose body repeats the request's Authorization header
+    translate   JSON whose reply is `server.translations[the user message]` (a translator that knows
+                the test's questions), "" for any other
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class FakeModelServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.url = f"http://127.0.0.1:{self.server_address[1]}"
         self.requests: list[Request] = []
+        self.translations: dict[str, str] = {}  # what the `translate` scenario answers, by user message
         self.release = threading.Event()  # lets a hanging handler go when the server stops
         self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
@@ -115,6 +118,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._event({"content": piece})
         self._event({}, finish_reason="stop")
         self.wfile.write(b"data: [DONE]\n\n")
+
+    def _chat_translate(self, body: dict) -> None:
+        user = next(m["content"] for m in body["messages"] if m["role"] == "user")
+        reply = self.server.translations.get(user, "")
+        self._json(200, {"object": "chat.completion", "model": body["model"], "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}]})
 
     def _chat_html(self, body: dict) -> None:
         self._send(200, PAGE, "text/html; charset=utf-8")

@@ -177,3 +177,98 @@ def test_ask_knows_a_chinese_question_is_about_english_notes_through_its_transla
     assert not any(relevant(q) for q in off_topic)
     monkeypatch.setattr(Index, "translation_target", lambda self, question: None)
     assert not any(relevant(q) for q in ZH_QUESTIONS)
+
+
+# What a real instruct model answers for EN_QUESTIONS (the `translate` scenario of the fake server).
+MODEL_TRANSLATIONS = {
+    "How do you deal with a dataset where one class is much rarer than the others?": "某一类样本比其他类少得多时，类别不平衡怎么处理？",
+    "How should I read a confusion matrix?": "混淆矩阵应该怎么看？",
+    "What is negative transfer?": "什么是负迁移？",
+    "Why reorder the training examples randomly before every pass?": "为什么每一轮训练前要随机打乱训练数据？",
+}
+
+
+@pytest.fixture
+def model_home(tmp_path: Path, homes: dict[str, Path]):
+    """A copy of the Chinese home with a fake model server that translates; yields (home, server, write_config)."""
+    import shutil
+
+    from studybot.answer.backends import load_generator
+    from tests.http_fakes import FakeModelServer
+
+    home = tmp_path / "home"
+    shutil.copytree(homes["zh"], home)
+    with FakeModelServer() as server:
+        server.translations.update(MODEL_TRANSLATIONS)
+
+        def configure(scenario: str, translator: str | None) -> None:
+            lines = ["[llm]", f'url = "{server.url}/{scenario}"', 'server_model = "fake-model"']
+            if translator:
+                lines += ["[search]", f'translator = "{translator}"']
+            (home / "config.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+        yield home, server, configure
+    load_generator.cache_clear()
+
+
+def test_the_answer_model_translates_when_the_config_says_so(model_home) -> None:
+    """A real model's translation replaces Gemma's: used by search, asked for once per question."""
+    from studybot.index.search import translation
+
+    home, server, configure = model_home
+    configure("translate", "model")
+    index = Index(home)
+    for question, heading in EN_QUESTIONS.items():
+        assert translation(question, index) == MODEL_TRANSLATIONS[question]
+        assert heading in [h.heading for h in search(question, k=2, index=index, mode="bm25")], question
+    asked = server.chat_requests("translate")
+    assert [r.body["messages"][1]["content"] for r in asked] == list(EN_QUESTIONS)
+    assert all("Simplified Chinese" in r.body["messages"][0]["content"] for r in asked)
+    assert translation("负迁移是什么？", index) == ""  # Chinese notes, Chinese question: nothing to translate
+    for question in EN_QUESTIONS:  # cached by translator: the server is not asked again
+        search(question, k=2, index=index)
+    assert len(server.chat_requests("translate")) == len(EN_QUESTIONS)
+
+
+def test_a_failing_model_leaves_the_translation_to_gemma_and_is_asked_again_next_time(model_home) -> None:
+    from studybot.index.search import translation
+    from studybot.index.translation import translate
+
+    home, server, configure = model_home
+    configure("html", "model")
+    index = Index(home)
+    question = "What is negative transfer?"
+    assert translation(question, index) == translate(question, "zh") != ""  # Gemma's
+    assert translation(question, index) == translate(question, "zh")
+    assert len(server.chat_requests("html")) == 2  # the failure was not cached
+
+
+def test_by_default_only_a_checked_useful_model_translates(model_home) -> None:
+    from datetime import datetime, timezone
+
+    from studybot.answer.backends import generator_target
+    from studybot.answer.checks import ModelCheck, model_key, save_check
+    from studybot.index.search import translation
+
+    home, server, configure = model_home
+    configure("translate", None)  # "auto"
+    index = Index(home)
+    question = "How should I read a confusion matrix?"
+    assert translation(question, index) != MODEL_TRANSLATIONS[question]  # not checked: Gemma
+    assert server.chat_requests("translate") == []
+    key = model_key(generator_target(home))
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc).isoformat()
+    save_check(home, ModelCheck(key, "fake-model", 0.4, 0.5, 10, 1.0, now))  # measured, not useful: still Gemma
+    assert translation(question, index) != MODEL_TRANSLATIONS[question]
+    save_check(home, ModelCheck(key, "fake-model", 0.8, 0.7, 10, 1.0, now))
+    assert translation(question, index) == MODEL_TRANSLATIONS[question]
+    assert len(server.chat_requests("translate")) == 1
+
+
+def test_an_unknown_translator_is_a_one_line_error(model_home) -> None:
+    from tests.conftest import one_line_error, run_cli
+
+    home, _, configure = model_home
+    configure("translate", "deepl")
+    one_line_error(run_cli("search", "What is negative transfer?", home=home),
+                   "[search] translator must be one of auto, model, gemma, not 'deepl'")

@@ -289,9 +289,9 @@ def translation(question: str, index: Index) -> str:
     target = index.translation_target(question)
     if not target:
         return ""
-    from studybot.index.translation import translate
+    from studybot.index.translation import model_translator, translate
 
-    return translate(question, target)
+    return translate(question, target, model_translator(index.home))
 
 
 def _hit(rank: int, score: float, row: tuple) -> Hit:
