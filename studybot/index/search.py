@@ -26,13 +26,17 @@ from studybot.home import is_bundled_note, resolve_home
 from studybot.text.language import language
 from studybot.text.tokens import add_words
 
-RRF_K = 60
+# Reciprocal rank fusion's k: small, so a chunk first in some lists beats one that is middling in all
+# of them (dev mean MRR 0.759 at the usual 60, 0.783-0.792 anywhere from 5 to 12; chosen in the
+# middle of that plateau, benchmarks/retrieval_quality.py).
+RRF_K = 10
+AGREEMENT_K = 60  # the scale of the first-place test below: FIRST_SHARE was calibrated on it
 CANDIDATES = 50
 WEIGHTS = {"text": 1.0, "heading": 1.0, "dense": 1.0, "headings": 1.0}
 # The user's own notes are what they will be asked about and should see cited: their best chunks
 # ranked within the first PROMOTE_WITHIN move up to the places PROMOTE_TO (1-based), or to
-# PROMOTE_FIRST when the best of them scores at least FIRST_SHARE of the top fused score, i.e.
-# answers about as well (measured in benchmarks/retrieval_quality.py and benchmarks/quiz_sources.py
+# PROMOTE_FIRST when the best of them scores at least FIRST_SHARE of the top score fused with
+# AGREEMENT_K, i.e. answers about as well (measured in benchmarks/retrieval_quality.py and benchmarks/quiz_sources.py
 # --with: the test passes for 0.94 of the questions a user passage answers and 0.22 of bank questions
 # on topics the user's notes barely cover; at 0.7, 0.97 and 0.39).
 PROMOTE_WITHIN = 20
@@ -211,7 +215,8 @@ def rrf(rankings: dict[str, list[int]], weights: dict[str, float], k: int = RRF_
 
 def promote_users_best(ranked: list[int], index: Index, fused: dict[int, float]) -> list[int]:
     """Move the user's best chunks up to the places PROMOTE_TO when they rank within PROMOTE_WITHIN,
-    to PROMOTE_FIRST when the best one's fused score is at least FIRST_SHARE of the top one's.
+    to PROMOTE_FIRST when the best one's score in `fused` (the lists fused with AGREEMENT_K) is at
+    least FIRST_SHARE of the top one's.
 
     A boost of every user chunk would push out bundled passages that alone answer a question;
     moving one or two passages up by a few places keeps those (in the top 5) while the user sees
@@ -275,7 +280,7 @@ def search(
         rankings["headings"] = headings.result()
     fused = rrf(rankings, weights or WEIGHTS)
     ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))[: max(k, CANDIDATES)]
-    ranked = promote_users_best(ranked, index, fused)
+    ranked = promote_users_best(ranked, index, rrf(rankings, weights or WEIGHTS, AGREEMENT_K))
     rows = index.chunks(ranked)
     best = diversify(ranked, {cid: (rows[cid][1], *json.loads(rows[cid][2])[:SECTION_DEPTH]) for cid in ranked}, k)
     return [_hit(rank, fused[cid], rows[cid]) for rank, cid in enumerate(best, start=1)]
