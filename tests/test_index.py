@@ -275,3 +275,26 @@ def test_a_refresh_reads_the_glossary_from_the_index_until_a_glossary_file_chang
     extended = _index(home)
     assert parsed == [home] and extended.rebuilt  # a new glossary file is read, and every chunk is expanded with it
     assert "zorbling" in Index(home).glossary.aliases()
+
+
+def test_fusion_puts_a_section_most_lists_rank_first_above_one_every_list_finds_middling() -> None:
+    """Seen on an outside book: the answer ranked 1st by three lists and 44th by the multilingual one lost
+    to a neighbour ranked 6th, 10th, 3rd and 2nd when fused with k = 60."""
+    from studybot.index.search import AGREEMENT_K, rrf
+
+    filler = list(range(100, 160))
+
+    def ranking(places: dict[int, int]) -> list[int]:
+        order = [c for c in filler if c not in places]
+        for chunk, place in sorted(places.items(), key=lambda item: item[1]):
+            order.insert(place - 1, chunk)
+        return order
+
+    answer, neighbour = 1, 2
+    rankings = {"text": ranking({answer: 1, neighbour: 6}), "heading": ranking({answer: 1, neighbour: 10}),
+                "dense": ranking({answer: 1, neighbour: 3}), "headings": ranking({neighbour: 2, answer: 44})}
+    weights = dict.fromkeys(rankings, 1.0)
+    fused = rrf(rankings, weights)
+    assert fused[answer] > fused[neighbour]
+    agreement = rrf(rankings, weights, AGREEMENT_K)  # the scale the user's-passage test was calibrated on
+    assert agreement[answer] < agreement[neighbour]
