@@ -272,3 +272,11 @@ def test_an_unknown_translator_is_a_one_line_error(model_home) -> None:
     configure("translate", "deepl")
     one_line_error(run_cli("search", "What is negative transfer?", home=home),
                    "[search] translator must be one of auto, model, gemma, not 'deepl'")
+    (home / "config.toml").write_text("search = 3\n", encoding="utf-8")  # not even a table
+    one_line_error(run_cli("search", "What is negative transfer?", home=home), "search must be a table")
+    # A broken [llm] stops no search ("auto" falls back to Gemma); ask answers and says what to fix, in one line.
+    (home / "config.toml").write_text('llm = "qwen.gguf"\n', encoding="utf-8")
+    assert run_cli("search", "What is negative transfer?", home=home).returncode == 0
+    asked = run_cli("ask", "负迁移是什么？", home=home)
+    assert asked.returncode == 0 and "Traceback" not in asked.stderr, asked.stderr
+    assert "llm must be a table ([llm] and keys under it), not 'qwen.gguf'" in asked.stderr

@@ -412,9 +412,9 @@ def generator_target(
     A server: --llm-url, else (unless --model names a GGUF) config's [llm] url; its model: --llm-model,
     else [llm] server_model, else the first the server lists. Otherwise a GGUF: --model, [llm] model, bundled.
     """
-    from studybot.answer.gguf import read_config, resolve_llm_model
+    from studybot.answer.gguf import config_section, resolve_llm_model
 
-    config = read_config(home).get("llm", {})
+    config = config_section(home, "llm")
     explicit = bool(model or url)
     url = url or (None if model else config.get("url"))
     if url:

@@ -165,6 +165,15 @@ def read_config(home: Path | None) -> dict:
         raise StudybotError(f"{path} is not valid TOML ({exc}): fix or remove it") from None
 
 
+def config_section(home: Path | None, name: str) -> dict:
+    """One `[name]` table of `<home>/config.toml` ({} when absent); anything but a table is a one-line error."""
+    section = read_config(home).get(name, {})
+    if not isinstance(section, dict):
+        raise StudybotError(f"{Path(home) / CONFIG}: {name} must be a table ([{name}] and keys under it), "
+                            f"not {section!r}")
+    return section
+
+
 def _home_path(home: Path | None, name: str) -> Path:
     path = Path(name).expanduser()
     if path.is_absolute() or home is None:
@@ -174,7 +183,7 @@ def _home_path(home: Path | None, name: str) -> Path:
 
 
 def configured_model(home: Path | None) -> Path | None:
-    name = read_config(home).get("llm", {}).get("model")
+    name = config_section(home, "llm").get("model")
     return _home_path(home, str(name)) if name else None
 
 

@@ -122,10 +122,10 @@ def model_translator(home: Path | None) -> ModelTranslator | None:
     "auto" picks the model `ask` runs by default, that is one `studybot models check` found useful:
     a model that cannot answer is no better a translator than Gemma, and loading it costs seconds.
     """
-    from studybot.answer.gguf import read_config
+    from studybot.answer.gguf import config_section
 
-    choice = read_config(home).get("search", {}).get("translator", "auto")
-    if choice not in TRANSLATORS:
+    choice = config_section(home, "search").get("translator", "auto")
+    if not isinstance(choice, str) or choice not in TRANSLATORS:
         raise StudybotError(f"config.toml: [search] translator must be one of {', '.join(TRANSLATORS)}, not {choice!r}")
     if choice == "gemma":
         return None
