@@ -86,12 +86,16 @@ def _levers():
     def bm25_only() -> None:
         search.WEIGHTS.update({"dense": 0.0, "headings": 0.0})
 
+    def no_chars() -> None:
+        search.WEIGHTS["chars"] = 0.0
+
     def hand_translations() -> None:
         by_question = _hand_translations()
         search.translation = lambda question, index: by_question[question] if index.translation_target(question) else ""
 
     return reset, [("all levers", None), ("hand translations", hand_translations),
-                   ("- query translation", no_translation), ("- multilingual headings", no_headings),
+                   ("- query translation", no_translation), ("- character pairs", no_chars),
+                   ("- multilingual headings", no_headings),
                    ("- user promotion", no_promotion),
                    ("- user first", never_first),
                    ("- glossary at query time", no_glossary), ("BM25 only", bm25_only)]

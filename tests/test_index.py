@@ -298,3 +298,44 @@ def test_fusion_puts_a_section_most_lists_rank_first_above_one_every_list_finds_
     assert fused[answer] > fused[neighbour]
     agreement = rrf(rankings, weights, AGREEMENT_K)  # the scale the user's-passage test was calibrated on
     assert agreement[answer] < agreement[neighbour]
+
+
+ANCHOR_NOTE = """# 目标检测笔记
+
+## 锚框是什么
+
+目标检测里预先在图上铺好的一组参考矩形，模型只需预测相对它们的偏移和类别。
+
+## 非极大值抑制
+
+同一物体的多个重叠预测只保留得分最高的一个，其余按重叠程度删掉。
+
+## 特征金字塔
+
+把深层的语义特征逐层上采样，与浅层的高分辨率特征相加，用来检测不同大小的物体。
+"""
+
+
+def test_chinese_character_pairs_find_a_section_the_segmenter_cuts_differently(tmp_path: Path) -> None:
+    """jieba reads 锚框 as one word in the heading and as 锚 + 框 in the question: only the
+    character-pair list sees that they share it."""
+    from studybot.index.search import WEIGHTS
+    from studybot.text.tokens import cjk_bigrams, tokenize
+
+    question = "为什么要用锚框？"
+    assert cjk_bigrams("为什么要用锚框") == ["为什", "什么", "么要", "要用", "用锚", "锚框"]
+    assert cjk_bigrams("框 a 锚框") == ["框", "锚框"]
+    assert not set(tokenize(question)) & set(tokenize("锚框是什么"))
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "detection.md").write_text(ANCHOR_NOTE, encoding="utf-8")
+    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
+    index = Index(tmp_path / "home")
+    assert (index.folder / store.BM25_DIR / "chars").is_dir()
+    assert search(question, k=1, index=index, mode="bm25")[0].heading == "锚框是什么"
+    without = search(question, k=3, index=index, mode="bm25", weights={**WEIGHTS, "chars": 0.0})
+    assert "锚框是什么" not in [hit.heading for hit in without if hit.score > 0]  # no word list finds it
+    import shutil
+
+    shutil.rmtree(index.folder / store.BM25_DIR / "chars")  # an index written before the list: searched without it
+    assert search("锚框是什么", k=1, index=Index(tmp_path / "home"))[0].heading == "锚框是什么"

@@ -27,10 +27,10 @@ from studybot.ingest.decoding import UnreadableFile
 from studybot.ingest.reading import iter_note_files, read_text
 from studybot.progress import ProgressFn
 from studybot.text.language import language
-from studybot.text.tokens import add_words
+from studybot.text.tokens import add_words, cjk_bigrams
 
 LANGUAGE_SAMPLE = 500  # characters of a chunk that decide its language
-PIPELINE_VERSION = 2  # bump when reading, repair, chunking or tokens change what a file turns into
+PIPELINE_VERSION = 3  # bump when reading, repair, chunking or tokens change what a file turns into (3: bigram BM25)
 
 
 @dataclass
@@ -373,7 +373,8 @@ def chunk_languages(chunks: Iterable[tuple[str, str]]) -> dict[str, int]:
 
 
 def _write_lexical(folder: Path, db, base: Path | None, stale: list[int], new: list[int]) -> None:
-    """Two BM25 indexes over all chunks (text and heading path), with the chunk id of each row.
+    """Three BM25 indexes over all chunks (words of the text, words of the heading path, Chinese
+    character pairs of both), with the chunk id of each row.
 
     With a live generation to start from, only the new chunks' tokens are read from the catalog
     (see `index.lexical`); otherwise every chunk's.
@@ -386,13 +387,15 @@ def _write_lexical(folder: Path, db, base: Path | None, stale: list[int], new: l
         except (OSError, ValueError):
             previous_ids = None
     fresh, ids = set(new), None
-    for name, column in (("text", "tokens"), ("heading", "heading_tokens")):
+    for name, column in (("text", "tokens"), ("heading", "heading_tokens"), ("chars", "heading || ' ' || text")):
         previous = lexical.load_postings(base / store.BM25_DIR / name, previous_ids) if previous_ids is not None else None
         if previous is None:
             rows = db.execute(f"SELECT id, {column} FROM chunks ORDER BY id")
         else:
             rows = (row for row in db.execute(f"SELECT id, {column} FROM chunks WHERE id >= ? ORDER BY id",
                                               (min(fresh, default=0),)) if row[0] in fresh)
+        if name == "chars":
+            rows = ((cid, " ".join(cjk_bigrams(text))) for cid, text in rows)
         postings = lexical.update(previous, set(stale), rows)
         lexical.save(root / name, postings, lexical.saved_version(base / store.BM25_DIR / name) if previous is not None else None)
         ids = postings.ids

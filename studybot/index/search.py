@@ -1,7 +1,8 @@
 """Hybrid search: BM25 over jieba/English tokens, dense vectors in FAISS, fused by reciprocal rank.
 
-Four ranked lists vote for each chunk: BM25 over the chunk's text, BM25 over its heading path
-(a note's headings are the questions it answers), cosine similarity of the chunk's embedding,
+Five ranked lists vote for each chunk: BM25 over the chunk's text, BM25 over its heading path
+(a note's headings are the questions it answers), BM25 over the Chinese character pairs of both
+(which need no segmenter to agree), cosine similarity of the chunk's embedding,
 and cosine similarity of its heading path under a multilingual model (multilingual-e5-small),
 which is what lets an English question find a Chinese heading, and back, with no glossary.
 When most of the user's notes are in the other language, BM25 and the passage embedder read the
@@ -24,7 +25,7 @@ from studybot.errors import StudybotError
 from studybot.content.glossary import Glossary, glossary_from_json, load_glossary
 from studybot.home import is_bundled_note, resolve_home
 from studybot.text.language import language
-from studybot.text.tokens import add_words
+from studybot.text.tokens import add_words, cjk_bigrams
 
 # Reciprocal rank fusion's k: small, so a chunk first in some lists beats one that is middling in all
 # of them (dev mean MRR 0.759 at the usual 60, 0.783-0.792 anywhere from 5 to 12; chosen in the
@@ -32,7 +33,7 @@ from studybot.text.tokens import add_words
 RRF_K = 10
 AGREEMENT_K = 60  # the scale of the first-place test below: FIRST_SHARE was calibrated on it
 CANDIDATES = 50
-WEIGHTS = {"text": 1.0, "heading": 1.0, "dense": 1.0, "headings": 1.0}
+WEIGHTS = {"text": 1.0, "heading": 1.0, "chars": 1.0, "dense": 1.0, "headings": 1.0}
 # The user's own notes are what they will be asked about and should see cited: their best chunks
 # ranked within the first PROMOTE_WITHIN move up to the places PROMOTE_TO (1-based), or to
 # PROMOTE_FIRST when the best of them scores at least FIRST_SHARE of the top score fused with
@@ -122,6 +123,8 @@ class Index:
         try:
             ids = np.asarray(json.loads((root / "ids.json").read_text()), dtype=np.int64)
             models = {name: Bm25Index.load(root / name) for name in ("text", "heading")}
+            if (root / "chars").is_dir():  # an index written before the character-pair list has none
+                models["chars"] = Bm25Index.load(root / "chars")
         except (OSError, ValueError, KeyError):  # missing or damaged files (JSON and NumPy errors are ValueErrors)
             raise StudybotError(f"BM25 index in {root} is missing or corrupt: {store.REBUILD_HINT}") from None
         return {"ids": ids, **models}
@@ -185,7 +188,7 @@ class Index:
         return {row[0]: row for row in rows}
 
     def lexical_ranking(self, name: str, tokens: list[str], n: int) -> list[int]:
-        if not tokens:
+        if not tokens or name not in self.lexical:
             return []
         scores = self.lexical[name].scores(tokens)
         order = np.argsort(-scores, kind="stable")[:n]
@@ -275,6 +278,7 @@ def search(
         tokens = lexical_tokens(query, index.glossary)
         rankings["text"] = index.lexical_ranking("text", tokens, CANDIDATES)
         rankings["heading"] = index.lexical_ranking("heading", tokens, CANDIDATES)
+        rankings["chars"] = index.lexical_ranking("chars", cjk_bigrams(query), CANDIDATES)
     if headings is not None:
         rankings["dense"] = index.dense_ranking(embed_query(query, index.glossary), CANDIDATES)
         rankings["headings"] = headings.result()

@@ -10,7 +10,7 @@ for it only when the notes are mostly in the other language (see `Index.translat
 Translations are cached by question and translator, so a repeated question costs nothing.
 
 Gemma is the limit: with hand-written translations in place of its own, mean MRR rises from
-0.790 to 0.831 on the development questions (0.795 to 0.801 held), all of it in the cells where
+0.812 to 0.862 on the development questions (0.826 to 0.829 held), all of it in the cells where
 question and notes differ in language (benchmarks/retrieval_quality.py, "hand translations"). So the answer model
 translates instead when it is a real one: `[search] translator` in config.toml, "auto" (the
 default) for the model `ask` runs by default (one `studybot models check` found useful), "model"

@@ -23,6 +23,21 @@ CHINESE_STOP = frozenset(
 )
 
 
+_CJK_RUN = re.compile(f"[{CJK}]+")
+
+
+def cjk_bigrams(text: str) -> list[str]:
+    """The overlapping character pairs of every Chinese run (a one-character run as itself).
+
+    Keywords that need no segmenter: where jieba cuts a question and a note differently (a term it
+    does not know, a phrase split one way here and another there) they still share character pairs.
+    """
+    pairs: list[str] = []
+    for run in _CJK_RUN.findall(text):
+        pairs.extend([run[i:i + 2] for i in range(len(run) - 1)] or [run])
+    return pairs
+
+
 def word_key(token: str) -> str:
     """Long English words meet their other forms on a six-letter prefix (saturate, saturation)."""
     return token[:6] if token.isascii() and len(token) > 6 else token
