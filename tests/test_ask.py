@@ -105,9 +105,9 @@ def test_off_topic_question_finds_nothing(index: Index) -> None:
 # What GroundedFake answers (the first sentence of source [1], cited), the heading it cites, and
 # the line of NORMALIZATION_NOTE that holds the sentence.
 GROUNDED = {
-    # the section whose heading is the question ranks first, its interview answer next
-    BN_QUESTION: ("BatchNorm 在 batch 维度上对每个特征归一化，依赖 batch size。 [1]", "BatchNorm 和 LayerNorm 有什么区别",
-                  "BatchNorm 在 batch 维度上对每个特征归一化"),
+    # the interview answer of the section whose heading is the question ranks first (short, and all of it
+    # about the question), the section itself next
+    BN_QUESTION: ("BatchNorm 沿 batch 归一化，LayerNorm 沿特征归一化。 [1]", "面试回答", "> BatchNorm 沿 batch 归一化"),
     CLIP_QUESTION: ("Gradient clipping rescales the gradient when its norm exceeds a threshold, which stops exploding "
                     "gradients in RNNs. [1]", "Why clip gradients?", "Gradient clipping rescales the gradient"),
 }

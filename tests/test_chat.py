@@ -47,8 +47,8 @@ def test_chat_with_a_grounded_model_answers_the_first_question_and_the_follow_up
     session = ChatSession(Index(tiny_home), generator, now=lambda: fixed)
     first = session.ask(FIRST)
     assert (first.mode, first.fallback_reason, first.model) == ("llm", None, generator.name), first.fallback_reason
-    assert first.answer == "BatchNorm 在 batch 维度上对每个特征归一化，依赖 batch size。 [1]"
-    assert Path(first.citations[0].file).name == "norms.md" and first.citations[0].heading == "BatchNorm 和 LayerNorm 有什么区别"
+    assert first.answer == "BatchNorm 沿 batch 归一化，LayerNorm 沿特征归一化。 [1]"  # the section's interview answer
+    assert Path(first.citations[0].file).name == "norms.md" and first.citations[0].heading == "面试回答"
 
     follow = session.ask("为什么？")  # too short to stand alone: searched with the previous question
     assert follow.question == "为什么？" and follow.resolved_question == f"{FIRST} 为什么？"
