@@ -37,9 +37,9 @@ WEIGHTS = {"text": 1.0, "heading": 1.0, "chars": 1.0, "dense": 1.0, "headings": 
 # The user's own notes are what they will be asked about and should see cited: their best chunks
 # ranked within the first PROMOTE_WITHIN move up to the places PROMOTE_TO (1-based), or to
 # PROMOTE_FIRST when the best of them scores at least FIRST_SHARE of the top score fused with
-# AGREEMENT_K, i.e. answers about as well (measured in benchmarks/retrieval_quality.py and benchmarks/quiz_sources.py
-# --with: the test passes for 0.94 of the questions a user passage answers and 0.22 of bank questions
-# on topics the user's notes barely cover; at 0.7, 0.97 and 0.39).
+# AGREEMENT_K, i.e. answers about as well (measured in benchmarks/retrieval_quality.py and
+# benchmarks/quiz_sources.py --with: the test passes for 0.94 of the questions a user passage
+# answers and 0.22 of bank questions on topics the user's notes barely cover; at 0.7, 0.97 and 0.39).
 PROMOTE_WITHIN = 20
 PROMOTE_TO = (2, 3)
 PROMOTE_FIRST = (1, 2)
@@ -282,9 +282,10 @@ def search(
     if headings is not None:
         rankings["dense"] = index.dense_ranking(embed_query(query, index.glossary), CANDIDATES)
         rankings["headings"] = headings.result()
-    fused = rrf(rankings, weights or WEIGHTS)
+    weights = weights or WEIGHTS
+    fused = rrf(rankings, weights)
     ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))[: max(k, CANDIDATES)]
-    ranked = promote_users_best(ranked, index, rrf(rankings, weights or WEIGHTS, AGREEMENT_K))
+    ranked = promote_users_best(ranked, index, rrf(rankings, weights, AGREEMENT_K))
     rows = index.chunks(ranked)
     best = diversify(ranked, {cid: (rows[cid][1], *json.loads(rows[cid][2])[:SECTION_DEPTH]) for cid in ranked}, k)
     return [_hit(rank, fused[cid], rows[cid]) for rank, cid in enumerate(best, start=1)]

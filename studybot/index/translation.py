@@ -11,8 +11,8 @@ Translations are cached by question and translator, so a repeated question costs
 
 Gemma is the limit: with hand-written translations in place of its own, mean MRR rises from
 0.812 to 0.862 on the development questions (0.826 to 0.829 held), all of it in the cells where
-question and notes differ in language (benchmarks/retrieval_quality.py, "hand translations"). So the answer model
-translates instead when it is a real one: `[search] translator` in config.toml, "auto" (the
+question and notes differ in language (benchmarks/retrieval_quality.py, "hand translations"). So
+the answer model translates instead when it is a real one: `[search] translator` in config.toml, "auto" (the
 default) for the model `ask` runs by default (one `studybot models check` found useful), "model"
 for the configured answer model always, "gemma" for Gemma always. A model that fails (a server
 that is down) leaves the question to Gemma, and nothing of the failure is cached.
@@ -153,8 +153,6 @@ def load_translator() -> Translator | None:
 def translate(question: str, target: str, translator: Callable[[str, str], str] | None = None) -> str:
     """`question` in `target` ("zh" or "en"), from the cache or the translator (Gemma when none is
     given); "" when there is none. A model that fails leaves the question to Gemma."""
-    from studybot.answer.backends import GenerationError
-
     key = hashlib.sha256(question.encode()).hexdigest()
     cache = ContentCache(cache_dir() / "translations.sqlite")
     namespace = f"{getattr(translator, 'name', GEMMA)}:{VERSION}:{target}"
@@ -164,6 +162,8 @@ def translate(question: str, target: str, translator: Callable[[str, str], str] 
     translator = translator or load_translator()
     if translator is None:
         return ""
+    from studybot.answer.backends import GenerationError  # only now: a cached translation needs no backend
+
     try:
         text = translator(question, target)
     except GenerationError:
