@@ -79,6 +79,36 @@ def test_a_good_extractive_answer_passes_verification(index: Index) -> None:
     assert grounded_share(result.answer, result.sources) == 1.0
 
 
+def _section(n: int, heading: str, text: str) -> Source:
+    return Source(n, "实践.md", ["实践问题", heading], n * 10, n * 10 + 2, "section", text, 1 / n)
+
+
+def test_a_translated_question_finds_its_words_in_the_passages_of_its_translations_language() -> None:
+    """An English question over Chinese notes shares no word with them and names no glossary concept:
+    only its translation (what search read beside it) tells which passage answers it."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    question = "Why reorder the training examples randomly before every pass?"
+    sources = [_section(1, "混淆矩阵怎么看", "行是真实类别，列是预测类别，对角线上是预测正确的样本数。"),
+               _section(2, "为什么要打乱训练数据", "每一轮训练前随机打乱样本顺序，可以避免模型学到样本排列的规律。")]
+    glossary = load_glossary()
+    assert not extractive_answer(question, sources, glossary).startswith("每一轮训练前")
+    answer = extractive_answer(question, sources, glossary, translation="为什么每一轮训练前要随机打乱训练数据？")
+    assert answer.startswith("每一轮训练前随机打乱样本顺序，可以避免模型学到样本排列的规律。 [2]")
+
+
+def test_the_leading_passage_goes_on_past_a_sentence_too_long_for_the_answer() -> None:
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    long = "打乱顺序的理由很多" + "，".join(["例如每个批次的样本分布更接近整体分布"] * 12) + "。"
+    text = f"训练前要打乱训练数据的顺序。\n{long}\n不打乱时模型会学到数据排列的规律。"
+    answer = extractive_answer("为什么要打乱训练数据？", [_section(1, "为什么要打乱训练数据", text)], load_glossary(),
+                               budget=200)
+    assert answer.split("\n\n") == ["训练前要打乱训练数据的顺序。 [1]", "不打乱时模型会学到数据排列的规律。 [1]"]
+
+
 @pytest.mark.parametrize(
     "answer, reason",
     [

@@ -230,6 +230,47 @@ def test_the_answer_model_translates_when_the_config_says_so(model_home) -> None
     assert len(server.chat_requests("translate")) == len(EN_QUESTIONS)
 
 
+OVERFITTING_NOTE = """# 过拟合
+
+## 过拟合怎么判断
+
+训练误差很低而验证误差明显更高，说明模型记住了训练集，这就是过拟合。
+
+## 标签噪声会不会加重过拟合
+
+标签噪声多时，模型会去记住那些错误的标签，过拟合更严重；可以清洗数据，或者换更稳健的损失。
+
+## 数据清洗
+
+标签噪声可以先用交叉验证找出可疑样本，再人工复查。
+"""
+
+
+def test_ask_quotes_the_passages_that_hold_the_translated_questions_words(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The data-cleaning section names no concept of the English question and shares none of its
+    words: only the translation's words (as the answer model gives them) bring its sentence in."""
+    from studybot.answer.pipeline import answer_question
+    from tests.http_fakes import FakeModelServer
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "overfitting.md").write_text(OVERFITTING_NOTE, encoding="utf-8")
+    home = tmp_path / "home"
+    build_index(home, [notes], bundled=False, repair="jieba")
+    question = "Can noisy labels make a model overfit more?"
+    with FakeModelServer() as server:
+        server.translations[question] = "标签噪声会让模型过拟合更严重吗？"
+        (home / "config.toml").write_text(f'[llm]\nurl = "{server.url}/translate"\nserver_model = "fake-model"\n'
+                                          '[search]\ntranslator = "model"\n', encoding="utf-8")
+        index = Index(home)
+        answer = answer_question(question, index)
+        assert answer.citations[0].heading == "标签噪声会不会加重过拟合", answer.answer
+        assert "交叉验证找出可疑样本" in answer.answer
+        monkeypatch.setattr("studybot.answer.pipeline.translation", lambda question, index: "")
+        assert "交叉验证找出可疑样本" not in answer_question(question, index).answer
+
+
 def test_a_failing_model_leaves_the_translation_to_gemma_and_is_asked_again_next_time(model_home) -> None:
     from studybot.index.search import translation
     from studybot.index.translation import translate

@@ -5,7 +5,8 @@ It opens with the passage that best answers the question asked. When the user's 
 it, that is their passage (they wrote it and will be asked about it): the first of the top-ranked
 own passages that is about the question. Otherwise it is the passage whose heading and text cover
 most of the question's terms (glossary concepts in any language, other words weighted by rarity among
-the candidates), discounted by retrieval rank; kind breaks near-ties only. The note's own interview
+the candidates; a translated question's words in passages written in its translation's language),
+discounted by retrieval rank; kind breaks near-ties only. The note's own interview
 answer to the same question is quoted in place of the section it closes. The rest of the budget goes to the
 sentences of the other passages that cover most of the question, skipping anything already said,
 within a budget well under the 800 characters an interview answer may take.
@@ -147,6 +148,14 @@ def _weights(terms: frozenset[str], units: list[_Unit]) -> dict[str, float]:
     return {t: math.log(1 + n / (1 + sum(t in u.keys for u in units))) for t in terms}
 
 
+Weights = dict[str, dict[str, float]]  # per language: the question's terms in that language, weighted
+
+
+def _in(weights: Weights, lang: str, asked: str) -> dict[str, float]:
+    """The question's terms for a text in `lang`: its translation's when there is one in that language."""
+    return weights.get(lang, weights[asked])
+
+
 def _coverage(keys: frozenset[str], weights: dict[str, float]) -> float:
     total = sum(weights.values()) or 1.0
     return sum(w for t, w in weights.items() if t in keys) / total
@@ -162,15 +171,17 @@ def _source_keys(source: Source, glossary: Glossary) -> tuple[frozenset[str], fr
     return heading, _keys(source.text, glossary) | heading
 
 
-def answers_question(source: Source, keys: tuple[frozenset[str], frozenset[str]], weights: dict[str, float],
+def answers_question(source: Source, keys: tuple[frozenset[str], frozenset[str]], weights: Weights,
                      lang: str) -> float:
-    """How well a passage answers the question: the question's terms in its heading path and in its
-    text (`keys`, from `_source_keys`; the heading counted apart, so a section *about* the subject
-    beats one that names it once), in the question's language, discounted by retrieval rank. A
-    follow-up list answers other questions."""
+    """How well a passage answers the question: the question's terms (in the passage's language when
+    the question was translated) in its heading path and in its text (`keys`, from `_source_keys`;
+    the heading counted apart, so a section *about* the subject beats one that names it once), in
+    the question's language, discounted by retrieval rank. A follow-up list answers other questions."""
     heading, text = keys
-    fit = HEADING_WEIGHT * _coverage(heading, weights) + (1 - HEADING_WEIGHT) * _coverage(text, weights)
-    if language(source.text) != lang:
+    written = language(source.text)
+    terms = _in(weights, written, lang)
+    fit = HEADING_WEIGHT * _coverage(heading, terms) + (1 - HEADING_WEIGHT) * _coverage(text, terms)
+    if written != lang:
         fit *= LEAD_LANGUAGE_WEIGHT
     if _FOLLOW_UPS.search(source.heading):
         fit *= FOLLOW_UP_WEIGHT
@@ -182,7 +193,7 @@ def _question_path(source: Source) -> tuple[str, ...]:
     return tuple(source.heading_path[:-1] if source.kind == "answer" else source.heading_path)
 
 
-def lead_source(sources: list[Source], weights: dict[str, float], lang: str, glossary: Glossary) -> Source | None:
+def lead_source(sources: list[Source], weights: Weights, lang: str, glossary: Glossary) -> Source | None:
     """The passage the answer opens with.
 
     The user's own passage leads when retrieval ranks one in the top OWN_WITHIN and it is about the
@@ -209,15 +220,15 @@ def lead_source(sources: list[Source], weights: dict[str, float], lang: str, glo
 
 
 def _own_lead(sources: list[Source], keys: dict[int, tuple[frozenset[str], frozenset[str]]], fits: dict[int, float],
-              weights: dict[str, float], lang: str) -> Source | None:
+              weights: Weights, lang: str) -> Source | None:
     own = [s for s in sources[:OWN_WITHIN] if s.own]
     if not own or all(s.own for s in sources):
         return None
     best_own = max(fits[s.n] for s in own)
     lead = next(s for s in own if fits[s.n] >= OWN_NEAR_TIE * best_own)
-    if language(lead.text) == lang:
+    if language(lead.text) in weights:  # the question or its translation speaks the passage's language
         return lead if fits[lead.n] >= OWN_MIN_SHARE * max(fits.values()) else None
-    concepts = {t: w for t, w in weights.items() if t.startswith(CONCEPT)}
+    concepts = {t: w for t, w in weights[lang].items() if t.startswith(CONCEPT)}
     if not concepts:
         return lead
 
@@ -229,15 +240,21 @@ def _duplicate(unit: _Unit, said: set[str]) -> bool:
     return bool(unit.tokens) and len(unit.tokens & said) / len(unit.tokens) >= DUPLICATE_SHARE
 
 
-def extractive_answer(question: str, sources: list[Source], glossary: Glossary, budget: int = BUDGET_CHARS) -> str:
-    """An answer made of cited passages from the sources, at most `budget` characters long."""
+def extractive_answer(question: str, sources: list[Source], glossary: Glossary, budget: int = BUDGET_CHARS,
+                      translation: str = "") -> str:
+    """An answer made of cited passages from the sources, at most `budget` characters long.
+
+    `translation` (the question in the notes' language, as search read it) finds the question's
+    words in passages written in that language."""
     lang = language(question)
     answers: dict[int, list[_Unit]] = {}
     sentences: dict[int, list[_Unit]] = {}
     for source in sources:
         answers[source.n], sentences[source.n] = _units(source, glossary)
     units = [u for group in (*answers.values(), *sentences.values()) for u in group]
-    weights = _weights(question_terms(question, glossary), units)
+    weights = {lang: _weights(question_terms(question, glossary), units)}
+    if translation and language(translation) != lang:
+        weights[language(translation)] = _weights(question_terms(translation, glossary), units)
     chosen: list[_Unit] = []
     said: set[str] = set()
     used = 0
@@ -254,7 +271,7 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
 
     def score(unit: _Unit) -> float:
         weight = 1.0 if unit.language == lang else OTHER_LANGUAGE_WEIGHT
-        return weight * _coverage(unit.keys, weights) / _rank_discount(unit.source)
+        return weight * _coverage(unit.keys, _in(weights, unit.language, lang)) / _rank_discount(unit.source)
 
     lead = lead_source(sources, weights, lang, glossary)
     if lead is None:
@@ -265,14 +282,12 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
         part = max(parts, key=score)
         if not take(part, lead_limit):
             for sentence in (s for s in sentences[lead.n] if s.position // 100 == part.position):
-                if not take(sentence, lead_limit):
-                    break
-    else:  # the section's sentences in order, from the first that speaks to the question
+                take(sentence, lead_limit)
+    else:  # the section's sentences in order, from the first that speaks to the question, past any too long to fit
         ordered = sentences[lead.n]
         first = next((i for i, u in enumerate(ordered) if score(u) > 0), 0)
         for sentence in ordered[first:]:
-            if not take(sentence, lead_limit) and chosen:
-                break
+            take(sentence, lead_limit)
     start = len(chosen)
     rest = [u for n, units in sentences.items() if n != lead.n for u in units]
     ranked = sorted(rest, key=lambda u: (-score(u), len(u.text)))

@@ -23,7 +23,7 @@ import numpy as np
 from studybot.errors import StudybotError
 from studybot.answer.extractive import BUDGET_CHARS, extractive_answer
 from studybot.answer.backends import GenerationError, Generator, Target, generator_target
-from studybot.index.search import Hit, Index, search, with_answer_blocks
+from studybot.index.search import Hit, Index, search, translation, with_answer_blocks
 from studybot.answer.sources import Source, make_sources, pack, resolve_citations
 from studybot.answer.verification import verify
 from studybot.text.language import language
@@ -197,7 +197,7 @@ def answer_question(
         raise NothingFound(question)
     sources = make_sources(with_answer_blocks(hits, index, ANSWER_BLOCKS_FOR), index)
     timings = {"retrieve_s": round(clock() - started, 4), "first_token_s": None, "total_s": None, "tokens_per_s": None}
-    extractive = extractive_answer(query, sources, index.glossary, budget_chars)
+    extractive = extractive_answer(query, sources, index.glossary, budget_chars, translation(query, index))
 
     model, reason, draft = None, None, None
     if generator is not None:

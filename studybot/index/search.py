@@ -294,8 +294,9 @@ def search(
 def translation(question: str, index: Index) -> str:
     """The question in the language of the user's notes when most of them are in the other one, else "".
 
-    BM25 and the passage embedder read it beside the question. (Weighing its words as the
-    question's own in the extractive answer was measured too: no better overall, so it is not done.)"""
+    BM25 and the passage embedder read it beside the question; the extractive answer looks for its
+    words in the passages written in its language (and for the question's own words in the others:
+    adding the translation's words to the question's everywhere was measured, and was no better)."""
     target = index.translation_target(question)
     if not target:
         return ""
