@@ -95,3 +95,50 @@ def test_line_numbers_deep_in_a_large_note_point_at_the_source() -> None:
     for chunk in chunks[:3] + chunks[1500:1503] + chunks[-3:]:
         assert source[chunk.line_start - 1] == f"## {chunk.heading_path[-1]}"
         assert source[chunk.line_end - 1] == chunk.text.split("\n")[-1] == f"- item {chunk.heading_path[-1].split()[-1]}"
+
+
+SETEXT_NOTE = """Optimizers
+==========
+
+Index
+-----
+<!-- TOC -->
+
+- [Momentum](#momentum)
+    - [Nesterov](#nesterov)
+
+<!-- /TOC -->
+
+Momentum
+--------
+Momentum keeps a running average of past gradients.
+
+A closing thought that runs on
+over two lines, then a rule:
+---
+
+- a list item
+---
+
+Nesterov
+---
+Nesterov looks ahead before it takes the gradient.
+
+1. [Momentum](#momentum)
+2. [Nesterov](#nesterov)
+"""
+
+
+def test_setext_headings_are_headings_and_tables_of_contents_are_left_out() -> None:
+    """`Title` over === or --- is a heading (CommonMark, as Obsidian shows it); a rule after prose
+    or a list is not; a generated table of contents names every section and is not indexed."""
+    note = parse_note(SETEXT_NOTE, "opt.md")
+    assert [(h.level, h.title, h.line) for h in note.headings] == [
+        (1, "Optimizers", 1), (2, "Index", 4), (2, "Momentum", 13), (2, "Nesterov", 24)]
+    assert len(note.lines) == SETEXT_NOTE.count("\n") + 1
+    chunks = chunk_note(note)
+    assert [(c.heading_path, c.line_start) for c in chunks] == [
+        (["Optimizers", "Momentum"], 13), (["Optimizers", "Nesterov"], 24)]
+    assert "rule:\n---" in chunks[0].text and "list item\n---" in chunks[0].text
+    assert all("#" not in c.text and "TOC" not in c.text and "=====" not in c.text for c in chunks)
+    assert not chunks[1].text.endswith("Nesterov")  # the closing list of anchors is gone too

@@ -12,6 +12,12 @@ from pathlib import PurePath
 
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_UNDERLINE = re.compile(r"^\s{0,3}(=+|-+)\s*$")  # a setext heading's second line: === for level 1, --- for 2
+_NOT_PARAGRAPH = re.compile(r"^\s*(?:[-+*>|]|\d+[.)]\s|<!--)|^\s{4}")  # list items, quotes, tables, comments, code
+SETEXT_MAX_CHARS = 100  # longer lines above a --- are prose followed by a rule, not a heading
+_TOC_OPEN = re.compile(r"^\s*<!--\s*TOC\b.*-->\s*$", re.IGNORECASE)
+_TOC_CLOSE = re.compile(r"^\s*<!--\s*/TOC\s*-->\s*$", re.IGNORECASE)
+_ANCHOR_ITEM = re.compile(r"^\s*(?:[-+*]|\d+[.)])\s+\[[^\]]*\]\(#[^)]*\)\s*$")  # - [Title](#title)
 _BLOCK_TAG = re.compile(r"<\s*(script|style)\b[^>]*>", re.IGNORECASE)
 _IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)]*?)>?(?:\s+\"[^\"]*\")?\s*\)")
 _LINK = re.compile(r"(?<!!)\[([^\]]+)\]\([^)]*\)")
@@ -104,15 +110,35 @@ def _front_matter(lines: list[str]) -> tuple[dict, int]:
     return (data if isinstance(data, dict) else {}), span
 
 
+def _setext_title(lines: list[str], index: int, skip: int) -> str:
+    """The heading a `===` / `---` line at `index` underlines: the one-line paragraph right above it
+    (CommonMark's setext heading), else "" (a rule after a blank line, a list, a table ...)."""
+    above = lines[index - 1] if index - 1 >= skip else ""
+    before = lines[index - 2] if index - 2 >= skip else ""
+    if (not above.strip() or _NOT_PARAGRAPH.match(above) or _HEADING.match(above) or _UNDERLINE.match(above)
+            or fence_opening(above) or len(above.strip()) > SETEXT_MAX_CHARS):
+        return ""
+    if before.strip() and not (_HEADING.match(before) or _UNDERLINE.match(before)):
+        return ""  # a paragraph of several lines: prose, whatever follows it
+    return heading_title(above)
+
+
 def parse_note(text: str, path: str | PurePath = "") -> Note:
-    """Clean a note line by line; headings inside code fences are not headings."""
+    """Clean a note line by line; headings inside code fences are not headings, `Title` over a line of
+    `===` or `---` is one (setext), and a generated table of contents (`<!-- TOC -->` blocks, lists
+    of links to the note's own anchors) is left out: it names every section and answers none."""
     lines = text.split("\n")
     metadata, skip = _front_matter(lines)
     out: list[str] = [""] * skip
     headings: list[Heading] = []
     fence: str | None = None
     in_block: str | None = None
+    in_toc = False
     for number, line in enumerate(lines[skip:], start=skip + 1):
+        if in_toc or _TOC_OPEN.match(line) or _ANCHOR_ITEM.match(line):
+            in_toc = (in_toc or bool(_TOC_OPEN.match(line))) and not _TOC_CLOSE.match(line)
+            out.append("")
+            continue
         if fence is not None:
             out.append(line)
             if closes_fence(line, fence):
@@ -145,5 +171,11 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
             title = heading_title(heading.group(2))
             if title:
                 headings.append(Heading(level=len(heading.group(1)), title=title, line=number))
+        underline = _UNDERLINE.match(line)
+        title = _setext_title(lines, number - 1, skip) if underline else ""
+        if title:
+            headings.append(Heading(level=1 if underline.group(1)[0] == "=" else 2, title=title, line=number - 1))
+            out.append("")
+            continue
         out.append(clean_inline(line))
     return Note(path=str(path), lines=out, headings=headings, metadata=metadata)
