@@ -98,6 +98,21 @@ def test_a_translated_question_finds_its_words_in_the_passages_of_its_translatio
     assert answer.startswith("每一轮训练前随机打乱样本顺序，可以避免模型学到样本排列的规律。 [2]")
 
 
+def test_the_leading_passage_gives_each_lines_opening_sentence_before_the_details() -> None:
+    """A list of reasons: the answer names every item, in the note's order, before it explains one."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    text = ("为什么要打乱训练数据：\n"
+            "- 打乱后每个批次更接近整体分布。如果不打乱，同一批里可能全是同一类样本，梯度会偏向这一类。\n"
+            "- 打乱能避免模型记住样本顺序。按固定顺序喂数据时，模型会把位置规律当成特征来学。\n"
+            "- 打乱让每一轮的更新路径不同。不同轮次走不同的路径，有助于跳出不好的局部区域。")
+    answer = extractive_answer("为什么要打乱训练数据？", [_section(1, "为什么要打乱训练数据", text)], load_glossary(),
+                               budget=90)
+    assert answer.split("\n\n") == ["打乱后每个批次更接近整体分布。 [1]", "打乱能避免模型记住样本顺序。 [1]",
+                                     "打乱让每一轮的更新路径不同。 [1]"]
+
+
 def test_the_leading_passage_goes_on_past_a_sentence_too_long_for_the_answer() -> None:
     from studybot.answer.extractive import extractive_answer
     from studybot.content.glossary import load_glossary

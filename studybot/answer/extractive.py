@@ -61,6 +61,7 @@ class _Unit:
     tokens: frozenset[str]  # its words, to tell what is already said
     language: str
     keys: frozenset[str] = frozenset()  # its words and concepts, to match the question's terms
+    opens: bool = False  # the first sentence of its line
 
 
 def _keys(text: str, glossary: Glossary) -> frozenset[str]:
@@ -115,8 +116,10 @@ def _answer_parts(text: str) -> list[tuple[str, str]]:
 
 def _units(source: Source, glossary: Glossary) -> tuple[list[_Unit], list[_Unit]]:
     """(answer paragraphs, sentences) of one source."""
-    def unit(position: int, text: str, lang: str | None = None, context: frozenset[str] = frozenset()) -> _Unit:
-        return _Unit(source, position, text, word_keys(text), lang or language(text), _keys(text, glossary) | context)
+    def unit(position: int, text: str, lang: str | None = None, context: frozenset[str] = frozenset(),
+             opens: bool = False) -> _Unit:
+        return _Unit(source, position, text, word_keys(text), lang or language(text), _keys(text, glossary) | context,
+                     opens)
 
     if source.kind == "answer":
         parts = _answer_parts(source.text)
@@ -136,9 +139,9 @@ def _units(source: Source, glossary: Glossary) -> tuple[list[_Unit], list[_Unit]
         if fence or _SKIP.search(line):
             continue
         for half in _halves(_clean(re.sub(r"^\s*>\s?", "", line))):
-            for sentence in split_quotable(half):
+            for j, sentence in enumerate(split_quotable(half)):
                 if _useful(sentence):
-                    sentences.append(unit(len(sentences), sentence))
+                    sentences.append(unit(len(sentences), sentence, opens=j == 0))
     return [], sentences
 
 
@@ -283,11 +286,12 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
         if not take(part, lead_limit):
             for sentence in (s for s in sentences[lead.n] if s.position // 100 == part.position):
                 take(sentence, lead_limit)
-    else:  # the section's sentences in order, from the first that speaks to the question, past any too long to fit
-        ordered = sentences[lead.n]
+    else:  # the section from the first sentence that speaks to the question: each line's opening sentence
+        ordered = sentences[lead.n]  # (a list's items, a paragraph's topic), then the rest, as they fit, in order
         first = next((i for i, u in enumerate(ordered) if score(u) > 0), 0)
-        for sentence in ordered[first:]:
+        for sentence in sorted(ordered[first:], key=lambda u: not u.opens):
             take(sentence, lead_limit)
+        chosen.sort(key=lambda u: u.position)
     start = len(chosen)
     rest = [u for n, units in sentences.items() if n != lead.n for u in units]
     ranked = sorted(rest, key=lambda u: (-score(u), len(u.text)))
