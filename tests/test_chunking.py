@@ -43,17 +43,36 @@ def test_hash_line_inside_code_fence_is_not_a_heading() -> None:
 def test_html_scripts_images_and_obsidian_embeds_are_cleaned() -> None:
     text = (
         "# T\n<script>\nvar secret = 1;\n</script>\n<style>p {}</style>\n"
-        "See ![a diagram](https://x.org/img/d.png) and ![](E:\\notes\\pics\\fig 2.png).\n"
+        "See ![a diagram](https://x.org/img/d.png) and ![](E:\\notes\\pics\\attention heads.png).\n"
         "Embed ![[attention map.jpeg]] and link [[Other Note|the other note]] and [[Plain]].\n"
         "| a | b |\n| --- | --- |\n| 1 | 2 |\n"
     )
     note = parse_note(text, "t.md")
     body = "\n".join(note.lines)
     assert "secret" not in body and "<style>" not in body
-    assert "See a diagram and fig 2.png." in body
+    assert "See a diagram and attention heads.png." in body
     assert "Embed attention map.jpeg and link the other note and Plain." in body
     assert "| 1 | 2 |" in body
     assert len(note.lines) == len(text.split("\n"))
+
+
+def test_images_named_by_a_tool_not_a_person_become_the_word_image() -> None:
+    """Typora's `image-20240516164546935`, Obsidian's `Pasted image ...`, numbers and UUIDs name no
+    content: each becomes "image" (what the answer knows as a lost figure), not a line to quote."""
+    names = {
+        "![image-20240516164546935](https://cdn.x/img/image-20240516164546935.png)": "image",
+        "![[Pasted image 20240516164546.png]]": "image",
+        "![](pics/1747120568287-867c030b-3b85-4d68-89b0-8d2233db2ffd.png)": "image",
+        "![](pics/image21.jpeg)": "image",
+        "![Alt text](pics/1.png)": "image",
+        "![image](pics/lora_diagram.png)": "lora_diagram.png",
+        "![](pics/vgg16.png)": "vgg16.png",
+        "![架构图](pics/1.png)": "架构图",
+        "![[attention map.jpeg]]": "attention map.jpeg",
+        "![[Other Note]]": "Other Note",
+    }
+    for markdown, text in names.items():
+        assert parse_note(f"# T\n{markdown}\n", "t.md").lines[1] == text, markdown
 
 
 def test_long_sections_split_at_paragraphs_with_overlap() -> None:

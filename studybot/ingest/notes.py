@@ -24,6 +24,9 @@ _LINK = re.compile(r"(?<!!)\[([^\]]+)\]\([^)]*\)")
 _EMBED = re.compile(r"!?\[\[([^\]|#]*)(?:#[^\]|]*)?(?:\|([^\]]*))?\]\]")
 _HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?>")
 _EMPHASIS = re.compile(r"(\*\*|__|\*)")
+_IMAGE_FILE = re.compile(r"\.(png|jpe?g|gif|svg|webp|bmp)$", re.IGNORECASE)
+_GENERIC_IMAGE_WORDS = {"image", "img", "pic", "picture", "photo", "screenshot", "screen", "shot", "pasted", "figure",
+                        "fig", "untitled", "clipboard", "alt", "text", "图片", "图", "截图", "屏幕截图", "微信图片"}
 
 
 @dataclass
@@ -48,14 +51,33 @@ def _file_label(target: str) -> str:
     return name
 
 
+def _names_something(name: str) -> bool:
+    """Whether an image's alt text or file name says what it shows: `vgg16.png`, `架构图` do;
+    `image-20240516164546935`, `Pasted image 20240516.png`, `1.png` and UUIDs do not."""
+    stem = re.sub(r"\.(png|jpe?g|gif|svg|webp|bmp)$", "", name.strip(), flags=re.IGNORECASE)
+    for token in re.split(r"[\s\-_.()（）]+", stem):
+        letters = re.sub(r"\d", "", token)
+        hexadecimal = letters != token and re.fullmatch(r"[0-9a-fA-F]+", token)
+        if len(letters) > (1 if letters.isascii() else 0) and not hexadecimal \
+                and letters.lower() not in _GENERIC_IMAGE_WORDS:
+            return True
+    return False
+
+
+def _image_name(*candidates: str) -> str:
+    """The first candidate that names the picture, else "image" (which the answer knows for a lost figure)."""
+    return next((c for c in candidates if c and _names_something(c)), "image")
+
+
 def _image_text(match: re.Match[str]) -> str:
-    alt = match.group(1).strip()
-    return alt or _file_label(match.group(2))
+    return _image_name(match.group(1).strip(), _file_label(match.group(2)))
 
 
 def _embed_text(match: re.Match[str]) -> str:
-    alias = (match.group(2) or "").strip()
-    return alias or _file_label(match.group(1).strip())
+    alias, target = (match.group(2) or "").strip(), _file_label(match.group(1).strip())
+    if _IMAGE_FILE.search(target):
+        return _image_name(alias, target)
+    return alias or target
 
 
 def fence_opening(line: str) -> str | None:
