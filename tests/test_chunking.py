@@ -75,6 +75,13 @@ def test_images_named_by_a_tool_not_a_person_become_the_word_image() -> None:
         assert parse_note(f"# T\n{markdown}\n", "t.md").lines[1] == text, markdown
 
 
+def test_html_entities_are_decoded_and_zero_width_characters_dropped() -> None:
+    note = parse_note("# T\n&emsp;&emsp;\u200b数据爆炸的时代，x &lt; y &amp;&amp; R&D。\n", "t.md")
+    assert note.lines[1] == "\u2003\u2003数据爆炸的时代，x < y && R&D。"
+    chunk = chunk_note(note)[0]
+    assert chunk.text == "数据爆炸的时代，x < y && R&D。"
+
+
 def test_long_sections_split_at_paragraphs_with_overlap() -> None:
     paragraphs = [f"Paragraph {i} " + " ".join(["word"] * 40) for i in range(12)]
     text = "# Long\n\n" + "\n\n".join(paragraphs) + "\n"

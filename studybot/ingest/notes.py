@@ -6,6 +6,7 @@ line numbers of the original file.
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -24,6 +25,7 @@ _LINK = re.compile(r"(?<!!)\[([^\]]+)\]\([^)]*\)")
 _EMBED = re.compile(r"!?\[\[([^\]|#]*)(?:#[^\]|]*)?(?:\|([^\]]*))?\]\]")
 _HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?>")
 _EMPHASIS = re.compile(r"(\*\*|__|\*)")
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 _IMAGE_FILE = re.compile(r"\.(png|jpe?g|gif|svg|webp|bmp)$", re.IGNORECASE)
 _GENERIC_IMAGE_WORDS = {"image", "img", "pic", "picture", "photo", "screenshot", "screen", "shot", "pasted", "figure",
                         "fig", "untitled", "clipboard", "alt", "text", "图片", "图", "截图", "屏幕截图", "微信图片"}
@@ -94,11 +96,12 @@ def closes_fence(line: str, marker: str) -> bool:
 
 
 def clean_inline(line: str) -> str:
-    """Replace images by their alt text or file name, links and embeds by their names, drop HTML tags."""
+    """Replace images by their alt text or file name, links and embeds by their names, drop HTML tags,
+    decode HTML entities (`&emsp;` indents a Chinese paragraph) and drop zero-width characters."""
     line = _EMBED.sub(_embed_text, line)
     line = _IMAGE.sub(_image_text, line)
     line = _LINK.sub(lambda m: m.group(1), line)
-    return _HTML_TAG.sub("", line)
+    return _ZERO_WIDTH.sub("", html.unescape(_HTML_TAG.sub("", line)))
 
 
 def heading_title(raw: str) -> str:
