@@ -325,6 +325,7 @@ def test_chinese_character_pairs_find_a_section_the_segmenter_cuts_differently(t
     question = "为什么要用锚框？"
     assert cjk_bigrams("为什么要用锚框") == ["为什", "什么", "么要", "要用", "用锚", "锚框"]
     assert cjk_bigrams("框 a 锚框") == ["框", "锚框"]
+    assert cjk_bigrams("⾃注意⼒") == cjk_bigrams("自注意力") == ["自注", "注意", "意力"]  # Kangxi radicals, as tokenize
     assert not set(tokenize(question)) & set(tokenize("锚框是什么"))
     notes = tmp_path / "notes"
     notes.mkdir()

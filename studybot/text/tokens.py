@@ -33,7 +33,7 @@ def cjk_bigrams(text: str) -> list[str]:
     does not know, a phrase split one way here and another there) they still share character pairs.
     """
     pairs: list[str] = []
-    for run in _CJK_RUN.findall(text):
+    for run in _CJK_RUN.findall(normalize(text)):  # as tokenize reads it: ⽅法 (Kangxi radicals, from PDFs) is 方法
         pairs.extend([run[i:i + 2] for i in range(len(run) - 1)] or [run])
     return pairs
 
