@@ -208,9 +208,12 @@ def _nearest(index, vector: np.ndarray, n: int) -> list[int]:
 
 
 def rrf(rankings: dict[str, list[int]], weights: dict[str, float], k: int = RRF_K) -> dict[int, float]:
-    """Reciprocal rank fusion: each list adds weight / (k + rank) to the chunks it ranks."""
+    """Reciprocal rank fusion: each list adds weight / (k + rank) to the chunks it ranks (a list
+    weighted 0 adds nothing, not even its chunks as candidates)."""
     fused: dict[int, float] = {}
     for name, ranking in rankings.items():
+        if not weights.get(name, 1.0):
+            continue
         for rank, cid in enumerate(ranking, start=1):
             fused[cid] = fused.get(cid, 0.0) + weights.get(name, 1.0) / (k + rank)
     return fused
