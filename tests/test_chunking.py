@@ -168,3 +168,12 @@ def test_setext_headings_are_headings_and_tables_of_contents_are_left_out() -> N
     assert "rule:\n---" in chunks[0].text and "list item\n---" in chunks[0].text
     assert all("#" not in c.text and "TOC" not in c.text and "=====" not in c.text for c in chunks)
     assert not chunks[1].text.endswith("Nesterov")  # the closing list of anchors is gone too
+
+
+def test_a_table_of_contents_ends_at_its_marker_or_at_the_first_line_that_is_no_list_item() -> None:
+    """markdown-toc closes with `<!-- tocstop -->`; a table whose closing marker is lost must not
+    swallow the note after it."""
+    toc = "# A\n<!-- toc -->\n\n- Intro\n  - Details\n\n<!-- tocstop -->\nKept one.\n"
+    assert [c.text for c in chunk_note(parse_note(toc, "a.md"))] == ["Kept one."]
+    unclosed = "# A\n<!-- TOC -->\n- Intro\n- Details\n\nKept two.\n\n## Intro\nKept three.\n"
+    assert [c.text for c in chunk_note(parse_note(unclosed, "a.md"))] == ["Kept two.", "Kept three."]

@@ -17,7 +17,8 @@ _UNDERLINE = re.compile(r"^\s{0,3}(=+|-+)\s*$")  # a setext heading's second lin
 _NOT_PARAGRAPH = re.compile(r"^\s*(?:[-+*>|]|\d+[.)]\s|<!--)|^\s{4}")  # list items, quotes, tables, comments, code
 SETEXT_MAX_CHARS = 100  # longer lines above a --- are prose followed by a rule, not a heading
 _TOC_OPEN = re.compile(r"^\s*<!--\s*TOC\b.*-->\s*$", re.IGNORECASE)
-_TOC_CLOSE = re.compile(r"^\s*<!--\s*/TOC\s*-->\s*$", re.IGNORECASE)
+_TOC_CLOSE = re.compile(r"^\s*<!--\s*(?:/\s*TOC|tocstop)\s*-->\s*$", re.IGNORECASE)
+_LIST_ITEM = re.compile(r"^\s*(?:[-+*]|\d+[.)])\s+")
 _ANCHOR_ITEM = re.compile(r"^\s*(?:[-+*]|\d+[.)])\s+\[[^\]]*\]\(#[^)]*\)\s*$")  # - [Title](#title)
 _BLOCK_TAG = re.compile(r"<\s*(script|style)\b[^>]*>", re.IGNORECASE)
 _IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)]*?)>?(?:\s+\"[^\"]*\")?\s*\)")
@@ -56,7 +57,7 @@ def _file_label(target: str) -> str:
 def _names_something(name: str) -> bool:
     """Whether an image's alt text or file name says what it shows: `vgg16.png`, `架构图` do;
     `image-20240516164546935`, `Pasted image 20240516.png`, `1.png` and UUIDs do not."""
-    stem = re.sub(r"\.(png|jpe?g|gif|svg|webp|bmp)$", "", name.strip(), flags=re.IGNORECASE)
+    stem = _IMAGE_FILE.sub("", name.strip())
     for token in re.split(r"[\s\-_.()（）]+", stem):
         letters = re.sub(r"\d", "", token)
         hexadecimal = letters != token and re.fullmatch(r"[0-9a-fA-F]+", token)
@@ -160,10 +161,6 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
     in_block: str | None = None
     in_toc = False
     for number, line in enumerate(lines[skip:], start=skip + 1):
-        if in_toc or _TOC_OPEN.match(line) or _ANCHOR_ITEM.match(line):
-            in_toc = (in_toc or bool(_TOC_OPEN.match(line))) and not _TOC_CLOSE.match(line)
-            out.append("")
-            continue
         if fence is not None:
             out.append(line)
             if closes_fence(line, fence):
@@ -176,6 +173,15 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
                 out.append(clean_inline(line[close.end():]))
             else:
                 out.append("")
+            continue
+        if in_toc:  # a table of contents holds list items up to its closing marker; anything else ends it
+            in_toc = not _TOC_CLOSE.match(line) and (not line.strip() or bool(_LIST_ITEM.match(line)))
+            if in_toc or _TOC_CLOSE.match(line):
+                out.append("")
+                continue
+        if _TOC_OPEN.match(line) or _ANCHOR_ITEM.match(line):
+            in_toc = bool(_TOC_OPEN.match(line))
+            out.append("")
             continue
         fence = fence_opening(line)
         if fence:
