@@ -113,6 +113,21 @@ def test_the_leading_passage_gives_each_lines_opening_sentence_before_the_detail
                                      "打乱让每一轮的更新路径不同。 [1]"]
 
 
+def test_a_follow_up_answer_is_quoted_with_its_question() -> None:
+    """'Still LayerNorm.' alone answers nothing: a follow-up's answer comes with its question, in the
+    question's language (the other language's half of a bilingual line is its own unit)."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    follow_ups = Source(1, "norms.md", ["Normalization", "追问 / Follow-ups"], 10, 12, "section",
+                        "- **Q: 视觉 Transformer 用什么归一化？ / What does a Vision Transformer use?** "
+                        "A: 仍用 LayerNorm，不依赖 batch 大小。/ Still LayerNorm, with no batch-size dependence.", 0.1)
+    answer = extractive_answer("视觉 Transformer 用什么归一化？", [follow_ups], load_glossary())
+    assert answer.split("\n\n")[0] == "视觉 Transformer 用什么归一化？ 仍用 LayerNorm，不依赖 batch 大小。 [1]"
+    english = extractive_answer("What normalization does a Vision Transformer use?", [follow_ups], load_glossary())
+    assert "What does a Vision Transformer use? Still LayerNorm, with no batch-size dependence. [1]" in english.split("\n\n")
+
+
 def test_the_leading_passage_goes_on_past_a_sentence_too_long_for_the_answer() -> None:
     from studybot.answer.extractive import extractive_answer
     from studybot.content.glossary import load_glossary

@@ -45,7 +45,7 @@ _LABEL_LANGUAGE = {"中文": "zh", "汉语": "zh", "chinese": "zh", "english": "
 _BULLET = re.compile(r"^\s*(?:[-+*•→]|\d+[.)、]|[（(]?\d+[)）])\s+")
 _SYMBOLS = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\uFE0F]")
 _MARKUP = re.compile(r"\*\*|__|`|\$")
-_FOLLOW_UP = re.compile(r"^\s*Q\s*[:：].*?\bA\s*[:：]\s*(.*)$")
+_FOLLOW_UP = re.compile(r"^\s*Q\s*[:：]\s*(.*?)\s*\bA\s*[:：]\s*(.*)$")
 _PLACEHOLDER = re.compile(r"\bimage\b")  # an image the export lost: the sentence lacks its formula
 _FOLLOW_UPS = re.compile(r"追问|follow-?ups?", re.IGNORECASE)  # a note's follow-up list answers other questions
 _FRAME = frozenset(word_keys("work works mean means explain describe happen happens purpose"))
@@ -85,14 +85,23 @@ def _clean(line: str) -> str:
 
 
 def _halves(line: str) -> list[str]:
-    """A bilingual line `中文。/ English.` as its two halves; a follow-up `Q: ... A: ...` as its answer."""
-    qa = _FOLLOW_UP.match(line)
-    if qa:
-        line = qa.group(1)
+    """A bilingual line `中文。/ English.` as its two halves."""
     parts = [p.strip() for p in re.split(r"\s*/\s+", line) if p.strip()]
     if len(parts) > 1 and len({language(p) for p in parts}) > 1:
         return parts
     return [line]
+
+
+def _follow_up(line: str) -> list[str] | None:
+    """A follow-up `Q: ... A: ...` line as question-and-answer units, one per language (`Q? A.`):
+    its answer alone is a fragment ("仍用 LayerNorm" says nothing without "ViT 用什么归一化？").
+    None for any other line."""
+    qa = _FOLLOW_UP.match(line)
+    if not qa:
+        return None
+    questions = _halves(qa.group(1))
+    return [f"{next((q for q in questions if language(q) == language(a)), questions[0])} {a}"
+            for a in _halves(qa.group(2))]
 
 
 def _useful(text: str) -> bool:
@@ -138,7 +147,14 @@ def _units(source: Source, glossary: Glossary) -> tuple[list[_Unit], list[_Unit]
         fence = fence_opening(line)
         if fence or _SKIP.search(line):
             continue
-        for half in _halves(_clean(re.sub(r"^\s*>\s?", "", line))):
+        cleaned = _clean(re.sub(r"^\s*>\s?", "", line))
+        pairs = _follow_up(cleaned)
+        for text in pairs or []:
+            if _useful(text):
+                sentences.append(unit(len(sentences), text, opens=True))
+        if pairs is not None:
+            continue
+        for half in _halves(cleaned):
             for j, sentence in enumerate(split_quotable(half)):
                 if _useful(sentence):
                     sentences.append(unit(len(sentences), sentence, opens=j == 0))
