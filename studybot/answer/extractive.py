@@ -149,10 +149,9 @@ def _units(source: Source, glossary: Glossary) -> tuple[list[_Unit], list[_Unit]
             continue
         cleaned = _clean(re.sub(r"^\s*>\s?", "", line))
         pairs = _follow_up(cleaned)
-        for text in pairs or []:
-            if _useful(text):
-                sentences.append(unit(len(sentences), text, opens=True))
         if pairs is not None:
+            for text in filter(_useful, pairs):
+                sentences.append(unit(len(sentences), text, opens=True))
             continue
         for half in _halves(cleaned):
             for j, sentence in enumerate(split_quotable(half)):
