@@ -212,10 +212,11 @@ def rrf(rankings: dict[str, list[int]], weights: dict[str, float], k: int = RRF_
     weighted 0 adds nothing, not even its chunks as candidates)."""
     fused: dict[int, float] = {}
     for name, ranking in rankings.items():
-        if not weights.get(name, 1.0):
+        weight = weights.get(name, 1.0)
+        if not weight:
             continue
         for rank, cid in enumerate(ranking, start=1):
-            fused[cid] = fused.get(cid, 0.0) + weights.get(name, 1.0) / (k + rank)
+            fused[cid] = fused.get(cid, 0.0) + weight / (k + rank)
     return fused
 
 

@@ -19,7 +19,7 @@ SETEXT_MAX_CHARS = 100  # longer lines above a --- are prose followed by a rule,
 _TOC_OPEN = re.compile(r"^\s*<!--\s*TOC\b.*-->\s*$", re.IGNORECASE)
 _TOC_CLOSE = re.compile(r"^\s*<!--\s*(?:/\s*TOC|tocstop)\s*-->\s*$", re.IGNORECASE)
 _LIST_ITEM = re.compile(r"^\s*(?:[-+*]|\d+[.)])\s+")
-_ANCHOR_ITEM = re.compile(r"^\s*(?:[-+*]|\d+[.)])\s+\[[^\]]*\]\(#[^)]*\)\s*$")  # - [Title](#title)
+_ANCHOR_ITEM = re.compile(_LIST_ITEM.pattern + r"\[[^\]]*\]\(#[^)]*\)\s*$")  # - [Title](#title)
 _BLOCK_TAG = re.compile(r"<\s*(script|style)\b[^>]*>", re.IGNORECASE)
 _IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)]*?)>?(?:\s+\"[^\"]*\")?\s*\)")
 _LINK = re.compile(r"(?<!!)\[([^\]]+)\]\([^)]*\)")
@@ -27,7 +27,8 @@ _EMBED = re.compile(r"!?\[\[([^\]|#]*)(?:#[^\]|]*)?(?:\|([^\]]*))?\]\]")
 _HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?>")
 _EMPHASIS = re.compile(r"(\*\*|__|\*)")
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
-_IMAGE_FILE = re.compile(r"\.(png|jpe?g|gif|svg|webp|bmp)$", re.IGNORECASE)
+IMAGE_SUFFIX = r"\.(?:png|jpe?g|gif|svg|webp|bmp)"  # the picture files notes show
+_IMAGE_FILE = re.compile(IMAGE_SUFFIX + "$", re.IGNORECASE)
 _GENERIC_IMAGE_WORDS = {"image", "img", "pic", "picture", "photo", "screenshot", "screen", "shot", "pasted", "figure",
                         "fig", "untitled", "clipboard", "alt", "text", "图片", "图", "截图", "屏幕截图", "微信图片"}
 
@@ -175,12 +176,14 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
                 out.append("")
             continue
         if in_toc:  # a table of contents holds list items up to its closing marker; anything else ends it
-            in_toc = not _TOC_CLOSE.match(line) and (not line.strip() or bool(_LIST_ITEM.match(line)))
-            if in_toc or _TOC_CLOSE.match(line):
+            closes = bool(_TOC_CLOSE.match(line))
+            in_toc = not closes and (not line.strip() or bool(_LIST_ITEM.match(line)))
+            if in_toc or closes:
                 out.append("")
                 continue
-        if _TOC_OPEN.match(line) or _ANCHOR_ITEM.match(line):
-            in_toc = bool(_TOC_OPEN.match(line))
+        opens = bool(_TOC_OPEN.match(line))
+        if opens or _ANCHOR_ITEM.match(line):
+            in_toc = opens
             out.append("")
             continue
         fence = fence_opening(line)

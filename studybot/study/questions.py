@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from studybot.ingest.chunking import paragraph_blocks
-from studybot.ingest.notes import fence_opening
+from studybot.ingest.notes import IMAGE_SUFFIX, fence_opening
 from studybot.text.language import has_cjk
 from studybot.text.tokens import normalize
 
@@ -37,7 +37,7 @@ _Q_LINE = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*)?\s*(?:Q|问|问题|Q
 _A_MARK = re.compile(r"(?:^|\s|\*\*)(?:A|答|回答|Answer)\s*[:：]\s*", re.IGNORECASE)
 # A bold line that may be a question: "**为什么要用学习率预热？**", "1. **What is dropout?** It ..."
 _BOLD_LINE = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+)?\*\*(.+?)\*\*\s*[:：]?\s*(.*)$")
-_IMAGE = re.compile(r"[^\s()（）]*\.(?:png|jpe?g|gif|svg|webp|bmp)\)?", re.IGNORECASE)  # what is left of one
+_IMAGE = re.compile(r"[^\s()（）]*" + IMAGE_SUFFIX + r"\)?", re.IGNORECASE)  # what is left of one
 _TABLE_RULE = re.compile(r"^:?-*:?$")
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 URL = re.compile(r"<?(?:https?://|www\.)\S+")
