@@ -85,6 +85,17 @@ def test_round_trip_restores_known_words_and_emoji() -> None:
         assert word in report.text
 
 
+def test_emoji_selectors_come_back_where_unicode_requires_them() -> None:
+    # keycaps (digit, U+FE0F, U+20E3) and a symbol's emoji presentation (♀️, ❤️) lose the selector's 0x8F byte
+    # and the joiner between two emoji (🙆 + ♀) its 0x8D byte
+    clean = "#### 1\ufe0f\u20e3 读当前输入\n2\ufe0f\u20e3 结合上一步隐藏状态\n🙆\u200d♀\ufe0f 梯度消失 ⚠\ufe0f\n"
+    assert sum(is_damaged(ch) for ch in clean) == 11  # the selectors, the joiner and 6 Chinese characters
+    report = repair_text(mangle(clean), "jieba")
+    assert report.text == clean
+    selectors = [spot for spot in report.low_confidence if spot.chosen == "\ufe0f"]
+    assert selectors == []  # no guess: the sequence leaves one choice
+
+
 @pytest.mark.parametrize("lo, hi", [(0x4E00, 0xA000), (0x3000, 0x3040), (0xFF00, 0xFF60), (0x1F300, 0x1F700)])
 def test_the_true_character_is_always_a_candidate(lo: int, hi: int) -> None:
     for code in range(lo, hi):

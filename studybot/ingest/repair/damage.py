@@ -105,7 +105,33 @@ def line_units(line: str) -> list[Unit]:
         units.extend(decoded)
         pos = match.end()
     units.extend(Unit(k, k + 1, (line[k],), False) for k in range(pos, len(line)))
-    return units
+    return [_in_emoji_sequence(units, i) for i in range(len(units))]
+
+
+_EMOJI_SELECTOR = "\ufe0f"  # VARIATION SELECTOR-16: "show the character before me as an emoji"
+_JOINER = "\u200d"  # ZERO WIDTH JOINER: glues emoji into one (🙆 + ♀ = 🙆‍♀)
+_KEYCAP = "\u20e3"  # COMBINING ENCLOSING KEYCAP
+
+
+def _in_emoji_sequence(units: list[Unit], i: int) -> Unit:
+    """Unit i, fixed to the invisible character an emoji sequence requires where Unicode leaves no other choice.
+
+    Their bytes (0x8F, 0x8D) are ones the export drops, so every such emoji comes back damaged, and no
+    language model knows these characters: the scorer picked look-alikes (U+FB78, an Arabic letter, in
+    "2\ufb78\u20e3"; a closing quote between 🙆 and ♀). A keycap (1️⃣) is digit, selector, U+20E3; after a
+    symbol (♀, ⚠) the selector is the emoji's; between two symbols stands the joiner.
+    """
+    unit = units[i]
+    if not unit.damaged or len(unit.candidates) < 2:
+        return unit
+    before = units[i - 1].candidates if i else ()
+    after = units[i + 1].candidates if i + 1 < len(units) else ()
+    symbol_before = len(before) == 1 and unicodedata.category(before[0]) == "So"
+    if _EMOJI_SELECTOR in unit.candidates and (after == (_KEYCAP,) or symbol_before):
+        return Unit(unit.start, unit.end, (_EMOJI_SELECTOR,), True)
+    if _JOINER in unit.candidates and symbol_before and len(after) == 1 and unicodedata.category(after[0]) == "So":
+        return Unit(unit.start, unit.end, (_JOINER,), True)
+    return unit
 
 
 def looks_mojibake(text: str) -> bool:
