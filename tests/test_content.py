@@ -391,6 +391,8 @@ GOOD_GLOSSARY = """# normalization
     ("id: ln, en: [LayerNorm]", "topic must be a lowercase slug"),
     ("id: ln, topic: Normalization, en: [LayerNorm]", "topic must be a lowercase slug"),
     ("id: Layer_Norm, topic: normalization, en: [LayerNorm]", "id must be a lowercase slug"),
+    ("id: ln, topic: normalization, en: [LayerNorm], cased: [LN]", "cased lists 'LN', which is not one of its"),
+    ("id: ln, topic: normalization, en: [LayerNorm], cased: LayerNorm", "cased must be a list of strings"),
 ])
 def test_glossary_schema_violations_name_the_file_and_line(tmp_path, entry, complaint):
     good = "{id: ln, topic: normalization, en: [LayerNorm]}"

@@ -46,15 +46,34 @@ def test_glossary_bridges_chinese_questions_and_english_notes(tmp_path: Path) ->
     assert search("What causes the vanishing gradient problem in RNNs?", k=1, home=home)[0].heading == "梯度消失"
 
 
+def test_everyday_words_and_tex_commands_are_not_terms() -> None:
+    glossary = load_glossary(None)
+
+    def ids(text: str) -> list[str]:
+        return [e.id for e in glossary.find(text)]
+
+    # an alias listed as cased matches only as written: the word "zero" is not DeepSpeed's ZeRO
+    assert "deepspeed" not in ids("What goes wrong if you initialize all the weights to zero?")
+    assert "deepspeed" in ids("ZeRO-3 分片优化器状态")
+    assert ids("How do React hooks work?") == [] and "react" in ids("a ReAct agent")
+    assert "reward-ranked-finetuning" not in ids("the rest of the layers") and ids("ReST") == ["reward-ranked-finetuning"]
+    # the natural log and TeX's roman font are not LayerNorm and the reward model; the Greek letter is no Python lambda
+    assert ids(r"$J=-[y\ln a+(1-y)\ln(1-a)]$，${\rm E}_{x}$，$\lambda$ 越大正则越强") == []
+    assert ids("LN 与 BN 的区别") == ["layernorm", "batchnorm"] and "lambda" in ids("lambda 函数")
+
+
 def _regex_find(glossary, text: str) -> list[str]:
-    """The matcher as first written: one alternation of every alias, longest first, with word boundaries."""
+    """The matcher as first written: one alternation of every alias, longest first, with word boundaries,
+    not after a backslash (a TeX command), the cased aliases with their case."""
     import re
 
     alternatives = []
     for alias in sorted(glossary._by_alias, key=len, reverse=True):
-        escaped = re.escape(alias)
+        escaped = re.escape(glossary._cased.get(alias, alias))
+        if alias in glossary._cased:
+            escaped = f"(?-i:{escaped})"
         if re.match(r"[a-z0-9]", alias):
-            escaped = r"(?<![a-z0-9])" + escaped
+            escaped = r"(?<![a-z0-9\\])" + escaped
         if re.search(r"[a-z0-9]$", alias):
             escaped += r"(?![a-z0-9])"
         alternatives.append(escaped)
@@ -72,6 +91,7 @@ def test_the_scanning_matcher_finds_what_the_alternation_regex_found() -> None:
     texts = [p.read_text(encoding="utf-8") for p in sorted(bundled_dir("knowledge").glob("*.md"))]
     texts = [part for text in texts for part in text.split("\n\n")]  # paragraphs: many small texts
     texts += ["BNB is not BN, but bn. LayerNorm/RMSNorm; ReLU6 relu-6 L1 l2 梯度消失和梯度爆炸", "", "x",
+              r"zero ZeRO ZERO react ReAct LN ln \ln \LN \lambda \tanh(x) \rm{RM} rm",
               "Batch normalization（批归一化，BN）与 layer norm 有何不同？ADAM adamw Adam-W"]
     assert len(texts) > 500
     for text in texts:

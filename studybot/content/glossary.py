@@ -41,33 +41,40 @@ class Glossary:
 
     Matching scans the text once, left to right: at each position the longest alias that starts
     there wins (case ignored), and an alias that begins or ends with a letter or digit must not
-    touch another one (so "bn" is not found in "bnb"). Candidates are looked up by the first two
-    characters, so a chunk costs one dictionary probe per character however large the glossary.
+    touch another one (so "bn" is not found in "bnb"). Two exceptions keep everyday words out: an
+    entry's `cased` aliases match only as written (ZeRO, not "zero"; ReAct, not "React"), and a
+    word right after a backslash is a TeX command (`\\ln`, `\\rm`, `\\lambda`), not a term.
+    Candidates are looked up by the first two characters, so a chunk costs one dictionary probe
+    per character however large the glossary.
     """
 
     entries: list
     _by_alias: dict[str, object]
     _by_start: dict[str, list[str]]  # first two characters (one, for one-character aliases) -> aliases, longest first
+    _cased: dict[str, str]  # lowercased alias -> the only spelling it matches
     _found: dict[str, list] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_entries(cls, entries: Iterable[Entry]) -> "Glossary":
         entries = list(entries)
         by_alias: dict[str, object] = {}
+        cased: dict[str, str] = {}
         for entry in entries:
             for alias in [*entry.en, *entry.zh]:
-                if alias.strip():
-                    by_alias.setdefault(alias.lower(), entry)
+                if alias.strip() and by_alias.setdefault(alias.lower(), entry) is entry and alias in entry.cased:
+                    cased[alias.lower()] = alias
         by_start: dict[str, list[str]] = {}
         for alias in sorted(by_alias, key=len, reverse=True):
             by_start.setdefault(alias[:2], []).append(alias)
-        return cls(entries, by_alias, by_start)
+        return cls(entries, by_alias, by_start, cased)
 
-    def _match_at(self, low: str, i: int) -> str | None:
+    def _match_at(self, text: str, low: str, i: int) -> str | None:
         """The longest alias that starts at `low[i]` and respects word boundaries, if any."""
+        if i > 0 and low[i - 1] == "\\" and low[i] in _WORD_CHARS:
+            return None
         for key in (low[i:i + 2], low[i]):
             for alias in self._by_start.get(key, ()):
-                if not low.startswith(alias, i):
+                if not low.startswith(alias, i) or (alias in self._cased and not text.startswith(self._cased[alias], i)):
                     continue
                 end = i + len(alias)
                 if alias[0] in _WORD_CHARS and i > 0 and low[i - 1] in _WORD_CHARS:
@@ -84,7 +91,7 @@ class Glossary:
             return found
         low, seen, i = text.lower(), {}, 0
         while i < len(low):
-            alias = self._match_at(low, i) if self._by_start else None
+            alias = self._match_at(text, low, i) if self._by_start else None
             if alias is None:
                 i += 1
                 continue

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +83,7 @@ class GlossaryEntry:
     zh: list[str]
     file: str = ""
     line: int = 0
+    cased: list[str] = field(default_factory=list)  # aliases matched only as written: ZeRO, not "zero"
 
     @property
     def aliases(self) -> list[str]:
@@ -384,7 +385,10 @@ def read_glossary_entries(dirs: Path | str | Iterable[Path | str]) -> list[Gloss
                     en=_texts(data_item.get("en"), "en"),
                     zh=_texts(data_item.get("zh", []), "zh", allow_empty=True),
                     file=str(path), line=line,
+                    cased=_texts(data_item.get("cased", []), "cased", allow_empty=True),
                 )
+                if stray := [alias for alias in entry.cased if alias not in entry.aliases]:
+                    raise _SchemaError(f"cased lists {stray[0]!r}, which is not one of its en or zh aliases")
             except _SchemaError as exc:
                 raise StudybotError(f"{path}:{line}: glossary entry {entry_id or index + 1}: {exc}; "
                                     "fix the file") from exc
