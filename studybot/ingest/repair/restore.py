@@ -30,7 +30,9 @@ from studybot.ingest.repair import ngram as _ngram  # noqa: F401  (registers the
 
 FLUSH_SECONDS = 1.0  # the most scoring work a kill can lose (one commit per line would cost more than jieba's work)
 LINES_AT_ONCE = 64  # damaged lines a model scores together (one call for all their spots); a kill loses at most these
-LINE_FORMAT = "lines-2"  # the shape of a cached line's repair; part of the cache key, so old shapes are never read
+# The shape of a cached line's repair and the damage model that made it (3: emoji sequences settled before any
+# scorer); part of the cache key, so repairs of another shape or model are never read.
+LINE_FORMAT = "lines-3"
 
 
 @dataclass
