@@ -128,6 +128,26 @@ def test_a_follow_up_answer_is_quoted_with_its_question() -> None:
     assert "What does a Vision Transformer use? Still LayerNorm, with no batch-size dependence. [1]" in english.split("\n\n")
 
 
+def test_a_comparison_table_is_quoted_row_by_row_with_its_column_names() -> None:
+    """Notes compare in tables: the rows that answer "what is the difference" are quoted as sentences,
+    each with the names of its columns (a row under an empty first cell continues the one above)."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    table = ("| 异同点 | SGD | Adam |\n| :-: | :- | :- |\n| 相同点 | 都按梯度方向更新参数； | |\n"
+             "| 不同点 | 所有参数共用一个学习率； | 每个参数有自适应的学习率；<br>还带动量 |\n"
+             "|| 对学习率敏感 | 对学习率不太敏感 |\n\n表格之后的一句话。")
+    answer = extractive_answer("SGD 和 Adam 有什么区别？", [_section(1, "SGD 和 Adam 的区别", table)], load_glossary())
+    assert answer.split("\n\n")[:4] == [
+        "相同点：SGD 都按梯度方向更新参数 [1]",
+        "不同点：SGD 所有参数共用一个学习率；Adam 每个参数有自适应的学习率； 还带动量 [1]",
+        "不同点：SGD 对学习率敏感；Adam 对学习率不太敏感 [1]",
+        "表格之后的一句话。 [1]"]
+    terms = "| Term | Meaning |\n| --- | --- |\n| warm-up | the learning rate rises over the first steps |\n"
+    english = extractive_answer("What is learning rate warm-up?", [_section(1, "Warm-up", terms)], load_glossary())
+    assert english == "warm-up: the learning rate rises over the first steps [1]"
+
+
 def test_the_leading_passage_goes_on_past_a_sentence_too_long_for_the_answer() -> None:
     from studybot.answer.extractive import extractive_answer
     from studybot.content.glossary import load_glossary

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from studybot.content.glossary import Glossary
 from studybot.ingest.notes import closes_fence, fence_opening
 from studybot.answer.sources import Source
-from studybot.text.language import language
+from studybot.text.language import has_cjk, language
 from studybot.text.sentences import split_quotable
+from studybot.text.tables import is_rule, row_cells, row_sentences
 from studybot.text.tokens import word_keys
 
 BUDGET_CHARS = 800  # the most an interview answer may take (the answer evaluation counts nothing longer)
@@ -126,9 +127,10 @@ def _answer_parts(text: str) -> list[tuple[str, str]]:
 def _units(source: Source, glossary: Glossary) -> tuple[list[_Unit], list[_Unit]]:
     """(answer paragraphs, sentences) of one source."""
     def unit(position: int, text: str, lang: str | None = None, context: frozenset[str] = frozenset(),
-             opens: bool = False) -> _Unit:
-        return _Unit(source, position, text, word_keys(text), lang or language(text), _keys(text, glossary) | context,
-                     opens)
+             opens: bool = False, own: str | None = None) -> _Unit:
+        """`own`: what the unit says that is its own, when part of its text repeats (a table row's column names)."""
+        return _Unit(source, position, text, word_keys(text if own is None else own), lang or language(text),
+                     _keys(text, glossary) | context, opens)
 
     if source.kind == "answer":
         parts = _answer_parts(source.text)
@@ -138,12 +140,26 @@ def _units(source: Source, glossary: Glossary) -> tuple[list[_Unit], list[_Unit]
                      for j, s in enumerate(split_quotable(text)) if _useful(s)]
         return answers, sentences
     sentences: list[_Unit] = []
+    table: list[list[str]] = []  # the rows of the table being read: header, rule, body
+
+    def read_table() -> None:
+        if len(table) > 2 and is_rule(table[1]):
+            context = _keys(" ".join(table[0]), glossary)  # a row is about its columns' names too
+            for text, own in row_sentences(table[0], table[2:], has_cjk(" ".join(map(" ".join, table)))):
+                if _useful(text := _clean(text)):
+                    sentences.append(unit(len(sentences), text, context=context, opens=True, own=_clean(own)))
+        table.clear()
+
     fence: str | None = None
     for line in source.text.splitlines():
         if fence is not None:
             if closes_fence(line, fence):
                 fence = None
             continue
+        if (cells := row_cells(line)) is not None:
+            table.append(cells)
+            continue
+        read_table()
         fence = fence_opening(line)
         if fence or _SKIP.search(line):
             continue
@@ -157,6 +173,7 @@ def _units(source: Source, glossary: Glossary) -> tuple[list[_Unit], list[_Unit]
             for j, sentence in enumerate(split_quotable(half)):
                 if _useful(sentence):
                     sentences.append(unit(len(sentences), sentence, opens=j == 0))
+    read_table()
     return [], sentences
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from studybot.ingest.chunking import paragraph_blocks
 from studybot.ingest.notes import IMAGE_SUFFIX, fence_opening
 from studybot.text.language import has_cjk
+from studybot.text.tables import is_rule, row_cells
 from studybot.text.tokens import normalize
 
 # Words that make a heading a question without a question mark. Chinese ones may sit anywhere
@@ -38,7 +39,6 @@ _A_MARK = re.compile(r"(?:^|\s|\*\*)(?:A|答|回答|Answer)\s*[:：]\s*", re.IGN
 # A bold line that may be a question: "**为什么要用学习率预热？**", "1. **What is dropout?** It ..."
 _BOLD_LINE = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+)?\*\*(.+?)\*\*\s*[:：]?\s*(.*)$")
 _IMAGE = re.compile(r"[^\s()（）]*" + IMAGE_SUFFIX + r"\)?", re.IGNORECASE)  # what is left of one
-_TABLE_RULE = re.compile(r"^:?-*:?$")
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 URL = re.compile(r"<?(?:https?://|www\.)\S+")
 _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\ufeff\u3000\t]+")
@@ -140,10 +140,9 @@ def _prose(paragraph: str) -> str:
     for line in paragraph.splitlines():
         line = _INVISIBLE.sub(" ", line).strip()
         line = _IMAGE.sub("", URL.sub("", re.sub(r"^>\s?", "", line))).strip()
-        if line.startswith("|"):  # a table row: its cells, read across; the rule under the header is dropped
-            cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if (cells := row_cells(line)) is not None:  # a table row: its cells, read across; the header's rule dropped
             joiner = "；" if has_cjk(line) else "; "
-            line = "" if all(_TABLE_RULE.match(cell) for cell in cells) else joiner.join(c for c in cells if c)
+            line = "" if is_rule(cells) else joiner.join(c for c in cells if c)
         if not line or line in ("$$", "<br>", "---"):
             continue
         kept.append(re.sub(r"\*\*|__", "", line))

@@ -1,0 +1,49 @@
+"""Markdown tables read as a person reads them aloud: each row with the names of its columns.
+
+Notes put comparisons in tables (BatchNorm against LayerNorm, LDA against PCA), so a table is
+often the very passage that answers "what is the difference"; its rows must be quotable sentences.
+"""
+
+from __future__ import annotations
+
+import re
+
+_RULE_CELL = re.compile(r"^:?-*:?$")  # the line under the header: |---|:-:|; an empty row reads the same
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+
+
+def row_cells(line: str) -> list[str] | None:
+    """The cells of a table row (`| a | b |`), stripped; None for any other line."""
+    text = line.strip()
+    if not text.startswith("|"):
+        return None
+    text = text[1:-1] if len(text) > 1 and text.endswith("|") else text[1:]  # one pipe each side: `||x|` opens empty
+    return [cell.strip() for cell in text.split("|")]
+
+
+def is_rule(cells: list[str]) -> bool:
+    """Whether a row is the rule under a table's header (or has nothing in it)."""
+    return all(_RULE_CELL.match(cell) for cell in cells)
+
+
+def row_sentences(header: list[str], rows: list[list[str]], cjk: bool) -> list[tuple[str, str]]:
+    """Each body row as (one sentence: its first cell, then every other cell after its column's name;
+    what only the row says: those other cells, without the names every row repeats).
+
+    `| 统计维度 | batch 维度 | 特征维度 |` under `| | BatchNorm | LayerNorm |` reads
+    "统计维度：BatchNorm batch 维度；LayerNorm 特征维度". A two-column table is a list of terms and
+    what they mean, so its column name is left out. A row whose first cell is empty continues the
+    row above (a merged cell) and takes its label.
+    """
+    colon, semicolon = ("：", "；") if cjk else (": ", "; ")
+    named = len(header) > 2
+    out, label = [], ""
+    for cells in rows:
+        cells = [_BREAK.sub(" ", cell).strip().rstrip(";；,，") for cell in cells]
+        label = cells[0] or label
+        said = [f"{name} {cell}".strip() if named else cell
+                for name, cell in zip(header[1:] + [""] * len(cells), cells[1:]) if cell]
+        if said:
+            sentence = f"{label}{colon}{semicolon.join(said)}" if label else semicolon.join(said)
+            out.append((sentence, " ".join(cell for cell in cells[1:] if cell)))
+    return out
