@@ -21,6 +21,7 @@ class Entry(Protocol):
     topic: str
     en: list[str]
     zh: list[str]
+    cased: list[str]
 
 
 def glossary_dirs(home: Path | None) -> list[Path]:
