@@ -128,6 +128,15 @@ def test_a_follow_up_answer_is_quoted_with_its_question() -> None:
     assert "What does a Vision Transformer use? Still LayerNorm, with no batch-size dependence. [1]" in english.split("\n\n")
 
 
+def test_a_quoted_sentence_goes_on_after_et_al_and_vs() -> None:
+    from studybot.text.sentences import split_quotable
+
+    assert split_quotable("但是 Goodfellow et al. (2015) 认为梯度下降会逃离鞍点。Dauphin et al. Showed it. "
+                          "SGD vs. Adam differ in step sizes. Done!") == [
+        "但是 Goodfellow et al. (2015) 认为梯度下降会逃离鞍点。", "Dauphin et al. Showed it.",
+        "SGD vs. Adam differ in step sizes.", "Done!"]
+
+
 def test_a_comparison_table_is_quoted_row_by_row_with_its_column_names() -> None:
     """Notes compare in tables: the rows that answer "what is the difference" are quoted as sentences,
     each with the names of its columns (a row under an empty first cell continues the one above)."""

@@ -4,7 +4,7 @@ Checking (grading key points, verifying a generation) wants every clause: a brea
 and ASCII stops and semicolons, after a period followed by white space (so 0.25 stays whole),
 and at line breaks. Quoting (the extractive answer) wants sentences a reader can lift whole:
 an ASCII stop ends one only before a capital, a Chinese character, a bracket or a quote, so
-"e.g. the" and "x!y" stay inside their sentence.
+"e.g. the" and "x!y" stay inside their sentence, and never after "et al." or "vs.".
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import re
 from studybot.text.language import CJK
 
 SENTENCE_BREAK = re.compile(r"(?<=[。！？；;!?])|(?<=\.)\s+|\n+")
-_QUOTABLE_END = re.compile(rf"(?<=[。！？；])|(?<=[.!?;])\s+(?=[A-Z{CJK}(\"'])")
+# "Goodfellow et al. (2015) 认为…" and "SGD vs. Adam" go on after their abbreviation's stop.
+_QUOTABLE_END = re.compile(rf"(?<=[。！？；])|(?<=[.!?;])(?<!\bet al\.)(?<!\bvs\.)\s+(?=[A-Z{CJK}(\"'])")
 
 
 def split_sentences(text: str) -> list[str]:
