@@ -51,7 +51,12 @@ _PLACEHOLDER = re.compile(r"\bimage\b")  # an image the export lost: the sentenc
 _FOLLOW_UPS = re.compile(r"追问|follow-?ups?", re.IGNORECASE)  # a note's follow-up list answers other questions
 _FRAME = frozenset(word_keys("work works mean means explain describe happen happens purpose"))
 CONCEPT = "§"  # marks a glossary concept id among words
-_SKIP = re.compile(r"^\s*(?:\||#|```|~~~|\$\$|!\[|References?:|参考)|studybot demo", re.IGNORECASE)
+_SKIP = re.compile(r"^\s*(?:\||#|```|~~~|\$\$|!\[|References?:|参考|https?://|www\.)|studybot demo", re.IGNORECASE)
+# What points elsewhere and says nothing itself, when it is the whole line (no sentence stop at its end): a
+# caption ("图5.2 Inception模块", "Figure 4.9 GoogLeNet network structure") or a book's section ("《深度学习》 8.7.1 批标准化").
+_POINTER = re.compile(r"^(?:(?:图|表)\s*(?:\d+(?:[.\-]\d+)*\s*[:：]?|[:：])|(?:Figure|Fig\.|Table)\s*\d+(?:[.\-]\d+)*\b)"
+                      r"|《[^》]+》\s*\d+(?:\.\d+)+\s", re.IGNORECASE)
+_STOP = ("。", "！", ".", "!", "；", ";")
 
 
 @dataclass
@@ -106,9 +111,11 @@ def _follow_up(line: str) -> list[str] | None:
 
 
 def _useful(text: str) -> bool:
-    """A sentence that can stand in an answer: long enough, not a lead-in, a question or a placeholder."""
+    """A sentence that can stand in an answer: long enough, not a lead-in, a question, a placeholder, a
+    link, a caption or a pointer into a book."""
     return (len(text) >= MIN_CHARS and not text.endswith((":", "：", "?", "？")) and not _SKIP.search(text)
-            and not (_PLACEHOLDER.search(text) and language(text) == "zh"))
+            and not (_PLACEHOLDER.search(text) and language(text) == "zh")
+            and not (_POINTER.search(text) and not text.endswith(_STOP)))
 
 
 def _answer_parts(text: str) -> list[tuple[str, str]]:
