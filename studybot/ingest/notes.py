@@ -30,7 +30,9 @@ _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 IMAGE_SUFFIX = r"\.(?:png|jpe?g|gif|svg|webp|bmp)"  # the picture files notes show
 _IMAGE_FILE = re.compile(IMAGE_SUFFIX + "$", re.IGNORECASE)
 _GENERIC_IMAGE_WORDS = {"image", "img", "pic", "picture", "photo", "screenshot", "screen", "shot", "pasted", "figure",
-                        "fig", "untitled", "clipboard", "alt", "text", "图片", "图", "截图", "屏幕截图", "微信图片"}
+                        "fig", "untitled", "clipboard", "alt", "text", "图片", "图", "截图", "屏幕截图", "微信图片",
+                        # screenshot tools' names: TIM截图20180611215923.png, QQ截图…, Snipaste_2023-…, WechatIMG12
+                        "tim截图", "qq截图", "微信截图", "钉钉截图", "屏幕快照", "snipaste", "wechatimg"}
 
 
 @dataclass
