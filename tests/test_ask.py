@@ -138,13 +138,15 @@ def test_a_quoted_sentence_goes_on_after_et_al_and_vs() -> None:
 
 
 def test_captions_links_and_pointers_into_a_book_are_not_quoted() -> None:
-    """A figure's caption, a bare link and a book's section number say nothing an interviewer hears."""
+    """A figure's caption, a bare link, a picture's file name and a book's section number say nothing an
+    interviewer hears."""
     from studybot.answer.extractive import extractive_answer
     from studybot.content.glossary import load_glossary
 
     text = ("Inception 模块在同一层并行使用多种尺寸的卷积核。\n图5.2 Inception 模块结构\n"
             "Figure 4.9 Inception module structure\n《深度学习》 9.5 基本卷积函数的变体\n"
-            "https://blog.example.com/inception - 博客\n如图5.3所示，不同尺寸的卷积核提取不同感受野的特征。")
+            "https://blog.example.com/inception - 博客\nimg_inception_02.png\nBatch%20normalization.jpg\n"
+            "如图5.3所示，不同尺寸的卷积核提取不同感受野的特征。")
     answer = extractive_answer("Inception 模块为什么并行使用多种卷积核？", [_section(1, "Inception 模块", text)],
                                load_glossary())
     assert answer.split("\n\n") == ["Inception 模块在同一层并行使用多种尺寸的卷积核。 [1]",

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 
 from studybot.content.glossary import Glossary
-from studybot.ingest.notes import closes_fence, fence_opening
+from studybot.ingest.notes import IMAGE_SUFFIX, closes_fence, fence_opening
 from studybot.answer.sources import Source
 from studybot.text.language import has_cjk, language
 from studybot.text.sentences import split_quotable
@@ -57,6 +57,7 @@ _SKIP = re.compile(r"^\s*(?:\||#|```|~~~|\$\$|!\[|References?:|参考|https?://|
 _POINTER = re.compile(r"^(?:(?:图|表)\s*(?:\d+(?:[.\-]\d+)*\s*[:：]?|[:：])|(?:Figure|Fig\.|Table)\s*\d+(?:[.\-]\d+)*\b)"
                       r"|《[^》]+》\s*\d+(?:\.\d+)+\s", re.IGNORECASE)
 _STOP = ("。", "！", ".", "!", "；", ";")
+_PICTURE = re.compile(r"^\S+(?:\s\S+){0,3}" + IMAGE_SUFFIX + "$", re.IGNORECASE)  # a picture's file name: RetinaNet-01.png
 
 
 @dataclass
@@ -112,10 +113,10 @@ def _follow_up(line: str) -> list[str] | None:
 
 def _useful(text: str) -> bool:
     """A sentence that can stand in an answer: long enough, not a lead-in, a question, a placeholder, a
-    link, a caption or a pointer into a book."""
+    link, a caption, a pointer into a book or a picture's file name."""
     return (len(text) >= MIN_CHARS and not text.endswith((":", "：", "?", "？")) and not _SKIP.search(text)
             and not (_PLACEHOLDER.search(text) and language(text) == "zh")
-            and not (_POINTER.search(text) and not text.endswith(_STOP)))
+            and not (_POINTER.search(text) and not text.endswith(_STOP)) and not _PICTURE.match(text))
 
 
 def _answer_parts(text: str) -> list[tuple[str, str]]:
