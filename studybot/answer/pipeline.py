@@ -97,7 +97,6 @@ def is_relevant(question: str, hits: list[Hit], index: Index, translated: str | 
     to the question in English: as asked, or as search translated it for mostly English notes
     (`translated`, when the caller has it)."""
     from studybot.index.expansion import embed_query
-    from studybot.index.search import translation
 
     top = hits[:RELEVANCE_TOP]
     if not top:
