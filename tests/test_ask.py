@@ -184,6 +184,27 @@ def test_the_leading_passage_goes_on_past_a_sentence_too_long_for_the_answer() -
     assert answer.split("\n\n") == ["训练前要打乱训练数据的顺序。 [1]", "不打乱时模型会学到数据排列的规律。 [1]"]
 
 
+def test_a_section_cut_into_chunks_is_read_in_the_notes_order_from_the_line_that_answers() -> None:
+    """Search may rank a long section's second chunk first: the answer reads the section from its first
+    chunk, from the start of the line that speaks to the question (its first sentence may not)."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    path = ["Interview", "Which hyperparameters do you tune?"]
+    first = Source(2, "hp.md", path, 1, 4, "section", "Hyperparameters are chosen by hand before training.\n"
+                   "1. Batch size: how many samples feed one update. It trades noise for speed.", 0.4)
+    second = Source(1, "hp.md", path, 4, 8, "section", "2. Momentum: a share of the last update added to the "
+                    "next. Hyperparameters like it smooth the path.\n3. Epochs: passes over the data.", 0.5)
+    answer = extractive_answer("Which hyperparameters do you tune?", [second, first], load_glossary())
+    assert answer.split("\n\n")[:4] == [
+        "Hyperparameters are chosen by hand before training. [2]",
+        "Batch size: how many samples feed one update. [2]", "It trades noise for speed. [2]",
+        "Momentum: a share of the last update added to the next. [1]"]
+    line = _section(1, "Vanishing gradients", "Deep nets chain many layers, so the chain rule multiplies many "
+                    "small factors. Vanishing gradients follow from that product.")
+    assert extractive_answer("Why do gradients vanish?", [line], load_glossary()).startswith("Deep nets chain many")
+
+
 @pytest.mark.parametrize(
     "answer, reason",
     [

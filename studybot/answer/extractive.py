@@ -7,7 +7,8 @@ own passages that is about the question. Otherwise it is the passage whose headi
 most of the question's terms (glossary concepts in any language, other words weighted by rarity among
 the candidates; a translated question's words in passages written in its translation's language),
 discounted by retrieval rank; kind breaks near-ties only. The note's own interview
-answer to the same question is quoted in place of the section it closes. The rest of the budget goes to the
+answer to the same question is quoted in place of the section it closes; a section search cut into
+chunks is read in the note's order, from the line that speaks to the question. The rest of the budget goes to the
 sentences of the other passages that cover most of the question, skipping anything already said,
 within a budget well under the 800 characters an interview answer may take.
 """
@@ -279,6 +280,13 @@ def _own_lead(sources: list[Source], keys: dict[int, tuple[frozenset[str], froze
     return lead if named[lead.n] >= OWN_MIN_SHARE * max(named.values()) else None
 
 
+def _section_parts(lead: Source, sources: list[Source]) -> list[Source]:
+    """The retrieved chunks of the lead's section, in the note's order: a long section is cut into
+    chunks, and the one that ranks first may be its middle."""
+    return sorted((s for s in sources if s.kind == lead.kind and s.file == lead.file
+                   and s.heading_path == lead.heading_path), key=lambda s: s.line_start)
+
+
 def _duplicate(unit: _Unit, said: set[str]) -> bool:
     return bool(unit.tokens) and len(unit.tokens & said) / len(unit.tokens) >= DUPLICATE_SHARE
 
@@ -320,20 +328,25 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
     if lead is None:
         return ""
     lead_limit = int(budget * LEAD_SHARE)
+    section = [lead]
     if answers[lead.n]:  # the interview answer in the question's language, else its leading sentences
         parts = [u for u in answers[lead.n] if u.language == lang] or answers[lead.n]
         part = max(parts, key=score)
         if not take(part, lead_limit):
             for sentence in (s for s in sentences[lead.n] if s.position // 100 == part.position):
                 take(sentence, lead_limit)
-    else:  # the section from the first sentence that speaks to the question: each line's opening sentence
-        ordered = sentences[lead.n]  # (a list's items, a paragraph's topic), then the rest, as they fit, in order
+    else:  # the section (its retrieved chunks) from the line that speaks to the question: each line's opening
+        section = _section_parts(lead, sources)  # sentence (a list's items, a paragraph's topic), then the rest,
+        ordered = [u for s in section for u in sentences[s.n]]  # as they fit, in order
         first = next((i for i, u in enumerate(ordered) if score(u) > 0), 0)
+        while first > 0 and not ordered[first].opens:  # from the start of its line
+            first -= 1
         for sentence in sorted(ordered[first:], key=lambda u: not u.opens):
             take(sentence, lead_limit)
-        chosen.sort(key=lambda u: u.position)
+        chosen.sort(key=lambda u: (u.source.line_start, u.position))
     start = len(chosen)
-    rest = [u for n, units in sentences.items() if n != lead.n for u in units]
+    read = {s.n for s in section}
+    rest = [u for n, units in sentences.items() if n not in read for u in units]
     ranked = sorted(rest, key=lambda u: (-score(u), len(u.text)))
     floor = SENTENCE_RELEVANCE * score(ranked[0]) if ranked else 0.0
     for unit in ranked:
