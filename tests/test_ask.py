@@ -205,6 +205,26 @@ def test_a_section_cut_into_chunks_is_read_in_the_notes_order_from_the_line_that
     assert extractive_answer("Why do gradients vanish?", [line], load_glossary()).startswith("Deep nets chain many")
 
 
+def test_hard_wrapped_prose_is_quoted_as_whole_sentences_and_code_and_formulas_stay_apart() -> None:
+    """Notes wrapped at a fixed width break sentences across lines: a line that starts in lower case goes on
+    the one above, but never into code, a heading or display math."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    text = ("A depthwise convolution applies one kernel to each channel of the input,\n"
+            "so it needs far fewer multiplications than a standard convolution.\n"
+            "$$\nm = k^2 \\cdot c\nx, \\quad x > 0\n$$\nwhere k is the kernel size.\n\n"
+            "```python\nconv = nn.Conv2d(c, c, 3, groups=c)\n```\nwhich keeps the channels apart.\n\n"
+            "    out = depthwise(x)\n    return pointwise(out)")
+    answer = extractive_answer("What does a depthwise convolution save?", [_section(1, "Depthwise convolution", text)],
+                               load_glossary())
+    assert answer.split("\n\n") == [
+        "A depthwise convolution applies one kernel to each channel of the input, so it needs far fewer "
+        "multiplications than a standard convolution. [1]",
+        "m = k^2 \\cdot c [1]", "x, \\quad x > 0 [1]", "where k is the kernel size. [1]",
+        "which keeps the channels apart. [1]", "out = depthwise(x) [1]", "return pointwise(out) [1]"]
+
+
 @pytest.mark.parametrize(
     "answer, reason",
     [

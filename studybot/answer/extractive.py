@@ -57,6 +57,10 @@ _SKIP = re.compile(r"^\s*(?:\||#|```|~~~|\$\$|!\[|References?:|参考|https?://|
 # caption ("图5.2 Inception模块", "Figure 4.9 GoogLeNet network structure") or a book's section ("《深度学习》 8.7.1 批标准化").
 _POINTER = re.compile(r"^(?:(?:图|表)\s*(?:\d+(?:[.\-]\d+)*\s*[:：]?|[:：])|(?:Figure|Fig\.|Table)\s*\d+(?:[.\-]\d+)*\b)"
                       r"|《[^》]+》\s*\d+(?:\.\d+)+\s", re.IGNORECASE)
+_QUOTE = re.compile(r"^\s*>\s?")
+_MATH = "$$"
+_CODE = re.compile(r"^(?: {4}|\t)")  # indented code, when the line above is indented as deep
+_CONTINUES = re.compile(r"^\s*(?:>\s?)?\s*[a-z]")  # a line of prose that goes on the sentence above
 _STOP = ("。", "！", ".", "!", "；", ";")
 _PICTURE = re.compile(r"^\S+(?:\s\S+){0,3}" + IMAGE_SUFFIX + "$", re.IGNORECASE)  # a picture's file name: RetinaNet-01.png
 
@@ -122,7 +126,7 @@ def _useful(text: str) -> bool:
 
 def _answer_parts(text: str) -> list[tuple[str, str]]:
     """(language, paragraph) pairs of an interview-answer block; labelled parts keep their label's language."""
-    lines = [re.sub(r"^\s*>\s?", "", line) for line in text.splitlines()]
+    lines = [_QUOTE.sub("", line) for line in text.splitlines()]
     parts: list[tuple[str, str]] = []
     for paragraph in re.split(r"\n\s*\n", "\n".join(lines)):
         label = _LABEL.match(paragraph)
@@ -131,6 +135,42 @@ def _answer_parts(text: str) -> list[tuple[str, str]]:
             lang = _LABEL_LANGUAGE[label.group(1).lower()] if label else language(body)
             parts.append((lang, body))
     return parts
+
+
+def _prose_lines(text: str) -> list[str]:
+    """The lines of a passage outside code, hard-wrapped prose joined: a line that starts in lower case
+    goes on the sentence above it ("We stack 256 such kernels" / "so that we get ..."), unless that is
+    a table row, a heading, indented code, display math or a line left out of answers. A formula
+    on its own line stays one, as the note wrote it."""
+    lines: list[str] = []
+    block: str | None = None  # the fence of the code or display math being read
+    for line in text.splitlines():
+        if block is not None:
+            if block == _MATH:
+                lines.append(line)
+            if line.rstrip().endswith(_MATH) if block == _MATH else closes_fence(line, block):
+                block = None
+                lines.append("")  # no sentence goes on across a block
+        elif (block := fence_opening(line) or _math_opening(line)) is None:
+            if lines and _CONTINUES.match(line) and _wraps(lines[-1], line):
+                lines[-1] = f"{lines[-1].rstrip()} {_QUOTE.sub('', line).strip()}"
+            else:
+                lines.append(line)
+        elif block == _MATH:
+            lines.append(line)
+    return lines
+
+
+def _math_opening(line: str) -> str | None:
+    """`$$` when a line opens display math that goes on below it."""
+    body = _QUOTE.sub("", line).strip()
+    return _MATH if body.startswith(_MATH) and (body == _MATH or not body.endswith(_MATH)) else None
+
+
+def _wraps(line: str, below: str) -> bool:
+    """Whether a line of prose goes on in the line below it."""
+    return (bool(line.strip()) and row_cells(line) is None and not line.lstrip().startswith("#")
+            and not _SKIP.search(line) and not (_CODE.match(line) and _CODE.match(below)))
 
 
 def _units(source: Source, glossary: Glossary) -> tuple[list[_Unit], list[_Unit]]:
@@ -159,20 +199,14 @@ def _units(source: Source, glossary: Glossary) -> tuple[list[_Unit], list[_Unit]
                     sentences.append(unit(len(sentences), text, context=context, opens=True, own=_clean(own)))
         table.clear()
 
-    fence: str | None = None
-    for line in source.text.splitlines():
-        if fence is not None:
-            if closes_fence(line, fence):
-                fence = None
-            continue
+    for line in _prose_lines(source.text):
         if (cells := row_cells(line)) is not None:
             table.append(cells)
             continue
         read_table()
-        fence = fence_opening(line)
-        if fence or _SKIP.search(line):
+        if _SKIP.search(line):
             continue
-        cleaned = _clean(re.sub(r"^\s*>\s?", "", line))
+        cleaned = _clean(_QUOTE.sub("", line))
         pairs = _follow_up(cleaned)
         if pairs is not None:
             for text in filter(_useful, pairs):
