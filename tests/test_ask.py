@@ -138,14 +138,16 @@ def test_a_quoted_sentence_goes_on_after_et_al_and_vs() -> None:
 
 
 def test_captions_links_and_pointers_into_a_book_are_not_quoted() -> None:
-    """A figure's caption, a bare link, a picture's file name and a book's section number say nothing an
-    interviewer hears."""
+    """A figure's caption, a bare link, a picture's file name, a book's section number, a linked page's title,
+    a reference and a copyright line say nothing an interviewer hears."""
     from studybot.answer.extractive import extractive_answer
     from studybot.content.glossary import load_glossary
 
     text = ("Inception 模块在同一层并行使用多种尺寸的卷积核。\n图5.2 Inception 模块结构\n"
             "Figure 4.9 Inception module structure\n《深度学习》 9.5 基本卷积函数的变体\n"
             "https://blog.example.com/inception - 博客\nimg_inception_02.png\nBatch%20normalization.jpg\n"
+            "> 一文读懂 Inception 卷积结构 - 知乎\n详解 Inception 模块_卷积核-CSDN博客\n"
+            "【3】 Szegedy et al. Going deeper with convolutions. 2015.\n作者：某某 来源：简书 著作权归作者所有。\n"
             "如图5.3所示，不同尺寸的卷积核提取不同感受野的特征。")
     answer = extractive_answer("Inception 模块为什么并行使用多种卷积核？", [_section(1, "Inception 模块", text)],
                                load_glossary())

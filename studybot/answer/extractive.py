@@ -61,6 +61,10 @@ _QUOTE = re.compile(r"^\s*>\s?")
 _MATH = "$$"
 _CODE = re.compile(r"^(?: {4}|\t)")  # indented code, when the line above is indented as deep
 _CONTINUES = re.compile(r"^\s*(?:>\s?)?\s*[a-z]")  # a line of prose that goes on the sentence above
+# Where a text came from, not what it says: a linked page's title ("… - 知乎", "…-CSDN博客"), an entry of a
+# reference list ("[1] 何之源.https://…", "【3】…"), a copyright line.
+_CREDIT = re.compile(r"[-_–|]\s*(?:知乎(?:专栏)?|CSDN(?:博客)?|博客园|简书|掘金|SegmentFault|Medium|Stack Overflow|"
+                     r"GitHub|arXiv|Towards Data Science)\s*$|^(?:\[\d+\]|【\d+】)|著作权归|转载请", re.IGNORECASE)
 _STOP = ("。", "！", ".", "!", "；", ";")
 _PICTURE = re.compile(r"^\S+(?:\s\S+){0,3}" + IMAGE_SUFFIX + "$", re.IGNORECASE)  # a picture's file name: RetinaNet-01.png
 
@@ -118,10 +122,11 @@ def _follow_up(line: str) -> list[str] | None:
 
 def _useful(text: str) -> bool:
     """A sentence that can stand in an answer: long enough, not a lead-in, a question, a placeholder, a
-    link, a caption, a pointer into a book or a picture's file name."""
+    link, a caption, a pointer into a book, a picture's file name or a credit to where it came from."""
     return (len(text) >= MIN_CHARS and not text.endswith((":", "：", "?", "？")) and not _SKIP.search(text)
             and not (_PLACEHOLDER.search(text) and language(text) == "zh")
-            and not (_POINTER.search(text) and not text.endswith(_STOP)) and not _PICTURE.match(text))
+            and not (_POINTER.search(text) and not text.endswith(_STOP)) and not _PICTURE.match(text)
+            and not _CREDIT.search(text))
 
 
 def _answer_parts(text: str) -> list[tuple[str, str]]:
