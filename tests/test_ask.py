@@ -166,7 +166,7 @@ def test_a_comparison_table_is_quoted_row_by_row_with_its_column_names() -> None
              "|| 对学习率敏感 | 对学习率不太敏感 |\n\n表格之后的一句话。")
     answer = extractive_answer("SGD 和 Adam 有什么区别？", [_section(1, "SGD 和 Adam 的区别", table)], load_glossary())
     assert answer.split("\n\n")[:4] == [
-        "相同点：SGD 都按梯度方向更新参数 [1]",
+        "相同点：都按梯度方向更新参数 [1]",
         "不同点：SGD 所有参数共用一个学习率；Adam 每个参数有自适应的学习率； 还带动量 [1]",
         "不同点：SGD 对学习率敏感；Adam 对学习率不太敏感 [1]",
         "表格之后的一句话。 [1]"]

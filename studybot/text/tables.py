@@ -33,7 +33,8 @@ def row_sentences(header: list[str], rows: list[list[str]], cjk: bool) -> list[t
     `| 统计维度 | batch 维度 | 特征维度 |` under `| | BatchNorm | LayerNorm |` reads
     "统计维度：BatchNorm batch 维度；LayerNorm 特征维度". A two-column table is a list of terms and
     what they mean, so its column name is left out. A row whose first cell is empty continues the
-    row above (a merged cell) and takes its label.
+    row above (a merged cell) and takes its label; a row with only its second cell filled is one
+    cell merged across the columns ("相同点 | 两者均可降维"), which no column's name belongs to.
     """
     colon, semicolon = ("：", "；") if cjk else (": ", "; ")
     named = len(header) > 2
@@ -41,7 +42,8 @@ def row_sentences(header: list[str], rows: list[list[str]], cjk: bool) -> list[t
     for cells in rows:
         cells = [_BREAK.sub(" ", cell).strip().rstrip(";；,，") for cell in cells]
         label = cells[0] or label
-        said = [f"{name} {cell}".strip() if named else cell
+        merged = not any(cells[2:])  # one cell under all the columns: what they share, named by none
+        said = [f"{name} {cell}".strip() if named and not merged else cell
                 for name, cell in zip(header[1:] + [""] * len(cells), cells[1:]) if cell]
         if said:
             sentence = f"{label}{colon}{semicolon.join(said)}" if label else semicolon.join(said)
