@@ -66,6 +66,7 @@ def _nothing(root: Path) -> None:
 CASES = {
     "index a missing path": (_nothing, ["index", "{root}/no-such-notes"], "path not found"),
     "search with an empty query": (_nothing, ["search", " "], "empty query"),
+    "ask with nothing but punctuation": (_nothing, ["ask", "？？"], "empty query"),
     "search a truncated dense index": (_truncate("dense.faiss"), ["search", "dropout"], "--rebuild"),
     "search a truncated catalog": (_truncate("catalog.sqlite"), ["search", "dropout"], "--rebuild"),
     "ask with a garbage model file": (_write("junk.gguf", b"not a model" * 50),
