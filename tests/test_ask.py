@@ -248,6 +248,21 @@ def test_off_topic_question_finds_nothing(index: Index) -> None:
         answer_question(OFF_TOPIC, index)
 
 
+def test_a_formulas_variable_is_no_subject(tmp_path: Path) -> None:
+    """Every formula in the notes has an x: a question that names nothing else is about nothing in them."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "activations.md").write_text(
+        "# Sigmoid\n\nsigmoid(x) = 1 / (1 + exp(-x)) squashes x into (0, 1); its slope at x = 0 is 0.25.\n\n"
+        "# Linear layer\n\ny = W x + b maps x to y; W holds the weights.\n", encoding="utf-8")
+    build_index(tmp_path / "home", [notes], bundled=False)
+    index = Index(tmp_path / "home")
+    assert answer_question("What does the sigmoid do to x?", index).citations
+    for question in ("x", "what is W?"):
+        with pytest.raises(NothingFound):
+            answer_question(question, index)
+
+
 # --- with fake models whose every answer is known (tests/fake_llm.py) ---------------------------
 
 # What GroundedFake answers (the first sentence of source [1], cited), the heading it cites, and

@@ -13,6 +13,7 @@ Returns plain data; tokens reach the caller through `on_token`, so the CLI decid
 from __future__ import annotations
 
 import math
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +49,7 @@ RELEVANCE_TOP = 5
 MIN_WORD_COVERAGE = 0.5
 MIN_DENSE_SIMILARITY = 0.45
 NOTHING_FOUND_EXIT = 3
+_VARIABLE = re.compile(r"[a-z]")  # a one-letter word names a formula's variable (x, W, c), not a subject
 
 SYSTEM_PROMPT = (
     "You are a machine-learning interview coach. Answer the question as a concise interview answer "
@@ -121,7 +123,7 @@ def word_coverage(question: str, hits: list[Hit], index: Index) -> float:
     """The largest share of the question's words (IDF-weighted over the index) that one hit contains."""
     from studybot.text.tokens import tokenize
 
-    asked = set(tokenize(question))
+    asked = {t for t in tokenize(question) if not _VARIABLE.fullmatch(t)}
     if not asked:
         return 0.0
     bm25, total = index.lexical["text"], len(index.lexical["ids"])
