@@ -98,6 +98,24 @@ def test_a_translated_question_finds_its_words_in_the_passages_of_its_translatio
     assert answer.startswith("每一轮训练前随机打乱样本顺序，可以避免模型学到样本排列的规律。 [2]")
 
 
+def test_a_translation_keeps_the_concepts_and_names_the_question_asks_about() -> None:
+    """A small model's translation can lose what the question names ("用了 BN 之后还需要 dropout 吗？" came
+    back as "How did the model perform after using it?"): the question's glossary concepts and its
+    Latin-script names are read in passages of either language."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    def english(n: int, heading: str, text: str) -> Source:
+        return Source(n, "bn.md", ["Normalization", heading], n * 10, n * 10 + 2, "section", text, 1 / n)
+
+    sources = [english(1, "Evaluation", "A model is scored on held-out data."),
+               english(2, "Advantages of BN", "With batch normalization you can often remove dropout and use "
+                       "a larger learning rate.")]
+    answer = extractive_answer("用了 BN 之后还需要 dropout 和 LRN 吗？", sources, load_glossary(),
+                               translation="How did the model perform after using it?")
+    assert answer.startswith("With batch normalization you can often remove dropout")
+
+
 def test_the_leading_passage_gives_each_lines_opening_sentence_before_the_details() -> None:
     """A list of reasons: the answer names every item, in the note's order, before it explains one."""
     from studybot.answer.extractive import extractive_answer
