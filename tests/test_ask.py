@@ -227,13 +227,15 @@ def test_a_section_cut_into_chunks_is_read_in_the_notes_order_from_the_line_that
 
 def test_hard_wrapped_prose_is_quoted_as_whole_sentences_and_code_and_formulas_stay_apart() -> None:
     """Notes wrapped at a fixed width break sentences across lines: a line that starts in lower case goes on
-    the one above, but never into code, a heading or display math."""
+    the one above, but never into code, a heading or display math; a formula written over several lines
+    is quoted whole, as one."""
     from studybot.answer.extractive import extractive_answer
     from studybot.content.glossary import load_glossary
 
     text = ("A depthwise convolution applies one kernel to each channel of the input,\n"
             "so it needs far fewer multiplications than a standard convolution.\n"
-            "$$\nm = k^2 \\cdot c\nx, \\quad x > 0\n$$\nwhere k is the kernel size.\n\n"
+            "$$\nm = \\begin{cases}\n  k^2 c, & \\text{depthwise} \\\\\n  k^2 c n, & \\text{standard}\n\\end{cases}\n$$\n"
+            "where k is the kernel size.\n\n"
             "```python\nconv = nn.Conv2d(c, c, 3, groups=c)\n```\nwhich keeps the channels apart.\n\n"
             "    out = depthwise(x)\n    return pointwise(out)")
     answer = extractive_answer("What does a depthwise convolution save?", [_section(1, "Depthwise convolution", text)],
@@ -241,7 +243,8 @@ def test_hard_wrapped_prose_is_quoted_as_whole_sentences_and_code_and_formulas_s
     assert answer.split("\n\n") == [
         "A depthwise convolution applies one kernel to each channel of the input, so it needs far fewer "
         "multiplications than a standard convolution. [1]",
-        "m = k^2 \\cdot c [1]", "x, \\quad x > 0 [1]", "where k is the kernel size. [1]",
+        "m = \\begin{cases} k^2 c, & \\text{depthwise} \\\\ k^2 c n, & \\text{standard} \\end{cases} [1]",
+        "where k is the kernel size. [1]",
         "which keeps the channels apart. [1]", "out = depthwise(x) [1]", "return pointwise(out) [1]"]
 
 

@@ -146,15 +146,19 @@ def _answer_parts(text: str) -> list[tuple[str, str]]:
 def _prose_lines(text: str) -> list[str]:
     """The lines of a passage outside code, hard-wrapped prose joined: a line that starts in lower case
     goes on the sentence above it ("We stack 256 such kernels" / "so that we get ..."), unless that is
-    a table row, a heading, indented code, display math or a line left out of answers. A formula
-    on its own line stays one, as the note wrote it."""
+    a table row, a heading, indented code, display math or a line left out of answers. Display math
+    written over several lines is one line, its `$$` dropped: quoted whole, or not at all."""
     lines: list[str] = []
     block: str | None = None  # the fence of the code or display math being read
+    formula: list[str] = []
     for line in text.splitlines():
         if block is not None:
             if block == _MATH:
-                lines.append(line)
+                formula.append(line.strip())
             if line.rstrip().endswith(_MATH) if block == _MATH else closes_fence(line, block):
+                if block == _MATH:
+                    lines.append(" ".join(f for f in formula if f).strip("$ "))
+                    formula.clear()
                 block = None
                 lines.append("")  # no sentence goes on across a block
         elif (block := fence_opening(line) or _math_opening(line)) is None:
@@ -163,7 +167,7 @@ def _prose_lines(text: str) -> list[str]:
             else:
                 lines.append(line)
         elif block == _MATH:
-            lines.append(line)
+            formula.append(line.strip())
     return lines
 
 
