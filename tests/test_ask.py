@@ -248,6 +248,23 @@ def test_hard_wrapped_prose_is_quoted_as_whole_sentences_and_code_and_formulas_s
         "which keeps the channels apart. [1]", "out = depthwise(x) [1]", "return pointwise(out) [1]"]
 
 
+def test_a_list_items_short_title_is_quoted_with_the_lines_it_names() -> None:
+    """"2. 梯度爆炸" over an indented paragraph names the point the paragraph makes: alone it is no sentence
+    (and was dropped, taking the term with it), with its paragraph it is the answer's best line."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    text = ("1. 梯度消失\n   反向传播时梯度逐层变小，前面的层学得很慢。\n2. 梯度爆炸\n   梯度逐层累积变得很大，训练不稳定。\n"
+            "3. **网络退化**：\n   - 加深网络反而让训练误差上升。\n4. 作用\n   作用：让更深的网络也能训练。\n"
+            "- **Batch size**\n- Steps:\n- Epochs: passes over the data.\n")
+    answer = extractive_answer("深层网络训练时梯度会出现什么问题？", [_section(1, "深层网络的训练难点", text)],
+                               load_glossary())
+    assert answer.split("\n\n") == [
+        "梯度消失：反向传播时梯度逐层变小，前面的层学得很慢。 [1]", "梯度爆炸：梯度逐层累积变得很大，训练不稳定。 [1]",
+        "网络退化：加深网络反而让训练误差上升。 [1]", "作用：让更深的网络也能训练。 [1]", "Batch size [1]",
+        "Epochs: passes over the data. [1]"]
+
+
 @pytest.mark.parametrize(
     "answer, reason",
     [

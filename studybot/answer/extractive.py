@@ -42,11 +42,15 @@ OTHER_LANGUAGE_WEIGHT = 0.5
 SENTENCE_RELEVANCE = 0.15  # filler below this share of the best sentence's score is left out
 RANK_DECAY = 0.1  # a lower-ranked source's sentence needs to cover a little more of the question
 MIN_CHARS = 8
+TITLE_CHARS = 24  # a list item this short, with no stop in it, names the paragraph below it
 
 _LABEL = re.compile(r"^\s*(中文|汉语|Chinese|English|英文)\s*[:：]\s*", re.IGNORECASE)
 _LABEL_LANGUAGE = {"中文": "zh", "汉语": "zh", "chinese": "zh", "english": "en", "英文": "en"}
 _BULLET = re.compile(r"^\s*(?:[-+*•→]|\d+[.)、]|[（(]?\d+[)）])\s+")
 _SYMBOLS = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\uFE0F]")
+_BOLD_LINE = re.compile(r"^\s*\*\*[^*]+\*\*\s*[:：]?\s*$")
+_LABELLED = re.compile(r"^[^：:]{1,16}[：:]")  # "作用：…", "Note: …"
+_CLAUSE_STOP = re.compile(r"[。！？；，、.!?;,]")
 _MARKUP = re.compile(r"\*\*|__|`|\$")
 _FOLLOW_UP = re.compile(r"^\s*Q\s*[:：]\s*(.*?)\s*\bA\s*[:：]\s*(.*)$")
 _PLACEHOLDER = re.compile(r"\bimage\b")  # an image the export lost: the sentence lacks its formula
@@ -209,25 +213,67 @@ def _units(source: Source, glossary: Glossary) -> tuple[list[_Unit], list[_Unit]
                     sentences.append(unit(len(sentences), text, context=context, opens=True, own=_clean(own)))
         table.clear()
 
+    above = ""  # a list item that only names what the lines below it say ("2. 梯度爆炸"), as written
+
+    def said_alone(line: str) -> None:
+        if line and _useful(text := _clean(_QUOTE.sub("", line))):
+            sentences.append(unit(len(sentences), text, opens=True))
+
     for line in _prose_lines(source.text):
         if (cells := row_cells(line)) is not None:
+            said_alone(above)
+            above = ""
             table.append(cells)
             continue
         read_table()
-        if _SKIP.search(line):
+        if not line.strip():
             continue
+        written, above = above, ""
+        if _SKIP.search(line) or _title(line) or (_BULLET.match(_QUOTE.sub("", line))
+                                                   and _indent(line) <= _indent(written)):
+            said_alone(written)  # it names nothing below it
+            written = ""
+            if not _SKIP.search(line) and _title(line):
+                above = line
+            if _SKIP.search(line) or above:
+                continue
+        named = _title(written) if written else ""
         cleaned = _clean(_QUOTE.sub("", line))
         pairs = _follow_up(cleaned)
         if pairs is not None:
+            said_alone(written)
             for text in filter(_useful, pairs):
                 sentences.append(unit(len(sentences), text, opens=True))
             continue
         for half in _halves(cleaned):
             for j, sentence in enumerate(split_quotable(half)):
+                if named and j == 0:
+                    titled = f"{named}{'：' if has_cjk(named + sentence) else ': '}{sentence}"
+                    if _useful(titled) and not _LABELLED.match(sentence):
+                        sentence = titled
+                    else:  # the sentence cannot be quoted, or has a label of its own: the title goes alone
+                        said_alone(written)
+                    named = ""
                 if _useful(sentence):
                     sentences.append(unit(len(sentences), sentence, opens=j == 0))
+    said_alone(above)
     read_table()
     return [], sentences
+
+
+def _indent(line: str) -> int:
+    body = _QUOTE.sub("", line)
+    return len(body) - len(body.lstrip())
+
+
+def _title(line: str) -> str:
+    """The text of a list item or a bold line that names a point without making it ("2. 梯度爆炸",
+    "**Batch size**"): short, no sentence or clause stop. Empty for any other line."""
+    raw = _QUOTE.sub("", line)
+    if not (_BULLET.match(raw) or _BOLD_LINE.match(raw)):
+        return ""
+    text = _clean(raw).rstrip(":：").strip()
+    return text if 0 < len(text) <= TITLE_CHARS and not _CLAUSE_STOP.search(text) else ""
 
 
 def _weights(terms: frozenset[str], units: list[_Unit]) -> dict[str, float]:
