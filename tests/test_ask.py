@@ -265,6 +265,23 @@ def test_a_list_items_short_title_is_quoted_with_the_lines_it_names() -> None:
         "Epochs: passes over the data. [1]"]
 
 
+def test_an_interview_answer_of_several_paragraphs_is_quoted_in_order() -> None:
+    """An answer block in one language, written as several paragraphs, is the answer: all of it, in the
+    note's order, not only the paragraph that shares most words with the question."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    block = Source(1, "tensors.md", ["Tensors", "How do scalars, vectors and tensors relate?", "Interview answer"],
+                   10, 16, "answer", "A tensor is an array on a regular grid of any number of axes.\n\n"
+                   "A scalar is a tensor of order 0 and a vector a tensor of order 1.\n\n"
+                   "A matrix is a tensor of order 2.", 1.0)
+    answer = extractive_answer("标量、向量和张量是什么关系？", [block], load_glossary(),
+                               translation="How do scalars, vectors and tensors relate?")
+    assert answer.split("\n\n") == [
+        "A tensor is an array on a regular grid of any number of axes. [1]",
+        "A scalar is a tensor of order 0 and a vector a tensor of order 1. [1]", "A matrix is a tensor of order 2. [1]"]
+
+
 @pytest.mark.parametrize(
     "answer, reason",
     [

@@ -421,12 +421,12 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
         return ""
     lead_limit = int(budget * LEAD_SHARE)
     section = [lead]
-    if answers[lead.n]:  # the interview answer in the question's language, else its leading sentences
+    if answers[lead.n]:  # the interview answer's paragraphs in the question's language (else all), in order
         parts = [u for u in answers[lead.n] if u.language == lang] or answers[lead.n]
-        part = max(parts, key=score)
-        if not take(part, lead_limit):
-            for sentence in (s for s in sentences[lead.n] if s.position // 100 == part.position):
-                take(sentence, lead_limit)
+        for part in parts:  # a paragraph too long to fit gives the sentences that do
+            if not take(part, lead_limit):
+                for sentence in (s for s in sentences[lead.n] if s.position // 100 == part.position):
+                    take(sentence, lead_limit)
     else:  # the section (its retrieved chunks) from the line that speaks to the question: each line's opening
         section = _section_parts(lead, sources)  # sentence (a list's items, a paragraph's topic), then the rest,
         ordered = [u for s in section for u in sentences[s.n]]  # as they fit, in order
