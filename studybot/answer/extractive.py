@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 
 from studybot.content.glossary import Glossary
-from studybot.ingest.notes import IMAGE_SUFFIX, closes_fence, fence_opening
+from studybot.ingest.notes import CALLOUT, IMAGE_SUFFIX, closes_fence, fence_opening
 from studybot.answer.sources import Source
 from studybot.text.language import has_cjk, language
 from studybot.text.sentences import split_quotable
@@ -99,7 +99,7 @@ def question_terms(question: str, glossary: Glossary) -> frozenset[str]:
 
 
 def _clean(line: str) -> str:
-    line = _SYMBOLS.sub("", line)
+    line = _SYMBOLS.sub("", CALLOUT.sub("", line))
     line = _BULLET.sub("", line)
     line = _MARKUP.sub("", line)
     return re.sub(r"\s+", " ", line).strip()
@@ -220,7 +220,7 @@ def _units(source: Source, glossary: Glossary) -> tuple[list[_Unit], list[_Unit]
             sentences.append(unit(len(sentences), text, opens=True))
 
     for line in _prose_lines(source.text):
-        if (cells := row_cells(line)) is not None:
+        if (cells := row_cells(_QUOTE.sub("", line))) is not None:  # a table, in a quote or callout too
             said_alone(above)
             above = ""
             table.append(cells)

@@ -28,6 +28,7 @@ _HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?>")
 _EMPHASIS = re.compile(r"(\*\*|__|\*)")
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 IMAGE_SUFFIX = r"\.(?:png|jpe?g|gif|svg|webp|bmp)"  # the picture files notes show
+CALLOUT = re.compile(r"^\s*\[![\w-]+\][+-]?\s*")  # an Obsidian callout's marker, "> [!tip] …", once the ">" is off
 _IMAGE_FILE = re.compile(IMAGE_SUFFIX + "$", re.IGNORECASE)
 _GENERIC_IMAGE_WORDS = {"image", "img", "pic", "picture", "photo", "screenshot", "screen", "shot", "pasted", "figure",
                         "fig", "untitled", "clipboard", "alt", "text", "图片", "图", "截图", "屏幕截图", "微信图片",
