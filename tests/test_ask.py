@@ -193,14 +193,18 @@ def test_a_comparison_table_is_quoted_row_by_row_with_its_column_names() -> None
     assert english == "warm-up: the learning rate rises over the first steps [1]"
 
 
-def test_an_obsidian_callout_and_a_table_in_it_are_quoted_without_their_markup() -> None:
+def test_obsidian_markup_is_not_quoted() -> None:
+    """Callouts, highlights, tags, comments, footnotes and to-do items are how a note is kept, not what it
+    says: an answer quotes the words without them (a table inside a callout is still a table)."""
     from studybot.answer.extractive import extractive_answer
     from studybot.content.glossary import load_glossary
 
-    text = ("> [!tip] SGD 对所有参数用同一个学习率。\n> | | SGD | Adam |\n> | --- | --- | --- |\n"
-            "> | 学习率 | 全局一个 | 每个参数自适应 |")
+    text = ("> [!tip] SGD 对所有参数用==同一个学习率==。#optimizers\n> | | SGD | Adam |\n> | --- | --- | --- |\n"
+            "> | 学习率 | 全局一个 | 每个参数自适应 |\n\nAdam 还带动量 %%问问导师%%，收敛更快。[^1] ^adam-1\n"
+            "- [ ] 复习 Adam 的偏差修正\n- [x] 看完 AdamW 论文\n\n[^1]: Kingma and Ba, 2015.")
     answer = extractive_answer("SGD 和 Adam 有什么区别？", [_section(1, "SGD 和 Adam 的区别", text)], load_glossary())
-    assert answer.split("\n\n") == ["SGD 对所有参数用同一个学习率。 [1]", "学习率：SGD 全局一个；Adam 每个参数自适应 [1]"]
+    assert answer.split("\n\n") == ["SGD 对所有参数用同一个学习率。 [1]", "学习率：SGD 全局一个；Adam 每个参数自适应 [1]",
+                                     "Adam 还带动量，收敛更快。 [1]"]
 
 
 def test_the_leading_passage_goes_on_past_a_sentence_too_long_for_the_answer() -> None:

@@ -189,7 +189,8 @@ def test_trimmed_answer_keeps_first_paragraphs_without_code_or_images() -> None:
         + "太长的段落。" * 150  # 900 characters: past the limit
     assert trim_answer(text) == "第一段。\n方法；特点\nBN；依赖批\n第二段。"  # a table is read across its rows
     assert trim_answer("Answer: It depends. See https://example.com/x for more.") == "It depends. See  for more."
-    assert trim_answer("> [!tip] 小 batch 时 BN 统计不准。\n> 检测常用 GroupNorm。") == "小 batch 时 BN 统计不准。\n检测常用 GroupNorm。"
+    assert trim_answer("> [!tip] 小 batch 时 BN ==统计不准==。#bn\n> 检测常用 GroupNorm %%存疑%%。[^2]\n> - [ ] 复习 GN") \
+        == "小 batch 时 BN 统计不准。\n检测常用 GroupNorm。"  # Obsidian's markup and to-do items are not said
     long = "一句话说完。" * 200
     assert len(trim_answer(long)) <= 800 and trim_answer(long).endswith("。")
 

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 
 from studybot.content.glossary import Glossary
-from studybot.ingest.notes import CALLOUT, IMAGE_SUFFIX, closes_fence, fence_opening
+from studybot.ingest.notes import IMAGE_SUFFIX, UNSPOKEN_LINE, closes_fence, fence_opening, spoken
 from studybot.answer.sources import Source
 from studybot.text.language import has_cjk, language
 from studybot.text.sentences import split_quotable
@@ -99,7 +99,7 @@ def question_terms(question: str, glossary: Glossary) -> frozenset[str]:
 
 
 def _clean(line: str) -> str:
-    line = _SYMBOLS.sub("", CALLOUT.sub("", line))
+    line = _SYMBOLS.sub("", spoken(line))
     line = _BULLET.sub("", line)
     line = _MARKUP.sub("", line)
     return re.sub(r"\s+", " ", line).strip()
@@ -184,7 +184,7 @@ def _math_opening(line: str) -> str | None:
 def _wraps(line: str, below: str) -> bool:
     """Whether a line of prose goes on in the line below it."""
     return (bool(line.strip()) and row_cells(line) is None and not line.lstrip().startswith("#")
-            and not _SKIP.search(line) and not (_CODE.match(line) and _CODE.match(below)))
+            and not _left_out(line) and not (_CODE.match(line) and _CODE.match(below)))
 
 
 def _units(source: Source, glossary: Glossary) -> tuple[list[_Unit], list[_Unit]]:
@@ -229,13 +229,13 @@ def _units(source: Source, glossary: Glossary) -> tuple[list[_Unit], list[_Unit]
         if not line.strip():
             continue
         written, above = above, ""
-        if _SKIP.search(line) or _title(line) or (_BULLET.match(_QUOTE.sub("", line))
+        if _left_out(line) or _title(line) or (_BULLET.match(_QUOTE.sub("", line))
                                                    and _indent(line) <= _indent(written)):
             said_alone(written)  # it names nothing below it
             written = ""
-            if not _SKIP.search(line) and _title(line):
+            if not _left_out(line) and _title(line):
                 above = line
-            if _SKIP.search(line) or above:
+            if _left_out(line) or above:
                 continue
         named = _title(written) if written else ""
         cleaned = _clean(_QUOTE.sub("", line))
@@ -259,6 +259,12 @@ def _units(source: Source, glossary: Glossary) -> tuple[list[_Unit], list[_Unit]
     said_alone(above)
     read_table()
     return [], sentences
+
+
+def _left_out(line: str) -> bool:
+    """A line an answer does not quote: a table's rule, a heading, code, a link, references, a demo's
+    command, a to-do item, a footnote's text."""
+    return bool(_SKIP.search(line) or UNSPOKEN_LINE.match(_QUOTE.sub("", line)))
 
 
 def _indent(line: str) -> int:

@@ -28,7 +28,15 @@ _HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?>")
 _EMPHASIS = re.compile(r"(\*\*|__|\*)")
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 IMAGE_SUFFIX = r"\.(?:png|jpe?g|gif|svg|webp|bmp)"  # the picture files notes show
-CALLOUT = re.compile(r"^\s*\[![\w-]+\][+-]?\s*")  # an Obsidian callout's marker, "> [!tip] …", once the ">" is off
+# What a note writes for itself and nobody says aloud: an Obsidian callout's marker ("> [!tip] …", once
+# the ">" is off), a %% comment %%, a highlight's ==, a tag, a footnote's mark [^1]; and whole lines: a to-do
+# item ("- [ ] 看论文") and a footnote's text ("[^1]: Srivastava et al., 2014.").
+_CALLOUT = re.compile(r"^\s*\[![\w-]+\][+-]?\s*")
+_PRIVATE = re.compile(r"\s*%%.*?%%")
+_TAG = re.compile(r"(?<![^\s。，；！？、])#(?=[^\s#\d])[^\s#]*")  # "#regularization", not "C#", "#1" or a heading
+_HIGHLIGHT = re.compile(r"==(?=\S)(.+?)(?<=\S)==")
+_FOOTNOTE_MARK = re.compile(r"\[\^[^\]\s]+\](?!:)|\s\^[A-Za-z0-9-]+$")  # and a block's id: "… ^d1a2b3"
+UNSPOKEN_LINE = re.compile(r"^\s*(?:[-*+]\s+\[[ xX]\](?:\s|$)|\[\^[^\]\s]+\]:)")
 _IMAGE_FILE = re.compile(IMAGE_SUFFIX + "$", re.IGNORECASE)
 _GENERIC_IMAGE_WORDS = {"image", "img", "pic", "picture", "photo", "screenshot", "screen", "shot", "pasted", "figure",
                         "fig", "untitled", "clipboard", "alt", "text", "图片", "图", "截图", "屏幕截图", "微信图片",
@@ -107,6 +115,13 @@ def clean_inline(line: str) -> str:
     line = _IMAGE.sub(_image_text, line)
     line = _LINK.sub(lambda m: m.group(1), line)
     return _ZERO_WIDTH.sub("", html.unescape(_HTML_TAG.sub("", line)))
+
+
+def spoken(line: str) -> str:
+    """A line of a note (its quote marker off) as it is said aloud: without Obsidian's callout marker,
+    comments, highlight marks, tags and block ids, or footnote marks."""
+    line = _HIGHLIGHT.sub(r"\1", _PRIVATE.sub("", _CALLOUT.sub("", line)))
+    return _TAG.sub("", _FOOTNOTE_MARK.sub("", line)).strip()
 
 
 def heading_title(raw: str) -> str:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from studybot.ingest.chunking import paragraph_blocks
-from studybot.ingest.notes import CALLOUT, IMAGE_SUFFIX, fence_opening
+from studybot.ingest.notes import IMAGE_SUFFIX, UNSPOKEN_LINE, fence_opening, spoken
 from studybot.text.language import has_cjk
 from studybot.text.tables import is_rule, row_cells
 from studybot.text.tokens import normalize
@@ -139,7 +139,10 @@ def _prose(paragraph: str) -> str:
     kept = []
     for line in paragraph.splitlines():
         line = _INVISIBLE.sub(" ", line).strip()
-        line = _IMAGE.sub("", URL.sub("", CALLOUT.sub("", re.sub(r"^>\s?", "", line)))).strip()
+        line = re.sub(r"^>\s?", "", line)
+        if UNSPOKEN_LINE.match(line):
+            continue
+        line = _IMAGE.sub("", URL.sub("", spoken(line))).strip()
         if (cells := row_cells(line)) is not None:  # a table row: its cells, read across; the header's rule dropped
             joiner = "；" if has_cjk(line) else "; "
             line = "" if is_rule(cells) else joiner.join(c for c in cells if c)
