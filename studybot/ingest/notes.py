@@ -117,6 +117,12 @@ def clean_inline(line: str) -> str:
     return _ZERO_WIDTH.sub("", html.unescape(_HTML_TAG.sub("", line)))
 
 
+def private_toggle(line: str) -> bool:
+    """Whether a line opens or closes an Obsidian comment that spans lines ("%%" alone, "%% start…",
+    "…end %%"): an odd count of its marks outside code spans (R's `x %% 2`)."""
+    return re.sub(r"`[^`]*`", "", line).count("%%") % 2 == 1
+
+
 def spoken(line: str) -> str:
     """A line of a note (its quote marker off) as it is said aloud: without Obsidian's callout marker,
     comments, highlight marks, tags and block ids, or footnote marks."""
