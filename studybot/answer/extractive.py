@@ -234,13 +234,13 @@ def _units(source: Source, glossary: Glossary) -> tuple[list[_Unit], list[_Unit]
         if not line.strip():
             continue
         written, above = above, ""
-        if _left_out(line) or _title(line) or (_BULLET.match(_QUOTE.sub("", line))
-                                                   and _indent(line) <= _indent(written)):
+        left_out = _left_out(line)
+        title = "" if left_out else _title(line)
+        if left_out or title or (_BULLET.match(_QUOTE.sub("", line)) and _indent(line) <= _indent(written)):
             said_alone(written)  # it names nothing below it
             written = ""
-            if not _left_out(line) and _title(line):
-                above = line
-            if _left_out(line) or above:
+            if left_out or title:
+                above = line if title else ""
                 continue
         named = _title(written) if written else ""
         cleaned = _clean(_QUOTE.sub("", line))
