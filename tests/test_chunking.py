@@ -78,6 +78,43 @@ def test_images_named_by_a_tool_not_a_person_become_the_word_image() -> None:
         assert parse_note(f"# T\n{markdown}\n", "t.md").lines[1] == text, markdown
 
 
+def test_formula_images_read_as_the_latex_their_address_carries() -> None:
+    """Notes exported from Zhihu, or written with CodeCogs or GitHub's math renderer, show each formula
+    as a picture whose address holds the LaTeX: the formula, not "image" or nothing."""
+    formulas = {
+        "- paras =![](https://www.zhihu.com/equation?tex=n+%5Ctimes+%28h+%5Ctimes+w+%5Ctimes+c+%2B+1%29)":
+            "- paras =$n \\times (h \\times w \\times c + 1)$",
+        '<div align="center"><a href="http://www.codecogs.com/eqnedit.php?latex=\\fn_jvn&space;\\large&space;'
+        'v\\leftarrow&space;\\alpha&space;v&plus;g"><img src="../_assets/公式_20180826161333.png" /></a></div>':
+            "$v\\leftarrow \\alpha v+g$",
+        "loss ![](https://latex.codecogs.com/svg.latex?\\dpi{120}&space;f(x)=x^2) here": "loss $f(x)=x^2$ here",
+        '<img src="https://render.githubusercontent.com/render/math?math=e^{i%20\\pi}%20%2B%201%20%3D%200">':
+            "$e^{i \\pi} + 1 = 0$",
+        "![](https://pic4.zhimg.com/80/v2-72c0ca9eafee4e818f55c464aa60e2ff_hd.jpg)": "image",
+    }
+    for markdown, text in formulas.items():
+        assert parse_note(f"# T\n{markdown}\n", "t.md").lines[1] == text, markdown
+
+
+def test_a_link_alone_on_its_line_is_left_out_and_a_picture_is_no_heading() -> None:
+    """A reference list's entries and a table of contents written with the note's full address point
+    to an explanation and give none: an answer must not quote "ResNet v2论文笔记" as what ResNet is.
+    A picture over a stray `=======` (a bad export) is no heading: the sections after it stay where they are."""
+    text = ("# 深度学习\n\n## ResNet\n\n![](https://pic4.zhimg.com/80/v2-72c0ca9eafee4e818f55c464aa60e2ff_hd.jpg)\n"
+            "=======\n残差连接让梯度直接流回浅层。\n\n**参考资料**\n\n- [ResNet v2论文笔记](https://blog.csdn.net/u/1)\n"
+            "- [[ResNet系] 002 ResNet-v2](https://segmentfault.com/a/1)\n"
+            "* [Q7: What is parameter sharing?](https://github.com/u/r/blob/main/qa.md#q7)\n"
+            "1. 论文：[Deep Residual Learning](https://arxiv.org/abs/1512.03385)\n\n## BN 和 Dropout\n两者在训练和测试时不同。\n")
+    note = parse_note(text, "dl.md")
+    assert [(h.level, h.title) for h in note.headings] == [(1, "深度学习"), (2, "ResNet"), (2, "BN 和 Dropout")]
+    body = "\n".join(note.lines)
+    assert len(note.lines) == len(text.split("\n"))
+    assert "论文笔记" not in body and "ResNet-v2" not in body and "parameter sharing" not in body
+    assert "1. 论文：Deep Residual Learning" in body  # a link inside a sentence keeps its name
+    chunks = chunk_note(note)
+    assert [c.heading_path for c in chunks] == [["深度学习", "ResNet"], ["深度学习", "BN 和 Dropout"]]
+
+
 def test_html_entities_are_decoded_and_zero_width_characters_dropped() -> None:
     note = parse_note("# T\n&emsp;&emsp;\u200b数据爆炸的时代，x &lt; y &amp;&amp; R&D。\n", "t.md")
     assert note.lines[1] == "\u2003\u2003数据爆炸的时代，x < y && R&D。"

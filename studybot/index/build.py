@@ -30,9 +30,10 @@ from studybot.text.language import language
 from studybot.text.tokens import add_words, cjk_bigrams
 
 LANGUAGE_SAMPLE = 500  # characters of a chunk that decide its language
-PIPELINE_VERSION = 5  # bump when reading, repair, chunking or tokens change what a file turns into (3: bigram BM25;
+PIPELINE_VERSION = 6  # bump when reading, repair, chunking or tokens change what a file turns into (3: bigram BM25;
 # 4: setext headings, no tables of contents, images named by a tool read as "image", HTML entities decoded,
-# character pairs of NFKC text; 5: emoji sequences repaired, screenshot tools' image names read as "image")
+# character pairs of NFKC text; 5: emoji sequences repaired, screenshot tools' image names read as "image";
+# 6: formula images read as their LaTeX, links alone on a line left out, no setext heading over a picture)
 
 
 @dataclass

@@ -10,6 +10,7 @@ import html
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
+from urllib.parse import unquote, unquote_plus
 
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -22,7 +23,10 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-+*]|\d+[.)])\s+")
 _ANCHOR_ITEM = re.compile(_LIST_ITEM.pattern + r"\[[^\]]*\]\(#[^)]*\)\s*$")  # - [Title](#title)
 _BLOCK_TAG = re.compile(r"<\s*(script|style)\b[^>]*>", re.IGNORECASE)
 _IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)]*?)>?(?:\s+\"[^\"]*\")?\s*\)")
-_LINK = re.compile(r"(?<!!)\[([^\]]+)\]\([^)]*\)")
+_LINK = re.compile(r"(?<!!)\[((?:[^\[\]]|\[[^\[\]]*\])+)\]\([^)]*\)")  # "[Feature Extractor[ResNet v2]](…)" too
+# A list item (or a line) that is nothing but a link to another page: a reference list's entry, a
+# table of contents with the note's full address. It points to an explanation and gives none.
+_LINK_ITEM = re.compile(r"^\s*(?:(?:[-+*]|\d+[.)])\s+)?\[(?:[^\[\]]|\[[^\[\]]*\])+\]\((?!#)[^)\s]+(?:\s+\"[^\"]*\")?\)\s*$")
 _EMBED = re.compile(r"!?\[\[([^\]|#]*)(?:#[^\]|]*)?(?:\|([^\]]*))?\]\]")
 _HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?>")
 _EMPHASIS = re.compile(r"(\*\*|__|\*)")
@@ -38,10 +42,20 @@ _HIGHLIGHT = re.compile(r"==(?=\S)(.+?)(?<=\S)==")
 _FOOTNOTE_MARK = re.compile(r"\[\^[^\]\s]+\](?!:)|\s\^[A-Za-z0-9-]+$")  # and a block's id: "… ^d1a2b3"
 UNSPOKEN_LINE = re.compile(r"^\s*(?:[-*+]\s+\[[ xX]\](?:\s|$)|\[\^[^\]\s]+\]:)")
 _IMAGE_FILE = re.compile(IMAGE_SUFFIX + "$", re.IGNORECASE)
+# Formula images that carry their LaTeX in the address (Zhihu's exports, CodeCogs, GitHub's math
+# renderer): `![](https://www.zhihu.com/equation?tex=n+%5Ctimes+c)` is the formula $n \times c$.
+_FORMULA_URL = (r"(?:https?:)?//(?:(?P<plus>www\.zhihu\.com/equation\?tex=|chart\.googleapis\.com/chart\?cht=tx&(?:amp;)?chl=)"
+                r"|(?:latex\.codecogs\.com/[\w.]*?(?:latex|image)\?|(?:www\.)?codecogs\.com/eqnedit\.php\?latex="
+                r"|render\.githubusercontent\.com/render/math\?math=))")
+_FORMULA_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?" + _FORMULA_URL + r"(?P<tex>(?:[^()\s>]|\([^()\s]*\))+)>?\s*\)")
+_FORMULA_TAGS = (re.compile(r"<a\s[^>]*?href=[\"']" + _FORMULA_URL + r"(?P<tex>[^\"']+)[\"'][^>]*>.*?</a\s*>", re.IGNORECASE),
+                  re.compile(r"<img\s[^>]*?src=[\"']" + _FORMULA_URL + r"(?P<tex>[^\"']+)[\"'][^>]*>", re.IGNORECASE))
+_RENDER_SETTINGS = re.compile(r"^(?:\s*\\(?:dpi\{\d+\}|fn_\w+|bg_\w+|inline|tiny|small|normalsize|large|Large|LARGE|huge|Huge))+\s*")
 _GENERIC_IMAGE_WORDS = {"image", "img", "pic", "picture", "photo", "screenshot", "screen", "shot", "pasted", "figure",
                         "fig", "untitled", "clipboard", "alt", "text", "图片", "图", "截图", "屏幕截图", "微信图片",
                         # screenshot tools' names: TIM截图20180611215923.png, QQ截图…, Snipaste_2023-…, WechatIMG12
-                        "tim截图", "qq截图", "微信截图", "钉钉截图", "屏幕快照", "snipaste", "wechatimg"}
+                        "tim截图", "qq截图", "微信截图", "钉钉截图", "屏幕快照", "snipaste", "wechatimg",
+                        "hd"}  # Zhihu's pictures: v2-72c0ca9eafee4e818f55c464aa60e2ff_hd.jpg
 
 
 @dataclass
@@ -95,6 +109,14 @@ def _embed_text(match: re.Match[str]) -> str:
     return alias or target
 
 
+def _formula(match: re.Match[str]) -> str:
+    """The LaTeX a formula image's address carries, as inline math (`$…$`)."""
+    tex = html.unescape(match.group("tex").replace("&space;", " "))  # CodeCogs writes a space as &space;, + as &plus;
+    tex = unquote_plus(tex) if match.group("plus") else unquote(tex)
+    tex = _RENDER_SETTINGS.sub("", tex).strip()
+    return f"${tex}$" if tex else ""
+
+
 def fence_opening(line: str) -> str | None:
     """The marker (```, ~~~~ ...) when the line opens a code fence, else None."""
     match = _FENCE.match(line)
@@ -109,8 +131,11 @@ def closes_fence(line: str, marker: str) -> bool:
 
 
 def clean_inline(line: str) -> str:
-    """Replace images by their alt text or file name, links and embeds by their names, drop HTML tags,
+    """Replace formula images by their LaTeX, other images by their alt text or file name, links and
+    embeds by their names, drop HTML tags,
     decode HTML entities (`&emsp;` indents a Chinese paragraph) and drop zero-width characters."""
+    for formula in (_FORMULA_IMAGE, *_FORMULA_TAGS):
+        line = formula.sub(_formula, line)
     line = _EMBED.sub(_embed_text, line)
     line = _IMAGE.sub(_image_text, line)
     line = _LINK.sub(lambda m: m.group(1), line)
@@ -171,6 +196,8 @@ def _setext_title(lines: list[str], index: int, skip: int) -> str:
         return ""
     if before.strip() and not (_HEADING.match(before) or _UNDERLINE.match(before)):
         return ""  # a paragraph of several lines: prose, whatever follows it
+    if not re.search(r"\w", _HTML_TAG.sub("", _IMAGE.sub("", above))):
+        return ""  # a picture over a stray ===: a heading without words would put the rest of the note under a file name
     return heading_title(above)
 
 
@@ -206,7 +233,7 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
                 out.append("")
                 continue
         opens = bool(_TOC_OPEN.match(line))
-        if opens or _ANCHOR_ITEM.match(line):
+        if opens or _ANCHOR_ITEM.match(line) or _LINK_ITEM.match(line):
             in_toc = opens
             out.append("")
             continue
