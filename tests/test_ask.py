@@ -208,6 +208,19 @@ def test_obsidian_markup_is_not_quoted() -> None:
                                      "Adam 还带动量，收敛更快。 [1]"]
 
 
+def test_italics_are_quoted_as_plain_words_and_products_keep_their_stars() -> None:
+    """`*exactly equal*` is emphasis, shown as the words; `2*3*4`, `a * b` and `x^*` are what they say."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    text = ("The lasso penalty forces some coefficients to be *exactly equal* to zero, so the *final model* is sparse.\n"
+            "A 2*3*4 grid holds 24 cells and the product a * b * c stays as written.")
+    answer = extractive_answer("What does the lasso penalty do?", [_section(1, "Lasso", text)], load_glossary())
+    assert "*" not in answer.split("\n\n")[0]
+    assert "to be exactly equal to zero, so the final model is sparse." in answer
+    assert "A 2*3*4 grid holds 24 cells and the product a * b * c stays as written." in answer
+
+
 def test_the_leading_passage_goes_on_past_a_sentence_too_long_for_the_answer() -> None:
     from studybot.answer.extractive import extractive_answer
     from studybot.content.glossary import load_glossary

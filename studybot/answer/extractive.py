@@ -53,6 +53,7 @@ _BOLD_LINE = re.compile(r"^\s*\*\*[^*]+\*\*\s*[:：]?\s*$")
 _LABELLED = re.compile(r"^[^：:]{1,16}[：:]")  # "作用：…", "Note: …"
 _CLAUSE_STOP = re.compile(r"[。！？；，、.!?;,]")
 _MARKUP = re.compile(r"\*\*|__|`|\$")
+_ITALIC = re.compile(r"(?<![\w*\\])\*(?=[^\s*])([^*]+?)(?<=[^\s*\\])\*(?![\w*])")  # *word*, not 2*3*4 or a * b
 _FOLLOW_UP = re.compile(r"^\s*Q\s*[:：]\s*(.*?)\s*\bA\s*[:：]\s*(.*)$")
 _PLACEHOLDER = re.compile(r"\bimage\b")  # an image the export lost: the sentence lacks its formula
 _FOLLOW_UPS = re.compile(r"追问|follow-?ups?", re.IGNORECASE)  # a note's follow-up list answers other questions
@@ -102,7 +103,7 @@ def question_terms(question: str, glossary: Glossary) -> frozenset[str]:
 def _clean(line: str) -> str:
     line = _SYMBOLS.sub("", spoken(line))
     line = _BULLET.sub("", line)
-    line = _MARKUP.sub("", line)
+    line = _ITALIC.sub(r"\1", _MARKUP.sub("", line))
     return re.sub(r"\s+", " ", line).strip()
 
 
