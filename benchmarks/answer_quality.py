@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 QUESTIONS = REPO / "benchmarks" / "questions"
 SHARED = REPO.parent / "shared"
-SETS = ["seeds_new", "dl500_zh", "imhuay_zh", "hosni_en", "devint_en", "dl500_en"]
+SETS = ["seeds_new", "dl500_zh", "imhuay_zh", "hosni_en", "devint_en", "dl500_en", "amusi_zh", "mlq_en"]
 
 
 def _questions(name: str, split: str) -> list[dict]:
@@ -103,7 +103,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="studybot-answers-") as tmp:
         homes = args.homes or Path(tmp)
-        results = [run_set(name, args.corpora, homes, args.split) for name in args.sets]
+        results = [run_set(name, args.corpora, homes, args.split) for name in args.sets
+                   if _questions(name, args.split)]  # the later sets are all held
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=1))
         return

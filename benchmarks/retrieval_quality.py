@@ -12,6 +12,11 @@ Each set is named after the notes it asks about; DIR holds one folder per set:
                github.com/youssefHosni/Data-Science-Interview-Questions-Answers @20ebf4e
     devint_en  README.md of github.com/Devinterview-io/deep-learning-interview-questions @fa18423
     dl500_en   "English version/*/Chapter*.md" of scutan90/DeepLearning-500-questions @6087a06
+    amusi_zh   the Markdown files (README.md, docs/*.md) of github.com/amusi/Deep-Learning-Interview-Book @03fcd44
+    mlq_en     README.md and NLP/README.md of github.com/andrewekhalel/MLQuestions @222816d
+
+The last two came later (stop 33): every question of theirs is held, written before any result
+was seen, and reported once; nothing was tuned on them.
 
 The seed sets need no DIR: `seeds` is ../shared/seeds with ../shared/eval/retrieval-dev.jsonl,
 `seeds_new` the same notes with questions of ours, and `+bundled` adds the bundled knowledge to the
@@ -34,7 +39,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 QUESTIONS = REPO / "benchmarks" / "questions"
 SHARED = REPO.parent / "shared"
-OUTSIDE = ["dl500_zh", "imhuay_zh", "hosni_en", "devint_en", "dl500_en"]
+OUTSIDE = ["dl500_zh", "imhuay_zh", "hosni_en", "devint_en", "dl500_en", "amusi_zh", "mlq_en"]
 SEEDS = ["seeds", "seeds+bundled", "seeds_new", "seeds_new+bundled"]
 
 
