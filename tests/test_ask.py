@@ -346,6 +346,36 @@ def test_a_formulas_variable_is_no_subject(tmp_path: Path) -> None:
             answer_question(question, index)
 
 
+def test_a_heading_the_user_has_not_written_up_is_named_when_asked_about(tmp_path: Path) -> None:
+    """The user's notes list topics still to write ("## RLHF" with nothing under it): asked about one, the
+    answer (or the "found nothing" message) names that heading, and writing it up makes the reminder go."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    note = notes / "llm.md"
+    note.write_text("# 深度学习\n\n## Dropout\n\nDropout 在训练时随机把神经元置零，防止过拟合。\n\n"
+                    "# 大模型知识点\n## RLHF\n## CoT/PoT\n\n- [ ] TODO\n", encoding="utf-8")
+    home = tmp_path / "home"
+    build_index(home, [notes], bundled=False)
+    index = Index(home)
+    with pytest.raises(NothingFound) as caught:
+        answer_question("RLHF 是怎么训练的？", index)
+    assert caught.value.unwritten == [{"path": str(note), "line": 8, "heading": "大模型知识点 > RLHF"}]
+    assert f'your heading "大模型知识点 > RLHF" ({note}:8) has no text yet' in str(caught.value)
+    assert "\n" not in str(caught.value)
+    assert [u["line"] for u in answer_question("Dropout 和 CoT 有什么关系？", index).unwritten] == [9]
+    assert answer_question("Dropout 为什么能防止过拟合？", index).unwritten == []
+    result = run_cli("ask", "--no-llm", "--json", "Dropout 和 CoT 有什么关系？", home=home)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["unwritten"] == [{"path": str(note), "line": 9, "heading": "大模型知识点 > CoT/PoT"}]
+
+    note.write_text(note.read_text(encoding="utf-8").replace("## RLHF\n", "## RLHF\nRLHF 先训练奖励模型，再用 PPO 优化策略。\n"),
+                    encoding="utf-8")
+    build_index(home, [notes], bundled=False)
+    index = Index(home)
+    assert [(" > ".join(heading), line) for _, heading, line in index.unwritten] == [("大模型知识点 > CoT/PoT", 10)]
+    assert answer_question("RLHF 是怎么训练的？", index).unwritten == []
+
+
 # --- with fake models whose every answer is known (tests/fake_llm.py) ---------------------------
 
 # What GroundedFake answers (the first sentence of source [1], cited), the heading it cites, and
@@ -453,7 +483,8 @@ def test_ask_json_contract(tiny_home: Path) -> None:
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert set(doc) == {"question", "answer", "mode", "fallback_reason", "model", "model_note", "citations", "demos",
-                        "timings"}
+                        "timings", "unwritten"}
+    assert doc["unwritten"] == []
     assert doc["mode"] == "extractive" and doc["model"] is None and doc["fallback_reason"] is None
     assert "exploding gradients" in doc["answer"]
     first = doc["citations"][0]

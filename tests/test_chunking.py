@@ -115,6 +115,20 @@ def test_a_link_alone_on_its_line_is_left_out_and_a_picture_is_no_heading() -> N
     assert [c.heading_path for c in chunks] == [["深度学习", "ResNet"], ["深度学习", "BN 和 Dropout"]]
 
 
+def test_headings_with_nothing_under_them_are_the_notes_unwritten_sections() -> None:
+    """A bare heading, or one over to-do items, labels and placeholders only, is a topic the user has
+    not written up; a heading over subsections, or over text, is not."""
+    from studybot.ingest.chunking import unwritten_sections
+
+    text = ("# 基础\n\n## Dropout\n训练时随机置零。\n\n# 大模型知识点\n## RLHF\n## DPO\n\n- [ ] TODO\n\n**参考资料**\n\n"
+            "## RAG\nTODO\n## Agents\n### ReAct\n先想再做。\n### Tools\n")
+    note = parse_note(text, "n.md")
+    lines = text.split("\n")
+    assert [(path, lines[line - 1]) for path, line in unwritten_sections(note)] == [
+        (["大模型知识点", "RLHF"], "## RLHF"), (["大模型知识点", "DPO"], "## DPO"), (["大模型知识点", "RAG"], "## RAG"),
+        (["大模型知识点", "Agents", "Tools"], "### Tools")]
+
+
 def test_html_entities_are_decoded_and_zero_width_characters_dropped() -> None:
     note = parse_note("# T\n&emsp;&emsp;\u200b数据爆炸的时代，x &lt; y &amp;&amp; R&D。\n", "t.md")
     assert note.lines[1] == "\u2003\u2003数据爆炸的时代，x < y && R&D。"

@@ -28,6 +28,7 @@ from studybot.index.search import Hit, Index, search, translation, with_answer_b
 from studybot.answer.sources import Source, make_sources, pack, resolve_citations
 from studybot.answer.verification import verify
 from studybot.text.language import language
+from studybot.text.tokens import word_keys
 
 CANDIDATES = 16
 ANSWER_BLOCKS_FOR = 3  # the top sections whose own interview answers join the candidates
@@ -60,14 +61,19 @@ LANGUAGE_NAMES = {"zh": "Chinese (简体中文)", "en": "English"}
 
 
 class NothingFound(StudybotError):
-    """No indexed passage is about the question: say so instead of answering from nowhere."""
+    """No indexed passage is about the question: say so instead of answering from nowhere, and point to
+    the user's own heading on it that has no text yet, if there is one."""
 
-    def __init__(self, question: str) -> None:
+    def __init__(self, question: str, unwritten: list[dict] | None = None) -> None:
         subject = question.strip().rstrip("?？。.!！")
-        super().__init__(
-            f"I found nothing in your notes about \"{subject}\": add notes on it with `studybot index PATH`",
-            exit_code=NOTHING_FOUND_EXIT,
-        )
+        self.unwritten = unwritten or []
+        if self.unwritten:
+            first = self.unwritten[0]
+            hint = (f"your heading \"{first['heading']}\" ({first['path']}:{first['line']}) has no text yet: "
+                    "write it up, then `studybot index`")
+        else:
+            hint = "add notes on it with `studybot index PATH`"
+        super().__init__(f"I found nothing in your notes about \"{subject}\": {hint}", exit_code=NOTHING_FOUND_EXIT)
 
 
 @dataclass
@@ -84,6 +90,7 @@ class Answer:
     resolved_question: str = ""
     draft: str | None = field(default=None, repr=False)  # the rejected generation, for --json debugging
     model_note: str | None = None  # why no model ran by default, and how to get one
+    unwritten: list[dict] = field(default_factory=list)  # the user's headings on the subject with no text yet
 
     def to_dict(self) -> dict:
         """The `--json` contract of `studybot ask`."""
@@ -91,6 +98,7 @@ class Answer:
             "question": self.question, "answer": self.answer, "mode": self.mode,
             "fallback_reason": self.fallback_reason, "model": self.model, "model_note": self.model_note,
             "citations": [s.citation() for s in self.citations], "demos": self.demos, "timings": self.timings,
+            "unwritten": self.unwritten,
         }
 
 
@@ -111,6 +119,27 @@ def is_relevant(question: str, hits: list[Hit], index: Index, translated: str | 
         english = translated if translated is not None else translation(question, index)
     return (bool(english) and language(english) == "en"
             and dense_similarity(embed_query(english, index.glossary), top, index) >= MIN_DENSE_SIMILARITY)
+
+
+def unwritten_headings(question: str, index: Index, translated: str = "") -> list[dict]:
+    """The user's headings with nothing under them yet that name what the question asks about: every
+    glossary concept the heading names is asked about, and so is each of its other words ("LLM基本原理"
+    is not what "How does function calling work in LLMs?" asks). A coach says "you meant to write this
+    up" where a search engine says nothing."""
+    if not index.unwritten:
+        return []
+    asked = f"{question}\n{translated}"
+    concepts, words = {e.id for e in index.glossary.find(asked)}, word_keys(asked)
+    found = []
+    for path, heading, line in index.unwritten:
+        for topic in re.split(r"\s*[/、]\s*", heading[-1]):  # "CoT/PoT" is two topics
+            entries = index.glossary.find(topic)
+            named = word_keys(" ".join(alias for e in entries for alias in e.en + e.zh))
+            rest = word_keys(topic) - named
+            if (entries or rest) and {e.id for e in entries} <= concepts and rest <= words:
+                found.append({"path": path, "line": line, "heading": " > ".join(heading)})
+                break
+    return found
 
 
 def names_a_concept(question: str, hits: list[Hit], index: Index) -> bool:
@@ -199,8 +228,9 @@ def answer_question(
     query = retrieval_query or question
     translated = translation(query, index)  # once: search, the relevance test and the answer all read it
     hits = search(query, k=CANDIDATES, index=index, translate=translated)
+    unwritten = unwritten_headings(query, index, translated)
     if not is_relevant(query, hits, index, translated):
-        raise NothingFound(question)
+        raise NothingFound(question, unwritten)
     sources = make_sources(with_answer_blocks(hits, index, ANSWER_BLOCKS_FOR), index)
     timings = {"retrieve_s": round(clock() - started, 4), "first_token_s": None, "total_s": None, "tokens_per_s": None}
     extractive = extractive_answer(query, sources, index.glossary, budget_chars, translated)
@@ -223,14 +253,16 @@ def answer_question(
             reason = verify(text, question, packed)
             if reason is None:
                 timings["total_s"] = round(clock() - started, 4)
-                return Answer(question, text, "llm", None, model, cited, packed, demos_for(cited), timings, query, draft)
+                return Answer(question, text, "llm", None, model, cited, packed, demos_for(cited), timings, query, draft,
+                              unwritten=unwritten)
     text, cited = resolve_citations(extractive, sources)
     if not text:
-        raise NothingFound(question)
+        raise NothingFound(question, unwritten)
     if timings["first_token_s"] is None:
         timings["first_token_s"] = round(clock() - started, 4)  # the extractive answer appears all at once
     timings["total_s"] = round(clock() - started, 4)
-    return Answer(question, text, "extractive", reason, model, cited, sources, demos_for(cited), timings, query, draft)
+    return Answer(question, text, "extractive", reason, model, cited, sources, demos_for(cited), timings, query, draft,
+                  unwritten=unwritten)
 
 
 @dataclass

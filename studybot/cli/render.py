@@ -52,6 +52,12 @@ def live_draft(enabled: bool) -> Iterator[Callable[[str], None] | None]:
         yield pieces.append
 
 
+def unwritten_line(unwritten: list[dict]) -> str:
+    """One line naming the user's headings on the question that have no text yet."""
+    named = "; ".join(f"{u['path']}:{u['line']} {u['heading']}" for u in unwritten)
+    return f"not written up in your notes yet: {named}"
+
+
 def render_answer(answer) -> None:
     """The verified answer, its citations, the demos behind it and the timings."""
     if not sys.stdout.isatty():
@@ -67,6 +73,8 @@ def render_answer(answer) -> None:
             print("backed by: " + ", ".join(f"studybot demo {d}" for d in answer.demos))
             for line in measured_lines(answer.demos):
                 print(line)
+        if answer.unwritten:
+            print(unwritten_line(answer.unwritten))
         return
     from rich.markdown import Markdown
 
@@ -82,6 +90,8 @@ def render_answer(answer) -> None:
         out.print("backed by: " + ", ".join(f"[green]studybot demo {d}[/green]" for d in answer.demos))
         for line in measured_lines(answer.demos):
             out.print(f"[dim]{escape(line)}[/dim]")
+    if answer.unwritten:
+        out.print(f"[yellow]{escape(unwritten_line(answer.unwritten))}[/yellow]")
     if answer.model_note:
         out.print(f"[dim]{escape(answer.model_note)}[/dim]")
     t = answer.timings

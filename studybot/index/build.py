@@ -13,7 +13,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from studybot.index import lexical, store
-from studybot.ingest.chunking import Chunk, chunk_note
+from studybot.ingest.chunking import Chunk, chunk_note, unwritten_sections
 from studybot.index.expansion import embed_text, lexical_tokens
 from studybot.index.embedders import (HEADING_MODEL, EmbeddingCache, load_embedder, load_passage_embedder,
                                       resolve_embed_model)
@@ -235,6 +235,7 @@ def build_index(
                 "sha256": digest, "size": len(data), "encoding": loaded.encoding, "damaged": loaded.repair.damaged,
                 "restored": loaded.repair.repaired,  # the catalog's old column name: characters repaired
                 "metadata": json.dumps(note.metadata, ensure_ascii=False, default=str),
+                "unwritten": unwritten_sections(note),
             }
             if key in known:
                 summary.changed += 1
@@ -260,6 +261,7 @@ def build_index(
             stale += db.execute("SELECT id, path, text FROM chunks WHERE path = ?", (p,)).fetchall()
             db.execute("DELETE FROM chunks WHERE path = ?", (p,))
             db.execute("DELETE FROM files WHERE path = ?", (p,))
+            db.execute("DELETE FROM unwritten WHERE path = ?", (p,))
         new_rows: list[tuple[int, str, str]] = []  # (chunk id, embed text, cache key)
         new_texts: list[tuple[str, str]] = []  # (path, text) of each new chunk, for the language counts
         heading_rows: list[tuple[int, str, str]] = []  # (chunk id, heading path, cache key)
@@ -278,6 +280,9 @@ def build_index(
                 (key, row["sha256"], row["size"], row["encoding"], row["damaged"], row["restored"], len(chunks),
                  row["metadata"], now),
             )
+            db.execute("DELETE FROM unwritten WHERE path = ?", (key,))
+            db.executemany("INSERT INTO unwritten (path, heading, line) VALUES (?, ?, ?)",
+                           [(key, json.dumps(path, ensure_ascii=False), line) for path, line in row["unwritten"]])
             for ordinal, chunk in enumerate(chunks):
                 done += 1
                 if progress:

@@ -13,6 +13,7 @@ still expands BM25 and the English-only embedder where it knows a term.
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import asdict, dataclass, replace
 from functools import cached_property
 from pathlib import Path
@@ -172,6 +173,16 @@ class Index:
     def own(self, path: str) -> bool:
         """Whether a note file is the user's own, not one of the bundled knowledge notes."""
         return not is_bundled_note(path)
+
+    @cached_property
+    def unwritten(self) -> list[tuple[str, list[str], int]]:
+        """(file, heading path, line) of each heading of the user's notes with nothing under it yet
+        (an index written before the catalog kept them has none)."""
+        try:
+            rows = self.catalog.execute("SELECT path, heading, line FROM unwritten ORDER BY path, line").fetchall()
+        except sqlite3.OperationalError:
+            return []
+        return [(path, json.loads(heading), line) for path, heading, line in rows if self.own(path)]
 
     def paths(self, ids: list[int]) -> dict[int, str]:
         """The note file of each chunk id."""

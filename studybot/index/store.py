@@ -63,6 +63,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     hash TEXT NOT NULL, tokens TEXT NOT NULL, heading_tokens TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_path ON chunks(path);
+CREATE TABLE IF NOT EXISTS unwritten (path TEXT NOT NULL, heading TEXT NOT NULL, line INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS unwritten_path ON unwritten(path);
 """
 
 

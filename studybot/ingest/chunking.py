@@ -11,11 +11,13 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from studybot.ingest.notes import Note, closes_fence, fence_opening
+from studybot.ingest.notes import UNSPOKEN_LINE, Heading, Note, closes_fence, fence_opening
 
 ANSWER_HEADING = re.compile(r"面试|回答|答法|答题|interview answer|answer template", re.IGNORECASE)
 MAX_CHARS = 1200
 OVERLAP_CHARS = 300
+# A line that says nothing yet: a to-do item, a bare label ("**参考资料**"), a placeholder word.
+_PLACEHOLDER = re.compile(r"^\s*(?:\*\*[^*]*\*\*\s*[:：]?|TODO|TBD|WIP|待补充|待完善|待更新|未完待续|[-*+])?\s*$", re.IGNORECASE)
 
 
 @dataclass
@@ -102,20 +104,41 @@ def _pack(blocks: list[Block], lines: list[str], max_chars: int, overlap_chars: 
     return pieces
 
 
-def chunk_note(note: Note, max_chars: int = MAX_CHARS, overlap_chars: int = OVERLAP_CHARS) -> list[Chunk]:
-    """All chunks of a note, in file order; heading-only sections produce none."""
-    lines = note.lines
+def _sections(note: Note) -> list[tuple[Heading | None, list[str], int, int]]:
+    """(heading, heading path, body start, body end) of each section, the text before the first heading first."""
     title = str(note.metadata.get("title") or "").strip()
-    bounds = [h.line - 1 for h in note.headings] + [len(lines)]
-    sections = [(None, 0, bounds[0])] + [(h, h.line, bounds[i + 1]) for i, h in enumerate(note.headings)]
+    bounds = [h.line - 1 for h in note.headings] + [len(note.lines)]
     stack: list[tuple[int, str]] = []
-    chunks: list[Chunk] = []
-    for heading, body_start, body_end in sections:
+    sections = []
+    for heading, body_start, body_end in [(None, 0, bounds[0])] + [(h, h.line, bounds[i + 1])
+                                                                   for i, h in enumerate(note.headings)]:
         if heading is not None:
             while stack and stack[-1][0] >= heading.level:
                 stack.pop()
             stack.append((heading.level, heading.title))
-        path = [t for _, t in stack] or ([title] if title else [])
+        sections.append((heading, [t for _, t in stack] or ([title] if title else []), body_start, body_end))
+    return sections
+
+
+def unwritten_sections(note: Note) -> list[tuple[list[str], int]]:
+    """(heading path, line) of each heading the note has not written up: no subsection, and nothing under
+    it but blank lines, to-do items, labels and placeholders. A list of topics still to write (a user's
+    "大模型知识点" with fourteen bare headings) is what a coach reminds them of when they ask."""
+    sections = _sections(note)[1:]
+    unwritten = []
+    for i, (heading, path, body_start, body_end) in enumerate(sections):
+        has_subsection = i + 1 < len(sections) and sections[i + 1][0].level > heading.level
+        body = note.lines[body_start:body_end]
+        if not has_subsection and all(_PLACEHOLDER.match(line) or UNSPOKEN_LINE.match(line) for line in body):
+            unwritten.append((path, heading.line))
+    return unwritten
+
+
+def chunk_note(note: Note, max_chars: int = MAX_CHARS, overlap_chars: int = OVERLAP_CHARS) -> list[Chunk]:
+    """All chunks of a note, in file order; heading-only sections produce none."""
+    lines = note.lines
+    chunks: list[Chunk] = []
+    for heading, path, body_start, body_end in _sections(note):
         blocks = paragraph_blocks(lines, body_start, body_end)
         if not blocks:
             continue
