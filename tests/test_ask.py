@@ -355,7 +355,8 @@ def test_a_heading_the_user_has_not_written_up_is_named_when_asked_about(tmp_pat
     note.write_text("# 深度学习\n\n## Dropout\n\nDropout 在训练时随机把神经元置零，防止过拟合。\n\n"
                     "# 大模型知识点\n## RLHF\n## CoT/PoT\n\n- [ ] TODO\n", encoding="utf-8")
     home = tmp_path / "home"
-    build_index(home, [notes], bundled=False)
+    assert build_index(home, [notes], bundled=False).unwritten == 2
+    assert build_index(home, [notes]).unwritten == 2  # nothing changed: counted from the live index
     index = Index(home)
     with pytest.raises(NothingFound) as caught:
         answer_question("RLHF 是怎么训练的？", index)
@@ -370,7 +371,7 @@ def test_a_heading_the_user_has_not_written_up_is_named_when_asked_about(tmp_pat
 
     note.write_text(note.read_text(encoding="utf-8").replace("## RLHF\n", "## RLHF\nRLHF 先训练奖励模型，再用 PPO 优化策略。\n"),
                     encoding="utf-8")
-    build_index(home, [notes], bundled=False)
+    assert build_index(home, [notes]).unwritten == 1
     index = Index(home)
     assert [(" > ".join(heading), line) for _, heading, line in index.unwritten] == [("大模型知识点 > CoT/PoT", 10)]
     assert answer_question("RLHF 是怎么训练的？", index).unwritten == []

@@ -49,4 +49,7 @@ def index(
         guessed = f", {item['guessed']} guessed (check them: `studybot repair FILE`)" if item["guessed"] else ""
         out.print(f"  {item['path']}: {item['confident']} of {item['damaged']} damaged characters repaired with "
                   f"confidence{guessed}")
+    if summary.unwritten:
+        out.print(f"  {summary.unwritten} heading(s) of your notes have no text yet: `studybot ask` names them when "
+                  "asked about")
     out.print(f"  index: {summary.home}/index (generation {summary.generation}, model {summary.embed_model})")

@@ -52,10 +52,16 @@ class IndexSummary:
     embedded: int = 0
     rebuilt: bool = False
     recovered: str | None = None  # what was wrong with the live index, which this run replaced
+    unwritten: int = 0  # headings of the user's notes with nothing under them yet
     seconds: float = 0.0
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def _unwritten_count(db) -> int:
+    """How many headings of the user's notes (not the bundled ones) have nothing under them yet."""
+    return sum(not is_bundled_note(path) for (path,) in db.execute("SELECT path FROM unwritten"))
 
 
 def _sha256(data: bytes) -> str:
@@ -247,6 +253,7 @@ def build_index(
         summary.removed = len(gone)
         if not todo and not gone and not rebuilt and bundled == manifest.get("bundled", True):
             # Nothing changed: drop the draft generation and leave the live index as it is.
+            summary.unwritten = _unwritten_count(db)
             db.close()
             shutil.rmtree(gen.folder, ignore_errors=True)
             if wanted != saved:  # a folder without notes was added, or the home predates sources.json
@@ -339,6 +346,7 @@ def build_index(
             languages = chunk_languages(db.execute("SELECT path, text FROM chunks"))
         summary.files = db.execute("SELECT count(*) FROM files").fetchone()[0]
         summary.chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        summary.unwritten = _unwritten_count(db)
         if wanted != saved:
             # Before publishing: a crash between the two then leaves a remembered path not yet indexed
             # (the next run indexes it), never an indexed one forgotten (the next run would drop it).
