@@ -231,3 +231,5 @@ def test_a_table_of_contents_ends_at_its_marker_or_at_the_first_line_that_is_no_
     assert [c.text for c in chunk_note(parse_note(toc, "a.md"))] == ["Kept one."]
     unclosed = "# A\n<!-- TOC -->\n- Intro\n- Details\n\nKept two.\n\n## Intro\nKept three.\n"
     assert [c.text for c in chunk_note(parse_note(unclosed, "a.md"))] == ["Kept two.", "Kept three."]
+    markers = "# A\n[TOC]\n\n[[_TOC_]]\n<!-- MarkdownTOC depth=4 -->\n\n- 概率\n<!-- /MarkdownTOC -->\nKept four.\n"
+    assert [c.text for c in chunk_note(parse_note(markers, "a.md"))] == ["Kept four."]  # Typora's, GitLab's, Sublime's

@@ -124,6 +124,17 @@ def test_keyword_search_meets_the_other_language_through_the_translated_question
     assert found[False] <= 1 and found[True] >= 3, found
 
 
+def test_chunks_without_prose_do_not_count_for_the_notes_language() -> None:
+    """A Chinese book's "- [ ] TODO" sections, "[TOC]" markers and code listings are no English: counted
+    as English they outnumbered its Chinese chunks, and its English questions went untranslated."""
+    from studybot.index.build import chunk_languages
+
+    code = "```python\ndef iou(box_a, box_b):\n    return intersection(box_a, box_b) / union(box_a, box_b)\n```"
+    chunks = [("b.md", "- [ ] TODO"), ("b.md", "[TOC]"), ("b.md", code), ("b.md", "- [ ] TODO\n\n**参考资料**"),
+              ("b.md", f"交并比衡量两个框的重叠程度。\n{code}"), ("b.md", "Focal loss down-weights easy examples.")]
+    assert chunk_languages(chunks) == {"zh": 1, "en": 1}
+
+
 def test_a_question_is_translated_only_when_most_notes_are_in_the_other_language(homes: dict[str, Path]) -> None:
     zh, en = Index(homes["zh"]), Index(homes["en"])
     assert zh.manifest["languages"] == {"zh": 4, "en": 0} and en.manifest["languages"] == {"zh": 0, "en": 4}

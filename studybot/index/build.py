@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
@@ -22,14 +23,16 @@ from studybot.clock import utc_now
 from studybot.errors import StudybotError
 from studybot.content.glossary import Glossary, glossary_files_digest, glossary_from_json, load_glossary
 from studybot.home import bundled_dir, cache_dir, is_bundled_note, resolve_home
-from studybot.ingest.notes import parse_note
+from studybot.ingest.notes import UNSPOKEN_LINE, closes_fence, fence_opening, parse_note
 from studybot.ingest.decoding import UnreadableFile
 from studybot.ingest.reading import iter_note_files, read_text
 from studybot.progress import ProgressFn
-from studybot.text.language import language
+from studybot.text.language import CJK_CHAR, language
 from studybot.text.tokens import add_words, cjk_bigrams
 
-LANGUAGE_SAMPLE = 500  # characters of a chunk that decide its language
+LANGUAGE_SAMPLE = 500  # characters of a chunk's prose that decide its language
+PROSE_WORDS = 5  # fewer words and Chinese characters than this is no prose ("- [ ] TODO", "[TOC]")
+_WORD = re.compile(f"{CJK_CHAR.pattern}|[A-Za-z]{{2,}}")
 PIPELINE_VERSION = 6  # bump when reading, repair, chunking or tokens change what a file turns into (3: bigram BM25;
 # 4: setext headings, no tables of contents, images named by a tool read as "image", HTML entities decoded,
 # character pairs of NFKC text; 5: emoji sequences repaired, screenshot tools' image names read as "image";
@@ -380,12 +383,30 @@ def _write_dense(folder: Path, base: Path | None, name: str, dim: int, stale: li
 def chunk_languages(chunks: Iterable[tuple[str, str]]) -> dict[str, int]:
     """How many of the chunks (path, text) of the user's own notes are written in Chinese and in English:
     search translates a question into the notes' language when most of them are in the other one.
-    The bundled notes do not count: they are written in both languages."""
+    The bundled notes do not count: they are written in both languages. Nor does a chunk with no prose
+    (code, to-do items, a "[TOC]" marker, links): a Chinese book's "- [ ] TODO" sections and code
+    listings counted as English made 453 of its 722 chunks English, and its English questions went
+    untranslated."""
     counts = {"zh": 0, "en": 0}
     for path, text in chunks:
         if not is_bundled_note(path):
-            counts[language(text[:LANGUAGE_SAMPLE])] += 1
+            prose = _prose(text)
+            if prose:
+                counts[language(prose)] += 1
     return counts
+
+
+def _prose(text: str) -> str:
+    """The first LANGUAGE_SAMPLE characters of a chunk's prose (outside code, to-do items and lines with no
+    word), or "" when it has fewer than PROSE_WORDS words and Chinese characters."""
+    lines, fence = [], None
+    for line in text.splitlines():
+        if fence is not None:
+            fence = None if closes_fence(line, fence) else fence
+        elif (fence := fence_opening(line)) is None and not UNSPOKEN_LINE.match(line) and _WORD.search(line):
+            lines.append(line)
+    prose = "\n".join(lines)[:LANGUAGE_SAMPLE]
+    return prose if len(_WORD.findall(prose)) >= PROSE_WORDS else ""
 
 
 def _write_lexical(folder: Path, db, base: Path | None, stale: list[int], new: list[int]) -> None:

@@ -17,8 +17,9 @@ _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _UNDERLINE = re.compile(r"^\s{0,3}(=+|-+)\s*$")  # a setext heading's second line: === for level 1, --- for 2
 _NOT_PARAGRAPH = re.compile(r"^\s*(?:[-+*>|]|\d+[.)]\s|<!--)|^\s{4}")  # list items, quotes, tables, comments, code
 SETEXT_MAX_CHARS = 100  # longer lines above a --- are prose followed by a rule, not a heading
-_TOC_OPEN = re.compile(r"^\s*<!--\s*TOC\b.*-->\s*$", re.IGNORECASE)
-_TOC_CLOSE = re.compile(r"^\s*<!--\s*(?:/\s*TOC|tocstop)\s*-->\s*$", re.IGNORECASE)
+_TOC_OPEN = re.compile(r"^\s*<!--\s*(?:Markdown)?TOC\b.*-->\s*$", re.IGNORECASE)  # and Sublime's MarkdownTOC
+_TOC_CLOSE = re.compile(r"^\s*<!--\s*(?:/\s*(?:Markdown)?TOC|tocstop)\s*-->\s*$", re.IGNORECASE)
+_TOC_MARKER = re.compile(r"^\s*(?:\[\[?_?TOC_?\]\]?|\$\{toc\})\s*$", re.IGNORECASE)  # Typora's [TOC], [[_TOC_]], ${toc}
 _LIST_ITEM = re.compile(r"^\s*(?:[-+*]|\d+[.)])\s+")
 _ANCHOR_ITEM = re.compile(_LIST_ITEM.pattern + r"\[[^\]]*\]\(#[^)]*\)\s*$")  # - [Title](#title)
 _BLOCK_TAG = re.compile(r"<\s*(script|style)\b[^>]*>", re.IGNORECASE)
@@ -233,7 +234,7 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
                 out.append("")
                 continue
         opens = bool(_TOC_OPEN.match(line))
-        if opens or _ANCHOR_ITEM.match(line) or _LINK_ITEM.match(line):
+        if opens or _ANCHOR_ITEM.match(line) or _LINK_ITEM.match(line) or _TOC_MARKER.match(line):
             in_toc = opens
             out.append("")
             continue
