@@ -17,7 +17,7 @@ ANSWER_HEADING = re.compile(r"面试|回答|答法|答题|interview answer|answe
 MAX_CHARS = 1200
 OVERLAP_CHARS = 300
 # A line that says nothing yet: a to-do item, a bare label ("**参考资料**"), a placeholder word.
-_PLACEHOLDER = re.compile(r"^\s*(?:\*\*[^*]*\*\*\s*[:：]?|TODO|TBD|WIP|待补充|待完善|待更新|未完待续|[-*+])?\s*$", re.IGNORECASE)
+_SAYS_NOTHING = re.compile(r"^\s*(?:\*\*[^*]*\*\*\s*[:：]?|TODO|TBD|WIP|待补充|待完善|待更新|未完待续|[-*+])?\s*$", re.IGNORECASE)
 
 
 @dataclass
@@ -129,7 +129,7 @@ def unwritten_sections(note: Note) -> list[tuple[list[str], int]]:
     for i, (heading, path, body_start, body_end) in enumerate(sections):
         has_subsection = i + 1 < len(sections) and sections[i + 1][0].level > heading.level
         body = note.lines[body_start:body_end]
-        if not has_subsection and all(_PLACEHOLDER.match(line) or UNSPOKEN_LINE.match(line) for line in body):
+        if not has_subsection and all(_SAYS_NOTHING.match(line) or UNSPOKEN_LINE.match(line) for line in body):
             unwritten.append((path, heading.line))
     return unwritten
 
