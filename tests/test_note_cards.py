@@ -415,3 +415,26 @@ def test_a_link_in_a_quoted_answer_is_neither_said_nor_a_key_point(tmp_path: Pat
     assert "http" not in card.answer.zh and "example" not in card.answer.zh
     named = {word.lower() for point in card.key_points for word in point.zh + point.en}
     assert not named & {"https", "www", "com", "blog", "example"}, named
+
+
+def test_a_question_is_no_answer_to_the_section_above_it(tmp_path: Path) -> None:
+    """Notes written as a list of questions still to answer ("### SMO 算法原理", a to-do, then "SVM 为什么可以处理非线性
+    问题？" and another to-do) give no card whose reference answer is the next question."""
+    notes = _write(tmp_path / "notes", {"svm.md": """# SVM
+
+### SMO 算法原理
+
+- [ ] TODO
+
+SVM 为什么可以处理非线性问题？
+
+- [ ] TODO
+
+### 为什么要用核函数？
+
+核函数把样本隐式映射到高维特征空间，在那里线性可分；内积直接用核函数算，不必显式计算高维映射，计算量只和样本数有关。
+"""})
+    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
+    shorts = [c for c in load_deck(tmp_path / "home").cards if c.origin == "note" and c.kind == "short"]
+    assert [c.heading for c in shorts] == ["为什么要用核函数？"]
+    assert all("？" not in c.answer.zh for c in shorts)

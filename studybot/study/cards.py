@@ -328,9 +328,15 @@ class _Ask:
     cloze: bool = False  # an interview-answer block also gives a cloze of its first key term
 
 
+_ONLY_A_QUESTION = re.compile(r"[^\n]*[?？]")
+
+
 def _note_card(ask: _Ask, index, glossary: Glossary, frequencies: DocumentFrequencies,
                tokens: list[str]) -> Card | None:
-    """A short-answer card of a note; None when its answer names too few terms to grade."""
+    """A short-answer card of a note; None when its answer names too few terms to grade, or is itself a
+    question (a section of "- [ ] TODO" under a question the note has not answered yet)."""
+    if _ONLY_A_QUESTION.fullmatch(ask.reference.strip()):
+        return None
     answer = split_bilingual(ask.reference)
     if answer.zh != answer.en:  # a bilingual answer block: its sentences, paired across the languages
         points = sentence_points(answer)
