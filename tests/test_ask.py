@@ -221,6 +221,29 @@ def test_italics_are_quoted_as_plain_words_and_products_keep_their_stars() -> No
     assert "A 2*3*4 grid holds 24 cells and the product a * b * c stays as written." in answer
 
 
+def test_a_comparison_whose_sides_are_two_sections_quotes_both() -> None:
+    """"CBOW 和 skip-gram 有什么区别？" over notes with a long section on each: the side that leads takes half the
+    lead's room and the other side the rest, instead of one side filling it; a section on both leads alone."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    skip = ("- skip-gram 用中心词预测窗口里的每个上下文词。\n- 一个窗口产生多个训练样本，训练更慢。\n"
+            "- 低频词得到更多更新，表示更好。\n- 输出层对每个上下文位置各算一次概率。\n"
+            "- 负采样把多分类改成几个二分类。\n- 窗口越大，捕捉的语义越宽。\n- 大语料上效果稳定。")
+    cbow = ("- CBOW 把上下文词向量取平均来预测中心词。\n- 每个窗口只有一个训练样本，训练更快。\n"
+            "- 平均会抹掉词序信息。\n- 高频词学得更准。\n- 小语料上收敛更快。\n"
+            "- 隐藏层就是上下文向量的均值。\n- 适合需要快速训练的场景。")
+    question = "CBOW 和 skip-gram 有什么区别？"
+    answer = extractive_answer(question, [_section(1, "skip-gram", skip), _section(2, "CBOW", cbow)], load_glossary(),
+                               budget=400)
+    cited = re.findall(r"\[(\d)\]", answer)
+    assert min(cited.count("1"), cited.count("2")) >= 3, answer
+    both = _section(1, "CBOW 和 skip-gram 的区别", "CBOW 用上下文预测中心词，训练快；skip-gram 用中心词预测上下文，训练慢。")
+    alone = extractive_answer(question, [both, _section(2, "skip-gram", skip), _section(3, "CBOW", cbow)],
+                              load_glossary(), budget=400)
+    assert alone.startswith("CBOW 用上下文预测中心词，训练快； [1]\n\nskip-gram 用中心词预测上下文，训练慢。 [1]"), alone
+
+
 def test_the_leading_passage_goes_on_past_a_sentence_too_long_for_the_answer() -> None:
     from studybot.answer.extractive import extractive_answer
     from studybot.content.glossary import load_glossary

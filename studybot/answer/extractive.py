@@ -57,6 +57,7 @@ _ITALIC = re.compile(r"(?<![\w*\\])\*(?=[^\s*])([^*]+?)(?<=[^\s*\\])\*(?![\w*])"
 _FOLLOW_UP = re.compile(r"^\s*Q\s*[:：]\s*(.*?)\s*\bA\s*[:：]\s*(.*)$")
 _PLACEHOLDER = re.compile(r"\bimage\b")  # an image the export lost: the sentence lacks its formula
 _FOLLOW_UPS = re.compile(r"追问|follow-?ups?", re.IGNORECASE)  # a note's follow-up list answers other questions
+_COMPARES = re.compile(r"区别|不同|异同|差异|对比|相比|比较|differ\w*|compar\w*|versus|vs", re.IGNORECASE)
 _FRAME = frozenset(word_keys("work works mean means explain describe happen happens purpose"))
 CONCEPT = "§"  # marks a glossary concept id among words
 _SKIP = re.compile(r"^\s*(?:\||#|```|~~~|\$\$|!\[|References?:|参考|https?://|www\.)|studybot demo", re.IGNORECASE)
@@ -382,6 +383,19 @@ def _own_lead(sources: list[Source], keys: dict[int, tuple[frozenset[str], froze
     return lead if named[lead.n] >= OWN_MIN_SHARE * max(named.values()) else None
 
 
+def _other_side(question: str, lead: Source, sources: list[Source], weights: Weights, lang: str,
+                glossary: Glossary) -> Source | None:
+    """For a comparison question, the best-ranked passage whose heading names a side of it that the lead
+    does not name at all (the lead's own section and follow-up lists aside), else None."""
+    if not _COMPARES.search(question):
+        return None
+    named = frozenset().union(*(_source_keys(s, glossary)[1] for s in _section_parts(lead, sources)))
+    terms = _in(weights, language(lead.text), lang)
+    missing = {t for t in terms if t not in named and not _COMPARES.fullmatch(t)}
+    return next((s for s in sources if s is not lead and s.heading_path != lead.heading_path
+                 and not _FOLLOW_UPS.search(s.heading) and missing & _source_keys(s, glossary)[0]), None)
+
+
 def _section_parts(lead: Source, sources: list[Source]) -> list[Source]:
     """The retrieved chunks of the lead's section, in the note's order: a long section is cut into
     chunks, and the one that ranks first may be its middle."""
@@ -432,24 +446,41 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
     if lead is None:
         return ""
     lead_limit = int(budget * LEAD_SHARE)
-    section = [lead]
-    if answers[lead.n]:  # the interview answer's paragraphs in the question's language (else all), in order
-        parts = [u for u in answers[lead.n] if u.language == lang] or answers[lead.n]
-        for part in parts:  # a paragraph too long to fit gives the sentences that do
-            if not take(part, lead_limit):
-                for sentence in (s for s in sentences[lead.n] if s.position // 100 == part.position):
-                    take(sentence, lead_limit)
-    else:  # the section (its retrieved chunks) from the line that speaks to the question: each line's opening
-        section = _section_parts(lead, sources)  # sentence (a list's items, a paragraph's topic), then the rest,
-        ordered = [u for s in section for u in sentences[s.n]]  # as they fit, in order
+    other = _other_side(question, lead, sources, weights, lang, glossary)
+    read: set[int] = set()
+
+    def quote(source: Source, limit: int) -> None:
+        """A leading passage: an interview answer's paragraphs in the question's language (else all), in
+        order; else its section (its retrieved chunks) from the line that speaks to the question, each
+        line's opening sentence (a list's items, a paragraph's topic) first, then the rest, in order."""
+        before = len(chosen)
+        if answers[source.n]:
+            parts = [u for u in answers[source.n] if u.language == lang] or answers[source.n]
+            for part in parts:  # a paragraph too long to fit gives the sentences that do
+                if not take(part, limit):
+                    for sentence in (s for s in sentences[source.n] if s.position // 100 == part.position):
+                        take(sentence, limit)
+            read.add(source.n)
+            return
+        section = _section_parts(source, sources)
+        ordered = [u for s in section for u in sentences[s.n]]
         first = next((i for i, u in enumerate(ordered) if score(u) > 0), 0)
         while first > 0 and not ordered[first].opens:  # from the start of its line
             first -= 1
         for sentence in sorted(ordered[first:], key=lambda u: not u.opens):
-            take(sentence, lead_limit)
-        chosen.sort(key=lambda u: (u.source.line_start, u.position))
+            take(sentence, limit)
+        chosen[before:] = sorted(chosen[before:], key=lambda u: (u.source.line_start, u.position))
+        read.update(s.n for s in section)
+
+    # A comparison whose two sides are two sections of the notes ("CBOW 和 skip-gram 有什么区别？") gives
+    # each side half of the lead's room, the other side after the lead.
+    quote(lead, lead_limit // 2 if other else lead_limit)
+    if other and not chosen:  # the lead's first sentence needs more than half: it keeps the room
+        read.clear()
+        quote(lead, lead_limit)
+    elif other:
+        quote(other, lead_limit)
     start = len(chosen)
-    read = {s.n for s in section}
     rest = [u for n, units in sentences.items() if n not in read for u in units]
     ranked = sorted(rest, key=lambda u: (-score(u), len(u.text)))
     floor = SENTENCE_RELEVANCE * score(ranked[0]) if ranked else 0.0
