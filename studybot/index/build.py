@@ -14,7 +14,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from studybot.index import lexical, store
-from studybot.ingest.chunking import Chunk, chunk_note, unwritten_sections
+from studybot.ingest.chunking import Chunk, chunk_note, paragraph_blocks, unwritten_sections
 from studybot.index.expansion import embed_text, lexical_tokens
 from studybot.index.embedders import (HEADING_MODEL, EmbeddingCache, load_embedder, load_passage_embedder,
                                       resolve_embed_model)
@@ -23,7 +23,7 @@ from studybot.clock import utc_now
 from studybot.errors import StudybotError
 from studybot.content.glossary import Glossary, glossary_files_digest, glossary_from_json, load_glossary
 from studybot.home import bundled_dir, cache_dir, is_bundled_note, resolve_home
-from studybot.ingest.notes import UNSPOKEN_LINE, closes_fence, fence_opening, parse_note
+from studybot.ingest.notes import UNSPOKEN_LINE, fence_opening, parse_note
 from studybot.ingest.decoding import UnreadableFile
 from studybot.ingest.reading import iter_note_files, read_text
 from studybot.progress import ProgressFn
@@ -391,22 +391,19 @@ def chunk_languages(chunks: Iterable[tuple[str, str]]) -> dict[str, int]:
     counts = {"zh": 0, "en": 0}
     for path, text in chunks:
         if not is_bundled_note(path):
-            prose = _prose(text)
-            if prose:
-                counts[language(prose)] += 1
+            sample = _language_sample(text)
+            if sample:
+                counts[language(sample)] += 1
     return counts
 
 
-def _prose(text: str) -> str:
-    """The first LANGUAGE_SAMPLE characters of a chunk's prose (outside code, to-do items and lines with no
-    word), or "" when it has fewer than PROSE_WORDS words and Chinese characters."""
-    lines, fence = [], None
-    for line in text.splitlines():
-        if fence is not None:
-            fence = None if closes_fence(line, fence) else fence
-        elif (fence := fence_opening(line)) is None and not UNSPOKEN_LINE.match(line) and _WORD.search(line):
-            lines.append(line)
-    prose = "\n".join(lines)[:LANGUAGE_SAMPLE]
+def _language_sample(text: str) -> str:
+    """The first LANGUAGE_SAMPLE characters of a chunk's prose (its paragraphs outside code, without to-do
+    items and lines with no word), or "" when it has fewer than PROSE_WORDS words and Chinese characters."""
+    lines = text.splitlines()
+    prose = "\n".join(line for block in paragraph_blocks(lines, 0, len(lines)) if not fence_opening(lines[block.start])
+                      for line in lines[block.start:block.end] if not UNSPOKEN_LINE.match(line) and _WORD.search(line))
+    prose = prose[:LANGUAGE_SAMPLE]
     return prose if len(_WORD.findall(prose)) >= PROSE_WORDS else ""
 
 
