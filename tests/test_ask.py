@@ -369,6 +369,24 @@ def test_a_formulas_variable_is_no_subject(tmp_path: Path) -> None:
             answer_question(question, index)
 
 
+def test_an_obsidian_note_named_only_by_its_file_is_found_and_cited_by_that_name(tmp_path: Path) -> None:
+    """A vault's "Adapter Layers.md" never writes its own name: asked about adapters, the answer opens with
+    that note and cites it by its name."""
+    notes = tmp_path / "vault"
+    (notes / "Architecture").mkdir(parents=True)
+    (notes / "Architecture" / "Adapter Layers.md").write_text(
+        "Small bottleneck modules are inserted after each block of a frozen model; only they are trained.\n\n"
+        "### Advantages\n\nEach task adds a few percent of new weights.\n", encoding="utf-8")
+    (notes / "Architecture" / "Prefix Tuning.md").write_text(
+        "Trainable vectors are prepended to the keys and values of every layer; the model stays frozen.\n",
+        encoding="utf-8")
+    build_index(tmp_path / "home", [notes], bundled=False)
+    result = answer_question("Why use adapter layers instead of fine-tuning the whole model?", Index(tmp_path / "home"))
+    first = result.citations[0]
+    assert (Path(first.file).name, first.heading_path) == ("Adapter Layers.md", ["Adapter Layers"])
+    assert result.answer.startswith("Small bottleneck modules")
+
+
 def test_a_heading_the_user_has_not_written_up_is_named_when_asked_about(tmp_path: Path) -> None:
     """The user's notes list topics still to write ("## RLHF" with nothing under it): asked about one, the
     answer (or the "found nothing" message) names that heading, and writing it up makes the reminder go."""

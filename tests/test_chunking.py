@@ -129,6 +129,25 @@ def test_headings_with_nothing_under_them_are_the_notes_unwritten_sections() -> 
         (["大模型知识点", "Agents", "Tools"], "### Tools")]
 
 
+def test_a_note_without_a_title_line_is_named_by_its_file_as_obsidian_shows_it() -> None:
+    """Obsidian shows the file name as the title, so a vault's notes rarely write `# Title`: the file's name
+    (without a folder's numbering) roots every heading path; a `# Title`, or a name that says nothing, adds none."""
+    body = "Trained on 400M image-text pairs.\n\n### Training Objective\n\nMatch each image to its caption.\n"
+    assert [c.heading_path for c in chunk_note(parse_note(body, "notes/papers/2021 - CLIP.md"))] == [
+        ["CLIP"], ["CLIP", "Training Objective"]]
+    assert [c.heading_path for c in chunk_note(parse_note("## CLIP\n\nText.\n## Loss\n\nInfoNCE.\n", "CLIP.md"))] == [
+        ["CLIP"], ["CLIP", "Loss"]]  # the first heading already names it
+    assert [c.heading_path for c in chunk_note(parse_note("# Contrastive models\n\nText.\n## CLIP\n\nMore.\n",
+                                                          "01_clip notes.md"))] == [
+        ["Contrastive models"], ["Contrastive models", "CLIP"]]
+    for nameless in ("README.md", "003_ddfd247aa326aa76.txt", "Untitled 2.md", "2023.md"):
+        assert [c.heading_path for c in chunk_note(parse_note(body, nameless))] == [[], ["Training Objective"]]
+    front = "---\ntitle: Deep Learning\n---\nIntro.\n\n## Dropout\n\nZeroes units.\n"
+    assert [c.heading_path for c in chunk_note(parse_note(front, "001_6375e6d4f22e2dad.txt"))] == [
+        ["Deep Learning"], ["Deep Learning", "Dropout"]]
+    assert [c.heading_path for c in chunk_note(parse_note(body, "A-B Testing.md"))][1] == ["A-B Testing", "Training Objective"]
+
+
 def test_html_entities_are_decoded_and_zero_width_characters_dropped() -> None:
     note = parse_note("# T\n&emsp;&emsp;\u200b数据爆炸的时代，x &lt; y &amp;&amp; R&D。\n", "t.md")
     assert note.lines[1] == "\u2003\u2003数据爆炸的时代，x < y && R&D。"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from pathlib import PurePath
 
 from studybot.ingest.notes import UNSPOKEN_LINE, Heading, Note, closes_fence, fence_opening
 
@@ -17,6 +18,10 @@ ANSWER_HEADING = re.compile(r"面试|回答|答法|答题|interview answer|answe
 MAX_CHARS = 1200
 OVERLAP_CHARS = 300
 # A line that says nothing yet: a to-do item, a bare label ("**参考资料**"), a placeholder word.
+# "2021 - CLIP", "01_intro", "3.2 Attention": the numbering that orders a folder, not the note's name.
+_NUMBERING = re.compile(r"^\d+(?:\.\d+)*(?:\s*[-_.、)]\s*|\s+)(?=\S)")
+# File names that name nothing: README, index, Untitled 2, an export's hash (6375e6d4f22e2dad), digits.
+_NAMELESS = re.compile(r"^(?:readme|index|untitled(?: \d+)?|未命名(?: ?\d+)?|[0-9a-f -]*\d[0-9a-f -]*|)$", re.IGNORECASE)
 _SAYS_NOTHING = re.compile(r"^\s*(?:\*\*[^*]*\*\*\s*[:：]?|TODO|TBD|WIP|待补充|待完善|待更新|未完待续|[-*+])?\s*$", re.IGNORECASE)
 
 
@@ -104,9 +109,27 @@ def _pack(blocks: list[Block], lines: list[str], max_chars: int, overlap_chars: 
     return pieces
 
 
-def _sections(note: Note) -> list[tuple[Heading | None, list[str], int, int]]:
-    """(heading, heading path, body start, body end) of each section, the text before the first heading first."""
+def note_title(note: Note) -> str:
+    """The note's name when no `# Title` line gives one: its front matter's title, else its file name.
+
+    Obsidian shows the file name as the title, so most of a vault's notes ("Adapter Layers.md",
+    "2021 - CLIP.md") never write it: their text would belong to no heading at all. A numbering
+    prefix ("2021 - ", "01_") is not part of the name; a name that says nothing (README, index,
+    Untitled, an export's hash) gives none.
+    """
     title = str(note.metadata.get("title") or "").strip()
+    if title or any(h.level == 1 for h in note.headings):
+        return title
+    stem = _NUMBERING.sub("", PurePath(note.path).stem).replace("_", " ").strip()
+    return "" if _NAMELESS.match(stem) else stem
+
+
+def _sections(note: Note) -> list[tuple[Heading | None, list[str], int, int]]:
+    """(heading, heading path, body start, body end) of each section, the text before the first heading first.
+
+    A note with no level-1 heading has its title (`note_title`) at the root of every path."""
+    title = note_title(note)
+    root = [] if any(h.level == 1 for h in note.headings) else [title] if title else []
     bounds = [h.line - 1 for h in note.headings] + [len(note.lines)]
     stack: list[tuple[int, str]] = []
     sections = []
@@ -116,7 +139,10 @@ def _sections(note: Note) -> list[tuple[Heading | None, list[str], int, int]]:
             while stack and stack[-1][0] >= heading.level:
                 stack.pop()
             stack.append((heading.level, heading.title))
-        sections.append((heading, [t for _, t in stack] or ([title] if title else []), body_start, body_end))
+        path = [t for _, t in stack]
+        if root and not (path and path[0].casefold() == title.casefold()):
+            path = root + path
+        sections.append((heading, path or ([title] if title else []), body_start, body_end))
     return sections
 
 
