@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 QUESTIONS = REPO / "benchmarks" / "questions"
 SHARED = REPO.parent / "shared"
-SETS = ["seeds_new", "dl500_zh", "imhuay_zh", "hosni_en", "devint_en", "dl500_en", "amusi_zh", "mlq_en"]
+SETS = ["seeds_new", "dl500_zh", "imhuay_zh", "hosni_en", "devint_en", "dl500_en", "amusi_zh", "mlq_en", "obsai_en"]
 
 
 def _questions(name: str, split: str) -> list[dict]:

@@ -14,9 +14,12 @@ Each set is named after the notes it asks about; DIR holds one folder per set:
     dl500_en   "English version/*/Chapter*.md" of scutan90/DeepLearning-500-questions @6087a06
     amusi_zh   the Markdown files (README.md, docs/*.md) of github.com/amusi/Deep-Learning-Interview-Book @03fcd44
     mlq_en     README.md and NLP/README.md of github.com/andrewekhalel/MLQuestions @222816d
+    obsai_en   AI/**/*.md of github.com/Lawrence-Godfrey/obsidian-ai-notes @a81c3a9 (an Obsidian vault)
 
-The last two came later (stop 33): every question of theirs is held, written before any result
-was seen, and reported once; nothing was tuned on them.
+amusi_zh and mlq_en came later (stop 33): every question of theirs is held, written before any
+result was seen, and reported once; nothing was tuned on them. obsai_en came in stop 34: its first
+30 questions were read to find what an Obsidian vault needs, so they are dev; 20 more, written
+after that, are held.
 
 The seed sets need no DIR: `seeds` is ../shared/seeds with ../shared/eval/retrieval-dev.jsonl,
 `seeds_new` the same notes with questions of ours, and `+bundled` adds the bundled knowledge to the
@@ -39,7 +42,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 QUESTIONS = REPO / "benchmarks" / "questions"
 SHARED = REPO.parent / "shared"
-OUTSIDE = ["dl500_zh", "imhuay_zh", "hosni_en", "devint_en", "dl500_en", "amusi_zh", "mlq_en"]
+OUTSIDE = ["dl500_zh", "imhuay_zh", "hosni_en", "devint_en", "dl500_en", "amusi_zh", "mlq_en", "obsai_en"]
 SEEDS = ["seeds", "seeds+bundled", "seeds_new", "seeds_new+bundled"]
 
 
