@@ -73,6 +73,12 @@ def test_images_named_by_a_tool_not_a_person_become_the_word_image() -> None:
         "![架构图](pics/1.png)": "架构图",
         "![[attention map.jpeg]]": "attention map.jpeg",
         "![[Other Note]]": "Other Note",
+        # Obsidian's placement and size of a picture are no names
+        "![[Pasted image 20240601173325.png|centered]]": "image",
+        "![[Pasted image 20250921100553.png| center ]]": "image",
+        "![[Pasted image 20250921100553.png|300]]": "image",
+        "![[kde.png|center]]": "kde.png",
+        "![[Pasted image 20250921100553.png|KDE of the samples]]": "KDE of the samples",
     }
     for markdown, text in names.items():
         assert parse_note(f"# T\n{markdown}\n", "t.md").lines[1] == text, markdown

@@ -56,7 +56,9 @@ _GENERIC_IMAGE_WORDS = {"image", "img", "pic", "picture", "photo", "screenshot",
                         "fig", "untitled", "clipboard", "alt", "text", "图片", "图", "截图", "屏幕截图", "微信图片",
                         # screenshot tools' names: TIM截图20180611215923.png, QQ截图…, Snipaste_2023-…, WechatIMG12
                         "tim截图", "qq截图", "微信截图", "钉钉截图", "屏幕快照", "snipaste", "wechatimg",
-                        "hd"}  # Zhihu's pictures: v2-72c0ca9eafee4e818f55c464aa60e2ff_hd.jpg
+                        "hd",  # Zhihu's pictures: v2-72c0ca9eafee4e818f55c464aa60e2ff_hd.jpg
+                        # how Obsidian (with a theme or CSS snippet) places a picture: ![[Pasted image ….png|center]]
+                        "center", "centre", "centered", "centred", "left", "right", "inline", "float", "invert"}
 
 
 @dataclass
