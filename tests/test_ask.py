@@ -47,6 +47,9 @@ def test_unknown_citations_are_removed_and_the_rest_renumbered_by_first_use() ->
     text, cited = resolve_citations("LayerNorm is per sample [3]. It has no batch [9]. See also [1, 3]【2】.", sources)
     assert text == "LayerNorm is per sample [1]. It has no batch. See also [2][1][3]."
     assert [(s.n, s.path) for s in cited] == [(1, "Notes > Section 3"), (2, "Notes > Section 1"), (3, "Notes > Section 2")]
+    # an interval the notes write is no citation: quoted as written
+    text, cited = resolve_citations("Scale each feature to [0, 1] or [-1, 1] [2]", sources)
+    assert (text, [s.n for s in cited]) == ("Scale each feature to [0, 1] or [-1, 1] [1]", [1])
 
 
 def test_citations_resolve_to_real_lines(index: Index, tiny_home: Path) -> None:

@@ -13,8 +13,9 @@ from typing import Callable, Iterable
 
 from studybot.index.search import Hit, Index
 
-# [3], [1, 2], [1][2] and the full-width 【3】 a Chinese answer may use
-CITATION = re.compile(r"[\[【]\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*[\]】]")
+# [3], [1, 2], [1][2] and the full-width 【3】 a Chinese answer may use; not an interval a note writes,
+# [0, 1] (sources are numbered from 1)
+CITATION = re.compile(r"[\[【]\s*([1-9]\d*(?:\s*[,，、]\s*[1-9]\d*)*)\s*[\]】]")
 _SPACED_CITATION = re.compile(r"([ \t]*)" + CITATION.pattern)
 
 
