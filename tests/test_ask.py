@@ -247,6 +247,27 @@ def test_a_comparison_whose_sides_are_two_sections_quotes_both() -> None:
     assert alone.startswith("CBOW 用上下文预测中心词，训练快； [1]\n\nskip-gram 用中心词预测上下文，训练慢。 [1]"), alone
 
 
+def test_a_comparison_quotes_no_other_comparison_for_its_frame_words() -> None:
+    """"What is the difference between bagging and boosting?": a passage on tuples and lists shares only the
+    words that frame a comparison, in either language, and adds nothing to the answer; nor does a sentence
+    that shares only a function word ("before") with the question."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    sources = [_section(1, "Bagging vs Boosting", "Bagging trains models independently on bootstrap samples. "
+                        "Boosting trains them in sequence, each fixing the errors of the last."),
+               _section(2, "Python", "- Q: (1) 和 (1,) 有什么区别？ / What is the difference between (1) and (1,)? "
+                        "A: (1) 就是整数 1，逗号才构成元组。 / (1) is the int 1; the comma makes a tuple.")]
+    for question in ("What is the difference between bagging and boosting?", "Bagging 和 Boosting 有什么区别？"):
+        answer = extractive_answer(question, sources, load_glossary())
+        assert "Bagging trains" in answer and "tuple" not in answer and "元组" not in answer, answer
+    # nor for a word that only frames the question ("before")
+    sources = [_section(1, "Feature Scaling", "Feature scaling puts every feature in the same range, so each one counts "
+                        "equally."), _section(2, "Mean Normalisation", "Subtract the mean before dividing by the range.")]
+    answer = extractive_answer("Why should you scale features before training a model?", sources, load_glossary())
+    assert answer == "Feature scaling puts every feature in the same range, so each one counts equally. [1]"
+
+
 def test_the_leading_passage_goes_on_past_a_sentence_too_long_for_the_answer() -> None:
     from studybot.answer.extractive import extractive_answer
     from studybot.content.glossary import load_glossary

@@ -58,7 +58,13 @@ _FOLLOW_UP = re.compile(r"^\s*Q\s*[:：]\s*(.*?)\s*\bA\s*[:：]\s*(.*)$")
 _PLACEHOLDER = re.compile(r"\bimage\b")  # an image the export lost: the sentence lacks its formula
 _FOLLOW_UPS = re.compile(r"追问|follow-?ups?", re.IGNORECASE)  # a note's follow-up list answers other questions
 _COMPARES = re.compile(r"区别|不同|异同|差异|对比|相比|比较|differ\w*|compar\w*|versus|vs", re.IGNORECASE)
-_FRAME = frozenset(word_keys("work works mean means explain describe happen happens purpose"))
+# Words that frame a question rather than name its subject: a comparison's ("What is the difference between (1)
+# and (1,)?" says nothing about bagging and boosting) and function words the stop list keeps, which are rare
+# among the passages and so weighed most ("Why scale features before training?" led with "… before …").
+_FRAME = frozenset(word_keys("work works mean means explain describe happen happens purpose difference differences"
+                             " different differ compare comparison versus 区别 不同 差异 异同 对比 相比 比较 区分"
+                             " before after during while also other some any each both more most only very just if"
+                             " because instead rather whether there here"))
 CONCEPT = "§"  # marks a glossary concept id among words
 _SKIP = re.compile(r"^\s*(?:\||#|```|~~~|\$\$|!\[|References?:|参考|https?://|www\.)|studybot demo", re.IGNORECASE)
 # What points elsewhere and says nothing itself, when it is the whole line (no sentence stop at its end): a
@@ -391,7 +397,7 @@ def _other_side(question: str, lead: Source, sources: list[Source], weights: Wei
         return None
     named = frozenset().union(*(_source_keys(s, glossary)[1] for s in _section_parts(lead, sources)))
     terms = _in(weights, language(lead.text), lang)
-    missing = {t for t in terms if t not in named and not _COMPARES.fullmatch(t)}
+    missing = {t for t in terms if t not in named}
     return next((s for s in sources if s is not lead and s.heading_path != lead.heading_path
                  and not _FOLLOW_UPS.search(s.heading) and missing & _source_keys(s, glossary)[0]), None)
 
