@@ -411,6 +411,22 @@ def test_an_obsidian_note_named_only_by_its_file_is_found_and_cited_by_that_name
     assert result.answer.startswith("Small bottleneck modules")
 
 
+def test_an_empty_note_is_a_topic_the_user_has_not_written_up(tmp_path: Path) -> None:
+    """Obsidian makes "ANOVA.md" at a click on a link: a note with no text (or only front matter) is named
+    when asked about, by its file name; a note with text, or one whose name says nothing, is not."""
+    notes = tmp_path / "vault"
+    notes.mkdir()
+    (notes / "ANOVA.md").write_text("---\ntags:\n  - incomplete\n---\n", encoding="utf-8")
+    (notes / "Binomial Test.md").write_text("", encoding="utf-8")
+    (notes / "Untitled.md").write_text("", encoding="utf-8")
+    (notes / "T-Test.md").write_text("A t-test compares the means of two groups.\n", encoding="utf-8")
+    home = tmp_path / "home"
+    assert build_index(home, [notes], bundled=False).unwritten == 2
+    with pytest.raises(NothingFound) as caught:
+        answer_question("What is ANOVA used for?", Index(home))
+    assert caught.value.unwritten == [{"path": str((notes / "ANOVA.md").resolve()), "line": 1, "heading": "ANOVA"}]
+
+
 def test_a_heading_the_user_has_not_written_up_is_named_when_asked_about(tmp_path: Path) -> None:
     """The user's notes list topics still to write ("## RLHF" with nothing under it): asked about one, the
     answer (or the "found nothing" message) names that heading, and writing it up makes the reminder go."""

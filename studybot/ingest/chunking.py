@@ -149,7 +149,12 @@ def _sections(note: Note) -> list[tuple[Heading | None, list[str], int, int]]:
 def unwritten_sections(note: Note) -> list[tuple[list[str], int]]:
     """(heading path, line) of each heading the note has not written up: no subsection, and nothing under
     it but blank lines, to-do items, labels and placeholders. A list of topics still to write (a user's
-    "大模型知识点" with fourteen bare headings) is what a coach reminds them of when they ask."""
+    "大模型知识点" with fourteen bare headings) is what a coach reminds them of when they ask. A note with no
+    heading and no text is one such topic under its name: Obsidian makes "ANOVA.md" at a click on a link."""
+    title = note_title(note)
+    if title and not note.headings and all(_SAYS_NOTHING.match(line) or UNSPOKEN_LINE.match(line)
+                                           for line in note.lines):
+        return [([title], 1)]
     sections = _sections(note)[1:]
     unwritten = []
     for i, (heading, path, body_start, body_end) in enumerate(sections):
