@@ -119,6 +119,12 @@ def test_a_link_alone_on_its_line_is_left_out_and_a_picture_is_no_heading() -> N
     assert "1. 论文：Deep Residual Learning" in body  # a link inside a sentence keeps its name
     chunks = chunk_note(note)
     assert [c.heading_path for c in chunks] == [["深度学习", "ResNet"], ["深度学习", "BN 和 Dropout"]]
+    # a bracketed link that only marks where a passage came from is no part of it
+    marked = parse_note("#### 1) What's the trade-off between bias and variance? [[src](http://x.com/a)]\n"
+                        "Balance the two without overfitting. [[src]](https://y.com/b)\n"
+                        "See the [source](https://z.org) of this [[来源]](https://a.cn).\n", "q.md")
+    assert [h.title for h in marked.headings] == ["1) What's the trade-off between bias and variance?"]
+    assert marked.lines[1:3] == ["Balance the two without overfitting.", "See the source of this."]
 
 
 def test_headings_with_nothing_under_them_are_the_notes_unwritten_sections() -> None:

@@ -39,7 +39,8 @@ PIPELINE_VERSION = 7  # bump when reading, repair, chunking or tokens change wha
 # 6: formula images read as their LaTeX, links alone on a line left out, no setext heading over a picture,
 # [TOC] markers dropped, languages counted from prose, headings with nothing under them kept;
 # 7: a note without a level-1 heading has its file name at the root of its headings, Obsidian's picture
-# placements (![[Pasted image ….png|center]]) are no names, a note with no text is an unwritten topic)
+# placements (![[Pasted image ….png|center]]) are no names, a note with no text is an unwritten topic,
+# source marks ([[src](…)]) dropped)
 
 
 @dataclass

@@ -27,6 +27,9 @@ _IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)]*?)>?(?:\s+\"[^\"]*\")?\s*\)")
 _LINK = re.compile(r"(?<!!)\[((?:[^\[\]]|\[[^\[\]]*\])+)\]\([^)]*\)")  # "[Feature Extractor[ResNet v2]](…)" too
 # A list item (or a line) that is nothing but a link to another page: a reference list's entry, a
 # table of contents with the note's full address. It points to an explanation and gives none.
+# A bracketed link that only says where a passage came from: "…variance? [[src](http://…)]", "…data. [[src]](…)".
+_SOURCE_MARK = re.compile(r"\s*\[\[\s*(?:src|source|sources|ref|refs|reference|link|原文|来源|出处|链接)\s*\](?:\([^)]*\)\]|\]\([^)]*\))",
+                          re.IGNORECASE)
 _LINK_ITEM = re.compile(r"^\s*(?:(?:[-+*]|\d+[.)])\s+)?\[(?:[^\[\]]|\[[^\[\]]*\])+\]\((?!#)[^)\s]+(?:\s+\"[^\"]*\")?\)\s*$")
 _EMBED = re.compile(r"!?\[\[([^\]|#]*)(?:#[^\]|]*)?(?:\|([^\]]*))?\]\]")
 _HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?>")
@@ -135,8 +138,9 @@ def closes_fence(line: str, marker: str) -> bool:
 
 def clean_inline(line: str) -> str:
     """Replace formula images by their LaTeX, other images by their alt text or file name, links and
-    embeds by their names, drop HTML tags,
+    embeds by their names, drop source marks ([[src](…)]) and HTML tags,
     decode HTML entities (`&emsp;` indents a Chinese paragraph) and drop zero-width characters."""
+    line = _SOURCE_MARK.sub("", line)  # before embeds: [[src]](…) is no wiki link
     for formula in (_FORMULA_IMAGE, *_FORMULA_TAGS):
         line = formula.sub(_formula, line)
     line = _EMBED.sub(_embed_text, line)
