@@ -139,6 +139,11 @@ def test_headings_with_nothing_under_them_are_the_notes_unwritten_sections() -> 
     assert [(path, lines[line - 1]) for path, line in unwritten_sections(note)] == [
         (["大模型知识点", "RLHF"], "## RLHF"), (["大模型知识点", "DPO"], "## DPO"), (["大模型知识点", "RAG"], "## RAG"),
         (["大模型知识点", "Agents", "Tools"], "### Tools")]
+    # a table of contents, a reference list, a heading that is a link: each says where to read, and is written
+    pointers = ("# Attention\n提出 Transformer。\n## 目录\n\n* [结构](#结构)\n* [引言](#引言)\n## 结构\n结构图。\n"
+                "## References\n- [Paper](https://arxiv.org/abs/1706.03762)\n"
+                "## Recently added: [NLP questions](NLP/README.md)\n\n## Empty\n")
+    assert [path for path, _ in unwritten_sections(parse_note(pointers, "a.md"))] == [["Attention", "Empty"]]
 
 
 def test_a_note_without_a_title_line_is_named_by_its_file_as_obsidian_shows_it() -> None:

@@ -40,7 +40,7 @@ PIPELINE_VERSION = 7  # bump when reading, repair, chunking or tokens change wha
 # [TOC] markers dropped, languages counted from prose, headings with nothing under them kept;
 # 7: a note without a level-1 heading has its file name at the root of its headings, Obsidian's picture
 # placements (![[Pasted image ….png|center]]) are no names, a note with no text is an unwritten topic,
-# source marks ([[src](…)]) dropped)
+# source marks ([[src](…)]) dropped, a heading over links or a table of contents is written)
 
 
 @dataclass

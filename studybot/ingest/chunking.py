@@ -151,16 +151,20 @@ def unwritten_sections(note: Note) -> list[tuple[list[str], int]]:
     it but blank lines, to-do items, labels and placeholders. A list of topics still to write (a user's
     "大模型知识点" with fourteen bare headings) is what a coach reminds them of when they ask. A note with no
     heading and no text is one such topic under its name: Obsidian makes "ANOVA.md" at a click on a link."""
+    def says_nothing(start: int, end: int, heading: int | None = None) -> bool:
+        """Nothing but blank lines, to-dos and labels; no links either (a list of links, or a heading that is
+        one, says where to read)."""
+        return not note.links.intersection(range(start if heading is None else heading, end)) and all(
+            _SAYS_NOTHING.match(line) or UNSPOKEN_LINE.match(line) for line in note.lines[start:end])
+
     title = note_title(note)
-    if title and not note.headings and all(_SAYS_NOTHING.match(line) or UNSPOKEN_LINE.match(line)
-                                           for line in note.lines):
+    if title and not note.headings and says_nothing(0, len(note.lines)):
         return [([title], 1)]
     sections = _sections(note)[1:]
     unwritten = []
     for i, (heading, path, body_start, body_end) in enumerate(sections):
         has_subsection = i + 1 < len(sections) and sections[i + 1][0].level > heading.level
-        body = note.lines[body_start:body_end]
-        if not has_subsection and all(_SAYS_NOTHING.match(line) or UNSPOKEN_LINE.match(line) for line in body):
+        if not has_subsection and says_nothing(body_start, body_end, heading.line - 1):
             unwritten.append((path, heading.line))
     return unwritten
 

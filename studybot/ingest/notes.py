@@ -77,6 +77,8 @@ class Note:
     lines: list[str]
     headings: list[Heading]
     metadata: dict = field(default_factory=dict)
+    # 0-based lines left out as links or a table of contents: a section of them was written, just not as prose
+    links: set[int] = field(default_factory=set)
 
 
 def _file_label(target: str) -> str:
@@ -219,6 +221,7 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
     fence: str | None = None
     in_block: str | None = None
     in_toc = False
+    links: set[int] = set()
     for number, line in enumerate(lines[skip:], start=skip + 1):
         if fence is not None:
             out.append(line)
@@ -237,11 +240,13 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
             closes = bool(_TOC_CLOSE.match(line))
             in_toc = not closes and (not line.strip() or bool(_LIST_ITEM.match(line)))
             if in_toc or closes:
+                links.add(len(out))
                 out.append("")
                 continue
         opens = bool(_TOC_OPEN.match(line))
         if opens or _ANCHOR_ITEM.match(line) or _LINK_ITEM.match(line) or _TOC_MARKER.match(line):
             in_toc = opens
+            links.add(len(out))
             out.append("")
             continue
         fence = fence_opening(line)
@@ -263,6 +268,8 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
             title = heading_title(heading.group(2))
             if title:
                 headings.append(Heading(level=len(heading.group(1)), title=title, line=number))
+            if _LINK.search(heading.group(2)):  # "### Recently added: [NLP questions](NLP/README.md)" points there
+                links.add(len(out))
         underline = _UNDERLINE.match(line)
         title = _setext_title(lines, number - 1, skip) if underline else ""
         if title:
@@ -270,4 +277,4 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
             out.append("")
             continue
         out.append(clean_inline(line))
-    return Note(path=str(path), lines=out, headings=headings, metadata=metadata)
+    return Note(path=str(path), lines=out, headings=headings, metadata=metadata, links=links)
