@@ -119,6 +119,16 @@ def test_a_link_alone_on_its_line_is_left_out_and_a_picture_is_no_heading() -> N
     assert "1. 论文：Deep Residual Learning" in body  # a link inside a sentence keeps its name
     chunks = chunk_note(note)
     assert [c.heading_path for c in chunks] == [["深度学习", "ResNet"], ["深度学习", "BN 和 Dropout"]]
+    # Obsidian's lists of [[notes]] and of [[#headings]] (a table of contents) are links too; inline, a link to a
+    # heading reads as the heading, one to a block as nothing
+    vault = parse_note("# Transformer\n## 目录\n* [[#结构]]\n* [[#一、引言 Introduction]]\n## 结构\n见 [[#一、引言 Introduction]]"
+                       "和 [[Attention#Scaled dot product|缩放点积]]，证明在 [[#^a1b2c3]]。\n## Related\n- [[BERT]]\n"
+                       "- [[GPT|GPT 系列]]\n", "t.md")
+    assert vault.lines[2:4] == ["", ""] and vault.lines[8:10] == ["", ""]
+    assert vault.lines[5] == "见 一、引言 Introduction和 缩放点积，证明在 。"
+    from studybot.ingest.chunking import unwritten_sections
+
+    assert unwritten_sections(vault) == []
     # a bracketed link that only marks where a passage came from is no part of it
     marked = parse_note("#### 1) What's the trade-off between bias and variance? [[src](http://x.com/a)]\n"
                         "Balance the two without overfitting. [[src]](https://y.com/b)\n"

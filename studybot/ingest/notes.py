@@ -25,13 +25,15 @@ _ANCHOR_ITEM = re.compile(_LIST_ITEM.pattern + r"\[[^\]]*\]\(#[^)]*\)\s*$")  # -
 _BLOCK_TAG = re.compile(r"<\s*(script|style)\b[^>]*>", re.IGNORECASE)
 _IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)]*?)>?(?:\s+\"[^\"]*\")?\s*\)")
 _LINK = re.compile(r"(?<!!)\[((?:[^\[\]]|\[[^\[\]]*\])+)\]\([^)]*\)")  # "[Feature Extractor[ResNet v2]](…)" too
-# A list item (or a line) that is nothing but a link to another page: a reference list's entry, a
-# table of contents with the note's full address. It points to an explanation and gives none.
 # A bracketed link that only says where a passage came from: "…variance? [[src](http://…)]", "…data. [[src]](…)".
 _SOURCE_MARK = re.compile(r"\s*\[\[\s*(?:src|source|sources|ref|refs|reference|link|原文|来源|出处|链接)\s*\](?:\([^)]*\)\]|\]\([^)]*\))",
                           re.IGNORECASE)
-_LINK_ITEM = re.compile(r"^\s*(?:(?:[-+*]|\d+[.)])\s+)?\[(?:[^\[\]]|\[[^\[\]]*\])+\]\((?!#)[^)\s]+(?:\s+\"[^\"]*\")?\)\s*$")
-_EMBED = re.compile(r"!?\[\[([^\]|#]*)(?:#[^\]|]*)?(?:\|([^\]]*))?\]\]")
+# A list item (or a line) that is nothing but a link to another page: a reference list's entry, a
+# table of contents with the note's full address, an Obsidian list of [[notes]] or of [[#headings]].
+# It points to an explanation and gives none.
+_LINK_ITEM = re.compile(r"^\s*(?:(?:[-+*]|\d+[.)])\s+)?(?:\[(?:[^\[\]]|\[[^\[\]]*\])+\]\((?!#)[^)\s]+(?:\s+\"[^\"]*\")?\)"
+                        r"|\[\[[^\[\]]+\]\])\s*$")
+_EMBED = re.compile(r"!?\[\[([^\]|#]*)(?:#([^\]|]*))?(?:\|([^\]]*))?\]\]")  # ![[file]], [[note#heading|alias]]
 _HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?>")
 _EMPHASIS = re.compile(r"(\*\*|__|\*)")
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
@@ -111,10 +113,13 @@ def _image_text(match: re.Match[str]) -> str:
 
 
 def _embed_text(match: re.Match[str]) -> str:
-    alias, target = (match.group(2) or "").strip(), _file_label(match.group(1).strip())
+    """An embed or wiki link as Obsidian shows it: its alias, else the note's name, else the heading it
+    points to in the same note ([[#Training]]); a block id ([[#^a1b2c3]]) names nothing."""
+    alias, target = (match.group(3) or "").strip(), _file_label(match.group(1).strip())
     if _IMAGE_FILE.search(target):
         return _image_name(alias, target)
-    return alias or target
+    section = (match.group(2) or "").strip()
+    return alias or target or ("" if section.startswith("^") else section)
 
 
 def _formula(match: re.Match[str]) -> str:
