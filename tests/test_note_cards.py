@@ -438,3 +438,24 @@ SVM 为什么可以处理非线性问题？
     shorts = [c for c in load_deck(tmp_path / "home").cards if c.origin == "note" and c.kind == "short"]
     assert [c.heading for c in shorts] == ["为什么要用核函数？"]
     assert all("？" not in c.answer.zh for c in shorts)
+
+
+def test_a_note_named_by_its_file_keeps_the_card_ids_its_headings_gave(tmp_path: Path) -> None:
+    """Indexing now puts a note's name before headings it does not write (Obsidian's "Adapter Layers.md", a
+    front matter title): its cards keep the ids their headings gave, so their review history stays theirs."""
+    from studybot.study.cards import note_card_id
+
+    notes = _write(tmp_path / "vault", {
+        "Adapter Layers.md": "## Why use adapters instead of full fine-tuning?\nAdapters train small bottleneck layers "
+                             "inside a frozen model, so each task adds few weights and little storage.\n",
+        "deep.md": "---\ntitle: Deep Learning\n---\n## Why does dropout reduce overfitting?\nDropout zeroes random "
+                   "units during training, so no unit can rely on another and the network averages many thinned models.\n",
+    })
+    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
+    cards = {c.question.en: c for c in load_deck(tmp_path / "home").cards if c.origin == "note" and c.kind == "short"
+             and "?" in c.question.en}
+    for question, name in (("Why use adapters instead of full fine-tuning?", "Adapter Layers"),
+                           ("Why does dropout reduce overfitting?", "Deep Learning")):
+        card = cards[question]
+        assert card.headings == [name, question]
+        assert card.id == note_card_id(card.source.rsplit(":", 1)[0], [question])

@@ -303,17 +303,17 @@ def build_index(
                     progress("tokenizing and matching terms", done, total)
                 if kept.get(chunk.hash):
                     cid = kept[chunk.hash].pop(0)[0]
-                    db.execute("UPDATE chunks SET ordinal = ?, heading = ?, line_start = ?, line_end = ?, kind = ? WHERE id = ?",
-                               (ordinal, json.dumps(chunk.heading_path, ensure_ascii=False), chunk.line_start,
-                                chunk.line_end, chunk.kind, cid))
+                    db.execute("UPDATE chunks SET ordinal = ?, heading = ?, line_start = ?, line_end = ?, kind = ?, titled = ? "
+                               "WHERE id = ?", (ordinal, json.dumps(chunk.heading_path, ensure_ascii=False),
+                                                chunk.line_start, chunk.line_end, chunk.kind, chunk.titled, cid))
                     continue
                 tokens = " ".join(lexical_tokens(f"{chunk.heading}\n{chunk.text}", glossary))
                 heading_tokens = " ".join(lexical_tokens(chunk.heading, glossary))
                 cur = db.execute(
-                    "INSERT INTO chunks (path, ordinal, heading, line_start, line_end, kind, text, hash, tokens, heading_tokens)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO chunks (path, ordinal, heading, line_start, line_end, kind, text, hash, tokens, heading_tokens,"
+                    " titled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (key, ordinal, json.dumps(chunk.heading_path, ensure_ascii=False), chunk.line_start, chunk.line_end,
-                     chunk.kind, chunk.text, chunk.hash, tokens, heading_tokens),
+                     chunk.kind, chunk.text, chunk.hash, tokens, heading_tokens, chunk.titled),
                 )
                 (text, text_key), (heading, heading_key) = embedding_inputs(chunk, glossary)
                 new_rows.append((cur.lastrowid, text, text_key))

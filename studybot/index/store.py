@@ -60,7 +60,8 @@ CREATE TABLE IF NOT EXISTS files (
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY, path TEXT NOT NULL, ordinal INTEGER NOT NULL, heading TEXT NOT NULL,
     line_start INTEGER NOT NULL, line_end INTEGER NOT NULL, kind TEXT NOT NULL, text TEXT NOT NULL,
-    hash TEXT NOT NULL, tokens TEXT NOT NULL, heading_tokens TEXT NOT NULL
+    hash TEXT NOT NULL, tokens TEXT NOT NULL, heading_tokens TEXT NOT NULL,
+    titled INTEGER DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS chunks_path ON chunks(path);
 CREATE TABLE IF NOT EXISTS unwritten (path TEXT NOT NULL, heading TEXT NOT NULL, line INTEGER NOT NULL);

@@ -33,6 +33,7 @@ class Chunk:
     line_end: int
     text: str
     kind: str = "section"  # "answer" for interview-answer blocks
+    titled: bool = False  # heading_path starts with the note's name, which the note does not write there
 
     @property
     def heading(self) -> str:
@@ -124,12 +125,14 @@ def note_title(note: Note) -> str:
     return "" if _NAMELESS.match(stem) else stem
 
 
-def _sections(note: Note) -> list[tuple[Heading | None, list[str], int, int]]:
-    """(heading, heading path, body start, body end) of each section, the text before the first heading first.
+def _sections(note: Note) -> list[tuple[Heading | None, list[str], int, int, bool]]:
+    """(heading, heading path, body start, body end, titled) of each section, the text before the first heading first.
 
-    A note with no level-1 heading has its title (`note_title`) at the root of every path."""
+    A note with no level-1 heading has its title (`note_title`) at the root of every path; `titled` says
+    it was put there (the path the note writes is the rest: quiz cards keep their ids by it)."""
     title = note_title(note)
     root = [] if any(h.level == 1 for h in note.headings) else [title] if title else []
+    written_title = [str(note.metadata.get("title") or "").strip()]  # front matter names the text before a heading
     bounds = [h.line - 1 for h in note.headings] + [len(note.lines)]
     stack: list[tuple[int, str]] = []
     sections = []
@@ -139,10 +142,9 @@ def _sections(note: Note) -> list[tuple[Heading | None, list[str], int, int]]:
             while stack and stack[-1][0] >= heading.level:
                 stack.pop()
             stack.append((heading.level, heading.title))
-        path = [t for _, t in stack]
-        if root and not (path and path[0].casefold() == title.casefold()):
-            path = root + path
-        sections.append((heading, path or ([title] if title else []), body_start, body_end))
+        written = [t for _, t in stack] or [t for t in written_title if t]
+        titled = bool(root) and not (written and written[0].casefold() == title.casefold())
+        sections.append((heading, root + written if titled else written, body_start, body_end, titled))
     return sections
 
 
@@ -162,7 +164,7 @@ def unwritten_sections(note: Note) -> list[tuple[list[str], int]]:
         return [([title], 1)]
     sections = _sections(note)[1:]
     unwritten = []
-    for i, (heading, path, body_start, body_end) in enumerate(sections):
+    for i, (heading, path, body_start, body_end, _) in enumerate(sections):
         has_subsection = i + 1 < len(sections) and sections[i + 1][0].level > heading.level
         if not has_subsection and says_nothing(body_start, body_end, heading.line - 1):
             unwritten.append((path, heading.line))
@@ -173,7 +175,7 @@ def chunk_note(note: Note, max_chars: int = MAX_CHARS, overlap_chars: int = OVER
     """All chunks of a note, in file order; heading-only sections produce none."""
     lines = note.lines
     chunks: list[Chunk] = []
-    for heading, path, body_start, body_end in _sections(note):
+    for heading, path, body_start, body_end, titled in _sections(note):
         blocks = paragraph_blocks(lines, body_start, body_end)
         if not blocks:
             continue
@@ -192,5 +194,6 @@ def chunk_note(note: Note, max_chars: int = MAX_CHARS, overlap_chars: int = OVER
                 line_end=max(i for i in range(first, last) if lines[i].strip()) + 1,
                 text=text,
                 kind="answer" if (is_answer or quoted) else "section",
+                titled=titled,
             ))
     return chunks

@@ -249,6 +249,13 @@ class _Section:
     line: int  # where its first chunk starts (the heading line)
     lines: dict[int, str] = field(default_factory=dict)
     answer: bool = False  # an interview-answer block or a blockquoted answer
+    titled: bool = False  # heading_path starts with the note's name, which the note does not write there
+
+    @property
+    def written(self) -> list[str]:
+        """The heading path as the note writes it, which names its cards: a card keeps its id, and its review
+        history, when indexing comes to put the note's name before its headings."""
+        return self.heading_path[1:] if self.titled else self.heading_path
 
     def text(self, before: int | None = None) -> str:
         """The section's text in line order, once (split chunks overlap), up to line `before`."""
@@ -262,9 +269,10 @@ def _sections(rows: list[tuple]) -> dict[SectionKey, _Section]:
     its line count; overlapping chunks of a long section then write the same lines twice, harmlessly.
     """
     sections: dict[SectionKey, _Section] = {}
-    for path, heading, line_start, line_end, kind, text, _ in rows:
+    for path, heading, line_start, line_end, kind, text, _, titled in rows:
         heading_path = json.loads(heading)
-        section = sections.setdefault((path, tuple(heading_path)), _Section(path, heading_path, line_start))
+        section = sections.setdefault((path, tuple(heading_path)),
+                                      _Section(path, heading_path, line_start, titled=bool(titled)))
         lines = text.split("\n")
         section.lines.update(zip(range(line_end - len(lines) + 1, line_end + 1), lines))
         section.answer = section.answer or kind == "answer"
@@ -280,7 +288,8 @@ def _heading_only_questions(sections: dict[SectionKey, _Section]) -> dict[Sectio
             if key in sections or not is_question(heading_path[depth - 1]):
                 continue
             if key not in found and not section.answer and not is_question(heading_path[-1]):
-                found[key] = _Section(path, list(heading_path[:depth]), section.line, dict(section.lines))
+                found[key] = _Section(path, list(heading_path[:depth]), section.line, dict(section.lines),
+                                      titled=section.titled)
     return found
 
 
@@ -366,6 +375,18 @@ def _term_cloze(card_id: str, section: _Section, index, glossary: Glossary) -> C
     return _cloze(card, glossary, taught)
 
 
+def _chunk_rows(index) -> list[tuple]:
+    """(path, heading, line_start, line_end, kind, text, tokens, titled) of every chunk, in note order; titled
+    is 0 throughout in an index written before note names were put before headings (until `studybot index`)."""
+    import sqlite3
+
+    columns = "path, heading, line_start, line_end, kind, text, tokens"
+    try:
+        return index.catalog.execute(f"SELECT {columns}, titled FROM chunks ORDER BY path, ordinal").fetchall()
+    except sqlite3.OperationalError:
+        return [(*row, 0) for row in index.catalog.execute(f"SELECT {columns} FROM chunks ORDER BY path, ordinal")]
+
+
 def note_cards(index, glossary: Glossary, covered: set[tuple[str, str]]) -> list[Card]:
     """Cards of the indexed notes: every section that asks a question, and clozes of the terms they teach.
 
@@ -376,15 +397,14 @@ def note_cards(index, glossary: Glossary, covered: set[tuple[str, str]]) -> list
     The bundled notes give only their answer blocks, and `covered` holds (file name, heading) pairs
     a bank question already asks: the banks are made from those, and asking twice would be noise.
     """
-    rows = index.catalog.execute(
-        "SELECT path, heading, line_start, line_end, kind, text, tokens FROM chunks ORDER BY path, ordinal").fetchall()
-    frequencies = DocumentFrequencies.from_token_rows(row[-1] for row in rows)
+    rows = _chunk_rows(index)
+    frequencies = DocumentFrequencies.from_token_rows(row[6] for row in rows)
     sections = _sections(rows)
     pairs = {key: found for key, section in sections.items()
              if index.own(key[0]) and (found := qa_pairs(sorted(section.lines.items())))}
     blocks = _answer_blocks({key: s for key, s in sections.items() if key not in pairs}, covered)
     found: list[_Ask | Card | None] = [
-        _Ask(note_card_id(path, block.heading_path), question, _unquote(block.text()), f"{path}:{block.line}", block,
+        _Ask(note_card_id(path, block.written), question, _unquote(block.text()), f"{path}:{block.line}", block,
              cloze=True) for (path, _), (question, block) in blocks.items()]
     for key, section in {**sections, **_heading_only_questions(sections)}.items():
         path, heading_path = key
@@ -395,15 +415,15 @@ def note_cards(index, glossary: Glossary, covered: set[tuple[str, str]]) -> list
         title = heading_path[-1]
         question = section_question(list(heading_path))
         asked = [pair for pair in pairs.get(key, []) if not same_question(pair.question, question)]
-        found += [_Ask(note_card_id(path, [*heading_path, pair.question]), pair.question, pair.answer,
+        found += [_Ask(note_card_id(path, [*section.written, pair.question]), pair.question, pair.answer,
                        f"{path}:{pair.line}", section) for pair in asked]
         if is_question(title) and (Path(path).name, title) not in covered:
             # the text before the sub-questions, or all of it when the section opens with them (its answer in parts)
             reference = trim_answer(section.text(before=asked[0].line if asked else None)) or trim_answer(section.text())
-            found.append(_Ask(note_card_id(path, list(heading_path)), question, reference, f"{path}:{section.line}",
+            found.append(_Ask(note_card_id(path, section.written), question, reference, f"{path}:{section.line}",
                               section))
         elif not asked:
-            found.append(_term_cloze(note_card_id(path, list(heading_path)), section, index, glossary))
+            found.append(_term_cloze(note_card_id(path, section.written), section, index, glossary))
     tokens = answer_tokens([a.reference for a in found if isinstance(a, _Ask)], index.manifest.get("glossary", ""))
     cards: list[Card] = []
     for item in found:
