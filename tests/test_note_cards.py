@@ -7,6 +7,7 @@ review history survive re-indexing, and that --topic finds them in either langua
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -459,3 +460,29 @@ def test_a_note_named_by_its_file_keeps_the_card_ids_its_headings_gave(tmp_path:
         card = cards[question]
         assert card.headings == [name, question]
         assert card.id == note_card_id(card.source.rsplit(":", 1)[0], [question])
+
+
+def test_a_note_cards_question_is_shown_with_where_it_sits_in_the_notes(tmp_path: Path, monkeypatch, capsys) -> None:
+    """"How the prompt encoder works" does not say which method it is about: the quiz shows the note it sits
+    in, less what the question already names (a bank card, or a heading the question repeats, adds nothing)."""
+    from tests.conftest import main_in_process
+
+    notes = _write(tmp_path / "vault", {
+        "2021 - P-Tuning.md": "## How the prompt encoder works\nA small LSTM prompt encoder maps trainable virtual tokens "
+                              "to continuous prompt embeddings in the input, while the language model stays frozen.\n"})
+    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
+    (tmp_path / "no-banks").mkdir()
+    (tmp_path / "answers.txt").write_text("an LSTM maps virtual tokens to prompt embeddings\n", encoding="utf-8")
+    args = ("quiz", "--home", str(tmp_path / "home"), "--bank", str(tmp_path / "no-banks"), "-n", "1",
+            "--answers-file", str(tmp_path / "answers.txt"))
+    code, out, err = main_in_process(monkeypatch, capsys, *args, "--json")
+    assert code == 0, err
+    assert [(q["context"], q["question"]["en"]) for q in json.loads(out)["questions"]][:1] == [
+        ("P-Tuning", "How the prompt encoder works")]
+    code, out, err = main_in_process(monkeypatch, capsys, *args)
+    lines = out.splitlines()
+    assert code == 0 and lines[lines.index("How the prompt encoder works") - 1] == "(P-Tuning)", out
+    named = Card(id="n", kind="short", origin="note", topic="t", question=Bilingual("LoRA 的原理？", "How does LoRA work?"),
+                 answer=Bilingual("a", "a"), key_points=[], source="x:1",
+                 headings=["LoRA", "LoRA 的原理？ / How does LoRA work?"])
+    assert named.context == ""

@@ -122,6 +122,8 @@ def _render_question(out, card: dict, position: int, total: int, lang: str | Non
     from studybot.content.schema import Bilingual
 
     out.print(Text.assemble((f"\n[{position}/{total}] ", "bold"), (card["topic"], "cyan"), f"  {card['id']}"))
+    if card["context"]:  # a note's heading may not name its subject: "How It Works (Pipeline)" in P-Tuning
+        out.print(Text(f"({card['context']})", style="dim"))
     out.print(Text(Bilingual(**card["question"]).text(lang)))
     for letter, option in zip("ABCDE", card["options"]):
         out.print(Text(f"  {letter}. {Bilingual(**option).text(lang)}"))

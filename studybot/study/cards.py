@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, astuple, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -53,9 +53,22 @@ class Card:
     difficulty: int = 0  # a bank question's 1-3; 0: not rated (a note's card)
     headings: list[str] = field(default_factory=list)  # a note card's heading path, which --topic also searches
 
+    @property
+    def context(self) -> str:
+        """Where a note card's question sits in the notes, less what the question already says: "P-Tuning" for
+        "How the prompt encoder works", a heading that does not name its subject; "" for a bank card."""
+        def squash(text: str) -> str:  # "*args 和 **kwargs" is asked as "args 和 kwargs"
+            return re.sub(r"[\W_]+", "", text.casefold())
+
+        asked = squash(f"{self.question.zh}{self.question.en}")
+        headings = list(self.headings)
+        while headings and any(squash(side) in asked for side in astuple(split_bilingual(headings[-1]))):
+            headings.pop()  # a bilingual heading ("… / …") is asked in one language or the other
+        return " > ".join(headings)
+
     def to_dict(self) -> dict:
         return {
-            "id": self.id, "kind": self.kind, "origin": self.origin, "topic": self.topic,
+            "id": self.id, "kind": self.kind, "origin": self.origin, "topic": self.topic, "context": self.context,
             "question": {"zh": self.question.zh, "en": self.question.en},
             "reference": {"zh": self.answer.zh, "en": self.answer.en}, "source": self.source,
             "options": [{"zh": o.zh, "en": o.en} for o in self.options], "demos": list(self.demos),
