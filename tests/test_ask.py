@@ -268,6 +268,18 @@ def test_a_comparison_quotes_no_other_comparison_for_its_frame_words() -> None:
     assert answer == "Feature scaling puts every feature in the same range, so each one counts equally. [1]"
 
 
+def test_a_numbered_bold_label_names_the_paragraph_below_it() -> None:
+    """"**1.ResNet意义**" over a paragraph is its title, as "**ResNet意义**" is: the numbering's stop ends no clause,
+    so the label is not quoted alone as if it said something."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    text = "**1.ResNet意义**\nResNet 用残差连接解决了深层网络的退化问题。\n\n**(2) ResNet结构：**\n残差块把输入直接加到输出上。"
+    answer = extractive_answer("ResNet 有什么意义？", [_section(1, "ResNet", text)], load_glossary())
+    assert answer.split("\n\n") == ["1.ResNet意义：ResNet 用残差连接解决了深层网络的退化问题。 [1]",
+                                     "(2) ResNet结构：残差块把输入直接加到输出上。 [1]"]
+
+
 def test_the_leading_passage_goes_on_past_a_sentence_too_long_for_the_answer() -> None:
     from studybot.answer.extractive import extractive_answer
     from studybot.content.glossary import load_glossary

@@ -52,6 +52,7 @@ _SYMBOLS = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\uFE0F]")
 _BOLD_LINE = re.compile(r"^\s*\*\*[^*]+\*\*\s*[:：]?\s*$")
 _LABELLED = re.compile(r"^[^：:]{1,16}[：:]")  # "作用：…", "Note: …"
 _CLAUSE_STOP = re.compile(r"[。！？；，、.!?;,]")
+_NUMBERING = re.compile(r"^(?:\d+(?:\.\d+)*[.、)]?|[（(]\d+[)）])\s*")  # 1. 1.2 3、 (4)
 _MARKUP = re.compile(r"\*\*|__|`|\$")
 _ITALIC = re.compile(r"(?<![\w*\\])\*(?=[^\s*])([^*]+?)(?<=[^\s*\\])\*(?![\w*])")  # *word*, not 2*3*4 or a * b
 _FOLLOW_UP = re.compile(r"^\s*Q\s*[:：]\s*(.*?)\s*\bA\s*[:：]\s*(.*)$")
@@ -292,7 +293,8 @@ def _title(line: str) -> str:
     if not (_BULLET.match(raw) or _BOLD_LINE.match(raw)):
         return ""
     text = _clean(raw).rstrip(":：").strip()
-    return text if 0 < len(text) <= TITLE_CHARS and not _CLAUSE_STOP.search(text) else ""
+    named = _NUMBERING.sub("", text)  # "**1.ResNet意义**": its numbering's stop ends no clause
+    return text if 0 < len(named) <= TITLE_CHARS and not _CLAUSE_STOP.search(named) else ""
 
 
 def _weights(terms: frozenset[str], units: list[_Unit]) -> dict[str, float]:
