@@ -25,7 +25,7 @@ from studybot.ingest.notes import (IMAGE_SUFFIX, UNSPOKEN_LINE, closes_fence, fe
                                    spoken)
 from studybot.answer.sources import Source
 from studybot.text.language import has_cjk, language
-from studybot.text.sentences import split_quotable
+from studybot.text.sentences import split_quotable, without_lead_label
 from studybot.text.tables import is_rule, row_cells, row_sentences
 from studybot.text.tokens import word_keys
 
@@ -52,7 +52,6 @@ _SYMBOLS = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\uFE0F]")
 _BOLD_LINE = re.compile(r"^\s*\*\*[^*]+\*\*\s*[:：]?\s*$")
 _LABELLED = re.compile(r"^[^：:]{1,16}[：:]")  # "作用：…", "Note: …"
 _CLAUSE_STOP = re.compile(r"[。！？；，、.!?;,]")
-_NUMBERING = re.compile(r"^(?:\d+(?:\.\d+)*[.、)]?|[（(]\d+[)）])\s*")  # 1. 1.2 3、 (4)
 _MARKUP = re.compile(r"\*\*|__|`|\$")
 _ITALIC = re.compile(r"(?<![\w*\\])\*(?=[^\s*])([^*]+?)(?<=[^\s*\\])\*(?![\w*])")  # *word*, not 2*3*4 or a * b
 _FOLLOW_UP = re.compile(r"^\s*Q\s*[:：]\s*(.*?)\s*\bA\s*[:：]\s*(.*)$")
@@ -293,7 +292,7 @@ def _title(line: str) -> str:
     if not (_BULLET.match(raw) or _BOLD_LINE.match(raw)):
         return ""
     text = _clean(raw).rstrip(":：").strip()
-    named = _NUMBERING.sub("", text)  # "**1.ResNet意义**": its numbering's stop ends no clause
+    named = without_lead_label(text)  # "**1.ResNet意义**": its numbering's stop ends no clause
     return text if 0 < len(named) <= TITLE_CHARS and not _CLAUSE_STOP.search(named) else ""
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from studybot.ingest.chunking import paragraph_blocks
 from studybot.ingest.notes import IMAGE_SUFFIX, UNSPOKEN_LINE, closes_fence, fence_opening, private_toggle, spoken
 from studybot.text.language import has_cjk
+from studybot.text.sentences import without_lead_label
 from studybot.text.tables import is_rule, row_cells
 from studybot.text.tokens import normalize
 
@@ -27,10 +28,6 @@ _EN_ASKS = re.compile(
     r"outline|summari[sz]e|is|are|can|could|does|do|did|should|would|will|has|have)\b"
     r"|\b(difference|differences|differ|versus|vs\.?|pros and cons|advantages?|disadvantages?|trade-?offs?)\b",
     re.IGNORECASE)
-# Numbering and labels before the question itself: "3.1.4 ", "Q17: ", "1. ", "一、", "(2) ", "问题 3："
-_PREFIX = re.compile(
-    r"^\s*(?:(?:Q|问题|问|Question)\s*\d*\s*[:：.、]\s*|\d+(?:\.\d+)*(?:[.、)）]\s*|\s+)|[一二三四五六七八九十]+[、.．]\s*|"
-    r"[(（]\d+[)）]\s*)", re.IGNORECASE)
 _EMPHASIS = re.compile(r"\*\*|__|(?<![\w\\])_(?=\S)|(?<=\S)_(?![\w])|`")
 # A pair's question line: "Q: ...", "问：...", "- **Q: ...** A: ...", "**问题：...**"
 _Q_LINE = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*)?\s*(?:Q|问|问题|Question)\s*\d*\s*[:：]\s*(.+)$",
@@ -59,7 +56,7 @@ class Pair:
 def question_text(title: str) -> str:
     """A heading or question line as it should be asked: numbering, labels and emphasis dropped."""
     text = _EMPHASIS.sub("", title).strip()
-    text = _PREFIX.sub("", text, count=1).strip()
+    text = without_lead_label(text)
     return re.sub(r"\s+", " ", text).strip(" #:：")
 
 

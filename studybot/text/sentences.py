@@ -26,3 +26,14 @@ def split_sentences(text: str) -> list[str]:
 def split_quotable(line: str) -> list[str]:
     """Whole sentences of one line, stripped, empty ones dropped."""
     return [part.strip() for part in _QUOTABLE_END.split(line) if part and part.strip()]
+
+
+# Numbering and labels before what a line says: "3.1.4 ", "Q17: ", "1. ", "1.ResNet", "一、", "(2) ", "问题 3："
+_LEAD_LABEL = re.compile(
+    r"^\s*(?:(?:Q|问题|问|Question)\s*\d*\s*[:：.、]\s*|\d+(?:\.\d+)*(?:[.、)）]\s*|\s+)|[一二三四五六七八九十]+[、.．]\s*|"
+    r"[(（]\d+[)）]\s*)", re.IGNORECASE)
+
+
+def without_lead_label(text: str) -> str:
+    """The text without its numbering or label: a heading as it is asked, a bold title as it names its point."""
+    return _LEAD_LABEL.sub("", text, count=1).strip()
