@@ -17,11 +17,11 @@ from studybot.ingest.notes import UNSPOKEN_LINE, Heading, Note, closes_fence, fe
 ANSWER_HEADING = re.compile(r"面试|回答|答法|答题|interview answer|answer template", re.IGNORECASE)
 MAX_CHARS = 1200
 OVERLAP_CHARS = 300
-# A line that says nothing yet: a to-do item, a bare label ("**参考资料**"), a placeholder word.
 # "2021 - CLIP", "01_intro", "3.2 Attention": the numbering that orders a folder, not the note's name.
-_NUMBERING = re.compile(r"^\d+(?:\.\d+)*(?:\s*[-_.、)]\s*|\s+)(?=\S)")
+_FOLDER_ORDER = re.compile(r"^\d+(?:\.\d+)*(?:\s*[-_.、)]\s*|\s+)(?=\S)")
 # File names that name nothing: README, index, Untitled 2, an export's hash (6375e6d4f22e2dad), digits.
 _NAMELESS = re.compile(r"^(?:readme|index|untitled(?: \d+)?|未命名(?: ?\d+)?|[0-9a-f -]*\d[0-9a-f -]*|)$", re.IGNORECASE)
+# A line that says nothing yet: a to-do item, a bare label ("**参考资料**"), a placeholder word.
 _SAYS_NOTHING = re.compile(r"^\s*(?:\*\*[^*]*\*\*\s*[:：]?|TODO|TBD|WIP|待补充|待完善|待更新|未完待续|[-*+])?\s*$", re.IGNORECASE)
 
 
@@ -121,7 +121,7 @@ def note_title(note: Note) -> str:
     title = str(note.metadata.get("title") or "").strip()
     if title or any(h.level == 1 for h in note.headings):
         return title
-    stem = _NUMBERING.sub("", PurePath(note.path).stem).replace("_", " ").strip()
+    stem = _FOLDER_ORDER.sub("", PurePath(note.path).stem).replace("_", " ").strip()
     return "" if _NAMELESS.match(stem) else stem
 
 
