@@ -347,7 +347,10 @@ def _question_path(source: Source) -> tuple[str, ...]:
     return tuple(source.heading_path[:-1] if source.kind == "answer" else source.heading_path)
 
 
-def lead_source(sources: list[Source], weights: Weights, lang: str, glossary: Glossary) -> Source | None:
+Keys = dict[int, tuple[frozenset[str], frozenset[str]]]  # `_source_keys` of each source, by its number
+
+
+def lead_source(sources: list[Source], keys: Keys, weights: Weights, lang: str) -> Source | None:
     """The passage the answer opens with.
 
     The user's own passage leads when retrieval ranks one in the top OWN_WITHIN and it is about the
@@ -357,7 +360,6 @@ def lead_source(sources: list[Source], weights: Weights, lang: str, glossary: Gl
     an interview answer winning near-ties. An interview answer to the very same question replaces
     the section it closes.
     """
-    keys = {s.n: _source_keys(s, glossary) for s in sources}
     fits = {s.n: answers_question(s, keys[s.n], weights, lang) for s in sources}
     best = max(fits.values(), default=0.0)
     if best <= 0:
@@ -373,7 +375,7 @@ def lead_source(sources: list[Source], weights: Weights, lang: str, glossary: Gl
     return lead
 
 
-def _own_lead(sources: list[Source], keys: dict[int, tuple[frozenset[str], frozenset[str]]], fits: dict[int, float],
+def _own_lead(sources: list[Source], keys: Keys, fits: dict[int, float],
               weights: Weights, lang: str) -> Source | None:
     own = [s for s in sources[:OWN_WITHIN] if s.own]
     if not own or all(s.own for s in sources):
@@ -390,17 +392,17 @@ def _own_lead(sources: list[Source], keys: dict[int, tuple[frozenset[str], froze
     return lead if named[lead.n] >= OWN_MIN_SHARE * max(named.values()) else None
 
 
-def _other_side(question: str, lead: Source, sources: list[Source], weights: Weights, lang: str,
-                glossary: Glossary) -> Source | None:
+def _other_side(question: str, lead: Source, sources: list[Source], keys: Keys, weights: Weights,
+                lang: str) -> Source | None:
     """For a comparison question, the best-ranked passage whose heading names a side of it that the lead
     does not name at all (the lead's own section and follow-up lists aside), else None."""
     if not _COMPARES.search(question):
         return None
-    named = frozenset().union(*(_source_keys(s, glossary)[1] for s in _section_parts(lead, sources)))
+    named = frozenset().union(*(keys[s.n][1] for s in _section_parts(lead, sources)))
     terms = _in(weights, language(lead.text), lang)
     missing = {t for t in terms if t not in named}
     return next((s for s in sources if s is not lead and s.heading_path != lead.heading_path
-                 and not _FOLLOW_UPS.search(s.heading) and missing & _source_keys(s, glossary)[0]), None)
+                 and not _FOLLOW_UPS.search(s.heading) and missing & keys[s.n][0]), None)
 
 
 def _section_parts(lead: Source, sources: list[Source]) -> list[Source]:
@@ -449,11 +451,12 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
         weight = 1.0 if unit.language == lang else OTHER_LANGUAGE_WEIGHT
         return weight * _coverage(unit.keys, _in(weights, unit.language, lang)) / _rank_discount(unit.source)
 
-    lead = lead_source(sources, weights, lang, glossary)
+    keys = {s.n: _source_keys(s, glossary) for s in sources}  # the lead and a comparison's other side read them
+    lead = lead_source(sources, keys, weights, lang)
     if lead is None:
         return ""
     lead_limit = int(budget * LEAD_SHARE)
-    other = _other_side(question, lead, sources, weights, lang, glossary)
+    other = _other_side(question, lead, sources, keys, weights, lang)
     read: set[int] = set()
 
     def quote(source: Source, limit: int) -> None:
