@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from studybot.ingest.chunking import MAX_CHARS, chunk_note
-from studybot.ingest.notes import parse_note
+from studybot.ingest.notes import parse_note, spoken
 from tests.conftest import NORMALIZATION_NOTE, PYTHON_NOTE
 
 
@@ -173,6 +173,40 @@ def test_a_note_without_a_title_line_is_named_by_its_file_as_obsidian_shows_it()
     assert [c.heading_path for c in chunk_note(parse_note(front, "001_6375e6d4f22e2dad.txt"))] == [
         ["Deep Learning"], ["Deep Learning", "Dropout"]]
     assert [c.heading_path for c in chunk_note(parse_note(body, "A-B Testing.md"))][1] == ["A-B Testing", "Training Objective"]
+
+
+def test_obsidian_comments_over_several_lines_are_left_out_of_the_note() -> None:
+    """`%%` … `%%` is hidden when the note is read: its text (a heading in it too) is indexed nowhere, while
+    `%%` in code is code and the note keeps one line per source line."""
+    text = ("## Adam\n\nAdam 自适应学习率。\n%%\n## 待查\n泛化可能比 SGD 差。\n\n问问导师。\n%%\n"
+            "```r\nx %% 2\n```\n再说 `x %% 2` 的例子。\n")
+    note = parse_note(text, "adam.md")
+    assert len(note.lines) == len(text.split("\n"))
+    assert [h.title for h in note.headings] == ["Adam"]
+    (chunk,) = chunk_note(note)
+    assert "泛化" not in chunk.text and "导师" not in chunk.text
+    assert chunk.text.startswith("Adam 自适应学习率。") and "x %% 2\n```\n再说 `x %% 2` 的例子。" in chunk.text
+    assert chunk.line_end == 13
+
+
+def test_an_excalidraw_drawing_is_indexed_by_the_words_on_it() -> None:
+    """Obsidian's Excalidraw plugin saves a drawing as `Name.excalidraw.md`: the words written on it, then
+    element links, embedded files and the drawing as JSON, mostly inside a comment. Only the words (and any
+    Markdown above them) are the user's; the drawing is named by its file, a default name names nothing."""
+    drawing = ("---\nexcalidraw-plugin: parsed\ntags: [excalidraw]\n---\n"
+               "==⚠  Switch to EXCALIDRAW VIEW in the MORE OPTIONS menu of this document. ⚠==\n\n"
+               "Sketch of the encoder.\n\n# Excalidraw Data\n## Text Elements\nself-attention ^Ab3dE9fG\n\n"
+               "residual + LayerNorm ^k2LmN0pQ\n\n## Element Links\nAb3dE9fG: [[Attention]]\n\n"
+               "## Embedded Files\n9f1e2d: [[Pasted image 20230426.png]]\n\n%%\n## Drawing\n```compressed-json\n"
+               "N4KAkARALgngDgUwgLgAQQQDwMYEMA2AlgCYBOuA7hADTgQBuCpAzoQPYB2KqATLZMzYBXUtiRoIACyhQ4zZAHoFAc0JRJQgEYA6bGwC2CgF7N6hbEcK4AAA\n"
+               "```\n%%\n")
+    chunks = chunk_note(parse_note(drawing, "Vault/Transformer block.excalidraw.md"))
+    assert [c.heading_path for c in chunks] == [["Transformer block"]]
+    assert [spoken(line) for line in chunks[0].text.splitlines() if line.strip()] == [
+        "Sketch of the encoder.", "self-attention", "residual + LayerNorm"]  # as said: without the block ids
+    assert chunk_note(parse_note(drawing, "Excalidraw/Drawing 2023-04-26 13.50.28.excalidraw.md"))[0].heading_path == []
+    plain = "# Excalidraw Data\n\nWhat the Excalidraw file format stores.\n\n## Drawing\n\nShapes as JSON.\n"
+    assert len(chunk_note(parse_note(plain, "formats.md"))) == 2  # a note about drawings is not a drawing
 
 
 def test_html_entities_are_decoded_and_zero_width_characters_dropped() -> None:

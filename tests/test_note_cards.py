@@ -192,8 +192,8 @@ def test_trimmed_answer_keeps_first_paragraphs_without_code_or_images() -> None:
     assert trim_answer("Answer: It depends. See https://example.com/x for more.") == "It depends. See  for more."
     assert trim_answer("> [!tip] 小 batch 时 BN ==统计不准==。#bn\n> 检测常用 GroupNorm %%存疑%%。[^2]\n> - [ ] 复习 GN") \
         == "小 batch 时 BN 统计不准。\n检测常用 GroupNorm。"  # Obsidian's markup and to-do items are not said
-    assert trim_answer("先说结论。\n%%\n私人备注。\n\n还没想清楚。\n%%\n```r\nx %% 2\n```\n再说 `x %% 2` 的例子。") \
-        == "先说结论。\n再说 `x %% 2` 的例子。"  # a comment over several lines, blank lines in it; %% in code is code
+    assert trim_answer("先说结论。\n```r\nx %% 2\n```\n再说 `x %% 2` 的例子。") \
+        == "先说结论。\n再说 `x %% 2` 的例子。"  # code left out; %% in code is code (comments over lines: parse_note)
     long = "一句话说完。" * 200
     assert len(trim_answer(long)) <= 800 and trim_answer(long).endswith("。")
 

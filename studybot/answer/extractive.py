@@ -21,8 +21,7 @@ import re
 from dataclasses import dataclass
 
 from studybot.content.glossary import Glossary
-from studybot.ingest.notes import (IMAGE_SUFFIX, UNSPOKEN_LINE, closes_fence, fence_opening, private_toggle,
-                                   spoken)
+from studybot.ingest.notes import IMAGE_SUFFIX, UNSPOKEN_LINE, closes_fence, fence_opening, spoken
 from studybot.answer.sources import Source
 from studybot.text.language import has_cjk, language
 from studybot.text.sentences import split_quotable, without_lead_label
@@ -157,18 +156,14 @@ def _answer_parts(text: str) -> list[tuple[str, str]]:
 
 
 def _prose_lines(text: str) -> list[str]:
-    """The lines of a passage outside code and comments, hard-wrapped prose joined: a line that starts
+    """The lines of a passage outside code, hard-wrapped prose joined: a line that starts
     in lower case goes on the sentence above it ("We stack 256 such kernels" / "so that we get ..."),
     unless that is a table row, a heading, indented code, display math or a line left out of answers. Display math
     written over several lines is one line, its `$$` dropped: quoted whole, or not at all."""
     lines: list[str] = []
     block: str | None = None  # the fence of the code or display math being read
     formula: list[str] = []
-    private = False  # inside an Obsidian comment over several lines
     for line in text.splitlines():
-        if private or (block is None and private_toggle(line)):
-            private = private != private_toggle(line)
-            continue
         if block is not None:
             if block == _MATH:
                 formula.append(line.strip())

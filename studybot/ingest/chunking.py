@@ -19,8 +19,10 @@ MAX_CHARS = 1200
 OVERLAP_CHARS = 300
 # "2021 - CLIP", "01_intro", "3.2 Attention": the numbering that orders a folder, not the note's name.
 _FOLDER_ORDER = re.compile(r"^\d+(?:\.\d+)*(?:\s*[-_.、)]\s*|\s+)(?=\S)")
-# File names that name nothing: README, index, Untitled 2, an export's hash (6375e6d4f22e2dad), digits.
-_NAMELESS = re.compile(r"^(?:readme|index|untitled(?: \d+)?|未命名(?: ?\d+)?|[0-9a-f -]*\d[0-9a-f -]*|)$", re.IGNORECASE)
+# File names that name nothing: README, index, Untitled 2, an export's hash (6375e6d4f22e2dad), digits,
+# Excalidraw's "Drawing 2023-04-26 13.50.28".
+_NAMELESS = re.compile(r"^(?:readme|index|untitled(?: \d+)?|未命名(?: ?\d+)?|[0-9a-f -]*\d[0-9a-f -]*|drawing[\d .:-]*|)$",
+                       re.IGNORECASE)
 # A line that says nothing yet: a to-do item, a bare label ("**参考资料**"), a placeholder word.
 _SAYS_NOTHING = re.compile(r"^\s*(?:\*\*[^*]*\*\*\s*[:：]?|TODO|TBD|WIP|待补充|待完善|待更新|未完待续|[-*+])?\s*$", re.IGNORECASE)
 
@@ -121,7 +123,7 @@ def note_title(note: Note) -> str:
     title = str(note.metadata.get("title") or "").strip()
     if title or any(h.level == 1 for h in note.headings):
         return title
-    stem = _FOLDER_ORDER.sub("", PurePath(note.path).stem).replace("_", " ").strip()
+    stem = _FOLDER_ORDER.sub("", PurePath(note.path).stem.removesuffix(".excalidraw")).replace("_", " ").strip()
     return "" if _NAMELESS.match(stem) else stem
 
 

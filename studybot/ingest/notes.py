@@ -43,6 +43,10 @@ IMAGE_SUFFIX = r"\.(?:png|jpe?g|gif|svg|webp|bmp)"  # the picture files notes sh
 # item ("- [ ] 看论文") and a footnote's text ("[^1]: Srivastava et al., 2014.").
 _CALLOUT = re.compile(r"^\s*\[![\w-]+\][+-]?\s*")
 _PRIVATE = re.compile(r"\s*%%.*?%%")
+# An Excalidraw drawing's Markdown file: the plugin's warning line and its sections (drawing JSON and all).
+_DRAWING_WARNING = re.compile(r"^\s*==⚠.*⚠==\s*$")
+_DRAWING_SECTION = re.compile(r"^#{1,2}\s+(Excalidraw Data|Text Elements|Element Links|Embedded Files|Drawing)\s*$",
+                              re.IGNORECASE)
 _TAG = re.compile(r"(?<![^\s。，；！？、])#(?=[^\s#\d])[^\s#]*")  # "#regularization", not "C#", "#1" or a heading
 _HIGHLIGHT = re.compile(r"==(?=\S)(.+?)(?<=\S)==")
 _FOOTNOTE_MARK = re.compile(r"\[\^[^\]\s]+\](?!:)|\s\^[A-Za-z0-9-]+$")  # and a block's id: "… ^d1a2b3"
@@ -156,7 +160,7 @@ def clean_inline(line: str) -> str:
     return _ZERO_WIDTH.sub("", html.unescape(_HTML_TAG.sub("", line)))
 
 
-def private_toggle(line: str) -> bool:
+def _private_toggle(line: str) -> bool:
     """Whether a line opens or closes an Obsidian comment that spans lines ("%%" alone, "%% start…",
     "…end %%"): an odd count of its marks outside code spans (R's `x %% 2`)."""
     return re.sub(r"`[^`]*`", "", line).count("%%") % 2 == 1
@@ -215,10 +219,26 @@ def _setext_title(lines: list[str], index: int, skip: int) -> str:
     return heading_title(above)
 
 
+def _drawing_data(lines: list[str], skip: int) -> set[int]:
+    """Lines of an Obsidian Excalidraw drawing (`*.excalidraw.md`) that are the plugin's, not the user's:
+    its warning, its section headings, the element links, embedded files and the drawing itself (JSON).
+    The words written on the drawing ("Text Elements") and any Markdown above them stay."""
+    hidden: set[int] = set()
+    kept = True
+    for i in range(skip, len(lines)):
+        section = _DRAWING_SECTION.match(lines[i])
+        if section:
+            kept = section.group(1).casefold() in ("excalidraw data", "text elements")
+        if section or not kept or _DRAWING_WARNING.match(lines[i]):
+            hidden.add(i)
+    return hidden
+
+
 def parse_note(text: str, path: str | PurePath = "") -> Note:
     """Clean a note line by line; headings inside code fences are not headings, `Title` over a line of
     `===` or `---` is one (setext), and a generated table of contents (`<!-- TOC -->` blocks, lists
-    of links to the note's own anchors) is left out: it names every section and answers none."""
+    of links to the note's own anchors) is left out: it names every section and answers none. So are
+    Obsidian comments over several lines (`%%` … `%%`, hidden when the note is read) and a drawing's data."""
     lines = text.split("\n")
     metadata, skip = _front_matter(lines)
     out: list[str] = [""] * skip
@@ -226,12 +246,18 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
     fence: str | None = None
     in_block: str | None = None
     in_toc = False
+    private = False  # inside an Obsidian comment over several lines: the reader never sees it
     links: set[int] = set()
+    drawing = _drawing_data(lines, skip) if metadata.get("excalidraw-plugin") else set()
     for number, line in enumerate(lines[skip:], start=skip + 1):
         if fence is not None:
             out.append(line)
             if closes_fence(line, fence):
                 fence = None
+            continue
+        if private or _private_toggle(line) or number - 1 in drawing:
+            private = private != _private_toggle(line)
+            out.append("")
             continue
         if in_block is not None:
             close = re.search(rf"</\s*{in_block}\s*>", line, re.IGNORECASE)

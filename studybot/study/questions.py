@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from studybot.ingest.chunking import paragraph_blocks
-from studybot.ingest.notes import IMAGE_SUFFIX, UNSPOKEN_LINE, closes_fence, fence_opening, private_toggle, spoken
+from studybot.ingest.notes import IMAGE_SUFFIX, UNSPOKEN_LINE, fence_opening, spoken
 from studybot.text.language import has_cjk
 from studybot.text.sentences import without_lead_label
 from studybot.text.tables import is_rule, row_cells
@@ -150,16 +150,8 @@ def _prose(paragraph: str) -> str:
 
 
 def _paragraphs(text: str) -> list[str]:
-    """Paragraphs of a section, as chunking sees them, code fences and HTML and Obsidian comments left out."""
+    """Paragraphs of a section, as chunking sees them, code fences and HTML comments left out."""
     lines = _COMMENT.sub("", _A_MARK.sub("", text, count=1) if _A_MARK.match(text) else text).splitlines()
-    private, fence = False, None  # inside an Obsidian comment over several lines: its lines read as blank
-    for i, line in enumerate(lines):
-        if fence is not None:
-            fence = None if closes_fence(line, fence) else fence
-        elif private or private_toggle(line):
-            private, lines[i] = private != private_toggle(line), ""
-        else:
-            fence = fence_opening(line)
     return ["\n".join(lines[b.start:b.end]) for b in paragraph_blocks(lines, 0, len(lines))
             if not fence_opening(lines[b.start])]
 
