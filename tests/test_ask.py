@@ -270,6 +270,24 @@ def test_a_comparison_quotes_no_other_comparison_for_its_frame_words() -> None:
     assert answer == "Feature scaling puts every feature in the same range, so each one counts equally. [1]"
 
 
+def test_a_question_on_advantages_or_drawbacks_leads_with_the_section_on_them_whatever_its_word() -> None:
+    """"它带来了哪些好处？" is answered under "BN 的优点", "What are the drawbacks of …?" under "Limitations":
+    a question's aspect meets a heading's in the other word for it, where a section that only names the
+    subject more often would otherwise lead."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    sources = [_section(1, "BN 和 GN 比较", "BN 在小 batch 下统计不准，BN 的误差会变大；GN 按通道分组归一化，与 batch 无关。"),
+               _section(2, "BN 的优点", "允许更大的学习率，训练收敛更快，还有轻微的正则化效果。")]
+    answer = extractive_answer("BN 为什么能加速训练？它带来了哪些好处？", sources, load_glossary())
+    assert answer.startswith("允许更大的学习率"), answer
+    sources = [_section(1, "BLEU", "BLEU counts the n-grams a candidate translation shares with reference translations, "
+                        "with a brevity penalty for short candidates."),
+               _section(2, "Limitations", "It ignores meaning and synonyms, so a good paraphrase can score low.")]
+    answer = extractive_answer("What are the drawbacks of BLEU?", sources, load_glossary())
+    assert answer.startswith("It ignores meaning"), answer
+
+
 def test_a_numbered_bold_label_names_the_paragraph_below_it() -> None:
     """"**1.ResNet意义**" over a paragraph is its title, as "**ResNet意义**" is: the numbering's stop ends no clause,
     so the label is not quoted alone as if it said something."""

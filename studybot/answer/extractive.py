@@ -93,9 +93,18 @@ class _Unit:
     opens: bool = False  # the first sentence of its line
 
 
+# What a question asks of its subject, in the words either language uses for it: "它还带来了哪些好处？" is
+# answered under "BN算法的优点", "What are the drawbacks of …?" under "…的缺点" or "Limitations".
+_ASPECTS = {"advantage": re.compile(r"优点|优缺点|优劣|好处|优势|益处|\b(?:advantages?|benefits?|pros)\b", re.IGNORECASE),
+            "drawback": re.compile(r"缺点|优劣|坏处|劣势|弊端|不足之处|局限|\b(?:disadvantages?|drawbacks?|downsides?|"
+                                   r"limitations?|weakness(?:es)?|cons)\b", re.IGNORECASE)}
+
+
 def _keys(text: str, glossary: Glossary) -> frozenset[str]:
-    """Words of a text and a CONCEPT-marked id for each glossary concept it names in either language."""
-    return word_keys(text) | {CONCEPT + e.id for e in glossary.find(text)}
+    """Words of a text, a CONCEPT-marked id for each glossary concept it names in either language, and
+    one for each aspect (advantages, drawbacks) it speaks of."""
+    return (word_keys(text) | {CONCEPT + e.id for e in glossary.find(text)}
+            | {CONCEPT + name for name, words in _ASPECTS.items() if words.search(text)})
 
 
 def question_terms(question: str, glossary: Glossary) -> frozenset[str]:
@@ -103,7 +112,11 @@ def question_terms(question: str, glossary: Glossary) -> frozenset[str]:
     words that frame a question ("how does X work") rather than name its subject."""
     concepts = glossary.find(question)
     named = frozenset().union(*(word_keys(alias) for e in concepts for alias in [*e.en, *e.zh]))
-    return frozenset(CONCEPT + e.id for e in concepts) | (word_keys(question) - named - _FRAME)
+    plain = question  # the aspect's words count once, as the aspect
+    for words in _ASPECTS.values():
+        plain = words.sub(" ", plain)
+    return (frozenset(CONCEPT + e.id for e in concepts) | {CONCEPT + n for n, w in _ASPECTS.items() if w.search(question)}
+            | (word_keys(plain) - named - _FRAME))
 
 
 def _clean(line: str) -> str:
