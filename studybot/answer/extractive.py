@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from studybot.content.glossary import Glossary
 from studybot.ingest.notes import IMAGE_SUFFIX, UNSPOKEN_LINE, closes_fence, fence_opening, spoken
 from studybot.answer.sources import Source
+from studybot.text.aspects import aspects, without_aspects
 from studybot.text.language import has_cjk, language
 from studybot.text.sentences import split_quotable, without_lead_label
 from studybot.text.tables import is_rule, row_cells, row_sentences
@@ -93,18 +94,11 @@ class _Unit:
     opens: bool = False  # the first sentence of its line
 
 
-# What a question asks of its subject, in the words either language uses for it: "它还带来了哪些好处？" is
-# answered under "BN算法的优点", "What are the drawbacks of …?" under "…的缺点" or "Limitations".
-_ASPECTS = {"advantage": re.compile(r"优点|优缺点|优劣|好处|优势|益处|\b(?:advantages?|benefits?|pros)\b", re.IGNORECASE),
-            "drawback": re.compile(r"缺点|优劣|坏处|劣势|弊端|不足之处|局限|\b(?:disadvantages?|drawbacks?|downsides?|"
-                                   r"limitations?|weakness(?:es)?|cons)\b", re.IGNORECASE)}
-
-
 def _keys(text: str, glossary: Glossary) -> frozenset[str]:
     """Words of a text, a CONCEPT-marked id for each glossary concept it names in either language, and
     one for each aspect (advantages, drawbacks) it speaks of."""
     return (word_keys(text) | {CONCEPT + e.id for e in glossary.find(text)}
-            | {CONCEPT + name for name, words in _ASPECTS.items() if words.search(text)})
+            | {CONCEPT + name for name in aspects(text)})
 
 
 def question_terms(question: str, glossary: Glossary) -> frozenset[str]:
@@ -112,11 +106,8 @@ def question_terms(question: str, glossary: Glossary) -> frozenset[str]:
     words that frame a question ("how does X work") rather than name its subject."""
     concepts = glossary.find(question)
     named = frozenset().union(*(word_keys(alias) for e in concepts for alias in [*e.en, *e.zh]))
-    plain = question  # the aspect's words count once, as the aspect
-    for words in _ASPECTS.values():
-        plain = words.sub(" ", plain)
-    return (frozenset(CONCEPT + e.id for e in concepts) | {CONCEPT + n for n, w in _ASPECTS.items() if w.search(question)}
-            | (word_keys(plain) - named - _FRAME))
+    return (frozenset(CONCEPT + e.id for e in concepts) | {CONCEPT + name for name in aspects(question)}
+            | (word_keys(without_aspects(question)) - named - _FRAME))  # an aspect's words count once, as the aspect
 
 
 def _clean(line: str) -> str:
