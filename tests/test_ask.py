@@ -288,6 +288,14 @@ def test_a_question_on_advantages_or_drawbacks_leads_with_the_section_on_them_wh
     assert answer.startswith("It ignores meaning"), answer
 
 
+def test_comparison_words_are_whole_words() -> None:
+    """A comparison is asked for by its words, not by a word that starts like one (differential, comparable)."""
+    from studybot.text.aspects import compares
+
+    assert compares("BN 和 LN 有何异同？") and compares("Adam vs SGD") and compares("How does Adam differ from SGD?")
+    assert not compares("How is differential privacy achieved?") and not compares("Are the two scores comparable?")
+
+
 def test_a_numbered_bold_label_names_the_paragraph_below_it() -> None:
     """"**1.ResNet意义**" over a paragraph is its title, as "**ResNet意义**" is: the numbering's stop ends no clause,
     so the label is not quoted alone as if it said something."""

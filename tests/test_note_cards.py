@@ -155,6 +155,9 @@ def grader() -> Grader:
     ("Adam 与 SGD 的区别", True), ("Q4: Why would you clip gradients?", True),
     ("1. Define _weight decay_ and how it differs from L2 regularization.", True),
     ("Is it wise to train a CNN on audio?", True), ("Q9: 𝐇𝐨𝐰 𝐝𝐨𝐞𝐬 𝐝𝐫𝐨𝐩𝐨𝐮𝐭 𝐰𝐨𝐫𝐤", True),
+    # a comparison's words make one in either language, wherever they sit (the answer's list of them: aspects.py)
+    ("3.6.12 Comparison of Weight Normalization and Batch Normalization", True), ("深度与宽度的表示能力的差异", True),
+    ("Contrast BN with LN", True), ("Contrastive learning", False), ("Differential privacy", False),
     ("4.2.3 残差块结构图", False), ("Main Ideas", False), ("参考资料", False),
     ("Implementation Notes", False), ("PyTorch 里的写法", False),
 ])

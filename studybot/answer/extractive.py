@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from studybot.content.glossary import Glossary
 from studybot.ingest.notes import IMAGE_SUFFIX, UNSPOKEN_LINE, closes_fence, fence_opening, spoken
 from studybot.answer.sources import Source
-from studybot.text.aspects import aspects, without_aspects
+from studybot.text.aspects import COMPARISON, aspects, compares, without_aspects
 from studybot.text.language import has_cjk, language
 from studybot.text.sentences import split_quotable, without_lead_label
 from studybot.text.tables import is_rule, row_cells, row_sentences
@@ -57,14 +57,12 @@ _ITALIC = re.compile(r"(?<![\w*\\])\*(?=[^\s*])([^*]+?)(?<=[^\s*\\])\*(?![\w*])"
 _FOLLOW_UP = re.compile(r"^\s*Q\s*[:：]\s*(.*?)\s*\bA\s*[:：]\s*(.*)$")
 _PLACEHOLDER = re.compile(r"\bimage\b")  # an image the export lost: the sentence lacks its formula
 _FOLLOW_UPS = re.compile(r"追问|follow-?ups?", re.IGNORECASE)  # a note's follow-up list answers other questions
-_COMPARES = re.compile(r"区别|不同|异同|差异|对比|相比|比较|differ\w*|compar\w*|versus|vs", re.IGNORECASE)
-# Words that frame a question rather than name its subject: a comparison's ("What is the difference between (1)
-# and (1,)?" says nothing about bagging and boosting) and function words the stop list keeps, which are rare
-# among the passages and so weighed most ("Why scale features before training?" led with "… before …").
-_FRAME = frozenset(word_keys("work works mean means explain describe happen happens purpose difference differences"
-                             " different differ compare comparison versus 区别 不同 差异 异同 对比 相比 比较 区分"
-                             " before after during while also other some any each both more most only very just if"
-                             " because instead rather whether there here"))
+# Words that frame a question rather than name its subject: a comparison's (aspects.COMPARISON) and function
+# words the stop list keeps, which are rare among the passages and so weighed most ("Why scale features before
+# training?" led with "… before …").
+_FRAME = word_keys(" ".join(COMPARISON)) | word_keys(
+    "work works mean means explain describe happen happens purpose before after during while also other some any"
+    " each both more most only very just if because instead rather whether there here")
 CONCEPT = "§"  # marks a glossary concept id among words
 _SKIP = re.compile(r"^\s*(?:\||#|```|~~~|\$\$|!\[|References?:|参考|https?://|www\.)|studybot demo", re.IGNORECASE)
 # What points elsewhere and says nothing itself, when it is the whole line (no sentence stop at its end): a
@@ -395,7 +393,7 @@ def _other_side(question: str, lead: Source, sources: list[Source], keys: Keys, 
                 lang: str) -> Source | None:
     """For a comparison question, the best-ranked passage whose heading names a side of it that the lead
     does not name at all (the lead's own section and follow-up lists aside), else None."""
-    if not _COMPARES.search(question):
+    if not compares(question):
         return None
     named = frozenset().union(*(keys[s.n][1] for s in _section_parts(lead, sources)))
     terms = _in(weights, language(lead.text), lang)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from studybot.ingest.chunking import paragraph_blocks
 from studybot.ingest.notes import IMAGE_SUFFIX, UNSPOKEN_LINE, fence_opening, spoken
+from studybot.text.aspects import compares
 from studybot.text.language import has_cjk
 from studybot.text.sentences import without_lead_label
 from studybot.text.tables import is_rule, row_cells
@@ -21,12 +22,12 @@ from studybot.text.tokens import normalize
 # Words that make a heading a question without a question mark. Chinese ones may sit anywhere
 # ("1×1 卷积作用"), English question words must open the heading, comparison words may sit anywhere.
 _ZH_ASKS = re.compile(
-    r"为什么|为何|如何|怎么|怎样|什么|是否|哪些|哪个|哪种|多少|区别|异同|不同|对比|比较|优缺点|优点|缺点|优势|"
+    r"为什么|为何|如何|怎么|怎样|什么|是否|哪些|哪个|哪种|多少|优缺点|优点|缺点|优势|"
     r"劣势|作用|意义|原理|好处|坏处|有何|何时|简述|介绍一下|解释|谈谈|说说|能否|可否|吗$|呢$")
 _EN_ASKS = re.compile(
-    r"^(why|how|what|when|which|where|who|whom|whose|explain|describe|define|discuss|compare|contrast|name|list(?! of)|"
+    r"^(why|how|what|when|which|where|who|whom|whose|explain|describe|define|discuss|contrast|name|list(?! of)|"
     r"outline|summari[sz]e|is|are|can|could|does|do|did|should|would|will|has|have)\b"
-    r"|\b(difference|differences|differ|versus|vs\.?|pros and cons|advantages?|disadvantages?|trade-?offs?)\b",
+    r"|\b(pros and cons|advantages?|disadvantages?|trade-?offs?)\b",
     re.IGNORECASE)
 _EMPHASIS = re.compile(r"\*\*|__|(?<![\w\\])_(?=\S)|(?<=\S)_(?![\w])|`")
 # A pair's question line: "Q: ...", "问：...", "- **Q: ...** A: ...", "**问题：...**"
@@ -86,7 +87,7 @@ def is_question(title: str) -> bool:
         return False
     if "?" in text or "？" in text:
         return True
-    return bool(_ZH_ASKS.search(text)) if has_cjk(text) else bool(_EN_ASKS.search(text))
+    return compares(text) or (bool(_ZH_ASKS.search(text)) if has_cjk(text) else bool(_EN_ASKS.search(text)))
 
 
 def _starts_pair(line: str) -> str | None:

@@ -1,4 +1,4 @@
-"""What a question asks of its subject (its advantages, its drawbacks), in the words either language uses.
+"""What a question asks of its subject (its advantages, its drawbacks, a comparison), in the words either language uses.
 
 "它还带来了哪些好处？" is answered under "BN算法的优点", "What are the drawbacks of BLEU?" under "Limitations":
 an aspect is one key however it is worded when the answer chooses its lead. (Search reading a question's
@@ -16,9 +16,26 @@ ASPECTS: dict[str, tuple[str, ...]] = {
                  "disadvantages", "drawback", "drawbacks", "downside", "downsides", "limitation", "limitations",
                  "weakness", "weaknesses", "cons"),
 }
-_PATTERNS = {name: re.compile("|".join(rf"\b{re.escape(w)}\b" if w.isascii() else re.escape(w)
-                                       for w in sorted(words, key=len, reverse=True)), re.IGNORECASE)
-             for name, words in ASPECTS.items()}
+# Words that ask for a comparison. They frame a question rather than name its subject ("What is the difference
+# between (1) and (1,)?" says nothing about bagging and boosting), so they are no aspect to match a passage by.
+# ("contrast" is not one: its words' key, "contra", is contrastive learning's too.)
+COMPARISON = ("区别", "不同", "异同", "差异", "对比", "相比", "比较", "区分", "difference", "differences", "different",
+              "differ", "differs", "compare", "compared", "comparing", "comparison", "versus", "vs")
+
+
+def _words(words: tuple[str, ...]) -> re.Pattern[str]:
+    """Any of the words, English ones whole."""
+    return re.compile("|".join(rf"\b{re.escape(w)}\b" if w.isascii() else re.escape(w)
+                               for w in sorted(words, key=len, reverse=True)), re.IGNORECASE)
+
+
+_PATTERNS = {name: _words(words) for name, words in ASPECTS.items()}
+_COMPARES = _words(COMPARISON)
+
+
+def compares(text: str) -> bool:
+    """Whether a text asks for (or makes) a comparison."""
+    return bool(_COMPARES.search(text))
 
 
 def aspects(text: str) -> list[str]:
