@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from studybot.ingest.chunking import MAX_CHARS, chunk_note
-from studybot.ingest.notes import parse_note, spoken
+from studybot.ingest.notes import parse_note
 from tests.conftest import NORMALIZATION_NOTE, PYTHON_NOTE
 
 
@@ -192,7 +192,8 @@ def test_obsidian_comments_over_several_lines_are_left_out_of_the_note() -> None
 def test_an_excalidraw_drawing_is_indexed_by_the_words_on_it() -> None:
     """Obsidian's Excalidraw plugin saves a drawing as `Name.excalidraw.md`: the words written on it, then
     element links, embedded files and the drawing as JSON, mostly inside a comment. Only the words (and any
-    Markdown above them) are the user's; the drawing is named by its file, a default name names nothing."""
+    Markdown above them) are the user's, without the block ids Obsidian gives each (^Ab3dE9fG); the drawing
+    is named by its file, a default name names nothing."""
     drawing = ("---\nexcalidraw-plugin: parsed\ntags: [excalidraw]\n---\n"
                "==⚠  Switch to EXCALIDRAW VIEW in the MORE OPTIONS menu of this document. ⚠==\n\n"
                "Sketch of the encoder.\n\n# Excalidraw Data\n## Text Elements\nself-attention ^Ab3dE9fG\n\n"
@@ -202,9 +203,10 @@ def test_an_excalidraw_drawing_is_indexed_by_the_words_on_it() -> None:
                "```\n%%\n")
     chunks = chunk_note(parse_note(drawing, "Vault/Transformer block.excalidraw.md"))
     assert [c.heading_path for c in chunks] == [["Transformer block"]]
-    assert [spoken(line) for line in chunks[0].text.splitlines() if line.strip()] == [
-        "Sketch of the encoder.", "self-attention", "residual + LayerNorm"]  # as said: without the block ids
+    assert [line for line in chunks[0].text.splitlines() if line.strip()] == [
+        "Sketch of the encoder.", "self-attention", "residual + LayerNorm"]
     assert chunk_note(parse_note(drawing, "Excalidraw/Drawing 2023-04-26 13.50.28.excalidraw.md"))[0].heading_path == []
+    assert parse_note("$$\n\\Vert w\\Vert ^2\n$$\nW ^T\n").lines[1::2] == ["\\Vert w\\Vert ^2", "W ^T"]  # exponents stay
     plain = "# Excalidraw Data\n\nWhat the Excalidraw file format stores.\n\n## Drawing\n\nShapes as JSON.\n"
     assert len(chunk_note(parse_note(plain, "formats.md"))) == 2  # a note about drawings is not a drawing
 

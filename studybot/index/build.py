@@ -41,7 +41,7 @@ PIPELINE_VERSION = 8  # bump when reading, repair, chunking or tokens change wha
 # 7: a note without a level-1 heading has its file name at the root of its headings, Obsidian's picture
 # placements (![[Pasted image ….png|center]]) are no names, a note with no text is an unwritten topic,
 # source marks ([[src](…)]) dropped, a heading over links or a table of contents is written;
-# 8: Obsidian comments over several lines and an Excalidraw drawing's data left out)
+# 8: Obsidian comments over several lines, block ids and an Excalidraw drawing's data left out)
 
 
 @dataclass

@@ -49,7 +49,9 @@ _DRAWING_SECTION = re.compile(r"^#{1,2}\s+(Excalidraw Data|Text Elements|Element
                               re.IGNORECASE)
 _TAG = re.compile(r"(?<![^\s。，；！？、])#(?=[^\s#\d])[^\s#]*")  # "#regularization", not "C#", "#1" or a heading
 _HIGHLIGHT = re.compile(r"==(?=\S)(.+?)(?<=\S)==")
-_FOOTNOTE_MARK = re.compile(r"\[\^[^\]\s]+\](?!:)|\s\^[A-Za-z0-9-]+$")  # and a block's id: "… ^d1a2b3"
+_FOOTNOTE_MARK = re.compile(r"\[\^[^\]\s]+\](?!:)")
+# "… ^d1a2b3": what Obsidian links to a block by, never read; not an exponent ("\Vert w\Vert ^2", "A ^T")
+_BLOCK_ID = re.compile(r"\s\^(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9-]{2,}\s*$")
 UNSPOKEN_LINE = re.compile(r"^\s*(?:[-*+]\s+\[[ xX]\](?:\s|$)|\[\^[^\]\s]+\]:)")
 _IMAGE_FILE = re.compile(IMAGE_SUFFIX + "$", re.IGNORECASE)
 # Formula images that carry their LaTeX in the address (Zhihu's exports, CodeCogs, GitHub's math
@@ -149,9 +151,9 @@ def closes_fence(line: str, marker: str) -> bool:
 
 def clean_inline(line: str) -> str:
     """Replace formula images by their LaTeX, other images by their alt text or file name, links and
-    embeds by their names, drop source marks ([[src](…)]) and HTML tags,
+    embeds by their names, drop source marks ([[src](…)]), block ids (^d1a2b3) and HTML tags,
     decode HTML entities (`&emsp;` indents a Chinese paragraph) and drop zero-width characters."""
-    line = _SOURCE_MARK.sub("", line)  # before embeds: [[src]](…) is no wiki link
+    line = _SOURCE_MARK.sub("", _BLOCK_ID.sub("", line))  # before embeds: [[src]](…) is no wiki link
     for formula in (_FORMULA_IMAGE, *_FORMULA_TAGS):
         line = formula.sub(_formula, line)
     line = _EMBED.sub(_embed_text, line)
@@ -168,7 +170,7 @@ def _private_toggle(line: str) -> bool:
 
 def spoken(line: str) -> str:
     """A line of a note (its quote marker off) as it is said aloud: without Obsidian's callout marker,
-    comments, highlight marks, tags and block ids, or footnote marks."""
+    comments, highlight marks, tags, or footnote marks (block ids are gone when the note is read)."""
     line = _HIGHLIGHT.sub(r"\1", _PRIVATE.sub("", _CALLOUT.sub("", line)))
     return _TAG.sub("", _FOOTNOTE_MARK.sub("", line)).strip()
 
