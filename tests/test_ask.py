@@ -288,6 +288,20 @@ def test_a_question_on_advantages_or_drawbacks_leads_with_the_section_on_them_wh
     assert answer.startswith("It ignores meaning"), answer
 
 
+def test_a_word_inside_another_concepts_name_is_not_the_questions_word() -> None:
+    """"precision" in "mixed-precision training" is the name of another concept, as it is when a question
+    names it: a passage on FP16 matmuls answers nothing of "precision and recall" (and cites no demo of it)."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    sources = [_section(1, "Metrics", "Precision is the share of predicted positives that are real. Recall is the share "
+                        "of real positives the model finds."),
+               _section(2, "Tensor Cores", "Mixed-precision training runs the matmuls in FP16 while keeping FP32 master "
+                        "weights for the updates.")]
+    answer = extractive_answer("What is the difference between precision and recall?", sources, load_glossary())
+    assert "Precision is the share" in answer and "FP16" not in answer, answer
+
+
 def test_comparison_words_are_whole_words() -> None:
     """A comparison is asked for by its words, not by a word that starts like one (differential, comparable)."""
     from studybot.text.aspects import compares

@@ -96,3 +96,15 @@ def test_the_scanning_matcher_finds_what_the_alternation_regex_found() -> None:
     assert len(texts) > 500
     for text in texts:
         assert [e.id for e in glossary.find(text)] == _regex_find(glossary, text), text[:80]
+
+
+def test_a_concept_is_found_by_its_names_words_in_any_order_and_form() -> None:
+    """"Why do gradients vanish?" speaks of vanishing gradients as much as "the vanishing gradient problem" does;
+    one of a name's words alone ("precision", "gradients") names no concept of two words."""
+    from studybot.text.tokens import word_keys
+
+    glossary = load_glossary()
+    assert "vanishing-gradient" in {e.id for e in glossary.find_words(word_keys("Why do gradients vanish?"))}
+    assert "learning-rate" in {e.id for e in glossary.find_words(word_keys("Which rate of learning works best?"))}
+    assert not {e.id for e in glossary.find_words(word_keys("precision and recall of gradients"))} & {
+        "mixed-precision", "vanishing-gradient", "exploding-gradient"}

@@ -92,20 +92,28 @@ class _Unit:
     opens: bool = False  # the first sentence of its line
 
 
+def _concepts(text: str, glossary: Glossary) -> tuple[frozenset[str], frozenset[str]]:
+    """(a CONCEPT-marked id for each glossary concept a text names, in either language and in any order of a
+    name's words, and for each aspect it speaks of; the words of those concepts' names). A word of a concept's
+    name counts as the concept, not as a word of its own: "precision" in "mixed-precision training" is not the
+    metric a question asks about."""
+    words = word_keys(text)
+    concepts = {e.id: e for e in [*glossary.find(text), *glossary.find_words(words)]}.values()
+    named = frozenset().union(*(glossary.name_words(e) for e in concepts))
+    return frozenset(CONCEPT + e.id for e in concepts) | {CONCEPT + name for name in aspects(text)}, named
+
+
 def _keys(text: str, glossary: Glossary) -> frozenset[str]:
-    """Words of a text, a CONCEPT-marked id for each glossary concept it names in either language, and
-    one for each aspect (advantages, drawbacks) it speaks of."""
-    return (word_keys(text) | {CONCEPT + e.id for e in glossary.find(text)}
-            | {CONCEPT + name for name in aspects(text)})
+    """Concepts and aspects of a text (`_concepts`) and its other words."""
+    ids, named = _concepts(text, glossary)
+    return ids | (word_keys(text) - named)
 
 
 def question_terms(question: str, glossary: Glossary) -> frozenset[str]:
-    """The question's concepts (matched in any language, by any alias) and its other words, less the
-    words that frame a question ("how does X work") rather than name its subject."""
-    concepts = glossary.find(question)
-    named = frozenset().union(*(word_keys(alias) for e in concepts for alias in [*e.en, *e.zh]))
-    return (frozenset(CONCEPT + e.id for e in concepts) | {CONCEPT + name for name in aspects(question)}
-            | (word_keys(without_aspects(question)) - named - _FRAME))  # an aspect's words count once, as the aspect
+    """The question's concepts and aspects (`_concepts`) and its other words, less the words that frame a
+    question ("how does X work") rather than name its subject; an aspect's words count once, as the aspect."""
+    ids, named = _concepts(question, glossary)
+    return ids | (word_keys(without_aspects(question)) - named - _FRAME)
 
 
 def _clean(line: str) -> str:

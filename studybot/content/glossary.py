@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Iterable, Protocol
 
@@ -54,6 +55,7 @@ class Glossary:
     _by_start: dict[str, list[str]]  # first two characters (one, for one-character aliases) -> aliases, longest first
     _cased: dict[str, str]  # lowercased alias -> the only spelling it matches
     _found: dict[str, list] = field(default_factory=dict, repr=False)
+    _name_words: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_entries(cls, entries: Iterable[Entry]) -> "Glossary":
@@ -103,6 +105,35 @@ class Glossary:
             self._found.clear()
         found = self._found[text] = list(seen.values())
         return found
+
+    @cached_property
+    def _names_by_word(self) -> dict[str, list[tuple[frozenset[str], object]]]:
+        """The word keys of each English alias of two words or more, filed under one of them (Chinese ones would
+        cost a segmenter's 80 ms in every new process)."""
+        from studybot.text.tokens import word_keys
+
+        filed: dict[str, list[tuple[frozenset[str], object]]] = {}
+        for entry in self.entries:
+            for alias in entry.en:
+                if len(words := word_keys(alias)) > 1:
+                    filed.setdefault(min(words), []).append((words, entry))
+        return filed
+
+    def find_words(self, words: frozenset[str]) -> list:
+        """Concepts a text names in its own order and forms: every word of one of their English names of two words
+        or more is among `words` (the text's word keys). "Why do gradients vanish?" speaks of vanishing gradients."""
+        found = {entry.id: entry for word in words for names, entry in self._names_by_word.get(word, ())
+                 if names <= words}
+        return list(found.values())
+
+    def name_words(self, entry) -> frozenset[str]:
+        """The word keys of all of a concept's names, in both languages (read once: texts name the same concepts)."""
+        from studybot.text.tokens import word_keys
+
+        words = self._name_words.get(entry.id)
+        if words is None:
+            words = self._name_words[entry.id] = frozenset().union(*(word_keys(a) for a in [*entry.en, *entry.zh]))
+        return words
 
     def expansion(self, text: str) -> str:
         """Every alias, both languages, of the concepts text mentions: extra words for BM25."""
