@@ -134,7 +134,7 @@ def unwritten_headings(question: str, index: Index, translated: str = "") -> lis
     for path, heading, line in index.unwritten:
         for topic in re.split(r"\s*[/、]\s*", heading[-1]):  # "CoT/PoT" is two topics
             entries = index.glossary.find(topic)
-            named = word_keys(" ".join(alias for e in entries for alias in e.en + e.zh))
+            named = frozenset().union(*(index.glossary.name_words(e) for e in entries))
             rest = word_keys(topic) - named
             if (entries or rest) and {e.id for e in entries} <= concepts and rest <= words:
                 found.append({"path": path, "line": line, "heading": " > ".join(heading)})
