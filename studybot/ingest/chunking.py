@@ -134,7 +134,7 @@ def _sections(note: Note) -> list[tuple[Heading | None, list[str], int, int, boo
     it was put there (the path the note writes is the rest: quiz cards keep their ids by it)."""
     title = note_title(note)
     root = [] if any(h.level == 1 for h in note.headings) else [title] if title else []
-    written_title = [str(note.metadata.get("title") or "").strip()]  # front matter names the text before a heading
+    front = str(note.metadata.get("title") or "").strip()  # front matter names the text before a heading
     bounds = [h.line - 1 for h in note.headings] + [len(note.lines)]
     stack: list[tuple[int, str]] = []
     sections = []
@@ -144,7 +144,7 @@ def _sections(note: Note) -> list[tuple[Heading | None, list[str], int, int, boo
             while stack and stack[-1][0] >= heading.level:
                 stack.pop()
             stack.append((heading.level, heading.title))
-        written = [t for _, t in stack] or [t for t in written_title if t]
+        written = [t for _, t in stack] or ([front] if front else [])
         titled = bool(root) and not (written and written[0].casefold() == title.casefold())
         sections.append((heading, root + written if titled else written, body_start, body_end, titled))
     return sections

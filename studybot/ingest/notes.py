@@ -257,8 +257,9 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
             if closes_fence(line, fence):
                 fence = None
             continue
-        if private or _private_toggle(line) or number - 1 in drawing:
-            private = private != _private_toggle(line)
+        toggles = _private_toggle(line)
+        if private or toggles or number - 1 in drawing:
+            private = private != toggles
             out.append("")
             continue
         if in_block is not None:
