@@ -23,11 +23,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-OFF_TOPIC = [
-    "What is the capital of France?", "How do I bake sourdough bread?", "Who won the 2018 World Cup?",
-    "红烧肉怎么做？", "How do I change a car tyre?", "推荐几部好看的电影", "What is the best pizza in Rome?",
-    "How tall is Mount Everest?", "如何办理护照？", "What time is it in Tokyo?", "怎么养猫？", "今天天气怎么样？",
-]
+OFF_TOPIC = [json.loads(line)["question"] for line in (REPO / "benchmarks" / "questions" / "offtopic.jsonl").read_text(
+    encoding="utf-8").splitlines() if line.strip() and json.loads(line)["split"] == "dev"]
 
 
 def wall(cmd: list[str], repeat: int) -> tuple[float, list[subprocess.CompletedProcess]]:
@@ -99,8 +96,8 @@ def warm(home: Path, asked: list[str], generator, max_tokens: int) -> dict:
 
 
 def relevance(home: Path, asked: list[str]) -> dict:
-    """The two relevance signals on real questions and on off-topic ones (where the thresholds come from)."""
-    from studybot.answer.pipeline import RELEVANCE_TOP, dense_similarity, word_coverage
+    """The relevance signals on real questions and on off-topic ones (where the thresholds come from)."""
+    from studybot.answer.pipeline import RELEVANCE_TOP, dense_similarity, heading_similarity, word_coverage
     from studybot.index.expansion import embed_query
     from studybot.index.search import Index, search
     from studybot.text.language import language
@@ -111,8 +108,9 @@ def relevance(home: Path, asked: list[str]) -> dict:
         for question in group:
             hits = search(question, k=RELEVANCE_TOP, index=index)
             lang = language(question)
-            row = table.setdefault(f"{label}_{lang}", {"coverage": [], "dense": []})
+            row = table.setdefault(f"{label}_{lang}", {"coverage": [], "dense": [], "headings": []})
             row["coverage"].append(word_coverage(question, hits, index))
+            row["headings"].append(heading_similarity(question, hits, index))
             row["dense"].append(dense_similarity(embed_query(question, index.glossary), hits, index))
     return {key: {signal: [round(min(v), 3), round(max(v), 3)] for signal, v in row.items()} for key, row in table.items()}
 

@@ -332,3 +332,42 @@ def test_an_unknown_translator_is_a_one_line_error(model_home) -> None:
     asked = run_cli("ask", "负迁移是什么？", home=home)
     assert asked.returncode == 0 and "Traceback" not in asked.stderr, asked.stderr
     assert "llm must be a table ([llm] and keys under it), not 'qwen.gguf'" in asked.stderr
+
+
+PROMPT_NOTE = """# 提示工程
+
+## 少样本提示
+
+在提示里先给几个问答例子，比如「法国的首都是哪里？巴黎。」「日本的首都是哪里？东京。」，模型照着例子的格式回答新问题。
+
+## 思维链
+
+让模型先一步步写出推理过程，再给出答案，多步算术题的正确率明显提高。
+"""
+
+
+def test_ask_reads_a_chinese_question_by_meaning_not_by_its_words_alone(tmp_path: Path) -> None:
+    """A question worded nothing like the note is answered when a heading is close to it in the
+    multilingual model's space; an everyday question whose every word an example happens to hold is not."""
+    from studybot.answer.pipeline import NothingFound, answer_question, is_relevant, word_coverage
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "practice.md").write_text(ZH_NOTE, encoding="utf-8")
+    (notes / "prompting.md").write_text(PROMPT_NOTE, encoding="utf-8")
+    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
+    index = Index(tmp_path / "home")
+    paraphrases = ["别处学来的经验用到新问题上效果更糟，这叫什么？",
+                   "把源域上学到的知识迁移过来，目标任务的效果反而变差了，这是什么现象？"]
+    for question in paraphrases:
+        hits = search(question, k=16, index=index)
+        assert hits[0].heading == "负迁移是什么"
+        assert word_coverage(question, hits[:5], index) < 0.5  # the words alone would not tell
+        assert is_relevant(question, hits, index)
+        assert answer_question(question, index, generator=None).citations[0].heading == "负迁移是什么"
+    for question in ("法国的首都是哪里？", "日本的首都是哪里？"):
+        hits = search(question, k=16, index=index)
+        assert word_coverage(question, hits[:5], index) == 1.0  # the few-shot example holds every word
+        assert not is_relevant(question, hits, index)
+        with pytest.raises(NothingFound):
+            answer_question(question, index, generator=None)

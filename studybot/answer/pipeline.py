@@ -37,18 +37,22 @@ PROMPT_SOURCE_TOKENS = 1200  # ... and a short prompt keeps the first token quic
 MAX_TOKENS = 320
 PROMPT_RESERVE = 200  # system prompt, question and chat template
 # Relevance: a question is about the notes when one of the top passages names a glossary concept
-# the question names (in either language), or holds most of its words (weighted by rarity in the
-# index), or, for English questions, is close in embedding space (the default embedder reads English
-# only). Measured on 132 development questions over five outside corpora and the seeds, each with the
-# bundled notes, against 32 off-topic questions (cooking, travel, CSS, SQL ...) in the same homes:
-# this rule finds 0.917 of the on-topic questions and none of the off-topic ones (the word rule with
-# a 0.3 threshold, alone with the embedding: 0.886 and 0.094). A Chinese question over mostly English
-# notes is compared in English through search's translation (cached, so free here): 0.947 of the
-# on-topic ones, and not one more of 276 off-topic questions over the six homes (everyday ones and
-# near-domain ones on Redis, TCP, JVM ..., 21 of which the word rules let through): best cosine 0.33.
+# the question names (in either language); or has a heading path close to the question in the
+# multilingual model's space, alone or, a little less close, with most of the question's words
+# (weighted by rarity in the index, as asked or as search translated it); or, in English (as asked
+# or translated), is close in MiniLM's space. Words alone let through a sixth of Chinese questions
+# nobody would ask of these notes ("进程和线程有什么区别？", "法国的首都是哪里？": generic words
+# such as 区别, 哪里 meet everywhere): measured on 162 development questions over six outside corpora
+# and the seeds, each home with the bundled notes, against 80 questions off the subject (everyday
+# and near-domain ones: Redis, TCP, JVM, CSS ...) in the same seven homes, Chinese / English
+# questions found 75 / 78 of 80 / 82 and let 48 / 16 of 280 off-topic ones through; with the
+# heading test 78 / 80 and 27 / 16 (the Chinese threshold at 0.87: 76 and 17). Chinese questions
+# sit higher in e5's space than English ones (off-topic medians 0.84 / 0.81), hence two thresholds.
 RELEVANCE_TOP = 5
 MIN_WORD_COVERAGE = 0.5
 MIN_DENSE_SIMILARITY = 0.45
+MIN_HEADING_SIMILARITY = 0.89  # e5 cosine of the question and a top heading path that says enough alone
+HEADING_SIMILARITY_WITH_WORDS = {"zh": 0.86, "en": 0.82}  # ... and that confirms covered words
 NOTHING_FOUND_EXIT = 3
 _VARIABLE = re.compile(r"[a-z]")  # a one-letter word names a formula's variable (x, W, c), not a subject
 
@@ -103,20 +107,25 @@ class Answer:
 
 
 def is_relevant(question: str, hits: list[Hit], index: Index, translated: str | None = None) -> bool:
-    """Whether a top hit names a concept of the question, covers its rarer words, or is close in meaning
-    to the question in English: as asked, or as search translated it for mostly English notes
-    (`translated`, when the caller has it)."""
+    """Whether a top hit names a concept of the question, has a heading close to it in meaning (in any
+    language), covers its rarer words under a heading not far from it, or is close in meaning to the
+    question in English: as asked, or as search translated it (`translated`, when the caller has it)."""
     from studybot.index.expansion import embed_query
 
     top = hits[:RELEVANCE_TOP]
     if not top:
         return False
-    if names_a_concept(question, top, index) or word_coverage(question, top, index) >= MIN_WORD_COVERAGE:
+    if names_a_concept(question, top, index):
         return True
-    if language(question) == "en":
-        english = question
-    else:
-        english = translated if translated is not None else translation(question, index)
+    if translated is None:
+        translated = translation(question, index)
+    close = heading_similarity(question, top, index)
+    if close >= MIN_HEADING_SIMILARITY or (
+        close >= HEADING_SIMILARITY_WITH_WORDS[language(question)]
+        and max(word_coverage(asked, top, index) for asked in (question, translated) if asked) >= MIN_WORD_COVERAGE
+    ):
+        return True
+    english = question if language(question) == "en" else translated
     return (bool(english) and language(english) == "en"
             and dense_similarity(embed_query(english, index.glossary), top, index) >= MIN_DENSE_SIMILARITY)
 
@@ -162,6 +171,13 @@ def word_coverage(question: str, hits: list[Hit], index: Index) -> float:
     )
     stored = [set(tokens.split()) for (tokens,) in rows]
     return max(sum(w for t, w in weights.items() if t in tokens) for tokens in stored) / sum(weights.values())
+
+
+def heading_similarity(question: str, hits: list[Hit], index: Index) -> float:
+    """Highest cosine between the question and the hits' heading paths in the multilingual model's
+    space (search has embedded the question already)."""
+    stored = np.stack([index.headings.reconstruct(int(h.id)) for h in hits])
+    return float((stored @ index.heading_query(question)).max())
 
 
 def dense_similarity(query: str, hits: list[Hit], index: Index) -> float:

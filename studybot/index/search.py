@@ -82,6 +82,7 @@ class Index:
         self.folder = folder
         self.manifest = store.read_manifest(folder)
         self.catalog = store.open_catalog(folder)
+        self._heading_query: tuple[str, np.ndarray | None] = ("", None)
         if self.manifest.get("counts", {}).get("chunks", 0) == 0:
             raise StudybotError(f"the index in {self.home} is empty: add notes with `studybot index PATH`")
 
@@ -210,7 +211,14 @@ class Index:
 
     def heading_ranking(self, question: str, n: int) -> list[int]:
         """Chunks whose heading path is closest to the question in the multilingual model's space."""
-        return _nearest(self.headings, self.heading_embedder.encode_queries([question]), n)
+        return _nearest(self.headings, self.heading_query(question)[None, :], n)
+
+    def heading_query(self, question: str) -> np.ndarray:
+        """The question's multilingual vector, kept for the last question: search reads it, then the
+        answer's relevance test."""
+        if self._heading_query[0] != question:
+            self._heading_query = (question, self.heading_embedder.encode_queries([question])[0])
+        return self._heading_query[1]
 
 
 def _nearest(index, vector: np.ndarray, n: int) -> list[int]:
