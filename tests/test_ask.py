@@ -119,6 +119,19 @@ def test_a_translation_keeps_the_concepts_and_names_the_question_asks_about() ->
     assert answer.startswith("With batch normalization you can often remove dropout")
 
 
+def test_an_english_question_meets_the_english_words_chinese_notes_write() -> None:
+    """Chinese notes name models and losses in English (RetinaNet, Focal Loss): an English question's
+    words that the Chinese passages write are read there beside its translation, which lost them."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    sources = [_section(1, "检测器的预训练", "单阶段检测器通常先在 ImageNet 上预训练分类网络，再微调检测头。"),
+               _section(2, "RetinaNet", "RetinaNet 用 Focal Loss 压低大量简单负样本的损失权重，让训练集中在难分样本上。")]
+    answer = extractive_answer("How does RetinaNet's focal loss help one-stage detectors?", sources, load_glossary(),
+                               translation="它对检测有什么帮助？")
+    assert answer.startswith("RetinaNet 用 Focal Loss 压低大量简单负样本的损失权重")
+
+
 def test_the_leading_passage_gives_each_lines_opening_sentence_before_the_details() -> None:
     """A list of reasons: the answer names every item, in the note's order, before it explains one."""
     from studybot.answer.extractive import extractive_answer

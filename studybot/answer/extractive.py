@@ -5,11 +5,11 @@ It opens with the passage that best answers the question asked. When the user's 
 it, that is their passage (they wrote it and will be asked about it): the first of the top-ranked
 own passages that is about the question. Otherwise it is the passage whose heading and text cover
 most of the question's terms (glossary concepts in any language, other words weighted by rarity among
-the candidates; a translated question's words, with its own concepts and Latin-script names, in
-passages written in its translation's language), discounted by retrieval rank; kind breaks
-near-ties only. The note's own interview answer to the same question is quoted in place of the
-section it closes; a section search cut into chunks is read in the note's order, from the line
-that speaks to the question. The rest of the budget goes to the sentences of the other passages
+the candidates; a translated question's words, with its own concepts and the Latin-script words
+those passages write, in passages written in its translation's language), discounted by retrieval
+rank; kind breaks near-ties only. The note's own interview answer to the same question is quoted in
+place of the section it closes; a section search cut into chunks is read in the note's order, from
+the line that speaks to the question. The rest of the budget goes to the sentences of the other passages
 that cover most of the question, skipping anything already said, within a budget well under the
 800 characters an interview answer may take.
 """
@@ -435,8 +435,9 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
     units = [u for group in (*answers.values(), *sentences.values()) for u in group]
     weights = {lang: _weights(question_terms(question, glossary), units)}
     if translation and language(translation) != lang:
+        written = frozenset().union(*(u.keys for u in units if u.language == language(translation)))
         shared = frozenset(t for t in question_terms(question, glossary)
-                           if t.startswith(CONCEPT) or (lang == "zh" and t.isascii()))
+                           if t.startswith(CONCEPT) or (t.isascii() and (lang == "zh" or t in written)))
         weights[language(translation)] = _weights(question_terms(translation, glossary) | shared, units)
     chosen: list[_Unit] = []
     said: set[str] = set()
