@@ -41,7 +41,7 @@ PROMPT_RESERVE = 200  # system prompt, question and chat template
 # multilingual model's space, alone or, a little less close, with most of the question's words
 # (weighted by rarity in the index, as asked or as search translated it); or, in English (as asked
 # or translated), is close in MiniLM's space. Words alone let through a sixth of Chinese questions
-# nobody would ask of these notes ("进程和线程有什么区别？", "法国的首都是哪里？": generic words
+# nobody would ask of these notes ("怎样提高睡眠质量？", "法国的首都是哪里？": generic words
 # such as 区别, 哪里 meet everywhere): measured on 162 development questions over six outside corpora
 # and the seeds, each home with the bundled notes, against 80 questions off the subject (everyday
 # and near-domain ones: Redis, TCP, JVM, CSS ...) in the same seven homes, Chinese / English
