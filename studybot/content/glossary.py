@@ -9,6 +9,7 @@ English words for Chinese text. Extend it by dropping YAML files into `<home>/gl
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -34,6 +35,9 @@ def glossary_dirs(home: Path | None) -> list[Path]:
 
 
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+# Chinese text leaves out the space between Latin letters and Chinese ("L2正则化", "He初始化"): an alias
+# written with one ("L2 正则化") matches without it too
+_GAP = re.compile(r"(?<=[a-z0-9])\s+(?=[\u3400-\u9fff])|(?<=[\u3400-\u9fff])\s+(?=[a-z0-9])")
 _FIND_CACHE = 8192  # chunks are matched up to three times while indexing (tokens, headings, English names)
 
 
@@ -59,6 +63,8 @@ class Glossary:
 
     @classmethod
     def from_entries(cls, entries: Iterable[Entry]) -> "Glossary":
+        from studybot.text.tokens import normalize
+
         entries = list(entries)
         by_alias: dict[str, object] = {}
         cased: dict[str, str] = {}
@@ -66,6 +72,9 @@ class Glossary:
             for alias in [*entry.en, *entry.zh]:
                 if alias.strip() and by_alias.setdefault(alias.lower(), entry) is entry and alias in entry.cased:
                     cased[alias.lower()] = alias
+            for alias in [*entry.en, *entry.zh]:  # as `find` reads a text, with and without gaps
+                by_alias.setdefault(normalize(alias).lower(), entry)
+                by_alias.setdefault(_GAP.sub("", normalize(alias).lower()), entry)
         by_start: dict[str, list[str]] = {}
         for alias in sorted(by_alias, key=len, reverse=True):
             by_start.setdefault(alias[:2], []).append(alias)
@@ -88,10 +97,14 @@ class Glossary:
         return None
 
     def find(self, text: str) -> list:
-        """Concepts mentioned in text, in order of first mention, each once."""
+        """Concepts mentioned in text, in order of first mention, each once (read as search reads it: sizes
+        written `1×1`, `1 x 1` or `$1\\times1$` are one, full-width letters plain ones)."""
+        from studybot.text.tokens import normalize
+
         found = self._found.get(text)
         if found is not None:
             return found
+        key, text = text, normalize(text)
         low, seen, i = text.lower(), {}, 0
         while i < len(low):
             alias = self._match_at(text, low, i) if self._by_start else None
@@ -103,7 +116,7 @@ class Glossary:
             i += len(alias)
         if len(self._found) >= _FIND_CACHE:
             self._found.clear()
-        found = self._found[text] = list(seen.values())
+        found = self._found[key] = list(seen.values())
         return found
 
     @cached_property
