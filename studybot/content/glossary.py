@@ -63,8 +63,6 @@ class Glossary:
 
     @classmethod
     def from_entries(cls, entries: Iterable[Entry]) -> "Glossary":
-        from studybot.text.tokens import normalize
-
         entries = list(entries)
         by_alias: dict[str, object] = {}
         cased: dict[str, str] = {}
@@ -72,9 +70,9 @@ class Glossary:
             for alias in [*entry.en, *entry.zh]:
                 if alias.strip() and by_alias.setdefault(alias.lower(), entry) is entry and alias in entry.cased:
                     cased[alias.lower()] = alias
-            for alias in [*entry.en, *entry.zh]:  # as `find` reads a text, with and without gaps
-                by_alias.setdefault(normalize(alias).lower(), entry)
-                by_alias.setdefault(_GAP.sub("", normalize(alias).lower()), entry)
+            for alias in [*entry.en, *entry.zh]:
+                if (joined := _GAP.sub("", alias.lower())) != alias.lower():
+                    by_alias.setdefault(joined, entry)
         by_start: dict[str, list[str]] = {}
         for alias in sorted(by_alias, key=len, reverse=True):
             by_start.setdefault(alias[:2], []).append(alias)
@@ -97,14 +95,10 @@ class Glossary:
         return None
 
     def find(self, text: str) -> list:
-        """Concepts mentioned in text, in order of first mention, each once (read as search reads it: sizes
-        written `1×1`, `1 x 1` or `$1\\times1$` are one, full-width letters plain ones)."""
-        from studybot.text.tokens import normalize
-
+        """Concepts mentioned in text, in order of first mention, each once."""
         found = self._found.get(text)
         if found is not None:
             return found
-        key, text = text, normalize(text)
         low, seen, i = text.lower(), {}, 0
         while i < len(low):
             alias = self._match_at(text, low, i) if self._by_start else None
@@ -116,7 +110,7 @@ class Glossary:
             i += len(alias)
         if len(self._found) >= _FIND_CACHE:
             self._found.clear()
-        found = self._found[key] = list(seen.values())
+        found = self._found[text] = list(seen.values())
         return found
 
     @cached_property
