@@ -42,7 +42,7 @@ PIPELINE_VERSION = 9  # bump when reading, repair, chunking or tokens change wha
 # placements (![[Pasted image ….png|center]]) are no names, a note with no text is an unwritten topic,
 # source marks ([[src](…)]) dropped, a heading over links or a table of contents is written;
 # 8: Obsidian comments over several lines, block ids and an Excalidraw drawing's data left out;
-# 9: glossary terms found without the space between Latin and Chinese ("L2正则化") and in any size spelling)
+# 9: glossary terms found without the space between Latin and Chinese ("L2正则化"))
 
 
 @dataclass
