@@ -23,8 +23,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-OFF_TOPIC = [json.loads(line)["question"] for line in (REPO / "benchmarks" / "questions" / "offtopic.jsonl").read_text(
-    encoding="utf-8").splitlines() if line.strip() and json.loads(line)["split"] == "dev"]
+OFF_TOPIC = [q["question"] for q in map(json.loads, (REPO / "benchmarks" / "questions" / "offtopic.jsonl").read_text(
+    encoding="utf-8").splitlines()) if q["split"] == "dev"]
 
 
 def wall(cmd: list[str], repeat: int) -> tuple[float, list[subprocess.CompletedProcess]]:

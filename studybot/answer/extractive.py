@@ -433,10 +433,11 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
     for source in sources:
         answers[source.n], sentences[source.n] = _units(source, glossary)
     units = [u for group in (*answers.values(), *sentences.values()) for u in group]
-    weights = {lang: _weights(question_terms(question, glossary), units)}
+    asked = question_terms(question, glossary)
+    weights = {lang: _weights(asked, units)}
     if translation and language(translation) != lang:
         written = frozenset().union(*(u.keys for u in units if u.language == language(translation)))
-        shared = frozenset(t for t in question_terms(question, glossary)
+        shared = frozenset(t for t in asked
                            if t.startswith(CONCEPT) or (t.isascii() and (lang == "zh" or t in written)))
         weights[language(translation)] = _weights(question_terms(translation, glossary) | shared, units)
     chosen: list[_Unit] = []

@@ -176,15 +176,17 @@ def word_coverage(question: str, hits: list[Hit], index: Index) -> float:
 def heading_similarity(question: str, hits: list[Hit], index: Index) -> float:
     """Highest cosine between the question and the hits' heading paths in the multilingual model's
     space (search has embedded the question already)."""
-    stored = np.stack([index.headings.reconstruct(int(h.id)) for h in hits])
-    return float((stored @ index.heading_query(question)).max())
+    return _closest(index.heading_query(question), index.headings, hits)
 
 
 def dense_similarity(query: str, hits: list[Hit], index: Index) -> float:
-    """Highest cosine between the query and the hits' stored vectors (all unit length)."""
-    vector = index.embedder.encode([query])[0]
-    stored = np.stack([index.dense.reconstruct(int(h.id)) for h in hits])
-    return float((stored @ vector).max())
+    """Highest cosine between the query and the hits' stored passage vectors."""
+    return _closest(index.embedder.encode([query])[0], index.dense, hits)
+
+
+def _closest(vector: np.ndarray, vectors, hits: list[Hit]) -> float:
+    """Highest cosine between a unit vector and the hits' unit vectors in a FAISS index."""
+    return float((np.stack([vectors.reconstruct(int(h.id)) for h in hits]) @ vector).max())
 
 
 def demos_for(sources: list[Source]) -> list[str]:

@@ -70,7 +70,6 @@ class Glossary:
             for alias in [*entry.en, *entry.zh]:
                 if alias.strip() and by_alias.setdefault(alias.lower(), entry) is entry and alias in entry.cased:
                     cased[alias.lower()] = alias
-            for alias in [*entry.en, *entry.zh]:
                 if (joined := _GAP.sub("", alias.lower())) != alias.lower():
                     by_alias.setdefault(joined, entry)
         by_start: dict[str, list[str]] = {}
