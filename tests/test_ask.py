@@ -132,6 +132,29 @@ def test_an_english_question_meets_the_english_words_chinese_notes_write() -> No
     assert answer.startswith("RetinaNet 用 Focal Loss 压低大量简单负样本的损失权重")
 
 
+def test_the_users_passage_in_the_other_language_leads_when_it_names_what_the_question_asks() -> None:
+    """Over English notes a Chinese question meets the user's passage only through a rough translation,
+    where a bundled interview answer in the question's own language wins on words: the question's
+    glossary concepts (GRU, LSTM), which the user's passage names, tell that it answers."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    bundled = Source(1, "knowledge/rnn.md", ["RNN", "GRU 和 LSTM 有什么不同？", "面试回答 / Interview answer"], 10, 14,
+                     "answer", "GRU 把遗忘门和输入门合成一个更新门，没有单独的记忆单元，参数更少。", 1.0, own=False)
+    own = Source(2, "my-rnn.md", ["Recurrent nets", "Gated units"], 20, 24, "section",
+                 "A GRU merges the LSTM's forget and input gates into one update gate and drops the separate cell "
+                 "state, so it has fewer parameters and trains faster.", 0.5)
+    answer = extractive_answer("GRU 和 LSTM 有什么不同？", [bundled, own], load_glossary(),
+                               translation="How is the door different from the memory?")
+    assert answer.startswith("A GRU merges the LSTM's forget and input gates into one update gate")
+    assert "[1]" in answer  # the bundled answer completes it
+    unrelated = Source(2, "my-rnn.md", ["Recurrent nets", "Teacher forcing"], 20, 24, "section",
+                       "Teacher forcing feeds the true previous token to the decoder during training.", 0.5)
+    answer = extractive_answer("GRU 和 LSTM 有什么不同？", [bundled, unrelated], load_glossary(),
+                               translation="How is the door different from the memory?")
+    assert answer.startswith("GRU 把遗忘门和输入门合成一个更新门")  # the user's passage names neither
+
+
 def test_the_leading_passage_gives_each_lines_opening_sentence_before_the_details() -> None:
     """A list of reasons: the answer names every item, in the note's order, before it explains one."""
     from studybot.answer.extractive import extractive_answer

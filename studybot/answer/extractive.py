@@ -360,10 +360,10 @@ def lead_source(sources: list[Source], keys: Keys, weights: Weights, lang: str) 
 
     The user's own passage leads when retrieval ranks one in the top OWN_WITHIN and it is about the
     question: within OWN_NEAR_TIE of the best own fit, and, against every passage, at least
-    OWN_MIN_SHARE of the best fit (or, when it is in the other language, where word overlap cannot
-    tell, of the best coverage of the question's glossary concepts). Otherwise the best fit leads,
-    an interview answer winning near-ties. An interview answer to the very same question replaces
-    the section it closes.
+    OWN_MIN_SHARE of the best fit, or, when it is in the other language (where words meet only through
+    a rough translation, if any), of the best coverage of the question's glossary concepts. Otherwise
+    the best fit leads, an interview answer winning near-ties. An interview answer to the very same
+    question replaces the section it closes.
     """
     fits = {s.n: answers_question(s, keys[s.n], weights, lang) for s in sources}
     best = max(fits.values(), default=0.0)
@@ -387,8 +387,12 @@ def _own_lead(sources: list[Source], keys: Keys, fits: dict[int, float],
         return None
     best_own = max(fits[s.n] for s in own)
     lead = next(s for s in own if fits[s.n] >= OWN_NEAR_TIE * best_own)
-    if language(lead.text) in weights:  # the question or its translation speaks the passage's language
-        return lead if fits[lead.n] >= OWN_MIN_SHARE * max(fits.values()) else None
+    if fits[lead.n] >= OWN_MIN_SHARE * max(fits.values()):
+        return lead
+    if language(lead.text) == lang:
+        return None
+    # In the other language its words meet the question's only through a rough translation, if any: the
+    # question's glossary concepts tell instead.
     concepts = {t: w for t, w in weights[lang].items() if t.startswith(CONCEPT)}
     if not concepts:
         return lead
