@@ -825,6 +825,42 @@ def test_the_answer_to_the_question_asked_comes_first_not_a_neighbouring_one(mix
     assert "√d_k" in first.path and "方差" in result.answer.split("[1]")[0]
 
 
+BILINGUAL_NOTE = """# Normalization
+
+## BatchNorm 在训练和推理时有什么不同？ / How does BatchNorm behave differently at training and inference time?
+
+训练时用当前 batch 的均值和方差归一化，并用动量更新滑动平均；推理时改用滑动平均。
+
+### 面试回答 / Interview answer
+
+训练时 BN 用当前 batch 的统计量；推理时用训练中累积的滑动平均，变成固定的仿射变换。
+
+In training BatchNorm normalises with the batch statistics; at inference it uses the running averages, so it becomes a fixed affine map.
+"""
+
+
+def test_every_retrieved_sections_interview_answer_joins_the_candidates_after_the_hits(tmp_path: Path) -> None:
+    """A section ranked below the first few still brings its note's interview answer, which answers in the
+    question's language where the section's text does not; it goes after all hits, pushing none down."""
+    from studybot.index.search import with_answer_blocks
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "normalization.md").write_text(BILINGUAL_NOTE, encoding="utf-8")
+    (notes / "training.md").write_text("# Training\n\n## Learning rate\n\nA smaller learning rate trains more slowly "
+                                       "but more stably.\n", encoding="utf-8")
+    build_index(tmp_path / "home", [notes], bundled=False)
+    index = Index(tmp_path / "home")
+    question = "How does BatchNorm behave at inference time?"
+    hits = [h for h in search(question, k=5, index=index) if h.kind == "section"]
+    assert hits[0].heading.startswith("BatchNorm 在训练和推理时")
+    extended = with_answer_blocks(hits, index, top=0)
+    assert [h.id for h in extended[:len(hits)]] == [h.id for h in hits]
+    assert [h.kind for h in extended[len(hits):]] == ["answer"] and extended[-1].rank == len(extended)
+    assert extended[-1].text.strip().endswith("so it becomes a fixed affine map.")
+    assert with_answer_blocks(hits, index, top=1)[1].kind == "answer"  # the first section's, right after it
+
+
 def test_a_bundled_answer_leads_when_the_users_notes_do_not_answer(mixed_index: Index) -> None:
     result = answer_question("BatchNorm 和 LayerNorm 有什么区别？", mixed_index)
     assert Path(result.citations[0].file).name == "normalization.md" and result.citations[0].kind == "answer"

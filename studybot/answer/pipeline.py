@@ -1,6 +1,6 @@
 """Answer a question from the notes: retrieve, pack, generate, verify, else answer extractively.
 
-    question ─► hybrid search (16 passages, plus the interview answers of the top sections)
+    question ─► hybrid search (16 passages, plus the interview answers of their sections)
              ─► relevant at all? else "I found nothing ..."
              ─► extractive answer (always: cheap, and the fallback)
              ─► with a model: best passages packed by token count ─► prompt ─► streamed
@@ -31,7 +31,7 @@ from studybot.text.language import language
 from studybot.text.tokens import word_keys
 
 CANDIDATES = 16
-ANSWER_BLOCKS_FOR = 3  # the top sections whose own interview answers join the candidates
+ANSWER_BLOCKS_FOR = 3  # the top sections whose interview answers join the candidates right after them (others' last)
 PROMPT_SOURCES = 4  # a small model reads a few good passages better than many ...
 PROMPT_SOURCE_TOKENS = 1200  # ... and a short prompt keeps the first token quick on a CPU
 MAX_TOKENS = 320

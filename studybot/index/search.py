@@ -338,16 +338,20 @@ def _hit(rank: int, score: float, row: tuple) -> Hit:
 
 
 def with_answer_blocks(hits: list[Hit], index: Index, top: int) -> list[Hit]:
-    """The hits, each of the first `top` sections followed by its note's interview answer to the same question.
+    """The hits with each section's interview answer to the same question in its note: the first `top`
+    sections' right after them, the others' after all hits, where they push no hit down the ranks.
 
     Search keeps few chunks of one section (diversify), so a long question section can push its
-    own interview answer out of the list; the answer is what an extractive reply should quote.
+    own interview answer out of the list; the answer is what an extractive reply should quote, and
+    it is in the question's language where the section is not (a bilingual note's section ranked
+    fourth answered "How does batch normalization behave at test time?" in Chinese).
     """
     have = {h.id for h in hits}
     out: list[Hit] = []
+    later: list[Hit] = []
     for i, hit in enumerate(hits):
         out.append(hit)
-        if i >= top or hit.kind == "answer":
+        if hit.kind == "answer":
             continue
         rows = index.catalog.execute(
             "SELECT id, path, heading, line_start, line_end, kind, text FROM chunks WHERE path = ? AND kind = 'answer'",
@@ -356,8 +360,8 @@ def with_answer_blocks(hits: list[Hit], index: Index, top: int) -> list[Hit]:
         for row in rows:
             if row[0] not in have and json.loads(row[2])[:-1] == hit.heading_path:
                 have.add(row[0])
-                out.append(_hit(0, hit.score, row))
-    return [replace(h, rank=rank) for rank, h in enumerate(out, start=1)]
+                (out if i < top else later).append(_hit(0, hit.score, row))
+    return [replace(h, rank=rank) for rank, h in enumerate(out + later, start=1)]
 
 
 def source_rank(query: str, file_name: str, heading: str, k: int, index: Index) -> int | None:
