@@ -155,6 +155,30 @@ def test_the_users_passage_in_the_other_language_leads_when_it_names_what_the_qu
     assert answer.startswith("GRU 把遗忘门和输入门合成一个更新门")  # the user's passage names neither
 
 
+def test_what_a_bilingual_note_says_twice_is_quoted_in_the_questions_language_only() -> None:
+    """A bilingual answer's Chinese paragraph (shorter, so it fits where the English one does not) and
+    both halves of a bilingual follow-up were quoted for an English question: only the English is."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    own = Source(1, "my-cnn.md", ["CNN", "Pooling"], 1, 4, "section",
+                 "A pooling layer downsamples each feature map, keeping the strongest or the average response "
+                 "in every window, so later layers see a wider area with fewer numbers.", 1.0)
+    answer = Source(2, "knowledge/cnn.md", ["CNN", "池化的作用是什么？ / What does pooling do?", "面试回答 / Interview answer"],
+                    10, 14, "answer", "> 中文：池化在每个通道的小窗口上做最大或平均，没有参数。\n>\n> English: Pooling takes the "
+                    "max or average over small windows of each channel and has no parameters.", 0.5, own=False)
+    follow_ups = Source(3, "knowledge/cnn.md", ["CNN", "池化的作用是什么？ / What does pooling do?", "追问 / Follow-ups"],
+                        15, 17, "section", "- **Q: 池化和卷积有什么区别？ / How is pooling different from convolution?** "
+                        "A: 池化是固定的运算、无参数；卷积有可学习参数。/ Pooling is a fixed, parameter-free operation; "
+                        "convolution has learned weights.", 0.3, own=False)
+    text = extractive_answer("What does a pooling layer do?", [own, answer, follow_ups], load_glossary())
+    assert text.startswith("A pooling layer downsamples each feature map")
+    assert "Pooling takes the max or average over small windows" in text and "Pooling is a fixed" in text
+    assert language(text) == "en" and not re.search(r"[\u4e00-\u9fff]", text), text
+    chinese = extractive_answer("池化层有什么作用？", [answer, follow_ups], load_glossary())
+    assert "池化在每个通道的小窗口上做最大或平均" in chinese and "Pooling takes" not in chinese
+
+
 def test_the_leading_passage_gives_each_lines_opening_sentence_before_the_details() -> None:
     """A list of reasons: the answer names every item, in the note's order, before it explains one."""
     from studybot.answer.extractive import extractive_answer

@@ -131,6 +131,11 @@ def _halves(line: str) -> list[str]:
     return [line]
 
 
+def _in_language(versions: list[str], lang: str) -> list[str]:
+    """The versions of a bilingual line in `lang` when it has one: the other says the same."""
+    return [v for v in versions if language(v) == lang] or versions
+
+
 def _follow_up(line: str) -> list[str] | None:
     """A follow-up `Q: ... A: ...` line as question-and-answer units, one per language (`Q? A.`):
     its answer alone is a fragment ("仍用 LayerNorm" says nothing without "ViT 用什么归一化？").
@@ -205,19 +210,23 @@ def _wraps(line: str, below: str) -> bool:
             and not _left_out(line) and not (_CODE.match(line) and _CODE.match(below)))
 
 
-def _units(source: Source, glossary: Glossary) -> tuple[list[_Unit], list[_Unit]]:
-    """(answer paragraphs, sentences) of one source."""
-    def unit(position: int, text: str, lang: str | None = None, context: frozenset[str] = frozenset(),
+def _units(source: Source, glossary: Glossary, lang: str) -> tuple[list[_Unit], list[_Unit]]:
+    """(answer paragraphs, sentences) of one source; of what a bilingual note says twice, the sentences
+    in the question's language `lang` alone (an English question was answered "池化在每个通道的小窗口上做最大
+    或平均" from a bilingual answer whose English paragraph did not fit, or with both halves of one line)."""
+    def unit(position: int, text: str, written_in: str | None = None, context: frozenset[str] = frozenset(),
              opens: bool = False, own: str | None = None) -> _Unit:
         """`own`: what the unit says that is its own, when part of its text repeats (a table row's column names)."""
-        return _Unit(source, position, text, word_keys(text if own is None else own), lang or language(text),
+        return _Unit(source, position, text, word_keys(text if own is None else own), written_in or language(text),
                      _keys(text, glossary) | context, opens)
 
     if source.kind == "answer":
         parts = _answer_parts(source.text)
         heading = _keys(source.path, glossary)  # the question the block answers
-        answers = [unit(i, text, lang, heading) for i, (lang, text) in enumerate(parts)]
-        sentences = [unit(i * 100 + j, s, lang) for i, (lang, text) in enumerate(parts)
+        answers = [unit(i, text, part, heading) for i, (part, text) in enumerate(parts)]
+        languages = {part for part, _ in parts}
+        quoted = {lang} if lang in languages else languages
+        sentences = [unit(i * 100 + j, s, part) for i, (part, text) in enumerate(parts) if part in quoted
                      for j, s in enumerate(split_quotable(text)) if _useful(s)]
         return answers, sentences
     sentences: list[_Unit] = []
@@ -260,10 +269,10 @@ def _units(source: Source, glossary: Glossary) -> tuple[list[_Unit], list[_Unit]
         pairs = _follow_up(cleaned)
         if pairs is not None:
             said_alone(written)
-            for text in filter(_useful, pairs):
+            for text in filter(_useful, _in_language(pairs, lang)):
                 sentences.append(unit(len(sentences), text, opens=True))
             continue
-        for half in _halves(cleaned):
+        for half in _in_language(_halves(cleaned), lang):
             for j, sentence in enumerate(split_quotable(half)):
                 if named and j == 0:
                     titled = f"{named}{'：' if has_cjk(named + sentence) else ': '}{sentence}"
@@ -435,7 +444,7 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
     answers: dict[int, list[_Unit]] = {}
     sentences: dict[int, list[_Unit]] = {}
     for source in sources:
-        answers[source.n], sentences[source.n] = _units(source, glossary)
+        answers[source.n], sentences[source.n] = _units(source, glossary, lang)
     units = [u for group in (*answers.values(), *sentences.values()) for u in group]
     asked = question_terms(question, glossary)
     weights = {lang: _weights(asked, units)}
