@@ -347,17 +347,19 @@ def with_answer_blocks(hits: list[Hit], index: Index, top: int) -> list[Hit]:
     fourth answered "How does batch normalization behave at test time?" in Chinese).
     """
     have = {h.id for h in hits}
+    blocks: dict[str, list[tuple]] = {}  # each note's answer blocks, read once however many hits it has
     out: list[Hit] = []
     later: list[Hit] = []
     for i, hit in enumerate(hits):
         out.append(hit)
         if hit.kind == "answer":
             continue
-        rows = index.catalog.execute(
-            "SELECT id, path, heading, line_start, line_end, kind, text FROM chunks WHERE path = ? AND kind = 'answer'",
-            (hit.file,),
-        )
-        for row in rows:
+        if hit.file not in blocks:
+            blocks[hit.file] = index.catalog.execute(
+                "SELECT id, path, heading, line_start, line_end, kind, text FROM chunks WHERE path = ? AND kind = 'answer'",
+                (hit.file,),
+            ).fetchall()
+        for row in blocks[hit.file]:
             if row[0] not in have and json.loads(row[2])[:-1] == hit.heading_path:
                 have.add(row[0])
                 (out if i < top else later).append(_hit(0, hit.score, row))
