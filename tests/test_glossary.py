@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from studybot.content.glossary import load_glossary
+from studybot.content.glossary import _plain, load_glossary
 from studybot.index.build import build_index
 from studybot.index.search import search
 
@@ -79,7 +79,7 @@ def _regex_find(glossary, text: str) -> list[str]:
         alternatives.append(escaped)
     pattern = re.compile("|".join(alternatives), re.IGNORECASE)
     seen: dict[str, None] = {}
-    for match in pattern.finditer(text):
+    for match in pattern.finditer(_plain(text)):
         seen.setdefault(glossary._by_alias[match.group(0).lower()].id, None)
     return list(seen)
 
@@ -120,7 +120,8 @@ def test_a_term_is_found_as_chinese_text_writes_it() -> None:
 
     assert {"l1-regularization", "weight-decay"} <= ids("L1正则化和L2正则化有什么区别？")
     assert ids("L1正则化和L2正则化有什么区别？") == ids("L1 正则化和 L2 正则化有什么区别？")
-    for size in ("1x1卷积有什么用？", "1×1卷积有什么用？"):
+    for size in ("1x1卷积有什么用？", "1×1卷积有什么用？", r"$1\times1$卷积作用？", r"$1\times 1$卷积层", "1 X 1 卷积"):
         assert "pointwise-convolution" in ids(size), size
+    assert "batchnorm" in ids("ＢａｔｃｈＮｏｒｍ 为什么有效")  # full-width letters of a bad export
     assert "he-init" in ids("He初始化和Xavier初始化怎么选？")
     assert "pointwise-convolution" not in ids("11卷积层")  # no size without its x

@@ -38,7 +38,16 @@ _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 # Chinese text leaves out the space between Latin letters and Chinese ("L2正则化", "He初始化"): an alias
 # written with one ("L2 正则化") matches without it too
 _GAP = re.compile(r"(?<=[a-z0-9])\s+(?=[\u3400-\u9fff])|(?<=[\u3400-\u9fff])\s+(?=[a-z0-9])")
+_INLINE_MATH = "$"  # "$1\\times1$卷积" names a 1x1 convolution as "1x1 卷积" does
 _FIND_CACHE = 8192  # chunks are matched up to three times while indexing (tokens, headings, English names)
+
+
+def _plain(text: str) -> str:
+    """The text as the tokenizer reads it (NFKC, one spelling of sizes) without inline math's dollar signs, so
+    that a term matches however a note typed it."""
+    from studybot.text.tokens import normalize
+
+    return normalize(text).replace(_INLINE_MATH, " ")
 
 
 @dataclass
@@ -67,8 +76,9 @@ class Glossary:
         by_alias: dict[str, object] = {}
         cased: dict[str, str] = {}
         for entry in entries:
-            for alias in [*entry.en, *entry.zh]:
-                if alias.strip() and by_alias.setdefault(alias.lower(), entry) is entry and alias in entry.cased:
+            for name in [*entry.en, *entry.zh]:
+                alias = _plain(name)  # "1×1 卷积" is matched as the text is, "1x1 卷积"
+                if alias.strip() and by_alias.setdefault(alias.lower(), entry) is entry and name in entry.cased:
                     cased[alias.lower()] = alias
                 if (joined := _GAP.sub("", alias.lower())) != alias.lower():
                     by_alias.setdefault(joined, entry)
@@ -98,9 +108,10 @@ class Glossary:
         found = self._found.get(text)
         if found is not None:
             return found
-        low, seen, i = text.lower(), {}, 0
+        plain = _plain(text)
+        low, seen, i = plain.lower(), {}, 0
         while i < len(low):
-            alias = self._match_at(text, low, i) if self._by_start else None
+            alias = self._match_at(plain, low, i) if self._by_start else None
             if alias is None:
                 i += 1
                 continue
