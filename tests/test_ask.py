@@ -52,6 +52,15 @@ def test_unknown_citations_are_removed_and_the_rest_renumbered_by_first_use() ->
     assert (text, [s.n for s in cited]) == ("Scale each feature to [0, 1] or [-1, 1] [1]", [1])
 
 
+def test_a_citation_marker_inside_a_code_block_is_code_not_a_citation() -> None:
+    """`outputs[1]` in quoted code indexes a tuple: renumbering or dropping it would change the code."""
+    sources = [_source(1, "a"), _source(2, "b")]
+    code = "```python\nh = outputs[1]\ny = h [9]\n```"
+    text, cited = resolve_citations(f"Take the last hidden state [2].\n\n{code}\n[2]", sources)
+    assert text == f"Take the last hidden state [1].\n\n{code}\n[1]"
+    assert [s.path for s in cited] == ["Notes > Section 2"]
+
+
 def test_citations_resolve_to_real_lines(index: Index, tiny_home: Path) -> None:
     result = answer_question(BN_QUESTION, index)
     assert result.mode == "extractive" and result.citations
@@ -435,6 +444,25 @@ def test_hard_wrapped_prose_is_quoted_as_whole_sentences_and_code_and_formulas_s
         "m = \\begin{cases} k^2 c, & \\text{depthwise} \\\\ k^2 c n, & \\text{standard} \\end{cases} [1]",
         "where k is the kernel size. [1]",
         "which keeps the channels apart. [1]", "out = depthwise(x) [1]", "return pointwise(out) [1]"]
+
+
+def test_a_passage_that_is_all_code_is_quoted_as_code_when_it_answers() -> None:
+    """"Show how you would define ..." is answered by a section that is code under a lead-in line: the answer
+    opens with that code (dedented, cut after a line to fit, the cut marked), cited on the line below it."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    code = ("Here is the code:\n\n  ```python\n  import torch.nn as nn\n\n  # a two-layer classifier\n"
+            "  model = nn.Sequential(\n      nn.Linear(784, 128), nn.ReLU(),\n      nn.Linear(128, 10))\n  ```\n")
+    sources = [_section(1, "Code example: a small PyTorch classifier", code),
+               _section(2, "Classifiers", "A classifier maps an input to class scores, one per class.")]
+    question = "Show how you would define a small classifier in PyTorch."
+    answer = extractive_answer(question, sources, load_glossary())
+    assert answer.startswith("```python\nimport torch.nn as nn\n\n# a two-layer classifier\nmodel = nn.Sequential(\n"
+                             "    nn.Linear(784, 128), nn.ReLU(),\n    nn.Linear(128, 10))\n```\n[1]\n\n")
+    short = extractive_answer(question, sources, load_glossary(), budget=110)
+    assert short.startswith("```python\nimport torch.nn as nn\n\n# a two-layer classifier\n...\n```\n[1]")
+    assert len(short) <= 110
 
 
 def test_a_list_items_short_title_is_quoted_with_the_lines_it_names() -> None:

@@ -9,7 +9,7 @@ the candidates; a translated question's words, with its own concepts and the Lat
 those passages write, in passages written in its translation's language), discounted by retrieval
 rank; kind breaks near-ties only. The note's own interview answer to the same question is quoted in
 place of the section it closes; a section search cut into chunks is read in the note's order, from
-the line that speaks to the question. The rest of the budget goes to the sentences of the other passages
+the line that speaks to the question; a section that is all code is quoted as code. The rest of the budget goes to the sentences of the other passages
 that cover most of the question, skipping anything already said, within a budget well under the
 800 characters an interview answer may take.
 """
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+import textwrap
 from dataclasses import dataclass
 
 from studybot.content.glossary import Glossary
@@ -90,6 +91,7 @@ class _Unit:
     language: str
     keys: frozenset[str] = frozenset()  # its words and concepts, to match the question's terms
     opens: bool = False  # the first sentence of its line
+    code: bool = False  # a fenced code block, cited on the line below it
 
 
 def _concepts(text: str, glossary: Glossary) -> tuple[frozenset[str], frozenset[str]]:
@@ -430,6 +432,34 @@ def _section_parts(lead: Source, sources: list[Source]) -> list[Source]:
                    and s.heading_path == lead.heading_path), key=lambda s: s.line_start)
 
 
+def _code_block(text: str, room: int) -> str:
+    """A passage's first fenced code block, dedented, cut after a line to fit `room` characters (a last line
+    `...` marks the cut; "" when not even two lines fit)."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if fence_opening(_QUOTE.sub("", line))), None)
+    if start is None:
+        return ""
+    if _QUOTE.match(lines[start]):  # a block in a quote or callout (a REPL's `>>>` is code in any other)
+        lines = [_QUOTE.sub("", line) for line in lines]
+    fence = fence_opening(lines[start])
+    end = next((i for i in range(start + 1, len(lines)) if closes_fence(lines[i], fence)), len(lines))
+    block = textwrap.dedent("\n".join(lines[start:end])).splitlines()
+    opening, body = block[0].strip(), block[1:]
+    while body and not body[-1].strip():
+        body.pop()
+    closing = opening[:len(fence)]
+    kept: list[str] = []
+    for i, line in enumerate(body):
+        more = ["..."] if i + 1 < len(body) else []
+        if len("\n".join([opening, *kept, line, *more, closing])) > room:
+            kept.append("...")
+            break
+        kept.append(line)
+    if sum(1 for line in kept if line.strip() and line != "...") < 2:
+        return ""
+    return "\n".join([opening, *kept, closing])
+
+
 def _duplicate(unit: _Unit, said: set[str]) -> bool:
     return bool(unit.tokens) and len(unit.tokens & said) / len(unit.tokens) >= DUPLICATE_SHARE
 
@@ -482,7 +512,8 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
     def quote(source: Source, limit: int) -> None:
         """A leading passage: an interview answer's paragraphs in the question's language (else all), in
         order; else its section (its retrieved chunks) from the line that speaks to the question, each
-        line's opening sentence (a list's items, a paragraph's topic) first, then the rest, in order."""
+        line's opening sentence (a list's items, a paragraph's topic) first, then the rest, in order; a
+        section that is all code, its code."""
         before = len(chosen)
         if answers[source.n]:
             parts = [u for u in answers[source.n] if u.language == lang] or answers[source.n]
@@ -501,6 +532,12 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
             take(sentence, limit)
         chosen[before:] = sorted(chosen[before:], key=lambda u: (u.source.line_start, u.position))
         read.update(s.n for s in section)
+        if len(chosen) > before:
+            return
+        for part in section:  # all code ("show how you would define ..."): its first block, cut to fit
+            block = _code_block(part.text, limit - used - len(f"\n[{part.n}]") - 2)
+            if block and take(_Unit(part, 0, block, word_keys(block), lang, code=True), limit):
+                return
 
     # A comparison whose two sides are two sections of the notes ("CBOW 和 skip-gram 有什么区别？") gives
     # each side half of the lead's room, the other side after the lead.
@@ -518,4 +555,4 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
         if score(unit) > 0 and score(unit) >= floor:
             take(unit)
     chosen[start:] = sorted(chosen[start:], key=lambda u: (not u.source.own, u.source.n, u.position))
-    return "\n\n".join(f"{u.text} [{u.source.n}]" for u in chosen)
+    return "\n\n".join(f"{u.text}\n[{u.source.n}]" if u.code else f"{u.text} [{u.source.n}]" for u in chosen)

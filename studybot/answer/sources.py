@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable
 
 from studybot.index.search import Hit, Index
+from studybot.ingest.notes import closes_fence, fence_opening
 
 # [3], [1, 2], [1][2] and the full-width 【3】 a Chinese answer may use; not an interval a note writes,
 # [0, 1] (sources are numbered from 1)
@@ -82,13 +83,25 @@ def pack(sources: list[Source], budget: int, count_tokens: Callable[[str], int])
     return kept
 
 
-def cited_numbers(text: str) -> list[int]:
-    """Every [n] in the text, in order of appearance, repeats included."""
-    return [int(x) for m in CITATION.finditer(text) for x in re.split(r"[,，、]", m.group(1))]
+def _pieces(text: str) -> list[tuple[bool, str]]:
+    """The text cut into (is code, piece) runs of lines: `outputs[1]` in a code block cites nothing."""
+    pieces: list[tuple[bool, str]] = []
+    fence: str | None = None
+    for line in text.splitlines(keepends=True):
+        if fence is None:
+            fence = fence_opening(line)
+            code = fence is not None
+        else:
+            code, fence = True, None if closes_fence(line, fence) else fence
+        if pieces and pieces[-1][0] == code:
+            pieces[-1] = (code, pieces[-1][1] + line)
+        else:
+            pieces.append((code, line))
+    return pieces
 
 
 def resolve_citations(text: str, sources: Iterable[Source]) -> tuple[str, list[Source]]:
-    """Drop citations to sources that do not exist, renumber the rest by first use.
+    """Drop citations to sources that do not exist, renumber the rest by first use (outside code blocks).
 
     Returns the rewritten text and the cited sources, each carrying its new number.
     """
@@ -104,6 +117,6 @@ def resolve_citations(text: str, sources: Iterable[Source]) -> tuple[str, list[S
                 order.setdefault(old, len(order) + 1)
         return match.group(1) + "".join(f"[{order[old]}]" for old in kept) if kept else ""
 
-    rewritten = _SPACED_CITATION.sub(rewrite, text)
+    rewritten = "".join(piece if code else _SPACED_CITATION.sub(rewrite, piece) for code, piece in _pieces(text))
     cited = [replace(by_n[old], n=new) for old, new in sorted(order.items(), key=lambda item: item[1])]
     return rewritten.strip(), cited
