@@ -27,21 +27,13 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-QUESTIONS = REPO / "benchmarks" / "questions"
+from question_sets import REPO, questions
+
 SHARED = REPO.parent / "shared"
 SETS = ["seeds_new", "dl500_zh", "imhuay_zh", "hosni_en", "devint_en", "dl500_en", "amusi_zh", "mlq_en", "obsai_en"]
-
-
-def _questions(name: str, split: str) -> list[dict]:
-    items = [json.loads(line) for line in (QUESTIONS / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()
-             if line.strip()]
-    return [q for q in items if split == "all" or q.get("split", "dev") == split]
 
 
 def _home(name: str, corpora: Path, homes: Path) -> Path:
@@ -63,7 +55,7 @@ def run_set(name: str, corpora: Path, homes: Path, split: str) -> dict:
 
     index = Index(_home(name, corpora, homes))
     rows = []
-    for item in _questions(name, split):
+    for item in questions(name, split):
         hits = search(item["question"], k=1, index=index)
         try:
             result = answer_question(item["question"], index)
@@ -81,7 +73,7 @@ def run_set(name: str, corpora: Path, homes: Path, split: str) -> dict:
             "chars": len(text),
         })
     off_topic = {"zh": 0, "en": 0}
-    for item in _questions("offtopic", split):
+    for item in questions("offtopic", split):
         try:
             answer_question(item["question"], index)
             off_topic[item["lang"]] += 1
@@ -115,7 +107,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="studybot-answers-") as tmp:
         homes = args.homes or Path(tmp)
         results = [run_set(name, args.corpora, homes, args.split) for name in args.sets
-                   if _questions(name, args.split)]  # the later sets are all held
+                   if questions(name, args.split)]  # the later sets are all held
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=1))
         return
@@ -128,7 +120,7 @@ def main() -> None:
         coverage = f"{s['coverage']:.3f}" if s["coverage"] is not None else "-"
         print(f"{label:<12} {s['n']:>3} {s['first_cited']:>11.3f} {s['top1_hit']:>9.3f} {ratio:>6.2f} "
               f"{s['own_first']:>9.3f} {coverage:>8} {s['median_chars']:>6.0f} {s['over_800']:>4}")
-    asked = {lang: sum(q["lang"] == lang for q in _questions("offtopic", args.split)) for lang in ("zh", "en")}
+    asked = {lang: sum(q["lang"] == lang for q in questions("offtopic", args.split)) for lang in ("zh", "en")}
     print(f"off-topic questions answered (of {asked['zh']} Chinese / {asked['en']} English per home):")
     for r in results:
         print(f"{r['set']:<12} {r['off_topic_answered']['zh']:>3} / {r['off_topic_answered']['en']:>3}")

@@ -21,10 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from question_sets import REPO, questions
+
 SHARED = REPO.parent / "shared"
-OFF_TOPIC = [q["question"] for q in map(json.loads, (REPO / "benchmarks" / "questions" / "offtopic.jsonl").read_text(
-    encoding="utf-8").splitlines()) if q["split"] == "dev"]
+OFF_TOPIC = [q["question"] for q in questions("offtopic", "dev")]
 
 
 def wall(cmd: list[str], repeat: int) -> tuple[float, list[subprocess.CompletedProcess]]:
@@ -38,12 +38,12 @@ def wall(cmd: list[str], repeat: int) -> tuple[float, list[subprocess.CompletedP
     return statistics.median(times), runs
 
 
-def questions() -> list[str]:
+def shared_questions() -> list[str]:
     found = []
     for name in ("answers-dev.jsonl", "retrieval-dev.jsonl"):
         path = SHARED / "eval" / name
         if path.is_file():
-            found += [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+            found += [q["question"] for q in questions(path)]
     return found or ["BatchNorm 和 LayerNorm 有什么区别？", "Why does the sigmoid function saturate?"]
 
 
@@ -169,7 +169,7 @@ def main() -> None:
             print(f"cold ask with the model failed: {runs[0].stderr.strip()}")
         generator = open_generator(home)
 
-    asked = questions()
+    asked = shared_questions()
     print(f"warm --no-llm ({len(asked)} questions): " + json.dumps({k: round(v, 3) if isinstance(v, float) else v
                                                                     for k, v in warm(home, asked, None, args.max_tokens).items()}))
     if generator:

@@ -32,15 +32,12 @@ before any result was seen): what a strong translator, a real instruct model, wo
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-QUESTIONS = REPO / "benchmarks" / "questions"
+from question_sets import REPO, questions, translations
+
 SHARED = REPO.parent / "shared"
 OUTSIDE = ["dl500_zh", "imhuay_zh", "hosni_en", "devint_en", "dl500_en", "amusi_zh", "mlq_en", "obsai_en"]
 SEEDS = ["seeds", "seeds+bundled", "seeds_new", "seeds_new+bundled"]
@@ -48,15 +45,12 @@ SEEDS = ["seeds", "seeds+bundled", "seeds_new", "seeds_new+bundled"]
 
 def _questions(name: str, split: str) -> list[dict]:
     base = name.removesuffix("+bundled")
-    path = SHARED / "eval" / "retrieval-dev.jsonl" if base == "seeds" else QUESTIONS / f"{base}.jsonl"
-    items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [q for q in items if split == "all" or q.get("split", "dev") == split]
+    return questions(SHARED / "eval" / "retrieval-dev.jsonl" if base == "seeds" else base, split)
 
 
 def _hand_translations() -> dict[str, str]:
     """{question: our translation} for every question asked in the other language than its notes'."""
-    by_id = {item["id"]: item["translation"] for item in map(json.loads, (QUESTIONS / "translations.jsonl").read_text(
-        encoding="utf-8").splitlines())}
+    by_id = translations()
     return {q["question"]: by_id[q["id"]] for name in SEEDS + OUTSIDE for q in _questions(name, "all") if q["id"] in by_id}
 
 
