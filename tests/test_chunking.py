@@ -40,6 +40,17 @@ def test_hash_line_inside_code_fence_is_not_a_heading() -> None:
     assert chunk.text.rstrip().endswith("```")
 
 
+def test_a_code_comment_whose_fence_an_export_lost_is_no_heading() -> None:
+    """A chat export dropped the fence around `lstm = nn.LSTM(…)`: its `# Dummy input …` comment is no title, and
+    the sections after it stay under the note's own; a title after prose is one."""
+    text = ("# Sequence models\n\n## LSTM\n\nAn LSTM keeps a cell state.\n\nlstm = nn.LSTM(input_size=10, hidden_size=20)\n\n"
+            "# Dummy input: batch of 3 sequences\n\n```python\nx = torch.randn(3, 5, 10)\n```\n\n"
+            "## GRU\n\nA GRU merges the gates.\n\n# Summary\n\nBoth gate what they keep.\n")
+    note = parse_note(text, "s.md")
+    assert [(h.level, h.title) for h in note.headings] == [(1, "Sequence models"), (2, "LSTM"), (2, "GRU"), (1, "Summary")]
+    assert [c.heading for c in chunk_note(note)] == ["Sequence models > LSTM", "Sequence models > GRU", "Summary"]
+
+
 def test_html_scripts_images_and_obsidian_embeds_are_cleaned() -> None:
     text = (
         "# T\n<script>\nvar secret = 1;\n</script>\n<style>p {}</style>\n"

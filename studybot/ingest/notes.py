@@ -14,6 +14,11 @@ from urllib.parse import unquote, unquote_plus
 
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+# A line of Python: an assignment, an import, a definition or block opener, a call. A `# …` line next to one is
+# that code's comment where an export lost the fence ("lstm = nn.LSTM(…)" / "# Dummy input: batch of 3 …").
+_CODE_LINE = re.compile(r"^\s*(?:[A-Za-z_][\w.]*(?:\[[^\]]*\])?(?:\s*,\s*[A-Za-z_][\w.]*)*\s*(?:[-+*/%@]|//|\*\*)?=(?!=)\s*\S"
+                        r"|(?:import|from)\s+[\w.]+|(?:def|class)\s+\w+.*:\s*$|(?:for|while|if|elif|with)\b.*:\s*$"
+                        r"|[A-Za-z_][\w.]*\(.*\)\s*$)")
 _UNDERLINE = re.compile(r"^\s{0,3}(=+|-+)\s*$")  # a setext heading's second line: === for level 1, --- for 2
 _NOT_PARAGRAPH = re.compile(r"^\s*(?:[-+*>|]|\d+[.)]\s|<!--)|^\s{4}")  # list items, quotes, tables, comments, code
 SETEXT_MAX_CHARS = 100  # longer lines above a --- are prose followed by a rule, not a heading
@@ -182,6 +187,18 @@ def heading_title(raw: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def _code_comment(lines: list[str], index: int) -> bool:
+    """Whether the `# …` at lines[index] comments code whose fence an export lost: the nearest line above or
+    below it is code (a mid-note title in its place would make every section after it a part of it)."""
+    for step in (-1, 1):
+        j = index + step
+        while 0 <= j < len(lines) and not lines[j].strip():
+            j += step
+        if 0 <= j < len(lines) and _CODE_LINE.match(lines[j]):
+            return True
+    return False
+
+
 def split_front_matter(lines: list[str]) -> tuple[str, int]:
     """The YAML between a note's leading `---` lines, and how many lines the block spans (0: none)."""
     if not lines or lines[0].strip() != "---":
@@ -237,10 +254,11 @@ def _drawing_data(lines: list[str], skip: int) -> set[int]:
 
 
 def parse_note(text: str, path: str | PurePath = "") -> Note:
-    """Clean a note line by line; headings inside code fences are not headings, `Title` over a line of
-    `===` or `---` is one (setext), and a generated table of contents (`<!-- TOC -->` blocks, lists
-    of links to the note's own anchors) is left out: it names every section and answers none. So are
-    Obsidian comments over several lines (`%%` … `%%`, hidden when the note is read) and a drawing's data."""
+    """Clean a note line by line; headings inside code fences are not headings, nor is a `# comment` beside
+    code whose fence an export lost, `Title` over a line of `===` or `---` is one (setext), and a generated
+    table of contents (`<!-- TOC -->` blocks, lists of links to the note's own anchors) is left out: it names
+    every section and answers none. So are Obsidian comments over several lines (`%%` … `%%`, hidden when the
+    note is read) and a drawing's data."""
     lines = text.split("\n")
     metadata, skip = _front_matter(lines)
     out: list[str] = [""] * skip
@@ -298,6 +316,8 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
                 out.append(clean_inline(line[: opened.start()]))
                 continue
         heading = _HEADING.match(line)
+        if heading and heading.group(1) == "#" and headings and _code_comment(lines, number - 1):
+            heading = None
         if heading:
             title = heading_title(heading.group(2))
             if title:
