@@ -446,6 +446,26 @@ def test_hard_wrapped_prose_is_quoted_as_whole_sentences_and_code_and_formulas_s
         "which keeps the channels apart. [1]", "out = depthwise(x) [1]", "return pointwise(out) [1]"]
 
 
+def test_the_users_study_plan_that_only_names_the_subject_does_not_lead() -> None:
+    """A study plan lists 位置编码 among topics to learn under a heading that names nothing of the question, beside
+    a section whose heading asks it: that section leads; the user's own section on it still leads over it."""
+    from dataclasses import replace
+
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    plan = Source(1, "plan.md", ["学习路线", "2. 系统基础（3–4 周）"], 1, 6, "section",
+                  "- 作用：从计算图、反向传播到 CNN 设计与正则化；\n- 目标：能读懂 Transformer 的层结构、注意力、位置编码；\n"
+                  "- 会写一个简化版的文本分类。", 0.9)
+    bundled = Source(2, "transformer.md", ["Transformer", "Transformer 为什么需要位置编码？"], 10, 14, "section",
+                     "自注意力对输入顺序是置换等变的，本身不知道词序，所以要加位置编码。原始 Transformer 用不同频率的 sin/cos 加到"
+                     "词向量上。", 0.8, own=False)
+    question = "什么是位置编码？"
+    assert extractive_answer(question, [plan, bundled], load_glossary()).startswith("自注意力对输入顺序是置换等变的")
+    mine = replace(plan, heading_path=["学习笔记", "位置编码"], text="位置编码给每个位置一个向量，加到词向量上，让自注意力知道词序。")
+    assert extractive_answer(question, [mine, bundled], load_glossary()).startswith("位置编码给每个位置一个向量")
+
+
 def test_a_passage_that_is_all_code_is_quoted_as_code_when_it_answers() -> None:
     """"Show how you would define ..." is answered by a section that is code under a lead-in line: the answer
     opens with that code (dedented, cut after a line to fit, the cut marked), cited on the line below it."""

@@ -37,6 +37,8 @@ NEAR_TIE = 0.85  # passages within this share of the best fit answer about equal
 OWN_WITHIN = 5  # the user's own passage may lead from this retrieval rank or better ...
 OWN_NEAR_TIE = 0.7  # ... the first within this share of the best own fit ...
 OWN_MIN_SHARE = 0.3  # ... when it holds this share of the best fit of all (else it is not about the question)
+OWN_HEADING_NONE = 0.1  # ... unless its heading path names less than this share of the question ...
+OTHER_HEADING_NAMES = 0.4  # ... and another passage's heading at least this share: it only mentions the subject
 LEAD_LANGUAGE_WEIGHT = 0.8  # a passage in the question's language reads better as the opening
 FOLLOW_UP_WEIGHT = 0.5
 LEAD_SHARE = 0.85  # the leading passage may take this share of the budget
@@ -372,7 +374,8 @@ def lead_source(sources: list[Source], keys: Keys, weights: Weights, lang: str) 
     The user's own passage leads when retrieval ranks one in the top OWN_WITHIN and it is about the
     question: within OWN_NEAR_TIE of the best own fit, and, against every passage, at least
     OWN_MIN_SHARE of the best fit, or, when it is in the other language (where words meet only through
-    a rough translation, if any), of the best coverage of the question's glossary concepts. Otherwise
+    a rough translation, if any), of the best coverage of the question's glossary concepts; in the question's
+    language, not when it only mentions the subject (`_mentions_only`). Otherwise
     the best fit leads, an interview answer winning near-ties. An interview answer to the very same
     question replaces the section it closes.
     """
@@ -398,6 +401,8 @@ def _own_lead(sources: list[Source], keys: Keys, fits: dict[int, float],
         return None
     best_own = max(fits[s.n] for s in own)
     lead = next(s for s in own if fits[s.n] >= OWN_NEAR_TIE * best_own)
+    if language(lead.text) == lang and _mentions_only(lead, sources, keys, weights[lang]):
+        return None
     if fits[lead.n] >= OWN_MIN_SHARE * max(fits.values()):
         return lead
     if language(lead.text) == lang:
@@ -410,6 +415,14 @@ def _own_lead(sources: list[Source], keys: Keys, fits: dict[int, float],
 
     named = {s.n: _coverage(keys[s.n][1], concepts) for s in sources}
     return lead if named[lead.n] >= OWN_MIN_SHARE * max(named.values()) else None
+
+
+def _mentions_only(lead: Source, sources: list[Source], keys: Keys, terms: dict[str, float]) -> bool:
+    """Whether the user's passage only mentions what the question asks (a study plan's "目标：能读懂 Transformer
+    的层结构、注意力、位置编码"): its heading path names next to nothing of the question while a bundled passage's
+    heading names much of it."""
+    return (_coverage(keys[lead.n][0], terms) < OWN_HEADING_NONE
+            and max((_coverage(keys[s.n][0], terms) for s in sources if not s.own), default=0.0) >= OTHER_HEADING_NAMES)
 
 
 def _other_side(question: str, lead: Source, sources: list[Source], keys: Keys, weights: Weights,
