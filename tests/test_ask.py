@@ -466,6 +466,20 @@ def test_the_users_study_plan_that_only_names_the_subject_does_not_lead() -> Non
     assert extractive_answer(question, [mine, bundled], load_glossary()).startswith("位置编码给每个位置一个向量")
 
 
+def test_words_that_frame_a_chinese_question_do_not_choose_its_passage() -> None:
+    """"位置编码的作用是什么？" asks about positional encoding; a section on a linked list's dummy node "的作用" does not
+    answer it for sharing the word 作用."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    dummy = Source(1, "链表.md", ["两数相加", "虚拟头节点（dummy）的作用"], 1, 4, "section",
+                   "虚拟头节点让链表的头和其他节点一样处理，省去对空链表的特判。", 0.9, own=False)
+    encoding = Source(2, "transformer.md", ["Transformer", "Transformer 为什么需要位置编码？"], 10, 14, "section",
+                      "自注意力对输入顺序是置换等变的，本身不知道词序，所以要加位置编码。", 0.8, own=False)
+    answer = extractive_answer("位置编码的作用是什么？", [dummy, encoding], load_glossary())
+    assert answer.startswith("自注意力对输入顺序是置换等变的") and "虚拟头节点" not in answer
+
+
 def test_a_passage_that_is_all_code_is_quoted_as_code_when_it_answers() -> None:
     """"Show how you would define ..." is answered by a section that is code under a lead-in line: the answer
     opens with that code (dedented, cut after a line to fit, the cut marked), cited on the line below it."""
