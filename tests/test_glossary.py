@@ -123,5 +123,6 @@ def test_a_term_is_found_as_chinese_text_writes_it() -> None:
     for size in ("1x1卷积有什么用？", "1×1卷积有什么用？", r"$1\times1$卷积作用？", r"$1\times 1$卷积层", "1 X 1 卷积"):
         assert "pointwise-convolution" in ids(size), size
     assert "batchnorm" in ids("ＢａｔｃｈＮｏｒｍ 为什么有效")  # full-width letters of a bad export
+    assert "fine-tuning" in ids("ﬁne-tuning（微调）")  # a PDF's ligature
     assert "he-init" in ids("He初始化和Xavier初始化怎么选？")
     assert "pointwise-convolution" not in ids("11卷积层")  # no size without its x

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -38,16 +39,22 @@ _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 # Chinese text leaves out the space between Latin letters and Chinese ("L2正则化", "He初始化"): an alias
 # written with one ("L2 正则化") matches without it too
 _GAP = re.compile(r"(?<=[a-z0-9])\s+(?=[\u3400-\u9fff])|(?<=[\u3400-\u9fff])\s+(?=[a-z0-9])")
+# letters and digits NFKC spells in ASCII: full-width, ligatures (ﬁne-tuning), mathematical (𝐇𝐨𝐰)
+_STYLED = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\ufb00-\ufb06\U0001d400-\U0001d7ff]")
 _INLINE_MATH = "$"  # "$1\\times1$卷积" names a 1x1 convolution as "1x1 卷积" does
 _FIND_CACHE = 8192  # chunks are matched up to three times while indexing (tokens, headings, English names)
 
 
 def _plain(text: str) -> str:
-    """The text as the tokenizer reads it (NFKC, one spelling of sizes) without inline math's dollar signs, so
-    that a term matches however a note typed it."""
-    from studybot.text.tokens import normalize
+    """The text with one spelling of what a term may be typed several ways, so that it matches however a note
+    typed it: full-width and styled letters (ＢＮ, 𝐇𝐨𝐰) in ASCII, sizes as the tokenizer spells them, inline math
+    without its dollar signs. (NFKC only where it changes a letter: most Chinese text has full-width
+    punctuation, and normalizing all of it would cost a fifth of the match.)"""
+    from studybot.text.tokens import sizes
 
-    return normalize(text).replace(_INLINE_MATH, " ")
+    if _STYLED.search(text):
+        text = unicodedata.normalize("NFKC", text)
+    return sizes(text).replace(_INLINE_MATH, " ")
 
 
 @dataclass

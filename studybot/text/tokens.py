@@ -104,10 +104,15 @@ def _stem(word: str) -> str:
 _BY = re.compile(r"(?<=\d)\s*(?:\\times|[×xX*])\s*(?=\d)")
 
 
+def sizes(text: str) -> str:
+    """Sizes like 1×1, 3 x 3 and `$1\\times1$` spelled one way, 1x1."""
+    return _BY.sub("x", text)
+
+
 def normalize(text: str) -> str:
     """One spelling for what is written several ways: NFKC (full-width and styled letters such as
     𝐇𝐨𝐰 become plain ASCII), and sizes like 1×1."""
-    return _BY.sub("x", unicodedata.normalize("NFKC", text))
+    return sizes(unicodedata.normalize("NFKC", text))
 
 
 def tokenize(text: str) -> list[str]:
