@@ -20,6 +20,7 @@ import math
 import re
 import textwrap
 from dataclasses import dataclass
+from typing import Callable, TypeVar
 
 from studybot.content.glossary import Glossary
 from studybot.ingest.notes import IMAGE_SUFFIX, UNSPOKEN_LINE, closes_fence, fence_opening, spoken
@@ -30,6 +31,7 @@ from studybot.text.sentences import split_quotable, without_lead_label
 from studybot.text.tables import is_rule, row_cells, row_sentences
 from studybot.text.tokens import word_keys
 
+T = TypeVar("T")
 BUDGET_CHARS = 800  # the most an interview answer may take (the answer evaluation counts nothing longer)
 DUPLICATE_SHARE = 0.7  # a unit whose tokens are mostly said already adds nothing
 HEADING_WEIGHT = 0.5  # a passage whose heading names the question is about it, not merely mentioning it
@@ -136,9 +138,10 @@ def _halves(line: str) -> list[str]:
     return [line]
 
 
-def _in_language(versions: list[str], lang: str) -> list[str]:
-    """The versions of a bilingual line in `lang` when it has one: the other says the same."""
-    return [v for v in versions if language(v) == lang] or versions
+def _in_language(versions: list[T], lang: str, written: Callable[[T], str] = language) -> list[T]:
+    """The versions of what a bilingual note says twice (a line's halves, an answer's paragraphs) in `lang` when
+    it has one, else all: the other says the same."""
+    return [v for v in versions if written(v) == lang] or versions
 
 
 def _follow_up(line: str) -> list[str] | None:
@@ -229,8 +232,7 @@ def _units(source: Source, glossary: Glossary, lang: str) -> tuple[list[_Unit], 
         parts = _answer_parts(source.text)
         heading = _keys(source.path, glossary)  # the question the block answers
         answers = [unit(i, text, part, heading) for i, (part, text) in enumerate(parts)]
-        languages = {part for part, _ in parts}
-        quoted = {lang} if lang in languages else languages
+        quoted = {part for part, _ in _in_language(parts, lang, lambda p: p[0])}
         sentences = [unit(i * 100 + j, s, part) for i, (part, text) in enumerate(parts) if part in quoted
                      for j, s in enumerate(split_quotable(text)) if _useful(s)]
         return answers, sentences
@@ -530,7 +532,7 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
         section that is all code, its code."""
         before = len(chosen)
         if answers[source.n]:
-            parts = [u for u in answers[source.n] if u.language == lang] or answers[source.n]
+            parts = _in_language(answers[source.n], lang, lambda u: u.language)
             for part in parts:  # a paragraph too long to fit gives the sentences that do
                 if not take(part, limit):
                     for sentence in (s for s in sentences[source.n] if s.position // 100 == part.position):
