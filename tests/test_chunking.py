@@ -148,6 +148,27 @@ def test_a_link_alone_on_its_line_is_left_out_and_a_picture_is_no_heading() -> N
     assert marked.lines[1:3] == ["Balance the two without overfitting.", "See the source of this."]
 
 
+def test_a_quoted_link_with_its_site_is_a_reference_and_a_description_stays() -> None:
+    """Chinese interview notes cite as they go: "> [池化的不变性](http://…) - Ufldl" under an answer, or a
+    "相关阅读" list of "- [title](url) - 郭耀华 - 博客园". The title names another page; quoted as an answer
+    ("深度学习中批归一化的陷阱 - 51CTO") it says nothing. A link followed by what it is about stays."""
+    text = ("# BN\n## 相关阅读\n- [深入理解Batch Normalization批标准化 - 郭耀华](https://www.cnblogs.com/g/p/1.html) - 博客园 \n"
+            "- [深度学习中批归一化的陷阱](http://ai.51cto.com/art/1.htm) - 51CTO\n## 池化\n池化带来平移不变性。\n"
+            "> [池化的不变性](http://ufldl.stanford.edu/wiki/index.php/x#y)-Ufldl \n"
+            "> [Issue #1](https://github.com/a/b/issues/1#c) · a/DeepLearningBookQA_cn\n"
+            "> [Feature Columns](https://www.tensorflow.org/guide/x)  |  TensorFlow\n"
+            "- [BN paper](https://arxiv.org/abs/1502.03167) - normalises each feature over the batch\n"
+            "- [[LayerNorm]] - normalises over the features\n"
+            "- [论文](http://x.cn/1) - 一种正则化方法，随机丢弃神经元\n"
+            "[Precision精确率](https://en.wikipedia.org/wiki/Precision_and_recall)：\n")
+    note = parse_note(text, "bn.md")
+    assert note.lines[2:4] == ["", ""] and note.lines[6:9] == ["", "", ""]
+    assert note.links >= {2, 3, 6, 7, 8}
+    assert note.lines[9:] == ["- BN paper - normalises each feature over the batch", "- LayerNorm - normalises over the features",
+                              "- 论文 - 一种正则化方法，随机丢弃神经元", "Precision精确率：", ""]
+    assert [c.heading_path for c in chunk_note(note)] == [["BN", "池化"]]
+
+
 def test_headings_with_nothing_under_them_are_the_notes_unwritten_sections() -> None:
     """A bare heading, or one over to-do items, labels and placeholders only, is a topic the user has
     not written up; a heading over subsections, or over text, is not."""

@@ -33,11 +33,14 @@ _LINK = re.compile(r"(?<!!)\[((?:[^\[\]]|\[[^\[\]]*\])+)\]\([^)]*\)")  # "[Featu
 # A bracketed link that only says where a passage came from: "…variance? [[src](http://…)]", "…data. [[src]](…)".
 _SOURCE_MARK = re.compile(r"\s*\[\[\s*(?:src|source|sources|ref|refs|reference|link|原文|来源|出处|链接)\s*\](?:\([^)]*\)\]|\]\([^)]*\))",
                           re.IGNORECASE)
-# A list item (or a line) that is nothing but a link to another page: a reference list's entry, a
-# table of contents with the note's full address, an Obsidian list of [[notes]] or of [[#headings]].
-# It points to an explanation and gives none.
-_LINK_ITEM = re.compile(r"^\s*(?:(?:[-+*]|\d+[.)])\s+)?(?:\[(?:[^\[\]]|\[[^\[\]]*\])+\]\((?!#)[^)\s]+(?:\s+\"[^\"]*\")?\)"
-                        r"|\[\[[^\[\]]+\]\])\s*$")
+# A list item (or a line, or a quoted one) that is nothing but a link to another page: a reference list's
+# entry, with the site or author after a dash ("> [池化的不变性](http://…) - Ufldl", "- [深入理解BN](…) - 郭耀华 -
+# 博客园", "[Issue #1](…) · owner/repo"), a table of contents with the note's full address, an Obsidian list of
+# [[notes]] or of [[#headings]]. It points to an explanation and gives none. A site's name is three words at
+# most and no sentence ("- [[BatchNorm]] - normalises over the batch" describes, and stays).
+_CREDIT_WORD = r"[^\s。.!！?？，,；;:：\[\]()]+"
+_LINK_ITEM = re.compile(r"^\s*(?:>\s*)*(?:(?:[-+*]|\d+[.)])\s+)?(?:\[(?:[^\[\]]|\[[^\[\]]*\])+\]\((?!#)[^)\s]+(?:\s+\"[^\"]*\")?\)"
+                        rf"(?:\s*[-–—|·]\s*{_CREDIT_WORD}(?:\s+{_CREDIT_WORD}){{0,2}})?|\[\[[^\[\]]+\]\])\s*$")
 _EMBED = re.compile(r"!?\[\[([^\]|#]*)(?:#([^\]|]*))?(?:\|([^\]]*))?\]\]")  # ![[file]], [[note#heading|alias]]
 _HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?>")
 _EMPHASIS = re.compile(r"(\*\*|__|\*)")
