@@ -245,6 +245,27 @@ def test_captions_links_and_pointers_into_a_book_are_not_quoted() -> None:
                                      "如图5.3所示，不同尺寸的卷积核提取不同感受野的特征。 [1]"]
 
 
+def test_a_notes_own_reference_marks_are_not_quoted_as_the_answers_citations() -> None:
+    """Books cite as they go ("…卷积神经网络$^{[1]}$", "推荐使用[3]的工作", "Deep Compression [5],"): quoted, the
+    marks read as the answer's citations, listing sources the answer never used (the "first citation" of a
+    1x1-convolution answer was a bundled follow-up list). An index (`R[1]`) and a list ("Train on [2, 3]") stay."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    text = ("LeNet-5 是 LeCun 提出的一种卷积神经网络$^{[1]}$，用于识别手写数字。\n"
+            "两个领域差别很大时，推荐使用[3]的工作，一步步迁移过去。\n"
+            "LeNet-5 pruning follows Deep Compression [5], Sparse-Winograd [6] 等方法。\n"
+            "LeNet-5 的输入 R[1] 是 32×32 的图像，训练时 Train on [2, 3] 两折。")
+    sources = [_section(n, f"LeNet-5 {n}", text if n == 2 else "LeNet-5 其他内容。") for n in (1, 2, 3)]
+    answer = extractive_answer("LeNet-5 是什么？", sources[1:2], load_glossary())
+    assert answer.split("\n\n")[:4] == ["LeNet-5 是 LeCun 提出的一种卷积神经网络，用于识别手写数字。 [2]",
+                                         "两个领域差别很大时，推荐使用的工作，一步步迁移过去。 [2]",
+                                         "LeNet-5 pruning follows Deep Compression, Sparse-Winograd 等方法。 [2]",
+                                         "LeNet-5 的输入 R[1] 是 32×32 的图像，训练时 Train on [2, 3] 两折。 [2]"]
+    text, cited = resolve_citations("\n\n".join(answer.split("\n\n")[:3]), sources)
+    assert [s.path for s in cited] == ["实践问题 > LeNet-5 2"]
+
+
 def test_a_comparison_table_is_quoted_row_by_row_with_its_column_names() -> None:
     """Notes compare in tables: the rows that answer "what is the difference" are quoted as sentences,
     each with the names of its columns (a row under an empty first cell continues the one above)."""

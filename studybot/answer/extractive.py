@@ -84,6 +84,14 @@ _CONTINUES = re.compile(r"^\s*(?:>\s?)?\s*[a-z]")  # a line of prose that goes o
 _CREDIT = re.compile(r"[-_–|]\s*(?:知乎(?:专栏)?|CSDN(?:博客)?|博客园|简书|掘金|SegmentFault|Medium|Stack Overflow|"
                      r"GitHub|arXiv|Towards Data Science)\s*$|^(?:\[\d+\]|【\d+】)|著作权归|转载请", re.IGNORECASE)
 _STOP = ("。", "！", ".", "!", "；", ";")
+# A note's own mark for its reference list ("LeNet-5 … CNN $^{[1]}$", "推荐使用[3]的工作", "Deep Compression [5],"):
+# it points to a list the answer does not show, and quoted it reads as the answer's citation [1]. An index
+# (`R[1]`, `dp[0]`) and a list in prose ("Train on [2, 3, 4]") stay.
+_MARK = r"[\[【]\s*[1-9]\d*(?:\s*[,，、\-–]\s*[1-9]\d*)*\s*[\]】]"
+_REFERENCE_MARK = re.compile(
+    rf"\$?\^\s*\{{?\s*{_MARK}\s*\}}?\$?"  # a superscript
+    rf"|(?<=[\u3400-\u9fff，。；：、）)》”])\s?{_MARK}(?:\s*[,，、]?\s*{_MARK})*"  # after Chinese
+    r"|(?<=[A-Za-z.,;:)])\s+\[[1-9]\d*\](?=\s*(?:[,.;:!?，。；）)\u3400-\u9fff]|$))")  # after a word, before a stop
 _PICTURE = re.compile(r"^\S+(?:\s\S+){0,3}" + IMAGE_SUFFIX + "$", re.IGNORECASE)  # a picture's file name: RetinaNet-01.png
 
 
@@ -124,6 +132,7 @@ def question_terms(question: str, glossary: Glossary) -> frozenset[str]:
 
 
 def _clean(line: str) -> str:
+    line = _REFERENCE_MARK.sub("", line)
     line = _SYMBOLS.sub("", spoken(line))
     line = _BULLET.sub("", line)
     line = _ITALIC.sub(r"\1", _MARKUP.sub("", line))
