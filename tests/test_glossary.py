@@ -46,6 +46,31 @@ def test_glossary_bridges_chinese_questions_and_english_notes(tmp_path: Path) ->
     assert search("What causes the vanishing gradient problem in RNNs?", k=1, home=home)[0].heading == "梯度消失"
 
 
+def test_classic_interview_concepts_bridge_the_languages_and_model_names_stay_words(tmp_path: Path) -> None:
+    """Interviews ask about the curse of dimensionality, class imbalance, precision and recall, NMS, cross-validation
+    as often as about BatchNorm, and a learner's notes name them in the other language ("维数灾难", "交并比").
+    A model's name (Faster R-CNN) is no alias of its task: "Faster R-CNN 相比 Fast R-CNN" would lose its sides."""
+    glossary = load_glossary(None)
+
+    def ids(text: str) -> list[str]:
+        return [e.id for e in glossary.find(text)]
+
+    pairs = {"curse of dimensionality": "维数灾难", "class imbalance": "正负样本不平衡", "precision and recall": "查准率",
+             "non-maximum suppression": "非极大值抑制", "intersection over union": "交并比", "cross-validation": "K 折交叉验证",
+             "transposed convolution": "反卷积", "supervised learning": "监督式学习", "Newton's method": "拟牛顿法",
+             "grid search": "超参数调优", "bagging": "装袋法", "focal loss": "焦点损失"}
+    for english, chinese in pairs.items():
+        assert ids(english) and ids(english) == ids(chinese), (english, chinese)
+    assert "object-detection" not in ids("Faster R-CNN 相比 Fast R-CNN 主要改进在哪里？")
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "zh.md").write_text("# 机器学习\n\n## 如何理解维数灾难？\n\n维度越高，样本在空间中越稀疏，需要的样本数随维度指数增长。\n\n"
+                                 "## 交叉验证\n\n把数据分成 K 份，轮流用一份做验证。\n", encoding="utf-8")
+    home = tmp_path / "home"
+    build_index(home, [notes], bundled=False)
+    assert search("What is the curse of dimensionality?", k=1, home=home)[0].heading == "如何理解维数灾难？"
+
+
 def test_everyday_words_and_tex_commands_are_not_terms() -> None:
     glossary = load_glossary(None)
 
