@@ -266,6 +266,22 @@ def test_a_notes_own_reference_marks_are_not_quoted_as_the_answers_citations() -
     assert [s.path for s in cited] == ["实践问题 > LeNet-5 2"]
 
 
+def test_a_section_of_references_is_not_quoted_and_a_reference_answer_is() -> None:
+    """"参考" / "18.7 参考文献" / "Further reading" list other pages: their lines (a quotation, a paper's title)
+    say nothing of the question even when they share its words. A "参考答案" is an answer."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    question = "What are the common ways to speed up neural network training?"
+    sources = [_section(1, "参考", "Knowledge distillation speeds up neural network training: a map from inputs to outputs."),
+               _section(2, "18.7 参考文献", "Speed up neural network training with tricks, Smith 2017."),
+               _section(3, "Further reading", "How to speed up neural network training - a blog."),
+               _section(4, "参考答案", "Mixed precision and larger batches speed up neural network training.")]
+    answer = extractive_answer(question, sources, load_glossary())
+    assert answer == "Mixed precision and larger batches speed up neural network training. [4]"
+    assert extractive_answer(question, sources[:3], load_glossary()) == ""
+
+
 def test_a_comparison_table_is_quoted_row_by_row_with_its_column_names() -> None:
     """Notes compare in tables: the rows that answer "what is the difference" are quoted as sentences,
     each with the names of its columns (a row under an empty first cell continues the one above)."""
