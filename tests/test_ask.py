@@ -577,6 +577,9 @@ def test_an_interview_answer_of_several_paragraphs_is_quoted_in_order() -> None:
         ("LayerNorm normalizes each sample [1]. " * 4, "repeated"),
         ("LayerNorm normalises each sample over its features [1].", "English"),
         ("BatchNorm 沿 batch 归一化，LayerNorm 沿特征归一化。", "cites no source"),
+        # its only [1] indexes a tuple in code: no source is cited
+        ("BatchNorm 沿 batch 归一化，LayerNorm 沿特征归一化。\n\n```python\nh = outputs[1]\n```", "cites no source"),
+        ("BatchNorm 沿 batch 归一化，LayerNorm 沿特征归一化 [9]。", "cites no source"),  # no source 9
         ("月亮是奶酪做的，宇航员每年都去采摘 [1]。火星上的河流流淌着咖啡 [1]。", "supported"),
     ],
 )

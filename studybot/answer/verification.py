@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Callable
 
-from studybot.answer.sources import CITATION, Source
+from studybot.answer.sources import CITATION, Source, resolve_citations
 from studybot.text.language import language
 from studybot.text.sentences import split_sentences
 from studybot.text.tokens import tokenize, word_keys
@@ -69,7 +69,8 @@ def _language(answer: str, question: str, sources: list[Source]) -> str | None:
 
 @check("citation")
 def _citation(answer: str, question: str, sources: list[Source]) -> str | None:
-    return None if CITATION.search(answer) else "the answer cites no source"
+    """A citation is a number of one of the sources outside code: `outputs[1]` in a code block cites nothing."""
+    return None if resolve_citations(answer, sources)[1] else "the answer cites no source"
 
 
 def grounded_share(answer: str, sources: list[Source]) -> float:
