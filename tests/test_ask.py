@@ -282,6 +282,21 @@ def test_a_section_of_references_is_not_quoted_and_a_reference_answer_is() -> No
     assert extractive_answer(question, sources[:3], load_glossary()) == ""
 
 
+def test_a_line_of_lost_pictures_is_no_words_of_the_sentence_above() -> None:
+    """An export that lost its pictures leaves "image image" on a line of its own; starting in lower case, it read
+    as the wrapped end of the sentence above ("... dropping units at random. image image")."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    text = ("Dropout regularizes a network by dropping units at random.\nimage image\n"
+            "The left picture is high bias, the right picture is high variance.\n\n> image\n\nDropout makes each unit work "
+            "with random others.")
+    answer = extractive_answer("Why does dropout act as a regularizer?", [_section(1, "Why dropout regularizes", text)],
+                               load_glossary())
+    assert "image" not in answer
+    assert answer.startswith("Dropout regularizes a network by dropping units at random. [1]\n\n")
+
+
 def test_a_comparison_table_is_quoted_row_by_row_with_its_column_names() -> None:
     """Notes compare in tables: the rows that answer "what is the difference" are quoted as sentences,
     each with the names of its columns (a row under an empty first cell continues the one above)."""

@@ -61,6 +61,7 @@ _MARKUP = re.compile(r"\*\*|__|`|\$")
 _ITALIC = re.compile(r"(?<![\w*\\])\*(?=[^\s*])([^*]+?)(?<=[^\s*\\])\*(?![\w*])")  # *word*, not 2*3*4 or a * b
 _FOLLOW_UP = re.compile(r"^\s*Q\s*[:：]\s*(.*?)\s*\bA\s*[:：]\s*(.*)$")
 _PLACEHOLDER = re.compile(r"\bimage\b")  # an image the export lost: the sentence lacks its formula
+_PICTURES_ONLY = re.compile(r"^\s*(?:>\s*)?(?:image\b[\s,.;]*)+$")
 _FOLLOW_UPS = re.compile(r"追问|follow-?ups?", re.IGNORECASE)  # a note's follow-up list answers other questions
 # A section that lists where to read more ("参考文献", "18.7 参考资料", "相关阅读", "References", "Further reading"):
 # its lines are titles and quotations of other pages, and answer nothing ("参考答案" is an answer, and stays).
@@ -210,7 +211,9 @@ def _prose_lines(text: str) -> list[str]:
                 block = None
                 lines.append("")  # no sentence goes on across a block
         elif (block := fence_opening(line) or _math_opening(line)) is None:
-            if lines and _CONTINUES.match(line) and _wraps(lines[-1], line):
+            if _PICTURES_ONLY.match(line):  # pictures the export lost ("image image"): no words to go on with
+                lines.append("")
+            elif lines and _CONTINUES.match(line) and _wraps(lines[-1], line):
                 lines[-1] = f"{lines[-1].rstrip()} {_QUOTE.sub('', line).strip()}"
             else:
                 lines.append(line)
