@@ -47,7 +47,7 @@ def test_glossary_bridges_chinese_questions_and_english_notes(tmp_path: Path) ->
 
 
 def test_classic_interview_concepts_bridge_the_languages_and_model_names_stay_words(tmp_path: Path) -> None:
-    """Interviews ask about the curse of dimensionality, precision and recall, NMS, cross-validation
+    """Interviews ask about the curse of dimensionality, NMS, cross-validation, bagging
     as often as about BatchNorm, and a learner's notes name them in the other language ("维数灾难", "交并比").
     A model's name (Faster R-CNN) is no alias of its task: "Faster R-CNN 相比 Fast R-CNN" would lose its sides."""
     glossary = load_glossary(None)
@@ -55,7 +55,7 @@ def test_classic_interview_concepts_bridge_the_languages_and_model_names_stay_wo
     def ids(text: str) -> list[str]:
         return [e.id for e in glossary.find(text)]
 
-    pairs = {"curse of dimensionality": "维数灾难", "precision and recall": "查准率",
+    pairs = {"curse of dimensionality": "维数灾难",
              "non-maximum suppression": "非极大值抑制", "intersection over union": "交并比", "cross-validation": "K 折交叉验证",
              "transposed convolution": "反卷积", "supervised learning": "监督式学习", "Newton's method": "拟牛顿法",
              "grid search": "超参数调优", "bagging": "装袋法", "focal loss": "焦点损失"}
