@@ -47,7 +47,7 @@ def test_glossary_bridges_chinese_questions_and_english_notes(tmp_path: Path) ->
 
 
 def test_classic_interview_concepts_bridge_the_languages_and_model_names_stay_words(tmp_path: Path) -> None:
-    """Interviews ask about the curse of dimensionality, NMS, cross-validation, bagging
+    """Interviews ask about the curse of dimensionality, singular values, NMS, cross-validation, bagging
     as often as about BatchNorm, and a learner's notes name them in the other language ("维数灾难", "交并比").
     A model's name (Faster R-CNN) is no alias of its task: "Faster R-CNN 相比 Fast R-CNN" would lose its sides."""
     glossary = load_glossary(None)
@@ -58,10 +58,12 @@ def test_classic_interview_concepts_bridge_the_languages_and_model_names_stay_wo
     pairs = {"curse of dimensionality": "维数灾难",
              "non-maximum suppression": "非极大值抑制", "intersection over union": "交并比", "cross-validation": "K 折交叉验证",
              "transposed convolution": "反卷积", "supervised learning": "监督式学习", "Newton's method": "拟牛顿法",
-             "grid search": "超参数调优", "bagging": "装袋法", "focal loss": "焦点损失"}
+             "grid search": "超参数调优", "bagging": "装袋法", "focal loss": "焦点损失", "singular values": "奇异值",
+             "eigenvectors": "特征向量"}
     for english, chinese in pairs.items():
         assert ids(english) and ids(english) == ids(chinese), (english, chinese)
     assert "object-detection" not in ids("Faster R-CNN 相比 Fast R-CNN 主要改进在哪里？")
+    assert ids("最大奇异值") == ids("the largest eigenvalue") == ["spectral-radius"]  # the longer name wins
     notes = tmp_path / "notes"
     notes.mkdir()
     (notes / "zh.md").write_text("# 机器学习\n\n## 如何理解维数灾难？\n\n维度越高，样本在空间中越稀疏，需要的样本数随维度指数增长。\n\n"
