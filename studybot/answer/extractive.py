@@ -9,9 +9,9 @@ the candidates; a translated question's words, with its own concepts and the Lat
 those passages write, in passages written in its translation's language), discounted by retrieval
 rank; kind breaks near-ties only. The note's own interview answer to the same question is quoted in
 place of the section it closes; a section search cut into chunks is read in the note's order, from
-the line that speaks to the question; a section that is all code is quoted as code. The rest of the budget goes to the sentences of the other passages
-that cover most of the question, skipping anything already said, within a budget well under the
-800 characters an interview answer may take.
+the line that speaks to the question; a section that is all code is quoted as code. The rest of the
+budget goes to the sentences of the other passages that cover most of the question, skipping anything
+already said, within a budget well under the 800 characters an interview answer may take.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Callable, TypeVar
 
 from studybot.content.glossary import Glossary
-from studybot.ingest.notes import IMAGE_SUFFIX, UNSPOKEN_LINE, closes_fence, fence_opening, spoken
+from studybot.ingest.notes import IMAGE_SUFFIX, LOST_PICTURE, UNSPOKEN_LINE, closes_fence, fence_opening, spoken
 from studybot.answer.sources import Source
 from studybot.text.aspects import COMPARISON, aspects, compares, without_aspects
 from studybot.text.language import has_cjk, language
@@ -60,8 +60,8 @@ _CLAUSE_STOP = re.compile(r"[。！？；，、.!?;,]")
 _MARKUP = re.compile(r"\*\*|__|`|\$")
 _ITALIC = re.compile(r"(?<![\w*\\])\*(?=[^\s*])([^*]+?)(?<=[^\s*\\])\*(?![\w*])")  # *word*, not 2*3*4 or a * b
 _FOLLOW_UP = re.compile(r"^\s*Q\s*[:：]\s*(.*?)\s*\bA\s*[:：]\s*(.*)$")
-_PLACEHOLDER = re.compile(r"\bimage\b")  # an image the export lost: the sentence lacks its formula
-_PICTURES_ONLY = re.compile(r"^\s*(?:>\s*)?(?:image\b[\s,.;]*)+$")
+_PLACEHOLDER = re.compile(rf"\b{LOST_PICTURE}\b")  # an image the export lost: the sentence lacks its formula
+_PICTURES_ONLY = re.compile(rf"^\s*(?:>\s*)?(?:{_PLACEHOLDER.pattern}[\s,.;]*)+$")  # a line of them, no words
 _FOLLOW_UPS = re.compile(r"追问|follow-?ups?", re.IGNORECASE)  # a note's follow-up list answers other questions
 # A section that lists where to read more ("参考文献", "18.7 参考资料", "相关阅读", "References", "Further reading"):
 # its lines are titles and quotations of other pages, and answer nothing ("参考答案" is an answer, and stays).

@@ -46,6 +46,7 @@ _HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?>")
 _EMPHASIS = re.compile(r"(\*\*|__|\*)")
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 IMAGE_SUFFIX = r"\.(?:png|jpe?g|gif|svg|webp|bmp)"  # the picture files notes show
+LOST_PICTURE = "image"  # what a picture that names nothing reads as: the answer knows the figure is lost
 # What a note writes for itself and nobody says aloud: an Obsidian callout's marker ("> [!tip] …", once
 # the ">" is off), a %% comment %%, a highlight's ==, a tag, a footnote's mark [^1]; and whole lines: a to-do
 # item ("- [ ] 看论文") and a footnote's text ("[^1]: Srivastava et al., 2014.").
@@ -118,8 +119,8 @@ def _names_something(name: str) -> bool:
 
 
 def _image_name(*candidates: str) -> str:
-    """The first candidate that names the picture, else "image" (which the answer knows for a lost figure)."""
-    return next((c for c in candidates if c and _names_something(c)), "image")
+    """The first candidate that names the picture, else LOST_PICTURE."""
+    return next((c for c in candidates if c and _names_something(c)), LOST_PICTURE)
 
 
 def _image_text(match: re.Match[str]) -> str:
