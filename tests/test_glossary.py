@@ -137,6 +137,26 @@ def test_a_concept_is_found_by_its_names_words_in_any_order_and_form() -> None:
         "mixed-precision", "vanishing-gradient", "exploding-gradient"}
 
 
+def test_a_chinese_concept_is_found_by_its_names_words_apart() -> None:
+    """A Chinese question splits a name with words of its own ("梯度为什么不容易消失" speaks of 梯度消失), as an
+    English one does; a name's word alone ("梯度") names no concept of two words, and an English text never
+    pays for segmenting the Chinese names."""
+    from studybot.text.tokens import word_keys
+
+    glossary = load_glossary()
+
+    def ids(text: str) -> set[str]:
+        return {e.id for e in glossary.find_words(word_keys(text))}
+
+    assert "vanishing-gradient" in ids("门控卷积为什么梯度不容易消失？")
+    assert "exploding-gradient" in ids("梯度为什么会爆炸？")
+    assert "lr-schedule" in ids("学习率应该怎样衰减？")
+    assert not ids("梯度是什么？") & {"vanishing-gradient", "exploding-gradient"}
+    fresh = load_glossary()
+    fresh.find_words(word_keys("Why do gradients vanish?"))
+    assert "_chinese_names_by_word" not in fresh.__dict__
+
+
 def test_a_term_is_found_as_chinese_text_writes_it() -> None:
     """Chinese text leaves out the space between Latin and Chinese ("L2正则化"): it names the concept
     whose alias spells it with one."""

@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Iterable, Protocol
+from typing import Callable, Iterable, Protocol
 
 from studybot.home import bundled_dir
 
@@ -132,22 +132,37 @@ class Glossary:
 
     @cached_property
     def _names_by_word(self) -> dict[str, list[tuple[frozenset[str], object]]]:
-        """The word keys of each English alias of two words or more, filed under one of them (Chinese ones would
-        cost a segmenter's 80 ms in every new process)."""
+        """The word keys of each English alias of two words or more, filed under one of them."""
+        return self._file_names(lambda entry: entry.en)
+
+    @cached_property
+    def _chinese_names_by_word(self) -> dict[str, list[tuple[frozenset[str], object]]]:
+        """The same of the Chinese aliases, filed apart: segmenting them costs a segmenter's 80 ms, which only a
+        process that reads Chinese pays anyway."""
+        return self._file_names(lambda entry: entry.zh)
+
+    def _file_names(self, names: Callable[[Entry], list[str]]) -> dict[str, list[tuple[frozenset[str], object]]]:
         from studybot.text.tokens import word_keys
 
         filed: dict[str, list[tuple[frozenset[str], object]]] = {}
         for entry in self.entries:
-            for alias in entry.en:
-                if len(words := word_keys(alias)) > 1:
+            for alias in names(entry):
+                words = word_keys(alias)
+                if not alias.isascii():  # a Chinese name is also a word of its own ("梯度消失"): its parts name it
+                    words = frozenset(k for k in words if not any(p != k and p in k for p in words))
+                if len(words) > 1:
                     filed.setdefault(min(words), []).append((words, entry))
         return filed
 
     def find_words(self, words: frozenset[str]) -> list:
-        """Concepts a text names in its own order and forms: every word of one of their English names of two words
-        or more is among `words` (the text's word keys). "Why do gradients vanish?" speaks of vanishing gradients."""
-        found = {entry.id: entry for word in words for names, entry in self._names_by_word.get(word, ())
-                 if names <= words}
+        """Concepts a text names in its own order and forms: every word of one of their names of two words or more
+        is among `words` (the text's word keys). "Why do gradients vanish?" and "梯度为什么会消失？" speak of
+        vanishing gradients."""
+        filed = [self._names_by_word]
+        if any(not word.isascii() for word in words):  # Chinese names need the segmenter: only for Chinese text
+            filed.append(self._chinese_names_by_word)
+        found = {entry.id: entry for names_by_word in filed for word in words
+                 for names, entry in names_by_word.get(word, ()) if names <= words}
         return list(found.values())
 
     def name_words(self, entry) -> frozenset[str]:
