@@ -475,6 +475,26 @@ def test_a_section_cut_into_chunks_is_read_in_the_notes_order_from_the_line_that
     assert extractive_answer("Why do gradients vanish?", [line], load_glossary()).startswith("Deep nets chain many")
 
 
+def test_a_bare_formula_is_quoted_after_the_sentences_unless_the_question_asks_for_one() -> None:
+    """An export that dropped a formula's `$$` leaves a line of TeX: in an answer of 800 characters it took the
+    room of the sentence that says what the formula means. The sentences go first; a question that asks for
+    the formula gets it."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    text = ("Logistic regression models the log-odds of the class as a linear function of the features.\n"
+            "J(\\theta)=-\\frac{1}{m}\\sum_{i=1}^m y^{(i)}\\log h_\\theta(x^{(i)})+(1-y^{(i)})\\log(1-h_\\theta(x^{(i)}))\n"
+            "It is trained by minimising the cross-entropy loss, which is convex in the weights.\n")
+    source = _section(1, "Logistic regression", text)
+    said = extractive_answer("How is logistic regression trained?", [source], load_glossary(), budget=240)
+    assert said.split("\n\n") == [
+        "Logistic regression models the log-odds of the class as a linear function of the features. [1]",
+        "It is trained by minimising the cross-entropy loss, which is convex in the weights. [1]"]
+    asked = extractive_answer("What is the loss formula of logistic regression?", [source], load_glossary(), budget=240)
+    assert "\\frac{1}{m}" in asked
+    assert asked.split("\n\n")[0].startswith("Logistic regression models")
+
+
 def test_hard_wrapped_prose_is_quoted_as_whole_sentences_and_code_and_formulas_stay_apart() -> None:
     """Notes wrapped at a fixed width break sentences across lines: a line that starts in lower case goes on
     the one above, but never into code, a heading or display math; a formula written over several lines

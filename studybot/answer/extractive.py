@@ -11,7 +11,8 @@ rank; kind breaks near-ties only. The note's own interview answer to the same qu
 place of the section it closes; a section search cut into chunks is read in the note's order, from
 the line that speaks to the question; a section that is all code is quoted as code. The rest of the
 budget goes to the sentences of the other passages that cover most of the question, skipping anything
-already said, within a budget well under the 800 characters an interview answer may take.
+already said, within a budget well under the 800 characters an interview answer may take. A bare
+formula (TeX, next to no words) gets what room the sentences leave, unless the question asks for one.
 """
 
 from __future__ import annotations
@@ -97,6 +98,11 @@ _REFERENCE_MARK = re.compile(
     rf"\$?\^\s*\{{?\s*{_MARK}\s*\}}?\$?"  # a superscript
     rf"|(?<=[\u3400-\u9fff，。；：、）)》”])\s?{_MARK}(?:\s*[,，、]?\s*{_MARK})*"  # after Chinese
     r"|(?<=[A-Za-z.,;:)])\s+\[[1-9]\d*\](?=\s*(?:[,.;:!?，。；）)\u3400-\u9fff]|$))")  # after a word, before a stop
+# A formula quoted bare (an export dropped its `$$`, or display math): TeX commands and symbols, next to no words.
+_TEX_COMMAND = re.compile(r"\\[A-Za-z]+")
+_WORDS = re.compile(r"[A-Za-z]{3,}|[\u3400-\u9fff]")
+FORMULA_WORDS = 0.4  # a line whose words (after its TeX commands) fill less than this share of it is a formula
+_ASKS_FORMULA = re.compile(r"公式|表达式|推导|formula|equation|deriv", re.IGNORECASE)
 _PICTURE = re.compile(r"^\S+(?:\s\S+){0,3}" + IMAGE_SUFFIX + "$", re.IGNORECASE)  # a picture's file name: RetinaNet-01.png
 
 
@@ -309,6 +315,14 @@ def _units(source: Source, glossary: Glossary, lang: str) -> tuple[list[_Unit], 
     said_alone(above)
     read_table()
     return [], sentences
+
+
+def _formula(text: str) -> bool:
+    """Whether a unit is a formula rather than a sentence: an interview answer says what it means first."""
+    if not (_TEX_COMMAND.search(text) or "=" in text):
+        return False
+    rest = _TEX_COMMAND.sub(" ", text)
+    return sum(len(w) for w in _WORDS.findall(rest)) < FORMULA_WORDS * len(text.replace(" ", ""))
 
 
 def _left_out(line: str) -> bool:
@@ -541,6 +555,7 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
     lead_limit = int(budget * LEAD_SHARE)
     other = _other_side(question, lead, sources, keys, weights, lang)
     read: set[int] = set()
+    formulas_last = not _ASKS_FORMULA.search(question)  # the budget goes to sentences first, unless asked for one
 
     def quote(source: Source, limit: int) -> None:
         """A leading passage: an interview answer's paragraphs in the question's language (else all), in
@@ -561,7 +576,7 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
         first = next((i for i, u in enumerate(ordered) if score(u) > 0), 0)
         while first > 0 and not ordered[first].opens:  # from the start of its line
             first -= 1
-        for sentence in sorted(ordered[first:], key=lambda u: not u.opens):
+        for sentence in sorted(ordered[first:], key=lambda u: (formulas_last and _formula(u.text), not u.opens)):
             take(sentence, limit)
         chosen[before:] = sorted(chosen[before:], key=lambda u: (u.source.line_start, u.position))
         read.update(s.n for s in section)
@@ -582,8 +597,8 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
         quote(other, lead_limit)
     start = len(chosen)
     rest = [u for n, units in sentences.items() if n not in read for u in units]
-    ranked = sorted(rest, key=lambda u: (-score(u), len(u.text)))
-    floor = SENTENCE_RELEVANCE * score(ranked[0]) if ranked else 0.0
+    ranked = sorted(rest, key=lambda u: (formulas_last and _formula(u.text), -score(u), len(u.text)))
+    floor = SENTENCE_RELEVANCE * max(map(score, ranked), default=0.0)
     for unit in ranked:
         if score(unit) > 0 and score(unit) >= floor:
             take(unit)
