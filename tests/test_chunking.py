@@ -338,6 +338,25 @@ def test_setext_headings_are_headings_and_tables_of_contents_are_left_out() -> N
     assert not chunks[1].text.endswith("Nesterov")  # the closing list of anchors is gone too
 
 
+def test_a_question_in_bold_on_a_line_of_its_own_is_a_section_below_the_heading_above() -> None:
+    """Interview notes that keep many questions under one heading set each in bold on its own line: each is
+    the section of its own answer (searched, cited and quoted as one), one level below that heading. Bold
+    that is no question, a bold list item and bold inside code stay text."""
+    text = ("# Transformer\n\n### 2. Attention\n\n**2.1 为什么每个 head 要降维？**\n\n为了在不增加计算量的前提下学到多种关系。\n\n"
+            "__2.2 Why scale the dot product?__\n\nLarge dot products push softmax into regions with tiny gradients.\n\n"
+            "**Note: scaling keeps the variance at one.**\n\n- **A bold item?**\n\n```\n**not a heading?**\n```\n\n"
+            "## 3. FFN\n\n**What does the FFN do?**\n\nIt transforms each position on its own.\n")
+    note = parse_note(text, "t.md")
+    assert [(h.level, h.title) for h in note.headings] == [
+        (1, "Transformer"), (3, "2. Attention"), (4, "2.1 为什么每个 head 要降维？"), (4, "2.2 Why scale the dot product?"),
+        (2, "3. FFN"), (3, "What does the FFN do?")]
+    chunks = chunk_note(note)
+    assert [c.heading_path[-1] for c in chunks] == [
+        "2.1 为什么每个 head 要降维？", "2.2 Why scale the dot product?", "What does the FFN do?"]
+    assert chunks[0].text == "为了在不增加计算量的前提下学到多种关系。"
+    assert "scaling keeps the variance" in chunks[1].text and "**not a heading?**" in chunks[1].text
+
+
 def test_a_table_of_contents_ends_at_its_marker_or_at_the_first_line_that_is_no_list_item() -> None:
     """markdown-toc closes with `<!-- tocstop -->`; a table whose closing marker is lost must not
     swallow the note after it."""

@@ -20,6 +20,9 @@ _CODE_LINE = re.compile(r"^\s*(?:[A-Za-z_][\w.]*(?:\[[^\]]*\])?(?:\s*,\s*[A-Za-z
                         r"|(?:import|from)\s+[\w.]+|(?:def|class)\s+\w+.*:\s*$|(?:for|while|if|elif|with)\b.*:\s*$"
                         r"|[A-Za-z_][\w.]*\(.*\)\s*$)")
 _UNDERLINE = re.compile(r"^\s{0,3}(=+|-+)\s*$")  # a setext heading's second line: === for level 1, --- for 2
+# A question set in bold on a line of its own ("**2.1 为什么要除以根号 d_k？**"): notes that keep many questions under
+# one heading write them so, and each is a section of its own, one level below that heading.
+_BOLD_QUESTION = re.compile(r"^\s{0,3}(\*\*|__)(?P<title>[^*_\n]{2,150}?[？?])\s*\1\s*$")
 _NOT_PARAGRAPH = re.compile(r"^\s*(?:[-+*>|]|\d+[.)]\s|<!--)|^\s{4}")  # list items, quotes, tables, comments, code
 SETEXT_MAX_CHARS = 100  # longer lines above a --- are prose followed by a rule, not a heading
 _TOC_OPEN = re.compile(r"^\s*<!--\s*(?:Markdown)?TOC\b.*-->\s*$", re.IGNORECASE)  # and Sublime's MarkdownTOC
@@ -272,6 +275,7 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
     in_toc = False
     private = False  # inside an Obsidian comment over several lines: the reader never sees it
     links: set[int] = set()
+    level = 0  # the level of the last heading written as one: a question in bold is a section below it
     drawing = _drawing_data(lines, skip) if metadata.get("excalidraw-plugin") else set()
     for number, line in enumerate(lines[skip:], start=skip + 1):
         if fence is not None:
@@ -326,12 +330,16 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
             title = heading_title(heading.group(2))
             if title:
                 headings.append(Heading(level=len(heading.group(1)), title=title, line=number))
+                level = len(heading.group(1))
             if _LINK.search(heading.group(2)):  # "### Recently added: [NLP questions](NLP/README.md)" points there
                 links.add(len(out))
+        elif (question := _BOLD_QUESTION.match(line)) and (title := heading_title(question.group("title"))):
+            headings.append(Heading(level=min(max(level, 1) + 1, 6), title=title, line=number))
         underline = _UNDERLINE.match(line)
         title = _setext_title(lines, number - 1, skip) if underline else ""
         if title:
-            headings.append(Heading(level=1 if underline.group(1)[0] == "=" else 2, title=title, line=number - 1))
+            level = 1 if underline.group(1)[0] == "=" else 2
+            headings.append(Heading(level=level, title=title, line=number - 1))
             out.append("")
             continue
         out.append(clean_inline(line))
