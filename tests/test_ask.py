@@ -85,6 +85,22 @@ def test_extractive_answer_puts_the_interview_answer_first_without_duplicates(in
     assert result.demos == ["batchnorm-vs-layernorm"]  # from the note's front matter
 
 
+def test_the_demos_named_back_the_answers_point_not_every_passage_it_quotes() -> None:
+    """The first cited note with a demo names it (declared, then its topics'); a passage quoted for one more
+    sentence names none of its own: an answer on the FFN named sigmoid saturation and RNN gradients too."""
+    from studybot.answer.pipeline import demos_for
+    from studybot.answer.sources import Source
+
+    def source(n: int, topics: list[str], demos: list[str] | None = None) -> Source:
+        return Source(n, "n.md", ["Notes", f"Section {n}"], n, n + 1, "section", "text", 0.1, topics, demos or [])
+
+    assert demos_for([source(1, ["normalization"]), source(2, ["gradients"]), source(3, ["llm-apps"])]) == [
+        "batchnorm-vs-layernorm"]
+    assert demos_for([source(1, []), source(2, ["lora"], ["kv-cache"]), source(3, ["gradients"])]) == [
+        "kv-cache", "lora"]
+    assert demos_for([source(1, []), source(2, ["no-such-topic"])]) == []
+
+
 def test_a_good_extractive_answer_passes_verification(index: Index) -> None:
     result = answer_question(BN_QUESTION, index)
     assert verify(result.answer, BN_QUESTION, result.sources) is None

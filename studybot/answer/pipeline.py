@@ -190,14 +190,15 @@ def _closest(vector: np.ndarray, vectors, hits: list[Hit]) -> float:
 
 
 def demos_for(sources: list[Source]) -> list[str]:
-    """Demos the cited notes declare, then those backing their topics, most cited first."""
+    """The demos that back the answer's point: those the first cited note that has any declares, then those
+    backing its topics. Every citation's demos named four for an answer on the FFN (sigmoid saturation and
+    RNN gradients among them, from passages quoted for a sentence each)."""
     from studybot.demos.runner import demos_for_topics
 
-    named: list[str] = []
     for source in sources:
-        named += source.demos
-        named += demos_for_topics(source.topics)
-    return list(dict.fromkeys(named))
+        if named := list(dict.fromkeys([*source.demos, *demos_for_topics(source.topics)])):
+            return named
+    return []
 
 
 def _messages(question: str, sources: list[Source]) -> list[dict[str, str]]:
