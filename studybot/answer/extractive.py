@@ -317,7 +317,7 @@ def _units(source: Source, glossary: Glossary, lang: str) -> tuple[list[_Unit], 
     return [], sentences
 
 
-def _formula(text: str) -> bool:
+def _bare_formula(text: str) -> bool:
     """Whether a unit is a formula rather than a sentence: an interview answer says what it means first."""
     if not (_TEX_COMMAND.search(text) or "=" in text):
         return False
@@ -576,7 +576,7 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
         first = next((i for i, u in enumerate(ordered) if score(u) > 0), 0)
         while first > 0 and not ordered[first].opens:  # from the start of its line
             first -= 1
-        for sentence in sorted(ordered[first:], key=lambda u: (formulas_last and _formula(u.text), not u.opens)):
+        for sentence in sorted(ordered[first:], key=lambda u: (formulas_last and _bare_formula(u.text), not u.opens)):
             take(sentence, limit)
         chosen[before:] = sorted(chosen[before:], key=lambda u: (u.source.line_start, u.position))
         read.update(s.n for s in section)
@@ -597,7 +597,7 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
         quote(other, lead_limit)
     start = len(chosen)
     rest = [u for n, units in sentences.items() if n not in read for u in units]
-    ranked = sorted(rest, key=lambda u: (formulas_last and _formula(u.text), -score(u), len(u.text)))
+    ranked = sorted(rest, key=lambda u: (formulas_last and _bare_formula(u.text), -score(u), len(u.text)))
     floor = SENTENCE_RELEVANCE * max(map(score, ranked), default=0.0)
     for unit in ranked:
         if score(unit) > 0 and score(unit) >= floor:

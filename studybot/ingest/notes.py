@@ -262,7 +262,8 @@ def _drawing_data(lines: list[str], skip: int) -> set[int]:
 
 def parse_note(text: str, path: str | PurePath = "") -> Note:
     """Clean a note line by line; headings inside code fences are not headings, nor is a `# comment` beside
-    code whose fence an export lost, `Title` over a line of `===` or `---` is one (setext), and a generated
+    code whose fence an export lost, `Title` over a line of `===` or `---` is one (setext), so is a question in
+    bold on a line of its own (one level below the heading above it), and a generated
     table of contents (`<!-- TOC -->` blocks, lists of links to the note's own anchors) is left out: it names
     every section and answers none. So are Obsidian comments over several lines (`%%` … `%%`, hidden when the
     note is read) and a drawing's data."""
