@@ -27,7 +27,7 @@ from studybot.content.glossary import Glossary
 from studybot.ingest.notes import IMAGE_SUFFIX, LOST_PICTURE, UNSPOKEN_LINE, closes_fence, fence_opening, spoken
 from studybot.answer.sources import Source
 from studybot.text.aspects import COMPARISON, aspects, compares, without_aspects
-from studybot.text.language import has_cjk, language
+from studybot.text.language import CJK, has_cjk, language
 from studybot.text.sentences import split_quotable, without_lead_label
 from studybot.text.tables import is_rule, row_cells, row_sentences
 from studybot.text.tokens import word_keys
@@ -100,7 +100,7 @@ _REFERENCE_MARK = re.compile(
     r"|(?<=[A-Za-z.,;:)])\s+\[[1-9]\d*\](?=\s*(?:[,.;:!?，。；）)\u3400-\u9fff]|$))")  # after a word, before a stop
 # A formula quoted bare (an export dropped its `$$`, or display math): TeX commands and symbols, next to no words.
 _TEX_COMMAND = re.compile(r"\\[A-Za-z]+")
-_WORDS = re.compile(r"[A-Za-z]{3,}|[\u3400-\u9fff]")
+_WORDS = re.compile(rf"[A-Za-z]{{3,}}|[{CJK}]")
 FORMULA_WORDS = 0.4  # a line whose words (after its TeX commands) fill less than this share of it is a formula
 _ASKS_FORMULA = re.compile(r"公式|表达式|推导|formula|equation|deriv", re.IGNORECASE)
 _PICTURE = re.compile(r"^\S+(?:\s\S+){0,3}" + IMAGE_SUFFIX + "$", re.IGNORECASE)  # a picture's file name: RetinaNet-01.png

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Protocol
 
 from studybot.home import bundled_dir
+from studybot.text.language import has_cjk
 
 
 class Entry(Protocol):
@@ -148,7 +149,7 @@ class Glossary:
         for entry in self.entries:
             for alias in names(entry):
                 words = word_keys(alias)
-                if not alias.isascii():  # a Chinese name is also a word of its own ("梯度消失"): its parts name it
+                if has_cjk(alias):  # a Chinese name is also a word of its own ("梯度消失"): its parts name it
                     words = frozenset(k for k in words if not any(p != k and p in k for p in words))
                 if len(words) > 1:
                     filed.setdefault(min(words), []).append((words, entry))
@@ -159,7 +160,7 @@ class Glossary:
         is among `words` (the text's word keys). "Why do gradients vanish?" and "梯度为什么会消失？" speak of
         vanishing gradients."""
         filed = [self._names_by_word]
-        if any(not word.isascii() for word in words):  # Chinese names need the segmenter: only for Chinese text
+        if any(map(has_cjk, words)):  # Chinese names need the segmenter: only for Chinese text
             filed.append(self._chinese_names_by_word)
         found = {entry.id: entry for names_by_word in filed for word in words
                  for names, entry in names_by_word.get(word, ()) if names <= words}
