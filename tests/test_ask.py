@@ -587,6 +587,25 @@ def test_a_passage_that_is_all_code_is_quoted_as_code_when_it_answers() -> None:
     assert len(short) <= 110
 
 
+def test_a_passage_that_is_all_code_leads_only_a_question_that_asks_for_code() -> None:
+    """Notes made of code examples under each heading ("1. Bagging", then imports and a class) opened
+    "What is the difference between bagging and boosting?" with the imports; the sentences that say it
+    lead, and the same code still answers a question that asks for code."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    code = ("```python\nimport numpy as np\nfrom sklearn.ensemble import BaggingClassifier\n\n"
+            "class BaggingEnsemble:\n    def __init__(self, base_model, n_estimators=10):\n"
+            "        self.base_model = base_model\n```\n")
+    sources = [_section(1, "1. Bagging (Bootstrap Aggregating)", code),
+               _section(2, "Common questions", "Bagging trains models in parallel on bootstrap samples of the data. "
+                        "Boosting trains them in sequence, each one on the errors of the models before it.")]
+    answer = extractive_answer("What is the difference between bagging and boosting?", sources, load_glossary())
+    assert answer.startswith("Bagging trains models in parallel") and "```" not in answer
+    asked = extractive_answer("Show the code of a bagging ensemble.", sources, load_glossary())
+    assert asked.startswith("```python\nimport numpy as np\n")
+
+
 def test_a_list_items_short_title_is_quoted_with_the_lines_it_names() -> None:
     """"2. 梯度爆炸" over an indented paragraph names the point the paragraph makes: alone it is no sentence
     (and was dropped, taking the term with it), with its paragraph it is the answer's best line."""

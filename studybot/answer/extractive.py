@@ -9,7 +9,9 @@ the candidates; a translated question's words, with its own concepts and the Lat
 those passages write, in passages written in its translation's language), discounted by retrieval
 rank; kind breaks near-ties only. The note's own interview answer to the same question is quoted in
 place of the section it closes; a section search cut into chunks is read in the note's order, from
-the line that speaks to the question; a section that is all code is quoted as code. The rest of the
+the line that speaks to the question. A passage that is all code leads only a question that asks for
+code (notes made of code examples opened "What is the difference between bagging and boosting?" with
+imports); it is then quoted as code. The rest of the
 budget goes to the sentences of the other passages that cover most of the question, skipping anything
 already said, within a budget well under the 800 characters an interview answer may take. A bare
 formula (TeX, next to no words) gets what room the sentences leave, unless the question asks for one.
@@ -103,6 +105,9 @@ _TEX_COMMAND = re.compile(r"\\[A-Za-z]+")
 _WORDS = re.compile(rf"[A-Za-z]{{3,}}|[{CJK}]")
 FORMULA_WORDS = 0.4  # a line whose words (after its TeX commands) fill less than this share of it is a formula
 _ASKS_FORMULA = re.compile(r"公式|表达式|推导|formula|equation|deriv", re.IGNORECASE)
+# A question that asks for code: a section of code alone may answer it, and only it.
+_ASKS_CODE = re.compile(r"代码|手写|\bcode\b|implement|snippet|keras|pytorch|tensorflow|numpy|sklearn|scikit",
+                        re.IGNORECASE)
 _PICTURE = re.compile(r"^\S+(?:\s\S+){0,3}" + IMAGE_SUFFIX + "$", re.IGNORECASE)  # a picture's file name: RetinaNet-01.png
 
 
@@ -549,11 +554,13 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
         return weight * _coverage(unit.keys, _in(weights, unit.language, lang)) / _rank_discount(unit.source)
 
     keys = {s.n: _source_keys(s, glossary) for s in sources}  # the lead and a comparison's other side read them
-    lead = lead_source(sources, keys, weights, lang)
+    prose = [s for s in sources if answers[s.n] or sentences[s.n]]
+    leads = sources if _ASKS_CODE.search(question) or not prose else prose  # a passage of code alone leads code
+    lead = lead_source(leads, keys, weights, lang)
     if lead is None:
         return ""
     lead_limit = int(budget * LEAD_SHARE)
-    other = _other_side(question, lead, sources, keys, weights, lang)
+    other = _other_side(question, lead, leads, keys, weights, lang)
     read: set[int] = set()
     formulas_last = not _ASKS_FORMULA.search(question)  # the budget goes to sentences first, unless asked for one
 
