@@ -357,6 +357,24 @@ def test_a_question_in_bold_on_a_line_of_its_own_is_a_section_below_the_heading_
     assert "scaling keeps the variance" in chunks[1].text and "**not a heading?**" in chunks[1].text
 
 
+def test_a_numbered_question_in_bold_with_its_answer_indented_below_is_a_section() -> None:
+    """Notes that end each topic with "## Common Interview Questions" number them ("1. **Q: …?**", the answer
+    indented below): each answers its own question, and "Why do CNNs pool?" quoted its neighbours' answers.
+    A numbered list of questions with nothing below them, and a bulleted one, stay text."""
+    text = ("# CNNs\n\n## Common Interview Questions\n\n1. **Q: Why do CNNs use pooling layers?**\n"
+            "   - A: Pooling shrinks the feature maps and adds some translation invariance.\n\n"
+            "2. **Q: How do CNNs differ from dense networks?**\n   - A: They share weights across positions.\n\n"
+            "## To study\n\n1. **What is a stride?**\n2. **What is padding?**\n- **What is a kernel?**\n  A small filter.\n")
+    note = parse_note(text, "cnn.md")
+    assert [(h.level, h.title) for h in note.headings] == [
+        (1, "CNNs"), (2, "Common Interview Questions"), (3, "Why do CNNs use pooling layers?"),
+        (3, "How do CNNs differ from dense networks?"), (2, "To study")]
+    chunks = chunk_note(note)
+    assert [c.heading_path[-1] for c in chunks] == [
+        "Why do CNNs use pooling layers?", "How do CNNs differ from dense networks?", "To study"]
+    assert "Pooling shrinks" in chunks[0].text and "share weights" not in chunks[0].text
+
+
 def test_a_table_of_contents_ends_at_its_marker_or_at_the_first_line_that_is_no_list_item() -> None:
     """markdown-toc closes with `<!-- tocstop -->`; a table whose closing marker is lost must not
     swallow the note after it."""

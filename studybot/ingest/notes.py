@@ -21,8 +21,11 @@ _CODE_LINE = re.compile(r"^\s*(?:[A-Za-z_][\w.]*(?:\[[^\]]*\])?(?:\s*,\s*[A-Za-z
                         r"|[A-Za-z_][\w.]*\(.*\)\s*$)")
 _UNDERLINE = re.compile(r"^\s{0,3}(=+|-+)\s*$")  # a setext heading's second line: === for level 1, --- for 2
 # A question set in bold on a line of its own ("**2.1 为什么要除以根号 d_k？**"): notes that keep many questions under
-# one heading write them so, and each is a section of its own, one level below that heading.
-_BOLD_QUESTION = re.compile(r"^\s{0,3}(\*\*|__)(?P<title>[^*_\n]{2,150}?[？?])\s*\1\s*$")
+# one heading write them so, and each is a section of its own, one level below that heading. So is a numbered item
+# that is a question in bold ("1. **Q: What is the kernel trick?**") with its answer indented below it; "Q:" is no
+# part of its title.
+_BOLD_QUESTION = re.compile(r"^\s{0,3}(?P<item>\d{1,3}[.)]\s+)?(\*\*|__)(?:Q\d*\s*[:：.]\s*)?"
+                            r"(?P<title>[^*_\n]{2,150}?[？?])\s*\2\s*$")
 _NOT_PARAGRAPH = re.compile(r"^\s*(?:[-+*>|]|\d+[.)]\s|<!--)|^\s{4}")  # list items, quotes, tables, comments, code
 SETEXT_MAX_CHARS = 100  # longer lines above a --- are prose followed by a rule, not a heading
 _TOC_OPEN = re.compile(r"^\s*<!--\s*(?:Markdown)?TOC\b.*-->\s*$", re.IGNORECASE)  # and Sublime's MarkdownTOC
@@ -206,6 +209,13 @@ def _code_comment(lines: list[str], index: int) -> bool:
     return False
 
 
+def _indented_below(lines: list[str], index: int) -> bool:
+    """Whether the first line after `lines[index]` that is not blank is indented: a list item's own body (a list
+    of questions to study, one item after another, answers none of them)."""
+    below = next((line for line in lines[index + 1:] if line.strip()), "")
+    return below[:1] in (" ", "\t")
+
+
 def split_front_matter(lines: list[str]) -> tuple[str, int]:
     """The YAML between a note's leading `---` lines, and how many lines the block spans (0: none)."""
     if not lines or lines[0].strip() != "---":
@@ -334,7 +344,8 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
                 level = len(heading.group(1))
             if _LINK.search(heading.group(2)):  # "### Recently added: [NLP questions](NLP/README.md)" points there
                 links.add(len(out))
-        elif (question := _BOLD_QUESTION.match(line)) and (title := heading_title(question.group("title"))):
+        elif ((question := _BOLD_QUESTION.match(line)) and (title := heading_title(question.group("title")))
+              and (not question.group("item") or _indented_below(lines, number - 1))):
             headings.append(Heading(level=min(max(level, 1) + 1, 6), title=title, line=number))
         underline = _UNDERLINE.match(line)
         title = _setext_title(lines, number - 1, skip) if underline else ""
