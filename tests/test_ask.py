@@ -606,6 +606,20 @@ def test_a_passage_that_is_all_code_leads_only_a_question_that_asks_for_code() -
     assert asked.startswith("```python\nimport numpy as np\n")
 
 
+def test_an_answers_mark_is_not_quoted() -> None:
+    """Under "1. **Q: Why do CNNs use pooling layers?**" the answer is an item "- A: …": the answer says what
+    the note says, not its "A:" (nor "答：")."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    sources = [_section(1, "Why do CNNs use pooling layers?",
+                        "   - A: Pooling shrinks the feature maps and adds some translation invariance.\n"),
+               _section(2, "池化层有什么作用？", "答：池化层缩小特征图，并带来一定的平移不变性。\n")]
+    answer = extractive_answer("Why do CNNs use pooling layers?", sources, load_glossary())
+    assert answer.startswith("Pooling shrinks the feature maps")
+    assert extractive_answer("池化层有什么作用？", sources[1:], load_glossary()).startswith("池化层缩小特征图")
+
+
 def test_a_list_items_short_title_is_quoted_with_the_lines_it_names() -> None:
     """"2. 梯度爆炸" over an indented paragraph names the point the paragraph makes: alone it is no sentence
     (and was dropped, taking the term with it), with its paragraph it is the answer's best line."""

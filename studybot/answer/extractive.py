@@ -56,6 +56,7 @@ TITLE_CHARS = 24  # a list item this short, with no stop in it, names the paragr
 _LABEL = re.compile(r"^\s*(中文|汉语|Chinese|English|英文)\s*[:：]\s*", re.IGNORECASE)
 _LABEL_LANGUAGE = {"中文": "zh", "汉语": "zh", "chinese": "zh", "english": "en", "英文": "en"}
 _BULLET = re.compile(r"^\s*(?:[-+*•→]|\d+[.)、]|[（(]?\d+[)）])\s+")
+_ANSWER_MARK = re.compile(r"^(?:A|Ans|Answer|答)\s*[:：]\s*")  # "- A: Pooling shrinks …" under "1. **Q: …?**"
 _SYMBOLS = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\uFE0F]")
 _BOLD_LINE = re.compile(r"^\s*\*\*[^*]+\*\*\s*[:：]?\s*$")
 _LABELLED = re.compile(r"^[^：:]{1,16}[：:]")  # "作用：…", "Note: …"
@@ -150,7 +151,7 @@ def question_terms(question: str, glossary: Glossary) -> frozenset[str]:
 def _clean(line: str) -> str:
     line = _REFERENCE_MARK.sub("", line)
     line = _SYMBOLS.sub("", spoken(line))
-    line = _BULLET.sub("", line)
+    line = _ANSWER_MARK.sub("", _BULLET.sub("", line))
     line = _ITALIC.sub(r"\1", _MARKUP.sub("", line))
     return re.sub(r"\s+", " ", line).strip()
 
