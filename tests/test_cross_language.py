@@ -101,6 +101,13 @@ def test_sizes_are_one_token_however_they_are_written() -> None:
     assert tokenize("𝐇𝐨𝐰 𝐭𝐨 𝐭𝐫𝐚𝐢𝐧 ＧＰＵ") == ["train", "gpu"]  # styled and full-width letters are plain ones
 
 
+def test_an_acronyms_plural_is_the_acronym() -> None:
+    """"What are GANs?" is about the GAN a question names: a plural too short for the folding of "gradients"
+    to "gradient" (CNNs, LLMs) met nothing; a short word that ends in s is left as it is."""
+    assert tokenize("GANs CNNs LLMs GPUs") == tokenize("GAN CNN LLM GPU") == ["gan", "cnn", "llm", "gpu"]
+    assert tokenize("uses gets US Ss") == ["uses", "gets", "us", "ss"]
+
+
 def test_the_users_own_passage_is_cited_next_to_the_bundled_one(tmp_path: Path, notes_dir: Path) -> None:
     """Both the user's note and the bundled notes answer: the user's comes in the top 3, the bundled stays."""
     home = tmp_path / "home"

@@ -100,6 +100,9 @@ def _stem(word: str) -> str:
     return word
 
 
+_ACRONYM_PLURAL = re.compile(r"^([A-Z]{2,})s$")  # GANs, CNNs, LLMs: the plural too short for _stem
+
+
 # "1×1", "1 x 1", "3*3" and LaTeX's "$1\times1$" are one size: the token "1x1"
 _BY = re.compile(r"(?<=\d)\s*(?:\\times|[×xX*])\s*(?=\d)")
 
@@ -124,7 +127,7 @@ def tokenize(text: str) -> list[str]:
             jieba = jieba or _jieba()
             tokens.extend(t for t in jieba.cut_for_search(cjk) if t not in CHINESE_STOP)
         else:
-            word = latin.lower()
+            word = _ACRONYM_PLURAL.sub(r"\1", latin).lower()
             parts = re.split(r"[-_']", word)
             if len(parts) > 1:
                 tokens.append(_stem("".join(parts)))
