@@ -151,7 +151,7 @@ def test_bank_mixes_question_types(questions):
 
 def test_glossary_topics_exist(glossary_entries):
     # (unique ids are the loader's job: test_glossary_duplicate_ids_name_both_places)
-    unknown = {e.id: e.topic for e in glossary_entries if e.topic not in NOTES}
+    unknown = {e.id: e.topic for e in glossary_entries if e.topic and e.topic not in NOTES}
     assert not unknown, f"glossary entries with unknown topics: {unknown}"
 
 
@@ -388,7 +388,7 @@ GOOD_GLOSSARY = """# normalization
     ("id: ln, topic: normalization, en: [LayerNorm, 7]", "every item of en must be a non-empty string"),
     ("id: ln, topic: normalization, en: [LayerNorm], zh: 层归一化", "zh must be a list of strings"),
     ('id: ln, topic: normalization, en: [LayerNorm], zh: [""]', "every item of zh must be a non-empty string"),
-    ("id: ln, en: [LayerNorm]", "topic must be a lowercase slug"),
+    ("id: ln, topic: '', en: [LayerNorm]", "topic must be a lowercase slug"),
     ("id: ln, topic: Normalization, en: [LayerNorm]", "topic must be a lowercase slug"),
     ("id: Layer_Norm, topic: normalization, en: [LayerNorm]", "id must be a lowercase slug"),
     ("id: ln, topic: normalization, en: [LayerNorm], cased: [LN]", "cased lists 'LN', which is not one of its"),
@@ -403,6 +403,20 @@ def test_glossary_schema_violations_name_the_file_and_line(tmp_path, entry, comp
     with pytest.raises(StudybotError) as info:
         read_glossary_entries([tmp_path])
     _one_line_error(info, f"{path}:3", "glossary entry ", complaint)
+
+
+def test_a_glossary_entry_may_leave_its_topic_out(tmp_path):
+    """A concept no bundled note covers (SVM, a user's own term) has no topic: it bridges the languages and
+    gives a card no empty topic."""
+    from studybot.content.glossary import Glossary
+    from studybot.study.cards import note_topics
+
+    (tmp_path / "a.yaml").write_text(GOOD_GLOSSARY + "- {id: svm, en: [SVM], zh: [支持向量机]}\n", encoding="utf-8")
+    entries = read_glossary_entries([tmp_path])
+    assert [(e.id, e.topic) for e in entries][-1] == ("svm", "")
+    found = Glossary.from_entries(entries).find("支持向量机 和 LayerNorm")
+    assert note_topics({}, found) == ["normalization"]
+    assert note_topics({}, [e for e in found if e.id == "svm"]) == ["notes"]
 
 
 def test_a_glossary_that_is_not_a_list_is_reported_at_line_1(tmp_path):

@@ -78,7 +78,7 @@ class Question:
 @dataclass(frozen=True)
 class GlossaryEntry:
     id: str
-    topic: str
+    topic: str  # "" when no bundled topic covers the concept (SVM, PCA, GAN)
     en: list[str]
     zh: list[str]
     file: str = ""
@@ -381,7 +381,9 @@ def read_glossary_entries(dirs: Path | str | Iterable[Path | str]) -> list[Gloss
             try:
                 data_item = _mapping(item, "a glossary entry")
                 entry = GlossaryEntry(
-                    id=_slug(entry_id, "id"), topic=_slug(data_item.get("topic"), "topic"),
+                    id=_slug(entry_id, "id"),
+                    # the bundled topic whose demos back the concept; none for one the bundled notes leave out
+                    topic=_slug(data_item["topic"], "topic") if data_item.get("topic") is not None else "",
                     en=_texts(data_item.get("en"), "en"),
                     zh=_texts(data_item.get("zh", []), "zh", allow_empty=True),
                     file=str(path), line=line,

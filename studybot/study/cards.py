@@ -214,7 +214,7 @@ def note_topics(metadata: dict, concepts: list) -> list[str]:
     topics = [str(metadata["topic"])] if metadata.get("topic") else []
     tags = metadata.get("tags") or []
     topics += [str(t) for t in (tags if isinstance(tags, list) else [tags])]
-    counts = Counter(entry.topic for entry in concepts)
+    counts = Counter(entry.topic for entry in concepts if entry.topic)
     if counts:
         topics.append(counts.most_common(1)[0][0])
     return list(dict.fromkeys(t for t in topics if t)) or ["notes"]
@@ -334,7 +334,7 @@ def _card_topics(section: _Section, question: str, reference: str, points: list[
     asked = glossary.find(" ".join([*section.heading_path, question]))
     named = [entry.id for point in points for entry in glossary.find(point.en[0])]
     topics = note_topics(metadata, asked + glossary.find(reference))
-    topics = list(dict.fromkeys(topics + [e.id for e in asked] + [e.topic for e in asked] + named))
+    topics = list(dict.fromkeys(topics + [e.id for e in asked] + [e.topic for e in asked if e.topic] + named))
     return topics, [str(d) for d in metadata.get("demos") or []] or demos_for_topics(topics[0])
 
 
@@ -549,7 +549,8 @@ def select(cards: list[Card], topic: str | None, glossary: Glossary | None = Non
         return list(cards)
     glossary = glossary or load_glossary(None)
     needle = topic.strip().lower()
-    wanted = {needle} | {entry.topic for entry in glossary.find(topic)} | {entry.id for entry in glossary.find(topic)}
+    concepts = glossary.find(topic)
+    wanted = {needle} | {entry.topic for entry in concepts if entry.topic} | {entry.id for entry in concepts}
     chosen = [card for card in cards if wanted & {t.lower() for t in card.topics}
               or (len(needle) >= 2 and any(needle in heading.lower() for heading in card.headings))]
     if not chosen:
