@@ -157,6 +157,25 @@ def test_a_chinese_concept_is_found_by_its_names_words_apart() -> None:
     assert "_chinese_names_by_word" not in fresh.__dict__
 
 
+def test_a_chinese_names_parts_name_it_only_when_they_spell_it() -> None:
+    """The segmenter cuts "去噪自编码器" (BART's alias) into 自编, 编码, 码器, leaving out 去噪: those parts are in
+    every text on autoencoders, and "变分自编码器和普通自编码器有什么区别？" named BART. "He 初始化" is one Chinese
+    word (the English "he" is a stop word): it names no text that merely says 初始化. (The segmenter knows the
+    glossary's Chinese names, as in every index and search.)"""
+    from studybot.text.tokens import add_words, word_keys
+
+    glossary = load_glossary()
+    add_words(a for e in glossary.entries for a in e.zh)
+
+    def ids(text: str) -> set[str]:
+        return {e.id for e in glossary.find_words(word_keys(text))}
+
+    assert "bart" not in ids("变分自编码器和普通自编码器有什么区别？")
+    assert "he-init" not in ids("权重应该怎么初始化？")
+    assert "weight-initialization" in ids("权重应该怎么初始化？")
+    assert "vanishing-gradient" in ids("为什么梯度不容易消失？")  # 梯度 + 消失 spell 梯度消失
+
+
 def test_a_term_is_found_as_chinese_text_writes_it() -> None:
     """Chinese text leaves out the space between Latin and Chinese ("L2正则化"): it names the concept
     whose alias spells it with one."""

@@ -28,6 +28,18 @@ class Entry(Protocol):
     cased: list[str]
 
 
+def _name_parts(words: frozenset[str]) -> frozenset[str]:
+    """The words a Chinese name is made of, of the segmenter's words of it: a word its parts spell is those
+    parts ("梯度消失": 梯度 + 消失); one they do not is itself ("去噪自编码器", whose parts 自编, 编码, 码器 leave
+    out 去噪 and would name every autoencoder), and its parts are no words of their own."""
+    def spelled(word: str) -> bool:
+        parts = [p for p in words if p != word and p in word]
+        return bool(parts) and set(word) <= set("".join(parts))
+
+    whole = {w for w in words if not spelled(w)}
+    return frozenset(w for w in whole if not any(w != o and w in o for o in whole))
+
+
 def glossary_dirs(home: Path | None) -> list[Path]:
     """The bundled glossary folder, then the user's own."""
     dirs = [bundled_dir("knowledge") / "glossary"]
@@ -150,7 +162,7 @@ class Glossary:
             for alias in names(entry):
                 words = word_keys(alias)
                 if has_cjk(alias):  # a Chinese name is also a word of its own ("梯度消失"): its parts name it
-                    words = frozenset(k for k in words if not any(p != k and p in k for p in words))
+                    words = _name_parts(words)
                 if len(words) > 1:
                     filed.setdefault(min(words), []).append((words, entry))
         return filed
