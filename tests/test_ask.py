@@ -204,6 +204,17 @@ def test_what_a_bilingual_note_says_twice_is_quoted_in_the_questions_language_on
     assert "池化在每个通道的小窗口上做最大或平均" in chinese and "Pooling takes" not in chinese
 
 
+def test_a_slash_that_divides_does_not_cut_a_line_into_languages() -> None:
+    """"中文。/ English." is said twice; the slash in "J = ( 1 / m )Σ L(ŷ, y) + ( λ / 2m )" divides, and the line cut
+    there was quoted as the pieces "m )Σ L(ŷ, y) + ( λ"."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    line = "加了正则化项的代价函数是 J(w,b) = ( 1 / m )Σ L(ŷ, y) + ( λ / 2m )‖w‖²，λ 越大权重越小，所以能减少过拟合。"
+    text = extractive_answer("L2 正则化为什么能减少过拟合？", [_section(1, "L2 正则化", line)], load_glossary())
+    assert text == f"{line} [1]"
+
+
 def test_the_leading_passage_gives_each_lines_opening_sentence_before_the_details() -> None:
     """A list of reasons: the answer names every item, in the note's order, before it explains one."""
     from studybot.answer.extractive import extractive_answer

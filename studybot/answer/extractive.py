@@ -56,6 +56,7 @@ TITLE_CHARS = 24  # a list item this short, with no stop in it, names the paragr
 _LABEL = re.compile(r"^\s*(中文|汉语|Chinese|English|英文)\s*[:：]\s*", re.IGNORECASE)
 _LABEL_LANGUAGE = {"中文": "zh", "汉语": "zh", "chinese": "zh", "english": "en", "英文": "en"}
 _BULLET = re.compile(r"^\s*(?:[-+*•→]|\d+[.)、]|[（(]?\d+[)）])\s+")
+_BILINGUAL_SLASH = re.compile(rf"(?<=[{CJK}。！？；.!?;])\s*/\s+|\s*/\s+(?=[{CJK}])")
 _ANSWER_MARK = re.compile(r"^(?:A|Ans|Answer|答)\s*[:：]\s*")  # "- A: Pooling shrinks …" under "1. **Q: …?**"
 _SYMBOLS = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\uFE0F]")
 _BOLD_LINE = re.compile(r"^\s*\*\*[^*]+\*\*\s*[:：]?\s*$")
@@ -157,8 +158,9 @@ def _clean(line: str) -> str:
 
 
 def _halves(line: str) -> list[str]:
-    """A bilingual line `中文。/ English.` as its two halves."""
-    parts = [p.strip() for p in re.split(r"\s*/\s+", line) if p.strip()]
+    """A bilingual line `中文。/ English.` as its two halves (a slash after Chinese or a stop, or before Chinese:
+    the one in "J = ( 1 / m )Σ L(ŷ, y)" divides)."""
+    parts = [p.strip() for p in _BILINGUAL_SLASH.split(line) if p.strip()]
     if len(parts) > 1 and len({language(p) for p in parts}) > 1:
         return parts
     return [line]
