@@ -10,11 +10,11 @@ those passages write, in passages written in its translation's language), discou
 rank; kind breaks near-ties only. The note's own interview answer to the same question is quoted in
 place of the section it closes; a section search cut into chunks is read in the note's order, from
 the line that speaks to the question. A passage that is all code leads only a question that asks for
-code (notes made of code examples opened "What is the difference between bagging and boosting?" with
-imports); it is then quoted as code. The rest of the
-budget goes to the sentences of the other passages that cover most of the question, skipping anything
-already said, within a budget well under the 800 characters an interview answer may take. A bare
-formula (TeX, next to no words) gets what room the sentences leave, unless the question asks for one.
+code, and is then quoted as code (notes of code examples opened "What is the difference between bagging
+and boosting?" with imports). The rest of the budget goes to the sentences of the other passages that
+cover most of the question, skipping anything already said, within a budget well under the 800
+characters an interview answer may take. A bare formula (TeX, next to no words) gets what room the
+sentences leave, unless the question asks for one.
 """
 
 from __future__ import annotations

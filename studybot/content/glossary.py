@@ -29,9 +29,9 @@ class Entry(Protocol):
 
 
 def _name_parts(words: frozenset[str]) -> frozenset[str]:
-    """The words a Chinese name is made of, of the segmenter's words of it: a word its parts spell is those
-    parts ("梯度消失": 梯度 + 消失); one they do not is itself ("去噪自编码器", whose parts 自编, 编码, 码器 leave
-    out 去噪 and would name every autoencoder), and its parts are no words of their own."""
+    """Of the segmenter's words of a Chinese name, those it is made of: a word its parts spell is those parts
+    ("梯度消失": 梯度 + 消失); one they do not spell stays whole ("去噪自编码器": its parts 自编, 编码, 码器 leave
+    out 去噪 and would name every autoencoder), and its parts are then no words of their own."""
     def spelled(word: str) -> bool:
         parts = [p for p in words if p != word and p in word]
         return bool(parts) and set(word) <= set("".join(parts))

@@ -244,7 +244,7 @@ def _cloze(card: Card, glossary: Glossary, terms: set[str] | None = None) -> Car
                 id=card.id.replace("note-", "term-", 1) + f"-{entry.id}", kind="cloze", origin="term",
                 topic=card.topic, question=Bilingual(zh=blanked, en=blanked),
                 answer=Bilingual(zh=sentence, en=sentence), key_points=[KeyPoint(zh=entry.zh or entry.en, en=entry.en)],
-                source=card.source, heading=card.heading, topics=card.topics + [entry.topic],
+                source=card.source, heading=card.heading, topics=card.topics + [entry.topic] * bool(entry.topic),
                 accepted=list(entry.aliases), demos=card.demos, headings=card.headings,
             )
     return None
