@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable
 
+from studybot.content.glossary import concept_topics
 from studybot.index.search import Hit, Index
 from studybot.ingest.notes import closes_fence, fence_opening
 
@@ -61,7 +62,7 @@ def make_sources(hits: list[Hit], index: Index) -> list[Source]:
         meta = index.metadata(hit.file)
         topics = [str(meta["topic"])] if meta.get("topic") else []
         if not topics:
-            topics = list(dict.fromkeys(e.topic for e in index.glossary.find(hit.path) if getattr(e, "topic", None)))
+            topics = list(dict.fromkeys(concept_topics(index.glossary.find(hit.path))))
         demos = [str(d) for d in meta.get("demos") or []] if isinstance(meta.get("demos"), list) else []
         sources.append(Source(n, hit.file, list(hit.heading_path), hit.line_start, hit.line_end, hit.kind, hit.text,
                               hit.score, topics, demos, own=index.own(hit.file)))

@@ -40,6 +40,11 @@ def _name_parts(words: frozenset[str]) -> frozenset[str]:
     return frozenset(w for w in whole if not any(w != o and w in o for o in whole))
 
 
+def concept_topics(entries: Iterable[Entry]) -> list[str]:
+    """The bundled topics of concepts, in their order, less the concepts no bundled note covers (topic "")."""
+    return [entry.topic for entry in entries if entry.topic]
+
+
 def glossary_dirs(home: Path | None) -> list[Path]:
     """The bundled glossary folder, then the user's own."""
     dirs = [bundled_dir("knowledge") / "glossary"]

@@ -19,7 +19,7 @@ from pathlib import Path
 from studybot.ingest.chunking import ANSWER_HEADING
 from studybot.content.schema import BLANK, Bilingual, KeyPoint, Question, load_quizzes, read_quiz_banks
 from studybot.errors import StudybotError
-from studybot.content.glossary import Glossary, load_glossary
+from studybot.content.glossary import Glossary, concept_topics, load_glossary
 from studybot.home import bundled_dir
 from studybot.ingest.notes import heading_title, parse_note
 from studybot.study.keypoints import MIN_POINTS, DocumentFrequencies, answer_tokens, term_points
@@ -214,7 +214,7 @@ def note_topics(metadata: dict, concepts: list) -> list[str]:
     topics = [str(metadata["topic"])] if metadata.get("topic") else []
     tags = metadata.get("tags") or []
     topics += [str(t) for t in (tags if isinstance(tags, list) else [tags])]
-    counts = Counter(entry.topic for entry in concepts if entry.topic)
+    counts = Counter(concept_topics(concepts))
     if counts:
         topics.append(counts.most_common(1)[0][0])
     return list(dict.fromkeys(t for t in topics if t)) or ["notes"]
@@ -244,7 +244,7 @@ def _cloze(card: Card, glossary: Glossary, terms: set[str] | None = None) -> Car
                 id=card.id.replace("note-", "term-", 1) + f"-{entry.id}", kind="cloze", origin="term",
                 topic=card.topic, question=Bilingual(zh=blanked, en=blanked),
                 answer=Bilingual(zh=sentence, en=sentence), key_points=[KeyPoint(zh=entry.zh or entry.en, en=entry.en)],
-                source=card.source, heading=card.heading, topics=card.topics + [entry.topic] * bool(entry.topic),
+                source=card.source, heading=card.heading, topics=card.topics + concept_topics([entry]),
                 accepted=list(entry.aliases), demos=card.demos, headings=card.headings,
             )
     return None
@@ -334,7 +334,7 @@ def _card_topics(section: _Section, question: str, reference: str, points: list[
     asked = glossary.find(" ".join([*section.heading_path, question]))
     named = [entry.id for point in points for entry in glossary.find(point.en[0])]
     topics = note_topics(metadata, asked + glossary.find(reference))
-    topics = list(dict.fromkeys(topics + [e.id for e in asked] + [e.topic for e in asked if e.topic] + named))
+    topics = list(dict.fromkeys(topics + [e.id for e in asked] + concept_topics(asked) + named))
     return topics, [str(d) for d in metadata.get("demos") or []] or demos_for_topics(topics[0])
 
 
@@ -550,7 +550,7 @@ def select(cards: list[Card], topic: str | None, glossary: Glossary | None = Non
     glossary = glossary or load_glossary(None)
     needle = topic.strip().lower()
     concepts = glossary.find(topic)
-    wanted = {needle} | {entry.topic for entry in concepts if entry.topic} | {entry.id for entry in concepts}
+    wanted = {needle} | set(concept_topics(concepts)) | {entry.id for entry in concepts}
     chosen = [card for card in cards if wanted & {t.lower() for t in card.topics}
               or (len(needle) >= 2 and any(needle in heading.lower() for heading in card.headings))]
     if not chosen:
