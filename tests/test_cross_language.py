@@ -414,3 +414,38 @@ def test_ask_reads_a_chinese_question_by_meaning_not_by_its_words_alone(tmp_path
         assert not is_relevant(question, hits, index)
         with pytest.raises(NothingFound):
             answer_question(question, index, generator=None)
+
+
+EVALUATION_NOTE = """# 模型评估
+
+## 分类模型的评价指标
+
+用于评估分类模型的指标，常见的有准确率、精确率、召回率和 F1 分数；类别不平衡时还要看混淆矩阵和 AUC。
+
+## 学习曲线
+
+训练集和验证集的损失随轮次变化画成曲线，两条线分开说明过拟合。
+"""
+
+
+def test_an_english_question_is_answered_by_a_chinese_heading_close_to_its_translation(tmp_path: Path) -> None:
+    """An English question far from a Chinese heading as asked is close to it as translated, and the hit holds
+    every word of the translation: the notes answer it. Translations of everyday questions come close to
+    Chinese headings too, but not with their words in the notes."""
+    from studybot.answer.pipeline import heading_similarity, is_relevant, word_coverage
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "evaluation.md").write_text(EVALUATION_NOTE, encoding="utf-8")
+    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
+    index = Index(tmp_path / "home")
+    question, translated = "What metrics are used to evaluate a classification model?", "哪些指标用于评估分类模型？"
+    hits = search(question, k=16, index=index, translate=translated)
+    assert hits[0].heading == "分类模型的评价指标"
+    assert heading_similarity(question, hits[:5], index) < 0.82  # as asked, the heading is not close enough
+    assert is_relevant(question, hits, index, translated)
+    for question, translated in [("How do I set up a reverse proxy with nginx?", "如何设置一个反向代理？"),
+                                 ("How do I configure a cron job?", "如何配置cron job？")]:
+        hits = search(question, k=16, index=index, translate=translated)
+        assert word_coverage(translated, hits[:5], index) < 0.75
+        assert not is_relevant(question, hits, index, translated)

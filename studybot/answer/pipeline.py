@@ -52,6 +52,9 @@ RELEVANCE_TOP = 5
 MIN_WORD_COVERAGE = 0.5
 MIN_DENSE_SIMILARITY = 0.45
 MIN_HEADING_SIMILARITY = 0.89  # e5 cosine of the question and a top heading path that says enough alone
+# The question as search translated it into the notes' language: a heading that says enough alone, and one hit
+# holding most of its words (translations of everyday questions come as close as 0.886 to a Chinese heading).
+TRANSLATED_WORD_COVERAGE = 0.75
 HEADING_SIMILARITY_WITH_WORDS = {"zh": 0.86, "en": 0.82}  # ... and that confirms covered words
 NOTHING_FOUND_EXIT = 3
 _VARIABLE = re.compile(r"[a-z]")  # a one-letter word names a formula's variable (x, W, c), not a subject
@@ -108,8 +111,11 @@ class Answer:
 
 def is_relevant(question: str, hits: list[Hit], index: Index, translated: str | None = None) -> bool:
     """Whether a top hit names a concept of the question, has a heading close to it in meaning (in any
-    language), covers its rarer words under a heading not far from it, or is close in meaning to the
-    question in English: as asked, or as search translated it (`translated`, when the caller has it)."""
+    language), covers its rarer words under a heading not far from it, has a heading close to the question
+    as translated into the notes' language and most of the translation's words ("What metrics are used to
+    evaluate a classification model?" is 0.81 from "分类模型评价指标", its translation 0.93), or is close in
+    meaning to the question in English: as asked, or as search translated it (`translated`, when the caller
+    has it)."""
     from studybot.index.expansion import embed_query
 
     top = hits[:RELEVANCE_TOP]
@@ -124,6 +130,9 @@ def is_relevant(question: str, hits: list[Hit], index: Index, translated: str | 
         close >= HEADING_SIMILARITY_WITH_WORDS[language(question)]
         and max(word_coverage(asked, top, index) for asked in (question, translated) if asked) >= MIN_WORD_COVERAGE
     ):
+        return True
+    if translated and (heading_similarity(translated, top, index) >= MIN_HEADING_SIMILARITY
+                       and word_coverage(translated, top, index) >= TRANSLATED_WORD_COVERAGE):
         return True
     english = question if language(question) == "en" else translated
     return (bool(english) and language(english) == "en"
