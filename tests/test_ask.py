@@ -617,6 +617,20 @@ def test_a_passage_that_is_all_code_leads_only_a_question_that_asks_for_code() -
     assert asked.startswith("```python\nimport numpy as np\n")
 
 
+def test_the_name_of_the_file_a_snippet_is_saved_as_is_no_prose() -> None:
+    """"model.py" over a model's code is the file the snippet goes in, not a sentence: the section was quoted as
+    "model.py" and, counting as prose, led a question that asked for no code."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    code = "model.py\n\n```python\nimport torch.nn as nn\n\nclass AlexNet(nn.Module):\n    pass\n```\n"
+    sources = [_section(1, "2. AlexNet 模型定义", code),
+               _section(2, "1. AlexNet 基本结构", "AlexNet 有 5 个卷积层和 3 个全连接层，用 ReLU 激活。")]
+    for question in ("What is AlexNet?", "AlexNet 的模型是怎么定义的？"):
+        answer = extractive_answer(question, sources, load_glossary())
+        assert answer.startswith("AlexNet 有 5 个卷积层") and "model.py" not in answer
+
+
 def test_an_answers_mark_is_not_quoted() -> None:
     """Under "1. **Q: Why do CNNs use pooling layers?**" the answer is an item "- A: …": the answer says what
     the note says, not its "A:" (nor "答：")."""

@@ -110,7 +110,8 @@ _ASKS_FORMULA = re.compile(r"公式|表达式|推导|formula|equation|deriv", re
 # A question that asks for code: a section of code alone may answer it, and only it.
 _ASKS_CODE = re.compile(r"代码|手写|\bcode\b|implement|snippet|keras|pytorch|tensorflow|numpy|sklearn|scikit",
                         re.IGNORECASE)
-_PICTURE = re.compile(r"^\S+(?:\s\S+){0,3}" + IMAGE_SUFFIX + "$", re.IGNORECASE)  # a picture's file name: RetinaNet-01.png
+# A file's name alone: a picture's (RetinaNet-01.png), or the code file a snippet below it is saved as (model.py)
+_FILE_NAME = re.compile(r"^(?:\S+(?:\s\S+){0,3}" + IMAGE_SUFFIX + r"|[\w\-./\\]+\.[A-Za-z]\w{0,5})$", re.IGNORECASE)
 
 
 @dataclass
@@ -186,10 +187,10 @@ def _follow_up(line: str) -> list[str] | None:
 
 def _useful(text: str) -> bool:
     """A sentence that can stand in an answer: long enough, not a lead-in, a question, a placeholder, a
-    link, a caption, a pointer into a book, a picture's file name or a credit to where it came from."""
+    link, a caption, a pointer into a book, a file's name or a credit to where it came from."""
     return (len(text) >= MIN_CHARS and not text.endswith((":", "：", "?", "？")) and not _SKIP.search(text)
             and not (_PLACEHOLDER.search(text) and language(text) == "zh")
-            and not (_POINTER.search(text) and not text.endswith(_STOP)) and not _PICTURE.match(text)
+            and not (_POINTER.search(text) and not text.endswith(_STOP)) and not _FILE_NAME.match(text)
             and not _CREDIT.search(text))
 
 
