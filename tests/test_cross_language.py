@@ -108,6 +108,16 @@ def test_an_acronyms_plural_is_the_acronym() -> None:
     assert tokenize("uses gets US Ss") == ["uses", "gets", "us", "ss"]
 
 
+def test_a_square_root_is_one_word_however_it_is_written() -> None:
+    """"为什么要除以根号 d_k" met neither a note's "除以 $\\sqrt{d_k}$" nor a heading's "divide by √d_k": the sign
+    made no token and 根号 was a word of its own."""
+    asked = tokenize("为什么要除以根号 d_k？")
+    assert "sqrt" in asked and "根号" not in asked
+    for written in ("除以 $\\sqrt{d_k}$", "除以 √d_k", "除以 d_k 的平方根", "scaled by sqrt(d_k)"):
+        assert {"sqrt", "dk"} <= set(tokenize(written))
+    assert "sqrt" not in tokenize("根据号码排序")  # the characters apart are no root
+
+
 def test_the_users_own_passage_is_cited_next_to_the_bundled_one(tmp_path: Path, notes_dir: Path) -> None:
     """Both the user's note and the bundled notes answer: the user's comes in the top 3, the bundled stays."""
     home = tmp_path / "home"

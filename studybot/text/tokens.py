@@ -33,7 +33,7 @@ def cjk_bigrams(text: str) -> list[str]:
     does not know, a phrase split one way here and another there) they still share character pairs.
     """
     pairs: list[str] = []
-    for run in _CJK_RUN.findall(normalize(text)):  # as tokenize reads it: ⽅法 (Kangxi radicals, from PDFs) is 方法
+    for run in _CJK_RUN.findall(_as_words(text)):  # as tokenize reads it: ⽅法 (Kangxi radicals, from PDFs) is 方法
         pairs.extend([run[i:i + 2] for i in range(len(run) - 1)] or [run])
     return pairs
 
@@ -112,6 +112,15 @@ def sizes(text: str) -> str:
     return _BY.sub("x", text)
 
 
+# A square root is written "√d_k", "根号 d_k", "平方根" or LaTeX's "\\sqrt{d_k}" (whose command is the word sqrt)
+_ROOT = re.compile(r"√|根号|平方根")
+
+
+def _as_words(text: str) -> str:
+    """The text as tokens read it: normalized, and a square root's signs and names the one word sqrt."""
+    return _ROOT.sub(" sqrt ", normalize(text))
+
+
 def normalize(text: str) -> str:
     """One spelling for what is written several ways: NFKC (full-width and styled letters such as
     𝐇𝐨𝐰 become plain ASCII), and sizes like 1×1."""
@@ -122,7 +131,7 @@ def tokenize(text: str) -> list[str]:
     """Tokens in text order; stop words dropped, hyphenated terms kept whole and in parts."""
     jieba = None
     tokens: list[str] = []
-    for cjk, latin in _RUNS.findall(normalize(text)):
+    for cjk, latin in _RUNS.findall(_as_words(text)):
         if cjk:
             jieba = jieba or _jieba()
             tokens.extend(t for t in jieba.cut_for_search(cjk) if t not in CHINESE_STOP)
