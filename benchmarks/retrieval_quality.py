@@ -27,6 +27,9 @@ home (the user's passage must then still be found). Each lever is switched off o
 ratio column is each configuration's mean MRR over the mean MRR of "all levers" in the same run.
 "hand translations" replaces Gemma's translations by ours (questions/translations.jsonl, written
 before any result was seen): what a strong translator, a real instruct model, would give.
+--traditional asks the Chinese sets (*_zh) over the same notes written in Taiwan's traditional characters
+(OpenCC's s2twp conversion: characters and Taiwan's words, 網路, 資料), the questions as they are: notes
+from Taiwan or Hong Kong.
 """
 
 from __future__ import annotations
@@ -46,6 +49,20 @@ SEEDS = ["seeds", "seeds+bundled", "seeds_new", "seeds_new+bundled"]
 def _questions(name: str, split: str) -> list[dict]:
     base = name.removesuffix("+bundled")
     return questions(SHARED / "eval" / "retrieval-dev.jsonl" if base == "seeds" else base, split)
+
+
+def _traditional(notes: Path, questions: list[dict], folder: Path) -> tuple[Path, list[dict]]:
+    """The notes written in Taiwan's traditional characters into `folder`, and the questions with their
+    accepted headings written so too (the questions themselves stay as they are)."""
+    from opencc_purepy import OpenCC
+
+    converter = OpenCC("s2twp")
+    for path in notes.rglob("*.md"):
+        target = folder / path.relative_to(notes)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(converter.convert(path.read_text(encoding="utf-8")), encoding="utf-8")
+    return folder, [{**q, "accept": [{**rule, "heading": [converter.convert(h) for h in rule["heading"]]}
+                                      for rule in q["accept"]]} for q in questions]
 
 
 def _hand_translations() -> dict[str, str]:
@@ -109,6 +126,8 @@ def main() -> None:
     parser.add_argument("--sets", nargs="*", help="which sets (default: the seed sets, and the outside ones with --corpora)")
     parser.add_argument("--split", default="dev", choices=["dev", "held", "all"])
     parser.add_argument("--repair", default="gemma", help="repair scorer for the damaged seeds")
+    parser.add_argument("--traditional", action="store_true",
+                        help="the Chinese sets' notes in traditional characters (OpenCC s2twp)")
     args = parser.parse_args()
     from studybot.evaluation.retrieval import _score
     from studybot.index.build import build_index
@@ -116,6 +135,9 @@ def main() -> None:
 
     names = [name for name in args.sets or (SEEDS + (OUTSIDE if args.corpora else []))
              if _questions(name, args.split)]  # the shared dev set has no held questions
+    if args.traditional:
+        names = [name for name in names if name.endswith("_zh")]
+    asked = {name: _questions(name, args.split) for name in names}
     reset, levers = _levers()
     with tempfile.TemporaryDirectory(prefix="studybot-quality-") as tmp:
         homes = {}
@@ -123,6 +145,8 @@ def main() -> None:
             base = name.removesuffix("+bundled")
             notes = SHARED / "seeds" if base.startswith("seeds") else args.corpora / base
             home = Path(tmp) / name.replace("+", "-")
+            if args.traditional:
+                notes, asked[name] = _traditional(notes, asked[name], Path(tmp) / f"{name}-notes")
             started = time.perf_counter()
             build_index(home, [notes], bundled=name.endswith("+bundled"), repair=args.repair)
             size = sum(p.stat().st_size for p in notes.rglob("*") if p.is_file() and p.suffix in (".md", ".txt"))
@@ -138,7 +162,7 @@ def main() -> None:
             for name in names:
                 index = homes[name]
                 index.__dict__.pop("glossary", None)  # the lever may swap the index's glossary
-                result = _score(_questions(name, args.split), index, 5, "hybrid")
+                result = _score(asked[name], index, 5, "hybrid")
                 mrrs.append(result["mrr"])
                 langs = "  ".join(f"{lang} (n={f['n']}) {f['recall@1']:.2f}/{f['recall@k']:.2f}/{f['mrr']:.2f}"
                                   for lang, f in result["by_language"].items())

@@ -459,3 +459,32 @@ def test_an_english_question_is_answered_by_a_chinese_heading_close_to_its_trans
         hits = search(question, k=16, index=index, translate=translated)
         assert word_coverage(translated, hits[:5], index) < 0.75
         assert not is_relevant(question, hits, index, translated)
+
+
+TRADITIONAL_NOTE = """# 正則化
+
+## 過擬合怎麼緩解？
+
+模型在訓練集上表現很好、在驗證集上變差，就是過擬合。常用的緩解辦法有權重衰減、資料增強和提前停止。
+"""
+
+
+def test_notes_in_traditional_characters_meet_simplified_questions(tmp_path: Path) -> None:
+    """A note written in traditional characters (from Taiwan or Hong Kong) shared no token and no character pair
+    with a simplified question, and named no glossary concept: its words are read in simplified characters,
+    and a simplified note keeps its own (向量 is not made 矢量)."""
+    from studybot.answer.pipeline import word_coverage
+
+    assert tokenize("過擬合怎麼緩解") == tokenize("过拟合怎么缓解")
+    assert tokenize("输入向量") == ["输入", "向量"]
+    glossary = load_glossary()
+    assert {e.id for e in glossary.find("過擬合和正則化")} == {e.id for e in glossary.find("过拟合和正则化")} != set()
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "regularization.md").write_text(TRADITIONAL_NOTE, encoding="utf-8")
+    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
+    index = Index(tmp_path / "home")
+    question = "过拟合有哪些缓解办法？"
+    hits = search(question, k=5, index=index)
+    assert hits[0].heading == "過擬合怎麼緩解？"  # the note as written
+    assert word_coverage(question, hits[:1], index) == 1.0

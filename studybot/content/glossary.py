@@ -65,11 +65,14 @@ _FIND_CACHE = 8192  # chunks are matched up to three times while indexing (token
 
 def _plain(text: str) -> str:
     """The text with one spelling of what a term may be typed several ways, so that it matches however a note
-    typed it: full-width and styled letters (ＢＮ, 𝐇𝐨𝐰) in ASCII, sizes as the tokenizer spells them, inline math
+    typed it: traditional characters as simplified (卷積 is 卷积), full-width and styled letters (ＢＮ, 𝐇𝐨𝐰) in
+    ASCII, sizes as the tokenizer spells them, inline math
     without its dollar signs. (NFKC only where it changes a letter: most Chinese text has full-width
     punctuation, and normalizing all of it would cost a fifth of the match.)"""
     from studybot.text.tokens import sizes
+    from studybot.text.variants import simplified
 
+    text = simplified(text)
     if _STYLED.search(text):
         text = unicodedata.normalize("NFKC", text)
     return sizes(text).replace(_INLINE_MATH, " ")

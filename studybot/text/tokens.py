@@ -9,6 +9,7 @@ from typing import Iterable
 
 from studybot.text.dictionary import WordCounts, open_word_counts, save_word_counts
 from studybot.text.language import CJK, has_cjk
+from studybot.text.variants import simplified
 
 _RUNS = re.compile(rf"([{CJK}]+)|([A-Za-z0-9]+(?:[-_'][A-Za-z0-9]+)*)")
 ENGLISH_STOP = frozenset(
@@ -117,8 +118,9 @@ _ROOT = re.compile(r"√|根号|平方根")
 
 
 def _as_words(text: str) -> str:
-    """The text as tokens read it: normalized, and a square root's signs and names the one word sqrt."""
-    return _ROOT.sub(" sqrt ", normalize(text))
+    """The text as tokens read it: in simplified characters, normalized, and a square root's signs and names
+    the one word sqrt."""
+    return _ROOT.sub(" sqrt ", normalize(simplified(text)))
 
 
 def normalize(text: str) -> str:
