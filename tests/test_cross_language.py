@@ -11,6 +11,17 @@ from studybot.index.build import build_index
 from studybot.index.search import Index, search
 from studybot.text.tokens import tokenize
 
+
+def _index_of(tmp_path: Path, notes: dict[str, str]) -> Index:
+    """A home of the user's notes alone ({file name: text}), indexed: what most tests here search."""
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    for name, text in notes.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    build_index(tmp_path / "home", [folder], bundled=False, repair="jieba")
+    return Index(tmp_path / "home")
+
+
 ZH_NOTE = """# 实践问题
 
 ## 类别不平衡怎么处理
@@ -164,11 +175,7 @@ decoder-only 模型结构简单，预训练目标和生成方式一致。
 def test_a_rough_translations_concepts_do_not_drown_the_questions_words(tmp_path: Path) -> None:
     """A translation is read beside the question, but only the question's own concepts are expanded: Gemma
     read "when decoding" as 解码器 (the decoder), whose aliases in both languages outweighed "temperature"."""
-    notes = tmp_path / "notes"
-    notes.mkdir()
-    (notes / "generation.md").write_text(DECODING_NOTE, encoding="utf-8")
-    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
-    index = Index(tmp_path / "home")
+    index = _index_of(tmp_path, {"generation.md": DECODING_NOTE})
     rough = "当温度解码时，如何选择解码器？"
     hits = search("What does temperature do when decoding?", k=3, index=index, mode="bm25", translate=rough)
     assert hits[0].heading == "温度采样", [h.heading for h in hits]
@@ -404,12 +411,7 @@ def test_ask_reads_a_chinese_question_by_meaning_not_by_its_words_alone(tmp_path
     multilingual model's space; an everyday question whose every word an example happens to hold is not."""
     from studybot.answer.pipeline import NothingFound, answer_question, is_relevant, word_coverage
 
-    notes = tmp_path / "notes"
-    notes.mkdir()
-    (notes / "practice.md").write_text(ZH_NOTE, encoding="utf-8")
-    (notes / "prompting.md").write_text(PROMPT_NOTE, encoding="utf-8")
-    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
-    index = Index(tmp_path / "home")
+    index = _index_of(tmp_path, {"practice.md": ZH_NOTE, "prompting.md": PROMPT_NOTE})
     paraphrases = ["别处学来的经验用到新问题上效果更糟，这叫什么？",
                    "把源域上学到的知识迁移过来，目标任务的效果反而变差了，这是什么现象？"]
     for question in paraphrases:
@@ -444,11 +446,7 @@ def test_an_english_question_is_answered_by_a_chinese_heading_close_to_its_trans
     Chinese headings too, but not with their words in the notes."""
     from studybot.answer.pipeline import heading_similarity, is_relevant, word_coverage
 
-    notes = tmp_path / "notes"
-    notes.mkdir()
-    (notes / "evaluation.md").write_text(EVALUATION_NOTE, encoding="utf-8")
-    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
-    index = Index(tmp_path / "home")
+    index = _index_of(tmp_path, {"evaluation.md": EVALUATION_NOTE})
     question, translated = "What metrics are used to evaluate a classification model?", "哪些指标用于评估分类模型？"
     hits = search(question, k=16, index=index, translate=translated)
     assert hits[0].heading == "分类模型的评价指标"
@@ -479,11 +477,7 @@ def test_notes_in_traditional_characters_meet_simplified_questions(tmp_path: Pat
     assert tokenize("输入向量") == ["输入", "向量"]
     glossary = load_glossary()
     assert {e.id for e in glossary.find("過擬合和正則化")} == {e.id for e in glossary.find("过拟合和正则化")} != set()
-    notes = tmp_path / "notes"
-    notes.mkdir()
-    (notes / "regularization.md").write_text(TRADITIONAL_NOTE, encoding="utf-8")
-    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
-    index = Index(tmp_path / "home")
+    index = _index_of(tmp_path, {"regularization.md": TRADITIONAL_NOTE})
     question = "过拟合有哪些缓解办法？"
     hits = search(question, k=5, index=index)
     assert hits[0].heading == "過擬合怎麼緩解？"  # the note as written
