@@ -340,3 +340,48 @@ def test_chinese_character_pairs_find_a_section_the_segmenter_cuts_differently(t
 
     shutil.rmtree(index.folder / store.BM25_DIR / "chars")  # an index written before the list: searched without it
     assert search("锚框是什么", k=1, index=Index(tmp_path / "home"))[0].heading == "锚框是什么"
+
+
+BOOK_CHAPTER = """# Chapter 10 Reinforcement learning
+
+## 10.3 Reinforcement learning, supervised learning and unsupervised learning
+
+Reinforcement learning is the third family beside supervised learning and unsupervised learning.
+
+### 10.3.1 Reinforcement learning and supervised learning
+
+Supervised learning has a teacher with labels for every input; reinforcement learning has none and learns
+from a delayed reward, so supervised learning and reinforcement learning differ in their feedback.
+
+### 10.3.2 Reinforcement learning and unsupervised learning
+
+Unsupervised learning finds patterns without labels, while reinforcement learning maps states to actions.
+Supervised learning and unsupervised learning differ from it in how ambiguous their samples are.
+
+## 10.4 Algorithms
+
+Monte Carlo methods and temporal differences are its main algorithms.
+"""
+
+
+def test_each_subsection_of_a_book_answers_a_question_of_its_own(tmp_path: Path) -> None:
+    """Search keeps at most two chunks of one section ahead of the others, so that a long section cut in
+    pieces cannot fill every slot; a section is one heading path, not a chapter's first two headings (the
+    outside book's 10.3.1, which answers "how does reinforcement learning differ from supervised learning",
+    was left out for its siblings 10.3 and 10.3.2)."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "chapter10.md").write_text(BOOK_CHAPTER, encoding="utf-8")
+    long = "\n\n".join(f"Supervised learning fact {i}: labels tell the model the right output for input {i}, "
+                       f"unlike reinforcement learning, which learns from rewards." for i in range(40))
+    (notes / "long.md").write_text(f"# Notes\n\n## A long section\n\n{long}\n", encoding="utf-8")
+    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
+    index = Index(tmp_path / "home")
+    question = "How does reinforcement learning differ from supervised learning?"
+    assert {h.heading for h in search(question, k=4, index=index, mode="bm25")} >= {
+        "10.3 Reinforcement learning, supervised learning and unsupervised learning",
+        "10.3.1 Reinforcement learning and supervised learning",
+        "10.3.2 Reinforcement learning and unsupervised learning"}
+    hits = search("What do labels tell the model about the right output?", k=4, index=index, mode="bm25")
+    assert [h.heading for h in hits].count("A long section") == 2  # the long section, cut in pieces, takes two
+    assert len(list(index.catalog.execute("SELECT id FROM chunks WHERE heading LIKE '%A long section%'"))) > 2

@@ -45,8 +45,7 @@ PROMOTE_WITHIN = 20
 PROMOTE_TO = (2, 3)
 PROMOTE_FIRST = (1, 2)
 FIRST_SHARE = 0.8
-SECTION_DEPTH = 2  # chunks sharing file and first two headings belong to one section (one question)
-PER_SECTION = 2
+PER_SECTION = 2  # chunks of one section (file and whole heading path: one long section cut in pieces)
 
 
 @dataclass
@@ -263,7 +262,9 @@ def diversify(ranked: list[int], sections: dict[int, tuple], k: int, per_section
     """The top k, with at most `per_section` chunks of one section before other sections get a turn.
 
     A long question section cut into many chunks would otherwise fill every slot and hide the
-    second-best section, which is often the one the user meant.
+    second-best section, which is often the one the user meant. A section is one heading path: the
+    subsections of a book's "10.3 强化学习和监督式学习、非监督式学习的区别" answer questions of their own
+    (read as one section, its introduction and 10.3.2 kept 10.3.1 out of the top 30).
     """
     kept: list[int] = []
     deferred: list[int] = []
@@ -315,7 +316,7 @@ def search(
     ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))[: max(k, CANDIDATES)]
     ranked = promote_users_best(ranked, index, rrf(rankings, weights, AGREEMENT_K))
     rows = index.chunks(ranked)
-    best = diversify(ranked, {cid: (rows[cid][1], *json.loads(rows[cid][2])[:SECTION_DEPTH]) for cid in ranked}, k)
+    best = diversify(ranked, {cid: (rows[cid][1], rows[cid][2]) for cid in ranked}, k)
     return [_hit(rank, fused[cid], rows[cid]) for rank, cid in enumerate(best, start=1)]
 
 
