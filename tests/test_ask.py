@@ -631,6 +631,26 @@ def test_the_name_of_the_file_a_snippet_is_saved_as_is_no_prose() -> None:
         assert answer.startswith("AlexNet 有 5 个卷积层") and "model.py" not in answer
 
 
+def test_a_figures_name_is_no_sentence() -> None:
+    """A section that holds only a picture, "![过拟合/欠拟合分析](../images/analysis.png)", was read as its name
+    and quoted as the first sentence of "How can you tell whether a model is overfitting or underfitting?" (an
+    outside vault's "📊 可视化理解" sections).
+    The name stays for search to read; no answer quotes it."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+    from studybot.ingest.notes import parse_note
+    from studybot.text.tokens import tokenize
+
+    figure = "\n".join(parse_note("![过拟合/欠拟合分析](../images/overfitting_analysis.png)\n").lines)
+    assert tokenize(figure) == tokenize("过拟合/欠拟合分析")
+    inline = "\n".join(parse_note("如图 ![训练误差曲线](curve.png) 所示，训练误差远低于验证误差就是过拟合。\n").lines)
+    sources = [_section(1, "过拟合/欠拟合分析图", figure),
+               _section(2, "怎么判断", "两种误差都高是欠拟合。\n" + inline)]
+    for question in ("How can you tell whether a model is overfitting or underfitting?", "怎么判断模型是过拟合还是欠拟合？"):
+        answer = extractive_answer(question, sources, load_glossary())
+        assert "过拟合/欠拟合分析" not in answer and "训练误差曲线 所示" in answer
+
+
 def test_an_answers_mark_is_not_quoted() -> None:
     """Under "1. **Q: Why do CNNs use pooling layers?**" the answer is an item "- A: …": the answer says what
     the note says, not its "A:" (nor "答：")."""

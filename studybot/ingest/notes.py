@@ -35,6 +35,9 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-+*]|\d+[.)])\s+")
 _ANCHOR_ITEM = re.compile(_LIST_ITEM.pattern + r"\[[^\]]*\]\(#[^)]*\)\s*$")  # - [Title](#title)
 _BLOCK_TAG = re.compile(r"<\s*(script|style)\b[^>]*>", re.IGNORECASE)
 _IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)]*?)>?(?:\s+\"[^\"]*\")?\s*\)")
+# A line of nothing but pictures: their names caption a figure ("![过拟合/欠拟合分析](…/analysis.png)"), kept as
+# `![name]` so that search reads the names and an answer quotes none as a sentence.
+_FIGURE_LINE = re.compile(rf"^\s*(?:>\s*)*(?:{_IMAGE.pattern}\s*)+$")
 _LINK = re.compile(r"(?<!!)\[((?:[^\[\]]|\[[^\[\]]*\])+)\]\([^)]*\)")  # "[Feature Extractor[ResNet v2]](…)" too
 # A bracketed link that only says where a passage came from: "…variance? [[src](http://…)]", "…data. [[src]](…)".
 _SOURCE_MARK = re.compile(r"\s*\[\[\s*(?:src|source|sources|ref|refs|reference|link|原文|来源|出处|链接)\s*\](?:\([^)]*\)\]|\]\([^)]*\))",
@@ -165,14 +168,16 @@ def closes_fence(line: str, marker: str) -> bool:
 
 
 def clean_inline(line: str) -> str:
-    """Replace formula images by their LaTeX, other images by their alt text or file name, links and
+    """Replace formula images by their LaTeX, other images by their alt text or file name (`![name]` on a line
+    of their own: a figure's caption), links and
     embeds by their names, drop source marks ([[src](…)]), block ids (^d1a2b3) and HTML tags,
     decode HTML entities (`&emsp;` indents a Chinese paragraph) and drop zero-width characters."""
     line = _SOURCE_MARK.sub("", _BLOCK_ID.sub("", line))  # before embeds: [[src]](…) is no wiki link
     for formula in (_FORMULA_IMAGE, *_FORMULA_TAGS):
         line = formula.sub(_formula, line)
     line = _EMBED.sub(_embed_text, line)
-    line = _IMAGE.sub(_image_text, line)
+    figure = _FIGURE_LINE.match(line)
+    line = _IMAGE.sub((lambda m: f"![{_image_text(m)}]") if figure else _image_text, line)
     line = _LINK.sub(lambda m: m.group(1), line)
     return _ZERO_WIDTH.sub("", html.unescape(_HTML_TAG.sub("", line)))
 
