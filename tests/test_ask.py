@@ -653,7 +653,7 @@ def test_a_figures_name_is_no_sentence() -> None:
 
 def test_an_answers_mark_is_not_quoted() -> None:
     """Under "1. **Q: Why do CNNs use pooling layers?**" the answer is an item "- A: …": the answer says what
-    the note says, not its "A:" (nor "答：")."""
+    the note says, not its "A:" (nor "答：", nor a bilingual note's "**English Answer:**")."""
     from studybot.answer.extractive import extractive_answer
     from studybot.content.glossary import load_glossary
 
@@ -663,6 +663,12 @@ def test_an_answers_mark_is_not_quoted() -> None:
     answer = extractive_answer("Why do CNNs use pooling layers?", sources, load_glossary())
     assert answer.startswith("Pooling shrinks the feature maps")
     assert extractive_answer("池化层有什么作用？", sources[1:], load_glossary()).startswith("池化层缩小特征图")
+    # a bilingual vault's "#### Q1: ..." sections: a bold "**English Answer:**" over the paragraph, a mark too
+    labelled = [_section(1, 'Q1: "Why do CNNs use pooling layers?"',
+                         "**English Answer:**\nPooling shrinks the feature maps and adds some translation invariance.\n"),
+                _section(2, "Q1: 池化层有什么作用？", "**中文回答：** 池化层缩小特征图，并带来一定的平移不变性。\n")]
+    assert extractive_answer("Why do CNNs use pooling layers?", labelled, load_glossary()).startswith("Pooling shrinks")
+    assert extractive_answer("池化层有什么作用？", labelled[1:], load_glossary()).startswith("池化层缩小特征图")
 
 
 def test_a_list_items_short_title_is_quoted_with_the_lines_it_names() -> None:

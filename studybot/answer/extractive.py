@@ -57,7 +57,8 @@ _LABEL = re.compile(r"^\s*(中文|汉语|Chinese|English|英文)\s*[:：]\s*", r
 _LABEL_LANGUAGE = {"中文": "zh", "汉语": "zh", "chinese": "zh", "english": "en", "英文": "en"}
 _BULLET = re.compile(r"^\s*(?:[-+*•→]|\d+[.)、]|[（(]?\d+[)）])\s+")
 _BILINGUAL_SLASH = re.compile(rf"(?<=[{CJK}。！？；.!?;])\s*/\s+|\s*/\s+(?=[{CJK}])")
-_ANSWER_MARK = re.compile(r"^(?:A|Ans|Answer|答)\s*[:：]\s*")  # "- A: Pooling shrinks …" under "1. **Q: …?**"
+# "- A: Pooling shrinks …" under "1. **Q: …?**", "**English Answer:**" over the answer's paragraph
+_ANSWER_MARK = re.compile(r"^(?:(?:English|Chinese|中文|英文)\s*)?(?:A|Ans|Answer|答|回答)\s*[:：]\s*")
 _SYMBOLS = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\uFE0F]")
 _BOLD_LINE = re.compile(r"^\s*\*\*[^*]+\*\*\s*[:：]?\s*$")
 _LABELLED = re.compile(r"^[^：:]{1,16}[：:]")  # "作用：…", "Note: …"
@@ -153,8 +154,8 @@ def question_terms(question: str, glossary: Glossary) -> frozenset[str]:
 def _clean(line: str) -> str:
     line = _REFERENCE_MARK.sub("", line)
     line = _SYMBOLS.sub("", spoken(line))
-    line = _ANSWER_MARK.sub("", _BULLET.sub("", line))
-    line = _ITALIC.sub(r"\1", _MARKUP.sub("", line))
+    line = _ITALIC.sub(r"\1", _MARKUP.sub("", _BULLET.sub("", line)))
+    line = _ANSWER_MARK.sub("", line)  # after the markup: "**A:**" is a mark too
     return re.sub(r"\s+", " ", line).strip()
 
 
