@@ -651,6 +651,19 @@ def test_a_figures_name_is_no_sentence() -> None:
         assert "过拟合/欠拟合分析" not in answer and "训练误差曲线 所示" in answer
 
 
+def test_a_checklist_is_no_answer_even_under_an_interview_heading() -> None:
+    """"📊 面试准备检查清单" is read as an interview-answer block (its heading says 面试), but its "- [ ] …" items are
+    to-dos, left out of any passage: its paragraph of them led "生成模型和判别模型有什么区别？"."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    checklist = Source(1, "实践.md", ["实践问题", "📊 面试准备检查清单"], 10, 13, "answer",
+                       "- [ ] 能清晰定义生成式模型和判别式模型\n- [ ] 理解贝叶斯定理的数学原理\n- [x] 知道两种模型的优缺点对比\n", 1.0)
+    sources = [checklist, _section(2, "核心区别", "生成式模型学习联合分布 P(x, y)，判别式模型直接学习条件分布 P(y|x)。\n")]
+    answer = extractive_answer("生成式模型和判别式模型有什么区别？", sources, load_glossary())
+    assert answer.startswith("生成式模型学习联合分布") and "[ ]" not in answer and "[x]" not in answer
+
+
 def test_an_answers_mark_is_not_quoted() -> None:
     """Under "1. **Q: Why do CNNs use pooling layers?**" the answer is an item "- A: …": the answer says what
     the note says, not its "A:" (nor "答：", nor a bilingual note's "**English Answer:**")."""

@@ -196,8 +196,9 @@ def _useful(text: str) -> bool:
 
 
 def _answer_parts(text: str) -> list[tuple[str, str]]:
-    """(language, paragraph) pairs of an interview-answer block; labelled parts keep their label's language."""
-    lines = [_QUOTE.sub("", line) for line in text.splitlines()]
+    """(language, paragraph) pairs of an interview-answer block; labelled parts keep their label's language.
+    To-dos and footnotes' text are left out, as in any passage ("面试准备检查清单", a checklist of "- [ ] …")."""
+    lines = [_QUOTE.sub("", line) for line in text.splitlines() if not UNSPOKEN_LINE.match(_QUOTE.sub("", line))]
     parts: list[tuple[str, str]] = []
     for paragraph in re.split(r"\n\s*\n", "\n".join(lines)):
         label = _LABEL.match(paragraph)
