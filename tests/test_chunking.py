@@ -92,6 +92,12 @@ def test_images_named_by_a_tool_not_a_person_become_the_word_image() -> None:
         "![[Pasted image 20250921100553.png|KDE of the samples]]": "KDE of the samples",
     }
     for markdown, text in names.items():
+        assert parse_note(f"# T\n见{markdown}。\n", "t.md").lines[1] == f"见{text}。", markdown
+    # alone on its line a picture is a figure, and its name a caption (`![name]`, quoted by no answer)
+    alone = {"![架构图](pics/1.png)": "![架构图]", "![[kde.png|center]]": "![kde.png]", "![](pics/1.png)": "image",
+             "> ![[attention map.jpeg]] ![](pics/vgg16.png)": "> ![attention map.jpeg] ![vgg16.png]",
+             "![[Other Note]]": "Other Note"}
+    for markdown, text in alone.items():
         assert parse_note(f"# T\n{markdown}\n", "t.md").lines[1] == text, markdown
 
 

@@ -35,9 +35,6 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-+*]|\d+[.)])\s+")
 _ANCHOR_ITEM = re.compile(_LIST_ITEM.pattern + r"\[[^\]]*\]\(#[^)]*\)\s*$")  # - [Title](#title)
 _BLOCK_TAG = re.compile(r"<\s*(script|style)\b[^>]*>", re.IGNORECASE)
 _IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)]*?)>?(?:\s+\"[^\"]*\")?\s*\)")
-# A line of nothing but pictures: their names caption a figure ("![过拟合/欠拟合分析](…/analysis.png)"), kept as
-# `![name]` so that search reads the names and an answer quotes none as a sentence.
-_FIGURE_LINE = re.compile(rf"^\s*(?:>\s*)*(?:{_IMAGE.pattern}\s*)+$")
 _LINK = re.compile(r"(?<!!)\[((?:[^\[\]]|\[[^\[\]]*\])+)\]\([^)]*\)")  # "[Feature Extractor[ResNet v2]](…)" too
 # A bracketed link that only says where a passage came from: "…variance? [[src](http://…)]", "…data. [[src]](…)".
 _SOURCE_MARK = re.compile(r"\s*\[\[\s*(?:src|source|sources|ref|refs|reference|link|原文|来源|出处|链接)\s*\](?:\([^)]*\)\]|\]\([^)]*\))",
@@ -51,6 +48,9 @@ _CREDIT_WORD = r"[^\s。.!！?？，,；;:：\[\]()]+"
 _LINK_ITEM = re.compile(r"^\s*(?:>\s*)*(?:(?:[-+*]|\d+[.)])\s+)?(?:\[(?:[^\[\]]|\[[^\[\]]*\])+\]\((?!#)[^)\s]+(?:\s+\"[^\"]*\")?\)"
                         rf"(?:\s*[-–—|·]\s*{_CREDIT_WORD}(?:\s+{_CREDIT_WORD}){{0,2}})?|\[\[[^\[\]]+\]\])\s*$")
 _EMBED = re.compile(r"!?\[\[([^\]|#]*)(?:#([^\]|]*))?(?:\|([^\]]*))?\]\]")  # ![[file]], [[note#heading|alias]]
+# A line of nothing but pictures: their names caption a figure ("![过拟合/欠拟合分析](…/analysis.png)"), kept as
+# `![name]` so that search reads the names and an answer quotes none as a sentence.
+_FIGURE_LINE = re.compile(rf"^\s*(?:>\s*)*(?:(?:{_IMAGE.pattern}|!\[\[[^\]]+\]\])\s*)+$")
 _HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?>")
 _EMPHASIS = re.compile(r"(\*\*|__|\*)")
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
@@ -136,12 +136,19 @@ def _image_text(match: re.Match[str]) -> str:
     return _image_name(match.group(1).strip(), _file_label(match.group(2)))
 
 
-def _embed_text(match: re.Match[str]) -> str:
+def _caption(name: str) -> str:
+    """The name of a picture on a line of pictures only: `![name]` (LOST_PICTURE as it is)."""
+    return name if name == LOST_PICTURE else f"![{name}]"
+
+
+def _embed_text(match: re.Match[str], figure: bool = False) -> str:
     """An embed or wiki link as Obsidian shows it: its alias, else the note's name, else the heading it
-    points to in the same note ([[#Training]]); a block id ([[#^a1b2c3]]) names nothing."""
+    points to in the same note ([[#Training]]); a block id ([[#^a1b2c3]]) names nothing. A picture's name is
+    a caption (`_caption`) on a line of pictures only (`figure`)."""
     alias, target = (match.group(3) or "").strip(), _file_label(match.group(1).strip())
     if _IMAGE_FILE.search(target):
-        return _image_name(alias, target)
+        name = _image_name(alias, target)
+        return _caption(name) if figure else name
     section = (match.group(2) or "").strip()
     return alias or target or ("" if section.startswith("^") else section)
 
@@ -175,9 +182,9 @@ def clean_inline(line: str) -> str:
     line = _SOURCE_MARK.sub("", _BLOCK_ID.sub("", line))  # before embeds: [[src]](…) is no wiki link
     for formula in (_FORMULA_IMAGE, *_FORMULA_TAGS):
         line = formula.sub(_formula, line)
-    line = _EMBED.sub(_embed_text, line)
-    figure = _FIGURE_LINE.match(line)
-    line = _IMAGE.sub((lambda m: f"![{_image_text(m)}]") if figure else _image_text, line)
+    figure = bool(_FIGURE_LINE.match(line))
+    line = _EMBED.sub(lambda match: _embed_text(match, figure), line)
+    line = _IMAGE.sub(lambda match: _caption(_image_text(match)) if figure else _image_text(match), line)
     line = _LINK.sub(lambda m: m.group(1), line)
     return _ZERO_WIDTH.sub("", html.unescape(_HTML_TAG.sub("", line)))
 
