@@ -192,6 +192,10 @@ def test_headings_with_nothing_under_them_are_the_notes_unwritten_sections() -> 
                 "## References\n- [Paper](https://arxiv.org/abs/1706.03762)\n"
                 "## Recently added: [NLP questions](NLP/README.md)\n\n## Empty\n")
     assert [path for path, _ in unwritten_sections(parse_note(pointers, "a.md"))] == [["Attention", "Empty"]]
+    # a point made in bold is written: an outside vault's "## 核心答案" over one bold sentence was "no text yet"
+    bold = ("# SVM的Loss是什么\n## 核心答案\n\n**SVM使用Hinge Loss，目标是最大化分类间隔**\n"
+            "## 核心结论\n**LogisticRegression使用Cross-Entropy Loss（二元交叉熵）**\n## 参考\n**参考资料：**\n")
+    assert [path for path, _ in unwritten_sections(parse_note(bold, "svm.md"))] == [["SVM的Loss是什么", "参考"]]
 
 
 def test_a_note_without_a_title_line_is_named_by_its_file_as_obsidian_shows_it() -> None:

@@ -24,7 +24,10 @@ _FOLDER_ORDER = re.compile(r"^\d+(?:\.\d+)*(?:\s*[-_.、)]\s*|\s+)(?=\S)")
 _NAMELESS = re.compile(r"^(?:readme|index|untitled(?: \d+)?|未命名(?: ?\d+)?|[0-9a-f -]*\d[0-9a-f -]*|drawing[\d .:-]*|)$",
                        re.IGNORECASE)
 # A line that says nothing yet: a to-do item, a bare label ("**参考资料**"), a placeholder word.
-_SAYS_NOTHING = re.compile(r"^\s*(?:\*\*[^*]*\*\*\s*[:：]?|TODO|TBD|WIP|待补充|待完善|待更新|未完待续|[-*+])?\s*$", re.IGNORECASE)
+# A line that writes nothing up: a placeholder, or a label in bold ("**参考资料**"); bold that makes a point, with a
+# clause in it or longer than a label ("**SVM使用Hinge Loss，目标是最大化分类间隔**" under "## 核心答案"), is written.
+_SAYS_NOTHING = re.compile(r"^\s*(?:\*\*(?=[^*]{0,24}\*\*)[^*，。；！？,;!?]*\*\*\s*[:：]?|TODO|TBD|WIP|待补充|待完善|待更新|未完待续|[-*+])?\s*$",
+                           re.IGNORECASE)
 
 
 @dataclass
