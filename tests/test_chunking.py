@@ -385,6 +385,28 @@ def test_a_numbered_question_in_bold_with_its_answer_indented_below_is_a_section
     assert "Pooling shrinks" in chunks[0].text and "share weights" not in chunks[0].text
 
 
+def test_a_question_over_its_answer_folded_in_details_is_a_section() -> None:
+    """Interview repositories fold each answer away: "> 3、卷积层的输出尺寸、参数量和计算量。" over
+    `<details><summary>答案</summary>…</details>`. Each is a question of its own (read as one section, the file
+    answered "How do you compute the receptive field?" with its first question, quoted as a sentence). A line
+    that neither asks nor is numbered stays text above its folded block."""
+    text = ("> 1、简述卷积的基本操作，并分析其与全连接层的区别。\n<details>\n  <summary>答案</summary>\n"
+            "  卷积核在特征图上滑动计算，具有局部连接和权值共享。\n</details>\n\n"
+            "> 2、在卷积神经网络中，如何计算各层的感受野大小？\n\n<details>\n  <summary>答案</summary>\n"
+            "  5 * 5 的卷积核作用在 5 * 5 的特征图上，输出一点的感受野是 25。\n</details>\n\n"
+            "**What is a stride?**\n<details><summary>Answer</summary>The step between two positions of the kernel.</details>\n\n"
+            "完整代码如下：\n<details><summary>代码</summary>\n\nimport torch\n</details>\n")
+    note = parse_note(text, "卷积篇.md")
+    assert [(h.level, h.title) for h in note.headings] == [
+        (2, "1、简述卷积的基本操作，并分析其与全连接层的区别。"), (2, "2、在卷积神经网络中，如何计算各层的感受野大小？"),
+        (2, "What is a stride?")]
+    chunks = chunk_note(note)
+    assert [c.heading_path[-1] for c in chunks] == [h.title for h in note.headings]
+    assert "局部连接" in chunks[0].text and "感受野" not in chunks[0].text and "1、" not in chunks[0].text
+    assert "答案" not in chunks[0].text and "Answer" not in chunks[2].text  # the fold's label names nothing
+    assert "感受野是 25" in chunks[1].text and "完整代码如下" in chunks[2].text
+
+
 def test_a_table_of_contents_ends_at_its_marker_or_at_the_first_line_that_is_no_list_item() -> None:
     """markdown-toc closes with `<!-- tocstop -->`; a table whose closing marker is lost must not
     swallow the note after it."""

@@ -26,6 +26,12 @@ _UNDERLINE = re.compile(r"^\s{0,3}(=+|-+)\s*$")  # a setext heading's second lin
 # part of its title.
 _BOLD_QUESTION = re.compile(r"^\s{0,3}(?P<item>\d{1,3}[.)]\s+)?(\*\*|__)(?:Q\d*\s*[:：.]\s*)?"
                             r"(?P<title>[^*_\n]{2,150}?[？?])\s*\2\s*$")
+# A question over its answer folded away in HTML ("> 3、卷积层的输出尺寸、参数量和计算量。" over "<details><summary>答案
+# </summary>…"): numbered, or asking, in a quote or not; the `<details>` block is its section.
+_FOLDED_QUESTION = re.compile(r"^\s{0,3}(?:>\s*)*(?P<title>(?:\d{1,3}\s*[、.)．]|Q\d*\s*[:：.]).{2,150}|.{2,150}[？?])\s*$")
+_DETAILS = re.compile(r"^\s*<details\b", re.IGNORECASE)
+# The label on the fold ("<summary>答案</summary>", "<summary>Show answer</summary>"): it names no content
+_ANSWER_SUMMARY = re.compile(r"<summary>\s*[^<]{0,8}?(?:答案|解答|回答|answer|solution)s?\s*</summary>", re.IGNORECASE)
 _NOT_PARAGRAPH = re.compile(r"^\s*(?:[-+*>|]|\d+[.)]\s|<!--)|^\s{4}")  # list items, quotes, tables, comments, code
 SETEXT_MAX_CHARS = 100  # longer lines above a --- are prose followed by a rule, not a heading
 _TOC_OPEN = re.compile(r"^\s*<!--\s*(?:Markdown)?TOC\b.*-->\s*$", re.IGNORECASE)  # and Sublime's MarkdownTOC
@@ -177,7 +183,7 @@ def closes_fence(line: str, marker: str) -> bool:
 def clean_inline(line: str) -> str:
     """Replace formula images by their LaTeX, other images by their alt text or file name (`![name]` on a line
     of their own: a figure's caption), links and
-    embeds by their names, drop source marks ([[src](…)]), block ids (^d1a2b3) and HTML tags,
+    embeds by their names, drop source marks ([[src](…)]), block ids (^d1a2b3), HTML tags and a fold's answer label,
     decode HTML entities (`&emsp;` indents a Chinese paragraph) and drop zero-width characters."""
     line = _SOURCE_MARK.sub("", _BLOCK_ID.sub("", line))  # before embeds: [[src]](…) is no wiki link
     for formula in (_FORMULA_IMAGE, *_FORMULA_TAGS):
@@ -186,7 +192,7 @@ def clean_inline(line: str) -> str:
     line = _EMBED.sub(lambda match: _embed_text(match, figure), line)
     line = _IMAGE.sub(lambda match: _caption(_image_text(match)) if figure else _image_text(match), line)
     line = _LINK.sub(lambda m: m.group(1), line)
-    return _ZERO_WIDTH.sub("", html.unescape(_HTML_TAG.sub("", line)))
+    return _ZERO_WIDTH.sub("", html.unescape(_HTML_TAG.sub("", _ANSWER_SUMMARY.sub("", line))))
 
 
 def _private_toggle(line: str) -> bool:
@@ -221,11 +227,15 @@ def _code_comment(lines: list[str], index: int) -> bool:
     return False
 
 
+def _next_written(lines: list[str], index: int) -> str:
+    """The first line after `lines[index]` that is not blank ("" at the end)."""
+    return next((line for line in lines[index + 1:] if line.strip()), "")
+
+
 def _indented_below(lines: list[str], index: int) -> bool:
     """Whether the first line after `lines[index]` that is not blank is indented: a list item's own body (a list
     of questions to study, one item after another, answers none of them)."""
-    below = next((line for line in lines[index + 1:] if line.strip()), "")
-    return below[:1] in (" ", "\t")
+    return _next_written(lines, index)[:1] in (" ", "\t")
 
 
 def split_front_matter(lines: list[str]) -> tuple[str, int]:
@@ -358,6 +368,9 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
                 links.add(len(out))
         elif ((question := _BOLD_QUESTION.match(line)) and (title := heading_title(question.group("title")))
               and (not question.group("item") or _indented_below(lines, number - 1))):
+            headings.append(Heading(level=min(max(level, 1) + 1, 6), title=title, line=number))
+        elif ((question := _FOLDED_QUESTION.match(line)) and _DETAILS.match(_next_written(lines, number - 1))
+              and (title := heading_title(question.group("title")))):
             headings.append(Heading(level=min(max(level, 1) + 1, 6), title=title, line=number))
         underline = _UNDERLINE.match(line)
         title = _setext_title(lines, number - 1, skip) if underline else ""
