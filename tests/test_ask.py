@@ -664,6 +664,19 @@ def test_a_checklist_is_no_answer_even_under_an_interview_heading() -> None:
     assert answer.startswith("生成式模型学习联合分布") and "[ ]" not in answer and "[x]" not in answer
 
 
+def test_chinese_numbering_is_a_lists_mark_as_one_dot_is() -> None:
+    """Chinese notes number a list "1、…" or "（2）…" with no space after: the mark was quoted ("1、生成器是一种特殊的
+    迭代器 [1]", then "1、" again from the next list), where "1. " is dropped."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    items = ["生成器是一种特殊的迭代器", "迭代器可以通过 iter() 内置函数创建", "生成器是在函数中调用 yield 创建的"]
+    answers = [extractive_answer("迭代器和生成器有什么区别？", [_section(1, "迭代器和生成器的区别？", text)], load_glossary())
+               for text in ("".join(f"{i}. {item}\n" for i, item in enumerate(items, start=1)),
+                            f"1、{items[0]}\n2、{items[1]}\n（3）{items[2]}\n")]
+    assert answers[0] == answers[1] and answers[1].startswith(items[0])
+
+
 def test_an_answers_mark_is_not_quoted() -> None:
     """Under "1. **Q: Why do CNNs use pooling layers?**" the answer is an item "- A: …": the answer says what
     the note says, not its "A:" (nor "答：", nor a bilingual note's "**English Answer:**")."""

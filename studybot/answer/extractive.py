@@ -55,7 +55,8 @@ TITLE_CHARS = 24  # a list item this short, with no stop in it, names the paragr
 
 _LABEL = re.compile(r"^\s*(中文|汉语|Chinese|English|英文)\s*[:：]\s*", re.IGNORECASE)
 _LABEL_LANGUAGE = {"中文": "zh", "汉语": "zh", "chinese": "zh", "english": "en", "英文": "en"}
-_BULLET = re.compile(r"^\s*(?:[-+*•→]|\d+[.)、]|[（(]?\d+[)）])\s+")
+# a list's mark; Chinese notes number without a space ("1、生成器是一种特殊的迭代器", "（2）")
+_BULLET = re.compile(r"^\s*(?:(?:[-+*•→]|\d+[.)、]|[（(]?\d+[)）])\s+|\d+、|[（(]\d+[)）])")
 _BILINGUAL_SLASH = re.compile(rf"(?<=[{CJK}。！？；.!?;])\s*/\s+|\s*/\s+(?=[{CJK}])")
 # "- A: Pooling shrinks …" under "1. **Q: …?**", "**English Answer:**" over the answer's paragraph
 _ANSWER_MARK = re.compile(r"^(?:(?:English|Chinese|中文|英文)\s*)?(?:A|Ans|Answer|答|回答)\s*[:：]\s*")
