@@ -677,6 +677,18 @@ def test_chinese_numbering_is_a_lists_mark_as_one_dot_is() -> None:
     assert answers[0] == answers[1] and answers[1].startswith(items[0])
 
 
+def test_an_address_a_line_ends_with_is_not_quoted() -> None:
+    """"手撕AUC：https://blog.csdn.net/…" says where to read, not what the note says: it led "模型的 AUC 等于 1 说明
+    什么问题？" in an outside interview repository. An address inside a sentence stays."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    text = ("手撕AUC：https://blog.csdn.net/qq_3766/article/details/1236?spm=1001.2014\n"
+            "AUC 为 1 多半是过拟合，或者验证集泄漏进了训练集：检查 https://x.org/auc 上的数据划分。\n")
+    answer = extractive_answer("模型的 AUC 等于 1 说明什么问题？", [_section(1, "AUC 为 1 的模型", text)], load_glossary())
+    assert answer.startswith("AUC 为 1 多半是过拟合") and "csdn" not in answer and "https://x.org/auc 上的" in answer
+
+
 def test_an_answers_mark_is_not_quoted() -> None:
     """Under "1. **Q: Why do CNNs use pooling layers?**" the answer is an item "- A: …": the answer says what
     the note says, not its "A:" (nor "答：", nor a bilingual note's "**English Answer:**")."""

@@ -91,6 +91,9 @@ _QUOTE = re.compile(r"^\s*>\s?")
 _MATH = "$$"
 _CODE = re.compile(r"^(?: {4}|\t)")  # indented code, when the line above is indented as deep
 _CONTINUES = re.compile(r"^\s*(?:>\s?)?\s*[a-z]")  # a line of prose that goes on the sentence above
+# An address a line ends with ("手撕AUC：https://blog.csdn.net/…", "…试出来的...https://blog.51cto.com/…"): where to
+# read more, not what the note says; the citation leads to the note, and the note to it.
+_TRAILING_URL = re.compile(r"\s*(?:https?://|www\.)\S+\s*$")
 # Where a text came from, not what it says: a linked page's title ("… - 知乎", "…-CSDN博客"), an entry of a
 # reference list ("[1] 何之源.https://…", "【3】…"), a copyright line.
 _CREDIT = re.compile(r"[-_–|]\s*(?:知乎(?:专栏)?|CSDN(?:博客)?|博客园|简书|掘金|SegmentFault|Medium|Stack Overflow|"
@@ -157,7 +160,7 @@ def _clean(line: str) -> str:
     line = _SYMBOLS.sub("", spoken(line))
     line = _ITALIC.sub(r"\1", _MARKUP.sub("", _BULLET.sub("", line)))
     line = _ANSWER_MARK.sub("", line)  # after the markup: "**A:**" is a mark too
-    return re.sub(r"\s+", " ", line).strip()
+    return re.sub(r"\s+", " ", _TRAILING_URL.sub("", line)).strip()
 
 
 def _halves(line: str) -> list[str]:
