@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from urllib.parse import unquote, unquote_plus
 
+from studybot.text.language import has_cjk
+
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 # A line of Python: an assignment, an import, a definition or block opener, a call. A `# …` line next to one is
@@ -39,7 +41,10 @@ _TOC_CLOSE = re.compile(r"^\s*<!--\s*(?:/\s*(?:Markdown)?TOC|tocstop)\s*-->\s*$"
 _TOC_MARKER = re.compile(r"^\s*(?:\[\[?_?TOC_?\]\]?|\$\{toc\})\s*$", re.IGNORECASE)  # Typora's [TOC], [[_TOC_]], ${toc}
 _LIST_ITEM = re.compile(r"^\s*(?:[-+*]|\d+[.)])\s+")
 _ANCHOR_ITEM = re.compile(_LIST_ITEM.pattern + r"\[[^\]]*\]\(#[^)]*\)\s*$")  # - [Title](#title)
-_BLOCK_TAG = re.compile(r"<\s*(script|style)\b[^>]*>", re.IGNORECASE)
+_BLOCK_TAG = re.compile(r"<\s*(script|style)\b[^>]*>|<!--", re.IGNORECASE)  # and a comment: never shown
+# A flashcard of Obsidian's spaced-repetition plugin, "question::answer" (":::" both ways), read as the question and
+# its answer (`_card`). Its question asks, is Chinese or runs to three words: a Dataview field ("status:: done") is none.
+_CARD = re.compile(r"^(?P<lead>\s*(?:[-*+]\s+)?)(?P<question>[^`:：]+?)\s*:{2,3}\s*(?P<answer>[^:`\s].*)$")
 _IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)]*?)>?(?:\s+\"[^\"]*\")?\s*\)")
 _LINK = re.compile(r"(?<!!)\[((?:[^\[\]]|\[[^\[\]]*\])+)\]\([^)]*\)")  # "[Feature Extractor[ResNet v2]](…)" too
 # A bracketed link that only says where a passage came from: "…variance? [[src](http://…)]", "…data. [[src]](…)".
@@ -227,6 +232,21 @@ def _code_comment(lines: list[str], index: int) -> bool:
     return False
 
 
+def _card(line: str) -> str:
+    """A flashcard line as a question and its answer ("What is dropout?::Zeroing …" as "Q: What is dropout? A:
+    Zeroing …"), or as a point and what it says ("BatchNorm 的作用::…" as "BatchNorm 的作用：…"); any other line
+    as it is."""
+    card = _CARD.match(line)
+    if card is None:
+        return line
+    question, answer, lead = card.group("question"), card.group("answer"), card.group("lead")
+    if question.endswith(("?", "？")):
+        return f"{lead}Q: {question} A: {answer}"
+    if has_cjk(question) or len(question.split()) >= 3:
+        return f"{lead}{question}{'：' if has_cjk(question) else ': '}{answer}"
+    return line
+
+
 def _next_written(lines: list[str], index: int) -> str:
     """The first line after `lines[index]` that is not blank ("" at the end)."""
     return next((line for line in lines[index + 1:] if line.strip()), "")
@@ -304,7 +324,7 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
     out: list[str] = [""] * skip
     headings: list[Heading] = []
     fence: str | None = None
-    in_block: str | None = None
+    in_block: str | None = None  # what ends the script, style or comment being read
     in_toc = False
     private = False  # inside an Obsidian comment over several lines: the reader never sees it
     links: set[int] = set()
@@ -322,7 +342,7 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
             out.append("")
             continue
         if in_block is not None:
-            close = re.search(rf"</\s*{in_block}\s*>", line, re.IGNORECASE)
+            close = re.search(in_block, line, re.IGNORECASE)
             if close:
                 in_block = None
                 out.append(clean_inline(line[close.end():]))
@@ -346,16 +366,16 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
         if fence:
             out.append(line)
             continue
-        opened = _BLOCK_TAG.search(line)
-        if opened:
-            tag = opened.group(1)
-            close = re.search(rf"</\s*{tag}\s*>", line[opened.end():], re.IGNORECASE)
-            if close:
-                line = line[: opened.start()] + line[opened.end() + close.end():]
-            else:
-                in_block = tag
-                out.append(clean_inline(line[: opened.start()]))
-                continue
+        while (opened := _BLOCK_TAG.search(line)) is not None:
+            end = rf"</\s*{opened.group(1)}\s*>" if opened.group(1) else "-->"
+            close = re.search(end, line[opened.end():], re.IGNORECASE)
+            if close is None:
+                break
+            line = line[: opened.start()] + line[opened.end() + close.end():]
+        if opened is not None:
+            in_block = end
+            out.append(clean_inline(line[: opened.start()]))
+            continue
         heading = _HEADING.match(line)
         if heading and heading.group(1) == "#" and headings and _code_comment(lines, number - 1):
             heading = None
@@ -379,5 +399,5 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
             headings.append(Heading(level=level, title=title, line=number - 1))
             out.append("")
             continue
-        out.append(clean_inline(line))
+        out.append(clean_inline(_card(line)))
     return Note(path=str(path), lines=out, headings=headings, metadata=metadata, links=links)
