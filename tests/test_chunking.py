@@ -410,18 +410,18 @@ def test_a_question_over_its_answer_folded_in_details_is_a_section() -> None:
 def test_flashcards_read_as_questions_and_answers_and_comments_are_never_read() -> None:
     """Obsidian's spaced-repetition plugin keeps cards in the notes ("question::answer", ":::" both ways) with its
     schedule in a comment after each ("<!--SR:!2025-02-01,3,259-->"): an answer quoted both, "::" and all. A
-    comment is not shown, over several lines too; a Dataview field and C++'s `std::vector` are no cards."""
+    comment is not shown, over several lines too; a Dataview field and C++'s torch::Tensor are no cards."""
     from studybot.answer.extractive import extractive_answer
     from studybot.answer.sources import Source
     from studybot.content.glossary import load_glossary
 
     text = ("# BN\n## Cards\nWhat does BatchNorm normalize over?::The batch, per channel.\n<!--SR:!2025-02-01,3,259-->\n"
             "- LayerNorm 的归一化维度:::每个样本自己的特征，与 batch 无关。 <!--SR:!2025-02-03,5,270-->\n\n"
-            "status:: done\n\nstd::vector is a container.\n\n<!-- to do:\nrewrite this -->Kept.\n")
+            "status:: done\n\nWe pass a torch::Tensor in.\n\n<!-- to do:\nrewrite this -->Kept.\n")
     note = parse_note(text, "bn.md")
     assert note.lines[2:] == ["Q: What does BatchNorm normalize over? A: The batch, per channel.", "",
                               "- LayerNorm 的归一化维度：每个样本自己的特征，与 batch 无关。 ", "", "status:: done", "",
-                              "std::vector is a container.", "", "", "Kept.", ""]
+                              "We pass a torch::Tensor in.", "", "", "Kept.", ""]
     chunk = chunk_note(note)[0]
     source = Source(1, "bn.md", chunk.heading_path, chunk.line_start, chunk.line_end, "section", chunk.text, 1.0)
     answer = extractive_answer("What does batch normalization normalize over?", [source], load_glossary())

@@ -44,7 +44,8 @@ _ANCHOR_ITEM = re.compile(_LIST_ITEM.pattern + r"\[[^\]]*\]\(#[^)]*\)\s*$")  # -
 _BLOCK_TAG = re.compile(r"<\s*(script|style)\b[^>]*>|<!--", re.IGNORECASE)  # and a comment: never shown
 # A flashcard of Obsidian's spaced-repetition plugin, "question::answer" (":::" both ways), read as the question and
 # its answer (`_card`). Its question asks, is Chinese or runs to three words: a Dataview field ("status:: done") is none.
-_CARD = re.compile(r"^(?P<lead>\s*(?:[-*+]\s+)?)(?P<question>[^`:：]+?)\s*:{2,3}\s*(?P<answer>[^:`\s].*)$")
+_CARD = re.compile(r"^(?P<lead>\s*(?:[-*+]\s+)?)(?P<question>[^`:：|]+?)\s*:{2,3}\s*(?P<answer>[^:`\s].*)$")
+_NAMESPACE = re.compile(r"[A-Za-z0-9_]::[A-Za-z_]")  # C++'s torch::Tensor, not a card
 _IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)]*?)>?(?:\s+\"[^\"]*\")?\s*\)")
 _LINK = re.compile(r"(?<!!)\[((?:[^\[\]]|\[[^\[\]]*\])+)\]\([^)]*\)")  # "[Feature Extractor[ResNet v2]](…)" too
 # A bracketed link that only says where a passage came from: "…variance? [[src](http://…)]", "…data. [[src]](…)".
@@ -242,7 +243,7 @@ def _card(line: str) -> str:
     question, answer, lead = card.group("question"), card.group("answer"), card.group("lead")
     if question.endswith(("?", "？")):
         return f"{lead}Q: {question} A: {answer}"
-    if has_cjk(question) or len(question.split()) >= 3:
+    if has_cjk(question) or (len(question.split()) >= 3 and not _NAMESPACE.search(line)):
         return f"{lead}{question}{'：' if has_cjk(question) else ': '}{answer}"
     return line
 
