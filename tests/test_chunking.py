@@ -417,11 +417,11 @@ def test_flashcards_read_as_questions_and_answers_and_comments_are_never_read() 
 
     text = ("# BN\n## Cards\nWhat does BatchNorm normalize over?::The batch, per channel.\n<!--SR:!2025-02-01,3,259-->\n"
             "- LayerNorm 的归一化维度:::每个样本自己的特征，与 batch 无关。 <!--SR:!2025-02-03,5,270-->\n\n"
-            "status:: done\n\nWe pass a torch::Tensor in.\n\n<!-- to do:\nrewrite this -->Kept.\n")
+            "status:: done\n\nWe pass a torch::Tensor in.\n\n用 std::move 转移所有权。\n\n<!-- to do:\nrewrite this -->Kept.\n")
     note = parse_note(text, "bn.md")
     assert note.lines[2:] == ["Q: What does BatchNorm normalize over? A: The batch, per channel.", "",
                               "- LayerNorm 的归一化维度：每个样本自己的特征，与 batch 无关。 ", "", "status:: done", "",
-                              "We pass a torch::Tensor in.", "", "", "Kept.", ""]
+                              "We pass a torch::Tensor in.", "", "用 std::move 转移所有权。", "", "", "Kept.", ""]
     chunk = chunk_note(note)[0]
     source = Source(1, "bn.md", chunk.heading_path, chunk.line_start, chunk.line_end, "section", chunk.text, 1.0)
     answer = extractive_answer("What does batch normalization normalize over?", [source], load_glossary())

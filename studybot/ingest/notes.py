@@ -243,7 +243,7 @@ def _card(line: str) -> str:
     question, answer, lead = card.group("question"), card.group("answer"), card.group("lead")
     if question.endswith(("?", "？")):
         return f"{lead}Q: {question} A: {answer}"
-    if has_cjk(question) or (len(question.split()) >= 3 and not _NAMESPACE.search(line)):
+    if (has_cjk(question) or len(question.split()) >= 3) and not _NAMESPACE.search(line):
         return f"{lead}{question}{'：' if has_cjk(question) else ': '}{answer}"
     return line
 
