@@ -389,7 +389,8 @@ def test_a_question_over_its_answer_folded_in_details_is_a_section() -> None:
     """Interview repositories fold each answer away: "> 3、卷积层的输出尺寸、参数量和计算量。" over
     `<details><summary>答案</summary>…</details>`. Each is a question of its own (read as one section, the file
     answered "How do you compute the receptive field?" with its first question, quoted as a sentence). A line
-    that neither asks nor is numbered stays text above its folded block."""
+    that neither asks nor is numbered stays text above its folded block. A question on the fold (`<summary>`) is a
+    section too."""
     text = ("> 1、简述卷积的基本操作，并分析其与全连接层的区别。\n<details>\n  <summary>答案</summary>\n"
             "  卷积核在特征图上滑动计算，具有局部连接和权值共享。\n</details>\n\n"
             "> 2、在卷积神经网络中，如何计算各层的感受野大小？\n\n<details>\n  <summary>答案</summary>\n"
@@ -404,6 +405,13 @@ def test_a_question_over_its_answer_folded_in_details_is_a_section() -> None:
     assert [c.heading_path[-1] for c in chunks] == [h.title for h in note.headings]
     assert "局部连接" in chunks[0].text and "感受野" not in chunks[0].text and "1、" not in chunks[0].text
     assert "答案" not in chunks[0].text and "Answer" not in chunks[2].text  # the fold's label names nothing
+    # the question on the fold itself, its answer below it; a fold named otherwise is no section
+    on_fold = ("# CNN\n\n<details>\n<summary>1. What is a stride?</summary>\n\nThe step of the kernel.\n</details>\n"
+               "<details><summary>Why do CNNs pool?</summary>\nPooling shrinks the maps.\n</details>\n"
+               "<details><summary>Click to expand</summary>\nimport torch\n</details>\n")
+    note = parse_note(on_fold, "cnn.md")
+    assert [(h.level, h.title) for h in note.headings] == [(1, "CNN"), (2, "1. What is a stride?"), (2, "Why do CNNs pool?")]
+    assert [c.text.split("\n")[0] for c in chunk_note(note)] == ["The step of the kernel.", "Pooling shrinks the maps."]
     assert "感受野是 25" in chunks[1].text and "完整代码如下" in chunks[2].text
 
 

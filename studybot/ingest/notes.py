@@ -32,6 +32,8 @@ _BOLD_QUESTION = re.compile(r"^\s{0,3}(?P<item>\d{1,3}[.)]\s+)?(\*\*|__)(?:Q\d*\
 # </summary>…"): numbered, or asking, in a quote or not; the `<details>` block is its section.
 _FOLDED_QUESTION = re.compile(r"^\s{0,3}(?:>\s*)*(?P<title>(?:\d{1,3}\s*[、.)．]|Q\d*\s*[:：.]).{2,150}|.{2,150}[？?])\s*$")
 _DETAILS = re.compile(r"^\s*<details\b", re.IGNORECASE)
+# ... or the question on the fold itself, its answer below: "<details><summary>Q3: What is a stride?</summary>"
+_SUMMARY_LINE = re.compile(r"^\s*(?:<details\b[^>]*>\s*)?<summary>\s*(?P<title>[^<]+?)\s*</summary>\s*$", re.IGNORECASE)
 # The label on the fold ("<summary>答案</summary>", "<summary>Show answer</summary>"): it names no content
 _ANSWER_SUMMARY = re.compile(r"<summary>\s*[^<]{0,8}?(?:答案|解答|回答|answer|solution)s?\s*</summary>", re.IGNORECASE)
 _NOT_PARAGRAPH = re.compile(r"^\s*(?:[-+*>|]|\d+[.)]\s|<!--)|^\s{4}")  # list items, quotes, tables, comments, code
@@ -391,6 +393,9 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
               and (not question.group("item") or _indented_below(lines, number - 1))):
             headings.append(Heading(level=min(max(level, 1) + 1, 6), title=title, line=number))
         elif ((question := _FOLDED_QUESTION.match(line)) and _DETAILS.match(_next_written(lines, number - 1))
+              and (title := heading_title(question.group("title")))):
+            headings.append(Heading(level=min(max(level, 1) + 1, 6), title=title, line=number))
+        elif ((fold := _SUMMARY_LINE.match(line)) and (question := _FOLDED_QUESTION.match(fold.group("title")))
               and (title := heading_title(question.group("title")))):
             headings.append(Heading(level=min(max(level, 1) + 1, 6), title=title, line=number))
         underline = _UNDERLINE.match(line)
