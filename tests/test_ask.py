@@ -689,6 +689,21 @@ def test_an_address_a_line_ends_with_is_not_quoted() -> None:
     assert answer.startswith("AUC 为 1 多半是过拟合") and "csdn" not in answer and "https://x.org/auc 上的" in answer
 
 
+def test_words_to_the_reader_are_not_quoted() -> None:
+    """An article exported from a blog greets and thanks its reader ("大家好，我是…", "文章比较短，适合大家碎片化阅读",
+    "点个在看再走呗"): that is no part of an answer, and led "Transformer 的并行化体现在哪里？" in an outside
+    repository of such articles."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    text = ("大家好，我是小明；文章比较短，适合大家碎片化阅读。\n\nDecoder 只能一个一个地解码，不能并行。\n"
+            "Encoder 里不同单词之间没有依赖，注意力层和前馈层都可以并行。\n\n如果觉得有帮助，点个在看再走呗。\n"
+            "Thanks for reading, and hope this helps.\n")
+    answer = extractive_answer("Transformer 的并行化体现在哪里？", [_section(1, "Transformer的并行化", text)], load_glossary())
+    assert answer.split("\n\n") == ["Decoder 只能一个一个地解码，不能并行。 [1]",
+                                     "Encoder 里不同单词之间没有依赖，注意力层和前馈层都可以并行。 [1]"]
+
+
 def test_an_answers_mark_is_not_quoted() -> None:
     """Under "1. **Q: Why do CNNs use pooling layers?**" the answer is an item "- A: …": the answer says what
     the note says, not its "A:" (nor "答：", nor a bilingual note's "**English Answer:**")."""
@@ -717,13 +732,13 @@ def test_a_list_items_short_title_is_quoted_with_the_lines_it_names() -> None:
 
     text = ("1. 梯度消失\n   反向传播时梯度逐层变小，前面的层学得很慢。\n2. 梯度爆炸\n   梯度逐层累积变得很大，训练不稳定。\n"
             "3. **网络退化**：\n   - 加深网络反而让训练误差上升。\n4. 作用\n   作用：让更深的网络也能训练。\n"
-            "- **Batch size**\n- Steps:\n- Epochs: passes over the data.\n")
+            "- **Batch size**\n- Steps:\n- Epochs: passes over the data.\n5. 梯度消失、梯度爆炸\n   两者都来自梯度的连乘。\n")
     answer = extractive_answer("深层网络训练时梯度会出现什么问题？", [_section(1, "深层网络的训练难点", text)],
                                load_glossary())
     assert answer.split("\n\n") == [
         "梯度消失：反向传播时梯度逐层变小，前面的层学得很慢。 [1]", "梯度爆炸：梯度逐层累积变得很大，训练不稳定。 [1]",
         "网络退化：加深网络反而让训练误差上升。 [1]", "作用：让更深的网络也能训练。 [1]", "Batch size [1]",
-        "Epochs: passes over the data. [1]"]
+        "Epochs: passes over the data. [1]", "梯度消失、梯度爆炸：两者都来自梯度的连乘。 [1]"]  # 、 lists what a title names
 
 
 def test_an_interview_answer_of_several_paragraphs_is_quoted_in_order() -> None:
@@ -809,11 +824,16 @@ def test_an_empty_note_is_a_topic_the_user_has_not_written_up(tmp_path: Path) ->
     (notes / "Binomial Test.md").write_text("", encoding="utf-8")
     (notes / "Untitled.md").write_text("", encoding="utf-8")
     (notes / "T-Test.md").write_text("A t-test compares the means of two groups.\n", encoding="utf-8")
+    # a lecture vault's name: the lecture's date and the writer's status mark are no part of the topic
+    (notes / "2023-05-10 - (x) Q-Learning.md").write_text("", encoding="utf-8")
     home = tmp_path / "home"
-    assert build_index(home, [notes], bundled=False).unwritten == 2
+    assert build_index(home, [notes], bundled=False).unwritten == 3
     with pytest.raises(NothingFound) as caught:
         answer_question("What is ANOVA used for?", Index(home))
     assert caught.value.unwritten == [{"path": str((notes / "ANOVA.md").resolve()), "line": 1, "heading": "ANOVA"}]
+    with pytest.raises(NothingFound) as caught:
+        answer_question("What is Q-learning?", Index(home))
+    assert [u["heading"] for u in caught.value.unwritten] == ["Q-Learning"]
 
 
 def test_a_heading_the_user_has_not_written_up_is_named_when_asked_about(tmp_path: Path) -> None:

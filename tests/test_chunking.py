@@ -194,8 +194,10 @@ def test_headings_with_nothing_under_them_are_the_notes_unwritten_sections() -> 
     assert [path for path, _ in unwritten_sections(parse_note(pointers, "a.md"))] == [["Attention", "Empty"]]
     # a point made in bold is written: an outside vault's "## 核心答案" over one bold sentence was "no text yet"
     bold = ("# SVM的Loss是什么\n## 核心答案\n\n**SVM使用Hinge Loss，目标是最大化分类间隔**\n"
-            "## 核心结论\n**LogisticRegression使用Cross-Entropy Loss（二元交叉熵）**\n## 参考\n**参考资料：**\n")
-    assert [path for path, _ in unwritten_sections(parse_note(bold, "svm.md"))] == [["SVM的Loss是什么", "参考"]]
+            "## 核心结论\n**LogisticRegression使用Cross-Entropy Loss（二元交叉熵）**\n## 参考\n**参考资料：**\n"
+            "## 优缺点\n**优点、缺点**\n## 意义\n**1.SVM意义**\n")  # labels as the answer reads them: 、 and numbering end no clause
+    assert [path for path, _ in unwritten_sections(parse_note(bold, "svm.md"))] == [
+        ["SVM的Loss是什么", "参考"], ["SVM的Loss是什么", "优缺点"], ["SVM的Loss是什么", "意义"]]
 
 
 def test_a_note_without_a_title_line_is_named_by_its_file_as_obsidian_shows_it() -> None:
@@ -215,6 +217,8 @@ def test_a_note_without_a_title_line_is_named_by_its_file_as_obsidian_shows_it()
     assert [c.heading_path for c in chunk_note(parse_note(front, "001_6375e6d4f22e2dad.txt"))] == [
         ["Deep Learning"], ["Deep Learning", "Dropout"]]
     assert [c.heading_path for c in chunk_note(parse_note(body, "A-B Testing.md"))][1] == ["A-B Testing", "Training Objective"]
+    for dated in ("2023-03-14 - CLIP.md", "2023_03_14 CLIP.md", "2023-03-01 (x) - CLIP.md", "[WIP] CLIP.md"):  # a lecture's date, a to-do mark
+        assert [c.heading_path for c in chunk_note(parse_note(body, dated))] == [["CLIP"], ["CLIP", "Training Objective"]]
 
 
 def test_obsidian_comments_over_several_lines_are_left_out_of_the_note() -> None:
@@ -445,3 +449,34 @@ def test_a_table_of_contents_ends_at_its_marker_or_at_the_first_line_that_is_no_
     assert [c.text for c in chunk_note(parse_note(unclosed, "a.md"))] == ["Kept two.", "Kept three."]
     markers = "# A\n[TOC]\n\n[[_TOC_]]\n<!-- MarkdownTOC depth=4 -->\n\n- 概率\n<!-- /MarkdownTOC -->\nKept four.\n"
     assert [c.text for c in chunk_note(parse_note(markers, "a.md"))] == ["Kept four."]  # Typora's, GitLab's, Sublime's
+
+
+def test_a_first_line_that_repeats_the_files_name_is_the_notes_title() -> None:
+    """An article exported from a blog has its title as plain text on its first line, the file's name again
+    (punctuation aside) or with a subtitle: it is the note's title, not its first sentence (answers quoted
+    "NLP任务中，layer-norm比BatchNorm好在哪里 [1]" as if it answered the question). Prose that opens with the name
+    is text."""
+    article = "RoBERTa：更大更多更强\n\n今天分享一个Bert的改进工作。\n\n## 动态mask\n每个epoch换一次mask。\n"
+    assert [(c.heading_path, c.text) for c in chunk_note(parse_note(article, "Bert/RoBERTa.md"))] == [
+        (["RoBERTa：更大更多更强"], "今天分享一个Bert的改进工作。"), (["RoBERTa：更大更多更强", "动态mask"], "每个epoch换一次mask。")]
+    same = "NLP任务中，layer-norm比BatchNorm好在哪里\n\n核心在于LayerNorm对单个样本做缩放。\n"
+    assert [(c.heading_path, c.text) for c in chunk_note(parse_note(same, "NLP任务中-layer-norm比BatchNorm好在哪里.md"))] == [
+        (["NLP任务中，layer-norm比BatchNorm好在哪里"], "核心在于LayerNorm对单个样本做缩放。")]
+    prose = "Dropout randomly zeroes units.\n"
+    assert [(c.heading_path, c.text) for c in chunk_note(parse_note(prose, "Dropout.md"))] == [
+        (["Dropout"], "Dropout randomly zeroes units.")]
+    titled = "---\ntitle: Regularization\n---\nDropout\n\nZeroes units.\n"  # the front matter names it
+    assert chunk_note(parse_note(titled, "Dropout.md"))[0].heading_path == ["Regularization"]
+
+
+def test_numbered_top_headings_are_the_notes_sections_and_its_name_roots_them() -> None:
+    """`# 1. 动态掩码`, `# 2. 去掉NSP` number the parts of one note (RoBERTa.md): none of them says what the note
+    is about, so its name roots them, as it roots a note with no `# ` heading. `# ` headings that are not
+    numbered are titles of their own and stand alone."""
+    article = "RoBERTa：更大更多更强\n\n今天分享一个Bert的改进工作。\n\n# 1. 动态掩码\n每个epoch换一次mask。\n\n# 2. 去掉NSP\n只用MLM。\n"
+    assert [c.heading_path for c in chunk_note(parse_note(article, "RoBERTa.md"))] == [
+        ["RoBERTa", "RoBERTa：更大更多更强"], ["RoBERTa", "1. 动态掩码"], ["RoBERTa", "2. 去掉NSP"]]
+    chinese = "# 一、线性代数\n特征值。\n# 二、概率论\n贝叶斯公式。\n"
+    assert [c.heading_path for c in chunk_note(parse_note(chinese, "数学.md"))] == [["数学", "一、线性代数"], ["数学", "二、概率论"]]
+    titles = "# 背景知识\n分布式表示。\n# Word2Vec\n两种训练方式。\n"
+    assert [c.heading_path for c in chunk_note(parse_note(titles, "B-专题-词向量.md"))] == [["背景知识"], ["Word2Vec"]]

@@ -482,3 +482,11 @@ def test_notes_in_traditional_characters_meet_simplified_questions(tmp_path: Pat
     hits = search(question, k=5, index=index)
     assert hits[0].heading == "過擬合怎麼緩解？"  # the note as written
     assert word_coverage(question, hits[:1], index) == 1.0
+
+
+def test_a_number_joined_to_a_name_is_part_of_the_name() -> None:
+    """"GPT-1, GPT-2 and GPT-3" asked for 1, 2 and 3 as words too, which every numbered heading has ("2.1 静态量化"):
+    a user's section on quantization ranked above the one on GPT. A number written apart stays a word."""
+    assert tokenize("GPT-1, GPT-2 and GPT-3") == ["gpt1", "gpt", "gpt2", "gpt", "gpt3", "gpt"]
+    assert tokenize("ResNet-50") == tokenize("ResNet50") + ["resnet"]
+    assert tokenize("ResNet 50") == ["resnet", "50"] and tokenize("2.1 静态量化")[:2] == ["2", "1"]

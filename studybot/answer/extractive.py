@@ -30,7 +30,7 @@ from studybot.ingest.notes import IMAGE_SUFFIX, LOST_PICTURE, UNSPOKEN_LINE, clo
 from studybot.answer.sources import Source
 from studybot.text.aspects import COMPARISON, aspects, compares, without_aspects
 from studybot.text.language import CJK, has_cjk, language
-from studybot.text.sentences import split_quotable, without_lead_label
+from studybot.text.sentences import BOLD_LINE, names_a_point, split_quotable
 from studybot.text.tables import is_rule, row_cells, row_sentences
 from studybot.text.tokens import word_keys
 
@@ -51,7 +51,6 @@ OTHER_LANGUAGE_WEIGHT = 0.5
 SENTENCE_RELEVANCE = 0.15  # filler below this share of the best sentence's score is left out
 RANK_DECAY = 0.1  # a lower-ranked source's sentence needs to cover a little more of the question
 MIN_CHARS = 8
-TITLE_CHARS = 24  # a list item this short, with no stop in it, names the paragraph below it
 
 _LABEL = re.compile(r"^\s*(中文|汉语|Chinese|English|英文)\s*[:：]\s*", re.IGNORECASE)
 _LABEL_LANGUAGE = {"中文": "zh", "汉语": "zh", "chinese": "zh", "english": "en", "英文": "en"}
@@ -61,9 +60,7 @@ _BILINGUAL_SLASH = re.compile(rf"(?<=[{CJK}。！？；.!?;])\s*/\s+|\s*/\s+(?=[
 # "- A: Pooling shrinks …" under "1. **Q: …?**", "**English Answer:**" over the answer's paragraph
 _ANSWER_MARK = re.compile(r"^(?:(?:English|Chinese|中文|英文)\s*)?(?:A|Ans|Answer|答|回答)\s*[:：]\s*")
 _SYMBOLS = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\uFE0F]")
-_BOLD_LINE = re.compile(r"^\s*\*\*[^*]+\*\*\s*[:：]?\s*$")
 _LABELLED = re.compile(r"^[^：:]{1,16}[：:]")  # "作用：…", "Note: …"
-_CLAUSE_STOP = re.compile(r"[。！？；，、.!?;,]")
 _MARKUP = re.compile(r"\*\*|__|`|\$")
 _ITALIC = re.compile(r"(?<![\w*\\])\*(?=[^\s*])([^*]+?)(?<=[^\s*\\])\*(?![\w*])")  # *word*, not 2*3*4 or a * b
 _FOLLOW_UP = re.compile(r"^\s*Q\s*[:：]\s*(.*?)\s*\bA\s*[:：]\s*(.*)$")
@@ -98,6 +95,11 @@ _TRAILING_URL = re.compile(r"\s*(?:https?://|www\.)\S+\s*$")
 # reference list ("[1] 何之源.https://…", "【3】…"), a copyright line.
 _CREDIT = re.compile(r"[-_–|]\s*(?:知乎(?:专栏)?|CSDN(?:博客)?|博客园|简书|掘金|SegmentFault|Medium|Stack Overflow|"
                      r"GitHub|arXiv|Towards Data Science)\s*$|^(?:\[\d+\]|【\d+】)|著作权归|转载请", re.IGNORECASE)
+# Words to the reader, not about the subject, as an article exported from a blog or WeChat has them ("大家好，我是…",
+# "文章比较短，适合大家碎片化阅读", "点个在看再走呗", "欢迎大家关注微信公众号", "Thanks for reading").
+_ASIDE = re.compile(r"大家好|点个?在看|点赞|欢迎(?:大家|大佬|关注|拍砖|留言|交流)|关注(?:我|微信|公众号)|公众号|碎片化阅读|"
+                    r"感谢阅读|鞠躬感谢|thanks for reading|hope (?:this|it) helps|happy learning|follow me\b",
+                    re.IGNORECASE)
 _STOP = ("。", "！", ".", "!", "；", ";")
 # A note's own mark for its reference list ("LeNet-5 … CNN $^{[1]}$", "推荐使用[3]的工作", "Deep Compression [5],"):
 # it points to a list the answer does not show, and quoted it reads as the answer's citation [1]. An index
@@ -192,11 +194,11 @@ def _follow_up(line: str) -> list[str] | None:
 
 def _useful(text: str) -> bool:
     """A sentence that can stand in an answer: long enough, not a lead-in, a question, a placeholder, a
-    link, a caption, a pointer into a book, a file's name or a credit to where it came from."""
+    link, a caption, a pointer into a book, a file's name, a credit to where it came from or words to the reader."""
     return (len(text) >= MIN_CHARS and not text.endswith((":", "：", "?", "？")) and not _SKIP.search(text)
             and not (_PLACEHOLDER.search(text) and language(text) == "zh")
             and not (_POINTER.search(text) and not text.endswith(_STOP)) and not _FILE_NAME.match(text)
-            and not _CREDIT.search(text))
+            and not _CREDIT.search(text) and not _ASIDE.search(text))
 
 
 def _answer_parts(text: str) -> list[tuple[str, str]]:
@@ -355,11 +357,10 @@ def _title(line: str) -> str:
     """The text of a list item or a bold line that names a point without making it ("2. 梯度爆炸",
     "**Batch size**"): short, no sentence or clause stop. Empty for any other line."""
     raw = _QUOTE.sub("", line)
-    if not (_BULLET.match(raw) or _BOLD_LINE.match(raw)):
+    if not (_BULLET.match(raw) or BOLD_LINE.match(raw)):
         return ""
     text = _clean(raw).rstrip(":：").strip()
-    named = without_lead_label(text)  # "**1.ResNet意义**": its numbering's stop ends no clause
-    return text if 0 < len(named) <= TITLE_CHARS and not _CLAUSE_STOP.search(named) else ""
+    return text if names_a_point(text) else ""
 
 
 def _weights(terms: frozenset[str], units: list[_Unit]) -> dict[str, float]:

@@ -15,6 +15,15 @@ from urllib.parse import unquote, unquote_plus
 from studybot.text.language import has_cjk
 
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+# "2021 - CLIP", "01_intro", "3.2 Attention", "2023-03-14 - Overfitting" (a lecture's date): the numbering that
+# orders a folder, not the note's name.
+_FOLDER_ORDER = re.compile(r"^(?:\d{4}([-_.])\d{1,2}\1\d{1,2}|\d+(?:\.\d+)*)(?:\s*[-_.、)]\s*|\s+)(?=\S)")
+# A status mark before the name ("(x) Q-Learning", "[WIP] LoRA"): the writer's to-do list, not the note's name.
+_STATUS_MARK = re.compile(r"^[(\[]\s*(?:x|✓|✔|done|wip|draft|todo)\s*[)\]]\s*(?:[-–—_]\s*)?(?=\S)", re.IGNORECASE)
+# File names that name nothing: README, index, Untitled 2, an export's hash (6375e6d4f22e2dad), digits,
+# Excalidraw's "Drawing 2023-04-26 13.50.28".
+_NAMELESS = re.compile(r"^(?:readme|index|untitled(?: \d+)?|未命名(?: ?\d+)?|[0-9a-f -]*\d[0-9a-f -]*|drawing[\d .:-]*|)$",
+                       re.IGNORECASE)
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 # A line of Python: an assignment, an import, a definition or block opener, a call. A `# …` line next to one is
 # that code's comment where an export lost the fence ("lstm = nn.LSTM(…)" / "# Dummy input: batch of 3 …").
@@ -38,6 +47,8 @@ _SUMMARY_LINE = re.compile(r"^\s*(?:<details\b[^>]*>\s*)?<summary>\s*(?P<title>[
 _ANSWER_SUMMARY = re.compile(r"<summary>\s*[^<]{0,8}?(?:答案|解答|回答|answer|solution)s?\s*</summary>", re.IGNORECASE)
 _NOT_PARAGRAPH = re.compile(r"^\s*(?:[-+*>|]|\d+[.)]\s|<!--)|^\s{4}")  # list items, quotes, tables, comments, code
 SETEXT_MAX_CHARS = 100  # longer lines above a --- are prose followed by a rule, not a heading
+_SUBTITLE = re.compile(r"^\s*[:：\-—|｜]\s*\S")  # "RoBERTa：更大更多更强" after the name "RoBERTa"
+_FULL_STOP_END = re.compile(r"[。.!?！？]\s*$")
 _TOC_OPEN = re.compile(r"^\s*<!--\s*(?:Markdown)?TOC\b.*-->\s*$", re.IGNORECASE)  # and Sublime's MarkdownTOC
 _TOC_CLOSE = re.compile(r"^\s*<!--\s*(?:/\s*(?:Markdown)?TOC|tocstop)\s*-->\s*$", re.IGNORECASE)
 _TOC_MARKER = re.compile(r"^\s*(?:\[\[?_?TOC_?\]\]?|\$\{toc\})\s*$", re.IGNORECASE)  # Typora's [TOC], [[_TOC_]], ${toc}
@@ -250,6 +261,21 @@ def _card(line: str) -> str:
     return line
 
 
+def _question_title(line: str, lines: list[str], index: int) -> str:
+    """The title of a question line that is a section one level below its heading, "" for any other line: a
+    question in bold (a numbered one with its answer indented below it), a question over its answer folded in
+    `<details>`, or the question on the fold itself."""
+    bold = _BOLD_QUESTION.match(line)
+    if bold and (not bold.group("item") or _indented_below(lines, index)) and (title := heading_title(bold.group("title"))):
+        return title
+    folded = _FOLDED_QUESTION.match(line)
+    if folded and _DETAILS.match(_next_written(lines, index)) and (title := heading_title(folded.group("title"))):
+        return title
+    fold = _SUMMARY_LINE.match(line)
+    asked = _FOLDED_QUESTION.match(fold.group("title")) if fold else None
+    return heading_title(asked.group("title")) if asked else ""
+
+
 def _next_written(lines: list[str], index: int) -> str:
     """The first line after `lines[index]` that is not blank ("" at the end)."""
     return next((line for line in lines[index + 1:] if line.strip()), "")
@@ -313,6 +339,40 @@ def _drawing_data(lines: list[str], skip: int) -> set[int]:
         if section or not kept or _DRAWING_WARNING.match(lines[i]):
             hidden.add(i)
     return hidden
+
+
+def file_title(path: str | PurePath) -> str:
+    """The note's name as Obsidian shows it, from its file name: without a folder's numbering ("2021 - ", "01_",
+    a date) or a status mark ("(x) "); "" for a name that says nothing (README, index, Untitled, an export's hash)."""
+    stem = _FOLDER_ORDER.sub("", PurePath(path).stem.removesuffix(".excalidraw"))
+    stem = _STATUS_MARK.sub("", stem).replace("_", " ").strip()
+    return "" if _NAMELESS.match(stem) else stem
+
+
+def _squashed(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text).casefold()
+
+
+def _name_line(lines: list[str], headings: list[Heading], metadata: dict, path: str | PurePath) -> int | None:
+    """The index of the note's first written line when it is the note's name written as text, as an article
+    exported from a blog has it ("RoBERTa：更大更多更强" atop RoBERTa.md, "NLP任务中，layer-norm比BatchNorm好在哪里"
+    atop "NLP任务中-layer-norm比BatchNorm好在哪里.md"): the file's name again, punctuation aside, or the name
+    and a subtitle after a colon or dash. None when the note names itself otherwise (a `# Title`, a front
+    matter title, a heading above it) or its first line is anything else: prose that opens with the name goes on
+    to a full stop."""
+    name = file_title(path)
+    if not _squashed(name) or metadata.get("title"):
+        return None
+    index = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if index is None or any(h.line <= index + 1 for h in headings):
+        return None
+    line = lines[index].strip()
+    if len(line) > SETEXT_MAX_CHARS or _NOT_PARAGRAPH.match(line):
+        return None
+    if _squashed(line) == _squashed(name):
+        return index
+    rest = line[len(name):] if line.casefold().startswith(name.casefold()) else ""
+    return index if _SUBTITLE.match(rest) and not _FULL_STOP_END.search(line) else None
 
 
 def parse_note(text: str, path: str | PurePath = "") -> Note:
@@ -389,14 +449,7 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
                 level = len(heading.group(1))
             if _LINK.search(heading.group(2)):  # "### Recently added: [NLP questions](NLP/README.md)" points there
                 links.add(len(out))
-        elif ((question := _BOLD_QUESTION.match(line)) and (title := heading_title(question.group("title")))
-              and (not question.group("item") or _indented_below(lines, number - 1))):
-            headings.append(Heading(level=min(max(level, 1) + 1, 6), title=title, line=number))
-        elif ((question := _FOLDED_QUESTION.match(line)) and _DETAILS.match(_next_written(lines, number - 1))
-              and (title := heading_title(question.group("title")))):
-            headings.append(Heading(level=min(max(level, 1) + 1, 6), title=title, line=number))
-        elif ((fold := _SUMMARY_LINE.match(line)) and (question := _FOLDED_QUESTION.match(fold.group("title")))
-              and (title := heading_title(question.group("title")))):
+        elif title := _question_title(line, lines, number - 1):
             headings.append(Heading(level=min(max(level, 1) + 1, 6), title=title, line=number))
         underline = _UNDERLINE.match(line)
         title = _setext_title(lines, number - 1, skip) if underline else ""
@@ -406,4 +459,7 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
             out.append("")
             continue
         out.append(clean_inline(_card(line)))
+    name = _name_line(out, headings, metadata, path)
+    if name is not None and (title := heading_title(out[name])):
+        headings.insert(0, Heading(level=1, title=title, line=name + 1))
     return Note(path=str(path), lines=out, headings=headings, metadata=metadata, links=links)

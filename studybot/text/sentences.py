@@ -37,3 +37,16 @@ _LEAD_LABEL = re.compile(
 def without_lead_label(text: str) -> str:
     """The text without its numbering or label: a heading as it is asked, a bold title as it names its point."""
     return _LEAD_LABEL.sub("", text, count=1).strip()
+
+
+LABEL_CHARS = 24  # a list item or bold line this short, with no clause stop in it, names a point without making it
+CLAUSE_STOP = re.compile(r"[。！？；，.!?;,]")  # not 、, which lists the names a label gives ("优点、缺点")
+BOLD_LINE = re.compile(r"^\s*\*\*(?P<bold>[^*]+)\*\*\s*[:：]?\s*$")  # "**Batch size**", "**参考资料：**"
+
+
+def names_a_point(text: str) -> bool:
+    """Whether a list item's or bold line's text names a point ("2. 梯度爆炸", "Batch size", "1.ResNet意义")
+    rather than making one: short, and no clause stop once its numbering is set aside. An answer reads such a
+    line as the title of what follows it; a section holding nothing else is not written yet."""
+    named = without_lead_label(text)
+    return 0 < len(named) <= LABEL_CHARS and not CLAUSE_STOP.search(named)

@@ -142,5 +142,7 @@ def tokenize(text: str) -> list[str]:
             parts = re.split(r"[-_']", word)
             if len(parts) > 1:
                 tokens.append(_stem("".join(parts)))
-            tokens.extend(_stem(p) for p in parts if p not in ENGLISH_STOP)
+            # a number joined to a name is part of it (GPT-1 is gpt1 and gpt, not also "1", which every
+            # numbered heading, "2.1 静态量化", has)
+            tokens.extend(_stem(p) for p in parts if p not in ENGLISH_STOP and not (len(parts) > 1 and p.isdigit()))
     return tokens
