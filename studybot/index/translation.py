@@ -21,7 +21,6 @@ that is down) leaves the question to Gemma, and nothing of the failure is cached
 from __future__ import annotations
 
 import hashlib
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -30,6 +29,7 @@ from studybot.cache import ContentCache
 from studybot.errors import StudybotError
 from studybot.home import cache_dir
 from studybot.text.language import language
+from studybot.text.tokens import squashed
 
 if TYPE_CHECKING:
     from studybot.answer.backends import Target
@@ -56,10 +56,6 @@ MODEL_PROMPT = ("Translate the user's machine learning interview question into {
                 "Reply with the translation only, on one line.")
 
 
-def _squash(text: str) -> str:
-    return re.sub(r"[\W_]+", "", text).lower()
-
-
 def prompt(question: str, target: str) -> str:
     """The few-shot prompt whose continuation is the question in `target` ("zh" or "en")."""
     source = "en" if target == "zh" else "zh"
@@ -73,8 +69,8 @@ def usable(question: str, translation: str, target: str) -> str:
     """The translation, or "" when it is no translation: empty, in the wrong language, the question
     itself, or a copy of one of the prompt's examples (what a small model says when it is lost)."""
     text = translation.strip()
-    echoes = {_squash(question)} | {_squash(p) for pair in _EXAMPLES for p in pair}
-    if not text or language(text) != target or _squash(text) in echoes:
+    echoes = {squashed(question)} | {squashed(p) for pair in _EXAMPLES for p in pair}
+    if not text or language(text) != target or squashed(text) in echoes:
         return ""
     return text
 

@@ -13,6 +13,7 @@ from pathlib import PurePath
 from urllib.parse import unquote, unquote_plus
 
 from studybot.text.language import has_cjk
+from studybot.text.tokens import squashed
 
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 # "2021 - CLIP", "01_intro", "3.2 Attention", "2023-03-14 - Overfitting" (a lecture's date): the numbering that
@@ -46,7 +47,7 @@ _SUMMARY_LINE = re.compile(r"^\s*(?:<details\b[^>]*>\s*)?<summary>\s*(?P<title>[
 # The label on the fold ("<summary>答案</summary>", "<summary>Show answer</summary>"): it names no content
 _ANSWER_SUMMARY = re.compile(r"<summary>\s*[^<]{0,8}?(?:答案|解答|回答|answer|solution)s?\s*</summary>", re.IGNORECASE)
 _NOT_PARAGRAPH = re.compile(r"^\s*(?:[-+*>|]|\d+[.)]\s|<!--)|^\s{4}")  # list items, quotes, tables, comments, code
-SETEXT_MAX_CHARS = 100  # longer lines above a --- are prose followed by a rule, not a heading
+HEADING_MAX_CHARS = 100  # a longer line is prose: above a --- it is followed by a rule; atop a note it is no title
 _SUBTITLE = re.compile(r"^\s*[:：\-—|｜]\s*\S")  # "RoBERTa：更大更多更强" after the name "RoBERTa"
 _FULL_STOP_END = re.compile(r"[。.!?！？]\s*$")
 _TOC_OPEN = re.compile(r"^\s*<!--\s*(?:Markdown)?TOC\b.*-->\s*$", re.IGNORECASE)  # and Sublime's MarkdownTOC
@@ -317,7 +318,7 @@ def _setext_title(lines: list[str], index: int, skip: int) -> str:
     above = lines[index - 1] if index - 1 >= skip else ""
     before = lines[index - 2] if index - 2 >= skip else ""
     if (not above.strip() or _NOT_PARAGRAPH.match(above) or _HEADING.match(above) or _UNDERLINE.match(above)
-            or fence_opening(above) or len(above.strip()) > SETEXT_MAX_CHARS):
+            or fence_opening(above) or len(above.strip()) > HEADING_MAX_CHARS):
         return ""
     if before.strip() and not (_HEADING.match(before) or _UNDERLINE.match(before)):
         return ""  # a paragraph of several lines: prose, whatever follows it
@@ -349,10 +350,6 @@ def file_title(path: str | PurePath) -> str:
     return "" if _NAMELESS.match(stem) else stem
 
 
-def _squashed(text: str) -> str:
-    return re.sub(r"[\W_]+", "", text).casefold()
-
-
 def _name_line(lines: list[str], headings: list[Heading], metadata: dict, path: str | PurePath) -> int | None:
     """The index of the note's first written line when it is the note's name written as text, as an article
     exported from a blog has it ("RoBERTa：更大更多更强" atop RoBERTa.md, "NLP任务中，layer-norm比BatchNorm好在哪里"
@@ -361,15 +358,15 @@ def _name_line(lines: list[str], headings: list[Heading], metadata: dict, path: 
     matter title, a heading above it) or its first line is anything else: prose that opens with the name goes on
     to a full stop."""
     name = file_title(path)
-    if not _squashed(name) or metadata.get("title"):
+    if not squashed(name) or metadata.get("title"):
         return None
     index = next((i for i, line in enumerate(lines) if line.strip()), None)
     if index is None or any(h.line <= index + 1 for h in headings):
         return None
     line = lines[index].strip()
-    if len(line) > SETEXT_MAX_CHARS or _NOT_PARAGRAPH.match(line):
+    if len(line) > HEADING_MAX_CHARS or _NOT_PARAGRAPH.match(line):
         return None
-    if _squashed(line) == _squashed(name):
+    if squashed(line) == squashed(name):
         return index
     rest = line[len(name):] if line.casefold().startswith(name.casefold()) else ""
     return index if _SUBTITLE.match(rest) and not _FULL_STOP_END.search(line) else None

@@ -26,6 +26,7 @@ from studybot.study.keypoints import MIN_POINTS, DocumentFrequencies, answer_tok
 from studybot.study.questions import URL, is_question, qa_pairs, same_question, section_question, trim_answer
 from studybot.text.language import has_cjk
 from studybot.text.sentences import split_sentences
+from studybot.text.tokens import squashed
 
 MAX_NOTE_POINTS = 6
 MIN_CLOZE_SENTENCE = 12
@@ -57,12 +58,9 @@ class Card:
     def context(self) -> str:
         """Where a note card's question sits in the notes, less what the question already says: "P-Tuning" for
         "How the prompt encoder works", a heading that does not name its subject; "" for a bank card."""
-        def squash(text: str) -> str:  # "*args 和 **kwargs" is asked as "args 和 kwargs"
-            return re.sub(r"[\W_]+", "", text.casefold())
-
-        asked = squash(f"{self.question.zh}{self.question.en}")
+        asked = squashed(f"{self.question.zh}{self.question.en}")
         headings = list(self.headings)
-        while headings and any(squash(side) in asked for side in astuple(split_bilingual(headings[-1]))):
+        while headings and any(squashed(side) in asked for side in astuple(split_bilingual(headings[-1]))):
             headings.pop()  # a bilingual heading ("… / …") is asked in one language or the other
         return " > ".join(headings)
 

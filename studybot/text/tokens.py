@@ -123,6 +123,12 @@ def _as_words(text: str) -> str:
     return _ROOT.sub(" sqrt ", normalize(simplified(text)))
 
 
+def squashed(text: str) -> str:
+    """The text without spaces, punctuation and case: how two spellings of one title or question compare
+    ("NLP任务中，layer-norm比BatchNorm好在哪里" and the file name "NLP任务中-layer-norm比BatchNorm好在哪里")."""
+    return re.sub(r"[\W_]+", "", text).casefold()
+
+
 def normalize(text: str) -> str:
     """One spelling for what is written several ways: NFKC (full-width and styled letters such as
     𝐇𝐨𝐰 become plain ASCII), and sizes like 1×1."""
