@@ -19,7 +19,7 @@ MAX_CHARS = 1200
 OVERLAP_CHARS = 300
 # A line that writes nothing up: a placeholder, or a label in bold ("**参考资料**"); bold that makes a point, with a
 # clause in it or longer than a label ("**SVM使用Hinge Loss，目标是最大化分类间隔**" under "## 核心答案"), is written.
-_PLACEHOLDER = re.compile(r"^\s*(?:TODO|TBD|WIP|待补充|待完善|待更新|未完待续|[-*+])?\s*$", re.IGNORECASE)
+_NOTHING_YET = re.compile(r"^\s*(?:TODO|TBD|WIP|待补充|待完善|待更新|未完待续|[-*+])?\s*$", re.IGNORECASE)
 
 
 @dataclass
@@ -108,7 +108,8 @@ def _pack(blocks: list[Block], lines: list[str], max_chars: int, overlap_chars: 
 
 
 def note_title(note: Note) -> str:
-    """The note's name when no `# Title` line gives one: its front matter's title, else its file name.
+    """The note's name when no `# Title` line gives one (numbered `# ` parts give none): its front matter's
+    title, else its file name.
 
     Obsidian shows the file name as the title, so most of a vault's notes ("Adapter Layers.md",
     "2021 - CLIP.md") never write it: their text would belong to no heading at all. A numbering
@@ -134,8 +135,8 @@ def _titled_inside(note: Note) -> bool:
 def _sections(note: Note) -> list[tuple[Heading | None, list[str], int, int, bool]]:
     """(heading, heading path, body start, body end, titled) of each section, the text before the first heading first.
 
-    A note with no level-1 heading has its title (`note_title`) at the root of every path; `titled` says
-    it was put there (the path the note writes is the rest: quiz cards keep their ids by it)."""
+    A note whose `# ` headings do not name it (none, or only numbered parts) has its title (`note_title`) at the
+    root of every path; `titled` says it was put there (the path the note writes is the rest: quiz cards keep their ids by it)."""
     title = note_title(note)
     root = [title] if title and not _titled_inside(note) else []
     front = str(note.metadata.get("title") or "").strip()  # front matter names the text before a heading
@@ -157,7 +158,7 @@ def _sections(note: Note) -> list[tuple[Heading | None, list[str], int, int, boo
 def _says_nothing(line: str) -> bool:
     """A placeholder, a to-do mark, or a bold label."""
     bold = BOLD_LINE.match(line)
-    return bool(_PLACEHOLDER.match(line) or (bold and names_a_point(bold.group("bold"))))
+    return bool(_NOTHING_YET.match(line) or (bold and names_a_point(bold.group("bold"))))
 
 
 def unwritten_sections(note: Note) -> list[tuple[list[str], int]]:
