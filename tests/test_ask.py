@@ -372,6 +372,9 @@ def test_italics_are_quoted_as_plain_words_and_products_keep_their_stars() -> No
     assert "*" not in answer.split("\n\n")[0]
     assert "to be exactly equal to zero, so the final model is sparse." in answer
     assert "A 2*3*4 grid holds 24 cells and the product a * b * c stays as written." in answer
+    chinese = "仿射变换通常用在*校正几何失真*上，x*y 不变。"
+    assert extractive_answer("仿射变换用在哪里？", [_section(1, "仿射变换", chinese)], load_glossary()).startswith(
+        "仿射变换通常用在校正几何失真上，x*y 不变。")
 
 
 def test_a_comparison_whose_sides_are_two_sections_quotes_both() -> None:
@@ -1202,3 +1205,42 @@ def test_search_ranks_the_users_answering_passage_first_beside_the_bundled_notes
 def test_search_keeps_a_bundled_passage_first_when_the_users_notes_do_not_answer(mixed_index: Index, question: str) -> None:
     hits = search(question, k=5, index=mixed_index)
     assert not mixed_index.own(hits[0].file), [h.file for h in hits]
+
+
+def test_a_passage_of_code_leads_when_it_alone_answers_the_question() -> None:
+    """"How does non-maximum suppression work?" over a note that has nothing but `python3 nms.py` under its
+    title: that one line of code answers, and the prose found beside it (a launcher's "--max_restarts", met
+    through the translation's 最大) does not lead."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    sources = [Source(1, "NMS/README.md", ["Non-Maximum Suppression", "Usage"], 3, 7, "section",
+                      "```bash\n$ python3 nms.py\n```\n", 0.9),
+               Source(2, "torchrun.md", ["torchrun", "--max_restarts"], 118, 122, "section",
+                      "指定当进程组失败时的最大重启次数。默认值为 0。", 0.5)]
+    answer = extractive_answer("How does non-maximum suppression work?", sources, load_glossary(),
+                               translation="非最大值抑制如何工作？")
+    assert answer == "```bash\n$ python3 nms.py\n```\n[1]"  # nor does it follow: it shares one character pair
+
+
+def test_a_question_that_asks_what_something_is_opens_with_where_its_note_opens() -> None:
+    """"What is multi-hop retrieval?" ranked a deep section of the note first ("… > When not to > Prefer one
+    hop if:"), which names the subject only by its path; the note says what it is where it opens (its
+    Overview). A question that asks something else keeps the section that answers it."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    def part(n: int, path: list[str], text: str) -> Source:
+        return Source(n, "Multi-hop Retrieval.md", ["Multi-hop Retrieval", *path], n * 10, n * 10 + 3, "section", text, 1 / n)
+
+    sources = [part(1, ["When not to", "Prefer one hop if:"], "- The questions are single facts.\n- Latency must stay low."),
+               part(2, ["Overview"], "Multi-hop retrieval chains several searches, each built from what the last "
+                                     "one found, to answer a question no single passage answers."),
+               part(3, ["Execution", "Loop"], "Search, read, write the next query, and stop when the answer is complete.")]
+    answer = extractive_answer("What is multi-hop retrieval?", sources, load_glossary())
+    assert answer.startswith("Multi-hop retrieval chains several searches")
+    other = extractive_answer("When should you prefer one hop over multi-hop retrieval?", sources, load_glossary())
+    assert other.startswith("The questions are single facts.")
+    chinese = [Source(1, "仿射变换.md", ["仿射变换", "矩阵分解", "旋转"], 40, 44, "section", "仿射变换的旋转矩阵把点绕原点转过角度 θ。", 1.0),
+               Source(2, "仿射变换.md", ["仿射变换"], 1, 5, "section", "仿射变换把像素通过线性变换和平移映射到新的位置，直线仍是直线。", 0.5)]
+    assert extractive_answer("仿射變換是什麼？", chinese, load_glossary()).startswith("仿射变换把像素")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from studybot.ingest.chunking import MAX_CHARS, chunk_note
-from studybot.ingest.notes import parse_note
+from studybot.ingest.notes import file_title, parse_note
 from tests.conftest import NORMALIZATION_NOTE, PYTHON_NOTE
 
 
@@ -252,6 +252,9 @@ def test_an_excalidraw_drawing_is_indexed_by_the_words_on_it() -> None:
     assert [line for line in chunks[0].text.splitlines() if line.strip()] == [
         "Sketch of the encoder.", "self-attention", "residual + LayerNorm"]
     assert chunk_note(parse_note(drawing, "Excalidraw/Drawing 2023-04-26 13.50.28.excalidraw.md"))[0].heading_path == []
+    newer = drawing.replace("document. ⚠==\n", "document. ⚠== You can decompress Drawing data with the command "
+                                              "palette: 'Decompress current Excalidraw file'.\n")  # plugin 2.x
+    assert chunk_note(parse_note(newer, "Vault/Transformer block.excalidraw.md"))[0].text == chunks[0].text
     assert parse_note("$$\n\\Vert w\\Vert ^2\n$$\nW ^T\n").lines[1::2] == ["\\Vert w\\Vert ^2", "W ^T"]  # exponents stay
     plain = "# Excalidraw Data\n\nWhat the Excalidraw file format stores.\n\n## Drawing\n\nShapes as JSON.\n"
     assert len(chunk_note(parse_note(plain, "formats.md"))) == 2  # a note about drawings is not a drawing
@@ -480,3 +483,44 @@ def test_numbered_top_headings_are_the_notes_sections_and_its_name_roots_them() 
     assert [c.heading_path for c in chunk_note(parse_note(chinese, "数学.md"))] == [["数学", "一、线性代数"], ["数学", "二、概率论"]]
     titles = "# 背景知识\n分布式表示。\n# Word2Vec\n两种训练方式。\n"
     assert [c.heading_path for c in chunk_note(parse_note(titles, "B-专题-词向量.md"))] == [["背景知识"], ["Word2Vec"]]
+
+
+def test_top_headings_any_note_may_have_are_its_parts_and_its_name_roots_them() -> None:
+    """An Obsidian note is titled by its file's name and may open with `# Overview`: no note is called
+    "Overview", so the name roots every `# ` section ("Why it works" in QLoRA.md is QLoRA's). `# 总结` and
+    `# References` are parts too, beside numbered ones; a note whose first `# ` names it keeps that title."""
+    obsidian = "# Overview\nQuantize the frozen base model to 4 bits.\n# Key ideas of the method\nNF4, paged optimizers.\n"
+    assert [c.heading_path for c in chunk_note(parse_note(obsidian, "AI/QLoRA (Quantized LoRA).md"))] == [
+        ["QLoRA (Quantized LoRA)", "Overview"], ["QLoRA (Quantized LoRA)", "Key ideas of the method"]]
+    parts = "# 1.词向量分解\n降低参数。\n# 2.参数共享\n跨层共享。\n# 训练细节\n去掉 dropout。\n# 总结\n更小但不更快。\n"
+    assert [c.heading_path[0] for c in chunk_note(parse_note(parts, "ALBERT.md"))] == ["ALBERT"] * 4
+    titled = "# Dropout in practice\nKeep rates low.\n# Summary\nUse it.\n"
+    assert [c.heading_path for c in chunk_note(parse_note(titled, "dropout-notes.md"))] == [
+        ["Dropout in practice"], ["Summary"]]
+
+
+def test_a_logseq_page_is_read_as_its_outline_says() -> None:
+    """Logseq writes every paragraph as a bullet: its headings are bullets ("- ## At inference"), a page's first
+    `key:: value` lines are the page's settings (title::, alias::), a block's own (collapsed::, id::, card-*::)
+    are the app's and nobody reads them, ((uuid)) shows another block, {{embed}} and {{renderer}} are widgets
+    and {{cloze …}} hides words that are part of the sentence. The page's name titles every heading on it, and
+    a namespace in its file name (ML___Normalization, ML%2FAdam) reads as ML/…."""
+    page = ("title:: Batch Normalization\nalias:: BN\ntags:: normalization\n\n"
+            "- {{renderer :tocgen}}\n"
+            "- Normalizes each feature over the mini-batch {{cloze then scales and shifts it}}.\n"
+            "- ## Training\n  collapsed:: true\n\t- Statistics come from the current batch.\n"
+            "\t  id:: 6512a3b1-1c2d-4e5f-8a9b-0c1d2e3f4a5b\n"
+            "- ## Inference #card\n  card-last-interval:: 4\n  card-repeats:: 1\n"
+            "\t- Running averages replace the batch statistics. ((6512a3b1-1c2d-4e5f-8a9b-0c1d2e3f4a5b))\n"
+            "\t- {{embed [[Layer Normalization]]}}\n")
+    note = parse_note(page, "pages/ML___Normalization.md")
+    assert note.metadata["title"] == "Batch Normalization" and note.metadata["alias"] == "BN"
+    chunks = chunk_note(note)
+    assert [c.heading_path for c in chunks] == [
+        ["Batch Normalization"], ["Batch Normalization", "Training"], ["Batch Normalization", "Inference"]]
+    text = "\n".join(c.text for c in chunks)
+    assert "::" not in text and "((" not in text and "{{" not in text and "6512a3b1" not in text
+    assert "over the mini-batch then scales and shifts it." in text
+    assert file_title("pages/ML___Normalization.md") == "ML/Normalization" and file_title("pages/ML%2FAdam.md") == "ML/Adam"
+    flashcards = "What is dropout?:: Zeroing random activations while training.\n"  # a flashcard is no page setting
+    assert parse_note(flashcards, "cards.md").metadata == {}

@@ -53,6 +53,19 @@ def test_iter_note_files_filters_suffixes_and_hidden(tmp_path) -> None:
     assert names == ["a.md", "b.markdown", "c.txt"]
 
 
+def test_a_logseq_graphs_own_folder_holds_no_notes(tmp_path) -> None:
+    """A Logseq graph keeps backups of its pages in logseq/bak/ beside its config.edn: copies, not notes. A
+    folder of notes that happens to be called logseq is read."""
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "pages" / "Dropout.md").write_text("- Zero random activations.")
+    (tmp_path / "logseq" / "bak" / "pages" / "Dropout").mkdir(parents=True)
+    (tmp_path / "logseq" / "bak" / "pages" / "Dropout" / "2024-01-01T10_00_00.000Z.Desktop.md").write_text("- old")
+    (tmp_path / "logseq" / "config.edn").write_text("{:meta/version 1}")
+    assert [p.name for p in iter_note_files([tmp_path])] == ["Dropout.md"]
+    (tmp_path / "logseq" / "config.edn").unlink()
+    assert len(iter_note_files([tmp_path])) == 2
+
+
 def test_iter_note_files_missing_path(tmp_path) -> None:
     with pytest.raises(StudybotError, match="path not found"):
         iter_note_files([tmp_path / "nope"])

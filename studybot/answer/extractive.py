@@ -28,9 +28,9 @@ from typing import Callable, TypeVar
 from studybot.content.glossary import Glossary
 from studybot.ingest.notes import IMAGE_SUFFIX, LOST_PICTURE, UNSPOKEN_LINE, closes_fence, fence_opening, spoken
 from studybot.answer.sources import Source
-from studybot.text.aspects import COMPARISON, aspects, compares, without_aspects
+from studybot.text.aspects import COMPARISON, aspects, compares, defines, without_aspects
 from studybot.text.language import CJK, has_cjk, language
-from studybot.text.sentences import BOLD_LINE, names_a_point, split_quotable
+from studybot.text.sentences import BOLD_LINE, names_a_part, names_a_point, split_quotable
 from studybot.text.tables import is_rule, row_cells, row_sentences
 from studybot.text.tokens import word_keys
 
@@ -39,9 +39,11 @@ BUDGET_CHARS = 800  # the most an interview answer may take (the answer evaluati
 DUPLICATE_SHARE = 0.7  # a unit whose tokens are mostly said already adds nothing
 HEADING_WEIGHT = 0.5  # a passage whose heading names the question is about it, not merely mentioning it
 NEAR_TIE = 0.85  # passages within this share of the best fit answer about equally well
+OPENING_NEAR = 0.7  # a note's opening within this share of the lead's fit says what the subject is
 OWN_WITHIN = 5  # the user's own passage may lead from this retrieval rank or better ...
 OWN_NEAR_TIE = 0.7  # ... the first within this share of the best own fit ...
 OWN_MIN_SHARE = 0.3  # ... when it holds this share of the best fit of all (else it is not about the question)
+CODE_ONLY_SHARE = 0.3  # prose below this share of a code passage's fit does not answer what the code does
 OWN_HEADING_NONE = 0.1  # ... unless its heading path names less than this share of the question ...
 OTHER_HEADING_NAMES = 0.4  # ... and another passage's heading at least this share: it only mentions the subject
 LEAD_LANGUAGE_WEIGHT = 0.8  # a passage in the question's language reads better as the opening
@@ -49,6 +51,7 @@ FOLLOW_UP_WEIGHT = 0.5
 LEAD_SHARE = 0.85  # the leading passage may take this share of the budget
 OTHER_LANGUAGE_WEIGHT = 0.5
 SENTENCE_RELEVANCE = 0.15  # filler below this share of the best sentence's score is left out
+LEAD_RELEVANCE = 0.08  # ... and below this share of the lead's fit (when no other sentence is about the question)
 RANK_DECAY = 0.1  # a lower-ranked source's sentence needs to cover a little more of the question
 MIN_CHARS = 8
 
@@ -62,7 +65,8 @@ _ANSWER_MARK = re.compile(r"^(?:(?:English|Chinese|中文|英文)\s*)?(?:A|Ans|A
 _SYMBOLS = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\uFE0F]")
 _LABELLED = re.compile(r"^[^：:]{1,16}[：:]")  # "作用：…", "Note: …"
 _MARKUP = re.compile(r"\*\*|__|`|\$")
-_ITALIC = re.compile(r"(?<![\w*\\])\*(?=[^\s*])([^*]+?)(?<=[^\s*\\])\*(?![\w*])")  # *word*, not 2*3*4 or a * b
+# *word*, not 2*3*4 or a * b; after a Chinese word too ("通常用在*校正幾何失真*上")
+_ITALIC = re.compile(r"(?<![A-Za-z0-9_*\\])\*(?=[^\s*])([^*]+?)(?<=[^\s*\\])\*(?![A-Za-z0-9_*])")
 _FOLLOW_UP = re.compile(r"^\s*Q\s*[:：]\s*(.*?)\s*\bA\s*[:：]\s*(.*)$")
 _PLACEHOLDER = re.compile(rf"\b{LOST_PICTURE}\b")  # an image the export lost: the sentence lacks its formula
 _PICTURES_ONLY = re.compile(rf"^\s*(?:>\s*)?(?:{_PLACEHOLDER.pattern}[\s,.;]*)+$")  # a line of them, no words
@@ -140,7 +144,7 @@ def _concepts(text: str, glossary: Glossary) -> tuple[frozenset[str], frozenset[
     metric a question asks about."""
     words = word_keys(text)
     concepts = {e.id: e for e in [*glossary.find(text), *glossary.find_words(words)]}.values()
-    named = frozenset().union(*(glossary.name_words(e) for e in concepts))
+    named = frozenset().union(*(glossary.name_words(e, words) for e in concepts))
     return frozenset(CONCEPT + e.id for e in concepts) | {CONCEPT + name for name in aspects(text)}, named
 
 
@@ -417,7 +421,8 @@ def _question_path(source: Source) -> tuple[str, ...]:
 Keys = dict[int, tuple[frozenset[str], frozenset[str]]]  # `_source_keys` of each source, by its number
 
 
-def lead_source(sources: list[Source], keys: Keys, weights: Weights, lang: str) -> Source | None:
+def lead_source(sources: list[Source], keys: Keys, weights: Weights, lang: str,
+                definition: bool = False) -> Source | None:
     """The passage the answer opens with.
 
     The user's own passage leads when retrieval ranks one in the top OWN_WITHIN and it is about the
@@ -425,7 +430,8 @@ def lead_source(sources: list[Source], keys: Keys, weights: Weights, lang: str) 
     OWN_MIN_SHARE of the best fit, or, when it is in the other language (where words meet only through
     a rough translation, if any), of the best coverage of the question's glossary concepts; in the question's
     language, not when it only mentions the subject (`_mentions_only`). Otherwise
-    the best fit leads, an interview answer winning near-ties. An interview answer to the very same
+    the best fit leads, an interview answer winning near-ties. For a `definition` question the lead's note
+    opens the answer where it says what its subject is (`_opening`). An interview answer to the very same
     question replaces the section it closes.
     """
     fits = {s.n: answers_question(s, keys[s.n], weights, lang) for s in sources}
@@ -436,11 +442,27 @@ def lead_source(sources: list[Source], keys: Keys, weights: Weights, lang: str) 
     if lead is None:
         near = [s for s in sources if fits[s.n] >= NEAR_TIE * best]
         lead = max(near, key=lambda s: (s.kind == "answer", fits[s.n]))
+    if definition:
+        lead = _opening(lead, sources, fits)
     if lead.kind != "answer":
         same = [s for s in sources if s.kind == "answer" and s.file == lead.file
                 and _question_path(s) == _question_path(lead)]
         lead = same[0] if same else lead
     return lead
+
+
+def _depth(source: Source) -> int:
+    """How deep in its note a passage's question is, the parts any note has ("Overview") aside: 1 opens the note."""
+    return sum(not names_a_part(heading) for heading in _question_path(source))
+
+
+def _opening(lead: Source, sources: list[Source], fits: dict[int, float]) -> Source:
+    """The retrieved passage of the lead's note nearest its opening, when within OPENING_NEAR of the lead's fit:
+    a note says what its subject is where it opens ("What is multi-hop reasoning?" is answered by "Multi-hop
+    Reasoning > Overview", not by "… > When to Consider Alternatives > Use Single-Hop RAG if:")."""
+    above = [s for s in sources if s.file == lead.file and _depth(s) < _depth(lead)
+             and fits[s.n] >= OPENING_NEAR * fits[lead.n]]
+    return min(above, key=lambda s: (_depth(s), -fits[s.n]), default=lead)
 
 
 def _own_lead(sources: list[Source], keys: Keys, fits: dict[int, float],
@@ -464,6 +486,19 @@ def _own_lead(sources: list[Source], keys: Keys, fits: dict[int, float],
 
     named = {s.n: _coverage(keys[s.n][1], concepts) for s in sources}
     return lead if named[lead.n] >= OWN_MIN_SHARE * max(named.values()) else None
+
+
+def _only_code_answers(sources: list[Source], prose: list[Source], keys: Keys, weights: Weights, lang: str) -> bool:
+    """Whether the passage that answers the question is code alone, no prose coming near it or naming the
+    question's glossary concepts: "How does non-maximum suppression work?" over a note with nothing but
+    `python3 nms.py` under its title, where the prose found beside it (a torchrun flag's "最大重啟次數") answers
+    nothing and must not lead."""
+    concepts = {t for t in weights[lang] if t.startswith(CONCEPT)}
+    if any(concepts & keys[s.n][1] for s in prose):
+        return False
+    fits = {s.n: answers_question(s, keys[s.n], weights, lang) for s in sources}
+    best_code = max((fits[s.n] for s in sources if s not in prose), default=0.0)
+    return best_code > 0 and max(fits[s.n] for s in prose) < CODE_ONLY_SHARE * best_code
 
 
 def _mentions_only(lead: Source, sources: list[Source], keys: Keys, terms: dict[str, float]) -> bool:
@@ -496,7 +531,7 @@ def _section_parts(lead: Source, sources: list[Source]) -> list[Source]:
 
 def _code_block(text: str, room: int) -> str:
     """A passage's first fenced code block, dedented, cut after a line to fit `room` characters (a last line
-    `...` marks the cut; "" when not even two lines fit)."""
+    `...` marks the cut; "" when it is empty, or cut before its second line)."""
     lines = text.splitlines()
     start = next((i for i, line in enumerate(lines) if fence_opening(_QUOTE.sub("", line))), None)
     if start is None:
@@ -517,7 +552,8 @@ def _code_block(text: str, room: int) -> str:
             kept.append("...")
             break
         kept.append(line)
-    if sum(1 for line in kept if line.strip() and line != "...") < 2:
+    written = sum(1 for line in kept if line.strip() and line != "...")
+    if written < (2 if kept and kept[-1] == "..." else 1):
         return ""
     return "\n".join([opening, *kept, closing])
 
@@ -566,8 +602,9 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
 
     keys = {s.n: _source_keys(s, glossary) for s in sources}  # the lead and a comparison's other side read them
     prose = [s for s in sources if answers[s.n] or sentences[s.n]]
-    leads = sources if _ASKS_CODE.search(question) or not prose else prose  # a passage of code alone leads code
-    lead = lead_source(leads, keys, weights, lang)
+    code_only = _ASKS_CODE.search(question) or not prose or _only_code_answers(sources, prose, keys, weights, lang)
+    leads = sources if code_only else prose  # a passage of code alone leads when code is asked, or all there is
+    lead = lead_source(leads, keys, weights, lang, defines(question))
     if lead is None:
         return ""
     lead_limit = int(budget * LEAD_SHARE)
@@ -616,7 +653,8 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
     start = len(chosen)
     rest = [u for n, units in sentences.items() if n not in read for u in units]
     ranked = sorted(rest, key=lambda u: (formulas_last and _bare_formula(u.text), -score(u), len(u.text)))
-    floor = SENTENCE_RELEVANCE * max(map(score, ranked), default=0.0)
+    lead_fit = answers_question(lead, keys[lead.n], weights, lang)
+    floor = max(SENTENCE_RELEVANCE * max(map(score, ranked), default=0.0), LEAD_RELEVANCE * lead_fit)
     for unit in ranked:
         if score(unit) > 0 and score(unit) >= floor:
             take(unit)

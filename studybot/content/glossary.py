@@ -96,7 +96,7 @@ class Glossary:
     _by_start: dict[str, list[str]]  # first two characters (one, for one-character aliases) -> aliases, longest first
     _cased: dict[str, str]  # lowercased alias -> the only spelling it matches
     _found: dict[str, list] = field(default_factory=dict, repr=False)
-    _name_words: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    _name_words: dict[str, list[frozenset[str]]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_entries(cls, entries: Iterable[Entry]) -> "Glossary":
@@ -186,14 +186,17 @@ class Glossary:
                  for names, entry in names_by_word.get(word, ()) if names <= words}
         return list(found.values())
 
-    def name_words(self, entry) -> frozenset[str]:
-        """The word keys of all of a concept's names, in both languages (read once: texts name the same concepts)."""
+    def name_words(self, entry, said: frozenset[str] | None = None) -> frozenset[str]:
+        """The word keys of a concept's names, in both languages: of the names a text says when `said` (its word
+        keys) holds every word of one ("Gradient Clipping > By norm" says "gradient clipping", not its alias "clip
+        by norm": its "norm" is a word of its own), else of all of them (read once: texts name the same concepts)."""
         from studybot.text.tokens import word_keys
 
-        words = self._name_words.get(entry.id)
-        if words is None:
-            words = self._name_words[entry.id] = frozenset().union(*(word_keys(a) for a in [*entry.en, *entry.zh]))
-        return words
+        names = self._name_words.get(entry.id)
+        if names is None:
+            names = self._name_words[entry.id] = [word_keys(a) for a in [*entry.en, *entry.zh]]
+        spoken = [name for name in names if said is not None and name and name <= said]
+        return frozenset().union(*(spoken or names))
 
     def expansion(self, text: str) -> str:
         """Every alias, both languages, of the concepts text mentions: extra words for BM25."""

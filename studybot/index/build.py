@@ -33,7 +33,7 @@ from studybot.text.tokens import add_words, cjk_bigrams
 LANGUAGE_SAMPLE = 500  # characters of a chunk's prose that decide its language
 PROSE_WORDS = 5  # fewer words and Chinese characters than this is no prose ("- [ ] TODO", "[TOC]")
 _WORD = re.compile(f"{CJK_CHAR.pattern}|[A-Za-z]{{2,}}")
-PIPELINE_VERSION = 24  # bump when reading, repair, chunking or tokens change what a file turns into (3: bigram BM25;
+PIPELINE_VERSION = 25  # bump when reading, repair, chunking or tokens change what a file turns into (3: bigram BM25;
 # 4: setext headings, no tables of contents, images named by a tool read as "image", HTML entities decoded,
 # character pairs of NFKC text; 5: emoji sequences repaired, screenshot tools' image names read as "image";
 # 6: formula images read as their LaTeX, links alone on a line left out, no setext heading over a picture,
@@ -56,7 +56,10 @@ PIPELINE_VERSION = 24  # bump when reading, repair, chunking or tokens change wh
 # 23: a question on the fold itself (<summary>…?</summary>) is a section too; 24: a first line that repeats the file's
 # name is the note's title, numbered `# ` headings are sections the note's name roots, a bold line is a label by
 # the answer's rule (text.sentences.names_a_point), a number joined to a name is part of it (GPT-1 is no "1"),
-# and a file's name drops a lecture's date and a status mark: "2023-05-10 - (x) Q-Learning" is Q-Learning)
+# and a file's name drops a lecture's date and a status mark: "2023-05-10 - (x) Q-Learning" is Q-Learning;
+# 25: `# Overview`, `# 总结`, `# References` are a note's parts, which its name roots; a newer Excalidraw
+# warning line is the plugin's; a Logseq page is read as its outline says (bullet headings, page properties,
+# the app's block properties, block references and widgets left out); tags after a heading are no part of it)
 
 
 @dataclass

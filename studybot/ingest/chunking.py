@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from studybot.ingest.notes import UNSPOKEN_LINE, Heading, Note, closes_fence, fence_opening, file_title
-from studybot.text.sentences import BOLD_LINE, names_a_point, without_lead_label
+from studybot.text.sentences import BOLD_LINE, names_a_part, names_a_point, without_lead_label
 
 ANSWER_HEADING = re.compile(r"面试|回答|答法|答题|interview answer|answer template", re.IGNORECASE)
 MAX_CHARS = 1200
@@ -124,12 +124,20 @@ def note_title(note: Note) -> str:
 
 def _titled_inside(note: Note) -> bool:
     """Whether a `# ` heading names the note. Numbered ones (`# 1. 动态掩码`, `# 2. 去掉NSP` in RoBERTa.md,
-    `# 一、线性代数`) are the parts of one note, its sections: the note's name roots them, as it does a note
-    with no `# ` heading (measured: rooting every note with several `# ` headings by its name cost dev MRR 0.849 to
-    0.843, its name's words in every path of a long file)."""
+    `# 一、线性代数`) and ones any note may have (`# 总结`, `# Overview`) are the parts of one note, its sections:
+    the note's name roots them, as it does a note with no `# ` heading, one that opens with `# Overview`
+    (an Obsidian note whose name is its title) and a Logseq page (its headings are bullets). Measured: rooting
+    every note with several `# ` headings by its name cost dev MRR 0.849 to 0.843, its name's words in every
+    path of a long file."""
     level_one = [h for h in note.headings if h.level == 1]
-    numbered = sum(without_lead_label(h.title) != h.title for h in level_one)
-    return bool(level_one) and not (len(level_one) >= 2 and numbered >= len(level_one) - 1)
+    if not level_one or any(h.in_outline for h in note.headings):  # an outliner's page is titled by its name alone
+        return False
+    numbered = [without_lead_label(h.title) != h.title for h in level_one]
+    part = [n or names_a_part(h.title) for n, h in zip(numbered, level_one)]
+    several = len(level_one) >= 2
+    return not (names_a_part(level_one[0].title)
+                or several and sum(numbered) >= len(level_one) - 1
+                or several and part[0] and sum(part) >= len(level_one) - 1)  # "# Title" then "# Summary" keeps its title
 
 
 def _sections(note: Note) -> list[tuple[Heading | None, list[str], int, int, bool]]:

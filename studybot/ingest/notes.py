@@ -88,10 +88,22 @@ LOST_PICTURE = "image"  # what a picture that names nothing reads as: the answer
 _CALLOUT = re.compile(r"^\s*\[![\w-]+\][+-]?\s*")
 _PRIVATE = re.compile(r"\s*%%.*?%%")
 # An Excalidraw drawing's Markdown file: the plugin's warning line and its sections (drawing JSON and all).
-_DRAWING_WARNING = re.compile(r"^\s*==⚠.*⚠==\s*$")
+_DRAWING_WARNING = re.compile(r"^\s*==⚠.*⚠==")  # newer versions go on: "… ⚠== You can decompress Drawing data …"
 _DRAWING_SECTION = re.compile(r"^#{1,2}\s+(Excalidraw Data|Text Elements|Element Links|Embedded Files|Drawing)\s*$",
                               re.IGNORECASE)
+# Logseq, an outliner, writes every paragraph as a bullet and keeps settings in `key:: value` lines: a page's
+# first lines name it (title::, alias::, tags::), a block's own (collapsed::, id::) are the app's. A heading is a
+# bullet that is one ("- ## At inference"); a block reference, ((6512a3b1-…)), shows another block where the app
+# runs; {{embed …}} and {{query …}} are its widgets, {{cloze …}} hides words on a card.
+_PROPERTY = re.compile(r"^\s*(?:[-*]\s+)?(?P<key>[a-z][a-z0-9_.-]*)::(?:\s+(?P<value>.*?))?\s*$")
+_APP_PROPERTY = re.compile(r"^(?:collapsed|id|heading|background-color|card-[\w-]+|query-[\w-]+|template(?:-including-parent)?"
+                           r"|logseq\.[\w.-]+|hl-[\w-]+|ls-type|filters|icon|public|exclude-from-graph-view)$")
+_BULLET_HEADING = re.compile(r"^\s*[-*+]\s+(#{1,6})\s+(.*?)\s*#*\s*$")
+_BLOCK_REF = re.compile(r"\s*\(\([0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}\)\)")
+_MACRO = re.compile(r"\{\{\s*(?P<name>cloze|embed|video|youtube|query|renderer|tweet|twitter|pdf|namespace|function|iframe)\b"
+                    r"\s*(?P<body>[^{}]*)\}\}", re.IGNORECASE)
 _TAG = re.compile(r"(?<![^\s。，；！？、])#(?=[^\s#\d])[^\s#]*")  # "#regularization", not "C#", "#1" or a heading
+_TRAILING_TAGS = re.compile(r"(?<=\S)(?:\s+#(?=[^\s#\d])[^\s#]*)+\s*$")
 _HIGHLIGHT = re.compile(r"==(?=\S)(.+?)(?<=\S)==")
 _FOOTNOTE_MARK = re.compile(r"\[\^[^\]\s]+\](?!:)")
 # "… ^d1a2b3": what Obsidian links to a block by, never read; not an exponent ("\Vert w\Vert ^2", "A ^T")
@@ -121,6 +133,7 @@ class Heading:
     level: int
     title: str
     line: int  # 1-based line in the source file
+    in_outline: bool = False  # a bullet that is a heading ("- ## At inference"): an outliner's page, titled by its name
 
 
 @dataclass
@@ -205,7 +218,8 @@ def clean_inline(line: str) -> str:
     of their own: a figure's caption), links and
     embeds by their names, drop source marks ([[src](…)]), block ids (^d1a2b3), HTML tags and a fold's answer label,
     decode HTML entities (`&emsp;` indents a Chinese paragraph) and drop zero-width characters."""
-    line = _SOURCE_MARK.sub("", _BLOCK_ID.sub("", line))  # before embeds: [[src]](…) is no wiki link
+    line = _SOURCE_MARK.sub("", _BLOCK_ID.sub("", _BLOCK_REF.sub("", line)))  # before embeds: [[src]](…) is no wiki link
+    line = _MACRO.sub(lambda m: m.group("body").strip() if m.group("name").lower() == "cloze" else "", line)
     for formula in (_FORMULA_IMAGE, *_FORMULA_TAGS):
         line = formula.sub(_formula, line)
     figure = bool(_FIGURE_LINE.match(line))
@@ -229,8 +243,9 @@ def spoken(line: str) -> str:
 
 
 def heading_title(raw: str) -> str:
-    """A heading's readable text: no emphasis markers or backticks, code spans kept literally."""
-    parts = clean_inline(raw).split("`")
+    """A heading's readable text: no emphasis markers or backticks, code spans kept literally, no tags after it
+    ("Inference #card": Logseq's flashcard mark)."""
+    parts = _TRAILING_TAGS.sub("", clean_inline(raw)).split("`")
     text = "".join(part if i % 2 else _EMPHASIS.sub("", part) for i, part in enumerate(parts))
     return re.sub(r"\s+", " ", text).strip()
 
@@ -312,6 +327,21 @@ def _front_matter(lines: list[str]) -> tuple[dict, int]:
     return (data if isinstance(data, dict) else {}), span
 
 
+def _page_properties(lines: list[str], skip: int) -> tuple[dict, int]:
+    """A Logseq page's properties (`title:: Batch Normalization`, `tags:: dl` on its first lines, lowercase keys:
+    "Dropout::随机失活" is a flashcard) and the line after them (`skip` when there are none)."""
+    found: dict = {}
+    end = skip
+    for i in range(skip, len(lines)):
+        prop = _PROPERTY.match(lines[i])
+        if prop is None and lines[i].strip():
+            break
+        if prop is not None:
+            found[prop.group("key")] = prop.group("value") or ""
+        end = i + 1
+    return (found, end) if found else ({}, skip)
+
+
 def _setext_title(lines: list[str], index: int, skip: int) -> str:
     """The heading a `===` / `---` line at `index` underlines: the one-line paragraph right above it
     (CommonMark's setext heading), else "" (a rule after a blank line, a list, a table ...)."""
@@ -345,7 +375,8 @@ def _drawing_data(lines: list[str], skip: int) -> set[int]:
 def file_title(path: str | PurePath) -> str:
     """The note's name as Obsidian shows it, from its file name: without a folder's numbering ("2021 - ", "01_",
     a date) or a status mark ("(x) "); "" for a name that says nothing (README, index, Untitled, an export's hash)."""
-    stem = _FOLDER_ORDER.sub("", PurePath(path).stem.removesuffix(".excalidraw"))
+    stem = unquote(PurePath(path).stem.removesuffix(".excalidraw")).replace("___", "/")  # Logseq's ML___LoRA: ML/LoRA
+    stem = _FOLDER_ORDER.sub("", stem)
     stem = _STATUS_MARK.sub("", stem).replace("_", " ").strip()
     return "" if _NAMELESS.match(stem) else stem
 
@@ -381,6 +412,8 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
     note is read) and a drawing's data."""
     lines = text.split("\n")
     metadata, skip = _front_matter(lines)
+    properties, skip = _page_properties(lines, skip)
+    metadata = {**properties, **metadata}
     out: list[str] = [""] * skip
     headings: list[Heading] = []
     fence: str | None = None
@@ -436,13 +469,18 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
             in_block = end
             out.append(clean_inline(line[: opened.start()]))
             continue
+        prop = _PROPERTY.match(line)
+        if prop and _APP_PROPERTY.match(prop.group("key")):
+            out.append("")
+            continue
         heading = _HEADING.match(line)
         if heading and heading.group(1) == "#" and headings and _code_comment(lines, number - 1):
             heading = None
+        bullet = heading is None and (heading := _BULLET_HEADING.match(line)) is not None
         if heading:
             title = heading_title(heading.group(2))
             if title:
-                headings.append(Heading(level=len(heading.group(1)), title=title, line=number))
+                headings.append(Heading(level=len(heading.group(1)), title=title, line=number, in_outline=bullet))
                 level = len(heading.group(1))
             if _LINK.search(heading.group(2)):  # "### Recently added: [NLP questions](NLP/README.md)" points there
                 links.add(len(out))

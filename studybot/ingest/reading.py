@@ -47,8 +47,16 @@ def _with_lines(data: bytes, offsets: list[int]) -> list[tuple[int, int]]:
     return found
 
 
+def _in_app_folder(root: Path, rel: Path) -> bool:
+    """Whether a file lies in a Logseq graph's own folder (`logseq/` beside its config.edn): copies of pages kept
+    as backups (bak/) or deleted (.recycle/), not notes."""
+    return any(part == "logseq" and root.joinpath(*rel.parts[:i + 1], "config.edn").is_file()
+               for i, part in enumerate(rel.parts[:-1]))
+
+
 def iter_note_files(paths: list[Path]) -> list[Path]:
-    """Expand files and folders into the note files under them, sorted, hidden folders skipped."""
+    """Expand files and folders into the note files under them, sorted; hidden folders and a Logseq graph's
+    own folder skipped."""
     found: set[Path] = set()
     for raw in paths:
         path = Path(raw).expanduser()
@@ -59,7 +67,7 @@ def iter_note_files(paths: list[Path]) -> list[Path]:
             continue
         for child in path.rglob("*"):
             rel = child.relative_to(path)
-            if any(part.startswith(".") for part in rel.parts):
+            if any(part.startswith(".") for part in rel.parts) or _in_app_folder(path, rel):
                 continue
             if child.is_file() and child.suffix.lower() in NOTE_SUFFIXES:
                 found.add(child.resolve())

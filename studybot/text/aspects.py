@@ -49,3 +49,15 @@ def without_aspects(text: str) -> str:
         text = pattern.sub(" ", text)
     return text
 
+
+
+# A question that asks what its subject is ("What is GraphRAG?", "什么是仿射变换？", "仿射變換是什麼？"), not why it
+# works, what it is for, or how two differ (`compares`): a note about the subject says what it is where it opens.
+_DEFINES = re.compile(r"^\s*(?:what\s+(?:is|are)\s+(?!the\s+(?:differences?|purposes?|roles?|point|idea|intuition|reasons?|"
+                      r"uses?|meaning|benefits?|advantages?|drawbacks?)\b)|什[么麼]是|何[为謂谓]|define\b)"
+                      r"|(?:是什[么麼]|是啥|指什[么麼])(?:意思)?\s*[？?]?\s*$", re.IGNORECASE)
+
+
+def defines(text: str) -> bool:
+    """Whether a question asks what its subject is."""
+    return not compares(text) and bool(_DEFINES.search(text))

@@ -39,6 +39,19 @@ def without_lead_label(text: str) -> str:
     return _LEAD_LABEL.sub("", text, count=1).strip()
 
 
+# A heading any note may have, naming no subject ("# Overview", "# 总结", "# References"): a part of a note, never its title.
+_PART_NAME = re.compile(r"^(?:overview|introduction|intro|summary|conclusions?|background|motivation|intuition|"
+                        r"definitions?|key (?:ideas|concepts|takeaways)|tl;?dr|notes|references|resources|further reading|"
+                        r"概述|概览|简介|介绍|引言|前言|背景|定义|总结|小结|摘要|其他|参考|参考资料|参考文献|"
+                        r"概覽|簡介|介紹|定義|總結|參考|參考資料|參考文獻|others?|misc)[\s:：]*$",
+                        re.IGNORECASE)
+
+
+def names_a_part(heading: str) -> bool:
+    """Whether a heading names a part any note may have ("Overview", "3. 总结", "References"), not a subject."""
+    return bool(_PART_NAME.match(without_lead_label(heading)))
+
+
 LABEL_CHARS = 24  # a list item or bold line this short, with no clause stop in it, names a point without making it
 CLAUSE_STOP = re.compile(r"[。！？；，.!?;,]")  # not 、, which lists the names a label gives ("优点、缺点")
 BOLD_LINE = re.compile(r"^\s*\*\*(?P<bold>[^*]+)\*\*\s*[:：]?\s*$")  # "**Batch size**", "**参考资料：**"
