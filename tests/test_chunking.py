@@ -524,3 +524,19 @@ def test_a_logseq_page_is_read_as_its_outline_says() -> None:
     assert file_title("pages/ML___Normalization.md") == "ML/Normalization" and file_title("pages/ML%2FAdam.md") == "ML/Adam"
     flashcards = "What is dropout?:: Zeroing random activations while training.\n"  # a flashcard is no page setting
     assert parse_note(flashcards, "cards.md").metadata == {}
+
+
+def test_a_notion_export_is_read_without_its_page_settings() -> None:
+    """Notion exports a page as "Name <page id>.md" with its properties under the title, one "Key: value" line
+    each ("Created time", "Tags"): the page's settings, not its text. A note's own labelled lines under its
+    title ("作用：…") are what it says, and stay."""
+    page = ("# Attention\n\nCreated time: June 18, 2023 9:32 PM\nTags: NLP, Transformer\nStatus: Done\n\n"
+            "Attention weighs the values by how well each key matches the query.\n")
+    note = parse_note(page, "Notes 0d1e2f3a4b5c6d7e8f90a1b2c3d4e5f6/Attention 3f5e9c1a2b4d4e6f8a0b1c2d3e4f5a6b.md")
+    assert note.metadata["tags"] == "NLP, Transformer" and note.metadata["created time"] == "June 18, 2023 9:32 PM"
+    (chunk,) = chunk_note(note)
+    assert chunk.heading_path == ["Attention"]
+    assert chunk.text.strip() == "Attention weighs the values by how well each key matches the query."
+    assert file_title("Attention 3f5e9c1a2b4d4e6f8a0b1c2d3e4f5a6b.md") == "Attention"
+    labelled = parse_note("# BN\n作用：加速收敛\n优点：训练更稳定\n\n正文。\n", "bn.md")
+    assert labelled.metadata == {} and labelled.lines[1:3] == ["作用：加速收敛", "优点：训练更稳定"]

@@ -102,6 +102,14 @@ _BULLET_HEADING = re.compile(r"^\s*[-*+]\s+(#{1,6})\s+(.*?)\s*#*\s*$")
 _BLOCK_REF = re.compile(r"\s*\(\([0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}\)\)")
 _MACRO = re.compile(r"\{\{\s*(?P<name>cloze|embed|video|youtube|query|renderer|tweet|twitter|pdf|namespace|function|iframe)\b"
                     r"\s*(?P<body>[^{}]*)\}\}", re.IGNORECASE)
+# A Notion export: "Transformer 3f5e9c1a2b4d4e6f8a0b1c2d3e4f5a6b.md" (the page's id after its name), and under
+# its `# Title` the page's properties, one "Key: value" line each, up to a blank line ("Created time: June 18, 2023
+# 9:32 PM", "Tags: NLP"), read as metadata when one of them is a property Notion's pages have.
+_NOTION_ID = re.compile(r"\s+[0-9a-f]{32}$")
+_NOTION_PROPERTY = re.compile(r"^(?P<key>[^\s:：#>|*-][^:：]{0,39}?)\s*[:：]\s+(?P<value>\S.*?)\s*$")
+_NOTION_KEYS = re.compile(r"^(?:created(?: time| by| at)?|last edited(?: time| by)?|tags?|owner|status|type|category|"
+                          r"date(?: created)?|url|创建时间|创建者|最后编辑时间|上次编辑时间|标签|状态|类型|分类|日期)$",
+                          re.IGNORECASE)
 _TAG = re.compile(r"(?<![^\s。，；！？、])#(?=[^\s#\d])[^\s#]*")  # "#regularization", not "C#", "#1" or a heading
 _TRAILING_TAGS = re.compile(r"(?<=\S)(?:\s+#(?=[^\s#\d])[^\s#]*)+\s*$")
 _HIGHLIGHT = re.compile(r"==(?=\S)(.+?)(?<=\S)==")
@@ -342,6 +350,25 @@ def _page_properties(lines: list[str], skip: int) -> tuple[dict, int]:
     return (found, end) if found else ({}, skip)
 
 
+def _notion_properties(lines: list[str], title_line: int) -> tuple[dict, list[int]]:
+    """A Notion page's properties under its title (`title_line`, 0-based) and their line indexes; none unless
+    the lines up to the next blank one are all "Key: value" and one key is a property Notion's pages have
+    ("Created time", "Tags", "状态"): a note's own "作用：…" under its title is what the note says."""
+    rows: list[tuple[int, re.Match[str]]] = []
+    i = title_line + 1
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    while i < len(lines) and lines[i].strip():
+        prop = _NOTION_PROPERTY.match(lines[i])
+        if prop is None:
+            return {}, []
+        rows.append((i, prop))
+        i += 1
+    if not any(_NOTION_KEYS.match(prop.group("key").strip()) for _, prop in rows):
+        return {}, []
+    return {prop.group("key").strip().lower(): prop.group("value") for _, prop in rows}, [i for i, _ in rows]
+
+
 def _setext_title(lines: list[str], index: int, skip: int) -> str:
     """The heading a `===` / `---` line at `index` underlines: the one-line paragraph right above it
     (CommonMark's setext heading), else "" (a rule after a blank line, a list, a table ...)."""
@@ -376,6 +403,7 @@ def file_title(path: str | PurePath) -> str:
     """The note's name as Obsidian shows it, from its file name: without a folder's numbering ("2021 - ", "01_",
     a date) or a status mark ("(x) "); "" for a name that says nothing (README, index, Untitled, an export's hash)."""
     stem = unquote(PurePath(path).stem.removesuffix(".excalidraw")).replace("___", "/")  # Logseq's ML___LoRA: ML/LoRA
+    stem = _NOTION_ID.sub("", stem)
     stem = _FOLDER_ORDER.sub("", stem)
     stem = _STATUS_MARK.sub("", stem).replace("_", " ").strip()
     return "" if _NAMELESS.match(stem) else stem
@@ -409,7 +437,7 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
     bold on a line of its own (one level below the heading above it), and a generated
     table of contents (`<!-- TOC -->` blocks, lists of links to the note's own anchors) is left out: it names
     every section and answers none. So are Obsidian comments over several lines (`%%` … `%%`, hidden when the
-    note is read) and a drawing's data."""
+    note is read), a drawing's data and a Notion page's properties."""
     lines = text.split("\n")
     metadata, skip = _front_matter(lines)
     properties, skip = _page_properties(lines, skip)
@@ -423,6 +451,11 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
     links: set[int] = set()
     level = 0  # the level of the last heading written as one: a question in bold is a section below it
     drawing = _drawing_data(lines, skip) if metadata.get("excalidraw-plugin") else set()
+    first = next((i for i in range(skip, len(lines)) if lines[i].strip()), None)
+    if first is not None and (top := _HEADING.match(lines[first])) and top.group(1) == "#":
+        notion, shown = _notion_properties(lines, first)
+        metadata = {**notion, **metadata}
+        drawing |= set(shown)  # the page's settings, like a drawing's data, are nobody's sentences
     for number, line in enumerate(lines[skip:], start=skip + 1):
         if fence is not None:
             out.append(line)
