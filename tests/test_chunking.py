@@ -522,8 +522,9 @@ def test_a_logseq_page_is_read_as_its_outline_says() -> None:
     assert "::" not in text and "((" not in text and "{{" not in text and "6512a3b1" not in text
     assert "over the mini-batch then scales and shifts it." in text
     assert file_title("pages/ML___Normalization.md") == "ML/Normalization" and file_title("pages/ML%2FAdam.md") == "ML/Adam"
-    flashcards = "What is dropout?:: Zeroing random activations while training.\n"  # a flashcard is no page setting
-    assert parse_note(flashcards, "cards.md").metadata == {}
+    for card in ("What is dropout?:: Zeroing random activations while training.\n",  # flashcards, no page settings
+                 "dropout:: zeroes random activations while training.\n"):
+        assert parse_note(card, "cards.md").metadata == {} and "activations" in parse_note(card, "cards.md").lines[0]
 
 
 def test_a_notion_export_is_read_without_its_page_settings() -> None:

@@ -98,6 +98,7 @@ _DRAWING_SECTION = re.compile(r"^#{1,2}\s+(Excalidraw Data|Text Elements|Element
 _PROPERTY = re.compile(r"^\s*(?:[-*]\s+)?(?P<key>[a-z][a-z0-9_.-]*)::(?:\s+(?P<value>.*?))?\s*$")
 _APP_PROPERTY = re.compile(r"^(?:collapsed|id|heading|background-color|card-[\w-]+|query-[\w-]+|template(?:-including-parent)?"
                            r"|logseq\.[\w.-]+|hl-[\w-]+|ls-type|filters|icon|public|exclude-from-graph-view)$")
+_PAGE_PROPERTY = re.compile(r"^(?:title|alias|tags|type|public|icon|template|filters|exclude-from-graph-view|id)$")
 _BULLET_HEADING = re.compile(r"^\s*[-*+]\s+(#{1,6})\s+(.*?)\s*#*\s*$")
 _BLOCK_REF = re.compile(r"\s*\(\([0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}\)\)")
 _MACRO = re.compile(r"\{\{\s*(?P<name>cloze|embed|video|youtube|query|renderer|tweet|twitter|pdf|namespace|function|iframe)\b"
@@ -336,8 +337,9 @@ def _front_matter(lines: list[str]) -> tuple[dict, int]:
 
 
 def _page_properties(lines: list[str], skip: int) -> tuple[dict, int]:
-    """A Logseq page's properties (`title:: Batch Normalization`, `tags:: dl` on its first lines, lowercase keys:
-    "Dropout::随机失活" is a flashcard) and the line after them (`skip` when there are none)."""
+    """A Logseq page's properties (`title:: Batch Normalization`, `tags:: dl` on its first lines, lowercase keys,
+    one of them a page's: "dropout:: zeroes random units" alone atop a note is a flashcard) and the line after
+    them (`skip` when there are none)."""
     found: dict = {}
     end = skip
     for i in range(skip, len(lines)):
@@ -347,7 +349,7 @@ def _page_properties(lines: list[str], skip: int) -> tuple[dict, int]:
         if prop is not None:
             found[prop.group("key")] = prop.group("value") or ""
         end = i + 1
-    return (found, end) if found else ({}, skip)
+    return (found, end) if any(map(_PAGE_PROPERTY.match, found)) else ({}, skip)
 
 
 def _notion_properties(lines: list[str], title_line: int) -> tuple[dict, list[int]]:
