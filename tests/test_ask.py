@@ -1244,3 +1244,20 @@ def test_a_question_that_asks_what_something_is_opens_with_where_its_note_opens(
     chinese = [Source(1, "仿射变换.md", ["仿射变换", "矩阵分解", "旋转"], 40, 44, "section", "仿射变换的旋转矩阵把点绕原点转过角度 θ。", 1.0),
                Source(2, "仿射变换.md", ["仿射变换"], 1, 5, "section", "仿射变换把像素通过线性变换和平移映射到新的位置，直线仍是直线。", 0.5)]
     assert extractive_answer("仿射變換是什麼？", chinese, load_glossary()).startswith("仿射变换把像素")
+
+
+def test_a_word_of_a_concepts_other_name_is_still_a_word_of_the_text() -> None:
+    """The glossary calls gradient clipping also "clip by norm" and "clip by value". A section titled "Gradient
+    Clipping > By norm" says the first name only: its "norm" is its own word, and answers "clipping by norm or
+    by value?" (every word of every name was taken as the concept's, and no passage answered at all)."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    def part(n: int, heading: str, text: str) -> Source:
+        return Source(n, "Gradient Clipping.md", ["Gradient Clipping", heading], n * 5, n * 5 + 3, "section", text, 1 / n)
+
+    sources = [part(1, "By norm", "Rescale the whole gradient when its L2 norm exceeds a threshold; the direction is kept."),
+               part(2, "By value", "Clamp each component to a fixed range, which changes the direction.")]
+    answer = extractive_answer("What is the difference between clipping by norm and clipping by value?", sources,
+                               load_glossary())
+    assert "L2 norm exceeds a threshold" in answer and "Clamp each component" in answer
