@@ -421,7 +421,7 @@ def _question_path(source: Source) -> tuple[str, ...]:
 Keys = dict[int, tuple[frozenset[str], frozenset[str]]]  # `_source_keys` of each source, by its number
 
 
-def lead_source(sources: list[Source], keys: Keys, weights: Weights, lang: str,
+def lead_source(sources: list[Source], keys: Keys, fits: dict[int, float], weights: Weights, lang: str,
                 definition: bool = False) -> Source | None:
     """The passage the answer opens with.
 
@@ -432,10 +432,9 @@ def lead_source(sources: list[Source], keys: Keys, weights: Weights, lang: str,
     language, not when it only mentions the subject (`_mentions_only`). Otherwise
     the best fit leads, an interview answer winning near-ties. For a `definition` question the lead's note
     opens the answer where it says what its subject is (`_opening`). An interview answer to the very same
-    question replaces the section it closes.
+    question replaces the section it closes. `fits`: `answers_question` of each source, by its number.
     """
-    fits = {s.n: answers_question(s, keys[s.n], weights, lang) for s in sources}
-    best = max(fits.values(), default=0.0)
+    best = max((fits[s.n] for s in sources), default=0.0)
     if best <= 0:
         return None
     lead = _own_lead(sources, keys, fits, weights, lang)
@@ -474,7 +473,7 @@ def _own_lead(sources: list[Source], keys: Keys, fits: dict[int, float],
     lead = next(s for s in own if fits[s.n] >= OWN_NEAR_TIE * best_own)
     if language(lead.text) == lang and _mentions_only(lead, sources, keys, weights[lang]):
         return None
-    if fits[lead.n] >= OWN_MIN_SHARE * max(fits.values()):
+    if fits[lead.n] >= OWN_MIN_SHARE * max(fits[s.n] for s in sources):
         return lead
     if language(lead.text) == lang:
         return None
@@ -488,7 +487,8 @@ def _own_lead(sources: list[Source], keys: Keys, fits: dict[int, float],
     return lead if named[lead.n] >= OWN_MIN_SHARE * max(named.values()) else None
 
 
-def _only_code_answers(sources: list[Source], prose: list[Source], keys: Keys, weights: Weights, lang: str) -> bool:
+def _only_code_answers(sources: list[Source], prose: list[Source], keys: Keys, fits: dict[int, float],
+                       weights: Weights, lang: str) -> bool:
     """Whether the passage that answers the question is code alone, no prose coming near it or naming the
     question's glossary concepts: "How does non-maximum suppression work?" over a note with nothing but
     `python3 nms.py` under its title, where the prose found beside it (a torchrun flag's "最大重啟次數") answers
@@ -496,7 +496,6 @@ def _only_code_answers(sources: list[Source], prose: list[Source], keys: Keys, w
     concepts = {t for t in weights[lang] if t.startswith(CONCEPT)}
     if any(concepts & keys[s.n][1] for s in prose):
         return False
-    fits = {s.n: answers_question(s, keys[s.n], weights, lang) for s in sources}
     best_code = max((fits[s.n] for s in sources if s not in prose), default=0.0)
     return best_code > 0 and max(fits[s.n] for s in prose) < CODE_ONLY_SHARE * best_code
 
@@ -602,9 +601,11 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
 
     keys = {s.n: _source_keys(s, glossary) for s in sources}  # the lead and a comparison's other side read them
     prose = [s for s in sources if answers[s.n] or sentences[s.n]]
-    code_only = _ASKS_CODE.search(question) or not prose or _only_code_answers(sources, prose, keys, weights, lang)
+    fits = {s.n: answers_question(s, keys[s.n], weights, lang) for s in sources}
+    code_only = (_ASKS_CODE.search(question) or not prose
+                 or _only_code_answers(sources, prose, keys, fits, weights, lang))
     leads = sources if code_only else prose  # a passage of code alone leads when code is asked, or all there is
-    lead = lead_source(leads, keys, weights, lang, defines(question))
+    lead = lead_source(leads, keys, fits, weights, lang, defines(question))
     if lead is None:
         return ""
     lead_limit = int(budget * LEAD_SHARE)
@@ -653,8 +654,7 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
     start = len(chosen)
     rest = [u for n, units in sentences.items() if n not in read for u in units]
     ranked = sorted(rest, key=lambda u: (formulas_last and _bare_formula(u.text), -score(u), len(u.text)))
-    lead_fit = answers_question(lead, keys[lead.n], weights, lang)
-    floor = max(SENTENCE_RELEVANCE * max(map(score, ranked), default=0.0), LEAD_RELEVANCE * lead_fit)
+    floor = max(SENTENCE_RELEVANCE * max(map(score, ranked), default=0.0), LEAD_RELEVANCE * fits[lead.n])
     for unit in ranked:
         if score(unit) > 0 and score(unit) >= floor:
             take(unit)

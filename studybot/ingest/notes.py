@@ -336,39 +336,22 @@ def _front_matter(lines: list[str]) -> tuple[dict, int]:
     return (data if isinstance(data, dict) else {}), span
 
 
-def _page_properties(lines: list[str], skip: int) -> tuple[dict, int]:
-    """A Logseq page's properties (`title:: Batch Normalization`, `tags:: dl` on its first lines, lowercase keys,
-    one of them a page's: "dropout:: zeroes random units" alone atop a note is a flashcard) and the line after
-    them (`skip` when there are none)."""
-    found: dict = {}
-    end = skip
-    for i in range(skip, len(lines)):
-        prop = _PROPERTY.match(lines[i])
-        if prop is None and lines[i].strip():
-            break
-        if prop is not None:
-            found[prop.group("key")] = prop.group("value") or ""
-        end = i + 1
-    return (found, end) if any(map(_PAGE_PROPERTY.match, found)) else ({}, skip)
-
-
-def _notion_properties(lines: list[str], title_line: int) -> tuple[dict, list[int]]:
-    """A Notion page's properties under its title (`title_line`, 0-based) and their line indexes; none unless
-    the lines up to the next blank one are all "Key: value" and one key is a property Notion's pages have
-    ("Created time", "Tags", "状态"): a note's own "作用：…" under its title is what the note says."""
-    rows: list[tuple[int, re.Match[str]]] = []
-    i = title_line + 1
+def _settings(lines: list[str], start: int, line: re.Pattern[str], known: re.Pattern[str]) -> tuple[dict, list[int]]:
+    """The settings an app writes as a block of `key: value` lines from `start` (blank lines before it skipped),
+    lowercase keys, and their line indexes; none unless one key is a setting the app itself writes: a Logseq
+    page's `title:: …` atop it ("dropout:: zeroes random units" alone is a flashcard), a Notion page's "Created
+    time: …" under its title (a note's own "作用：…" there is what the note says)."""
+    i = start
     while i < len(lines) and not lines[i].strip():
         i += 1
-    while i < len(lines) and lines[i].strip():
-        prop = _NOTION_PROPERTY.match(lines[i])
-        if prop is None:
-            return {}, []
-        rows.append((i, prop))
+    rows: list[tuple[int, re.Match[str]]] = []
+    while i < len(lines) and (match := line.match(lines[i])) is not None:
+        rows.append((i, match))
         i += 1
-    if not any(_NOTION_KEYS.match(prop.group("key").strip()) for _, prop in rows):
+    found = {match.group("key").strip().lower(): match.group("value") or "" for _, match in rows}
+    if not any(map(known.match, found)):
         return {}, []
-    return {prop.group("key").strip().lower(): prop.group("value") for _, prop in rows}, [i for i, _ in rows]
+    return found, [i for i, _ in rows]
 
 
 def _setext_title(lines: list[str], index: int, skip: int) -> str:
@@ -442,8 +425,8 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
     note is read), a drawing's data and a Notion page's properties."""
     lines = text.split("\n")
     metadata, skip = _front_matter(lines)
-    properties, skip = _page_properties(lines, skip)
-    metadata = {**properties, **metadata}
+    properties, shown = _settings(lines, skip, _PROPERTY, _PAGE_PROPERTY)  # a Logseq page's
+    metadata, skip = {**properties, **metadata}, shown[-1] + 1 if shown else skip
     out: list[str] = [""] * skip
     headings: list[Heading] = []
     fence: str | None = None
@@ -452,12 +435,12 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
     private = False  # inside an Obsidian comment over several lines: the reader never sees it
     links: set[int] = set()
     level = 0  # the level of the last heading written as one: a question in bold is a section below it
-    drawing = _drawing_data(lines, skip) if metadata.get("excalidraw-plugin") else set()
+    unread = _drawing_data(lines, skip) if metadata.get("excalidraw-plugin") else set()  # nobody's sentences
     first = next((i for i in range(skip, len(lines)) if lines[i].strip()), None)
     if first is not None and (top := _HEADING.match(lines[first])) and top.group(1) == "#":
-        notion, shown = _notion_properties(lines, first)
+        notion, shown = _settings(lines, first + 1, _NOTION_PROPERTY, _NOTION_KEYS)  # a Notion page's
         metadata = {**notion, **metadata}
-        drawing |= set(shown)  # the page's settings, like a drawing's data, are nobody's sentences
+        unread.update(shown)
     for number, line in enumerate(lines[skip:], start=skip + 1):
         if fence is not None:
             out.append(line)
@@ -465,7 +448,7 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
                 fence = None
             continue
         toggles = _private_toggle(line)
-        if private or toggles or number - 1 in drawing:
+        if private or toggles or number - 1 in unread:
             private = private != toggles
             out.append("")
             continue
