@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import json
 
 import pytest
 
@@ -108,3 +109,50 @@ def test_invalid_bytes_all_through_a_large_note_are_placed_on_their_lines(tmp_pa
     assert loaded.encoding == "utf-8"
     assert [n for n, _ in loaded.invalid] == list(range(1, 1501))
     assert [offset for _, offset in loaded.invalid] == [i * (len(line) + 2) + 9 for i in range(1500)]
+
+
+def _notebook(cells: list[dict]) -> dict:
+    return {"cells": cells, "metadata": {"kernelspec": {"language": "python", "name": "python3"}},
+            "nbformat": 4, "nbformat_minor": 5}
+
+
+def test_a_jupyter_notebook_is_read_as_its_cells_line_for_line(tmp_path) -> None:
+    """A notebook is Markdown cells and code, not JSON: its outputs and raw cells are not read, a code cell is
+    fenced, and every line keeps the file's line number, so a citation opens the notebook at the cell."""
+    from studybot.ingest.chunking import chunk_note
+    from studybot.ingest.notes import parse_note
+
+    cells = [{"cell_type": "markdown", "id": "a1", "metadata": {},
+              "source": ["# Dropout\n", "\n", "Dropout zeroes random units while training.\n", "It is off at inference."]},
+             {"cell_type": "code", "execution_count": 1, "id": "b2", "metadata": {},
+              "outputs": [{"name": "stdout", "output_type": "stream", "text": ["printed by the cell\n"]}],
+              "source": ["import torch\n", "layer = torch.nn.Dropout(p=0.5)"]},
+             {"cell_type": "raw", "id": "c3", "metadata": {}, "source": ["exporter settings\n"]},
+             {"cell_type": "code", "execution_count": None, "id": "d4", "metadata": {}, "outputs": [], "source": []}]
+    raw = json.dumps(_notebook(cells), sort_keys=True, indent=1, ensure_ascii=False) + "\n"  # as Jupyter writes it
+    path = tmp_path / "regularization.ipynb"
+    path.write_text(raw, encoding="utf-8")
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    (tmp_path / ".ipynb_checkpoints" / "regularization-checkpoint.ipynb").write_text(raw, encoding="utf-8")
+    assert iter_note_files([tmp_path]) == [path.resolve()]
+    text = read_text(path, "jieba").text
+    file_lines = raw.split("\n")
+    assert len(text.split("\n")) == len(file_lines)
+    assert "printed by the cell" not in text and "exporter settings" not in text and '"cell_type"' not in text
+    (chunk,) = chunk_note(parse_note(text, str(path)))
+    assert chunk.heading_path == ["Dropout"]
+    assert "Dropout zeroes random units while training.\nIt is off at inference." in chunk.text
+    assert "```python\nimport torch\nlayer = torch.nn.Dropout(p=0.5)\n```" in chunk.text
+    heading_line = next(n for n, line in enumerate(file_lines, start=1) if '"# Dropout\\n"' in line)
+    assert chunk.line_start == heading_line
+
+
+def test_a_notebook_written_on_one_line_is_read_cell_by_cell_and_a_broken_one_is_refused(tmp_path) -> None:
+    minified = tmp_path / "compact.ipynb"
+    minified.write_text(json.dumps(_notebook([{"cell_type": "markdown", "metadata": {},
+                                               "source": "## Attention\nWeights values by query-key match."}])))
+    assert read_text(minified, "jieba").text == "## Attention\nWeights values by query-key match."
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text('{"cells": [')
+    with pytest.raises(UnreadableFile, match="broken.ipynb is not a Jupyter notebook"):
+        read_text(broken, "jieba")

@@ -7,11 +7,12 @@ from pathlib import Path
 
 from studybot.errors import StudybotError
 from studybot.ingest.decoding import UnreadableFile, decode_bytes, invalid_utf8
+from studybot.ingest.notebooks import notebook_text
 from studybot.ingest.repair.restore import RepairReport, repair_text
 from studybot.ingest.repair.scoring import DEFAULT_SCORER
 from studybot.progress import ProgressFn
 
-NOTE_SUFFIXES = (".md", ".markdown", ".txt")
+NOTE_SUFFIXES = (".md", ".markdown", ".txt", ".ipynb")
 
 
 @dataclass
@@ -33,6 +34,8 @@ def read_text(path: Path, repair_scorer: str = DEFAULT_SCORER, cache: Path | Non
     text, encoding = decode_bytes(data)
     invalid = _with_lines(data, invalid_utf8(data)) if encoding == "utf-8" and "\ufffd" in text else []
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if Path(path).suffix.lower() == ".ipynb":
+        text = notebook_text(text, Path(path).name)
     report = repair_text(text, repair_scorer, cache, progress)
     return LoadedText(text=report.text, encoding=encoding, repair=report, invalid=invalid)
 
