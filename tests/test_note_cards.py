@@ -489,3 +489,19 @@ def test_a_note_cards_question_is_shown_with_where_it_sits_in_the_notes(tmp_path
                  answer=Bilingual("a", "a"), key_points=[], source="x:1",
                  headings=["LoRA", "LoRA 的原理？ / How does LoRA work?"])
     assert named.context == ""
+
+
+def test_a_logseq_flashcard_is_a_card_with_its_nested_answer(tmp_path: Path) -> None:
+    """Logseq's flashcards are blocks tagged #card over their answers, the blocks nested below them: each is a
+    section of the page and a quiz card; a tagged block with nothing nested below it is a sentence."""
+    notes = _write(tmp_path / "graph" / "pages", {"Momentum.md": (
+        "tags:: optimization\n\n- Momentum keeps a running average of past gradients.\n"
+        "- Why does momentum damp oscillations? #card\n  card-last-interval:: 4\n"
+        "\t- Gradients that flip sign from step to step cancel in the running average, while a steady direction adds up.\n"
+        "- A block tagged #card with nothing nested below it is a sentence, not a card. #card\n")})
+    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
+    cards = {c.question.en: c for c in load_deck(tmp_path / "home").cards if c.origin == "note"}
+    card = cards["Why does momentum damp oscillations?"]
+    assert card.source == f"{notes / 'Momentum.md'}:4"
+    assert "flip sign from step to step cancel" in card.answer.en and "card-last-interval" not in card.answer.en
+    assert not any("nothing nested below it" in question for question in cards)

@@ -42,6 +42,8 @@ _BOLD_QUESTION = re.compile(r"^\s{0,3}(?P<item>\d{1,3}[.)]\s+)?(\*\*|__)(?:Q\d*\
 # </summary>…"): numbered, or asking, in a quote or not; the `<details>` block is its section.
 _FOLDED_QUESTION = re.compile(r"^\s{0,3}(?:>\s*)*(?P<title>(?:\d{1,3}\s*[、.)．]|Q\d*\s*[:：.]).{2,150}|.{2,150}[？?])\s*$")
 _DETAILS = re.compile(r"^\s*<details\b", re.IGNORECASE)
+# A Logseq flashcard: a block tagged #card over its answer, the blocks nested below it ("- Why clip by norm? #card").
+_LOGSEQ_CARD = re.compile(r"^(?P<indent>\s*)[-*+]\s+(?P<title>.+?)\s+#card\s*$", re.IGNORECASE)
 # ... or the question on the fold itself, its answer below: "<details><summary>Q3: What is a stride?</summary>"
 _SUMMARY_LINE = re.compile(r"^\s*(?:<details\b[^>]*>\s*)?<summary>\s*(?P<title>[^<]+?)\s*</summary>\s*$", re.IGNORECASE)
 # The label on the fold ("<summary>答案</summary>", "<summary>Show answer</summary>"): it names no content
@@ -306,6 +308,17 @@ def _next_written(lines: list[str], index: int) -> str:
     return next((line for line in lines[index + 1:] if line.strip()), "")
 
 
+def _depth(indent: str) -> int:
+    return len(indent.expandtabs(2))
+
+
+def _nested_below(lines: list[str], index: int, depth: int) -> bool:
+    """Whether an outline's next block after `lines[index]` is nested deeper than `depth` (its children), the
+    app's `key:: value` lines aside."""
+    below = next((line for line in lines[index + 1:] if line.strip() and not _PROPERTY.match(line)), "")
+    return bool(below) and _depth(below[: len(below) - len(below.lstrip())]) > depth
+
+
 def _indented_below(lines: list[str], index: int) -> bool:
     """Whether the first line after `lines[index]` that is not blank is indented: a list item's own body (a list
     of questions to study, one item after another, answers none of them)."""
@@ -502,6 +515,10 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
                 level = len(heading.group(1))
             if _LINK.search(heading.group(2)):  # "### Recently added: [NLP questions](NLP/README.md)" points there
                 links.add(len(out))
+        elif (card := _LOGSEQ_CARD.match(line)) and _nested_below(lines, number - 1, _depth(card.group("indent"))):
+            # a card at the top of the outline is a section of the page; one nested in a block, of the heading above
+            depth = min(max(level, 1) + 1, 6) if card.group("indent") else 1
+            headings.append(Heading(level=depth, title=heading_title(card.group("title")), line=number, in_outline=True))
         elif title := _question_title(line, lines, number - 1):
             headings.append(Heading(level=min(max(level, 1) + 1, 6), title=title, line=number))
         underline = _UNDERLINE.match(line)
