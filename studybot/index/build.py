@@ -60,8 +60,8 @@ PIPELINE_VERSION = 25  # bump when reading, repair, chunking or tokens change wh
 # 25: `# Overview`, `# 总结`, `# References` are a note's parts, which its name roots; a newer Excalidraw
 # warning line is the plugin's; a Logseq page is read as its outline says (bullet headings, page properties,
 # the app's block properties, block references and widgets left out, a #card block over nested ones a section),
-# so is a Notion export (its page
-# properties left out, its page id no part of its name); tags after a heading are no part of it)
+# so is a Notion export (its page properties left out, its page id no part of its name); tags after a heading are
+# no part of it)
 
 
 @dataclass
