@@ -490,3 +490,35 @@ def test_a_number_joined_to_a_name_is_part_of_the_name() -> None:
     assert tokenize("GPT-1, GPT-2 and GPT-3") == ["gpt1", "gpt", "gpt2", "gpt", "gpt3", "gpt"]
     assert tokenize("ResNet-50") == tokenize("ResNet50") + ["resnet"]
     assert tokenize("ResNet 50") == ["resnet", "50"] and tokenize("2.1 静态量化")[:2] == ["2", "1"]
+
+
+PAPER_NOTES = """# Diffusion models
+
+## DiT
+
+Replace the U-Net backbone by a transformer over patches of the latent image; scale the model, and sample
+quality keeps improving.
+
+## U-Net backbone
+
+Down-sampling and up-sampling paths with skip connections between them.
+
+## Classifier-free guidance
+
+Train with and without the condition, then extrapolate between the two predictions when sampling.
+"""
+
+
+def test_a_question_that_names_what_a_heading_names_is_answered(tmp_path: Path) -> None:
+    """"DiT 是什么结构？" over English paper notes: a rough translation ("What is DiT?") meets no heading closely
+    enough, but the question names in Latin letters what one section's heading names, and few passages say
+    it: the notes answer it. A question naming something no heading names (Redis) is still not answered."""
+    from studybot.answer.pipeline import heading_names_its_terms, is_relevant
+
+    index = _index_of(tmp_path, {"diffusion.md": PAPER_NOTES})
+    question = "DiT 是什么结构？"
+    hits = search(question, k=16, index=index)
+    assert heading_names_its_terms(question, hits[:5], index) and is_relevant(question, hits, index)
+    for off_topic in ("Redis 的持久化机制是什么？", "What is the JVM garbage collector?"):
+        hits = search(off_topic, k=16, index=index)
+        assert not heading_names_its_terms(off_topic, hits[:5], index)

@@ -50,6 +50,7 @@ PROMPT_RESERVE = 200  # system prompt, question and chat template
 # sit higher in e5's space than English ones (off-topic medians 0.84 / 0.81), hence two thresholds.
 RELEVANCE_TOP = 5
 MIN_WORD_COVERAGE = 0.5
+RARE_TERM_SHARE = 0.02  # a name in Latin letters this share of the passages hold (or one), or fewer, names something
 MIN_DENSE_SIMILARITY = 0.45
 MIN_HEADING_SIMILARITY = 0.89  # e5 cosine of the question and a top heading path that says enough alone
 # The question as search translated it into the notes' language: a heading that says enough alone, and one hit
@@ -121,7 +122,7 @@ def is_relevant(question: str, hits: list[Hit], index: Index, translated: str | 
     top = hits[:RELEVANCE_TOP]
     if not top:
         return False
-    if names_a_concept(question, top, index):
+    if names_a_concept(question, top, index) or heading_names_its_terms(question, top, index):
         return True
     if translated is None:
         translated = translation(question, index)
@@ -164,6 +165,22 @@ def names_a_concept(question: str, hits: list[Hit], index: Index) -> bool:
     """Whether a hit's heading or text names one of the glossary concepts the question names."""
     asked = {e.id for e in index.glossary.find(question)}
     return bool(asked) and any(asked & {e.id for e in index.glossary.find(f"{h.path}\n{h.text}")} for h in hits)
+
+
+def heading_names_its_terms(question: str, hits: list[Hit], index: Index) -> bool:
+    """Whether the question writes names in Latin letters that few passages hold ("DiT 是什么结构？", "BYOL"), and
+    one hit's heading path holds them all: the notes' own section on what the question names."""
+    from studybot.text.tokens import tokenize
+
+    bm25, total = index.lexical["text"], len(index.lexical["ids"])
+    rare = {t for t in tokenize(question)
+            if t.isascii() and len(t) >= 2 and bm25.chunks_with(t) <= max(1.0, RARE_TERM_SHARE * total)}
+    if not rare:
+        return False
+    rows = index.catalog.execute(
+        f"SELECT heading_tokens FROM chunks WHERE id IN ({','.join('?' * len(hits))})", [h.id for h in hits]
+    )
+    return any(rare <= set(tokens.split()) for (tokens,) in rows)
 
 
 def word_coverage(question: str, hits: list[Hit], index: Index) -> float:
