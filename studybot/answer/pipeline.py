@@ -177,10 +177,15 @@ def heading_names_its_terms(question: str, hits: list[Hit], index: Index) -> boo
             if t.isascii() and len(t) >= 2 and bm25.chunks_with(t) <= max(1.0, RARE_TERM_SHARE * total)}
     if not rare:
         return False
+    return any(rare <= tokens for tokens in _stored_tokens(hits, index, "heading_tokens"))
+
+
+def _stored_tokens(hits: list[Hit], index: Index, column: str) -> list[set[str]]:
+    """The tokens the index stored for each hit: of its text ("tokens") or of its heading path ("heading_tokens")."""
     rows = index.catalog.execute(
-        f"SELECT heading_tokens FROM chunks WHERE id IN ({','.join('?' * len(hits))})", [h.id for h in hits]
+        f"SELECT {column} FROM chunks WHERE id IN ({','.join('?' * len(hits))})", [h.id for h in hits]
     )
-    return any(rare <= set(tokens.split()) for (tokens,) in rows)
+    return [set(tokens.split()) for (tokens,) in rows]
 
 
 def word_coverage(question: str, hits: list[Hit], index: Index) -> float:
@@ -192,10 +197,7 @@ def word_coverage(question: str, hits: list[Hit], index: Index) -> float:
         return 0.0
     bm25, total = index.lexical["text"], len(index.lexical["ids"])
     weights = {t: math.log(1 + total / (1 + bm25.chunks_with(t))) for t in asked}
-    rows = index.catalog.execute(
-        f"SELECT tokens FROM chunks WHERE id IN ({','.join('?' * len(hits))})", [h.id for h in hits]
-    )
-    stored = [set(tokens.split()) for (tokens,) in rows]
+    stored = _stored_tokens(hits, index, "tokens")
     return max(sum(w for t, w in weights.items() if t in tokens) for tokens in stored) / sum(weights.values())
 
 
