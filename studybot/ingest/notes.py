@@ -113,8 +113,9 @@ _NOTION_PROPERTY = re.compile(r"^(?P<key>[^\s:：#>|*-][^:：]{0,39}?)\s*[:：]\
 _NOTION_KEYS = re.compile(r"^(?:created(?: time| by| at)?|last edited(?: time| by)?|tags?|owner|status|type|category|"
                           r"date(?: created)?|url|创建时间|创建者|最后编辑时间|上次编辑时间|标签|状态|类型|分类|日期)$",
                           re.IGNORECASE)
-_TAG = re.compile(r"(?<![^\s。，；！？、])#(?=[^\s#\d])[^\s#]*")  # "#regularization", not "C#", "#1" or a heading
-_TRAILING_TAGS = re.compile(r"(?<=\S)(?:\s+#(?=[^\s#\d])[^\s#]*)+\s*$")
+_TAG_WORD = r"#(?=[^\s#\d])[^\s#]*"  # "#regularization", not "C#", "#1" or a heading
+_TAG = re.compile(rf"(?<![^\s。，；！？、]){_TAG_WORD}")
+_TRAILING_TAGS = re.compile(rf"(?<=\S)(?:\s+{_TAG_WORD})+\s*$")
 _HIGHLIGHT = re.compile(r"==(?=\S)(.+?)(?<=\S)==")
 _FOOTNOTE_MARK = re.compile(r"\[\^[^\]\s]+\](?!:)")
 # "… ^d1a2b3": what Obsidian links to a block by, never read; not an exponent ("\Vert w\Vert ^2", "A ^T")
@@ -308,7 +309,12 @@ def _next_written(lines: list[str], index: int) -> str:
     return next((line for line in lines[index + 1:] if line.strip()), "")
 
 
-def _depth(indent: str) -> int:
+def _level_below(level: int) -> int:
+    """The level of a section one below the heading above (level 0: none yet)."""
+    return min(max(level, 1) + 1, 6)
+
+
+def _indent_width(indent: str) -> int:
     return len(indent.expandtabs(2))
 
 
@@ -316,7 +322,7 @@ def _nested_below(lines: list[str], index: int, depth: int) -> bool:
     """Whether an outline's next block after `lines[index]` is nested deeper than `depth` (its children), the
     app's `key:: value` lines aside."""
     below = next((line for line in lines[index + 1:] if line.strip() and not _PROPERTY.match(line)), "")
-    return bool(below) and _depth(below[: len(below) - len(below.lstrip())]) > depth
+    return bool(below) and _indent_width(below[: len(below) - len(below.lstrip())]) > depth
 
 
 def _indented_below(lines: list[str], index: int) -> bool:
@@ -515,12 +521,12 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
                 level = len(heading.group(1))
             if _LINK.search(heading.group(2)):  # "### Recently added: [NLP questions](NLP/README.md)" points there
                 links.add(len(out))
-        elif (card := _LOGSEQ_CARD.match(line)) and _nested_below(lines, number - 1, _depth(card.group("indent"))):
+        elif (card := _LOGSEQ_CARD.match(line)) and _nested_below(lines, number - 1, _indent_width(card.group("indent"))):
             # a card at the top of the outline is a section of the page; one nested in a block, of the heading above
-            depth = min(max(level, 1) + 1, 6) if card.group("indent") else 1
-            headings.append(Heading(level=depth, title=heading_title(card.group("title")), line=number, in_outline=True))
+            headings.append(Heading(level=_level_below(level) if card.group("indent") else 1,
+                                    title=heading_title(card.group("title")), line=number, in_outline=True))
         elif title := _question_title(line, lines, number - 1):
-            headings.append(Heading(level=min(max(level, 1) + 1, 6), title=title, line=number))
+            headings.append(Heading(level=_level_below(level), title=title, line=number))
         underline = _UNDERLINE.match(line)
         title = _setext_title(lines, number - 1, skip) if underline else ""
         if title:
