@@ -342,6 +342,32 @@ def test_chinese_character_pairs_find_a_section_the_segmenter_cuts_differently(t
     assert search("锚框是什么", k=1, index=Index(tmp_path / "home"))[0].heading == "锚框是什么"
 
 
+RADICALS_NOTE = """# 长短期记忆
+
+## 输⼊⻔、遗忘⻔和输出⻔
+
+LSTM ⽤三个⻔控制记忆细胞：遗忘⻔决定丢掉多少旧的记忆，输⼊⻔决定写⼊多少新的信息。
+
+## 梯度裁剪
+
+梯度的范数超过阈值时按比例缩小，防止训练发散。
+"""
+
+
+def test_radicals_a_pdf_wrote_for_characters_are_read_as_the_characters(tmp_path: Path) -> None:
+    """Text copied from some Chinese PDFs writes 门 as ⻔ (CJK RADICAL C-SIMPLIFIED GATE, which NFKC keeps) and
+    入 as ⼊ (KANGXI RADICAL ENTER): the note is read, cited and matched in the characters it means."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "lstm.md").write_text(RADICALS_NOTE, encoding="utf-8")
+    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
+    index = Index(tmp_path / "home")
+    hit = search("遗忘门有什么作用？", k=1, index=index, mode="bm25")[0]
+    assert hit.heading == "输入门、遗忘门和输出门"
+    assert "遗忘门决定丢掉多少旧的记忆" in hit.text
+    assert "forget-gate" in {entry.id for entry in index.glossary.find(hit.text)}
+
+
 BOOK_CHAPTER = """# Chapter 10 Reinforcement learning
 
 ## 10.3 Reinforcement learning, supervised learning and unsupervised learning

@@ -11,6 +11,7 @@ from studybot.ingest.notebooks import notebook_text
 from studybot.ingest.repair.restore import RepairReport, repair_text
 from studybot.ingest.repair.scoring import DEFAULT_SCORER
 from studybot.progress import ProgressFn
+from studybot.text.variants import without_radicals
 
 NOTE_SUFFIXES = (".md", ".markdown", ".txt", ".ipynb")
 
@@ -26,14 +27,14 @@ class LoadedText:
 def read_text(path: Path, repair_scorer: str = DEFAULT_SCORER, cache: Path | None = None,
               progress: ProgressFn | None = None) -> LoadedText:
     """Read a note file, decoded and repaired (`progress` hears the repair's lines); line breaks are
-    normalised to \\n only."""
+    normalised to \\n only, and radicals a PDF wrote for characters are the characters."""
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise UnreadableFile(f"cannot read {path}: {exc.strerror or exc}") from exc
     text, encoding = decode_bytes(data)
     invalid = _with_lines(data, invalid_utf8(data)) if encoding == "utf-8" and "\ufffd" in text else []
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = without_radicals(text.replace("\r\n", "\n").replace("\r", "\n"))
     if Path(path).suffix.lower() == ".ipynb":
         text = notebook_text(text, Path(path).name)
     report = repair_text(text, repair_scorer, cache, progress)

@@ -4,11 +4,23 @@ glossary names and the segmenter's dictionary, which are simplified."""
 from __future__ import annotations
 
 import importlib.util
+import re
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
 from studybot.text.language import has_cjk
 
+# A PDF made with some common Chinese fonts (Chrome on macOS, the Chinese "Dive into Deep Learning") writes
+# characters as the radicals that look the same: 一 as ⼀ (KANGXI RADICAL ONE), 门 as ⻔ (CJK RADICAL
+# C-SIMPLIFIED GATE). Copied into notes they are no words to the segmenter or the glossary ("遗忘⻔" is no
+# forget gate). NFKC turns the Kangxi radicals back; the supplement's simplified radicals have no decomposition,
+# so those that stand for a whole character are named here, each as its Unicode name says (C-SIMPLIFIED GATE: 门).
+_RADICAL = re.compile("[\u2e80-\u2fdf]")
+_RADICALS = str.maketrans({
+    **{chr(c): unicodedata.normalize("NFKC", chr(c)) for c in range(0x2F00, 0x2FD6)},
+    **dict(zip("⺟⺠⻄⻅⻆⻉⻋⻓⻔⻗⻘⻙⻚⻛⻜⻝⻢⻥⻦⻧⻨⻩⻪⻬⻮⻰⻳", "母民西见角贝车长门雨青韦页风飞食马鱼鸟卤麦黄黾齐齿龙龟")),
+})
 TRADITIONAL = 1  # what OpenCC's zho_check says of a text written in traditional characters
 CONVERSION = "t2s"  # characters and common phrases; not Taiwan's words (its 向量 would become 矢量)
 
@@ -31,6 +43,11 @@ def _traditional_characters() -> frozenset[str] | None:
         return None
     rows = (line.split("\t", 1) for line in table.read_text(encoding="utf-8").splitlines() if "\t" in line)
     return frozenset(key for key, forms in rows if key not in forms.split())
+
+
+def without_radicals(text: str) -> str:
+    """The text with each radical a PDF wrote for a character (⼀ for 一, ⻔ for 门) as that character."""
+    return text.translate(_RADICALS) if _RADICAL.search(text) else text
 
 
 def simplified(text: str) -> str:
