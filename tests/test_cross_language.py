@@ -216,6 +216,24 @@ def test_what_is_no_translation_is_dropped() -> None:
     assert usable("为什么要打乱训练数据", "How is the learning rate chosen?", "en") == ""
 
 
+@pytest.mark.slow
+def test_a_question_is_translated_alike_whatever_was_translated_before() -> None:
+    """Chat and an evaluation translate many questions with one model: each goes on from the same state after
+    the prompt's examples, so its translation (cached, then searched with) is the one a lone `ask` gets. Reusing
+    whatever matched of the previous prompt changed the greedy path of the same question."""
+    from studybot.index.translation import Translator
+
+    question = "What goes wrong if you initialize all the weights to zero, or to the same constant?"
+    translator = Translator()
+    alone = translator(question, "zh")
+    assert alone and alone == Translator()(question, "zh")
+    for before in ("What is the triplet loss used in face recognition?", question,
+                   "How does reinforcement learning differ from supervised learning?"):
+        translator(before, "zh")
+        assert translator(question, "zh") == alone, before
+    assert translator("为什么要打乱训练数据？", "en") == Translator()("为什么要打乱训练数据？", "en")  # the other direction
+
+
 def test_a_translation_is_computed_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from studybot.index.translation import translate
 
