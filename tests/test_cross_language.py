@@ -232,6 +232,7 @@ def test_a_question_is_translated_alike_whatever_was_translated_before() -> None
         translator(before, "zh")
         assert translator(question, "zh") == alone, before
     assert translator("为什么要打乱训练数据？", "en") == Translator()("为什么要打乱训练数据？", "en")  # the other direction
+    assert translator(question, "zh") == alone  # and back
 
 
 def test_a_translation_is_computed_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
