@@ -342,6 +342,26 @@ def test_chinese_character_pairs_find_a_section_the_segmenter_cuts_differently(t
     assert search("锚框是什么", k=1, index=Index(tmp_path / "home"))[0].heading == "锚框是什么"
 
 
+def test_a_chinese_question_searched_as_asked_has_no_list_from_the_english_embedder(tmp_path: Path) -> None:
+    """all-MiniLM reads English only: a Chinese question that is not translated gives it [UNK]s and glossary
+    names, so search leaves its list out (and never loads it); an English question, or a Chinese one with its
+    English translation, has it."""
+    from studybot.index.search import reads_no_english
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "detection.md").write_text(ANCHOR_NOTE, encoding="utf-8")
+    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
+    index = Index(tmp_path / "home")
+    assert search("非极大值抑制怎么去掉重复的框？", k=1, index=index)[0].heading == "非极大值抑制"
+    assert "embedder" not in vars(index)  # the English model was not even loaded
+    assert search("non-maximum suppression", k=1, index=index, translate=False)
+    assert "embedder" in vars(index)
+    assert reads_no_english("锚框是什么？", "锚框是什么？")
+    assert not reads_no_english("锚框是什么？", "锚框是什么？\nWhat is an anchor box?")
+    assert not reads_no_english("What is an anchor box?", "What is an anchor box?")
+
+
 RADICALS_NOTE = """# 长短期记忆
 
 ## 输⼊⻔、遗忘⻔和输出⻔

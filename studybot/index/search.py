@@ -2,8 +2,8 @@
 
 Five ranked lists vote for each chunk: BM25 over the chunk's text, BM25 over its heading path
 (a note's headings are the questions it answers), BM25 over the Chinese character pairs of both
-(which need no segmenter to agree), cosine similarity of the chunk's embedding,
-and cosine similarity of its heading path under a multilingual model (multilingual-e5-small),
+(which need no segmenter to agree), cosine similarity of the chunk's embedding (English-only: not
+for a Chinese question searched as asked), and cosine similarity of its heading path under a multilingual model (multilingual-e5-small),
 which is what lets an English question find a Chinese heading, and back, with no glossary.
 When most of the user's notes are in the other language, BM25 and the passage embedder read the
 question together with its translation into that language (index/translation.py). The glossary
@@ -309,7 +309,8 @@ def search(
         rankings["heading"] = index.lexical_ranking("heading", tokens, CANDIDATES)
         rankings["chars"] = index.lexical_ranking("chars", cjk_bigrams(query), CANDIDATES)
     if headings is not None:
-        rankings["dense"] = index.dense_ranking(embed_query(query, index.glossary), CANDIDATES)
+        if mode == "dense" or not reads_no_english(asked, query):
+            rankings["dense"] = index.dense_ranking(embed_query(query, index.glossary), CANDIDATES)
         rankings["headings"] = headings.result()
     weights = weights or WEIGHTS
     fused = rrf(rankings, weights)
@@ -318,6 +319,16 @@ def search(
     rows = index.chunks(ranked)
     best = diversify(ranked, {cid: (rows[cid][1], rows[cid][2]) for cid in ranked}, k)
     return [_hit(rank, fused[cid], rows[cid]) for rank, cid in enumerate(best, start=1)]
+
+
+def reads_no_english(asked: str, query: str) -> bool:
+    """Whether the passage embedder has nothing to read in the query: a Chinese question searched as asked (not
+    translated). all-MiniLM reads English only, so it sees [UNK]s and the glossary's English names, which BM25
+    meets already; its list only pushed passages naming the same concepts above the section the question's words
+    are in. Dev MRR 0.851 to 0.857 without it (Chinese questions over the Chinese book 0.67 to 0.73, the seeds 0.97
+    to 1.00; over the Chinese notes 0.79 to 0.78), answers' coverage 0.768 to 0.773; the English model then
+    loads only for a question it reads."""
+    return query == asked and language(asked) == "zh"
 
 
 def translation(question: str, index: Index) -> str:
