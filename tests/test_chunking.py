@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from studybot.ingest.chunking import MAX_CHARS, chunk_note
-from studybot.ingest.notes import file_title, parse_note
+from studybot.ingest.notes import file_title, folder_title, parse_note
 from tests.conftest import NORMALIZATION_NOTE, PYTHON_NOTE
 
 
@@ -541,3 +541,19 @@ def test_a_notion_export_is_read_without_its_page_settings() -> None:
     assert file_title("Attention 3f5e9c1a2b4d4e6f8a0b1c2d3e4f5a6b.md") == "Attention"
     labelled = parse_note("# BN\n作用：加速收敛\n优点：训练更稳定\n\n正文。\n", "bn.md")
     assert labelled.metadata == {} and labelled.lines[1:3] == ["作用：加速收敛", "优点：训练更稳定"]
+
+
+def test_a_folders_readme_is_named_by_its_folder_when_its_headings_are_not() -> None:
+    """GitHub shows a folder's README as the folder's page: "12.2 LSTM/README.md" that opens with a table of
+    contents and numbered sections is the note on LSTM, and its sections are LSTM's ("LSTM > 2. 输入门、遗忘门和
+    输出门", which an English question on an LSTM's gates meets by the name). A README whose first heading names
+    the folder already ("深度学习500问-第四章 经典网络" in ch04_经典网络/) or that has a title keeps its own."""
+    readme = "## 目录\n\n## 1. 什么是LSTM\n\n一种门控循环网络。\n\n## 2. 输入门、遗忘门和输出门\n\n三个门控制记忆细胞。\n"
+    chunks = chunk_note(parse_note(readme, "Deep Learning/12.2 LSTM/README.md"))
+    assert [c.heading_path for c in chunks][-1] == ["LSTM", "2. 输入门、遗忘门和输出门"]
+    named = chunk_note(parse_note("### 深度学习500问-第四章 经典网络\n\n**负责人：** 某某\n", "ch04_经典网络/readme.md"))
+    assert [c.heading_path for c in named] == [["深度学习500问-第四章 经典网络"]]
+    titled = chunk_note(parse_note("# Long short-term memory\n\n" + readme, "12.2 LSTM/readme.md"))
+    assert titled[-1].heading_path == ["Long short-term memory", "2. 输入门、遗忘门和输出门"]
+    assert folder_title("site/transformer/index.md") == "transformer" and folder_title("notes/LSTM.md") == ""
+    assert chunk_note(parse_note(readme, "README.md"))[-1].heading_path == ["2. 输入门、遗忘门和输出门"]  # no folder

@@ -61,7 +61,8 @@ PIPELINE_VERSION = 26  # bump when reading, repair, chunking or tokens change wh
 # warning line is the plugin's; a Logseq page is read as its outline says (bullet headings, page properties,
 # the app's block properties, block references and widgets left out, a #card block over nested ones a section),
 # so is a Notion export (its page properties left out, its page id no part of its name); tags after a heading are
-# no part of it; 26: radicals a PDF wrote for characters (⻔ for 门) are the characters)
+# no part of it; 26: radicals a PDF wrote for characters (⻔ for 门) are the characters, a folder's README or index
+# page whose headings do not name the folder is named by it)
 
 
 @dataclass

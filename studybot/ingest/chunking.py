@@ -11,8 +11,9 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from studybot.ingest.notes import UNSPOKEN_LINE, Heading, Note, closes_fence, fence_opening, file_title
+from studybot.ingest.notes import UNSPOKEN_LINE, Heading, Note, closes_fence, fence_opening, file_title, folder_title
 from studybot.text.sentences import BOLD_LINE, names_a_part, names_a_point, without_lead_label
+from studybot.text.tokens import word_keys
 
 ANSWER_HEADING = re.compile(r"面试|回答|答法|答题|interview answer|answer template", re.IGNORECASE)
 MAX_CHARS = 1200
@@ -113,13 +114,22 @@ def note_title(note: Note) -> str:
 
     Obsidian shows the file name as the title, so most of a vault's notes ("Adapter Layers.md",
     "2021 - CLIP.md") never write it: their text would belong to no heading at all. A numbering
-    prefix ("2021 - ", "01_") is not part of the name; a name that says nothing (README, index,
-    Untitled, an export's hash) gives none.
+    prefix ("2021 - ", "01_") is not part of the name; a name that says nothing (Untitled, an export's hash)
+    gives none, and a README or index is named by its folder (`_folder_page_title`).
     """
     title = str(note.metadata.get("title") or "").strip()
     if title or _titled_inside(note):
         return title
-    return file_title(note.path)
+    return file_title(note.path) or _folder_page_title(note)
+
+
+def _folder_page_title(note: Note) -> str:
+    """A folder's README or index names the folder's subject when its own headings do not: "12.2 LSTM/README.md"
+    that opens with "## 目录" and "## 1. 什么是LSTM" is LSTM's note; one whose first heading names the folder
+    already ("深度学习500问-第四章 经典网络" in ch04_经典网络/) needs no second name."""
+    name = folder_title(note.path)
+    words = {w for w in word_keys(name) if not any(c.isdigit() for c in w)}  # "ch04" numbers the folder
+    return name if words and not words & word_keys(next((h.title for h in note.headings), "")) else ""
 
 
 def _titled_inside(note: Note) -> bool:

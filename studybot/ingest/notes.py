@@ -25,6 +25,7 @@ _STATUS_MARK = re.compile(r"^[(\[]\s*(?:x|✓|✔|done|wip|draft|todo)\s*[)\]]\s
 # Excalidraw's "Drawing 2023-04-26 13.50.28".
 _NAMELESS = re.compile(r"^(?:readme|index|untitled(?: \d+)?|未命名(?: ?\d+)?|[0-9a-f -]*\d[0-9a-f -]*|drawing[\d .:-]*|)$",
                        re.IGNORECASE)
+_FOLDER_PAGE = re.compile(r"^(?:readme|index)$", re.IGNORECASE)
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 # A line of Python: an assignment, an import, a definition or block opener, a call. A `# …` line next to one is
 # that code's comment where an export lost the fence ("lstm = nn.LSTM(…)" / "# Dummy input: batch of 3 …").
@@ -406,7 +407,19 @@ def _drawing_data(lines: list[str], skip: int) -> set[int]:
 def file_title(path: str | PurePath) -> str:
     """The note's name as Obsidian shows it, from its file name: without a folder's numbering ("2021 - ", "01_",
     a date) or a status mark ("(x) "); "" for a name that says nothing (README, index, Untitled, an export's hash)."""
-    stem = unquote(PurePath(path).stem.removesuffix(".excalidraw")).replace("___", "/")  # Logseq's ML___LoRA: ML/LoRA
+    return _name(PurePath(path).stem.removesuffix(".excalidraw"))
+
+
+def folder_title(path: str | PurePath) -> str:
+    """The name of the folder a README or index page stands for, as GitHub shows it ("12.2 LSTM/README.md":
+    LSTM); "" for any other file."""
+    path = PurePath(path)
+    return _name(path.parent.name) if _FOLDER_PAGE.match(path.stem) else ""
+
+
+def _name(stem: str) -> str:
+    """A file's or folder's name as the name of a note: decoded, its numbering, page id and status mark left out."""
+    stem = unquote(stem).replace("___", "/")  # Logseq's ML___LoRA: ML/LoRA
     stem = _NOTION_ID.sub("", stem)
     stem = _FOLDER_ORDER.sub("", stem)
     stem = _STATUS_MARK.sub("", stem).replace("_", " ").strip()
