@@ -3,8 +3,9 @@
 Five ranked lists vote for each chunk: BM25 over the chunk's text, BM25 over its heading path
 (a note's headings are the questions it answers), BM25 over the Chinese character pairs of both
 (which need no segmenter to agree), cosine similarity of the chunk's embedding (English-only: not
-for a Chinese question searched as asked), and cosine similarity of its heading path under a multilingual model (multilingual-e5-small),
-which is what lets an English question find a Chinese heading, and back, with no glossary.
+for a Chinese question searched as asked), and cosine similarity of its heading path under a
+multilingual model (multilingual-e5-small), which is what lets an English question find a Chinese
+heading, and back, with no glossary.
 When most of the user's notes are in the other language, BM25 and the passage embedder read the
 question together with its translation into that language (index/translation.py). The glossary
 still expands BM25 and the English-only embedder where it knows a term.

@@ -19,7 +19,8 @@ from studybot.text.language import has_cjk
 _RADICAL = re.compile("[\u2e80-\u2fdf]")
 _RADICALS = str.maketrans({
     **{chr(c): unicodedata.normalize("NFKC", chr(c)) for c in range(0x2F00, 0x2FD6)},
-    **dict(zip("⺟⺠⻄⻅⻆⻉⻋⻓⻔⻗⻘⻙⻚⻛⻜⻝⻢⻥⻦⻧⻨⻩⻪⻬⻮⻰⻳", "母民西见角贝车长门雨青韦页风飞食马鱼鸟卤麦黄黾齐齿龙龟")),
+    **dict(zip("⺟⺠⻄⻅⻆⻉⻋⻓⻔⻗⻘⻙⻚⻛⻜⻝⻢⻥⻦⻧⻨⻩⻪⻬⻮⻰⻳",
+               "母民西见角贝车长门雨青韦页风飞食马鱼鸟卤麦黄黾齐齿龙龟")),
 })
 TRADITIONAL = 1  # what OpenCC's zho_check says of a text written in traditional characters
 CONVERSION = "t2s"  # characters and common phrases; not Taiwan's words (its 向量 would become 矢量)
