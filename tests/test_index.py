@@ -343,9 +343,9 @@ def test_chinese_character_pairs_find_a_section_the_segmenter_cuts_differently(t
 
 
 def test_a_chinese_question_searched_as_asked_has_no_list_from_the_english_embedder(tmp_path: Path) -> None:
-    """all-MiniLM reads English only: a Chinese question that is not translated gives it [UNK]s and glossary
-    names, so search leaves its list out (and never loads it); an English question, or a Chinese one with its
-    English translation, has it."""
+    """all-MiniLM was trained on English: a question with no word in Latin letters, over notes in its own
+    language (so not translated), has nothing for it to read, and search leaves its list out (and never loads it);
+    an English question, a Chinese one that names BatchNorm, or one with its English translation has it."""
     from studybot.index.search import reads_no_english
 
     notes = tmp_path / "notes"
@@ -357,9 +357,10 @@ def test_a_chinese_question_searched_as_asked_has_no_list_from_the_english_embed
     assert "embedder" not in vars(index)  # the English model was not even loaded
     assert search("non-maximum suppression", k=1, index=index, translate=False)
     assert "embedder" in vars(index)
-    assert reads_no_english("锚框是什么？", "锚框是什么？")
-    assert not reads_no_english("锚框是什么？", "锚框是什么？\nWhat is an anchor box?")
-    assert not reads_no_english("What is an anchor box?", "What is an anchor box?")
+    assert reads_no_english("锚框是什么？", "锚框是什么？", index)
+    assert not reads_no_english("锚框是什么？", "锚框是什么？\nWhat is an anchor box?", index)
+    assert not reads_no_english("What is an anchor box?", "What is an anchor box?", index)
+    assert not reads_no_english("BatchNorm 和 LayerNorm 有什么区别？", "BatchNorm 和 LayerNorm 有什么区别？", index)
 
 
 RADICALS_NOTE = """# 长短期记忆
