@@ -3,9 +3,9 @@
 Five ranked lists vote for each chunk: BM25 over the chunk's text, BM25 over its heading path
 (a note's headings are the questions it answers), BM25 over the Chinese character pairs of both
 (which need no segmenter to agree), cosine similarity of the chunk's embedding (trained on English:
-not for a question with no Latin word over notes in its language), and cosine similarity of its heading path under a
-multilingual model (multilingual-e5-small), which is what lets an English question find a Chinese
-heading, and back, with no glossary.
+not for a question with no Latin word over notes in its language), and cosine similarity of its
+heading path under a multilingual model (multilingual-e5-small), which is what lets an English
+question find a Chinese heading, and back, with no glossary.
 When most of the user's notes are in the other language, BM25 and the passage embedder read the
 question together with its translation into that language (index/translation.py). The glossary
 still expands BM25 and the English-only embedder where it knows a term.
@@ -47,8 +47,8 @@ PROMOTE_WITHIN = 20
 PROMOTE_TO = (2, 3)
 PROMOTE_FIRST = (1, 2)
 FIRST_SHARE = 0.8
-_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 PER_SECTION = 2  # chunks of one section (file and whole heading path: one long section cut in pieces)
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")  # a word the English-only passage embedder can read
 
 
 @dataclass
