@@ -744,6 +744,46 @@ def test_a_list_items_short_title_is_quoted_with_the_lines_it_names() -> None:
         "Epochs: passes over the data. [1]", "梯度消失、梯度爆炸：两者都来自梯度的连乘。 [1]"]  # 、 lists what a title names
 
 
+def test_an_english_list_items_title_of_a_few_words_is_quoted_with_its_lines() -> None:
+    """English words are longer than Chinese characters: "Residual Connections (ResNets)" (30 characters,
+    three words) over its indented lines names their point as "梯度爆炸" does, and is not left out."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    text = ("1. **Residual Connections (ResNets)**:\n   - Shortcuts add the input to the output of a block.\n"
+            "2. **Gradient Clipping**:\n   - A threshold on the gradient norm keeps updates bounded.\n")
+    answer = extractive_answer("Which tricks help deep networks train?", [_section(1, "Training tricks", text)],
+                               load_glossary())
+    assert answer.split("\n\n")[:2] == [
+        "Residual Connections (ResNets): Shortcuts add the input to the output of a block. [1]",
+        "Gradient Clipping: A threshold on the gradient norm keeps updates bounded. [1]"]
+
+
+def test_the_leading_passages_sentences_that_answer_the_question_come_before_the_others() -> None:
+    """Past each line's first sentence, the leading passage gives the room left to the sentences that speak
+    to the question: "not applicable to RNN networks" answers when BN is a poor fit, and was cut for a
+    sentence on shuffling that came before it; what is quoted keeps the note's order."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    filler = ("Shuffle the training set well before every epoch, otherwise the results will be much worse. "
+              "Warm the learning rate up over the first thousand steps and decay it along a cosine afterwards. "
+              "Clip the gradient norm at one so that a single unlucky sample cannot derail the optimizer. "
+              "Keep an exponential moving average of the weights and evaluate that copy instead of the raw one. "
+              "Log the loss curve on a held-out split every few hundred steps to notice divergence quickly. "
+              "Save checkpoints often, because long runs on shared clusters get preempted without warning. "
+              "Mixed precision halves the memory of activations and speeds up matrix multiplications on GPUs.")
+    text = (f"BN suits large mini-batches. {filler} Since BN needs the statistics of each mini-batch, "
+            "it is not applicable to RNN networks.")
+    answer = extractive_answer("When is batch normalization a poor fit, for example in recurrent networks?",
+                               [_section(1, "When is BN suitable?", text)], load_glossary())
+    parts = answer.split("\n\n")
+    assert parts[0] == "BN suits large mini-batches. [1]"
+    assert parts[1].startswith("Shuffle the training set")
+    assert parts[-1] == "Since BN needs the statistics of each mini-batch, it is not applicable to RNN networks. [1]"
+    assert len(answer) <= 800 and len(parts) < 10  # the room did not hold every step
+
+
 def test_an_interview_answer_of_several_paragraphs_is_quoted_in_order() -> None:
     """An answer block in one language, written as several paragraphs, is the answer: all of it, in the
     note's order, not only the paragraph that shares most words with the question."""

@@ -616,8 +616,8 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
     def quote(source: Source, limit: int) -> None:
         """A leading passage: an interview answer's paragraphs in the question's language (else all), in
         order; else its section (its retrieved chunks) from the line that speaks to the question, each
-        line's opening sentence (a list's items, a paragraph's topic) first, then the rest, in order; a
-        section that is all code, its code."""
+        line's opening sentence (a list's items, a paragraph's topic) first, then the rest, those that
+        speak to the question most first, shown in order; a section that is all code, its code."""
         before = len(chosen)
         if answers[source.n]:
             parts = _in_language(answers[source.n], lang, lambda u: u.language)
@@ -632,7 +632,8 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
         first = next((i for i, u in enumerate(ordered) if score(u) > 0), 0)
         while first > 0 and not ordered[first].opens:  # from the start of its line
             first -= 1
-        for sentence in sorted(ordered[first:], key=lambda u: (formulas_last and _bare_formula(u.text), not u.opens)):
+        for sentence in sorted(ordered[first:], key=lambda u: (formulas_last and _bare_formula(u.text), not u.opens,
+                                                                0.0 if u.opens else -score(u))):
             take(sentence, limit)
         chosen[before:] = sorted(chosen[before:], key=lambda u: (u.source.line_start, u.position))
         read.update(s.n for s in section)

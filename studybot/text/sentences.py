@@ -53,6 +53,7 @@ def names_a_part(heading: str) -> bool:
 
 
 LABEL_CHARS = 24  # a list item or bold line this short, with no clause stop in it, names a point without making it
+LABEL_WORDS = 6  # ... and so does an English one of this many words ("Residual Connections (ResNets)")
 CLAUSE_STOP = re.compile(r"[。！？；，.!?;,]")  # not 、, which lists the names a label gives ("优点、缺点")
 BOLD_LINE = re.compile(r"^\s*\*\*(?P<bold>[^*]+)\*\*\s*[:：]?\s*$")  # "**Batch size**", "**参考资料：**"
 
@@ -62,4 +63,5 @@ def names_a_point(text: str) -> bool:
     rather than making one: short, and no clause stop once its numbering is set aside. An answer reads such a
     line as the title of what follows it; a section holding nothing else is not written yet."""
     named = without_lead_label(text)
-    return 0 < len(named) <= LABEL_CHARS and not CLAUSE_STOP.search(named)
+    short = len(named) <= LABEL_CHARS or (not re.search(f"[{CJK}]", named) and len(named.split()) <= LABEL_WORDS)
+    return bool(named) and short and not CLAUSE_STOP.search(named)
