@@ -149,9 +149,12 @@ def test_a_link_alone_on_its_line_is_left_out_and_a_picture_is_no_heading() -> N
     # a bracketed link that only marks where a passage came from is no part of it
     marked = parse_note("#### 1) What's the trade-off between bias and variance? [[src](http://x.com/a)]\n"
                         "Balance the two without overfitting. [[src]](https://y.com/b)\n"
-                        "See the [source](https://z.org) of this [[来源]](https://a.cn).\n", "q.md")
+                        "See the [source](https://z.org) of this [[来源]](https://a.cn).\n"
+                        "A tree of decisions and their consequences / [source](https://github.com/a/b/tree.py#L60)\n"
+                        "Bagging averages trees ([src](https://c.io)) - [link](https://d.io)\n", "q.md")
     assert [h.title for h in marked.headings] == ["1) What's the trade-off between bias and variance?"]
-    assert marked.lines[1:3] == ["Balance the two without overfitting.", "See the source of this."]
+    assert marked.lines[1:5] == ["Balance the two without overfitting.", "See the source of this.",
+                                 "A tree of decisions and their consequences", "Bagging averages trees"]
 
 
 def test_a_quoted_link_with_its_site_is_a_reference_and_a_description_stays() -> None:

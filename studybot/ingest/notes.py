@@ -65,9 +65,11 @@ _CARD = re.compile(r"^(?P<lead>\s*(?:[-*+]\s+)?)(?P<question>[^`:：|]+?)\s*:{2,
 _NAMESPACE = re.compile(r"[A-Za-z0-9_]::[A-Za-z_]")  # C++'s torch::Tensor, not a card
 _IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)]*?)>?(?:\s+\"[^\"]*\")?\s*\)")
 _LINK = re.compile(r"(?<!!)\[((?:[^\[\]]|\[[^\[\]]*\])+)\]\([^)]*\)")  # "[Feature Extractor[ResNet v2]](…)" too
-# A bracketed link that only says where a passage came from: "…variance? [[src](http://…)]", "…data. [[src]](…)".
-_SOURCE_MARK = re.compile(r"\s*\[\[\s*(?:src|source|sources|ref|refs|reference|link|原文|来源|出处|链接)\s*\](?:\([^)]*\)\]|\]\([^)]*\))",
-                          re.IGNORECASE)
+# A link that only says where a passage came from: bracketed, "…variance? [[src](http://…)]", "…data. [[src]](…)",
+# or closing its line, "…possible consequences / [source](https://github.com/…)".
+_SOURCE_WORD = r"\s*(?:src|source|sources|ref|refs|reference|link|原文|来源|出处|链接)\s*"
+_SOURCE_MARK = re.compile(rf"\s*\[\[{_SOURCE_WORD}\](?:\([^)]*\)\]|\]\([^)]*\))"
+                          rf"|(?:\s*(?:[/|·–—-]\s*)?\(?\[{_SOURCE_WORD}\]\([^)]*\)\)?)+\s*$", re.IGNORECASE)
 # A list item (or a line, or a quoted one) that is nothing but a link to another page: a reference list's
 # entry, with the site or author after a dash ("> [池化的不变性](http://…) - Ufldl", "- [深入理解BN](…) - 郭耀华 -
 # 博客园", "[Issue #1](…) · owner/repo"), a table of contents with the note's full address, an Obsidian list of
