@@ -453,6 +453,26 @@ def test_a_word_inside_another_concepts_name_is_not_the_questions_word() -> None
     assert "Precision is the share" in answer and "FP16" not in answer, answer
 
 
+def test_precision_and_recall_are_two_concepts_not_one_that_a_passage_naming_both_holds() -> None:
+    """"precision and recall" named one glossary concept, which the question and an F-score note's "harmonic
+    mean of precision and recall" held and the notes "Precision" and "Recall" did not: the answer opened with
+    the F-score. Each metric is a concept of its own; a note about one of them opens the answer."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    sources = [Source(1, "Recall.md", ["Recall"], 1, 2, "section", "Recall is the share of actual positives the "
+                      "model finds: TP / (TP + FN).", 1.0),
+               Source(2, "Precision.md", ["Precision"], 1, 2, "section", "Precision is the share of predicted "
+                      "positives that are real: TP / (TP + FP).", 0.5),
+               Source(3, "F-score.md", ["F-score"], 1, 2, "section", "The F-score is the harmonic mean of precision "
+                      "and recall, balancing the trade-off between precision and recall.", 0.33)]
+    answer = extractive_answer("What is the difference between precision and recall?", sources, load_glossary())
+    assert answer.startswith("Recall is the share") and "Precision is the share" in answer, answer
+    glossary = load_glossary()
+    assert {e.id for e in glossary.find("precision and recall")} == {"precision", "recall"}
+    assert {e.id for e in glossary.find("mixed precision training, the PR curve")} == {"mixed-precision", "pr-curve"}
+
+
 def test_comparison_words_are_whole_words() -> None:
     """A comparison is asked for by its words, not by a word that starts like one (differential, comparable)."""
     from studybot.text.aspects import compares
