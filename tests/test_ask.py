@@ -473,6 +473,18 @@ def test_precision_and_recall_are_two_concepts_not_one_that_a_passage_naming_bot
     assert {e.id for e in glossary.find("mixed precision training, the PR curve")} == {"mixed-precision", "pr-curve"}
 
 
+def test_a_chinese_questions_frame_word_do_does_not_pick_a_passage_asking_the_same_of_another_subject() -> None:
+    """"是怎么做的" frames "NMS 是怎么做的？" as "how does it work" frames an English question: a note's "梯度裁剪是
+    怎么做的？" shares that word alone, and no sentence of it answers."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    sources = [_section(1, "非极大值抑制", "按置信度排序，保留最高的框，删去与它交并比超过阈值的框，重复直到没有框。"),
+               _section(2, "梯度裁剪是怎么做的？", "梯度的范数超过阈值时按比例缩小，方向不变，这样做可以防止梯度爆炸。")]
+    answer = extractive_answer("NMS 非极大值抑制是怎么做的？", sources, load_glossary())
+    assert answer.startswith("按置信度排序") and "梯度" not in answer, answer
+
+
 def test_comparison_words_are_whole_words() -> None:
     """A comparison is asked for by its words, not by a word that starts like one (differential, comparable)."""
     from studybot.text.aspects import compares

@@ -77,11 +77,12 @@ _REFERENCES = re.compile(r"^[\W\d_]*(?:参考|参考文献|参考资料|参考�
                          r"|further reading|see also|links|resources|bibliography|reading list|sources?)[\W\d_]*$", re.IGNORECASE)
 # Words that frame a question rather than name its subject: a comparison's (aspects.COMPARISON) and function
 # words the stop list keeps, which are rare among the passages and so weighed most ("Why scale features before
-# training?" led with "… before …"), in both languages ("位置编码的作用是什么？" led with "虚拟头节点的作用").
+# training?" led with "… before …"), in both languages ("位置编码的作用是什么？" led with "虚拟头节点的作用", "NMS 是怎么做的？"
+# with "梯度裁剪是怎么做的？").
 _FRAME = word_keys(" ".join(COMPARISON)) | word_keys(
     "work works mean means explain describe happen happens purpose role matter matters before after during while"
     " also other some any each both more most only very just if because instead rather whether there here"
-    " 作用 用途 用处 目的 意义 含义 原理 工作 解释 描述 介绍 理解 发生")
+    " 作用 用途 用处 目的 意义 含义 原理 工作 解释 描述 介绍 理解 发生 做")
 CONCEPT = "§"  # marks a glossary concept id among words
 _SKIP = re.compile(r"^\s*(?:\||#|```|~~~|\$\$|!\[|References?:|参考|https?://|www\.)|studybot demo", re.IGNORECASE)
 # What points elsewhere and says nothing itself, when it is the whole line (no sentence stop at its end): a
