@@ -560,7 +560,7 @@ def test_a_bare_formula_is_quoted_after_the_sentences_unless_the_question_asks_f
 def test_hard_wrapped_prose_is_quoted_as_whole_sentences_and_code_and_formulas_stay_apart() -> None:
     """Notes wrapped at a fixed width break sentences across lines: a line that starts in lower case goes on
     the one above, but never into code, a heading or display math; a formula written over several lines
-    is quoted whole, as one."""
+    is quoted whole, as one. Code, fenced or indented after a blank line, is not quoted."""
     from studybot.answer.extractive import extractive_answer
     from studybot.content.glossary import load_glossary
 
@@ -577,7 +577,31 @@ def test_hard_wrapped_prose_is_quoted_as_whole_sentences_and_code_and_formulas_s
         "multiplications than a standard convolution. [1]",
         "m = \\begin{cases} k^2 c, & \\text{depthwise} \\\\ k^2 c n, & \\text{standard} \\end{cases} [1]",
         "where k is the kernel size. [1]",
-        "which keeps the channels apart. [1]", "out = depthwise(x) [1]", "return pointwise(out) [1]"]
+        "which keeps the channels apart. [1]"]  # code indented after a blank line is code, as fenced code is
+
+
+def test_a_programs_output_indented_below_its_code_is_not_quoted_where_a_chunk_opens_with_it() -> None:
+    """Notes exported from Jupyter indent a cell's output by four spaces after a blank line: Markdown's code.
+    A chunk that opens with it keeps the indent, and the answer reads it as code ("error 0 is: 73.8 error 1
+    is: 67.5 ..." was quoted as a sentence); a Chinese paragraph indented by Word is prose, not code."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+    from studybot.ingest.chunking import chunk_note
+    from studybot.ingest.notes import parse_note
+
+    text = ("# Adagrad\n\n```python\nfor i in range(10):\n    print(f'error {i} is:', err[i])\n```\n\n"
+            "    error 0 is: 73.84441736270833\n    error 1 is: 67.4980970060185\n\n"
+            "Adagrad divides each step by the root of the summed squared gradients, so every parameter gets its "
+            "own learning rate.\n\n    Adagrad 给每个参数各自的学习率。\n")
+    chunks = chunk_note(parse_note(text, "adagrad.md"), max_chars=120, overlap_chars=0)
+    opening = next(c for c in chunks if "error 0 is" in c.text)
+    assert opening.text.startswith("    error 0 is")
+    sources = [Source(i + 1, "adagrad.md", c.heading_path, c.line_start, c.line_end, "section", c.text, 1 / (i + 1))
+               for i, c in enumerate(chunks)]
+    answer = extractive_answer("How does Adagrad set the learning rate?", sources, load_glossary())
+    assert "error 0" not in answer and "Adagrad divides each step" in answer, answer
+    chinese = extractive_answer("Adagrad 怎么调整学习率？", sources, load_glossary())
+    assert "Adagrad 给每个参数各自的学习率。" in chinese and "error 0" not in chinese, chinese
 
 
 def test_the_users_study_plan_that_only_names_the_subject_does_not_lead() -> None:

@@ -92,6 +92,7 @@ _POINTER = re.compile(r"^(?:(?:图|表)\s*(?:\d+(?:[.\-]\d+)*\s*[:：]?|[:：])|
 _QUOTE = re.compile(r"^\s*>\s?")
 _MATH = "$$"
 _CODE = re.compile(r"^(?: {4}|\t)")  # indented code, when the line above is indented as deep
+_INDENTED = "    "  # the block being read is indented code: after a blank line, in no list (CommonMark's rule)
 _CONTINUES = re.compile(r"^\s*(?:>\s?)?\s*[a-z]")  # a line of prose that goes on the sentence above
 # An address a line ends with ("手撕AUC：https://blog.csdn.net/…", "…试出来的...https://blog.51cto.com/…"): where to
 # read more, not what the note says; the citation leads to the note, and the note to it.
@@ -224,11 +225,25 @@ def _prose_lines(text: str) -> list[str]:
     """The lines of a passage outside code, hard-wrapped prose joined: a line that starts
     in lower case goes on the sentence above it ("We stack 256 such kernels" / "so that we get ..."),
     unless that is a table row, a heading, indented code, display math or a line left out of answers. Display math
-    written over several lines is one line, its `$$` dropped: quoted whole, or not at all."""
+    written over several lines is one line, its `$$` dropped: quoted whole, or not at all. Code indented after
+    a blank line, outside a list, is code, as fenced code is: left out (a Chinese line indented so is a paragraph
+    as Word indents it, not code)."""
     lines: list[str] = []
     block: str | None = None  # the fence of the code or display math being read
     formula: list[str] = []
+    above = ""  # the line above, as written
+    context = ""  # the last line with text above, as written
     for line in text.splitlines():
+        if block == _INDENTED:
+            if not line.strip() or _CODE.match(line):
+                continue
+            block = None
+        if block is None and _CODE.match(line) and not has_cjk(line) and not above.strip() and not _in_list(context):
+            block = _INDENTED  # a program's output, as Jupyter exports it: no prose
+            lines.append("")
+        above, context = line, line if line.strip() else context
+        if block == _INDENTED:
+            continue
         if block is not None:
             if block == _MATH:
                 formula.append(line.strip())
@@ -248,6 +263,12 @@ def _prose_lines(text: str) -> list[str]:
         elif block == _MATH:
             formula.append(line.strip())
     return lines
+
+
+def _in_list(line: str) -> bool:
+    """Whether a line is a list item or indented under one: a line indented below it goes on the item."""
+    body = _QUOTE.sub("", line)
+    return bool(_BULLET.match(body)) or _indent(line) > 0
 
 
 def _math_opening(line: str) -> str | None:

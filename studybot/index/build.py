@@ -62,7 +62,8 @@ PIPELINE_VERSION = 27  # bump when reading, repair, chunking or tokens change wh
 # the app's block properties, block references and widgets left out, a #card block over nested ones a section),
 # so is a Notion export (its page properties left out, its page id no part of its name); tags after a heading are
 # no part of it; 26: radicals a PDF wrote for characters (⻔ for 门) are the characters, a folder's README or index
-# page whose headings do not name the folder is named by it; 27: a section with no heading has a zero heading vector)
+# page whose headings do not name the folder is named by it; 27: a section with no heading has a zero heading
+# vector, a link naming only a line's source closing it is left out, a chunk keeps the indent of its first line)
 
 
 @dataclass

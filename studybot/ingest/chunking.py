@@ -18,6 +18,7 @@ from studybot.text.tokens import word_keys
 ANSWER_HEADING = re.compile(r"面试|回答|答法|答题|interview answer|answer template", re.IGNORECASE)
 MAX_CHARS = 1200
 OVERLAP_CHARS = 300
+_INDENTED_CODE = re.compile(r"^(?: {4}|\t)")  # a chunk opening so keeps its indent: the answer reads it as code
 # A line that writes nothing up: a placeholder, or a label in bold ("**参考资料**"); bold that makes a point, with a
 # clause in it or longer than a label ("**SVM使用Hinge Loss，目标是最大化分类间隔**" under "## 核心答案"), is written.
 _NOTHING_YET = re.compile(r"^\s*(?:TODO|TBD|WIP|待补充|待完善|待更新|未完待续|[-*+])?\s*$", re.IGNORECASE)
@@ -216,6 +217,8 @@ def chunk_note(note: Note, max_chars: int = MAX_CHARS, overlap_chars: int = OVER
             first = piece[0].start
             last = piece[-1].end
             text = "\n".join(lines[first:last]).strip()
+            if _INDENTED_CODE.match(lines[first]):  # code indented as Markdown's code is keeps its indent
+                text = "\n".join(lines[first:last]).strip("\n").rstrip()
             starts_section = piece[0] is blocks[0]
             quoted = sum(b.size(lines) for b in piece if b.quote) > 0.5 * sum(b.size(lines) for b in piece)
             chunks.append(Chunk(
