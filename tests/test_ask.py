@@ -604,6 +604,23 @@ def test_a_programs_output_indented_below_its_code_is_not_quoted_where_a_chunk_o
     assert "Adagrad 给每个参数各自的学习率。" in chinese and "error 0" not in chinese, chinese
 
 
+def test_a_section_named_as_code_leads_only_when_code_is_asked() -> None:
+    """"（3） Code" under a note's KV cache section holds one line that leads into a listing: it named the
+    subject in its path and led "What is the KV cache …?" with "这一部分最后结合代码来看看具体实现". The section
+    that explains leads; asked for code, the code section does."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    sources = [Source(1, "llama.md", ["LLaMA", "KV Cache", "（3） Code"], 40, 48, "section",
+                      "这一部分最后结合代码来看看具体实现。\n\n```python\ncache_k[:, start:end] = xk\n```", 1.0),
+               Source(2, "llama.md", ["LLaMA", "KV Cache", "（1）原理"], 20, 30, "section",
+                      "KV Cache 把之前 token 的 K 和 V 缓存下来，生成新 token 时只算新 token 的 Q、K、V，避免重复计算。", 0.5)]
+    answer = extractive_answer("KV Cache 是什么，为什么能加速推理？", sources, load_glossary())
+    assert answer.startswith("KV Cache 把之前 token 的 K 和 V 缓存下来"), answer
+    code = extractive_answer("KV Cache 的代码怎么写？", sources, load_glossary())
+    assert code.startswith("这一部分最后结合代码来看看具体实现。"), code
+
+
 def test_the_users_study_plan_that_only_names_the_subject_does_not_lead() -> None:
     """A study plan lists 位置编码 among topics to learn under a heading that names nothing of the question, beside
     a section whose heading asks it: that section leads; the user's own section on it still leads over it."""

@@ -121,6 +121,8 @@ _WORDS = re.compile(rf"[A-Za-z]{{3,}}|[{CJK}]")
 FORMULA_WORDS = 0.4  # a line whose words (after its TeX commands) fill less than this share of it is a formula
 _ASKS_FORMULA = re.compile(r"公式|表达式|推导|formula|equation|deriv", re.IGNORECASE)
 # A question that asks for code: a section of code alone may answer it, and only it.
+_CODE_HEADING = re.compile(r"^[\W\d_]*(?:code|codes|代码|代码实现|实现代码|源码|源代码|code implementation|implementation)[\W\d_]*$",
+                           re.IGNORECASE)  # "（3） Code", "4. 代码实现"
 _ASKS_CODE = re.compile(r"代码|手写|\bcode\b|implement|snippet|keras|pytorch|tensorflow|numpy|sklearn|scikit",
                         re.IGNORECASE)
 # A file's name alone: a picture's (RetinaNet-01.png), or the code file a snippet below it is saved as (model.py)
@@ -627,6 +629,8 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
     code_only = (_ASKS_CODE.search(question) or not prose
                  or _only_code_answers(sources, prose, keys, fits, weights, lang))
     leads = sources if code_only else prose  # a passage of code alone leads when code is asked, or all there is
+    if not _ASKS_CODE.search(question):  # nor does a section named as code ("（3） Code") for its one line of lead-in
+        leads = [s for s in leads if not _CODE_HEADING.match(s.heading)] or leads
     lead = lead_source(leads, keys, fits, weights, lang, defines(question))
     if lead is None:
         return ""
