@@ -126,9 +126,13 @@ def is_relevant(question: str, hits: list[Hit], index: Index, translated: str | 
         return True
     if translated is None:
         translated = translation(question, index)
-    close = heading_similarity(question, top, index)
-    if close >= MIN_HEADING_SIMILARITY or (
-        close >= HEADING_SIMILARITY_WITH_WORDS[language(question)]
+    similarities = heading_similarities(question, top, index)
+    # a heading in the other language comes less close to the question than one in its own ("矩阵分解在推荐系统里
+    # 怎么用？" is 0.84 from "Matrix Factorization"): it is held to the lower of the two languages' bars
+    bars = [HEADING_SIMILARITY_WITH_WORDS[language(question)] if language(h.path) == language(question)
+            else min(HEADING_SIMILARITY_WITH_WORDS.values()) for h in top]
+    if max(similarities) >= MIN_HEADING_SIMILARITY or (
+        any(close >= bar for close, bar in zip(similarities, bars))
         and max(word_coverage(asked, top, index) for asked in (question, translated) if asked) >= MIN_WORD_COVERAGE
     ):
         return True
@@ -204,7 +208,13 @@ def word_coverage(question: str, hits: list[Hit], index: Index) -> float:
 def heading_similarity(question: str, hits: list[Hit], index: Index) -> float:
     """Highest cosine between the question and the hits' heading paths in the multilingual model's
     space (search has embedded the question already)."""
-    return _closest(index.heading_query(question), index.headings, hits)
+    return max(heading_similarities(question, hits, index))
+
+
+def heading_similarities(question: str, hits: list[Hit], index: Index) -> list[float]:
+    """The cosine between the question and each hit's heading path in the multilingual model's space."""
+    vector = index.heading_query(question)
+    return [float(index.headings.reconstruct(int(h.id)) @ vector) for h in hits]
 
 
 def dense_similarity(query: str, hits: list[Hit], index: Index) -> float:
