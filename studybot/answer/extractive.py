@@ -120,9 +120,10 @@ _TEX_COMMAND = re.compile(r"\\[A-Za-z]+")
 _WORDS = re.compile(rf"[A-Za-z]{{3,}}|[{CJK}]")
 FORMULA_WORDS = 0.4  # a line whose words (after its TeX commands) fill less than this share of it is a formula
 _ASKS_FORMULA = re.compile(r"公式|表达式|推导|formula|equation|deriv", re.IGNORECASE)
-# A question that asks for code: a section of code alone may answer it, and only it.
+# A section named as code ("（3） Code", "4. 代码实现"): its prose leads into a listing.
 _CODE_HEADING = re.compile(r"^[\W\d_]*(?:code|codes|代码|代码实现|实现代码|源码|源代码|code implementation|implementation)[\W\d_]*$",
-                           re.IGNORECASE)  # "（3） Code", "4. 代码实现"
+                           re.IGNORECASE)
+# A question that asks for code: a section of code alone may answer it, and only it.
 _ASKS_CODE = re.compile(r"代码|手写|\bcode\b|implement|snippet|keras|pytorch|tensorflow|numpy|sklearn|scikit",
                         re.IGNORECASE)
 # A file's name alone: a picture's (RetinaNet-01.png), or the code file a snippet below it is saved as (model.py)
