@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Callable, TypeVar
 
 from studybot.content.glossary import Glossary
-from studybot.ingest.notes import IMAGE_SUFFIX, LOST_PICTURE, UNSPOKEN_LINE, closes_fence, fence_opening, spoken
+from studybot.ingest.notes import IMAGE_SUFFIX, INDENTED_CODE, LOST_PICTURE, UNSPOKEN_LINE, closes_fence, fence_opening, spoken
 from studybot.answer.sources import Source
 from studybot.text.aspects import COMPARISON, aspects, compares, defines, without_aspects
 from studybot.text.language import CJK, has_cjk, language
@@ -91,7 +91,6 @@ _POINTER = re.compile(r"^(?:(?:图|表)\s*(?:\d+(?:[.\-]\d+)*\s*[:：]?|[:：])|
                       r"|《[^》]+》\s*\d+(?:\.\d+)+\s", re.IGNORECASE)
 _QUOTE = re.compile(r"^\s*>\s?")
 _MATH = "$$"
-_CODE = re.compile(r"^(?: {4}|\t)")  # indented code, when the line above is indented as deep
 _INDENTED = "    "  # the block being read is indented code: after a blank line, in no list (CommonMark's rule)
 _CONTINUES = re.compile(r"^\s*(?:>\s?)?\s*[a-z]")  # a line of prose that goes on the sentence above
 # An address a line ends with ("手撕AUC：https://blog.csdn.net/…", "…试出来的...https://blog.51cto.com/…"): where to
@@ -238,10 +237,10 @@ def _prose_lines(text: str) -> list[str]:
     context = ""  # the last line with text above, as written
     for line in text.splitlines():
         if block == _INDENTED:
-            if not line.strip() or _CODE.match(line):
+            if not line.strip() or INDENTED_CODE.match(line):
                 continue
             block = None
-        if block is None and _CODE.match(line) and not has_cjk(line) and not above.strip() and not _in_list(context):
+        if block is None and INDENTED_CODE.match(line) and not has_cjk(line) and not above.strip() and not _in_list(context):
             block = _INDENTED  # a program's output, as Jupyter exports it: no prose
             lines.append("")
         above, context = line, line if line.strip() else context
@@ -283,7 +282,7 @@ def _math_opening(line: str) -> str | None:
 def _wraps(line: str, below: str) -> bool:
     """Whether a line of prose goes on in the line below it."""
     return (bool(line.strip()) and row_cells(line) is None and not line.lstrip().startswith("#")
-            and not _left_out(line) and not (_CODE.match(line) and _CODE.match(below)))
+            and not _left_out(line) and not (INDENTED_CODE.match(line) and INDENTED_CODE.match(below)))
 
 
 def _units(source: Source, glossary: Glossary, lang: str) -> tuple[list[_Unit], list[_Unit]]:

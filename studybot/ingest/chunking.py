@@ -11,14 +11,13 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from studybot.ingest.notes import UNSPOKEN_LINE, Heading, Note, closes_fence, fence_opening, file_title, folder_title
+from studybot.ingest.notes import INDENTED_CODE, UNSPOKEN_LINE, Heading, Note, closes_fence, fence_opening, file_title, folder_title
 from studybot.text.sentences import BOLD_LINE, names_a_part, names_a_point, without_lead_label
 from studybot.text.tokens import word_keys
 
 ANSWER_HEADING = re.compile(r"面试|回答|答法|答题|interview answer|answer template", re.IGNORECASE)
 MAX_CHARS = 1200
 OVERLAP_CHARS = 300
-_INDENTED_CODE = re.compile(r"^(?: {4}|\t)")  # a chunk opening so keeps its indent: the answer reads it as code
 # A line that writes nothing up: a placeholder, or a label in bold ("**参考资料**"); bold that makes a point, with a
 # clause in it or longer than a label ("**SVM使用Hinge Loss，目标是最大化分类间隔**" under "## 核心答案"), is written.
 _NOTHING_YET = re.compile(r"^\s*(?:TODO|TBD|WIP|待补充|待完善|待更新|未完待续|[-*+])?\s*$", re.IGNORECASE)
@@ -217,7 +216,7 @@ def chunk_note(note: Note, max_chars: int = MAX_CHARS, overlap_chars: int = OVER
             first = piece[0].start
             last = piece[-1].end
             text = "\n".join(lines[first:last]).strip()
-            if _INDENTED_CODE.match(lines[first]):  # code indented as Markdown's code is keeps its indent
+            if INDENTED_CODE.match(lines[first]):  # code indented as Markdown's code is keeps its indent
                 text = "\n".join(lines[first:last]).strip("\n").rstrip()
             starts_section = piece[0] is blocks[0]
             quoted = sum(b.size(lines) for b in piece if b.quote) > 0.5 * sum(b.size(lines) for b in piece)

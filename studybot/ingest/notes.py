@@ -215,6 +215,9 @@ def _formula(match: re.Match[str]) -> str:
     return f"${tex}$" if tex else ""
 
 
+INDENTED_CODE = re.compile(r"^(?: {4}|\t)")  # Markdown's indented code (after a blank line, outside a list)
+
+
 def fence_opening(line: str) -> str | None:
     """The marker (```, ~~~~ ...) when the line opens a code fence, else None."""
     match = _FENCE.match(line)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from studybot.text.language import CJK
+from studybot.text.language import CJK, has_cjk
 
 SENTENCE_BREAK = re.compile(r"(?<=[。！？；;!?])|(?<=\.)\s+|\n+")
 # "Goodfellow et al. (2015) 认为…" and "SGD vs. Adam" go on after their abbreviation's stop.
@@ -63,5 +63,5 @@ def names_a_point(text: str) -> bool:
     rather than making one: short, and no clause stop once its numbering is set aside. An answer reads such a
     line as the title of what follows it; a section holding nothing else is not written yet."""
     named = without_lead_label(text)
-    short = len(named) <= LABEL_CHARS or (not re.search(f"[{CJK}]", named) and len(named.split()) <= LABEL_WORDS)
+    short = len(named) <= LABEL_CHARS or (not has_cjk(named) and len(named.split()) <= LABEL_WORDS)
     return bool(named) and short and not CLAUSE_STOP.search(named)
