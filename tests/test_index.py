@@ -456,3 +456,37 @@ def test_a_section_with_no_heading_is_no_ones_neighbour_by_heading(tmp_path: Pat
     assert all(abs(np.linalg.norm(index.headings.reconstruct(cid)) - 1) < 1e-3 for cid in titled)
     ranking = index.heading_ranking("Which hyperparameters should you tune first?", 10)
     assert ranking[-1] == untitled[0]
+
+
+BOOSTING_NOTE = """# XGBoost 面试题
+
+## 梯度提升树
+
+梯度提升树（GBDT）每一轮拟合上一轮的负梯度，提升方法把弱学习器组合起来。
+
+## XGBoost 和 LightGBM 的区别
+
+- XGB 按层生长（level-wise），LGB 按叶子生长（leaf-wise），后者更快但容易过拟合。
+- XGB 用预排序找切分点，LGB 用直方图，内存更省，计算更快。
+
+## 参考资料
+
+- XGBoost 和 LightGBM 的区别详解，知乎专栏
+- 梯度提升树、XGBoost 与 LightGBM 入门
+
+## 提升方法小结
+
+提升方法（boosting）串行训练弱学习器，XGBoost 是梯度提升的工程实现。
+"""
+
+
+def test_a_list_of_references_comes_after_every_section_that_explains(tmp_path: Path) -> None:
+    """A references section's link titles name the note's subjects and explain none: "XGBoost面试题 > 参考" ranked
+    third for "XGBoost 和 LightGBM 的区别", above the section comparing the two."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "xgboost.md").write_text(BOOSTING_NOTE, encoding="utf-8")
+    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
+    headings = [h.heading for h in search("XGBoost 和 LightGBM 的区别", k=10, index=Index(tmp_path / "home"), mode="bm25")]
+    assert headings[0] == "XGBoost 和 LightGBM 的区别" and headings[-1] == "参考资料" and len(headings) == 4, headings
+

@@ -30,7 +30,7 @@ from studybot.ingest.notes import IMAGE_SUFFIX, INDENTED_CODE, LOST_PICTURE, UNS
 from studybot.answer.sources import Source
 from studybot.text.aspects import COMPARISON, aspects, compares, defines, without_aspects
 from studybot.text.language import CJK, has_cjk, language
-from studybot.text.sentences import BOLD_LINE, names_a_part, names_a_point, split_quotable
+from studybot.text.sentences import BOLD_LINE, lists_references, names_a_part, names_a_point, split_quotable
 from studybot.text.tables import is_rule, row_cells, row_sentences
 from studybot.text.tokens import word_keys
 
@@ -71,10 +71,6 @@ _FOLLOW_UP = re.compile(r"^\s*Q\s*[:：]\s*(.*?)\s*\bA\s*[:：]\s*(.*)$")
 _PLACEHOLDER = re.compile(rf"\b{LOST_PICTURE}\b")  # an image the export lost: the sentence lacks its formula
 _PICTURES_ONLY = re.compile(rf"^\s*(?:>\s*)?(?:{_PLACEHOLDER.pattern}[\s,.;]*)+$")  # a line of them, no words
 _FOLLOW_UPS = re.compile(r"追问|follow-?ups?", re.IGNORECASE)  # a note's follow-up list answers other questions
-# A section that lists where to read more ("参考文献", "18.7 参考资料", "相关阅读", "References", "Further reading"):
-# its lines are titles and quotations of other pages, and answer nothing ("参考答案" is an answer, and stays).
-_REFERENCES = re.compile(r"^[\W\d_]*(?:参考|参考文献|参考资料|参考链接|参考文章|相关阅读|延伸阅读|扩展阅读|推荐阅读|相关链接|references?"
-                         r"|further reading|see also|links|resources|bibliography|reading list|sources?)[\W\d_]*$", re.IGNORECASE)
 # Words that frame a question rather than name its subject: a comparison's (aspects.COMPARISON) and function
 # words the stop list keeps, which are rare among the passages and so weighed most ("Why scale features before
 # training?" led with "… before …"), in both languages ("位置编码的作用是什么？" led with "虚拟头节点的作用", "NMS 是怎么做的？"
@@ -592,7 +588,7 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
     `translation` (the question in the notes' language, as search read it) finds the question's
     words in passages written in that language."""
     lang = language(question)
-    sources = [s for s in sources if not _REFERENCES.match(s.heading)]
+    sources = [s for s in sources if not lists_references(s.heading)]
     answers: dict[int, list[_Unit]] = {}
     sentences: dict[int, list[_Unit]] = {}
     for source in sources:

@@ -28,6 +28,7 @@ from studybot.errors import StudybotError
 from studybot.content.glossary import Glossary, glossary_from_json, load_glossary
 from studybot.home import is_bundled_note, resolve_home
 from studybot.text.language import language
+from studybot.text.sentences import lists_references
 from studybot.text.tokens import add_words, cjk_bigrams
 
 # Reciprocal rank fusion's k: small, so a chunk first in some lists beats one that is middling in all
@@ -320,8 +321,16 @@ def search(
     ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))[: max(k, CANDIDATES)]
     ranked = promote_users_best(ranked, index, rrf(rankings, weights, AGREEMENT_K))
     rows = index.chunks(ranked)
+    ranked = sorted(ranked, key=lambda cid: _lists_references(rows[cid][2]))
     best = diversify(ranked, {cid: (rows[cid][1], rows[cid][2]) for cid in ranked}, k)
     return [_hit(rank, fused[cid], rows[cid]) for rank, cid in enumerate(best, start=1)]
+
+
+def _lists_references(heading_json: str) -> bool:
+    """Whether a chunk's section lists where to read more ("XGBoost面试题 > 参考" ranked third for "XGBoost 和 LightGBM
+    的区别", above the section comparing the two): sorted after the rest, which keep their order."""
+    path = json.loads(heading_json)
+    return bool(path) and lists_references(path[-1])
 
 
 def reads_no_english(asked: str, query: str, index: Index) -> bool:

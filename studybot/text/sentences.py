@@ -52,6 +52,18 @@ def names_a_part(heading: str) -> bool:
     return bool(_PART_NAME.match(without_lead_label(heading)))
 
 
+# A section that lists where to read more ("参考文献", "18.7 参考资料", "三、参考链接", "References", "Further reading"):
+# its lines are titles and quotations of other pages, and answer nothing ("参考答案" is an answer).
+_REFERENCES = re.compile(r"^[\W\d_]*(?:参考|参考文献|参考资料|参考链接|参考文章|相关阅读|延伸阅读|扩展阅读|推荐阅读|相关链接|references?"
+                         r"|further reading|see also|links|resources|bibliography|reading list|sources?)[\W\d_]*$", re.IGNORECASE)
+
+
+def lists_references(heading: str) -> bool:
+    """Whether a section's heading says it lists where to read more: search ranks it after every other section,
+    answers quote none of it (its link titles name the note's subjects and explain none of them)."""
+    return bool(_REFERENCES.match(without_lead_label(heading)))
+
+
 LABEL_CHARS = 24  # a list item or bold line this short, with no clause stop in it, names a point without making it
 LABEL_WORDS = 6  # ... and so does an English one of this many words ("Residual Connections (ResNets)")
 CLAUSE_STOP = re.compile(r"[。！？；，.!?;,]")  # not 、, which lists the names a label gives ("优点、缺点")
