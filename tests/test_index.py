@@ -490,3 +490,19 @@ def test_a_list_of_references_comes_after_every_section_that_explains(tmp_path: 
     headings = [h.heading for h in search("XGBoost 和 LightGBM 的区别", k=10, index=Index(tmp_path / "home"), mode="bm25")]
     assert headings[0] == "XGBoost 和 LightGBM 的区别" and headings[-1] == "参考资料" and len(headings) == 4, headings
 
+
+def test_a_concept_with_many_names_counts_once_beside_the_questions_own_words() -> None:
+    """A question reads each word of its concepts' aliases once, and none it has already: boosting's aliases
+    (提升 in four of them) outweighed "LightGBM" and "区别" in "XGBoost 和 LightGBM 的区别". A concept is also one
+    token of its own, which a passage naming it by any alias, in either language, shares."""
+    from studybot.content.glossary import load_glossary
+    from studybot.index.expansion import CONCEPT_TOKEN, lexical_tokens
+
+    glossary = load_glossary()
+    question = "XGBoost 和 LightGBM 的区别"
+    tokens = lexical_tokens(question, glossary, named=question)
+    assert tokens[:3] == ["xgboost", "lightgbm", "区别"]
+    assert len(tokens) == len(set(tokens)) and f"{CONCEPT_TOKEN}boosting" in tokens
+    chinese = lexical_tokens("梯度提升树每一轮拟合负梯度。", glossary)
+    english = lexical_tokens("Gradient boosting fits each tree to the negative gradient.", glossary)
+    assert f"{CONCEPT_TOKEN}boosting" in chinese and f"{CONCEPT_TOKEN}boosting" in english

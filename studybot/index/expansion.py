@@ -11,6 +11,8 @@ from studybot.content.glossary import Glossary
 from studybot.ingest.chunking import Chunk
 from studybot.text.tokens import tokenize
 
+CONCEPT_TOKEN = "§"  # a glossary concept among BM25 tokens: no word starts with it
+
 
 def embed_text(chunk: Chunk, glossary: Glossary) -> str:
     """What the embedder reads: heading path, English names of the concepts, then the text.
@@ -29,6 +31,15 @@ def embed_query(query: str, glossary: Glossary) -> str:
 
 
 def lexical_tokens(text: str, glossary: Glossary, named: str | None = None) -> list[str]:
-    """BM25 tokens of a text plus those of every alias of the concepts `named` mentions (the text itself when
-    not given: a question's translation is read, but its concepts are not expanded)."""
-    return tokenize(f"{text}\n{glossary.expansion(text if named is None else named)}")
+    """BM25 tokens of a text, the words of every alias of the concepts it mentions, and one token per concept.
+
+    A question (`named`: the question as asked, whose concepts are looked up; `text` may add its translation)
+    adds each alias word once, and none it already has: "XGBoost 和 LightGBM 的区别" read the eleven words of
+    boosting's aliases (提升 five times) and found passages on boosting, not the one comparing the two."""
+    found = glossary.find(text if named is None else named)
+    concepts = [CONCEPT_TOKEN + entry.id for entry in found]
+    if named is None:
+        return tokenize(f"{text}\n{glossary.expansion(text)}") + concepts
+    own = tokenize(text)
+    seen = set(own)
+    return own + [t for t in dict.fromkeys(tokenize(glossary.expansion(named))) if t not in seen] + concepts
