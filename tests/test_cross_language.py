@@ -214,6 +214,10 @@ def test_what_is_no_translation_is_dropped() -> None:
     assert usable(question, "What is transfer learning?", "zh") == ""  # not Chinese
     assert usable(question, "如何选择学习率？", "zh") == ""  # a copy of one of the prompt's examples
     assert usable("为什么要打乱训练数据", "How is the learning rate chosen?", "en") == ""
+    # a small model's greedy loop is cut to one turn: its repeated word outweighed the question's own in BM25
+    looped = "为什么注意力得分要除以 d_k 的平方根的平方根的平方根的平方根的平方根"
+    assert usable("Why divide attention scores by the square root of d_k?", looped, "zh") == "为什么注意力得分要除以 d_k 的平方根"
+    assert usable(question, "学习率取 0.000001 时为什么不收敛？", "zh") == "学习率取 0.000001 时为什么不收敛？"
 
 
 @pytest.mark.slow

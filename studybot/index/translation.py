@@ -21,6 +21,7 @@ that is down) leaves the question to Gemma, and nothing of the failure is cached
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -47,7 +48,11 @@ MAX_CHARS = 300  # a question longer than this is cut: the model's window, and t
 MAX_TOKENS = 48
 MODEL_MAX_TOKENS = 160  # an instruct model's translation of a 300-character question, with room
 N_CTX = 1024
-VERSION = "3"  # part of the cache namespace: change it when the prompt or decoding changes (3: from the examples' state)
+VERSION = "4"  # part of the cache namespace: change it when the prompt or decoding changes (3: from the examples' state;
+# 4: a loop cut to one turn)
+# A phrase said three times or more in a row: a small model's greedy loop ("…随着 d_k 的平方的平方的平方…" to the token
+# limit), whose repeated word then outweighed the question's own words in BM25.
+_LOOP = re.compile(r"(\D.{1,23}?)(?:\s*\1){2,}")  # not "0.000001"
 GEMMA = "gemma3-270m"
 TRANSLATORS = ("auto", "model", "gemma")  # config.toml [search] translator
 _LANGUAGE = {"zh": "Simplified Chinese", "en": "English"}
@@ -72,8 +77,9 @@ def prompt(question: str, target: str) -> str:
 
 def usable(question: str, translation: str, target: str) -> str:
     """The translation, or "" when it is no translation: empty, in the wrong language, the question
-    itself, or a copy of one of the prompt's examples (what a small model says when it is lost)."""
-    text = translation.strip()
+    itself, or a copy of one of the prompt's examples (what a small model says when it is lost). A loop is cut to
+    one turn of it."""
+    text = _LOOP.sub(r"\1", translation).strip()
     echoes = {squashed(question)} | {squashed(p) for pair in _EXAMPLES for p in pair}
     if not text or language(text) != target or squashed(text) in echoes:
         return ""
