@@ -560,3 +560,15 @@ def test_a_folders_readme_is_named_by_its_folder_when_its_headings_are_not() -> 
     assert titled[-1].heading_path == ["Long short-term memory", "2. 输入门、遗忘门和输出门"]
     assert folder_title("site/transformer/index.md") == "transformer" and folder_title("notes/LSTM.md") == ""
     assert chunk_note(parse_note(readme, "README.md"))[-1].heading_path == ["2. 输入门、遗忘门和输出门"]  # no folder
+
+
+def test_a_line_that_only_links_back_into_the_page_is_left_out() -> None:
+    """A long README closes each section with "[back to top](#…)": navigation, which an answer quoted as a
+    sentence ("back to top [1]"). A link into the page inside a sentence stays, as its words."""
+    text = ("# Interview answers\n\n## Joins\n\nAn inner join keeps the rows that match in both tables.\n\n"
+            "[back to top](#interview-answers)\n\n## Windows\n\n"
+            "A window function computes over rows related to the current one, unlike [joins](#joins) it keeps every row.\n")
+    chunks = chunk_note(parse_note(text, "readme.md"))
+    assert [c.heading_path[-1] for c in chunks] == ["Joins", "Windows"]
+    assert "back to top" not in chunks[0].text and "inner join keeps" in chunks[0].text
+    assert "unlike joins it keeps" in chunks[1].text

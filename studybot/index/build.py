@@ -64,7 +64,7 @@ PIPELINE_VERSION = 28  # bump when reading, repair, chunking or tokens change wh
 # no part of it; 26: radicals a PDF wrote for characters (⻔ for 门) are the characters, a folder's README or index
 # page whose headings do not name the folder is named by it; 27: a section with no heading has a zero heading
 # vector, a link naming only a line's source closing it is left out, a chunk keeps the indent of its first line;
-# 28: one BM25 token per glossary concept a chunk mentions)
+# 28: one BM25 token per glossary concept a chunk mentions, a line that only links into its page left out)
 
 
 @dataclass

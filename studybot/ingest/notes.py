@@ -57,7 +57,8 @@ _TOC_OPEN = re.compile(r"^\s*<!--\s*(?:Markdown)?TOC\b.*-->\s*$", re.IGNORECASE)
 _TOC_CLOSE = re.compile(r"^\s*<!--\s*(?:/\s*(?:Markdown)?TOC|tocstop)\s*-->\s*$", re.IGNORECASE)
 _TOC_MARKER = re.compile(r"^\s*(?:\[\[?_?TOC_?\]\]?|\$\{toc\})\s*$", re.IGNORECASE)  # Typora's [TOC], [[_TOC_]], ${toc}
 _LIST_ITEM = re.compile(r"^\s*(?:[-+*]|\d+[.)])\s+")
-_ANCHOR_ITEM = re.compile(_LIST_ITEM.pattern + r"\[[^\]]*\]\(#[^)]*\)\s*$")  # - [Title](#title)
+# - [Title](#title) in a table of contents, or a line of its own linking into the page: "[back to top](#top)"
+_ANCHOR_ITEM = re.compile(r"^\s*(?:(?:[-+*]|\d+[.)])\s+)?\[[^\]]*\]\(#[^)]*\)\s*$")
 _BLOCK_TAG = re.compile(r"<\s*(script|style)\b[^>]*>|<!--", re.IGNORECASE)  # and a comment: never shown
 # A flashcard of Obsidian's spaced-repetition plugin, "question::answer" (":::" both ways), read as the question and
 # its answer (`_card`). Its question asks, is Chinese or runs to three words: a Dataview field ("status:: done") is none.
