@@ -575,3 +575,20 @@ def test_a_chinese_question_is_answered_by_the_english_heading_of_a_chinese_note
     assert is_relevant(question, hits, index)
     for everyday in ("推荐一部好看的电影？", "红烧肉怎么做才好吃？"):
         assert not is_relevant(everyday, search(everyday, k=16, index=index), index)
+
+
+def test_an_nlp_preprocessing_question_in_chinese_meets_an_english_note_by_its_terms(tmp_path: Path) -> None:
+    """"词干提取和词形还原有什么区别？" over an English data-science README was refused: Gemma read it as "How do you
+    extract and transform words?", and no glossary concept joined 词干提取 to stemming. Parametric and nonparametric
+    models were the same story."""
+    from studybot.answer.pipeline import is_relevant
+
+    index = _index_of(tmp_path, {"readme.md": (
+        "# Data science\n\n## Stemming and lemmatization\n\nStemming chops the ends off words; lemmatization maps a "
+        "word to its dictionary form using its part of speech.\n\n## Parametric vs Nonparametric\n\nA parametric model "
+        "summarizes data with a fixed number of parameters; a nonparametric one grows with the data.\n\n"
+        "## Cron job\n\nA cron job runs a command on a schedule.\n")})
+    for question, heading in [("词干提取和词形还原有什么区别？", "Stemming and lemmatization"),
+                              ("参数模型和非参数模型有什么区别？", "Parametric vs Nonparametric")]:
+        hits = search(question, k=3, index=index, translate="")
+        assert hits[0].heading == heading and is_relevant(question, hits, index, translated=""), [h.heading for h in hits]
