@@ -1374,3 +1374,19 @@ def test_a_word_of_a_concepts_other_name_is_still_a_word_of_the_text() -> None:
     answer = extractive_answer("What is the difference between clipping by norm and clipping by value?", sources,
                                load_glossary())
     assert "L2 norm exceeds a threshold" in answer and "Clamp each component" in answer
+
+
+def test_a_why_question_opens_with_the_passage_that_gives_the_reason() -> None:
+    """"为什么" asks for a reason, as "advantages" asks for advantages: an aspect, one key however it is worded
+    (为什么, 原因, 因为, why, because, reasons). "ReLU 在正半轴就是一条直线，为什么还说它是非线性激活函数？" opened
+    with the section on ReLU's advantages, which says the same words about straight lines and gives no reason."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    sources = [Source(1, "ReLU.md", ["激活函数", "ReLU 的优点"], 1, 3, "section",
+                      "ReLU 在正区间是一条直线，导数恒为 1，计算简单，不会饱和。\nReLU 在负区间输出为 0，带来稀疏激活。", 1.0),
+               Source(2, "ReLU.md", ["激活函数", "ReLU 是非线性的吗"], 5, 7, "section",
+                      "ReLU 是分段线性函数，之所以是非线性的，是因为它在 0 处弯折：负区间输出 0，正区间输出 x，"
+                      "多个 ReLU 叠加可以逼近任意曲线。", 0.9)]
+    answer = extractive_answer("ReLU 在正区间是直线，为什么还说它是非线性的？", sources, load_glossary())
+    assert answer.startswith("ReLU 是分段线性函数") and "[1]" in answer, answer
