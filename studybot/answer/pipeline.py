@@ -213,18 +213,17 @@ def heading_similarity(question: str, hits: list[Hit], index: Index) -> float:
 
 def heading_similarities(question: str, hits: list[Hit], index: Index) -> list[float]:
     """The cosine between the question and each hit's heading path in the multilingual model's space."""
-    vector = index.heading_query(question)
-    return [float(index.headings.reconstruct(int(h.id)) @ vector) for h in hits]
+    return _cosines(index.heading_query(question), index.headings, hits)
 
 
 def dense_similarity(query: str, hits: list[Hit], index: Index) -> float:
     """Highest cosine between the query and the hits' stored passage vectors."""
-    return _closest(index.embedder.encode([query])[0], index.dense, hits)
+    return max(_cosines(index.embedder.encode([query])[0], index.dense, hits))
 
 
-def _closest(vector: np.ndarray, vectors, hits: list[Hit]) -> float:
-    """Highest cosine between a unit vector and the hits' unit vectors in a FAISS index."""
-    return float((np.stack([vectors.reconstruct(int(h.id)) for h in hits]) @ vector).max())
+def _cosines(vector: np.ndarray, vectors, hits: list[Hit]) -> list[float]:
+    """The cosine between a unit vector and each hit's unit vector in a FAISS index."""
+    return [float(c) for c in np.stack([vectors.reconstruct(int(h.id)) for h in hits]) @ vector]
 
 
 def demos_for(sources: list[Source]) -> list[str]:

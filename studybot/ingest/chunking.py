@@ -215,9 +215,9 @@ def chunk_note(note: Note, max_chars: int = MAX_CHARS, overlap_chars: int = OVER
         for piece in _pack(blocks, lines, limit, overlap_chars):
             first = piece[0].start
             last = piece[-1].end
-            text = "\n".join(lines[first:last]).strip()
-            if INDENTED_CODE.match(lines[first]):  # code indented as Markdown's code is keeps its indent
-                text = "\n".join(lines[first:last]).strip("\n").rstrip()
+            text = "\n".join(lines[first:last])
+            # code indented as Markdown's code is keeps its indent
+            text = text.strip("\n").rstrip() if INDENTED_CODE.match(lines[first]) else text.strip()
             starts_section = piece[0] is blocks[0]
             quoted = sum(b.size(lines) for b in piece if b.quote) > 0.5 * sum(b.size(lines) for b in piece)
             chunks.append(Chunk(
