@@ -220,6 +220,32 @@ def test_what_is_no_translation_is_dropped() -> None:
     assert usable(question, "学习率取 0.000001 时为什么不收敛？", "zh") == "学习率取 0.000001 时为什么不收敛？"
 
 
+def test_a_question_parts_into_clauses_at_its_punctuation() -> None:
+    from studybot.index.translation import clauses
+
+    assert clauses("What goes wrong if you initialize all the weights to zero, or to the same constant?") == [
+        "What goes wrong if you initialize all the weights to zero,", "or to the same constant?"]
+    assert clauses("LDA and PCA both reduce dimensionality — how do they differ?") == [
+        "LDA and PCA both reduce dimensionality", "how do they differ?"]
+    assert clauses("网络越深就越好吗？加深网络会带来哪些问题？") == ["网络越深就越好吗？", "加深网络会带来哪些问题？"]
+    assert clauses("学习率取 0.5 时为什么不收敛？") == []  # a number's point parts nothing
+    assert clauses("What is the difference between (1) and (1,)?") == []  # nor a comma inside a tuple
+    assert clauses("What is a 1x1 convolution used for?") == []
+
+
+@pytest.mark.slow
+def test_a_long_question_is_translated_clause_by_clause_as_well_as_whole() -> None:
+    """Gemma translating the whole question dropped its subject ("为什么会发生这种情况？"); each clause alone keeps
+    its words, and search reads them all."""
+    from studybot.index.translation import Translator, clauses
+
+    question = "What goes wrong if you initialize all the weights to zero, or to the same constant?"
+    translation = Translator()(question, "zh")
+    for clause in clauses(question):
+        assert Translator()(clause, "zh") in translation
+    assert "权重" in translation
+
+
 @pytest.mark.slow
 def test_a_question_is_translated_alike_whatever_was_translated_before() -> None:
     """Chat and an evaluation translate many questions with one model: each goes on from the same state after

@@ -48,8 +48,8 @@ MAX_CHARS = 300  # a question longer than this is cut: the model's window, and t
 MAX_TOKENS = 48
 MODEL_MAX_TOKENS = 160  # an instruct model's translation of a 300-character question, with room
 N_CTX = 1024
-VERSION = "4"  # part of the cache namespace: change it when the prompt or decoding changes (3: from the examples' state;
-# 4: a loop cut to one turn)
+VERSION = "5"  # part of the cache namespace: change it when the prompt or decoding changes (3: from the examples' state;
+# 4: a loop cut to one turn; 5: clauses translated too)
 # A phrase said three times or more in a row: a small model's greedy loop ("…随着 d_k 的平方的平方的平方…" to the token
 # limit), whose repeated word then outweighed the question's own words in BM25.
 _LOOP = re.compile(r"(\D.{1,23}?)(?:\s*\1){2,}")  # not "0.000001"
@@ -67,6 +67,22 @@ def _shots(target: str) -> str:
     return "".join(
         f"{_LABEL[source]}{pair[source == 'zh']}\n{_LABEL[target]}{pair[target == 'zh']}\n" for pair in _EXAMPLES
     )
+
+
+# Where a question's clauses part: after a mark of punctuation (an ASCII one only before a space: not "0.5" or "(1,)"),
+# or at a dash.
+_CLAUSE = re.compile(r"\s*[—–]+\s*|(?<=[?.!;,])\s+|(?<=[？。！；，])\s*")
+MIN_CLAUSE_CHARS = 4
+
+
+def clauses(question: str) -> list[str]:
+    """The clauses of a question of more than one ("Is a bigger kernel always better? Why did VGG stack 3×3 kernels
+    instead?"), else []: Gemma translates each on its own as well as the whole, since a small model translating
+    the whole drops a part of it ("What goes wrong if you initialize all the weights to zero, or to the same
+    constant?" became "为什么会发生这种情况？")."""
+    parts = [part.strip() for part in _CLAUSE.split(" ".join(question.split())[:MAX_CHARS])]
+    parts = [part for part in parts if len(part) >= MIN_CLAUSE_CHARS]
+    return parts if len(parts) > 1 else []
 
 
 def prompt(question: str, target: str) -> str:
@@ -112,10 +128,14 @@ class Translator:
             shots = self._llm.tokenize(_shots(target).encode("utf-8"))
             self._llm.eval(shots)
             self._shots_read = (target, len(shots))
+        # The whole question, then each of its clauses (`clauses`): search reads them all.
+        translations = [self._translate(text, target) for text in [question, *clauses(question)]]
+        return " ".join(dict.fromkeys(t for t in translations if t))
+
+    def _translate(self, text: str, target: str) -> str:
         self._llm.n_tokens = self._shots_read[1]  # what follows the examples is read again
-        out = self._llm.create_completion(prompt(question, target), max_tokens=MAX_TOKENS, temperature=0.0,
-                                          stop=["\n"])
-        return usable(question, out["choices"][0]["text"], target)
+        out = self._llm.create_completion(prompt(text, target), max_tokens=MAX_TOKENS, temperature=0.0, stop=["\n"])
+        return usable(text, out["choices"][0]["text"], target)
 
 
 class ModelTranslator:
