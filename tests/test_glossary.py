@@ -22,11 +22,11 @@ def test_bundled_glossary_matches_both_languages_as_whole_terms() -> None:
 def test_user_glossary_extends_the_bundled_one(tmp_path: Path) -> None:
     (tmp_path / "glossary").mkdir()
     (tmp_path / "glossary" / "mine.yaml").write_text(
-        "- {id: mixture-of-experts-x, topic: transformer, en: [mixture of experts, MoE], zh: [混合专家]}\n",
+        "- {id: knowledge-graph-x, topic: embeddings, en: [knowledge graph, KG], zh: [知识图谱]}\n",
         encoding="utf-8",
     )
-    assert [e.id for e in load_glossary(tmp_path).find("什么是混合专家")] == ["mixture-of-experts-x"]
-    assert load_glossary(None).find("什么是混合专家") == []
+    assert [e.id for e in load_glossary(tmp_path).find("什么是知识图谱")] == ["knowledge-graph-x"]
+    assert load_glossary(None).find("什么是知识图谱") == []
 
 
 def test_glossary_bridges_chinese_questions_and_english_notes(tmp_path: Path) -> None:
