@@ -603,29 +603,33 @@ def test_a_chinese_question_is_answered_by_the_english_heading_of_a_chinese_note
         assert not is_relevant(everyday, search(everyday, k=16, index=index), index)
 
 
+def _found_by_terms(index: Index, expected: list[tuple[str, str]]) -> None:
+    """Each question, searched untranslated (the glossary alone bridges the languages), finds its heading first and
+    passes the relevance test."""
+    from studybot.answer.pipeline import is_relevant
+
+    for question, heading in expected:
+        hits = search(question, k=3, index=index, translate="")
+        assert hits[0].heading == heading and is_relevant(question, hits, index, translated=""), [h.heading for h in hits]
+
+
 def test_an_nlp_preprocessing_question_in_chinese_meets_an_english_note_by_its_terms(tmp_path: Path) -> None:
     """"词干提取和词形还原有什么区别？" over an English data-science README was refused: Gemma read it as "How do you
     extract and transform words?", and no glossary concept joined 词干提取 to stemming. Parametric and nonparametric
     models were the same story."""
-    from studybot.answer.pipeline import is_relevant
-
     index = _index_of(tmp_path, {"readme.md": (
         "# Data science\n\n## Stemming and lemmatization\n\nStemming chops the ends off words; lemmatization maps a "
         "word to its dictionary form using its part of speech.\n\n## Parametric vs Nonparametric\n\nA parametric model "
         "summarizes data with a fixed number of parameters; a nonparametric one grows with the data.\n\n"
         "## Cron job\n\nA cron job runs a command on a schedule.\n")})
-    for question, heading in [("词干提取和词形还原有什么区别？", "Stemming and lemmatization"),
-                              ("参数模型和非参数模型有什么区别？", "Parametric vs Nonparametric")]:
-        hits = search(question, k=3, index=index, translate="")
-        assert hits[0].heading == heading and is_relevant(question, hits, index, translated=""), [h.heading for h in hits]
+    _found_by_terms(index, [("词干提取和词形还原有什么区别？", "Stemming and lemmatization"),
+                            ("参数模型和非参数模型有什么区别？", "Parametric vs Nonparametric")])
 
 
 def test_detection_and_parallelism_terms_meet_the_other_language_by_the_glossary(tmp_path: Path) -> None:
     """Terms the glossary lacked, so a question met the other language only through Gemma ("什么是消融实验？" became
     "What is the learning experiment?"): ablation studies, the bias term, object detection's parts (FPN, RPN, RoI
     Align), and tensor and pipeline parallelism, which were one concept, so either answered the other."""
-    from studybot.answer.pipeline import is_relevant
-
     for part in ("en", "zh"):
         (tmp_path / part).mkdir()
     english = _index_of(tmp_path / "en", {"notes.md": (
@@ -633,15 +637,11 @@ def test_detection_and_parallelism_terms_meet_the_other_language_by_the_glossary
         "\n\n## The bias term\n\nWithout it every neuron's output is zero when all its inputs are zero.\n\n"
         "## Feature pyramid networks\n\nA top-down path with lateral connections gives every scale strong semantics, so "
         "small objects are found.\n\n## Cron job\n\nA cron job runs a command on a schedule.\n")})
-    for question, heading in [("什么是消融实验？", "Ablation studies"), ("神经网络里的偏置项有什么用？", "The bias term"),
-                              ("特征金字塔网络解决了什么问题？", "Feature pyramid networks")]:
-        hits = search(question, k=3, index=english, translate="")
-        assert hits[0].heading == heading and is_relevant(question, hits, english, translated=""), [h.heading for h in hits]
+    _found_by_terms(english, [("什么是消融实验？", "Ablation studies"), ("神经网络里的偏置项有什么用？", "The bias term"),
+                              ("特征金字塔网络解决了什么问题？", "Feature pyramid networks")])
     chinese = _index_of(tmp_path / "zh", {"notes.md": (
         "# 分布式训练\n\n## 张量并行\n\n把一层的权重矩阵按行或按列切到多张卡上，每张卡算矩阵乘法的一部分再合并。\n\n"
         "## 流水线并行\n\n把不同的层放到不同的卡上，卡在等待上一阶段时空闲，称为气泡；切成微批次可以减少。\n\n"
         "## 定时任务\n\n定时执行一个命令。\n")})
-    for question, heading in [("How does tensor parallelism split the work across GPUs?", "张量并行"),
-                              ("What is a pipeline bubble and how is it reduced?", "流水线并行")]:
-        hits = search(question, k=3, index=chinese, translate="")
-        assert hits[0].heading == heading, [h.heading for h in hits]
+    _found_by_terms(chinese, [("How does tensor parallelism split the work across GPUs?", "张量并行"),
+                              ("What is a pipeline bubble and how is it reduced?", "流水线并行")])
