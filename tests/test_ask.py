@@ -150,7 +150,8 @@ def test_an_english_question_meets_the_english_words_chinese_notes_write() -> No
     from studybot.answer.extractive import extractive_answer
     from studybot.content.glossary import load_glossary
 
-    sources = [_section(1, "检测器的预训练", "单阶段检测器通常先在 ImageNet 上预训练分类网络，再微调检测头。"),
+    # (the other passage names no concept of the question: "单阶段检测器" is the glossary's one-stage detector now)
+    sources = [_section(1, "检测器的预训练", "检测器通常先在 ImageNet 上预训练分类网络，再微调检测头。"),
                _section(2, "RetinaNet", "RetinaNet 用 Focal Loss 压低大量简单负样本的损失权重，让训练集中在难分样本上。")]
     answer = extractive_answer("How does RetinaNet's focal loss help one-stage detectors?", sources, load_glossary(),
                                translation="它对检测有什么帮助？")
