@@ -1,0 +1,75 @@
+"""Read as a new user would: does `ask` open with the note the question was written for?
+
+    python benchmarks/new_user.py --corpora DIR [--split dev|held|all] [--sets wdndev_zh ...] [--homes DIR]
+
+Each set is an outside repository of notes and questions written from its file names and tables of
+contents before it was ever indexed (benchmarks/questions/new_user_<set>.jsonl: `file` is a pattern the
+file the question asks about matches; a part is `held`, asked only at the end). Each home holds the
+set's notes and the bundled knowledge, as a user's does. DIR holds one folder per set:
+
+    wdndev_zh   the Markdown notes (0*/, 10*/, 98*/) of github.com/wdndev/llm_interview_note @581d54d:
+                92 Chinese notes on LLMs (architecture, distributed training, fine-tuning, inference, RLHF, RAG)
+    harleys_zh  3-machine_learning/*.md, 4-deep_learning/**/*.md, 5-computer_vision/2D目标检测/*.md,
+                6-model_compression/*.md and 8-model_deploy/**/*.md of github.com/HarleysZhang/cv_note @1448638
+    d2l_en      chapter_{optimization,convolutional-modern,recurrent-modern,attention-mechanisms-and-transformers,
+                multilayer-perceptrons}/*.md of github.com/d2l-ai/d2l-en @23d7a5a
+
+Printed per set: right note first (the answer's first citation is in a file the pattern matches) and,
+as the same-run baseline, the share whose first search hit is; the ratio is the first over the second.
+A strict count: a note that answers as well under another file name (an author's summary note) counts
+as a miss.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import tempfile
+from pathlib import Path
+
+from question_sets import QUESTIONS, questions
+
+SETS = ["wdndev_zh", "harleys_zh", "d2l_en"]
+
+
+def run_set(name: str, corpora: Path, homes: Path, split: str) -> dict:
+    from studybot.answer.pipeline import NothingFound, answer_question
+    from studybot.index.build import build_index
+    from studybot.index.search import Index, search
+
+    home = homes / name
+    if not (home / "index").is_dir():
+        build_index(home, [corpora / name], bundled=True, repair="jieba")
+    index = Index(home)
+    first = top = 0
+    asked = questions(QUESTIONS / f"new_user_{name}.jsonl", split)
+    for item in asked:
+        wanted = re.compile(item["file"], re.IGNORECASE)
+        hits = search(item["question"], k=1, index=index)
+        top += bool(hits) and bool(wanted.search(hits[0].file))
+        try:
+            cited = answer_question(item["question"], index).citations
+        except NothingFound:
+            cited = []
+        first += bool(cited) and bool(wanted.search(cited[0].file))
+    return {"set": name, "n": len(asked), "first": first, "top1": top}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpora", type=Path, required=True, help="One folder per set (see above).")
+    parser.add_argument("--split", default="dev", choices=["dev", "held", "all"])
+    parser.add_argument("--sets", nargs="*", default=SETS)
+    parser.add_argument("--homes", type=Path, help="Keep the built homes here (default: a temporary folder).")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="studybot-new-user-") as tmp:
+        results = [run_set(name, args.corpora, args.homes or Path(tmp), args.split) for name in args.sets]
+    print(f"split={args.split}")
+    print(f"{'set':<12} {'n':>3} {'right note first':>16} {'search top-1':>12} {'ratio':>6}")
+    for r in results:
+        ratio = r["first"] / r["top1"] if r["top1"] else float("nan")
+        print(f"{r['set']:<12} {r['n']:>3} {r['first']:>16} {r['top1']:>12} {ratio:>6.2f}")
+
+
+if __name__ == "__main__":
+    main()
