@@ -24,13 +24,12 @@ interview book has a chapter on C++ and operating systems); most answered ones a
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import tempfile
 from pathlib import Path
 
-from question_sets import REPO, questions
+from question_sets import REPO, questions, set_parser
 
 SHARED = REPO.parent / "shared"
 SETS = ["seeds_new", "dl500_zh", "imhuay_zh", "hosni_en", "devint_en", "dl500_en", "amusi_zh", "mlq_en", "obsai_en"]
@@ -97,11 +96,7 @@ def summary(rows: list[dict]) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpora", type=Path, required=True, help="One folder per outside set (see retrieval_quality.py).")
-    parser.add_argument("--split", default="dev", choices=["dev", "held", "all"])
-    parser.add_argument("--sets", nargs="*", default=SETS)
-    parser.add_argument("--homes", type=Path, help="Keep the built homes here (default: a temporary folder).")
+    parser = set_parser(__doc__, SETS)
     parser.add_argument("--json", action="store_true", help="Print every row as JSON.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="studybot-answers-") as tmp:

@@ -22,12 +22,11 @@ as a miss.
 
 from __future__ import annotations
 
-import argparse
 import re
 import tempfile
 from pathlib import Path
 
-from question_sets import QUESTIONS, questions
+from question_sets import QUESTIONS, questions, set_parser
 
 SETS = ["wdndev_zh", "harleys_zh", "d2l_en"]
 
@@ -56,11 +55,7 @@ def run_set(name: str, corpora: Path, homes: Path, split: str) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpora", type=Path, required=True, help="One folder per set (see above).")
-    parser.add_argument("--split", default="dev", choices=["dev", "held", "all"])
-    parser.add_argument("--sets", nargs="*", default=SETS)
-    parser.add_argument("--homes", type=Path, help="Keep the built homes here (default: a temporary folder).")
+    parser = set_parser(__doc__, SETS)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="studybot-new-user-") as tmp:
         results = [run_set(name, args.corpora, args.homes or Path(tmp), args.split) for name in args.sets]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -25,3 +26,14 @@ def translations() -> dict[str, str]:
     """{question id: our translation} for the questions asked in the other language than their notes'."""
     return {item["id"]: item["translation"]
             for item in read_jsonl(QUESTIONS / "translations.jsonl", ("id", "translation"), "a translation line")}
+
+
+def set_parser(doc: str, sets: list[str]) -> argparse.ArgumentParser:
+    """The options of a benchmark that asks question sets over homes built from outside corpora: --corpora, --split,
+    --sets and --homes."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--corpora", type=Path, required=True, help="One folder per set (see the script's docstring).")
+    parser.add_argument("--split", default="dev", choices=["dev", "held", "all"])
+    parser.add_argument("--sets", nargs="*", default=sets)
+    parser.add_argument("--homes", type=Path, help="Keep the built homes here (default: a temporary folder).")
+    return parser
