@@ -538,6 +538,23 @@ def test_a_section_cut_into_chunks_is_read_in_the_notes_order_from_the_line_that
     assert extractive_answer("Why do gradients vanish?", [line], load_glossary()).startswith("Deep nets chain many")
 
 
+def test_the_other_half_of_a_parallel_list_is_quoted_and_a_restatement_is_not() -> None:
+    """Two items that differ in the words that matter (较小 / 较大, 很慢 / 很快) share most of the rest: an item is
+    said already only when one quoted sentence holds nearly all its words, not when the quoted sentences
+    together do. A note's "K 太小或太大会怎样" answer lost its large-K item, leaving the "这时候…" after it dangling."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    small = "如果选择较小的学习率，就相当于每一步只沿梯度方向走很短的距离，训练误差下降得很慢，需要更多的迭代次数才能收敛；"
+    large = "如果选择较大的学习率，就相当于每一步沿梯度方向走很长的距离，训练误差下降得很快，但可能发散；"
+    text = f"1. {small}\n2. {large}\n"
+    restated = Source(2, "复习.md", ["复习", "学习率"], 5, 6, "section", f"- {small}", 0.2)
+    said = extractive_answer("学习率太小或太大分别会怎样？", [_section(1, "学习率的选择", text), restated],
+                             load_glossary()).split("\n\n")
+    assert said[:2] == [f"{small} [1]", f"{large} [1]"]
+    assert sum(small in s for s in said) == 1  # the other note's copy of the first item is said already
+
+
 def test_a_bare_formula_is_quoted_after_the_sentences_unless_the_question_asks_for_one() -> None:
     """An export that dropped a formula's `$$` leaves a line of TeX: in an answer of 800 characters it took the
     room of the sentence that says what the formula means. The sentences go first; a question that asks for
