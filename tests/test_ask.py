@@ -310,6 +310,28 @@ def test_a_section_of_references_is_not_quoted_and_a_reference_answer_is() -> No
     assert extractive_answer(question, sources[:3], load_glossary()) == ""
 
 
+def test_a_list_of_questions_answers_none_of_them() -> None:
+    """An interview-question bank or a textbook's exercises names the question's words in every line and answers
+    nothing: the answer quotes the passage that answers, and none of the list's prompts; a list of questions
+    alone is nothing found. A passage that asks one question and answers it is an answer."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+    from studybot.text.sentences import asks_only
+
+    bank = ("- What is the bias-variance tradeoff?\n- Why do we split data into train and test sets?\n"
+            "- Compare bagging and boosting.\n- How does a model's variance change with its capacity?\n"
+            "- Explain regularization and how it trades bias for variance.")
+    answer = ("The bias-variance tradeoff: high bias means the model is too simple and underfits; high variance means"
+              " it fits the noise of its training set and overfits. More capacity lowers bias and raises variance.")
+    asked_and_answered = "Why does variance rise with capacity?\nA bigger model can fit the noise of its sample."
+    assert asks_only(bank) and not asks_only(answer) and not asks_only(asked_and_answered)
+    question = "What is the bias-variance tradeoff?"
+    sources = [_section(1, "Sample questions", bank), _section(2, "Bias and variance", answer)]
+    said = extractive_answer(question, sources, load_glossary())
+    assert said.startswith("The bias-variance tradeoff: high bias means") and "[1]" not in said
+    assert extractive_answer(question, sources[:1], load_glossary()) == ""
+
+
 def test_a_line_of_lost_pictures_is_no_words_of_the_sentence_above() -> None:
     """An export that lost its pictures leaves "image image" on a line of its own; starting in lower case, it read
     as the wrapped end of the sentence above ("... dropping units at random. image image")."""
