@@ -333,6 +333,22 @@ def test_a_list_of_questions_answers_none_of_them() -> None:
     assert extractive_answer(question, sources[:1], load_glossary()) == ""
 
 
+def test_sphinx_roles_are_not_quoted_as_words() -> None:
+    """Notes built with d2l-book (Sphinx/MyST) mark a section's cross-reference target on a line of its own
+    (":label:`sec_gru`", quoted as ":label:sec_gru" under an answer on GRUs), tabs by ":begin_tab:" lines, and
+    citations inside sentences: a parenthetical citation says nothing aloud, a textual one its authors."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    text = (":label:`sec_gated_units`\n\nGated units decide how much of the old state to keep :cite:`Cho.2014`.\n"
+            ":begin_tab:`pytorch`\n\nAs :citet:`Chung.Gulcehre.2014` found, gated units match each other on most tasks.\n"
+            ":end_tab:\n")
+    said = extractive_answer("What do gated units decide?", [_section(1, "Gated units", text)], load_glossary())
+    assert said.split("\n\n") == [
+        "Gated units decide how much of the old state to keep. [1]",
+        "As Chung Gulcehre 2014 found, gated units match each other on most tasks. [1]"]
+
+
 def test_a_line_of_lost_pictures_is_no_words_of_the_sentence_above() -> None:
     """An export that lost its pictures leaves "image image" on a line of its own; starting in lower case, it read
     as the wrapped end of the sentence above ("... dropping units at random. image image")."""

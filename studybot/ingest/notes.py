@@ -124,6 +124,15 @@ _HIGHLIGHT = re.compile(r"==(?=\S)(.+?)(?<=\S)==")
 _FOOTNOTE_MARK = re.compile(r"\[\^[^\]\s]+\](?!:)")
 # "… ^d1a2b3": what Obsidian links to a block by, never read; not an exponent ("\Vert w\Vert ^2", "A ^T")
 _BLOCK_ID = re.compile(r"\s\^(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9-]{2,}\s*$")
+# Sphinx and MyST roles, as notes built with d2l-book write them: ":label:`sec_gru`", ":begin_tab:`pytorch`",
+# ":end_tab:" on lines of their own (a cross-reference's target, a tab's start and end), and ":cite:`Ioffe.Szegedy.2015`",
+# ":numref:`sec_lstm`" inside a sentence. Said aloud, a parenthetical citation is nothing, a textual one (:citet:) its
+# key's names, and any other role its text.
+_ROLE = r":[a-z][\w-]*:(?:`[^`]*`)?"
+_ROLES_ONLY = re.compile(rf"^\s*(?:{_ROLE}\s*)+$")
+_CITATION = re.compile(r"\s*:cite(?:p|alp)?:`[^`]*`")
+_TEXTUAL_CITATION = re.compile(r":citet:`([^`]*)`")
+_INLINE_ROLE = re.compile(r":[a-z][\w-]*:`([^`]*)`")
 UNSPOKEN_LINE = re.compile(r"^\s*(?:[-*+]\s+\[[ xX]\](?:\s|$)|\[\^[^\]\s]+\]:)")
 _IMAGE_FILE = re.compile(IMAGE_SUFFIX + "$", re.IGNORECASE)
 # Formula images that carry their LaTeX in the address (Zhihu's exports, CodeCogs, GitHub's math
@@ -256,8 +265,12 @@ def _private_toggle(line: str) -> bool:
 
 def spoken(line: str) -> str:
     """A line of a note (its quote marker off) as it is said aloud: without Obsidian's callout marker,
-    comments, highlight marks, tags, or footnote marks (block ids are gone when the note is read)."""
-    line = _HIGHLIGHT.sub(r"\1", _PRIVATE.sub("", _CALLOUT.sub("", line)))
+    comments, highlight marks, tags, or footnote marks (block ids are gone when the note is read), nor Sphinx's
+    and MyST's roles (`_ROLE`)."""
+    if _ROLES_ONLY.match(line):
+        return ""
+    line = _TEXTUAL_CITATION.sub(lambda m: m.group(1).replace(".", " "), _CITATION.sub("", line))
+    line = _INLINE_ROLE.sub(r"\1", _HIGHLIGHT.sub(r"\1", _PRIVATE.sub("", _CALLOUT.sub("", line))))
     return _TAG.sub("", _FOOTNOTE_MARK.sub("", line)).strip()
 
 
