@@ -349,6 +349,19 @@ def test_sphinx_roles_are_not_quoted_as_words() -> None:
         "As Chung Gulcehre 2014 found, gated units match each other on most tasks. [1]"]
 
 
+def test_markdown_escapes_are_quoted_as_what_they_escape_and_tex_keeps_its_own() -> None:
+    r"""An export that escaped the bold it meant ("\*\* KV 缓存\*\*") showed its backslashes and stars in the answer;
+    a formula's \{ and \( are TeX's and stay."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    text = ("推理时要缓存之前 token 的键和值，通常被称为\\*\\* KV 缓存\\*\\*，避免重复计算。\n"
+            "缓存的大小随序列长度线性增长，集合记作 $\\{k_i, v_i\\}$ 。\n")
+    said = extractive_answer("KV 缓存是什么？", [_section(1, "KV 缓存", text)], load_glossary())
+    assert said.split("\n\n") == ["推理时要缓存之前 token 的键和值，通常被称为 KV 缓存，避免重复计算。 [1]",
+                                  "缓存的大小随序列长度线性增长，集合记作 \\{k_i, v_i\\} 。 [1]"]
+
+
 def test_a_line_of_lost_pictures_is_no_words_of_the_sentence_above() -> None:
     """An export that lost its pictures leaves "image image" on a line of its own; starting in lower case, it read
     as the wrapped end of the sentence above ("... dropping units at random. image image")."""

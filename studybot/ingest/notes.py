@@ -133,6 +133,9 @@ _ROLES_ONLY = re.compile(rf"^\s*(?:{_ROLE}\s*)+$")
 _CITATION = re.compile(r"\s*:cite(?:p|alp)?:`[^`]*`")
 _TEXTUAL_CITATION = re.compile(r":citet:`([^`]*)`")
 _INLINE_ROLE = re.compile(r":[a-z][\w-]*:`([^`]*)`")
+# Markdown's backslash escapes: "\*\* KV 缓存\*\*" (an export that escaped the bold it meant) shows its marks, which are
+# no more words than the bold's own (a backslash before a letter or another backslash is TeX's, and stays).
+_ESCAPE = re.compile(r"\\([*_`#~<>+\-.])")  # not TeX's \{ \| \! \( \[, which a formula means
 UNSPOKEN_LINE = re.compile(r"^\s*(?:[-*+]\s+\[[ xX]\](?:\s|$)|\[\^[^\]\s]+\]:)")
 _IMAGE_FILE = re.compile(IMAGE_SUFFIX + "$", re.IGNORECASE)
 # Formula images that carry their LaTeX in the address (Zhihu's exports, CodeCogs, GitHub's math
@@ -266,11 +269,11 @@ def _private_toggle(line: str) -> bool:
 def spoken(line: str) -> str:
     """A line of a note (its quote marker off) as it is said aloud: without Obsidian's callout marker,
     comments, highlight marks, tags, or footnote marks (block ids are gone when the note is read), nor Sphinx's
-    and MyST's roles (`_ROLE`)."""
+    and MyST's roles (`_ROLE`); Markdown's backslash escapes as the characters they escape."""
     if _ROLES_ONLY.match(line):
         return ""
     line = _TEXTUAL_CITATION.sub(lambda m: m.group(1).replace(".", " "), _CITATION.sub("", line))
-    line = _INLINE_ROLE.sub(r"\1", _HIGHLIGHT.sub(r"\1", _PRIVATE.sub("", _CALLOUT.sub("", line))))
+    line = _INLINE_ROLE.sub(r"\1", _HIGHLIGHT.sub(r"\1", _PRIVATE.sub("", _CALLOUT.sub("", _ESCAPE.sub(r"\1", line)))))
     return _TAG.sub("", _FOOTNOTE_MARK.sub("", line)).strip()
 
 
