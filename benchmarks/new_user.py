@@ -13,6 +13,10 @@ set's notes and the bundled knowledge, as a user's does. DIR holds one folder pe
                 6-model_compression/*.md and 8-model_deploy/**/*.md of github.com/HarleysZhang/cv_note @1448638
     d2l_en      chapter_{optimization,convolutional-modern,recurrent-modern,attention-mechanisms-and-transformers,
                 multilayer-perceptrons}/*.md of github.com/d2l-ai/d2l-en @23d7a5a
+    nlplove_zh  every Markdown file (**/*.md) of github.com/NLP-LOVE/ML-NLP @16733eb: 60 Chinese notes on
+                classic ML, deep learning and NLP (one README per topic folder)
+    mlint_en    every Markdown file (**/*.md) of github.com/alirezadir/Machine-Learning-Interviews @e6128f6: 27
+                English notes, most of them ML system design walkthroughs
 
 Printed per set: right note first (the answer's first citation is in a file the pattern matches) and,
 as the same-run baseline, the share whose first search hit is; the ratio is the first over the second.
@@ -28,7 +32,7 @@ from pathlib import Path
 
 from question_sets import QUESTIONS, questions, set_parser
 
-SETS = ["wdndev_zh", "harleys_zh", "d2l_en"]
+SETS = ["wdndev_zh", "harleys_zh", "d2l_en", "nlplove_zh", "mlint_en"]
 
 
 def run_set(name: str, corpora: Path, homes: Path, split: str) -> dict:
