@@ -629,7 +629,8 @@ def test_an_nlp_preprocessing_question_in_chinese_meets_an_english_note_by_its_t
 def test_detection_and_parallelism_terms_meet_the_other_language_by_the_glossary(tmp_path: Path) -> None:
     """Terms the glossary lacked, so a question met the other language only through Gemma ("什么是消融实验？" became
     "What is the learning experiment?"): ablation studies, the bias term, object detection's parts (FPN, RPN, RoI
-    Align), and tensor and pipeline parallelism, which were one concept, so either answered the other."""
+    Align), tensor and pipeline parallelism, which were one concept, so either answered the other, and the depthwise
+    convolution Chinese notes call "DW 卷积"."""
     for part in ("en", "zh"):
         (tmp_path / part).mkdir()
     english = _index_of(tmp_path / "en", {"notes.md": (
@@ -642,6 +643,8 @@ def test_detection_and_parallelism_terms_meet_the_other_language_by_the_glossary
     chinese = _index_of(tmp_path / "zh", {"notes.md": (
         "# 分布式训练\n\n## 张量并行\n\n把一层的权重矩阵按行或按列切到多张卡上，每张卡算矩阵乘法的一部分再合并。\n\n"
         "## 流水线并行\n\n把不同的层放到不同的卡上，卡在等待上一阶段时空闲，称为气泡；切成微批次可以减少。\n\n"
+        "## 分组卷积和 DW 卷积\n\n每个输入通道只用自己的一个卷积核，输出通道数等于输入通道数，参数量少得多。\n\n"
         "## 定时任务\n\n定时执行一个命令。\n")})
     _found_by_terms(chinese, [("How does tensor parallelism split the work across GPUs?", "张量并行"),
-                              ("What is a pipeline bubble and how is it reduced?", "流水线并行")])
+                              ("What is a pipeline bubble and how is it reduced?", "流水线并行"),
+                              ("How does a depthwise convolution cut the parameter count?", "分组卷积和 DW 卷积")])
