@@ -68,16 +68,17 @@ def lists_references(heading: str) -> bool:
 # A line that asks: it ends with a question mark, markup and a closing bracket aside ("- What is X?", "**Q3: 为什么…？**")
 _ASKS = re.compile(r"[?？]\s*(?:\*\*|__|[)）])?\s*$")
 _NOT_PROSE = ("#", "```", "~~~", "|", "![")
-ASKING_SHARE = 0.6  # a passage this share of whose lines ask (three at least) is a list of questions
+ASKING_SHARE = 0.6  # a passage this share of whose text is in lines that ask (three at least) is a list of questions
 
 
 def asks_only(text: str) -> bool:
     """Whether a passage is a list of questions with no answers (an interview-question bank, a textbook's
-    exercises): its lines are mostly questions. It answers none of them: answers quote none of it (a list of sample
-    questions opened "What is the bias-variance tradeoff?" with "Compare K-means and KNN algorithms.")."""
+    exercises): most of its text is in lines that ask. It answers none of them: answers quote none of it (a list of
+    sample questions opened "What is the bias-variance tradeoff?" with "Compare K-means and KNN algorithms."). Its
+    text, not its lines: a paragraph that gives three rewritten queries as examples explains, and is an answer."""
     lines = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith(_NOT_PROSE)]
-    asking = sum(bool(_ASKS.search(line)) for line in lines)
-    return asking >= 3 and asking >= ASKING_SHARE * len(lines)
+    asking = [line for line in lines if _ASKS.search(line)]
+    return len(asking) >= 3 and sum(map(len, asking)) >= ASKING_SHARE * sum(map(len, lines))
 
 LABEL_CHARS = 24  # a list item or bold line this short, with no clause stop in it, names a point without making it
 LABEL_WORDS = 6  # ... and so does an English one of this many words ("Residual Connections (ResNets)")
