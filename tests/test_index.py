@@ -436,6 +436,24 @@ def test_each_subsection_of_a_book_answers_a_question_of_its_own(tmp_path: Path)
     assert len(list(index.catalog.execute("SELECT id FROM chunks WHERE heading LIKE '%A long section%'"))) > 2
 
 
+def test_a_passage_copied_into_two_files_takes_one_place(tmp_path: Path) -> None:
+    """A folder's README that repeats its note (or an export kept beside its source) gave the same passage two of
+    the top places, and the next passage that answers was left out: a passage's text is ranked once, where it ranks
+    best."""
+    notes = tmp_path / "notes"
+    (notes / "svm").mkdir(parents=True)
+    note = ("# SVM\n\n## Kernels\n\nA kernel computes the inner product of two samples in a higher-dimensional space"
+            " without mapping them there, so a linear separator in that space is a curved one here.\n")
+    (notes / "svm" / "svm.md").write_text(note, encoding="utf-8")
+    (notes / "svm" / "README.md").write_text(note, encoding="utf-8")
+    (notes / "kernels.md").write_text(
+        "# Kernel choice\n\n## Common kernels\n\nThe RBF kernel suits most data; a polynomial kernel of low degree"
+        " suits normalized features; a linear kernel suits many features and few samples.\n", encoding="utf-8")
+    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
+    hits = search("What does a kernel compute in an SVM?", k=2, index=Index(tmp_path / "home"), mode="bm25")
+    assert [h.heading for h in hits] == ["Kernels", "Common kernels"]
+
+
 def test_a_section_with_no_heading_is_no_ones_neighbour_by_heading(tmp_path: Path) -> None:
     """The multilingual model's vector of an empty heading lies near every question: a chapter readme
     holding a line of '#' and nothing else came first by heading for English questions on any subject.

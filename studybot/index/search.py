@@ -262,6 +262,19 @@ def promote_users_best(ranked: list[int], index: Index, fused: dict[int, float])
     return out
 
 
+def distinct(ranked: list[int], texts: dict[int, str]) -> list[int]:
+    """The ranking with each passage's text once, where it ranks best: notes copied into two files (a folder's
+    README that repeats its note, an export beside its source) filled two of the five places with one passage."""
+    seen: set[str] = set()
+    kept: list[int] = []
+    for cid in ranked:
+        text = " ".join(texts[cid].split())
+        if text not in seen:
+            seen.add(text)
+            kept.append(cid)
+    return kept
+
+
 def diversify(ranked: list[int], sections: dict[int, tuple], k: int, per_section: int = PER_SECTION) -> list[int]:
     """The top k, with at most `per_section` chunks of one section before other sections get a turn.
 
@@ -321,7 +334,7 @@ def search(
     ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))[: max(k, CANDIDATES)]
     ranked = promote_users_best(ranked, index, rrf(rankings, weights, AGREEMENT_K))
     rows = index.chunks(ranked)
-    ranked = sorted(ranked, key=lambda cid: _lists_references(rows[cid][2]))
+    ranked = sorted(distinct(ranked, {cid: rows[cid][6] for cid in ranked}), key=lambda cid: _lists_references(rows[cid][2]))
     best = diversify(ranked, {cid: (rows[cid][1], rows[cid][2]) for cid in ranked}, k)
     return [_hit(rank, fused[cid], rows[cid]) for rank, cid in enumerate(best, start=1)]
 
