@@ -268,7 +268,7 @@ def distinct(ranked: list[int], texts: dict[int, str]) -> list[int]:
     seen: set[str] = set()
     kept: list[int] = []
     for cid in ranked:
-        text = " ".join(texts[cid].split())
+        text = texts[cid].strip()
         if text not in seen:
             seen.add(text)
             kept.append(cid)
@@ -334,7 +334,8 @@ def search(
     ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))[: max(k, CANDIDATES)]
     ranked = promote_users_best(ranked, index, rrf(rankings, weights, AGREEMENT_K))
     rows = index.chunks(ranked)
-    ranked = sorted(distinct(ranked, {cid: rows[cid][6] for cid in ranked}), key=lambda cid: _lists_references(rows[cid][2]))
+    ranked = distinct(ranked, {cid: rows[cid][6] for cid in ranked})
+    ranked = sorted(ranked, key=lambda cid: _lists_references(rows[cid][2]))
     best = diversify(ranked, {cid: (rows[cid][1], rows[cid][2]) for cid in ranked}, k)
     return [_hit(rank, fused[cid], rows[cid]) for rank, cid in enumerate(best, start=1)]
 

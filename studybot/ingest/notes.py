@@ -272,9 +272,9 @@ def spoken(line: str) -> str:
     and MyST's roles (`_ROLE`); Markdown's backslash escapes as the characters they escape."""
     if _ROLES_ONLY.match(line):
         return ""
+    line = _HIGHLIGHT.sub(r"\1", _PRIVATE.sub("", _CALLOUT.sub("", _ESCAPE.sub(r"\1", line))))
     line = _TEXTUAL_CITATION.sub(lambda m: m.group(1).replace(".", " "), _CITATION.sub("", line))
-    line = _INLINE_ROLE.sub(r"\1", _HIGHLIGHT.sub(r"\1", _PRIVATE.sub("", _CALLOUT.sub("", _ESCAPE.sub(r"\1", line)))))
-    return _TAG.sub("", _FOOTNOTE_MARK.sub("", line)).strip()
+    return _TAG.sub("", _FOOTNOTE_MARK.sub("", _INLINE_ROLE.sub(r"\1", line))).strip()
 
 
 def heading_title(raw: str) -> str:

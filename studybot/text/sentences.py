@@ -64,7 +64,6 @@ def lists_references(heading: str) -> bool:
     return bool(_REFERENCES.match(without_lead_label(heading)))
 
 
-
 # A line that asks: it ends with a question mark, markup and a closing bracket aside ("- What is X?", "**Q3: 为什么…？**")
 _ASKS = re.compile(r"[?？]\s*(?:\*\*|__|[)）])?\s*$")
 _NOT_PROSE = ("#", "```", "~~~", "|", "![")
@@ -79,6 +78,7 @@ def asks_only(text: str) -> bool:
     lines = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith(_NOT_PROSE)]
     asking = [line for line in lines if _ASKS.search(line)]
     return len(asking) >= 3 and sum(map(len, asking)) >= ASKING_SHARE * sum(map(len, lines))
+
 
 LABEL_CHARS = 24  # a list item or bold line this short, with no clause stop in it, names a point without making it
 LABEL_WORDS = 6  # ... and so does an English one of this many words ("Residual Connections (ResNets)")
