@@ -101,6 +101,24 @@ def test_the_demos_named_back_the_answers_point_not_every_passage_it_quotes() ->
     assert demos_for([source(1, []), source(2, ["no-such-topic"])]) == []
 
 
+def test_a_users_note_names_the_demo_that_measures_its_concepts_not_its_topics(tmp_path: Path) -> None:
+    """A note without front matter names the demos that measure the concepts its headings name: bagging and
+    boosting are regularization's concepts, and that topic's demo (dropout) proves nothing about them."""
+    from studybot.answer.pipeline import demos_for
+    from studybot.answer.sources import make_sources
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "ensembles.md").write_text(
+        "# Ensembles\n\n## Bagging and boosting\n\nBagging trains models on bootstrap samples in parallel and averages"
+        " them; boosting trains them one after another, each on the errors of the last.\n\n## Dropout\n\nDropout"
+        " zeroes random units while training, so no unit can rely on another.\n", encoding="utf-8")
+    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
+    index = Index(tmp_path / "home")
+    for question, demos in [("How do bagging and boosting differ?", []), ("Why does dropout help?", ["dropout"])]:
+        assert demos_for(make_sources(search(question, k=1, index=index), index)) == demos, question
+
+
 def test_a_good_extractive_answer_passes_verification(index: Index) -> None:
     result = answer_question(BN_QUESTION, index)
     assert verify(result.answer, BN_QUESTION, result.sources) is None

@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable
 
-from studybot.content.glossary import concept_topics
 from studybot.index.search import Hit, Index
 from studybot.ingest.notes import closes_fence, fence_opening
 
@@ -55,15 +54,17 @@ class Source:
 
 
 def make_sources(hits: list[Hit], index: Index) -> list[Source]:
-    """Number the hits 1..k and attach the topics and demos their notes declare (front matter,
-    else the glossary concepts named in the heading path), and whether the note is the user's."""
+    """Number the hits 1..k and attach the topics and demos their notes declare (front matter; a note that declares
+    neither, the demos that measure the glossary concepts its heading path names), and whether the note is the user's."""
+    from studybot.demos.runner import demos_for_concepts
+
     sources = []
     for n, hit in enumerate(hits, start=1):
         meta = index.metadata(hit.file)
         topics = [str(meta["topic"])] if meta.get("topic") else []
-        if not topics:
-            topics = list(dict.fromkeys(concept_topics(index.glossary.find(hit.path))))
         demos = [str(d) for d in meta.get("demos") or []] if isinstance(meta.get("demos"), list) else []
+        if not topics and not demos:
+            demos = demos_for_concepts(entry.id for entry in index.glossary.find(hit.path))
         sources.append(Source(n, hit.file, list(hit.heading_path), hit.line_start, hit.line_end, hit.kind, hit.text,
                               hit.score, topics, demos, own=index.own(hit.file)))
     return sources

@@ -65,6 +65,7 @@ class Effect:
 class DemoSpec:
     name: str
     topics: tuple[str, ...]
+    concepts: tuple[str, ...]  # the glossary concepts whose claim it measures: a user's note names it through these
     claim: str
     effects: tuple[Effect, ...]
     typical_seconds: float
@@ -80,6 +81,7 @@ def demo(
     *,
     name: str,
     topics: Iterable[str],
+    concepts: Iterable[str],
     claim: str,
     effects: Iterable[Effect],
     typical_seconds: float,
@@ -97,7 +99,8 @@ def demo(
         if name in REGISTRY:
             raise ValueError(f"demo {name!r} registered twice")
         options = tuple(list(inspect.signature(fn).parameters)[1:])
-        REGISTRY[name] = DemoSpec(name, tuple(topics), claim, tuple(effects), typical_seconds, options, batched, fn)
+        REGISTRY[name] = DemoSpec(name, tuple(topics), tuple(concepts), claim, tuple(effects), typical_seconds, options,
+                                  batched, fn)
         return fn
 
     return register

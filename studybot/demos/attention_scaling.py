@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 @demo(
     name="attention-scaling",
     topics=["transformer"],
+    concepts=["scaled-dot-product-attention"],
     claim=(
         "q.k between unit-variance vectors has variance d, so without the 1/sqrt(d) factor softmax "
         "saturates as the head dimension grows: at the largest d its entropy is under half and the norm "

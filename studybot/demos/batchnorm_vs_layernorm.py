@@ -8,6 +8,7 @@ from studybot.demos._registry import DemoContext, Effect, Outcome, chart, demo
 @demo(
     name="batchnorm-vs-layernorm",
     topics=["normalization"],
+    concepts=["batchnorm", "layernorm"],
     claim=(
         "LayerNorm normalizes each sample over its own features, so a sample's output is the same in any "
         "batch (difference < 1e-6); BatchNorm in training mode normalizes with batch statistics, so it is "

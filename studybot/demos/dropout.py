@@ -24,6 +24,7 @@ EVAL_EVERY = 10
 @demo(
     name="dropout",
     topics=["regularization"],
+    concepts=["dropout"],
     claim=(
         f"Inverted dropout (p = {P}) scales kept units by 1/(1-p), so the mean train-mode output matches "
         "eval mode (ratio within 5% of 1); on a small dataset with noisy labels, an over-parameterized MLP "

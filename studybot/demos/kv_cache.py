@@ -18,6 +18,7 @@ REPEATS = 3  # each decode is timed as the fastest of 3: other processes' load o
 @demo(
     name="kv-cache",
     topics=["llm-apps"],
+    concepts=["kv-cache"],
     claim=(
         "Under the causal mask past tokens' keys and values never change, so decoding with a KV cache gives "
         "the same next-token logits as recomputing the whole prefix (max difference < 1e-4) while each step "

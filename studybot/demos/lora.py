@@ -31,6 +31,7 @@ def _forward(layers: Layers, x: torch.Tensor, adapters: Layers | None = None, sc
 @demo(
     name="lora",
     topics=["lora", "pretraining"],
+    concepts=["lora"],
     claim=(
         "LoRA at a small rank (default 4) trains at most 5% of the parameters, recovers at least half of "
         "the loss reduction that full fine-tuning gets with the same optimizer and steps, and merges into "

@@ -31,6 +31,7 @@ VARIANTS = {"fp32": ("float32", False), "fp16": ("float16", False), "fp16_scaled
 @demo(
     name="mixed-precision",
     topics=["cuda"],
+    concepts=["mixed-precision"],
     claim=(
         "FP16's smallest subnormal is 2^-24 ≈ 6e-8 and its largest value 65504, while BF16 has FP32's 8-bit "
         "exponent. With a loss weighted so that most gradients lie below 2^-24, fp16 autocast without loss "

@@ -30,6 +30,7 @@ def quantize(w: torch.Tensor, qmax: int, per_channel: bool) -> torch.Tensor:
 @demo(
     name="quantization",
     topics=["quantization"],
+    concepts=["quantization"],
     claim=(
         "Symmetric round-to-nearest weight quantization with scale s = max|w|/qmax adds an error of variance "
         "about s^2/12, so int4 (qmax 7) has (127/7)^2 ≈ 329x the weight MSE of int8 (qmax 127) under the same "

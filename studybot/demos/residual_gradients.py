@@ -14,6 +14,7 @@ DEPTH = 30
 @demo(
     name="residual-gradients",
     topics=["residual", "gradients"],
+    concepts=["residual-connection"],
     claim=(
         f"In a {DEPTH}-layer ReLU stack with PyTorch's default init, skip connections (pre-activation "
         "blocks h + W relu(h)) give the first layer more than 10x the gradient of the same plain stack "

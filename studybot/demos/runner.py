@@ -1,6 +1,6 @@
 """Small PyTorch experiments that test what the notes claim, over several seeds, and say whether the numbers agree.
 
-Each demo is one module of `studybot.demos`, registered with `@demo(name=..., topics=..., claim=...,
+Each demo is one module of `studybot.demos`, registered with `@demo(name=..., topics=..., concepts=..., claim=...,
 effects=..., typical_seconds=...)`; this module imports every public module of the package, so adding
 a demo is adding one file. torch is imported inside the demos only: listing them stays cheap.
 
@@ -62,6 +62,13 @@ def list_demos() -> list[dict[str, Any]]:
         }
         for spec in sorted(REGISTRY.values(), key=lambda s: s.name)
     ]
+
+
+def demos_for_concepts(concepts: Iterable[str]) -> list[str]:
+    """The demos that measure a claim about any of these glossary concepts (ids): what a user's note names, its
+    topic being too broad (a note on bagging and boosting, regularization's concepts, is no case for dropout's demo)."""
+    wanted = set(concepts)
+    return sorted(spec.name for spec in REGISTRY.values() if wanted.intersection(spec.concepts))
 
 
 def demos_for_topics(topics: str | Iterable[str]) -> list[str]:

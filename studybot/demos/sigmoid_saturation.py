@@ -10,6 +10,7 @@ DEPTH = 20
 @demo(
     name="sigmoid-saturation",
     topics=["activations", "gradients"],
+    concepts=["sigmoid"],
     claim=(
         "sigma'(x) peaks at 0.25 at x = 0 and vanishes for large |x| (sigma'(10) < 1e-4), so in a "
         f"{DEPTH}-layer MLP with the same Xavier weights the first layer gets at least 100x less "

@@ -17,6 +17,7 @@ INITS = {
 @demo(
     name="weight-init",
     topics=["activations", "gradients"],
+    concepts=["weight-initialization", "xavier-init", "he-init"],
     claim=(
         f"Through {DEPTH} layers the init must match the activation: Xavier keeps tanh activations' std and He "
         "keeps ReLU's within 10x of 1, while N(0, 0.01^2) makes both vanish (< 1e-3), Xavier under ReLU "
