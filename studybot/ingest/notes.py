@@ -128,11 +128,11 @@ _BLOCK_ID = re.compile(r"\s\^(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9-]{2,}\s*$")
 # ":end_tab:" on lines of their own (a cross-reference's target, a tab's start and end), and ":cite:`Ioffe.Szegedy.2015`",
 # ":numref:`sec_lstm`" inside a sentence. Said aloud, a parenthetical citation is nothing, a textual one (:citet:) its
 # key's names, and any other role its text.
-_ROLE = r":[a-z][\w-]*:(?:`[^`]*`)?"
-_ROLES_ONLY = re.compile(rf"^\s*(?:{_ROLE}\s*)+$")
+_ROLE_NAME = r":[a-z][\w-]*:"
+_ROLES_ONLY = re.compile(rf"^\s*(?:{_ROLE_NAME}(?:`[^`]*`)?\s*)+$")
 _CITATION = re.compile(r"\s*:cite(?:p|alp)?:`[^`]*`")
 _TEXTUAL_CITATION = re.compile(r":citet:`([^`]*)`")
-_INLINE_ROLE = re.compile(r":[a-z][\w-]*:`([^`]*)`")
+_INLINE_ROLE = re.compile(rf"{_ROLE_NAME}`([^`]*)`")
 # Markdown's backslash escapes: "\*\* KV 缓存\*\*" (an export that escaped the bold it meant) shows its marks, which are
 # no more words than the bold's own (a backslash before a letter or another backslash is TeX's, and stays).
 _ESCAPE = re.compile(r"\\([*_`#~<>+\-.])")  # not TeX's \{ \| \! \( \[, which a formula means
@@ -269,7 +269,7 @@ def _private_toggle(line: str) -> bool:
 def spoken(line: str) -> str:
     """A line of a note (its quote marker off) as it is said aloud: without Obsidian's callout marker,
     comments, highlight marks, tags, or footnote marks (block ids are gone when the note is read), nor Sphinx's
-    and MyST's roles (`_ROLE`); Markdown's backslash escapes as the characters they escape."""
+    and MyST's roles (`_ROLE_NAME`); Markdown's backslash escapes as the characters they escape."""
     if _ROLES_ONLY.match(line):
         return ""
     line = _HIGHLIGHT.sub(r"\1", _PRIVATE.sub("", _CALLOUT.sub("", _ESCAPE.sub(r"\1", line))))

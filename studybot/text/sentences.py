@@ -75,7 +75,7 @@ def asks_only(text: str) -> bool:
     exercises): most of its text is in lines that ask. It answers none of them: answers quote none of it (a list of
     sample questions opened "What is the bias-variance tradeoff?" with "Compare K-means and KNN algorithms."). Its
     text, not its lines: a paragraph that gives three rewritten queries as examples explains, and is an answer."""
-    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith(_NOT_PROSE)]
+    lines = [line for line in map(str.strip, text.splitlines()) if line and not line.startswith(_NOT_PROSE)]
     asking = [line for line in lines if _ASKS.search(line)]
     return len(asking) >= 3 and sum(map(len, asking)) >= ASKING_SHARE * sum(map(len, lines))
 
