@@ -82,31 +82,34 @@ def test_extractive_answer_puts_the_interview_answer_first_without_duplicates(in
     passages = [p.strip() for p in re.split(r"\[\d+\]", result.answer) if p.strip()]
     assert len(passages) == len(set(passages))
     assert 0 < len(result.answer) <= 600
-    assert result.demos == ["batchnorm-vs-layernorm"]  # from the note's front matter
+    assert result.demos == ["batchnorm-vs-layernorm"]  # BatchNorm and LayerNorm are what it measures
 
 
-def test_the_demos_named_back_the_answers_point_not_every_passage_it_quotes() -> None:
-    """The first cited note with a demo names it (declared, then its topics'); a passage quoted for one more
-    sentence names none of its own: an answer on the FFN named sigmoid saturation and RNN gradients too."""
+def test_the_demos_named_measure_what_the_question_or_the_opening_passage_names() -> None:
+    """A demo is named for a concept the question names (as asked or translated) or the heading of the passage
+    the answer opens with; not for the topics or front matter of the notes quoted: a bundled note's topic named
+    lora under answers on byte-pair encoding and top-p sampling."""
     from studybot.answer.pipeline import demos_for
-    from studybot.answer.sources import Source
+    from studybot.content.glossary import load_glossary
 
-    def source(n: int, topics: list[str], demos: list[str] | None = None) -> Source:
-        return Source(n, "n.md", ["Notes", f"Section {n}"], n, n + 1, "section", "text", 0.1, topics, demos or [])
+    def source(heading: str, topics: list[str]) -> Source:
+        return Source(1, "n.md", ["Notes", heading], 1, 2, "section", "text", 0.1, topics)
 
-    assert demos_for([source(1, ["normalization"]), source(2, ["gradients"]), source(3, ["llm-apps"])]) == [
+    glossary = load_glossary()
+    assert demos_for("Top-k 和 Top-p 采样有什么区别？", [source("解码策略", ["pretraining"])], glossary) == []
+    assert demos_for("How does BPE build its vocabulary?", [source("Tokenizers", ["lora"])], glossary) == []
+    assert demos_for("Why does it help?", [source("Dropout", [])], glossary) == ["dropout"]
+    assert demos_for("LSTM 为什么能缓解梯度消失？", [source("Gates", [])], glossary) == ["rnn-vanishing"]
+    assert demos_for("为什么 ReLU 比 sigmoid 好？", [source("权重初始化", [])], glossary) == [
+        "sigmoid-saturation", "weight-init"]  # the question's concepts first
+    assert demos_for("Why normalize?", [source("Notes", [])], glossary, translated="为什么要用 BN？") == [
         "batchnorm-vs-layernorm"]
-    assert demos_for([source(1, []), source(2, ["lora"], ["kv-cache"]), source(3, ["gradients"])]) == [
-        "kv-cache", "lora"]
-    assert demos_for([source(1, []), source(2, ["no-such-topic"])]) == []
+    assert demos_for("What is it?", [], glossary) == []
 
 
 def test_a_users_note_names_the_demo_that_measures_its_concepts_not_its_topics(tmp_path: Path) -> None:
-    """A note without front matter names the demos that measure the concepts its headings name: bagging and
-    boosting are regularization's concepts, and that topic's demo (dropout) proves nothing about them."""
-    from studybot.answer.pipeline import demos_for
-    from studybot.answer.sources import make_sources
-
+    """Over notes without front matter the demo comes from the concepts named: bagging and boosting are
+    regularization's concepts, and that topic's demo (dropout) proves nothing about them."""
     notes = tmp_path / "notes"
     notes.mkdir()
     (notes / "ensembles.md").write_text(
@@ -115,8 +118,9 @@ def test_a_users_note_names_the_demo_that_measures_its_concepts_not_its_topics(t
         " zeroes random units while training, so no unit can rely on another.\n", encoding="utf-8")
     build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
     index = Index(tmp_path / "home")
-    for question, demos in [("How do bagging and boosting differ?", []), ("Why does dropout help?", ["dropout"])]:
-        assert demos_for(make_sources(search(question, k=1, index=index), index)) == demos, question
+    for question, demos in [("How do bagging and boosting differ?", []), ("Why does it help to zero random units?",
+                                                                          ["dropout"])]:
+        assert answer_question(question, index).demos == demos, question
 
 
 def test_a_good_extractive_answer_passes_verification(index: Index) -> None:
@@ -312,28 +316,35 @@ def test_a_notes_own_reference_marks_are_not_quoted_as_the_answers_citations() -
     assert [s.path for s in cited] == ["实践问题 > LeNet-5 2"]
 
 
-def test_a_section_of_references_is_not_quoted_and_a_reference_answer_is() -> None:
+def _notes_home(tmp_path: Path, text: str) -> Index:
+    """A home holding one note of the user's (no bundled notes)."""
+    notes = tmp_path / "notes"
+    notes.mkdir(parents=True)
+    (notes / "notes.md").write_text(text, encoding="utf-8")
+    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
+    return Index(tmp_path / "home")
+
+
+def test_a_section_of_references_is_not_quoted_and_a_reference_answer_is(tmp_path: Path) -> None:
     """"参考" / "18.7 参考文献" / "Further reading" list other pages: their lines (a quotation, a paper's title)
-    say nothing of the question even when they share its words. A "参考答案" is an answer."""
-    from studybot.answer.extractive import extractive_answer
-    from studybot.content.glossary import load_glossary
-
+    say nothing of the question even when they share its words, and no model is shown them. A "参考答案" is an
+    answer."""
+    references = ("# Training\n\n## 参考\n\nKnowledge distillation speeds up neural network training: a map from"
+                  " inputs to outputs.\n\n## 18.7 参考文献\n\nSpeed up neural network training with tricks, Smith"
+                  " 2017.\n\n## Further reading\n\nHow to speed up neural network training - a blog.\n")
+    answer = "\n## 参考答案\n\nMixed precision and larger batches speed up neural network training.\n"
     question = "What are the common ways to speed up neural network training?"
-    sources = [_section(1, "参考", "Knowledge distillation speeds up neural network training: a map from inputs to outputs."),
-               _section(2, "18.7 参考文献", "Speed up neural network training with tricks, Smith 2017."),
-               _section(3, "Further reading", "How to speed up neural network training - a blog."),
-               _section(4, "参考答案", "Mixed precision and larger batches speed up neural network training.")]
-    answer = extractive_answer(question, sources, load_glossary())
-    assert answer == "Mixed precision and larger batches speed up neural network training. [4]"
-    assert extractive_answer(question, sources[:3], load_glossary()) == ""
+    result = answer_question(question, _notes_home(tmp_path / "a", references + answer))
+    assert result.answer == "Mixed precision and larger batches speed up neural network training. [1]"
+    assert [s.heading for s in result.sources] == ["参考答案"]  # what a model would be shown
+    with pytest.raises(NothingFound):
+        answer_question(question, _notes_home(tmp_path / "b", references))
 
 
-def test_a_list_of_questions_answers_none_of_them() -> None:
+def test_a_list_of_questions_answers_none_of_them(tmp_path: Path) -> None:
     """An interview-question bank or a textbook's exercises names the question's words in every line and answers
     nothing: the answer quotes the passage that answers, and none of the list's prompts; a list of questions
     alone is nothing found. A passage that asks one question and answers it is an answer."""
-    from studybot.answer.extractive import extractive_answer
-    from studybot.content.glossary import load_glossary
     from studybot.text.sentences import asks_only
 
     bank = ("- What is the bias-variance tradeoff?\n- Why do we split data into train and test sets?\n"
@@ -344,10 +355,12 @@ def test_a_list_of_questions_answers_none_of_them() -> None:
     asked_and_answered = "Why does variance rise with capacity?\nA bigger model can fit the noise of its sample."
     assert asks_only(bank) and not asks_only(answer) and not asks_only(asked_and_answered)
     question = "What is the bias-variance tradeoff?"
-    sources = [_section(1, "Sample questions", bank), _section(2, "Bias and variance", answer)]
-    said = extractive_answer(question, sources, load_glossary())
-    assert said.startswith("The bias-variance tradeoff: high bias means") and "[1]" not in said
-    assert extractive_answer(question, sources[:1], load_glossary()) == ""
+    listed = f"# Interviews\n\n## Sample questions\n\n{bank}\n"
+    said = answer_question(question, _notes_home(tmp_path / "a", f"{listed}\n## Bias and variance\n\n{answer}\n"))
+    assert said.answer.startswith("The bias-variance tradeoff: high bias means") and "Sample questions" not in [
+        s.heading for s in said.sources]
+    with pytest.raises(NothingFound):
+        answer_question(question, _notes_home(tmp_path / "b", listed))
 
 
 def test_sphinx_roles_are_not_quoted_as_words() -> None:
@@ -1082,6 +1095,7 @@ GROUNDED = {
                     "gradients in RNNs. [1]", "Why clip gradients?", "Gradient clipping rescales the gradient"),
 }
 LANGUAGE_NAMES = {BN_QUESTION: "Chinese", CLIP_QUESTION: "English"}
+DEMOS = {BN_QUESTION: ["batchnorm-vs-layernorm"], CLIP_QUESTION: []}  # no demo measures gradient clipping
 
 
 def _note_line(prefix: str) -> int:
@@ -1108,7 +1122,7 @@ def test_a_grounded_cited_generation_is_the_llm_answer(index: Index, question: s
     assert cited.line_start <= _note_line(note_line) <= cited.line_end
     lines = Path(cited.file).read_text(encoding="utf-8").splitlines()[cited.line_start - 1:cited.line_end]
     assert expected.removesuffix(" [1]") in [line.lstrip("> ") for line in lines]
-    assert result.demos == ["batchnorm-vs-layernorm"]
+    assert result.demos == DEMOS[question]
     doc = result.to_dict()
     assert (doc["mode"], doc["fallback_reason"], doc["model"]) == ("llm", None, generator.name)
     assert doc["citations"] == [{"n": 1, "file": cited.file, "heading": heading, "line_start": cited.line_start,

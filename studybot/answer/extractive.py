@@ -30,7 +30,7 @@ from studybot.ingest.notes import IMAGE_SUFFIX, INDENTED_CODE, LOST_PICTURE, UNS
 from studybot.answer.sources import Source
 from studybot.text.aspects import COMPARISON, aspects, compares, defines, without_aspects
 from studybot.text.language import CJK, has_cjk, language
-from studybot.text.sentences import BOLD_LINE, asks_only, lists_references, names_a_part, names_a_point, split_quotable
+from studybot.text.sentences import BOLD_LINE, names_a_part, names_a_point, split_quotable
 from studybot.text.tables import is_rule, row_cells, row_sentences
 from studybot.text.tokens import word_keys
 
@@ -592,7 +592,6 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
     `translation` (the question in the notes' language, as search read it) finds the question's
     words in passages written in that language."""
     lang = language(question)
-    sources = [s for s in sources if not lists_references(s.heading) and not asks_only(s.text)]
     answers: dict[int, list[_Unit]] = {}
     sentences: dict[int, list[_Unit]] = {}
     for source in sources:

@@ -21,6 +21,7 @@ from typing import Callable
 
 import numpy as np
 
+from studybot.content.glossary import Glossary
 from studybot.errors import StudybotError
 from studybot.answer.extractive import BUDGET_CHARS, extractive_answer
 from studybot.answer.backends import GenerationError, Generator, Target, generator_target
@@ -226,16 +227,15 @@ def _cosines(vector: np.ndarray, vectors, hits: list[Hit]) -> list[float]:
     return [float(c) for c in np.stack([vectors.reconstruct(int(h.id)) for h in hits]) @ vector]
 
 
-def demos_for(sources: list[Source]) -> list[str]:
-    """The demos that back the answer's point: those the first cited note that has any declares, then those
-    backing its topics. Every citation's demos named four for an answer on the FFN (sigmoid saturation and
-    RNN gradients among them, from passages quoted for a sentence each)."""
-    from studybot.demos.runner import demos_for_topics
+def demos_for(question: str, cited: list[Source], glossary: Glossary, translated: str = "") -> list[str]:
+    """The demos that measure a claim about a concept the question names (as asked or as search translated it)
+    or the heading path of the passage the answer opens with. Topics and notes' front matter named one for
+    every answer that quoted their passages: byte-pair encoding and BLEU answers were 'backed by: studybot demo
+    lora', one on CLIP by four demos."""
+    from studybot.demos.runner import demos_for_concepts
 
-    for source in sources:
-        if named := list(dict.fromkeys([*source.demos, *demos_for_topics(source.topics)])):
-            return named
-    return []
+    texts = [question, translated, cited[0].path if cited else ""]
+    return demos_for_concepts(entry.id for text in texts if text for entry in glossary.find(text))
 
 
 def _messages(question: str, sources: list[Source]) -> list[dict[str, str]]:
@@ -309,7 +309,8 @@ def answer_question(
             reason = verify(text, question, packed)
             if reason is None:
                 timings["total_s"] = round(clock() - started, 4)
-                return Answer(question, text, "llm", None, model, cited, packed, demos_for(cited), timings, query, draft,
+                demos = demos_for(query, cited, index.glossary, translated)
+                return Answer(question, text, "llm", None, model, cited, packed, demos, timings, query, draft,
                               unwritten=unwritten)
     text, cited = resolve_citations(extractive, sources)
     if not text:
@@ -317,7 +318,8 @@ def answer_question(
     if timings["first_token_s"] is None:
         timings["first_token_s"] = round(clock() - started, 4)  # the extractive answer appears all at once
     timings["total_s"] = round(clock() - started, 4)
-    return Answer(question, text, "extractive", reason, model, cited, sources, demos_for(cited), timings, query, draft,
+    demos = demos_for(query, cited, index.glossary, translated)
+    return Answer(question, text, "extractive", reason, model, cited, sources, demos, timings, query, draft,
                   unwritten=unwritten)
 
 

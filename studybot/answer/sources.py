@@ -13,6 +13,7 @@ from typing import Callable, Iterable
 
 from studybot.index.search import Hit, Index
 from studybot.ingest.notes import closes_fence, fence_opening
+from studybot.text.sentences import asks_only, lists_references
 
 # [3], [1, 2], [1][2] and the full-width 【3】 a Chinese answer may use; not an interval a note writes,
 # [0, 1] (sources are numbered from 1)
@@ -33,7 +34,6 @@ class Source:
     text: str
     score: float
     topics: list[str] = field(default_factory=list)
-    demos: list[str] = field(default_factory=list)
     own: bool = True  # from the user's own notes, not the bundled knowledge/
 
     @property
@@ -54,19 +54,17 @@ class Source:
 
 
 def make_sources(hits: list[Hit], index: Index) -> list[Source]:
-    """Number the hits 1..k and attach the topics and demos their notes declare (front matter; a note that declares
-    neither, the demos that measure the glossary concepts its heading path names), and whether the note is the user's."""
-    from studybot.demos.runner import demos_for_concepts
-
+    """Number the hits by rank, 1..k, and attach the topic their note declares (front matter) and whether the note
+    is the user's. A list of references or of questions is no source, for the model or the extractive answer: it
+    names the question's words and answers none of them (its number goes with it; citations are renumbered)."""
     sources = []
     for n, hit in enumerate(hits, start=1):
         meta = index.metadata(hit.file)
         topics = [str(meta["topic"])] if meta.get("topic") else []
-        demos = [str(d) for d in meta.get("demos") or []] if isinstance(meta.get("demos"), list) else []
-        if not topics and not demos:
-            demos = demos_for_concepts(entry.id for entry in index.glossary.find(hit.path))
-        sources.append(Source(n, hit.file, list(hit.heading_path), hit.line_start, hit.line_end, hit.kind, hit.text,
-                              hit.score, topics, demos, own=index.own(hit.file)))
+        source = Source(n, hit.file, list(hit.heading_path), hit.line_start, hit.line_end, hit.kind, hit.text,
+                        hit.score, topics, own=index.own(hit.file))
+        if not lists_references(source.heading) and not asks_only(source.text):
+            sources.append(source)
     return sources
 
 

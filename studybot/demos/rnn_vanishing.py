@@ -8,7 +8,7 @@ from studybot.demos._registry import DemoContext, Effect, Outcome, chart, demo
 @demo(
     name="rnn-vanishing",
     topics=["rnn", "gradients"],
-    concepts=["rnn", "vanishing-gradient"],
+    concepts=["rnn", "lstm", "vanishing-gradient"],
     claim=(
         "The gradient of the last step's loss with respect to earlier hidden states shrinks with distance "
         "in time; through the LSTM's additive cell path (forget-gate bias 1, the usual setting) it keeps "

@@ -65,10 +65,14 @@ def list_demos() -> list[dict[str, Any]]:
 
 
 def demos_for_concepts(concepts: Iterable[str]) -> list[str]:
-    """The demos that measure a claim about any of these glossary concepts (ids): what a user's note names, its
-    topic being too broad (a note on bagging and boosting, regularization's concepts, is no case for dropout's demo)."""
-    wanted = set(concepts)
-    return sorted(spec.name for spec in REGISTRY.values() if wanted.intersection(spec.concepts))
+    """The demos that measure a claim about any of these glossary concepts (ids), in the order of the first
+    concept each measures: what an answer names, a topic being too broad (bagging and boosting are
+    regularization's concepts, and no case for dropout's demo)."""
+    named: dict[str, None] = {}
+    for concept in concepts:
+        named.update((spec.name, None) for spec in sorted(REGISTRY.values(), key=lambda s: s.name)
+                     if concept in spec.concepts)
+    return list(named)
 
 
 def demos_for_topics(topics: str | Iterable[str]) -> list[str]:
