@@ -275,6 +275,37 @@ def test_a_quoted_sentence_goes_on_after_et_al_and_vs() -> None:
                           "SGD vs. Adam differ in step sizes. Done!") == [
         "但是 Goodfellow et al. (2015) 认为梯度下降会逃离鞍点。", "Dauphin et al. Showed it.",
         "SGD vs. Adam differ in step sizes.", "Done!"]
+    # nor after "i.e." / "e.g.", nor inside parentheses that close later (a citation's "2017;"), unless they never do
+    assert split_quotable("An epoch is one pass, i.e. N/B steps. He init differs (Kumar, 2017; Yang, 2017). Use a "
+                          "kernel (e.g. RBF). A (never closed. Next one.") == [
+        "An epoch is one pass, i.e. N/B steps.", "He init differs (Kumar, 2017; Yang, 2017).", "Use a kernel (e.g. RBF).",
+        "A (never closed.", "Next one."]
+    assert split_quotable("第一句（见下。第二句）。第三句。") == ["第一句（见下。第二句）。", "第三句。"]
+
+
+def test_a_blog_export_is_quoted_for_what_it_says_not_for_its_asides_and_credits() -> None:
+    """A blog's Markdown export (WordPress) keeps its formulas in escaped shortcodes, a table of contents' marker
+    between thematic breaks, the author's words about the article and what the reader will learn from it, each
+    quotation's source on a line of its own and each picture's licence: an answer quotes what it says, formulas as
+    formulas, emphasis as words, and none of the rest."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    text = ("This article will focus on gated recurrent units and why they keep gradients alive. After reading it, you"
+            " will...\n\n- Understand how a gated unit keeps its old state.\n- See why gradients survive long sequences."
+            "\n\nLet's take a look! :)\n\n* * *\n\n\\[toc\\]\n\n* * *\n\n![](images/gru.png)\n\nA gated unit. Created by Jane Roe at Example Wiki,"
+            " licensed as [CC BY-SA 4.0](https://example.org). No changes were made.\n\nA gated unit mixes the old state"
+            " \\[latex\\]h\\_{t-1}\\[/latex\\] with a candidate state through an update gate.\n\nHowever, the authors also"
+            " argue that...\n\n> The update gate lets a unit copy its state across many steps, so gradients survive long"
+            " sequences.\n>\n> Roe et al. (2016)\n\nThe reset gate decides how much of the _old_ state the candidate sees."
+            "\n\nI hope this was useful for your learning process!")
+    answer = extractive_answer("How does a gated unit mix its old state with a candidate, and keep gradients alive?",
+                               [_section(1, "Gated recurrent units", text)], load_glossary())
+    said = [part.removesuffix(" [1]") for part in answer.split("\n\n")]
+    assert said[:3] == ["A gated unit mixes the old state h_{t-1} with a candidate state through an update gate.",
+                        "The update gate lets a unit copy its state across many steps, so gradients survive long sequences.",
+                        "The reset gate decides how much of the old state the candidate sees."]
+    assert len(said) == 3
 
 
 def test_captions_links_and_pointers_into_a_book_are_not_quoted() -> None:

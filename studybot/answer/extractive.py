@@ -70,6 +70,8 @@ _LABELLED = re.compile(r"^[^：:]{1,16}[：:]")  # "作用：…", "Note: …"
 _MARKUP = re.compile(r"\*\*|__|`|\$")
 # *word*, not 2*3*4 or a * b; after a Chinese word too ("通常用在*校正幾何失真*上")
 _ITALIC = re.compile(r"(?<![A-Za-z0-9_*\\])\*(?=[^\s*])([^*]+?)(?<=[^\s*\\])\*(?![A-Za-z0-9_*])")
+# _word_ (Markdown's other emphasis), not x_t, max_id, h_{t-1} or __init__
+_UNDERSCORED = re.compile(r"(?<![A-Za-z0-9_\\])_(?=[^\s_])([^_]+?)(?<=[^\s_\\])_(?![A-Za-z0-9_])")
 _FOLLOW_UP = re.compile(r"^\s*Q\s*[:：]\s*(.*?)\s*\bA\s*[:：]\s*(.*)$")
 _PLACEHOLDER = re.compile(rf"\b{LOST_PICTURE}\b")  # an image the export lost: the sentence lacks its formula
 _PICTURES_ONLY = re.compile(rf"^\s*(?:>\s*)?(?:{_PLACEHOLDER.pattern}[\s,.;]*)+$")  # a line of them, no words
@@ -83,7 +85,10 @@ _FRAME = word_keys(" ".join(COMPARISON)) | word_keys(
     " also other some any each both more most only very just if because instead rather whether there here"
     " 作用 用途 用处 目的 意义 含义 原理 工作 解释 描述 介绍 理解 发生 做")
 CONCEPT = "§"  # marks a glossary concept id among words
-_SKIP = re.compile(r"^\s*(?:\||#|```|~~~|\$\$|!\[|References?:|参考|https?://|www\.)|studybot demo", re.IGNORECASE)
+# Lines an answer leaves out: a table's rule, a heading, code, display math, a picture, references, a link, a thematic
+# break ("* * *"), a demo's command, and a picture's credit ("Created by … licensed as CC BY-SA 4.0. No changes were made").
+_SKIP = re.compile(r"^\s*(?:\||#|```|~~~|\$\$|!\[|References?:|参考|https?://|www\.|(?:[-*_]\s*){3,}$)|studybot demo"
+                   r"|\blicensed (?:as|under)\b|\bCC[ -]BY\b", re.IGNORECASE)
 # What points elsewhere and says nothing itself, when it is the whole line (no sentence stop at its end): a
 # caption ("图5.2 Inception模块", "Figure 4.9 GoogLeNet network structure") or a book's section ("《深度学习》 8.7.1 批标准化").
 _POINTER = re.compile(r"^(?:(?:图|表)\s*(?:\d+(?:[.\-]\d+)*\s*[:：]?|[:：])|(?:Figure|Fig\.|Table)\s*\d+(?:[.\-]\d+)*\b)"
@@ -99,11 +104,24 @@ _TRAILING_URL = re.compile(r"\s*(?:https?://|www\.)\S+\s*$")
 # reference list ("[1] 何之源.https://…", "【3】…"), a copyright line.
 _CREDIT = re.compile(r"[-_–|]\s*(?:知乎(?:专栏)?|CSDN(?:博客)?|博客园|简书|掘金|SegmentFault|Medium|Stack Overflow|"
                      r"GitHub|arXiv|Towards Data Science)\s*$|^(?:\[\d+\]|【\d+】)|著作权归|转载请", re.IGNORECASE)
+# A quotation's source on a line of its own: "Pascanu et al. (2013)", "HuggingFace (n.d.)", "Kumar, 2017".
+_SOURCE_LINE = re.compile(r"^[A-Z][\w.'’-]*(?: (?:et al\.?|&|and|[A-Z][\w.'’-]*))*"
+                          r"(?: \((?:(?:1[89]|20)\d\d[a-z]?|n\. ?d\.)\)|, (?:1[89]|20)\d\d[a-z]?)\.?$")
 # Words to the reader, not about the subject, as an article exported from a blog or WeChat has them ("大家好，我是…",
 # "文章比较短，适合大家碎片化阅读", "点个在看再走呗", "欢迎大家关注微信公众号", "Thanks for reading").
+# Also an author's words about the text itself ("This article will focus on …", "Let's take a look!", "值得我们探究一下",
+# "下面阐述下…"): what it is about, not what it says.
 _ASIDE = re.compile(r"大家好|点个?在看|点赞|欢迎(?:大家|大佬|关注|拍砖|留言|交流)|关注(?:我|微信|公众号)|公众号|碎片化阅读|"
-                    r"感谢阅读|鞠躬感谢|thanks for reading|hope (?:this|it) helps|happy learning|follow me\b",
+                    r"感谢阅读|鞠躬感谢|thanks for reading|hope (?:this|it) helps|happy learning|follow me\b|"
+                    r"\b(?:this|today's|the following|in this|our) (?:article|blog post|blog|post|tutorial)\b|"
+                    r"\blet's (?:take a look|look|go|get (?:started|moving)|dive|find out|see|start|explore)\b|"
+                    r"\b(?:after|by) reading (?:this|it)\b|\bthank you for reading\b|\bI hope (?:that )?(?:this|it|you)\b|"
+                    r"\bwe(?:'ll| will| are going to| shall)(?: now| first| then)? (?:take a look|look at|cover|discuss|"
+                    r"explore|find out)\b|\bdon't worry\b|这篇文章|本篇文章|值得我们?探究|我们便?具体讨论|着重补充|"
+                    r"之前的整理|下面(?:我们)?来?(?:简单)?(?:阐述|介绍|讨论|看一?看|说一?说|讲一?讲)",
                     re.IGNORECASE)
+_LEADS_IN = (":", "：", "...", "…")
+_TRAILS_OFF = re.compile(r"[A-Za-z,]\s*(?:\.\.\.|…)$")  # "However, he also argues that..." leads into a quotation
 _STOP = ("。", "！", ".", "!", "；", ";")
 # A note's own mark for its reference list ("LeNet-5 … CNN $^{[1]}$", "推荐使用[3]的工作", "Deep Compression [5],"):
 # it points to a list the answer does not show, and quoted it reads as the answer's citation [1]. An index
@@ -167,7 +185,7 @@ def question_terms(question: str, glossary: Glossary) -> frozenset[str]:
 def _clean(line: str) -> str:
     line = _REFERENCE_MARK.sub("", line)
     line = _SYMBOLS.sub("", spoken(line))
-    line = _ITALIC.sub(r"\1", _MARKUP.sub("", _BULLET.sub("", line)))
+    line = _UNDERSCORED.sub(r"\1", _ITALIC.sub(r"\1", _MARKUP.sub("", _BULLET.sub("", line))))
     line = _ANSWER_MARK.sub("", line)  # after the markup: "**A:**" is a mark too
     return re.sub(r"\s+", " ", _TRAILING_URL.sub("", line)).strip()
 
@@ -201,11 +219,13 @@ def _follow_up(line: str) -> list[str] | None:
 
 def _useful(text: str) -> bool:
     """A sentence that can stand in an answer: long enough, not a lead-in, a question, a placeholder, a
-    link, a caption, a pointer into a book, a file's name, a credit to where it came from or words to the reader."""
+    link, a caption, a pointer into a book, a file's name, a credit to where it came from, words to the reader or
+    about the text, or a lead into what follows."""
     return (len(text) >= MIN_CHARS and not text.endswith((":", "：", "?", "？")) and not _SKIP.search(text)
             and not (_PLACEHOLDER.search(text) and language(text) == "zh")
             and not (_POINTER.search(text) and not text.endswith(_STOP)) and not _FILE_NAME.match(text)
-            and not _CREDIT.search(text) and not _ASIDE.search(text))
+            and not _CREDIT.search(text) and not _SOURCE_LINE.match(text) and not _ASIDE.search(text)
+            and not _TRAILS_OFF.search(text))
 
 
 def _answer_parts(text: str) -> list[tuple[str, str]]:
@@ -314,6 +334,7 @@ def _units(source: Source, glossary: Glossary, lang: str) -> tuple[list[_Unit], 
         table.clear()
 
     above = ""  # a list item that only names what the lines below it say ("2. 梯度爆炸"), as written
+    to_reader = False  # the list being read is under words to the reader
 
     def said_alone(line: str) -> None:
         if line and _useful(text := _clean(_QUOTE.sub("", line))):
@@ -328,6 +349,11 @@ def _units(source: Source, glossary: Glossary, lang: str) -> tuple[list[_Unit], 
         read_table()
         if not line.strip():
             continue
+        if _BULLET.match(_QUOTE.sub("", line)):
+            if to_reader:  # what the reader will learn, listed under "After reading this tutorial, you will..."
+                continue
+        else:
+            to_reader = _ASIDE.search(cleaned := _clean(_QUOTE.sub("", line))) is not None and cleaned.endswith(_LEADS_IN)
         written, above = above, ""
         left_out = _left_out(line)
         title = "" if left_out else _title(line)

@@ -136,6 +136,11 @@ _INLINE_ROLE = re.compile(rf"{_ROLE_NAME}`([^`]*)`")
 # Markdown's backslash escapes: "\*\* KV 缓存\*\*" (an export that escaped the bold it meant) shows its marks, which are
 # no more words than the bold's own (a backslash before a letter or another backslash is TeX's, and stays).
 _ESCAPE = re.compile(r"\\([*_`#~<>+\-.])")  # not TeX's \{ \| \! \( \[, which a formula means
+# WordPress shortcodes, as a blog's Markdown export keeps them (its brackets escaped): "\[latex\]x\_t\[/latex\]" is the
+# formula it wraps; a table of contents' marker on a line of its own ("\[toc\]", Markdown extensions' "[TOC]",
+# "[[toc]]") says nothing.
+_LATEX_SHORTCODE = re.compile(r"\\?\[latex\\?\](.*?)\\?\[/latex\\?\]", re.IGNORECASE)
+_TOC_ONLY = re.compile(r"^\s*\\?\[\\?\[?toc\\?\]?\\?\]\s*$", re.IGNORECASE)
 UNSPOKEN_LINE = re.compile(r"^\s*(?:[-*+]\s+\[[ xX]\](?:\s|$)|\[\^[^\]\s]+\]:)")
 _IMAGE_FILE = re.compile(IMAGE_SUFFIX + "$", re.IGNORECASE)
 # Formula images that carry their LaTeX in the address (Zhihu's exports, CodeCogs, GitHub's math
@@ -269,9 +274,11 @@ def _private_toggle(line: str) -> bool:
 def spoken(line: str) -> str:
     """A line of a note (its quote marker off) as it is said aloud: without Obsidian's callout marker,
     comments, highlight marks, tags, or footnote marks (block ids are gone when the note is read), nor Sphinx's
-    and MyST's roles (`_ROLE_NAME`); Markdown's backslash escapes as the characters they escape."""
-    if _ROLES_ONLY.match(line):
+    and MyST's roles (`_ROLE_NAME`), nor a blog's WordPress shortcodes (`_LATEX_SHORTCODE`, `_TOC_ONLY`); Markdown's
+    backslash escapes as the characters they escape."""
+    if _ROLES_ONLY.match(line) or _TOC_ONLY.match(line):
         return ""
+    line = _LATEX_SHORTCODE.sub(r"\1", line)
     line = _HIGHLIGHT.sub(r"\1", _PRIVATE.sub("", _CALLOUT.sub("", _ESCAPE.sub(r"\1", line))))
     line = _TEXTUAL_CITATION.sub(lambda m: m.group(1).replace(".", " "), _CITATION.sub("", line))
     return _TAG.sub("", _FOOTNOTE_MARK.sub("", _INLINE_ROLE.sub(r"\1", line))).strip()

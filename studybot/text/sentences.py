@@ -15,7 +15,8 @@ from studybot.text.language import CJK, has_cjk
 
 SENTENCE_BREAK = re.compile(r"(?<=[。！？；;!?])|(?<=\.)\s+|\n+")
 # "Goodfellow et al. (2015) 认为…" and "SGD vs. Adam" go on after their abbreviation's stop.
-_QUOTABLE_END = re.compile(rf"(?<=[。！？；])|(?<=[.!?;])(?<!\bet al\.)(?<!\bvs\.)\s+(?=[A-Z{CJK}(\"'])")
+_QUOTABLE_END = re.compile(rf"(?<=[。！？；])|(?<=[.!?;])(?<!\bet al\.)(?<!\bvs\.)(?<!\bi\.e\.)(?<!\be\.g\.)(?<!\bcf\.)"
+                           rf"(?<!\bFig\.)(?<!\bEq\.)\s+(?=[A-Z{CJK}(\"'])")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -24,8 +25,24 @@ def split_sentences(text: str) -> list[str]:
 
 
 def split_quotable(line: str) -> list[str]:
-    """Whole sentences of one line, stripped, empty ones dropped."""
-    return [part.strip() for part in _QUOTABLE_END.split(line) if part and part.strip()]
+    """Whole sentences of one line, stripped, empty ones dropped; none ends inside parentheses that close later
+    ("… than Xavier initialization (Kumar, 2017; Yang, 2017)." is one sentence, not one that stops at "2017;")."""
+    sentences: list[str] = []
+    group: list[str] = []  # parts inside parentheses not yet closed
+    for part in (p.strip() for p in _QUOTABLE_END.split(line) if p and p.strip()):
+        group.append(part)
+        joined = "".join(p if i == 0 or group[i - 1].endswith(_CJK_STOPS) else f" {p}" for i, p in enumerate(group))
+        if not _unclosed(joined):
+            sentences.append(joined)
+            group = []
+    return sentences + group  # parentheses that never close: the parts as they were split
+
+
+_CJK_STOPS = ("。", "！", "？", "；")
+
+
+def _unclosed(text: str) -> bool:
+    return text.count("(") + text.count("（") > text.count(")") + text.count("）")
 
 
 # Numbering and labels before what a line says: "3.1.4 ", "Q17: ", "1. ", "1.ResNet", "一、", "(2) ", "问题 3："
