@@ -298,6 +298,7 @@ def test_a_blog_export_is_quoted_for_what_it_says_not_for_its_asides_and_credits
             " \\[latex\\]h\\_{t-1}\\[/latex\\] with a candidate state through an update gate.\n\nHowever, the authors also"
             " argue that...\n\n> The update gate lets a unit copy its state across many steps, so gradients survive long"
             " sequences.\n>\n> Roe et al. (2016)\n\nThe reset gate decides how much of the _old_ state the candidate sees."
+            "\n\nThe image below shows a gated unit’s state over time.\n\nRead more: How gated units keep their state"
             "\n\nI hope this was useful for your learning process!")
     answer = extractive_answer("How does a gated unit mix its old state with a candidate, and keep gradients alive?",
                                [_section(1, "Gated recurrent units", text)], load_glossary())

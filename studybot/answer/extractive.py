@@ -85,9 +85,11 @@ _FRAME = word_keys(" ".join(COMPARISON)) | word_keys(
     " also other some any each both more most only very just if because instead rather whether there here"
     " 作用 用途 用处 目的 意义 含义 原理 工作 解释 描述 介绍 理解 发生 做")
 CONCEPT = "§"  # marks a glossary concept id among words
-# Lines an answer leaves out: a table's rule, a heading, code, display math, a picture, references, a link, a thematic
-# break ("* * *"), a demo's command, and a picture's credit ("Created by … licensed as CC BY-SA 4.0. No changes were made").
-_SKIP = re.compile(r"^\s*(?:\||#|```|~~~|\$\$|!\[|References?:|参考|https?://|www\.|(?:[-*_]\s*){3,}$)|studybot demo"
+# Lines an answer leaves out: a table's rule, a heading, code, display math, a picture, references and pointers to
+# more ("Read more: …"), a link, a thematic break ("* * *"), a demo's command, and a picture's credit ("Created by …
+# licensed as CC BY-SA 4.0. No changes were made").
+_SKIP = re.compile(r"^\s*(?:\||#|```|~~~|\$\$|!\[|References?:|Read more:|See also:|参考|https?://|www\.|(?:[-*_]\s*){3,}$)"
+                   r"|studybot demo"
                    r"|\blicensed (?:as|under)\b|\bCC[ -]BY\b", re.IGNORECASE)
 # What points elsewhere and says nothing itself, when it is the whole line (no sentence stop at its end): a
 # caption ("图5.2 Inception模块", "Figure 4.9 GoogLeNet network structure") or a book's section ("《深度学习》 8.7.1 批标准化").
@@ -110,14 +112,16 @@ _SOURCE_LINE = re.compile(r"^[A-Z][\w.'’-]*(?: (?:et al\.?|&|and|[A-Z][\w.'’
 # Words to the reader, not about the subject, as an article exported from a blog or WeChat has them ("大家好，我是…",
 # "文章比较短，适合大家碎片化阅读", "点个在看再走呗", "欢迎大家关注微信公众号", "Thanks for reading").
 # Also an author's words about the text itself ("This article will focus on …", "Let's take a look!", "值得我们探究一下",
-# "下面阐述下…"): what it is about, not what it says.
+# "下面阐述下…") or a picture it shows ("The image below visualizes …"): what it is about, not what it says.
 _ASIDE = re.compile(r"大家好|点个?在看|点赞|欢迎(?:大家|大佬|关注|拍砖|留言|交流)|关注(?:我|微信|公众号)|公众号|碎片化阅读|"
                     r"感谢阅读|鞠躬感谢|thanks for reading|hope (?:this|it) helps|happy learning|follow me\b|"
                     r"\b(?:this|today's|the following|in this|our) (?:article|blog post|blog|post|tutorial)\b|"
-                    r"\blet's (?:take a look|look|go|get (?:started|moving)|dive|find out|see|start|explore)\b|"
+                    r"\blet['’]s (?:take a look|look|go|get (?:started|moving)|dive|find out|see|start|explore)\b|"
                     r"\b(?:after|by) reading (?:this|it)\b|\bthank you for reading\b|\bI hope (?:that )?(?:this|it|you)\b|"
-                    r"\bwe(?:'ll| will| are going to| shall)(?: now| first| then)? (?:take a look|look at|cover|discuss|"
-                    r"explore|find out)\b|\bdon't worry\b|这篇文章|本篇文章|值得我们?探究|我们便?具体讨论|着重补充|"
+                    r"\bwe(?:['’]ll| will| are going to| shall)(?: now| first| then)? (?:take a look|look at|cover|discuss|"
+                    r"explore|find out)\b|\bdon['’]t worry\b|"
+                    r"\b(?:the|this) (?:image|figure|picture|diagram|chart) (?:below|above)\b|"
+                    r"这篇文章|本篇文章|值得我们?探究|我们便?具体讨论|着重补充|"
                     r"之前的整理|下面(?:我们)?来?(?:简单)?(?:阐述|介绍|讨论|看一?看|说一?说|讲一?讲)",
                     re.IGNORECASE)
 _LEADS_IN = (":", "：", "...", "…")
