@@ -283,6 +283,22 @@ def test_a_quoted_sentence_goes_on_after_et_al_and_vs() -> None:
     assert split_quotable("第一句（见下。第二句）。第三句。") == ["第一句（见下。第二句）。", "第三句。"]
 
 
+def test_a_lecture_transcript_is_quoted_for_what_it_teaches_not_for_where_the_course_goes_next() -> None:
+    """Notes written down from a course's lectures keep the lecturer's way: "上节中你已经学到了…，这节里我们会学到…",
+    "我们再来看几个例子", "In the next video …". They say where the course goes, not what the question asks."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    text = ("上节中，你已经学到了基本的束搜索算法，这节里我们会学到一些技巧，让它运行得更好。\n\n"
+            "束搜索把每一步的对数概率相加，句子越长，和越小，所以它偏爱短句子。\n\n我们再来看几个例子。\n\n"
+            "长度归一化把对数概率之和除以句子长度的 α 次方，短句子就不再占便宜。\n\n"
+            "In the next video, we will see how to do error analysis on beam search.\n\n下一节我们会讲到误差分析。")
+    answer = extractive_answer("束搜索为什么要做长度归一化？", [_section(1, "束搜索的改进", text)], load_glossary())
+    assert [part.removesuffix(" [1]") for part in answer.split("\n\n")] == [
+        "束搜索把每一步的对数概率相加，句子越长，和越小，所以它偏爱短句子。",
+        "长度归一化把对数概率之和除以句子长度的 α 次方，短句子就不再占便宜。"]
+
+
 def test_a_blog_export_is_quoted_for_what_it_says_not_for_its_asides_and_credits() -> None:
     """A blog's Markdown export (WordPress) keeps its formulas in escaped shortcodes, a table of contents' marker
     between thematic breaks, the author's words about the article and what the reader will learn from it, each

@@ -112,7 +112,8 @@ _SOURCE_LINE = re.compile(r"^[A-Z][\w.'’-]*(?: (?:et al\.?|&|and|[A-Z][\w.'’
 # Words to the reader, not about the subject, as an article exported from a blog or WeChat has them ("大家好，我是…",
 # "文章比较短，适合大家碎片化阅读", "点个在看再走呗", "欢迎大家关注微信公众号", "Thanks for reading").
 # Also an author's words about the text itself ("This article will focus on …", "Let's take a look!", "值得我们探究一下",
-# "下面阐述下…") or a picture it shows ("The image below visualizes …"): what it is about, not what it says.
+# "下面阐述下…", a lecture's "下节中我们会讲到…") or a picture it shows ("The image below visualizes …"): what it is about,
+# not what it says.
 _ASIDE = re.compile(r"大家好|点个?在看|点赞|欢迎(?:大家|大佬|关注|拍砖|留言|交流)|关注(?:我|微信|公众号)|公众号|碎片化阅读|"
                     r"感谢阅读|鞠躬感谢|thanks for reading|hope (?:this|it) helps|happy learning|follow me\b|"
                     r"\b(?:this|today's|the following|in this|our) (?:article|blog post|blog|post|tutorial)\b|"
@@ -121,7 +122,9 @@ _ASIDE = re.compile(r"大家好|点个?在看|点赞|欢迎(?:大家|大佬|关�
                     r"\bwe(?:['’]ll| will| are going to| shall)(?: now| first| then)? (?:take a look|look at|cover|discuss|"
                     r"explore|find out)\b|\bdon['’]t worry\b|"
                     r"\b(?:the|this) (?:image|figure|picture|diagram|chart) (?:below|above)\b|"
-                    r"这篇文章|本篇文章|值得我们?探究|我们便?具体讨论|着重补充|"
+                    r"\bin (?:this|the next|the last|the previous|a later|an earlier) (?:video|lecture|lesson)\b|"
+                    r"这篇文章|本篇文章|值得我们?探究|我们便?具体讨论|着重补充|(?:上|下|这|本)一?节(?!点)|(?:这|上|下|本)个?视频|"
+                    r"(?:我们)?再?来看(?:看|一下|几个|一个)|"
                     r"之前的整理|下面(?:我们)?来?(?:简单)?(?:阐述|介绍|讨论|看一?看|说一?说|讲一?讲)",
                     re.IGNORECASE)
 _LEADS_IN = (":", "：", "...", "…")
