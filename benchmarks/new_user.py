@@ -21,6 +21,8 @@ set's notes and the bundled knowledge, as a user's does. DIR holds one folder pe
                 English blog articles on deep learning exported from WordPress (5 MB)
     xn1997_zh   机器学习/*.md, 计算机视觉/*.md and 图像处理/*.md of github.com/xn1997/CV_interviews_Campus @eaf00b6:
                 114 Chinese interview notes on classic ML, deep learning and computer vision
+    loveunk_zh  every Markdown file (**/*.md) of github.com/loveunk/machine-learning-deep-learning-notes @61f2895:
+                Chinese notes of two courses' lectures (one long file a week) and short LLM notes (1.9 MB)
 
 Printed per set: right note first (the answer's first citation is in a file the pattern matches) and,
 as the same-run baseline, the share whose first search hit is; the ratio is the first over the second.
@@ -36,7 +38,7 @@ from pathlib import Path
 
 from question_sets import QUESTIONS, questions, set_parser
 
-SETS = ["wdndev_zh", "harleys_zh", "d2l_en", "nlplove_zh", "mlint_en", "versloot_en", "xn1997_zh"]
+SETS = ["wdndev_zh", "harleys_zh", "d2l_en", "nlplove_zh", "mlint_en", "versloot_en", "xn1997_zh", "loveunk_zh"]
 
 
 def run_set(name: str, corpora: Path, homes: Path, split: str) -> dict:
