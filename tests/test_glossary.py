@@ -87,6 +87,11 @@ def test_everyday_words_and_tex_commands_are_not_terms() -> None:
     # the natural log and TeX's roman font are not LayerNorm and the reward model; the Greek letter is no Python lambda
     assert ids(r"$J=-[y\ln a+(1-y)\ln(1-a)]$，${\rm E}_{x}$，$\lambda$ 越大正则越强") == []
     assert ids("LN 与 BN 的区别") == ["layernorm", "batchnorm"] and "lambda" in ids("lambda 函数")
+    # a Chinese name inside a longer word is not it: 向量化 (vectorizing) holds 量化 (quantizing)
+    # (nor 轻量化, lightweight), 三元组 holds 元组 (a Python tuple), 嵌入式 (embedded devices) 嵌入 (embeddings)
+    assert "quantization" not in ids("如何将词嵌入的向量化？") and ids("模型量化") == ["quantization"]
+    assert ids("轻量化网络") == ["lightweight-network"] and "tuple" not in ids("三元组损失怎么选样本？")
+    assert ids("部署到嵌入式设备") == ["embedded-device"] and ids("词嵌入") == ["word-embedding"]
 
 
 def _regex_find(glossary, text: str) -> list[str]:
