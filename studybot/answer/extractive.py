@@ -89,8 +89,7 @@ CONCEPT = "§"  # marks a glossary concept id among words
 # more ("Read more: …"), a link, a thematic break ("* * *"), a demo's command, and a picture's credit ("Created by …
 # licensed as CC BY-SA 4.0. No changes were made").
 _SKIP = re.compile(r"^\s*(?:\||#|```|~~~|\$\$|!\[|References?:|Read more:|See also:|参考|https?://|www\.|(?:[-*_]\s*){3,}$)"
-                   r"|studybot demo"
-                   r"|\blicensed (?:as|under)\b|\bCC[ -]BY\b", re.IGNORECASE)
+                   r"|studybot demo|\blicensed (?:as|under)\b|\bCC[ -]BY\b", re.IGNORECASE)
 # What points elsewhere and says nothing itself, when it is the whole line (no sentence stop at its end): a
 # caption ("图5.2 Inception模块", "Figure 4.9 GoogLeNet network structure") or a book's section ("《深度学习》 8.7.1 批标准化").
 _POINTER = re.compile(r"^(?:(?:图|表)\s*(?:\d+(?:[.\-]\d+)*\s*[:：]?|[:：])|(?:Figure|Fig\.|Table)\s*\d+(?:[.\-]\d+)*\b)"
@@ -356,11 +355,11 @@ def _units(source: Source, glossary: Glossary, lang: str) -> tuple[list[_Unit], 
         read_table()
         if not line.strip():
             continue
-        if _BULLET.match(_QUOTE.sub("", line)):
-            if to_reader:  # what the reader will learn, listed under "After reading this tutorial, you will..."
-                continue
-        else:
-            to_reader = _ASIDE.search(cleaned := _clean(_QUOTE.sub("", line))) is not None and cleaned.endswith(_LEADS_IN)
+        cleaned = _clean(_QUOTE.sub("", line))
+        if not _BULLET.match(_QUOTE.sub("", line)):
+            to_reader = _ASIDE.search(cleaned) is not None and cleaned.endswith(_LEADS_IN)
+        elif to_reader:  # what the reader will learn, listed under "After reading this tutorial, you will..."
+            continue
         written, above = above, ""
         left_out = _left_out(line)
         title = "" if left_out else _title(line)
@@ -371,7 +370,6 @@ def _units(source: Source, glossary: Glossary, lang: str) -> tuple[list[_Unit], 
                 above = line if title else ""
                 continue
         named = _title(written) if written else ""
-        cleaned = _clean(_QUOTE.sub("", line))
         pairs = _follow_up(cleaned)
         if pairs is not None:
             said_alone(written)

@@ -14,7 +14,7 @@ import re
 from studybot.text.language import CJK, has_cjk
 
 SENTENCE_BREAK = re.compile(r"(?<=[。！？；;!?])|(?<=\.)\s+|\n+")
-# "Goodfellow et al. (2015) 认为…" and "SGD vs. Adam" go on after their abbreviation's stop.
+# "Goodfellow et al. (2015) 认为…", "SGD vs. Adam", "…, i.e. N/B steps" go on after their abbreviation's stop.
 _QUOTABLE_END = re.compile(rf"(?<=[。！？；])|(?<=[.!?;])(?<!\bet al\.)(?<!\bvs\.)(?<!\bi\.e\.)(?<!\be\.g\.)(?<!\bcf\.)"
                            rf"(?<!\bFig\.)(?<!\bEq\.)\s+(?=[A-Z{CJK}(\"'])")
 
