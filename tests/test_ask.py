@@ -353,15 +353,20 @@ def test_a_notes_own_reference_marks_are_not_quoted_as_the_answers_citations() -
     text = ("LeNet-5 是 LeCun 提出的一种卷积神经网络$^{[1]}$，用于识别手写数字。\n"
             "两个领域差别很大时，推荐使用[3]的工作，一步步迁移过去。\n"
             "LeNet-5 pruning follows Deep Compression [5], Sparse-Winograd [6] 等方法。\n"
-            "LeNet-5 的输入 R[1] 是 32×32 的图像，训练时 Train on [2, 3] 两折。")
+            "LeNet-5 的输入 R[1] 是 32×32 的图像，训练时 Train on [2, 3] 两折。\n"
+            "LeNet-5 之后的网络（比如AlexNet[2]）更深。")
     sources = [_section(n, f"LeNet-5 {n}", text if n == 2 else "LeNet-5 其他内容。") for n in (1, 2, 3)]
     answer = extractive_answer("LeNet-5 是什么？", sources[1:2], load_glossary())
-    assert answer.split("\n\n")[:4] == ["LeNet-5 是 LeCun 提出的一种卷积神经网络，用于识别手写数字。 [2]",
+    assert answer.split("\n\n")[:5] == ["LeNet-5 是 LeCun 提出的一种卷积神经网络，用于识别手写数字。 [2]",
                                          "两个领域差别很大时，推荐使用的工作，一步步迁移过去。 [2]",
                                          "LeNet-5 pruning follows Deep Compression, Sparse-Winograd 等方法。 [2]",
-                                         "LeNet-5 的输入 R[1] 是 32×32 的图像，训练时 Train on [2, 3] 两折。 [2]"]
+                                         "LeNet-5 的输入 R[1] 是 32×32 的图像，训练时 Train on [2, 3] 两折。 [2]",
+                                         "LeNet-5 之后的网络（比如AlexNet）更深。 [2]"]
     text, cited = resolve_citations("\n\n".join(answer.split("\n\n")[:3]), sources)
     assert [s.path for s in cited] == ["实践问题 > LeNet-5 2"]
+    # what the extractive answer cites ends its line: the index and the list it quotes are no citations
+    text, cited = resolve_citations(answer, sources, at_line_ends=True)
+    assert [s.path for s in cited] == ["实践问题 > LeNet-5 2"] and "R[1] 是 32×32" in text and "Train on [2, 3]" in text
 
 
 def _notes_home(tmp_path: Path, text: str) -> Index:

@@ -136,7 +136,8 @@ _MARK = r"[\[【]\s*[1-9]\d*(?:\s*[,，、\-–]\s*[1-9]\d*)*\s*[\]】]"
 _REFERENCE_MARK = re.compile(
     rf"\$?\^\s*\{{?\s*{_MARK}\s*\}}?\$?"  # a superscript
     rf"|(?<=[\u3400-\u9fff，。；：、）)》”])\s?{_MARK}(?:\s*[,，、]?\s*{_MARK})*"  # after Chinese
-    r"|(?<=[A-Za-z.,;:)])\s+\[[1-9]\d*\](?=\s*(?:[,.;:!?，。；）)\u3400-\u9fff]|$))")  # after a word, before a stop
+    r"|(?<=[A-Za-z.,;:)])\s+\[[1-9]\d*\](?=\s*(?:[,.;:!?，。；）)\u3400-\u9fff]|$))"  # after a word, before a stop
+    r"|(?<=[A-Za-z])\[[1-9]\d*\](?=[，。；：、）》”])")  # on a word, before Chinese punctuation ("比如FCN[1]）中")
 # A formula quoted bare (an export dropped its `$$`, or display math): TeX commands and symbols, next to no words.
 _TEX_COMMAND = re.compile(r"\\[A-Za-z]+")
 _WORDS = re.compile(rf"[A-Za-z]{{3,}}|[{CJK}]")

@@ -312,7 +312,7 @@ def answer_question(
                 demos = demos_for(query, cited, index.glossary, translated)
                 return Answer(question, text, "llm", None, model, cited, packed, demos, timings, query, draft,
                               unwritten=unwritten)
-    text, cited = resolve_citations(extractive, sources)
+    text, cited = resolve_citations(extractive, sources, at_line_ends=True)
     if not text:
         raise NothingFound(question, unwritten)
     if timings["first_token_s"] is None:

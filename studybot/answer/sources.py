@@ -19,6 +19,7 @@ from studybot.text.sentences import asks_only, lists_references
 # [0, 1] (sources are numbered from 1)
 CITATION = re.compile(r"[\[【]\s*([1-9]\d*(?:\s*[,，、]\s*[1-9]\d*)*)\s*[\]】]")
 _SPACED_CITATION = re.compile(r"([ \t]*)" + CITATION.pattern)
+_LINE_END_CITATION = re.compile(_SPACED_CITATION.pattern + r"(?=[ \t]*$)", re.MULTILINE)
 
 
 @dataclass
@@ -100,9 +101,11 @@ def _pieces(text: str) -> list[tuple[bool, str]]:
     return pieces
 
 
-def resolve_citations(text: str, sources: Iterable[Source]) -> tuple[str, list[Source]]:
+def resolve_citations(text: str, sources: Iterable[Source], at_line_ends: bool = False) -> tuple[str, list[Source]]:
     """Drop citations to sources that do not exist, renumber the rest by first use (outside code blocks).
 
+    `at_line_ends`: only a citation that ends its line is one, as the extractive answer writes them; a bracketed
+    number inside a quoted sentence ("R[1] 是输入", "Train on [2, 3]") is the note's own and stays as written.
     Returns the rewritten text and the cited sources, each carrying its new number.
     """
     by_n = {s.n: s for s in sources}
@@ -117,6 +120,7 @@ def resolve_citations(text: str, sources: Iterable[Source]) -> tuple[str, list[S
                 order.setdefault(old, len(order) + 1)
         return match.group(1) + "".join(f"[{order[old]}]" for old in kept) if kept else ""
 
-    rewritten = "".join(piece if code else _SPACED_CITATION.sub(rewrite, piece) for code, piece in _pieces(text))
+    pattern = _LINE_END_CITATION if at_line_ends else _SPACED_CITATION
+    rewritten = "".join(piece if code else pattern.sub(rewrite, piece) for code, piece in _pieces(text))
     cited = [replace(by_n[old], n=new) for old, new in sorted(order.items(), key=lambda item: item[1])]
     return rewritten.strip(), cited
