@@ -23,6 +23,8 @@ set's notes and the bundled knowledge, as a user's does. DIR holds one folder pe
                 114 Chinese interview notes on classic ML, deep learning and computer vision
     loveunk_zh  every Markdown file (**/*.md) of github.com/loveunk/machine-learning-deep-learning-notes @61f2895:
                 Chinese notes of two courses' lectures (one long file a week) and short LLM notes (1.9 MB)
+    genai_en    every Markdown file (**/*.md) of github.com/Yasar05/Gen-ai-interview-Questions-and-answers @b5e6514:
+                200 English generative-AI interview answers in 13 topic files (each a README.md in its folder)
 
 Printed per set: right note first (the answer's first citation is in a file the pattern matches) and,
 as the same-run baseline, the share whose first search hit is; the ratio is the first over the second.
@@ -38,7 +40,7 @@ from pathlib import Path
 
 from question_sets import QUESTIONS, questions, set_parser
 
-SETS = ["wdndev_zh", "harleys_zh", "d2l_en", "nlplove_zh", "mlint_en", "versloot_en", "xn1997_zh", "loveunk_zh"]
+SETS = ["wdndev_zh", "harleys_zh", "d2l_en", "nlplove_zh", "mlint_en", "versloot_en", "xn1997_zh", "loveunk_zh", "genai_en"]
 
 
 def run_set(name: str, corpora: Path, homes: Path, split: str) -> dict:
