@@ -281,6 +281,10 @@ def test_a_quoted_sentence_goes_on_after_et_al_and_vs() -> None:
         "An epoch is one pass, i.e. N/B steps.", "He init differs (Kumar, 2017; Yang, 2017).", "Use a kernel (e.g. RBF).",
         "A (never closed.", "Next one."]
     assert split_quotable("第一句（见下。第二句）。第三句。") == ["第一句（见下。第二句）。", "第三句。"]
+    # a quoted paragraph's sentences without the marks it opens and closes with beyond them
+    assert split_quotable("“RAG retrieves data. Fine-tuning changes weights. They are often used together.”") == [
+        "RAG retrieves data.", "Fine-tuning changes weights.", "They are often used together."]
+    assert split_quotable("他说：“先归一化。再激活。”然后结束。") == ["他说：“先归一化。", "再激活。", "然后结束。"]
 
 
 def test_a_lecture_transcript_is_quoted_for_what_it_teaches_not_for_where_the_course_goes_next() -> None:

@@ -14,8 +14,9 @@ import re
 from studybot.text.language import CJK, has_cjk
 
 SENTENCE_BREAK = re.compile(r"(?<=[。！？；;!?])|(?<=\.)\s+|\n+")
-# "Goodfellow et al. (2015) 认为…", "SGD vs. Adam", "…, i.e. N/B steps" go on after their abbreviation's stop.
-_QUOTABLE_END = re.compile(rf"(?<=[。！？；])|(?<=[.!?;])(?<!\bet al\.)(?<!\bvs\.)(?<!\bi\.e\.)(?<!\be\.g\.)(?<!\bcf\.)"
+# "Goodfellow et al. (2015) 认为…", "SGD vs. Adam", "…, i.e. N/B steps" go on after their abbreviation's stop; a
+# Chinese sentence that ends a quotation ends after its closing mark ("…再激活。”").
+_QUOTABLE_END = re.compile(rf"(?<=[。！？；])(?![”」』])|(?<=[。！？；][”」』])|(?<=[.!?;])(?<!\bet al\.)(?<!\bvs\.)(?<!\bi\.e\.)(?<!\be\.g\.)(?<!\bcf\.)"
                            rf"(?<!\bFig\.)(?<!\bEq\.)\s+(?=[A-Z{CJK}(\"'])")
 
 
@@ -35,10 +36,25 @@ def split_quotable(line: str) -> list[str]:
         if not _unclosed(joined):
             sentences.append(joined)
             group = []
-    return sentences + group  # parentheses that never close: the parts as they were split
+    return [_unquoted(s) for s in sentences + group]  # parentheses that never close: the parts as they were split
 
 
 _CJK_STOPS = ("。", "！", "？", "；")
+_QUOTES = {"“": "”", "「": "」", "『": "』", '"': '"'}
+
+
+def _unquoted(sentence: str) -> str:
+    """A sentence without the quotation mark a quoted paragraph opens or closes with beyond it ("“RAG and fine-tuning
+    solve different problems." … "In production, they are often used together.”")."""
+    for opening, closing in _QUOTES.items():
+        if opening == closing:
+            if sentence.count(opening) % 2:
+                sentence = sentence.removeprefix(opening).removesuffix(closing)
+        elif sentence.startswith(opening) and closing not in sentence:
+            sentence = sentence.removeprefix(opening)
+        elif sentence.endswith(closing) and opening not in sentence:
+            sentence = sentence.removesuffix(closing)
+    return sentence.strip()
 
 
 def _unclosed(text: str) -> bool:
