@@ -421,6 +421,33 @@ def test_a_link_in_a_quoted_answer_is_neither_said_nor_a_key_point(tmp_path: Pat
     assert not named & {"https", "www", "com", "blog", "example"}, named
 
 
+def test_a_blogs_words_to_the_reader_are_neither_a_cards_answer_nor_a_cloze(tmp_path: Path) -> None:
+    """A blog's sections open with the author's words ("All right, let's go!", "Let's however first take a look at
+    the architecture of a contemporary LSTM network."): a card answers with what the section teaches, and no cloze
+    blanks a term in a sentence that only says where the article goes next."""
+    notes = _write(tmp_path / "notes", {"lstm.md": """# LSTMs
+
+## What is an LSTM?
+
+All right, let's go! 😄
+
+An LSTM keeps a cell state that a forget gate and an input gate update additively, so gradients survive long
+sequences.
+
+## Long short-term memory
+
+Let's however first take a look at the architecture of a contemporary LSTM network.
+
+Each LSTM cell has a forget gate, an input gate and an output gate around its cell state.
+"""})
+    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
+    cards = [c for c in load_deck(tmp_path / "home").cards if c.origin in ("note", "term")]
+    short = next(c for c in cards if c.kind == "short" and c.heading == "What is an LSTM?")
+    assert short.answer.zh.startswith("An LSTM keeps a cell state"), short.answer.zh
+    clozes = [c for c in cards if c.kind == "cloze"]
+    assert clozes and all("take a look" not in c.question.zh for c in clozes), [c.question.zh for c in clozes]
+
+
 def test_a_question_is_no_answer_to_the_section_above_it(tmp_path: Path) -> None:
     """Notes written as a list of questions still to answer ("### SMO 算法原理", a to-do, then "SVM 为什么可以处理非线性
     问题？" and another to-do) give no card whose reference answer is the next question."""

@@ -30,7 +30,8 @@ from studybot.ingest.notes import IMAGE_SUFFIX, INDENTED_CODE, LOST_PICTURE, UNS
 from studybot.answer.sources import Source
 from studybot.text.aspects import COMPARISON, aspects, compares, defines, without_aspects
 from studybot.text.language import CJK, has_cjk, language
-from studybot.text.sentences import BOLD_LINE, names_a_part, names_a_point, split_quotable
+from studybot.text.sentences import (BOLD_LINE, LEADS_IN, names_a_part, names_a_point, says_nothing,
+                                     speaks_to_reader, split_quotable)
 from studybot.text.tables import is_rule, row_cells, row_sentences
 from studybot.text.tokens import word_keys
 
@@ -105,29 +106,6 @@ _TRAILING_URL = re.compile(r"\s*(?:https?://|www\.)\S+\s*$")
 # reference list ("[1] 何之源.https://…", "【3】…"), a copyright line.
 _CREDIT = re.compile(r"[-_–|]\s*(?:知乎(?:专栏)?|CSDN(?:博客)?|博客园|简书|掘金|SegmentFault|Medium|Stack Overflow|"
                      r"GitHub|arXiv|Towards Data Science)\s*$|^(?:\[\d+\]|【\d+】)|著作权归|转载请", re.IGNORECASE)
-# A quotation's source on a line of its own: "Pascanu et al. (2013)", "HuggingFace (n.d.)", "Kumar, 2017".
-_SOURCE_LINE = re.compile(r"^[A-Z][\w.'’-]*(?: (?:et al\.?|&|and|[A-Z][\w.'’-]*))*"
-                          r"(?: \((?:(?:1[89]|20)\d\d[a-z]?|n\. ?d\.)\)|, (?:1[89]|20)\d\d[a-z]?)\.?$")
-# Words to the reader, not about the subject, as an article exported from a blog or WeChat has them ("大家好，我是…",
-# "文章比较短，适合大家碎片化阅读", "点个在看再走呗", "欢迎大家关注微信公众号", "Thanks for reading").
-# Also an author's words about the text itself ("This article will focus on …", "Let's take a look!", "值得我们探究一下",
-# "下面阐述下…", a lecture's "下节中我们会讲到…") or a picture it shows ("The image below visualizes …"): what it is about,
-# not what it says.
-_ASIDE = re.compile(r"大家好|点个?在看|点赞|欢迎(?:大家|大佬|关注|拍砖|留言|交流)|关注(?:我|微信|公众号)|公众号|碎片化阅读|"
-                    r"感谢阅读|鞠躬感谢|thanks for reading|hope (?:this|it) helps|happy learning|follow me\b|"
-                    r"\b(?:this|today's|the following|in this|our) (?:article|blog post|blog|post|tutorial)\b|"
-                    r"\blet['’]s (?:take a look|look|go|get (?:started|moving)|dive|find out|see|start|explore)\b|"
-                    r"\b(?:after|by) reading (?:this|it)\b|\bthank you for reading\b|\bI hope (?:that )?(?:this|it|you)\b|"
-                    r"\bwe(?:['’]ll| will| are going to| shall)(?: now| first| then)? (?:take a look|look at|cover|discuss|"
-                    r"explore|find out)\b|\bdon['’]t worry\b|"
-                    r"\b(?:the|this) (?:image|figure|picture|diagram|chart) (?:below|above)\b|"
-                    r"\bin (?:this|the next|the last|the previous|a later|an earlier) (?:video|lecture|lesson)\b|"
-                    r"这篇文章|本篇文章|值得我们?探究|我们便?具体讨论|着重补充|(?:上|下|这|本)一?节(?!点)|(?:这|上|下|本)个?视频|"
-                    r"(?:我们)?再?来看(?:看|一下|几个|一个)|"
-                    r"之前的整理|下面(?:我们)?来?(?:简单)?(?:阐述|介绍|讨论|看一?看|说一?说|讲一?讲)",
-                    re.IGNORECASE)
-_LEADS_IN = (":", "：", "...", "…")
-_TRAILS_OFF = re.compile(r"[A-Za-z,]\s*(?:\.\.\.|…)$")  # "However, he also argues that..." leads into a quotation
 _STOP = ("。", "！", ".", "!", "；", ";")
 # A note's own mark for its reference list ("LeNet-5 … CNN $^{[1]}$", "推荐使用[3]的工作", "Deep Compression [5],"):
 # it points to a list the answer does not show, and quoted it reads as the answer's citation [1]. An index
@@ -231,8 +209,7 @@ def _useful(text: str) -> bool:
     return (len(text) >= MIN_CHARS and not text.endswith((":", "：", "?", "？")) and not _SKIP.search(text)
             and not (_PLACEHOLDER.search(text) and language(text) == "zh")
             and not (_POINTER.search(text) and not text.endswith(_STOP)) and not _FILE_NAME.match(text)
-            and not _CREDIT.search(text) and not _SOURCE_LINE.match(text) and not _ASIDE.search(text)
-            and not _TRAILS_OFF.search(text))
+            and not _CREDIT.search(text) and not says_nothing(text))
 
 
 def _answer_parts(text: str) -> list[tuple[str, str]]:
@@ -358,7 +335,7 @@ def _units(source: Source, glossary: Glossary, lang: str) -> tuple[list[_Unit], 
             continue
         cleaned = _clean(_QUOTE.sub("", line))
         if not _BULLET.match(_QUOTE.sub("", line)):
-            to_reader = _ASIDE.search(cleaned) is not None and cleaned.endswith(_LEADS_IN)
+            to_reader = speaks_to_reader(cleaned) and cleaned.endswith(LEADS_IN)
         elif to_reader:  # what the reader will learn, listed under "After reading this tutorial, you will..."
             continue
         written, above = above, ""

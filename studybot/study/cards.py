@@ -25,7 +25,7 @@ from studybot.ingest.notes import heading_title, parse_note
 from studybot.study.keypoints import MIN_POINTS, DocumentFrequencies, answer_tokens, term_points
 from studybot.study.questions import URL, is_question, qa_pairs, same_question, section_question, trim_answer
 from studybot.text.language import has_cjk
-from studybot.text.sentences import split_sentences
+from studybot.text.sentences import says_nothing, split_sentences
 from studybot.text.tokens import squashed
 
 MAX_NOTE_POINTS = 6
@@ -180,8 +180,10 @@ def _unquote(text: str) -> str:
 
 
 def reference_sentences(text: str) -> list[str]:
-    """Sentences and clauses of a reference answer, the units a grader checks one by one."""
-    return [s for s in (part.strip(" -*>•\t") for part in split_sentences(text)) if len(s) >= 4]
+    """Sentences and clauses of a reference answer, the units a grader checks one by one (and a cloze blanks):
+    not words to the reader ("Let's however first take a look at the architecture of a contemporary ____ network.")."""
+    parts = (part.strip(" -*>•\t") for part in split_sentences(text))
+    return [s for s in parts if len(s) >= 4 and not says_nothing(s)]
 
 
 def _groups(items: list[str], n: int) -> list[str]:
@@ -452,12 +454,12 @@ def _deck_key(index, covered: set[tuple[str, str]]) -> str:
     that cover sections, and the code that makes the cards (so a new version never reads old cards)."""
     from studybot.content.glossary import glossary_dirs
     from studybot.study import keypoints, questions
-    from studybot.text import tokens
+    from studybot.text import sentences, tokens
 
     parts = [str(index.folder), json.dumps(index.manifest, sort_keys=True), json.dumps(sorted(covered))]
     for folder in glossary_dirs(index.home):
         parts += [f"{p}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in sorted(folder.glob("*.y*ml"))]
-    parts += [Path(module.__file__).read_text(encoding="utf-8") for module in (keypoints, questions, tokens)]
+    parts += [Path(module.__file__).read_text(encoding="utf-8") for module in (keypoints, questions, sentences, tokens)]
     parts.append(Path(__file__).read_text(encoding="utf-8"))
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 

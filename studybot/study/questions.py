@@ -15,7 +15,7 @@ from studybot.ingest.chunking import paragraph_blocks
 from studybot.ingest.notes import IMAGE_SUFFIX, UNSPOKEN_LINE, fence_opening, spoken
 from studybot.text.aspects import compares
 from studybot.text.language import has_cjk
-from studybot.text.sentences import without_lead_label
+from studybot.text.sentences import says_nothing, split_sentences, without_lead_label
 from studybot.text.tables import is_rule, row_cells
 from studybot.text.tokens import normalize
 
@@ -157,16 +157,25 @@ def _paragraphs(text: str) -> list[str]:
             if not fence_opening(lines[b.start])]
 
 
+def _says_nothing(paragraph: str) -> bool:
+    """Whether every sentence of a paragraph that has words says nothing (`says_nothing`)."""
+    worded = [s for s in split_sentences(paragraph) if re.search(r"\w", s)]
+    return bool(worded) and all(says_nothing(s.strip()) for s in worded)
+
+
 def trim_answer(text: str, target: int = ANSWER_TARGET, limit: int = ANSWER_MAX) -> str:
     """The first paragraphs of a section, without code or images, up to what an interview answer holds.
 
     Paragraphs are added until `target` characters are reached; none makes it exceed `limit`,
     except the first, which is cut at the last sentence end before `limit`. A paragraph that leads
-    into what follows ("Here are the key advantages:") does not count: the answer is what it introduces.
+    into what follows ("Here are the key advantages:") does not count: the answer is what it introduces; one that
+    only speaks to the reader is left out.
     """
     kept: list[str] = []
     size = substance = 0
     for paragraph in filter(None, map(_prose, _paragraphs(text))):
+        if _says_nothing(paragraph):  # "All right, let's go! 😄": the author's, not the answer's
+            continue
         if kept and size + len(paragraph) > limit:
             break
         kept.append(paragraph)

@@ -126,3 +126,40 @@ def names_a_point(text: str) -> bool:
     named = without_lead_label(text)
     short = len(named) <= LABEL_CHARS or (not has_cjk(named) and len(named.split()) <= LABEL_WORDS)
     return bool(named) and short and not CLAUSE_STOP.search(named)
+
+
+# A quotation's source on a line of its own: "Pascanu et al. (2013)", "HuggingFace (n.d.)", "Kumar, 2017".
+_SOURCE_LINE = re.compile(r"^[A-Z][\w.'’-]*(?: (?:et al\.?|&|and|[A-Z][\w.'’-]*))*"
+                          r"(?: \((?:(?:1[89]|20)\d\d[a-z]?|n\. ?d\.)\)|, (?:1[89]|20)\d\d[a-z]?)\.?$")
+# Words to the reader, not about the subject, as an article exported from a blog or WeChat has them ("大家好，我是…",
+# "文章比较短，适合大家碎片化阅读", "点个在看再走呗", "欢迎大家关注微信公众号", "Thanks for reading").
+# Also an author's words about the text itself ("This article will focus on …", "Let's take a look!", "值得我们探究一下",
+# "下面阐述下…", a lecture's "下节中我们会讲到…") or a picture it shows ("The image below visualizes …"): what it is about,
+# not what it says.
+_TO_READER = re.compile(r"大家好|点个?在看|点赞|欢迎(?:大家|大佬|关注|拍砖|留言|交流)|关注(?:我|微信|公众号)|公众号|碎片化阅读|"
+                        r"感谢阅读|鞠躬感谢|thanks for reading|hope (?:this|it) helps|happy learning|follow me\b|"
+                        r"\b(?:this|today's|the following|in this|our) (?:article|blog post|blog|post|tutorial)\b|"
+                        r"\blet['’]s(?: \w+){0,2} (?:take a look|look|go|get (?:started|moving)|dive|find out|see|start|"
+                        r"explore|move on)\b|"
+                        r"\b(?:after|by) reading (?:this|it)\b|\bthank you for reading\b|\bI hope (?:that )?(?:this|it|you)\b|"
+                        r"\bwe(?:['’]ll| will| are going to|['’]re going to| shall)(?: \w+){0,2} (?:take a look|look at|cover|"
+                        r"discuss|explore|find out|show you|start by|move on|be using|see how)\b|\bdon['’]t worry\b|"
+                        r"\b(?:the|this) (?:image|figure|picture|diagram|chart) (?:below|above)\b|"
+                        r"\bin (?:this|the next|the last|the previous|a later|an earlier) (?:video|lecture|lesson)\b|"
+                        r"这篇文章|本篇文章|值得我们?探究|我们便?具体讨论|着重补充|(?:上|下|这|本)一?节(?!点)|(?:这|上|下|本)个?视频|"
+                        r"(?:我们)?再?来看(?:看|一下|几个|一个)|"
+                        r"之前的整理|下面(?:我们)?来?(?:简单)?(?:阐述|介绍|讨论|看一?看|说一?说|讲一?讲)",
+                        re.IGNORECASE)
+LEADS_IN = (":", "：", "...", "…")  # how a line that introduces what follows ends
+_TRAILS_OFF = re.compile(r"[A-Za-z,]\s*(?:\.\.\.|…)$")  # "However, he also argues that..." leads into a quotation
+
+
+def speaks_to_reader(text: str) -> bool:
+    """Whether a sentence speaks to the reader or of the text itself, not of its subject ("Let's take a look!")."""
+    return _TO_READER.search(text) is not None
+
+
+def says_nothing(sentence: str) -> bool:
+    """Whether a sentence says nothing an answer, a card or a grader could use: words to the reader or about the
+    text, a quotation's source on its own, or a lead-in that trails off into what follows."""
+    return speaks_to_reader(sentence) or bool(_SOURCE_LINE.match(sentence) or _TRAILS_OFF.search(sentence))
