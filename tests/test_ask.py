@@ -296,7 +296,8 @@ def test_a_lecture_transcript_is_quoted_for_what_it_teaches_not_for_where_the_co
     text = ("上节中，你已经学到了基本的束搜索算法，这节里我们会学到一些技巧，让它运行得更好。\n\n"
             "束搜索把每一步的对数概率相加，句子越长，和越小，所以它偏爱短句子。\n\n我们再来看几个例子。\n\n"
             "长度归一化把对数概率之和除以句子长度的 α 次方，短句子就不再占便宜。\n\n"
-            "In the next video, we will see how to do error analysis on beam search.\n\n下一节我们会讲到误差分析。")
+            "In the next video, we will see how to do error analysis on beam search.\n\n下一节我们会讲到误差分析。\n\n"
+            "如果你对束搜索的长度归一化感兴趣，也可以看看原论文。接下来，我会告诉你束搜索的长度归一化怎样做误差分析。")
     answer = extractive_answer("束搜索为什么要做长度归一化？", [_section(1, "束搜索的改进", text)], load_glossary())
     assert [part.removesuffix(" [1]") for part in answer.split("\n\n")] == [
         "束搜索把每一步的对数概率相加，句子越长，和越小，所以它偏爱短句子。",

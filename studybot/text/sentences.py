@@ -147,7 +147,9 @@ _TO_READER = re.compile(r"大家好|点个?在看|点赞|欢迎(?:大家|大佬|
                         r"\b(?:the|this) (?:image|figure|picture|diagram|chart) (?:below|above)\b|"
                         r"\bin (?:this|the next|the last|the previous|a later|an earlier) (?:video|lecture|lesson)\b|"
                         r"这篇文章|本篇文章|值得我们?探究|我们便?具体讨论|着重补充|(?:上|下|这|本)一?节(?!点)|(?:这|上|下|本)个?视频|"
-                        r"(?:我们)?再?来看(?:看|一下|几个|一个)|"
+                        r"(?:我们)?再?来看(?:看|一下|几个|一个)|接下来，?(?:我们?)?(?:会|将|来)?(?:告诉|讲|看看|介绍|讨论)|"
+                        r"如果你们?(?:对.{0,12})?感兴趣|我们(?:继续|接着)(?:讨论|讲|看|介绍)|现在你们?(?:已经)?(?:了解|知道|学会)了|"
+                        r"\bif you(?:['’]re| are) interested\b|"
                         r"之前的整理|下面(?:我们)?来?(?:简单)?(?:阐述|介绍|讨论|看一?看|说一?说|讲一?讲)",
                         re.IGNORECASE)
 LEADS_IN = (":", "：", "...", "…")  # how a line that introduces what follows ends
