@@ -30,7 +30,7 @@ from studybot.ingest.notes import IMAGE_SUFFIX, INDENTED_CODE, LOST_PICTURE, UNS
 from studybot.answer.sources import Source
 from studybot.text.aspects import COMPARISON, aspects, compares, defines, without_aspects
 from studybot.text.language import CJK, has_cjk, language
-from studybot.text.sentences import (BOLD_LINE, LEADS_IN, names_a_part, names_a_point, says_nothing,
+from studybot.text.sentences import (BOLD_LINE, LEADS_IN, names_a_part, names_a_point, is_aside,
                                      speaks_to_reader, split_quotable)
 from studybot.text.tables import is_rule, row_cells, row_sentences
 from studybot.text.tokens import word_keys
@@ -209,7 +209,7 @@ def _useful(text: str) -> bool:
     return (len(text) >= MIN_CHARS and not text.endswith((":", "：", "?", "？")) and not _SKIP.search(text)
             and not (_PLACEHOLDER.search(text) and language(text) == "zh")
             and not (_POINTER.search(text) and not text.endswith(_STOP)) and not _FILE_NAME.match(text)
-            and not _CREDIT.search(text) and not says_nothing(text))
+            and not _CREDIT.search(text) and not is_aside(text))
 
 
 def _answer_parts(text: str) -> list[tuple[str, str]]:
@@ -325,7 +325,8 @@ def _units(source: Source, glossary: Glossary, lang: str) -> tuple[list[_Unit], 
             sentences.append(unit(len(sentences), text, opens=True))
 
     for line in _prose_lines(source.text):
-        if (cells := row_cells(_QUOTE.sub("", line))) is not None:  # a table, in a quote or callout too
+        body = _QUOTE.sub("", line)
+        if (cells := row_cells(body)) is not None:  # a table, in a quote or callout too
             said_alone(above)
             above = ""
             table.append(cells)
@@ -333,15 +334,15 @@ def _units(source: Source, glossary: Glossary, lang: str) -> tuple[list[_Unit], 
         read_table()
         if not line.strip():
             continue
-        cleaned = _clean(_QUOTE.sub("", line))
-        if not _BULLET.match(_QUOTE.sub("", line)):
+        cleaned = _clean(body)
+        if not _BULLET.match(body):
             to_reader = speaks_to_reader(cleaned) and cleaned.endswith(LEADS_IN)
         elif to_reader:  # what the reader will learn, listed under "After reading this tutorial, you will..."
             continue
         written, above = above, ""
         left_out = _left_out(line)
         title = "" if left_out else _title(line)
-        if left_out or title or (_BULLET.match(_QUOTE.sub("", line)) and _indent(line) <= _indent(written)):
+        if left_out or title or (_BULLET.match(body) and _indent(line) <= _indent(written)):
             said_alone(written)  # it names nothing below it
             written = ""
             if left_out or title:

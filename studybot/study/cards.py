@@ -25,7 +25,7 @@ from studybot.ingest.notes import heading_title, parse_note
 from studybot.study.keypoints import MIN_POINTS, DocumentFrequencies, answer_tokens, term_points
 from studybot.study.questions import URL, is_question, qa_pairs, same_question, section_question, trim_answer
 from studybot.text.language import has_cjk
-from studybot.text.sentences import says_nothing, split_sentences
+from studybot.text.sentences import is_aside, split_sentences
 from studybot.text.tokens import squashed
 
 MAX_NOTE_POINTS = 6
@@ -183,7 +183,7 @@ def reference_sentences(text: str) -> list[str]:
     """Sentences and clauses of a reference answer, the units a grader checks one by one (and a cloze blanks):
     not words to the reader ("Let's however first take a look at the architecture of a contemporary ____ network.")."""
     parts = (part.strip(" -*>•\t") for part in split_sentences(text))
-    return [s for s in parts if len(s) >= 4 and not says_nothing(s)]
+    return [s for s in parts if len(s) >= 4 and not is_aside(s)]
 
 
 def _groups(items: list[str], n: int) -> list[str]:

@@ -15,7 +15,7 @@ from studybot.ingest.chunking import paragraph_blocks
 from studybot.ingest.notes import IMAGE_SUFFIX, UNSPOKEN_LINE, fence_opening, spoken
 from studybot.text.aspects import compares
 from studybot.text.language import has_cjk
-from studybot.text.sentences import says_nothing, split_sentences, without_lead_label
+from studybot.text.sentences import is_aside, split_sentences, without_lead_label
 from studybot.text.tables import is_rule, row_cells
 from studybot.text.tokens import normalize
 
@@ -157,10 +157,10 @@ def _paragraphs(text: str) -> list[str]:
             if not fence_opening(lines[b.start])]
 
 
-def _says_nothing(paragraph: str) -> bool:
-    """Whether every sentence of a paragraph that has words says nothing (`says_nothing`)."""
+def _all_asides(paragraph: str) -> bool:
+    """Whether every sentence of a paragraph that has words is an aside (`is_aside`)."""
     worded = [s for s in split_sentences(paragraph) if re.search(r"\w", s)]
-    return bool(worded) and all(says_nothing(s.strip()) for s in worded)
+    return bool(worded) and all(is_aside(s.strip()) for s in worded)
 
 
 def trim_answer(text: str, target: int = ANSWER_TARGET, limit: int = ANSWER_MAX) -> str:
@@ -174,7 +174,7 @@ def trim_answer(text: str, target: int = ANSWER_TARGET, limit: int = ANSWER_MAX)
     kept: list[str] = []
     size = substance = 0
     for paragraph in filter(None, map(_prose, _paragraphs(text))):
-        if _says_nothing(paragraph):  # "All right, let's go! 😄": the author's, not the answer's
+        if _all_asides(paragraph):  # "All right, let's go! 😄": the author's, not the answer's
             continue
         if kept and size + len(paragraph) > limit:
             break

@@ -161,7 +161,7 @@ def speaks_to_reader(text: str) -> bool:
     return _TO_READER.search(text) is not None
 
 
-def says_nothing(sentence: str) -> bool:
-    """Whether a sentence says nothing an answer, a card or a grader could use: words to the reader or about the
-    text, a quotation's source on its own, or a lead-in that trails off into what follows."""
+def is_aside(sentence: str) -> bool:
+    """Whether a sentence is an aside that says nothing an answer, a card or a grader could use: words to the reader
+    or about the text, a quotation's source on its own, or a lead-in that trails off into what follows."""
     return speaks_to_reader(sentence) or bool(_SOURCE_LINE.match(sentence) or _TRAILS_OFF.search(sentence))
