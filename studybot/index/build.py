@@ -33,7 +33,7 @@ from studybot.text.tokens import add_words, cjk_bigrams
 LANGUAGE_SAMPLE = 500  # characters of a chunk's prose that decide its language
 PROSE_WORDS = 5  # fewer words and Chinese characters than this is no prose ("- [ ] TODO", "[TOC]")
 _WORD = re.compile(f"{CJK_CHAR.pattern}|[A-Za-z]{{2,}}")
-PIPELINE_VERSION = 28  # bump when reading, repair, chunking or tokens change what a file turns into (3: bigram BM25;
+PIPELINE_VERSION = 29  # bump when reading, repair, chunking or tokens change what a file turns into (3: bigram BM25;
 # 4: setext headings, no tables of contents, images named by a tool read as "image", HTML entities decoded,
 # character pairs of NFKC text; 5: emoji sequences repaired, screenshot tools' image names read as "image";
 # 6: formula images read as their LaTeX, links alone on a line left out, no setext heading over a picture,
@@ -64,7 +64,8 @@ PIPELINE_VERSION = 28  # bump when reading, repair, chunking or tokens change wh
 # no part of it; 26: radicals a PDF wrote for characters (⻔ for 门) are the characters, a folder's README or index
 # page whose headings do not name the folder is named by it; 27: a section with no heading has a zero heading
 # vector, a link naming only a line's source closing it is left out, a chunk keeps the indent of its first line;
-# 28: one BM25 token per glossary concept a chunk mentions, a line that only links into its page left out)
+# 28: one BM25 token per glossary concept a chunk mentions, a line that only links into its page left out;
+# 29: a quoted callout ("> **Note:**", "> 作者：") is no answer block)
 
 
 @dataclass

@@ -21,6 +21,11 @@ OVERLAP_CHARS = 300
 # A line that writes nothing up: a placeholder, or a label in bold ("**参考资料**"); bold that makes a point, with a
 # clause in it or longer than a label ("**SVM使用Hinge Loss，目标是最大化分类间隔**" under "## 核心答案"), is written.
 _NOTHING_YET = re.compile(r"^\s*(?:TODO|TBD|WIP|待补充|待完善|待更新|未完待续|[-*+])?\s*$", re.IGNORECASE)
+# A quote that opens with a label ("> **Note:**", "> 作者：", "> 文章来源：", "> **Resource:**", "> [!tip]") is a callout:
+# a side note, a credit or a source beside the section, not its answer ("> 答：" and "> A:" are answers).
+_CALLOUT = re.compile(r"^\s*>\s*(?:\[!(?P<kind>[\w-]+)\]|\*\*(?P<bold>[^*]{1,30}?)(?:\s*[:：]\s*\*\*|\*\*\s*(?:[:：]|$))|"
+                      r"(?P<label>[^\s>*:：][^:：。，,.!?！？]{0,11})[:：])")
+_ANSWER_LABEL = re.compile(r"^(?:(?:English|Chinese|中文|英文)\s*)?(?:A|Ans|Answer|答|回答|解答|答案)\s*[:：]?$", re.IGNORECASE)
 
 
 @dataclass
@@ -51,6 +56,15 @@ class Block:
 
     def size(self, lines: list[str]) -> int:
         return sum(len(line) + 1 for line in lines[self.start:self.end])
+
+
+def is_callout(line: str) -> bool:
+    """Whether a quoted line opens a callout (`_CALLOUT`), not an answer."""
+    match = _CALLOUT.match(line)
+    if match is None:
+        return False
+    label = (match.group("kind") or match.group("bold") or match.group("label")).strip()
+    return not _ANSWER_LABEL.match(label)
 
 
 def paragraph_blocks(lines: list[str], start: int, end: int) -> list[Block]:
@@ -219,7 +233,10 @@ def chunk_note(note: Note, max_chars: int = MAX_CHARS, overlap_chars: int = OVER
             # code indented as Markdown's code is keeps its indent
             text = text.strip("\n").rstrip() if INDENTED_CODE.match(lines[first]) else text.strip()
             starts_section = piece[0] is blocks[0]
-            quoted = sum(b.size(lines) for b in piece if b.quote) > 0.5 * sum(b.size(lines) for b in piece)
+            # A piece mostly quoted is an answer to its heading (a note quoting its answers), callouts aside: a
+            # tutorial's "> **Note:**" under "PyTorch training loop" won the answer's place from the table of steps.
+            quoted = (sum(b.size(lines) for b in piece if b.quote and not is_callout(lines[b.start]))
+                      > 0.5 * sum(b.size(lines) for b in piece))
             chunks.append(Chunk(
                 file=note.path,
                 heading_path=list(path),

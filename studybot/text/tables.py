@@ -10,6 +10,8 @@ import re
 
 _RULE_CELL = re.compile(r"^:?-*:?$")  # the line under the header: |---|:-:|; an empty row reads the same
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_NUMBER = re.compile(r"^\d{1,3}[.)、]?$")
+_ASKED = re.compile(r"[?？]$")
 
 
 def row_cells(line: str) -> list[str] | None:
@@ -34,8 +36,13 @@ def row_sentences(header: list[str], rows: list[list[str]], cjk: bool) -> list[t
     "统计维度：BatchNorm batch 维度；LayerNorm 特征维度". A two-column table is a list of terms and
     what they mean, so its column name is left out. A row whose first cell is empty continues the
     row above (a merged cell) and takes its label; a row with only its second cell filled is one
-    cell merged across the columns ("相同点 | 两者均可降维"), which no column's name belongs to.
+    cell merged across the columns ("相同点 | 两者均可降维"), which no column's name belongs to. A first column of
+    step numbers ("| 1 | Forward pass | …") is left out, the step's name labels its row, and a column named by a
+    question ("What does it do?") is read without its name.
     """
+    if len(header) > 2 and rows and all(_NUMBER.match(cells[0]) for cells in rows):  # a column of step numbers
+        header, rows = header[1:], [cells[1:] for cells in rows]
+    header = ["" if _ASKED.search(name) else name for name in header]  # "What does it do?" names nothing
     colon, semicolon = ("：", "；") if cjk else (": ", "; ")
     named = len(header) > 2
     out, label = [], ""
