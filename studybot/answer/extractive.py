@@ -31,7 +31,7 @@ from studybot.answer.sources import Source
 from studybot.text.aspects import COMPARISON, aspects, compares, defines, without_aspects
 from studybot.text.language import CJK, has_cjk, language
 from studybot.text.sentences import (BOLD_LINE, LEADS_IN, names_a_part, names_a_point, is_aside,
-                                     speaks_to_reader, split_quotable)
+                                     speaks_to_reader, split_quotable, without_asides)
 from studybot.text.tables import is_rule, row_cells, row_sentences
 from studybot.text.tokens import word_keys
 
@@ -172,7 +172,7 @@ def _clean(line: str) -> str:
     line = _SYMBOLS.sub("", spoken(line))
     line = _UNDERSCORED.sub(r"\1", _ITALIC.sub(r"\1", _MARKUP.sub("", _BULLET.sub("", line))))
     line = _ANSWER_MARK.sub("", line)  # after the markup: "**A:**" is a mark too
-    return re.sub(r"\s+", " ", _TRAILING_URL.sub("", line)).strip()
+    return re.sub(r"\s+", " ", _TRAILING_URL.sub("", without_asides(line))).strip()
 
 
 def _halves(line: str) -> list[str]:

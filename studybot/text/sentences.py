@@ -139,11 +139,9 @@ _SOURCE_LINE = re.compile(r"^[A-Z][\w.'’-]*(?: (?:et al\.?|&|and|[A-Z][\w.'’
 _TO_READER = re.compile(r"大家好|点个?在看|点赞|欢迎(?:大家|大佬|关注|拍砖|留言|交流)|关注(?:我|微信|公众号)|公众号|碎片化阅读|"
                         r"感谢阅读|鞠躬感谢|thanks for reading|hope (?:this|it) helps|happy learning|follow me\b|"
                         r"\b(?:this|today's|the following|in this|our) (?:article|blog post|blog|post|tutorial)\b|"
-                        r"\blet['’]s(?: \w+){0,2} (?:take a look|look|go|get (?:started|moving)|dive|find out|see|start|"
-                        r"explore|move on)\b|"
                         r"\b(?:after|by) reading (?:this|it)\b|\bthank you for reading\b|\bI hope (?:that )?(?:this|it|you)\b|"
                         r"\bwe(?:['’]ll| will| are going to|['’]re going to| shall)(?: \w+){0,2} (?:take a look|look at|cover|"
-                        r"discuss|explore|find out|show you|start by|move on|be using|see how)\b|\bdon['’]t worry\b|"
+                        r"discuss|explore|find out|show you|start by|move on|be using|see how)\b|\b(?:don['’]t|not to) worry\b|"
                         r"\b(?:the|this) (?:image|figure|picture|diagram|chart) (?:below|above)\b|"
                         r"\bin (?:this|the next|the last|the previous|a later|an earlier) (?:video|lecture|lesson)\b|"
                         r"这篇文章|本篇文章|值得我们?探究|我们便?具体讨论|着重补充|(?:上|下|这|本)一?节(?!点)|(?:这|上|下|本)个?视频|"
@@ -152,6 +150,24 @@ _TO_READER = re.compile(r"大家好|点个?在看|点赞|欢迎(?:大家|大佬|
                         r"\bif you(?:['’]re| are) interested\b|"
                         r"之前的整理|下面(?:我们)?来?(?:简单)?(?:阐述|介绍|讨论|看一?看|说一?说|讲一?讲)",
                         re.IGNORECASE)
+# Words that narrate the text rather than say what it teaches: an aside in a sentence, but, unlike the words above,
+# no lead-in whose list to leave out ("Let us talk about the advantages of BN:" lists them).
+_NARRATES = re.compile(
+    # a tutorial narrating its code: "Now let's setup some device-agnostic code", "it's time to
+    # learn about tensors", "These will come soon.", "If you guessed …, you'd be right!"
+    r"^(?:(?:now|so|first|next|then|finally|and|but|ok(?:ay)?|alright|great|nice|woohoo)[,!]?\s+)*"
+    r"let(?:['’]s| us)\b(?! (?:say|suppose|assume|consider|imagine|denote|define|call|write|recall))|"
+    r"\blet['’]s(?: \w+){0,2} (?:take a look|look|go|get (?:started|moving)|dive|find out|see|start|explore|move on)\b|"
+    r"\bit['’]s (?:now )?time to\b|\bwill come (?:soon|later)\b|\bwe(?:['’]ll| will)(?: \w+){0,2} (?:get to|set ?up)\b|"
+    r"\byou(?:['’]d| would) be right\b|\bmore on (?:this|that|these) later\b|"
+    # a blog's words about itself: "今天分享一个Bert的改进工作", "本文主要是讲一下", "分享给大家，希望有帮助",
+    # "记录下来，以备后用", "我觉得这个讲的很好", "总结在下面", "没看懂没关系，一会详细讲", "说一下为什么…"
+    r"今天(?:给|和|跟)?(?:大家)?(?:分享|介绍|聊|讲|说|谈)|本文(?:主要)?(?:是)?(?:讲|聊|谈|说|分享|记录|整理)|"
+    r"分享给大家|希望(?:能)?(?:对(?:大家|你))?有(?:所)?帮助|以备后用|记录(?:一下|下来)|"
+    r"(?:讲|写)(?:的|得)(?:很|非常|挺)(?:好|清楚|不错)|(?:总结|整理|记录|放|贴|附)在(?:了)?(?:下面|下方|后面|文末)|"
+    r"没看懂没关系|一会儿?(?:再)?(?:详细)?(?:讲|说|介绍|解释)|后面(?:会|再)(?:详细)?(?:讲|说|介绍|解释)|"
+    r"^(?:我们)?(?:先|再|来|简单)*(?:说|聊|谈|讲)一(?:下|说|谈|讲)",
+    re.IGNORECASE)
 LEADS_IN = (":", "：", "...", "…")  # how a line that introduces what follows ends
 _TRAILS_OFF = re.compile(r"[A-Za-z,]\s*(?:\.\.\.|…)$")  # "However, he also argues that..." leads into a quotation
 
@@ -161,7 +177,17 @@ def speaks_to_reader(text: str) -> bool:
     return _TO_READER.search(text) is not None
 
 
+_PARENTHESIS = re.compile(r"\s*[（(]([^（）()]{1,60})[）)]")
+
+
+def without_asides(text: str) -> str:
+    """The text without its parenthetical words to the reader ("…保持一致（这句话没看懂没关系，一会详细讲）")."""
+    return _PARENTHESIS.sub(lambda m: "" if speaks_to_reader(m.group(1)) or _NARRATES.search(m.group(1))
+                            else m.group(0), text)
+
+
 def is_aside(sentence: str) -> bool:
     """Whether a sentence is an aside that says nothing an answer, a card or a grader could use: words to the reader
     or about the text, a quotation's source on its own, or a lead-in that trails off into what follows."""
-    return speaks_to_reader(sentence) or bool(_SOURCE_LINE.match(sentence) or _TRAILS_OFF.search(sentence))
+    return speaks_to_reader(sentence) or bool(_NARRATES.search(sentence) or _SOURCE_LINE.match(sentence)
+                                              or _TRAILS_OFF.search(sentence))
