@@ -330,6 +330,38 @@ def test_a_blog_export_is_quoted_for_what_it_says_not_for_its_asides_and_credits
     assert len(said) == 3
 
 
+def test_a_wechat_article_and_a_course_notebook_are_quoted_for_what_they_teach() -> None:
+    """Notes copied from a WeChat account's articles keep the author's words about the article ("今天分享一个…",
+    "本文主要是讲一下…", "分享给大家，希望有帮助", "总结在下面", "（这句话没看懂没关系，一会详细讲）"), and a course's
+    notebooks narrate their code ("Now let's set up…", "it's time to…", "These will come soon."): an answer quotes
+    neither, and keeps the sentence a parenthetical aside sits in. "Let's say …" sets up an example and stays, and
+    the list under "Let's take a look at …:" ("Let us talk about the advantages of BN:") is the content."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    blog = ("今天分享一个对比学习的经典工作MoCo，记录下来，以备后用。\n\n本文主要是讲一下，MoCo为什么要用动量编码器。\n\n"
+            "说一下为什么需要这么一个动量编码器。\n\n"
+            "MoCo用动量缓慢地更新键编码器，让队列里的键特征尽可能保持一致（这句话没看懂没关系，一会详细讲）。\n\n"
+            "队列里的负样本不需要梯度回传，所以队列可以放很多负样本，字典因此很大。\n\n我觉得这个讲的很好，总结在下面，分享给大家，希望有帮助。")
+    answer = extractive_answer("MoCo 为什么要用动量编码器和队列？", [_section(1, "MoCo论文解析", blog)], load_glossary())
+    assert [part.removesuffix(" [1]") for part in answer.split("\n\n")] == [
+        "MoCo用动量缓慢地更新键编码器，让队列里的键特征尽可能保持一致。",
+        "队列里的负样本不需要梯度回传，所以队列可以放很多负样本，字典因此很大。"]
+
+    notebook = ("Now we've got the data on the GPU, it's time to move the model there too.\n\n"
+                "Calling to(device) on a model moves its parameters to the device.\n\n"
+                "Let's say the device is a GPU: the model's parameters are then copied into GPU memory.\n\n"
+                "Now let's set up some device-agnostic code for our model. We'll get to the data later on.\n\n"
+                "Not to worry, there's a better option! These will come soon.\n\n"
+                "Let's take a look at what moving a model does:\n\n- Every parameter tensor is copied to the device.\n")
+    answer = extractive_answer("How do you move a model to the GPU with to(device)?",
+                               [_section(1, "Putting models on the GPU", notebook)], load_glossary())
+    assert [part.removesuffix(" [1]") for part in answer.split("\n\n")] == [
+        "Calling to(device) on a model moves its parameters to the device.",
+        "Let's say the device is a GPU: the model's parameters are then copied into GPU memory.",
+        "Every parameter tensor is copied to the device."]  # a lead-in's list, however it speaks, is what it teaches
+
+
 def test_captions_links_and_pointers_into_a_book_are_not_quoted() -> None:
     """A figure's caption, a bare link, a picture's file name, a book's section number, a linked page's title,
     a reference and a copyright line say nothing an interviewer hears."""
@@ -381,6 +413,36 @@ def _notes_home(tmp_path: Path, text: str) -> Index:
     (notes / "notes.md").write_text(text, encoding="utf-8")
     build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
     return Index(tmp_path / "home")
+
+
+def test_a_callout_under_a_section_is_no_answer_to_it(tmp_path: Path) -> None:
+    """A tutorial writes its steps in a table and a "> **Note:**" under them; a blog credits its author in a quote
+    ("> 作者：…"). Read as interview answers (a note quoting its answer), the Note won the answer's place from
+    the table of steps and the credit from the section it closes. A quoted answer ("> 答：…", or unlabelled) is one.
+    The table's rows read with their step's name, not their number or a column named by a question."""
+    # a section longer than a chunk: the Note is a chunk of its own, as in the notebook
+    notes = ("# Training\n\n## PyTorch training loop\n\nFor the training loop, we build these steps:\n\n"
+             "| Number | Step name | What does it do? |\n| --- | --- | --- |\n"
+             "| 1 | Forward pass | The model computes its predictions on the training data. |\n"
+             "| 2 | Calculate the loss | The predictions are compared with the labels. |\n"
+             "| 3 | Zero gradients | optimizer.zero_grad() clears the gradients of the last step. |\n"
+             "| 4 | Backpropagation | loss.backward() computes the gradient of the loss for every parameter. |\n"
+             "| 5 | Update the parameters | optimizer.step() moves the parameters against their gradients. |\n\n"
+             + "The loop runs over the batches of the training data once per epoch, and every batch goes through the"
+             " same five steps in the same order, whatever the model. " * 7 + "\n\n"
+             "> **Note:** The above is just one way of ordering the steps of a training loop; with experience you"
+             " will find the training loop can be quite flexible.\n\n"
+             "## 知识蒸馏\n\n知识蒸馏让小模型学习大模型输出的软目标。\n\n> 作者：某某\n> 来源：某公众号\n\n"
+             "## 为什么用软目标？\n\n> 答：软目标保留了类别之间的相似性，比硬标签的信息更多。\n")
+    index = _notes_home(tmp_path, notes)
+    kinds = dict(index.catalog.execute("SELECT text, kind FROM chunks"))
+    assert kinds[next(t for t in kinds if t.startswith("> **Note:**"))] == "section"
+    assert kinds[next(t for t in kinds if t.startswith("> 答："))] == "answer"
+    result = answer_question("What are the steps of a PyTorch training loop?", index)
+    # each step as its row says it: the step numbers left out, the step's name first, no "What does it do?"
+    assert "Zero gradients: optimizer.zero_grad() clears the gradients of the last step." in result.answer
+    assert "Backpropagation: loss.backward() computes the gradient of the loss for every parameter." in result.answer
+    assert "The above is just one way" not in result.answer.split("\n\n")[0]
 
 
 def test_a_section_of_references_is_not_quoted_and_a_reference_answer_is(tmp_path: Path) -> None:
