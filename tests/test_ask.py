@@ -362,6 +362,35 @@ def test_a_wechat_article_and_a_course_notebook_are_quoted_for_what_they_teach()
         "Every parameter tensor is copied to the device."]  # a lead-in's list, however it speaks, is what it teaches
 
 
+def test_a_book_converted_by_pandoc_is_quoted_in_whole_sentences_and_whole_formulas() -> None:
+    """pandoc writes a paragraph in lines cut at 72 columns, mid-sentence, and notes converted from a PDF keep its
+    lines: each line was quoted as a sentence ("即基于分布 D_t 从数据集 D 中经过最小化训练误差训练出分类器"). A paragraph
+    whose lines are mostly wide and stop short is one paragraph; a note's short lines, one point each, stay
+    apart. A line that leads into display math ("所以权重 w 的更新公式为") says nothing without it, and a formula's
+    subscripts and stars are no emphasis (`\\boldsymbol{x}_{i}\\right)-y_{i}` lost both underscores)."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    wrapped = ("AdaBoost 每轮迭代只需要得到一个基分类器和其投票权重，设第 $t$ 轮迭代需\n"
+               "得到基分类器 $h_t$，对应的投票权重为 $\\alpha_t$，则集成分类器等于上一轮的集成\n"
+               "分类器加上新的加权基分类器，这就是前向分步算法。\n\n"
+               "所以投票权重 $\\alpha_t$ 的更新公式为\n$$\n\\alpha_t=\\frac{1}{2} \\ln \\frac{1-\\epsilon_t}{\\epsilon_t}\n$$\n\n"
+               "AdaBoost 的要点\n每轮重新加权样本\n错分样本权重变大\n")
+    answer = extractive_answer("AdaBoost 每轮迭代怎么得到基分类器的投票权重？", [_section(1, "AdaBoost", wrapped)],
+                               load_glossary())
+    said = [part.removesuffix(" [1]") for part in answer.split("\n\n")]
+    assert said[0] == ("AdaBoost 每轮迭代只需要得到一个基分类器和其投票权重，设第 t 轮迭代需得到基分类器 h_t，对应的投票权重"
+                       "为 \\alpha_t，则集成分类器等于上一轮的集成分类器加上新的加权基分类器，这就是前向分步算法。")
+    assert not any(part.startswith("所以投票权重") for part in said)
+    assert "每轮重新加权样本" in said and "错分样本权重变大" in said  # a point a line
+
+    formula = ("最小二乘法的目标是\n$$\n\\left(\\boldsymbol{w}^{*}, b^{*}\\right)=\\arg\\min \\sum_{i=1}^{m}"
+               "\\left(f\\left(\\boldsymbol{x}_{i}\\right)-y_{i}\\right)^{2}\n$$\n")
+    answer = extractive_answer("最小二乘法的目标公式是什么？", [_section(1, "最小二乘法", formula)], load_glossary())
+    assert ("\\left(\\boldsymbol{w}^{*}, b^{*}\\right)=\\arg\\min \\sum_{i=1}^{m}\\left(f\\left(\\boldsymbol{x}_{i}"
+            "\\right)-y_{i}\\right)^{2} [1]") in answer.split("\n\n")
+
+
 def test_captions_links_and_pointers_into_a_book_are_not_quoted() -> None:
     """A figure's caption, a bare link, a picture's file name, a book's section number, a linked page's title,
     a reference and a copyright line say nothing an interviewer hears."""

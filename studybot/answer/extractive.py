@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import re
 import textwrap
+import unicodedata
 from dataclasses import dataclass
 from typing import Callable, TypeVar
 
@@ -69,10 +70,10 @@ _ANSWER_MARK = re.compile(r"^(?:(?:English|Chinese|中文|英文)\s*)?(?:A|Ans|A
 _SYMBOLS = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\uFE0F]")
 _LABELLED = re.compile(r"^[^：:]{1,16}[：:]")  # "作用：…", "Note: …"
 _MARKUP = re.compile(r"\*\*|__|`|\$")
-# *word*, not 2*3*4 or a * b; after a Chinese word too ("通常用在*校正幾何失真*上")
-_ITALIC = re.compile(r"(?<![A-Za-z0-9_*\\])\*(?=[^\s*])([^*]+?)(?<=[^\s*\\])\*(?![A-Za-z0-9_*])")
-# _word_ (Markdown's other emphasis), not x_t, max_id, h_{t-1} or __init__
-_UNDERSCORED = re.compile(r"(?<![A-Za-z0-9_\\])_(?=[^\s_])([^_]+?)(?<=[^\s_\\])_(?![A-Za-z0-9_])")
+# *word*, not 2*3*4 or a * b, nor a formula's w^{*}, b^{*}; after a Chinese word too ("通常用在*校正幾何失真*上")
+_ITALIC = re.compile(r"(?<![A-Za-z0-9_*\\{}^)\]])\*(?=[^\s*}])([^*]+?)(?<=[^\s*\\{])\*(?![A-Za-z0-9_*{}])")
+# _word_ (Markdown's other emphasis), not x_t, max_id, h_{t-1}, __init__ or a formula's \boldsymbol{x}_{i}-y_{i}
+_UNDERSCORED = re.compile(r"(?<![A-Za-z0-9_\\{}^)\]])_(?=[^\s_{])([^_]+?)(?<=[^\s_\\])_(?![A-Za-z0-9_{])")
 _FOLLOW_UP = re.compile(r"^\s*Q\s*[:：]\s*(.*?)\s*\bA\s*[:：]\s*(.*)$")
 _PLACEHOLDER = re.compile(rf"\b{LOST_PICTURE}\b")  # an image the export lost: the sentence lacks its formula
 _PICTURES_ONLY = re.compile(rf"^\s*(?:>\s*)?(?:{_PLACEHOLDER.pattern}[\s,.;]*)+$")  # a line of them, no words
@@ -99,6 +100,9 @@ _QUOTE = re.compile(r"^\s*>\s?")
 _MATH = "$$"
 _INDENTED = "    "  # the block being read is indented code: after a blank line, in no list (CommonMark's rule)
 _CONTINUES = re.compile(r"^\s*(?:>\s?)?\s*[a-z]")  # a line of prose that goes on the sentence above
+WRAPPED_WIDTH = 56  # columns from which a Chinese line without a stop at its end may have been cut by width (pandoc: 72)
+_ENDS = ("。", "！", "？", "；", "：", ".", "!", "?", ";", ":", "…")
+_CJK_EDGE = re.compile(f"[{CJK}，、。：；！？（）“”]")  # a cut line meets the next without a space between these
 # An address a line ends with ("手撕AUC：https://blog.csdn.net/…", "…试出来的...https://blog.51cto.com/…"): where to
 # read more, not what the note says; the citation leads to the note, and the note to it.
 _TRAILING_URL = re.compile(r"\s*(?:https?://|www\.)\S+\s*$")
@@ -238,7 +242,9 @@ def _prose_lines(text: str) -> list[str]:
     formula: list[str] = []
     above = ""  # the line above, as written
     context = ""  # the last line with text above, as written
-    for line in text.splitlines():
+    written = text.splitlines()
+    cut = _cut_by_width(written)
+    for i, line in enumerate(written):
         if block == _INDENTED:
             if not line.strip() or INDENTED_CODE.match(line):
                 continue
@@ -259,15 +265,27 @@ def _prose_lines(text: str) -> list[str]:
                 block = None
                 lines.append("")  # no sentence goes on across a block
         elif (block := fence_opening(line) or _math_opening(line)) is None:
+            if _QUOTE.sub("", line).strip().startswith(_MATH):
+                _leads_into_formula(lines)
             if _PICTURES_ONLY.match(line):  # pictures the export lost ("image image"): no words to go on with
                 lines.append("")
-            elif lines and _CONTINUES.match(line) and _wraps(lines[-1], line):
-                lines[-1] = f"{lines[-1].rstrip()} {_QUOTE.sub('', line).strip()}"
+            elif lines and (_CONTINUES.match(line) or i in cut) and _wraps(lines[-1], line):
+                upper, lower = lines[-1].rstrip(), _QUOTE.sub("", line).strip()
+                gap = "" if _CJK_EDGE.match(upper[-1:]) and _CJK_EDGE.match(lower[:1]) else " "
+                lines[-1] = f"{upper}{gap}{lower}"
             else:
                 lines.append(line)
         elif block == _MATH:
+            _leads_into_formula(lines)
             formula.append(line.strip())
     return lines
+
+
+def _leads_into_formula(lines: list[str]) -> None:
+    """Mark the line above display math as the lead-in it is when its sentence stops short ("所以权重 w 的更新公式为",
+    "定义 12.2 PAC 可学习的核心在于, 需要的样本数目 m 是"): it ends with a colon, and no answer quotes it alone."""
+    if lines and lines[-1].strip() and not lines[-1].rstrip().endswith(_ENDS):
+        lines[-1] = lines[-1].rstrip() + ("：" if has_cjk(lines[-1]) else ":")
 
 
 def _in_list(line: str) -> bool:
@@ -280,6 +298,29 @@ def _math_opening(line: str) -> str | None:
     """`$$` when a line opens display math that goes on below it."""
     body = _QUOTE.sub("", line).strip()
     return _MATH if body.startswith(_MATH) and (body == _MATH or not body.endswith(_MATH)) else None
+
+
+def _cut_by_width(lines: list[str]) -> set[int]:
+    """The lines that go on a Chinese paragraph cut at a fixed width (pandoc wraps at 72 columns, notes converted
+    from PDF keep its lines): most of its lines but the last are wide and end in mid-sentence. A paragraph of
+    short lines, each a point of its own without a stop (as notes list them), is no such paragraph."""
+    cut: set[int] = set()
+    start = 0
+    for end in [i for i, line in enumerate(lines) if not line.strip()] + [len(lines)]:
+        paragraph = [_QUOTE.sub("", line).strip() for line in lines[start:end]]
+        upper = paragraph[:-1]
+        if upper and has_cjk("".join(paragraph)) and sum(
+                _width(line) >= WRAPPED_WIDTH and not line.endswith(_ENDS) and not _TRAILING_URL.search(line)
+                for line in upper) >= 0.6 * len(upper):
+            cut.update(i for i in range(start + 1, end)
+                       if not _BULLET.match(paragraph[i - start]) and not paragraph[i - start].startswith(("#", "|", _MATH)))
+        start = end + 1
+    return cut
+
+
+def _width(text: str) -> int:
+    """Columns a line takes in a terminal or an editor: a Chinese character two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def _wraps(line: str, below: str) -> bool:
