@@ -41,7 +41,7 @@ from pathlib import Path
 from question_sets import QUESTIONS, questions, set_parser
 
 SETS = ["wdndev_zh", "harleys_zh", "d2l_en", "nlplove_zh", "mlint_en", "versloot_en", "xn1997_zh", "loveunk_zh", "genai_en",
-        "nlpability_zh", "pytorchdl_en", "pumpkin_zh"]
+        "nlpability_zh", "pytorchdl_en", "pumpkin_zh", "handbook_zh"]
 
 
 def run_set(name: str, corpora: Path, homes: Path, split: str) -> dict:

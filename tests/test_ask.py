@@ -332,7 +332,7 @@ def test_a_blog_export_is_quoted_for_what_it_says_not_for_its_asides_and_credits
 
 def test_a_wechat_article_and_a_course_notebook_are_quoted_for_what_they_teach() -> None:
     """Notes copied from a WeChat account's articles keep the author's words about the article ("今天分享一个…",
-    "本文主要是讲一下…", "分享给大家，希望有帮助", "总结在下面", "（这句话没看懂没关系，一会详细讲）"), and a course's
+    "本文主要是讲一下…", "分享给大家，希望有帮助", "总结在下面", "（这句话没看懂没关系，一会详细讲）", "下面我们来…"), and a course's
     notebooks narrate their code ("Now let's set up…", "it's time to…", "These will come soon."): an answer quotes
     neither, and keeps the sentence a parenthetical aside sits in. "Let's say …" sets up an example and stays, and
     the list under "Let's take a look at …:" ("Let us talk about the advantages of BN:") is the content."""
@@ -342,7 +342,8 @@ def test_a_wechat_article_and_a_course_notebook_are_quoted_for_what_they_teach()
     blog = ("今天分享一个对比学习的经典工作MoCo，记录下来，以备后用。\n\n本文主要是讲一下，MoCo为什么要用动量编码器。\n\n"
             "说一下为什么需要这么一个动量编码器。\n\n"
             "MoCo用动量缓慢地更新键编码器，让队列里的键特征尽可能保持一致（这句话没看懂没关系，一会详细讲）。\n\n"
-            "队列里的负样本不需要梯度回传，所以队列可以放很多负样本，字典因此很大。\n\n我觉得这个讲的很好，总结在下面，分享给大家，希望有帮助。")
+            "队列里的负样本不需要梯度回传，所以队列可以放很多负样本，字典因此很大。\n\n我觉得这个讲的很好，总结在下面，分享给大家，希望有帮助。"
+            "\n\n以上就是MoCo的简单介绍。下面我们来调用动量编码器，看看队列里的负样本。")
     answer = extractive_answer("MoCo 为什么要用动量编码器和队列？", [_section(1, "MoCo论文解析", blog)], load_glossary())
     assert [part.removesuffix(" [1]") for part in answer.split("\n\n")] == [
         "MoCo用动量缓慢地更新键编码器，让队列里的键特征尽可能保持一致。",
