@@ -266,7 +266,7 @@ def _prose_lines(text: str) -> list[str]:
                 lines.append("")  # no sentence goes on across a block
         elif (block := fence_opening(line) or _math_opening(line)) is None:
             if _QUOTE.sub("", line).strip().startswith(_MATH):
-                _leads_into_formula(lines)
+                _leads_into_block(lines)
             if _PICTURES_ONLY.match(line):  # pictures the export lost ("image image"): no words to go on with
                 lines.append("")
             elif lines and (_CONTINUES.match(line) or i in cut) and _wraps(lines[-1], line):
@@ -275,15 +275,17 @@ def _prose_lines(text: str) -> list[str]:
                 lines[-1] = f"{upper}{gap}{lower}"
             else:
                 lines.append(line)
-        elif block == _MATH:
-            _leads_into_formula(lines)
-            formula.append(line.strip())
+        else:  # display math or code opens here
+            _leads_into_block(lines)
+            if block == _MATH:
+                formula.append(line.strip())
     return lines
 
 
-def _leads_into_formula(lines: list[str]) -> None:
-    """Mark the line above display math as the lead-in it is when its sentence stops short ("所以权重 w 的更新公式为",
-    "定义 12.2 PAC 可学习的核心在于, 需要的样本数目 m 是"): it ends with a colon, and no answer quotes it alone."""
+def _leads_into_block(lines: list[str]) -> None:
+    """Mark the line above display math or code as the lead-in it is when its sentence stops short ("所以权重 w 的更新
+    公式为", "定义 12.2 PAC 可学习的核心在于, 需要的样本数目 m 是", "修改后的代码如下"): it ends with a colon, and no answer
+    quotes it alone."""
     if lines and lines[-1].strip() and not lines[-1].rstrip().endswith(_ENDS):
         lines[-1] = lines[-1].rstrip() + ("：" if has_cjk(lines[-1]) else ":")
 

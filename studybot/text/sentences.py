@@ -168,8 +168,8 @@ _NARRATES = re.compile(
     r"没看懂没关系|一会儿?(?:再)?(?:详细)?(?:讲|说|介绍|解释)|后面(?:会|再)(?:详细)?(?:讲|说|介绍|解释)|"
     r"^(?:我们)?(?:先|再|来|简单)*(?:说|聊|谈|讲)一(?:下|说|谈|讲)|"
     # a Chinese tutorial narrating its code: "下面我们来调用反向传播函数", "下面做一个简单的操作", "以上就是一个…的简单样例了",
-    # "在这一章里面，我们将…" ("下面的例子中" and "下面是" stay: what follows is the point)
-    r"(?:^|[，,；;])\s*下面(?:我们|就|来|做|定义|再|先|会|将|用|使用|调用)|^以上就是|(?:这|本|上|下)一?章(?:里面?|中)?[，,]?我们",
+    # "在这一章里面，我们将…", "在本文中，我们讨论了…" ("下面的例子中" and "下面是" stay: what follows is the point)
+    r"(?:^|[，,；;])\s*下面(?:我们|就|来|做|定义|再|先|会|将|用|使用|调用)|^以上就是|(?:这|本|上|下)(?:一?章|篇|文)(?:里面?|中)?[，,]?我们",
     re.IGNORECASE)
 LEADS_IN = (":", "：", "...", "…")  # how a line that introduces what follows ends
 _TRAILS_OFF = re.compile(r"[A-Za-z,]\s*(?:\.\.\.|…)$")  # "However, he also argues that..." leads into a quotation
