@@ -333,9 +333,10 @@ def test_a_blog_export_is_quoted_for_what_it_says_not_for_its_asides_and_credits
 def test_a_wechat_article_and_a_course_notebook_are_quoted_for_what_they_teach() -> None:
     """Notes copied from a WeChat account's articles keep the author's words about the article ("今天分享一个…",
     "本文主要是讲一下…", "分享给大家，希望有帮助", "总结在下面", "（这句话没看懂没关系，一会详细讲）", "下面我们来…"), and a course's
-    notebooks narrate their code ("Now let's set up…", "it's time to…", "These will come soon."): an answer quotes
-    neither, and keeps the sentence a parenthetical aside sits in. "Let's say …" sets up an example and stays, and
-    the list under "Let's take a look at …:" ("Let us talk about the advantages of BN:") is the content."""
+    notebooks narrate their code ("Now let's set up…", "it's time to…", "These will come soon.", "(hint: head back to
+    section 5 …)") and put a caption in italics under each picture: an answer quotes none of it, and keeps the
+    sentence a parenthetical aside sits in. "Let's say …" sets up an example and stays, and the list under "Let's
+    take a look at …:" ("Let us talk about the advantages of BN:") is the content."""
     from studybot.answer.extractive import extractive_answer
     from studybot.content.glossary import load_glossary
 
@@ -352,6 +353,8 @@ def test_a_wechat_article_and_a_course_notebook_are_quoted_for_what_they_teach()
     notebook = ("Now we've got the data on the GPU, it's time to move the model there too.\n\n"
                 "Calling to(device) on a model moves its parameters to the device.\n\n"
                 "Let's say the device is a GPU: the model's parameters are then copied into GPU memory.\n\n"
+                "![moving a model to the GPU]\n*A fun way to remember moving a model to the device, the GPU song.*\n\n"
+                "(hint: head back to section 5 for moving the data to the device)\n\n"
                 "Now let's set up some device-agnostic code for our model. We'll get to the data later on.\n\n"
                 "Not to worry, there's a better option! These will come soon.\n\n"
                 "Let's take a look at what moving a model does:\n\n- Every parameter tensor is copied to the device.\n")

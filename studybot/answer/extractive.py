@@ -76,6 +76,8 @@ _ITALIC = re.compile(r"(?<![A-Za-z0-9_*\\{}^)\]])\*(?=[^\s*}])([^*]+?)(?<=[^\s*\
 _UNDERSCORED = re.compile(r"(?<![A-Za-z0-9_\\{}^)\]])_(?=[^\s_{])([^_]+?)(?<=[^\s_\\])_(?![A-Za-z0-9_{])")
 _FOLLOW_UP = re.compile(r"^\s*Q\s*[:：]\s*(.*?)\s*\bA\s*[:：]\s*(.*)$")
 _PLACEHOLDER = re.compile(rf"\b{LOST_PICTURE}\b")  # an image the export lost: the sentence lacks its formula
+_PICTURE = re.compile(r"^\s*(?:>\s*)?!\[")  # a picture on a line of its own (its address gone: `![name]`)
+_EMPHASIZED = re.compile(r"^\s*(?:>\s*)?([*_])(?!\1)\S.*\S\1\s*$")  # a line all in italics
 _PICTURES_ONLY = re.compile(rf"^\s*(?:>\s*)?(?:{_PLACEHOLDER.pattern}[\s,.;]*)+$")  # a line of them, no words
 _FOLLOW_UPS = re.compile(r"追问|follow-?ups?", re.IGNORECASE)  # a note's follow-up list answers other questions
 # Words that frame a question rather than name its subject: a comparison's (aspects.COMPARISON) and function
@@ -252,6 +254,7 @@ def _prose_lines(text: str) -> list[str]:
         if block is None and INDENTED_CODE.match(line) and not has_cjk(line) and not above.strip() and not _in_list(context):
             block = _INDENTED  # a program's output, as Jupyter exports it: no prose
             lines.append("")
+        captioned = bool(_PICTURE.match(above))
         above, context = line, line if line.strip() else context
         if block == _INDENTED:
             continue
@@ -267,8 +270,8 @@ def _prose_lines(text: str) -> list[str]:
         elif (block := fence_opening(line) or _math_opening(line)) is None:
             if _QUOTE.sub("", line).strip().startswith(_MATH):
                 _leads_into_block(lines)
-            if _PICTURES_ONLY.match(line):  # pictures the export lost ("image image"): no words to go on with
-                lines.append("")
+            if _PICTURES_ONLY.match(line) or (captioned and _EMPHASIZED.match(line)):
+                lines.append("")  # pictures the export lost ("image image"), or a caption in italics under a picture
             elif lines and (_CONTINUES.match(line) or i in cut) and _wraps(lines[-1], line):
                 upper, lower = lines[-1].rstrip(), _QUOTE.sub("", line).strip()
                 gap = "" if _CJK_EDGE.match(upper[-1:]) and _CJK_EDGE.match(lower[:1]) else " "

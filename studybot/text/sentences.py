@@ -159,7 +159,7 @@ _NARRATES = re.compile(
     r"let(?:['’]s| us)\b(?! (?:say|suppose|assume|consider|imagine|denote|define|call|write|recall))|"
     r"\blet['’]s(?: \w+){0,2} (?:take a look|look|go|get (?:started|moving)|dive|find out|see|start|explore|move on)\b|"
     r"\bit['’]s (?:now )?time to\b|\bwill come (?:soon|later)\b|\bwe(?:['’]ll| will)(?: \w+){0,2} (?:get to|set ?up)\b|"
-    r"\byou(?:['’]d| would) be right\b|\bmore on (?:this|that|these) later\b|"
+    r"\byou(?:['’]d| would) be right\b|\bmore on (?:this|that|these) later\b|\b(?:head|go) back to (?:section|chapter)\b|"
     # a blog's words about itself: "今天分享一个Bert的改进工作", "本文主要是讲一下", "分享给大家，希望有帮助",
     # "记录下来，以备后用", "我觉得这个讲的很好", "总结在下面", "没看懂没关系，一会详细讲", "说一下为什么…"
     r"今天(?:先|再)?来?(?:给|和|跟)?(?:大家)?(?:分享|介绍|聊|讲|说|谈)|本文(?:主要)?(?:是)?(?:讲|聊|谈|说|分享|记录|整理)|"

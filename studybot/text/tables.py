@@ -53,6 +53,7 @@ def row_sentences(header: list[str], rows: list[list[str]], cjk: bool) -> list[t
         said = [f"{name} {cell}".strip() if named and not merged else cell
                 for name, cell in zip(header[1:] + [""] * len(cells), cells[1:]) if cell]
         if said:
+            said = [cell.rstrip(".。") for cell in said[:-1]] + said[-1:]  # a cell's stop before the next cell's name
             sentence = f"{label}{colon}{semicolon.join(said)}" if label else semicolon.join(said)
             out.append((sentence, " ".join(cell for cell in cells[1:] if cell)))
     return out
