@@ -133,6 +133,15 @@ def _section(n: int, heading: str, text: str) -> Source:
     return Source(n, "实践.md", ["实践问题", heading], n * 10, n * 10 + 2, "section", text, 1 / n)
 
 
+def _quoted(question: str, heading: str, text: str) -> list[str]:
+    """What the extractive answer quotes from one section, line by line, without its citations."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    answer = extractive_answer(question, [_section(1, heading, text)], load_glossary())
+    return [part.removesuffix(" [1]") for part in answer.split("\n\n")]
+
+
 def test_a_translated_question_finds_its_words_in_the_passages_of_its_translations_language() -> None:
     """An English question over Chinese notes shares no word with them and names no glossary concept:
     only its translation (what search read beside it) tells which passage answers it."""
@@ -290,16 +299,12 @@ def test_a_quoted_sentence_goes_on_after_et_al_and_vs() -> None:
 def test_a_lecture_transcript_is_quoted_for_what_it_teaches_not_for_where_the_course_goes_next() -> None:
     """Notes written down from a course's lectures keep the lecturer's way: "上节中你已经学到了…，这节里我们会学到…",
     "我们再来看几个例子", "In the next video …". They say where the course goes, not what the question asks."""
-    from studybot.answer.extractive import extractive_answer
-    from studybot.content.glossary import load_glossary
-
     text = ("上节中，你已经学到了基本的束搜索算法，这节里我们会学到一些技巧，让它运行得更好。\n\n"
             "束搜索把每一步的对数概率相加，句子越长，和越小，所以它偏爱短句子。\n\n我们再来看几个例子。\n\n"
             "长度归一化把对数概率之和除以句子长度的 α 次方，短句子就不再占便宜。\n\n"
             "In the next video, we will see how to do error analysis on beam search.\n\n下一节我们会讲到误差分析。\n\n"
             "如果你对束搜索的长度归一化感兴趣，也可以看看原论文。接下来，我会告诉你束搜索的长度归一化怎样做误差分析。")
-    answer = extractive_answer("束搜索为什么要做长度归一化？", [_section(1, "束搜索的改进", text)], load_glossary())
-    assert [part.removesuffix(" [1]") for part in answer.split("\n\n")] == [
+    assert _quoted("束搜索为什么要做长度归一化？", "束搜索的改进", text) == [
         "束搜索把每一步的对数概率相加，句子越长，和越小，所以它偏爱短句子。",
         "长度归一化把对数概率之和除以句子长度的 α 次方，短句子就不再占便宜。"]
 
@@ -309,9 +314,6 @@ def test_a_blog_export_is_quoted_for_what_it_says_not_for_its_asides_and_credits
     between thematic breaks, the author's words about the article and what the reader will learn from it, each
     quotation's source on a line of its own and each picture's licence: an answer quotes what it says, formulas as
     formulas, emphasis as words, and none of the rest."""
-    from studybot.answer.extractive import extractive_answer
-    from studybot.content.glossary import load_glossary
-
     text = ("This article will focus on gated recurrent units and why they keep gradients alive. After reading it, you"
             " will...\n\n- Understand how a gated unit keeps its old state.\n- See why gradients survive long sequences."
             "\n\nLet's take a look! :)\n\n* * *\n\n\\[toc\\]\n\n* * *\n\n![](images/gru.png)\n\nA gated unit. Created by Jane Roe at Example Wiki,"
@@ -321,9 +323,8 @@ def test_a_blog_export_is_quoted_for_what_it_says_not_for_its_asides_and_credits
             " sequences.\n>\n> Roe et al. (2016)\n\nThe reset gate decides how much of the _old_ state the candidate sees."
             "\n\nThe image below shows a gated unit’s state over time.\n\nRead more: How gated units keep their state"
             "\n\nI hope this was useful for your learning process!")
-    answer = extractive_answer("How does a gated unit mix its old state with a candidate, and keep gradients alive?",
-                               [_section(1, "Gated recurrent units", text)], load_glossary())
-    said = [part.removesuffix(" [1]") for part in answer.split("\n\n")]
+    said = _quoted("How does a gated unit mix its old state with a candidate, and keep gradients alive?",
+                   "Gated recurrent units", text)
     assert said[:3] == ["A gated unit mixes the old state h_{t-1} with a candidate state through an update gate.",
                         "The update gate lets a unit copy its state across many steps, so gradients survive long sequences.",
                         "The reset gate decides how much of the old state the candidate sees."]
@@ -337,16 +338,12 @@ def test_a_wechat_article_and_a_course_notebook_are_quoted_for_what_they_teach()
     section 5 …)") and put a caption in italics under each picture: an answer quotes none of it, and keeps the
     sentence a parenthetical aside sits in. "Let's say …" sets up an example and stays, and the list under "Let's
     take a look at …:" ("Let us talk about the advantages of BN:") is the content."""
-    from studybot.answer.extractive import extractive_answer
-    from studybot.content.glossary import load_glossary
-
     blog = ("今天分享一个对比学习的经典工作MoCo，记录下来，以备后用。\n\n本文主要是讲一下，MoCo为什么要用动量编码器。\n\n"
             "说一下为什么需要这么一个动量编码器。\n\n"
             "MoCo用动量缓慢地更新键编码器，让队列里的键特征尽可能保持一致（这句话没看懂没关系，一会详细讲）。\n\n"
             "队列里的负样本不需要梯度回传，所以队列可以放很多负样本，字典因此很大。\n\n我觉得这个讲的很好，总结在下面，分享给大家，希望有帮助。"
             "\n\n以上就是MoCo的简单介绍。下面我们来调用动量编码器，看看队列里的负样本。")
-    answer = extractive_answer("MoCo 为什么要用动量编码器和队列？", [_section(1, "MoCo论文解析", blog)], load_glossary())
-    assert [part.removesuffix(" [1]") for part in answer.split("\n\n")] == [
+    assert _quoted("MoCo 为什么要用动量编码器和队列？", "MoCo论文解析", blog) == [
         "MoCo用动量缓慢地更新键编码器，让队列里的键特征尽可能保持一致。",
         "队列里的负样本不需要梯度回传，所以队列可以放很多负样本，字典因此很大。"]
 
@@ -358,9 +355,7 @@ def test_a_wechat_article_and_a_course_notebook_are_quoted_for_what_they_teach()
                 "Now let's set up some device-agnostic code for our model. We'll get to the data later on.\n\n"
                 "Not to worry, there's a better option! These will come soon.\n\n"
                 "Let's take a look at what moving a model does:\n\n- Every parameter tensor is copied to the device.\n")
-    answer = extractive_answer("How do you move a model to the GPU with to(device)?",
-                               [_section(1, "Putting models on the GPU", notebook)], load_glossary())
-    assert [part.removesuffix(" [1]") for part in answer.split("\n\n")] == [
+    assert _quoted("How do you move a model to the GPU with to(device)?", "Putting models on the GPU", notebook) == [
         "Calling to(device) on a model moves its parameters to the device.",
         "Let's say the device is a GPU: the model's parameters are then copied into GPU memory.",
         "Every parameter tensor is copied to the device."]  # a lead-in's list, however it speaks, is what it teaches
@@ -372,18 +367,13 @@ def test_a_book_converted_by_pandoc_is_quoted_in_whole_sentences_and_whole_formu
     whose lines are mostly wide and stop short is one paragraph; a note's short lines, one point each, stay
     apart. A line that leads into display math ("所以权重 w 的更新公式为") says nothing without it, and a formula's
     subscripts and stars are no emphasis (`\\boldsymbol{x}_{i}\\right)-y_{i}` lost both underscores)."""
-    from studybot.answer.extractive import extractive_answer
-    from studybot.content.glossary import load_glossary
-
     wrapped = ("AdaBoost 每轮迭代只需要得到一个基分类器和其投票权重，设第 $t$ 轮迭代需\n"
                "得到基分类器 $h_t$，对应的投票权重为 $\\alpha_t$，则集成分类器等于上一轮的集成\n"
                "分类器加上新的加权基分类器，这就是前向分步算法。\n\n"
                "所以投票权重 $\\alpha_t$ 的更新公式为\n$$\n\\alpha_t=\\frac{1}{2} \\ln \\frac{1-\\epsilon_t}{\\epsilon_t}\n$$\n\n"
                "AdaBoost 的要点\n每轮重新加权样本\n错分样本权重变大\n\n计算投票权重的代码如下\n```python\n"
                "alpha = 0.5 * math.log((1 - err) / err)\n```\n")
-    answer = extractive_answer("AdaBoost 每轮迭代怎么得到基分类器的投票权重？", [_section(1, "AdaBoost", wrapped)],
-                               load_glossary())
-    said = [part.removesuffix(" [1]") for part in answer.split("\n\n")]
+    said = _quoted("AdaBoost 每轮迭代怎么得到基分类器的投票权重？", "AdaBoost", wrapped)
     assert said[0] == ("AdaBoost 每轮迭代只需要得到一个基分类器和其投票权重，设第 t 轮迭代需得到基分类器 h_t，对应的投票权重"
                        "为 \\alpha_t，则集成分类器等于上一轮的集成分类器加上新的加权基分类器，这就是前向分步算法。")
     assert not any(part.startswith(("所以投票权重", "计算投票权重的代码")) for part in said)  # lead-ins into math, code
@@ -391,9 +381,8 @@ def test_a_book_converted_by_pandoc_is_quoted_in_whole_sentences_and_whole_formu
 
     formula = ("最小二乘法的目标是\n$$\n\\left(\\boldsymbol{w}^{*}, b^{*}\\right)=\\arg\\min \\sum_{i=1}^{m}"
                "\\left(f\\left(\\boldsymbol{x}_{i}\\right)-y_{i}\\right)^{2}\n$$\n")
-    answer = extractive_answer("最小二乘法的目标公式是什么？", [_section(1, "最小二乘法", formula)], load_glossary())
     assert ("\\left(\\boldsymbol{w}^{*}, b^{*}\\right)=\\arg\\min \\sum_{i=1}^{m}\\left(f\\left(\\boldsymbol{x}_{i}"
-            "\\right)-y_{i}\\right)^{2} [1]") in answer.split("\n\n")
+            "\\right)-y_{i}\\right)^{2}") in _quoted("最小二乘法的目标公式是什么？", "最小二乘法", formula)
 
 
 def test_captions_links_and_pointers_into_a_book_are_not_quoted() -> None:
