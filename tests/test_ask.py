@@ -371,12 +371,14 @@ def test_a_book_converted_by_pandoc_is_quoted_in_whole_sentences_and_whole_formu
                "得到基分类器 $h_t$，对应的投票权重为 $\\alpha_t$，则集成分类器等于上一轮的集成\n"
                "分类器加上新的加权基分类器，这就是前向分步算法。\n\n"
                "所以投票权重 $\\alpha_t$ 的更新公式为\n$$\n\\alpha_t=\\frac{1}{2} \\ln \\frac{1-\\epsilon_t}{\\epsilon_t}\n$$\n\n"
+               "错误率越低，基分类器的投票权重越大\n$$\n\\alpha_t \\propto -\\ln \\epsilon_t\n$$\n\n"
                "AdaBoost 的要点\n每轮重新加权样本\n错分样本权重变大\n\n计算投票权重的代码如下\n```python\n"
                "alpha = 0.5 * math.log((1 - err) / err)\n```\n")
     said = _quoted("AdaBoost 每轮迭代怎么得到基分类器的投票权重？", "AdaBoost", wrapped)
     assert said[0] == ("AdaBoost 每轮迭代只需要得到一个基分类器和其投票权重，设第 t 轮迭代需得到基分类器 h_t，对应的投票权重"
                        "为 \\alpha_t，则集成分类器等于上一轮的集成分类器加上新的加权基分类器，这就是前向分步算法。")
     assert not any(part.startswith(("所以投票权重", "计算投票权重的代码")) for part in said)  # lead-ins into math, code
+    assert "错误率越低，基分类器的投票权重越大" in said  # a point over its formula, without a stop, is no lead-in
     assert "每轮重新加权样本" in said and "错分样本权重变大" in said  # a point a line
 
     formula = ("最小二乘法的目标是\n$$\n\\left(\\boldsymbol{w}^{*}, b^{*}\\right)=\\arg\\min \\sum_{i=1}^{m}"

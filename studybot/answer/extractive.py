@@ -104,6 +104,11 @@ _INDENTED = "    "  # the block being read is indented code: after a blank line,
 _CONTINUES = re.compile(r"^\s*(?:>\s?)?\s*[a-z]")  # a line of prose that goes on the sentence above
 WRAPPED_WIDTH = 56  # columns from which a Chinese line without a stop at its end may have been cut by width (pandoc: 72)
 _ENDS = ("。", "！", "？", "；", "：", ".", "!", "?", ";", ":", "…")
+# How a sentence that goes on in the formula or code below it ends: "…的更新公式为", "…m 是", "…如下", "…求导, 得",
+# "The loss is", "… as follows".
+_LEADS_INTO = re.compile(r"(?:[为是得即有到如:：,，]|如下|所示|可以?写成|\b(?:is|are|be|as|by|of|to|follows|below|gives|becomes|"
+                         r"where|with|using|get|have)|=)\s*$", re.IGNORECASE)
+_GOES_ON = re.compile(rf"^(?:[{CJK}A-Za-z0-9“‘\"'(（\\]|\$(?!\$))")  # a line going on the one above: words, inline math
 _CJK_EDGE = re.compile(f"[{CJK}，、。：；！？（）“”]")  # a cut line meets the next without a space between these
 # An address a line ends with ("手撕AUC：https://blog.csdn.net/…", "…试出来的...https://blog.51cto.com/…"): where to
 # read more, not what the note says; the citation leads to the note, and the note to it.
@@ -282,15 +287,17 @@ def _prose_lines(text: str) -> list[str]:
             _leads_into_block(lines)
             if block == _MATH:
                 formula.append(line.strip())
+    _leads_into_block(lines)  # the passage may end where its formula or code begins, in the next chunk
     return lines
 
 
 def _leads_into_block(lines: list[str]) -> None:
-    """Mark the line above display math or code as the lead-in it is when its sentence stops short ("所以权重 w 的更新
-    公式为", "定义 12.2 PAC 可学习的核心在于, 需要的样本数目 m 是", "修改后的代码如下"): it ends with a colon, and no answer
-    quotes it alone."""
-    if lines and lines[-1].strip() and not lines[-1].rstrip().endswith(_ENDS):
-        lines[-1] = lines[-1].rstrip() + ("：" if has_cjk(lines[-1]) else ":")
+    """Mark the line above display math or code as the lead-in it is when its sentence stops short of it ("所以权重 w
+    的更新公式为", "定义 12.2 PAC 可学习的核心在于, 需要的样本数目 m 是", "修改后的代码如下"): it ends with a colon, and no answer
+    quotes it alone. A note's point without a stop ("此时困惑度相当于交叉熵的指数形式", over its formula) says it whole."""
+    last = next((i for i in range(len(lines) - 1, -1, -1) if lines[i].strip()), None)  # blank lines may come between
+    if last is not None and _LEADS_INTO.search(lines[last]):
+        lines[last] = lines[last].rstrip() + ("：" if has_cjk(lines[last]) else ":")
 
 
 def _in_list(line: str) -> bool:
@@ -308,7 +315,8 @@ def _math_opening(line: str) -> str | None:
 def _cut_by_width(lines: list[str]) -> set[int]:
     """The lines that go on a Chinese paragraph cut at a fixed width (pandoc wraps at 72 columns, notes converted
     from PDF keep its lines): most of its lines but the last are wide and end in mid-sentence. A paragraph of
-    short lines, each a point of its own without a stop (as notes list them), is no such paragraph."""
+    short lines, each a point of its own without a stop (as notes list them), is no such paragraph; nor does a
+    line go on in a quote, a formula or HTML below it ("> ../机器学习/信息论" under a list item)."""
     cut: set[int] = set()
     start = 0
     for end in [i for i, line in enumerate(lines) if not line.strip()] + [len(lines)]:
@@ -317,8 +325,9 @@ def _cut_by_width(lines: list[str]) -> set[int]:
         if upper and has_cjk("".join(paragraph)) and sum(
                 _width(line) >= WRAPPED_WIDTH and not line.endswith(_ENDS) and not _TRAILING_URL.search(line)
                 for line in upper) >= 0.6 * len(upper):
-            cut.update(i for i in range(start + 1, end)
-                       if not _BULLET.match(paragraph[i - start]) and not paragraph[i - start].startswith(("#", "|", _MATH)))
+            cut.update(i for i in range(start + 1, end) if _GOES_ON.match(paragraph[i - start])
+                       and not _BULLET.match(paragraph[i - start])
+                       and bool(_QUOTE.match(lines[i].lstrip())) == bool(_QUOTE.match(lines[i - 1].lstrip())))
         start = end + 1
     return cut
 
