@@ -109,6 +109,7 @@ _ENDS = ("。", "！", "？", "；", "：", ".", "!", "?", ";", ":", "…")
 _LEADS_INTO = re.compile(r"(?:[为是得即有到如:：,，]|如下|所示|可以?写成|\b(?:is|are|be|as|by|of|to|follows|below|gives|becomes|"
                          r"where|with|using|get|have)|=)\s*$", re.IGNORECASE)
 _GOES_ON = re.compile(rf"^(?:[{CJK}A-Za-z0-9“‘\"'(（\\]|\$(?!\$))")  # a line going on the one above: words, inline math
+_INLINE_MATH = re.compile(r"\$[^$]+\$")
 _CJK_EDGE = re.compile(f"[{CJK}，、。：；！？（）“”]")  # a cut line meets the next without a space between these
 # An address a line ends with ("手撕AUC：https://blog.csdn.net/…", "…试出来的...https://blog.51cto.com/…"): where to
 # read more, not what the note says; the citation leads to the note, and the note to it.
@@ -325,11 +326,18 @@ def _cut_by_width(lines: list[str]) -> set[int]:
         if upper and has_cjk("".join(paragraph)) and sum(
                 _width(line) >= WRAPPED_WIDTH and not line.endswith(_ENDS) and not _TRAILING_URL.search(line)
                 for line in upper) >= 0.6 * len(upper):
-            cut.update(i for i in range(start + 1, end) if _GOES_ON.match(paragraph[i - start])
+            cut.update(i for i in range(start + 1, end) if _goes_on(paragraph[i - start])
                        and not _BULLET.match(paragraph[i - start])
                        and bool(_QUOTE.match(lines[i].lstrip())) == bool(_QUOTE.match(lines[i - 1].lstrip())))
         start = end + 1
     return cut
+
+
+def _goes_on(line: str) -> bool:
+    """Whether a line can go on the sentence above it: it starts with words, or with inline math that words follow (a
+    formula alone on its line, as a picture of one is read, is no part of the sentence above)."""
+    return bool(_GOES_ON.match(line)) and (not line.startswith("$") or has_cjk(_INLINE_MATH.sub("", line))
+                                           or bool(re.search(r"[A-Za-z]{3,}", _INLINE_MATH.sub("", line))))
 
 
 def _width(text: str) -> int:
