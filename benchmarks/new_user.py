@@ -25,6 +25,16 @@ set's notes and the bundled knowledge, as a user's does. DIR holds one folder pe
                 Chinese notes of two courses' lectures (one long file a week) and short LLM notes (1.9 MB)
     genai_en    every Markdown file (**/*.md) of github.com/Yasar05/Gen-ai-interview-Questions-and-answers @b5e6514:
                 200 English generative-AI interview answers in 13 topic files (each a README.md in its folder)
+    nlpability_zh  every Markdown file (**/*.md) of github.com/DA-southampton/NLP_ability @a92ff70: 131 Chinese
+                notes on NLP from the author's WeChat articles (BERT, Transformer, distillation, word vectors), 0.6 MB,
+                with a vendored OpenNMT-py's docs among them
+    pytorchdl_en   the top-level *.ipynb and *.md of github.com/mrdbourke/pytorch-deep-learning @baa27b6: the course's
+                ten English notebooks (7.8 MB with their outputs)
+    pumpkin_zh  every Markdown file (**/*.md) of github.com/datawhalechina/pumpkin-book @a8d8b5b: Chinese derivations
+                of the formulas of Zhou Zhihua's 《机器学习》, 16 chapters, several converted by pandoc (lines cut at
+                72 columns) and full of LaTeX
+    handbook_zh every Markdown and notebook file (**/*.md, **/*.ipynb) of github.com/zergtant/pytorch-handbook
+                @e9a1492: a Chinese PyTorch handbook in notebooks (4.2 MB)
 
 Printed per set: right note first (the answer's first citation is in a file the pattern matches) and,
 as the same-run baseline, the share whose first search hit is; the ratio is the first over the second.
