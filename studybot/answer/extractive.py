@@ -103,13 +103,13 @@ _MATH = "$$"
 _INDENTED = "    "  # the block being read is indented code: after a blank line, in no list (CommonMark's rule)
 _CONTINUES = re.compile(r"^\s*(?:>\s?)?\s*[a-z]")  # a line of prose that goes on the sentence above
 WRAPPED_WIDTH = 56  # columns from which a Chinese line without a stop at its end may have been cut by width (pandoc: 72)
-_ENDS = ("。", "！", "？", "；", "：", ".", "!", "?", ";", ":", "…")
 # How a sentence that goes on in the formula or code below it ends: "…的更新公式为", "…m 是", "…如下", "…求导, 得",
 # "The loss is", "… as follows".
 _LEADS_INTO = re.compile(r"(?:[为是得即有到如:：,，]|如下|所示|可以?写成|\b(?:is|are|be|as|by|of|to|follows|below|gives|becomes|"
                          r"where|with|using|get|have)|=)\s*$", re.IGNORECASE)
 _GOES_ON = re.compile(rf"^(?:[{CJK}A-Za-z0-9“‘\"'(（\\]|\$(?!\$))")  # a line going on the one above: words, inline math
 _INLINE_MATH = re.compile(r"\$[^$]+\$")
+_ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")  # a word, not a variable (x, f)
 _CJK_EDGE = re.compile(f"[{CJK}，、。：；！？（）“”]")  # a cut line meets the next without a space between these
 # An address a line ends with ("手撕AUC：https://blog.csdn.net/…", "…试出来的...https://blog.51cto.com/…"): where to
 # read more, not what the note says; the citation leads to the note, and the note to it.
@@ -119,6 +119,7 @@ _TRAILING_URL = re.compile(r"\s*(?:https?://|www\.)\S+\s*$")
 _CREDIT = re.compile(r"[-_–|]\s*(?:知乎(?:专栏)?|CSDN(?:博客)?|博客园|简书|掘金|SegmentFault|Medium|Stack Overflow|"
                      r"GitHub|arXiv|Towards Data Science)\s*$|^(?:\[\d+\]|【\d+】)|著作权归|转载请", re.IGNORECASE)
 _STOP = ("。", "！", ".", "!", "；", ";")
+_ENDS = (*_STOP, "？", "?", "：", ":", "…")  # how a line ends that does not go on below it
 # A note's own mark for its reference list ("LeNet-5 … CNN $^{[1]}$", "推荐使用[3]的工作", "Deep Compression [5],"):
 # it points to a list the answer does not show, and quoted it reads as the answer's citation [1]. An index
 # (`R[1]`, `dp[0]`) and a list in prose ("Train on [2, 3, 4]") stay.
@@ -336,8 +337,8 @@ def _cut_by_width(lines: list[str]) -> set[int]:
 def _goes_on(line: str) -> bool:
     """Whether a line can go on the sentence above it: it starts with words, or with inline math that words follow (a
     formula alone on its line, as a picture of one is read, is no part of the sentence above)."""
-    return bool(_GOES_ON.match(line)) and (not line.startswith("$") or has_cjk(_INLINE_MATH.sub("", line))
-                                           or bool(re.search(r"[A-Za-z]{3,}", _INLINE_MATH.sub("", line))))
+    words = _INLINE_MATH.sub("", line)
+    return bool(_GOES_ON.match(line)) and (not line.startswith("$") or has_cjk(words) or bool(_ENGLISH_WORD.search(words)))
 
 
 def _width(text: str) -> int:

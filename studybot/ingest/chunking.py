@@ -58,7 +58,7 @@ class Block:
         return sum(len(line) + 1 for line in lines[self.start:self.end])
 
 
-def is_callout(line: str) -> bool:
+def _is_callout(line: str) -> bool:
     """Whether a quoted line opens a callout (`_CALLOUT`), not an answer."""
     match = _CALLOUT.match(line)
     if match is None:
@@ -235,7 +235,7 @@ def chunk_note(note: Note, max_chars: int = MAX_CHARS, overlap_chars: int = OVER
             starts_section = piece[0] is blocks[0]
             # A piece mostly quoted is an answer to its heading (a note quoting its answers), callouts aside: a
             # tutorial's "> **Note:**" under "PyTorch training loop" won the answer's place from the table of steps.
-            quoted = (sum(b.size(lines) for b in piece if b.quote and not is_callout(lines[b.start]))
+            quoted = (sum(b.size(lines) for b in piece if b.quote and not _is_callout(lines[b.start]))
                       > 0.5 * sum(b.size(lines) for b in piece))
             chunks.append(Chunk(
                 file=note.path,
