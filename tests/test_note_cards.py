@@ -171,6 +171,17 @@ def test_question_text_drops_numbering_labels_and_emphasis() -> None:
     assert question_text("2. What is the _vanishing gradient_ problem?") == "What is the vanishing gradient problem?"
 
 
+def test_a_heading_that_names_a_books_formula_or_figure_is_asked_with_its_subject() -> None:
+    """A book's companion names its sections by formula ("9.4.9 式(9.36)的解释": 179 of the pumpkin book's 308 cards):
+    which formula is known only in its chapter, so the card asks it with the section above, as a bare "优缺点" is."""
+    from studybot.study.questions import section_question
+
+    assert section_question(["第9章 聚类", "9.4 原型聚类", "9.4.9 式(9.36)的解释"]) == "原型聚类：式(9.36)的解释"
+    assert section_question(["第10章", "10.2 低维嵌入", "图10.2的解释"]) == "低维嵌入：图10.2的解释"
+    assert section_question(["Results", "Table 2"]) == "Results: Table 2"
+    assert section_question(["RNN", "式子里的 tanh 为什么会饱和？"]) == "式子里的 tanh 为什么会饱和？"
+
+
 def test_qa_pairs_in_every_marking() -> None:
     lines = list(enumerate([
         "Intro that asks nothing.",

@@ -61,12 +61,20 @@ def question_text(title: str) -> str:
     return re.sub(r"\s+", " ", text).strip(" #:：")
 
 
+# A heading that names only a numbered formula, figure or table of a book ("式(9.36)的解释", "图4.5的解释", "Equation 3"):
+# which one is known only in its chapter.
+_POINTER_HEADING = re.compile(r"^(?:式|公式|图|表|Eq\.?|Equation|Fig\.?|Figure|Table)\s*[（(]?\d+(?:[.\-]\d+)*[)）]?"
+                              r"(?:\s*(?:和|与|、|至|到|and|to|,)\s*(?:式|图|表)?\s*[（(]?\d+(?:[.\-]\d+)*[)）]?)*"
+                              r"\s*(?:的)?(?:解释|推导|证明|说明|注解|理解)?$", re.IGNORECASE)
+
+
 def section_question(heading_path: list[str]) -> str:
-    """The question a section's heading asks; a bare one (不同点, 优缺点, Pros and cons) is asked with its
-    parent heading, the subject it is about."""
+    """The question a section's heading asks; a bare one (不同点, 优缺点, Pros and cons, 式(9.36)的解释) is asked with
+    its parent heading, the subject it is about."""
     question = question_text(heading_path[-1])
     asks = "?" in question or "？" in question
     bare = not asks and (len(question) <= 5 if has_cjk(question) else len(question.split()) <= 3)
+    bare = bare or bool(_POINTER_HEADING.match(question))
     if bare and len(heading_path) > 1:
         subject = question_text(heading_path[-2])
         return f"{subject}：{question}" if has_cjk(subject + question) else f"{subject}: {question}"
