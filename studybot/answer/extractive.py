@@ -105,7 +105,7 @@ _CONTINUES = re.compile(r"^\s*(?:>\s?)?\s*[a-z]")  # a line of prose that goes o
 WRAPPED_WIDTH = 56  # columns from which a Chinese line without a stop at its end may have been cut by width (pandoc: 72)
 # How a sentence that goes on in the formula or code below it ends: "…的更新公式为", "…m 是", "…如下", "…求导, 得",
 # "The loss is", "… as follows".
-_LEADS_INTO = re.compile(r"(?:[为是得即有到如:：,，]|如下|所示|可以?写成|\b(?:is|are|be|as|by|of|to|follows|below|gives|becomes|"
+_STOPS_SHORT = re.compile(r"(?:[为是得即有到如:：,，]|如下|所示|可以?写成|\b(?:is|are|be|as|by|of|to|follows|below|gives|becomes|"
                          r"where|with|using|get|have)|=)\s*$", re.IGNORECASE)
 _GOES_ON = re.compile(rf"^(?:[{CJK}A-Za-z0-9“‘\"'(（\\]|\$(?!\$))")  # a line going on the one above: words, inline math
 _INLINE_MATH = re.compile(r"\$[^$]+\$")
@@ -298,7 +298,7 @@ def _leads_into_block(lines: list[str]) -> None:
     的更新公式为", "定义 12.2 PAC 可学习的核心在于, 需要的样本数目 m 是", "修改后的代码如下"): it ends with a colon, and no answer
     quotes it alone. A note's point without a stop ("此时困惑度相当于交叉熵的指数形式", over its formula) says it whole."""
     last = next((i for i in range(len(lines) - 1, -1, -1) if lines[i].strip()), None)  # blank lines may come between
-    if last is not None and _LEADS_INTO.search(lines[last]):
+    if last is not None and _STOPS_SHORT.search(lines[last]):
         lines[last] = lines[last].rstrip() + ("：" if has_cjk(lines[last]) else ":")
 
 
