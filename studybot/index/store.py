@@ -32,12 +32,13 @@ MANIFEST = "manifest.json"
 CATALOG = "catalog.sqlite"
 DENSE = "dense.faiss"
 HEADINGS = "headings.faiss"  # multilingual vectors of each chunk's heading path
+CROSSLINGUAL = "crosslingual.faiss"  # vectors of each chunk's heading path and text that read Chinese and English alike
 BM25_DIR = "bm25"
 GLOSSARY = "glossary.json"  # the glossary the chunks were expanded with, which queries must be expanded with too
 REBUILD_HINT = "run `studybot index --rebuild`"
 POINTER_HINT = "run `studybot index` to rebuild it (your note folders are remembered)"
 # Always present in a published generation, whatever the manifest records (older ones record no sizes).
-REQUIRED = (CATALOG, DENSE, HEADINGS, f"{BM25_DIR}/ids.json")
+REQUIRED = (CATALOG, DENSE, HEADINGS, f"{BM25_DIR}/ids.json")  # and every file the manifest sizes
 
 
 class IndexDamaged(StudybotError):
