@@ -886,6 +886,25 @@ def test_the_users_study_plan_that_only_names_the_subject_does_not_lead() -> Non
     assert extractive_answer(question, [mine, bundled], load_glossary()).startswith("位置编码给每个位置一个向量")
 
 
+def test_the_users_section_on_the_question_leads_though_their_study_plan_ranks_above_it() -> None:
+    """The user's plan that only names 位置编码 ranks first and fits about as well as their section on it (d2l's "Dot
+    Product Attention" above its "Scaled Dot Product Attention" for "why divide by sqrt(d)?"): the plan does not
+    lead, and neither does the bundled section, which fits better than both: the user's own section does."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    plan = Source(1, "plan.md", ["学习路线", "2. 系统基础（3–4 周）"], 1, 6, "section",
+                  "- 作用：从计算图、反向传播到 CNN 设计与正则化；\n- 目标：能读懂 Transformer 的层结构、注意力、位置编码；\n"
+                  "- 会写一个简化版的文本分类。", 0.9)
+    mine = Source(2, "notes.md", ["Transformer", "位置编码"], 20, 22, "section",
+                  "位置编码给每个位置一个向量，加到词向量上，让自注意力知道词序。", 0.85)
+    bundled = Source(3, "transformer.md", ["Transformer", "Transformer 为什么需要位置编码？"], 10, 14, "section",
+                     "自注意力对输入顺序是置换等变的，本身不知道词序，所以要加位置编码。原始 Transformer 用不同频率的 sin/cos 加到"
+                     "词向量上。", 0.8, own=False)
+    answer = extractive_answer("Transformer 里注意力为什么需要位置编码？", [plan, mine, bundled], load_glossary())
+    assert answer.startswith("位置编码给每个位置一个向量，加到词向量上，让自注意力知道词序。 [2]"), answer
+
+
 def test_words_that_frame_a_chinese_question_do_not_choose_its_passage() -> None:
     """"位置编码的作用是什么？" asks about positional encoding; a section on a linked list's dummy node "的作用" does not
     answer it for sharing the word 作用."""

@@ -523,10 +523,10 @@ def lead_source(sources: list[Source], keys: Keys, fits: dict[int, float], weigh
     """The passage the answer opens with.
 
     The user's own passage leads when retrieval ranks one in the top OWN_WITHIN and it is about the
-    question: within OWN_NEAR_TIE of the best own fit, and, against every passage, at least
+    question: the best ranked within OWN_NEAR_TIE of the best own fit that, in the question's language, does
+    not only mention the subject (`_mentions_only`), and, against every passage, at least
     OWN_MIN_SHARE of the best fit, or, when it is in the other language (where words meet only through
-    a rough translation, if any), of the best coverage of the question's glossary concepts; in the question's
-    language, not when it only mentions the subject (`_mentions_only`). Otherwise
+    a rough translation, if any), of the best coverage of the question's glossary concepts. Otherwise
     the best fit leads, an interview answer winning near-ties. For a `definition` question the lead's note
     opens the answer where it says what its subject is (`_opening`). An interview answer to the very same
     question replaces the section it closes. `fits`: `answers_question` of each source, by its number.
@@ -567,8 +567,11 @@ def _own_lead(sources: list[Source], keys: Keys, fits: dict[int, float],
     if not own or all(s.own for s in sources):
         return None
     best_own = max(fits[s.n] for s in own)
-    lead = next(s for s in own if fits[s.n] >= OWN_NEAR_TIE * best_own)
-    if language(lead.text) == lang and _mentions_only(lead, sources, keys, weights[lang]):
+    # The first near the best that is about the question: d2l's "Dot Product Attention", ranked first, only mentions
+    # what "Why does the scaled dot-product attention divide by sqrt(d)?" asks, its "Scaled Dot Product Attention" answers.
+    lead = next((s for s in own if fits[s.n] >= OWN_NEAR_TIE * best_own
+                 and not (language(s.text) == lang and _mentions_only(s, sources, keys, weights[lang]))), None)
+    if lead is None:
         return None
     if fits[lead.n] >= OWN_MIN_SHARE * max(fits[s.n] for s in sources):
         return lead
