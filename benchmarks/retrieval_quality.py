@@ -113,7 +113,9 @@ def _levers():
 
     def hand_translations() -> None:
         by_question = _hand_translations()
-        search.translation = lambda question, index: by_question[question] if index.translation_target(question) else ""
+        # a question with no hand translation (one the notes' language did not call for when they were written) keeps Gemma's
+        search.translation = lambda question, index: (
+            (by_question.get(question) or real_translation(question, index)) if index.translation_target(question) else "")
 
     return reset, [("all levers", None), ("hand translations", hand_translations),
                    ("- query translation", no_translation), ("- character pairs", no_chars),
