@@ -628,6 +628,36 @@ def test_a_comparison_whose_sides_are_two_sections_quotes_both() -> None:
     assert alone.startswith("CBOW 用上下文预测中心词，训练快； [1]\n\nskip-gram 用中心词预测上下文，训练慢。 [1]"), alone
 
 
+def test_a_question_of_two_parts_quotes_the_section_that_answers_each() -> None:
+    """"dropout 为什么能起到正则化的作用？它有什么缺点？" over notes with a long section on each part: the one that leads
+    takes half the lead's room and the other part's section the rest; a section that names only the part's aspect
+    ("为什么需要位置编码") answers nothing of it, and a section answering both parts leads alone."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    cons = ("- dropout 的缺点之一是损失函数不再有明确定义。\n- 每次迭代随机删掉一些节点，曲线难以用来调试。\n"
+            "- 训练需要更多轮才能收敛。\n- 和 BatchNorm 一起用时统计量会偏移。\n- 小模型上可能欠拟合。\n"
+            "- 推理时要记得关掉 dropout。\n- 丢弃率需要额外调参。")
+    why = ("- dropout 让每个神经元不能依赖某几个输入，只好把权重分散开。\n- 分散权重的效果类似 L2 正则化，会收缩权重。\n"
+           "- 每个 batch 训练的是一个不同的子网络。\n- 推理时的完整网络近似这些子网络的平均。\n"
+           "- 这相当于一种廉价的集成。\n- 随机性也给训练加了噪声。\n- 所以它能减轻过拟合，起到正则化的作用。")
+    question = "dropout 为什么能起到正则化的作用？它有什么缺点？"
+    glossary = load_glossary()
+    answer = extractive_answer(question, [_section(1, "dropout 的缺点", cons), _section(2, "理解 dropout 正则化", why)],
+                               glossary, budget=400)
+    cited = re.findall(r"\[(\d)\]", answer)
+    assert min(cited.count("1"), cited.count("2")) >= 3, answer
+    unrelated = ("- 自注意力对顺序不敏感，所以需要位置编码。\n- 正弦位置编码用不同频率。\n- 可学习的位置编码是一个参数表。\n"
+                 "- RoPE 旋转 q 和 k。\n- ALiBi 给注意力分数加偏置。\n- 相对位置编码只看距离。\n- 外推能力各不相同。")
+    answer = extractive_answer(question, [_section(1, "dropout 的缺点", cons), _section(2, "为什么需要位置编码", unrelated)],
+                               glossary, budget=400)
+    assert "[2]" not in answer, answer
+    both = _section(1, "dropout 的作用和缺点", "dropout 迫使权重分散，起到类似 L2 的正则化作用；缺点是损失函数不再有明确定义。")
+    alone = extractive_answer(question, [both, _section(2, "dropout 的缺点", cons), _section(3, "理解 dropout 正则化", why)],
+                              glossary, budget=400)
+    assert alone.startswith("dropout 迫使权重分散，起到类似 L2 的正则化作用； [1]\n\n缺点是损失函数不再有明确定义。 [1]"), alone
+
+
 def test_a_comparison_quotes_no_other_comparison_for_its_frame_words() -> None:
     """"What is the difference between bagging and boosting?": a passage on tuples and lists shares only the
     words that frame a comparison, in either language, and adds nothing to the answer; nor does a sentence

@@ -29,7 +29,7 @@ from typing import Callable, TypeVar
 from studybot.content.glossary import Glossary
 from studybot.ingest.notes import IMAGE_SUFFIX, INDENTED_CODE, LOST_PICTURE, UNSPOKEN_LINE, closes_fence, fence_opening, spoken
 from studybot.answer.sources import Source
-from studybot.text.aspects import COMPARISON, aspects, compares, defines, without_aspects
+from studybot.text.aspects import ASPECTS, COMPARISON, aspects, compares, defines, question_parts, without_aspects
 from studybot.text.language import CJK, has_cjk, language
 from studybot.text.sentences import (BOLD_LINE, LEADS_IN, names_a_part, names_a_point, is_aside,
                                      speaks_to_reader, split_quotable, without_asides)
@@ -59,6 +59,7 @@ SENTENCE_RELEVANCE = 0.15  # filler below this share of the best sentence's scor
 LEAD_RELEVANCE = 0.08  # ... and below this share of the lead's fit (when no other sentence is about the question)
 RANK_DECAY = 0.1  # a lower-ranked source's sentence needs to cover a little more of the question
 MIN_CHARS = 8
+PART_ANSWERED = 0.7  # a section naming this share of a part's terms answers that part of a question
 
 _LABEL = re.compile(r"^\s*(中文|汉语|Chinese|English|英文)\s*[:：]\s*", re.IGNORECASE)
 _LABEL_LANGUAGE = {"中文": "zh", "汉语": "zh", "chinese": "zh", "english": "en", "英文": "en"}
@@ -89,6 +90,7 @@ _FRAME = word_keys(" ".join(COMPARISON)) | word_keys(
     " also other some any each both more most only very just if because instead rather whether there here"
     " 作用 用途 用处 目的 意义 含义 原理 工作 解释 描述 介绍 理解 发生 做")
 CONCEPT = "§"  # marks a glossary concept id among words
+_ASPECT_KEYS = frozenset(CONCEPT + name for name in ASPECTS)
 # Lines an answer leaves out: a table's rule, a heading, code, display math, a picture, references and pointers to
 # more ("Read more: …"), a link, a thematic break ("* * *"), a demo's command, and a picture's credit ("Created by …
 # licensed as CC BY-SA 4.0. No changes were made").
@@ -616,7 +618,46 @@ def _other_side(question: str, lead: Source, sources: list[Source], keys: Keys, 
         return None
     named = frozenset().union(*(keys[s.n][1] for s in _section_parts(lead, sources)))
     terms = _in(weights, language(lead.text), lang)
-    missing = {t for t in terms if t not in named}
+    return _naming(lead, sources, keys, {t for t in terms if t not in named})
+
+
+def _other_part(question: str, translation: str, lead: Source, sources: list[Source], keys: Keys,
+                weights: Weights, lang: str, glossary: Glossary) -> Source | None:
+    """For a question that asks two things ("dropout 为什么能起到正则化的作用？它有什么缺点？", answered under "Disadvantages
+    of dropout" and "Understanding dropout regularization"), the best-ranked passage that answers a part the lead's
+    section leaves unanswered (naming under PART_ANSWERED of that part's terms), else None: its heading names what
+    the part asks about beyond an aspect ("为什么" names no subject), and its text more of the part than the section.
+    The parts are read in the lead's language, the translation's, when they match the question's one for one."""
+    parts = question_parts(question)
+    if len(parts) < 2 or compares(question):
+        return None
+    written = language(lead.text)
+    if written != lang and translation and language(translation) == written \
+            and len(question_parts(translation)) == len(parts):
+        parts = question_parts(translation)
+    terms = _in(weights, written, lang)
+    named = frozenset().union(*(keys[s.n][1] for s in _section_parts(lead, sources)))
+    for part in parts:
+        asked = question_terms(part, glossary)
+        part_terms = {t: w for t, w in terms.items() if t in asked}
+        answered = _coverage(named, part_terms)
+        if not part_terms or answered >= PART_ANSWERED:
+            continue
+        missing = {t for t in part_terms if t not in named}
+        subject = missing - _ASPECT_KEYS
+        if not subject:  # "它有什么缺点？": an aspect of the question's subject, named where the question names it
+            subject = {t for t in terms if t not in _ASPECT_KEYS}
+            candidates = [s for s in sources if missing & keys[s.n][0]]
+        else:
+            candidates = sources
+        other = _naming(lead, candidates, keys, subject)
+        if other is not None and _coverage(keys[other.n][1], part_terms) > answered:
+            return other
+    return None
+
+
+def _naming(lead: Source, sources: list[Source], keys: Keys, missing: set[str]) -> Source | None:
+    """The best-ranked passage outside the lead's section and follow-up lists whose heading names a missing term."""
     return next((s for s in sources if s is not lead and s.heading_path != lead.heading_path
                  and not _FOLLOW_UPS.search(s.heading) and missing & keys[s.n][0]), None)
 
@@ -711,7 +752,8 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
     if lead is None:
         return ""
     lead_limit = int(budget * LEAD_SHARE)
-    other = _other_side(question, lead, leads, keys, weights, lang)
+    other = (_other_side(question, lead, leads, keys, weights, lang)
+             or _other_part(question, translation, lead, leads, keys, weights, lang, glossary))
     read: set[int] = set()
     formulas_last = not _ASKS_FORMULA.search(question)  # the budget goes to sentences first, unless asked for one
 
@@ -746,8 +788,8 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
             if block and take(_Unit(part, 0, block, word_keys(block), lang, code=True), limit):
                 return
 
-    # A comparison whose two sides are two sections of the notes ("CBOW 和 skip-gram 有什么区别？") gives
-    # each side half of the lead's room, the other side after the lead.
+    # A comparison whose two sides are two sections of the notes ("CBOW 和 skip-gram 有什么区别？"), or a question of
+    # two parts that two sections answer, gives each half of the lead's room, the other after the lead.
     quote(lead, lead_limit // 2 if other else lead_limit)
     if other and not chosen:  # the lead's first sentence needs more than half: it keeps the room
         read.clear()

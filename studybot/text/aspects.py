@@ -42,6 +42,14 @@ def compares(text: str) -> bool:
     return bool(_COMPARES.search(text))
 
 
+_QUESTION_END = re.compile(r"[？?]+")
+
+
+def question_parts(text: str) -> list[str]:
+    """The questions a text asks, one for each question mark ("dropout 为什么能起到正则化的作用？它有什么缺点？": two)."""
+    return [part.strip() for part in _QUESTION_END.split(text) if part.strip()]
+
+
 def aspects(text: str) -> list[str]:
     """The aspects a text speaks of, by name."""
     return [name for name, pattern in _PATTERNS.items() if pattern.search(text)]
