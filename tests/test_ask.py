@@ -743,6 +743,21 @@ def test_a_chinese_questions_frame_word_do_does_not_pick_a_passage_asking_the_sa
     assert answer.startswith("按置信度排序") and "梯度" not in answer, answer
 
 
+def test_a_question_is_cut_into_the_questions_it_asks_not_at_a_clause_that_leads_into_one() -> None:
+    """Each question mark ends a question, and so does a comma or "and" before another question word when what
+    precedes it asks something itself; "Besides FLOPs, what …" and "ReLU 在正半轴就是一条直线，为什么…" ask one."""
+    from studybot.text.aspects import question_parts
+
+    assert question_parts("dropout 为什么能起到正则化的作用？它有什么缺点？") == ["dropout 为什么能起到正则化的作用", "它有什么缺点"]
+    assert question_parts("What is the curse of dimensionality, and why does it make learning hard?") == [
+        "What is the curse of dimensionality", "why does it make learning hard"]
+    assert question_parts("Compared with full fine-tuning, what does LoRA save, and why is it handy for many tasks?") == [
+        "Compared with full fine-tuning, what does LoRA save", "why is it handy for many tasks"]
+    assert len(question_parts("Besides FLOPs, what decides how fast a network runs?")) == 1
+    assert len(question_parts("ReLU 在正半轴就是一条直线，为什么还说它是非线性激活函数？")) == 1
+    assert len(question_parts("What is the difference between BatchNorm and LayerNorm?")) == 1
+
+
 def test_comparison_words_are_whole_words() -> None:
     """A comparison is asked for by its words, not by a word that starts like one (differential, comparable)."""
     from studybot.text.aspects import compares

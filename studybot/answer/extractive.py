@@ -626,8 +626,9 @@ def _other_part(question: str, translation: str, lead: Source, sources: list[Sou
     """For a question that asks two things ("dropout 为什么能起到正则化的作用？它有什么缺点？", answered under "Disadvantages
     of dropout" and "Understanding dropout regularization"), the best-ranked passage that answers a part the lead's
     section leaves unanswered (naming under PART_ANSWERED of that part's terms), else None: its heading names what
-    the part asks about beyond an aspect ("为什么" names no subject), and its text more of the part than the section.
-    The parts are read in the lead's language, the translation's, when they match the question's one for one."""
+    the part asks about beyond an aspect ("为什么" names no subject; "它有什么缺点" asks only an aspect) and the
+    question's subject that the lead's heading names ("dropout"), and its text names more of the part than the
+    section. The parts are read in the lead's language, the translation's, when they match the question's."""
     parts = question_parts(question)
     if len(parts) < 2 or compares(question):
         return None
@@ -637,6 +638,7 @@ def _other_part(question: str, translation: str, lead: Source, sources: list[Sou
         parts = question_parts(translation)
     terms = _in(weights, written, lang)
     named = frozenset().union(*(keys[s.n][1] for s in _section_parts(lead, sources)))
+    subject = {t for t in terms if t in keys[lead.n][0]} - _ASPECT_KEYS
     for part in parts:
         asked = question_terms(part, glossary)
         part_terms = {t: w for t, w in terms.items() if t in asked}
@@ -644,13 +646,8 @@ def _other_part(question: str, translation: str, lead: Source, sources: list[Sou
         if not part_terms or answered >= PART_ANSWERED:
             continue
         missing = {t for t in part_terms if t not in named}
-        subject = missing - _ASPECT_KEYS
-        if not subject:  # "它有什么缺点？": an aspect of the question's subject, named where the question names it
-            subject = {t for t in terms if t not in _ASPECT_KEYS}
-            candidates = [s for s in sources if missing & keys[s.n][0]]
-        else:
-            candidates = sources
-        other = _naming(lead, candidates, keys, subject)
+        missing = (missing - _ASPECT_KEYS) or missing
+        other = _naming(lead, [s for s in sources if not subject or subject & keys[s.n][0]], keys, missing)
         if other is not None and _coverage(keys[other.n][1], part_terms) > answered:
             return other
     return None

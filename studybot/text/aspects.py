@@ -43,11 +43,29 @@ def compares(text: str) -> bool:
 
 
 _QUESTION_END = re.compile(r"[？?]+")
+# Where a question goes on to ask another ("What is the curse of dimensionality, and why does it make learning hard?")
+_ASKS_ON = re.compile(r"(?:[,，;；]\s*(?:and\s+)?|,?\s+and\s+)"
+                      r"(?=(?:why|how|what|when|which|where)\b|为什么|为何|怎么|怎样|如何|哪些|有什么|有哪些|是什么)", re.IGNORECASE)
+_ASKS = re.compile(r"^\s*(?:what|why|how|which|when|where|who|is|are|does|do|did|can|could|should|would|will|in which)\b"
+                   r"|为什么|为何|怎么|怎样|如何|什么|哪|吗|是否|多少", re.IGNORECASE)
 
 
 def question_parts(text: str) -> list[str]:
-    """The questions a text asks, one for each question mark ("dropout 为什么能起到正则化的作用？它有什么缺点？": two)."""
-    return [part.strip() for part in _QUESTION_END.split(text) if part.strip()]
+    """The questions a text asks: one for each question mark ("dropout 为什么能起到正则化的作用？它有什么缺点？": two), and
+    one for each question asked on after a comma or "and" ("What is X, and why does it …?"), not for a clause that
+    only leads into one ("Besides FLOPs, what …?")."""
+    parts: list[str] = []
+    for sentence in _QUESTION_END.split(text):
+        lead_in = ""
+        for piece in (piece.strip() for piece in _ASKS_ON.split(sentence)):
+            if piece and not _ASKS.search(piece):
+                lead_in = f"{lead_in}{piece}, "
+            elif piece:
+                parts.append(lead_in + piece)
+                lead_in = ""
+        if lead_in:
+            parts.append(lead_in.removesuffix(", "))
+    return parts
 
 
 def aspects(text: str) -> list[str]:
