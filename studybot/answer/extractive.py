@@ -60,6 +60,7 @@ LEAD_RELEVANCE = 0.08  # ... and below this share of the lead's fit (when no oth
 RANK_DECAY = 0.1  # a lower-ranked source's sentence needs to cover a little more of the question
 MIN_CHARS = 8
 PART_ANSWERED = 0.7  # a section naming this share of a part's terms answers that part of a question
+PART_SUBJECT = 0.4  # ... by a section whose heading names this share of the subject the lead's heading names
 
 _LABEL = re.compile(r"^\s*(中文|汉语|Chinese|English|英文)\s*[:：]\s*", re.IGNORECASE)
 _LABEL_LANGUAGE = {"中文": "zh", "汉语": "zh", "chinese": "zh", "english": "en", "英文": "en"}
@@ -626,8 +627,9 @@ def _other_part(question: str, translation: str, lead: Source, sources: list[Sou
     """For a question that asks two things ("dropout 为什么能起到正则化的作用？它有什么缺点？", answered under "Disadvantages
     of dropout" and "Understanding dropout regularization"), the best-ranked passage that answers a part the lead's
     section leaves unanswered (naming under PART_ANSWERED of that part's terms), else None: its heading names what
-    the part asks about beyond an aspect ("为什么" names no subject; "它有什么缺点" asks only an aspect) and the
-    question's subject that the lead's heading names ("dropout"), and its text names more of the part than the
+    the part asks beyond an aspect ("为什么" names no subject; "它有什么缺点" asks only an aspect) and PART_SUBJECT of
+    the subject the lead's heading names ("dropout"; a heading naming only "neural network" of "How does L1/L2
+    regularization affect a neural network?" is about something else), and its text names more of the part than the
     section. The parts are read in the lead's language, the translation's, when they match the question's."""
     parts = question_parts(question)
     if len(parts) < 2 or compares(question):
@@ -638,7 +640,7 @@ def _other_part(question: str, translation: str, lead: Source, sources: list[Sou
         parts = question_parts(translation)
     terms = _in(weights, written, lang)
     named = frozenset().union(*(keys[s.n][1] for s in _section_parts(lead, sources)))
-    subject = {t for t in terms if t in keys[lead.n][0]} - _ASPECT_KEYS
+    subject = {t: w for t, w in terms.items() if t in keys[lead.n][0] and t not in _ASPECT_KEYS}
     for part in parts:
         asked = question_terms(part, glossary)
         part_terms = {t: w for t, w in terms.items() if t in asked}
@@ -647,7 +649,10 @@ def _other_part(question: str, translation: str, lead: Source, sources: list[Sou
             continue
         missing = {t for t in part_terms if t not in named}
         missing = (missing - _ASPECT_KEYS) or missing
-        other = _naming(lead, [s for s in sources if not subject or subject & keys[s.n][0]], keys, missing)
+        # The subject as the lead's heading names it: the part's words there, else the question's ("它有什么缺点？")
+        named_here = {t: w for t, w in subject.items() if t in asked} or subject
+        about = [s for s in sources if _coverage(keys[s.n][0], named_here) >= PART_SUBJECT] if subject else sources
+        other = _naming(lead, about, keys, missing)
         if other is not None and _coverage(keys[other.n][1], part_terms) > answered:
             return other
     return None
