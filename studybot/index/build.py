@@ -16,8 +16,8 @@ import numpy as np
 from studybot.index import lexical, store
 from studybot.ingest.chunking import Chunk, chunk_note, paragraph_blocks, unwritten_sections
 from studybot.index.expansion import embed_text, lexical_tokens
-from studybot.index.embedders import (CROSSLINGUAL_MODEL, HEADING_MODEL, EmbeddingCache, load_embedder,
-                                      load_passage_embedder, resolve_embed_model)
+from studybot.index.embedders import (CHINESE_WORD_PIECES, CROSSLINGUAL_MODEL, HEADING_MODEL, EmbeddingCache,
+                                      load_embedder, load_passage_embedder, resolve_embed_model)
 from studybot.index.sources import Sources, read_sources, write_sources
 from studybot.clock import utc_now
 from studybot.errors import StudybotError
@@ -33,7 +33,7 @@ from studybot.text.tokens import add_words, cjk_bigrams
 LANGUAGE_SAMPLE = 500  # characters of a chunk's prose that decide its language
 PROSE_WORDS = 5  # fewer words and Chinese characters than this is no prose ("- [ ] TODO", "[TOC]")
 _WORD = re.compile(f"{CJK_CHAR.pattern}|[A-Za-z]{{2,}}")
-PIPELINE_VERSION = 29  # bump when reading, repair, chunking or tokens change what a file turns into (3: bigram BM25;
+PIPELINE_VERSION = 30  # bump when reading, repair, chunking or tokens change what a file turns into (3: bigram BM25;
 # 4: setext headings, no tables of contents, images named by a tool read as "image", HTML entities decoded,
 # character pairs of NFKC text; 5: emoji sequences repaired, screenshot tools' image names read as "image";
 # 6: formula images read as their LaTeX, links alone on a line left out, no setext heading over a picture,
@@ -65,7 +65,8 @@ PIPELINE_VERSION = 29  # bump when reading, repair, chunking or tokens change wh
 # page whose headings do not name the folder is named by it; 27: a section with no heading has a zero heading
 # vector, a link naming only a line's source closing it is left out, a chunk keeps the indent of its first line;
 # 28: one BM25 token per glossary concept a chunk mentions, a line that only links into its page left out;
-# 29: a quoted callout ("> **Note:**", "> 作者：") is no answer block)
+# 29: a quoted callout ("> **Note:**", "> 作者：") is no answer block; 30: the default model reads a Chinese
+# chunk's first CHINESE_WORD_PIECES)
 
 
 @dataclass
@@ -109,7 +110,9 @@ def embedding_inputs(chunk: Chunk, glossary: Glossary) -> tuple[tuple[str, str],
     path and the text as written: it needs no glossary): the keys of the embedding cache."""
     text = embed_text(chunk, glossary)
     passage = f"{chunk.heading}\n{chunk.text}"
-    return ((text, _sha256(text.encode())), (chunk.heading, _sha256(chunk.heading.encode())),
+    # A Chinese passage is read in part by the default model (`embedders.reads_in_part`): its vector is another.
+    read = f"{CHINESE_WORD_PIECES}\n{text}" if language(text) == "zh" else text
+    return ((text, _sha256(read.encode())), (chunk.heading, _sha256(chunk.heading.encode())),
             (passage, _sha256(passage.encode())))
 
 
