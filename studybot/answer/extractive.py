@@ -635,9 +635,9 @@ def _other_part(question: str, translation: str, lead: Source, sources: list[Sou
     if len(parts) < 2 or compares(question):
         return None
     written = language(lead.text)
-    if written != lang and translation and language(translation) == written \
-            and len(question_parts(translation)) == len(parts):
-        parts = question_parts(translation)
+    translated = question_parts(translation) if written != lang and language(translation) == written else []
+    if len(translated) == len(parts):
+        parts = translated
     terms = _in(weights, written, lang)
     named = frozenset().union(*(keys[s.n][1] for s in _section_parts(lead, sources)))
     subject = {t: w for t, w in terms.items() if t in keys[lead.n][0] and t not in _ASPECT_KEYS}

@@ -16,8 +16,8 @@ import numpy as np
 from studybot.index import lexical, store
 from studybot.ingest.chunking import Chunk, chunk_note, paragraph_blocks, unwritten_sections
 from studybot.index.expansion import embed_text, lexical_tokens
-from studybot.index.embedders import (CHINESE_WORD_PIECES, CROSSLINGUAL_MODEL, HEADING_MODEL, EmbeddingCache,
-                                      load_embedder, load_passage_embedder, resolve_embed_model)
+from studybot.index.embedders import (CROSSLINGUAL_MODEL, HEADING_MODEL, EmbeddingCache, cache_text, load_embedder,
+                                      load_passage_embedder, resolve_embed_model)
 from studybot.index.sources import Sources, read_sources, write_sources
 from studybot.clock import utc_now
 from studybot.errors import StudybotError
@@ -110,9 +110,7 @@ def embedding_inputs(chunk: Chunk, glossary: Glossary) -> tuple[tuple[str, str],
     path and the text as written: it needs no glossary): the keys of the embedding cache."""
     text = embed_text(chunk, glossary)
     passage = f"{chunk.heading}\n{chunk.text}"
-    # A Chinese passage is read in part by the default model (`embedders.reads_in_part`): its vector is another.
-    read = f"{CHINESE_WORD_PIECES}\n{text}" if language(text) == "zh" else text
-    return ((text, _sha256(read.encode())), (chunk.heading, _sha256(chunk.heading.encode())),
+    return ((text, _sha256(cache_text(text).encode())), (chunk.heading, _sha256(chunk.heading.encode())),
             (passage, _sha256(passage.encode())))
 
 

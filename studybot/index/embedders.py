@@ -68,6 +68,12 @@ def reads_in_part(model: str, text: str) -> bool:
     return model in _BUNDLED_NAMES and language(text) == "zh"
 
 
+def cache_text(text: str) -> str:
+    """What a passage's cached vector is keyed by: a Chinese passage's names CHINESE_WORD_PIECES, so a vector of it
+    read whole (before stop 54, or by another model) is not taken for one read in part."""
+    return f"{CHINESE_WORD_PIECES}\n{text}" if reads_in_part(DEFAULT_MODEL, text) else text
+
+
 def by_reading_length(encode: Callable[[list[str], int | None], np.ndarray], texts: list[str], dim: int,
                       model: str) -> np.ndarray:
     """`encode(texts, word_pieces)` over passages, those `model` reads in part (`reads_in_part`) at
