@@ -68,6 +68,22 @@ def test_the_default_model_reads_a_chinese_passage_as_far_as_its_heading_and_eng
     assert key == hashlib.sha256(text.encode()).hexdigest()
 
 
+def test_passages_and_questions_encoded_at_once_from_two_threads_are_each_read_as_far_as_alone() -> None:
+    """A Chinese passage is read in part by setting the model's length for one call: a question encoded meanwhile
+    from another thread (chat searching while a note is indexed) is still read whole, and the passage in part."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    embedder = load_embedder(None)
+    passages = ["残差连接 > 为什么有效\nresidual connection\n" + "梯度沿恒等路径直接传回浅层，" * 40] * 8
+    questions = ["Why does the gradient flow back through the identity path " + "of a residual block " * 20] * 8
+    alone = embedder.encode(passages), embedder.encode_queries(questions)
+    with ThreadPoolExecutor(2) as pool:
+        for _ in range(5):
+            both = pool.submit(embedder.encode, passages), pool.submit(embedder.encode_queries, questions)
+            assert np.abs(both[0].result() - alone[0]).max() < 1e-5
+            assert np.abs(both[1].result() - alone[1]).max() < 1e-5
+
+
 def test_cache_embeds_each_text_once(tmp_path: Path) -> None:
     embedder = load_embedder(None)
     cache = EmbeddingCache(tmp_path / "cache.sqlite")

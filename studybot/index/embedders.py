@@ -7,6 +7,7 @@ a hub name needs the internet the first time, and fails with a one-line hint whe
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Protocol
@@ -133,6 +134,7 @@ class SentenceTransformerEmbedder:
                 f"--embed-model PATH or use the default {DEFAULT_MODEL}"
             ) from None
         self.dim = int(self._st.get_embedding_dimension())
+        self._reading = threading.Lock()
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts, None)
@@ -142,12 +144,14 @@ class SentenceTransformerEmbedder:
                           texts, self.dim, self.batch_size, progress, "embedding")
 
     def _encode(self, texts: list[str], word_pieces: int | None) -> np.ndarray:
-        full = self._st.max_seq_length
-        self._st.max_seq_length = word_pieces or full
-        try:
-            return self._st.encode(texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True)
-        finally:
-            self._st.max_seq_length = full
+        with self._reading:  # the length is the model's setting, read at each call: one call at a time sets it
+            full = self._st.max_seq_length
+            self._st.max_seq_length = word_pieces or full
+            try:
+                return self._st.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
+                                       convert_to_numpy=True)
+            finally:
+                self._st.max_seq_length = full
 
 
 @backend("numpy-bert")
