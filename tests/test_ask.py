@@ -758,6 +758,21 @@ def test_a_question_is_cut_into_the_questions_it_asks_not_at_a_clause_that_leads
     assert len(question_parts("What is the difference between BatchNorm and LayerNorm?")) == 1
 
 
+def test_a_sentence_in_the_notes_language_that_says_more_is_quoted_before_one_in_the_questions_that_says_less() -> None:
+    """An English question over Chinese notes: after the lead, the user's Chinese sentence that names most of the
+    question (as translated) comes before a bundled English one that shares a word or two with it."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    lead = _section(1, "LSTM 为什么在长序列上遗忘", "细胞状态每一步都乘以遗忘门，早期信息逐渐衰减。")
+    more = _section(2, "LSTM 的局限", "即使有门控，LSTM 在很长的序列上仍然会遗忘早期的信息。")
+    less = Source(3, "bundled.md", ["Sequence models"], 30, 32, "section", "Very long sequences still carry information.",
+                  1 / 3)
+    text = extractive_answer("Why do LSTMs still forget information on very long sequences?", [lead, more, less],
+                             load_glossary(), budget=90, translation="为什么 LSTM 在很长的序列上仍然会遗忘信息？")
+    assert text.startswith("细胞状态") and "[2]" in text and "[3]" not in text, text
+
+
 def test_comparison_words_are_whole_words() -> None:
     """A comparison is asked for by its words, not by a word that starts like one (differential, comparable)."""
     from studybot.text.aspects import compares
