@@ -620,7 +620,7 @@ def _other_side(question: str, lead: Source, sources: list[Source], keys: Keys, 
     does not name at all (the lead's own section and follow-up lists aside), else None."""
     if not compares(question):
         return None
-    named = frozenset().union(*(keys[s.n][1] for s in _section_parts(lead, sources)))
+    named = _section_keys(lead, sources, keys)
     terms = _in(weights, language(lead.text), lang)
     return _naming(lead, sources, keys, {t for t in terms if t not in named})
 
@@ -642,7 +642,7 @@ def _other_part(question: str, translation: str, lead: Source, sources: list[Sou
     if len(translated) == len(parts):
         parts = translated
     terms = _in(weights, written, lang)
-    named = frozenset().union(*(keys[s.n][1] for s in _section_parts(lead, sources)))
+    named = _section_keys(lead, sources, keys)
     subject = {t: w for t, w in terms.items() if t in keys[lead.n][0] and t not in _ASPECT_KEYS}
     for part in parts:
         asked = question_terms(part, glossary)
@@ -665,6 +665,11 @@ def _naming(lead: Source, sources: list[Source], keys: Keys, missing: set[str]) 
     """The best-ranked passage outside the lead's section and follow-up lists whose heading names a missing term."""
     return next((s for s in sources if s is not lead and s.heading_path != lead.heading_path
                  and not _FOLLOW_UPS.search(s.heading) and missing & keys[s.n][0]), None)
+
+
+def _section_keys(lead: Source, sources: list[Source], keys: Keys) -> frozenset[str]:
+    """What the lead's section names: the keys of its retrieved chunks, heading paths and text."""
+    return frozenset().union(*(keys[s.n][1] for s in _section_parts(lead, sources)))
 
 
 def _section_parts(lead: Source, sources: list[Source]) -> list[Source]:

