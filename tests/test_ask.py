@@ -139,7 +139,18 @@ def _quoted(question: str, heading: str, text: str) -> list[str]:
     from studybot.content.glossary import load_glossary
 
     answer = extractive_answer(question, [_section(1, heading, text)], load_glossary())
-    return [part.removesuffix(" [1]") for part in answer.split("\n\n")]
+    return [line.removesuffix(" [1]") for line in _lines(answer)]
+
+
+def _lines(answer: str) -> list[str]:
+    """The extractive answer's quoted lines, each with its paragraph's citation ("sentence [n]"); a code block whole
+    (it is cited on the line below it)."""
+    lines: list[str] = []
+    for paragraph in answer.split("\n\n"):
+        *quoted, last = paragraph.split("\n")
+        cited = re.match(r"^.+( \[\d+\])$", last)
+        lines += [paragraph] if cited is None else [line + cited.group(1) for line in quoted] + [last]
+    return lines
 
 
 def test_a_translated_question_finds_its_words_in_the_passages_of_its_translations_language() -> None:
@@ -257,8 +268,8 @@ def test_the_leading_passage_gives_each_lines_opening_sentence_before_the_detail
             "- 打乱能避免模型记住样本顺序。按固定顺序喂数据时，模型会把位置规律当成特征来学。\n"
             "- 打乱让每一轮的更新路径不同。不同轮次走不同的路径，有助于跳出不好的局部区域。")
     answer = extractive_answer("为什么要打乱训练数据？", [_section(1, "为什么要打乱训练数据", text)], load_glossary(),
-                               budget=90)
-    assert answer.split("\n\n") == ["打乱后每个批次更接近整体分布。 [1]", "打乱能避免模型记住样本顺序。 [1]",
+                               budget=60)
+    assert _lines(answer) == ["打乱后每个批次更接近整体分布。 [1]", "打乱能避免模型记住样本顺序。 [1]",
                                      "打乱让每一轮的更新路径不同。 [1]"]
 
 
@@ -272,9 +283,9 @@ def test_a_follow_up_answer_is_quoted_with_its_question() -> None:
                         "- **Q: 视觉 Transformer 用什么归一化？ / What does a Vision Transformer use?** "
                         "A: 仍用 LayerNorm，不依赖 batch 大小。/ Still LayerNorm, with no batch-size dependence.", 0.1)
     answer = extractive_answer("视觉 Transformer 用什么归一化？", [follow_ups], load_glossary())
-    assert answer.split("\n\n")[0] == "视觉 Transformer 用什么归一化？ 仍用 LayerNorm，不依赖 batch 大小。 [1]"
+    assert _lines(answer)[0] == "视觉 Transformer 用什么归一化？ 仍用 LayerNorm，不依赖 batch 大小。 [1]"
     english = extractive_answer("What normalization does a Vision Transformer use?", [follow_ups], load_glossary())
-    assert "What does a Vision Transformer use? Still LayerNorm, with no batch-size dependence. [1]" in english.split("\n\n")
+    assert "What does a Vision Transformer use? Still LayerNorm, with no batch-size dependence. [1]" in _lines(english)
 
 
 def test_a_quoted_sentence_goes_on_after_et_al_and_vs() -> None:
@@ -401,7 +412,7 @@ def test_captions_links_and_pointers_into_a_book_are_not_quoted() -> None:
             "如图5.3所示，不同尺寸的卷积核提取不同感受野的特征。")
     answer = extractive_answer("Inception 模块为什么并行使用多种卷积核？", [_section(1, "Inception 模块", text)],
                                load_glossary())
-    assert answer.split("\n\n") == ["Inception 模块在同一层并行使用多种尺寸的卷积核。 [1]",
+    assert _lines(answer) == ["Inception 模块在同一层并行使用多种尺寸的卷积核。 [1]",
                                      "如图5.3所示，不同尺寸的卷积核提取不同感受野的特征。 [1]"]
 
 
@@ -419,12 +430,12 @@ def test_a_notes_own_reference_marks_are_not_quoted_as_the_answers_citations() -
             "LeNet-5 之后的网络（比如AlexNet[2]）更深。")
     sources = [_section(n, f"LeNet-5 {n}", text if n == 2 else "LeNet-5 其他内容。") for n in (1, 2, 3)]
     answer = extractive_answer("LeNet-5 是什么？", sources[1:2], load_glossary())
-    assert answer.split("\n\n")[:5] == ["LeNet-5 是 LeCun 提出的一种卷积神经网络，用于识别手写数字。 [2]",
+    assert _lines(answer)[:5] == ["LeNet-5 是 LeCun 提出的一种卷积神经网络，用于识别手写数字。 [2]",
                                          "两个领域差别很大时，推荐使用的工作，一步步迁移过去。 [2]",
                                          "LeNet-5 pruning follows Deep Compression, Sparse-Winograd 等方法。 [2]",
                                          "LeNet-5 的输入 R[1] 是 32×32 的图像，训练时 Train on [2, 3] 两折。 [2]",
                                          "LeNet-5 之后的网络（比如AlexNet）更深。 [2]"]
-    text, cited = resolve_citations("\n\n".join(answer.split("\n\n")[:3]), sources)
+    text, cited = resolve_citations("\n\n".join(_lines(answer)[:3]), sources)
     assert [s.path for s in cited] == ["实践问题 > LeNet-5 2"]
     # what the extractive answer cites ends its line: the index and the list it quotes are no citations
     text, cited = resolve_citations(answer, sources, at_line_ends=True)
@@ -467,7 +478,7 @@ def test_a_callout_under_a_section_is_no_answer_to_it(tmp_path: Path) -> None:
     # each step as its row says it: the step numbers left out, the step's name first, no "What does it do?"
     assert "Zero gradients: optimizer.zero_grad() clears the gradients of the last step." in result.answer
     assert "Backpropagation: loss.backward() computes the gradient of the loss for every parameter." in result.answer
-    assert "The above is just one way" not in result.answer.split("\n\n")[0]
+    assert "The above is just one way" not in _lines(result.answer)[0]
 
 
 def test_a_section_of_references_is_not_quoted_and_a_reference_answer_is(tmp_path: Path) -> None:
@@ -519,7 +530,7 @@ def test_sphinx_roles_are_not_quoted_as_words() -> None:
             ":begin_tab:`pytorch`\n\nAs :citet:`Chung.Gulcehre.2014` found, gated units match each other on most tasks.\n"
             ":end_tab:\n")
     said = extractive_answer("What do gated units decide?", [_section(1, "Gated units", text)], load_glossary())
-    assert said.split("\n\n") == [
+    assert _lines(said) == [
         "Gated units decide how much of the old state to keep. [1]",
         "As Chung Gulcehre 2014 found, gated units match each other on most tasks. [1]"]
 
@@ -533,8 +544,24 @@ def test_markdown_escapes_are_quoted_as_what_they_escape_and_tex_keeps_its_own()
     text = ("推理时要缓存之前 token 的键和值，通常被称为\\*\\* KV 缓存\\*\\*，避免重复计算。\n"
             "缓存的大小随序列长度线性增长，集合记作 $\\{k_i, v_i\\}$ 。\n")
     said = extractive_answer("KV 缓存是什么？", [_section(1, "KV 缓存", text)], load_glossary())
-    assert said.split("\n\n") == ["推理时要缓存之前 token 的键和值，通常被称为 KV 缓存，避免重复计算。 [1]",
+    assert _lines(said) == ["推理时要缓存之前 token 的键和值，通常被称为 KV 缓存，避免重复计算。 [1]",
                                   "缓存的大小随序列长度线性增长，集合记作 \\{k_i, v_i\\} 。 [1]"]
+
+
+def test_the_sentences_quoted_from_one_source_are_one_paragraph_cited_once() -> None:
+    """A citation after every sentence took a tenth of an 800-character answer; one per source leaves room for a
+    fourth point here (the old form fitted three), and on a terminal each sentence keeps a line of its own."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.cli.render import _line_breaks
+    from studybot.content.glossary import load_glossary
+
+    points = ["打乱后每个批次更接近整体分布。", "打乱能避免模型记住样本顺序。", "打乱让每一轮的更新路径不同。", "打乱能减少过拟合的风险。"]
+    code = _section(2, "打乱数据的代码", "```python\nloader = DataLoader(data, shuffle=True)\n```")
+    answer = extractive_answer("为什么要打乱训练数据？", [_section(1, "为什么要打乱训练数据", "\n".join(f"- {p}" for p in points))],
+                               load_glossary(), budget=80)
+    assert answer == "\n".join(points) + " [1]" and len(answer) <= 80
+    assert _line_breaks(f"{answer}\n\n{code.text}\n[2]") == (
+        "  \n".join(points) + " [1]\n\n```python\nloader = DataLoader(data, shuffle=True)\n```\n[2]")
 
 
 def test_a_line_of_lost_pictures_is_no_words_of_the_sentence_above() -> None:
@@ -549,7 +576,7 @@ def test_a_line_of_lost_pictures_is_no_words_of_the_sentence_above() -> None:
     answer = extractive_answer("Why does dropout act as a regularizer?", [_section(1, "Why dropout regularizes", text)],
                                load_glossary())
     assert "image" not in answer
-    assert answer.startswith("Dropout regularizes a network by dropping units at random. [1]\n\n")
+    assert _lines(answer)[0] == "Dropout regularizes a network by dropping units at random. [1]"
 
 
 def test_a_comparison_table_is_quoted_row_by_row_with_its_column_names() -> None:
@@ -562,7 +589,7 @@ def test_a_comparison_table_is_quoted_row_by_row_with_its_column_names() -> None
              "| 不同点 | 所有参数共用一个学习率； | 每个参数有自适应的学习率；<br>还带动量 |\n"
              "|| 对学习率敏感 | 对学习率不太敏感 |\n\n表格之后的一句话。")
     answer = extractive_answer("SGD 和 Adam 有什么区别？", [_section(1, "SGD 和 Adam 的区别", table)], load_glossary())
-    assert answer.split("\n\n")[:4] == [
+    assert _lines(answer)[:4] == [
         "相同点：都按梯度方向更新参数 [1]",
         "不同点：SGD 所有参数共用一个学习率；Adam 每个参数有自适应的学习率； 还带动量 [1]",
         "不同点：SGD 对学习率敏感；Adam 对学习率不太敏感 [1]",
@@ -585,7 +612,7 @@ def test_obsidian_markup_is_not_quoted() -> None:
             "\n[^1]: Kingma and Ba, 2015.")
     read = "\n".join(parse_note(text, "adam.md").lines)  # as indexed: a comment over several lines is gone
     answer = extractive_answer("SGD 和 Adam 有什么区别？", [_section(1, "SGD 和 Adam 的区别", read)], load_glossary())
-    assert answer.split("\n\n") == ["SGD 对所有参数用同一个学习率。 [1]", "学习率：SGD 全局一个；Adam 每个参数自适应 [1]",
+    assert _lines(answer) == ["SGD 对所有参数用同一个学习率。 [1]", "学习率：SGD 全局一个；Adam 每个参数自适应 [1]",
                                      "Adam 还带动量，收敛更快。 [1]"]
 
 
@@ -597,7 +624,7 @@ def test_italics_are_quoted_as_plain_words_and_products_keep_their_stars() -> No
     text = ("The lasso penalty forces some coefficients to be *exactly equal* to zero, so the *final model* is sparse.\n"
             "A 2*3*4 grid holds 24 cells and the product a * b * c stays as written.")
     answer = extractive_answer("What does the lasso penalty do?", [_section(1, "Lasso", text)], load_glossary())
-    assert "*" not in answer.split("\n\n")[0]
+    assert "*" not in _lines(answer)[0]
     assert "to be exactly equal to zero, so the final model is sparse." in answer
     assert "A 2*3*4 grid holds 24 cells and the product a * b * c stays as written." in answer
     chinese = "仿射变换通常用在*校正几何失真*上，x*y 不变。"
@@ -620,12 +647,12 @@ def test_a_comparison_whose_sides_are_two_sections_quotes_both() -> None:
     question = "CBOW 和 skip-gram 有什么区别？"
     answer = extractive_answer(question, [_section(1, "skip-gram", skip), _section(2, "CBOW", cbow)], load_glossary(),
                                budget=400)
-    cited = re.findall(r"\[(\d)\]", answer)
+    cited = [line[-2] for line in _lines(answer)]  # each quoted line's source
     assert min(cited.count("1"), cited.count("2")) >= 3, answer
     both = _section(1, "CBOW 和 skip-gram 的区别", "CBOW 用上下文预测中心词，训练快；skip-gram 用中心词预测上下文，训练慢。")
     alone = extractive_answer(question, [both, _section(2, "skip-gram", skip), _section(3, "CBOW", cbow)],
                               load_glossary(), budget=400)
-    assert alone.startswith("CBOW 用上下文预测中心词，训练快； [1]\n\nskip-gram 用中心词预测上下文，训练慢。 [1]"), alone
+    assert _lines(alone)[:2] == ["CBOW 用上下文预测中心词，训练快； [1]", "skip-gram 用中心词预测上下文，训练慢。 [1]"], alone
 
 
 def test_a_question_of_two_parts_quotes_the_section_that_answers_each() -> None:
@@ -645,7 +672,7 @@ def test_a_question_of_two_parts_quotes_the_section_that_answers_each() -> None:
     glossary = load_glossary()
     answer = extractive_answer(question, [_section(1, "dropout 的缺点", cons), _section(2, "理解 dropout 正则化", why)],
                                glossary, budget=400)
-    cited = re.findall(r"\[(\d)\]", answer)
+    cited = [line[-2] for line in _lines(answer)]  # each quoted line's source
     assert min(cited.count("1"), cited.count("2")) >= 3, answer
     unrelated = ("- 自注意力对顺序不敏感，所以需要位置编码。\n- 正弦位置编码用不同频率。\n- 可学习的位置编码是一个参数表。\n"
                  "- RoPE 旋转 q 和 k。\n- ALiBi 给注意力分数加偏置。\n- 相对位置编码只看距离。\n- 外推能力各不相同。")
@@ -655,7 +682,7 @@ def test_a_question_of_two_parts_quotes_the_section_that_answers_each() -> None:
     both = _section(1, "dropout 的作用和缺点", "dropout 迫使权重分散，起到类似 L2 的正则化作用；缺点是损失函数不再有明确定义。")
     alone = extractive_answer(question, [both, _section(2, "dropout 的缺点", cons), _section(3, "理解 dropout 正则化", why)],
                               glossary, budget=400)
-    assert alone.startswith("dropout 迫使权重分散，起到类似 L2 的正则化作用； [1]\n\n缺点是损失函数不再有明确定义。 [1]"), alone
+    assert _lines(alone)[:2] == ["dropout 迫使权重分散，起到类似 L2 的正则化作用； [1]", "缺点是损失函数不再有明确定义。 [1]"], alone
 
 
 def test_a_comparison_quotes_no_other_comparison_for_its_frame_words() -> None:
@@ -789,7 +816,7 @@ def test_a_numbered_bold_label_names_the_paragraph_below_it() -> None:
 
     text = "**1.ResNet意义**\nResNet 用残差连接解决了深层网络的退化问题。\n\n**(2) ResNet结构：**\n残差块把输入直接加到输出上。"
     answer = extractive_answer("ResNet 有什么意义？", [_section(1, "ResNet", text)], load_glossary())
-    assert answer.split("\n\n") == ["1.ResNet意义：ResNet 用残差连接解决了深层网络的退化问题。 [1]",
+    assert _lines(answer) == ["1.ResNet意义：ResNet 用残差连接解决了深层网络的退化问题。 [1]",
                                      "(2) ResNet结构：残差块把输入直接加到输出上。 [1]"]
 
 
@@ -801,7 +828,7 @@ def test_the_leading_passage_goes_on_past_a_sentence_too_long_for_the_answer() -
     text = f"训练前要打乱训练数据的顺序。\n{long}\n不打乱时模型会学到数据排列的规律。"
     answer = extractive_answer("为什么要打乱训练数据？", [_section(1, "为什么要打乱训练数据", text)], load_glossary(),
                                budget=200)
-    assert answer.split("\n\n") == ["训练前要打乱训练数据的顺序。 [1]", "不打乱时模型会学到数据排列的规律。 [1]"]
+    assert _lines(answer) == ["训练前要打乱训练数据的顺序。 [1]", "不打乱时模型会学到数据排列的规律。 [1]"]
 
 
 def test_a_section_cut_into_chunks_is_read_in_the_notes_order_from_the_line_that_answers() -> None:
@@ -816,7 +843,7 @@ def test_a_section_cut_into_chunks_is_read_in_the_notes_order_from_the_line_that
     second = Source(1, "hp.md", path, 4, 8, "section", "2. Momentum: a share of the last update added to the "
                     "next. Hyperparameters like it smooth the path.\n3. Epochs: passes over the data.", 0.5)
     answer = extractive_answer("Which hyperparameters do you tune?", [second, first], load_glossary())
-    assert answer.split("\n\n")[:4] == [
+    assert _lines(answer)[:4] == [
         "Hyperparameters are chosen by hand before training. [2]",
         "Batch size: how many samples feed one update. [2]", "It trades noise for speed. [2]",
         "Momentum: a share of the last update added to the next. [1]"]
@@ -836,8 +863,8 @@ def test_the_other_half_of_a_parallel_list_is_quoted_and_a_restatement_is_not() 
     large = "如果选择较大的学习率，就相当于每一步沿梯度方向走很长的距离，训练误差下降得很快，但可能发散；"
     text = f"1. {small}\n2. {large}\n"
     restated = Source(2, "复习.md", ["复习", "学习率"], 5, 6, "section", f"- {small}", 0.2)
-    said = extractive_answer("学习率太小或太大分别会怎样？", [_section(1, "学习率的选择", text), restated],
-                             load_glossary()).split("\n\n")
+    said = _lines(extractive_answer("学习率太小或太大分别会怎样？", [_section(1, "学习率的选择", text), restated],
+                                    load_glossary()))
     assert said[:2] == [f"{small} [1]", f"{large} [1]"]
     assert sum(small in s for s in said) == 1  # the other note's copy of the first item is said already
 
@@ -854,12 +881,12 @@ def test_a_bare_formula_is_quoted_after_the_sentences_unless_the_question_asks_f
             "It is trained by minimising the cross-entropy loss, which is convex in the weights.\n")
     source = _section(1, "Logistic regression", text)
     said = extractive_answer("How is logistic regression trained?", [source], load_glossary(), budget=240)
-    assert said.split("\n\n") == [
+    assert _lines(said) == [
         "Logistic regression models the log-odds of the class as a linear function of the features. [1]",
         "It is trained by minimising the cross-entropy loss, which is convex in the weights. [1]"]
     asked = extractive_answer("What is the loss formula of logistic regression?", [source], load_glossary(), budget=240)
     assert "\\frac{1}{m}" in asked
-    assert asked.split("\n\n")[0].startswith("Logistic regression models")
+    assert _lines(asked)[0].startswith("Logistic regression models")
 
 
 def test_hard_wrapped_prose_is_quoted_as_whole_sentences_and_code_and_formulas_stay_apart() -> None:
@@ -877,7 +904,7 @@ def test_hard_wrapped_prose_is_quoted_as_whole_sentences_and_code_and_formulas_s
             "    out = depthwise(x)\n    return pointwise(out)")
     answer = extractive_answer("What does a depthwise convolution save?", [_section(1, "Depthwise convolution", text)],
                                load_glossary())
-    assert answer.split("\n\n") == [
+    assert _lines(answer) == [
         "A depthwise convolution applies one kernel to each channel of the input, so it needs far fewer "
         "multiplications than a standard convolution. [1]",
         "m = \\begin{cases} k^2 c, & \\text{depthwise} \\\\ k^2 c n, & \\text{standard} \\end{cases} [1]",
@@ -1100,7 +1127,7 @@ def test_words_to_the_reader_are_not_quoted() -> None:
             "Encoder 里不同单词之间没有依赖，注意力层和前馈层都可以并行。\n\n如果觉得有帮助，点个在看再走呗。\n"
             "Thanks for reading, and hope this helps.\n")
     answer = extractive_answer("Transformer 的并行化体现在哪里？", [_section(1, "Transformer的并行化", text)], load_glossary())
-    assert answer.split("\n\n") == ["Decoder 只能一个一个地解码，不能并行。 [1]",
+    assert _lines(answer) == ["Decoder 只能一个一个地解码，不能并行。 [1]",
                                      "Encoder 里不同单词之间没有依赖，注意力层和前馈层都可以并行。 [1]"]
 
 
@@ -1135,7 +1162,7 @@ def test_a_list_items_short_title_is_quoted_with_the_lines_it_names() -> None:
             "- **Batch size**\n- Steps:\n- Epochs: passes over the data.\n5. 梯度消失、梯度爆炸\n   两者都来自梯度的连乘。\n")
     answer = extractive_answer("深层网络训练时梯度会出现什么问题？", [_section(1, "深层网络的训练难点", text)],
                                load_glossary())
-    assert answer.split("\n\n") == [
+    assert _lines(answer) == [
         "梯度消失：反向传播时梯度逐层变小，前面的层学得很慢。 [1]", "梯度爆炸：梯度逐层累积变得很大，训练不稳定。 [1]",
         "网络退化：加深网络反而让训练误差上升。 [1]", "作用：让更深的网络也能训练。 [1]", "Batch size [1]",
         "Epochs: passes over the data. [1]", "梯度消失、梯度爆炸：两者都来自梯度的连乘。 [1]"]  # 、 lists what a title names
@@ -1151,7 +1178,7 @@ def test_an_english_list_items_title_of_a_few_words_is_quoted_with_its_lines() -
             "2. **Gradient Clipping**:\n   - A threshold on the gradient norm keeps updates bounded.\n")
     answer = extractive_answer("Which tricks help deep networks train?", [_section(1, "Training tricks", text)],
                                load_glossary())
-    assert answer.split("\n\n")[:2] == [
+    assert _lines(answer)[:2] == [
         "Residual Connections (ResNets): Shortcuts add the input to the output of a block. [1]",
         "Gradient Clipping: A threshold on the gradient norm keeps updates bounded. [1]"]
 
@@ -1174,7 +1201,7 @@ def test_the_leading_passages_sentences_that_answer_the_question_come_before_the
             "it is not applicable to RNN networks.")
     answer = extractive_answer("When is batch normalization a poor fit, for example in recurrent networks?",
                                [_section(1, "When is BN suitable?", text)], load_glossary())
-    parts = answer.split("\n\n")
+    parts = _lines(answer)
     assert parts[0] == "BN suits large mini-batches. [1]"
     assert parts[1].startswith("Shuffle the training set")
     assert parts[-1] == "Since BN needs the statistics of each mini-batch, it is not applicable to RNN networks. [1]"
@@ -1193,7 +1220,7 @@ def test_an_interview_answer_of_several_paragraphs_is_quoted_in_order() -> None:
                    "A matrix is a tensor of order 2.", 1.0)
     answer = extractive_answer("标量、向量和张量是什么关系？", [block], load_glossary(),
                                translation="How do scalars, vectors and tensors relate?")
-    assert answer.split("\n\n") == [
+    assert _lines(answer) == [
         "A tensor is an array on a regular grid of any number of axes. [1]",
         "A scalar is a tensor of order 0 and a vector a tensor of order 1. [1]", "A matrix is a tensor of order 2. [1]"]
 

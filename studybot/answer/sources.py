@@ -84,7 +84,7 @@ def pack(sources: list[Source], budget: int, count_tokens: Callable[[str], int])
     return kept
 
 
-def _pieces(text: str) -> list[tuple[bool, str]]:
+def prose_and_code(text: str) -> list[tuple[bool, str]]:
     """The text cut into (is code, piece) runs of lines: `outputs[1]` in a code block cites nothing."""
     pieces: list[tuple[bool, str]] = []
     fence: str | None = None
@@ -121,6 +121,6 @@ def resolve_citations(text: str, sources: Iterable[Source], at_line_ends: bool =
         return match.group(1) + "".join(f"[{order[old]}]" for old in kept) if kept else ""
 
     pattern = _LINE_END_CITATION if at_line_ends else _SPACED_CITATION
-    rewritten = "".join(piece if code else pattern.sub(rewrite, piece) for code, piece in _pieces(text))
+    rewritten = "".join(piece if code else pattern.sub(rewrite, piece) for code, piece in prose_and_code(text))
     cited = [replace(by_n[old], n=new) for old, new in sorted(order.items(), key=lambda item: item[1])]
     return rewritten.strip(), cited

@@ -7,6 +7,7 @@ show demo results). Everything here imports rich lazily.
 from __future__ import annotations
 
 import math
+import re
 import sys
 import time
 from contextlib import contextmanager
@@ -58,6 +59,14 @@ def unwritten_line(unwritten: list[dict]) -> str:
     return f"not written up in your notes yet: {named}"
 
 
+def _line_breaks(text: str) -> str:
+    """An answer as Markdown with each line of a paragraph kept on its own: the quoted sentences of one source
+    would otherwise run together as one line (a soft break). Code is left as it is."""
+    from studybot.answer.sources import prose_and_code
+
+    return "".join(piece if code else re.sub(r"(?<=\S)\n(?=\S)", "  \n", piece) for code, piece in prose_and_code(text))
+
+
 def render_answer(answer) -> None:
     """The verified answer, its citations, the demos behind it and the timings."""
     if not sys.stdout.isatty():
@@ -82,7 +91,7 @@ def render_answer(answer) -> None:
     if answer.fallback_reason:
         out.print(f"[yellow]The model's answer was not shown: {escape(answer.fallback_reason)}. "
                   "Here is the answer taken from your notes.[/yellow]")
-    out.print(Markdown(answer.answer))
+    out.print(Markdown(_line_breaks(answer.answer)))
     out.print()
     for s in answer.citations:
         out.print(f"[bold]\\[{s.n}][/bold] [cyan]{escape(s.file)}:{s.line_start}-{s.line_end}[/cyan]  {escape(s.path)}")
