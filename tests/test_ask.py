@@ -564,6 +564,22 @@ def test_the_sentences_quoted_from_one_source_are_one_paragraph_cited_once() -> 
         "  \n".join(points) + " [1]\n\n```python\nloader = DataLoader(data, shuffle=True)\n```\n[2]")
 
 
+def test_a_section_that_says_a_concepts_words_apart_answers_a_question_naming_it_whole() -> None:
+    """"What is the bias-variance tradeoff?": the user's "Bias / Variance" section never says the glossary name whole;
+    a bundled follow-up list that says it in passing led the answer."""
+    from dataclasses import replace
+
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    bundled = replace(_section(1, "追问 / Follow-ups", "- What does the bias-variance tradeoff say about model size? "
+                               "Bigger models lower bias and can raise variance."), file="regularization.md", own=False)
+    own = replace(_section(2, "Bias / Variance (Underfitting/Overfitting)", "High bias: the model underfits the "
+                           "training data.\nHigh variance: the model overfits and fails on new data."), file="ml.md")
+    answer = extractive_answer("What is the bias-variance tradeoff?", [bundled, own], load_glossary())
+    assert _lines(answer)[0] == "High bias: the model underfits the training data. [2]", answer
+
+
 def test_a_line_of_lost_pictures_is_no_words_of_the_sentence_above() -> None:
     """An export that lost its pictures leaves "image image" on a line of its own; starting in lower case, it read
     as the wrapped end of the sentence above ("... dropping units at random. image image")."""

@@ -167,10 +167,16 @@ def _concepts(text: str, glossary: Glossary) -> tuple[frozenset[str], frozenset[
     name's words, and for each aspect it speaks of; the words of those concepts' names). A word of a concept's
     name counts as the concept, not as a word of its own: "precision" in "mixed-precision training" is not the
     metric a question asks about."""
+    concepts = _named_concepts(text, glossary)
+    named = frozenset().union(*concepts.values())
+    return frozenset(concepts) | {CONCEPT + name for name in aspects(text)}, named
+
+
+def _named_concepts(text: str, glossary: Glossary) -> dict[str, frozenset[str]]:
+    """Each glossary concept a text names (its CONCEPT-marked id) with the word keys of its name as the text says it."""
     words = word_keys(text)
     concepts = {e.id: e for e in [*glossary.find(text), *glossary.find_words(words)]}.values()
-    named = frozenset().union(*(glossary.name_words(e, words) for e in concepts))
-    return frozenset(CONCEPT + e.id for e in concepts) | {CONCEPT + name for name in aspects(text)}, named
+    return {CONCEPT + e.id: glossary.name_words(e, words) for e in concepts}
 
 
 def _keys(text: str, glossary: Glossary) -> frozenset[str]:
@@ -470,13 +476,24 @@ def _title(line: str) -> str:
     return text if names_a_point(text) else ""
 
 
-def _weights(terms: frozenset[str], units: list[_Unit]) -> dict[str, float]:
+class Terms(dict):
+    """The question's terms, weighted, and (`parts`) the word keys of each of its concepts' names as the question says
+    them: a passage that says two or more of those words apart names the concept in part ("Bias / Variance
+    (Underfitting/Overfitting)" for "What is the bias-variance tradeoff?", which a bundled follow-up naming the
+    concept whole led: new-user dev 145 to 146 of 172, answers dev unchanged)."""
+
+    def __init__(self, weights: dict[str, float], parts: dict[str, frozenset[str]]) -> None:
+        super().__init__(weights)
+        self.parts = parts
+
+
+def _weights(terms: frozenset[str], units: list[_Unit], parts: dict[str, frozenset[str]]) -> Terms:
     """Inverse document frequency of each question term among the candidate units."""
     n = len(units) or 1
-    return {t: math.log(1 + n / (1 + sum(t in u.keys for u in units))) for t in terms}
+    return Terms({t: math.log(1 + n / (1 + sum(t in u.keys for u in units))) for t in terms}, parts)
 
 
-Weights = dict[str, dict[str, float]]  # per language: the question's terms in that language, weighted
+Weights = dict[str, Terms]  # per language: the question's terms in that language, weighted
 
 
 def _in(weights: Weights, lang: str, asked: str) -> dict[str, float]:
@@ -485,8 +502,17 @@ def _in(weights: Weights, lang: str, asked: str) -> dict[str, float]:
 
 
 def _coverage(keys: frozenset[str], weights: dict[str, float]) -> float:
+    """The weighted share of the terms the keys hold; a concept they lack counts in part when they hold two or more
+    words of its name (`Terms.parts`), in proportion."""
+    parts = weights.parts if isinstance(weights, Terms) else {}
     total = sum(weights.values()) or 1.0
-    return sum(w for t, w in weights.items() if t in keys) / total
+    held = 0.0
+    for term, weight in weights.items():
+        if term in keys:
+            held += weight
+        elif term in parts and len(said := parts[term] & keys) >= 2:
+            held += weight * len(said) / len(parts[term])
+    return held / total
 
 
 def _rank_discount(source: Source) -> float:
@@ -726,12 +752,14 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
         answers[source.n], sentences[source.n] = _units(source, glossary, lang)
     units = [u for group in (*answers.values(), *sentences.values()) for u in group]
     asked = question_terms(question, glossary)
-    weights = {lang: _weights(asked, units)}
+    parts = _named_concepts(question, glossary)
+    weights = {lang: _weights(asked, units, parts)}
     if translation and language(translation) != lang:
         written = frozenset().union(*(u.keys for u in units if u.language == language(translation)))
         shared = frozenset(t for t in asked
                            if t.startswith(CONCEPT) or (t.isascii() and (lang == "zh" or t in written)))
-        weights[language(translation)] = _weights(question_terms(translation, glossary) | shared, units)
+        weights[language(translation)] = _weights(question_terms(translation, glossary) | shared, units,
+                                                  {**parts, **_named_concepts(translation, glossary)})
     chosen: list[_Unit] = []
     said: list[frozenset[str]] = []
     used = 0
