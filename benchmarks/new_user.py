@@ -35,6 +35,9 @@ set's notes and the bundled knowledge, as a user's does. DIR holds one folder pe
                 72 columns) and full of LaTeX
     handbook_zh every Markdown and notebook file (**/*.md, **/*.ipynb) of github.com/zergtant/pytorch-handbook
                 @e9a1492: a Chinese PyTorch handbook in notebooks (4.2 MB)
+    jshn_en     every Quarto and Markdown file under en/ (**/*.qmd, **/*.md) of github.com/jshn9515/deep-learning-notes
+                @68354ad: an English book of 86 Quarto notes (callouts, list tables, citations, 1.8 MB)
+    jshn_zh     the same under zh/: the book's Chinese edition (1.7 MB)
 
 Printed per set: right note first (the answer's first citation is in a file the pattern matches) and,
 as the same-run baseline, the share whose first search hit is; the ratio is the first over the second.
@@ -51,7 +54,7 @@ from pathlib import Path
 from question_sets import QUESTIONS, questions, set_parser
 
 SETS = ["wdndev_zh", "harleys_zh", "d2l_en", "nlplove_zh", "mlint_en", "versloot_en", "xn1997_zh", "loveunk_zh", "genai_en",
-        "nlpability_zh", "pytorchdl_en", "pumpkin_zh", "handbook_zh"]
+        "nlpability_zh", "pytorchdl_en", "pumpkin_zh", "handbook_zh", "jshn_en", "jshn_zh"]
 
 
 def run_set(name: str, corpora: Path, homes: Path, split: str) -> dict:

@@ -572,3 +572,61 @@ def test_a_line_that_only_links_back_into_the_page_is_left_out() -> None:
     assert [c.heading_path[-1] for c in chunks] == ["Joins", "Windows"]
     assert "back to top" not in chunks[0].text and "inner join keeps" in chunks[0].text
     assert "unlike joins it keeps" in chunks[1].text
+
+
+QUARTO_NOTE = """---
+title: "11.2 Patch Embedding"
+format: html
+---
+
+[![](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/x.ipynb){fig-align="left"}
+
+## Cutting images into patches {#sec-patches}
+
+ViT cuts an image into [non-overlapping]{.underline} patches [@dosovitskiy2021; @vaswani2017, p. 3].
+
+::: {.callout-note title="Shapes"}
+A 224 x 224 image gives 196 patches, as @fig-grid shows.
+:::
+
+![The patch grid](grid.png){#fig-grid width=60%}
+
+{{< include _shapes.qmd >}}
+
+```{python}
+#| label: fig-grid
+#| echo: false
+patches = image.unfold(2, 16, 16)
+```
+
+## Flattening {.unnumbered}
+
+:::tip Docusaurus too
+Each patch is flattened and projected to D dimensions.
+:::
+"""
+
+
+def test_a_quarto_notes_markup_is_read_as_quarto_shows_it() -> None:
+    """Pandoc's and Quarto's markup is how a note is laid out, not what it says: heading ids and classes, callout
+    and div fences (`:::`, Docusaurus's admonitions too), attributes after a picture or a link, bracketed spans,
+    shortcodes and a code cell's `#|` options are left out; citations and cross-references are not quoted."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+    from studybot.answer.sources import Source
+
+    note = parse_note(QUARTO_NOTE, "ch11.2-patch-embedding.qmd")
+    assert [(h.level, h.title) for h in note.headings] == [(2, "Cutting images into patches"), (2, "Flattening")]
+    chunks = chunk_note(note)
+    assert [c.heading for c in chunks] == ["11.2 Patch Embedding > Cutting images into patches",
+                                           "11.2 Patch Embedding > Flattening"]
+    read = "\n".join(c.text for c in chunks)
+    for markup in (":::", "{", "}", "#|", "fig-align", "callout", "include"):
+        assert markup not in read.replace("{python}", ""), markup
+    assert "patches = image.unfold(2, 16, 16)" in read
+    section = "\n".join(note.lines[8:17])
+    answer = extractive_answer("How does ViT cut an image into patches?", [
+        Source(1, "ch11.2-patch-embedding.qmd", ["11.2 Patch Embedding", "Cutting images into patches"], 9, 17,
+               "section", section, 1.0)], load_glossary())
+    assert answer.splitlines()[:2] == ["ViT cuts an image into non-overlapping patches.",
+                                       "A 224 x 224 image gives 196 patches, as Figure shows. [1]"]

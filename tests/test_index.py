@@ -549,3 +549,17 @@ def test_a_concept_with_many_names_counts_once_beside_the_questions_own_words() 
     chinese = lexical_tokens("梯度提升树每一轮拟合负梯度。", glossary)
     english = lexical_tokens("Gradient boosting fits each tree to the negative gradient.", glossary)
     assert f"{CONCEPT_TOKEN}boosting" in chinese and f"{CONCEPT_TOKEN}boosting" in english
+
+
+def test_a_folder_without_notes_is_named_with_the_files_studybot_reads(tmp_path: Path, notes_dir: Path) -> None:
+    """Pointing `index` at a folder of files it does not read (Org, reStructuredText, PDF) indexes nothing from it:
+    it says so, naming the kinds of file it reads, rather than reporting success in silence."""
+    other = tmp_path / "org-notes"
+    other.mkdir()
+    (other / "attention.org").write_text("* Attention\n")
+    said: list[str] = []
+    summary = _index(tmp_path / "home", [notes_dir, other], warn=said.append)
+    assert summary.files == 2
+    assert [w for w in said if str(other) in w] == [
+        f"no notes under {other}: studybot reads .md, .markdown, .txt, .ipynb, .qmd and .Rmd files"]
+    assert not [w for w in said if str(notes_dir) in w]

@@ -156,3 +156,12 @@ def test_a_notebook_written_on_one_line_is_read_cell_by_cell_and_a_broken_one_is
     broken.write_text('{"cells": [')
     with pytest.raises(UnreadableFile, match="broken.ipynb is not a Jupyter notebook"):
         read_text(broken, "jieba")
+
+
+def test_quarto_and_r_markdown_notes_are_found_in_a_folder(tmp_path) -> None:
+    """Quarto (`.qmd`) and R Markdown (`.Rmd`) files are Markdown notes: a folder of them is read, not passed over."""
+    (tmp_path / "ch1").mkdir()
+    (tmp_path / "ch1" / "attention.qmd").write_text("# Attention\n")
+    (tmp_path / "ch1" / "regression.Rmd").write_text("# Regression\n")
+    (tmp_path / "slides.pdf").write_bytes(b"%PDF-1.4")
+    assert [p.name for p in iter_note_files([tmp_path])] == ["attention.qmd", "regression.Rmd"]

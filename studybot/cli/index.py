@@ -28,7 +28,7 @@ def index(
     home: HomeOption = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Index the bundled knowledge/ and your notes (.md, .markdown, .txt, .ipynb), incrementally."""
+    """Index the bundled knowledge/ and your notes (.md, .markdown, .txt, .qmd, .Rmd, .ipynb), incrementally."""
     from studybot.index.build import build_index
 
     with progress_bar(not json_out) as progress:

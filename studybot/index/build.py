@@ -25,7 +25,7 @@ from studybot.content.glossary import Glossary, glossary_files_digest, glossary_
 from studybot.home import bundled_dir, cache_dir, is_bundled_note, resolve_home
 from studybot.ingest.notes import UNSPOKEN_LINE, fence_opening, parse_note
 from studybot.ingest.decoding import UnreadableFile
-from studybot.ingest.reading import iter_note_files, read_text
+from studybot.ingest.reading import NOTE_SUFFIXES, iter_note_files, read_text
 from studybot.progress import ProgressFn
 from studybot.text.language import CJK_CHAR, language
 from studybot.text.tokens import add_words, cjk_bigrams
@@ -33,7 +33,7 @@ from studybot.text.tokens import add_words, cjk_bigrams
 LANGUAGE_SAMPLE = 500  # characters of a chunk's prose that decide its language
 PROSE_WORDS = 5  # fewer words and Chinese characters than this is no prose ("- [ ] TODO", "[TOC]")
 _WORD = re.compile(f"{CJK_CHAR.pattern}|[A-Za-z]{{2,}}")
-PIPELINE_VERSION = 30  # bump when reading, repair, chunking or tokens change what a file turns into (3: bigram BM25;
+PIPELINE_VERSION = 31  # bump when reading, repair, chunking or tokens change what a file turns into (3: bigram BM25;
 # 4: setext headings, no tables of contents, images named by a tool read as "image", HTML entities decoded,
 # character pairs of NFKC text; 5: emoji sequences repaired, screenshot tools' image names read as "image";
 # 6: formula images read as their LaTeX, links alone on a line left out, no setext heading over a picture,
@@ -66,7 +66,8 @@ PIPELINE_VERSION = 30  # bump when reading, repair, chunking or tokens change wh
 # vector, a link naming only a line's source closing it is left out, a chunk keeps the indent of its first line;
 # 28: one BM25 token per glossary concept a chunk mentions, a line that only links into its page left out;
 # 29: a quoted callout ("> **Note:**", "> 作者：") is no answer block; 30: the default model reads a Chinese
-# chunk's first CHINESE_WORD_PIECES)
+# chunk's first CHINESE_WORD_PIECES; 31: Pandoc's and Quarto's markup is layout: fenced divs, attributes after a
+# heading, a picture or a link, bracketed spans, shortcodes and a code cell's `#|` options left out)
 
 
 @dataclass
@@ -95,6 +96,22 @@ class IndexSummary:
 def _unwritten_count(db) -> int:
     """How many headings of the user's notes (not the bundled ones) have nothing under them yet."""
     return sum(not is_bundled_note(path) for (path,) in db.execute("SELECT path FROM unwritten"))
+
+
+def _without_notes(sources: list[str], files: list[Path]) -> list[str]:
+    """The folders among the user's sources that hold no note file: a folder of Org files or PDFs, which the user
+    would otherwise think indexed."""
+    folders = {Path(p).resolve(): p for p in sources if Path(p).is_dir()}
+    for path in files:
+        for parent in path.parents:
+            folders.pop(parent, None)
+    return list(folders.values())
+
+
+def _readable() -> str:
+    """The note suffixes as a user writes them: ".md, ..., .qmd and .Rmd"."""
+    names = [".Rmd" if s == ".rmd" else s for s in NOTE_SUFFIXES]
+    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _sha256(data: bytes) -> str:
@@ -228,6 +245,9 @@ def build_index(
         wanted = Sources(paths=sources, bundled=bundled, repair=repair, embed_model=model_id)
         roots = ([bundled_dir("knowledge")] if bundled else []) + [Path(p) for p in live_sources]
         files = iter_note_files(roots)
+        if warn:
+            for empty in _without_notes(live_sources, files):
+                warn(f"no notes under {empty}: studybot reads {_readable()} files")
 
         gen = store.start_generation(home, base)
         db = gen.catalog

@@ -107,6 +107,18 @@ _APP_PROPERTY = re.compile(r"^(?:collapsed|id|heading|background-color|card-[\w-
 _PAGE_PROPERTY = re.compile(r"^(?:title|alias|tags|type|public|icon|template|filters|exclude-from-graph-view|id)$")
 _BULLET_HEADING = re.compile(r"^\s*[-*+]\s+(#{1,6})\s+(.*?)\s*#*\s*$")
 _BLOCK_REF = re.compile(r"\s*\(\([0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}\)\)")
+# Pandoc's and Quarto's markup (and Hugo's, Docusaurus's): how the page is laid out, never what it says. A fenced
+# div's fence (`::: {.callout-note}`, `:::`, Docusaurus's `:::tip Title`), the attributes after a heading, a picture,
+# a link or a bracketed span (`{#sec-intro}`, `{width=60%}`, `[words]{.underline}`), a shortcode
+# (`{{< include _x.qmd >}}`) and an executable code cell's options (`#| echo: false`).
+_DIV_FENCE = re.compile(r"^\s{0,3}:{3,}\s*(?:\{[^{}]*\}|[A-Za-z][\w-]*(?:\[[^\]]*\])?(?:\s.*?)?)?\s*:*\s*$")
+_ATTRIBUTES = r"\{\s*(?:[#.][\w-]|[\w-]+=|-\s*\})[^{}]*\}"
+_HEADING_ATTRIBUTES = re.compile(rf"\s*{_ATTRIBUTES}\s*$")
+_SPAN = re.compile(rf"(?<!!)\[([^\[\]]*)\]{_ATTRIBUTES}")
+_AFTER_LINK = re.compile(rf"(?<=[)\]]){_ATTRIBUTES}")
+_SHORTCODE = re.compile(r"\{\{([<%]).*?\1?[%>]\}\}")
+_CELL = re.compile(r"^\s{0,3}(?:`{3,}|~{3,})\s*\{")  # ```{python}, ```{r setup}: a cell Quarto or knitr runs
+_CELL_OPTION = re.compile(r"^\s*#\|")
 _MACRO = re.compile(r"\{\{\s*(?P<name>cloze|embed|video|youtube|query|renderer|tweet|twitter|pdf|namespace|function|iframe)\b"
                     r"\s*(?P<body>[^{}]*)\}\}", re.IGNORECASE)
 # A Notion export: "Transformer 3f5e9c1a2b4d4e6f8a0b1c2d3e4f5a6b.md" (the page's id after its name), and under
@@ -131,6 +143,11 @@ _BLOCK_ID = re.compile(r"\s\^(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9-]{2,}\s*$")
 _ROLE_NAME = r":[a-z][\w-]*:"
 _ROLES_ONLY = re.compile(rf"^\s*(?:{_ROLE_NAME}(?:`[^`]*`)?\s*)+$")
 _CITATION = re.compile(r"\s*:cite(?:p|alp)?:`[^`]*`")
+# Pandoc's citations ([@vaswani2017], [see @a; @b, p. 3]) and Quarto's cross-references (@fig-grid), which the page
+# shows as "Figure 2": the answer cannot show the figure, so it names what kind of thing is meant.
+_PANDOC_CITATION = re.compile(r"\s*\[[^\[\]@]*?(?<![\w./])-?@[A-Za-z_][^\[\]]*\](?![(\[{])")
+_CROSS_REFERENCE = re.compile(r"(?<![\w@])@(fig|tbl|eq|sec|lst)-[\w-]*\w")
+_REFERENCED = {"fig": "Figure", "tbl": "Table", "eq": "Equation", "sec": "Section", "lst": "Listing"}
 _TEXTUAL_CITATION = re.compile(r":citet:`([^`]*)`")
 _INLINE_ROLE = re.compile(rf"{_ROLE_NAME}`([^`]*)`")
 # Markdown's backslash escapes: "\*\* KV 缓存\*\*" (an export that escaped the bold it meant) shows its marks, which are
@@ -255,6 +272,7 @@ def clean_inline(line: str) -> str:
     embeds by their names, drop source marks ([[src](…)]), block ids (^d1a2b3), HTML tags and a fold's answer label,
     decode HTML entities (`&emsp;` indents a Chinese paragraph) and drop zero-width characters."""
     line = _SOURCE_MARK.sub("", _BLOCK_ID.sub("", _BLOCK_REF.sub("", line)))  # before embeds: [[src]](…) is no wiki link
+    line = _SHORTCODE.sub("", line)
     line = _MACRO.sub(lambda m: m.group("body").strip() if m.group("name").lower() == "cloze" else "", line)
     for formula in (_FORMULA_IMAGE, *_FORMULA_TAGS):
         line = formula.sub(_formula, line)
@@ -281,13 +299,14 @@ def spoken(line: str) -> str:
     line = _LATEX_SHORTCODE.sub(r"\1", line)
     line = _HIGHLIGHT.sub(r"\1", _PRIVATE.sub("", _CALLOUT.sub("", _ESCAPE.sub(r"\1", line))))
     line = _TEXTUAL_CITATION.sub(lambda m: m.group(1).replace(".", " "), _CITATION.sub("", line))
+    line = _CROSS_REFERENCE.sub(lambda m: _REFERENCED[m.group(1)], _PANDOC_CITATION.sub("", line))
     return _TAG.sub("", _FOOTNOTE_MARK.sub("", _INLINE_ROLE.sub(r"\1", line))).strip()
 
 
 def heading_title(raw: str) -> str:
     """A heading's readable text: no emphasis markers or backticks, code spans kept literally, no tags after it
     ("Inference #card": Logseq's flashcard mark)."""
-    parts = _TRAILING_TAGS.sub("", clean_inline(raw)).split("`")
+    parts = _TRAILING_TAGS.sub("", clean_inline(_HEADING_ATTRIBUTES.sub("", raw))).split("`")
     text = "".join(part if i % 2 else _EMPHASIS.sub("", part) for i, part in enumerate(parts))
     return re.sub(r"\s+", " ", text).strip()
 
@@ -491,6 +510,7 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
     out: list[str] = [""] * skip
     headings: list[Heading] = []
     fence: str | None = None
+    cell = False  # the fence open is an executable cell's: its `#|` lines are options
     in_block: str | None = None  # what ends the script, style or comment being read
     in_toc = False
     private = False  # inside an Obsidian comment over several lines: the reader never sees it
@@ -504,7 +524,7 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
         unread.update(shown)
     for number, line in enumerate(lines[skip:], start=skip + 1):
         if fence is not None:
-            out.append(line)
+            out.append("" if cell and _CELL_OPTION.match(line) else line)
             if closes_fence(line, fence):
                 fence = None
             continue
@@ -528,6 +548,8 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
                 links.add(len(out))
                 out.append("")
                 continue
+        # a span's words without its attributes; a badge with `{fig-align="left"}` after it: a line of nothing but a link
+        line = _AFTER_LINK.sub("", _SPAN.sub(r"\1", line))
         opens = bool(_TOC_OPEN.match(line))
         if opens or _ANCHOR_ITEM.match(line) or _LINK_ITEM.match(line) or _TOC_MARKER.match(line):
             in_toc = opens
@@ -536,7 +558,11 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
             continue
         fence = fence_opening(line)
         if fence:
+            cell = bool(_CELL.match(line))
             out.append(line)
+            continue
+        if _DIV_FENCE.match(line):
+            out.append("")
             continue
         while (opened := _BLOCK_TAG.search(line)) is not None:
             end = rf"</\s*{opened.group(1)}\s*>" if opened.group(1) else "-->"

@@ -13,7 +13,7 @@ from studybot.ingest.repair.scoring import DEFAULT_SCORER
 from studybot.progress import ProgressFn
 from studybot.text.variants import without_radicals
 
-NOTE_SUFFIXES = (".md", ".markdown", ".txt", ".ipynb")
+NOTE_SUFFIXES = (".md", ".markdown", ".txt", ".ipynb", ".qmd", ".rmd")  # Quarto's and R Markdown's notes too
 
 
 @dataclass
