@@ -630,3 +630,16 @@ def test_a_quarto_notes_markup_is_read_as_quarto_shows_it() -> None:
                "section", section, 1.0)], load_glossary())
     assert answer.splitlines()[:2] == ["ViT cuts an image into non-overlapping patches.",
                                        "A 224 x 224 image gives 196 patches, as Figure shows. [1]"]
+
+
+def test_a_contents_list_of_numbered_section_titles_is_left_out() -> None:
+    """A book's README lists its sections as "- 9.5 Positional Encoding: …" under each chapter's heading: those
+    lines name sections and answer nothing (an answer quoted "10.2 FlashAttention v1: Eliminating the IO
+    Bottleneck" as a sentence). Numbers out of order are points, not contents, and stay."""
+    text = ("# Deep Learning Notes\n\n## Chapter 9: Attention\n\n- 9.10 Transformer Architectures: Three Kinds\n"
+            "- 9.11 The Transformers API\n\n## Chapter 10: Efficient Attention\n\n- 10.1 Why Attention Is IO-Bound\n"
+            "- 10.2 FlashAttention v1: Eliminating the IO Bottleneck\n\n## Learning rates to try\n\n"
+            "- 0.1 for SGD on small networks\n- 0.01 when the loss diverges\n- 0.001 for Adam\n")
+    chunks = chunk_note(parse_note(text, "README.md"))
+    assert [c.heading for c in chunks] == ["Deep Learning Notes > Learning rates to try"]
+    assert chunks[0].text.split("\n")[0] == "- 0.1 for SGD on small networks"

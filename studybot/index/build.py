@@ -67,7 +67,8 @@ PIPELINE_VERSION = 31  # bump when reading, repair, chunking or tokens change wh
 # 28: one BM25 token per glossary concept a chunk mentions, a line that only links into its page left out;
 # 29: a quoted callout ("> **Note:**", "> 作者：") is no answer block; 30: the default model reads a Chinese
 # chunk's first CHINESE_WORD_PIECES; 31: Pandoc's and Quarto's markup is layout: fenced divs, attributes after a
-# heading, a picture or a link, bracketed spans, shortcodes and a code cell's `#|` options left out)
+# heading, a picture or a link, bracketed spans, shortcodes and a code cell's `#|` options left out, and a table of
+# contents written as list items of numbered section titles)
 
 
 @dataclass

@@ -57,6 +57,9 @@ _TOC_OPEN = re.compile(r"^\s*<!--\s*(?:Markdown)?TOC\b.*-->\s*$", re.IGNORECASE)
 _TOC_CLOSE = re.compile(r"^\s*<!--\s*(?:/\s*(?:Markdown)?TOC|tocstop)\s*-->\s*$", re.IGNORECASE)
 _TOC_MARKER = re.compile(r"^\s*(?:\[\[?_?TOC_?\]\]?|\$\{toc\})\s*$", re.IGNORECASE)  # Typora's [TOC], [[_TOC_]], ${toc}
 _LIST_ITEM = re.compile(r"^\s*(?:[-+*]|\d+[.)])\s+")
+# "- 10.2 FlashAttention v1: Eliminating the IO Bottleneck": a book's contents written as a list of numbered titles
+_CONTENTS_ITEM = re.compile(r"^\s*(?:[-+*]|\d+[.)])\s+(?:\*\*|__)?(?P<number>\d+(?:\.\d+)+)\s*[:：.、]?\s+\S")
+CONTENTS_RUN = 3  # numbered titles in a row, in order, that are a table of contents rather than a list of points
 # - [Title](#title) in a table of contents, or a line of its own linking into the page: "[back to top](#top)"
 _ANCHOR_ITEM = re.compile(r"^\s*(?:(?:[-+*]|\d+[.)])\s+)?\[[^\]]*\]\(#[^)]*\)\s*$")
 _BLOCK_TAG = re.compile(r"<\s*(script|style)\b[^>]*>|<!--", re.IGNORECASE)  # and a comment: never shown
@@ -452,6 +455,26 @@ def _drawing_data(lines: list[str], skip: int) -> set[int]:
     return hidden
 
 
+def _contents(lines: list[str], skip: int) -> set[int]:
+    """Lines of a table of contents written as list items of numbered section titles ("- 9.5 Positional Encoding:
+    …", "- 9.6 …"), CONTENTS_RUN or more in a row (a chapter's heading between them), their numbers in order:
+    they name sections and answer nothing."""
+    found: set[int] = set()
+    run: list[tuple[int, tuple[int, ...]]] = []
+    for i in range(skip, len(lines) + 1):
+        line = lines[i] if i < len(lines) else ""
+        item = _CONTENTS_ITEM.match(line)
+        if item and (number := tuple(map(int, item.group("number").split(".")))) and (not run or number > run[-1][1]):
+            run.append((i, number))
+            continue
+        if run and i < len(lines) and (not line.strip() or _HEADING.match(line)):
+            continue  # a chapter's heading between its sections' titles does not end the contents
+        if len(run) >= CONTENTS_RUN:
+            found.update(index for index, _ in run)
+        run = [(i, number)] if item else []
+    return found
+
+
 def file_title(path: str | PurePath) -> str:
     """The note's name as Obsidian shows it, from its file name: without a folder's numbering ("2021 - ", "01_",
     a date) or a status mark ("(x) "); "" for a name that says nothing (README, index, Untitled, an export's hash)."""
@@ -517,6 +540,7 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
     links: set[int] = set()
     level = 0  # the level of the last heading written as one: a question in bold is a section below it
     unread = _drawing_data(lines, skip) if metadata.get("excalidraw-plugin") else set()  # nobody's sentences
+    contents = _contents(lines, skip)
     first = next((i for i in range(skip, len(lines)) if lines[i].strip()), None)
     if first is not None and (top := _HEADING.match(lines[first])) and top.group(1) == "#":
         notion, shown = _settings(lines, first + 1, _NOTION_PROPERTY, _NOTION_KEYS)  # a Notion page's
@@ -551,7 +575,7 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
         # a span's words without its attributes; a badge with `{fig-align="left"}` after it: a line of nothing but a link
         line = _AFTER_LINK.sub("", _SPAN.sub(r"\1", line))
         opens = bool(_TOC_OPEN.match(line))
-        if opens or _ANCHOR_ITEM.match(line) or _LINK_ITEM.match(line) or _TOC_MARKER.match(line):
+        if opens or number - 1 in contents or _ANCHOR_ITEM.match(line) or _LINK_ITEM.match(line) or _TOC_MARKER.match(line):
             in_toc = opens
             links.add(len(out))
             out.append("")
