@@ -563,3 +563,16 @@ def test_a_folder_without_notes_is_named_with_the_files_studybot_reads(tmp_path:
     assert [w for w in said if str(other) in w] == [
         f"no notes under {other}: studybot reads .md, .markdown, .txt, .ipynb, .qmd and .Rmd files"]
     assert not [w for w in said if str(notes_dir) in w]
+
+
+def test_notes_added_after_a_first_index_of_nothing_are_indexed(tmp_path: Path, notes_dir: Path) -> None:
+    """A first `index` of an empty folder writes empty vector indexes that know no dimension; the next `index` with
+    notes adds to them instead of failing on FAISS's dimension check."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    home = tmp_path / "home"
+    assert _index(home, [empty]).chunks == 0
+    summary = _index(home, [notes_dir])
+    assert summary.files == 2 and summary.chunks > 0
+    top = search("GIL thread", k=1, index=Index(home))[0]
+    assert Path(top.file).name == "python.md"

@@ -454,12 +454,12 @@ def _write_dense(folder: Path, base: Path | None, name: str, dim: int, stale: li
     """FAISS inner-product index over unit vectors, keyed by chunk id: drop stale ids, add new ones."""
     import faiss
 
-    if base is not None and (base / name).exists():
-        index = faiss.read_index(str(base / name))
-        if stale:
-            index.remove_ids(np.asarray(stale, dtype=np.int64))
-    else:
-        index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+    index = faiss.read_index(str(base / name)) if base is not None and (base / name).exists() else None
+    if index is not None and stale:
+        index.remove_ids(np.asarray(stale, dtype=np.int64))
+    if index is None or (index.ntotal == 0 and ids and index.d != vectors.shape[1]):
+        # an index written when there was nothing to embed knew no dimension
+        index = faiss.IndexIDMap2(faiss.IndexFlatIP(vectors.shape[1] if ids else dim))
     if ids:
         index.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
     faiss.write_index(index, str(folder / name))
