@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from studybot.answer.chat import ChatSession
+from studybot.answer.pipeline import NothingFound
 from studybot.index.search import Index
 from tests.conftest import REPO, require_bundled_model
 from tests.fake_llm import GroundedFake, LoopingFake, prompt_sources
@@ -33,6 +34,10 @@ def test_follow_ups_lean_on_the_previous_question(tiny_home: Path) -> None:
     assert session.resolve("为什么？") == f"{FIRST} 为什么？"  # too short to stand alone
     assert session.resolve("那它依赖 batch size 吗？") == f"{FIRST} 那它依赖 batch size 吗？"  # 那 / 它 point back
     assert session.resolve("tuple 和 list 的区别是什么？") == "tuple 和 list 的区别是什么？"  # a new topic
+    # short, but naming what the notes never say: a new subject, which they do not cover (not the last answer again)
+    assert session.resolve("What is the capital of France?") == "What is the capital of France?"
+    with pytest.raises(NothingFound):
+        session.ask("What is the capital of France?")
     follow = session.ask("why does it matter?")
     assert follow.resolved_question.startswith(FIRST) and follow.question == "why does it matter?"
     assert Path(follow.citations[0].file).name == "norms.md"

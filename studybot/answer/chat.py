@@ -59,10 +59,17 @@ class ChatSession:
         if self.last is None:
             return question
         concept = bool(self.index.glossary.find(question))
-        short = len(tokenize(question)) <= FOLLOW_UP_MAX_WORDS
+        words = tokenize(question)
+        short = len(words) <= FOLLOW_UP_MAX_WORDS and self._known(words)
         if _CONTINUATION.match(question) or (not concept and (short or _PRONOUN.search(question))):
             return f"{self.last.resolved_question} {question}"
         return question
+
+    def _known(self, words: list[str]) -> bool:
+        """Whether the notes use every one of these words: a short question naming what they never say ("What is
+        the capital of France?": capital, france) asks about a new subject, not the last one."""
+        text = self.index.lexical["text"]
+        return all(text.chunks_with(word) for word in words)
 
     def ask(self, question: str, on_token: Callable[[str], None] | None = None) -> Answer:
         """Answer one turn (raises NothingFound like `answer_question`) and append it to the history."""
