@@ -1757,3 +1757,23 @@ def test_a_why_question_opens_with_the_passage_that_gives_the_reason() -> None:
                       "ReLU 之所以是非线性的，是因为它在 0 处弯折，多个 ReLU 叠加可以逼近任意曲线。", 0.9)]
     answer = extractive_answer("为什么 ReLU 是非线性的？", sources, load_glossary())
     assert answer.startswith("ReLU 之所以是非线性的") and "[1]" in answer, answer
+
+
+def test_a_term_only_the_notes_title_names_does_not_lead_its_summary_over_the_section_on_it() -> None:
+    """A book's chapter file titles every section with "13.2 VAE: … the Reparameterization Trick": its summary,
+    which says "one reason" and "VAE", opened "Why does a VAE need the reparameterization trick?" over the section
+    whose own heading names the trick. A term only the note's title names counts half in a heading."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    root = "13.2 VAE: Probabilistic Modeling and the Reparameterization Trick"
+    trick = Source(1, "vae.qmd", [root, "13.2.4 Reparameterization Trick: Move the Randomness Outside"], 200, 215,
+                   "section", "Sampling z from q(z|x) inside the network blocks the gradient of the encoder.\n"
+                   "The trick writes z = mu + sigma * eps with eps drawn from N(0, I), so gradients flow through mu "
+                   "and sigma.", 1.0)
+    summary = Source(2, "vae.qmd", [root, "13.2.6 Summary"], 400, 410, "section",
+                     "There is one reason for it: without it a VAE could not be trained.\n"
+                     "A VAE is a probabilistic generative model, not just a reconstruction model.", 0.9)
+    answer = extractive_answer("Why does a VAE need the reparameterization trick?", [trick, summary], load_glossary())
+    assert _lines(answer)[0] == ("The trick writes z = mu + sigma * eps with eps drawn from N(0, I), so gradients flow "
+                                 "through mu and sigma. [1]")

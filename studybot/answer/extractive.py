@@ -23,6 +23,7 @@ import math
 import re
 import textwrap
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, TypeVar
 
@@ -43,6 +44,7 @@ BUDGET_CHARS = 800  # the most an interview answer may take (the answer evaluati
 # 0.78 of its words): answers dev coverage 0.766 to 0.772, first citation unchanged (0.7 to 0.9 alike).
 DUPLICATE_SHARE = 0.85
 HEADING_WEIGHT = 0.5  # a passage whose heading names the question is about it, not merely mentioning it
+TITLE_ONLY_SHARE = 0.5  # ... but a term only the note's title names is in every section's heading path
 NEAR_TIE = 0.85  # passages within this share of the best fit answer about equally well
 OPENING_NEAR = 0.7  # a note's opening within this share of the lead's fit says what the subject is
 OWN_WITHIN = 5  # the user's own passage may lead from this retrieval rank or better ...
@@ -519,22 +521,28 @@ def _rank_discount(source: Source) -> float:
     return 1 + RANK_DECAY * (source.n - 1)
 
 
-def _source_keys(source: Source, glossary: Glossary) -> tuple[frozenset[str], frozenset[str]]:
-    """(keys of the heading path, keys of the heading path and the text) of a passage."""
+def _source_keys(source: Source, glossary: Glossary,
+                 sections: bool = False) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """(keys of the heading path, keys of the heading path and the text, keys of the headings below the note's
+    title) of a passage; the last is the whole path unless other `sections` of its note were found too, or when
+    the passage's question is the note's title."""
     heading = _keys(source.path, glossary)
-    return heading, _keys(source.text, glossary) | heading
+    below = _question_path(source)[1:] if sections else ()
+    return heading, _keys(source.text, glossary) | heading, _keys(" > ".join(below), glossary) if below else heading
 
 
-def answers_question(source: Source, keys: tuple[frozenset[str], frozenset[str]], weights: Weights,
+def answers_question(source: Source, keys: tuple[frozenset[str], frozenset[str], frozenset[str]], weights: Weights,
                      lang: str) -> float:
     """How well a passage answers the question: the question's terms (in the passage's language when
     the question was translated) in its heading path and in its text (`keys`, from `_source_keys`;
-    the heading counted apart, so a section *about* the subject beats one that names it once), in
+    the heading counted apart, so a section *about* the subject beats one that names it once; among sections of
+    one note, a term only the note's title names counts TITLE_ONLY_SHARE there, since each of them has it), in
     the question's language, discounted by retrieval rank. A follow-up list answers other questions."""
-    heading, text = keys
+    heading, text, below = keys
     written = language(source.text)
     terms = _in(weights, written, lang)
-    fit = HEADING_WEIGHT * _coverage(heading, terms) + (1 - HEADING_WEIGHT) * _coverage(text, terms)
+    named = TITLE_ONLY_SHARE * _coverage(heading, terms) + (1 - TITLE_ONLY_SHARE) * _coverage(below, terms)
+    fit = HEADING_WEIGHT * named + (1 - HEADING_WEIGHT) * _coverage(text, terms)
     if written != lang:
         fit *= LEAD_LANGUAGE_WEIGHT
     if _FOLLOW_UPS.search(source.heading):
@@ -547,7 +555,7 @@ def _question_path(source: Source) -> tuple[str, ...]:
     return tuple(source.heading_path[:-1] if source.kind == "answer" else source.heading_path)
 
 
-Keys = dict[int, tuple[frozenset[str], frozenset[str]]]  # `_source_keys` of each source, by its number
+Keys = dict[int, tuple[frozenset[str], frozenset[str], frozenset[str]]]  # `_source_keys` of each source, by its number
 
 
 def lead_source(sources: list[Source], keys: Keys, fits: dict[int, float], weights: Weights, lang: str,
@@ -780,7 +788,8 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
         weight = 1.0 if unit.language == lang else OTHER_LANGUAGE_WEIGHT
         return weight * _coverage(unit.keys, _in(weights, unit.language, lang)) / _rank_discount(unit.source)
 
-    keys = {s.n: _source_keys(s, glossary) for s in sources}  # the lead and a comparison's other side read them
+    notes = Counter(s.file for s in sources)
+    keys = {s.n: _source_keys(s, glossary, notes[s.file] > 1) for s in sources}  # the lead and a comparison's other side read them
     prose = [s for s in sources if answers[s.n] or sentences[s.n]]
     fits = {s.n: answers_question(s, keys[s.n], weights, lang) for s in sources}
     code_only = (_ASKS_CODE.search(question) or not prose
