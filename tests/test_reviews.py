@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from datetime import date, datetime, timedelta, timezone
@@ -13,6 +17,7 @@ import pytest
 from studybot.errors import StudybotError
 from studybot.study import migrations
 from studybot.study.reviews import FILE, ReviewStore, _switch_to_wal, backups
+from tests.conftest import REPO
 
 NOW = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
 
@@ -139,6 +144,49 @@ def test_a_file_damaged_outside_studybot_is_caught_before_use_and_left_as_it_is(
     assert "is damaged" in message and "reviews-2026-12-01.sqlite" in message and "\n" not in message
     assert path.read_bytes() == damaged  # nothing written, not even today's backup of a broken file
     assert [p.name for p in backups(tmp_path)] == ["reviews-2026-12-01.sqlite"]
+
+
+def test_a_file_whose_header_was_overwritten_names_the_backup_not_starting_afresh(tmp_path: Path) -> None:
+    """SQLite calls a file whose first page was overwritten "not a database" before any check runs: the history
+    is still in the day's backup, so the message says to copy it back, never to move the history away."""
+    _answer(tmp_path, date(2026, 12, 1))
+    path = tmp_path / "reviews.sqlite"
+    path.write_bytes(b"junk" * 64 + path.read_bytes()[256:])
+    with pytest.raises(StudybotError) as info:
+        ReviewStore(tmp_path, today=date(2026, 12, 2))
+    message = str(info.value)
+    assert "copy the newest backup" in message and "reviews-2026-12-01.sqlite" in message
+    assert "afresh" not in message and "\n" not in message
+
+
+@pytest.mark.skipif(not shutil.which("setpriv"), reason="needs setpriv to drop root's permission override")
+def test_a_read_only_home_is_one_line_about_permissions_and_keeps_the_history(tmp_path: Path, tiny_home: Path) -> None:
+    """A home the user cannot write (copied from a read-only disk, chmod'ed by a backup tool): every command says
+    in one line what cannot be written and to make it writable, the history untouched; none says to move it away."""
+    home = tmp_path / "home"
+    shutil.copytree(tiny_home, home)
+    _answer(home, date(2026, 12, 1))
+    before = (home / FILE).read_bytes()
+    for path in [home, *home.rglob("*")]:
+        path.chmod(path.stat().st_mode & ~0o222)
+    drop = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", sys.executable, "-m", "studybot"]
+    try:
+        env = {k: v for k, v in os.environ.items() if k != "STUDYBOT_HOME"}
+        for args in (["stats"], ["index", "--no-bundled"]):
+            done = subprocess.run([*drop, *args, "--home", str(home)], capture_output=True, text=True, timeout=300,
+                                  cwd=REPO, env=env)
+            assert done.returncode == 1, (args, done.stderr)
+            assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr, (args, done.stderr)
+            assert "writ" in done.stderr and "afresh" not in done.stderr, (args, done.stderr)
+        # chat answers all the same, and says once that it cannot keep its history
+        done = subprocess.run([*drop, "chat", "--home", str(home)], input="BatchNorm 和 LayerNorm 有什么区别？\n" * 2,
+                              capture_output=True, text=True, timeout=300, cwd=REPO, env=env)
+        assert done.returncode == 0 and done.stdout.count("LayerNorm") >= 2, done.stderr
+        assert done.stderr.count("chat history not kept") == 1 and "Traceback" not in done.stderr
+    finally:
+        for path in [home, *home.rglob("*")]:
+            path.chmod(path.stat().st_mode | 0o200)
+    assert (home / FILE).read_bytes() == before
 
 
 def test_doctor_reports_the_review_history_and_its_backups(tmp_path: Path) -> None:

@@ -45,6 +45,7 @@ class ChatSession:
         self.last: Answer | None = None
         self.history_path = index.home / HISTORY
         self.model_note: str | None = None  # why no model runs by default (see plan_model)
+        self.history_error: str | None = None  # why the history could not be kept (a read-only home): answers go on
 
     def warm_up(self) -> None:
         """Load the glossary, BM25, FAISS and the query encoder now, so the first question is fast too."""
@@ -77,7 +78,10 @@ class ChatSession:
         answer = answer_question(question, self.index, self.generator, retrieval_query=resolved, on_token=on_token,
                                  clock=self.clock, **self.options)
         self.last = answer
-        self._save(answer)
+        try:
+            self._save(answer)
+        except OSError as exc:
+            self.history_error = f"chat history not kept: {exc.strerror or exc}: {exc.filename or self.history_path}"
         return answer
 
     def _save(self, answer: Answer) -> None:

@@ -33,6 +33,7 @@ def chat(
     interactive = sys.stdin.isatty() and not json_out
     out = console()
     turns: list[dict] = []
+    warned = False
     if not json_out:
         out.print(f"[dim]{escape(CHAT_HELP)} Model: {escape(session.generator.name if session.generator else 'none')}.[/dim]")
         if session.model_note:
@@ -71,6 +72,9 @@ def chat(
                 turns.append({**answer.to_dict(), "resolved_question": answer.resolved_question})
             else:
                 render_answer(answer)
+            if session.history_error and not warned:
+                report_warning(session.history_error)
+                warned = True
     if json_out:
         print_json({"turns": turns, "history": str(session.history_path)})
 

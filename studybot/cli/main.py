@@ -37,6 +37,13 @@ def main() -> None:
     except KeyboardInterrupt:
         report_error("interrupted")
         sys.exit(130)
+    except OSError as exc:
+        if not exc.filename:
+            raise
+        # a home, folder or file the command must write (or read) that the system refuses: a read-only home, a
+        # full disk; nothing was changed, and only the user can fix it
+        report_error(f"{exc.strerror or exc}: {exc.filename}: check that it (and its folder) can be read and written")
+        sys.exit(1)
 
 
 def run() -> None:

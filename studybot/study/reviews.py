@@ -80,6 +80,15 @@ def _damaged(path: Path, problem: str) -> StudybotError:
     return StudybotError(f"review history {path} is damaged ({problem}): {fix}")
 
 
+def _unreadable(path: Path, exc: sqlite3.DatabaseError) -> StudybotError:
+    """What to do about a history SQLite refuses: a home the user cannot write is fixed by its permissions (the
+    history is sound: never advise moving it away); a damaged file by the newest backup, if there is one."""
+    if isinstance(exc, sqlite3.OperationalError) and ("readonly" in str(exc) or "unable to open" in str(exc)):
+        return StudybotError(f"review history {path} cannot be written ({exc}): make {path.parent} and the file "
+                             "writable, then try again")
+    return _damaged(path, str(exc))
+
+
 def interview_cards(home: Path) -> list[dict]:
     """The cards interviews made from failed follow-ups (Card.to_record data), oldest first.
 
@@ -95,7 +104,7 @@ def interview_cards(home: Path) -> list[dict]:
     except sqlite3.DatabaseError as exc:
         if "no such table" in str(exc):  # written before interviews existed
             return []
-        raise StudybotError(f"review history {path} is unreadable ({exc}); move it away to start afresh") from None
+        raise _unreadable(path, exc) from None
     finally:
         db.close()
     return [json.loads(card) for (card,) in rows]
@@ -127,13 +136,13 @@ class ReviewStore:
             self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             self.db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         except sqlite3.DatabaseError as exc:
-            raise StudybotError(f"review history {self.path} is unreadable ({exc}); move it away to start afresh") from None
+            raise _unreadable(self.path, exc) from None
         try:
             migrate(self.db, self.path)  # before WAL: a file this version refuses is left byte for byte
             _switch_to_wal(self.db)
         except sqlite3.DatabaseError as exc:
             self.db.close()
-            raise StudybotError(f"review history {self.path} is unreadable ({exc}); move it away to start afresh") from None
+            raise _unreadable(self.path, exc) from None
         except BaseException:
             self.db.close()
             raise
