@@ -576,3 +576,26 @@ def test_notes_added_after_a_first_index_of_nothing_are_indexed(tmp_path: Path, 
     assert summary.files == 2 and summary.chunks > 0
     top = search("GIL thread", k=1, index=Index(home))[0]
     assert Path(top.file).name == "python.md"
+
+
+def test_a_catalog_damaged_inside_is_one_line_and_a_plain_index_rebuilds_it(tmp_path: Path,
+                                                                           knowledge_home: Path) -> None:
+    """Junk over a few of the catalog's pages keeps its size, so the refresh's file check passes, and SQLite finds
+    the damage only when a query reads those pages: `ask` says so in one line naming `studybot index`, and a plain
+    `studybot index` rebuilds from the notes instead of failing."""
+    import shutil
+
+    from tests.conftest import run_cli
+
+    home = tmp_path / "home"
+    shutil.copytree(knowledge_home, home)
+    catalog = store.current_generation(home) / store.CATALOG
+    with catalog.open("r+b") as f:
+        f.seek(4096)
+        f.write(b"JUNK" * 2000)  # pages 2 and 3: the count of chunks still reads
+    asked = run_cli("ask", "--no-llm", "KV cache 是什么？", home=home)
+    assert asked.returncode == 1 and "Traceback" not in asked.stderr, asked.stderr
+    assert len(asked.stderr.strip().splitlines()) == 1 and "run `studybot index`" in asked.stderr
+    summary = build_index(home)
+    assert summary.recovered and "catalog" in summary.recovered and summary.chunks > 0
+    assert Path(search("KV cache 是什么？", k=1, index=Index(home))[0].file).name == "llm-apps.md"

@@ -44,6 +44,14 @@ def main() -> None:
         # full disk; nothing was changed, and only the user can fix it
         report_error(f"{exc.strerror or exc}: {exc.filename}: check that it (and its folder) can be read and written")
         sys.exit(1)
+    except Exception as exc:
+        import sqlite3
+
+        if not isinstance(exc, sqlite3.DatabaseError):
+            raise
+        # a page of the index's catalog damaged inside, which SQLite finds only when it reads it
+        report_error(f"the index is damaged ({exc}): run `studybot index`, which rebuilds it from your notes")
+        sys.exit(1)
 
 
 def run() -> None:

@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import shutil
+import sqlite3
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -202,8 +203,22 @@ def build_index(
     characters (gemma: jieba plus a small LLM where jieba is unsure; jieba: instant); None keeps
     the previous choice, which starts as gemma. The paths and choices are remembered in
     <home>/sources.json, outside the index, so a damaged index is rebuilt with all of them: a
-    refresh checks the live generation's files and rebuilds it when one is missing or damaged.
+    refresh checks the live generation's files and rebuilds it when one is missing or damaged, or when its
+    catalog turns out damaged inside (SQLite finds a page malformed only when it reads it).
     """
+    try:
+        return _build_index(home, paths, embed_model, rebuild, bundled, repair, progress, warn)
+    except sqlite3.DatabaseError as exc:
+        if rebuild:
+            raise
+        summary = _build_index(home, paths, embed_model, True, bundled, repair, progress, warn)
+        summary.recovered = f"the index catalog is damaged ({exc})"
+        return summary
+
+
+def _build_index(home: Path | str | None, paths: list[Path] | None, embed_model: str | None, rebuild: bool,
+                 bundled: bool | None, repair: str | None, progress: ProgressFn | None,
+                 warn: Callable[[str], None] | None) -> IndexSummary:
     started = time.perf_counter()
     home = resolve_home(home, create=True)
     with store.writer_lock(home, on_wait=warn):
