@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -583,8 +584,6 @@ def test_a_catalog_damaged_inside_is_one_line_and_a_plain_index_rebuilds_it(tmp_
     """Junk over a few of the catalog's pages keeps its size, so the refresh's file check passes, and SQLite finds
     the damage only when a query reads those pages: `ask` says so in one line naming `studybot index`, and a plain
     `studybot index` rebuilds from the notes instead of failing."""
-    import shutil
-
     from tests.conftest import run_cli
 
     home = tmp_path / "home"
@@ -599,3 +598,18 @@ def test_a_catalog_damaged_inside_is_one_line_and_a_plain_index_rebuilds_it(tmp_
     summary = build_index(home)
     assert summary.recovered and "catalog" in summary.recovered and summary.chunks > 0
     assert Path(search("KV cache 是什么？", k=1, index=Index(home))[0].file).name == "llm-apps.md"
+
+
+@pytest.mark.skipif(os.geteuid() == 0 and not shutil.which("setpriv"), reason="root reads any file without setpriv")
+def test_a_note_the_user_cannot_read_is_skipped_with_a_warning(tmp_path: Path, notes_dir: Path) -> None:
+    """A note without read permission (copied from another account) is skipped and named on stderr, as a binary
+    file is, not only counted."""
+    secret = notes_dir / "secret.md"
+    secret.write_text("# Secret\n\nNot for the index.\n")
+    secret.chmod(0)
+    drop = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] if os.geteuid() == 0 else []
+    done = subprocess.run([*drop, sys.executable, "-m", "studybot", "index", "--no-bundled", str(notes_dir), "--home",
+                           str(tmp_path / "home")], capture_output=True, text=True, timeout=300, cwd=REPO,
+                          env={k: v for k, v in os.environ.items() if k != "STUDYBOT_HOME"})
+    assert done.returncode == 0, done.stderr
+    assert f"skipped {secret}: Permission denied" in done.stderr

@@ -121,8 +121,10 @@ def test_plan_is_saved_and_review_follows_it(tmp_path: Path, cards: list, monkey
 
 def test_bad_dates(tmp_path: Path) -> None:
     assert parse_until(" 2027-01-15 ", NOW.date()) == UNTIL
+    assert parse_until("2028-01-02", NOW.date()) == date(2028, 1, 2)  # a year and a day ahead: still planned
     for text, needle in (("2026-12-31", "not after today"), ("2027-01-01", "not after today"),
-                         ("15/01/2027", "not a date"), ("", "not a date")):
+                         ("15/01/2027", "not a date"), ("", "not a date"), ("2028-01-03", "more than 366 days"),
+                         ("9999-12-31", "more than 366 days")):
         with pytest.raises(StudybotError, match=needle):
             parse_until(text, NOW.date())
     with pytest.raises(StudybotError, match="--minutes-per-day"):

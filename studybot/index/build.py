@@ -281,6 +281,8 @@ def _build_index(home: Path | str | None, paths: list[Path] | None, embed_model:
                 data = path.read_bytes()
             except OSError as exc:
                 summary.skipped.append({"path": key, "reason": exc.strerror or str(exc)})
+                if warn:
+                    warn(f"skipped {path}: {exc.strerror or exc}")
                 continue
             digest = _sha256(data)
             if known.get(key) == digest:

@@ -42,14 +42,20 @@ RULE = (f"desired retention {RETENTION_BASE:.2f} until the last {RAMP_DAYS} days
         f"day before; new cards spread over all but the last {REVIEW_ONLY_DAYS} days")
 
 
+MAX_DAYS = 366  # a plan is a day-by-day list: 9999-12-31 took minutes to write and overflowed the calendar
+
+
 def parse_until(text: str, today: date) -> date:
-    """The interview date of `--until`: an ISO date after today."""
+    """The interview date of `--until`: an ISO date after today, within MAX_DAYS."""
     try:
         until = date.fromisoformat(text.strip())
     except ValueError:
         raise StudybotError(f"--until {text!r} is not a date like 2027-01-15") from None
     if until <= today:
         raise StudybotError(f"--until {until} is not after today ({today}): give the date of the interview to come")
+    if (until - today).days > MAX_DAYS:
+        raise StudybotError(f"--until {until} is more than {MAX_DAYS} days away: plan for an interview within a year "
+                            "(before that, `studybot review` keeps every card on schedule)")
     return until
 
 
