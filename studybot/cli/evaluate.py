@@ -39,7 +39,8 @@ def retrieval(
     from studybot.evaluation.retrieval import evaluate_retrieval
 
     if (file is None) == (not self_check):
-        raise StudybotError("give a questions FILE or --self (questions made from your notes' headings), not both")
+        raise StudybotError("give a questions FILE or --self (questions made from your notes' headings)"
+                            + (", not both" if self_check else ""))
     with progress_bar(not json_out) as progress:
         result = evaluate_retrieval(file, corpus, k=k, home=home, mode=mode, repair=repair, progress=progress)
     for warning in result["warnings"]:
