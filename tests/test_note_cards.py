@@ -543,3 +543,15 @@ def test_a_logseq_flashcard_is_a_card_with_its_nested_answer(tmp_path: Path) -> 
     assert card.source == f"{notes / 'Momentum.md'}:4"
     assert "flip sign from step to step cancel" in card.answer.en and "card-last-interval" not in card.answer.en
     assert not any("nothing nested below it" in question for question in cards)
+
+
+def test_a_formulas_typesetting_commands_are_no_key_points() -> None:
+    """An answer that writes its formula in LaTeX (`\\frac`, `\\text`, `\\sqrt`) names no term "frac" or "text": a
+    correct answer was marked as missing "frac, text". The words of the formula's text stay."""
+    glossary = load_glossary(None)
+    frequencies = DocumentFrequencies.from_token_rows(["模型 训练 数据", "注意力 方差", "模型 数据 指数"])
+    answer = ("点积的方差随 d_k 增大，softmax 饱和，梯度变小。除以根号 d_k 把方差拉回 1："
+              "$\\text{Attention}(Q,K,V)=\\text{softmax}\\left(\\frac{QK^T}{\\sqrt{d_k}}\\right)V$")
+    points = term_points(answer, "为什么要除以根号 d_k？", glossary, frequencies)
+    terms = {t.lower() for p in points for t in (*p.zh, *p.en)}
+    assert len(points) >= 3 and not terms & {"frac", "text", "left", "right"}, terms

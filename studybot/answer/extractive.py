@@ -35,7 +35,7 @@ from studybot.text.language import CJK, has_cjk, language
 from studybot.text.sentences import (BOLD_LINE, LEADS_IN, names_a_part, names_a_point, is_aside,
                                      speaks_to_reader, split_quotable, without_asides)
 from studybot.text.tables import is_rule, row_cells, row_sentences
-from studybot.text.tokens import word_keys
+from studybot.text.tokens import TEX_COMMAND, word_keys
 
 T = TypeVar("T")
 BUDGET_CHARS = 800  # the most an interview answer may take (the answer evaluation counts nothing longer)
@@ -138,7 +138,6 @@ _REFERENCE_MARK = re.compile(
     r"|(?<=[A-Za-z.,;:)])\s+\[[1-9]\d*\](?=\s*(?:[,.;:!?，。；）)\u3400-\u9fff]|$))"  # after a word, before a stop
     r"|(?<=[A-Za-z])\[[1-9]\d*\](?=[，。；：、）》”])")  # on a word, before Chinese punctuation ("比如FCN[1]）中")
 # A formula quoted bare (an export dropped its `$$`, or display math): TeX commands and symbols, next to no words.
-_TEX_COMMAND = re.compile(r"\\[A-Za-z]+")
 _WORDS = re.compile(rf"[A-Za-z]{{3,}}|[{CJK}]")
 FORMULA_WORDS = 0.4  # a line whose words (after its TeX commands) fill less than this share of it is a formula
 _ASKS_FORMULA = re.compile(r"公式|表达式|推导|formula|equation|deriv", re.IGNORECASE)
@@ -451,9 +450,9 @@ def _units(source: Source, glossary: Glossary, lang: str) -> tuple[list[_Unit], 
 
 def _bare_formula(text: str) -> bool:
     """Whether a unit is a formula rather than a sentence: an interview answer says what it means first."""
-    if not (_TEX_COMMAND.search(text) or "=" in text):
+    if not (TEX_COMMAND.search(text) or "=" in text):
         return False
-    rest = _TEX_COMMAND.sub(" ", text)
+    rest = TEX_COMMAND.sub(" ", text)
     return sum(len(w) for w in _WORDS.findall(rest)) < FORMULA_WORDS * len(text.replace(" ", ""))
 
 

@@ -44,7 +44,7 @@ from studybot.study.grading import RATING_BY_SCORE, Grade, Grader, point_label
 from studybot.study.reviews import ReviewStore
 from studybot.text.language import has_cjk, language
 from studybot.text.sentences import split_quotable
-from studybot.text.tokens import tokenize, word_key
+from studybot.text.tokens import TEX_COMMAND, tokenize, word_key
 
 GOOD_SCORE = 4  # an answer this good earns a deeper question
 PASS_SCORE = 3  # a follow-up scored below this becomes a review card
@@ -68,7 +68,6 @@ _RUN_OF_BLANKS = re.compile(rf"{re.escape(BLANK)}(?:[\s,，、/]*{re.escape(BLAN
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _JOINED = re.compile(r"\s*(?:和|与|及|、|,|，|\band\b)\s*")
 MAX_SYMBOL = 2  # characters: a part of a joined term this short (γ of "γ 和 β") is a symbol
-_TEX_COMMAND = re.compile(r"\\([A-Za-z]+)")
 _TEX_SYMBOLS = {"times": "×", "cdot": "·", "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥", "neq": "≠", "approx": "≈",
                 "infty": "∞", "to": "→", "sim": "~", "partial": "∂", "nabla": "∇"}
 
@@ -112,12 +111,12 @@ def _plain(line: str) -> str:
     inline LaTeX read as text ($\\gamma$: γ), so a sentence quoted from it shows no markup."""
     if _SKIP_LINE.match(line) or line.lstrip().startswith("#"):
         return ""
-    return _TEX_COMMAND.sub(_tex_symbol, re.sub(r"\*\*|__|`|\$", "", _LINE_MARKS.sub("", line))).strip()
+    return TEX_COMMAND.sub(_tex_symbol, re.sub(r"\*\*|__|`|\$", "", _LINE_MARKS.sub("", line))).strip()
 
 
 def _has_markup(sentence: str) -> bool:
     """Whether LaTeX the reading could not turn into text (\\frac, \\mathbb) is left: no question is made of it."""
-    return _TEX_COMMAND.search(sentence) is not None
+    return TEX_COMMAND.search(sentence) is not None
 
 
 def _pair(text: str) -> Bilingual:

@@ -26,7 +26,7 @@ from studybot.content.glossary import Glossary
 from studybot.content.schema import KeyPoint
 from studybot.text.language import has_cjk
 from studybot.text.sentences import SENTENCE_BREAK
-from studybot.text.tokens import dictionary_share, normalize, tokenize, word_key, word_keys
+from studybot.text.tokens import TEX_COMMAND, dictionary_share, normalize, tokenize, word_key, word_keys
 
 TOKEN_CACHE = "note-tokens.sqlite"
 MIN_POINTS = 3
@@ -163,7 +163,9 @@ def _terms(answer: str, question: str, glossary: Glossary, frequencies: Document
         terms.append(_Term(weight, at, list(entry.zh or entry.en), list(entry.en or entry.zh), 1.0))
     counts = Counter(tokenize(answer) if tokens is None else tokens)
     keys = {word_key(t) for t in counts}
-    words = _longest({t for t in counts if _worth_asking(t) and word_key(t) not in asked and t not in covered})
+    commands = {name.lower() for name in TEX_COMMAND.findall(answer)} - set(tokenize(TEX_COMMAND.sub(" ", answer)))
+    words = _longest({t for t in counts if _worth_asking(t) and word_key(t) not in asked and t not in covered
+                      and t not in commands})
     seen: set[str] = set()
     for token in counts:  # in order of first mention
         if token not in words:

@@ -25,6 +25,7 @@ CHINESE_STOP = frozenset(
 
 
 _CJK_RUN = re.compile(f"[{CJK}]+")
+TEX_COMMAND = re.compile(r"\\([A-Za-z]+)")  # \frac, \text: how a formula is typeset
 
 
 def cjk_bigrams(text: str) -> list[str]:
