@@ -1777,3 +1777,11 @@ def test_a_term_only_the_notes_title_names_does_not_lead_its_summary_over_the_se
     answer = extractive_answer("Why does a VAE need the reparameterization trick?", [trick, summary], load_glossary())
     assert _lines(answer)[0] == ("The trick writes z = mu + sigma * eps with eps drawn from N(0, I), so gradients flow "
                                  "through mu and sigma. [1]")
+
+
+def test_a_code_span_is_quoted_as_written() -> None:
+    """Emphasis marks are not words, but inside a code span they are the code: `200W ** 0.25 ≈ 37` was quoted as
+    "200W 0.25 ≈ 37", its power gone."""
+    quoted = _quoted("负采样的概率为什么取 0.75 次方？", "负采样",
+                     "词频取 **0.75 次方** 再归一化，例如 `200W ** 0.25 ≈ 37`，低频词被采到的概率变大。")
+    assert quoted == ["词频取 0.75 次方 再归一化，例如 200W ** 0.25 ≈ 37，低频词被采到的概率变大。"]

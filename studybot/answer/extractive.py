@@ -77,6 +77,7 @@ _ANSWER_MARK = re.compile(r"^(?:(?:English|Chinese|中文|英文)\s*)?(?:A|Ans|A
 _SYMBOLS = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\uFE0F]")
 _LABELLED = re.compile(r"^[^：:]{1,16}[：:]")  # "作用：…", "Note: …"
 _MARKUP = re.compile(r"\*\*|__|`|\$")
+_CODE_SPAN = re.compile(r"(`[^`]+`)")
 # *word*, not 2*3*4 or a * b, nor a formula's w^{*}, b^{*}; after a Chinese word too ("通常用在*校正幾何失真*上")
 _ITALIC = re.compile(r"(?<![A-Za-z0-9_*\\{}^)\]])\*(?=[^\s*}])([^*]+?)(?<=[^\s*\\{])\*(?![A-Za-z0-9_*{}])")
 # _word_ (Markdown's other emphasis), not x_t, max_id, h_{t-1}, __init__ or a formula's \boldsymbol{x}_{i}-y_{i}
@@ -196,9 +197,17 @@ def question_terms(question: str, glossary: Glossary) -> frozenset[str]:
 def _clean(line: str) -> str:
     line = _REFERENCE_MARK.sub("", line)
     line = _SYMBOLS.sub("", spoken(line))
-    line = _UNDERSCORED.sub(r"\1", _ITALIC.sub(r"\1", _MARKUP.sub("", _BULLET.sub("", line))))
+    line = _unmarked(_BULLET.sub("", line))
     line = _ANSWER_MARK.sub("", line)  # after the markup: "**A:**" is a mark too
     return re.sub(r"\s+", " ", _TRAILING_URL.sub("", without_asides(line))).strip()
+
+
+def _unmarked(line: str) -> str:
+    """A line without its emphasis, code and math marks; a code span's text as written (`200W ** 0.25 ≈ 37` keeps
+    its power)."""
+    return "".join(part[1:-1] if len(part) > 1 and part[0] == part[-1] == "`"
+                   else _UNDERSCORED.sub(r"\1", _ITALIC.sub(r"\1", _MARKUP.sub("", part)))
+                   for part in _CODE_SPAN.split(line))
 
 
 def _halves(line: str) -> list[str]:
