@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from studybot.cli.common import (HomeOption, JsonOption, LlmModelOption, ModelOption, UrlOption, app, console,
+from studybot.cli.common import (HomeOption, JsonOption, LlmModelOption, UrlOption, app, console,
                                  print_json, report_warning)
 from studybot.cli.quiz import (AnswersOption, BankOption, LangOption, NotesOption, NowOption, SeedOption, clock_from,
                                next_answer, read_answers)
@@ -21,6 +21,9 @@ MinutesOption = Annotated[float, typer.Option(
 QuestionsOption = Annotated[Optional[int], typer.Option(
     "--questions", "-n", min=1, help="Opening questions to ask (default: one per 4 minutes).", show_default=False)]
 LevelOption = Annotated[int, typer.Option("--level", min=1, max=3, help="Hardest question difficulty, 1-3.")]
+PhraserOption = Annotated[Optional[str], typer.Option(
+    "--model", help="A GGUF file (or a file name in <home>/models/) that words the probes; default: none, the "
+    "questions are the notes' own words.", show_default=False)]
 FollowUpsOption = Annotated[int, typer.Option(
     "--follow-ups", min=0, max=3, help="Most follow-up questions after each opening question.")]
 
@@ -29,7 +32,7 @@ FollowUpsOption = Annotated[int, typer.Option(
 def interview(
     topic: TopicsOption = None, minutes: MinutesOption = 20, questions: QuestionsOption = None,
     lang: LangOption = None, level: LevelOption = 3, seed: SeedOption = 0, answers_file: AnswersOption = None,
-    follow_ups: FollowUpsOption = 2, bank: BankOption = None, notes: NotesOption = True, model: ModelOption = None,
+    follow_ups: FollowUpsOption = 2, bank: BankOption = None, notes: NotesOption = True, model: PhraserOption = None,
     llm_url: UrlOption = None, llm_model: LlmModelOption = None, home: HomeOption = None, json_out: JsonOption = False,
     now: NowOption = None,
 ) -> None:
