@@ -555,3 +555,12 @@ def test_a_formulas_typesetting_commands_are_no_key_points() -> None:
     points = term_points(answer, "为什么要除以根号 d_k？", glossary, frequencies)
     terms = {t.lower() for p in points for t in (*p.zh, *p.en)}
     assert len(points) >= 3 and not terms & {"frac", "text", "left", "right"}, terms
+
+
+def test_a_note_card_is_backed_by_the_demos_that_measure_what_it_asks(shorts) -> None:
+    """A card names the demos that measure a concept its question or heading names, as an answer does, not every
+    demo of its note's topic: a card on residual connections is backed by residual-gradients alone, one on gradient
+    clipping by none (no demo measures clipping), one on BatchNorm by batchnorm-vs-layernorm."""
+    assert shorts["为什么残差连接能训练很深的网络？"].demos == ["residual-gradients"]
+    assert shorts["Why clip gradients?"].demos == []
+    assert shorts["Why do we put Batch Normalization in deep networks?"].demos == ["batchnorm-vs-layernorm"]

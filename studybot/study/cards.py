@@ -327,15 +327,16 @@ def _answer_blocks(sections: dict[SectionKey, _Section],
 def _card_topics(section: _Section, question: str, reference: str, points: list[KeyPoint], index,
                  glossary: Glossary) -> tuple[list[str], list[str]]:
     """What --topic may match (front matter, the text's commonest topic, the concepts asked and the key points
-    name) and the demos behind the first."""
-    from studybot.demos.runner import demos_for_topics
+    name), and the demos that measure a concept the card asks, as an answer names them (`pipeline.demos_for`:
+    a note's topic or front matter would back every card of the note, a KV-cache card with attention scaling)."""
+    from studybot.demos.runner import demos_for_concepts
 
     metadata = index.metadata(section.path)
     asked = glossary.find(" ".join([*section.heading_path, question]))
     named = [entry.id for point in points for entry in glossary.find(point.en[0])]
     topics = note_topics(metadata, asked + glossary.find(reference))
     topics = list(dict.fromkeys(topics + [e.id for e in asked] + concept_topics(asked) + named))
-    return topics, [str(d) for d in metadata.get("demos") or []] or demos_for_topics(topics[0])
+    return topics, demos_for_concepts(entry.id for entry in asked)
 
 
 @dataclass
