@@ -372,6 +372,22 @@ def test_a_wechat_article_and_a_course_notebook_are_quoted_for_what_they_teach()
         "Every parameter tensor is copied to the device."]  # a lead-in's list, however it speaks, is what it teaches
 
 
+def test_a_books_words_about_its_own_chapters_are_not_quoted() -> None:
+    """A book's section opens on where the reader is in it ("在前面的章节中，我们已经…", "In the previous section, we
+    discussed …", "In this section, we focus only on …", "To answer this question, we need to …"): an answer quotes
+    what it teaches. "前面的层" is a network's earlier layers, and stays."""
+    chinese = ("在前面的章节中，我们已经把神经网络的训练过程拆开来看了一遍。\n\n"
+               "损失函数定义在极高维的参数空间中，而且通常是非凸的。\n\n前面的层提取边缘这类低级特征。")
+    assert _quoted("为什么神经网络能够被训练起来？", "为什么神经网络能够被训练", chinese) == [
+        "损失函数定义在极高维的参数空间中，而且通常是非凸的。", "前面的层提取边缘这类低级特征。"]
+    english = ("In the previous section, we discussed the basic idea of the Vision Transformer.\n\n"
+               "In this section, we focus only on patch embedding.\n\n"
+               "Patch embedding cuts the image into P x P patches and projects each one to D dimensions.\n\n"
+               "To answer this question, we need to start from a lower-level perspective.")
+    assert _quoted("What does patch embedding do in ViT?", "Patch Embedding", english) == [
+        "Patch embedding cuts the image into P x P patches and projects each one to D dimensions."]
+
+
 def test_a_book_converted_by_pandoc_is_quoted_in_whole_sentences_and_whole_formulas() -> None:
     """pandoc writes a paragraph in lines cut at 72 columns, mid-sentence, and notes converted from a PDF keep its
     lines: each line was quoted as a sentence ("即基于分布 D_t 从数据集 D 中经过最小化训练误差训练出分类器"). A paragraph

@@ -169,7 +169,12 @@ _NARRATES = re.compile(
     r"^(?:我们)?(?:先|再|来|简单)*(?:说|聊|谈|讲)一(?:下|说|谈|讲)|"
     # a Chinese tutorial narrating its code: "下面我们来调用反向传播函数", "下面做一个简单的操作", "以上就是一个…的简单样例了",
     # "在这一章里面，我们将…", "在本文中，我们讨论了…" ("下面的例子中" and "下面是" stay: what follows is the point)
-    r"(?:^|[，,；;])\s*下面(?:我们|就|来|做|定义|再|先|会|将|用|使用|调用)|^以上就是|(?:这|本|上|下)(?:一?章|篇|文)(?:里面?|中)?[，,]?我们",
+    r"(?:^|[，,；;])\s*下面(?:我们|就|来|做|定义|再|先|会|将|用|使用|调用)|^以上就是|(?:这|本|上|下)(?:一?章|篇|文)(?:里面?|中)?[，,]?我们|"
+    # a book's words about its own chapters: "在前面的章节中，我们已经…", "In the previous section, we discussed …",
+    # "In this section, we focus only on …", "To answer this question, we need to start from …"
+    r"前面(?:的)?(?:章节|几?[章节])|(?:^|[，,])\s*前面我们|"
+    r"\bin (?:the )?(?:previous|last|next|following|earlier|later|this|that) (?:sections?|chapters?|parts?)\b|"
+    r"\bto answer (?:this|that|the) question, (?:we|let)",
     re.IGNORECASE)
 LEADS_IN = (":", "：", "...", "…")  # how a line that introduces what follows ends
 _TRAILS_OFF = re.compile(r"[A-Za-z,]\s*(?:\.\.\.|…)$")  # "However, he also argues that..." leads into a quotation
