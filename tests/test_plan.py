@@ -130,3 +130,17 @@ def test_bad_dates(tmp_path: Path) -> None:
     with pytest.raises(StudybotError, match="--minutes-per-day"):
         plan_until(tmp_path / "home", NOW, "2027-01-15", minutes_per_day=-5)
     assert not (tmp_path / "home").exists()
+
+
+def test_a_fixed_clock_with_another_offset_is_read_in_utc(tmp_path: Path, monkeypatch, capsys) -> None:
+    """--now 2027-01-02T07:30:00+08:00 is 23:30 UTC on January 1st: the day every command counts in (it crashed
+    the scheduler, which takes UTC only, and made that day "today" for --until)."""
+    from studybot.cli.quiz import clock_from
+
+    moment = clock_from("2027-01-02T07:30:00+08:00")()
+    assert moment == datetime(2027, 1, 1, 23, 30, tzinfo=timezone.utc) and moment.utcoffset() == timedelta(0)
+    code, out, err = main_in_process(monkeypatch, capsys, "plan", "--until", "2027-01-02", "--home",
+                                     str(tmp_path / "home"), "--now", "2027-01-02T07:30:00+08:00", "--no-notes",
+                                     "--json")
+    assert code == 0, err
+    assert [day["date"] for day in json.loads(out)["days"]] == ["2027-01-01"]

@@ -42,7 +42,7 @@ def clock_from(now: str | None):
         fixed = datetime.fromisoformat(now)
     except ValueError:
         raise StudybotError(f"--now {now!r} is not an ISO date-time like 2025-01-31T09:00:00+00:00") from None
-    fixed = fixed if fixed.tzinfo else fixed.replace(tzinfo=timezone.utc)
+    fixed = fixed.astimezone(timezone.utc) if fixed.tzinfo else fixed.replace(tzinfo=timezone.utc)  # +08:00 too
     return lambda: fixed
 
 
