@@ -86,6 +86,22 @@ def test_choice_and_cloze_are_exact(bank_cards, grader) -> None:
     assert grader.grade(cloze, "batch").rating == "again"
 
 
+def test_a_right_option_or_fill_in_a_few_words_is_right(bank_cards, grader) -> None:
+    """An option copied as the card shows it ("B. O(n²·d)") picks it; a fill said in a few words ("约 10 倍", "10
+    times", "NF4 (NormalFloat)") or the card's own answer fills the blank: each scored 0 "again". A near number
+    ("100"), another option's text after the right letter, or a long answer that mentions the fill does not."""
+    choice = bank_cards["transformer-011"]
+    right, wrong = choice.options[choice.correct], choice.options[(choice.correct + 1) % len(choice.options)]
+    assert grader.grade(choice, f"{'ABCDE'[choice.correct]}. {right.en}").score == 5
+    assert grader.grade(choice, f"{'ABCDE'[choice.correct]}. {wrong.en}").score == 0
+    momentum = bank_cards["optimizers-004"]
+    for answer in ("约 10 倍", "10倍", "10 times", momentum.answer.zh):
+        assert grader.grade(momentum, answer).score == 5, answer
+    for answer in ("100", "1 倍", "about a hundred times, not 10 as one might think from the formula"):
+        assert grader.grade(momentum, answer).score == 0, answer
+    assert grader.grade(bank_cards["lora-012"], "NF4 (NormalFloat)").score == 5
+
+
 # --- scheduling and the store ------------------------------------------------------------------
 
 

@@ -1,4 +1,5 @@
-"""Grade a free-text answer by the key points it covers; choices and clozes are exact.
+"""Grade a free-text answer by the key points it covers; choices and clozes are exact (a few words around the
+right fill or the option as shown still are).
 
 A key point counts as covered when one of its synonyms is (mostly) present in the answer's
 tokens, jieba words for Chinese and word stems for English, after the answer is expanded with
@@ -79,6 +80,10 @@ def grades(kind: str) -> Callable:
         return fn
 
     return register
+
+
+FILL_ANSWER_CHARS = 24  # a cloze answer this short may say its fill among a few words; a longer one is no fill
+_SHOWN_OPTION = re.compile(r"^([A-Ea-e])\s*[.)）、:：]\s*(.*)$")  # "B. O(n²·d)": an option as a card shows it
 
 
 def point_label(point: KeyPoint) -> str:
@@ -261,10 +266,17 @@ def _exact(card: Card, right: bool, what: str) -> Grade:
 
 
 def chosen_option(card: Card, answer: str) -> int | None:
-    """The option an answer picks: a letter (A-E), a 1-based number, or the option's text."""
+    """The option an answer picks: a letter (A-E), a 1-based number, the option's text, or the option as shown,
+    its letter and text ("B. O(n²·d)")."""
     text = answer.strip().rstrip(".)）")
     if len(text) == 1 and text.upper() in "ABCDE"[:len(card.options)]:
         return "ABCDE".index(text.upper())
+    shown = _SHOWN_OPTION.match(text)
+    if shown and shown.group(1).upper() in "ABCDE"[:len(card.options)]:
+        picked = "ABCDE".index(shown.group(1).upper())
+        option = card.options[picked]
+        if _normal(shown.group(2)) in ("", _normal(option.zh), _normal(option.en)):
+            return picked
     if text.isdigit() and 1 <= int(text) <= len(card.options):
         return int(text) - 1
     for i, option in enumerate(card.options):
@@ -282,8 +294,18 @@ def _grade_choice(grader: Grader, card: Card, answer: str, rivals: list[Card]) -
 
 @grades("cloze")
 def _grade_cloze(grader: Grader, card: Card, answer: str, rivals: list[Card]) -> Grade:
-    right = _normal(answer) in {_normal(a) for a in card.accepted}
-    return _exact(card, right, " / ".join(card.accepted[:3]))
+    return _exact(card, fills_blank(card, answer), " / ".join(card.accepted[:3]))
+
+
+def fills_blank(card: Card, answer: str) -> bool:
+    """Whether an answer fills a cloze's blank: an accepted fill, the card's own answer, or a short answer holding an
+    accepted fill as a whole word ("约 10 倍", "10 times", "NF4 (NormalFloat)"; not "100")."""
+    if _normal(answer) in {_normal(a) for a in (*card.accepted, card.answer.zh, card.answer.en)}:
+        return True
+    folded = unicodedata.normalize("NFKC", answer).lower().strip()
+    return len(folded) <= FILL_ANSWER_CHARS and any(
+        re.search(rf"(?<![0-9a-z]){re.escape(fill)}(?![0-9a-z])", folded)
+        for fill in (unicodedata.normalize("NFKC", a).lower().strip() for a in card.accepted) if fill)
 
 
 def agreement(grader: Grader, cases: list[dict], cards: dict[str, Card]) -> dict:
