@@ -564,3 +564,14 @@ def test_a_note_card_is_backed_by_the_demos_that_measure_what_it_asks(shorts) ->
     assert shorts["为什么残差连接能训练很深的网络？"].demos == ["residual-gradients"]
     assert shorts["Why clip gradients?"].demos == []
     assert shorts["Why do we put Batch Normalization in deep networks?"].demos == ["batchnorm-vs-layernorm"]
+
+
+def test_a_books_section_named_as_a_source_is_no_point_and_no_cloze() -> None:
+    """"> 《深度学习》 8.5 自适应学习率算法" says where a note comes from: it became the cloze "《深度学习》 8.5 自适应____算法".
+    A sentence that goes on to say something about the book's words stays."""
+    from studybot.study.cards import reference_sentences
+
+    text = ("> 《深度学习》 8.5 自适应学习率算法\n\nAdam 为每个参数维护一阶矩和二阶矩估计，得到自适应的学习率。\n\n"
+            "《深度学习》中提到，Adam 对超参数的选择相当鲁棒。")
+    assert reference_sentences(text) == ["Adam 为每个参数维护一阶矩和二阶矩估计，得到自适应的学习率。",
+                                         "《深度学习》中提到，Adam 对超参数的选择相当鲁棒。"]

@@ -130,7 +130,9 @@ def names_a_point(text: str) -> bool:
 
 # A quotation's source on a line of its own: "Pascanu et al. (2013)", "HuggingFace (n.d.)", "Kumar, 2017".
 _SOURCE_LINE = re.compile(r"^[A-Z][\w.'’-]*(?: (?:et al\.?|&|and|[A-Z][\w.'’-]*))*"
-                          r"(?: \((?:(?:1[89]|20)\d\d[a-z]?|n\. ?d\.)\)|, (?:1[89]|20)\d\d[a-z]?)\.?$")
+                          r"(?: \((?:(?:1[89]|20)\d\d[a-z]?|n\. ?d\.)\)|, (?:1[89]|20)\d\d[a-z]?)\.?$"
+                          # or a book's section it comes from: "《深度学习》 8.5 自适应学习率算法" (a cloze blanked it)
+                          r"|^《[^》]{1,40}》\s*(?:第\s*)?\d+(?:\.\d+)*\s*[章节]?\s*[^。！？；.!?;]{0,40}$")
 # Words to the reader, not about the subject, as an article exported from a blog or WeChat has them ("大家好，我是…",
 # "文章比较短，适合大家碎片化阅读", "点个在看再走呗", "欢迎大家关注微信公众号", "Thanks for reading").
 # Also an author's words about the text itself ("This article will focus on …", "Let's take a look!", "值得我们探究一下",
