@@ -119,7 +119,7 @@ _ATTRIBUTES = r"\{\s*(?:[#.][\w-]|[\w-]+=|-\s*\})[^{}]*\}"
 _HEADING_ATTRIBUTES = re.compile(rf"\s*{_ATTRIBUTES}\s*$")
 _SPAN = re.compile(rf"(?<!!)\[([^\[\]]*)\]{_ATTRIBUTES}")
 _AFTER_LINK = re.compile(rf"(?<=[)\]]){_ATTRIBUTES}")
-_SHORTCODE = re.compile(r"\{\{([<%]).*?\1?[%>]\}\}")
+_SHORTCODE = re.compile(r"\{\{[<%].*?[%>]\}\}")
 _CELL = re.compile(r"^\s{0,3}(?:`{3,}|~{3,})\s*\{")  # ```{python}, ```{r setup}: a cell Quarto or knitr runs
 _CELL_OPTION = re.compile(r"^\s*#\|")
 _MACRO = re.compile(r"\{\{\s*(?P<name>cloze|embed|video|youtube|query|renderer|tweet|twitter|pdf|namespace|function|iframe)\b"
