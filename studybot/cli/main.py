@@ -49,8 +49,11 @@ def main() -> None:
 
         if not isinstance(exc, sqlite3.DatabaseError):
             raise
-        # a page of the index's catalog damaged inside, which SQLite finds only when it reads it
-        report_error(f"the index is damaged ({exc}): run `studybot index`, which rebuilds it from your notes")
+        if isinstance(exc, sqlite3.OperationalError):  # locked, unopenable, read-only: no damage
+            report_error(f"a database studybot keeps cannot be used ({exc}): check that your home and cache folders "
+                         "can be written, and that no other studybot holds them")
+        else:  # a page of the index's catalog damaged inside, which SQLite finds only when it reads it
+            report_error(f"the index is damaged ({exc}): run `studybot index`, which rebuilds it from your notes")
         sys.exit(1)
 
 

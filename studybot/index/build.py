@@ -209,7 +209,7 @@ def build_index(
     try:
         return _build_index(home, paths, embed_model, rebuild, bundled, repair, progress, warn)
     except sqlite3.DatabaseError as exc:
-        if rebuild:
+        if rebuild or isinstance(exc, sqlite3.OperationalError):  # locked or unopenable: no damage to rebuild
             raise
         summary = _build_index(home, paths, embed_model, True, bundled, repair, progress, warn)
         summary.recovered = f"the index catalog is damaged ({exc})"
