@@ -105,6 +105,15 @@ def test_a_right_option_or_fill_in_a_few_words_is_right(bank_cards, grader) -> N
 # --- scheduling and the store ------------------------------------------------------------------
 
 
+def test_a_new_card_answered_right_is_learnt_and_one_answered_wrong_comes_back_at_once(tmp_path: Path) -> None:
+    """No session asks a card twice, so FSRS's second learning step (10 minutes) brought every new card answered
+    "good" back the next day: answered right it now leaves for days, answered wrong it is due a minute later."""
+    with ReviewStore(tmp_path) as store:
+        assert store.record("right", "t", "good", T0) - T0 >= timedelta(days=1)
+        assert store.record("easy", "t", "easy", T0) - T0 >= timedelta(days=1)
+        assert store.record("wrong", "t", "again", T0) - T0 <= timedelta(minutes=1)
+
+
 def test_intervals_grow_after_good_and_shrink_after_again(tmp_path: Path) -> None:
     now, intervals = T0, []
     with ReviewStore(tmp_path) as store:

@@ -40,6 +40,10 @@ BUSY_TIMEOUT_MS = 30_000
 RETENTION_DAYS = 30
 CHART_DAYS = 14
 DESIRED_RETENTION = 0.9
+# One learning step: a new card answered wrong comes back a minute later, in the same session's next run; answered
+# right it is learnt and leaves for days. FSRS's default second step (10 minutes) brought every right answer back
+# the next day, as no session asks a card twice.
+LEARNING_STEPS = (timedelta(minutes=1),)
 
 
 def parse(text: str) -> datetime:
@@ -52,7 +56,7 @@ def scheduler(desired_retention: float = DESIRED_RETENTION):
     random fuzz (repeatable)."""
     import fsrs
 
-    return fsrs.Scheduler(desired_retention=desired_retention, enable_fuzzing=False)
+    return fsrs.Scheduler(desired_retention=desired_retention, learning_steps=LEARNING_STEPS, enable_fuzzing=False)
 
 
 def _stamp(path: Path) -> str:
