@@ -613,3 +613,10 @@ def test_a_note_the_user_cannot_read_is_skipped_with_a_warning(tmp_path: Path, n
                           env={k: v for k, v in os.environ.items() if k != "STUDYBOT_HOME"})
     assert done.returncode == 0, done.stderr
     assert f"skipped {secret}: Permission denied" in done.stderr
+
+
+def test_a_mistyped_path_leaves_no_home_behind(tmp_path: Path) -> None:
+    """`studybot index ~/notse` is one line, and makes no home folder for an index that was never built."""
+    with pytest.raises(StudybotError, match="path not found"):
+        build_index(tmp_path / "home", [tmp_path / "notse"])
+    assert not (tmp_path / "home").exists()

@@ -137,10 +137,7 @@ def _source_paths(paths: list[Path] | None, remembered: list[str]) -> list[str]:
     """Remembered paths plus the new ones, as absolute strings, without duplicates."""
     merged = list(remembered)
     for raw in paths or []:
-        path = Path(raw).expanduser()
-        if not path.exists():
-            raise StudybotError(f"path not found: {path}")
-        resolved = str(path.resolve())
+        resolved = str(Path(raw).expanduser().resolve())
         if resolved not in merged:
             merged.append(resolved)
     return merged
@@ -206,6 +203,9 @@ def build_index(
     refresh checks the live generation's files and rebuilds it when one is missing or damaged, or when its
     catalog turns out damaged inside (SQLite finds a page malformed only when it reads it).
     """
+    for raw in paths or []:  # before the home is made: a mistyped path leaves nothing behind
+        if not Path(raw).expanduser().exists():
+            raise StudybotError(f"path not found: {Path(raw).expanduser()}")
     try:
         return _build_index(home, paths, embed_model, rebuild, bundled, repair, progress, warn)
     except sqlite3.DatabaseError as exc:
