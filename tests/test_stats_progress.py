@@ -93,3 +93,23 @@ def test_stats_cli_draws_progress_keeps_old_keys_and_writes_a_png(tmp_path: Path
     assert "last 4.0, best 4.0" in out and "0 of 17 bundled topics have a note of yours" in out
     code, out, err = main_in_process(monkeypatch, capsys, *args, "--plot", str(tmp_path / "p.jpg"))
     assert code != 0 and "ending in .png" in err
+
+
+def test_a_chart_of_many_topics_gives_each_its_colour_and_sessions_whole_ticks() -> None:
+    """Eleven topics drew two in the same blue (the ten default colours came round again), and three interview
+    sessions were ticked 1.0, 1.2, 1.4 ...: each line has a colour of its own and counts have whole ticks."""
+    import matplotlib.pyplot as plt
+
+    from studybot.charts import figure
+
+    topics = {f"topic {i}": [0.1 * i, 0.1 * i + 0.05] for i in range(11)}
+    fig = figure([{"title": "mastery", "x": ["11-23", "11-30"], "x_label": "week", "y_label": "mastery",
+                   "log_y": False, "lines": topics},
+                  {"title": "interviews", "x": [1, 2, 3], "x_label": "session", "y_label": "score", "log_y": False,
+                   "lines": {"score": [2.0, 3.5, 4.0]}}], "stats")
+    mastery, sessions = fig.axes
+    assert len({tuple(line.get_color()) if not isinstance(line.get_color(), str) else line.get_color()
+                for line in mastery.lines}) == 11
+    ticks = [t for t in sessions.get_xticks() if 1 <= t <= 3]
+    assert ticks and all(float(t).is_integer() for t in ticks)
+    plt.close(fig)
