@@ -83,7 +83,7 @@ def grades(kind: str) -> Callable:
 
 
 FILL_ANSWER_CHARS = 24  # a cloze answer this short may say its fill among a few words; a longer one is no fill
-_SHOWN_OPTION = re.compile(r"^([A-Ea-e])\s*[.)）、:：]\s*(.*)$")  # "B. O(n²·d)": an option as a card shows it
+_SHOWN_OPTION = re.compile(r"^([A-Ea-e])(?:\s*[.)）、:：]\s*(.*))?$")  # "b", or "B. O(n²·d)" as a card shows it
 
 
 def point_label(point: KeyPoint) -> str:
@@ -269,13 +269,11 @@ def chosen_option(card: Card, answer: str) -> int | None:
     """The option an answer picks: a letter (A-E), a 1-based number, the option's text, or the option as shown,
     its letter and text ("B. O(n²·d)")."""
     text = answer.strip().rstrip(".)）")
-    if len(text) == 1 and text.upper() in "ABCDE"[:len(card.options)]:
-        return "ABCDE".index(text.upper())
     shown = _SHOWN_OPTION.match(text)
     if shown and shown.group(1).upper() in "ABCDE"[:len(card.options)]:
         picked = "ABCDE".index(shown.group(1).upper())
         option = card.options[picked]
-        if _normal(shown.group(2)) in ("", _normal(option.zh), _normal(option.en)):
+        if _normal(shown.group(2) or "") in ("", _normal(option.zh), _normal(option.en)):
             return picked
     if text.isdigit() and 1 <= int(text) <= len(card.options):
         return int(text) - 1
