@@ -394,6 +394,34 @@ def test_ids_survive_reindexing_and_deleted_sections_retire_with_their_history(t
         assert dropout.id in store.schedule() and [r["card_id"] for r in store.reviews()] == [dropout.id]
 
 
+def test_a_renamed_heading_or_moved_note_keeps_its_cards_review_history(tmp_path: Path) -> None:
+    notes = _write(tmp_path / "notes", {name: NOTES[name] for name in ("zh_headings.md", "en_headings.md")})
+    home = tmp_path / "home"
+    build_index(home, [notes], bundled=False, repair="jieba")
+    cards = {c.question.zh: c for c in load_deck(home).cards if c.origin == "note"}
+    dropout, batchnorm = cards["Dropout 的作用"], cards["Why do we put Batch Normalization in deep networks?"]
+    plan = plan_quiz(home, T0, notes=True)
+    plan.cards = [dropout, batchnorm]
+    run_quiz(plan, lambda card, i, n: card.answer.zh, clock=lambda: T0)
+
+    renamed = NOTES["zh_headings.md"].replace("## 1.2 Dropout 的作用", "## 1.2 Dropout 有什么用")
+    (notes / "zh_headings.md").write_text(renamed, encoding="utf-8")
+    (notes / "training").mkdir()
+    (notes / "en_headings.md").rename(notes / "training" / "bn.md")
+    build_index(home, [notes], repair="jieba")
+    deck = load_deck(home)
+    after = {c.question.zh: c for c in deck.cards if c.origin == "note"}
+    new_dropout, new_batchnorm = after["Dropout 有什么用"], after["Why do we put Batch Normalization in deep networks?"]
+    assert new_dropout.id != dropout.id and new_batchnorm.id != batchnorm.id and "bn.md" in new_batchnorm.source
+    assert any("2 cards kept their review history" in w for w in deck.warnings)
+    with ReviewStore(home) as store:
+        schedule = store.schedule()
+        assert {new_dropout.id, new_batchnorm.id} <= set(schedule) and dropout.id not in schedule
+        assert sorted(r["card_id"] for r in store.reviews()) == sorted([new_dropout.id, new_batchnorm.id])
+    assert review_stats(home, T0 + timedelta(days=1))["seen"] == 2
+    assert not any("review history" in w for w in load_deck(home).warnings)  # said once, when it moved
+
+
 @pytest.mark.slow
 def test_the_deck_of_note_cards_is_read_back_until_the_notes_or_glossary_change(tmp_path: Path, monkeypatch) -> None:
     import studybot.study.cards as cards_module

@@ -3,7 +3,8 @@
 Every source becomes the same `Card`, so grading, scheduling, stats and the Anki export never
 ask where a card came from. Card ids are stable: a bank question keeps its bank id, and a card
 from a note is named by a hash of the note's path and heading path, so re-indexing (which
-renumbers chunks) keeps its review history.
+renumbers chunks) keeps its review history, and a renamed note or heading hands its history to
+the card that asks the same thing (`Card.fingerprint`).
 """
 
 from __future__ import annotations
@@ -63,6 +64,13 @@ class Card:
         while headings and any(squashed(side) in asked for side in astuple(split_bilingual(headings[-1]))):
             headings.pop()  # a bilingual heading ("… / …") is asked in one language or the other
         return " > ".join(headings)
+
+    @property
+    def fingerprint(self) -> str:
+        """What the card asks for apart from where it sits (its id is its note's path and heading path): the
+        same after the note or heading is renamed, so its review history can follow it."""
+        parts = [self.kind, self.answer.zh, self.answer.en, *self.accepted]
+        return hashlib.sha1("\x1f".join(parts).encode()).hexdigest()[:16]
 
     def to_dict(self) -> dict:
         return {
@@ -506,10 +514,26 @@ def load_deck(home: Path | None, banks: list[Path] | None = None, notes: bool = 
 
             index = Index(home)
             covered = {(Path(c.source.rsplit(":", 1)[0]).name, c.heading) for c in cards}
-            cards += cached_note_cards(index, covered)
+            made = cached_note_cards(index, covered)
+            cards += made
+            warnings += _follow_renamed(Path(home), made)
     if home is not None:
         cards += interview_cards(Path(home))
     return Deck(cards=cards, warnings=warnings)
+
+
+def _follow_renamed(home: Path, cards: list[Card]) -> list[str]:
+    """Keep the history of note cards whose note or heading was renamed (see ReviewStore.follow_renamed)."""
+    from studybot.study.reviews import ReviewStore
+
+    by_id = {card.id: card for card in cards}
+    with ReviewStore(home) as store:
+        moves = store.follow_renamed({card.id: card.fingerprint for card in cards if card.answer.zh or card.answer.en})
+    if not moves:
+        return []
+    example = by_id[moves[0][1]]
+    return [f"{len(moves)} card{'s' if len(moves) > 1 else ''} kept {'their' if len(moves) > 1 else 'its'} review "
+            f"history across a renamed note or heading (e.g. {example.source})"]
 
 
 def interview_cards(home: Path) -> list[Card]:

@@ -83,3 +83,10 @@ def m002_interviews(db: sqlite3.Connection) -> None:
         "created_at TEXT NOT NULL)",
     ):
         db.execute(statement)
+
+
+@migration
+def m003_card_prints(db: sqlite3.Connection) -> None:
+    """What each note card asks for apart from where it sits (`Card.fingerprint`), so a card whose note or
+    heading is renamed (a new id) takes over the history of the old id instead of starting again."""
+    db.execute("CREATE TABLE card_prints (id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL)")

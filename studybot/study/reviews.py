@@ -230,6 +230,36 @@ class ReviewStore:
         )
         return state.due
 
+    def follow_renamed(self, prints: dict[str, str]) -> list[tuple[str, str]]:
+        """Move the history of each reviewed card that is gone from the deck to the one new card that asks for the
+        same thing (`prints`: every current note card's id and fingerprint), and remember the prints; gives the
+        (old id, new id) pairs moved. A note card's id is its path and heading path: renaming either would
+        otherwise start its schedule again and strand its reviews under an id no card has."""
+        stored = dict(self.db.execute("SELECT id, fingerprint FROM card_prints").fetchall())
+        reviewed = {cid for (cid,) in self.db.execute("SELECT id FROM cards")}
+        gone: dict[str, list[str]] = defaultdict(list)
+        fresh: dict[str, list[str]] = defaultdict(list)
+        for cid, fingerprint in stored.items():
+            if cid in reviewed and cid not in prints:
+                gone[fingerprint].append(cid)
+        for cid, fingerprint in prints.items():
+            if cid not in reviewed:
+                fresh[fingerprint].append(cid)
+        moves = [(old[0], fresh[fp][0]) for fp, old in gone.items() if len(old) == 1 and len(fresh.get(fp, ())) == 1]
+        changed = [(cid, fp) for cid, fp in prints.items() if stored.get(cid) != fp]
+        stale = [(cid,) for cid in stored if cid not in prints and cid not in reviewed]
+        if not moves and not changed and not stale:
+            return []  # a deck that did not change writes nothing (stats on a read-only home still reads)
+        with self._transaction():
+            for old, new in moves:
+                self.db.execute("UPDATE cards SET id = ? WHERE id = ?", (new, old))
+                self.db.execute("UPDATE reviews SET card_id = ? WHERE card_id = ?", (new, old))
+                self.db.execute("UPDATE interview_turns SET card_id = ? WHERE card_id = ?", (new, old))
+                self.db.execute("DELETE FROM card_prints WHERE id = ?", (old,))
+            self.db.executemany("INSERT OR REPLACE INTO card_prints VALUES (?, ?)", changed)
+            self.db.executemany("DELETE FROM card_prints WHERE id = ?", stale)
+        return moves
+
     # --- mock interviews ---------------------------------------------------------------------------
 
     def start_interview(self, session: str, now: datetime, topics: list[str]) -> None:
