@@ -78,6 +78,16 @@ def test_a_plan_day_by_day(tmp_path: Path, cards: list) -> None:
     assert sorted(t for d in fresh for t in d["new_topics"]) == ["normalization", "optimizers"]
 
 
+def test_new_cards_come_in_steadily_so_their_reviews_fit_the_minutes_of_later_days() -> None:
+    cards = load_deck(None).cards  # every bundled card, more than two weeks of 30 minutes can teach
+    plan = make_plan(cards, {}, NOW, UNTIL, minutes_per_day=30)
+    days = plan["days"]
+    assert all((d["due"] + d["new"]) * MINUTES_PER_CARD <= 30 for d in days)  # the mock interview comes on top
+    learning = [d["new"] for d in days[:-2] if not d["mock_interview"] and not d["due"]]
+    assert learning and len(set(learning)) == 1  # one steady rate on a day with nothing else to do
+    assert sum(d["new"] for d in days) == len(cards) - plan["unplanned_new"] > 20
+
+
 def test_plan_is_saved_and_review_follows_it(tmp_path: Path, cards: list, monkeypatch, capsys) -> None:
     home = tmp_path / "home"
     ids = _history(home, cards)

@@ -7,7 +7,8 @@ plan's time of day, again while its learning steps keep it due the same day), sc
 desired retention. The desired retention is RETENTION_BASE until the last RAMP_DAYS days, then rises
 in equal steps to RETENTION_FINAL on the day before the interview, so reviews crowd in as the date nears.
 New cards are spread evenly over the days before the last REVIEW_ONLY_DAYS (review only), within the
-minutes a day allows after the due cards and the mock interview: the easiest cards of every syllabus
+minutes a day allows after the due cards and the mock interview, at one steady rate low enough that
+the reviews they bring later fit each later day's minutes too: the easiest cards of every syllabus
 topic, in syllabus order, before any topic's harder ones.
 """
 
@@ -81,7 +82,39 @@ def _project(state, day_at: datetime, retention: float):
 
 def make_plan(cards: list[Card], schedule: dict[str, dict], now: datetime, until: date,
               minutes_per_day: float = 30) -> dict:
-    """The plan as plain data: one entry per day from today to the day before `until`."""
+    """The plan as plain data: one entry per day from today to the day before `until`.
+
+    New cards come in at a steady rate, the highest at which no day's cards take longer than the minutes a day
+    allows (or than the reviews already scheduled take that day; a mock interview comes on top): filling the
+    first days' room brought those cards back together days later, over the minutes (39 of 30 the day before).
+    """
+    def planned(cap: int | None) -> tuple[list[dict], int]:
+        return _days(cards, schedule, now, until, minutes_per_day, cap)
+
+    def fits(days: list[dict]) -> bool:
+        return all((d["due"] + d["new"]) * MINUTES_PER_CARD <= limit + 1e-9 for d, limit in zip(days, floor))
+
+    reviews_only = planned(0)
+    floor = [max(minutes_per_day, d["due"] * MINUTES_PER_CARD) for d in reviews_only[0]]
+    best = planned(None)
+    if not fits(best[0]):
+        low, high, best = 0, max(d["new"] for d in best[0]) - 1, reviews_only
+        while low < high:  # the largest cap whose days fit
+            middle = (low + high + 1) // 2
+            tried = planned(middle)
+            if fits(tried[0]):
+                best, low = tried, middle
+            else:
+                high = middle - 1
+    plan_days, unplanned = best
+    return {"version": VERSION, "created_at": iso(now), "until": until.isoformat(), "minutes_per_day": minutes_per_day,
+            "rule": RULE, "unplanned_new": unplanned, "days": plan_days}
+
+
+def _days(cards: list[Card], schedule: dict[str, dict], now: datetime, until: date, minutes_per_day: float,
+          cap: int | None) -> tuple[list[dict], int]:
+    """The plan's days with at most `cap` new cards a day (None: as many as the day's room), and the number of
+    new cards left unplanned."""
     import fsrs
 
     by_id = {card.id: card for card in cards}
@@ -107,7 +140,8 @@ def make_plan(cards: list[Card], schedule: dict[str, dict], now: datetime, until
         mock = (n % MOCK_EVERY == MOCK_EVERY - 1 and n < len(days) - 2) or n == len(days) - 1
         room = minutes_per_day - len(due) * MINUTES_PER_CARD - (MOCK_MINUTES if mock else 0)
         pace = math.ceil(len(fresh) / max(1, learning_days - n)) if n < learning_days else 0
-        new = [fresh.pop(0).id for _ in range(min(pace, max(0, int(room // MINUTES_PER_CARD)), len(fresh)))]
+        most = min(pace, max(0, int(room // MINUTES_PER_CARD)), len(fresh))
+        new = [fresh.pop(0).id for _ in range(most if cap is None else min(most, cap))]
         topics: dict[str, dict] = defaultdict(lambda: {"due": 0, "new": 0})
         for cid in due:
             topics[by_id[cid].topic]["due"] += 1
@@ -132,8 +166,9 @@ def make_plan(cards: list[Card], schedule: dict[str, dict], now: datetime, until
         for cid in new:
             states[cid] = _project(fsrs.Card(due=day_at), day_at, retention)
             scores[cid] = 4
-    return {"version": VERSION, "created_at": iso(now), "until": until.isoformat(), "minutes_per_day": minutes_per_day,
-            "rule": RULE, "unplanned_new": len(fresh), "days": plan_days}
+    return plan_days, len(fresh)
+
+
 
 
 def plan_until(home: Path | str | None, now: datetime, until: str, minutes_per_day: float = 30,
