@@ -364,7 +364,7 @@ def test_a_translation_is_computed_once(monkeypatch: pytest.MonkeyPatch, tmp_pat
     monkeypatch.setenv("STUDYBOT_CACHE", str(tmp_path))
     calls: list[str] = []
 
-    def translator(question: str, target: str) -> str:
+    def translator(question: str, target: str, kind: str = "question") -> str:
         calls.append(question)
         return "负迁移是什么？"
 

@@ -316,6 +316,30 @@ def test_an_answer_in_other_words_is_graded_by_meaning(shorts, grader, monkeypat
     assert without_model == words_only.grade(dropout, answers[dropout.id])  # words alone, no error
 
 
+def test_an_answer_in_the_other_language_than_the_note_is_graded_in_the_notes_words(shorts, grader) -> None:
+    """A note's own words have no alias across languages: a right answer in English to a Chinese note (and back)
+    is read through Gemma's translation into the note's language, and another card's answer still earns nothing."""
+    stopping, decay = shorts["什么时候应该用早停？"], shorts["What does weight decay do?"]
+    answers = {
+        stopping.id: "Stop training once the validation loss has not improved for several epochs and keep the weights "
+                     "that did best on the validation set; it works as a regularizer, stopping before overfitting, "
+                     "and saves training time.",
+        decay.id: "权重衰减在损失里加上权重的 L2 惩罚，每一步都把权重往零收缩，限制模型的复杂度，减少过拟合。",
+    }
+    wrong = {  # about another concept, in the other language than the card's note (so it is translated too)
+        stopping.id: "Momentum keeps a moving average of past gradients, which speeds up steps along directions that "
+                     "agree and damps the oscillation along directions that flip.",
+        decay.id: "Dropout 在训练时随机丢弃一部分神经元，测试时全部保留，相当于很多子网络的平均。",
+    }
+    near = rivals(list(shorts.values()))  # the two are neighbours in one note, as a quiz gives them
+    for card in (stopping, decay):
+        grade = grader.grade(card, answers[card.id], near.get(card.id, ()))
+        assert grade.score >= 3, (card.question.zh, grade)  # a fair grade (benchmarks/note_cards.py)
+        assert grader.in_notes_language(card, answers[card.id])  # through a translation
+        assert grader.grade(card, wrong[card.id], near.get(card.id, ())).score <= 2, card.question.zh
+    assert grader.in_notes_language(stopping, "验证集损失不再下降时停止训练。") == ""  # the note's language: as written
+
+
 def _card(n: int, question: str, answer: str, note: str = "norm.md", topic: str = "normalization",
           origin: str = "note") -> Card:
     return Card(id=f"c{n}", kind="short", origin=origin, topic=topic, question=Bilingual(zh=question, en=question),

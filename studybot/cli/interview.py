@@ -53,16 +53,30 @@ def interview(
     for warning in plan.warnings:
         report_warning(warning)
 
+    grading = out.status("grading…") if out.is_terminal else None  # see quiz: a translated answer takes seconds
+
     def ask(shown: dict) -> str | None:
         _render_question(out, shown)
-        return next_answer(out, answers, shown["n"])
+        answer = next_answer(out, answers, shown["n"])
+        if grading is not None and answer is not None:
+            grading.start()
+        return answer
+
+    def turn_done(turn: dict) -> None:
+        if grading is not None:
+            grading.stop()
+        _render_turn(out, turn)
 
     phraser = None
     if model or llm_url or llm_model:
         from studybot.answer.backends import open_generator
 
         phraser = Phraser(open_generator(plan.home, model, llm_url, llm_model), seed)
-    result = run_interview(plan, ask, clock, on_turn=lambda turn: _render_turn(out, turn), phraser=phraser)
+    try:
+        result = run_interview(plan, ask, clock, on_turn=turn_done, phraser=phraser)
+    finally:
+        if grading is not None:
+            grading.stop()
     if json_out:
         print_json(result.to_dict())
     else:

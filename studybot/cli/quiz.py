@@ -91,20 +91,30 @@ def _session(due_only: bool, topic, limit, seed, answers_file, lang, bank, notes
             out.print(message)
         return
 
+    # grading by meaning takes a second at most, one in the other language than the note a few (a translation)
+    grading = out.status("grading…") if out.is_terminal else None
+
     def ask(card, position: int, total: int) -> str | None:
         _render_question(out, card.to_dict(), position, total, lang)
-        return next_answer(out, answers, position)
+        answer = next_answer(out, answers, position)
+        if grading is not None and answer is not None:
+            grading.start()
+        return answer
 
     saved = 0
 
     def answered(a) -> None:
         nonlocal saved
         saved += 1
+        if grading is not None:
+            grading.stop()
         _render_feedback(out, a.to_dict(), lang)
 
     try:
         result = run_quiz(plan, ask, clock, on_answer=answered)
     except KeyboardInterrupt:  # each answer was committed as it was graded: say so, and exit as Ctrl-C does
+        if grading is not None:
+            grading.stop()
         sys.stderr.write(f"\nstudybot: stopped: {saved} answer{'s' * (saved != 1)} saved; "
                          "`studybot review` asks the rest when they are due\n")
         raise typer.Exit(130) from None

@@ -43,6 +43,18 @@ _EXAMPLES = [
     ("What is the difference between L1 and L2 regularization?", "L1 正则化和 L2 正则化有什么区别？"),
     ("How is the learning rate chosen?", "如何选择学习率？"),
 ]
+# Answer sentences, for a learner's answer in the other language than the note card it answers (grading).
+_ANSWER_EXAMPLES = [
+    ("Batch normalization normalizes each layer's inputs over the mini-batch, which keeps training stable.",
+     "批归一化在 mini-batch 上对每层的输入做归一化，让训练保持稳定。"),
+    ("When gradients are multiplied through many layers they shrink, so the early layers barely learn.",
+     "梯度在很多层之间连乘会越来越小，所以靠前的层几乎学不到东西。"),
+    ("L2 regularization adds the squared weights to the loss and keeps the weights small.",
+     "L2 正则化把权重的平方加到损失里，让权重保持较小。"),
+    ("A larger learning rate converges faster but may oscillate or even diverge.",
+     "学习率越大收敛越快，但可能震荡甚至发散。"),
+]
+EXAMPLES = {"question": _EXAMPLES, "answer": _ANSWER_EXAMPLES}
 _LABEL = {"zh": "中文：", "en": "English: "}
 MAX_CHARS = 300  # a question longer than this is cut: the model's window, and the time to read it
 MAX_TOKENS = 48
@@ -56,16 +68,16 @@ _LOOP = re.compile(r"(\D.{1,23}?)(?:\s*\1){2,}")  # not "0.000001"
 GEMMA = "gemma3-270m"
 TRANSLATORS = ("auto", "model", "gemma")  # config.toml [search] translator
 _LANGUAGE = {"zh": "Simplified Chinese", "en": "English"}
-MODEL_PROMPT = ("Translate the user's machine learning interview question into {language}. Keep names and terms "
+MODEL_PROMPT = ("Translate the user's machine learning interview {kind} into {language}. Keep names and terms "
                 "that are usually written in English (ReLU, LSTM, BatchNorm, Transformer) as they are. "
                 "Reply with the translation only, on one line.")
 
 
-def _shots(target: str) -> str:
-    """The prompt's examples, translated into `target`: the part every question's prompt shares."""
+def _shots(target: str, kind: str = "question") -> str:
+    """The prompt's examples of a kind of text, translated into `target`: the part every prompt of that kind shares."""
     source = "en" if target == "zh" else "zh"
     return "".join(
-        f"{_LABEL[source]}{pair[source == 'zh']}\n{_LABEL[target]}{pair[target == 'zh']}\n" for pair in _EXAMPLES
+        f"{_LABEL[source]}{pair[source == 'zh']}\n{_LABEL[target]}{pair[target == 'zh']}\n" for pair in EXAMPLES[kind]
     )
 
 
@@ -85,10 +97,19 @@ def clauses(question: str) -> list[str]:
     return parts if len(parts) > 1 else []
 
 
-def prompt(question: str, target: str) -> str:
-    """The few-shot prompt whose continuation is the question in `target` ("zh" or "en")."""
+# Where an answer's sentences end (an ASCII mark only before a space: not "0.5").
+_SENTENCE_END = re.compile(r"(?<=[?.!;])\s+|(?<=[？。！；])\s*|\n+")
+
+
+def sentences(answer: str) -> list[str]:
+    """An answer's sentences, each translated on its own: a small model translating a paragraph drops parts of it."""
+    return [part.strip() for part in _SENTENCE_END.split(answer) if len(part.strip()) >= MIN_CLAUSE_CHARS]
+
+
+def prompt(question: str, target: str, kind: str = "question") -> str:
+    """The few-shot prompt whose continuation is the text in `target` ("zh" or "en")."""
     source = "en" if target == "zh" else "zh"
-    return f"{_shots(target)}{_LABEL[source]}{' '.join(question.split())[:MAX_CHARS]}\n{_LABEL[target]}".rstrip(" ")
+    return f"{_shots(target, kind)}{_LABEL[source]}{' '.join(question.split())[:MAX_CHARS]}\n{_LABEL[target]}".rstrip(" ")
 
 
 def usable(question: str, translation: str, target: str) -> str:
@@ -96,7 +117,7 @@ def usable(question: str, translation: str, target: str) -> str:
     itself, or a copy of one of the prompt's examples (what a small model says when it is lost). A loop is cut to
     one turn of it."""
     text = _LOOP.sub(r"\1", translation).strip()
-    echoes = {squashed(question)} | {squashed(p) for pair in _EXAMPLES for p in pair}
+    echoes = {squashed(question)} | {squashed(p) for pairs in EXAMPLES.values() for pair in pairs for p in pair}
     if not text or language(text) != target or squashed(text) in echoes:
         return ""
     return text
@@ -114,27 +135,29 @@ class Translator:
         # runs beside it on the other core.
         self._llm = load_llama(str(gguf_path()), n_ctx=N_CTX, n_batch=512, swa_full=False, n_threads=1,
                                n_threads_batch=1)
-        self._shots_read: tuple[str, int] | None = None  # (target, tokens): the examples the model has read
+        self._shots_read: tuple[str, str, int] | None = None  # (kind, target, tokens): the examples the model has read
 
-    def __call__(self, question: str, target: str) -> str:
+    def __call__(self, question: str, target: str, kind: str = "question") -> str:
         # Every question goes on from the same state, the examples read once: llama.cpp would otherwise reuse as much
         # of the previous question's prompt as matches, computed in other batches, and greedy decoding then took
         # another path for the same question ("…为零，或者为相同的常量？" alone, "为什么会发生这种情况？" after a question on
         # triplet loss): a translation, and so a search, that depended on what chat or an evaluation asked before,
         # and a cache holding whichever came first. Reading the whole prompt afresh each time repeats too, at twice
         # the time (0.55 s a question against 0.27 s); so does restoring a saved state, at 45 ms to copy its logits.
-        if self._shots_read is None or self._shots_read[0] != target:
+        if self._shots_read is None or self._shots_read[:2] != (kind, target):
             self._llm.reset()
-            shots = self._llm.tokenize(_shots(target).encode("utf-8"))
+            shots = self._llm.tokenize(_shots(target, kind).encode("utf-8"))
             self._llm.eval(shots)
-            self._shots_read = (target, len(shots))
-        # The whole question, then each of its clauses (`clauses`): search reads them all.
-        translations = [self._translate(text, target) for text in [question, *clauses(question)]]
+            self._shots_read = (kind, target, len(shots))
+        # A question whole, then each of its clauses (`clauses`): search reads them all. An answer sentence by sentence.
+        parts = sentences(question) if kind == "answer" else [question, *clauses(question)]
+        translations = [self._translate(text, target, kind) for text in parts]
         return " ".join(dict.fromkeys(t for t in translations if t))
 
-    def _translate(self, text: str, target: str) -> str:
-        self._llm.n_tokens = self._shots_read[1]  # what follows the examples is read again
-        out = self._llm.create_completion(prompt(text, target), max_tokens=MAX_TOKENS, temperature=0.0, stop=["\n"])
+    def _translate(self, text: str, target: str, kind: str) -> str:
+        self._llm.n_tokens = self._shots_read[2]  # what follows the examples is read again
+        out = self._llm.create_completion(prompt(text, target, kind), max_tokens=MAX_TOKENS, temperature=0.0,
+                                          stop=["\n"])
         return usable(text, out["choices"][0]["text"], target)
 
 
@@ -147,9 +170,9 @@ class ModelTranslator:
         self.target = target
         self.name = f"model:{model_key(target)}"
 
-    def __call__(self, question: str, target: str) -> str:
+    def __call__(self, question: str, target: str, kind: str = "question") -> str:
         """The translation, or "" when it is none; GenerationError when the model fails."""
-        messages = [{"role": "system", "content": MODEL_PROMPT.format(language=_LANGUAGE[target])},
+        messages = [{"role": "system", "content": MODEL_PROMPT.format(kind=kind, language=_LANGUAGE[target])},
                     {"role": "user", "content": " ".join(question.split())[:MAX_CHARS]}]
         reply = self.target.open().complete(messages, MODEL_MAX_TOKENS, 0.0, 0)
         line = next((line for line in reply.splitlines() if line.strip()), "")
@@ -190,12 +213,12 @@ def load_translator() -> Translator | None:
         return None
 
 
-def translate(question: str, target: str, translator: Callable[[str, str], str] | None = None) -> str:
-    """`question` in `target` ("zh" or "en"), from the cache or the translator (Gemma when none is
-    given); "" when there is none. A model that fails leaves the question to Gemma."""
+def translate(question: str, target: str, translator: Callable[..., str] | None = None, kind: str = "question") -> str:
+    """`question` (or an answer, `kind`) in `target` ("zh" or "en"), from the cache or the translator (Gemma when
+    none is given); "" when there is none. A model that fails leaves the text to Gemma."""
     key = hashlib.sha256(question.encode()).hexdigest()
     cache = ContentCache(cache_dir() / "translations.sqlite")
-    namespace = f"{getattr(translator, 'name', GEMMA)}:{VERSION}:{target}"
+    namespace = f"{getattr(translator, 'name', GEMMA)}:{VERSION}:{target}" + ("" if kind == "question" else f":{kind}")
     found = cache.get_many(namespace, [key])
     if key in found:
         return str(found[key])
@@ -205,8 +228,8 @@ def translate(question: str, target: str, translator: Callable[[str, str], str] 
     from studybot.answer.backends import GenerationError  # only now: a cached translation needs no backend
 
     try:
-        text = translator(question, target)
+        text = translator(question, target, kind)
     except GenerationError:
-        return translate(question, target)
+        return translate(question, target, kind=kind)
     cache.put_many(namespace, {key: text})
     return text

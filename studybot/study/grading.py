@@ -174,12 +174,15 @@ class Grader:
             self._vectors.update({(side, t): v for t, v in zip(missing, vectors)})
         return np.stack([self._vectors[(side, t)] for t in texts])
 
-    def about_card(self, card: Card, answer: str, reference: str, rivals: list[Card] | tuple = ()) -> bool:
+    def about_card(self, card: Card, answer: str, reference: str, rivals: list[Card] | tuple = (),
+                   original: str = "") -> bool:
         """Whether the whole answer is about this card: says what its reference says, or answers its question
         at least as well (see SAME_ANSWER_ENGLISH and SAME_ANSWER_CHINESE), and is no closer to a rival card's
         reference than to this one's (a learner giving the neighbouring answer: dev, another card's reference
         scored <= 2 in 0.829 -> 0.895 of Chinese cases, wrong answers in 0.75 -> 1.0 of English ones, and no
-        paraphrase lost)."""
+        paraphrase lost). `original`: what the learner wrote, when `answer` is its translation into the note's
+        language; a rival written in the learner's language is compared with that, like with like (across
+        languages every cosine is lower, and the rival always lost)."""
         lang = language(answer)
         side = "english" if lang == "en" and language(reference) == "en" else "passage"
         others = [_reference(rival) for rival in rivals]
@@ -187,6 +190,10 @@ class Grader:
         own = float(vectors[0] @ vectors[1])
         if others and own < float((vectors[2:] @ vectors[0]).max()):
             return False
+        if original and (theirs := [o for o in others if language(o) == language(original)]):
+            alike = self._vectors_of("passage", [answer, reference, original, *theirs])
+            if float(alike[0] @ alike[1]) < float((alike[3:] @ alike[2]).max()):
+                return False
         if side == "english":
             return own >= SAME_ANSWER_ENGLISH
         question = self._vectors_of("query", [card.question.zh])[0]
@@ -214,16 +221,18 @@ class Grader:
         except Exception:  # noqa: BLE001 - see the docstring
             pass
 
-    def by_meaning(self, card: Card, hits: list[bool], answer: str, rivals: list[Card] | tuple = ()) -> list[bool]:
+    def by_meaning(self, card: Card, hits: list[bool], answer: str, rivals: list[Card] | tuple = (),
+                   original: str = "") -> list[bool]:
         """The hits, plus each missed point that an answer sentence says in other words: close to a sentence
-        of the reference that holds the point. Only when the answer is about this card (`about_card`)."""
+        of the reference that holds the point. Only when the answer is about this card (`about_card`; `original`:
+        the learner's words when `answer` is their translation)."""
         preparing = self._preparing.pop(card.id, None)
         if preparing is not None:
             preparing.join()
         reference = _reference(card)
         said = reference_sentences(answer) or [answer.strip()]
         sentences = reference_sentences(reference)
-        if not sentences or not self.about_card(card, answer, reference, rivals):
+        if not sentences or not self.about_card(card, answer, reference, rivals, original):
             return hits
         tokens = [self.answer_tokens(s) for s in sentences]
         close = self._vectors_of("query", said) @ self._vectors_of("query", sentences).T  # said x reference
@@ -233,6 +242,17 @@ class Grader:
             holding = [j for j, t in enumerate(tokens) if any(self.lexical_match(s, t) for s in [*point.zh, *point.en])]
             out[i] = out[i] or bool(holding) and bool((close[:, holding] >= needed).any())
         return out
+
+    def in_notes_language(self, card: Card, answer: str) -> str:
+        """A note card's answer given in the other language than its note, translated into the note's (Gemma,
+        sentence by sentence), else "". A note's own words have no alias across languages, so a right answer in
+        English to a Chinese note scored 0-2 (dev: 10 of 24 such answers reached 3)."""
+        from studybot.index.translation import translate
+
+        target = language(_reference(card))
+        if card.origin == "bank" or language(answer) == target:
+            return ""
+        return translate(answer, target, kind="answer")
 
     def uses_meaning(self, card: Card, answer: str) -> bool:
         """Meaning counts for cards made from notes (bank cards' key points are written to be said in any
@@ -247,10 +267,14 @@ def _reference(card: Card) -> str:
 
 @grades("short")
 def _grade_short(grader: Grader, card: Card, answer: str, rivals: list[Card]) -> Grade:
-    hits = grader.coverage(card.key_points, answer, f"{card.question.zh}\n{card.question.en}")
+    question = f"{card.question.zh}\n{card.question.en}"
+    hits = grader.coverage(card.key_points, answer, question)
     meaning = grader.uses_meaning(card, answer)
+    translated = grader.in_notes_language(card, answer) if meaning and not all(hits) else ""
+    if translated:  # the answer's words in the note's language, beside its own (a rough translation adds, never hides)
+        hits = [h or t for h, t in zip(hits, grader.coverage(card.key_points, translated, question))]
     if meaning and not all(hits):
-        hits = grader.by_meaning(card, hits, answer, rivals)
+        hits = grader.by_meaning(card, hits, translated or answer, rivals, answer if translated else "")
     score = score_from_coverage(sum(hits), len(hits))
     return Grade(
         score=score, rating=RATING_BY_SCORE[score],
