@@ -73,6 +73,15 @@ def test_feedback_names_covered_and_missed_points(bank_cards, grader) -> None:
     assert len(grade.covered) + len(grade.missed) == len(card.key_points)
 
 
+def test_a_greek_letter_is_its_name(bank_cards, grader) -> None:
+    """The bank's own point "γ 和 β" was never covered: a Greek letter was no token at all."""
+    card = bank_cards["normalization-001"]
+    point = next(p for p in card.key_points if "gamma and beta" in p.en)
+    for answer in ("用可学习的 γ 和 β 缩放平移", "γ和β", "a learnable γ and β", "gamma and beta"):
+        assert grader.coverage([point], answer) == [True], answer
+    assert grader.coverage([point], "用可学习的 α 缩放") == [False]
+
+
 def test_choice_and_cloze_are_exact(bank_cards, grader) -> None:
     choice = next(c for c in bank_cards.values() if c.kind == "choice")
     right_letter = "ABCDE"[choice.correct]

@@ -118,10 +118,19 @@ def sizes(text: str) -> str:
 _ROOT = re.compile(r"√|根号|平方根")
 
 
+# A Greek letter is its name: "γ 和 β" and "gamma and beta" are the same two words (a letter alone was no token at all)
+_GREEK = re.compile(r"[\u0391-\u03a9\u03b1-\u03c9]")
+
+
+def _greek_name(match: re.Match) -> str:
+    name = unicodedata.name(match.group(0), "").rsplit(" ", 1)[-1].lower()
+    return f" {'lambda' if name == 'lamda' else name} "
+
+
 def _as_words(text: str) -> str:
-    """The text as tokens read it: in simplified characters, normalized, and a square root's signs and names
-    the one word sqrt."""
-    return _ROOT.sub(" sqrt ", normalize(simplified(text)))
+    """The text as tokens read it: in simplified characters, normalized, a square root's signs and names
+    the one word sqrt, and each Greek letter its name."""
+    return _GREEK.sub(_greek_name, _ROOT.sub(" sqrt ", normalize(simplified(text))))
 
 
 def squashed(text: str) -> str:
