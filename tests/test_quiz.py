@@ -201,6 +201,15 @@ def test_scripted_session_then_stats(tmp_path: Path, bank_cards) -> None:
         sum(a.grade.rating != "again" for a in again.answered) / len(again.answered))
 
 
+def test_a_topics_stats_count_that_topics_reviews(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    for topic, n in (("normalization", 3), ("optimizers", 2)):
+        run_quiz(plan_quiz(home, T0, topic=topic, limit=n, seed=1), lambda card, pos, total: "no idea", lambda: T0)
+    norm, everything = review_stats(home, T0, topic="normalization"), review_stats(home, T0)
+    assert norm["reviews_total"] == 3 and norm["per_day"][-1]["reviews"] == 3
+    assert everything["reviews_total"] == 5 and everything["per_day"][-1]["reviews"] == 5
+
+
 def test_export_anki_is_a_valid_package(tmp_path: Path) -> None:
     out = tmp_path / "decks" / "2026" / "deck.apkg"  # a folder that does not exist yet: made, and said so
     result = export_anki(tmp_path / "home", out, topic="normalization")

@@ -77,11 +77,18 @@ def report_warning(message: str) -> None:
     sys.stderr.write(f"studybot: warning: {message}\n")
 
 
+PIPED_WIDTH = 10_000  # no terminal: nothing to fit, and a line cut or wrapped at 80 columns breaks grep and copy
+
+
 def console(stderr: bool = False):
-    """A rich console; imported lazily so plain commands never pay for it."""
+    """A rich console; imported lazily so plain commands never pay for it. Into a pipe or file, lines are written
+    whole (rich would wrap and cut tables at 80 columns: `doctor | cat` lost the end of every path)."""
     from rich.console import Console
 
-    return Console(stderr=stderr)
+    stream = sys.stderr if stderr else sys.stdout
+    if stream.isatty():
+        return Console(stderr=stderr)
+    return Console(stderr=stderr, width=PIPED_WIDTH, soft_wrap=True)
 
 
 @contextmanager

@@ -152,7 +152,7 @@ def review_stats(
     deck, glossary = _deck(home, banks, notes, strict)
     cards = select(deck.cards, topic, glossary)
     with ReviewStore(home) as store:
-        result = store.stats(cards, now)
+        result = store.stats(cards, now, only_these=topic is not None)
         weekly = mastery_by_week(cards, store.reviews(), now)
         interviews = interview_scores(store.past_interviews(""))
     own = own_notes(home)

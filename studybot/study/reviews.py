@@ -340,14 +340,16 @@ class ReviewStore:
         return [{"id": r[0], "card_id": r[1], "topic": r[2], "reviewed_at": parse(r[3]), "score": r[4],
                  "rating": r[5], "due": parse(r[6])} for r in rows]
 
-    def stats(self, cards: list["Card"], now: datetime) -> dict:
-        """Due counts, retention, per-topic mastery and reviews per day, as plain data."""
+    def stats(self, cards: list["Card"], now: datetime, only_these: bool = False) -> dict:
+        """Due counts, retention, per-topic mastery and reviews per day, as plain data; the review counts are of
+        every card ever answered, or (`only_these`, a topic's stats) of these cards alone."""
         import fsrs
 
         schedule = self.schedule()
         known = {card.id for card in cards}
         seen = {cid: s for cid, s in schedule.items() if cid in known}
-        recent = self.reviews(now - timedelta(days=max(RETENTION_DAYS, CHART_DAYS)))
+        recent = [r for r in self.reviews(now - timedelta(days=max(RETENTION_DAYS, CHART_DAYS)))
+                  if not only_these or r["card_id"] in known]
         first_reviews = dict(self.db.execute("SELECT card_id, min(id) FROM reviews GROUP BY card_id").fetchall())
         cutoff = now - timedelta(days=RETENTION_DAYS)
         repeats = [r for r in recent if r["id"] != first_reviews[r["card_id"]] and r["reviewed_at"] >= cutoff]
@@ -371,7 +373,8 @@ class ReviewStore:
             "due_now": sum(s["due"] <= now for s in seen.values()),
             "due_24h": sum(s["due"] <= now + timedelta(days=1) for s in seen.values()),
             "due_7d": sum(s["due"] <= now + timedelta(days=7) for s in seen.values()),
-            "reviews_total": self.db.execute("SELECT count(*) FROM reviews").fetchone()[0],
+            "reviews_total": sum(n for cid, n in self.db.execute("SELECT card_id, count(*) FROM reviews GROUP BY card_id")
+                                 if not only_these or cid in known),
             "retention": {
                 "days": RETENTION_DAYS,
                 "repeat_reviews": len(repeats),
