@@ -105,6 +105,9 @@ def test_plan_is_saved_and_review_follows_it(tmp_path: Path, cards: list, monkey
     assert doc["path"] == str(home / "plan.json") and saved["days"] == doc["days"] and saved["until"] == "2027-01-15"
     assert "0.85" in saved["rule"] and "0.95" in saved["rule"]
     today = todays_plan(home, NOW)
+    for seed in (1, 2, 3):  # the plan's order, whatever the seed shuffles
+        shuffled = plan_quiz(home, NOW, due_only=True, banks=banks, notes=False, seed=seed)
+        assert [c.id for c in shuffled.cards] == today["cards"][:today["due"] + today["new"]]
     followed = plan_quiz(home, NOW, due_only=True, banks=banks, notes=False)
     assert [c.id for c in followed.cards] == today["cards"][:today["due"] + today["new"]]
     assert [c.id for c in followed.cards][:2] == [ids["opt_failed"], ids["norm_failed"]]

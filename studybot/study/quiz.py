@@ -112,11 +112,11 @@ def plan_quiz(
 
 def _follow(today: dict, due: list[Card], new: list[Card]) -> list[Card]:
     """A review that follows today's plan: the due cards of its topics first, in its order (weakest first), then
-    the other due cards, then the new cards it planned for today."""
+    the other due cards, then the new cards it planned for today, in its order (each topic's basics first)."""
     order = {t["topic"]: n for n, t in enumerate(today["topics"])}
-    planned = set(today["cards"])
+    planned = {cid: n for n, cid in enumerate(today["cards"])}
     ranked = sorted(due, key=lambda c: order.get(c.topic, len(order)))  # stable: most overdue first within a topic
-    return ranked + [c for c in new if c.id in planned]
+    return ranked + sorted((c for c in new if c.id in planned), key=lambda c: planned[c.id])  # the plan's order
 
 
 def run_quiz(
