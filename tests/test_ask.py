@@ -1486,16 +1486,20 @@ def test_ask_json_contract(tiny_home: Path) -> None:
     assert set(doc["timings"]) == {"retrieve_s", "first_token_s", "total_s", "tokens_per_s"}
 
 
-def _one_line_error(result: subprocess.CompletedProcess, code: int, needle: str) -> None:
+def _one_line_error(result: subprocess.CompletedProcess, code: int, needle: str, stdout: str = "") -> None:
     assert result.returncode == code, (result.returncode, result.stderr)
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and needle in lines[0] and "Traceback" not in result.stderr, result.stderr
-    assert result.stdout == ""
+    assert result.stdout == stdout
 
 
 def test_no_relevant_notes_is_a_clear_message_and_exit_code(tiny_home: Path) -> None:
-    result = run_cli("ask", OFF_TOPIC, "--no-llm", "--json", home=tiny_home)
+    result = run_cli("ask", OFF_TOPIC, "--no-llm", home=tiny_home)
     _one_line_error(result, NOTHING_FOUND_EXIT, "I found nothing in your notes about")
+    as_json = run_cli("ask", OFF_TOPIC, "--no-llm", "--json", home=tiny_home)  # --json: still one document
+    doc = json.loads(as_json.stdout)
+    assert doc["answer"] is None and doc["question"] == OFF_TOPIC and "found nothing" in doc["message"]
+    _one_line_error(as_json, NOTHING_FOUND_EXIT, "I found nothing in your notes about", as_json.stdout)
 
 
 def test_empty_index_and_missing_home_are_clear_errors(tmp_path: Path) -> None:

@@ -29,13 +29,18 @@ def ask(
 
     Exit code 3 when nothing in the notes is about the question.
     """
-    from studybot.answer.pipeline import ask as answer, plan_model
+    from studybot.answer.pipeline import NothingFound, ask as answer, plan_model
     from studybot.home import resolve_home
 
     plan = plan_model(resolve_home(home), llm, model, llm_url, llm_model)
-    with live_draft(not json_out and plan.target is not None) as on_token:
-        result = answer(question, home, plan=plan, max_tokens=max_tokens, temperature=temperature, seed=seed,
-                        on_token=on_token)
+    try:
+        with live_draft(not json_out and plan.target is not None) as on_token:
+            result = answer(question, home, plan=plan, max_tokens=max_tokens, temperature=temperature, seed=seed,
+                            on_token=on_token)
+    except NothingFound as exc:  # --json still prints one document (then the one line on stderr, exit code 3)
+        if json_out:
+            print_json({"question": question, "answer": None, "message": str(exc), "unwritten": exc.unwritten})
+        raise
     if not json_out:
         render_answer(result)
     demo = run_and_render(result.demos[0] if result.demos else None, json_out) if run_demo else None
