@@ -132,6 +132,26 @@ def test_plan_is_saved_and_review_follows_it(tmp_path: Path, cards: list, monkey
     assert "01-01  14d left  retention 0.85  due   1" in out and "rule: desired retention 0.85" in out  # one answered
 
 
+def test_with_a_plan_no_card_falls_due_after_the_day_before_the_interview(tmp_path: Path, cards: list,
+                                                                          monkeypatch, capsys) -> None:
+    home = tmp_path / "home"
+    banks = [bundled_dir("quizzes") / f"{t}.yaml" for t in TOPICS]
+    bank_args = [a for b in banks for a in ("--bank", str(b))]
+    later = NOW + timedelta(days=10)  # five days before the interview
+
+    def answer_well(at: datetime) -> list:
+        plan = plan_quiz(home, at, limit=4, banks=banks, notes=False)
+        return run_quiz(plan, lambda card, n, total: card.answer.en if card.kind == "short" else "B", lambda: at).answered
+
+    free = answer_well(later)  # no plan: FSRS alone
+    assert max(a.due for a in free) > datetime(2027, 1, 14, 9, tzinfo=timezone.utc)
+    code, out, err = main_in_process(monkeypatch, capsys, "plan", "--until", UNTIL.isoformat(), "--home", str(home),
+                                     "--now", later.isoformat(), "--no-notes", *bank_args)
+    assert code == 0, err
+    planned = answer_well(later + timedelta(minutes=5))
+    assert planned and all(a.due <= datetime(2027, 1, 14, 9, 5, tzinfo=timezone.utc) for a in planned)
+
+
 def test_bad_dates(tmp_path: Path) -> None:
     assert parse_until(" 2027-01-15 ", NOW.date()) == UNTIL
     assert parse_until("2028-01-02", NOW.date()) == date(2028, 1, 2)  # a year and a day ahead: still planned

@@ -9,7 +9,8 @@ in equal steps to RETENTION_FINAL on the day before the interview, so reviews cr
 New cards are spread evenly over the days before the last REVIEW_ONLY_DAYS (review only), within the
 minutes a day allows after the due cards and the mock interview, at one steady rate low enough that
 the reviews they bring later fit each later day's minutes too: the easiest cards of every syllabus
-topic, in syllabus order, before any topic's harder ones.
+topic, in syllabus order, before any topic's harder ones. While the plan is current, a card answered in
+a quiz or review is due no later than the day before the interview (`due_before_interview`).
 """
 
 from __future__ import annotations
@@ -187,8 +188,8 @@ def plan_until(home: Path | str | None, now: datetime, until: str, minutes_per_d
     return {**plan, "path": str(path), "warnings": deck.warnings}
 
 
-def todays_plan(home: Path, now: datetime) -> dict | None:
-    """Today's entry of the saved plan, when there is a plan and it is current (it has an entry for today)."""
+def _current_plan(home: Path, now: datetime) -> tuple[dict, dict] | None:
+    """The saved plan and today's entry of it, when there is a plan and it is current (it has an entry for today)."""
     path = Path(home) / FILE
     try:
         plan = json.loads(path.read_text(encoding="utf-8"))
@@ -198,4 +199,22 @@ def todays_plan(home: Path, now: datetime) -> dict | None:
         raise StudybotError(f"plan {path} is unreadable ({exc}): run `studybot plan --until DATE` again") from None
     if not isinstance(plan, dict) or plan.get("version") != VERSION:
         raise StudybotError(f"plan {path} is not a plan this studybot wrote: run `studybot plan --until DATE` again")
-    return next((d for d in plan["days"] if d["date"] == now.date().isoformat()), None)
+    today = next((d for d in plan["days"] if d["date"] == now.date().isoformat()), None)
+    return (plan, today) if today is not None else None
+
+
+def todays_plan(home: Path, now: datetime) -> dict | None:
+    """Today's entry of the saved plan, when there is a plan and it is current (it has an entry for today)."""
+    current = _current_plan(home, now)
+    return current[1] if current else None
+
+
+def due_before_interview(home: Path, now: datetime) -> datetime | None:
+    """The latest a card may fall due while a plan is current: the day before its interview, at this time of day
+    (None: no plan, or that is not later than now). FSRS alone sent a card answered well a week before the interview
+    to three weeks later, so it was never seen again before the day that counts."""
+    current = _current_plan(home, now)
+    if current is None:
+        return None
+    latest = datetime.combine(date.fromisoformat(current[0]["until"]) - timedelta(days=1), now.timetz())
+    return latest if latest > now else None

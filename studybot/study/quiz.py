@@ -22,7 +22,7 @@ from studybot.content.glossary import load_glossary
 from studybot.study.grading import Grade, Grader
 from studybot.home import resolve_home
 from studybot.study.trends import interview_scores, mastery_by_week, own_notes, syllabus_coverage
-from studybot.study.planner import todays_plan
+from studybot.study.planner import due_before_interview, todays_plan
 from studybot.study.reviews import DESIRED_RETENTION, ReviewStore
 
 Ask = Callable[[Card, int, int], "str | None"]
@@ -38,6 +38,7 @@ class Plan:
     retention: float = DESIRED_RETENTION  # what answers are scheduled at: today's, when review follows a plan
     planned_topics: list[str] = field(default_factory=list)  # review: today's topics of the plan, asked first
     rivals: dict[str, list[Card]] = field(default_factory=dict)  # by card id: the answers it is told from (grading)
+    latest_due: datetime | None = None  # with a current plan: no card is scheduled after the day before the interview
 
 
 @dataclass
@@ -107,7 +108,8 @@ def plan_quiz(
     next_due = schedule[later[0].id]["due"] if due_only and not due and later else None
     return Plan(home=home, cards=cards[:limit] if limit else cards, warnings=deck.warnings, next_due=next_due,
                 retention=today["retention"] if today else DESIRED_RETENTION,
-                planned_topics=[t["topic"] for t in today["topics"]] if today else [], rivals=rivals(deck.cards))
+                planned_topics=[t["topic"] for t in today["topics"]] if today else [], rivals=rivals(deck.cards),
+                latest_due=due_before_interview(home, now))
 
 
 def _follow(today: dict, due: list[Card], new: list[Card]) -> list[Card]:
@@ -135,7 +137,8 @@ def run_quiz(
                 break
             grade = grader.grade(card, answer, plan.rivals.get(card.id, ()))
             due = store.record(card.id, card.topic, grade.rating, clock(), answer=answer, score=grade.score,
-                               covered=grade.covered, missed=grade.missed, session=session, retention=plan.retention)
+                               covered=grade.covered, missed=grade.missed, session=session, retention=plan.retention,
+                               latest_due=plan.latest_due)
             answered.append(Answered(card=card, answer=answer, grade=grade, due=due))
             if on_answer:
                 on_answer(answered[-1])

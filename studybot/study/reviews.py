@@ -200,21 +200,24 @@ class ReviewStore:
 
     def record(self, card_id: str, topic: str, rating: str, now: datetime, *, answer: str = "", score: int = 0,
                covered: list[str] | None = None, missed: list[str] | None = None, session: str = "",
-               retention: float = DESIRED_RETENTION) -> datetime:
-        """Schedule one answered card (at a plan's desired retention) and log it, committed before returning;
-        gives the next due time."""
+               retention: float = DESIRED_RETENTION, latest_due: datetime | None = None) -> datetime:
+        """Schedule one answered card (at a plan's desired retention, due no later than `latest_due`) and log it,
+        committed before returning; gives the next due time."""
         with self._transaction():
             return self._review(card_id, topic, rating, now, answer, score, covered or [], missed or [], session,
-                                retention)
+                                retention, latest_due)
 
     def _review(self, card_id: str, topic: str, rating: str, now: datetime, answer: str, score: int,
-                covered: list[str], missed: list[str], session: str, retention: float = DESIRED_RETENTION) -> datetime:
+                covered: list[str], missed: list[str], session: str, retention: float = DESIRED_RETENTION,
+                latest_due: datetime | None = None) -> datetime:
         """Schedule and log one answer inside the caller's transaction."""
         import fsrs
 
         row = self.db.execute("SELECT fsrs, reps, lapses, first_review FROM cards WHERE id = ?", (card_id,)).fetchone()
         state = fsrs.Card.from_dict(json.loads(row[0])) if row else fsrs.Card(due=now)
         state, _ = scheduler(retention).review_card(state, fsrs.Rating[rating.capitalize()], now)
+        if latest_due is not None and state.due > latest_due:
+            state.due = latest_due
         reps, lapses, first = (row[1], row[2], row[3]) if row else (0, 0, iso(now))
         due = iso(state.due)
         self.db.execute(
