@@ -20,6 +20,7 @@ from studybot.content.glossary import load_glossary
 from studybot.study.grading import LEXICAL_THRESHOLD, Grader, agreement
 from studybot.index.build import build_index
 from studybot.study.quiz import export_anki, plan_quiz, review_stats, run_quiz
+from studybot.text.language import has_cjk
 from studybot.study.reviews import ReviewStore
 from tests.conftest import NORMALIZATION_NOTE, main_in_process as _main
 
@@ -360,6 +361,18 @@ def test_ctrl_c_in_a_quiz_says_how_many_answers_were_saved(tmp_path: Path) -> No
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert "stopped: 1 answer saved" in err and "Traceback" not in err
+
+
+def test_lang_shows_each_key_point_in_that_language(tmp_path: Path, monkeypatch, capsys) -> None:
+    answers = tmp_path / "answers.txt"
+    answers.write_text("LayerNorm normalizes each sample over its features\n", encoding="utf-8")
+    base = ["quiz", "--home", str(tmp_path / "home"), "--topic", "normalization", "--no-notes", "-n", "1",
+            "--answers-file", str(answers), "--now", "2026-01-05T09:00:00+00:00"]
+    for lang, other in (("en", has_cjk), ("zh", lambda line: " / " in line)):
+        code, out, err = _main(monkeypatch, capsys, *base, "--lang", lang)
+        points = [line for line in out.splitlines() if line.lstrip().startswith(("✓", "✗"))]
+        assert code == 0 and points, err
+        assert not any(other(line) for line in points), points
 
 
 def test_answers_file_json_then_review_and_stats(tmp_path: Path, monkeypatch, capsys) -> None:

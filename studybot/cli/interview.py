@@ -65,7 +65,7 @@ def interview(
     def turn_done(turn: dict) -> None:
         if grading is not None:
             grading.stop()
-        _render_turn(out, turn)
+        _render_turn(out, turn, plan.lang)
 
     phraser = None
     if model or llm_url or llm_model:
@@ -80,7 +80,7 @@ def interview(
     if json_out:
         print_json(result.to_dict())
     else:
-        _render_report(out, result.to_dict())
+        _render_report(out, result.to_dict(), plan.lang)
     if result.interrupted:
         saved = len(result.turns)
         sys.stderr.write(f"\nstudybot: stopped: {saved} answer{'s' * (saved != 1)} saved; report: {result.report_file}\n")
@@ -97,22 +97,26 @@ def _render_question(out, shown: dict) -> None:
         out.print(Text(f"(asked as written: {shown['phrase_note']})", style="dim"))
 
 
-def _render_turn(out, turn: dict) -> None:
+def _render_turn(out, turn: dict, lang: str | None) -> None:
     from rich.text import Text
+
+    from studybot.study.grading import label_in
 
     style = "green" if turn["score"] >= 4 else "yellow" if turn["score"] >= 2 else "red"
     out.print(Text.assemble(("score ", "bold"), (f"{turn['score']}/5", style), f"  {turn['seconds']:.0f} s"))
     if turn.get("measured") is not None:
         out.print(Text(f"  measured by studybot demo {turn['rung']}: {turn['measured']:.3g}", style="cyan"))
     for point in turn["covered"]:
-        out.print(Text(f"  ✓ {point}", style="green"))
+        out.print(Text(f"  ✓ {label_in(point, lang)}", style="green"))
     for miss in turn["missed"]:
-        out.print(Text(f"  ✗ {miss['point']}  ({miss['file']}:{miss['line_start']})", style="red"))
+        out.print(Text(f"  ✗ {label_in(miss['point'], lang)}  ({miss['file']}:{miss['line_start']})", style="red"))
 
 
-def _render_report(out, result: dict) -> None:
+def _render_report(out, result: dict, lang: str | None) -> None:
     from rich.table import Table
     from rich.text import Text
+
+    from studybot.study.grading import label_in
 
     summary = result["summary"]
     score = "-" if summary["score"] is None else f"{summary['score']:.2f}/5"
@@ -129,7 +133,7 @@ def _render_report(out, result: dict) -> None:
         out.print(Text("weakest points, with what to re-read:", style="bold"))
     for weak in summary["weakest"]:
         end = f"-{weak['line_end']}" if weak["line_end"] != weak["line_start"] else ""
-        out.print(Text(f"  {weak['point']}: {weak['file']}:{weak['line_start']}{end}"))
+        out.print(Text(f"  {label_in(weak['point'], lang)}: {weak['file']}:{weak['line_start']}{end}"))
     for demo in summary["demos"]:
         out.print(Text(f"  run: studybot demo {demo}", style="cyan"))
     if summary["expect_next"]:

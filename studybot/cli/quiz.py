@@ -142,6 +142,7 @@ def _render_question(out, card: dict, position: int, total: int, lang: str | Non
 def _render_feedback(out, answered: dict, lang: str | None) -> None:
     from rich.text import Text
 
+    from studybot.study.grading import label_in
     from studybot.content.schema import Bilingual
 
     style = {"again": "red", "hard": "yellow", "good": "green", "easy": "bold green"}[answered["rating"]]
@@ -149,7 +150,7 @@ def _render_feedback(out, answered: dict, lang: str | None) -> None:
                             f"  next review {answered['due'][:16].replace('T', ' ')} UTC"))
     for mark, key, colour in (("✓", "covered", "green"), ("✗", "missed", "red")):
         for point in answered[key]:
-            out.print(Text(f"  {mark} {point}", style=colour))
+            out.print(Text(f"  {mark} {label_in(point, lang)}", style=colour))
     out.print(Text(Bilingual(**answered["reference"]).text(lang), style="dim"))
     out.print(Text(f"source: {answered['source']}", style="dim"))
     for demo in answered["demos"]:

@@ -92,6 +92,14 @@ def point_label(point: KeyPoint) -> str:
     return zh if zh == en else f"{zh} / {en}"
 
 
+def label_in(label: str, lang: str | None) -> str:
+    """A point's label (`point_label`) in the one language --lang asks for, else as it is."""
+    if lang is None or " / " not in label:
+        return label
+    zh, en = label.split(" / ", 1)
+    return zh if lang == "zh" else en
+
+
 def _normal(text: str) -> str:
     """Case, width and punctuation folded: how cloze fills and option texts are compared."""
     text = unicodedata.normalize("NFKC", text).lower()
