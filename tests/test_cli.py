@@ -135,13 +135,17 @@ def test_eval_retrieval_on_the_users_notes(seeds: Path) -> None:
     assert report["recall@1"] <= report["recall@k"] and len(report["misses"]) == round(28 * (1 - report["recall@k"]))
 
 
-def test_piped_output_keeps_each_line_whole(tmp_path: Path) -> None:
-    """Into a pipe rich wrapped and cut at 80 columns: `doctor | cat` lost the end of every path."""
+def test_piped_output_keeps_each_line_whole(tmp_path: Path, tiny_home: Path) -> None:
+    """Into a pipe rich wrapped and cut at 80 columns: `doctor | cat` lost the end of every path; search's
+    panels, drawn as wide as the line, are plain lines there."""
     home = tmp_path / ("a-home-folder-whose-path-is-much-longer-than-eighty-columns-of-a-terminal" * 2)
     home.mkdir(parents=True)
     result = run_cli("doctor", home=home, env={"COLUMNS": ""})
     assert result.returncode == 0, result.stderr
     assert any(str(home) in line for line in result.stdout.splitlines())
+    found = run_cli("search", "LayerNorm", "-k", "2", home=tiny_home, env={"COLUMNS": ""})
+    assert found.returncode == 0 and "LayerNorm" in found.stdout, found.stderr
+    assert max(len(line) for line in found.stdout.splitlines()) < 700 and "─" not in found.stdout
 
 
 def test_json_output_is_strict_json_even_for_numbers_that_are_not_finite(capsys) -> None:

@@ -33,4 +33,8 @@ def search(
         title = Text.assemble((f"{hit.rank}. ", "bold"), (hit.path or "(no heading)", "bold cyan"))
         where = f"{hit.file}:{hit.line_start}-{hit.line_end}  score {hit.score:.4f}"
         body = hit.text if len(hit.text) <= 600 else hit.text[:600] + " …"
+        if not out.is_terminal:  # into a pipe or file: plain lines, no box as wide as the longest line
+            out.print(title, Text(where, style="dim"), sep="  ")
+            out.print(Text(body), "", sep="\n")
+            continue
         out.print(Panel(Text(body), title=title, title_align="left", subtitle=where, subtitle_align="right"))
