@@ -1627,6 +1627,24 @@ def mixed_index(tmp_path_factory, knowledge_home: Path) -> Index:
     return Index(root / "home")
 
 
+def test_a_note_that_shares_only_the_questions_shape_does_not_open_the_answer(tmp_path: Path,
+                                                                             knowledge_home: Path) -> None:
+    """"Why does label smoothing help?" over a user's notes with no word on it but a section "Why do residual
+    connections help train deep networks?": the answer opened with residual blocks, the user's note ranking high by
+    its question's shape; the bundled passage that names label smoothing leads."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "resnet.md").write_text(
+        "# ResNet\n\n## Why do residual connections help train deep networks?\n\nA residual block outputs x + F(x), so "
+        "the gradient always has an identity path back to early layers.\nA block can learn the identity by pushing F "
+        "to zero, so extra layers do not raise the training error.\n", encoding="utf-8")
+    build_index(tmp_path / "home", [notes], repair="jieba")
+    result = answer_question("Why does label smoothing help?", Index(tmp_path / "home"))
+    assert not result.citations[0].own and "label smoothing" in result.answer.split("\n\n")[0].lower()
+    own = answer_question("Why do residual connections help deep networks train?", Index(tmp_path / "home"))
+    assert own.citations[0].own  # where it answers, it still leads
+
+
 @pytest.mark.parametrize("question, note", [
     ("What is label smoothing?", "label-smoothing.md"),
     ("How does clip_grad_norm_ work?", "grad-clip.md"),

@@ -98,6 +98,7 @@ _FRAME = word_keys(" ".join(COMPARISON)) | word_keys(
     " 作用 用途 用处 目的 意义 含义 原理 工作 解释 描述 介绍 理解 发生 做")
 CONCEPT = "§"  # marks a glossary concept id among words
 _ASPECT_KEYS = frozenset(CONCEPT + name for name in ASPECTS)
+_SHAPE = _ASPECT_KEYS | word_keys("help helps")  # what a question asks about its subject, whatever the subject
 # Lines an answer leaves out: a table's rule, a heading, code, display math, a picture, references and pointers to
 # more ("Read more: …"), a link, a thematic break ("* * *"), a demo's command, and a picture's credit ("Created by …
 # licensed as CC BY-SA 4.0. No changes were made").
@@ -582,9 +583,11 @@ def lead_source(sources: list[Source], keys: Keys, fits: dict[int, float], weigh
     best = max((fits[s.n] for s in sources), default=0.0)
     if best <= 0:
         return None
-    lead = _own_lead(sources, keys, fits, weights, lang)
+    pool = _naming_the_subject(sources, keys, fits, weights, lang)
+    lead = _own_lead(sources, keys, fits, weights, lang, pool)
     if lead is None:
-        near = [s for s in sources if fits[s.n] >= NEAR_TIE * best]
+        best = max(fits[s.n] for s in pool)
+        near = [s for s in pool if fits[s.n] >= NEAR_TIE * best]
         lead = max(near, key=lambda s: (s.kind == "answer", fits[s.n]))
     if definition:
         lead = _opening(lead, sources, fits)
@@ -609,9 +612,22 @@ def _opening(lead: Source, sources: list[Source], fits: dict[int, float]) -> Sou
     return min(above, key=lambda s: (_depth(s), -fits[s.n]), default=lead)
 
 
+def _naming_the_subject(sources: list[Source], keys: Keys, fits: dict[int, float], weights: Weights,
+                        lang: str) -> list[Source]:
+    """The passages that may lead: those that hold one of the question's terms besides what it asks about its
+    subject (why, how, helps: `_SHAPE`), when any does. A passage that shares only the question's shape ("Why do
+    residual connections help train deep networks?" for "Why does label smoothing help?") led over the one that
+    names the subject, its question in the heading weighing most."""
+    def subject(terms: dict[str, float]) -> Terms:
+        return Terms({t: w for t, w in terms.items() if t not in _SHAPE}, getattr(terms, "parts", {}))
+
+    naming = [s for s in sources if fits[s.n] > 0 and _coverage(keys[s.n][1], subject(_in(weights, language(s.text), lang)))]
+    return naming or sources
+
+
 def _own_lead(sources: list[Source], keys: Keys, fits: dict[int, float],
-              weights: Weights, lang: str) -> Source | None:
-    own = [s for s in sources[:OWN_WITHIN] if s.own]
+              weights: Weights, lang: str, pool: list[Source]) -> Source | None:
+    own = [s for s in sources[:OWN_WITHIN] if s.own and s in pool]
     if not own or all(s.own for s in sources):
         return None
     best_own = max(fits[s.n] for s in own)
