@@ -67,6 +67,23 @@ def test_a_logseq_graphs_own_folder_holds_no_notes(tmp_path) -> None:
     assert len(iter_note_files([tmp_path])) == 2
 
 
+def test_an_obsidian_vaults_templates_folder_holds_no_notes(tmp_path) -> None:
+    """Its notes are `{{title}}` placeholders (the core Templates plugin's folder, or Templater's), found in the
+    vault indexed, a folder inside it, or a folder holding the vault."""
+    vault = tmp_path / "vault"
+    for name in ("Attention.md", "Meta/Templates/Concept.md", "Extra/Tpl/Question.md", "Meta/Other.md"):
+        (vault / name).parent.mkdir(parents=True, exist_ok=True)
+        (vault / name).write_text("# {{title}}\n\n## 定义\n")
+    (vault / ".obsidian" / "plugins" / "templater-obsidian").mkdir(parents=True)
+    (vault / ".obsidian" / "templates.json").write_text('{"folder": "Meta/Templates", "dateFormat": "YYYY-MM-DD"}')
+    (vault / ".obsidian" / "plugins" / "templater-obsidian" / "data.json").write_text('{"templates_folder": "Extra/Tpl"}')
+    for indexed in (vault, vault / "Meta", tmp_path):
+        assert {p.name for p in iter_note_files([indexed])} <= {"Attention.md", "Other.md"}, indexed
+    assert "Other.md" in {p.name for p in iter_note_files([vault])}
+    (vault / ".obsidian" / "templates.json").write_text("not json")  # a broken setting: that folder is read
+    assert "Concept.md" in {p.name for p in iter_note_files([vault])}
+
+
 def test_iter_note_files_missing_path(tmp_path) -> None:
     with pytest.raises(StudybotError, match="path not found"):
         iter_note_files([tmp_path / "nope"])

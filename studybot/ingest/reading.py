@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,9 +59,31 @@ def _in_app_folder(root: Path, rel: Path) -> bool:
                for i, part in enumerate(rel.parts[:-1]))
 
 
+# Where Obsidian keeps the folder of note templates (core Templates plugin; the Templater plugin), relative to the vault
+_TEMPLATE_SETTINGS = ((".obsidian/templates.json", "folder"),
+                      (".obsidian/plugins/templater-obsidian/data.json", "templates_folder"))
+
+
+def template_folders(folder: Path) -> set[Path]:
+    """The template folders of the Obsidian vaults in or around a folder: their notes are `{{title}}` placeholders,
+    not notes (a template's "{{title}} > 定义" was answered and listed as a heading to write)."""
+    vaults = [p for p in (folder, *folder.parents) if (p / ".obsidian").is_dir()]
+    vaults += [p.parent for p in folder.rglob(".obsidian") if p.is_dir() and p.parent != folder]
+    found: set[Path] = set()
+    for vault in vaults:
+        for name, key in _TEMPLATE_SETTINGS:
+            try:
+                setting = json.loads((vault / name).read_text(encoding="utf-8")).get(key)
+            except (OSError, ValueError, AttributeError):
+                continue
+            if isinstance(setting, str) and setting.strip(" /"):
+                found.add((vault / setting.strip(" /")).resolve())
+    return found
+
+
 def iter_note_files(paths: list[Path]) -> list[Path]:
-    """Expand files and folders into the note files under them, sorted; hidden folders and a Logseq graph's
-    own folder skipped."""
+    """Expand files and folders into the note files under them, sorted; hidden folders, a Logseq graph's own
+    folder and an Obsidian vault's templates folder skipped."""
     found: set[Path] = set()
     for raw in paths:
         path = Path(raw).expanduser()
@@ -69,9 +92,12 @@ def iter_note_files(paths: list[Path]) -> list[Path]:
         if path.is_file():
             found.add(path.resolve())
             continue
+        templates = template_folders(path.resolve())
         for child in path.rglob("*"):
             rel = child.relative_to(path)
             if any(part.startswith(".") for part in rel.parts) or _in_app_folder(path, rel):
+                continue
+            if templates and any(t == child.resolve() or t in child.resolve().parents for t in templates):
                 continue
             if child.is_file() and child.suffix.lower() in NOTE_SUFFIXES:
                 found.add(child.resolve())
