@@ -648,6 +648,31 @@ def test_obsidian_markup_is_not_quoted() -> None:
                                      "Adam 还带动量，收敛更快。 [1]"]
 
 
+def test_a_callouts_title_and_the_code_it_folds_are_not_quoted(tmp_path: Path) -> None:
+    """`> [!example]- 代码` folding a code block: the code was quoted as prose (`__init__` as "init", the indents
+    lost) and the title as a line of the answer; a note card's reference held the code too, and a longer block
+    made the card vanish. A title that is a sentence is still said."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+    from studybot.ingest.notes import parse_note
+    from studybot.study.cards import load_deck
+
+    code = "".join(f"> x{n} = torch.zeros({n})\n" for n in range(8))
+    text = ("# LoRA\n\n## 推理时有额外开销吗？\n\n训练完可以把 BA 合并进原来的权重，推理时就是一个普通的线性层，延迟不变。\n\n"
+            "> [!example]- 代码\n> ```python\n> class LoRALinear(nn.Module):\n>     def __init__(self, base, r=8):\n"
+            f"{code}> ```\n\n> [!note] 与 DPO 的比较\n> [!tip] 合并之后不能再单独卸载适配器。\n")
+    read = "\n".join(parse_note(text, "lora.md").lines)
+    answer = extractive_answer("LoRA 推理时有额外开销吗？", [_section(1, "推理时有额外开销吗？", read)], load_glossary())
+    assert "LoRALinear" not in answer and "torch" not in answer and "init" not in answer
+    assert "代码" not in answer and "与 DPO 的比较" not in answer and "合并之后不能再单独卸载适配器。" in answer
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "lora.md").write_text(text, encoding="utf-8")
+    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
+    card = next(c for c in load_deck(tmp_path / "home").cards if c.question.zh == "推理时有额外开销吗？")
+    assert card.answer.zh.startswith("训练完可以把 BA 合并进原来的权重") and "torch" not in card.answer.zh
+
+
 def test_italics_are_quoted_as_plain_words_and_products_keep_their_stars() -> None:
     """`*exactly equal*` is emphasis, shown as the words; `2*3*4`, `a * b` and `x^*` are what they say."""
     from studybot.answer.extractive import extractive_answer

@@ -157,6 +157,14 @@ def test_a_link_alone_on_its_line_is_left_out_and_a_picture_is_no_heading() -> N
                                  "A tree of decisions and their consequences", "Bagging averages trees"]
 
 
+def test_a_block_id_after_chinese_punctuation_and_a_comment_in_a_line_are_not_read() -> None:
+    """Search showed "…的维度。^attn-formula" and "%% 这里以后补一张图 %%" (an answer left them out); code keeps its %%."""
+    note = parse_note("# Attention\n\n缩放点积注意力除以根号 d_k，d_k 是键的维度。^attn-formula\n\n"
+                      "编码器%% 这里以后补一张图 %%的输出给解码器。\n\n`x %% 2` 是 R 的取余，x^2 和 $e^{x}$ 照写。\n", "a.md")
+    assert note.lines[2:7] == ["缩放点积注意力除以根号 d_k，d_k 是键的维度。", "", "编码器的输出给解码器。", "",
+                               "`x %% 2` 是 R 的取余，x^2 和 $e^{x}$ 照写。"]
+
+
 def test_a_quoted_link_with_its_site_is_a_reference_and_a_description_stays() -> None:
     """Chinese interview notes cite as they go: "> [池化的不变性](http://…) - Ufldl" under an answer, or a
     "相关阅读" list of "- [title](url) - 郭耀华 - 博客园". The title names another page; quoted as an answer

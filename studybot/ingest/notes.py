@@ -15,7 +15,8 @@ from urllib.parse import unquote, unquote_plus
 from studybot.text.language import has_cjk
 from studybot.text.tokens import squashed
 
-_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+_FENCE = re.compile(r"^((?:\s{0,3}>[ \t]?)*)\s{0,3}(`{3,}|~{3,})")  # in a quote or callout ("> ```python") too
+_QUOTED = re.compile(r"^(?:\s{0,3}>[ \t]?)+")
 # "2021 - CLIP", "01_intro", "3.2 Attention", "2023-03-14 - Overfitting" (a lecture's date): the numbering that
 # orders a folder, not the note's name.
 _FOLDER_ORDER = re.compile(r"^(?:\d{4}([-_.])\d{1,2}\1\d{1,2}|\d+(?:\.\d+)*)(?:\s*[-_.、)]\s*|\s+)(?=\S)")
@@ -95,6 +96,7 @@ LOST_PICTURE = "image"  # what a picture that names nothing reads as: the answer
 # the ">" is off), a %% comment %%, a highlight's ==, a tag, a footnote's mark [^1]; and whole lines: a to-do
 # item ("- [ ] 看论文") and a footnote's text ("[^1]: Srivastava et al., 2014.").
 _CALLOUT = re.compile(r"^\s*\[![\w-]+\][+-]?\s*")
+_SAID = re.compile(r"[。！？；.!?;]\W*$")  # a title that is a sentence, said as one
 _PRIVATE = re.compile(r"\s*%%.*?%%")
 # An Excalidraw drawing's Markdown file: the plugin's warning line and its sections (drawing JSON and all).
 _DRAWING_WARNING = re.compile(r"^\s*==⚠.*⚠==")  # newer versions go on: "… ⚠== You can decompress Drawing data …"
@@ -138,7 +140,7 @@ _TRAILING_TAGS = re.compile(rf"(?<=\S)(?:\s+{_TAG_WORD})+\s*$")
 _HIGHLIGHT = re.compile(r"==(?=\S)(.+?)(?<=\S)==")
 _FOOTNOTE_MARK = re.compile(r"\[\^[^\]\s]+\](?!:)")
 # "… ^d1a2b3": what Obsidian links to a block by, never read; not an exponent ("\Vert w\Vert ^2", "A ^T")
-_BLOCK_ID = re.compile(r"\s\^(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9-]{2,}\s*$")
+_BLOCK_ID = re.compile(r"(?:\s|(?<=[\u3000-\u303f\uff00-\uffef]))\^(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9-]{2,}\s*$")  # "…维度。^id" too
 # Sphinx and MyST roles, as notes built with d2l-book write them: ":label:`sec_gru`", ":begin_tab:`pytorch`",
 # ":end_tab:" on lines of their own (a cross-reference's target, a tab's start and end), and ":cite:`Ioffe.Szegedy.2015`",
 # ":numref:`sec_lstm`" inside a sentence. Said aloud, a parenthetical citation is nothing, a textual one (:citet:) its
@@ -257,14 +259,20 @@ INDENTED_CODE = re.compile(r"^(?: {4}|\t)")  # Markdown's indented code (after a
 
 
 def fence_opening(line: str) -> str | None:
-    """The marker (```, ~~~~ ...) when the line opens a code fence, else None."""
+    """The marker (```, ~~~~ ...) when the line opens a code fence, else None; ">```" for one in a quote or
+    callout (an Obsidian `> [!example]- 代码` folding a code block), whose code was read as the quote's prose."""
     match = _FENCE.match(line)
-    return match.group(1) if match else None
+    return (">" if match.group(1).strip() else "") + match.group(2) if match else None
 
 
 def closes_fence(line: str, marker: str) -> bool:
     """Whether the line closes the fence opened by `marker`: the same character, at least as many,
-    and nothing after them (CommonMark's rule)."""
+    and nothing after them (CommonMark's rule); a fence in a quote also ends where the quote does."""
+    if marker.startswith(">"):
+        quoted = _QUOTED.match(line)
+        if not quoted:
+            return True
+        line, marker = line[quoted.end():], marker[1:]
     found = fence_opening(line)
     return bool(found) and found[0] == marker[0] and len(found) >= len(marker) and not line.strip()[len(found):].strip()
 
@@ -272,9 +280,12 @@ def closes_fence(line: str, marker: str) -> bool:
 def clean_inline(line: str) -> str:
     """Replace formula images by their LaTeX, other images by their alt text or file name (`![name]` on a line
     of their own: a figure's caption), links and
-    embeds by their names, drop source marks ([[src](…)]), block ids (^d1a2b3), HTML tags and a fold's answer label,
-    decode HTML entities (`&emsp;` indents a Chinese paragraph) and drop zero-width characters."""
+    embeds by their names, drop source marks ([[src](…)]), block ids (^d1a2b3), Obsidian comments (%% … %%, outside
+    code), HTML tags and a fold's answer label, decode HTML entities (`&emsp;` indents a Chinese paragraph) and drop
+    zero-width characters."""
     line = _SOURCE_MARK.sub("", _BLOCK_ID.sub("", _BLOCK_REF.sub("", line)))  # before embeds: [[src]](…) is no wiki link
+    if "`" not in line:  # R's `x %% 2` is code
+        line = _PRIVATE.sub("", line)
     line = _SHORTCODE.sub("", line)
     line = _MACRO.sub(lambda m: m.group("body").strip() if m.group("name").lower() == "cloze" else "", line)
     for formula in (_FORMULA_IMAGE, *_FORMULA_TAGS):
@@ -293,17 +304,21 @@ def _private_toggle(line: str) -> bool:
 
 
 def spoken(line: str) -> str:
-    """A line of a note (its quote marker off) as it is said aloud: without Obsidian's callout marker,
-    comments, highlight marks, tags, or footnote marks (block ids are gone when the note is read), nor Sphinx's
+    """A line of a note (its quote marker off) as it is said aloud: without Obsidian's callout marker (nor a
+    callout's title, unless it is a sentence), comments, highlight marks, tags, or footnote marks (block ids are
+    gone when the note is read), nor Sphinx's
     and MyST's roles (`_ROLE_NAME`), nor a blog's WordPress shortcodes (`_LATEX_SHORTCODE`, `_TOC_ONLY`); Markdown's
     backslash escapes as the characters they escape."""
     if _ROLES_ONLY.match(line) or _TOC_ONLY.match(line):
         return ""
+    title = bool(_CALLOUT.match(line))
     line = _LATEX_SHORTCODE.sub(r"\1", line)
     line = _HIGHLIGHT.sub(r"\1", _PRIVATE.sub("", _CALLOUT.sub("", _ESCAPE.sub(r"\1", line))))
     line = _TEXTUAL_CITATION.sub(lambda m: m.group(1).replace(".", " "), _CITATION.sub("", line))
     line = _CROSS_REFERENCE.sub(lambda m: _REFERENCED[m.group(1)], _PANDOC_CITATION.sub("", line))
-    return _TAG.sub("", _FOOTNOTE_MARK.sub("", _INLINE_ROLE.sub(r"\1", line))).strip()
+    said = _TAG.sub("", _FOOTNOTE_MARK.sub("", _INLINE_ROLE.sub(r"\1", line))).strip()
+    # a callout's title ("> [!note] 与 DPO 的比较", "> [!example]- 代码") names its box, as a heading would
+    return "" if title and not _SAID.search(said) else said
 
 
 def heading_title(raw: str) -> str:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from studybot.ingest.chunking import paragraph_blocks
-from studybot.ingest.notes import IMAGE_SUFFIX, UNSPOKEN_LINE, fence_opening, spoken
+from studybot.ingest.notes import IMAGE_SUFFIX, UNSPOKEN_LINE, closes_fence, fence_opening, spoken
 from studybot.text.aspects import compares
 from studybot.text.language import has_cjk
 from studybot.text.sentences import is_aside, split_sentences, without_lead_label
@@ -143,7 +143,13 @@ def qa_pairs(lines: list[tuple[int, str]]) -> list[Pair]:
 def _prose(paragraph: str) -> str:
     """A paragraph without what an interview answer does not say aloud: image names, table rows, markers."""
     kept = []
+    fence: str | None = None
     for line in paragraph.splitlines():
+        if fence is not None:  # code in a quote or callout ("> ```python"), which paragraphs do not part from its prose
+            fence = None if closes_fence(line, fence) else fence
+            continue
+        if (fence := fence_opening(line)) is not None:
+            continue
         line = _INVISIBLE.sub(" ", line).strip()
         line = re.sub(r"^>\s?", "", line)
         if UNSPOKEN_LINE.match(line):
