@@ -673,6 +673,19 @@ def test_a_callouts_title_and_the_code_it_folds_are_not_quoted(tmp_path: Path) -
     assert card.answer.zh.startswith("训练完可以把 BA 合并进原来的权重") and "torch" not in card.answer.zh
 
 
+def test_a_bare_yes_or_no_opening_the_answer_is_quoted() -> None:
+    """"没有。训练完…" was quoted from "训练完…": the reply, too short to quote alone, was the answer to the question."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    for question, text, opening in (
+            ("LoRA 推理时有额外开销吗？", "没有。训练完可以把 BA 合并进原来的权重，推理时就是一个普通的线性层。", "没有。训练完"),
+            ("Does LoRA add inference latency?", "No. After training, BA is merged into the frozen weight, so "
+             "inference runs one ordinary linear layer.", "No. After training")):
+        answer = extractive_answer(question, [_section(1, "LoRA", text)], load_glossary())
+        assert answer.startswith(opening), answer
+
+
 def test_italics_are_quoted_as_plain_words_and_products_keep_their_stars() -> None:
     """`*exactly equal*` is emphasis, shown as the words; `2*3*4`, `a * b` and `x^*` are what they say."""
     from studybot.answer.extractive import extractive_answer

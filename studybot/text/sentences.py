@@ -36,7 +36,16 @@ def split_quotable(line: str) -> list[str]:
         if not _unclosed(joined):
             sentences.append(joined)
             group = []
-    return [_unquoted(s) for s in sentences + group]  # parentheses that never close: the parts as they were split
+    found = [_unquoted(s) for s in sentences + group]  # parentheses that never close: the parts as they were split
+    for i in range(len(found) - 2, -1, -1):  # a bare yes or no ("没有。训练完可以…") opens the sentence that follows
+        if _REPLY.match(found[i]):
+            found[i:i + 2] = [found[i] + ("" if found[i].endswith(_CJK_STOPS) else " ") + found[i + 1]]
+    return found
+
+
+# A reply of a word or two, which alone is too short to quote and was dropped, losing the answer to a yes-no question
+_REPLY = re.compile(r"^(?:yes|no|nope|not really|not necessarily|没有|有|会|不会|是|不是|是的|对|不对|能|不能|可以|不可以|"
+                    r"不一定|否)\s*[。.!！,，;；]$", re.IGNORECASE)
 
 
 _CJK_STOPS = ("。", "！", "？", "；")
