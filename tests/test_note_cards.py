@@ -380,6 +380,9 @@ def test_topic_finds_note_cards_by_tag_heading_and_concept_in_both_languages(sty
     assert "Why do we put Batch Normalization in deep networks?" in questions("批归一化")  # and in Chinese
     assert "What is the vanishing gradient problem?" in questions("残差连接")  # a key point's concept
     assert "为什么要加入动量？" not in questions("dropout")
+    # a note card is not chosen by the topic of the concept named: Adam is an optimizer as momentum is, not momentum
+    assert "How does Adam adapt the learning rate?" not in questions("momentum")
+    assert "How does Adam adapt the learning rate?" in questions("adam")
 
 
 @pytest.mark.slow

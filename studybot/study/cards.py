@@ -568,15 +568,18 @@ def select(cards: list[Card], topic: str | None, glossary: Glossary | None = Non
     of a note card's headings.
 
     `--topic 循环神经网络` finds the glossary entry rnn and so the topic rnn, and every note card whose
-    heading or key points name a concept of it, in either language.
+    heading or key points name a concept of it, in either language. A bank card, which knows only its topic, is
+    also chosen by the topic of the concept named (`--topic BatchNorm`: normalization); a note card is not, since
+    it names its own concepts (`--topic tokenization` asked the LoRA and RMSNorm notes, concepts of pretraining).
     """
     if not topic:
         return list(cards)
     glossary = glossary or load_glossary(None)
     needle = topic.strip().lower()
     concepts = glossary.find(topic)
-    wanted = {needle} | set(concept_topics(concepts)) | {entry.id for entry in concepts}
-    chosen = [card for card in cards if wanted & {t.lower() for t in card.topics}
+    named = {needle} | {entry.id for entry in concepts}
+    broad = named | set(concept_topics(concepts))
+    chosen = [card for card in cards if (broad if card.origin == "bank" else named) & {t.lower() for t in card.topics}
               or (len(needle) >= 2 and any(needle in heading.lower() for heading in card.headings))]
     if not chosen:
         known = ", ".join(f"{name} ({count})" for name, count in topic_counts(cards).items())
