@@ -230,6 +230,23 @@ def test_export_anki_is_a_valid_package(tmp_path: Path) -> None:
     assert db.execute("SELECT count(*) FROM cards").fetchone()[0] == len(notes)
 
 
+def test_an_anki_card_shows_where_its_question_sits_and_its_formulas_as_anki_renders_them() -> None:
+    """"怎么缓解？" reached Anki with no subject (the quiz shows its note's heading), and `$W_q$` as typed: Anki's
+    MathJax reads \\( \\) and \\[ \\]. A price is no formula."""
+    from studybot.content.schema import Bilingual, KeyPoint
+    from studybot.study.anki import _fields
+    from studybot.study.cards import Card
+
+    card = Card(id="note-x", kind="short", origin="note", topic="rnn", question=Bilingual(zh="怎么缓解？", en="怎么缓解？"),
+                answer=Bilingual(zh="梯度裁剪：把 $g$ 缩放到阈值以内，$$\\|g\\| \\le c$$；一块 GPU 要 $5 and $10 一小时。",
+                                 en="梯度裁剪：把 $g$ 缩放到阈值以内，$$\\|g\\| \\le c$$；一块 GPU 要 $5 and $10 一小时。"),
+                key_points=[KeyPoint(zh=["梯度裁剪"], en=["gradient clipping"])], source="rnn.md:12",
+                headings=["RNN 循环神经网络", "梯度爆炸", "怎么缓解？"])
+    question, answer = _fields(card)[:2]
+    assert "RNN 循环神经网络 &gt; 梯度爆炸" in question and question.endswith("怎么缓解？")
+    assert "\\(g\\)" in answer and "\\[\\|g\\| \\le c\\]" in answer and "$5 and $10" in answer
+
+
 # --- cards from notes and topic matching -------------------------------------------------------
 
 

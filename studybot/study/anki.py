@@ -7,6 +7,7 @@ newer export into Anki updates the cards already there instead of adding duplica
 from __future__ import annotations
 
 import html
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -24,13 +25,26 @@ _CSS = ".card { font-family: sans-serif; font-size: 18px; text-align: left; } .s
 _BACK = "{{FrontSide}}<hr id=answer>{{Answer}}<p>{{KeyPoints}}</p><p class=src>{{Source}}<br>{{Demos}}</p>"
 
 
+# Notes write TeX between dollars; Anki's MathJax reads \( \) and \[ \] (a price like "$5 and $10" has no TeX in it)
+_DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.DOTALL)
+_INLINE_MATH = re.compile(r"(?<![\\$\w])\$(?=\S)([^$\n]*?[^\s$\\])\$(?![\w$])")
+
+
+def mathjax(text: str) -> str:
+    """Text with its `$…$` and `$$…$$` formulas as MathJax delimiters, which Anki renders."""
+    text = _DISPLAY_MATH.sub(lambda m: f"\\[{m.group(1).strip()}\\]", text)
+    return _INLINE_MATH.sub(lambda m: f"\\({m.group(1)}\\)", text)
+
+
 def _both(text: Bilingual) -> str:
     parts = [text.zh] if text.zh == text.en else [text.zh, text.en]
-    return "<br>".join(html.escape(p).replace("\n", "<br>") for p in parts)
+    return "<br>".join(html.escape(mathjax(p)).replace("\n", "<br>") for p in parts)
 
 
 def _fields(card: Card) -> list[str]:
     question = _both(card.question)
+    if card.context:  # where a note card's question sits ("怎么缓解？" under "RNN 循环神经网络"), as the quiz shows it
+        question = f"<div class=src>{html.escape(card.context)}</div>{question}"
     if card.options:
         question += "<ol type=A>" + "".join(f"<li>{_both(o)}</li>" for o in card.options) + "</ol>"
     answer = _both(card.answer)
