@@ -1403,6 +1403,13 @@ def test_a_heading_the_user_has_not_written_up_is_named_when_asked_about(tmp_pat
     assert [(" > ".join(heading), line) for _, heading, line in index.unwritten] == [("大模型知识点 > CoT/PoT", 10)]
     assert answer_question("RLHF 是怎么训练的？", index).unwritten == []
 
+    # written up in a note of its own, which the answer cites: the empty heading in the map is no reminder
+    (notes / "CoT 思维链.md").write_text("# CoT 思维链\n\nCoT 让模型先写出推理步骤再给答案，多步推理题的准确率因此提高。\n",
+                                       encoding="utf-8")
+    build_index(home, [notes], bundled=False)
+    answer = answer_question("CoT 为什么能提高推理准确率？", Index(home))
+    assert any(c.own and c.file.endswith("CoT 思维链.md") for c in answer.citations) and answer.unwritten == []
+
 
 # --- with fake models whose every answer is known (tests/fake_llm.py) ---------------------------
 

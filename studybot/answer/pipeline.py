@@ -152,18 +152,31 @@ def unwritten_headings(question: str, index: Index, translated: str = "") -> lis
     up" where a search engine says nothing."""
     if not index.unwritten:
         return []
-    asked = f"{question}\n{translated}"
-    concepts, words = {e.id for e in index.glossary.find(asked)}, word_keys(asked)
     found = []
     for path, heading, line in index.unwritten:
-        for topic in re.split(r"\s*[/、]\s*", heading[-1]):  # "CoT/PoT" is two topics
-            entries = index.glossary.find(topic)
-            named = frozenset().union(*(index.glossary.name_words(e) for e in entries))
-            rest = word_keys(topic) - named
-            if (entries or rest) and {e.id for e in entries} <= concepts and rest <= words:
-                found.append({"path": path, "line": line, "heading": " > ".join(heading)})
-                break
+        if _names_a_topic(heading[-1], f"{question}\n{translated}", index):
+            found.append({"path": path, "line": line, "heading": " > ".join(heading)})
     return found
+
+
+def _names_a_topic(heading: str, text: str, index: Index) -> bool:
+    """Whether a text names a topic of a heading: every glossary concept the topic names, and each of its other
+    words ("CoT/PoT" is two topics)."""
+    concepts, words = {e.id for e in index.glossary.find(text)}, word_keys(text)
+    for topic in re.split(r"\s*[/、]\s*", heading):
+        entries = index.glossary.find(topic)
+        named = frozenset().union(*(index.glossary.name_words(e) for e in entries))
+        rest = word_keys(topic) - named
+        if (entries or rest) and {e.id for e in entries} <= concepts and rest <= words:
+            return True
+    return False
+
+
+def still_unwritten(unwritten: list[dict], cited: list[Source], index: Index) -> list[dict]:
+    """The unwritten headings the answer's own citations do not write up: a map of contents whose empty
+    "Speculative decoding 投机解码" the user wrote up as a note of its own, which the answer cites, is no reminder."""
+    own = [f"{Path(c.file).stem}\n{c.path}\n{c.text}" for c in cited if c.own]
+    return [u for u in unwritten if not any(_names_a_topic(u["heading"].split(" > ")[-1], text, index) for text in own)]
 
 
 def names_a_concept(question: str, hits: list[Hit], index: Index) -> bool:
@@ -311,7 +324,7 @@ def answer_question(
                 timings["total_s"] = round(clock() - started, 4)
                 demos = demos_for(query, cited, index.glossary, translated)
                 return Answer(question, text, "llm", None, model, cited, packed, demos, timings, query, draft,
-                              unwritten=unwritten)
+                              unwritten=still_unwritten(unwritten, cited, index))
     text, cited = resolve_citations(extractive, sources, at_line_ends=True)
     if not text:
         raise NothingFound(question, unwritten)
@@ -320,7 +333,7 @@ def answer_question(
     timings["total_s"] = round(clock() - started, 4)
     demos = demos_for(query, cited, index.glossary, translated)
     return Answer(question, text, "extractive", reason, model, cited, sources, demos, timings, query, draft,
-                  unwritten=unwritten)
+                  unwritten=still_unwritten(unwritten, cited, index))
 
 
 @dataclass
