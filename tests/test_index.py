@@ -76,6 +76,20 @@ def test_changed_embedding_model_forces_rebuild(tmp_path: Path, notes_dir: Path)
     assert len(said) == 1 and not again.rebuilt and again.unchanged == 2
 
 
+def test_an_index_built_by_another_version_says_why_it_is_rebuilt(tmp_path: Path, notes_dir: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A user who upgraded studybot saw "rebuilt" and no reason."""
+    from studybot.index import build
+
+    home = tmp_path / "home"
+    _index(home, [notes_dir])
+    monkeypatch.setattr(build, "PIPELINE_VERSION", build.PIPELINE_VERSION + 1)
+    said: list[str] = []
+    assert _index(home, warn=said.append).rebuilt
+    assert said == ["this studybot reads notes differently from the one that built the index: the index is rebuilt "
+                    "(vectors already computed with a model stay cached)"]
+
+
 def test_index_folder_layout_and_manifest(tmp_path: Path, notes_dir: Path) -> None:
     home = tmp_path / "home"
     summary = _index(home, [notes_dir])

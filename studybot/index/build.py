@@ -185,6 +185,19 @@ def _recorded_glossary(base: Path | None, manifest: dict) -> Glossary | None:
         return None
 
 
+def _rebuild_reason(manifest: dict, model_id: str, fingerprint: str, repair: str) -> str:
+    """One line on why every note is read again: a user who upgraded studybot saw "rebuilt" and nothing else."""
+    if manifest.get("embed_model") != model_id:
+        why = f"the embedding model changes from {manifest.get('embed_model')} to {model_id}"
+    elif manifest.get("glossary") != fingerprint:
+        why = "the glossary changed"
+    elif manifest.get("repair") != repair:
+        why = f"the repair changes from {manifest.get('repair')} to {repair}"
+    else:
+        why = "this studybot reads notes differently from the one that built the index"
+    return f"{why}: the index is rebuilt (vectors already computed with a model stay cached)"
+
+
 def build_index(
     home: Path | str | None = None,
     paths: list[Path] | None = None,
@@ -248,9 +261,8 @@ def _build_index(home: Path | str | None, paths: list[Path] | None, embed_model:
             or manifest.get("crosslingual_model") != CROSSLINGUAL_MODEL
             or manifest.get("repair") != repair
         ):
-            if manifest.get("embed_model") != model_id and warn:
-                warn(f"the embedding model changes from {manifest.get('embed_model')} to {model_id}: the index is "
-                     "rebuilt (vectors already computed with a model stay cached)")
+            if warn:
+                warn(_rebuild_reason(manifest, model_id, fingerprint, repair))
             base, rebuilt = None, True  # a new model, glossary or chunker changes every chunk: start over
         live_sources = []
         for source in sources:
