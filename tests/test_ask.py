@@ -1690,6 +1690,24 @@ def test_a_note_that_shares_only_the_questions_shape_does_not_open_the_answer(tm
     assert own.citations[0].own  # where it answers, it still leads
 
 
+def test_the_users_passage_in_the_questions_language_leads_when_it_fits_as_well(tmp_path: Path,
+                                                                                knowledge_home: Path) -> None:
+    """"What is LayerNorm?" over a note with an English BatchNorm/LayerNorm section and a Chinese RMSNorm/LayerNorm
+    one ranked above it: the answer opened in Chinese with RMSNorm."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "norms.md").write_text(
+        "# Normalization notes\n\n## BatchNorm vs LayerNorm: what is the difference?\n\nBatchNorm normalizes each "
+        "feature over the batch dimension, so it depends on batch size and needs running statistics at inference. "
+        "LayerNorm normalizes over the features of each sample, so it works with batch size 1 and sequences of any "
+        "length.\n\n## RMSNorm 和 LayerNorm 的区别？\n\nRMSNorm 不减均值，只除以均方根，没有 bias，计算更快，效果与 LayerNorm "
+        "相当。\n", encoding="utf-8")
+    build_index(tmp_path / "home", [notes], repair="jieba")
+    result = answer_question("What is LayerNorm?", Index(tmp_path / "home"))
+    assert result.citations[0].own and "BatchNorm vs LayerNorm" in result.citations[0].path, result.answer
+    assert result.answer.startswith("BatchNorm normalizes each feature")
+
+
 @pytest.mark.parametrize("question, note", [
     ("What is label smoothing?", "label-smoothing.md"),
     ("How does clip_grad_norm_ work?", "grad-clip.md"),

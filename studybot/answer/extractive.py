@@ -633,8 +633,15 @@ def _own_lead(sources: list[Source], keys: Keys, fits: dict[int, float],
     best_own = max(fits[s.n] for s in own)
     # The first near the best that is about the question: d2l's "Dot Product Attention", ranked first, only mentions
     # what "Why does the scaled dot-product attention divide by sqrt(d)?" asks, its "Scaled Dot Product Attention" answers.
-    lead = next((s for s in own if fits[s.n] >= OWN_NEAR_TIE * best_own
-                 and not (language(s.text) == lang and _mentions_only(s, sources, keys, weights[lang]))), None)
+    near = [s for s in own if fits[s.n] >= OWN_NEAR_TIE * best_own
+            and not (language(s.text) == lang and _mentions_only(s, sources, keys, weights[lang]))]
+    lead = near[0] if near else None
+    if lead is not None and language(lead.text) != lang:
+        # one in the question's language that fits as well and names as many of its concepts comes first ("What is
+        # LayerNorm?" opened in Chinese with the note's RMSNorm comparison, ranked above its English one)
+        concepts = {t for t in weights[lang] if t.startswith(CONCEPT) and t not in _ASPECT_KEYS}
+        lead = next((s for s in near if language(s.text) == lang and fits[s.n] >= fits[lead.n]
+                     and len(concepts & keys[s.n][1]) >= len(concepts & keys[lead.n][1])), lead)
     if lead is None:
         return None
     if fits[lead.n] >= OWN_MIN_SHARE * max(fits[s.n] for s in sources):
