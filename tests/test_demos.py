@@ -235,14 +235,17 @@ def test_same_seeds_same_numbers_other_seeds_other_numbers(quick_results: dict[s
 
 
 def test_t_interval_and_verdict_rule() -> None:
-    mean, low, high = interval([1.0, 2.0, 3.0])
+    mean, low, high = interval([-1.0, 0.0, 1.0])
     half = 4.302652729911275 / 3**0.5  # t(0.975, df 2) * sd 1 / sqrt(3)
-    assert mean == 2.0 and low == pytest.approx(2 - half) and high == pytest.approx(2 + half)
+    assert mean == 0.0 and low == pytest.approx(-half) and high == pytest.approx(half)
     assert interval([5.0, 5.0, 5.0]) == (5.0, 5.0, 5.0)
     g_mean, g_low, g_high = interval([1.0, 100.0], log=True)  # geometric: symmetric on the log scale
     assert g_mean == pytest.approx(10.0) and g_low * g_high == pytest.approx(100.0) and g_low < 1 < 100 < g_high
     mean, low, high = interval([0.0, 2.0, 4.0], log=True)  # no log of an underflowed 0: no interval
     assert mean == 2.0 and math.isnan(low) and math.isnan(high)
+    norm = interval([1e-14, 2e-14, 9e-13])  # a gradient norm: never below zero, nor is its interval
+    assert norm[1] == 0.0 and norm[2] > norm[0] > 0
+    assert interval([-1.0, 2.0, 3.0])[1] < 0  # a signed quantity keeps its interval
     more = Effect("ratio", ">", 10)
     assert [judge(more, 11, 20), judge(more, 2, 9), judge(more, 5, 15)] == ["supported", "not supported", "inconclusive"]
     less = Effect("gap", "<", 0)

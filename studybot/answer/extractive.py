@@ -98,7 +98,9 @@ _FRAME = word_keys(" ".join(COMPARISON)) | word_keys(
     " 作用 用途 用处 目的 意义 含义 原理 工作 解释 描述 介绍 理解 发生 做")
 CONCEPT = "§"  # marks a glossary concept id among words
 _ASPECT_KEYS = frozenset(CONCEPT + name for name in ASPECTS)
-_SHAPE = _ASPECT_KEYS | word_keys("help helps")  # what a question asks about its subject, whatever the subject
+# What a question asks of its subject whatever the subject ("Why does X help?"): its reason, unlike an advantage or a
+# drawback, which a section on it ("BLEU > Limitations") answers
+_SHAPE = frozenset({CONCEPT + "reason"}) | word_keys("help helps")
 # Lines an answer leaves out: a table's rule, a heading, code, display math, a picture, references and pointers to
 # more ("Read more: …"), a link, a thematic break ("* * *"), a demo's command, and a picture's credit ("Created by …
 # licensed as CC BY-SA 4.0. No changes were made").
@@ -615,7 +617,7 @@ def _opening(lead: Source, sources: list[Source], fits: dict[int, float]) -> Sou
 def _naming_the_subject(sources: list[Source], keys: Keys, fits: dict[int, float], weights: Weights,
                         lang: str) -> list[Source]:
     """The passages that may lead: those that hold one of the question's terms besides what it asks about its
-    subject (why, how, helps: `_SHAPE`), when any does. A passage that shares only the question's shape ("Why do
+    subject (why, helps: `_SHAPE`), when any does. A passage that shares only the question's shape ("Why do
     residual connections help train deep networks?" for "Why does label smoothing help?") led over the one that
     names the subject, its question in the heading weighing most."""
     def subject(terms: dict[str, float]) -> Terms:

@@ -16,7 +16,9 @@ def interval(values: Sequence[float], log: bool = False) -> tuple[float, float, 
     With `log`, both are taken over log values and mapped back (geometric mean, a multiplicative
     interval). A quantity identical for every seed has a zero-width interval; a single value, any
     NaN, or with `log` any value <= 0 (an underflow, say) gives the arithmetic mean and NaN bounds,
-    which no verdict accepts.
+    which no verdict accepts. A quantity no seed measured below zero (a gradient norm, a share) has no
+    interval below zero either: "[-3.2e-14, 1.6e-12]" for a norm read as nonsense. The bound is cut at 0,
+    which changes no verdict on a claimed size of 0 or more.
     """
     from scipy.special import stdtrit
 
@@ -31,6 +33,8 @@ def interval(values: Sequence[float], log: bool = False) -> tuple[float, float, 
         sd = math.sqrt(sum((x - mean) ** 2 for x in xs) / (n - 1))
         half = float(stdtrit(n - 1, 0.5 + CONFIDENCE / 2)) * sd / math.sqrt(n)
         low, high = mean - half, mean + half
+        if not log and all(v >= 0 for v in values):
+            low = max(low, 0.0)
     if log:
         return math.exp(mean), math.exp(low), math.exp(high)
     return mean, low, high
