@@ -421,6 +421,17 @@ def test_ids_survive_reindexing_and_deleted_sections_retire_with_their_history(t
         assert dropout.id in store.schedule() and [r["card_id"] for r in store.reviews()] == [dropout.id]
 
 
+def test_a_notes_tag_that_names_a_syllabus_topic_files_its_cards_under_that_topic(tmp_path: Path) -> None:
+    """Tagged "optimizer", a note's cards made a stats row of their own beside the bundled "optimizers"."""
+    notes = _write(tmp_path / "notes", {"adam.md": "---\ntags: [optimizer, 考试]\n---\n" + NOTES["bold.md"],
+                                        "mine.md": "---\ntopic: my-course\n---\n" + NOTES["qa_pairs.md"]})
+    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
+    cards = [c for c in load_deck(tmp_path / "home").cards if c.origin == "note"]
+    assert {c.topic for c in cards if c.source.startswith(str(notes / "adam.md"))} == {"optimizers"}
+    assert {c.topic for c in cards if "mine.md" in c.source} == {"my-course"}  # a label of the user's own stays
+    assert all("optimizer" in c.topics for c in cards if "adam.md" in c.source)  # --topic optimizer still finds them
+
+
 def test_a_renamed_heading_or_moved_note_keeps_its_cards_review_history(tmp_path: Path) -> None:
     notes = _write(tmp_path / "notes", {name: NOTES[name] for name in ("zh_headings.md", "en_headings.md")})
     home = tmp_path / "home"

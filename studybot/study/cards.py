@@ -343,8 +343,27 @@ def _card_topics(section: _Section, question: str, reference: str, points: list[
     asked = glossary.find(" ".join([*section.heading_path, question]))
     named = [entry.id for point in points for entry in glossary.find(point.en[0])]
     topics = note_topics(metadata, asked + glossary.find(reference))
-    topics = list(dict.fromkeys(topics + [e.id for e in asked] + concept_topics(asked) + named))
+    topics = list(dict.fromkeys([syllabus_topic(topics[0], glossary)] + topics + [e.id for e in asked]
+                                + concept_topics(asked) + named))
     return topics, demos_for_concepts(entry.id for entry in asked)
+
+
+@lru_cache(maxsize=1)
+def _syllabus_names() -> dict[str, str]:
+    from studybot.study.trends import syllabus
+
+    return {name.lower(): meta.topic for meta in syllabus() for name in (meta.topic, *meta.aliases)}
+
+
+def syllabus_topic(label: str, glossary: Glossary) -> str:
+    """The syllabus topic a note's label names, else the label: a tag "optimizer" is the bundled topic
+    "optimizers" (by its aliases, or the topic of the glossary concept the label is the whole name of), so stats
+    shows one row for both, not a row of 6 cards beside one of 13."""
+    low = label.strip().lower()
+    if low in _syllabus_names():
+        return _syllabus_names()[low]
+    whole = [e for e in glossary.find(label) if low in {a.lower() for a in (*e.en, *e.zh)}]
+    return next(iter(concept_topics(whole)), label)
 
 
 @dataclass
