@@ -541,13 +541,18 @@ def load_deck(home: Path | None, banks: list[Path] | None = None, notes: bool = 
     return Deck(cards=cards, warnings=warnings)
 
 
+def note_print(card: Card) -> str:
+    """The fingerprint a review keeps for a card made from notes (whose id a rename changes), else ""."""
+    return card.fingerprint if card.origin in ("note", "term") and (card.answer.zh or card.answer.en) else ""
+
+
 def _follow_renamed(home: Path, cards: list[Card]) -> list[str]:
     """Keep the history of note cards whose note or heading was renamed (see ReviewStore.follow_renamed)."""
     from studybot.study.reviews import ReviewStore
 
     by_id = {card.id: card for card in cards}
     with ReviewStore(home) as store:
-        moves = store.follow_renamed({card.id: card.fingerprint for card in cards if card.answer.zh or card.answer.en})
+        moves = store.follow_renamed({card.id: fp for card in cards if (fp := note_print(card))})
     if not moves:
         return []
     example = by_id[moves[0][1]]

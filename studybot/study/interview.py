@@ -39,7 +39,7 @@ from studybot.ingest.chunking import ANSWER_HEADING
 from studybot.ingest.decoding import UnreadableFile
 from studybot.ingest.notes import closes_fence, fence_opening, heading_title, parse_note
 from studybot.ingest.reading import read_text
-from studybot.study.cards import Card, load_deck, rivals, select, sentence_points, split_bilingual
+from studybot.study.cards import Card, load_deck, note_print, rivals, select, sentence_points, split_bilingual
 from studybot.study.grading import RATING_BY_SCORE, Grade, Grader, point_label
 from studybot.study.reviews import ReviewStore
 from studybot.text.language import has_cjk, language
@@ -862,7 +862,8 @@ def _turn(plan: InterviewPlan, store: ReviewStore, session: str, thread: Thread,
         turn["demo_error"] = measuring.error
     keep = asked.kind in ("probe", "deeper") and grade.score < PASS_SCORE
     review = {"rating": grade.rating} if asked.kind == "opening" or keep else None
-    due = store.record_turn(session, turn, answered_at, review=review, card=card.to_record() if keep else None)
+    due = store.record_turn(session, turn, answered_at, review=review, card=card.to_record() if keep else None,
+                            fingerprint=note_print(card) if asked.kind == "opening" else "")
     turn["due"] = iso(due) if due else None
     return turn
 

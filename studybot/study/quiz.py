@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from studybot.study.cards import Card, Deck, load_deck, rivals, select
+from studybot.study.cards import Card, Deck, load_deck, note_print, rivals, select
 from studybot.clock import iso
 from studybot.content.glossary import load_glossary
 from studybot.study.grading import Grade, Grader
@@ -138,7 +138,7 @@ def run_quiz(
             grade = grader.grade(card, answer, plan.rivals.get(card.id, ()))
             due = store.record(card.id, card.topic, grade.rating, clock(), answer=answer, score=grade.score,
                                covered=grade.covered, missed=grade.missed, session=session, retention=plan.retention,
-                               latest_due=plan.latest_due)
+                               latest_due=plan.latest_due, fingerprint=note_print(card))
             answered.append(Answered(card=card, answer=answer, grade=grade, due=due))
             if on_answer:
                 on_answer(answered[-1])

@@ -200,18 +200,22 @@ class ReviewStore:
 
     def record(self, card_id: str, topic: str, rating: str, now: datetime, *, answer: str = "", score: int = 0,
                covered: list[str] | None = None, missed: list[str] | None = None, session: str = "",
-               retention: float = DESIRED_RETENTION, latest_due: datetime | None = None) -> datetime:
+               retention: float = DESIRED_RETENTION, latest_due: datetime | None = None,
+               fingerprint: str = "") -> datetime:
         """Schedule one answered card (at a plan's desired retention, due no later than `latest_due`) and log it,
-        committed before returning; gives the next due time."""
+        with a note card's `fingerprint` (`follow_renamed`), committed before returning; gives the next due time."""
         with self._transaction():
             return self._review(card_id, topic, rating, now, answer, score, covered or [], missed or [], session,
-                                retention, latest_due)
+                                retention, latest_due, fingerprint)
 
     def _review(self, card_id: str, topic: str, rating: str, now: datetime, answer: str, score: int,
                 covered: list[str], missed: list[str], session: str, retention: float = DESIRED_RETENTION,
-                latest_due: datetime | None = None) -> datetime:
+                latest_due: datetime | None = None, fingerprint: str = "") -> datetime:
         """Schedule and log one answer inside the caller's transaction."""
         import fsrs
+
+        if fingerprint:
+            self.db.execute("INSERT OR REPLACE INTO card_prints VALUES (?, ?)", (card_id, fingerprint))
 
         row = self.db.execute("SELECT fsrs, reps, lapses, first_review FROM cards WHERE id = ?", (card_id,)).fetchone()
         state = fsrs.Card.from_dict(json.loads(row[0])) if row else fsrs.Card(due=now)
@@ -235,9 +239,10 @@ class ReviewStore:
 
     def follow_renamed(self, prints: dict[str, str]) -> list[tuple[str, str]]:
         """Move the history of each reviewed card that is gone from the deck to the one new card that asks for the
-        same thing (`prints`: every current note card's id and fingerprint), and remember the prints; gives the
-        (old id, new id) pairs moved. A note card's id is its path and heading path: renaming either would
-        otherwise start its schedule again and strand its reviews under an id no card has."""
+        same thing (`prints`: every current note card's id and fingerprint), and keep reviewed cards' prints current
+        (each answer records its card's: `record`); gives the (old id, new id) pairs moved. A note card's id is its
+        path and heading path: renaming either would otherwise start its schedule again and strand its reviews
+        under an id no card has. Nothing is written unless a card moved or a reviewed card's text changed."""
         stored = dict(self.db.execute("SELECT id, fingerprint FROM card_prints").fetchall())
         reviewed = {cid for (cid,) in self.db.execute("SELECT id FROM cards")}
         gone: dict[str, list[str]] = defaultdict(list)
@@ -249,10 +254,10 @@ class ReviewStore:
             if cid not in reviewed:
                 fresh[fingerprint].append(cid)
         moves = [(old[0], fresh[fp][0]) for fp, old in gone.items() if len(old) == 1 and len(fresh.get(fp, ())) == 1]
-        changed = [(cid, fp) for cid, fp in prints.items() if stored.get(cid) != fp]
-        stale = [(cid,) for cid in stored if cid not in prints and cid not in reviewed]
-        if not moves and not changed and not stale:
-            return []  # a deck that did not change writes nothing (stats on a read-only home still reads)
+        moved = {new for _, new in moves}
+        changed = [(cid, fp) for cid, fp in prints.items() if (cid in reviewed or cid in moved) and stored.get(cid) != fp]
+        if not moves and not changed:
+            return []  # nothing renamed or edited: nothing written (a command refused, stats on a read-only home)
         with self._transaction():
             for old, new in moves:
                 self.db.execute("UPDATE cards SET id = ? WHERE id = ?", (new, old))
@@ -260,7 +265,6 @@ class ReviewStore:
                 self.db.execute("UPDATE interview_turns SET card_id = ? WHERE card_id = ?", (new, old))
                 self.db.execute("DELETE FROM card_prints WHERE id = ?", (old,))
             self.db.executemany("INSERT OR REPLACE INTO card_prints VALUES (?, ?)", changed)
-            self.db.executemany("DELETE FROM card_prints WHERE id = ?", stale)
         return moves
 
     # --- mock interviews ---------------------------------------------------------------------------
@@ -271,7 +275,7 @@ class ReviewStore:
                             (session, iso(now), json.dumps(topics, ensure_ascii=False)))
 
     def record_turn(self, session: str, turn: dict, now: datetime, review: dict | None = None,
-                    card: dict | None = None) -> datetime | None:
+                    card: dict | None = None, fingerprint: str = "") -> datetime | None:
         """One answered interview turn, committed with its review (when the turn is a card to review) and the
         card an interview made (a failed follow-up), in one transaction; gives the card's next due time."""
         with self._transaction():
@@ -287,7 +291,8 @@ class ReviewStore:
             if review is None:
                 return None
             return self._review(turn["card"], turn["topic"], review["rating"], now, turn["answer"], turn["score"],
-                                turn["covered"], [m["point"] for m in turn["missed"]], session)
+                                turn["covered"], [m["point"] for m in turn["missed"]], session,
+                                fingerprint=fingerprint)
 
     def finish_interview(self, session: str, now: datetime, score: float | None, summary: dict,
                          report_file: str) -> None:
