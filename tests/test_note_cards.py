@@ -623,6 +623,19 @@ def test_a_formulas_typesetting_commands_are_no_key_points() -> None:
     assert len(points) >= 3 and not terms & {"frac", "text", "left", "right"}, terms
 
 
+def test_a_cloze_never_blanks_a_term_inside_a_formula() -> None:
+    """"\\mathcal{L}_{____}" blanked the DPO loss's subscript, which nobody says aloud; a term outside it may be."""
+    from studybot.study.cards import BLANK, _cloze
+
+    reference = ("偏好优化的损失写成 $\\mathcal{L}_{DPO} = -\\log\\sigma(\\beta \\log \\frac{\\pi_\\theta}{\\pi_{ref}})$，"
+                 "它不需要单独训练奖励模型。")
+    card = _card(1, "DPO 的损失是什么？", reference, note="dpo.md", topic="alignment")
+    cloze = _cloze(card, load_glossary(None))
+    assert cloze is not None and BLANK in cloze.question.zh
+    formula = cloze.question.zh.split("$")[1]
+    assert BLANK not in formula and "DPO" in formula
+
+
 def test_a_note_card_is_backed_by_the_demos_that_measure_what_it_asks(shorts) -> None:
     """A card names the demos that measure a concept its question or heading names, as an answer does, not every
     demo of its note's topic: a card on residual connections is backed by residual-gradients alone, one on gradient

@@ -27,7 +27,7 @@ from studybot.study.keypoints import MIN_POINTS, DocumentFrequencies, answer_tok
 from studybot.study.questions import URL, is_question, qa_pairs, same_question, section_question, trim_answer
 from studybot.text.language import has_cjk
 from studybot.text.sentences import is_aside, split_sentences
-from studybot.text.tokens import squashed
+from studybot.text.tokens import TEX_COMMAND, squashed
 
 MAX_NOTE_POINTS = 6
 MIN_CLOZE_SENTENCE = 12
@@ -242,7 +242,7 @@ def _cloze(card: Card, glossary: Glossary, terms: set[str] | None = None) -> Car
                 continue
             aliases = sorted(entry.aliases, key=len, reverse=True)
             match = next((m for a in aliases if (m := re.search(re.escape(a), sentence, re.IGNORECASE))), None)
-            if match is None or len(sentence) - len(match.group(0)) < MIN_CLOZE_SENTENCE:
+            if match is None or len(sentence) - len(match.group(0)) < MIN_CLOZE_SENTENCE or _in_formula(sentence, match):
                 continue
             blanked = sentence[:match.start()] + BLANK + sentence[match.end():]
             left = {e.id for e in glossary.find(blanked)}
@@ -256,6 +256,13 @@ def _cloze(card: Card, glossary: Glossary, terms: set[str] | None = None) -> Car
                 accepted=list(entry.aliases), demos=card.demos, headings=card.headings,
             )
     return None
+
+
+def _in_formula(sentence: str, match: re.Match) -> bool:
+    """Whether a term's place is inside a formula (`$…$`, or by a TeX command): "\\mathcal{L}_{____}" blanked the
+    DPO loss's subscript, which nobody says aloud."""
+    inside_dollars = sentence.count("$", 0, match.start()) % 2 == 1
+    return inside_dollars or bool(TEX_COMMAND.search(sentence[max(0, match.start() - 12):match.start()]))
 
 
 SectionKey = tuple[str, tuple[str, ...]]  # a note's path and a heading path in it
