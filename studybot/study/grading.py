@@ -9,8 +9,9 @@ other words misses; there a point also counts when an answer sentence says what 
 reference holding that point says (multilingual-e5 cosine), provided the whole answer is about this
 card: it says much the same as the whole reference, or answers the card's question at least as well,
 and it is closer to this card's reference than to those of the cards next to it in the note on its topic
-(so another card's answer on the same topic rarely earns anything by meaning). Coverage becomes
-a score of 0-5 and the score a scheduler rating. The lexical threshold was chosen on
+(so another card's answer on the same topic rarely earns anything by meaning). An answer in the other language
+than its note is read through Gemma's translation into the note's language as well (`in_notes_language`).
+Coverage becomes a score of 0-5 and the score a scheduler rating. The lexical threshold was chosen on
 tests/data/grading_calibration.yaml (benchmarks/quiz.py prints the sweep), the meaning thresholds
 on the development corpora of benchmarks/note_cards.py.
 """
