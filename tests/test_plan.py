@@ -88,6 +88,19 @@ def test_new_cards_come_in_steadily_so_their_reviews_fit_the_minutes_of_later_da
     assert sum(d["new"] for d in days) == len(cards) - plan["unplanned_new"] > 20
 
 
+def test_mock_interviews_take_the_topics_answered_worst_so_far() -> None:
+    """Four rnn cards failed all week; one optimizers card and one normalization card answered perfectly. The
+    projection (every due card answered well) and the share of each topic seen put the two nearly unseen topics
+    first and never the failing one."""
+    cards = [c for c in load_deck(None).cards if c.topic in ("rnn", "optimizers", "normalization")]
+    state = lambda score: {"fsrs": fsrs.Card(due=NOW).to_dict(), "last_score": score}  # noqa: E731
+    rnn = [c.id for c in cards if c.topic == "rnn"][:4]
+    schedule = {cid: state(0) for cid in rnn}
+    schedule |= {next(c.id for c in cards if c.topic == t): state(5) for t in ("optimizers", "normalization")}
+    mocks = [d["mock_interview"]["topics"] for d in make_plan(cards, schedule, NOW, UNTIL)["days"] if d["mock_interview"]]
+    assert mocks and all(topics[0] == "rnn" for topics in mocks), mocks
+
+
 def test_plan_is_saved_and_review_follows_it(tmp_path: Path, cards: list, monkeypatch, capsys) -> None:
     home = tmp_path / "home"
     ids = _history(home, cards)

@@ -1,8 +1,8 @@
 """`studybot plan`: a day-by-day plan up to an interview date, kept in <home>/plan.json for `review` to follow.
 
 Each day lists the cards due that day, their topics weakest first, new cards from the syllabus and,
-every MOCK_EVERY days and on the day before the interview, a mock interview. Due dates are projected
-with FSRS from the review store: every card due on a day is assumed answered "good" that day (at the
+every MOCK_EVERY days and on the day before the interview, a mock interview on the two topics answered worst
+so far. Due dates are projected with FSRS from the review store: every card due on a day is assumed answered "good" that day (at the
 plan's time of day, again while its learning steps keep it due the same day), scheduled at that day's
 desired retention. The desired retention is RETENTION_BASE until the last RAMP_DAYS days, then rises
 in equal steps to RETENTION_FINAL on the day before the interview, so reviews crowd in as the date nears.
@@ -128,6 +128,10 @@ def _days(cards: list[Card], schedule: dict[str, dict], now: datetime, until: da
     days = [now.date() + timedelta(days=n) for n in range((until - now.date()).days)]
     learning_days = max(1, len(days) - REVIEW_ONLY_DAYS)
     introduced = {by_id[cid].topic for cid in states}  # topics already studied are not new
+    answered: dict[str, list[int]] = defaultdict(list)
+    for cid, score in scores.items():
+        answered[by_id[cid].topic].append(score)
+    answered_so_far = {t: sum(v) / (5 * len(v)) for t, v in answered.items()}  # how well the studied cards went
     plan_days = []
     for n, day in enumerate(days):
         day_at = now + timedelta(days=n)
@@ -150,7 +154,9 @@ def _days(cards: list[Card], schedule: dict[str, dict], now: datetime, until: da
             topics[by_id[cid].topic]["new"] += 1
         ordered = sorted(topics, key=lambda t: (mastery[t], -topics[t]["due"], t))
         studied = {by_id[cid].topic for cid in states} | {by_id[cid].topic for cid in new}
-        weakest = sorted(studied, key=lambda t: (mastery[t], t))[:2]
+        # the topics answered worst so far (projected mastery assumes every due card answered well, which put a topic
+        # failed all week above the rest), then the ones only this plan starts
+        weakest = sorted(studied, key=lambda t: (answered_so_far.get(t, mastery[t]), t))[:2]
         plan_days.append({
             "date": day.isoformat(), "days_left": (until - day).days, "retention": retention,
             "topics": [{"topic": t, "mastery": round(mastery[t], 3), **topics[t]} for t in ordered],
