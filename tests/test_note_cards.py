@@ -623,6 +623,17 @@ def test_a_formulas_typesetting_commands_are_no_key_points() -> None:
     assert len(points) >= 3 and not terms & {"frac", "text", "left", "right"}, terms
 
 
+def test_an_answer_block_under_a_heading_that_only_names_a_subject_asks_to_explain_it(tmp_path: Path) -> None:
+    """"Multi-Head Attention > Interview answer" was asked as the bare title "Multi-Head Attention"."""
+    notes = _write(tmp_path / "notes", {"mha.md": "# Transformer\n\n## Multi-Head Attention\n\n### Interview answer\n\n"
+                                        "> Several heads attend in parallel, each in its own learned subspace, and "
+                                        "their outputs are concatenated and projected back.\n\n## 位置编码\n\n### 面试回答\n\n"
+                                        "> 自注意力本身不知道词的顺序，位置编码把位置信息加到输入里，让模型区分不同位置的相同词。\n"})
+    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
+    asked = {c.question.zh for c in load_deck(tmp_path / "home").cards if c.origin == "note"}
+    assert {"Explain Transformer: Multi-Head Attention.", "请解释Transformer：位置编码。"} <= asked, asked  # with its subject
+
+
 def test_a_cloze_never_blanks_a_term_inside_a_formula() -> None:
     """"\\mathcal{L}_{____}" blanked the DPO loss's subscript, which nobody says aloud; a term outside it may be."""
     from studybot.study.cards import BLANK, _cloze

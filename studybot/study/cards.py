@@ -335,8 +335,17 @@ def _answer_blocks(sections: dict[SectionKey, _Section],
         headed = ANSWER_HEADING.search(heading_path[-1])
         asked = heading_path[:-1] if headed else heading_path
         if asked and (headed or is_question(asked[-1])) and (Path(path).name, asked[-1]) not in covered:
-            blocks.setdefault((path, tuple(asked)), (section_question(asked), section))
+            blocks.setdefault((path, tuple(asked)), (_asked_of(asked), section))
     return blocks
+
+
+def _asked_of(heading_path: list[str]) -> str:
+    """The question an answer block answers: its heading's, or, under a heading that only names a subject
+    ("Multi-Head Attention > Interview answer", which a card asked as the bare "Multi-Head Attention"), to explain it."""
+    question = section_question(heading_path)
+    if is_question(heading_path[-1]) or "?" in question or "？" in question:
+        return question
+    return f"请解释{question}。" if has_cjk(question) else f"Explain {question}."
 
 
 def _card_topics(section: _Section, question: str, reference: str, points: list[KeyPoint], index,
