@@ -157,6 +157,17 @@ def test_a_link_alone_on_its_line_is_left_out_and_a_picture_is_no_heading() -> N
                                  "A tree of decisions and their consequences", "Bagging averages trees"]
 
 
+def test_a_line_of_links_to_other_notes_is_not_read() -> None:
+    """"Compare: [[WordPiece]], [[SentencePiece]]" and "> 见 [[Pruning]]" say where else to read, and were quoted in
+    an answer and a card's reference; a link inside a sentence, or with words after it, stays."""
+    note = parse_note("# BPE\n\nByte-level BPE never meets an unknown byte.\n\nCompare: [[WordPiece]], [[SentencePiece]]\n\n"
+                      "> 见 [[Pruning]]\n\n相关：[[BPE]]、[[WordPiece|WP]]\n\n- [[BatchNorm]] - normalises over the batch\n\n"
+                      "BPE and [[WordPiece]] both merge pairs.\n", "bpe.md")
+    assert [line for line in note.lines[2:] if line] == ["Byte-level BPE never meets an unknown byte.",
+                                                          "- BatchNorm - normalises over the batch",
+                                                          "BPE and WordPiece both merge pairs."]
+
+
 def test_a_block_id_after_chinese_punctuation_and_a_comment_in_a_line_are_not_read() -> None:
     """Search showed "…的维度。^attn-formula" and "%% 这里以后补一张图 %%" (an answer left them out); code keeps its %%."""
     note = parse_note("# Attention\n\n缩放点积注意力除以根号 d_k，d_k 是键的维度。^attn-formula\n\n"

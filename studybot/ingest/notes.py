@@ -83,6 +83,12 @@ _SOURCE_MARK = re.compile(rf"\s*\[\[{_SOURCE_WORD}\](?:\([^)]*\)\]|\]\([^)]*\))"
 _CREDIT_WORD = r"[^\s。.!！?？，,；;:：\[\]()]+"
 _LINK_ITEM = re.compile(r"^\s*(?:>\s*)*(?:(?:[-+*]|\d+[.)])\s+)?(?:\[(?:[^\[\]]|\[[^\[\]]*\])+\]\((?!#)[^)\s]+(?:\s+\"[^\"]*\")?\)"
                         rf"(?:\s*[-–—|·]\s*{_CREDIT_WORD}(?:\s+{_CREDIT_WORD}){{0,2}})?|\[\[[^\[\]]+\]\])\s*$")
+# ... and a line of several [[notes]], after a label or a pointing word ("Compare: [[WordPiece]], [[SentencePiece]]",
+# "相关：[[BPE]]、[[WordPiece]]", "见 [[Pruning]]"): Obsidian's way to say where else to read, quoted as an answer's line.
+_WIKILINKS_LINE = re.compile(
+    r"^\s*(?:>\s*)*(?:(?:[-+*]|\d+[.)])\s+)?(?:(?:[^\s:：\[\]]{1,20}(?:\s[^\s:：\[\]]{1,20}){0,2}\s*[:：]|见|参见|参考|相关|"
+    r"see(?:\s+also)?|cf\.?|compare)\s*)?(?<!!)\[\[[^\[\]]+\]\](?:\s*[,，、/|·;；]?\s*(?<!!)\[\[[^\[\]]+\]\])*\s*[。.]?\s*$",
+    re.IGNORECASE)
 _EMBED = re.compile(r"!?\[\[([^\]|#]*)(?:#([^\]|]*))?(?:\|([^\]]*))?\]\]")  # ![[file]], [[note#heading|alias]]
 # A line of nothing but pictures: their names caption a figure ("![过拟合/欠拟合分析](…/analysis.png)"), kept as
 # `![name]` so that search reads the names and an answer quotes none as a sentence.
@@ -590,7 +596,8 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
         # a span's words without its attributes; a badge with `{fig-align="left"}` after it: a line of nothing but a link
         line = _AFTER_LINK.sub("", _SPAN.sub(r"\1", line))
         opens = bool(_TOC_OPEN.match(line))
-        if opens or number - 1 in contents or _ANCHOR_ITEM.match(line) or _LINK_ITEM.match(line) or _TOC_MARKER.match(line):
+        if (opens or number - 1 in contents or _ANCHOR_ITEM.match(line) or _LINK_ITEM.match(line)
+                or _WIKILINKS_LINE.match(line) or _TOC_MARKER.match(line)):
             in_toc = opens
             links.add(len(out))
             out.append("")
