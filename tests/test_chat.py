@@ -46,6 +46,22 @@ def test_follow_ups_lean_on_the_previous_question(tiny_home: Path) -> None:
     assert history[-1]["time"] == "2026-01-02T03:04:05+00:00" and history[-1]["citations"]
 
 
+def test_a_follow_up_that_names_another_subject_asks_the_last_question_of_it(tiny_home: Path) -> None:
+    """"那 LSTM 呢？" after "RNN 为什么会梯度消失？" was searched as both together, and the RNN section led again."""
+    from types import SimpleNamespace
+
+    session = ChatSession(Index(tiny_home))
+    for previous, follow_up, resolved in (
+            ("RNN 为什么会梯度消失？", "那 LSTM 呢？", "LSTM 为什么会梯度消失？"),
+            ("BatchNorm 和 LayerNorm 有什么区别？", "那 RMSNorm 呢？", "RMSNorm 和 LayerNorm 有什么区别？"),
+            ("How does BatchNorm behave at inference?", "what about LayerNorm?", "How does LayerNorm behave at inference?"),
+            # a pronoun points back at the last subject, and a bare "why" names none: both lean on the last question
+            ("BatchNorm 和 LayerNorm 有什么区别？", "那它依赖 batch size 吗？", "BatchNorm 和 LayerNorm 有什么区别？ 那它依赖 batch size 吗？"),
+            ("RNN 为什么会梯度消失？", "为什么？", "RNN 为什么会梯度消失？ 为什么？")):
+        session.last = SimpleNamespace(resolved_question=previous)
+        assert session.resolve(follow_up) == resolved
+
+
 def test_chat_with_a_grounded_model_answers_the_first_question_and_the_follow_up(tiny_home: Path) -> None:
     fixed = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
     generator = GroundedFake("chat")
@@ -88,9 +104,10 @@ def test_chat_through_stdin_with_sources_and_quit(tiny_home: Path) -> None:
 
 
 def test_chat_json_prints_one_document_for_the_session(tiny_home: Path) -> None:
-    result = _chat(tiny_home, f"{FIRST}\n为什么？\n/sources\n", "--no-llm", "--json")
+    result = _chat(tiny_home, f"{FIRST}\n/help\n为什么？\n/sources\n", "--no-llm", "--json")
     assert result.returncode == 0, result.stderr
-    doc = json.loads(result.stdout)
+    doc = json.loads(result.stdout)  # /help too goes to stderr, beside the one document
+    assert "/sources" in result.stderr
     questions = [t for t in doc["turns"] if "question" in t]
     assert [t["question"] for t in questions] == [FIRST, "为什么？"]
     assert questions[1]["resolved_question"] == f"{FIRST} 为什么？"

@@ -26,6 +26,8 @@ FOLLOW_UP_MAX_WORDS = 2  # a question this short, without a concept of its own, 
 _CONTINUATION = re.compile(
     r"^\s*(?:那|那么|还有|再|举个例子|展开|and\b|but\b|so\b|what about|how about|then\b)", re.IGNORECASE
 )
+# what a continuation ends with besides its subject ("那 LSTM 呢？", "what about the KV cache?")
+_ASKED_OF = re.compile(r"\s*(?:呢)?\s*[?？。.!！]*\s*$")
 # a pronoun standing for the previous topic ("why does it help?", "它的缺点是什么？")
 _PRONOUN = re.compile(r"(?<![A-Za-z])(?:it|its|this|that|they|them|those|these)(?![A-Za-z])|它|这个|那个|其", re.IGNORECASE)
 
@@ -63,8 +65,24 @@ class ChatSession:
         words = tokenize(question)
         short = len(words) <= FOLLOW_UP_MAX_WORDS and self._known(words)
         if _CONTINUATION.match(question) or (not concept and (short or _PRONOUN.search(question))):
-            return f"{self.last.resolved_question} {question}"
+            return self._another_subject(question) or f"{self.last.resolved_question} {question}"
         return question
+
+    def _another_subject(self, question: str) -> str | None:
+        """The previous question asked of the new subject a continuation names ("那 LSTM 呢？" after "RNN 为什么会梯度
+        消失？" is "LSTM 为什么会梯度消失？"), when it names a glossary concept the previous one did not and no pronoun
+        points back; else None. Appended to the previous question, its old subject led the answer again."""
+        previous = self.last.resolved_question
+        glossary = self.index.glossary
+        before = glossary.find(previous)
+        named = {entry.id for entry in before}
+        if not before or _PRONOUN.search(question) or not any(e.id not in named for e in glossary.find(question)):
+            return None
+        subject = _ASKED_OF.sub("", _CONTINUATION.sub("", question)).strip()
+        for alias in sorted(before[0].aliases, key=len, reverse=True):
+            if found := re.search(re.escape(alias), previous, re.IGNORECASE):
+                return f"{previous[:found.start()]}{subject}{previous[found.end():]}"
+        return None
 
     def _known(self, words: list[str]) -> bool:
         """Whether the notes use every one of these words: a short question naming what they never say ("What is

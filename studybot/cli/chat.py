@@ -48,7 +48,10 @@ def chat(
         if line in ("/quit", "/exit", "/q"):
             break
         if line == "/help":
-            out.print(CHAT_HELP)
+            if json_out:  # stdout holds the one JSON document
+                report_warning(CHAT_HELP)
+            else:
+                out.print(CHAT_HELP)
         elif line == "/sources":
             _render_sources(session.last, json_out, turns)
         elif line == "/demo":
