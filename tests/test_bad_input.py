@@ -96,6 +96,14 @@ CASES = {
     "eval with neither questions nor --self": (_nothing, ["eval", "retrieval"], "give a questions FILE or --self"),
     "eval with malformed questions": (_write("q.jsonl", b'{"id": 1, "question": \n'),
                                       ["eval", "retrieval", "{root}/q.jsonl"], "q.jsonl"),
+    "eval questions that are not UTF-8": (_write("q.jsonl", b'\xff\xfe{"id": 1}\n'),
+                                          ["eval", "retrieval", "{root}/q.jsonl"], "not UTF-8"),
+    "eval questions whose accept is a string": (
+        _write("q.jsonl", b'{"id": "q1", "question": "What is dropout?", "accept": "dropout.md"}\n'),
+        ["eval", "retrieval", "{root}/q.jsonl"], "accept must be a list"),
+    "eval questions whose heading is a string": (
+        _write("q.jsonl", b'{"id": "q1", "question": "What is dropout?", "accept": [{"source": "a.md", "heading": "x"}]}\n'),
+        ["eval", "retrieval", "{root}/q.jsonl"], "accept must be a list"),
 }
 
 

@@ -23,8 +23,12 @@ def read_jsonl(path: Path, required: tuple[str, ...], what: str) -> list[dict]:
     path = Path(path)
     if not path.is_file():
         raise StudybotError(f"question file not found: {path}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise StudybotError(f"{path} is not UTF-8 text: give a JSON Lines file of questions") from None
     items = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
@@ -41,7 +45,18 @@ def read_jsonl(path: Path, required: tuple[str, ...], what: str) -> list[dict]:
 
 def load_questions(path: Path) -> list[dict]:
     """Questions, one JSON object per line: {"id", "question", "accept": [{"source", "heading": [...]}]}."""
-    return read_jsonl(path, ("id", "question", "accept"), "a question line")
+    questions = read_jsonl(path, ("id", "question", "accept"), "a question line")
+    for item in questions:
+        if not _accept_rules(item["accept"]):  # a heading given as a string matched it letter by letter
+            raise StudybotError(f"{path}: question {item['id']!r}: accept must be a list of "
+                                '{"source": "file.md", "heading": ["a heading", ...]}')
+    return questions
+
+
+def _accept_rules(accept: object) -> bool:
+    return isinstance(accept, list) and all(
+        isinstance(rule, dict) and isinstance(rule.get("source"), str) and isinstance(rule.get("heading"), list)
+        and all(isinstance(h, str) for h in rule["heading"]) for rule in accept)
 
 
 @contextmanager
