@@ -96,6 +96,7 @@ CASES = {
     "eval with neither questions nor --self": (_nothing, ["eval", "retrieval"], "give a questions FILE or --self"),
     "eval with malformed questions": (_write("q.jsonl", b'{"id": 1, "question": \n'),
                                       ["eval", "retrieval", "{root}/q.jsonl"], "q.jsonl"),
+    "eval of a folder as its questions": (_nothing, ["eval", "retrieval", "{root}"], "is a folder"),
     "eval questions that are not UTF-8": (_write("q.jsonl", b'\xff\xfe{"id": 1}\n'),
                                           ["eval", "retrieval", "{root}/q.jsonl"], "not UTF-8"),
     "eval questions whose accept is a string": (

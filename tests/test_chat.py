@@ -104,10 +104,11 @@ def test_chat_through_stdin_with_sources_and_quit(tiny_home: Path) -> None:
 
 
 def test_chat_json_prints_one_document_for_the_session(tiny_home: Path) -> None:
-    result = _chat(tiny_home, f"{FIRST}\n/help\n为什么？\n/sources\n", "--no-llm", "--json")
+    result = _chat(tiny_home, f"/demo\n{FIRST}\n/help\n为什么？\n/Sources\n/QUIT\n不会再问了\n", "--no-llm", "--json")
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)  # /help too goes to stderr, beside the one document
-    assert "/sources" in result.stderr
+    assert "/sources" in result.stderr and "ask a question first" in result.stderr  # /demo before any answer
+    assert "unknown command" not in result.stderr  # /Sources and /QUIT are the commands whatever their case
     questions = [t for t in doc["turns"] if "question" in t]
     assert [t["question"] for t in questions] == [FIRST, "为什么？"]
     assert questions[1]["resolved_question"] == f"{FIRST} 为什么？"

@@ -45,17 +45,20 @@ def chat(
             break
         if not line:
             continue
-        if line in ("/quit", "/exit", "/q"):
+        command = line.lower() if line.startswith("/") else line  # /QUIT, /Sources
+        if command in ("/quit", "/exit", "/q"):
             break
-        if line == "/help":
+        if command == "/help":
             if json_out:  # stdout holds the one JSON document
                 report_warning(CHAT_HELP)
             else:
                 out.print(CHAT_HELP)
-        elif line == "/sources":
+        elif command == "/sources":
             _render_sources(session.last, json_out, turns)
-        elif line == "/demo":
-            name = session.last.demos[0] if session.last and session.last.demos else None
+        elif command == "/demo" and session.last is None:
+            report_warning("ask a question first: /demo runs the demo behind the last answer")
+        elif command == "/demo":
+            name = session.last.demos[0] if session.last.demos else None
             demo = run_and_render(name, json_out)
             if json_out and demo:
                 turns.append({"command": "/demo", "demo_run": demo})

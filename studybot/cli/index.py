@@ -41,7 +41,8 @@ def index(
     if summary.recovered:
         out.print(f"[bold]repaired the index[/bold]: {summary.recovered}, so it was rebuilt from your notes", soft_wrap=True)
     out.print(
-        f"[bold]indexed[/bold] {summary.files} files, {summary.chunks} chunks in {summary.seconds:.1f} s "
+        f"[bold]indexed[/bold] {summary.files} file{'s' * (summary.files != 1)}, {summary.chunks} chunks in "
+        f"{summary.seconds:.1f} s "
         f"(new {summary.new}, changed {summary.changed}, removed {summary.removed}, unchanged {summary.unchanged}, "
         f"skipped {len(summary.skipped)}; embedded {summary.embedded}{', rebuilt' if summary.rebuilt else ''})"
     )

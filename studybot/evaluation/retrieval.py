@@ -21,6 +21,8 @@ from studybot.text.language import language
 def read_jsonl(path: Path, required: tuple[str, ...], what: str) -> list[dict]:
     """Non-empty JSON lines, each an object with the `required` keys; errors name file and line."""
     path = Path(path)
+    if path.is_dir():
+        raise StudybotError(f"{path} is a folder: give a JSON Lines file of questions (notes to evaluate go in --corpus)")
     if not path.is_file():
         raise StudybotError(f"question file not found: {path}")
     try:
