@@ -55,7 +55,10 @@ def test_a_follow_up_that_names_another_subject_asks_the_last_question_of_it(tin
             ("RNN 为什么会梯度消失？", "那 LSTM 呢？", "LSTM 为什么会梯度消失？"),
             ("BatchNorm 和 LayerNorm 有什么区别？", "那 RMSNorm 呢？", "RMSNorm 和 LayerNorm 有什么区别？"),
             ("How does BatchNorm behave at inference?", "what about LayerNorm?", "How does LayerNorm behave at inference?"),
-            # a pronoun points back at the last subject, and a bare "why" names none: both lean on the last question
+            # a pronoun stands for the last subject (asked of another aspect, the why-passage led the answer again) ...
+            ("Dropout 为什么能防止过拟合？", "它有什么缺点？", "Dropout有什么缺点？"),
+            ("What is LoRA?", "why does it work?", "why does LoRA work?"),
+            # ... but after a comparison "it" could be either, and a bare "why" names none: both lean on the last question
             ("BatchNorm 和 LayerNorm 有什么区别？", "那它依赖 batch size 吗？", "BatchNorm 和 LayerNorm 有什么区别？ 那它依赖 batch size 吗？"),
             ("RNN 为什么会梯度消失？", "为什么？", "RNN 为什么会梯度消失？ 为什么？")):
         session.last = SimpleNamespace(resolved_question=previous)

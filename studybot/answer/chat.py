@@ -18,9 +18,11 @@ from studybot.answer.pipeline import Answer, answer_question
 from studybot.clock import utc_now
 from studybot.answer.backends import Generator
 from studybot.index.search import Index
+from studybot.text.aspects import ASPECTS, compares
 from studybot.text.tokens import tokenize
 
 HISTORY = Path("chat") / "history.jsonl"
+_ASPECTS = frozenset(ASPECTS)  # what a question asks of its subject (why, pros, cons), not a subject
 FOLLOW_UP_MAX_WORDS = 2  # a question this short, without a concept of its own, leans on the last one
 # an opening that continues the previous turn ("那 RMSNorm 呢？", "and for RNNs?", "what about GRU?")
 _CONTINUATION = re.compile(
@@ -65,8 +67,25 @@ class ChatSession:
         words = tokenize(question)
         short = len(words) <= FOLLOW_UP_MAX_WORDS and self._known(words)
         if _CONTINUATION.match(question) or (not concept and (short or _PRONOUN.search(question))):
-            return self._another_subject(question) or f"{self.last.resolved_question} {question}"
+            return (self._another_subject(question) or self._named_subject(question)
+                    or f"{self.last.resolved_question} {question}")
         return question
+
+    def _named_subject(self, question: str) -> str | None:
+        """The follow-up with its pronoun replaced by the previous question's subject, the first concept it names
+        ("它有什么缺点？" after "Dropout 为什么能防止过拟合？" is "Dropout有什么缺点？"), else None (no pronoun, or a previous
+        question comparing two, where "it" could be either). Appended to the previous question, its why-passage led
+        an answer on drawbacks."""
+        previous = self.last.resolved_question
+        found = _PRONOUN.search(question)
+        subjects = [e for e in self.index.glossary.find(previous) if e.id not in _ASPECTS]
+        if found is None or not subjects or compares(previous):
+            return None
+        said = next((m.group(0) for alias in sorted(subjects[0].aliases, key=len, reverse=True)
+                     if (m := re.search(re.escape(alias), previous, re.IGNORECASE))), None)
+        if said is None:
+            return None
+        return f"{question[:found.start()]}{said}{question[found.end():]}"
 
     def _another_subject(self, question: str) -> str | None:
         """The previous question asked of the new subject a continuation names ("那 LSTM 呢？" after "RNN 为什么会梯度
