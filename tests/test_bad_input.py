@@ -76,6 +76,8 @@ CASES = {
     "ask with a URL that is not one": (_nothing, ["ask", "What is dropout?", "--llm-url", "ftp:/x"], "http"),
     "ask with a broken config.toml": (_write("home/config.toml", b"[llm\nmodel = "), ["ask", "What is dropout?"],
                                       "config.toml"),
+    "ask with a typo in config.toml": (_write("home/config.toml", b'[llm]\nmodle = "q.gguf"\n[serach]\ntranslator = "x"\n'),
+                                       ["ask", "What is dropout?"], "unknown [serach], [llm] modle"),
     "index with an unreadable sources.json": (_write("home/sources.json", b"{not json"), ["index"], "sources.json"),
     "demo seed out of range": (_nothing, ["demo", "sigmoid-saturation", "--seed", "99999999999999999999999"], "seed"),
     "unknown demo": (_nothing, ["demo", "no-such-demo"], "no-such-demo"),

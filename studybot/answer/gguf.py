@@ -152,6 +152,9 @@ def bundled_model() -> Path | None:
     return None
 
 
+CONFIG_KEYS = {"llm": ("model", "url", "server_model", "read_timeout"), "search": ("translator",)}  # what it reads
+
+
 def read_config(home: Path | None) -> dict:
     """`<home>/config.toml` as a dict ({} when absent); a broken file is a one-line error."""
     if home is None:
@@ -160,9 +163,16 @@ def read_config(home: Path | None) -> dict:
     if not path.is_file():
         return {}
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        config = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise StudybotError(f"{path} is not valid TOML ({exc}): fix or remove it") from None
+    unknown = [f"[{name}]" for name in config if name not in CONFIG_KEYS]
+    unknown += [f"[{name}] {key}" for name, table in config.items() if name in CONFIG_KEYS and isinstance(table, dict)
+                for key in table if key not in CONFIG_KEYS[name]]
+    if unknown:  # a typo ("modle", "[serach]") was ignored in silence, its setting never taking effect
+        known = "; ".join(f"[{name}] {', '.join(keys)}" for name, keys in CONFIG_KEYS.items())
+        raise StudybotError(f"{path}: unknown {', '.join(unknown)}: studybot reads {known}")
+    return config
 
 
 def config_section(home: Path | None, name: str) -> dict:
