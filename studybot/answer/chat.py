@@ -17,6 +17,7 @@ from typing import Callable
 from studybot.answer.pipeline import Answer, answer_question
 from studybot.clock import utc_now
 from studybot.answer.backends import Generator
+from studybot.content.glossary import mention
 from studybot.index.search import Index
 from studybot.text.aspects import ASPECTS, compares
 from studybot.text.tokens import tokenize
@@ -81,11 +82,10 @@ class ChatSession:
         subjects = [e for e in self.index.glossary.find(previous) if e.id not in _ASPECTS]
         if found is None or not subjects or compares(previous):
             return None
-        said = next((m.group(0) for alias in sorted(subjects[0].aliases, key=len, reverse=True)
-                     if (m := re.search(re.escape(alias), previous, re.IGNORECASE))), None)
+        said = mention(subjects[0], previous)
         if said is None:
             return None
-        return f"{question[:found.start()]}{said}{question[found.end():]}"
+        return f"{question[:found.start()]}{said.group(0)}{question[found.end():]}"
 
     def _another_subject(self, question: str) -> str | None:
         """The previous question asked of the new subject a continuation names ("那 LSTM 呢？" after "RNN 为什么会梯度
@@ -97,11 +97,11 @@ class ChatSession:
         named = {entry.id for entry in before}
         if not before or _PRONOUN.search(question) or not any(e.id not in named for e in glossary.find(question)):
             return None
+        found = mention(before[0], previous)
+        if found is None:
+            return None
         subject = _ASKED_OF.sub("", _CONTINUATION.sub("", question)).strip()
-        for alias in sorted(before[0].aliases, key=len, reverse=True):
-            if found := re.search(re.escape(alias), previous, re.IGNORECASE):
-                return f"{previous[:found.start()]}{subject}{previous[found.end():]}"
-        return None
+        return f"{previous[:found.start()]}{subject}{previous[found.end():]}"
 
     def _known(self, words: list[str]) -> bool:
         """Whether the notes use every one of these words: a short question naming what they never say ("What is

@@ -152,31 +152,33 @@ def unwritten_headings(question: str, index: Index, translated: str = "") -> lis
     up" where a search engine says nothing."""
     if not index.unwritten:
         return []
-    found = []
-    for path, heading, line in index.unwritten:
-        if _names_a_topic(heading[-1], f"{question}\n{translated}", index):
-            found.append({"path": path, "line": line, "heading": " > ".join(heading)})
-    return found
+    names = _topic_test(f"{question}\n{translated}", index)
+    return [{"path": path, "line": line, "heading": " > ".join(heading)}
+            for path, heading, line in index.unwritten if names(heading[-1])]
 
 
-def _names_a_topic(heading: str, text: str, index: Index) -> bool:
-    """Whether a text names a topic of a heading: every glossary concept the topic names, and each of its other
-    words ("CoT/PoT" is two topics)."""
+def _topic_test(text: str, index: Index) -> Callable[[str], bool]:
+    """Whether the text names a topic of a heading: every glossary concept the topic names, and each of its other
+    words ("CoT/PoT" is two topics). The text is read once, however many headings it is tested against."""
     concepts, words = {e.id for e in index.glossary.find(text)}, word_keys(text)
-    for topic in re.split(r"\s*[/、]\s*", heading):
-        entries = index.glossary.find(topic)
-        named = frozenset().union(*(index.glossary.name_words(e) for e in entries))
-        rest = word_keys(topic) - named
-        if (entries or rest) and {e.id for e in entries} <= concepts and rest <= words:
-            return True
-    return False
+
+    def names(heading: str) -> bool:
+        for topic in re.split(r"\s*[/、]\s*", heading):
+            entries = index.glossary.find(topic)
+            named = frozenset().union(*(index.glossary.name_words(e) for e in entries))
+            rest = word_keys(topic) - named
+            if (entries or rest) and {e.id for e in entries} <= concepts and rest <= words:
+                return True
+        return False
+
+    return names
 
 
 def still_unwritten(unwritten: list[dict], cited: list[Source], index: Index) -> list[dict]:
     """The unwritten headings the answer's own citations do not write up: a map of contents whose empty
     "Speculative decoding 投机解码" the user wrote up as a note of its own, which the answer cites, is no reminder."""
-    own = [f"{Path(c.file).stem}\n{c.path}\n{c.text}" for c in cited if c.own]
-    return [u for u in unwritten if not any(_names_a_topic(u["heading"].split(" > ")[-1], text, index) for text in own)]
+    tests = [_topic_test(f"{Path(c.file).stem}\n{c.path}\n{c.text}", index) for c in cited if c.own] if unwritten else []
+    return [u for u in unwritten if not any(names(u["heading"].split(" > ")[-1]) for names in tests)]
 
 
 def names_a_concept(question: str, hits: list[Hit], index: Index) -> bool:

@@ -45,6 +45,13 @@ def concept_topics(entries: Iterable[Entry]) -> list[str]:
     return [entry.topic for entry in entries if entry.topic]
 
 
+def mention(entry: Entry, text: str) -> re.Match | None:
+    """Where a text names a concept, by the longest of its aliases that occurs there (case aside): the words a cloze
+    blanks, and those a chat follow-up's new subject replaces."""
+    aliases = sorted(entry.aliases, key=len, reverse=True)
+    return next((found for alias in aliases if (found := re.search(re.escape(alias), text, re.IGNORECASE))), None)
+
+
 def glossary_dirs(home: Path | None) -> list[Path]:
     """The bundled glossary folder, then the user's own."""
     dirs = [bundled_dir("knowledge") / "glossary"]

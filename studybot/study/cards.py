@@ -20,7 +20,7 @@ from pathlib import Path
 from studybot.ingest.chunking import ANSWER_HEADING
 from studybot.content.schema import BLANK, Bilingual, KeyPoint, Question, load_quizzes, read_quiz_banks
 from studybot.errors import StudybotError
-from studybot.content.glossary import Glossary, concept_topics, load_glossary
+from studybot.content.glossary import Glossary, concept_topics, load_glossary, mention
 from studybot.home import bundled_dir
 from studybot.ingest.notes import heading_title, parse_note
 from studybot.study.keypoints import MIN_POINTS, DocumentFrequencies, answer_tokens, term_points
@@ -240,8 +240,7 @@ def _cloze(card: Card, glossary: Glossary, terms: set[str] | None = None) -> Car
         for entry in concepts:
             if terms is not None and entry.id not in terms:
                 continue
-            aliases = sorted(entry.aliases, key=len, reverse=True)
-            match = next((m for a in aliases if (m := re.search(re.escape(a), sentence, re.IGNORECASE))), None)
+            match = mention(entry, sentence)
             if match is None or len(sentence) - len(match.group(0)) < MIN_CLOZE_SENTENCE or _in_formula(sentence, match):
                 continue
             blanked = sentence[:match.start()] + BLANK + sentence[match.end():]
@@ -366,9 +365,9 @@ def _card_topics(section: _Section, question: str, reference: str, points: list[
 
 @lru_cache(maxsize=1)
 def _syllabus_names() -> dict[str, str]:
-    from studybot.study.trends import syllabus
+    from studybot.study.trends import syllabus, topic_names
 
-    return {name.lower(): meta.topic for meta in syllabus() for name in (meta.topic, *meta.aliases)}
+    return {name: meta.topic for meta in syllabus() for name in topic_names(meta)}
 
 
 def syllabus_topic(label: str, glossary: Glossary) -> str:

@@ -2,9 +2,9 @@
 
 Each day lists the cards due that day, their topics weakest first, new cards from the syllabus and,
 every MOCK_EVERY days and on the day before the interview, a mock interview on the two topics answered worst
-so far. Due dates are projected with FSRS from the review store: every card due on a day is assumed answered "good" that day (at the
-plan's time of day, again while its learning steps keep it due the same day), scheduled at that day's
-desired retention. The desired retention is RETENTION_BASE until the last RAMP_DAYS days, then rises
+so far. Due dates are projected with FSRS from the review store: every card due on a day is assumed answered
+"good" that day (at the plan's time of day, again while its learning steps keep it due the same day), scheduled
+at that day's desired retention. The desired retention is RETENTION_BASE until the last RAMP_DAYS days, then rises
 in equal steps to RETENTION_FINAL on the day before the interview, so reviews crowd in as the date nears.
 New cards are spread evenly over the days before the last REVIEW_ONLY_DAYS (review only), within the
 minutes a day allows after the due cards and the mock interview, at one steady rate low enough that

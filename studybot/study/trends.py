@@ -67,6 +67,11 @@ def syllabus() -> list[KnowledgeMeta]:
     return [load_knowledge_meta(path) for path in sorted(bundled_dir("knowledge").glob("*.md"))]
 
 
+def topic_names(meta: KnowledgeMeta) -> set[str]:
+    """What a note may call a syllabus topic, lower-cased: its name and its aliases."""
+    return {meta.topic.lower(), *(alias.lower() for alias in meta.aliases)}
+
+
 def own_notes(home: Path) -> list[tuple[str, dict, str]]:
     """The user's own indexed notes (not the bundled ones) as (path, front matter, text); none without an index."""
     from studybot.index import store
@@ -97,7 +102,7 @@ def syllabus_coverage(notes: list[tuple[str, dict, str]], glossary: Glossary) ->
         about.append((path, labels, concepts))
     coverage = []
     for meta in syllabus():
-        names = {meta.topic.lower(), *(alias.lower() for alias in meta.aliases)}
+        names = topic_names(meta)
         found = [path for path, labels, concepts in about
                  if labels & names or concepts[meta.topic] >= MIN_CONCEPTS]
         coverage.append({"topic": meta.topic, "title": meta.title, "covered": bool(found), "notes": found})
