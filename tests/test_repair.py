@@ -55,6 +55,17 @@ def test_round_trip_restores_damage_and_leaves_the_rest(clean: str) -> None:
     assert right >= 0.8 * sum(damaged_at)
 
 
+def test_utf8_read_as_latin1_or_cp1252_comes_back() -> None:
+    """Exports that read UTF-8 as ISO-8859-1 ("æ·±åº¦" with invisible C1 controls) or as cp1252 were neither
+    repaired nor flagged: only cp1254 was read back. Latin-1 loses no byte, so the text returns exactly."""
+    clean = "".join(ROUND_TRIP)
+    latin1 = repair_text(clean.encode("utf-8").decode("latin-1"), "jieba")
+    assert latin1.mojibake and latin1.unrepaired == 0 and latin1.text == clean
+    cp1252 = repair_text(clean.encode("utf-8").decode("cp1252", errors="ignore"), "jieba")
+    assert cp1252.mojibake and cp1252.unrepaired == 0 and len(cp1252.text) == len(clean)
+    assert sum(a == b for a, b in zip(cp1252.text, clean)) >= 0.97 * len(clean)
+
+
 def _positions(text: str) -> list[tuple[int, int]]:
     """(line, column), both 1-based, of every character: how repair spots are reported."""
     out, line, column = [], 1, 0

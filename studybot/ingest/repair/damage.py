@@ -73,11 +73,28 @@ def _sequences(data: bytes) -> list[tuple[int, int]]:
     return spans
 
 
+def mojibake_bytes(run: str) -> bytes | None:
+    """The bytes a run of non-ASCII characters showed, read back through cp1254, else cp1252, else Latin-1
+    (whose C1 control characters U+0080-U+009F are the bytes 0x80-0x9F: an export that read UTF-8 as
+    ISO-8859-1 lost no byte, "深度" came out "æ·±åº¦" with two invisible controls); None when a character
+    is none of these code pages' (CJK, emoji: clean text)."""
+    data = bytearray()
+    for char in run:
+        for codec in (MOJIBAKE_CODEC, "cp1252", "latin-1"):
+            try:
+                data += char.encode(codec)
+                break
+            except UnicodeEncodeError:
+                continue
+        else:
+            return None
+    return bytes(data)
+
+
 def run_units(run: str, offset: int) -> list[Unit] | None:
-    """The characters of one non-ASCII run, or None when the run is not cp1254 mojibake at all."""
-    try:
-        data = run.encode(MOJIBAKE_CODEC)
-    except UnicodeEncodeError:
+    """The characters of one non-ASCII run, or None when the run is not mojibake at all."""
+    data = mojibake_bytes(run)
+    if data is None or len(data) != len(run):
         return None
     units = []
     for i, j in _sequences(data):
@@ -135,16 +152,15 @@ def _in_emoji_sequence(units: list[Unit], i: int) -> Unit:
 
 
 def looks_mojibake(text: str) -> bool:
-    """True when most non-ASCII text is UTF-8 seen through cp1254: its byte sequences decode back.
+    """True when most non-ASCII text is UTF-8 seen through cp1254 (or cp1252, or Latin-1): its byte sequences decode back.
 
-    Clean text in any language fails this: CJK, kana and emoji cannot be encoded as cp1254, and
+    Clean text in any language fails this: CJK, kana and emoji cannot be encoded as those code pages, and
     accented Latin letters are lone lead bytes that never form a complete UTF-8 sequence.
     """
     complete = total = encodable = foreign = 0
     for run in _NON_ASCII_RUN.findall(text):
-        try:
-            data = run.encode(MOJIBAKE_CODEC)
-        except UnicodeEncodeError:
+        data = mojibake_bytes(run)
+        if data is None:
             foreign += len(run)
             continue
         encodable += len(run)
