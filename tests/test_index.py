@@ -634,3 +634,23 @@ def test_a_mistyped_path_leaves_no_home_behind(tmp_path: Path) -> None:
     with pytest.raises(StudybotError, match="path not found"):
         build_index(tmp_path / "home", [tmp_path / "notse"])
     assert not (tmp_path / "home").exists()
+
+
+def test_a_note_inside_a_remembered_folder_is_not_remembered_twice(tmp_path: Path, notes_dir: Path) -> None:
+    """`index ~/notes/a.md` after `index ~/notes` adds nothing to remember: remembered on its own, its later deletion
+    warned "remembered path ... is gone" on every refresh. A folder added around remembered notes takes their place;
+    a note in a hidden folder, which the folder's walk skips, is remembered on its own."""
+    from studybot.index.sources import read_sources
+
+    home = tmp_path / "home"
+    (notes_dir / ".drafts").mkdir()
+    (notes_dir / ".drafts" / "gelu.md").write_text("# GELU\n\nGELU weights its input by the normal CDF.\n")
+    _index(home, [notes_dir / "python.md"])
+    _index(home, [notes_dir])
+    _index(home, [notes_dir / "norms.md", notes_dir / ".drafts" / "gelu.md"])
+    assert read_sources(home).paths == [str(notes_dir.resolve()), str((notes_dir / ".drafts" / "gelu.md").resolve())]
+
+    (notes_dir / "norms.md").unlink()
+    warnings: list[str] = []
+    summary = _index(home, warn=warnings.append)
+    assert summary.removed == 1 and summary.files == 2 and warnings == []

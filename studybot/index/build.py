@@ -26,7 +26,7 @@ from studybot.content.glossary import Glossary, glossary_files_digest, glossary_
 from studybot.home import bundled_dir, cache_dir, is_bundled_note, resolve_home
 from studybot.ingest.notes import UNSPOKEN_LINE, fence_opening, parse_note
 from studybot.ingest.decoding import UnreadableFile
-from studybot.ingest.reading import NOTE_SUFFIXES, iter_note_files, read_text
+from studybot.ingest.reading import NOTE_SUFFIXES, iter_note_files, read_text, walk_skips
 from studybot.progress import ProgressFn
 from studybot.text.language import CJK_CHAR, language
 from studybot.text.tokens import add_words, cjk_bigrams
@@ -136,12 +136,22 @@ def embedding_inputs(chunk: Chunk, glossary: Glossary) -> tuple[tuple[str, str],
 
 
 def _source_paths(paths: list[Path] | None, remembered: list[str]) -> list[str]:
-    """Remembered paths plus the new ones, as absolute strings, without duplicates."""
+    """Remembered paths plus the new ones, as absolute strings, none inside another.
+
+    A note inside a remembered folder is indexed with it already; remembering it too would warn
+    that it is gone each time it is later deleted or moved. A folder holding remembered paths
+    takes their place. A path the folder's walk passes over (a hidden folder, a vault's
+    templates) is remembered on its own.
+    """
+    def covers(folder: str, path: str) -> bool:
+        return Path(path).is_relative_to(folder) and not walk_skips(Path(folder), Path(path))
+
     merged = list(remembered)
     for raw in paths or []:
         resolved = str(Path(raw).expanduser().resolve())
-        if resolved not in merged:
-            merged.append(resolved)
+        if any(covers(old, resolved) for old in merged):
+            continue
+        merged = [old for old in merged if not covers(resolved, old)] + [resolved]
     return merged
 
 

@@ -94,11 +94,16 @@ def iter_note_files(paths: list[Path]) -> list[Path]:
             continue
         templates = template_folders(path.resolve())
         for child in path.rglob("*"):
-            rel = child.relative_to(path)
-            if any(part.startswith(".") for part in rel.parts) or _in_app_folder(path, rel):
-                continue
-            if templates and any(t == child.resolve() or t in child.resolve().parents for t in templates):
-                continue
-            if child.is_file() and child.suffix.lower() in NOTE_SUFFIXES:
+            if not walk_skips(path, child, templates) and child.is_file() and child.suffix.lower() in NOTE_SUFFIXES:
                 found.add(child.resolve())
     return sorted(found)
+
+
+def walk_skips(folder: Path, child: Path, templates: set[Path] | None = None) -> bool:
+    """Whether indexing `folder` passes over `child` (a path under it): a hidden folder or file, a
+    Logseq graph's own folder, an Obsidian vault's templates folder (`templates`: found when not given)."""
+    rel = child.relative_to(folder)
+    if any(part.startswith(".") for part in rel.parts) or _in_app_folder(folder, rel):
+        return True
+    templates = template_folders(folder.resolve()) if templates is None else templates
+    return any(t == child.resolve() or t in child.resolve().parents for t in templates)
