@@ -187,6 +187,23 @@ def test_options_beat_config_toml_which_beats_the_defaults(tmp_path: Path) -> No
         open_generator(_config(tmp_path / "bad", 'url = "http://h:1"\nread_timeout = "soon"'))
 
 
+def test_a_wrong_server_setting_in_config_toml_is_named_by_a_plain_ask(tmp_path: Path, tiny_home: Path) -> None:
+    """`[llm] url = 42` or `server_model = 3` was taken as it was and failed only when the server was used; a plain
+    `ask` (which does not use an unchecked server) answered without a word on it."""
+    from studybot.answer.backends import generator_target
+
+    with pytest.raises(StudybotError, match="the model server URL '42' is not an http"):
+        generator_target(_config(tmp_path / "number", "url = 42"))
+    with pytest.raises(StudybotError, match=r"\[llm\] server_model must be a model's name in quotes, not 3"):
+        generator_target(_config(tmp_path / "name", 'url = "http://h:1"\nserver_model = 3'))
+    home = tmp_path / "home"
+    shutil.copytree(tiny_home, home)
+    (home / "config.toml").write_text('[llm]\nurl = "localhost:8080"\n', encoding="utf-8")
+    asked = run_cli("ask", "BatchNorm 和 LayerNorm 有什么区别？", home=home)
+    assert asked.returncode == 0 and asked.stdout.strip(), asked.stderr
+    assert "the model server URL 'localhost:8080' is not an http(s) URL" in asked.stderr and "Traceback" not in asked.stderr
+
+
 # --- the answer falls back ------------------------------------------------------------------------
 
 def test_a_failing_server_gives_the_extractive_answer_with_the_reason(server: FakeModelServer, tiny_home: Path) -> None:
