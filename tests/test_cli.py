@@ -146,6 +146,8 @@ def test_piped_output_keeps_each_line_whole(tmp_path: Path, tiny_home: Path) -> 
     found = run_cli("search", "LayerNorm", "-k", "2", home=tiny_home, env={"COLUMNS": ""})
     assert found.returncode == 0 and "LayerNorm" in found.stdout, found.stderr
     assert max(len(line) for line in found.stdout.splitlines()) < 700 and "─" not in found.stdout
+    # no score beside the rank: promoted own passages made "2. … score 0.27" sit above "3. … score 0.37"
+    assert "score" not in found.stdout
 
 
 def test_json_output_is_strict_json_even_for_numbers_that_are_not_finite(capsys) -> None:

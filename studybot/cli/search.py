@@ -31,7 +31,9 @@ def search(
     out = console()
     for hit in hits:
         title = Text.assemble((f"{hit.rank}. ", "bold"), (hit.path or "(no heading)", "bold cyan"))
-        where = f"{hit.file}:{hit.line_start}-{hit.line_end}  score {hit.score:.4f}"
+        # no score: the user's own passages are moved above better-scored bundled ones, so scores need not fall
+        # with the rank ("2. … 0.27" above "3. … 0.37" read as a bug); --json keeps it
+        where = f"{hit.file}:{hit.line_start}-{hit.line_end}"
         body = hit.text if len(hit.text) <= 600 else hit.text[:600] + " …"
         if not out.is_terminal:  # into a pipe or file: plain lines, no box as wide as the longest line
             out.print(title, Text(where, style="dim"), sep="  ")
