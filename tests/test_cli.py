@@ -160,3 +160,17 @@ def test_json_output_is_strict_json_even_for_numbers_that_are_not_finite(capsys)
     out = capsys.readouterr().out
     assert "NaN" not in out and "Infinity" not in out
     assert json.loads(out) == {"mean": None, "interval": [0.5, None], "ok": 1.5} and math.isfinite(json.loads(out)["ok"])
+
+
+@pytest.mark.parametrize("args, needles", [
+    (["search", "dropout", "-k", "0"], ["'-k' / '--top': 0 is not in the range", "studybot search --help`)"]),
+    (["serch", "dropout"], ["No such command 'serch'", "Did you mean 'search'?", "studybot --help`)"]),
+    (["quiz", "--bogus"], ["No such option: --bogus", "studybot quiz --help`)"]),
+    (["ask"], ["Missing argument", "studybot ask --help`)"]),
+])
+def test_a_usage_error_is_one_line_naming_the_help_to_read(args: list[str], needles: list[str]) -> None:
+    """Click printed its usage line, a hint and a blank line before the error: four lines where every other error
+    is one (found by an ask session)."""
+    result = run_cli(*args)
+    one_line_error(result, *needles)
+    assert result.returncode == 2 and result.stdout == ""

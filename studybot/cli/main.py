@@ -29,8 +29,28 @@ from studybot.cli import models as _models  # noqa: E402,F401
 
 def main() -> None:
     """Console-script entry point: user errors become one line on stderr and a non-zero exit."""
+    import typer
+
     try:
-        app()
+        from typer._click import exceptions as click  # typer 0.28 carries its own click
+    except ImportError:
+        from click import exceptions as click
+
+    try:
+        code = app(standalone_mode=False)  # click's usage errors come here, not as its three-line usage block
+    except click.NoArgsIsHelpError as exc:  # a command group named alone (`studybot export`): its help
+        sys.stderr.write(exc.format_message() + "\n")
+        sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx else "studybot"
+        report_error(f"{_sentence(exc.format_message())} (see `{command} --help`)")
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        report_error(_sentence(exc.format_message()))
+        sys.exit(exc.exit_code)
+    except typer.Abort:  # end of input at a prompt
+        report_error("interrupted")
+        sys.exit(1)
     except StudybotError as exc:
         report_error(str(exc))
         sys.exit(exc.exit_code)
@@ -55,6 +75,14 @@ def main() -> None:
         else:  # a page of the index's catalog damaged inside, which SQLite finds only when it reads it
             report_error(f"the index is damaged ({exc}): run `studybot index`, which rebuilds it from your notes")
         sys.exit(1)
+    else:
+        if isinstance(code, int) and code:  # typer.Exit(code) and --help's Exit(0), returned in this mode
+            sys.exit(code)
+
+
+def _sentence(message: str) -> str:
+    """Click's message as one line without its closing full stop (it is followed by what to do)."""
+    return " ".join(message.split()).rstrip(".")
 
 
 def run() -> None:
