@@ -75,9 +75,8 @@ def main() -> None:
         else:  # a page of the index's catalog damaged inside, which SQLite finds only when it reads it
             report_error(f"the index is damaged ({exc}): run `studybot index`, which rebuilds it from your notes")
         sys.exit(1)
-    else:
-        if isinstance(code, int) and code:  # typer.Exit(code) and --help's Exit(0), returned in this mode
-            sys.exit(code)
+    else:  # typer.Exit(code) and --help's Exit(0) are returned in this mode; a command's own return is no code
+        sys.exit(code if type(code) is int else 0)
 
 
 def _sentence(message: str) -> str:
