@@ -665,3 +665,27 @@ def test_a_books_section_named_as_a_source_is_no_point_and_no_cloze() -> None:
             "《深度学习》中提到，Adam 对超参数的选择相当鲁棒。")
     assert reference_sentences(text) == ["Adam 为每个参数维护一阶矩和二阶矩估计，得到自适应的学习率。",
                                          "《深度学习》中提到，Adam 对超参数的选择相当鲁棒。"]
+
+
+def test_the_subject_a_cards_headings_name_earns_no_point_and_fragments_are_no_recall(tmp_path: Path, grader) -> None:
+    """"What changes at test time?" under "Dropout" had a key point of "dropout", and 2 of 5 was rated Hard, which
+    FSRS takes as recalled: a wrong answer about dropout ("removes even more neurons") was due 16 days later."""
+    notes = _write(tmp_path / "notes", {"reg.md": """# Regularization
+
+## Dropout
+
+### What changes at test time?
+
+Every unit is kept at test time: model.eval() switches dropout off. Inverted dropout already divided the kept
+activations by the keep probability during training, so inference needs no rescaling and stays deterministic.
+"""})
+    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
+    card = next(c for c in load_deck(tmp_path / "home").cards if c.origin == "note" and c.kind == "short")
+    assert card.context.endswith("Dropout")
+    named = {word.lower() for point in card.key_points for word in point.zh + point.en}
+    assert "dropout" not in named and "regularization" not in named, named
+    wrong = grader.grade(card, "At test time dropout removes even more neurons so the prediction is more robust.")
+    assert wrong.score <= 2 and wrong.rating == "again", wrong
+    right = grader.grade(card, "Nothing is dropped at inference (model.eval()), and since training already rescaled "
+                               "the kept activations by the keep probability, no rescaling is needed.")
+    assert right.score >= 3 and right.rating in ("good", "easy"), right

@@ -406,7 +406,10 @@ def _note_card(ask: _Ask, index, glossary: Glossary, frequencies: DocumentFreque
     if answer.zh != answer.en:  # a bilingual answer block: its sentences, paired across the languages
         points = sentence_points(answer)
     else:
-        points = term_points(ask.reference, ask.question, glossary, frequencies, tokens)
+        # the headings above the question are asked too: "What changes at test time?" under "Dropout" had a point
+        # of "dropout", which any answer about dropout names, right or wrong (a wrong one was due 16 days later)
+        asked = "\n".join([*ask.section.heading_path, ask.question])
+        points = term_points(ask.reference, asked, glossary, frequencies, tokens)
     if not points or (answer.zh == answer.en and len(points) < MIN_POINTS):
         return None
     topics, demos = _card_topics(ask.section, ask.question, ask.reference, points, index, glossary)

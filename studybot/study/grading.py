@@ -50,9 +50,11 @@ SAME_ANSWER_ENGLISH = 0.50
 # (e5 passage cosine at least this; dev: other cards' references at a median of 0.90, paraphrases 0.95).
 SAME_ANSWER_CHINESE = 0.93
 RATINGS = ("again", "hard", "good", "easy")
-# 0-1: not recalled; 2: fragments; 3-4: the substance; 5: everything. An exact question only
-# proves recognition, so a right pick is Good, not Easy.
-RATING_BY_SCORE = {0: "again", 1: "again", 2: "hard", 3: "good", 4: "good", 5: "easy"}
+# 0-2: not recalled (2: fragments, one point of three); 3-4: the substance; 5: everything. FSRS takes Hard
+# as recalled: fragments rated Hard moved a wrong answer's card 16 days out. An interview follow-up below
+# 3 becomes a review card for the same reason. An exact question only proves recognition, so a right pick
+# is Good, not Easy.
+RATING_BY_SCORE = {0: "again", 1: "again", 2: "again", 3: "good", 4: "good", 5: "easy"}
 EXACT_SCORE = {True: 5, False: 0}
 EXACT_RATING = {True: "good", False: "again"}
 
