@@ -353,7 +353,9 @@ def test_every_bank_problem_is_reported_and_the_sound_banks_still_quiz(tmp_path:
     assert f"{two_bad}:" in err and "(and 3 more)" in err
 
 
-def test_ctrl_c_in_a_quiz_says_how_many_answers_were_saved(tmp_path: Path) -> None:
+@pytest.mark.parametrize("json_out", [False, True])
+def test_ctrl_c_in_a_quiz_says_how_many_answers_were_saved(tmp_path: Path, json_out: bool) -> None:
+    """--json still prints its one document, of the answers saved (it printed nothing: found by a review session)."""
     import os
     import signal
     import subprocess
@@ -361,7 +363,8 @@ def test_ctrl_c_in_a_quiz_says_how_many_answers_were_saved(tmp_path: Path) -> No
 
     home = tmp_path / "home"
     proc = subprocess.Popen([sys.executable, "-m", "studybot", "quiz", "--home", str(home), "--topic", "residual",
-                             "--no-notes", "-n", "3"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             "--no-notes", "-n", "3", *(["--json"] if json_out else [])],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1],
                             env={k: v for k, v in os.environ.items() if k != "STUDYBOT_HOME"})
     proc.stdin.write("residual connections add the input to the output\n")
@@ -375,9 +378,12 @@ def test_ctrl_c_in_a_quiz_says_how_many_answers_were_saved(tmp_path: Path) -> No
         time.sleep(0.2)
     time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
+    out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert "stopped: 1 answer saved" in err and "Traceback" not in err
+    if json_out:
+        document = json.loads(out)
+        assert document["interrupted"] is True and len(document["questions"]) == 1 and len(document["planned"]) == 3
 
 
 def test_lang_shows_each_key_point_in_that_language(tmp_path: Path, monkeypatch, capsys) -> None:

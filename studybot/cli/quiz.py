@@ -101,23 +101,21 @@ def _session(due_only: bool, topic, limit, seed, answers_file, lang, bank, notes
             grading.start()
         return answer
 
-    saved = 0
-
     def answered(a) -> None:
-        nonlocal saved
-        saved += 1
         if grading is not None:
             grading.stop()
         _render_feedback(out, a.to_dict(), lang)
 
-    try:
-        result = run_quiz(plan, ask, clock, on_answer=answered)
-    except KeyboardInterrupt:  # each answer was committed as it was graded: say so, and exit as Ctrl-C does
+    result = run_quiz(plan, ask, clock, on_answer=answered)
+    if result.interrupted:  # each answer was committed as it was graded: say so, and exit as Ctrl-C does
         if grading is not None:
             grading.stop()
+        saved = len(result.answered)
+        if json_out:  # the one document still comes: what was answered, "interrupted": true
+            print_json(result.to_dict())
         sys.stderr.write(f"\nstudybot: stopped: {saved} answer{'s' * (saved != 1)} saved; "
                          "`studybot review` asks the rest when they are due\n")
-        raise typer.Exit(130) from None
+        raise typer.Exit(130)
     if json_out:
         print_json(result.to_dict())
     else:

@@ -60,11 +60,12 @@ class QuizResult:
     planned: list[str]  # card ids in asking order: what an answers file must follow
     answered: list[Answered]
     warnings: list[str]
+    interrupted: bool = False  # stopped by Ctrl-C: the answers before it were saved
 
     def to_dict(self) -> dict:
         scores = [a.grade.score for a in self.answered]
         return {
-            "session": self.session,
+            "session": self.session, "interrupted": self.interrupted,
             "warnings": self.warnings,
             "planned": self.planned,
             "questions": [a.to_dict() for a in self.answered],
@@ -125,24 +126,30 @@ def run_quiz(
     plan: Plan, ask: Ask, clock: Clock, on_answer: Callable[[Answered], None] | None = None,
     grader: Grader | None = None,
 ) -> QuizResult:
-    """Ask every planned card until `ask` returns None; each answer is graded, scheduled and committed at once."""
+    """Ask every planned card until `ask` returns None; each answer is graded, scheduled and committed at once.
+    Ctrl-C ends the session like the end of the answers (`interrupted`): what was answered before it is the result."""
     grader = grader or Grader(load_glossary(plan.home))
     session = uuid.uuid4().hex[:12]
     answered: list[Answered] = []
+    interrupted = False
     with ReviewStore(plan.home) as store:
-        for position, card in enumerate(plan.cards, start=1):
-            grader.prepare(card, plan.rivals.get(card.id, ()))
-            answer = ask(card, position, len(plan.cards))
-            if answer is None:
-                break
-            grade = grader.grade(card, answer, plan.rivals.get(card.id, ()))
-            due = store.record(card.id, card.topic, grade.rating, clock(), answer=answer, score=grade.score,
-                               covered=grade.covered, missed=grade.missed, session=session, retention=plan.retention,
-                               latest_due=plan.latest_due, fingerprint=note_print(card))
-            answered.append(Answered(card=card, answer=answer, grade=grade, due=due))
-            if on_answer:
-                on_answer(answered[-1])
-    return QuizResult(session=session, planned=[c.id for c in plan.cards], answered=answered, warnings=plan.warnings)
+        try:
+            for position, card in enumerate(plan.cards, start=1):
+                grader.prepare(card, plan.rivals.get(card.id, ()))
+                answer = ask(card, position, len(plan.cards))
+                if answer is None:
+                    break
+                grade = grader.grade(card, answer, plan.rivals.get(card.id, ()))
+                due = store.record(card.id, card.topic, grade.rating, clock(), answer=answer, score=grade.score,
+                                   covered=grade.covered, missed=grade.missed, session=session,
+                                   retention=plan.retention, latest_due=plan.latest_due, fingerprint=note_print(card))
+                answered.append(Answered(card=card, answer=answer, grade=grade, due=due))
+                if on_answer:
+                    on_answer(answered[-1])
+        except KeyboardInterrupt:  # store.record commits one answer in one transaction: none is half saved
+            interrupted = True
+    return QuizResult(session=session, planned=[c.id for c in plan.cards], answered=answered, warnings=plan.warnings,
+                      interrupted=interrupted)
 
 
 def review_stats(
