@@ -404,14 +404,20 @@ def test_a_book_converted_by_pandoc_is_quoted_in_whole_sentences_and_whole_formu
     said = _quoted("AdaBoost 每轮迭代怎么得到基分类器的投票权重？", "AdaBoost", wrapped)
     assert said[0] == ("AdaBoost 每轮迭代只需要得到一个基分类器和其投票权重，设第 t 轮迭代需得到基分类器 h_t，对应的投票权重"
                        "为 \\alpha_t，则集成分类器等于上一轮的集成分类器加上新的加权基分类器，这就是前向分步算法。")
-    assert not any(part.startswith(("所以投票权重", "计算投票权重的代码")) for part in said)  # lead-ins into math, code
+    # a lead-in into code is not quoted; one into display math only with its formula (the lead-in and the formula
+    # were each left out or quoted alone: "focal loss 的公式是什么？" was answered "其中 γ 常取 2。")
+    assert not any(part.startswith("计算投票权重的代码") for part in said)
+    assert all("\\frac{1}{2} \\ln" in part for part in said if part.startswith("所以投票权重"))
     assert "错误率越低，基分类器的投票权重越大" in said  # a point over its formula, without a stop, is no lead-in
     assert "每轮重新加权样本" in said and "错分样本权重变大" in said  # a point a line
 
     formula = ("最小二乘法的目标是\n$$\n\\left(\\boldsymbol{w}^{*}, b^{*}\\right)=\\arg\\min \\sum_{i=1}^{m}"
                "\\left(f\\left(\\boldsymbol{x}_{i}\\right)-y_{i}\\right)^{2}\n$$\n")
-    assert ("\\left(\\boldsymbol{w}^{*}, b^{*}\\right)=\\arg\\min \\sum_{i=1}^{m}\\left(f\\left(\\boldsymbol{x}_{i}"
-            "\\right)-y_{i}\\right)^{2}") in _quoted("最小二乘法的目标公式是什么？", "最小二乘法", formula)
+    assert ("最小二乘法的目标是：\\left(\\boldsymbol{w}^{*}, b^{*}\\right)=\\arg\\min \\sum_{i=1}^{m}\\left(f\\left("
+            "\\boldsymbol{x}_{i}\\right)-y_{i}\\right)^{2}") in _quoted("最小二乘法的目标公式是什么？", "最小二乘法", formula)
+    one_line = "Focal loss 在交叉熵前面乘了一个调制因子：\n\n$$FL(p_t) = -\\alpha_t (1-p_t)^\\gamma \\log(p_t)$$\n\n其中 $\\gamma$ 常取 2。\n"
+    assert "Focal loss 在交叉熵前面乘了一个调制因子：FL(p_t) = -\\alpha_t (1-p_t)^\\gamma \\log(p_t)" in _quoted(
+        "focal loss 的公式是什么？", "Focal loss", one_line)  # display math on one line was left out with its lead-in
 
 
 def test_captions_links_and_pointers_into_a_book_are_not_quoted() -> None:

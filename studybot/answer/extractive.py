@@ -295,14 +295,16 @@ def _prose_lines(text: str) -> list[str]:
                 formula.append(line.strip())
             if line.rstrip().endswith(_MATH) if block == _MATH else closes_fence(line, block):
                 if block == _MATH:
-                    lines.append(" ".join(f for f in formula if f).strip("$ "))
+                    _quote_formula(lines, " ".join(f for f in formula if f).strip("$ "))
                     formula.clear()
                 block = None
                 lines.append("")  # no sentence goes on across a block
         elif (block := fence_opening(line) or _math_opening(line)) is None:
-            if _QUOTE.sub("", line).strip().startswith(_MATH):
+            if (body := _QUOTE.sub("", line).strip()).startswith(_MATH):  # display math on one line: `$$…$$`
                 _leads_into_block(lines)
-            if _PICTURES_ONLY.match(line) or (captioned and _EMPHASIZED.match(line)):
+                _quote_formula(lines, body.strip("$ "))
+                lines.append("")
+            elif _PICTURES_ONLY.match(line) or (captioned and _EMPHASIZED.match(line)):
                 lines.append("")  # pictures the export lost ("image image"), or a caption in italics under a picture
             elif lines and (_CONTINUES.match(line) or i in cut) and _wraps(lines[-1], line):
                 upper, lower = lines[-1].rstrip(), _QUOTE.sub("", line).strip()
@@ -318,12 +320,24 @@ def _prose_lines(text: str) -> list[str]:
     return lines
 
 
+def _quote_formula(lines: list[str], formula: str) -> None:
+    """Display math as a line of its own, or joined to the lead-in above it ("Focal loss 在交叉熵前面乘了一个调制因子：" and
+    its `$$FL(p_t) = …$$`): a lead-in is never quoted alone, and the formula alone does not say what it is of."""
+    last = next((i for i in range(len(lines) - 1, -1, -1) if lines[i].strip()), None)  # blank lines may come between
+    if formula and last is not None and lines[last].rstrip().endswith((":", "：")) and not _left_out(lines[last]):
+        lead = lines[last].rstrip()
+        lines[last] = f"{lead}{'' if lead.endswith('：') else ' '}{formula}"
+        del lines[last + 1:]
+    elif formula:
+        lines.append(formula)
+
+
 def _leads_into_block(lines: list[str]) -> None:
     """Mark the line above display math or code as the lead-in it is when its sentence stops short of it ("所以权重 w
     的更新公式为", "定义 12.2 PAC 可学习的核心在于, 需要的样本数目 m 是", "修改后的代码如下"): it ends with a colon, and no answer
     quotes it alone. A note's point without a stop ("此时困惑度相当于交叉熵的指数形式", over its formula) says it whole."""
     last = next((i for i in range(len(lines) - 1, -1, -1) if lines[i].strip()), None)  # blank lines may come between
-    if last is not None and _STOPS_SHORT.search(lines[last]):
+    if last is not None and _STOPS_SHORT.search(lines[last]) and not lines[last].rstrip().endswith((":", "：")):
         lines[last] = lines[last].rstrip() + ("：" if has_cjk(lines[last]) else ":")
 
 
