@@ -662,3 +662,15 @@ def test_a_contents_list_of_numbered_section_titles_is_left_out() -> None:
     chunks = chunk_note(parse_note(text, "README.md"))
     assert [c.heading for c in chunks] == ["Deep Learning Notes > Learning rates to try"]
     assert chunks[0].text.split("\n")[0] == "- 0.1 for SGD on small networks"
+
+
+def test_a_note_exported_on_one_line_is_text_not_a_heading() -> None:
+    """A phone memo's export put a whole note on one `# …` line: read as a 2 KB heading with no section under it,
+    none of its text was indexed, and `ask` found nothing of what it explains."""
+    memo = ("# 大模型杂记 ## 为什么需要梯度累积 " + "显存放不下大 batch 时，把几个小 batch 的梯度累加起来再更新一次参数，效果等同于大 batch。" * 6
+            + "\n\n# 梯度裁剪\n\n按全局范数裁剪梯度，防止梯度爆炸。\n")
+    note = parse_note(memo, "memo.md")
+    assert [h.title for h in note.headings] == ["梯度裁剪"]
+    chunks = chunk_note(note)
+    assert any("梯度累加起来再更新一次参数" in c.text and c.line_start == 1 for c in chunks), chunks
+    assert not any(c.text.lstrip().startswith("#") for c in chunks)

@@ -23,12 +23,33 @@ TEXT = "# 标题\n梯度消失 vanishing gradient\n"
         (codecs.BOM_UTF16_BE + TEXT.encode("utf-16-be"), "utf-16"),
         (TEXT.encode("utf-16-le"), "utf-16-le"),
         (TEXT.encode("gbk"), "gb18030"),
+        (codecs.BOM_UTF32_LE + TEXT.encode("utf-32-le"), "utf-32"),
+        (codecs.BOM_UTF32_BE + TEXT.encode("utf-32-be"), "utf-32"),
     ],
 )
 def test_decodes_common_encodings(data: bytes, encoding: str) -> None:
     text, found = decode_bytes(data)
     assert text == TEXT
     assert found == encoding
+
+
+TRADITIONAL = "# Transformer 編碼器與解碼器\n\nEncoder 用自注意力，Decoder 還有交叉注意力和遮罩，訓練時可以並行計算。\n"
+
+
+def test_big5_is_read_as_big5_and_utf32_as_utf32() -> None:
+    """A Big5 note (Taiwan, Hong Kong) was read as GB18030: "Transformer 絪絏竟籔秆絏竟" and private-use characters,
+    indexed and quoted without a warning; UTF-32 was read as UTF-16, a NUL between every two characters."""
+    from studybot.ingest.decoding import encode_like, encoding_name
+
+    data = TRADITIONAL.encode("big5")
+    assert decode_bytes(data) == (TRADITIONAL, "big5") and encode_like(TRADITIONAL, "big5", data) == data
+    assert encoding_name("big5", data) == "Big5"
+    simplified = "# 编码器与解码器\n\n编码器用自注意力，解码器还有交叉注意力和掩码，训练时可以并行计算。\n"
+    assert decode_bytes(simplified.encode("gbk")) == (simplified, "gb18030")  # a GBK note stays GBK
+    utf32 = codecs.BOM_UTF32_LE + TRADITIONAL.encode("utf-32-le")
+    assert encode_like(TRADITIONAL, "utf-32", utf32) == utf32 and encoding_name("utf-32", utf32) == "UTF-32 LE with BOM"
+    with pytest.raises(UnreadableFile):  # NULs behind a BOM are no text
+        decode_bytes(codecs.BOM_UTF16_LE + b"a\x00\x00\x00b\x00")
 
 
 def test_binary_file_is_refused() -> None:

@@ -1,4 +1,5 @@
-"""Note bytes to text: BOMs, UTF-16 without a BOM, UTF-8 and GB18030; binaries refused; and back."""
+"""Note bytes to text: BOMs (UTF-8, UTF-16, UTF-32), UTF-16 without a BOM, UTF-8, GB18030 and Big5; binaries refused;
+and back."""
 
 from __future__ import annotations
 
@@ -16,13 +17,18 @@ class UnreadableFile(StudybotError):
 
 
 def decode_bytes(data: bytes) -> tuple[str, str]:
-    """Decode note bytes, trying BOMs, then UTF-16 without BOM, UTF-8 and GB18030; raise if binary."""
-    for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+    """Decode note bytes, trying BOMs, then UTF-16 without BOM, UTF-8 and GB18030 (or Big5); raise if binary."""
+    # UTF-32's little-endian BOM begins with UTF-16's: read as UTF-16, every other character was a NUL
+    for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                      (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
         if data.startswith(bom):
             try:
-                return data.decode(name), name
+                text = data.decode(name)
             except UnicodeDecodeError as exc:
                 raise UnreadableFile(f"damaged {name} text ({exc.reason})") from exc
+            if "\x00" in text:
+                raise UnreadableFile(f"binary file behind a {_NAMES.get(name, name)} mark")
+            return text, name
     if len(data) >= 4 and data.count(0) > len(data) // 4:
         # UTF-16 without a BOM: every ASCII character carries a zero byte on one side.
         even_zeros = data[0::2].count(0)
@@ -50,15 +56,45 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         if sum(ord(c) > 127 and c != "\ufffd" for c in text) >= 4 * broken:
             return text, "utf-8"
     try:
-        return data.decode("gb18030"), "gb18030"
+        text = data.decode("gb18030")
+        return (big5, "big5") if (big5 := _big5_instead(data, text)) else (text, "gb18030")
     except UnicodeDecodeError:
         if broken <= _few(data):
             return data.decode("utf-8", errors="replace"), "utf-8"
-        raise UnreadableFile("not text in UTF-8, UTF-16 or GB18030") from None
+        raise UnreadableFile("not text in UTF-8, UTF-16, GB18030 or Big5: save it as UTF-8") from None
 
 
 _NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "utf-16-le": "UTF-16 LE", "utf-16-be": "UTF-16 BE",
-          "gb18030": "GB18030"}
+          "utf-16": "UTF-16", "utf-32": "UTF-32", "gb18030": "GB18030", "big5": "Big5"}
+_CJK = re.compile("[\u4e00-\u9fff]")
+
+
+def _big5_instead(data: bytes, gb18030: str) -> str:
+    """The text as Big5 (Taiwan's and Hong Kong's encoding), where GB18030 read it as rare characters and private-use
+    ones ("Transformer 絪絏竟籔秆絏竟"), else "". A GBK note's characters are nearly all common ones (GB2312's)."""
+    if _common_share(gb18030) >= 0.6 and not re.search("[\ue000-\uf8ff]", gb18030):
+        return ""
+    try:
+        text = data.decode("big5")
+    except UnicodeDecodeError:
+        return ""
+    return "" if re.search("[\ue000-\uf8ff]", text) else text
+
+
+def _common_share(text: str) -> float:
+    """The share of Chinese characters that GB2312, the common simplified set, holds (1.0 with none)."""
+    chinese = _CJK.findall(text)
+    if not chinese:
+        return 1.0
+    return sum(1 for c in chinese if _in_gb2312(c)) / len(chinese)
+
+
+def _in_gb2312(char: str) -> bool:
+    try:
+        char.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _utf16_order(data: bytes) -> tuple[bytes, str]:
@@ -68,19 +104,34 @@ def _utf16_order(data: bytes) -> tuple[bytes, str]:
     return codecs.BOM_UTF16_LE, "utf-16-le"
 
 
+def _utf32_order(data: bytes) -> tuple[bytes, str]:
+    if data.startswith(codecs.BOM_UTF32_BE):
+        return codecs.BOM_UTF32_BE, "utf-32-be"
+    return codecs.BOM_UTF32_LE, "utf-32-le"
+
+
 def encode_like(text: str, encoding: str, original: bytes) -> bytes:
     """`text` encoded as `decode_bytes` found `original` encoded, BOM and byte order included, so a
     file written back differs only where its text does. Every such encoding can encode any character."""
     if encoding == "utf-16":
         bom, codec = _utf16_order(original)
         return bom + text.encode(codec)
-    return text.encode(encoding)
+    if encoding == "utf-32":
+        bom, codec = _utf32_order(original)
+        return bom + text.encode(codec)
+    try:
+        return text.encode(encoding)
+    except UnicodeEncodeError as exc:  # Big5 alone cannot hold every character
+        raise StudybotError(f"the repaired text has {exc.object[exc.start:exc.end]!r}, which {_NAMES[encoding]} cannot "
+                            "hold: write it elsewhere with -o after converting the note to UTF-8") from None
 
 
 def encoding_name(encoding: str, original: bytes) -> str:
     """How to tell a user which encoding `encode_like` writes: "UTF-8", "UTF-16 BE with BOM", "GB18030"."""
     if encoding == "utf-16":
         return f"{_NAMES[_utf16_order(original)[1]]} with BOM"
+    if encoding == "utf-32":
+        return f"UTF-32 {'BE' if _utf32_order(original)[1].endswith('be') else 'LE'} with BOM"
     return _NAMES.get(encoding, encoding)
 
 

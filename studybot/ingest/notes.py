@@ -28,6 +28,9 @@ _NAMELESS = re.compile(r"^(?:readme|index|untitled(?: \d+)?|未命名(?: ?\d+)?|
                        re.IGNORECASE)
 _FOLDER_PAGE = re.compile(r"^(?:readme|index)$", re.IGNORECASE)
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+# Longer than this, a `# …` line is a note a phone memo or an export wrote on one line ("# 大模型杂记 ## 为什么需要梯度裁剪
+# …", 2 KB): read as a heading, its whole text was a title with no section under it, and nothing of it was searched.
+HEADING_MAX = 200
 # A line of Python: an assignment, an import, a definition or block opener, a call. A `# …` line next to one is
 # that code's comment where an export lost the fence ("lstm = nn.LSTM(…)" / "# Dummy input: batch of 3 …").
 _CODE_LINE = re.compile(r"^\s*(?:[A-Za-z_][\w.]*(?:\[[^\]]*\])?(?:\s*,\s*[A-Za-z_][\w.]*)*\s*(?:[-+*/%@]|//|\*\*)?=(?!=)\s*\S"
@@ -627,6 +630,8 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
         heading = _HEADING.match(line)
         if heading and heading.group(1) == "#" and headings and _code_comment(lines, number - 1):
             heading = None
+        if heading and len(heading.group(2)) > HEADING_MAX:  # a note exported as one line: its text, not a title
+            line, heading = heading.group(2), None
         bullet = heading is None and (heading := _BULLET_HEADING.match(line)) is not None
         if heading:
             title = heading_title(heading.group(2))
