@@ -210,6 +210,11 @@ def test_trimmed_answer_keeps_first_paragraphs_without_code_or_images() -> None:
         == "先说结论。\n再说 `x %% 2` 的例子。"  # code left out; %% in code is code (comments over lines: parse_note)
     long = "一句话说完。" * 200
     assert len(trim_answer(long)) <= 800 and trim_answer(long).endswith("。")
+    # English hard-wrapped at some width is one sentence: a cloze blanked "… and acts like averaging an"
+    assert trim_answer("Dropout randomly drops units, which prevents co-adaptation and acts like averaging an\n"
+                       "exponential number of thinned networks.\n- Keep prob 0.8\n- inverted scaling") \
+        == ("Dropout randomly drops units, which prevents co-adaptation and acts like averaging an exponential number of "
+            "thinned networks.\n- Keep prob 0.8\n- inverted scaling")
 
 
 def test_a_lead_in_does_not_count_as_the_answer() -> None:

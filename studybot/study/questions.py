@@ -140,6 +140,10 @@ def qa_pairs(lines: list[tuple[int, str]]) -> list[Pair]:
     return pairs
 
 
+_GOES_ON = re.compile(r"^[a-z(]")  # a line of English going on the sentence above it (hard-wrapped at some width)
+_SENTENCE_ENDS = ("。", "！", "？", "；", ".", "!", "?", ";", ":", "：")
+
+
 def _prose(paragraph: str) -> str:
     """A paragraph without what an interview answer does not say aloud: image names, table rows, markers."""
     kept = []
@@ -160,7 +164,11 @@ def _prose(paragraph: str) -> str:
             line = "" if is_rule(cells) else joiner.join(c for c in cells if c)
         if not line or line in ("$$", "<br>", "---"):
             continue
-        kept.append(re.sub(r"\*\*|__", "", line))
+        line = re.sub(r"\*\*|__", "", line)
+        if kept and _GOES_ON.match(line) and not kept[-1].endswith(_SENTENCE_ENDS):
+            kept[-1] = f"{kept[-1]} {line}"  # hard-wrapped prose: a cloze blanked "… acts like averaging an"
+        else:
+            kept.append(line)
     return "\n".join(kept).strip()
 
 
