@@ -133,6 +133,7 @@ def test_eval_retrieval_on_the_users_notes(seeds: Path) -> None:
     assert report["n"] == 28 and report["k"] == 5
     assert report["recall@k"] >= 0.75  # issue 2's floor; issue 3 raises it with the repair
     assert report["recall@1"] <= report["recall@k"] and len(report["misses"]) == round(28 * (1 - report["recall@k"]))
+    assert [m["id"] for m in report["missed"]] == report["misses"] and all(m["question"] and m["in"] for m in report["missed"])
 
 
 def test_piped_output_keeps_each_line_whole(tmp_path: Path, tiny_home: Path) -> None:
@@ -143,6 +144,7 @@ def test_piped_output_keeps_each_line_whole(tmp_path: Path, tiny_home: Path) -> 
     result = run_cli("doctor", home=home, env={"COLUMNS": ""})
     assert result.returncode == 0, result.stderr
     assert any(str(home) in line for line in result.stdout.splitlines())
+    assert all(line == line.rstrip() for line in result.stdout.splitlines())  # no table padding to the widest line
     found = run_cli("search", "LayerNorm", "-k", "2", home=tiny_home, env={"COLUMNS": ""})
     assert found.returncode == 0 and "LayerNorm" in found.stdout, found.stderr
     assert max(len(line) for line in found.stdout.splitlines()) < 700 and "─" not in found.stdout

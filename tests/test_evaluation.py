@@ -64,3 +64,16 @@ def test_a_corpus_is_evaluated_alone_even_with_studybot_home_set(tmp_path: Path,
     assert doc["n"] == 4 and doc["recall@k"] == 1.0  # the corpus was indexed and searched
     after = Index(user_home).manifest
     assert after["generation"] == before["generation"] and after["sources"] == before["sources"] == [str(other)]
+
+
+def test_a_miss_is_shown_with_its_question_and_where_its_answer_is(tmp_path: Path, tiny_home: Path) -> None:
+    """--self's misses were bare made-up ids ("misses: self-018, self-022"): the user could not tell which heading."""
+    from tests.conftest import run_cli
+
+    wrong = [{"id": "q9", "question": "tuple 能当字典的键吗？", "accept": [{"source": "norms.md", "heading": ["nowhere"]}]}]
+    path = tmp_path / "wrong.jsonl"
+    path.write_text(json.dumps(wrong[0], ensure_ascii=False) + "\n", encoding="utf-8")
+    result = evaluate_retrieval(path, home=tiny_home, k=5)
+    assert result["misses"] == ["q9"] and result["missed"] == [{"id": "q9", "question": "tuple 能当字典的键吗？", "in": ["norms.md"]}]
+    shown = run_cli("eval", "retrieval", str(path), home=tiny_home)
+    assert shown.returncode == 0 and "q9  tuple 能当字典的键吗？  (in norms.md)" in shown.stdout, shown.stderr

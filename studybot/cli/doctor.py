@@ -14,9 +14,15 @@ def doctor(home: HomeOption = None, json_out: JsonOption = False) -> None:
     if json_out:
         print_json(info)
         return
+    out = console()
+    if not out.is_terminal:  # plain lines: a table pads every line to its widest (190 columns of trailing spaces)
+        width = max(map(len, info), default=0)
+        for key, value in info.items():
+            print(f"{key:<{width}}  {value}")
+        return
     from rich.table import Table
 
     table = Table(show_header=False, box=None)
     for key, value in info.items():
         table.add_row(f"[bold]{key}[/bold]", str(value))
-    console().print(table)
+    out.print(table)

@@ -53,8 +53,12 @@ def retrieval(
     for name, figures in rows:
         out.print(f"{name:>3}: n={figures['n']}  recall@1={figures['recall@1']:.3f}  "
                   f"recall@{k}={figures['recall@k']:.3f}  MRR={figures['mrr']:.3f}  ({mode})")
-    if result["misses"]:
-        out.print(f"misses: {', '.join(result['misses'])}")
+    if result["missed"]:
+        from rich.text import Text
+
+        out.print(f"misses ({len(result['missed'])}):")
+        for miss in result["missed"]:
+            out.print(Text(f"  {miss['id']}  {miss['question']}  (in {', '.join(miss['in'])})"))
 
 
 @eval_app.command("answers")

@@ -181,4 +181,7 @@ def _score(questions: list[dict], index: Index, k: int, mode: str) -> dict:
         if chosen:
             by_language[lang] = _figures(chosen)
     return {**_figures(ranks), "k": k, "mode": mode, "by_language": by_language,
-            "misses": [item["id"] for item, rank in zip(questions, ranks) if rank is None]}
+            "misses": [item["id"] for item, rank in zip(questions, ranks) if rank is None],
+            # what each miss asked and where its answer is: a made-up id (self-018) says nothing by itself
+            "missed": [{"id": item["id"], "question": item["question"], "in": sorted({r["source"] for r in item["accept"]})}
+                       for item, rank in zip(questions, ranks) if rank is None]}
