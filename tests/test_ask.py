@@ -1892,3 +1892,18 @@ def test_a_code_span_is_quoted_as_written() -> None:
     quoted = _quoted("负采样的概率为什么取 0.75 次方？", "负采样",
                      "词频取 **0.75 次方** 再归一化，例如 `200W ** 0.25 ≈ 37`，低频词被采到的概率变大。")
     assert quoted == ["词频取 0.75 次方 再归一化，例如 200W ** 0.25 ≈ 37，低频词被采到的概率变大。"]
+
+
+def test_a_list_that_answers_is_quoted_from_its_first_item_and_a_short_chinese_item_counts() -> None:
+    """Only items 2 and 3 of "为什么残差连接有效" named the question's words, and the answer began at item 2: the first
+    reason (gradients pass straight through, the main one) went unquoted; its formula made it count as a formula.
+    "集成学习；" and "更多数据" (of "更多数据 / Data_Augmentation") were too short to quote among their list's items."""
+    reasons = ("1. **梯度直通**：反向传播时 $\\frac{\\partial y}{\\partial x} = \\frac{\\partial F}{\\partial x} + I$，有一个恒等项，"
+               "梯度可以无衰减地传到浅层，缓解梯度消失。\n"
+               "2. **恒等映射容易学**：如果某层没用，只要让 $F(x)\\to 0$ 就行，所以加深网络至少不会比浅网络差，解决了 degradation 问题。\n"
+               "3. 可以看成很多浅层网络的集成（ensemble 视角）。\n")
+    said = _quoted("Why do residual connections help train deep networks?", "为什么残差连接有效", reasons)
+    assert said and said[0].startswith("梯度直通"), said
+    fixes = "- 更多数据 / Data_Augmentation；\n- 正则化：L2 / Weight_Decay、L1（稀疏）；\n- Dropout；\n- 集成学习；\n- 降低模型复杂度；\n"
+    said = _quoted("怎么解决过拟合？", "怎么解决过拟合", fixes)
+    assert "更多数据" in said and "集成学习；" in said, said

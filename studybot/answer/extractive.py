@@ -64,6 +64,9 @@ SENTENCE_RELEVANCE = 0.15  # filler below this share of the best sentence's scor
 LEAD_RELEVANCE = 0.08  # ... and below this share of the lead's fit (when no other sentence is about the question)
 RANK_DECAY = 0.1  # a lower-ranked source's sentence needs to cover a little more of the question
 MIN_CHARS = 8
+# A Chinese list item says a point in four characters ("集成学习；", "更多数据" of "更多数据 / Data_Augmentation"): under
+# "怎么解决过拟合？" both went unquoted among the items they belong to
+MIN_ITEM_CHARS = 4
 PART_ANSWERED = 0.7  # a section naming this share of a part's terms answers that part of a question
 PART_SUBJECT = 0.4  # ... by a section whose heading names this share of the subject the lead's heading names
 
@@ -165,6 +168,7 @@ class _Unit:
     keys: frozenset[str] = frozenset()  # its words and concepts, to match the question's terms
     opens: bool = False  # the first sentence of its line
     code: bool = False  # a fenced code block, cited on the line below it
+    item: bool = False  # on a line of a list
 
 
 def _concepts(text: str, glossary: Glossary) -> tuple[frozenset[str], frozenset[str]]:
@@ -240,11 +244,11 @@ def _follow_up(line: str) -> list[str] | None:
             for a in _halves(qa.group(2))]
 
 
-def _useful(text: str) -> bool:
+def _useful(text: str, least: int = MIN_CHARS) -> bool:
     """A sentence that can stand in an answer: long enough, not a lead-in, a question, a placeholder, a
     link, a caption, a pointer into a book, a file's name, a credit to where it came from, words to the reader or
     about the text, or a lead into what follows."""
-    return (len(text) >= MIN_CHARS and not text.endswith((":", "：", "?", "？")) and not _SKIP.search(text)
+    return (len(text) >= least and not text.endswith((":", "：", "?", "？")) and not _SKIP.search(text)
             and not (_PLACEHOLDER.search(text) and language(text) == "zh")
             and not (_POINTER.search(text) and not text.endswith(_STOP)) and not _FILE_NAME.match(text)
             and not _CREDIT.search(text) and not is_aside(text))
@@ -395,11 +399,13 @@ def _units(source: Source, glossary: Glossary, lang: str) -> tuple[list[_Unit], 
     """(answer paragraphs, sentences) of one source; of what a bilingual note says twice, the sentences
     in the question's language `lang` alone (an English question was answered "池化在每个通道的小窗口上做最大
     或平均" from a bilingual answer whose English paragraph did not fit, or with both halves of one line)."""
+    in_list = False  # the line being read is a list's item
+
     def unit(position: int, text: str, written_in: str | None = None, context: frozenset[str] = frozenset(),
              opens: bool = False, own: str | None = None) -> _Unit:
         """`own`: what the unit says that is its own, when part of its text repeats (a table row's column names)."""
         return _Unit(source, position, text, word_keys(text if own is None else own), written_in or language(text),
-                     _keys(text, glossary) | context, opens)
+                     _keys(text, glossary) | context, opens, item=in_list)
 
     if source.kind == "answer":
         parts = _answer_parts(source.text)
@@ -429,6 +435,7 @@ def _units(source: Source, glossary: Glossary, lang: str) -> tuple[list[_Unit], 
 
     for line in _prose_lines(source.text):
         body = _QUOTE.sub("", line)
+        in_list = bool(_BULLET.match(body))
         if (cells := row_cells(body)) is not None:  # a table, in a quote or callout too
             said_alone(above)
             above = ""
@@ -467,7 +474,7 @@ def _units(source: Source, glossary: Glossary, lang: str) -> tuple[list[_Unit], 
                     else:  # the sentence cannot be quoted, or has a label of its own: the title goes alone
                         said_alone(written)
                     named = ""
-                if _useful(sentence):
+                if _useful(sentence, MIN_ITEM_CHARS if in_list and has_cjk(sentence) else MIN_CHARS):
                     sentences.append(unit(len(sentences), sentence, opens=j == 0))
     said_alone(above)
     read_table()
@@ -478,8 +485,8 @@ def _bare_formula(text: str) -> bool:
     """Whether a unit is a formula rather than a sentence: an interview answer says what it means first."""
     if not (TEX_COMMAND.search(text) or "=" in text):
         return False
-    rest = TEX_COMMAND.sub(" ", text)
-    return sum(len(w) for w in _WORDS.findall(rest)) < FORMULA_WORDS * len(text.replace(" ", ""))
+    rest = TEX_COMMAND.sub(" ", text)  # the commands' names count for neither side: `\frac{\partial y}` is no words
+    return sum(len(w) for w in _WORDS.findall(rest)) < FORMULA_WORDS * len(rest.replace(" ", ""))
 
 
 def _left_out(line: str) -> bool:
@@ -872,6 +879,8 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
         first = next((i for i, u in enumerate(ordered) if score(u) > 0), 0)
         while first > 0 and not ordered[first].opens:  # from the start of its line
             first -= 1
+        while first > 0 and ordered[first].item and ordered[first - 1].item:  # from its list's first item: "1. 梯度
+            first -= 1  # 直通…" went unquoted when only items 2 and 3 named the question's words
         for sentence in sorted(ordered[first:], key=lambda u: (formulas_last and _bare_formula(u.text), not u.opens,
                                                                 0.0 if u.opens else -score(u))):
             take(sentence, limit)
