@@ -1907,3 +1907,13 @@ def test_a_list_that_answers_is_quoted_from_its_first_item_and_a_short_chinese_i
     fixes = "- 更多数据 / Data_Augmentation；\n- 正则化：L2 / Weight_Decay、L1（稀疏）；\n- Dropout；\n- 集成学习；\n- 降低模型复杂度；\n"
     said = _quoted("怎么解决过拟合？", "怎么解决过拟合", fixes)
     assert "更多数据" in said and "集成学习；" in said, said
+
+
+def test_a_notes_own_question_is_quoted_with_its_answer() -> None:
+    """"为什么不除以 d_k？因为除以 d_k 后方差变成 1/d_k…" was quoted as its answer alone, which right after "除以 √d_k 之后方差回到 1"
+    read as a contradiction: a question is never quoted alone, so it went."""
+    text = ("除以 $\\sqrt{d_k}$ 之后方差回到 1，softmax 的输入分布稳定，训练更容易。\n\n"
+            "> 为什么不除以 $d_k$？因为除以 $d_k$ 后方差变成 $1/d_k$，分布太平，attention 退化成近似平均。\n")
+    said = _quoted("为什么 attention 要除以根号 d_k？", "为什么要除以 sqrt(d_k)", text)
+    assert "为什么不除以 d_k？因为除以 d_k 后方差变成 1/d_k，分布太平，attention 退化成近似平均。" in said, said
+    assert not any(part.startswith("因为除以") for part in said)

@@ -466,7 +466,7 @@ def _units(source: Source, glossary: Glossary, lang: str) -> tuple[list[_Unit], 
                 sentences.append(unit(len(sentences), text, opens=True))
             continue
         for half in _in_language(_halves(cleaned), lang):
-            for j, sentence in enumerate(split_quotable(half)):
+            for j, sentence in enumerate(_asked_with_answer(split_quotable(half))):
                 if named and j == 0:
                     titled = f"{named}{'：' if has_cjk(named + sentence) else ': '}{sentence}"
                     if _useful(titled) and not _LABELLED.match(sentence):
@@ -479,6 +479,20 @@ def _units(source: Source, glossary: Glossary, lang: str) -> tuple[list[_Unit], 
     said_alone(above)
     read_table()
     return [], sentences
+
+
+def _asked_with_answer(sentences: list[str]) -> list[str]:
+    """A note's own question goes with the sentence that answers it ("为什么不除以 d_k？因为除以 d_k 后方差变成 1/d_k…"):
+    a question is never quoted alone, and its answer alone read as the opposite of the sentence before it."""
+    out: list[str] = []
+    asked = ""
+    for sentence in sentences:
+        if sentence.endswith(("?", "？")):
+            asked += sentence if not asked or asked.endswith("？") else f" {sentence}"
+            continue
+        out.append(f"{asked}{'' if not asked or asked.endswith('？') else ' '}{sentence}")
+        asked = ""
+    return out
 
 
 def _bare_formula(text: str) -> bool:
