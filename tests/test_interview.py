@@ -125,6 +125,10 @@ def test_json_document_store_and_review_cards(tmp_path: Path, monkeypatch, capsy
     again = _run(monkeypatch, capsys, home, _script(tmp_path, cards))
     assert again["summary"]["compare"]["sessions_before"] == 1
     assert again["summary"]["compare"]["previous_score"] == summary["score"]
+    # a session quit before its first answer writes no report and is no session to compare with
+    empty = _run(monkeypatch, capsys, home, Path(os.devnull))
+    assert empty["turns"] == [] and empty["report_file"] == "" and len(list((home / "interviews").glob("*.md"))) == 2
+    assert _run(monkeypatch, capsys, home, _script(tmp_path, cards))["summary"]["compare"]["sessions_before"] == 2
 
 
 def test_ctrl_c_after_two_answers_keeps_both(tmp_path: Path) -> None:
@@ -326,8 +330,24 @@ def test_a_probe_never_puts_one_language_inside_the_other(cards) -> None:
     point = card.key_points[0]  # 表达能力 / representational power: only the Chinese line says it
     asked = Interviewer(Grader(load_glossary(None))).probe(Thread(n=1, card=card, section=section), card, point)
     assert asked.card.question.zh == "追问：「只做标准化会限制每层的____，所以要加 γ、β。」——空白处应该是什么？为什么？"
-    assert asked.card.question.en == f"Follow-up: {card.question.en} There is one more key point here: what is it?"
+    assert asked.card.question.en == f"Follow-up: {card.question.en} Which key point have you not said yet?"
     chinese_only = replace(card, question=Bilingual(zh=card.question.zh, en=card.question.zh))
     asked = Interviewer(Grader(load_glossary(None))).probe(Thread(n=1, card=chinese_only, section=section),
                                                             chinese_only, point)
     assert asked.card.question.en == asked.card.question.zh
+
+
+def test_an_opening_with_nothing_right_gets_no_deeper_question_after_its_probe(cards) -> None:
+    """"I don't know" scored 0, its probe (which blanks the point in the note's sentence) was answered right, and a
+    deeper question followed: the probe gives its point away, so it proves nothing about going deeper."""
+    from studybot.study.grading import Grade
+    from studybot.study.interview import Asked, Thread, next_kinds
+
+    card = cards["normalization-002"]
+    blank, right = Grade(0, "again", [], ["a"], "key points"), Grade(5, "easy", ["a"], [], "key points")
+    thread = Thread(n=1, card=card, section=None, turns=[(Asked("opening", card), blank)])
+    assert next_kinds(blank, thread) == ["probe"]
+    thread.turns.append((Asked("probe", card), right))
+    assert next_kinds(right, thread) == []
+    thread.turns[0] = (Asked("opening", card), Grade(3, "good", ["a"], ["b"], "key points"))  # a partial opening
+    assert "deeper" in next_kinds(right, thread)

@@ -83,7 +83,8 @@ def interview(
         _render_report(out, result.to_dict(), plan.lang)
     if result.interrupted:
         saved = len(result.turns)
-        sys.stderr.write(f"\nstudybot: stopped: {saved} answer{'s' * (saved != 1)} saved; report: {result.report_file}\n")
+        report = f"report: {result.report_file}" if result.report_file else "no report"
+        sys.stderr.write(f"\nstudybot: stopped: {saved} answer{'s' * (saved != 1)} saved; {report}\n")
         raise typer.Exit(130)
 
 
@@ -144,4 +145,5 @@ def _render_report(out, result: dict, lang: str | None) -> None:
     if compare["sessions_before"]:
         change = f" ({compare['change']:+.2f})" if compare["change"] is not None else ""
         out.print(f"previous session {compare['previous_score']}/5{change}; best before {compare['best_before']}/5")
-    out.print(Text(f"report: {Path(result['report_file'])}", style="dim"))
+    out.print(Text(f"report: {Path(result['report_file'])}" if result["report_file"] else
+                   "nothing answered: no report written", style="dim"))

@@ -401,6 +401,8 @@ def next_kinds(grade: Grade, thread: Thread) -> list[str]:
     """
     if not grade.covered:
         return ["probe"] if len(thread.turns) == 1 else []
+    if not thread.turns[0][1].covered:  # the probe gave its point away: a right answer to it earns no deeper question
+        return []
     if grade.score >= GOOD_SCORE:
         return ["deeper", "predict"] if not thread.deeper_done else ["predict", "deeper"]
     return ["probe", "deeper"] if grade.score >= PASS_SCORE else ["probe"]
@@ -723,8 +725,10 @@ class Interviewer:
         sources += [(None, s) for line in f"{card.answer.zh}\n{card.answer.en}".splitlines() for s in split_quotable(line)]
         found = blanked_sentences(sources, terms, self.grader.lexical_threshold)
         blank = {"zh": "追问：「{}」——空白处应该是什么？为什么？", "en": 'Follow-up: "{}" What goes in the blank, and why?'}
-        more = {"zh": f"追问：{card.question.zh}——这里还有一个关键点，它是什么？",
-                "en": f"Follow-up: {card.question.en} There is one more key point here: what is it?"}
+        # no sentence of that language holds the point: ask for what was left out ("There is one more key point here"
+        # followed an answer that had said none of them)
+        more = {"zh": f"追问：{card.question.zh}——还有哪个关键点你没有说到？",
+                "en": f"Follow-up: {card.question.en} Which key point have you not said yet?"}
         asked = Bilingual(**{lang: _probe_text(lang, found, blank, more) for lang in ("zh", "en")})
         line = next((n for n, _ in found.values() if n is not None), None)
         where = locate(target, section, card, self.grader)
@@ -817,10 +821,11 @@ def run_interview(
         reached = {t["card"] for t in turns}
         unasked = [c.question.text(plan.lang) for c in plan.openings if c.id not in reached]
         summary = summarize(turns, store.past_interviews(session), started, unasked)
-        report = write_report(plan.home, session, started, plan.topics, turns, summary)
-        store.finish_interview(session, ended, summary["score"], summary, str(report))
+        # nothing answered, nothing to report ("Overall score - over 0 answers" was written for a session quit at once)
+        report = str(write_report(plan.home, session, started, plan.topics, turns, summary)) if turns else ""
+        store.finish_interview(session, ended, summary["score"], summary, report)
     return InterviewResult(session=session, topics=plan.topics, planned=[c.id for c in plan.openings], turns=turns,
-                           summary=summary, report_file=str(report), interrupted=interrupted, warnings=plan.warnings)
+                           summary=summary, report_file=report, interrupted=interrupted, warnings=plan.warnings)
 
 
 class _Stop(Exception):
