@@ -1325,6 +1325,17 @@ def test_off_topic_question_finds_nothing(index: Index) -> None:
         answer_question(OFF_TOPIC, index)
 
 
+def test_a_question_on_a_concept_the_notes_only_neighbour_finds_nothing(knowledge_home: Path) -> None:
+    """"How does gradient accumulation work?" met the bundled section "How does gradient clipping work?" at a heading
+    cosine of 0.87 and was answered with clipping: a concept the question names that no passage found names, with a
+    word of its name in none of them, is not in the notes."""
+    index = Index(knowledge_home)
+    assert answer_question("How does gradient clipping work?", index).citations
+    for question in ("How does gradient accumulation work?", "梯度累积是怎么做的？"):
+        with pytest.raises(NothingFound):
+            answer_question(question, index)
+
+
 def test_a_formulas_variable_is_no_subject(tmp_path: Path) -> None:
     """Every formula in the notes has an x: a question that names nothing else is about nothing in them."""
     notes = tmp_path / "notes"

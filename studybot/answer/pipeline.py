@@ -125,6 +125,8 @@ def is_relevant(question: str, hits: list[Hit], index: Index, translated: str | 
         return False
     if names_a_concept(question, top, index) or heading_names_its_terms(question, top, index):
         return True
+    if names_what_no_hit_says(question, top, index):
+        return False
     if translated is None:
         translated = translation(question, index)
     similarities = heading_similarities(question, top, index)
@@ -185,6 +187,24 @@ def names_a_concept(question: str, hits: list[Hit], index: Index) -> bool:
     """Whether a hit's heading or text names one of the glossary concepts the question names."""
     asked = {e.id for e in index.glossary.find(question)}
     return bool(asked) and any(asked & {e.id for e in index.glossary.find(f"{h.path}\n{h.text}")} for h in hits)
+
+
+def names_what_no_hit_says(question: str, hits: list[Hit], index: Index) -> bool:
+    """Whether the question names a concept that no hit names, in any language, and some word of that name is in none
+    of them: the hits are about a neighbour ("How does gradient accumulation work?" met "How does gradient clipping
+    work?" at a heading cosine of 0.87, and was answered with it), however close in meaning their headings come."""
+    from studybot.content.glossary import mention
+    from studybot.text.tokens import tokenize
+
+    asked = index.glossary.find(question)
+    if not asked:
+        return False
+    said = set().union(*_stored_tokens(hits, index, "tokens"), *_stored_tokens(hits, index, "heading_tokens"))
+    for entry in asked:
+        found = mention(entry, question)
+        if found is not None and any(word not in said for word in tokenize(found.group(0))):
+            return True
+    return False
 
 
 def heading_names_its_terms(question: str, hits: list[Hit], index: Index) -> bool:
