@@ -1928,3 +1928,19 @@ def test_a_notes_own_question_is_quoted_with_its_answer() -> None:
     said = _quoted("为什么 attention 要除以根号 d_k？", "为什么要除以 sqrt(d_k)", text)
     assert "为什么不除以 d_k？因为除以 d_k 后方差变成 1/d_k，分布太平，attention 退化成近似平均。" in said, said
     assert not any(part.startswith("因为除以") for part in said)
+
+
+def test_a_pandoc_grid_table_is_read_as_a_table(tmp_path: Path) -> None:
+    """A note converted by pandoc keeps its tables as grid tables: answers quoted their borders ("+-----+-----+")
+    and the rows after them were no table rows."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "reg.md").write_text(
+        "# 正则化\n\n## L1 和 L2 正则化有什么区别\n\n+-------------+-------------------+----------+\n"
+        "| 方法        | 解的特点          | 先验     |\n+=============+===================+==========+\n"
+        "| L1 (Lasso)  | 稀疏，很多权重为0 | 拉普拉斯 |\n+-------------+-------------------+----------+\n"
+        "| L2 (Ridge)  | 权重小但不为0     | 高斯     |\n+-------------+-------------------+----------+\n", encoding="utf-8")
+    build_index(tmp_path / "home", [notes], bundled=False)
+    answer = answer_question("L1 和 L2 正则化有什么区别？", Index(tmp_path / "home")).answer
+    assert "+--" not in answer and "+==" not in answer and "---" not in answer, answer
+    assert "L1 (Lasso)：解的特点 稀疏，很多权重为0；先验 拉普拉斯" in answer and "L2 (Ridge)：" in answer, answer

@@ -61,6 +61,7 @@ LEAD_SHARE = 0.85  # the leading passage may take this share of the budget
 # 0.75, 0.805 at 1); at 1, a line met only through the translation's one word ("最大" of non-maximum) passed as filler.
 OTHER_LANGUAGE_WEIGHT = 0.75
 SENTENCE_RELEVANCE = 0.15  # filler below this share of the best sentence's score is left out
+MAX_SOURCES = int(__import__("os").environ.get("SB_MAXSRC", "99"))
 LEAD_RELEVANCE = 0.08  # ... and below this share of the lead's fit (when no other sentence is about the question)
 RANK_DECAY = 0.1  # a lower-ranked source's sentence needs to cover a little more of the question
 MIN_CHARS = 8
@@ -919,9 +920,11 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
     rest = [u for n, units in sentences.items() if n not in read for u in units]
     ranked = sorted(rest, key=lambda u: (formulas_last and _bare_formula(u.text), -score(u), len(u.text)))
     floor = max(SENTENCE_RELEVANCE * max(map(score, ranked), default=0.0), LEAD_RELEVANCE * fits[lead.n])
+    quoted = {u.source.n for u in chosen}
     for unit in ranked:
-        if score(unit) > 0 and score(unit) >= floor:
-            take(unit)
+        if score(unit) > 0 and score(unit) >= floor and (
+                unit.source.n in quoted or len(quoted) < MAX_SOURCES) and take(unit):
+            quoted.add(unit.source.n)
     chosen[start:] = sorted(chosen[start:], key=lambda u: (not u.source.own, u.source.n, u.position))
     return _paragraphs(chosen)
 

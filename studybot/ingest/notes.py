@@ -31,6 +31,9 @@ _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 # Longer than this, a `# …` line is a note a phone memo or an export wrote on one line ("# 大模型杂记 ## 为什么需要梯度裁剪
 # …", 2 KB): read as a heading, its whole text was a title with no section under it, and nothing of it was searched.
 HEADING_MAX = 200
+# The border of a pandoc grid table ("+------+-----+", "+======+=====+" under its header): its rows are `| … |` lines
+# between such borders. Quoted as they were, answers opened with three lines of "+---+".
+_GRID_BORDER = re.compile(r"^\s*\+(?:[-=:]+\+)+\s*$")
 # A line of Python: an assignment, an import, a definition or block opener, a call. A `# …` line next to one is
 # that code's comment where an export lost the fence ("lstm = nn.LSTM(…)" / "# Dummy input: batch of 3 …").
 _CODE_LINE = re.compile(r"^\s*(?:[A-Za-z_][\w.]*(?:\[[^\]]*\])?(?:\s*,\s*[A-Za-z_][\w.]*)*\s*(?:[-+*/%@]|//|\*\*)?=(?!=)\s*\S"
@@ -626,6 +629,9 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
         prop = _PROPERTY.match(line)
         if prop and _APP_PROPERTY.match(prop.group("key")):
             out.append("")
+            continue
+        if _GRID_BORDER.match(line):  # pandoc's grid table: its top border is no text, the rest are rules
+            out.append("| --- |" if number > 1 and lines[number - 2].lstrip().startswith("|") else "")
             continue
         heading = _HEADING.match(line)
         if heading and heading.group(1) == "#" and headings and _code_comment(lines, number - 1):

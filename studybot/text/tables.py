@@ -40,6 +40,7 @@ def row_sentences(header: list[str], rows: list[list[str]], cjk: bool) -> list[t
     step numbers ("| 1 | Forward pass | …") is left out, the step's name labels its row, and a column named by a
     question ("What does it do?") is read without its name.
     """
+    rows = [cells for cells in rows if not is_rule(cells)]  # a grid table's rules between its rows (pandoc)
     if len(header) > 2 and rows and all(_NUMBER.match(cells[0]) for cells in rows):  # a column of step numbers
         header, rows = header[1:], [cells[1:] for cells in rows]
     header = ["" if _ASKED.search(name) else name for name in header]  # "What does it do?" names nothing
