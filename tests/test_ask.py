@@ -1944,3 +1944,35 @@ def test_a_pandoc_grid_table_is_read_as_a_table(tmp_path: Path) -> None:
     answer = answer_question("L1 和 L2 正则化有什么区别？", Index(tmp_path / "home")).answer
     assert "+--" not in answer and "+==" not in answer and "---" not in answer, answer
     assert "L1 (Lasso)：解的特点 稀疏，很多权重为0；先验 拉普拉斯" in answer and "L2 (Ridge)：" in answer, answer
+
+
+def test_a_question_that_asks_for_code_gets_the_sections_code() -> None:
+    """"Implement focal loss in PyTorch" was answered with the prose around the note's listing, never the listing:
+    code was quoted only from a section that was all code."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    text = ("加权 CE 只按类别调权重；Focal loss 按样本难易调权重，同一类别里简单样本也被降权。\n\n```python\n"
+            "def focal_loss(logits, target, gamma=2.0):\n    p = torch.sigmoid(logits)\n"
+            "    ce = F.binary_cross_entropy_with_logits(logits, target, reduction=\"none\")\n"
+            "    p_t = p * target + (1 - p) * (1 - target)\n    return (ce * (1 - p_t) ** gamma).mean()\n```\n")
+    answer = extractive_answer("Implement focal loss in PyTorch", [_section(1, "Focal Loss 实现", text)], load_glossary())
+    assert answer.startswith("```python\ndef focal_loss(") and "样本难易" in answer, answer
+    plain = extractive_answer("Focal loss 和加权交叉熵有什么区别？", [_section(1, "Focal Loss 实现", text)], load_glossary())
+    assert "def focal_loss" not in plain and "样本难易" in plain  # code only when asked for
+
+
+def test_an_answer_quotes_at_most_four_passages() -> None:
+    """Past the lead and the best few, each passage that shared a word with the question was quoted: eight citations
+    for "Adam 为什么要做偏差修正？", on warm-up, mixed precision and AdamW."""
+    from studybot.answer.extractive import MAX_SOURCES, extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    said = ["Adam 用一阶矩估计做动量，平滑更新方向。", "Adam 用二阶矩给每个参数自适应的学习率。",
+            "Adam 前几步要做偏差修正，因为矩估计从零开始。", "Transformer 训练里 Adam 几乎是默认选择。",
+            "混合精度下 Adam 每个参数要存两份状态，显存是参数的三倍。", "Adam 对初始学习率不那么敏感，调参省事。",
+            "AdamW 把权重衰减从梯度更新里拿出来单独做。"]
+    sources = [_section(n, f"Adam 笔记 {n}", text) for n, text in enumerate(said, start=1)]
+    answer = extractive_answer("Adam 有哪些要点？", sources, load_glossary())
+    cited = set(re.findall(r"\[(\d+)\]", answer))
+    assert MAX_SOURCES == 4 and len(cited) == 4, answer
