@@ -654,3 +654,16 @@ def test_a_note_inside_a_remembered_folder_is_not_remembered_twice(tmp_path: Pat
     warnings: list[str] = []
     summary = _index(home, warn=warnings.append)
     assert summary.removed == 1 and summary.files == 2 and warnings == []
+
+
+def test_a_note_garbled_through_latin1_is_indexed_as_written_and_named(tmp_path: Path) -> None:
+    """UTF-8 read as Latin-1 by an export ("å½ä¸å" for 归一化) was indexed garbled and the summary said nothing."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    text = "# 归一化\n\n## LayerNorm 适合什么模型\n\nLayerNorm 在特征维度上归一化，不依赖 batch，适合 RNN 和 Transformer。\n"
+    (notes / "norm.md").write_text(text.encode("utf-8").decode("latin-1"), encoding="utf-8")
+    summary = _index(tmp_path / "home", [notes], repair="jieba")
+    assert [(Path(r["path"]).name, r["damaged"]) for r in summary.repaired] == [("norm.md", 0)]
+    assert summary.repaired[0]["decoded"] > 20
+    top = search("LayerNorm 适合什么模型", k=1, index=Index(tmp_path / "home"))[0]
+    assert top.heading_path == ["归一化", "LayerNorm 适合什么模型"] and "不依赖 batch" in top.text

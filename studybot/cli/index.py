@@ -47,6 +47,10 @@ def index(
         f"skipped {len(summary.skipped)}; embedded {summary.embedded}{', rebuilt' if summary.rebuilt else ''})"
     )
     for item in summary.repaired:
+        if not item["damaged"]:  # mojibake that lost no byte (UTF-8 read as Latin-1): read back exactly
+            out.print(f"  {item['path']}: garbled text read back exactly ({item['decoded']} characters; "
+                      "`studybot repair FILE --in-place` fixes the file itself)")
+            continue
         guessed = f", {item['guessed']} guessed (check them: `studybot repair FILE`)" if item["guessed"] else ""
         out.print(f"  {item['path']}: {item['confident']} of {item['damaged']} damaged characters repaired with "
                   f"confidence{guessed}")

@@ -330,11 +330,11 @@ def _build_index(home: Path | str | None, paths: list[Path] | None, embed_model:
                      f"{offset}); they read as \ufffd and the rest of the note is indexed")
             note = parse_note(loaded.text, key)
             chunks = chunk_note(note)
-            if loaded.repair.damaged:
+            if loaded.repair.damaged or loaded.repair.mojibake:  # a note read back exactly is named too: it was garbled
                 summary.repaired.append({
                     "path": key, "damaged": loaded.repair.damaged, "repaired": loaded.repair.repaired,
                     "confident": loaded.repair.confident, "guessed": len(loaded.repair.low_confidence),
-                    "scorer": loaded.repair.scorer,
+                    "decoded": loaded.repair.decoded, "scorer": loaded.repair.scorer,
                 })
                 if loaded.repair.fallback and warn:
                     warn(f"{loaded.repair.fallback}; {path} repaired with {loaded.repair.scorer}")
