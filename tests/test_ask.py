@@ -1201,7 +1201,7 @@ def test_words_to_the_reader_are_not_quoted() -> None:
 
     text = ("大家好，我是小明；文章比较短，适合大家碎片化阅读。\n\nDecoder 只能一个一个地解码，不能并行。\n"
             "Encoder 里不同单词之间没有依赖，注意力层和前馈层都可以并行。\n\n如果觉得有帮助，点个在看再走呗。\n"
-            "Thanks for reading, and hope this helps.\n")
+            "Thanks for reading, and hope this helps.\n如果想了解更多 Transformer 的并行化，我强烈建议您阅读原论文。\n")
     answer = extractive_answer("Transformer 的并行化体现在哪里？", [_section(1, "Transformer的并行化", text)], load_glossary())
     assert _lines(answer) == ["Decoder 只能一个一个地解码，不能并行。 [1]",
                                      "Encoder 里不同单词之间没有依赖，注意力层和前馈层都可以并行。 [1]"]
@@ -1976,3 +1976,19 @@ def test_an_answer_quotes_at_most_four_passages() -> None:
     answer = extractive_answer("Adam 有哪些要点？", sources, load_glossary())
     cited = set(re.findall(r"\[(\d+)\]", answer))
     assert MAX_SOURCES == 4 and len(cited) == 4, answer
+
+
+def test_an_english_question_of_two_parts_over_chinese_notes_quotes_both_sections() -> None:
+    """"What causes vanishing gradients and how do you fix them?" quoted the causes alone: the translation had lost
+    its second part, and "fix" named no aspect a Chinese heading ("解决方法") could meet."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    def note(n: int, heading: str, text: str) -> Source:
+        return Source(n, "梯度.md", ["梯度消失", heading], n * 10, n * 10 + 3, "section", text, 1 / n)
+
+    sources = [note(1, "原因", "链式法则里每层导数连乘，sigmoid 的导数最大只有 0.25，层数一多梯度就指数级变小。"),
+               note(2, "解决方法", "- 用 ReLU 代替 sigmoid；\n- 合适的初始化（Xavier / He）；\n- BatchNorm；\n- 残差连接。")]
+    answer = extractive_answer("What causes vanishing gradients and how do you fix them?", sources, load_glossary(),
+                               translation="为什么梯度消失？")
+    assert "[1]" in answer and "[2]" in answer and "残差连接" in answer, answer

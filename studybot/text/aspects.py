@@ -18,7 +18,13 @@ ASPECTS: dict[str, tuple[str, ...]] = {
                  "weakness", "weaknesses", "cons"),
     # "Why …?" is answered where a passage gives its reasons (answers dev first citation 0.840 to 0.852, coverage
     # 0.753 to 0.762): "ReLU …为什么还说它是非线性激活函数？" opened with ReLU's advantages, not with why it is nonlinear.
-    "reason": ("为什么", "为何", "原因", "因为", "之所以", "why", "reason", "reasons", "because"),
+    "reason": ("为什么", "为何", "原因", "因为", "之所以", "why", "reason", "reasons", "because", "cause", "causes"),
+    # "How do you fix them?" is answered under "解决方法": an English question over Chinese notes named nothing of that
+    # section ("What causes vanishing gradients and how do you fix them?" quoted its causes alone). Only the nouns a
+    # heading uses in Chinese: with 解决 and 缓解, "…你有哪些办法来缓解？" opened with a section on OOV's "解决方案"
+    # (answers dev coverage 0.818 -> 0.812).
+    "solution": ("解决方法", "解决办法", "解决方案", "对策", "fix", "fixes", "solve", "solves", "solution", "solutions",
+                 "remedy", "remedies", "mitigate", "mitigation"),
 }
 # Words that ask for a comparison. They frame a question rather than name its subject ("What is the difference
 # between (1) and (1,)?" says nothing about bagging and boosting), so they are no aspect to match a passage by.

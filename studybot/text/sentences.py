@@ -159,6 +159,10 @@ _TO_READER = re.compile(r"大家好|点个?在看|点赞|欢迎(?:大家|大佬|
                         r"(?:我们)?再?来看(?:看|一下|几个|一个)|接下来，?(?:我们?)?(?:会|将|来)?(?:告诉|讲|看看|介绍|讨论)|"
                         r"如果你们?(?:对.{0,12})?感兴趣|我们(?:继续|接着)(?:讨论|讲|看|介绍)|现在你们?(?:已经)?(?:了解|知道|学会)了|"
                         r"\bif you(?:['’]re| are) interested\b|"
+                        # where to read more: "如果想了解更多，我强烈建议您阅读这本由 Michael Nielsen 写的书" was quoted as an answer
+                        r"如果(?:你|您)?想(?:要)?(?:了解|深入了解|学习|知道)更多|(?:强烈)?(?:建议|推荐)(?:您|你|大家)(?:去)?(?:阅读|看看?|读)|"
+                        r"\bif you (?:want|wish|would like) to (?:learn|know|read|find out) more\b|"
+                        r"\bI (?:strongly |highly )?recommend (?:reading|you read|that you read)\b|"
                         r"之前的整理|下面(?:我们)?来?(?:简单)?(?:阐述|介绍|讨论|看一?看|说一?说|讲一?讲)",
                         re.IGNORECASE)
 # Words that narrate the text rather than say what it teaches: an aside in a sentence, but, unlike the words above,
