@@ -674,3 +674,8 @@ def test_a_note_exported_on_one_line_is_text_not_a_heading() -> None:
     chunks = chunk_note(note)
     assert any("梯度累加起来再更新一次参数" in c.text and c.line_start == 1 for c in chunks), chunks
     assert not any(c.text.lstrip().startswith("#") for c in chunks)
+    # a Q&A file's long question heading, with its links, is a heading still
+    long = ("#### 8) Given stride S and kernel sizes for each layer of a (1-dimensional) CNN, create a function to compute "
+            "the [receptive field](https://example.com/receptive-field) of a particular node in the network. This is just "
+            "finding how many input nodes actually connect through to a neuron in a CNN.\n\nSum the strides backwards.\n")
+    assert parse_note(long, "cv.md").headings[0].title.startswith("8) Given stride S")

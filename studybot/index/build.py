@@ -72,7 +72,7 @@ PIPELINE_VERSION = 35  # bump when reading, repair, chunking or tokens change wh
 # contents written as list items of numbered section titles; 32: a Greek letter is the word of its name, γ is gamma;
 # 33: a code fence in a quote or callout is code; a block id after Chinese punctuation and a %% comment %% inside a
 # line are not read; 34: a line of [[links]] after a label or a pointing word is not read; 35: UTF-8 read as Latin-1
-# or cp1252 repaired, Big5 and UTF-32 notes read as such, a `# …` line over HEADING_MAX characters read as text,
+# or cp1252 repaired, Big5 and UTF-32 notes read as such, a `# …` line holding a whole note read as text,
 # a pandoc grid table read as a table)
 
 

@@ -28,9 +28,11 @@ _NAMELESS = re.compile(r"^(?:readme|index|untitled(?: \d+)?|未命名(?: ?\d+)?|
                        re.IGNORECASE)
 _FOLDER_PAGE = re.compile(r"^(?:readme|index)$", re.IGNORECASE)
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
-# Longer than this, a `# …` line is a note a phone memo or an export wrote on one line ("# 大模型杂记 ## 为什么需要梯度裁剪
-# …", 2 KB): read as a heading, its whole text was a title with no section under it, and nothing of it was searched.
-HEADING_MAX = 200
+# A `# …` line that is a whole note a phone memo or an export wrote on one line ("# 大模型杂记 ## 为什么需要梯度裁剪 …",
+# 2 KB): read as a heading, its text was a title with no section under it, and nothing of it was searched. It holds
+# the next heading's marks, or runs past any title; a Q&A file's question headings run to 450 characters with their
+# links ("#### 8) Given stride S and kernel sizes … [receptive field](…)"), and at 200 lost their sections.
+_ONE_LINE_NOTE = re.compile(r"^(?=.{100}).*?\s#{1,6}\s\S|^.{1000}", re.DOTALL)
 # The border of a pandoc grid table ("+------+-----+", "+======+=====+" under its header): its rows are `| … |` lines
 # between such borders. Quoted as they were, answers opened with three lines of "+---+".
 _GRID_BORDER = re.compile(r"^\s*\+(?:[-=:]+\+)+\s*$")
@@ -636,7 +638,7 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
         heading = _HEADING.match(line)
         if heading and heading.group(1) == "#" and headings and _code_comment(lines, number - 1):
             heading = None
-        if heading and len(heading.group(2)) > HEADING_MAX:  # a note exported as one line: its text, not a title
+        if heading and _ONE_LINE_NOTE.search(heading.group(2)):  # a note exported as one line: its text, not a title
             line, heading = heading.group(2), None
         bullet = heading is None and (heading := _BULLET_HEADING.match(line)) is not None
         if heading:
