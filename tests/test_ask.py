@@ -1336,6 +1336,25 @@ def test_a_question_on_a_concept_the_notes_only_neighbour_finds_nothing(knowledg
             answer_question(question, index)
 
 
+
+def test_a_concept_named_in_part_is_still_answered(tmp_path: Path) -> None:
+    """Most words of the concept's name, apart, are the concept named in part: "Bias / Variance" answers "What is the
+    bias-variance tradeoff?" though "tradeoff" is in no passage."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "fundamentals.md").write_text(
+        "# ML fundamentals\n\n## Bias / Variance (Underfitting/Overfitting)\n\nHigh bias underfits: the model is too "
+        "simple for the data. High variance overfits: it follows the noise of its training set. More capacity lowers "
+        "bias and raises variance.\n", encoding="utf-8")
+    build_index(tmp_path / "home", [notes], bundled=False)
+    index = Index(tmp_path / "home")
+    from studybot.answer.pipeline import names_what_no_hit_says
+
+    for question, neighbour in (("What is the bias-variance tradeoff?", False), ("What is gradient accumulation?", True)):
+        hits = search(question, k=5, index=index)
+        assert names_what_no_hit_says(question, hits, index) is neighbour, question
+
+
 def test_a_formulas_variable_is_no_subject(tmp_path: Path) -> None:
     """Every formula in the notes has an x: a question that names nothing else is about nothing in them."""
     notes = tmp_path / "notes"

@@ -190,9 +190,11 @@ def names_a_concept(question: str, hits: list[Hit], index: Index) -> bool:
 
 
 def names_what_no_hit_says(question: str, hits: list[Hit], index: Index) -> bool:
-    """Whether the question names a concept that no hit names, in any language, and some word of that name is in none
-    of them: the hits are about a neighbour ("How does gradient accumulation work?" met "How does gradient clipping
-    work?" at a heading cosine of 0.87, and was answered with it), however close in meaning their headings come."""
+    """Whether the question names a concept that no hit names, in any language, and at most half the words of that name
+    are in them: the hits are about a neighbour ("How does gradient accumulation work?" met "How does gradient clipping
+    work?" at a heading cosine of 0.87, and was answered with it), however close in meaning their headings come. Most of
+    its words is the concept named in part ("Bias / Variance (Underfitting/Overfitting)" for "What is the bias-variance
+    tradeoff?")."""
     from studybot.content.glossary import mention
     from studybot.text.tokens import tokenize
 
@@ -201,8 +203,9 @@ def names_what_no_hit_says(question: str, hits: list[Hit], index: Index) -> bool
         return False
     said = set().union(*_stored_tokens(hits, index, "tokens"), *_stored_tokens(hits, index, "heading_tokens"))
     for entry in asked:
-        found = mention(entry, question)
-        if found is not None and any(word not in said for word in tokenize(found.group(0))):
+        tokens = set(tokenize(found.group(0))) if (found := mention(entry, question)) is not None else set()
+        words = [w for w in tokens if not any(o != w and o in w for o in tokens)]  # "bias-variance": bias, variance
+        if words and sum(word in said for word in words) <= len(words) / 2:
             return True
     return False
 
