@@ -55,6 +55,19 @@ def one_line_error(result: subprocess.CompletedProcess, *needles: str) -> str:
     return lines[0]
 
 
+def notes_index(tmp_path: Path, notes: dict[str, str], **options):
+    """A home of the user's notes alone ({file name: text}), indexed (jieba repair unless `options` say otherwise)."""
+    from studybot.index.build import build_index
+    from studybot.index.search import Index
+
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    for name, text in notes.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    build_index(tmp_path / "home", [folder], bundled=False, **{"repair": "jieba", **options})
+    return Index(tmp_path / "home")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def session_cache(tmp_path_factory) -> Path:
     """Keep the embedding and repair caches of a test run out of the user's cache folder.

@@ -1340,15 +1340,13 @@ def test_a_question_on_a_concept_the_notes_only_neighbour_finds_nothing(knowledg
 def test_a_concept_named_in_part_is_still_answered(tmp_path: Path) -> None:
     """Most words of the concept's name, apart, are the concept named in part: "Bias / Variance" answers "What is the
     bias-variance tradeoff?" though "tradeoff" is in no passage."""
-    notes = tmp_path / "notes"
-    notes.mkdir()
-    (notes / "fundamentals.md").write_text(
+    from studybot.answer.pipeline import names_what_no_hit_says
+    from tests.conftest import notes_index
+
+    index = notes_index(tmp_path, {"fundamentals.md": (
         "# ML fundamentals\n\n## Bias / Variance (Underfitting/Overfitting)\n\nHigh bias underfits: the model is too "
         "simple for the data. High variance overfits: it follows the noise of its training set. More capacity lowers "
-        "bias and raises variance.\n", encoding="utf-8")
-    build_index(tmp_path / "home", [notes], bundled=False)
-    index = Index(tmp_path / "home")
-    from studybot.answer.pipeline import names_what_no_hit_says
+        "bias and raises variance.\n")})
 
     for question, neighbour in (("What is the bias-variance tradeoff?", False), ("What is gradient accumulation?", True)):
         hits = search(question, k=5, index=index)
@@ -1952,15 +1950,14 @@ def test_a_notes_own_question_is_quoted_with_its_answer() -> None:
 def test_a_pandoc_grid_table_is_read_as_a_table(tmp_path: Path) -> None:
     """A note converted by pandoc keeps its tables as grid tables: answers quoted their borders ("+-----+-----+")
     and the rows after them were no table rows."""
-    notes = tmp_path / "notes"
-    notes.mkdir()
-    (notes / "reg.md").write_text(
+    from tests.conftest import notes_index
+
+    index = notes_index(tmp_path, {"reg.md": (
         "# 正则化\n\n## L1 和 L2 正则化有什么区别\n\n+-------------+-------------------+----------+\n"
         "| 方法        | 解的特点          | 先验     |\n+=============+===================+==========+\n"
         "| L1 (Lasso)  | 稀疏，很多权重为0 | 拉普拉斯 |\n+-------------+-------------------+----------+\n"
-        "| L2 (Ridge)  | 权重小但不为0     | 高斯     |\n+-------------+-------------------+----------+\n", encoding="utf-8")
-    build_index(tmp_path / "home", [notes], bundled=False)
-    answer = answer_question("L1 和 L2 正则化有什么区别？", Index(tmp_path / "home")).answer
+        "| L2 (Ridge)  | 权重小但不为0     | 高斯     |\n+-------------+-------------------+----------+\n")})
+    answer = answer_question("L1 和 L2 正则化有什么区别？", index).answer
     assert "+--" not in answer and "+==" not in answer and "---" not in answer, answer
     assert "L1 (Lasso)：解的特点 稀疏，很多权重为0；先验 拉普拉斯" in answer and "L2 (Ridge)：" in answer, answer
 

@@ -10,16 +10,7 @@ from studybot.content.glossary import load_glossary
 from studybot.index.build import build_index
 from studybot.index.search import Index, search
 from studybot.text.tokens import tokenize
-
-
-def _index_of(tmp_path: Path, notes: dict[str, str]) -> Index:
-    """A home of the user's notes alone ({file name: text}), indexed: what most tests here search."""
-    folder = tmp_path / "notes"
-    folder.mkdir()
-    for name, text in notes.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    build_index(tmp_path / "home", [folder], bundled=False, repair="jieba")
-    return Index(tmp_path / "home")
+from tests.conftest import notes_index as _index_of
 
 
 ZH_NOTE = """# 实践问题
