@@ -104,6 +104,10 @@ def test_chat_through_stdin_with_sources_and_quit(tiny_home: Path) -> None:
     assert "LayerNorm 沿特征归一化" in out and "norms.md:" in out
     assert "I found nothing in your notes about" in out  # an off-topic turn is answered, not fatal
     assert "never read" not in out
+    # piped in, each question shows before its answer (the answers ran together, no telling where one ended)
+    shown = [line for line in out.splitlines() if line.startswith("you> ")]
+    assert shown == [f"you> {FIRST}", "you> 为什么？", "you> /sources", "you> How do I bake sourdough bread?", "you> /quit"]
+    assert out.index(f"you> {FIRST}") < out.index("LayerNorm 沿特征归一化") < out.index("you> 为什么？")
 
 
 def test_chat_json_prints_one_document_for_the_session(tiny_home: Path) -> None:

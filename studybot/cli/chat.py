@@ -45,6 +45,8 @@ def chat(
             break
         if not line:
             continue
+        if not interactive and not json_out:  # questions piped in: the transcript shows each, or answers run together
+            out.print(f"\n[bold]you> {escape(line)}[/bold]")
         command = line.lower() if line.startswith("/") else line  # /QUIT, /Sources
         if command in ("/quit", "/exit", "/q"):
             break
