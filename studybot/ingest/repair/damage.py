@@ -78,6 +78,10 @@ def mojibake_bytes(run: str) -> bytes | None:
     (whose C1 control characters U+0080-U+009F are the bytes 0x80-0x9F: an export that read UTF-8 as
     ISO-8859-1 lost no byte, "深度" came out "æ·±åº¦" with two invisible controls); None when a character
     is none of these code pages' (CJK, emoji: clean text)."""
+    try:  # the damage studybot was built for, whole runs in one call: the rest is read a character at a time
+        return run.encode(MOJIBAKE_CODEC)
+    except UnicodeEncodeError:
+        pass
     data = bytearray()
     for char in run:
         for codec in (MOJIBAKE_CODEC, "cp1252", "latin-1"):
