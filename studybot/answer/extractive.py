@@ -869,7 +869,7 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
     code_only = (asks_code or not prose
                  or _only_code_answers(sources, prose, keys, fits, weights, lang))
     leads = sources if code_only else prose  # a passage of code alone leads when code is asked, or all there is
-    if not _ASKS_CODE.search(question):  # nor does a section named as code ("（3） Code") for its one line of lead-in
+    if not asks_code:  # nor does a section named as code ("（3） Code") for its one line of lead-in
         leads = [s for s in leads if not _CODE_HEADING.match(s.heading)] or leads
     lead = lead_source(leads, keys, fits, weights, lang, defines(question))
     if lead is None:
