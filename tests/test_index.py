@@ -61,6 +61,18 @@ def test_unreadable_files_are_skipped_with_a_warning(tmp_path: Path, notes_dir: 
     assert any("broken.md" in w and "binary" in w for w in warnings)
 
 
+def test_a_note_with_gbk_lines_in_utf8_is_indexed_and_its_lines_named(tmp_path: Path, notes_dir: Path) -> None:
+    """Pasted GBK lines made the whole note "not text" and skipped it; now it is indexed and the lines are named."""
+    (notes_dir / "mixed.md").write_bytes("# 优化方法\n\n动量法可以加速收敛，减少震荡。\n\n".encode()
+                                         + "## 学习率预热\n\n学习率预热让训练初期更稳定。\n".encode("gbk"))
+    warnings: list[str] = []
+    summary = _index(tmp_path / "home", [notes_dir], warn=warnings.append)
+    assert not summary.skipped and summary.files == 3
+    assert [w for w in warnings if "mixed.md" in w and "lines 5, 7" in w and "GBK" in w]
+    hits = search("学习率预热", k=1, index=Index(tmp_path / "home"))
+    assert hits[0].file.endswith("mixed.md") and hits[0].line_start == 5 and "训练初期" in hits[0].text
+
+
 def test_changed_embedding_model_forces_rebuild(tmp_path: Path, notes_dir: Path) -> None:
     from studybot.index.embedders import resolve_embed_model
 

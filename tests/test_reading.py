@@ -52,6 +52,27 @@ def test_big5_is_read_as_big5_and_utf32_as_utf32() -> None:
         decode_bytes(codecs.BOM_UTF16_LE + b"a\x00\x00\x00b\x00")
 
 
+def test_a_utf8_note_with_gbk_lines_pasted_in_is_read_line_by_line(tmp_path) -> None:
+    """Text pasted from a GBK file into a UTF-8 note was refused as "not text in UTF-8, UTF-16, GB18030 or Big5",
+    the whole note skipped, with no word of where: each line is read as written, and the GBK lines are named."""
+    from studybot.ingest.decoding import encode_like, encoding_name
+
+    utf8 = "# 优化方法\n\n动量法可以加速收敛，减少震荡。\n\n"
+    gbk = "## 学习率\n\n学习率太大会震荡，太小收敛慢。\n"
+    data = utf8.encode("utf-8") + gbk.encode("gbk")
+    assert decode_bytes(data) == (utf8 + gbk, "mixed")
+    assert encode_like(utf8 + gbk, "mixed", data) == (utf8 + gbk).encode("utf-8")  # written back as UTF-8
+    assert encoding_name("mixed", data).startswith("UTF-8")
+    path = tmp_path / "mixed.md"
+    path.write_bytes(data)
+    assert read_text(path).gb18030_lines == [5, 7]
+    # a GBK note, a UTF-8 one and a GBK note with one line of English stay as they were
+    assert decode_bytes(gbk.encode("gbk")) == (gbk, "gb18030")
+    assert decode_bytes(("Adam: adaptive moments\n" + gbk).encode("gbk"))[1] == "gb18030"
+    with pytest.raises(UnreadableFile):  # a line that neither encoding reads: refused, as before
+        decode_bytes(data.replace("学习率太大".encode("gbk"), b"\xff\xfe\xff\xfe\xff"))
+
+
 def test_binary_file_is_refused() -> None:
     png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10" + bytes(range(256))
     with pytest.raises(UnreadableFile):

@@ -328,6 +328,12 @@ def _build_index(home: Path | str | None, paths: list[Path] | None, embed_model:
                 line, offset = loaded.invalid[0]
                 warn(f"{path}: {len(loaded.invalid)} byte(s) are not valid UTF-8 (first at line {line}, byte offset "
                      f"{offset}); they read as \ufffd and the rest of the note is indexed")
+            if loaded.gb18030_lines and warn:
+                lines = loaded.gb18030_lines
+                more = f" and {len(lines) - 3} more" if len(lines) > 3 else ""
+                warn(f"{path}: line{'s' if len(lines) > 1 else ''} {', '.join(map(str, lines[:3]))}{more} "
+                     f"{'are' if len(lines) > 1 else 'is'} GBK (GB18030) in a UTF-8 note: each line is read as written; "
+                     "save the note as UTF-8")
             note = parse_note(loaded.text, key)
             chunks = chunk_note(note)
             if loaded.repair.damaged or loaded.repair.mojibake:  # a note read back exactly is named too: it was garbled

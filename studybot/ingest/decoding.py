@@ -1,5 +1,5 @@
-"""Note bytes to text: BOMs (UTF-8, UTF-16, UTF-32), UTF-16 without a BOM, UTF-8, GB18030 and Big5; binaries refused;
-and back."""
+"""Note bytes to text: BOMs (UTF-8, UTF-16, UTF-32), UTF-16 without a BOM, UTF-8, GB18030 and Big5, UTF-8 with GBK
+lines pasted in; binaries refused; and back."""
 
 from __future__ import annotations
 
@@ -55,6 +55,8 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         text = data.decode("utf-8", errors="replace")
         if sum(ord(c) > 127 and c != "\ufffd" for c in text) >= 4 * broken:
             return text, "utf-8"
+    if (mixed := _line_by_line(data)) is not None:
+        return mixed, "mixed"
     try:
         text = data.decode("gb18030")
         return (big5, "big5") if (big5 := _big5_instead(data, text)) else (text, "gb18030")
@@ -65,9 +67,30 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
 
 
 _NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "utf-16-le": "UTF-16 LE", "utf-16-be": "UTF-16 BE",
-          "utf-16": "UTF-16", "utf-32": "UTF-32", "gb18030": "GB18030", "big5": "Big5"}
+          "utf-16": "UTF-16", "utf-32": "UTF-32", "gb18030": "GB18030", "big5": "Big5",
+          "mixed": "UTF-8 (its GB18030 lines converted)"}
 _CJK = re.compile("[\u4e00-\u9fff]")
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+
+
+def _line_by_line(data: bytes) -> str | None:
+    """A UTF-8 note with GBK lines pasted in (or the reverse), each line read as written, else None. Read whole
+    as GB18030 its UTF-8 lines came out as rare characters; read as UTF-8 it was refused. The UTF-8 lines must
+    hold Chinese that is common (`_common_share`): a GBK line that happens to be valid UTF-8 reads as rare characters."""
+    lines, utf8_chinese, others = [], [], 0
+    for line in data.splitlines(keepends=True):  # no GB18030 byte is a line break
+        try:
+            lines.append(line.decode("utf-8"))
+            utf8_chinese.extend(_CJK.findall(lines[-1]))
+        except UnicodeDecodeError:
+            try:
+                lines.append(line.decode("gb18030"))
+            except UnicodeDecodeError:
+                return None
+            others += 1
+    if not others or len(utf8_chinese) < 4 or _common_share("".join(utf8_chinese)) < 0.8:
+        return None
+    return "".join(lines)
 
 
 def _big5_instead(data: bytes, gb18030: str) -> str:
@@ -111,6 +134,8 @@ def encode_like(text: str, encoding: str, original: bytes) -> bytes:
     if encoding == "utf-32":
         bom, codec = _utf32_order(original)
         return bom + text.encode(codec)
+    if encoding == "mixed":  # written back whole in UTF-8
+        return text.encode("utf-8")
     try:
         return text.encode(encoding)
     except UnicodeEncodeError as exc:  # Big5 alone cannot hold every character

@@ -23,6 +23,7 @@ class LoadedText:
     encoding: str
     repair: RepairReport
     invalid: list[tuple[int, int]] = field(default_factory=list)  # (line, byte offset) of bytes replaced by U+FFFD
+    gb18030_lines: list[int] = field(default_factory=list)  # 1-based lines read as GB18030 in a note otherwise UTF-8
 
 
 def read_text(path: Path, repair_scorer: str = DEFAULT_SCORER, cache: Path | None = None,
@@ -35,11 +36,12 @@ def read_text(path: Path, repair_scorer: str = DEFAULT_SCORER, cache: Path | Non
         raise UnreadableFile(f"cannot read {path}: {exc.strerror or exc}") from exc
     text, encoding = decode_bytes(data)
     invalid = _with_lines(data, invalid_utf8(data)) if encoding == "utf-8" and "\ufffd" in text else []
+    gb18030_lines = sorted({line for line, _ in _with_lines(data, invalid_utf8(data))}) if encoding == "mixed" else []
     text = without_radicals(text.replace("\r\n", "\n").replace("\r", "\n"))
     if Path(path).suffix.lower() == ".ipynb":
         text = notebook_text(text, Path(path).name)
     report = repair_text(text, repair_scorer, cache, progress)
-    return LoadedText(text=report.text, encoding=encoding, repair=report, invalid=invalid)
+    return LoadedText(text=report.text, encoding=encoding, repair=report, invalid=invalid, gb18030_lines=gb18030_lines)
 
 
 def _with_lines(data: bytes, offsets: list[int]) -> list[tuple[int, int]]:
