@@ -1487,8 +1487,8 @@ def test_a_grounded_cited_generation_is_the_llm_answer(index: Index, question: s
     assert result.demos == DEMOS[question]
     doc = result.to_dict()
     assert (doc["mode"], doc["fallback_reason"], doc["model"]) == ("llm", None, generator.name)
-    assert doc["citations"] == [{"n": 1, "file": cited.file, "heading": heading, "line_start": cited.line_start,
-                                 "line_end": cited.line_end}]
+    assert doc["citations"] == [{"n": 1, "file": cited.file, "heading": heading, "path": cited.path,
+                                 "line_start": cited.line_start, "line_end": cited.line_end}]
     assert result.timings["first_token_s"] is not None and result.timings["tokens_per_s"] > 0
     assert result.timings["total_s"] >= result.timings["first_token_s"]
     # what the model was told: the answer's language, the packed sources, the question as typed
@@ -1558,8 +1558,9 @@ def test_ask_json_contract(tiny_home: Path) -> None:
     assert doc["mode"] == "extractive" and doc["model"] is None and doc["fallback_reason"] is None
     assert "exploding gradients" in doc["answer"]
     first = doc["citations"][0]
-    assert set(first) == {"n", "file", "heading", "line_start", "line_end"}
+    assert set(first) == {"n", "file", "heading", "path", "line_start", "line_end"}
     assert first["n"] == 1 and first["heading"] == "Why clip gradients?" and Path(first["file"]).name == "norms.md"
+    assert first["path"].endswith(" > Why clip gradients?")  # the heading path, as the text output shows it
     line = next(i for i, text in enumerate(NORMALIZATION_NOTE.splitlines(), start=1) if "Gradient clipping" in text)
     assert first["line_start"] <= line <= first["line_end"]
     assert set(doc["timings"]) == {"retrieve_s", "first_token_s", "total_s", "tokens_per_s"}
@@ -1935,6 +1936,26 @@ def test_a_list_that_answers_is_quoted_from_its_first_item_and_a_short_chinese_i
     fixes = "- 更多数据 / Data_Augmentation；\n- 正则化：L2 / Weight_Decay、L1（稀疏）；\n- Dropout；\n- 集成学习；\n- 降低模型复杂度；\n"
     said = _quoted("怎么解决过拟合？", "怎么解决过拟合", fixes)
     assert "更多数据" in said and "集成学习；" in said, said
+
+
+def test_the_line_that_introduces_a_list_is_quoted_with_it_and_an_answer_blocks_list_keeps_its_lines() -> None:
+    """"PPO 阶段需要几个模型？" was answered by the four models' names without "一共 4 个：", the line above them (a line
+    ending in a colon is never quoted alone); and the items of a list under "面试：…" were joined into one line by " - "."""
+    models = ("一共 4 个：\n- **Actor**：正在训练的模型\n- **Critic**：估计 value\n- **Reward model**：冻结，打分\n"
+              "- **Reference model**：冻结，算 KL\n")
+    said = _quoted("PPO 阶段需要几个模型？", "PPO 阶段需要几个模型？", models)
+    assert said[0] == "一共 4 个：Actor：正在训练的模型" and len(said) == 4, said
+    english = "PPO for RLHF loads four models in total:\n\n- the actor being trained\n- a critic that estimates value\n"
+    said = _quoted("How many models does PPO need in RLHF?", "PPO models", english)
+    assert said[0] == "PPO for RLHF loads four models in total: the actor being trained", said
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    block = Source(1, "vec.md", ["向量库", "面试：怎么选向量库？"], 3, 7, "answer",
+                   "- 数据量小：FAISS Flat 或 HNSW 足够\n- 需要过滤：Milvus 或 Qdrant\n- 已经有 Postgres：pgvector 最省事\n", 0.1)
+    answer = extractive_answer("怎么选向量库？", [block], load_glossary())
+    assert answer.splitlines() == ["数据量小：FAISS Flat 或 HNSW 足够", "需要过滤：Milvus 或 Qdrant",
+                                   "已经有 Postgres：pgvector 最省事 [1]"], answer
 
 
 def test_a_notes_own_question_is_quoted_with_its_answer() -> None:

@@ -260,13 +260,17 @@ def _useful(text: str, least: int = MIN_CHARS) -> bool:
 
 
 def _answer_parts(text: str) -> list[tuple[str, str]]:
-    """(language, paragraph) pairs of an interview-answer block; labelled parts keep their label's language.
-    To-dos and footnotes' text are left out, as in any passage ("面试准备检查清单", a checklist of "- [ ] …")."""
+    """(language, paragraph) pairs of an interview-answer block; labelled parts keep their label's language, and a
+    list its lines. To-dos and footnotes' text are left out, as in any passage ("面试准备检查清单", a checklist of "- [ ] …")."""
     lines = [_QUOTE.sub("", line) for line in text.splitlines() if not UNSPOKEN_LINE.match(_QUOTE.sub("", line))]
     parts: list[tuple[str, str]] = []
     for paragraph in re.split(r"\n\s*\n", "\n".join(lines)):
         label = _LABEL.match(paragraph)
-        body = _clean(" ".join(_LABEL.sub("", paragraph).split("\n")))
+        lines = _LABEL.sub("", paragraph).split("\n")
+        if sum(bool(_BULLET.match(line)) for line in lines) >= 2:  # a list keeps an item a line (" - " joined them)
+            body = "\n".join(text for line in lines if (text := _clean(line)))
+        else:
+            body = _clean(" ".join(lines))
         if _useful(body):
             lang = _LABEL_LANGUAGE[label.group(1).lower()] if label else language(body)
             parts.append((lang, body))
@@ -438,7 +442,7 @@ def _units(source: Source, glossary: Glossary, lang: str) -> tuple[list[_Unit], 
         if line and _useful(text := _clean(_QUOTE.sub("", line))):
             sentences.append(unit(len(sentences), text, opens=True))
 
-    for line in _prose_lines(source.text):
+    for line in _joined_to_lists(_prose_lines(source.text), word_keys(source.path)):
         body = _QUOTE.sub("", line)
         in_list = bool(_BULLET.match(body))
         if (cells := row_cells(body)) is not None:  # a table, in a quote or callout too
@@ -484,6 +488,28 @@ def _units(source: Source, glossary: Glossary, lang: str) -> tuple[list[_Unit], 
     said_alone(above)
     read_table()
     return [], sentences
+
+
+def _joined_to_lists(lines: list[str], heading: frozenset[str]) -> list[str]:
+    """A line that introduces a list ("一共 4 个：", "PPO loads four models:") written on the list's first item: a lead-in
+    is never quoted alone, and the list quoted alone lost what it counts ("PPO 阶段需要几个模型？" was answered by the four
+    models' names, without "4"). One that only says the section's `heading` (its word keys) again adds nothing."""
+    out = list(lines)
+    for i, line in enumerate(out):
+        body = _QUOTE.sub("", line)
+        cleaned = _clean(body)
+        if (_BULLET.match(body) or not cleaned.endswith((":", "：")) or _left_out(line) or speaks_to_reader(cleaned)
+                or is_aside(cleaned) or _title(line) or word_keys(cleaned) <= heading):
+            continue
+        below = next((j for j in range(i + 1, len(out)) if out[j].strip()), None)
+        quote = _QUOTE.match(out[below]) if below is not None else None
+        item = out[below][quote.end() if quote else 0:] if below is not None else ""
+        if bullet := _BULLET.match(item):
+            lead = body.strip()
+            out[below] = (f"{out[below][:quote.end() if quote else 0]}{item[:bullet.end()]}{lead}"
+                          f"{'' if lead.endswith('：') else ' '}{item[bullet.end():]}")
+            out[i] = ""
+    return out
 
 
 def _asked_with_answer(sentences: list[str]) -> list[str]:

@@ -46,9 +46,10 @@ class Source:
         return " > ".join(self.heading_path)
 
     def citation(self) -> dict:
-        """The JSON contract's citation: where to open the passage."""
-        return {"n": self.n, "file": self.file, "heading": self.heading, "line_start": self.line_start,
-                "line_end": self.line_end}
+        """The JSON contract's citation: where to open the passage, and its heading path as the text output shows it
+        ("heading" alone is often just "Interview answer")."""
+        return {"n": self.n, "file": self.file, "heading": self.heading, "path": self.path,
+                "line_start": self.line_start, "line_end": self.line_end}
 
     def prompt_block(self) -> str:
         return f"[{self.n}] {self.path}\n{self.text.strip()}"
