@@ -351,6 +351,33 @@ def _card(n: int, question: str, answer: str, note: str = "norm.md", topic: str 
                 answer=Bilingual(zh=answer, en=answer), key_points=[], source=f"notes/{note}:{n}")
 
 
+def test_restating_the_question_earns_nothing_and_formulas_or_sizes_are_no_key_points(tmp_path: Path, grader) -> None:
+    """Seen in real use: "AdamW" alone scored 3 of 5 on "Adam 和 AdamW 有什么区别？" (close in meaning to the reference
+    sentences naming AdamW); key points were "beta1" of $\\beta_1^t$, "sumj" of $\\sum_j$ and "3x3"; and a section ending
+    "输出乘 1 / p。" gave no card (" / " read as a Chinese half and an English half, "p。")."""
+    notes = _write(tmp_path / "notes", {"opt.md": (
+        "# 优化器\n\n## Adam 和 AdamW 有什么区别？\n\n"
+        "Adam 把 L2 正则加进梯度里，weight decay 会被自适应学习率缩放，梯度大的参数反而衰减得少。\n"
+        "AdamW 把 weight decay 从梯度更新中解耦（decoupled weight decay），正则效果和自适应学习率无关。\n\n"
+        "## 为什么 Adam 需要偏差修正？\n\n"
+        "初期一阶矩和二阶矩都从 0 开始，估计偏向 0，修正 $\\hat m_t = m_t/(1-\\beta_1^t)$ 把它们放大回真实尺度。\n"
+        "不修正的话前几步的步长会失真。\n\n"
+        "## 感受野是什么？\n\n"
+        "感受野是输出特征图上一个点对应输入图像的区域。两个 3x3 卷积叠起来的感受野等于一个 5x5 卷积，参数更少，"
+        "VGG 因此全用 3x3 卷积核。\n\n"
+        "## Dropout 在测试时怎么办？\n\n"
+        "测试时不丢弃任何神经元，训练时保留下来的输出要除以保留概率，保证期望一致，推理时输出乘 1 / p。\n")})
+    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
+    cards = {c.question.zh: c for c in load_deck(tmp_path / "home").cards if c.origin == "note"}
+    assert "Dropout 在测试时怎么办？" in cards
+    words = {w.lower() for c in cards.values() for p in c.key_points for w in [*p.zh, *p.en]}
+    assert not words & {"beta1", "3x3", "5x5", "mt"}, words
+    adamw = cards["Adam 和 AdamW 有什么区别？"]
+    for restated in ("AdamW", "Adam 和 AdamW 没区别"):
+        assert grader.grade(adamw, restated).score <= 1, restated
+    assert grader.grade(adamw, "AdamW 把权重衰减从梯度更新里解耦出来（decoupled），不再被自适应学习率缩放").score >= 3
+
+
 def test_a_cards_rivals_are_its_neighbours_on_its_topic_in_its_note() -> None:
     cards = [_card(1, "a", "a"), _card(2, "b", "b", topic="optimization"), _card(3, "c", "c"), _card(4, "d", "d"),
              _card(5, "e", "e"), _card(6, "f", "f", note="other.md"), _card(7, "g", "g", origin="bank")]

@@ -163,9 +163,12 @@ def note_card_id(path: str, heading_path: list[str], prefix: str = "note") -> st
 
 
 def split_bilingual(text: str) -> Bilingual:
-    """'A / B' headings and '中文：… English: …' answer blocks become their two halves; other text serves both."""
-    if " / " in text and has_cjk(text.split(" / ", 1)[0]) and not has_cjk(text.split(" / ", 1)[1]):
-        zh, en = text.split(" / ", 1)
+    """'A / B' headings and '中文：… English: …' answer blocks become their two halves; other text serves both.
+    A slash in an answer's text is no such pair: "测试时输出乘 1 / p。" gave a Chinese half and an English half "p。",
+    and the note's question no card."""
+    zh, _, en = text.partition(" / ")
+    if (en and "\n" not in text.strip() and has_cjk(zh) and not re.search("[，。；]", zh) and not has_cjk(en)
+            and re.search("[A-Za-z]{2}", en)):
         return Bilingual(zh=zh.strip(), en=en.strip())
     parts: dict[str, list[str]] = {}
     current = None

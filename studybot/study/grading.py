@@ -28,6 +28,7 @@ from typing import Callable
 import numpy as np
 
 from studybot.study.cards import Card, reference_sentences
+from studybot.study.keypoints import worth_asking
 from studybot.content.schema import KeyPoint
 from studybot.content.glossary import Glossary
 from studybot.text.language import language
@@ -241,9 +242,13 @@ class Grader:
         if preparing is not None:
             preparing.join()
         reference = _reference(card)
-        said = reference_sentences(answer) or [answer.strip()]
+        asked = {word_key(t) for t in tokenize(f"{card.question.zh}\n{card.question.en}")}
+        # a sentence that only restates the question ("AdamW", "Adam 和 AdamW 没区别") is close to every reference
+        # sentence naming the same words, and earned their points (3 of 5 for "AdamW" alone)
+        said = [s for s in reference_sentences(answer) or [answer.strip()]
+                if any(worth_asking(t) for t in tokenize(s) if word_key(t) not in asked)]
         sentences = reference_sentences(reference)
-        if not sentences or not self.about_card(card, answer, reference, rivals, original):
+        if not said or not sentences or not self.about_card(card, answer, reference, rivals, original):
             return hits
         tokens = [self.answer_tokens(s) for s in sentences]
         close = self._vectors_of("query", said) @ self._vectors_of("query", sentences).T  # said x reference

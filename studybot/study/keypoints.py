@@ -26,7 +26,7 @@ from studybot.content.glossary import Glossary
 from studybot.content.schema import KeyPoint
 from studybot.text.language import has_cjk
 from studybot.text.sentences import SENTENCE_BREAK
-from studybot.text.tokens import TEX_COMMAND, dictionary_share, normalize, tokenize, word_key, word_keys
+from studybot.text.tokens import MATH_SPAN, TEX_COMMAND, dictionary_share, normalize, tokenize, word_key, word_keys
 
 TOKEN_CACHE = "note-tokens.sqlite"
 MIN_POINTS = 3
@@ -79,12 +79,13 @@ def specificity(token: str) -> float:
     return EVERYDAY_ENGLISH if any(s in everyday or f"{s}e" in everyday for s in stems) else 1.0
 
 
-def _worth_asking(token: str) -> bool:
+def worth_asking(token: str) -> bool:
     """Words that can carry a point: Chinese words of three characters, or two that jieba's dictionary knows
     (its guesses at unknown pairs are mostly stray pieces: 求其, 称该), and other words of three letters."""
     if has_cjk(token):
         return len(token) >= 3 or (len(token) == 2 and dictionary_share(token) > 0)
-    return len(token) >= 3 and sum(c.isdigit() for c in token) < 5  # no numbers, ids or dates
+    digits = sum(c.isdigit() for c in token)  # no numbers, ids, dates or sizes ("3x3" of "two 3x3 convs"); fp16 is a word
+    return len(token) >= 3 and digits < 5 and digits < len(token) - digits
 
 
 def _surface(token: str, answer: str) -> str:
@@ -164,8 +165,10 @@ def _terms(answer: str, question: str, glossary: Glossary, frequencies: Document
     counts = Counter(tokenize(answer) if tokens is None else tokens)
     keys = {word_key(t) for t in counts}
     commands = {name.lower() for name in TEX_COMMAND.findall(answer)} - set(tokenize(TEX_COMMAND.sub(" ", answer)))
-    words = _longest({t for t in counts if _worth_asking(t) and word_key(t) not in asked and t not in covered
-                      and t not in commands})
+    # a formula's letters are no words to recall ("beta1" of $\beta_1^t$, "sumj" of $\sum_j$)
+    prose = set(tokenize(MATH_SPAN.sub(" ", answer))) if MATH_SPAN.search(answer) else set(counts)
+    words = _longest({t for t in counts if worth_asking(t) and word_key(t) not in asked and t not in covered
+                      and t not in commands and t in prose})
     seen: set[str] = set()
     for token in counts:  # in order of first mention
         if token not in words:

@@ -26,6 +26,7 @@ CHINESE_STOP = frozenset(
 
 _CJK_RUN = re.compile(f"[{CJK}]+")
 TEX_COMMAND = re.compile(r"\\([A-Za-z]+)")  # \frac, \text: how a formula is typeset
+MATH_SPAN = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$", re.DOTALL)  # $…$ and $$…$$: a formula in a note
 
 
 def cjk_bigrams(text: str) -> list[str]:
