@@ -631,14 +631,40 @@ def test_a_note_the_user_cannot_read_is_skipped_with_a_warning(tmp_path: Path, n
     """A note without read permission (copied from another account) is skipped and named on stderr, as a binary
     file is, not only counted."""
     secret = notes_dir / "secret.md"
-    secret.write_text("# Secret\n\nNot for the index.\n")
+    secret.write_text("# Secret\n\nThe bonus pool is not for the index.\n")
+    _index(tmp_path / "home", [notes_dir])  # indexed while it could be read: then it leaves, not its old text stays
     secret.chmod(0)
     drop = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] if os.geteuid() == 0 else []
     done = subprocess.run([*drop, sys.executable, "-m", "studybot", "index", "--no-bundled", str(notes_dir), "--home",
-                           str(tmp_path / "home")], capture_output=True, text=True, timeout=300, cwd=REPO,
+                           str(tmp_path / "home"), "--json"], capture_output=True, text=True, timeout=300, cwd=REPO,
                           env={k: v for k, v in os.environ.items() if k != "STUDYBOT_HOME"})
     assert done.returncode == 0, done.stderr
     assert f"skipped {secret}: Permission denied" in done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["removed"] == 1 and summary["files"] == summary["unchanged"] == 2
+    assert not [h for h in search("bonus pool", k=5, index=Index(tmp_path / "home")) if h.file == str(secret)]
+
+
+def test_a_symlinked_folder_is_followed_and_conflict_copies_and_named_non_notes_are_not_indexed(tmp_path: Path) -> None:
+    """A vault's shared folder linked in (as Obsidian follows it) was skipped without a word; Syncthing's and
+    Dropbox's conflict copies were indexed and cited before the note; a `paper.pdf` named was indexed as text."""
+    shared = tmp_path / "elsewhere" / "shared"
+    shared.mkdir(parents=True)
+    (shared / "precision.md").write_text("# Mixed precision\n\nV100 has no bf16: use fp16 with a GradScaler.\n")
+    (shared / "up").symlink_to(tmp_path / "vault", target_is_directory=True)  # a loop back up: read once
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / "Shared").symlink_to(shared, target_is_directory=True)
+    (vault / "Adam.md").write_text("# Adam\n\nbeta2 = 0.95 for pretraining.\n")
+    (vault / "Adam.sync-conflict-20240503-101010-ABCDEF.md").write_text("# Adam\n\nbeta2 = 0.999 for pretraining.\n")
+    (vault / "Adam (conflicted copy 2024-05-03).md").write_text("# Adam\n\nbeta2 = 0.9 for pretraining.\n")
+    (tmp_path / "paper.pdf").write_bytes(b"%PDF-1.4 1 0 obj<</Type/Catalog>>endobj\n")
+    said: list[str] = []
+    summary = _index(tmp_path / "home", [vault, tmp_path / "paper.pdf"], warn=said.append)
+    assert summary.files == 2
+    files = {Path(h.file).name for h in search("beta2 bf16 fp16 pretraining", k=5, index=Index(tmp_path / "home"))}
+    assert files == {"Adam.md", "precision.md"}
+    assert [w for w in said if w.startswith("not a note file") and "paper.pdf" in w]
 
 
 def test_a_mistyped_path_leaves_no_home_behind(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from studybot.content.glossary import Glossary, glossary_files_digest, glossary_
 from studybot.home import bundled_dir, cache_dir, is_bundled_note, resolve_home
 from studybot.ingest.notes import UNSPOKEN_LINE, fence_opening, parse_note
 from studybot.ingest.decoding import UnreadableFile
-from studybot.ingest.reading import NOTE_SUFFIXES, iter_note_files, read_text, walk_skips
+from studybot.ingest.reading import NOTE_SUFFIXES, is_note_file, iter_note_files, read_text, walk_skips
 from studybot.progress import ProgressFn
 from studybot.text.language import CJK_CHAR, language
 from studybot.text.tokens import add_words, cjk_bigrams
@@ -105,13 +105,14 @@ def _unwritten_count(db) -> int:
 
 
 def _without_notes(sources: list[str], files: list[Path]) -> list[str]:
-    """The folders among the user's sources that hold no note file: a folder of Org files or PDFs, which the user
-    would otherwise think indexed."""
+    """The folders among the user's sources that hold no note file, and the files that are none: a folder of Org
+    files or PDFs, a `paper.pdf` named (it was indexed as text, `%PDF-1.4 …`), which the user would otherwise think
+    indexed."""
     folders = {Path(p).resolve(): p for p in sources if Path(p).is_dir()}
     for path in files:
         for parent in path.parents:
             folders.pop(parent, None)
-    return list(folders.values())
+    return list(folders.values()) + [p for p in sources if Path(p).is_file() and not is_note_file(Path(p))]
 
 
 def _readable() -> str:
@@ -289,7 +290,8 @@ def _build_index(home: Path | str | None, paths: list[Path] | None, embed_model:
         files = iter_note_files(roots)
         if warn:
             for empty in _without_notes(live_sources, files):
-                warn(f"no notes under {empty}: studybot reads {_readable()} files")
+                warn(f"{'not a note file' if Path(empty).is_file() else 'no notes under'} {empty}: studybot reads "
+                     f"{_readable()} files (sync tools' conflict copies aside)")
 
         gen = store.start_generation(home, base)
         db = gen.catalog
@@ -309,6 +311,7 @@ def _build_index(home: Path | str | None, paths: list[Path] | None, embed_model:
                 summary.skipped.append({"path": key, "reason": exc.strerror or str(exc)})
                 if warn:
                     warn(f"skipped {path}: {exc.strerror or exc}")
+                seen.discard(key)  # indexed before and unreadable now (chmod 000): its old text leaves, as below
                 continue
             digest = _sha256(data)
             if known.get(key) == digest:
@@ -321,8 +324,7 @@ def _build_index(home: Path | str | None, paths: list[Path] | None, embed_model:
                 summary.skipped.append({"path": key, "reason": str(exc)})
                 if warn:
                     warn(f"skipped {path}: {exc}")
-                if key in known:
-                    seen.discard(key)  # it was indexed before; now it is unreadable, so it leaves
+                seen.discard(key)  # indexed before and unreadable now: it leaves
                 continue
             if loaded.invalid and warn:
                 line, offset = loaded.invalid[0]

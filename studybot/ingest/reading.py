@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from studybot.errors import StudybotError
 from studybot.ingest.decoding import UnreadableFile, decode_bytes, invalid_utf8
@@ -83,20 +86,47 @@ def template_folders(folder: Path) -> set[Path]:
     return found
 
 
+def is_note_file(path: Path) -> bool:
+    """Whether a file's name makes it a note: a note suffix, and no sync tool's copy of a conflict
+    ("Adam.sync-conflict-20240503-101010-ABCDEF.md", "Adam (conflicted copy 2024-05-03).md"), whose older text
+    was cited before the note's own."""
+    return path.suffix.lower() in NOTE_SUFFIXES and not _CONFLICT_COPY.search(path.name)
+
+
+_CONFLICT_COPY = re.compile(r"\.sync-conflict-\d{8}-\d{6}|\(conflicted copy\b|\(.*?'s conflicted copy\b", re.IGNORECASE)
+
+
+def _files_under(folder: Path) -> Iterator[Path]:
+    """Every file under a folder, its symlinked folders followed as Obsidian follows them (a vault's shared folder
+    was skipped without a word), each real folder once (a link back up the tree is no loop); hidden folders not
+    entered."""
+    seen: set[str] = set()
+    for root, folders, files in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:
+            folders[:] = []
+            continue
+        seen.add(real)
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        yield from (Path(root) / name for name in files)
+
+
 def iter_note_files(paths: list[Path]) -> list[Path]:
     """Expand files and folders into the note files under them, sorted; hidden folders, a Logseq graph's own
-    folder and an Obsidian vault's templates folder skipped."""
+    folder and an Obsidian vault's templates folder skipped, and a file that is no note (`is_note_file`) even
+    when named."""
     found: set[Path] = set()
     for raw in paths:
         path = Path(raw).expanduser()
         if not path.exists():
             raise StudybotError(f"path not found: {path}")
         if path.is_file():
-            found.add(path.resolve())
+            if is_note_file(path):
+                found.add(path.resolve())
             continue
         templates = template_folders(path.resolve())
-        for child in path.rglob("*"):
-            if not walk_skips(path, child, templates) and child.is_file() and child.suffix.lower() in NOTE_SUFFIXES:
+        for child in _files_under(path):
+            if is_note_file(child) and not walk_skips(path, child, templates) and child.is_file():
                 found.add(child.resolve())
     return sorted(found)
 
