@@ -65,6 +65,18 @@ def test_a_follow_up_that_names_another_subject_asks_the_last_question_of_it(tin
         assert session.resolve(follow_up) == resolved
 
 
+def test_a_follow_up_leans_on_the_last_question_asked_whole_not_on_the_last_follow_up(tiny_home: Path) -> None:
+    """"那 RMSNorm 呢？" after "give an example" was searched with the example's words too (the first question and the
+    example merged) and answered about the first question's subject: it asks the first question of RMSNorm."""
+    session = ChatSession(Index(tiny_home))
+    session.ask(FIRST)
+    session.ask("为什么？")  # leans on FIRST
+    assert session.resolve("那 RMSNorm 呢？") == "RMSNorm 和 LayerNorm 有什么区别？"
+    assert session.resolve("why?") == f"{FIRST} why?"
+    session.ask("tuple 和 list 的区别是什么？")  # asked whole: the next follow-up leans on it
+    assert session.resolve("为什么？") == "tuple 和 list 的区别是什么？ 为什么？"
+
+
 def test_chat_with_a_grounded_model_answers_the_first_question_and_the_follow_up(tiny_home: Path) -> None:
     fixed = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
     generator = GroundedFake("chat")

@@ -48,6 +48,7 @@ class ChatSession:
         self.now = now
         self.options = answer_options
         self.last: Answer | None = None
+        self.leaned_on: str | None = None  # the question follow-ups lean on: the last one not itself leaning on another
         self.history_path = index.home / HISTORY
         self.model_note: str | None = None  # why no model runs by default (see plan_model)
         self.history_error: str | None = None  # why the history could not be kept (a read-only home): answers go on
@@ -69,15 +70,20 @@ class ChatSession:
         short = len(words) <= FOLLOW_UP_MAX_WORDS and self._known(words)
         if _CONTINUATION.match(question) or (not concept and (short or _PRONOUN.search(question))):
             return (self._another_subject(question) or self._named_subject(question)
-                    or f"{self.last.resolved_question} {question}")
+                    or f"{self._previous()} {question}")
         return question
+
+    def _previous(self) -> str:
+        """The question a follow-up leans on: the last one asked whole, not the last follow-up merged with it ("那
+        RMSNorm 呢？" after "give an example" was searched with the example's words too, and answered on attention)."""
+        return self.leaned_on or self.last.resolved_question
 
     def _named_subject(self, question: str) -> str | None:
         """The follow-up with its pronoun replaced by the previous question's subject, the first concept it names
         ("它有什么缺点？" after "Dropout 为什么能防止过拟合？" is "Dropout有什么缺点？"), else None (no pronoun, or a previous
         question comparing two, where "it" could be either). Appended to the previous question, its why-passage led
         an answer on drawbacks."""
-        previous = self.last.resolved_question
+        previous = self._previous()
         found = _PRONOUN.search(question)
         subjects = [e for e in self.index.glossary.find(previous) if e.id not in _ASPECTS]
         if found is None or not subjects or compares(previous):
@@ -91,7 +97,7 @@ class ChatSession:
         """The previous question asked of the new subject a continuation names ("那 LSTM 呢？" after "RNN 为什么会梯度
         消失？" is "LSTM 为什么会梯度消失？"), when it names a glossary concept the previous one did not and no pronoun
         points back; else None. Appended to the previous question, its old subject led the answer again."""
-        previous = self.last.resolved_question
+        previous = self._previous()
         glossary = self.index.glossary
         before = glossary.find(previous)
         named = {entry.id for entry in before}
@@ -112,9 +118,10 @@ class ChatSession:
     def ask(self, question: str, on_token: Callable[[str], None] | None = None) -> Answer:
         """Answer one turn (raises NothingFound like `answer_question`) and append it to the history."""
         resolved = self.resolve(question)
+        leaned_on = self._previous() if self.last is not None and resolved == f"{self._previous()} {question}" else resolved
         answer = answer_question(question, self.index, self.generator, retrieval_query=resolved, on_token=on_token,
                                  clock=self.clock, **self.options)
-        self.last = answer
+        self.last, self.leaned_on = answer, leaned_on
         try:
             self._save(answer)
         except OSError as exc:
