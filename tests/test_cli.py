@@ -176,3 +176,25 @@ def test_a_usage_error_is_one_line_naming_the_help_to_read(args: list[str], need
     result = run_cli(*args)
     one_line_error(result, *needles)
     assert result.returncode == 2 and result.stdout == ""
+
+
+def test_ctrl_c_says_so_in_one_line(tmp_path: Path, monkeypatch, capsys) -> None:
+    """Ctrl-C came back from typer as exit code 130 and nothing was said (an interrupted `index` looked finished):
+    it is one line, and `index` says its index is as it was."""
+    import studybot.cli.main as cli
+    import studybot.index.build
+    import studybot.index.search
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    for argv, module, name, said in (
+            (["index", str(tmp_path)], studybot.index.build, "build_index", "the index is as it was before this run"),
+            (["search", "dropout"], studybot.index.search, "search", "interrupted")):
+        monkeypatch.setattr(module, name, interrupted)
+        monkeypatch.setattr(sys, "argv", ["studybot", *argv, "--home", str(tmp_path / "home")])
+        with pytest.raises(SystemExit) as exited:
+            cli.main()
+        err = capsys.readouterr().err
+        assert exited.value.code == 130 and err.startswith("studybot: error: interrupted") and said in err, err
+        assert len(err.strip().splitlines()) == 1

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from studybot.errors import StudybotError
 from studybot.cli.common import HomeOption, JsonOption, app, console, print_json, progress_bar, report_warning
 
 
@@ -31,9 +32,13 @@ def index(
     """Index the bundled knowledge/ and your notes (.md, .markdown, .txt, .qmd, .Rmd, .ipynb), incrementally."""
     from studybot.index.build import build_index
 
-    with progress_bar(not json_out) as progress:
-        summary = build_index(home, paths, embed_model=embed_model, rebuild=rebuild, bundled=bundled, repair=repair, progress=progress,
-                              warn=report_warning)
+    try:
+        with progress_bar(not json_out) as progress:
+            summary = build_index(home, paths, embed_model=embed_model, rebuild=rebuild, bundled=bundled, repair=repair,
+                                  progress=progress, warn=report_warning)
+    except KeyboardInterrupt:  # the new generation is never made live half written
+        raise StudybotError("interrupted: the index is as it was before this run; run the same command again to "
+                            "finish it", exit_code=130) from None
     if json_out:
         print_json(summary.to_dict())
         return

@@ -85,7 +85,7 @@ def interview(
         saved = len(result.turns)
         report = f"report: {result.report_file}" if result.report_file else "no report"
         sys.stderr.write(f"\nstudybot: stopped: {saved} answer{'s' * (saved != 1)} saved; {report}\n")
-        raise typer.Exit(130)
+        sys.exit(130)  # as Ctrl-C exits, with its own line said above
 
 
 def _render_question(out, shown: dict) -> None:

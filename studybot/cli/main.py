@@ -76,6 +76,8 @@ def main() -> None:
             report_error(f"the index is damaged ({exc}): run `studybot index`, which rebuilds it from your notes")
         sys.exit(1)
     else:  # typer.Exit(code) and --help's Exit(0) are returned in this mode; a command's own return is no code
+        if code == 130:  # typer's Ctrl-C, returned as a code: it was silent
+            report_error("interrupted")
         sys.exit(code if type(code) is int else 0)
 
 

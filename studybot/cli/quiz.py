@@ -115,7 +115,7 @@ def _session(due_only: bool, topic, limit, seed, answers_file, lang, bank, notes
             print_json(result.to_dict())
         sys.stderr.write(f"\nstudybot: stopped: {saved} answer{'s' * (saved != 1)} saved; "
                          "`studybot review` asks the rest when they are due\n")
-        raise typer.Exit(130)
+        sys.exit(130)  # as Ctrl-C exits, with its own line said above
     if json_out:
         print_json(result.to_dict())
     else:
