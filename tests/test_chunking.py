@@ -679,3 +679,33 @@ def test_a_note_exported_on_one_line_is_text_not_a_heading() -> None:
             "the [receptive field](https://example.com/receptive-field) of a particular node in the network. This is just "
             "finding how many input nodes actually connect through to a neuron in a CNN.\n\nSum the strides backwards.\n")
     assert parse_note(long, "cv.md").headings[0].title.startswith("8) Given stride S")
+
+
+def test_a_paragraph_written_on_one_line_is_cut_at_sentences_into_chunks_of_that_line(tmp_path) -> None:
+    """A 30 KB meeting dump on one line was one chunk: embedded by its first sentences, and "What is the quarterly
+    GPU budget?" found nothing though its last sentence says it. Now runs of whole sentences, each cited on that line;
+    a section written up whole is still one chunk per its blocks, and a note card reads the line back whole."""
+    from studybot.index.build import build_index
+    from studybot.index.search import Index, search
+    from studybot.study.cards import _chunk_rows, _sections
+
+    filler = [f"Item {i}: the team reviewed pipeline throughput, cluster nodes and checkpoint cadence for run {i}."
+              for i in range(60)]
+    chinese = "".join(f"第{i}项：团队讨论了数据管线和检查点的频率，确认了集群节点的分配。" for i in range(40))
+    line = " ".join(filler + ["Last item: the quarterly GPU budget for the team is 4800 H100-hours."])
+    note = parse_note(f"# Weekly sync\n{line}\n\n## 周会\n{chinese}\n", "sync.md")
+    chunks = chunk_note(note)
+    english = [c for c in chunks if c.heading_path == ["Weekly sync"]]
+    assert len(english) > 3 and all(len(c.text) <= MAX_CHARS for c in english)
+    assert [(c.line_start, c.line_end) for c in english] == [(1, 2)] + [(2, 2)] * (len(english) - 1)  # 1: its heading
+    assert " ".join(c.text for c in english) == line  # cut between sentences, nothing lost
+    assert all(c.text.endswith(".") for c in english)
+    assert "".join(c.text for c in chunks if c.heading_path == ["Weekly sync", "周会"]) == chinese
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "sync.md").write_text(f"# Weekly sync\n{line}\n", encoding="utf-8")
+    build_index(tmp_path / "home", [tmp_path / "notes"], bundled=False, repair="jieba")
+    index = Index(tmp_path / "home")
+    top = search("quarterly GPU budget H100-hours", k=1, index=index)[0]
+    assert "4800 H100-hours" in top.text and top.line_start == 2
+    (section,) = _sections(_chunk_rows(index)).values()
+    assert section.text() == line  # its runs put back together, in order

@@ -34,7 +34,7 @@ from studybot.text.tokens import add_words, cjk_bigrams
 LANGUAGE_SAMPLE = 500  # characters of a chunk's prose that decide its language
 PROSE_WORDS = 5  # fewer words and Chinese characters than this is no prose ("- [ ] TODO", "[TOC]")
 _WORD = re.compile(f"{CJK_CHAR.pattern}|[A-Za-z]{{2,}}")
-PIPELINE_VERSION = 35  # bump when reading, repair, chunking or tokens change what a file turns into (3: bigram BM25;
+PIPELINE_VERSION = 36  # bump when reading, repair, chunking or tokens change what a file turns into (3: bigram BM25;
 # 4: setext headings, no tables of contents, images named by a tool read as "image", HTML entities decoded,
 # character pairs of NFKC text; 5: emoji sequences repaired, screenshot tools' image names read as "image";
 # 6: formula images read as their LaTeX, links alone on a line left out, no setext heading over a picture,
@@ -73,7 +73,8 @@ PIPELINE_VERSION = 35  # bump when reading, repair, chunking or tokens change wh
 # 33: a code fence in a quote or callout is code; a block id after Chinese punctuation and a %% comment %% inside a
 # line are not read; 34: a line of [[links]] after a label or a pointing word is not read; 35: UTF-8 read as Latin-1
 # or cp1252 repaired, Big5 and UTF-32 notes read as such, a `# …` line holding a whole note read as text,
-# a pandoc grid table read as a table)
+# a pandoc grid table read as a table; 36: a paragraph written on one line, over a chunk's size, is cut at sentences
+# into chunks of that line)
 
 
 @dataclass

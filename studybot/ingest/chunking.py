@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from studybot.ingest.notes import INDENTED_CODE, UNSPOKEN_LINE, Heading, Note, closes_fence, fence_opening, file_title, folder_title
-from studybot.text.sentences import BOLD_LINE, names_a_part, names_a_point, without_lead_label
+from studybot.text.sentences import BOLD_LINE, names_a_part, names_a_point, sentence_runs, without_lead_label
 from studybot.text.tokens import word_keys
 
 ANSWER_HEADING = re.compile(r"面试|回答|答法|答题|interview answer|answer template", re.IGNORECASE)
@@ -237,13 +237,34 @@ def chunk_note(note: Note, max_chars: int = MAX_CHARS, overlap_chars: int = OVER
             # tutorial's "> **Note:**" under "PyTorch training loop" won the answer's place from the table of steps.
             quoted = (sum(b.size(lines) for b in piece if b.quote and not _is_callout(lines[b.start]))
                       > 0.5 * sum(b.size(lines) for b in piece))
-            chunks.append(Chunk(
-                file=note.path,
-                heading_path=list(path),
-                line_start=heading.line if (heading is not None and starts_section) else first + 1,
-                line_end=max(i for i in range(first, last) if lines[i].strip()) + 1,
-                text=text,
-                kind="answer" if (is_answer or quoted) else "section",
-                titled=titled,
-            ))
+            one_line = len(piece) == 1 and last - first == 1 and not piece[0].quote and not fence_opening(text)
+            for n, part in enumerate(_line_parts(text, limit) if one_line else [text]):
+                chunks.append(Chunk(
+                    file=note.path,
+                    heading_path=list(path),
+                    line_start=heading.line if (heading is not None and starts_section and n == 0) else first + 1,
+                    line_end=max(i for i in range(first, last) if lines[i].strip()) + 1,
+                    text=part,
+                    kind="answer" if (is_answer or quoted) else "section",
+                    titled=titled,
+                ))
     return chunks
+
+
+def _line_parts(text: str, max_chars: int) -> list[str]:
+    """A paragraph written on one line (a WeChat or web export, a transcript: 30 KB) in runs of whole sentences of
+    at most max_chars, each a chunk on that line: as one chunk, it was embedded by its first sentences and a fact
+    in its middle was found by nothing."""
+    if len(text) <= max_chars:
+        return [text]
+    parts = [""]
+    for run in sentence_runs(text):
+        while len(run) > max_chars:  # a sentence without a stop: cut at the last space that fits, else where it must
+            cut = run.rfind(" ", 0, max_chars)
+            cut = cut if cut > 0 else max_chars
+            parts += [run[:cut], ""]
+            run = run[cut:]
+        if parts[-1] and len(parts[-1]) + len(run) > max_chars:
+            parts.append("")
+        parts[-1] += run
+    return [part.strip() for part in parts if part.strip()]

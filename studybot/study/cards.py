@@ -296,7 +296,8 @@ def _sections(rows: list[tuple]) -> dict[SectionKey, _Section]:
     """Sections in file order, keyed by note path and heading path, each chunk's text put back on its lines.
 
     A chunk's text ends on its line_end and keeps its inner lines, so its first line is line_end minus
-    its line count; overlapping chunks of a long section then write the same lines twice, harmlessly.
+    its line count; overlapping chunks of a long section then write the same lines twice, harmlessly. The chunks
+    of one line (a paragraph written on one line, cut at sentences) are that line's runs, in order.
     """
     sections: dict[SectionKey, _Section] = {}
     for path, heading, line_start, line_end, kind, text, _, titled in rows:
@@ -304,6 +305,8 @@ def _sections(rows: list[tuple]) -> dict[SectionKey, _Section]:
         section = sections.setdefault((path, tuple(heading_path)),
                                       _Section(path, heading_path, line_start, titled=bool(titled)))
         lines = text.split("\n")
+        if len(lines) == 1 and (said := section.lines.get(line_end)) and text not in said:
+            lines = [f"{said}{'' if has_cjk(said[-1:]) else ' '}{text}"]
         section.lines.update(zip(range(line_end - len(lines) + 1, line_end + 1), lines))
         section.answer = section.answer or kind == "answer"
     return sections

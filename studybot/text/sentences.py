@@ -25,6 +25,12 @@ def split_sentences(text: str) -> list[str]:
     return [part.strip() for part in SENTENCE_BREAK.split(text) if part and part.strip()]
 
 
+def sentence_runs(line: str) -> list[str]:
+    """A line cut after each sentence, nothing dropped or stripped: the runs put together are the line."""
+    cuts = [0, *(m.end() for m in _QUOTABLE_END.finditer(line)), len(line)]
+    return [line[a:b] for a, b in zip(cuts, cuts[1:]) if b > a]
+
+
 def split_quotable(line: str) -> list[str]:
     """Whole sentences of one line, stripped, empty ones dropped; none ends inside parentheses that close later
     ("… than Xavier initialization (Kumar, 2017; Yang, 2017)." is one sentence, not one that stops at "2017;")."""
