@@ -83,7 +83,6 @@ def test_images_named_by_a_tool_not_a_person_become_the_word_image() -> None:
         "![](pics/vgg16.png)": "vgg16.png",
         "![架构图](pics/1.png)": "架构图",
         "![[attention map.jpeg]]": "attention map.jpeg",
-        "![[Other Note]]": "Other Note",
         # Obsidian's placement and size of a picture are no names
         "![[Pasted image 20240601173325.png|centered]]": "image",
         "![[Pasted image 20250921100553.png| center ]]": "image",
@@ -96,9 +95,10 @@ def test_images_named_by_a_tool_not_a_person_become_the_word_image() -> None:
     # alone on its line a picture is a figure, and its name a caption (`![name]`, quoted by no answer)
     alone = {"![架构图](pics/1.png)": "![架构图]", "![[kde.png|center]]": "![kde.png]", "![](pics/1.png)": "image",
              "> ![[attention map.jpeg]] ![](pics/vgg16.png)": "> ![attention map.jpeg] ![vgg16.png]",
-             "![[Other Note]]": "Other Note"}
+             "![[Other Note]]": ""}  # another note's text shown here: read where that note is
     for markdown, text in alone.items():
         assert parse_note(f"# T\n{markdown}\n", "t.md").lines[1] == text, markdown
+    assert parse_note("# T\n它的推导在![[Other Note]]里。\n", "t.md").lines[1] == "它的推导在Other Note里。"
 
 
 def test_formula_images_read_as_the_latex_their_address_carries() -> None:
@@ -166,6 +166,20 @@ def test_a_line_of_links_to_other_notes_is_not_read() -> None:
     assert [line for line in note.lines[2:] if line] == ["Byte-level BPE never meets an unknown byte.",
                                                           "- BatchNorm - normalises over the batch",
                                                           "BPE and WordPiece both merge pairs."]
+
+
+def test_an_embedded_note_and_a_pointer_after_a_sentence_are_not_read() -> None:
+    """A vault's index note of `![[Inference server runbook]]` was quoted as the answer "Inference server runbook",
+    "See also ![[Weight decay vs L2#Decoupled]]" and "Compare with [[BatchNorm]] and [[RMSNorm]]." likewise, and
+    "Why divide by sqrt(d_k)? → see [[Attention]] and ![[Attention#^why]]" as "… → see Attention and Attention".
+    An embedded picture is still a figure's caption, and "…, see [[DBSCAN]]." names what it points to."""
+    note = parse_note("# Infra\n\n![[Inference server runbook]]\n![[cluster.png | center]]\n\nAdamW decays directly.\n"
+                      "See also ![[Weight decay vs L2#Decoupled weight decay]]\n\nCompare with [[BatchNorm]] and [[RMSNorm]].\n\n"
+                      "1. Why divide by sqrt(d_k)? → see [[Attention#Scaled]] and ![[Attention#^why-scale]]\n\n"
+                      "Trees isolate outliers. See [[Random Forest]].\n\nFor clusters without k, see [[DBSCAN]].\n", "infra.md")
+    assert [line for line in note.lines[2:] if line] == ["![cluster.png]", "AdamW decays directly.",
+                                                          "1. Why divide by sqrt(d_k)?", "Trees isolate outliers.",
+                                                          "For clusters without k, see DBSCAN."]
 
 
 def test_a_block_id_after_chinese_punctuation_and_a_comment_in_a_line_are_not_read() -> None:

@@ -74,7 +74,7 @@ PIPELINE_VERSION = 36  # bump when reading, repair, chunking or tokens change wh
 # line are not read; 34: a line of [[links]] after a label or a pointing word is not read; 35: UTF-8 read as Latin-1
 # or cp1252 repaired, Big5 and UTF-32 notes read as such, a `# …` line holding a whole note read as text,
 # a pandoc grid table read as a table; 36: a paragraph written on one line, over a chunk's size, is cut at sentences
-# into chunks of that line)
+# into chunks of that line; a line embedding another note, and a pointer to notes after a sentence, are not read)
 
 
 @dataclass

@@ -93,10 +93,19 @@ _LINK_ITEM = re.compile(r"^\s*(?:>\s*)*(?:(?:[-+*]|\d+[.)])\s+)?(?:\[(?:[^\[\]]|
                         rf"(?:\s*[-–—|·]\s*{_CREDIT_WORD}(?:\s+{_CREDIT_WORD}){{0,2}})?|\[\[[^\[\]]+\]\])\s*$")
 # ... and a line of several [[notes]], after a label or a pointing word ("Compare: [[WordPiece]], [[SentencePiece]]",
 # "相关：[[BPE]]、[[WordPiece]]", "见 [[Pruning]]"): Obsidian's way to say where else to read, quoted as an answer's line.
+# A link to a note, or an embed of one (`![[Runbook]]` shows another note's text, read where that note is); an
+# embedded picture is a figure (`_FIGURE_LINE`).
+_NOTE_LINK = r"(?:(?<!!)|!(?!\[\[[^\[\]]*\.(?:png|jpe?g|gif|svg|webp|bmp|pdf)\s*(?:[#|][^\[\]]*)?\]\]))\[\[[^\[\]]+\]\]"
+_NOTE_LINKS = rf"{_NOTE_LINK}(?:\s*(?:[,，、/|·;；]|\band\b|\bor\b|和|与|及)?\s*{_NOTE_LINK})*"
 _WIKILINKS_LINE = re.compile(
     r"^\s*(?:>\s*)*(?:(?:[-+*]|\d+[.)])\s+)?(?:(?:[^\s:：\[\]]{1,20}(?:\s[^\s:：\[\]]{1,20}){0,2}\s*[:：]|见|参见|参考|相关|"
-    r"see(?:\s+also)?|cf\.?|compare)\s*)?(?<!!)\[\[[^\[\]]+\]\](?:\s*[,，、/|·;；]?\s*(?<!!)\[\[[^\[\]]+\]\])*\s*[。.]?\s*$",
+    rf"(?:→|->)?\s*see(?:\s+also)?|cf\.?|compare(?:\s+with)?)\s*)?{_NOTE_LINKS}\s*[。.]?\s*$",
     re.IGNORECASE)
+# ... and such a pointer after a sentence or an arrow, at the end of a line that says something first ("Why divide by
+# sqrt(d_k)? → see [[Attention]] and ![[Attention#^why]]" was quoted as "… → see Attention and Attention"); "…, see
+# [[DBSCAN]]." names what it points to, and stays.
+_POINTER_TAIL = re.compile(rf"(?:(?<=[.。?？!！])\s*|\s*(?:→|->)\s*)(?:see(?:\s+also)?|参见|详见|见)\s*{_NOTE_LINKS}\s*[。.]?\s*$",
+                           re.IGNORECASE)
 _EMBED = re.compile(r"!?\[\[([^\]|#]*)(?:#([^\]|]*))?(?:\|([^\]]*))?\]\]")  # ![[file]], [[note#heading|alias]]
 # A line of nothing but pictures: their names caption a figure ("![过拟合/欠拟合分析](…/analysis.png)"), kept as
 # `![name]` so that search reads the names and an answer quotes none as a sentence.
@@ -603,6 +612,8 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
                 continue
         # a span's words without its attributes; a badge with `{fig-align="left"}` after it: a line of nothing but a link
         line = _AFTER_LINK.sub("", _SPAN.sub(r"\1", line))
+        if not _WIKILINKS_LINE.match(line):
+            line = _POINTER_TAIL.sub("", line)
         opens = bool(_TOC_OPEN.match(line))
         if (opens or number - 1 in contents or _ANCHOR_ITEM.match(line) or _LINK_ITEM.match(line)
                 or _WIKILINKS_LINE.match(line) or _TOC_MARKER.match(line)):
