@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from studybot.content.schema import Bilingual
 from studybot.study.cards import load_deck, select
 from studybot.errors import StudybotError
 from studybot.content.glossary import load_glossary
@@ -286,6 +287,18 @@ def test_topic_matches_aliases_and_unknown_topic_lists_known_ones(bank_cards) ->
     glossary = load_glossary(None)
     assert {c.topic for c in select(cards, "循环神经网络", glossary)} == {"rnn"}
     assert {c.topic for c in select(cards, "BatchNorm", glossary)} == {"normalization"}
+    # a concept that is no topic of its own asks the bank's questions that name it, not its whole topic ...
+    adam = select(cards, "Adam", glossary)
+    assert adam and all("adam" in f"{c.question.zh} {c.answer.zh}".lower() for c in adam)
+    assert len(adam) < len(select(cards, "optimizers", glossary))
+    # ... and the user's own cards on it when no bank question names it ("--topic 知识蒸馏" asked sixteen quantization
+    # questions, distillation being filed under quantization, before the user's three distillation cards)
+    from dataclasses import replace
+
+    own = replace(cards[0], id="note-kd", origin="note", topic="quantization", topics=["knowledge-distillation"],
+                  question=Bilingual(zh="知识蒸馏的温度有什么用？", en="知识蒸馏的温度有什么用？"), headings=["知识蒸馏"])
+    assert [c.id for c in select([*cards, own], "知识蒸馏", glossary)] == ["note-kd"]
+    assert {c.topic for c in select(cards, "知识蒸馏", glossary)} == {"quantization"}  # none of the user's: the topic's
     with pytest.raises(StudybotError, match=r"no cards for topic 'knitting'; known topics: .*normalization \(\d+\)"):
         select(cards, "knitting", glossary)
 

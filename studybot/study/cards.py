@@ -617,8 +617,9 @@ def select(cards: list[Card], topic: str | None, glossary: Glossary | None = Non
 
     `--topic 循环神经网络` finds the glossary entry rnn and so the topic rnn, and every note card whose
     heading or key points name a concept of it, in either language. A bank card, which knows only its topic, is
-    also chosen by the topic of the concept named (`--topic BatchNorm`: normalization); a note card is not, since
-    it names its own concepts (`--topic tokenization` asked the LoRA and RMSNorm notes, concepts of pretraining).
+    also chosen by the concept named in its question or answer (`--topic BatchNorm`: those of normalization that say
+    BatchNorm), else by the concept's topic (all of normalization); a note card is not, since it names its own
+    concepts (`--topic tokenization` asked the LoRA and RMSNorm notes, concepts of pretraining).
     """
     if not topic:
         return list(cards)
@@ -629,6 +630,13 @@ def select(cards: list[Card], topic: str | None, glossary: Glossary | None = Non
     broad = named | set(concept_topics(concepts))
     chosen = [card for card in cards if (broad if card.origin == "bank" else named) & {t.lower() for t in card.topics}
               or (len(needle) >= 2 and any(needle in heading.lower() for heading in card.headings))]
+    if not named & {t.lower() for card in cards for t in card.topics if card.origin == "bank"}:
+        # a concept that is no topic of its own: of the bank cards of its topic, those that name it ("--topic 知识蒸馏"
+        # asked sixteen quantization questions, distillation being filed under quantization, before the user's own)
+        ids = {entry.id for entry in concepts}
+        narrow = [card for card in chosen if card.origin != "bank" or ids & {e.id for e in glossary.find(
+            f"{card.question.zh}\n{card.question.en}\n{card.answer.zh}\n{card.answer.en}")}]
+        chosen = narrow or chosen
     if not chosen:
         known = ", ".join(f"{name} ({count})" for name, count in topic_counts(cards).items())
         raise StudybotError(f"no cards for topic {topic!r}; known topics: {known or 'none'}")
