@@ -462,7 +462,8 @@ def test_interactive_stdin_and_ctrl_c_keeps_answered_cards(tmp_path: Path) -> No
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("STUDYBOT_HOME", None)
     cmd = [sys.executable, "-m", "studybot", "quiz", "--home", str(home), "--topic", "lora", "-n", "5"]
-    done = subprocess.run(cmd + ["--json"], input="LoRA trains low-rank matrices\n:q\n", capture_output=True,
+    # a Chinese input method types the colon full-width: "：q" stops too (it was graded as an answer)
+    done = subprocess.run(cmd + ["--json"], input="LoRA trains low-rank matrices\n：q\n", capture_output=True,
                           text=True, timeout=120, env=env, cwd=REPO)
     assert done.returncode == 0 and len(json.loads(done.stdout)["questions"]) == 1
     assert "[1/5]" in done.stderr and "[2/5]" in done.stderr  # prompts go to stderr under --json

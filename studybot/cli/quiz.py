@@ -58,13 +58,13 @@ def read_answers(path: Path | None) -> list[str] | None:
 
 def next_answer(out, answers: list[str] | None, position: int) -> str | None:
     """The answer to the position-th question: that line of the answers file, else a line typed on stdin;
-    None (stop) at `:q`, at the end of the file or of stdin (Ctrl-D)."""
+    None (stop) at `:q` (or the full-width `：q` a Chinese input method types), at the end of the file or of stdin (Ctrl-D)."""
     if answers is not None:
         line = answers[position - 1] if position <= len(answers) else None
     else:
         out.print("[dim]answer (Enter to submit, :q to stop)[/dim] > ", end="")
         line = sys.stdin.readline() or None
-    return None if line is None or line.strip() == ":q" else line.rstrip("\n")
+    return None if line is None or line.strip() in (":q", "：q", "：Q") else line.rstrip("\n")  # a Chinese IME types ：q
 
 
 def _session(due_only: bool, topic, limit, seed, answers_file, lang, bank, notes, strict, home, json_out, now) -> None:
