@@ -146,6 +146,16 @@ def test_bank_mixes_question_types(questions):
         assert types["short"] > types["choice"] > 0 and types["cloze"] > 0, f"{topic}: {dict(types)}"
 
 
+def test_a_choice_question_asks_only_what_its_options_answer(questions):
+    """"…复杂度是多少？它为什么仍然更容易并行？" came with options A-D: its "why" could never be answered (a right
+    explanation scored 0, graded by the option only)."""
+    import re
+
+    open_part = re.compile(r"为什么|\bwhy\b", re.IGNORECASE)
+    asked = [q.id for q in questions if q.type == "choice" and (open_part.search(q.question.zh) or open_part.search(q.question.en))]
+    assert not asked, asked
+
+
 # --- glossary ----------------------------------------------------------------------------------
 
 
