@@ -111,9 +111,15 @@ def test_cache_embeds_each_text_once(tmp_path: Path) -> None:
     assert np.array_equal(third[0], second[1]) and third.shape == (2, embedder.dim)
 
 
-def test_unknown_model_offline_is_a_clear_error(tmp_path: Path) -> None:
+def test_unknown_model_offline_is_a_clear_error(tmp_path: Path, monkeypatch) -> None:
     with pytest.raises(StudybotError, match="cannot load embedding model"):
         load_embedder(str(tmp_path / "not-a-model-folder" / "x"))
+    # a hub model not downloaded, offline: said before the hub's retries (75 s and 37 lines of them, then the error)
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(StudybotError, match="'BAAI/bge-m3': it is not downloaded and .* cannot be reached"):
+        load_embedder("BAAI/bge-m3")
 
 
 def test_bundled_model_resolves_to_site_packages() -> None:

@@ -252,18 +252,6 @@ def resolve_llm_model(home: Path | None, model: str | None = None) -> ModelInfo:
 
 # --- downloading --------------------------------------------------------------------------------
 
-def _reachable(url: str, timeout: float = 3.0) -> bool:
-    import socket
-    from urllib.parse import urlparse
-
-    parsed = urlparse(url)
-    try:
-        with socket.create_connection((parsed.hostname, parsed.port or 443), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
 def _progress_class(progress: ProgressFn | None):
     """A silent tqdm that forwards byte counts to our callback (huggingface_hub takes a tqdm class)."""
     from huggingface_hub.utils import tqdm as hub_tqdm
@@ -289,12 +277,14 @@ def pull_model(home: Path | str | None, repo: str, filename: str, progress: Prog
     from huggingface_hub import constants, hf_hub_download
     from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, RepositoryNotFoundError
 
+    from studybot.hub import hub_reachable
+
     from studybot.home import resolve_home
 
     if not filename.endswith(".gguf"):
         raise StudybotError(f"{filename} is not a .gguf file: pick a GGUF file from the repository's file list")
     endpoint = constants.ENDPOINT
-    if constants.HF_HUB_OFFLINE or not _reachable(endpoint):
+    if not hub_reachable():
         raise StudybotError(f"cannot reach {endpoint} (offline?): download {repo}/{filename} elsewhere and pass --model PATH")
     target = resolve_home(home, create=True) / MODELS_DIR
     target.mkdir(parents=True, exist_ok=True)

@@ -120,14 +120,25 @@ class SentenceTransformerEmbedder:
     batch_size = 32
 
     def __init__(self, model: str | None = None) -> None:
+        from studybot.hub import hub_endpoint, hub_reachable, in_hub_cache
+
         self.model, source = resolve_embed_model(model)
+        if source.startswith(("/", ".", "~")) and not Path(source).expanduser().exists():
+            raise StudybotError(f"cannot load embedding model {model!r}: no such folder; pass a local folder with "
+                                f"--embed-model PATH or use the default {DEFAULT_MODEL}")
+        local = Path(source).exists()
+        offline = not local and not hub_reachable()
+        if offline and not in_hub_cache(source):  # said at once: the hub's retries took 75 s to fail
+            raise StudybotError(f"cannot load embedding model {model!r}: it is not downloaded and {hub_endpoint()} "
+                                f"cannot be reached (offline?); pass a local folder with --embed-model PATH or use the "
+                                f"default {DEFAULT_MODEL}")
         try:
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as hf_logging
 
             hf_logging.set_verbosity_error()
             hf_logging.disable_progress_bar()
-            self._st = SentenceTransformer(source, device=None)
+            self._st = SentenceTransformer(source, device=None, local_files_only=offline)
         except Exception as exc:  # the library raises many types for "not found / offline / bad files"
             raise StudybotError(
                 f"cannot load embedding model {model!r} ({type(exc).__name__}); offline, pass a local folder with "
