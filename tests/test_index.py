@@ -667,6 +667,28 @@ def test_a_symlinked_folder_is_followed_and_conflict_copies_and_named_non_notes_
     assert [w for w in said if w.startswith("not a note file") and "paper.pdf" in w]
 
 
+def test_a_notes_front_matter_aliases_find_it(tmp_path: Path) -> None:
+    """Obsidian users name a note by its aliases: "What is Project Kestrel?" found nothing in the note aliased so.
+    An alias changed later is found, and the old one is not."""
+    from studybot.answer.pipeline import NothingFound, answer_question
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    router = notes / "router.md"
+    router.write_text("---\naliases: [Project Kestrel]\n---\n# Ticket router\n\nThe ticket router classifies support "
+                      "tickets with a fine-tuned classifier and sends each to the right queue.\n", encoding="utf-8")
+    (notes / "dropout.md").write_text("# Dropout\n\nDropout zeroes activations at random while training.\n")
+    home = tmp_path / "home"
+    _index(home, [notes])
+    answer = answer_question("What is Project Kestrel?", Index(home))
+    assert Path(answer.citations[0].file).name == "router.md" and "classifies support tickets" in answer.answer
+    router.write_text(router.read_text().replace("Project Kestrel", "Falcon Desk"), encoding="utf-8")
+    _index(home)
+    assert search("Falcon Desk", k=1, index=Index(home))[0].file == str(router)
+    with pytest.raises(NothingFound):
+        answer_question("What is Project Kestrel?", Index(home))
+
+
 def test_a_mistyped_path_leaves_no_home_behind(tmp_path: Path) -> None:
     """`studybot index ~/notse` is one line, and makes no home folder for an index that was never built."""
     with pytest.raises(StudybotError, match="path not found"):

@@ -603,7 +603,7 @@ def _source_keys(source: Source, glossary: Glossary,
     """(keys of the heading path, keys of the heading path and the text, keys of the headings below the note's
     title) of a passage; the last is the whole path unless other `sections` of its note were found too, or when
     the passage's question is the note's title."""
-    heading = _keys(source.path, glossary)
+    heading = _keys("\n".join([source.path, *source.aliases]), glossary)  # a note's aliases name it as its title does
     below = _question_path(source)[1:] if sections else ()
     return heading, _keys(source.text, glossary) | heading, _keys(" > ".join(below), glossary) if below else heading
 

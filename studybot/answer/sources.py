@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable
 
 from studybot.index.search import Hit, Index
-from studybot.ingest.notes import closes_fence, fence_opening
+from studybot.ingest.notes import closes_fence, fence_opening, note_aliases
 from studybot.text.sentences import asks_only, lists_references
 
 # [3], [1, 2], [1][2] and the full-width 【3】 a Chinese answer may use; not an interval a note writes,
@@ -36,6 +36,7 @@ class Source:
     score: float
     topics: list[str] = field(default_factory=list)
     own: bool = True  # from the user's own notes, not the bundled knowledge/
+    aliases: list[str] = field(default_factory=list)  # the note's other names (front matter), named as its title is
 
     @property
     def heading(self) -> str:
@@ -64,7 +65,7 @@ def make_sources(hits: list[Hit], index: Index) -> list[Source]:
         meta = index.metadata(hit.file)
         topics = [str(meta["topic"])] if meta.get("topic") else []
         source = Source(n, hit.file, list(hit.heading_path), hit.line_start, hit.line_end, hit.kind, hit.text,
-                        hit.score, topics, own=index.own(hit.file))
+                        hit.score, topics, own=index.own(hit.file), aliases=note_aliases(meta))
         if not lists_references(source.heading) and not asks_only(source.text):
             sources.append(source)
     return sources

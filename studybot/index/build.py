@@ -26,6 +26,7 @@ from studybot.content.glossary import Glossary, glossary_files_digest, glossary_
 from studybot.home import bundled_dir, cache_dir, is_bundled_note, resolve_home
 from studybot.ingest.notes import UNSPOKEN_LINE, fence_opening, parse_note
 from studybot.ingest.decoding import UnreadableFile
+from studybot.ingest.notes import note_aliases
 from studybot.ingest.reading import NOTE_SUFFIXES, is_note_file, iter_note_files, read_text, walk_skips
 from studybot.progress import ProgressFn
 from studybot.text.language import CJK_CHAR, language
@@ -74,7 +75,8 @@ PIPELINE_VERSION = 36  # bump when reading, repair, chunking or tokens change wh
 # line are not read; 34: a line of [[links]] after a label or a pointing word is not read; 35: UTF-8 read as Latin-1
 # or cp1252 repaired, Big5 and UTF-32 notes read as such, a `# …` line holding a whole note read as text,
 # a pandoc grid table read as a table; 36: a paragraph written on one line, over a chunk's size, is cut at sentences
-# into chunks of that line; a line embedding another note, and a pointer to notes after a sentence, are not read)
+# into chunks of that line; a line embedding another note, and a pointer to notes after a sentence, are not read; a
+# note's front-matter aliases searched with its headings)
 
 
 @dataclass
@@ -130,12 +132,15 @@ def _glossary_fingerprint(glossary: Glossary) -> str:
     return _sha256(json.dumps(sorted(glossary.aliases()), ensure_ascii=False).encode())
 
 
-def embedding_inputs(chunk: Chunk, glossary: Glossary) -> tuple[tuple[str, str], tuple[str, str], tuple[str, str]]:
-    """(text, cache key) for the passage embedder, the heading embedder and the cross-language embedder (the heading
-    path and the text as written: it needs no glossary): the keys of the embedding cache."""
+def embedding_inputs(chunk: Chunk, glossary: Glossary,
+                     aliases: list[str] | None = None) -> tuple[tuple[str, str], tuple[str, str], tuple[str, str]]:
+    """(text, cache key) for the passage embedder, the heading embedder (the heading path, and the note's `aliases`
+    beside it) and the cross-language embedder (the heading path and the text as written: it needs no glossary):
+    the keys of the embedding cache."""
     text = embed_text(chunk, glossary)
     passage = f"{chunk.heading}\n{chunk.text}"
-    return ((text, _sha256(cache_text(text).encode())), (chunk.heading, _sha256(chunk.heading.encode())),
+    heading = f"{chunk.heading} ({', '.join(aliases)})" if aliases else chunk.heading
+    return ((text, _sha256(cache_text(text).encode())), (heading, _sha256(heading.encode())),
             (passage, _sha256(passage.encode())))
 
 
@@ -390,8 +395,12 @@ def _build_index(home: Path | str | None, paths: list[Path] | None, embed_model:
             # same tokens and vectors within a generation) keeps its row and id, so its tokens, vectors and
             # BM25 entries stay where they are; only its place in the note is updated.
             kept: dict[str, list[tuple[int, str, str]]] = {}
+            aliases = note_aliases(json.loads(row["metadata"]))
+            before = db.execute("SELECT metadata FROM files WHERE path = ?", (key,)).fetchone()
             for cid, text, digest in db.execute("SELECT id, text, hash FROM chunks WHERE path = ? ORDER BY ordinal", (key,)):
                 kept.setdefault(digest, []).append((cid, key, text))
+            if before is not None and note_aliases(json.loads(before[0] or "{}")) != aliases:
+                kept.clear()  # every chunk's tokens hold the note's aliases
             db.execute(
                 "INSERT OR REPLACE INTO files (path, sha256, size, encoding, damaged, restored, chunks, metadata, indexed_utc)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -411,15 +420,19 @@ def _build_index(home: Path | str | None, paths: list[Path] | None, embed_model:
                                "WHERE id = ?", (ordinal, json.dumps(chunk.heading_path, ensure_ascii=False),
                                                 chunk.line_start, chunk.line_end, chunk.kind, chunk.titled, cid))
                     continue
-                tokens = " ".join(lexical_tokens(f"{chunk.heading}\n{chunk.text}", glossary))
-                heading_tokens = " ".join(lexical_tokens(chunk.heading, glossary))
+                # the note's other names (front matter `aliases`, as Obsidian links and finds a note by them) are
+                # searched as its headings are: "What is Project Kestrel?" found nothing in the note so aliased
+                named = "\n".join([chunk.heading, *aliases])
+                tokens = " ".join(lexical_tokens(f"{named}\n{chunk.text}", glossary))
+                heading_tokens = " ".join(lexical_tokens(named, glossary))
                 cur = db.execute(
                     "INSERT INTO chunks (path, ordinal, heading, line_start, line_end, kind, text, hash, tokens, heading_tokens,"
                     " titled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (key, ordinal, json.dumps(chunk.heading_path, ensure_ascii=False), chunk.line_start, chunk.line_end,
                      chunk.kind, chunk.text, chunk.hash, tokens, heading_tokens, chunk.titled),
                 )
-                (text, text_key), (heading, heading_key), (passage, passage_key) = embedding_inputs(chunk, glossary)
+                (text, text_key), (heading, heading_key), (passage, passage_key) = embedding_inputs(chunk, glossary,
+                                                                                                     aliases)
                 new_rows.append((cur.lastrowid, text, text_key))
                 new_texts.append((key, chunk.text))
                 heading_rows.append((cur.lastrowid, heading, heading_key))

@@ -677,3 +677,10 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
     if name is not None and (title := heading_title(out[name])):
         headings.insert(0, Heading(level=1, title=title, line=name + 1))
     return Note(path=str(path), lines=out, headings=headings, metadata=metadata, links=links)
+
+
+def note_aliases(metadata: dict) -> list[str]:
+    """A note's other names, as its front matter's `aliases` (or `alias`) lists them: a list or one string."""
+    found = metadata.get("aliases", metadata.get("alias")) if isinstance(metadata, dict) else None
+    names = [found] if isinstance(found, str) else found if isinstance(found, list) else []
+    return [str(name).strip() for name in names if isinstance(name, (str, int, float)) and str(name).strip()]
