@@ -128,6 +128,8 @@ def test_json_document_store_and_review_cards(tmp_path: Path, monkeypatch, capsy
     # a session quit before its first answer writes no report and is no session to compare with
     empty = _run(monkeypatch, capsys, home, Path(os.devnull))
     assert empty["turns"] == [] and empty["report_file"] == "" and len(list((home / "interviews").glob("*.md"))) == 2
+    code, out, err = main_in_process(monkeypatch, capsys, *BASE, "--home", str(home), "--answers-file", os.devnull)
+    assert code == 0 and "nothing answered" in out + err and "Overall" not in out  # no "Overall - over 0 answers"
     assert _run(monkeypatch, capsys, home, _script(tmp_path, cards))["summary"]["compare"]["sessions_before"] == 2
 
 

@@ -491,3 +491,18 @@ def test_interactive_stdin_and_ctrl_c_keeps_answered_cards(tmp_path: Path) -> No
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         answers = {a for (a,) in db.execute("SELECT answer FROM reviews")}
     assert {"first answer 130", "second answer 130", "first answer -9", "second answer -9"} <= answers
+
+
+def test_a_choice_is_shown_one_option_a_line_in_both_languages() -> None:
+    """The English half of an option was printed on a line of its own at column 0, read as the next option."""
+    from rich.console import Console
+
+    from studybot.cli.quiz import _render_question
+
+    out = Console(record=True, width=120)
+    card = {"topic": "normalization", "id": "n-1", "context": "", "question": {"zh": "用哪个？", "en": "Which one?"},
+            "options": [{"zh": "Post-LN 的 LayerNorm", "en": "Post-LN LayerNorm"}, {"zh": "RMSNorm", "en": "RMSNorm"}]}
+    _render_question(out, card, 1, 1, None)
+    lines = out.export_text().splitlines()
+    assert "  A. Post-LN 的 LayerNorm / Post-LN LayerNorm" in lines and "  B. RMSNorm" in lines
+    assert not [line for line in lines if line.startswith("Post-LN")]

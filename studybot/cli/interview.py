@@ -122,14 +122,15 @@ def _render_report(out, result: dict, lang: str | None) -> None:
     summary = result["summary"]
     score = "-" if summary["score"] is None else f"{summary['score']:.2f}/5"
     answers, openings = summary["answers"], summary["openings"]
-    out.print(Text.assemble(("\nOverall ", "bold"), (score, "bold"), f" over {answers} answer{'s' * (answers != 1)} "
-                            f"({openings} opening question{'s' * (openings != 1)})"))
-    table = Table(title="per topic")
-    for column in ("topic", "openings", "answers", "mean score", "points missed"):
-        table.add_column(column, justify="left" if column == "topic" else "right")
-    for name, data in summary["by_topic"].items():
-        table.add_row(name, str(data["openings"]), str(data["answers"]), str(data["score"]), str(data["missed"]))
-    out.print(table)
+    if answers:  # a session with no answer has no score or table to show ("Overall - over 0 answers")
+        out.print(Text.assemble(("\nOverall ", "bold"), (score, "bold"), f" over {answers} answer{'s' * (answers != 1)} "
+                                f"({openings} opening question{'s' * (openings != 1)})"))
+        table = Table(title="per topic")
+        for column in ("topic", "openings", "answers", "mean score", "points missed"):
+            table.add_column(column, justify="left" if column == "topic" else "right")
+        for name, data in summary["by_topic"].items():
+            table.add_row(name, str(data["openings"]), str(data["answers"]), str(data["score"]), str(data["missed"]))
+        out.print(table)
     if summary["weakest"]:
         out.print(Text("weakest points, with what to re-read:", style="bold"))
     for weak in summary["weakest"]:

@@ -134,7 +134,7 @@ def _render_question(out, card: dict, position: int, total: int, lang: str | Non
         out.print(Text(f"({card['context']})", style="dim"))
     out.print(Text(Bilingual(**card["question"]).text(lang)))
     for letter, option in zip("ABCDE", card["options"]):
-        out.print(Text(f"  {letter}. {Bilingual(**option).text(lang)}"))
+        out.print(Text(f"  {letter}. {Bilingual(**option).text(lang).replace(chr(10), ' / ')}"))  # one line an option
 
 
 def _render_feedback(out, answered: dict, lang: str | None) -> None:
