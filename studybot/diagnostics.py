@@ -58,19 +58,37 @@ def diagnose(home: Path | str | None = None) -> dict:
     info["files"] = counts.get("files", 0)
     info["chunks"] = counts.get("chunks", 0)
     info["sources"] = _sources(path, manifest)
+    info["config"] = _config(path)
     info["reviews"] = _reviews(path)
     return info
 
 
+def _config(home: Path | None) -> str:
+    """Whether `<home>/config.toml` can be used: a broken one failed `ask` and `chat` while doctor said nothing."""
+    from studybot.answer.backends import generator_target
+    from studybot.answer.gguf import CONFIG, config_section
+
+    if home is None or not (home / CONFIG).is_file():
+        return "none (defaults)"
+    try:
+        generator_target(home)
+        config_section(home, "search")
+    except StudybotError as exc:
+        return f"unusable: {exc}"
+    return f"ok ({home / CONFIG})"
+
+
 def _sources(home: Path | None, manifest: dict) -> list[str] | str:
-    """The note folders `index` remembers (<home>/sources.json), else those the live index recorded."""
+    """The note folders `index` remembers (<home>/sources.json), else those the live index recorded; one that is gone
+    says so."""
     from studybot.index.sources import read_sources
 
     try:
         remembered = read_sources(home) if home is not None else None
     except StudybotError as exc:
         return f"unusable: {exc}"
-    return remembered.paths if remembered is not None else manifest.get("sources", [])
+    paths = remembered.paths if remembered is not None else manifest.get("sources", [])
+    return [p if Path(p).exists() else f"{p} (gone)" for p in paths]
 
 
 def _reviews(home: Path | None) -> dict | str:

@@ -120,6 +120,19 @@ def test_index_search_json_and_doctor(tmp_path: Path, notes_dir: Path) -> None:
     info = json.loads(doctor.stdout)
     assert info["files"] == 2 and info["chunks"] == summary["chunks"] and info["index_bytes"] > 0
     assert info["embed_model"].startswith("all-MiniLM-L6-v2") and info["device"].startswith("cpu")
+    assert info["config"] == "none (defaults)" and info["sources"] == [str(notes_dir.resolve())]
+    # a broken config.toml failed `ask` and `chat` while doctor said all was well; a folder gone was listed as any other;
+    # plain lines showed Python's reprs
+    (home / "config.toml").write_text('[llm]\nmodel = "foo.gguf\n', encoding="utf-8")
+    moved = notes_dir.rename(tmp_path / "moved")
+    doctor = run_cli("doctor", home=home)
+    lines = {line.split()[0]: line.split(None, 1)[1] for line in doctor.stdout.splitlines() if line.strip()}
+    assert lines["config"].startswith("unusable:") and "not valid TOML" in lines["config"]
+    assert lines["sources"] == f"{notes_dir.resolve()} (gone)" and moved.is_dir()
+    assert "{" not in lines["reviews"] and "[" not in lines["sources"]
+    (home / "config.toml").write_text('[llm]\nread_timeout = "abc"\n', encoding="utf-8")  # was accepted without a word
+    info = json.loads(run_cli("doctor", "--json", home=home).stdout)
+    assert info["config"].startswith("unusable:") and "read_timeout must be a positive number" in info["config"]
 
 
 @pytest.mark.slow

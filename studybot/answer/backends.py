@@ -417,11 +417,12 @@ def generator_target(
     config = config_section(home, "llm")
     explicit = bool(model or url)
     url = url or (None if model else config.get("url"))
+    read_timeout = _read_timeout(config)  # a setting that cannot work is named even while no server uses it
     if url:  # checked here, not at the first question: a plain `ask` that will not use it still says what to fix
         server_model = llm_model or config.get("server_model")
         if not isinstance(server_model, (str, type(None))):
             raise StudybotError(f"config.toml: [llm] server_model must be a model's name in quotes, not {server_model!r}")
-        return Target("openai", _server_url(str(url)), server_model, _read_timeout(config), explicit)
+        return Target("openai", _server_url(str(url)), server_model, read_timeout, explicit)
     if llm_model:
         raise StudybotError("--llm-model names a model on a server: give --llm-url too (or [llm] url in config.toml)")
     return Target("llama-cpp", resolve_llm_model(home, model).path, explicit=explicit)
