@@ -689,6 +689,22 @@ def test_a_notes_front_matter_aliases_find_it(tmp_path: Path) -> None:
         answer_question("What is Project Kestrel?", Index(home))
 
 
+def test_a_remembered_path_can_be_forgotten(tmp_path: Path, notes_dir: Path) -> None:
+    """A folder indexed by mistake could only be forgotten by deleting it (then warned about at every refresh)."""
+    from studybot.index.sources import read_sources
+
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "scratch.md").write_text("# Scratch\n\nA note indexed by mistake.\n")
+    home = tmp_path / "home"
+    _index(home, [notes_dir, extra])
+    summary = build_index(home, forget=[extra], bundled=False)
+    assert summary.removed == 1 and read_sources(home).paths == [str(notes_dir.resolve())]
+    assert not [h for h in search("indexed by mistake", k=5, index=Index(home)) if "scratch" in h.file]
+    with pytest.raises(StudybotError, match="is not a remembered path; remembered: "):
+        build_index(home, forget=[extra], bundled=False)
+
+
 def test_a_mistyped_path_leaves_no_home_behind(tmp_path: Path) -> None:
     """`studybot index ~/notse` is one line, and makes no home folder for an index that was never built."""
     with pytest.raises(StudybotError, match="path not found"):

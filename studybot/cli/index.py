@@ -26,6 +26,10 @@ def index(
                                     "LLM where unsure, cached), ngram (jieba + trigrams) or jieba (instant). Remembered; "
                                     "at first gemma.")
     ] = None,
+    forget: Annotated[
+        Optional[list[Path]], typer.Option("--forget", help="Stop remembering this path (repeatable): its notes leave "
+                                           "the index.")
+    ] = None,
     home: HomeOption = None,
     json_out: JsonOption = False,
 ) -> None:
@@ -35,7 +39,7 @@ def index(
     try:
         with progress_bar(not json_out) as progress:
             summary = build_index(home, paths, embed_model=embed_model, rebuild=rebuild, bundled=bundled, repair=repair,
-                                  progress=progress, warn=report_warning)
+                                  progress=progress, warn=report_warning, forget=forget)
     except KeyboardInterrupt:  # the new generation is never made live half written
         raise StudybotError("interrupted: the index is as it was before this run; run the same command again to "
                             "finish it", exit_code=130) from None

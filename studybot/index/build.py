@@ -118,6 +118,17 @@ def _without_notes(sources: list[str], files: list[Path]) -> list[str]:
     return list(folders.values()) + [p for p in sources if Path(p).is_file() and not is_note_file(Path(p))]
 
 
+def _forgotten(sources: list[str], forget: list[Path]) -> list[str]:
+    """The remembered paths without those to forget (a file named by mistake, a folder moved for good: its warning
+    came back at every refresh, and only deleting the folder quieted it); one that is not remembered is an error."""
+    for raw in forget:
+        wanted = {str(Path(raw).expanduser()), str(Path(raw).expanduser().resolve()), str(Path(raw).expanduser().absolute())}
+        if not wanted & set(sources):
+            raise StudybotError(f"{raw} is not a remembered path; remembered: {', '.join(sources) or 'none'}")
+        sources = [s for s in sources if s not in wanted]
+    return sources
+
+
 def _readable() -> str:
     """The note suffixes as a user writes them: ".md, ..., .qmd and .Rmd"."""
     names = [".Rmd" if s == ".rmd" else s for s in NOTE_SUFFIXES]
@@ -226,8 +237,10 @@ def build_index(
     repair: str | None = None,
     progress: ProgressFn | None = None,
     warn: Callable[[str], None] | None = None,
+    forget: list[Path] | None = None,
 ) -> IndexSummary:
-    """Index the bundled knowledge plus the given (and previously given) paths, incrementally.
+    """Index the bundled knowledge plus the given (and previously given) paths, incrementally; the `forget` paths are
+    no longer remembered, and their notes leave the index.
 
     `bundled=False` leaves knowledge/ out (evaluations over the user's notes alone); None keeps
     the previous choice, which starts as True. `repair` names the scorer that restores damaged
@@ -241,18 +254,18 @@ def build_index(
         if not Path(raw).expanduser().exists():
             raise StudybotError(f"path not found: {Path(raw).expanduser()}")
     try:
-        return _build_index(home, paths, embed_model, rebuild, bundled, repair, progress, warn)
+        return _build_index(home, paths, embed_model, rebuild, bundled, repair, progress, warn, forget)
     except sqlite3.DatabaseError as exc:
         if rebuild or isinstance(exc, sqlite3.OperationalError):  # locked or unopenable: no damage to rebuild
             raise
-        summary = _build_index(home, paths, embed_model, True, bundled, repair, progress, warn)
+        summary = _build_index(home, paths, embed_model, True, bundled, repair, progress, warn, forget)
         summary.recovered = f"the index catalog is damaged ({exc})"
         return summary
 
 
 def _build_index(home: Path | str | None, paths: list[Path] | None, embed_model: str | None, rebuild: bool,
                  bundled: bool | None, repair: str | None, progress: ProgressFn | None,
-                 warn: Callable[[str], None] | None) -> IndexSummary:
+                 warn: Callable[[str], None] | None, forget: list[Path] | None = None) -> IndexSummary:
     started = time.perf_counter()
     home = resolve_home(home, create=True)
     with store.writer_lock(home, on_wait=warn):
@@ -262,7 +275,7 @@ def _build_index(home: Path | str | None, paths: list[Path] | None, embed_model:
             base = None
         saved = read_sources(home)
         remembered = saved or _recorded_sources(home, manifest)
-        sources = _source_paths(paths, remembered.paths)
+        sources = _forgotten(_source_paths(paths, remembered.paths), forget or [])
         glossary_files = glossary_files_digest(home)
         glossary = _recorded_glossary(base, manifest) if manifest.get("glossary_files") == glossary_files else None
         recorded_glossary = base / store.GLOSSARY if glossary else None  # copied as it is, not written again
