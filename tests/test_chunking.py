@@ -723,3 +723,16 @@ def test_a_paragraph_written_on_one_line_is_cut_at_sentences_into_chunks_of_that
     assert "4800 H100-hours" in top.text and top.line_start == 2
     (section,) = _sections(_chunk_rows(index)).values()
     assert section.text() == line  # its runs put back together, in order
+
+
+def test_a_checklists_items_are_its_text_and_a_to_do_list_stays_unwritten() -> None:
+    """"## Checklist before deploy" with three task items was reported as "not written up yet" and its items never
+    quoted: under a heading that names a checklist they are the section's text. A to-do list is still unwritten."""
+    from studybot.ingest.chunking import unwritten_sections
+
+    note = parse_note("# Runbook\n\n## Checklist before deploy\n- [ ] bump the image tag\n- [x] run the smoke test\n"
+                      "- [ ] TODO\n\n## 待办\n- [ ] 看论文\n", "runbook.md")
+    assert note.lines[3:6] == ["- bump the image tag", "- run the smoke test", "- [ ] TODO"]
+    assert [path for path, _ in unwritten_sections(note)] == [["Runbook", "待办"]]
+    (checklist,) = [c for c in chunk_note(note) if c.heading_path[-1] == "Checklist before deploy"]
+    assert "bump the image tag" in checklist.text

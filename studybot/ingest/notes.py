@@ -676,7 +676,25 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
     name = _name_line(out, headings, metadata, path)
     if name is not None and (title := heading_title(out[name])):
         headings.insert(0, Heading(level=1, title=title, line=name + 1))
+    _checklists_written(out, headings)
     return Note(path=str(path), lines=out, headings=headings, metadata=metadata, links=links)
+
+
+# A heading that names a checklist: its task items are what the section says, not the note's to-dos
+_CHECKLIST_HEADING = re.compile(r"check\s*-?\s*list|清单|检查项|步骤|流程|\bsteps?\b|before (?:you |we )?\w+", re.IGNORECASE)
+_TASK_BOX = re.compile(r"^(\s*[-*+]\s+)\[[ xX]\](?:\s+|$)")
+_PLACEHOLDER_TASK = re.compile(r"^\s*[-*+]\s+\[[ xX]\]\s*(?:TODO|TBD|WIP|待补充|待完善|待更新)?\W*$", re.IGNORECASE)
+
+
+def _checklists_written(lines: list[str], headings: list[Heading]) -> None:
+    """The task items under a heading that names a checklist ("Checklist before deploy", "上线检查清单") as plain
+    items: reported as "not written up yet" and never quoted, they were the section's whole answer."""
+    for i, heading in enumerate(headings):
+        if _CHECKLIST_HEADING.search(heading.title):
+            end = next((h.line - 1 for h in headings[i + 1:] if h.level <= heading.level), len(lines))
+            for n in range(heading.line, end):
+                if not _PLACEHOLDER_TASK.match(lines[n]):  # "- [ ] TODO" is still a to-do
+                    lines[n] = _TASK_BOX.sub(r"\1", lines[n])
 
 
 def note_aliases(metadata: dict) -> list[str]:
