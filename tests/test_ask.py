@@ -1958,6 +1958,13 @@ def test_the_line_that_introduces_a_list_is_quoted_with_it_and_an_answer_blocks_
                                    "已经有 Postgres：pgvector 最省事 [1]"], answer
 
 
+def test_a_learners_words_about_the_note_itself_are_not_quoted() -> None:
+    """"> 自己整理的 RAG 笔记，面试前复习用" under a note's title opened the answer to a RAG question."""
+    said = _quoted("RAG 是什么？", "RAG 文档切分 Chunking",
+                   "> 自己整理的 RAG 笔记，面试前复习用\n\nRAG 先从文档库里检索相关片段，再把它们拼进提示词让模型生成回答。\n")
+    assert said == ["RAG 先从文档库里检索相关片段，再把它们拼进提示词让模型生成回答。"], said
+
+
 def test_a_notes_own_question_is_quoted_with_its_answer() -> None:
     """"为什么不除以 d_k？因为除以 d_k 后方差变成 1/d_k…" was quoted as its answer alone, which right after "除以 √d_k 之后方差回到 1"
     read as a contradiction: a question is never quoted alone, so it went."""

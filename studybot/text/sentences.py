@@ -195,7 +195,10 @@ _NARRATES = re.compile(
     # "In this section, we focus only on …", "To answer this question, we need to start from …"
     r"前面(?:的)?(?:章节|几?[章节])|(?:^|[，,])\s*前面我们|"
     r"\bin (?:the )?(?:previous|last|next|following|earlier|later|this|that) (?:sections?|chapters?|parts?)\b|"
-    r"\bto answer (?:this|that|the) question, (?:we|let)",
+    r"\bto answer (?:this|that|the) question, (?:we|let)|"
+    # a learner's words about the note itself: "> 自己整理的 RAG 笔记，面试前复习用" under its title led an answer
+    r"(?:自己|个人)(?:整理|总结|记录)的.{0,12}笔记|笔记[，,]?\s*(?:面试前|考前)?复习用|\bmy (?:own |personal )?(?:study )?notes "
+    r"(?:on|for|about)\b|\bnotes (?:for|to) (?:review|revise|myself)\b",
     re.IGNORECASE)
 LEADS_IN = (":", "：", "...", "…")  # how a line that introduces what follows ends
 _TRAILS_OFF = re.compile(r"[A-Za-z,]\s*(?:\.\.\.|…)$")  # "However, he also argues that..." leads into a quotation
