@@ -332,7 +332,9 @@ def test_a_probe_never_puts_one_language_inside_the_other(cards) -> None:
     point = card.key_points[0]  # 表达能力 / representational power: only the Chinese line says it
     asked = Interviewer(Grader(load_glossary(None))).probe(Thread(n=1, card=card, section=section), card, point)
     assert asked.card.question.zh == "追问：「只做标准化会限制每层的____，所以要加 γ、β。」——空白处应该是什么？为什么？"
-    assert asked.card.question.en == f"Follow-up: {card.question.en} Which key point have you not said yet?"
+    # only the Chinese line holds the point: the English probe is that one whole, not the opening question asked again
+    # ("Which key point have you not said yet?"), so the review card asks one thing in both languages
+    assert asked.card.question.en == asked.card.question.zh
     chinese_only = replace(card, question=Bilingual(zh=card.question.zh, en=card.question.zh))
     asked = Interviewer(Grader(load_glossary(None))).probe(Thread(n=1, card=chinese_only, section=section),
                                                             chinese_only, point)

@@ -740,14 +740,16 @@ class Interviewer:
 
 def _probe_text(lang: str, found: dict, blank: dict[str, str], more: dict[str, str]) -> str:
     """A probe in one language, never mixing two: the blanked sentence of that language in its frame; without
-    one, the "one more key point" question when the card's question is in that language, else the other
-    language's probe whole (a note with no English at all is asked in Chinese)."""
+    one, the other language's blanked sentence in its frame (the English probe of a card whose point only its
+    Chinese sentence holds asked the opening question again, "Which key point have you not said yet?", and the
+    review card's two languages asked two things); without either, the "one more key point" question in the
+    card's language."""
     other = "en" if lang == "zh" else "zh"
     if lang in found:
         return blank[lang].format(found[lang][1])
-    if has_cjk(more[lang]) == (lang == "zh"):
-        return more[lang]
-    return blank[other].format(found[other][1]) if other in found else more[other]
+    if other in found:
+        return blank[other].format(found[other][1])
+    return more[lang] if has_cjk(more[lang]) == (lang == "zh") else more[other]
 
 
 @dataclass
