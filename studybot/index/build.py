@@ -310,7 +310,7 @@ def _build_index(home: Path | str | None, paths: list[Path] | None, embed_model:
         if warn:
             for empty in _without_notes(live_sources, files):
                 warn(f"{'not a note file' if Path(empty).is_file() else 'no notes under'} {empty}: studybot reads "
-                     f"{_readable()} files (sync tools' conflict copies aside)")
+                     f"{_readable()} files")
 
         gen = store.start_generation(home, base)
         db = gen.catalog
