@@ -736,3 +736,11 @@ def test_a_checklists_items_are_its_text_and_a_to_do_list_stays_unwritten() -> N
     assert [path for path, _ in unwritten_sections(note)] == [["Runbook", "待办"]]
     (checklist,) = [c for c in chunk_note(note) if c.heading_path[-1] == "Checklist before deploy"]
     assert "bump the image tag" in checklist.text
+
+
+def test_a_plugins_query_block_is_no_text_of_the_note() -> None:
+    """A Dataview dashboard's `TABLE status FROM #optimization` was searched as a passage and counted the note as one on
+    normalization; code stays code."""
+    note = parse_note("# Dashboard\n\n```dataview\nTABLE status FROM #optimization OR #normalization\n```\n\n"
+                      "```dataviewjs\ndv.table([\"a\"], dv.pages(\"#x\"))\n```\n\n```python\nx = 1\n```\n", "dash.md")
+    assert [c.text for c in chunk_note(note)] == ["```python\nx = 1\n```"]

@@ -76,7 +76,8 @@ PIPELINE_VERSION = 36  # bump when reading, repair, chunking or tokens change wh
 # or cp1252 repaired, Big5 and UTF-32 notes read as such, a `# …` line holding a whole note read as text,
 # a pandoc grid table read as a table; 36: a paragraph written on one line, over a chunk's size, is cut at sentences
 # into chunks of that line; a line embedding another note, and a pointer to notes after a sentence, are not read; a
-# note's front-matter aliases searched with its headings; the task items under a heading naming a checklist are text)
+# note's front-matter aliases searched with its headings; the task items under a heading naming a checklist are text;
+# a plugin's query block, Dataview's or Tasks', is not read)
 
 
 @dataclass

@@ -145,6 +145,9 @@ _HEADING_ATTRIBUTES = re.compile(rf"\s*{_ATTRIBUTES}\s*$")
 _SPAN = re.compile(rf"(?<!!)\[([^\[\]]*)\]{_ATTRIBUTES}")
 _AFTER_LINK = re.compile(rf"(?<=[)\]]){_ATTRIBUTES}")
 _SHORTCODE = re.compile(r"\{\{[<%].*?[%>]\}\}")
+# An Obsidian plugin's query written as a code block: Dataview's and Tasks' tables, an embedded search. What they show
+# is other notes' text, read there; the query itself ("TABLE status FROM #optimization") was searched as a passage.
+_QUERY_FENCE = re.compile(r"^\s{0,3}(?:`{3,}|~{3,})\s*(?:dataview|dataviewjs|tasks|query)\s*$", re.IGNORECASE)
 _CELL = re.compile(r"^\s{0,3}(?:`{3,}|~{3,})\s*\{")  # ```{python}, ```{r setup}: a cell Quarto or knitr runs
 _CELL_OPTION = re.compile(r"^\s*#\|")
 _MACRO = re.compile(r"\{\{\s*(?P<name>cloze|embed|video|youtube|query|renderer|tweet|twitter|pdf|namespace|function|iframe)\b"
@@ -572,6 +575,7 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
     headings: list[Heading] = []
     fence: str | None = None
     cell = False  # the fence open is an executable cell's: its `#|` lines are options
+    query = False  # the fence open is a plugin's query (Dataview, Tasks, an embedded search): no text of the note
     in_block: str | None = None  # what ends the script, style or comment being read
     in_toc = False
     private = False  # inside an Obsidian comment over several lines: the reader never sees it
@@ -586,7 +590,7 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
         unread.update(shown)
     for number, line in enumerate(lines[skip:], start=skip + 1):
         if fence is not None:
-            out.append("" if cell and _CELL_OPTION.match(line) else line)
+            out.append("" if query or (cell and _CELL_OPTION.match(line)) else line)
             if closes_fence(line, fence):
                 fence = None
             continue
@@ -623,8 +627,8 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
             continue
         fence = fence_opening(line)
         if fence:
-            cell = bool(_CELL.match(line))
-            out.append(line)
+            cell, query = bool(_CELL.match(line)), bool(_QUERY_FENCE.match(line))
+            out.append("" if query else line)
             continue
         if _DIV_FENCE.match(line):
             out.append("")
