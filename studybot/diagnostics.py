@@ -58,6 +58,8 @@ def diagnose(home: Path | str | None = None) -> dict:
     info["files"] = counts.get("files", 0)
     info["chunks"] = counts.get("chunks", 0)
     info["sources"] = _sources(path, manifest)
+    if isinstance(info["sources"], list) and (gone := [p for p in info["sources"] if not Path(p).exists()]):
+        info["sources_gone"] = gone  # a folder moved or deleted: its notes leave at the next `index`
     info["config"] = _config(path)
     info["reviews"] = _reviews(path)
     return info
@@ -79,16 +81,14 @@ def _config(home: Path | None) -> str:
 
 
 def _sources(home: Path | None, manifest: dict) -> list[str] | str:
-    """The note folders `index` remembers (<home>/sources.json), else those the live index recorded; one that is gone
-    says so."""
+    """The note folders `index` remembers (<home>/sources.json), else those the live index recorded."""
     from studybot.index.sources import read_sources
 
     try:
         remembered = read_sources(home) if home is not None else None
     except StudybotError as exc:
         return f"unusable: {exc}"
-    paths = remembered.paths if remembered is not None else manifest.get("sources", [])
-    return [p if Path(p).exists() else f"{p} (gone)" for p in paths]
+    return remembered.paths if remembered is not None else manifest.get("sources", [])
 
 
 def _reviews(home: Path | None) -> dict | str:

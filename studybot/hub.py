@@ -6,6 +6,8 @@ Offline, huggingface_hub retries every request with backoff: loading an embeddin
 
 from __future__ import annotations
 
+import os
+
 
 def hub_endpoint() -> str:
     from huggingface_hub import constants
@@ -22,6 +24,8 @@ def hub_reachable(timeout: float = 3.0) -> bool:
 
     if constants.HF_HUB_OFFLINE:
         return False
+    if any(os.environ.get(name) for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return True  # a raw socket cannot tell through a proxy: the download says for itself
     parsed = urlparse(constants.ENDPOINT)
     try:
         with socket.create_connection((parsed.hostname, parsed.port or 443), timeout=timeout):

@@ -731,9 +731,9 @@ def test_a_checklists_items_are_its_text_and_a_to_do_list_stays_unwritten() -> N
     from studybot.ingest.chunking import unwritten_sections
 
     note = parse_note("# Runbook\n\n## Checklist before deploy\n- [ ] bump the image tag\n- [x] run the smoke test\n"
-                      "- [ ] TODO\n\n## 待办\n- [ ] 看论文\n", "runbook.md")
+                      "- [ ] TODO\n\n## 待办\n- [ ] 看论文\n\n## Next steps\n- [ ] read the QLoRA paper\n", "runbook.md")
     assert note.lines[3:6] == ["- bump the image tag", "- run the smoke test", "- [ ] TODO"]
-    assert [path for path, _ in unwritten_sections(note)] == [["Runbook", "待办"]]
+    assert [path for path, _ in unwritten_sections(note)] == [["Runbook", "待办"], ["Runbook", "Next steps"]]
     (checklist,) = [c for c in chunk_note(note) if c.heading_path[-1] == "Checklist before deploy"]
     assert "bump the image tag" in checklist.text
 

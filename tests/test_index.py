@@ -652,6 +652,8 @@ def test_a_symlinked_folder_is_followed_and_conflict_copies_and_named_non_notes_
     shared.mkdir(parents=True)
     (shared / "precision.md").write_text("# Mixed precision\n\nV100 has no bf16: use fp16 with a GradScaler.\n")
     (shared / "up").symlink_to(tmp_path / "vault", target_is_directory=True)  # a loop back up: read once
+    (tmp_path / "outside.md").write_text("# Outside\n\nbeta2 pretraining notes beside the vault, not in it.\n")
+    (shared / "above").symlink_to(tmp_path, target_is_directory=True)  # a folder above the vault: not walked into
     vault = tmp_path / "vault"
     vault.mkdir()
     (vault / "Shared").symlink_to(shared, target_is_directory=True)
@@ -685,6 +687,8 @@ def test_a_notes_front_matter_aliases_find_it(tmp_path: Path) -> None:
     router.write_text(router.read_text().replace("Project Kestrel", "Falcon Desk"), encoding="utf-8")
     _index(home)
     assert search("Falcon Desk", k=1, index=Index(home))[0].file == str(router)
+    rows = Index(home).catalog.execute("SELECT tokens FROM chunks WHERE path = ?", (str(router),)).fetchall()
+    assert len(rows) == 1 and "kestrel" not in rows[0][0]  # the old rows left with their alias
     with pytest.raises(NothingFound):
         answer_question("What is Project Kestrel?", Index(home))
 

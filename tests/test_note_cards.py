@@ -370,6 +370,9 @@ def test_restating_the_question_earns_nothing_and_formulas_or_sizes_are_no_key_p
     build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
     cards = {c.question.zh: c for c in load_deck(tmp_path / "home").cards if c.origin == "note"}
     assert "Dropout 在测试时怎么办？" in cards
+    from studybot.study.cards import split_bilingual  # a heading's halves split as before, commas and all
+
+    assert split_bilingual("梯度消失，怎么解决 / Vanishing gradients, how to fix").en == "Vanishing gradients, how to fix"
     words = {w.lower() for c in cards.values() for p in c.key_points for w in [*p.zh, *p.en]}
     assert not words & {"beta1", "3x3", "5x5", "mt"}, words
     adamw = cards["Adam 和 AdamW 有什么区别？"]

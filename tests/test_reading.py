@@ -69,6 +69,11 @@ def test_a_utf8_note_with_gbk_lines_pasted_in_is_read_line_by_line(tmp_path) -> 
     # a GBK note, a UTF-8 one and a GBK note with one line of English stay as they were
     assert decode_bytes(gbk.encode("gbk")) == (gbk, "gb18030")
     assert decode_bytes(("Adam: adaptive moments\n" + gbk).encode("gbk"))[1] == "gb18030"
+    long_note = utf8 * 2000 + gbk  # a few bad bytes in a long note were read as U+FFFD: it is a GBK line still
+    assert decode_bytes(long_note.encode("utf-8")[:-len(gbk.encode())] + gbk.encode("gbk"))[1] == "mixed"
+    big5 = "## 編碼器\n\n編碼器用自注意力，解碼器還有交叉注意力。\n".encode("big5")
+    with pytest.raises(UnreadableFile):  # GB18030 reads Big5 bytes as rare characters: refused, not indexed as garbage
+        decode_bytes(utf8.encode() + big5)
     with pytest.raises(UnreadableFile):  # a line that neither encoding reads: refused, as before
         decode_bytes(data.replace("学习率太大".encode("gbk"), b"\xff\xfe\xff\xfe\xff"))
 

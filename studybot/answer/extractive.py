@@ -268,7 +268,13 @@ def _answer_parts(text: str) -> list[tuple[str, str]]:
         label = _LABEL.match(paragraph)
         lines = _LABEL.sub("", paragraph).split("\n")
         if sum(bool(_BULLET.match(line)) for line in lines) >= 2:  # a list keeps an item a line (" - " joined them)
-            body = "\n".join(text for line in lines if (text := _clean(line)))
+            items: list[str] = []
+            for line in lines:  # a line that is no item goes on the item above it (a wrapped item)
+                if items and not _BULLET.match(line):
+                    items[-1] += f" {line.strip()}"
+                else:
+                    items.append(line)
+            body = "\n".join(text for item in items if (text := _clean(item)))
         else:
             body = _clean(" ".join(lines))
         if _useful(body):
@@ -504,7 +510,7 @@ def _joined_to_lists(lines: list[str], heading: frozenset[str]) -> list[str]:
         below = next((j for j in range(i + 1, len(out)) if out[j].strip()), None)
         quote = _QUOTE.match(out[below]) if below is not None else None
         item = out[below][quote.end() if quote else 0:] if below is not None else ""
-        if bullet := _BULLET.match(item):
+        if (bullet := _BULLET.match(item)) and bool(quote) == bool(_QUOTE.match(line)):  # both quoted, or neither
             lead = body.strip()
             out[below] = (f"{out[below][:quote.end() if quote else 0]}{item[:bullet.end()]}{lead}"
                           f"{'' if lead.endswith('：') else ' '}{item[bullet.end():]}")

@@ -64,7 +64,7 @@ def next_answer(out, answers: list[str] | None, position: int) -> str | None:
     else:
         out.print("[dim]answer (Enter to submit, :q to stop)[/dim] > ", end="")
         line = sys.stdin.readline() or None
-    return None if line is None or line.strip() in (":q", "：q", "：Q") else line.rstrip("\n")  # a Chinese IME types ：q
+    return None if line is None or line.strip().lower() in (":q", "：q") else line.rstrip("\n")  # a Chinese IME types ：q
 
 
 def _session(due_only: bool, topic, limit, seed, answers_file, lang, bank, notes, strict, home, json_out, now) -> None:

@@ -310,8 +310,11 @@ def _build_index(home: Path | str | None, paths: list[Path] | None, embed_model:
         files = iter_note_files(roots)
         if warn:
             for empty in _without_notes(live_sources, files):
-                warn(f"{'not a note file' if Path(empty).is_file() else 'no notes under'} {empty}: studybot reads "
-                     f"{_readable()} files")
+                if Path(empty).is_file() and Path(empty).suffix.lower() in NOTE_SUFFIXES:
+                    warn(f"not indexed: {empty} is a sync tool's conflict copy (the note itself is indexed)")
+                else:
+                    warn(f"{'not a note file' if Path(empty).is_file() else 'no notes under'} {empty}: studybot reads "
+                         f"{_readable()} files")
 
         gen = store.start_generation(home, base)
         db = gen.catalog
@@ -411,10 +414,10 @@ def _build_index(home: Path | str | None, paths: list[Path] | None, embed_model:
             kept: dict[str, list[tuple[int, str, str]]] = {}
             aliases = note_aliases(json.loads(row["metadata"]))
             before = db.execute("SELECT metadata FROM files WHERE path = ?", (key,)).fetchone()
+            # every chunk's tokens hold the note's aliases: when they change, no row is kept (all leave below)
+            reuse = before is None or note_aliases(json.loads(before[0] or "{}")) == aliases
             for cid, text, digest in db.execute("SELECT id, text, hash FROM chunks WHERE path = ? ORDER BY ordinal", (key,)):
                 kept.setdefault(digest, []).append((cid, key, text))
-            if before is not None and note_aliases(json.loads(before[0] or "{}")) != aliases:
-                kept.clear()  # every chunk's tokens hold the note's aliases
             db.execute(
                 "INSERT OR REPLACE INTO files (path, sha256, size, encoding, damaged, restored, chunks, metadata, indexed_utc)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -428,7 +431,7 @@ def _build_index(home: Path | str | None, paths: list[Path] | None, embed_model:
                 done += 1
                 if progress:
                     progress("tokenizing and matching terms", done, total)
-                if kept.get(chunk.hash):
+                if reuse and kept.get(chunk.hash):
                     cid = kept[chunk.hash].pop(0)[0]
                     db.execute("UPDATE chunks SET ordinal = ?, heading = ?, line_start = ?, line_end = ?, kind = ?, titled = ? "
                                "WHERE id = ?", (ordinal, json.dumps(chunk.heading_path, ensure_ascii=False),

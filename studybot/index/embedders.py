@@ -126,9 +126,8 @@ class SentenceTransformerEmbedder:
         if source.startswith(("/", ".", "~")) and not Path(source).expanduser().exists():
             raise StudybotError(f"cannot load embedding model {model!r}: no such folder; pass a local folder with "
                                 f"--embed-model PATH or use the default {DEFAULT_MODEL}")
-        local = Path(source).exists()
-        offline = not local and not hub_reachable()
-        if offline and not in_hub_cache(source):  # said at once: the hub's retries took 75 s to fail
+        cached = not Path(source).exists() and in_hub_cache(source)  # downloaded before: loaded as it is, no request
+        if not Path(source).exists() and not cached and not hub_reachable():  # said at once: retries took 75 s to fail
             raise StudybotError(f"cannot load embedding model {model!r}: it is not downloaded and {hub_endpoint()} "
                                 f"cannot be reached (offline?); pass a local folder with --embed-model PATH or use the "
                                 f"default {DEFAULT_MODEL}")
@@ -138,7 +137,7 @@ class SentenceTransformerEmbedder:
 
             hf_logging.set_verbosity_error()
             hf_logging.disable_progress_bar()
-            self._st = SentenceTransformer(source, device=None, local_files_only=offline)
+            self._st = SentenceTransformer(source, device=None, local_files_only=cached)
         except Exception as exc:  # the library raises many types for "not found / offline / bad files"
             raise StudybotError(
                 f"cannot load embedding model {model!r} ({type(exc).__name__}); offline, pass a local folder with "

@@ -51,12 +51,12 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     # becomes U+FFFD (`invalid_utf8` says where, for the warning). A note whose other non-ASCII text is
     # valid UTF-8 is UTF-8; otherwise GB18030 gets its chance first (a GBK note is invalid UTF-8 throughout).
     broken = len(invalid_utf8(data, limit=_few(data) + 1))
+    if (mixed := _line_by_line(data)) is not None:  # before the few broken bytes: a GBK line in a long note is a few
+        return mixed, "mixed"
     if broken <= _few(data):
         text = data.decode("utf-8", errors="replace")
         if sum(ord(c) > 127 and c != "\ufffd" for c in text) >= 4 * broken:
             return text, "utf-8"
-    if (mixed := _line_by_line(data)) is not None:
-        return mixed, "mixed"
     try:
         text = data.decode("gb18030")
         return (big5, "big5") if (big5 := _big5_instead(data, text)) else (text, "gb18030")
@@ -86,6 +86,9 @@ def _line_by_line(data: bytes) -> str | None:
             try:
                 lines.append(line.decode("gb18030"))
             except UnicodeDecodeError:
+                return None
+            # GB18030 reads almost any bytes: a Big5 line, or a cut UTF-8 character, comes out rare or private-use
+            if _PRIVATE_USE.search(lines[-1]) or _common_share(lines[-1]) < 0.8:
                 return None
             others += 1
     if not others or len(utf8_chinese) < 4 or _common_share("".join(utf8_chinese)) < 0.8:

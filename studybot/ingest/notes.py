@@ -95,16 +95,16 @@ _LINK_ITEM = re.compile(r"^\s*(?:>\s*)*(?:(?:[-+*]|\d+[.)])\s+)?(?:\[(?:[^\[\]]|
 # "相关：[[BPE]]、[[WordPiece]]", "见 [[Pruning]]"): Obsidian's way to say where else to read, quoted as an answer's line.
 # A link to a note, or an embed of one (`![[Runbook]]` shows another note's text, read where that note is); an
 # embedded picture is a figure (`_FIGURE_LINE`).
-_NOTE_LINK = r"(?:(?<!!)|!(?!\[\[[^\[\]]*\.(?:png|jpe?g|gif|svg|webp|bmp|pdf)\s*(?:[#|][^\[\]]*)?\]\]))\[\[[^\[\]]+\]\]"
+_NOTE_LINK = r"(?:(?<!!)|!(?!\[\[[^\[\]]*\.(?:png|jpe?g|gif|svg|webp|bmp|pdf|heic|tiff?|avif|mp4|mov|webm|mp3|wav|m4a)\s*(?:[#|][^\[\]]*)?\]\]))\[\[[^\[\]]+\]\]"
 _NOTE_LINKS = rf"{_NOTE_LINK}(?:\s*(?:[,，、/|·;；]|\band\b|\bor\b|和|与|及)?\s*{_NOTE_LINK})*"
 _WIKILINKS_LINE = re.compile(
-    r"^\s*(?:>\s*)*(?:(?:[-+*]|\d+[.)])\s+)?(?:(?:[^\s:：\[\]]{1,20}(?:\s[^\s:：\[\]]{1,20}){0,2}\s*[:：]|见|参见|参考|相关|"
+    r"^\s*(?:>\s*)*(?:(?:[-+*]|\d+[.)])\s+)?(?:(?:[^\s:：\[\]]{1,20}(?:\s[^\s:：\[\]]{1,20}){0,2}\s*[:：]|详见|见|参见|参考|相关|"
     rf"(?:→|->)?\s*see(?:\s+also)?|cf\.?|compare(?:\s+with)?)\s*)?{_NOTE_LINKS}\s*[。.]?\s*$",
     re.IGNORECASE)
 # ... and such a pointer after a sentence or an arrow, at the end of a line that says something first ("Why divide by
 # sqrt(d_k)? → see [[Attention]] and ![[Attention#^why]]" was quoted as "… → see Attention and Attention"); "…, see
 # [[DBSCAN]]." names what it points to, and stays.
-_POINTER_TAIL = re.compile(rf"(?:(?<=[.。?？!！])\s*|\s*(?:→|->)\s*)(?:see(?:\s+also)?|参见|详见|见)\s*{_NOTE_LINKS}\s*[。.]?\s*$",
+_POINTER_TAIL = re.compile(rf"(?:(?<=[.。?？!！])(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bcf\.)\s*|\s*(?:→|->)\s*)(?:see(?:\s+also)?|参见|详见|见)\s*{_NOTE_LINKS}\s*[。.]?\s*$",
                            re.IGNORECASE)
 _EMBED = re.compile(r"!?\[\[([^\]|#]*)(?:#([^\]|]*))?(?:\|([^\]]*))?\]\]")  # ![[file]], [[note#heading|alias]]
 # A line of nothing but pictures: their names caption a figure ("![过拟合/欠拟合分析](…/analysis.png)"), kept as
@@ -685,7 +685,7 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
 
 
 # A heading that names a checklist: its task items are what the section says, not the note's to-dos
-_CHECKLIST_HEADING = re.compile(r"check\s*-?\s*list|清单|检查项|步骤|流程|\bsteps?\b|before (?:you |we )?\w+", re.IGNORECASE)
+_CHECKLIST_HEADING = re.compile(r"check\s*-?\s*list|检查清单|检查项|自查|自检|清单", re.IGNORECASE)
 _TASK_BOX = re.compile(r"^(\s*[-*+]\s+)\[[ xX]\](?:\s+|$)")
 _PLACEHOLDER_TASK = re.compile(r"^\s*[-*+]\s+\[[ xX]\]\s*(?:TODO|TBD|WIP|待补充|待完善|待更新)?\W*$", re.IGNORECASE)
 

@@ -101,13 +101,16 @@ def _files_under(folder: Path) -> Iterator[Path]:
     was skipped without a word), each real folder once (a link back up the tree is no loop); hidden folders not
     entered."""
     seen: set[str] = set()
+    top = os.path.realpath(folder)
     for root, folders, files in os.walk(folder, followlinks=True):
         real = os.path.realpath(root)
         if real in seen:
             folders[:] = []
             continue
         seen.add(real)
-        folders[:] = [name for name in folders if not name.startswith(".")]
+        # a link to a folder above (`up -> ..`, `home -> ~`) would walk out of the folder given
+        folders[:] = [name for name in folders if not name.startswith(".")
+                      and not (top + os.sep).startswith(os.path.realpath(os.path.join(root, name)) + os.sep)]
         yield from (Path(root) / name for name in files)
 
 

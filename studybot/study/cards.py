@@ -167,8 +167,8 @@ def split_bilingual(text: str) -> Bilingual:
     A slash in an answer's text is no such pair: "测试时输出乘 1 / p。" gave a Chinese half and an English half "p。",
     and the note's question no card."""
     zh, _, en = text.partition(" / ")
-    if (en and "\n" not in text.strip() and has_cjk(zh) and not re.search("[，。；]", zh) and not has_cjk(en)
-            and re.search("[A-Za-z]{2}", en)):
+    if (en and "\n" not in text.strip() and has_cjk(zh) and not has_cjk(en) and re.search("[A-Za-z]{2}", en)
+            and not en.rstrip().endswith(("。", "；", "，"))):  # a sentence's end after the slash: "1 / keep_prob。"
         return Bilingual(zh=zh.strip(), en=en.strip())
     parts: dict[str, list[str]] = {}
     current = None
@@ -306,7 +306,7 @@ def _sections(rows: list[tuple]) -> dict[SectionKey, _Section]:
                                       _Section(path, heading_path, line_start, titled=bool(titled)))
         lines = text.split("\n")
         if len(lines) == 1 and (said := section.lines.get(line_end)) and text not in said:
-            lines = [f"{said}{'' if has_cjk(said[-1:]) else ' '}{text}"]
+            lines = [f"{said}{'' if has_cjk(said[-1:]) or said[-1:] in '。！？；，：”」' else ' '}{text}"]
         section.lines.update(zip(range(line_end - len(lines) + 1, line_end + 1), lines))
         section.answer = section.answer or kind == "answer"
     return sections
@@ -618,8 +618,9 @@ def select(cards: list[Card], topic: str | None, glossary: Glossary | None = Non
     `--topic 循环神经网络` finds the glossary entry rnn and so the topic rnn, and every note card whose
     heading or key points name a concept of it, in either language. A bank card, which knows only its topic, is
     also chosen by the concept named in its question or answer (`--topic BatchNorm`: those of normalization that say
-    BatchNorm), else by the concept's topic (all of normalization); a note card is not, since it names its own
-    concepts (`--topic tokenization` asked the LoRA and RMSNorm notes, concepts of pretraining).
+    BatchNorm); when none does, the user's own cards on it alone, and without those the concept's whole topic (all
+    of normalization). A note card is not chosen by topic, since it names its own concepts (`--topic tokenization`
+    asked the LoRA and RMSNorm notes, concepts of pretraining).
     """
     if not topic:
         return list(cards)

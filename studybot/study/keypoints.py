@@ -84,8 +84,9 @@ def worth_asking(token: str) -> bool:
     (its guesses at unknown pairs are mostly stray pieces: 求其, 称该), and other words of three letters."""
     if has_cjk(token):
         return len(token) >= 3 or (len(token) == 2 and dictionary_share(token) > 0)
-    digits = sum(c.isdigit() for c in token)  # no numbers, ids, dates or sizes ("3x3" of "two 3x3 convs"); fp16 is a word
-    return len(token) >= 3 and digits < 5 and digits < len(token) - digits
+    digits = sum(c.isdigit() for c in token)  # no numbers, ids, dates or sizes ("3x3" of "two 3x3 convs"); fp16 and
+    # A100 are words
+    return len(token) >= 3 and digits < 5 and not (token[0].isdigit() and digits >= len(token) - digits)
 
 
 def _surface(token: str, answer: str) -> str:
