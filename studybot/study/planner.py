@@ -6,7 +6,8 @@ so far. Due dates are projected with FSRS from the review store: every card due 
 "good" that day (at the plan's time of day, again while its learning steps keep it due the same day), scheduled
 at that day's desired retention. The desired retention is RETENTION_BASE until the last RAMP_DAYS days, then rises
 in equal steps to RETENTION_FINAL on the day before the interview, so reviews crowd in as the date nears.
-New cards are spread evenly over the days before the last REVIEW_ONLY_DAYS (review only), within the
+New cards are spread evenly over the days before the last REVIEW_ONLY_DAYS (review only; an interview that close
+leaves the first day to learn on, or nothing new could be learned at all), within the
 minutes a day allows after the due cards and the mock interview, at one steady rate low enough that
 the reviews they bring later fit each later day's minutes too: the easiest cards of every syllabus
 topic, in syllabus order, before any topic's harder ones. While the plan is current, a card answered in
@@ -41,7 +42,8 @@ MINUTES_PER_CARD = 1.5
 REVIEW_ONLY_DAYS = 2
 RULE = (f"desired retention {RETENTION_BASE:.2f} until the last {RAMP_DAYS} days, then rising in equal steps to "
         f"{RETENTION_FINAL:.2f} on the day before the interview; a mock interview every {MOCK_EVERY} days and on the "
-        f"day before; new cards spread over all but the last {REVIEW_ONLY_DAYS} days")
+        f"day before; new cards spread over all but the last {REVIEW_ONLY_DAYS} days (on the first day alone when no "
+        f"more days are left)")
 
 
 MAX_DAYS = 366  # a plan is a day-by-day list: 9999-12-31 took minutes to write and overflowed the calendar
