@@ -355,3 +355,15 @@ def test_an_opening_with_nothing_right_gets_no_deeper_question_after_its_probe(c
     assert next_kinds(right, thread) == []
     thread.turns[0] = (Asked("opening", card), Grade(3, "good", ["a"], ["b"], "key points"))  # a partial opening
     assert "deeper" in next_kinds(right, thread)
+
+
+def test_the_report_sends_a_missed_point_to_its_cards_own_demo_not_its_topics(tmp_path: Path) -> None:
+    """A multi-head attention card's missed points were sent to `studybot demo attention-scaling` (the √d_k demo,
+    registered for the whole transformer topic): a turn names the demos its card names, and the report those."""
+    plan = plan_interview(tmp_path / "home", T0, ["transformer"], count=3, notes=False, follow_ups=0)
+    result = run_interview(plan, lambda shown: "I am not sure." if shown["kind"] == "opening" else None, lambda: T0,
+                           grader=Grader(load_glossary(None)))
+    by_id = {card.id: card for card in plan.openings}
+    assert result.turns and all(t["demos"] == list(by_id[t["card"]].demos) for t in result.turns)
+    assert set(result.summary["demos"]) <= {d for t in result.turns for d in t["demos"]}
+    assert any("attention-scaling" not in by_id[t["card"]].demos for t in result.turns)  # such a card was asked

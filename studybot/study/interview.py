@@ -862,7 +862,9 @@ def _turn(plan: InterviewPlan, store: ReviewStore, session: str, thread: Thread,
         "missed": _missed(asked, grade, thread.section, grader),
         "seconds": round((answered_at - asked_at).total_seconds(), 3),
         "target": point_label(asked.target) if asked.target else None,
-        "reference": card.answer.text(plan.lang), "source": card.source, "demos": backing_demos(card),
+        # the demos the card itself names (its question's concepts), not all of its topic's: a multi-head attention
+        # card's missed points were sent to the √d_k demo
+        "reference": card.answer.text(plan.lang), "source": card.source, "demos": list(card.demos),
     }
     if measuring is not None:
         turn["measured"] = measured
