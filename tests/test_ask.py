@@ -1965,6 +1965,27 @@ def test_a_learners_words_about_the_note_itself_are_not_quoted() -> None:
     assert said == ["RAG 先从文档库里检索相关片段，再把它们拼进提示词让模型生成回答。"], said
 
 
+def test_a_section_whose_heading_asks_the_question_is_quoted_from_its_start_and_no_sentence_off_the_subject_follows(
+) -> None:
+    """"投机解码为什么不会改变输出分布？" quoted only the closing sentence of "Acceptance rule (why the output distribution is
+    unchanged)", not the rule above it, then filled the answer with top-p sampling and RoPE, which share "分布"."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    rule = Source(1, "spec.md", ["Speculative Decoding", "Acceptance rule (why the output distribution is unchanged)"],
+                  16, 24, "section",
+                  "For a draft token x with draft probability q(x) and target probability p(x):\n\n"
+                  "- accept with probability min(1, p(x)/q(x))\n- if rejected, resample from max(0, p(x) - q(x))\n\n"
+                  "This modified rejection sampling keeps the output distributed exactly as the target model's.\n", 0.2)
+    top_p = Source(2, "decoding.md", ["Decoding", "Top-p sampling"], 3, 5, "section",
+                   "Top-p sampling keeps the smallest set of tokens whose probability mass reaches p, so the output "
+                   "distribution is cut where the model is unsure.\n", 0.1)
+    answer = extractive_answer("Why does speculative decoding not change the output distribution?", [rule, top_p],
+                               load_glossary())
+    assert answer.startswith("For a draft token x with draft probability q(x) and target probability p(x): accept"), answer
+    assert "rejection sampling" in answer and "[2]" not in answer, answer
+
+
 def test_a_notes_own_question_is_quoted_with_its_answer() -> None:
     """"为什么不除以 d_k？因为除以 d_k 后方差变成 1/d_k…" was quoted as its answer alone, which right after "除以 √d_k 之后方差回到 1"
     read as a contradiction: a question is never quoted alone, so it went."""

@@ -35,7 +35,7 @@ from studybot.text.language import CJK, has_cjk, language
 from studybot.text.sentences import (BOLD_LINE, LEADS_IN, names_a_part, names_a_point, is_aside,
                                      speaks_to_reader, split_quotable, without_asides)
 from studybot.text.tables import is_rule, row_cells, row_sentences
-from studybot.text.tokens import TEX_COMMAND, word_keys
+from studybot.text.tokens import TEX_COMMAND, tokenize, word_key, word_keys
 
 T = TypeVar("T")
 BUDGET_CHARS = 800  # the most an interview answer may take (the answer evaluation counts nothing longer)
@@ -56,6 +56,7 @@ OTHER_HEADING_NAMES = 0.4  # ... and another passage's heading at least this sha
 LEAD_LANGUAGE_WEIGHT = 0.8  # a passage in the question's language reads better as the opening
 FOLLOW_UP_WEIGHT = 0.5
 LEAD_SHARE = 0.85  # the leading passage may take this share of the budget
+WHOLE_SECTION = 0.45  # the share of the question's terms a section's own heading holds when it is quoted from the start
 # A sentence in the other language than the question's weighs this share: at half, English questions over Chinese
 # notes lost their own sentences to bundled English ones that named less (answers dev coverage 0.794 at 0.5, 0.803 at
 # 0.75, 0.805 at 1); at 1, a line met only through the translation's one word ("最大" of non-maximum) passed as filler.
@@ -933,7 +934,10 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
                 if block and take(_Unit(part, 0, block, word_keys(block), lang, code=True), limit):
                     break
         ordered = [u for s in section for u in sentences[s.n]]
-        first = next((i for i, u in enumerate(ordered) if score(u) > 0), 0)
+        # a section whose own heading asks the question is its answer from the start ("Acceptance rule (why the output
+        # distribution is unchanged)" was quoted from its closing sentence on, without the rule above it)
+        whole = _coverage(_keys(source.heading, glossary), _in(weights, language(source.text), lang)) >= WHOLE_SECTION
+        first = 0 if whole else next((i for i, u in enumerate(ordered) if score(u) > 0), 0)
         while first > 0 and not ordered[first].opens:  # from the start of its line
             first -= 1
         while first > 0 and ordered[first].item and ordered[first - 1].item:  # from its list's first item: "1. 梯度
@@ -963,12 +967,27 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
     ranked = sorted(rest, key=lambda u: (formulas_last and _bare_formula(u.text), -score(u), len(u.text)))
     floor = max(SENTENCE_RELEVANCE * max(map(score, ranked), default=0.0), LEAD_RELEVANCE * fits[lead.n])
     quoted = {u.source.n for u in chosen}
-    for unit in ranked:
+    # what the question asks about (its concepts, not its aspect): a sentence that names none of them adds words the
+    # question shares with something else ("投机解码为什么不会改变输出分布？" went on with top-p sampling and RoPE)
+    subject = frozenset(t for t in asked if t.startswith(CONCEPT) and t not in _ASPECT_KEYS) or _named_words(question)
+    for unit in ranked:  # the lead's own note is on the subject, and a word of a concept's name names it in part
+        if subject and unit.source.file != lead.file and not any(t in unit.keys or parts.get(t, frozenset()) & unit.keys
+                                                                 for t in subject):
+            continue
         if score(unit) > 0 and score(unit) >= floor and (
                 unit.source.n in quoted or len(quoted) < MAX_SOURCES) and take(unit):
             quoted.add(unit.source.n)
     chosen[start:] = sorted(chosen[start:], key=lambda u: (not u.source.own, u.source.n, u.position))
     return _paragraphs(chosen)
+
+
+def _named_words(question: str) -> frozenset[str]:
+    """The names in Latin letters a question asks about when it names no glossary concept ("HNSW", "efSearch"): words
+    no everyday English vocabulary holds whole."""
+    from studybot.study.keypoints import specificity
+
+    return frozenset(word_key(t) for t in tokenize(question)
+                     if t.isascii() and t.isalpha() and len(t) >= 3 and specificity(t) >= 1.0)
 
 
 def _paragraphs(units: list[_Unit]) -> str:
