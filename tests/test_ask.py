@@ -1423,6 +1423,17 @@ def test_a_heading_the_user_has_not_written_up_is_named_when_asked_about(tmp_pat
         answer_question("RLHF 是怎么训练的？", index)
     assert caught.value.unwritten == [{"path": str(note), "line": 8, "heading": "大模型知识点 > RLHF"}]
     assert f'your heading "大模型知识点 > RLHF" ({note}:8) has no text yet' in str(caught.value)
+    from studybot.answer.pipeline import unwritten_headings  # each half of a heading in both languages is a topic
+
+    assert [u["heading"] for u in unwritten_headings("How does a model watermark work?", index)] == []
+    bilingual = tmp_path / "bilingual"
+    bilingual.mkdir()
+    (bilingual / "todo.md").write_text("# 待整理\n\n## 模型水印 watermark\n\n## Dropout\n\nDropout 随机置零。\n",
+                                       encoding="utf-8")
+    build_index(tmp_path / "home2", [bilingual], bundled=False)
+    index2 = Index(tmp_path / "home2")
+    for asked in ("How does a model watermark work?", "模型水印是怎么做的？"):
+        assert [u["heading"] for u in unwritten_headings(asked, index2)] == ["待整理 > 模型水印 watermark"], asked
     assert "\n" not in str(caught.value)
     assert [u["line"] for u in answer_question("Dropout 和 CoT 有什么关系？", index).unwritten] == [9]
     assert answer_question("Dropout 为什么能防止过拟合？", index).unwritten == []

@@ -28,7 +28,7 @@ from studybot.answer.backends import GenerationError, Generator, Target, generat
 from studybot.index.search import Hit, Index, search, translation, with_answer_blocks
 from studybot.answer.sources import Source, make_sources, pack, resolve_citations
 from studybot.answer.verification import verify
-from studybot.text.language import language
+from studybot.text.language import has_cjk, language
 from studybot.text.tokens import word_keys
 
 CANDIDATES = 16
@@ -165,7 +165,7 @@ def _topic_test(text: str, index: Index) -> Callable[[str], bool]:
     concepts, words = {e.id for e in index.glossary.find(text)}, word_keys(text)
 
     def names(heading: str) -> bool:
-        for topic in re.split(r"\s*[/、]\s*", heading):
+        for topic in _topics(heading):
             entries = index.glossary.find(topic)
             named = frozenset().union(*(index.glossary.name_words(e) for e in entries))
             rest = word_keys(topic) - named
@@ -174,6 +174,19 @@ def _topic_test(text: str, index: Index) -> Callable[[str], bool]:
         return False
 
     return names
+
+
+def _topics(heading: str) -> list[str]:
+    """The topics a heading names: its parts between slashes, and each language's half of a part written in both
+    ("模型水印 watermark": an English question cannot also say 模型水印, and found nothing to remind of)."""
+    topics = []
+    for part in re.split(r"\s*[/、]\s*", heading):
+        topics.append(part)
+        halves = [h.strip() for h in re.split(r"(?<=[\u4e00-\u9fff])\s+(?=[A-Za-z])|(?<=[A-Za-z])\s+(?=[\u4e00-\u9fff])",
+                                              part)]
+        if len(halves) == 2 and has_cjk(halves[0]) != has_cjk(halves[1]):
+            topics += halves
+    return topics
 
 
 def still_unwritten(unwritten: list[dict], cited: list[Source], index: Index) -> list[dict]:
