@@ -666,7 +666,10 @@ def test_a_symlinked_folder_is_followed_and_conflict_copies_and_named_non_notes_
     assert summary.files == 2
     files = {Path(h.file).name for h in search("beta2 bf16 fp16 pretraining", k=5, index=Index(tmp_path / "home"))}
     assert files == {"Adam.md", "precision.md"}
-    assert [w for w in said if w.startswith("not a note file") and "paper.pdf" in w]
+    assert [w for w in said if "paper.pdf is no note file" in w]
+    from studybot.index.sources import read_sources  # said, and not remembered: no warning at every later refresh
+
+    assert read_sources(tmp_path / "home").paths == [str(vault.resolve())]
 
 
 def test_a_notes_front_matter_aliases_find_it(tmp_path: Path) -> None:

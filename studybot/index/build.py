@@ -254,6 +254,13 @@ def build_index(
     for raw in paths or []:  # before the home is made: a mistyped path leaves nothing behind
         if not Path(raw).expanduser().exists():
             raise StudybotError(f"path not found: {Path(raw).expanduser()}")
+    unread = [Path(p).expanduser() for p in paths or [] if Path(p).expanduser().is_file() and not is_note_file(Path(p))]
+    for path in unread:  # said each time it is named, and not remembered (its warning came back at every refresh)
+        if warn:
+            what = "a sync tool's conflict copy" if path.suffix.lower() in NOTE_SUFFIXES else "no note file"
+            warn(f"not indexed: {path} is {what} (studybot reads {_readable()} files)")
+    if unread:
+        paths = [p for p in paths if Path(p).expanduser() not in unread]
     try:
         return _build_index(home, paths, embed_model, rebuild, bundled, repair, progress, warn, forget)
     except sqlite3.DatabaseError as exc:
@@ -310,11 +317,8 @@ def _build_index(home: Path | str | None, paths: list[Path] | None, embed_model:
         files = iter_note_files(roots)
         if warn:
             for empty in _without_notes(live_sources, files):
-                if Path(empty).is_file() and Path(empty).suffix.lower() in NOTE_SUFFIXES:
-                    warn(f"not indexed: {empty} is a sync tool's conflict copy (the note itself is indexed)")
-                else:
-                    warn(f"{'not a note file' if Path(empty).is_file() else 'no notes under'} {empty}: studybot reads "
-                         f"{_readable()} files")
+                warn(f"{'not a note file' if Path(empty).is_file() else 'no notes under'} {empty}: studybot reads "
+                     f"{_readable()} files")
 
         gen = store.start_generation(home, base)
         db = gen.catalog
