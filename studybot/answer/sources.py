@@ -65,7 +65,8 @@ def make_sources(hits: list[Hit], index: Index) -> list[Source]:
         meta = index.metadata(hit.file)
         topics = [str(meta["topic"])] if meta.get("topic") else []
         source = Source(n, hit.file, list(hit.heading_path), hit.line_start, hit.line_end, hit.kind, hit.text,
-                        hit.score, topics, own=index.own(hit.file), aliases=note_aliases(meta))
+                        hit.score, topics, own=index.own(hit.file),
+                        aliases=note_aliases(meta) if index.own(hit.file) else [])
         if not lists_references(source.heading) and not asks_only(source.text):
             sources.append(source)
     return sources

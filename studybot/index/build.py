@@ -416,10 +416,12 @@ def _build_index(home: Path | str | None, paths: list[Path] | None, embed_model:
             # same tokens and vectors within a generation) keeps its row and id, so its tokens, vectors and
             # BM25 entries stay where they are; only its place in the note is updated.
             kept: dict[str, list[tuple[int, str, str]]] = {}
-            aliases = note_aliases(json.loads(row["metadata"]))
+            # the user's notes' aliases (the bundled notes' list topic words: every chunk of theirs took those tokens
+            # and a bundled passage led where the user's should: answers dev first citation 0.877 -> 0.858)
+            aliases = [] if is_bundled_note(key) else note_aliases(json.loads(row["metadata"]))
             before = db.execute("SELECT metadata FROM files WHERE path = ?", (key,)).fetchone()
             # every chunk's tokens hold the note's aliases: when they change, no row is kept (all leave below)
-            reuse = before is None or note_aliases(json.loads(before[0] or "{}")) == aliases
+            reuse = before is None or is_bundled_note(key) or note_aliases(json.loads(before[0] or "{}")) == aliases
             for cid, text, digest in db.execute("SELECT id, text, hash FROM chunks WHERE path = ? ORDER BY ordinal", (key,)):
                 kept.setdefault(digest, []).append((cid, key, text))
             db.execute(
