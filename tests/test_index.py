@@ -694,6 +694,15 @@ def test_a_notes_front_matter_aliases_find_it(tmp_path: Path) -> None:
     assert len(rows) == 1 and "kestrel" not in rows[0][0]  # the old rows left with their alias
     with pytest.raises(NothingFound):
         answer_question("What is Project Kestrel?", Index(home))
+    # the bundled notes' front matter lists topic words as aliases: none of them enters a bundled chunk's tokens (each
+    # chunk then matched every topic word, and bundled passages led where the user's should)
+    from studybot.index.expansion import lexical_tokens
+
+    build_index(home, bundled=True)
+    index = Index(home)
+    rows = index.catalog.execute("SELECT heading, heading_tokens FROM chunks WHERE path LIKE '%normalization.md'").fetchall()
+    assert rows and all(tokens == " ".join(lexical_tokens(" > ".join(json.loads(heading)), index.glossary))
+                        for heading, tokens in rows)
 
 
 def test_a_remembered_path_can_be_forgotten(tmp_path: Path, notes_dir: Path) -> None:
