@@ -724,3 +724,17 @@ activations by the keep probability during training, so inference needs no resca
     right = grader.grade(card, "Nothing is dropped at inference (model.eval()), and since training already rescaled "
                                "the kept activations by the keep probability, no rescaling is needed.")
     assert right.score >= 3 and right.rating in ("good", "easy"), right
+
+
+def test_a_cloze_cites_the_line_of_its_sentence(tmp_path: Path) -> None:
+    """A cloze of an interview answer cited the answer's heading ("## 面试回答"), not the line of its sentence."""
+    notes = _write(tmp_path / "notes", {"adam.md": (
+        "# Adam\n\n## AdamW 和 Adam 有什么区别？\n\n### 面试回答\n\n"
+        "AdamW 把 weight decay 和梯度更新解耦，衰减不再被自适应学习率缩放，所以正则效果更稳定。\n\n"
+        "## Dropout\n\nDropout 在训练时随机丢弃神经元。\n训练时随机丢弃一部分神经元的输出，测试时全部保留并按保留概率缩放。\n")})
+    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
+    clozes = {c.question.zh.split("____")[1][:6]: c.source for c in load_deck(tmp_path / "home").cards if c.kind == "cloze"
+              and c.origin == "term"}
+    lines = (notes / "adam.md").read_text(encoding="utf-8").splitlines()
+    assert clozes and all(lines[int(source.rsplit(":", 1)[1]) - 1].replace(" ", "").find(start.replace(" ", "")) >= 0
+                          for start, source in clozes.items()), clozes

@@ -231,9 +231,9 @@ def note_topics(metadata: dict, concepts: list) -> list[str]:
     return list(dict.fromkeys(t for t in topics if t)) or ["notes"]
 
 
-def _cloze(card: Card, glossary: Glossary, terms: set[str] | None = None) -> Card | None:
+def _cloze(card: Card, glossary: Glossary, terms: set[str] | None = None, lines: dict[int, str] | None = None) -> Card | None:
     """Blank the first key term of the reference (of `terms`, if given) whose sentence gives context and does
-    not give it away.
+    not give it away; cited at the line of the section's `lines` that holds the sentence (a cloze cited its heading).
 
     The blank must not name the term again elsewhere in the sentence, nor cut a longer term
     (梯度 inside 梯度消失): every other concept of the sentence must survive the blanking.
@@ -250,11 +250,13 @@ def _cloze(card: Card, glossary: Glossary, terms: set[str] | None = None) -> Car
             left = {e.id for e in glossary.find(blanked)}
             if entry.id in left or not {e.id for e in concepts if e.id != entry.id} <= left:
                 continue
+            said = squashed(sentence)[:24]
+            line = next((n for n, text in sorted((lines or {}).items()) if said and said in squashed(text)), None)
             return Card(
                 id=card.id.replace("note-", "term-", 1) + f"-{entry.id}", kind="cloze", origin="term",
                 topic=card.topic, question=Bilingual(zh=blanked, en=blanked),
                 answer=Bilingual(zh=sentence, en=sentence), key_points=[KeyPoint(zh=entry.zh or entry.en, en=entry.en)],
-                source=card.source, heading=card.heading, topics=card.topics + concept_topics([entry]),
+                source=f"{card.source.rsplit(':', 1)[0]}:{line}" if line else card.source, heading=card.heading, topics=card.topics + concept_topics([entry]),
                 accepted=list(entry.aliases), demos=card.demos, headings=card.headings,
             )
     return None
@@ -437,7 +439,7 @@ def _term_cloze(card_id: str, section: _Section, index, glossary: Glossary) -> C
     card = Card(id=card_id, kind="short", origin="note", topic=topics[0], question=text, answer=text, key_points=[],
                 source=f"{section.path}:{section.line}", heading=section.heading_path[-1], topics=topics, demos=demos,
                 headings=list(section.heading_path))
-    return _cloze(card, glossary, taught)
+    return _cloze(card, glossary, taught, section.lines)
 
 
 def _chunk_rows(index) -> list[tuple]:
@@ -493,7 +495,8 @@ def note_cards(index, glossary: Glossary, covered: set[tuple[str, str]]) -> list
     cards: list[Card] = []
     for item in found:
         card = _note_card(item, index, glossary, frequencies, tokens[item.reference]) if isinstance(item, _Ask) else item
-        cloze = _cloze(card, glossary) if card is not None and isinstance(item, _Ask) and item.cloze else None
+        cloze = (_cloze(card, glossary, lines=item.section.lines) if card is not None and isinstance(item, _Ask)
+                 and item.cloze else None)
         cards += [c for c in (card, cloze) if c is not None]
     return cards
 
