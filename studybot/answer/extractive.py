@@ -500,14 +500,17 @@ def _units(source: Source, glossary: Glossary, lang: str) -> tuple[list[_Unit], 
 def _joined_to_lists(lines: list[str], heading: frozenset[str]) -> list[str]:
     """A line that introduces a list ("一共 4 个：", "PPO loads four models:") written on the list's first item: a lead-in
     is never quoted alone, and the list quoted alone lost what it counts ("PPO 阶段需要几个模型？" was answered by the four
-    models' names, without "4"). One that only says the section's `heading` (its word keys) again adds nothing."""
+    models' names, without "4"). One that mostly says the section's `heading` (its word keys) again adds nothing ("Here
+    are some notable limitations of transformers and potential solutions:" took the room of the list's later items)."""
     out = list(lines)
     for i, line in enumerate(out):
         body = _QUOTE.sub("", line)
         cleaned = _clean(body)
+        keys = word_keys(cleaned)
         if (_BULLET.match(body) or not cleaned.endswith((":", "：")) or _left_out(line) or speaks_to_reader(cleaned)
-                or is_aside(cleaned) or _title(line) or word_keys(cleaned) <= heading):
-            continue
+                or is_aside(cleaned) or _title(line) or len(split_quotable(cleaned)) > 1
+                or len(keys & heading) * 3 >= 2 * len(keys)):
+            continue  # a line of several sentences keeps its own; a lead-in saying mostly the heading adds nothing
         below = next((j for j in range(i + 1, len(out)) if out[j].strip()), None)
         quote = _QUOTE.match(out[below]) if below is not None else None
         item = out[below][quote.end() if quote else 0:] if below is not None else ""
