@@ -497,6 +497,12 @@ def _units(source: Source, glossary: Glossary, lang: str) -> tuple[list[_Unit], 
     return [], sentences
 
 
+# A lead-in that only points at the list ("可以简要地归为以下几点：", "Here are some notable limitations:", "as follows:"):
+# joined to the first item it took the room of the items after it (dev coverage 0.818 -> 0.808)
+_POINTS_AHEAD = re.compile(r"以下|如下|下面|下列|几点|几种|几个方面|\b(?:the following|as follows|below|here are|include)\b",
+                           re.IGNORECASE)
+
+
 def _joined_to_lists(lines: list[str], heading: frozenset[str]) -> list[str]:
     """A line that introduces a list ("一共 4 个：", "PPO loads four models:") written on the list's first item: a lead-in
     is never quoted alone, and the list quoted alone lost what it counts ("PPO 阶段需要几个模型？" was answered by the four
@@ -508,7 +514,7 @@ def _joined_to_lists(lines: list[str], heading: frozenset[str]) -> list[str]:
         cleaned = _clean(body)
         keys = word_keys(cleaned)
         if (_BULLET.match(body) or not cleaned.endswith((":", "：")) or _left_out(line) or speaks_to_reader(cleaned)
-                or is_aside(cleaned) or _title(line) or len(split_quotable(cleaned)) > 1
+                or is_aside(cleaned) or _title(line) or len(split_quotable(cleaned)) > 1 or _POINTS_AHEAD.search(cleaned)
                 or len(keys & heading) * 3 >= 2 * len(keys)):
             continue  # a line of several sentences keeps its own; a lead-in saying mostly the heading adds nothing
         below = next((j for j in range(i + 1, len(out)) if out[j].strip()), None)
