@@ -499,6 +499,7 @@ def _units(source: Source, glossary: Glossary, lang: str) -> tuple[list[_Unit], 
 
 # A lead-in that only points at the list ("可以简要地归为以下几点：", "Here are some notable limitations:", "as follows:"):
 # joined to the first item it took the room of the items after it (dev coverage 0.818 -> 0.808)
+MAX_LEAD_IN = 48  # characters of a lead-in joined to its list: a count or a name ("一共 4 个："), not a clause of its own
 _POINTS_AHEAD = re.compile(r"以下|如下|下面|下列|几点|几种|几个方面|\b(?:the following|as follows|below|here are|include)\b",
                            re.IGNORECASE)
 
@@ -515,6 +516,7 @@ def _joined_to_lists(lines: list[str], heading: frozenset[str]) -> list[str]:
         keys = word_keys(cleaned)
         if (_BULLET.match(body) or not cleaned.endswith((":", "：")) or _left_out(line) or speaks_to_reader(cleaned)
                 or is_aside(cleaned) or _title(line) or len(split_quotable(cleaned)) > 1 or _POINTS_AHEAD.search(cleaned)
+                or len(cleaned) > MAX_LEAD_IN or re.search("[，,；;]", cleaned)
                 or len(keys & heading) * 3 >= 2 * len(keys)):
             continue  # a line of several sentences keeps its own; a lead-in saying mostly the heading adds nothing
         below = next((j for j in range(i + 1, len(out)) if out[j].strip()), None)
