@@ -947,8 +947,9 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
         ordered = [u for s in section for u in sentences[s.n]]
         # a section whose own heading asks the question is its answer from the start ("Acceptance rule (why the output
         # distribution is unchanged)" was quoted from its closing sentence on, without the rule above it)
-        whole = _coverage(_keys(source.heading, glossary), _in(weights, language(source.text), lang)) >= WHOLE_SECTION
-        first = 0 if whole else next((i for i, u in enumerate(ordered) if score(u) > 0), 0)
+        whole = (_coverage(_keys(source.heading, glossary), _in(weights, language(source.text), lang)) >= WHOLE_SECTION
+                 and sum(len(u.text) + 1 for u in ordered) <= limit - used)  # ... and it fits whole: a long one
+        first = 0 if whole else next((i for i, u in enumerate(ordered) if score(u) > 0), 0)  # spent it on its start
         while first > 0 and not ordered[first].opens:  # from the start of its line
             first -= 1
         while first > 0 and ordered[first].item and ordered[first - 1].item:  # from its list's first item: "1. 梯度
