@@ -1993,7 +1993,7 @@ def test_a_section_whose_heading_asks_the_question_is_quoted_from_its_start_and_
                    "distribution is cut where the model is unsure.\n", 0.1)
     answer = extractive_answer("Why does speculative decoding not change the output distribution?", [rule, top_p],
                                load_glossary())
-    assert answer.startswith("For a draft token x with draft probability q(x) and target probability p(x): accept"), answer
+    assert answer.startswith("accept with probability min(1, p(x)/q(x))"), answer  # the rule, its long lead-in aside
     assert "rejection sampling" in answer and "[2]" not in answer, answer
 
 
