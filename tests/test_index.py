@@ -69,6 +69,7 @@ def test_a_note_with_gbk_lines_in_utf8_is_indexed_and_its_lines_named(tmp_path: 
     summary = _index(tmp_path / "home", [notes_dir], warn=warnings.append)
     assert not summary.skipped and summary.files == 3
     assert [w for w in warnings if "mixed.md" in w and "lines 5, 7" in w and "GBK" in w]
+    assert summary.warnings == warnings and summary.to_dict()["warnings"] == warnings  # --json carries them too
     hits = search("学习率预热", k=1, index=Index(tmp_path / "home"))
     assert hits[0].file.endswith("mixed.md") and hits[0].line_start == 5 and "训练初期" in hits[0].text
 

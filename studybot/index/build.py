@@ -98,6 +98,7 @@ class IndexSummary:
     recovered: str | None = None  # what was wrong with the live index, which this run replaced
     unwritten: int = 0  # headings of the user's notes with nothing under them yet
     seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)  # what stderr was told (a script reading --json saw none of it)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -254,21 +255,28 @@ def build_index(
     for raw in paths or []:  # before the home is made: a mistyped path leaves nothing behind
         if not Path(raw).expanduser().exists():
             raise StudybotError(f"path not found: {Path(raw).expanduser()}")
+    said: list[str] = []
+
+    def warned(message: str) -> None:
+        said.append(message)
+        if warn:
+            warn(message)
+
     unread = [Path(p).expanduser() for p in paths or [] if Path(p).expanduser().is_file() and not is_note_file(Path(p))]
     for path in unread:  # said each time it is named, and not remembered (its warning came back at every refresh)
-        if warn:
-            what = "a sync tool's conflict copy" if path.suffix.lower() in NOTE_SUFFIXES else "no note file"
-            warn(f"not indexed: {path} is {what} (studybot reads {_readable()} files)")
+        what = "a sync tool's conflict copy" if path.suffix.lower() in NOTE_SUFFIXES else "no note file"
+        warned(f"not indexed: {path} is {what} (studybot reads {_readable()} files)")
     if unread:
         paths = [p for p in paths if Path(p).expanduser() not in unread]
     try:
-        return _build_index(home, paths, embed_model, rebuild, bundled, repair, progress, warn, forget)
+        summary = _build_index(home, paths, embed_model, rebuild, bundled, repair, progress, warned, forget)
     except sqlite3.DatabaseError as exc:
         if rebuild or isinstance(exc, sqlite3.OperationalError):  # locked or unopenable: no damage to rebuild
             raise
-        summary = _build_index(home, paths, embed_model, True, bundled, repair, progress, warn, forget)
+        summary = _build_index(home, paths, embed_model, True, bundled, repair, progress, warned, forget)
         summary.recovered = f"the index catalog is damaged ({exc})"
-        return summary
+    summary.warnings = said
+    return summary
 
 
 def _build_index(home: Path | str | None, paths: list[Path] | None, embed_model: str | None, rebuild: bool,
