@@ -671,6 +671,9 @@ def test_a_symlinked_folder_is_followed_and_conflict_copies_and_named_non_notes_
     from studybot.index.sources import read_sources  # said, and not remembered: no warning at every later refresh
 
     assert read_sources(tmp_path / "home").paths == [str(vault.resolve())]
+    shared.rename(tmp_path / "elsewhere" / "moved")  # the linked folder moved: its notes leave, and that is said
+    summary = _index(tmp_path / "home", warn=said.append)
+    assert summary.removed == 1 and [w for w in said if "Shared links to" in w and "which is gone" in w]
 
 
 def test_a_notes_front_matter_aliases_find_it(tmp_path: Path) -> None:

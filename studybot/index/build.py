@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import sqlite3
@@ -322,7 +323,8 @@ def _build_index(home: Path | str | None, paths: list[Path] | None, embed_model:
             bundled = remembered.bundled
         wanted = Sources(paths=sources, bundled=bundled, repair=repair, embed_model=model_id)
         roots = ([bundled_dir("knowledge")] if bundled else []) + [Path(p) for p in live_sources]
-        files = iter_note_files(roots)
+        files = iter_note_files(roots, lambda link: warn and warn(f"{link} links to {os.readlink(link)}, which is gone: "
+                                                                    "its notes leave the index"))
         if warn:
             for empty in _without_notes(live_sources, files):
                 warn(f"{'not a note file' if Path(empty).is_file() else 'no notes under'} {empty}: studybot reads "

@@ -7,7 +7,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from studybot.errors import StudybotError
 from studybot.ingest.decoding import UnreadableFile, decode_bytes, invalid_utf8
@@ -114,10 +114,10 @@ def _files_under(folder: Path) -> Iterator[Path]:
         yield from (Path(root) / name for name in files)
 
 
-def iter_note_files(paths: list[Path]) -> list[Path]:
+def iter_note_files(paths: list[Path], on_broken: Callable[[Path], None] | None = None) -> list[Path]:
     """Expand files and folders into the note files under them, sorted; hidden folders, a Logseq graph's own
     folder and an Obsidian vault's templates folder skipped, and a file that is no note (`is_note_file`) even
-    when named."""
+    when named. `on_broken` hears of each link that points nowhere (a linked folder moved: its notes left in silence)."""
     found: set[Path] = set()
     for raw in paths:
         path = Path(raw).expanduser()
@@ -129,7 +129,9 @@ def iter_note_files(paths: list[Path]) -> list[Path]:
             continue
         templates = template_folders(path.resolve())
         for child in _files_under(path):
-            if is_note_file(child) and not walk_skips(path, child, templates) and child.is_file():
+            if on_broken and child.is_symlink() and not child.exists() and not walk_skips(path, child, templates):
+                on_broken(child)
+            elif is_note_file(child) and not walk_skips(path, child, templates) and child.is_file():
                 found.add(child.resolve())
     return sorted(found)
 
