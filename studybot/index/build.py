@@ -25,9 +25,8 @@ from studybot.clock import utc_now
 from studybot.errors import StudybotError
 from studybot.content.glossary import Glossary, glossary_files_digest, glossary_from_json, load_glossary
 from studybot.home import bundled_dir, cache_dir, is_bundled_note, resolve_home
-from studybot.ingest.notes import UNSPOKEN_LINE, fence_opening, parse_note
+from studybot.ingest.notes import UNSPOKEN_LINE, fence_opening, note_aliases, parse_note
 from studybot.ingest.decoding import UnreadableFile
-from studybot.ingest.notes import note_aliases
 from studybot.ingest.reading import NOTE_SUFFIXES, is_note_file, iter_note_files, read_text, walk_skips
 from studybot.progress import ProgressFn
 from studybot.text.language import CJK_CHAR, language
@@ -274,6 +273,7 @@ def build_index(
     except sqlite3.DatabaseError as exc:
         if rebuild or isinstance(exc, sqlite3.OperationalError):  # locked or unopenable: no damage to rebuild
             raise
+        said.clear()  # the failed first run's warnings come again from the rebuild
         summary = _build_index(home, paths, embed_model, True, bundled, repair, progress, warned, forget)
         summary.recovered = f"the index catalog is damaged ({exc})"
     summary.warnings = said

@@ -129,9 +129,11 @@ def iter_note_files(paths: list[Path], on_broken: Callable[[Path], None] | None 
             continue
         templates = template_folders(path.resolve())
         for child in _files_under(path):
-            if on_broken and child.is_symlink() and not child.exists() and not walk_skips(path, child, templates):
+            if walk_skips(path, child, templates):
+                continue
+            if on_broken and child.is_symlink() and not child.exists():
                 on_broken(child)
-            elif is_note_file(child) and not walk_skips(path, child, templates) and child.is_file():
+            elif is_note_file(child) and child.is_file():
                 found.add(child.resolve())
     return sorted(found)
 

@@ -231,7 +231,8 @@ def note_topics(metadata: dict, concepts: list) -> list[str]:
     return list(dict.fromkeys(t for t in topics if t)) or ["notes"]
 
 
-def _cloze(card: Card, glossary: Glossary, terms: set[str] | None = None, lines: dict[int, str] | None = None) -> Card | None:
+def _cloze(card: Card, glossary: Glossary, terms: set[str] | None = None,
+           lines: dict[int, str] | None = None) -> Card | None:
     """Blank the first key term of the reference (of `terms`, if given) whose sentence gives context and does
     not give it away; cited at the line of the section's `lines` that holds the sentence (a cloze cited its heading).
 
@@ -256,7 +257,8 @@ def _cloze(card: Card, glossary: Glossary, terms: set[str] | None = None, lines:
                 id=card.id.replace("note-", "term-", 1) + f"-{entry.id}", kind="cloze", origin="term",
                 topic=card.topic, question=Bilingual(zh=blanked, en=blanked),
                 answer=Bilingual(zh=sentence, en=sentence), key_points=[KeyPoint(zh=entry.zh or entry.en, en=entry.en)],
-                source=f"{card.source.rsplit(':', 1)[0]}:{line}" if line else card.source, heading=card.heading, topics=card.topics + concept_topics([entry]),
+                source=f"{card.source.rsplit(':', 1)[0]}:{line}" if line else card.source, heading=card.heading,
+                topics=card.topics + concept_topics([entry]),
                 accepted=list(entry.aliases), demos=card.demos, headings=card.headings,
             )
     return None
