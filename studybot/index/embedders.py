@@ -126,8 +126,9 @@ class SentenceTransformerEmbedder:
         if source.startswith(("/", ".", "~")) and not Path(source).expanduser().exists():
             raise StudybotError(f"cannot load embedding model {model!r}: no such folder; pass a local folder with "
                                 f"--embed-model PATH or use the default {DEFAULT_MODEL}")
-        cached = not Path(source).exists() and in_hub_cache(source)  # downloaded before: loaded as it is, no request
-        if not Path(source).exists() and not cached and not hub_reachable():  # said at once: retries took 75 s to fail
+        local = Path(source).exists()
+        cached = not local and in_hub_cache(source)  # downloaded before: loaded as it is, no request
+        if not local and not cached and not hub_reachable():  # said at once: the hub's retries took 75 s to fail
             raise StudybotError(f"cannot load embedding model {model!r}: it is not downloaded and {hub_endpoint()} "
                                 f"cannot be reached (offline?); pass a local folder with --embed-model PATH or use the "
                                 f"default {DEFAULT_MODEL}")

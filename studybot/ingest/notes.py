@@ -95,7 +95,9 @@ _LINK_ITEM = re.compile(r"^\s*(?:>\s*)*(?:(?:[-+*]|\d+[.)])\s+)?(?:\[(?:[^\[\]]|
 # "相关：[[BPE]]、[[WordPiece]]", "见 [[Pruning]]"): Obsidian's way to say where else to read, quoted as an answer's line.
 # A link to a note, or an embed of one (`![[Runbook]]` shows another note's text, read where that note is); an
 # embedded picture is a figure (`_FIGURE_LINE`).
-_NOTE_LINK = r"(?:(?<!!)|!(?!\[\[[^\[\]]*\.(?:png|jpe?g|gif|svg|webp|bmp|pdf|heic|tiff?|avif|mp4|mov|webm|mp3|wav|m4a)\s*(?:[#|][^\[\]]*)?\]\]))\[\[[^\[\]]+\]\]"
+IMAGE_SUFFIX = r"\.(?:png|jpe?g|gif|svg|webp|bmp)"  # the picture files notes show
+_MEDIA_SUFFIX = rf"(?:{IMAGE_SUFFIX}|\.(?:pdf|heic|tiff?|avif|mp4|mov|webm|mp3|wav|m4a))"  # ... and other files embedded
+_NOTE_LINK = rf"(?:(?<!!)|!(?!\[\[[^\[\]]*{_MEDIA_SUFFIX}\s*(?:[#|][^\[\]]*)?\]\]))\[\[[^\[\]]+\]\]"
 _NOTE_LINKS = rf"{_NOTE_LINK}(?:\s*(?:[,，、/|·;；]|\band\b|\bor\b|和|与|及)?\s*{_NOTE_LINK})*"
 _WIKILINKS_LINE = re.compile(
     r"^\s*(?:>\s*)*(?:(?:[-+*]|\d+[.)])\s+)?(?:(?:[^\s:：\[\]]{1,20}(?:\s[^\s:：\[\]]{1,20}){0,2}\s*[:：]|详见|见|参见|参考|相关|"
@@ -113,7 +115,6 @@ _FIGURE_LINE = re.compile(rf"^\s*(?:>\s*)*(?:(?:{_IMAGE.pattern}|!\[\[[^\]]+\]\]
 _HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?>")
 _EMPHASIS = re.compile(r"(\*\*|__|\*)")
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
-IMAGE_SUFFIX = r"\.(?:png|jpe?g|gif|svg|webp|bmp)"  # the picture files notes show
 LOST_PICTURE = "image"  # what a picture that names nothing reads as: the answer knows the figure is lost
 # What a note writes for itself and nobody says aloud: an Obsidian callout's marker ("> [!tip] …", once
 # the ">" is off), a %% comment %%, a highlight's ==, a tag, a footnote's mark [^1]; and whole lines: a to-do
