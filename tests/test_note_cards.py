@@ -128,6 +128,12 @@ def _write(folder: Path, notes: dict[str, str]) -> Path:
     return folder
 
 
+def _indexed_cards(tmp_path: Path, notes: Path) -> list[Card]:
+    """The cards of a home that indexes `notes` alone (no bundled notes), jieba repairing."""
+    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
+    return load_deck(tmp_path / "home").cards
+
+
 @pytest.fixture(scope="module")
 def styled(tmp_path_factory) -> tuple[Path, Path]:
     """A home indexing the notes of every style (no bundled notes), and the notes' folder."""
@@ -367,8 +373,7 @@ def test_restating_the_question_earns_nothing_and_formulas_or_sizes_are_no_key_p
         "VGG 因此全用 3x3 卷积核。\n\n"
         "## Dropout 在测试时怎么办？\n\n"
         "测试时不丢弃任何神经元，训练时保留下来的输出要除以保留概率，保证期望一致，推理时输出乘 1 / p。\n")})
-    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
-    cards = {c.question.zh: c for c in load_deck(tmp_path / "home").cards if c.origin == "note"}
+    cards = {c.question.zh: c for c in _indexed_cards(tmp_path, notes) if c.origin == "note"}
     assert "Dropout 在测试时怎么办？" in cards
     from studybot.study.cards import split_bilingual  # a heading's halves split as before, commas and all
 
@@ -638,8 +643,7 @@ def test_a_logseq_flashcard_is_a_card_with_its_nested_answer(tmp_path: Path) -> 
         "- Why does momentum damp oscillations? #card\n  card-last-interval:: 4\n"
         "\t- Gradients that flip sign from step to step cancel in the running average, while a steady direction adds up.\n"
         "- A block tagged #card with nothing nested below it is a sentence, not a card. #card\n")})
-    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
-    cards = {c.question.en: c for c in load_deck(tmp_path / "home").cards if c.origin == "note"}
+    cards = {c.question.en: c for c in _indexed_cards(tmp_path, notes) if c.origin == "note"}
     card = cards["Why does momentum damp oscillations?"]
     assert card.source == f"{notes / 'Momentum.md'}:4"
     assert "flip sign from step to step cancel" in card.answer.en and "card-last-interval" not in card.answer.en
@@ -732,9 +736,8 @@ def test_a_cloze_cites_the_line_of_its_sentence(tmp_path: Path) -> None:
         "# Adam\n\n## AdamW 和 Adam 有什么区别？\n\n### 面试回答\n\n"
         "AdamW 把 weight decay 和梯度更新解耦，衰减不再被自适应学习率缩放，所以正则效果更稳定。\n\n"
         "## Dropout\n\nDropout 在训练时随机丢弃神经元。\n训练时随机丢弃一部分神经元的输出，测试时全部保留并按保留概率缩放。\n")})
-    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
-    clozes = {c.question.zh.split("____")[1][:6]: c.source for c in load_deck(tmp_path / "home").cards if c.kind == "cloze"
-              and c.origin == "term"}
+    clozes = {c.question.zh.split("____")[1][:6]: c.source for c in _indexed_cards(tmp_path, notes)
+              if c.kind == "cloze" and c.origin == "term"}
     lines = (notes / "adam.md").read_text(encoding="utf-8").splitlines()
     assert clozes and all(lines[int(source.rsplit(":", 1)[1]) - 1].replace(" ", "").find(start.replace(" ", "")) >= 0
                           for start, source in clozes.items()), clozes
