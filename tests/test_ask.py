@@ -2068,3 +2068,32 @@ def test_an_english_question_of_two_parts_over_chinese_notes_quotes_both_section
     answer = extractive_answer("What causes vanishing gradients and how do you fix them?", sources, load_glossary(),
                                translation="为什么梯度消失？")
     assert "[1]" in answer and "[2]" in answer and "残差连接" in answer, answer
+
+
+def test_a_procedures_steps_are_quoted_whole_under_a_heading_naming_what_is_asked() -> None:
+    """"How does non-maximum suppression work?" over "NMS 非极大值抑制" quoted the drawback alone: the four steps name
+    no word of the question; and "按置信度排序", a step of six characters, was no sentence even in Chinese."""
+    heading, text = "NMS 非极大值抑制", ("1. 按置信度排序\n2. 取最高的框，保留\n3. 删掉和它 IoU 大于阈值的其他框\n4. 重复直到没有框\n\n"
+                                    "缺点：两个物体挨得很近时会误删。")
+    steps = ["按置信度排序", "取最高的框，保留", "删掉和它 IoU 大于阈值的其他框", "重复直到没有框"]
+    assert _quoted("How does non-maximum suppression work?", heading, text)[:4] == steps
+    assert _quoted("NMS 的流程是什么？", heading, text)[:4] == steps
+
+
+def test_a_rare_name_the_users_note_explains_under_another_heading_is_answered(tmp_path: Path) -> None:
+    """"What is SMOTE?" found the list item that explains it under "Resampling" and was told the notes say nothing
+    about it: a name few passages hold, in one note's passages with most of the question's words, is its subject."""
+    from studybot.answer.pipeline import NothingFound, answer_question
+
+    index = _notes_home(tmp_path, "# Class imbalance\n\n## Resampling\n\n"
+                                  "- Random undersampling of the majority class: fast, throws data away.\n"
+                                  "- Random oversampling of the minority: risks overfitting duplicates.\n"
+                                  "- **SMOTE**: create synthetic minority samples by interpolating between a minority "
+                                  "point and one of its k nearest minority neighbours: x_new = x_i + u * (x_nn - x_i).\n"
+                                  "  - Only apply it on the training fold, never before the split.\n\n"
+                                  "## Class weights\n\nWeight the loss by inverse class frequency so that rare classes "
+                                  "count more.\n")
+    answer = answer_question("What is SMOTE?", index)
+    assert "interpolating" in answer.answer and Path(answer.citations[0].file).name == "notes.md"
+    with pytest.raises(NothingFound):  # a name the notes never write is still nothing found
+        answer_question("What is ADASYN?", index)

@@ -446,7 +446,9 @@ def _units(source: Source, glossary: Glossary, lang: str) -> tuple[list[_Unit], 
     to_reader = False  # the list being read is under words to the reader
 
     def said_alone(line: str) -> None:
-        if line and _useful(text := _clean(_QUOTE.sub("", line))):
+        # a list item is as short as it says: "1. 按置信度排序" was no step of NMS's four
+        item = bool(_BULLET.match(_QUOTE.sub("", line)))
+        if line and _useful(text := _clean(_QUOTE.sub("", line)), MIN_ITEM_CHARS if item and has_cjk(line) else MIN_CHARS):
             sentences.append(unit(len(sentences), text, opens=True))
 
     for line in _joined_to_lists(_prose_lines(source.text), word_keys(source.path)):
@@ -925,6 +927,7 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
     other = (_other_side(question, lead, leads, keys, weights, lang)
              or _other_part(question, translation, lead, leads, keys, weights, lang, glossary))
     read: set[int] = set()
+    subject_concepts = frozenset(t for t in asked if t.startswith(CONCEPT) and t not in _ASPECT_KEYS)
     formulas_last = not _ASKS_FORMULA.search(question)  # the budget goes to sentences first, unless asked for one
 
     def quote(source: Source, limit: int) -> None:
@@ -950,7 +953,11 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
         ordered = [u for s in section for u in sentences[s.n]]
         # a section whose own heading asks the question is its answer from the start ("Acceptance rule (why the output
         # distribution is unchanged)" was quoted from its closing sentence on, without the rule above it)
-        whole = (_coverage(_keys(source.heading, glossary), _in(weights, language(source.text), lang)) >= WHOLE_SECTION
+        # ... or names every concept the question asks about ("How does non-maximum suppression work?" was answered
+        # with the drawback under "NMS 非极大值抑制", not the four steps above it that name no word of the question)
+        heading = _keys(source.heading, glossary)
+        whole = ((_coverage(heading, _in(weights, language(source.text), lang)) >= WHOLE_SECTION
+                  or bool(subject_concepts) and subject_concepts <= heading)
                  and sum(len(u.text) + 1 for u in ordered) <= limit - used)  # ... and it fits whole: a long one
         first = 0 if whole else next((i for i, u in enumerate(ordered) if score(u) > 0), 0)  # spent it on its start
         while first > 0 and not ordered[first].opens:  # from the start of its line
@@ -984,7 +991,7 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
     quoted = {u.source.n for u in chosen}
     # what the question asks about (its concepts, not its aspect): a sentence that names none of them adds words the
     # question shares with something else ("投机解码为什么不会改变输出分布？" went on with top-p sampling and RoPE)
-    subject = frozenset(t for t in asked if t.startswith(CONCEPT) and t not in _ASPECT_KEYS) or _named_words(question)
+    subject = subject_concepts or _named_words(question)
     for unit in ranked:  # the lead's own note is on the subject, and a word of a concept's name names it in part
         if subject and unit.source.file != lead.file and not any(t in unit.keys or parts.get(t, frozenset()) & unit.keys
                                                                  for t in subject):

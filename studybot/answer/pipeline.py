@@ -127,6 +127,8 @@ def is_relevant(question: str, hits: list[Hit], index: Index, translated: str | 
         return True
     if names_what_no_hit_says(question, top, index):
         return False
+    if text_names_its_terms(question, top, index):
+        return True
     if translated is None:
         translated = translation(question, index)
     similarities = heading_similarities(question, top, index)
@@ -234,6 +236,29 @@ def heading_names_its_terms(question: str, hits: list[Hit], index: Index) -> boo
     if not rare:
         return False
     return any(rare <= tokens for tokens in _stored_tokens(hits, index, "heading_tokens"))
+
+
+def text_names_its_terms(question: str, hits: list[Hit], index: Index) -> bool:
+    """Whether the question writes names in Latin letters that few passages hold, and one note's hits hold them all
+    and most of the question's words: "What is SMOTE?" found the list item that explains it under "Resampling", a
+    heading nothing like the question, and "What role does the temperature play in the InfoNCE loss?" a note's
+    sections on each; both were told the notes say nothing about it."""
+    from studybot.study.keypoints import specificity
+    from studybot.text.tokens import tokenize
+
+    bm25, total = index.lexical["text"], len(index.lexical["ids"])
+    asked = {t for t in tokenize(question) if not _VARIABLE.fullmatch(t)}
+    rare = {t for t in asked if t.isascii() and len(t) >= 2 and specificity(t) >= 1.0  # a name, not "role" or "play"
+            and bm25.chunks_with(t) <= max(1.0, RARE_TERM_SHARE * total)}
+    if not rare:
+        return False
+    weights = {t: math.log(1 + total / (1 + bm25.chunks_with(t))) for t in asked}
+    notes: dict[str, set[str]] = {}
+    for hit in hits:
+        for column in ("tokens", "heading_tokens"):
+            notes.setdefault(hit.file, set()).update(*_stored_tokens([hit], index, column))
+    return any(rare <= said and sum(w for t, w in weights.items() if t in said) >= MIN_WORD_COVERAGE * sum(weights.values())
+               for said in notes.values())
 
 
 def _stored_tokens(hits: list[Hit], index: Index, column: str) -> list[set[str]]:
