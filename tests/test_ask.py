@@ -92,8 +92,8 @@ def test_the_demos_named_measure_what_the_question_or_the_opening_passage_names(
     from studybot.answer.pipeline import demos_for
     from studybot.content.glossary import load_glossary
 
-    def source(heading: str, topics: list[str]) -> Source:
-        return Source(1, "n.md", ["Notes", heading], 1, 2, "section", "text", 0.1, topics)
+    def source(heading: str, topics: list[str], text: str = "text") -> Source:
+        return Source(1, "n.md", ["Notes", heading], 1, 2, "section", text, 0.1, topics)
 
     glossary = load_glossary()
     assert demos_for("Top-k 和 Top-p 采样有什么区别？", [source("解码策略", ["pretraining"])], glossary) == []
@@ -102,8 +102,12 @@ def test_the_demos_named_measure_what_the_question_or_the_opening_passage_names(
     assert demos_for("LSTM 为什么能缓解梯度消失？", [source("Gates", [])], glossary) == ["rnn-vanishing"]
     assert demos_for("为什么 ReLU 比 sigmoid 好？", [source("权重初始化", [])], glossary) == [
         "sigmoid-saturation", "weight-init"]  # the question's concepts first
-    assert demos_for("Why normalize?", [source("Notes", [])], glossary, translated="为什么要用 BN？") == [
-        "batchnorm-vs-layernorm"]
+    assert demos_for("Why normalize?", [source("Notes", [], "BN 在 batch 维度上归一化。")], glossary,
+                     translated="为什么要用 BN？") == ["batchnorm-vs-layernorm"]
+    # a translation is rough: what it names counts where the opening passage names it too
+    assert demos_for("Why do we scale the dot product by the square root of d_k?",
+                     [source("为什么要除以 √d_k？", [], "点积的方差是 d_k，除以 √d_k 把方差拉回 1。")], glossary,
+                     translated="为什么我们对卷积核的大小进行量化？") == []
     assert demos_for("What is it?", [], glossary) == []
 
 

@@ -310,8 +310,13 @@ def demos_for(question: str, cited: list[Source], glossary: Glossary, translated
     lora', one on CLIP by four demos."""
     from studybot.demos.runner import demos_for_concepts
 
-    texts = [question, translated, cited[0].path if cited else ""]
-    return demos_for_concepts(entry.id for text in texts if text for entry in glossary.find(text))
+    lead = {entry.id for entry in glossary.find(f"{cited[0].path}\n{cited[0].text}")} if cited else set()
+    # a translation is rough: its concepts count where the answer's first passage names them too ("Why do we scale the
+    # dot product by the square root of d_k?" came back as a question on quantizing kernels, and named that demo)
+    concepts = [entry.id for entry in glossary.find(question)]
+    concepts += [entry.id for entry in glossary.find(translated) if entry.id in lead] if translated else []
+    concepts += [entry.id for entry in glossary.find(cited[0].path)] if cited else []
+    return demos_for_concepts(concepts)
 
 
 def _messages(question: str, sources: list[Source]) -> list[dict[str, str]]:
