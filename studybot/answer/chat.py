@@ -20,6 +20,7 @@ from studybot.answer.backends import Generator
 from studybot.content.glossary import mention
 from studybot.index.search import Index
 from studybot.text.aspects import ASPECTS, compares
+from studybot.text.language import language
 from studybot.text.tokens import tokenize
 
 HISTORY = Path("chat") / "history.jsonl"
@@ -70,7 +71,7 @@ class ChatSession:
         short = len(words) <= FOLLOW_UP_MAX_WORDS and self._known(words)
         if _CONTINUATION.match(question) or (not concept and (short or _PRONOUN.search(question))):
             return (self._another_subject(question) or self._named_subject(question)
-                    or f"{self._previous()} {question}")
+                    or self._subject_in_other_language(question) or f"{self._previous()} {question}")
         return question
 
     def _previous(self) -> str:
@@ -92,6 +93,20 @@ class ChatSession:
         if said is None:
             return None
         return f"{question[:found.start()]}{said.group(0)}{question[found.end():]}"
+
+    def _subject_in_other_language(self, question: str) -> str | None:
+        """The previous question's subject with the follow-up, when the follow-up is in the other language ("那怎么解决？"
+        after "What is the dying ReLU problem?" is "dying ReLU 怎么解决？"), else None. Appended to the previous question,
+        its English words met the follow-up's Chinese ones in another section ("problem" and 解决 in "what problem
+        does it solve", on residual connections), which led."""
+        previous = self._previous()
+        if language(question) == language(previous) or compares(previous):
+            return None
+        subjects = [e for e in self.index.glossary.find(previous) if e.id not in _ASPECTS]
+        said = mention(subjects[0], previous) if subjects else None
+        if said is None:
+            return None
+        return f"{said.group(0)} {_CONTINUATION.sub('', question).strip()}"
 
     def _another_subject(self, question: str) -> str | None:
         """The previous question asked of the new subject a continuation names ("那 LSTM 呢？" after "RNN 为什么会梯度
