@@ -15,10 +15,10 @@ import pytest
 import yaml
 
 from studybot.content.schema import Bilingual
-from studybot.study.cards import load_deck, select
+from studybot.study.cards import Card, load_deck, select
 from studybot.errors import StudybotError
 from studybot.content.glossary import load_glossary
-from studybot.study.grading import LEXICAL_THRESHOLD, Grader, agreement
+from studybot.study.grading import LEXICAL_THRESHOLD, Grader, agreement, chosen_option
 from studybot.index.build import build_index
 from studybot.study.quiz import export_anki, plan_quiz, review_stats, run_quiz
 from studybot.text.language import has_cjk
@@ -121,6 +121,24 @@ def test_a_right_option_or_fill_in_a_few_words_is_right(bank_cards, grader) -> N
     for answer in ("100", "1 倍", "about a hundred times, not 10 as one might think from the formula"):
         assert grader.grade(momentum, answer).score == 0, answer
     assert grader.grade(bank_cards["lora-012"], "NF4 (NormalFloat)").score == 5
+
+
+def test_an_option_typed_as_its_text_with_keyboard_symbols_is_that_option(grader) -> None:
+    """"V × d", "V x d" and "V*d" scored 0: with its symbols folded away "V × d" was "vd", as "V + d" was, and the
+    first option listed won. Symbols tell options apart, typed as on a keyboard (x or * for ×, ^2 or 2 for ²,
+    spaces ignored); a text that names two options or none picks neither."""
+    same = lambda text: Bilingual(zh=text, en=text)  # noqa: E731
+    product = Card(id="c", kind="choice", origin="bank", topic="t", question=same("V、d 的 embedding 有多少参数？"),
+                   answer=same("V × d"), key_points=[], source="", correct=1,
+                   options=[same("V + d"), same("V × d"), same("d × d"), same("V²")])
+    for answer in ("V × d", "V x d", "V*d", "vxd", "B. V x d", "V × d."):
+        assert grader.grade(product, answer).score == 5, answer
+    for answer in ("V + d", "vd", "A. V × d", "d x d"):
+        assert grader.grade(product, answer).score == 0, answer
+    assert [chosen_option(product, answer) for answer in ("V^2", "V2", "dd")] == [3, 3, 2]
+    pair = Card(id="p", kind="choice", origin="bank", topic="t", question=same("type((1, 2))?"), answer=same("(1, 2)"),
+                key_points=[], source="", correct=1, options=[same("[1, 2]"), same("(1, 2)"), same("{1: 2}")])
+    assert [chosen_option(pair, answer) for answer in ("(1, 2)", "[1,2]", "1, 2")] == [1, 0, None]
 
 
 # --- scheduling and the store ------------------------------------------------------------------

@@ -110,6 +110,18 @@ def _normal(text: str) -> str:
     return re.sub(r"[\s\W_]+", "", text)
 
 
+# A symbol's keyboard spellings, for option texts that differ only in their symbols ("V + d", "V × d": both "vd"
+# once punctuation is folded, so "V × d" picked A). A superscript is its digit after NFKC ("V^2", "V2" for "V²").
+_KEYBOARD_SPELLING = str.maketrans({**dict.fromkeys("×✕⨯*∗·⋅∙", "x"), "^": None, "−": "-", "÷": "/",
+                                    "≤": "<=", "≥": ">=", "≠": "!=", "→": "->"})
+
+
+def _with_symbols(text: str) -> str:
+    """Case, width and spaces folded, symbols kept as typed on a keyboard: "V x d", "V*d" and "V × d" are one text."""
+    text = unicodedata.normalize("NFKC", text).lower().translate(_KEYBOARD_SPELLING)
+    return re.sub(r"\s+", "", text)
+
+
 def score_from_coverage(covered: int, total: int) -> int:
     """0-5, rounding half up: 4 of 5 points is 4, 2 of 4 is 3."""
     return int(5 * covered / total + 0.5) if total else 0
@@ -305,22 +317,29 @@ def _exact(card: Card, right: bool, what: str) -> Grade:
                  missed=[] if right else [what], method="exact")
 
 
+def _options_named(card: Card, text: str) -> list[int]:
+    """The options a text names: compared with its symbols first, then with punctuation folded ("One hot" for
+    "One-hot"), so "(1, 2)" is the tuple, not the list "[1, 2]" listed before it."""
+    for fold in (_with_symbols, _normal):
+        named = [i for i, option in enumerate(card.options) if fold(text) in (fold(option.zh), fold(option.en))]
+        if named:
+            return named
+    return []
+
+
 def chosen_option(card: Card, answer: str) -> int | None:
     """The option an answer picks: a letter (A-E), a 1-based number, the option's text, or the option as shown,
-    its letter and text ("B. O(n²·d)")."""
+    its letter and text ("B. O(n²·d)"). A text that names two options picks neither."""
     text = answer.strip().rstrip(".)）")
     shown = _SHOWN_OPTION.match(text)
     if shown and shown.group(1).upper() in "ABCDE"[:len(card.options)]:
         picked = "ABCDE".index(shown.group(1).upper())
-        option = card.options[picked]
-        if _normal(shown.group(2) or "") in ("", _normal(option.zh), _normal(option.en)):
+        if not shown.group(2) or picked in _options_named(card, shown.group(2)):
             return picked
     if text.isdigit() and 1 <= int(text) <= len(card.options):
         return int(text) - 1
-    for i, option in enumerate(card.options):
-        if _normal(text) in (_normal(option.zh), _normal(option.en)):
-            return i
-    return None
+    named = _options_named(card, answer.strip().rstrip(".。"))
+    return named[0] if len(named) == 1 else None
 
 
 @grades("choice")
