@@ -370,17 +370,23 @@ def test_cli_reuses_a_cached_result_until_fresh() -> None:
     assert "cached result (--fresh reruns)" in human.stdout
 
 
-def test_cli_list_json_and_human_output(quick_results: dict[str, dict[str, Any]]) -> None:
+def test_cli_list_json_and_one_line_a_demo_into_a_pipe() -> None:
+    """`demo --list | cat` drew the terminal's table: every line padded to the longest claim and boxed (1,690 bytes
+    wide). Into a pipe it is one plain line a demo, its name, topics, seconds and claim, as doctor's and search's."""
     listing = _cli("--list", "--json")
     assert listing.returncode == 0
     assert [d["name"] for d in json.loads(listing.stdout)] == [d["name"] for d in list_demos()]
     assert json.loads(listing.stdout) == list_demos()
-    table = _cli("--list")
-    assert table.returncode == 0, table.stderr
-    # the first column of the table, row by row (a wrapped claim continues with an empty name cell)
-    names = [m.group(1) for m in re.finditer(r"^│ (\S+)\s+│", table.stdout, re.MULTILINE)]
-    assert names == [d["name"] for d in list_demos()], table.stdout
+    plain = _cli("--list")
+    assert plain.returncode == 0, plain.stderr
+    lines = plain.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == [d["name"] for d in list_demos()], plain.stdout
+    for line, d in zip(lines, list_demos()):
+        assert line.endswith(f"  {d['claim']}") and ", ".join(d["topics"]) in line, line
+    assert not re.search(r"[│┃━─]", plain.stdout)
 
+
+def test_cli_human_output(quick_results: dict[str, dict[str, Any]]) -> None:
     human = _cli("weight-init", "--quick", "--device", "cpu")
     assert human.returncode == 0, human.stderr
     expected = quick_results["weight-init"]

@@ -70,6 +70,13 @@ def _whole_number(option: str, text: str) -> int:
 
 
 def _render_list(demos: list[dict[str, Any]]) -> None:
+    out = console()
+    if not out.is_terminal:  # plain lines, as doctor and search: the table padded every row to the longest claim
+        rows = [(d["name"], ", ".join(d["topics"]), f"~{d['typical_seconds']:g} s") for d in demos]
+        widths = [max(map(len, column), default=0) for column in zip(*rows)]
+        for (name, topics, seconds), d in zip(rows, demos):
+            print(f"{name:<{widths[0]}}  {topics:<{widths[1]}}  {seconds:>{widths[2]}}  {d['claim']}")
+        return
     from rich.table import Table
 
     table = Table(title="studybot demos")
@@ -79,4 +86,4 @@ def _render_list(demos: list[dict[str, Any]]) -> None:
     table.add_column("~s on CPU", justify="right")
     for d in demos:
         table.add_row(d["name"], ", ".join(d["topics"]), d["claim"], f"{d['typical_seconds']:g}")
-    console().print(table)
+    out.print(table)
