@@ -662,6 +662,27 @@ def test_a_formulas_typesetting_commands_are_no_key_points() -> None:
     assert len(points) >= 3 and not terms & {"frac", "text", "left", "right"}, terms
 
 
+def test_a_section_whose_text_leads_into_a_formula_is_a_card(tmp_path: Path) -> None:
+    """"…its own mean and variance:" then "$$\\hat{x} = …$$" then a sentence gave no card: the formula was a clause of
+    its own with no term, so the card had too few key points (a full stop before it, and a shorter section, gave one).
+    A formula written over lines keeps its `$$`, so its TeX is no key point; a lead-in with nothing after it is no
+    card."""
+    notes = _write(tmp_path / "notes", {"norm.md": (
+        "## How does GroupNorm work?\n\nGroupNorm splits the channels into groups and normalizes each group with its "
+        "own mean and variance:\n\n$$\\hat{x} = \\frac{x - \\mu_g}{\\sqrt{\\sigma_g^2 + \\epsilon}}$$\n\n"
+        "It does not depend on the batch size, so it works with batch size 1.\n\n"
+        "## LayerNorm 怎么计算？\n\nLayerNorm 在每个样本的特征维上求均值和方差，再做归一化：\n\n"
+        "$$\n\\hat{x} = \\frac{x - \\mu}{\\sqrt{\\sigma^2 + \\epsilon}}\n$$\n\n它和批大小无关，训练和推理的计算完全一样。\n\n"
+        "## How does weight tying work?\n\nWeight tying works as follows:\n")})
+    cards = {c.question.en: c for c in _indexed_cards(tmp_path, notes) if c.origin == "note" and c.kind == "short"}
+    assert {"How does GroupNorm work?", "LayerNorm 怎么计算？"} <= set(cards), list(cards)
+    assert "How does weight tying work?" not in cards
+    layernorm = cards["LayerNorm 怎么计算？"]
+    assert "$$ \\hat{x} = \\frac{x - \\mu}{\\sqrt{\\sigma^2 + \\epsilon}} $$" in layernorm.answer.zh
+    terms = {t.lower() for p in layernorm.key_points for t in (*p.zh, *p.en)}
+    assert not {t for t in terms if "sigma" in t or t in {"hat", "frac", "sqrt", "epsilon"}}, terms
+
+
 def test_an_answer_block_under_a_heading_that_only_names_a_subject_asks_to_explain_it(tmp_path: Path) -> None:
     """"Multi-Head Attention > Interview answer" was asked as the bare title "Multi-Head Attention"."""
     notes = _write(tmp_path / "notes", {"mha.md": "# Transformer\n\n## Multi-Head Attention\n\n### Interview answer\n\n"

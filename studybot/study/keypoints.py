@@ -203,7 +203,10 @@ def _points(terms: list[_Term], answer: str, most: int) -> list[KeyPoint]:
     """The terms as points: one per group of clauses (up to TERMS_PER_POINT each), or one per term."""
     low = normalize(answer).lower()
     starts = [0] + [m.end() for m in SENTENCE_BREAK.finditer(low) if m.end() < len(low)]
-    clauses = [i for i, start in enumerate(starts) if len(low[start:(starts + [len(low)])[i + 1]].strip()) >= 4]
+    # a formula of its own is no clause: its letters are no terms (`_terms`), so its group had no point, and
+    # "…its own mean and variance:", "$$\hat{x} = …$$", "It does not depend on the batch size…" fell under MIN_POINTS
+    said = MATH_SPAN.sub(lambda m: " " * len(m.group()), low)
+    clauses = [i for i, start in enumerate(starts) if len(said[start:(starts + [len(low)])[i + 1]].strip()) >= 4]
     groups = min(most, len(clauses))
     if groups < MIN_POINTS:
         return [_point([term]) for term in terms[:most]]

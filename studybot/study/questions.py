@@ -148,6 +148,7 @@ def _prose(paragraph: str) -> str:
     """A paragraph without what an interview answer does not say aloud: image names, table rows, markers."""
     kept = []
     fence: str | None = None
+    math = False  # inside a display formula written over lines ("$$", its TeX, "$$")
     for line in paragraph.splitlines():
         if fence is not None:  # code in a quote or callout ("> ```python"), which paragraphs do not part from its prose
             fence = None if closes_fence(line, fence) else fence
@@ -162,13 +163,16 @@ def _prose(paragraph: str) -> str:
         if (cells := row_cells(line)) is not None:  # a table row: its cells, read across; the header's rule dropped
             joiner = "；" if has_cjk(line) else "; "
             line = "" if is_rule(cells) else joiner.join(c for c in cells if c)
-        if not line or line in ("$$", "<br>", "---"):
+        if not line or line in ("<br>", "---"):
             continue
         line = re.sub(r"\*\*|__", "", line)
-        if kept and _GOES_ON.match(line) and not kept[-1].endswith(_SENTENCE_ENDS):
+        if math or (kept and _GOES_ON.match(line) and not kept[-1].endswith(_SENTENCE_ENDS)):
             kept[-1] = f"{kept[-1]} {line}"  # hard-wrapped prose: a cloze blanked "… acts like averaging an"
         else:
             kept.append(line)
+        # a display formula over lines is one line of `$$…$$`, as one written on a line is: without its `$$` its TeX
+        # read as words, and "sigmag" was a key point
+        math ^= line.count("$$") % 2 == 1
     return "\n".join(kept).strip()
 
 
