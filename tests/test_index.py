@@ -763,3 +763,15 @@ def test_a_note_garbled_through_latin1_is_indexed_as_written_and_named(tmp_path:
     assert summary.repaired[0]["decoded"] > 20
     top = search("LayerNorm 适合什么模型", k=1, index=Index(tmp_path / "home"))[0]
     assert top.heading_path == ["归一化", "LayerNorm 适合什么模型"] and "不依赖 batch" in top.text
+
+
+def test_what_an_apostrophe_adds_to_an_english_word_is_no_token() -> None:
+    """"What's SMOTE?" was searched as "what" and "s", and a heading "XGBoost: what's different from GBDT?" led the
+    answer: a contraction or a possessive is its word alone, with a straight or a curly apostrophe."""
+    from studybot.text.tokens import tokenize
+
+    assert tokenize("What's SMOTE?") == tokenize("What’s SMOTE?") == tokenize("What is SMOTE?") == ["smote"]
+    assert tokenize("Adam's bias correction") == tokenize("Adam’s bias correction") == tokenize("Adam bias correction")
+    assert tokenize("GANs' mode collapse") == tokenize("GAN mode collapse")
+    assert tokenize("it's the model's fault, isn't it? Don't") == ["model", "fault"]
+    assert tokenize("rock'n'roll")[0] == "rocknroll"  # an apostrophe inside a word joins it as before

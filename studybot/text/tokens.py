@@ -11,7 +11,7 @@ from studybot.text.dictionary import WordCounts, open_word_counts, save_word_cou
 from studybot.text.language import CJK, has_cjk
 from studybot.text.variants import simplified
 
-_RUNS = re.compile(rf"([{CJK}]+)|([A-Za-z0-9]+(?:[-_'][A-Za-z0-9]+)*)")
+_RUNS = re.compile(rf"([{CJK}]+)|([A-Za-z0-9]+(?:[-_'’][A-Za-z0-9]+)*)")
 ENGLISH_STOP = frozenset(
     "a an the of to in on for and or is are was were be been being it its this that these those with as by "
     "at from what why how which who whom when where does do did can could should would will shall may might "
@@ -104,6 +104,9 @@ def _stem(word: str) -> str:
 
 
 _ACRONYM_PLURAL = re.compile(r"^([A-Z]{2,})s$")  # GANs, CNNs, LLMs: the plural too short for _stem
+# what an apostrophe adds to an English word ("what's", "Adam's", "don't"): no word of its own. "What's SMOTE?" was
+# searched as "what" and "s", and a heading "XGBoost: what's different…" led its answer
+_CONTRACTION = re.compile(r"(?:n['’]t|['’](?:s|re|ve|ll|d|m))$")
 
 
 # "1×1", "1 x 1", "3*3" and LaTeX's "$1\times1$" are one size: the token "1x1"
@@ -155,8 +158,8 @@ def tokenize(text: str) -> list[str]:
             jieba = jieba or _jieba()
             tokens.extend(t for t in jieba.cut_for_search(cjk) if t not in CHINESE_STOP)
         else:
-            word = _ACRONYM_PLURAL.sub(r"\1", latin).lower()
-            parts = re.split(r"[-_']", word)
+            word = _CONTRACTION.sub("", _ACRONYM_PLURAL.sub(r"\1", latin).lower())
+            parts = re.split(r"[-_'’]", word)
             if len(parts) > 1:
                 tokens.append(_stem("".join(parts)))
             # a number joined to a name is part of it (GPT-1 is gpt1 and gpt, not also "1", which every
