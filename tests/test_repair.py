@@ -569,3 +569,18 @@ def test_the_gemma_identity_holds_every_tier_below_it(gemma) -> None:
 
     assert resolve_scorer("gemma").identity == f"gemma/{gemma.version}"
     assert f":{module.VERSION}+{resolve_scorer('ngram').identity[6:]}" in gemma.version
+
+
+def test_a_note_damaged_in_part_is_repaired_where_it_is_damaged_and_left_as_it_is_elsewhere() -> None:
+    """A note whose damaged lines follow a longer clean part (its Chinese outweighing the mojibake) was left
+    unrepaired and unnamed; a clean paragraph's accented letters ("café") stay as written."""
+    clean = ("# 位置编码\n\n## 为什么需要\nSelf-attention 本身是置换不变的（permutation invariant），不知道词的顺序，所以需要"
+             "位置编码。Déjà vu: a café's menu.\n\n## 正弦编码\n不同频率的正弦和余弦函数给每个位置一个唯一的向量，不需要训练，"
+             "理论上可以外推到更长的序列。\n\n")
+    damaged = mangle("## 现在\n现在常用 RoPE（旋转位置编码）和 ALiBi，外推更好。\n")
+    report = repair_text(clean + damaged, "jieba")
+    assert report.mojibake and report.damaged > 0
+    assert report.text.startswith(clean)
+    assert report.text.endswith("和 ALiBi，外推更好。\n") and "RoPE（旋转位置编码）" in report.text
+    untouched = repair_text(clean * 3, "jieba")
+    assert not untouched.mojibake and untouched.text == clean * 3

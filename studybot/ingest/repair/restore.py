@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import shutil
 import stat
 import time
@@ -137,13 +138,14 @@ def repair_text(text: str, scorer_name: str = DEFAULT_SCORER, cache: Path | None
     so a resumed run repairs exactly as a fresh one.
     A scorer whose model is missing here falls back to jieba; the report says so.
     """
-    if not looks_mojibake(text):
+    lines = text.split("\n")
+    suspect = set(lines) if looks_mojibake(text) else _damaged_paragraphs(text)
+    if not suspect:
         return RepairReport(text=text, mojibake=False)
     choice = resolve_scorer(scorer_name)
     report = RepairReport(text="", mojibake=True, scorer=choice.name, fallback=choice.fallback)
-    lines = text.split("\n")
     units = {line: line_units(line) for line in lines}
-    damaged = [line for line, found in units.items() if any(unit.damaged for unit in found)]
+    damaged = [line for line, found in units.items() if line in suspect and any(unit.damaged for unit in found)]
     store = RepairCache(cache) if cache is not None else None
     namespace = f"{choice.identity}/{LINE_FORMAT}"
     repairs = store.get_many(namespace, damaged) if store else {}
@@ -170,6 +172,9 @@ def repair_text(text: str, scorer_name: str = DEFAULT_SCORER, cache: Path | None
     repairs.update(pending)
     out = []
     for number, line in enumerate(lines, start=1):
+        if line not in suspect:  # a clean paragraph of a note damaged in part: "café" is no lead byte
+            out.append(line)
+            continue
         if line not in repairs:  # undamaged: nothing is uncertain, nothing is scored
             options = _options(units[line], line)
             repairs[line] = _repair_line(units[line], options, _posteriors(score, [options])[0])
@@ -181,6 +186,14 @@ def repair_text(text: str, scorer_name: str = DEFAULT_SCORER, cache: Path | None
         out.append(repair["text"])
     report.text = "\n".join(out)
     return report
+
+
+def _damaged_paragraphs(text: str) -> set[str]:
+    """The lines of the paragraphs that look damaged, where the whole text does not: a note whose damaged half follows
+    a longer clean one was left unrepaired, and nothing said so. (Not every paragraph of a damaged note: a short one,
+    a heading whose characters lost most of their bytes, looks clean alone.)"""
+    return {line for paragraph in re.split(r"\n\s*\n", text) if looks_mojibake(paragraph)
+            for line in paragraph.split("\n")}
 
 
 @dataclass
