@@ -735,6 +735,7 @@ def test_a_comparison_whose_sides_are_two_sections_quotes_both() -> None:
     assert _lines(alone)[:2] == ["CBOW 用上下文预测中心词，训练快； [1]", "skip-gram 用中心词预测上下文，训练慢。 [1]"], alone
 
 
+
 def test_a_question_of_two_parts_quotes_the_section_that_answers_each() -> None:
     """"dropout 为什么能起到正则化的作用？它有什么缺点？" over notes with a long section on each part: the one that leads
     takes half the lead's room and the other part's section the rest; a section that names only the part's aspect
@@ -1876,6 +1877,13 @@ def test_a_question_that_asks_what_something_is_opens_with_where_its_note_opens(
     chinese = [Source(1, "仿射变换.md", ["仿射变换", "矩阵分解", "旋转"], 40, 44, "section", "仿射变换的旋转矩阵把点绕原点转过角度 θ。", 1.0),
                Source(2, "仿射变换.md", ["仿射变换"], 1, 5, "section", "仿射变换把像素通过线性变换和平移映射到新的位置，直线仍是直线。", 0.5)]
     assert extractive_answer("仿射變換是什麼？", chinese, load_glossary()).startswith("仿射变换把像素")
+    # a section on the idea of the subject is where it says what it is: "What is a variational autoencoder?" opened with
+    # "VAE > Variants", ranked above "VAE > Idea"
+    vae = [Source(1, "vae.md", ["VAE", "Variants"], 25, 26, "section",
+                  "beta-VAE (beta > 1 on the KL term) and VQ-VAE (a discrete codebook) are the common variants.", 1.0),
+           Source(2, "vae.md", ["VAE", "Idea"], 3, 4, "section",
+                  "A VAE encodes an input into a Gaussian over latent codes and decodes samples of it back.", 0.9)]
+    assert extractive_answer("What is a VAE?", vae, load_glossary()).startswith("A VAE encodes an input")
 
 
 def test_a_word_of_a_concepts_other_name_is_still_a_word_of_the_text() -> None:
@@ -2101,3 +2109,4 @@ def test_a_rare_name_the_users_note_explains_under_another_heading_is_answered(t
     assert "interpolating" in answer.answer and Path(answer.citations[0].file).name == "notes.md"
     with pytest.raises(NothingFound):  # a name the notes never write is still nothing found
         answer_question("What is ADASYN?", index)
+

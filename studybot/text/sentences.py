@@ -88,9 +88,12 @@ def without_lead_label(text: str) -> str:
 
 
 # A heading any note may have, naming no subject ("# Overview", "# 总结", "# References"): a part of a note, never its title.
+# (the idea of a note's subject is where it says what the subject is: "What is a variational autoencoder?" opened with
+# "VAE > Variants", ranked above "VAE > Idea")
 _PART_NAME = re.compile(r"^(?:overview|introduction|intro|summary|conclusions?|background|motivation|intuition|"
-                        r"definitions?|key (?:ideas|concepts|takeaways)|tl;?dr|notes|references|resources|further reading|"
-                        r"概述|概览|简介|介绍|引言|前言|背景|定义|总结|小结|摘要|其他|参考|参考资料|参考文献|"
+                        r"definitions?|(?:the |basic |main |core |big )?ideas?|key (?:ideas|concepts|takeaways)|tl;?dr|"
+                        r"notes|references|resources|further reading|"
+                        r"概述|概览|简介|介绍|引言|前言|背景|定义|总结|小结|摘要|其他|参考|参考资料|参考文献|基本思想|核心思想|主要思想|"
                         r"概覽|簡介|介紹|定義|總結|參考|參考資料|參考文獻|others?|misc)[\s:：]*$",
                         re.IGNORECASE)
 
