@@ -2127,3 +2127,17 @@ def test_a_rare_name_the_users_note_explains_under_another_heading_is_answered(t
     with pytest.raises(NothingFound):  # a name the notes never write is still nothing found
         answer_question("What is ADASYN?", index)
 
+
+def test_a_chinese_term_of_art_the_users_note_explains_in_passing_is_answered(tmp_path: Path) -> None:
+    """"什么是彩票假说？" was told the notes say nothing about it, though search ranked the pruning note's sentence on it
+    first: a Chinese term few passages hold, with most of the question's words in one note, is its subject."""
+    from studybot.answer.pipeline import NothingFound, answer_question
+
+    index = _notes_home(tmp_path, "# 剪枝笔记\n\n## 结构化剪枝\n\n剪掉整个通道或者整个 attention head。彩票假说（Lottery Ticket "
+                                  "Hypothesis）：稠密网络里存在一个子网络，单独训练也能达到原网络的精度。\n\n## 非结构化剪枝\n\n"
+                                  "按权重绝对值剪掉单个权重，稀疏矩阵需要专门的硬件支持。\n")
+    answer = answer_question("什么是彩票假说？", index)
+    assert "子网络" in answer.answer
+    with pytest.raises(NothingFound):  # words of everyday Chinese the notes never write are still nothing found
+        answer_question("法国的首都是什么？", index)
+

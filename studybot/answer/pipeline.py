@@ -51,6 +51,8 @@ PROMPT_RESERVE = 200  # system prompt, question and chat template
 # sit higher in e5's space than English ones (off-topic medians 0.84 / 0.81), hence two thresholds.
 RELEVANCE_TOP = 5
 MIN_WORD_COVERAGE = 0.5
+MIN_CHINESE_TERM = 4  # characters of a Chinese term a question names and a passage writes as it is ("彩票假说")
+CHINESE_TERM = 0.4  # `specificity` of a Chinese word that can name a subject: 彩票 0.45, 假说 0.46; 处理 0.22, 首都 0.27
 RARE_TERM_SHARE = 0.02  # a name in Latin letters this share of the passages hold (or one), or fewer, names something
 MIN_DENSE_SIMILARITY = 0.45
 MIN_HEADING_SIMILARITY = 0.89  # e5 cosine of the question and a top heading path that says enough alone
@@ -239,19 +241,30 @@ def heading_names_its_terms(question: str, hits: list[Hit], index: Index) -> boo
 
 
 def text_names_its_terms(question: str, hits: list[Hit], index: Index) -> bool:
-    """Whether the question writes names in Latin letters that few passages hold, and one note's hits hold them all
-    and most of the question's words: "What is SMOTE?" found the list item that explains it under "Resampling", a
-    heading nothing like the question, and "What role does the temperature play in the InfoNCE loss?" a note's
-    sections on each; both were told the notes say nothing about it."""
+    """Whether the question writes names (in Latin letters, or Chinese terms) that few passages hold, and one note's
+    hits hold them all and most of the question's words: "What is SMOTE?" found the list item that explains it under
+    "Resampling", a heading nothing like the question, "What role does the temperature play in the InfoNCE loss?" a
+    note's sections on each, "什么是彩票假说？" a pruning note's sentence; all were told the notes say nothing about it."""
     from studybot.study.keypoints import specificity
     from studybot.text.tokens import tokenize
+    from studybot.text.variants import simplified
 
     bm25, total = index.lexical["text"], len(index.lexical["ids"])
     asked = {t for t in tokenize(question) if not _VARIABLE.fullmatch(t)}
-    rare = {t for t in asked if t.isascii() and len(t) >= 2 and specificity(t) >= 1.0  # a name, not "role" or "play"
-            and bm25.chunks_with(t) <= max(1.0, RARE_TERM_SHARE * total)}
+    # a name, not "role" or "play"; a Chinese term of art or a word rare in Chinese at large ("彩票假说", not "处理")
+    rare = {t for t in asked if len(t) >= 2 and specificity(t) >= (1.0 if t.isascii() else CHINESE_TERM)
+            and (t.isascii() or has_cjk(t)) and bm25.chunks_with(t) <= max(1.0, RARE_TERM_SHARE * total)}
     if not rare:
         return False
+    # Chinese words meet in passages on other things ("分布式数据库的最终一致性" in a note on LLM serving): the question's
+    # run of them from the first rare word to the last is written as it is, and is a term, not a word ("定理")
+    chinese = [t for t in rare if has_cjk(t)]
+    if chinese:
+        written = simplified(question)
+        starts = [written.find(t) for t in chinese]
+        span = written[min(starts):max(start + len(t) for start, t in zip(starts, chinese))] if min(starts) >= 0 else ""
+        if len(span) < MIN_CHINESE_TERM or not any(span in simplified(f"{hit.path}\n{hit.text}") for hit in hits):
+            return False
     weights = {t: math.log(1 + total / (1 + bm25.chunks_with(t))) for t in asked}
     notes: dict[str, set[str]] = {}
     for hit in hits:
