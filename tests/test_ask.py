@@ -1586,7 +1586,7 @@ def test_ask_json_contract(tiny_home: Path) -> None:
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert set(doc) == {"question", "answer", "mode", "fallback_reason", "model", "model_note", "citations", "demos",
-                        "timings", "unwritten"}
+                        "timings", "unwritten", "measured"}
     assert doc["unwritten"] == []
     assert doc["mode"] == "extractive" and doc["model"] is None and doc["fallback_reason"] is None
     assert "exploding gradients" in doc["answer"]
@@ -1597,6 +1597,24 @@ def test_ask_json_contract(tiny_home: Path) -> None:
     line = next(i for i, text in enumerate(NORMALIZATION_NOTE.splitlines(), start=1) if "Gradient clipping" in text)
     assert first["line_start"] <= line <= first["line_end"]
     assert set(doc["timings"]) == {"retrieve_s", "first_token_s", "total_s", "tokens_per_s"}
+
+
+def test_ask_json_carries_the_demo_measurement_the_text_shows(tiny_home: Path) -> None:
+    """The text said "studybot demo lora measured: supported over 3 seeds ..." under the answer; --json had only
+    "demos": ["lora"]. A chat turn is the same answer."""
+    from studybot.demos.runner import run_demo
+
+    run = run_demo("batchnorm-vs-layernorm", device="cpu", quick=True, seeds=2)
+    text = run_cli("ask", BN_QUESTION, "--no-llm", home=tiny_home)
+    assert "studybot demo batchnorm-vs-layernorm measured: " in text.stdout, text.stdout
+    doc = json.loads(run_cli("ask", BN_QUESTION, "--no-llm", "--json", home=tiny_home).stdout)
+    turn = json.loads(run_cli("chat", "--no-llm", "--json", home=tiny_home, input=BN_QUESTION + "\n").stdout)["turns"][0]
+    for answer in (doc, turn):
+        assert "measured" in answer, sorted(answer)
+        measured = answer["measured"]["batchnorm-vs-layernorm"]
+        assert measured["verdict"] == run["verdict"] and measured["seeds"] == run["seeds"] == [0, 1]
+        assert measured["device"] == "cpu" and measured["quick"] is True and measured["checks"] == run["checks"]
+        assert measured["metrics"] == run["metrics"] and "series" not in measured  # the curves the text never shows
 
 
 def _one_line_error(result: subprocess.CompletedProcess, code: int, needle: str, stdout: str = "") -> None:

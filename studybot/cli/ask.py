@@ -8,7 +8,7 @@ import typer
 
 from studybot.cli.common import (HomeOption, JsonOption, LlmModelOption, LlmOption, MaxTokensOption, ModelOption,
                                  UrlOption, app, print_json)
-from studybot.cli.render import live_draft, render_answer, run_and_render
+from studybot.cli.render import live_draft, measured_json, render_answer, run_and_render
 
 
 @app.command()
@@ -45,4 +45,5 @@ def ask(
         render_answer(result)
     demo = run_and_render(result.demos[0] if result.demos else None, json_out) if run_demo else None
     if json_out:
-        print_json({**result.to_dict(), **({"demo_run": demo} if run_demo else {})})
+        print_json({**result.to_dict(), "measured": measured_json(result.demos),
+                    **({"demo_run": demo} if run_demo else {})})

@@ -6,7 +6,7 @@ import sys
 
 from studybot.cli.common import (HomeOption, JsonOption, LlmModelOption, LlmOption, MaxTokensOption, ModelOption,
                                  UrlOption, app, console, print_json, report_warning)
-from studybot.cli.render import escape, live_draft, render_answer, run_and_render
+from studybot.cli.render import escape, live_draft, measured_json, render_answer, run_and_render
 
 CHAT_HELP = "Ask a question; /sources shows the last answer's sources, /demo runs its demo, /quit leaves."
 
@@ -77,7 +77,8 @@ def chat(
                     out.print(f"[yellow]{escape(str(exc))}[/yellow]")
                 continue
             if json_out:
-                turns.append({**answer.to_dict(), "resolved_question": answer.resolved_question})
+                turns.append({**answer.to_dict(), "resolved_question": answer.resolved_question,
+                              "measured": measured_json(answer.demos)})
             else:
                 render_answer(answer)
             if session.history_error and not warned:

@@ -139,12 +139,28 @@ def _render_chart(spec: dict[str, Any]) -> list[str]:
     return out
 
 
-def measured_lines(demos: list[str]) -> list[str]:
-    """'studybot demo X measured: ...' for each demo behind an answer that has a cached result."""
-    from studybot.demos.results import measured, summary
+def _measured(demos: list[str]) -> dict[str, dict[str, Any]]:
+    """The latest stored result of each demo behind an answer that has one."""
+    from studybot.demos.results import measured
 
     found = {name: measured(name) for name in demos}
-    return [f"studybot demo {name} {summary(result)}" for name, result in found.items() if result is not None]
+    return {name: result for name, result in found.items() if result is not None}
+
+
+def measured_lines(demos: list[str]) -> list[str]:
+    """'studybot demo X measured: ...' for each demo behind an answer that has a cached result."""
+    from studybot.demos.results import summary
+
+    return [f"studybot demo {name} {summary(result)}" for name, result in _measured(demos).items()]
+
+
+_MEASURED_KEYS = ("verdict", "device", "seeds", "quick", "options", "claim", "checks", "metrics", "intervals")
+
+
+def measured_json(demos: list[str]) -> dict[str, dict[str, Any]]:
+    """What `measured_lines` says, for --json: each demo's last result without its curves (`ask --json` had only
+    "demos": ["lora"] where the text said "studybot demo lora measured: supported over 3 seeds ...")."""
+    return {name: {key: result[key] for key in _MEASURED_KEYS} for name, result in _measured(demos).items()}
 
 
 def render_demo(result: dict[str, Any], plot: Optional[Path]) -> None:
