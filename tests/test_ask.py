@@ -1633,6 +1633,15 @@ def test_no_relevant_notes_is_a_clear_message_and_exit_code(tiny_home: Path) -> 
     _one_line_error(as_json, NOTHING_FOUND_EXIT, "I found nothing in your notes about", as_json.stdout)
 
 
+def test_a_blank_question_is_one_line_with_an_example_in_either_language(tiny_home: Path) -> None:
+    """A usage error, so no JSON document even with --json (errors are one line on stderr); its example was
+    Chinese alone ("BatchNorm 和 LayerNorm 的区别") for an English user too."""
+    result = run_cli("ask", "--no-llm", "--json", "   ", home=tiny_home)
+    _one_line_error(result, 1, "empty query")
+    example = result.stderr.split("e.g.", 1)[1]
+    assert re.search(r"[A-Za-z]+( [A-Za-z]+){2}", example) and re.search(r"[\u4e00-\u9fff]", example), example
+
+
 def test_empty_index_and_missing_home_are_clear_errors(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()

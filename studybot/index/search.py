@@ -336,7 +336,10 @@ def search(
     from studybot.index.expansion import embed_query, lexical_tokens
 
     if not any(c.isalnum() for c in query):  # nothing but spaces and punctuation
-        raise StudybotError("empty query: give a question in words, e.g. \"BatchNorm 和 LayerNorm 的区别\"")
+        # an example in either language: the blank question says nothing of the asker's (English users were
+        # given "BatchNorm 和 LayerNorm 的区别" alone)
+        raise StudybotError("empty query: give a question in words, e.g. \"How do BatchNorm and LayerNorm differ?\" "
+                            "or \"BatchNorm 和 LayerNorm 的区别\"")
     if mode not in ("hybrid", "bm25", "dense"):
         raise StudybotError(f"unknown search mode {mode!r}: use hybrid, bm25 or dense")
     index = index or Index(home)
