@@ -12,7 +12,7 @@ import pytest
 import typer.main
 
 from studybot.cli.main import app
-from tests.conftest import EVAL, REPO, one_line_error, run_cli
+from tests.conftest import EVAL, REPO, notes_index, one_line_error, run_cli
 
 HEAVY = ("torch", "sentence_transformers", "transformers", "faiss", "llama_cpp", "httpx")
 
@@ -163,6 +163,21 @@ def test_piped_output_keeps_each_line_whole(tmp_path: Path, tiny_home: Path) -> 
     assert max(len(line) for line in found.stdout.splitlines()) < 700 and "─" not in found.stdout
     # no score beside the rank: promoted own passages made "2. … score 0.27" sit above "3. … score 0.37"
     assert "score" not in found.stdout
+
+
+def test_piped_search_results_are_told_from_a_notes_own_numbered_list(tmp_path: Path) -> None:
+    """A note's steps ("1. Define the metric") read as result ranks ("1. A/B Testing > Setup  ab_testing.md:3-8")."""
+    notes_index(tmp_path, {"ab_testing.md": "# A/B Testing\n\n## Setup\n\n1. Define the metric you want to move.\n"
+                           "2. Pick the unit of randomisation.\n3. Run for full weeks.\n\n## Pitfalls\n\n"
+                           "Peeking at results early inflates false positives.\n"})
+    found = run_cli("search", "Walk me through setting up an A/B test.", "-k", "2", home=tmp_path / "home",
+                    env={"COLUMNS": ""})
+    assert found.returncode == 0, found.stderr
+    lines = found.stdout.splitlines()
+    ranks = [line for line in lines if re.match(r"\d+\. ", line)]
+    assert [line.split(". ", 1)[0] for line in ranks] == ["1", "2"], found.stdout
+    assert all("ab_testing.md:" in line for line in ranks), found.stdout
+    assert "    2. Pick the unit of randomisation." in lines, found.stdout  # under its result, still one line to grep
 
 
 def test_json_output_is_strict_json_even_for_numbers_that_are_not_finite(capsys) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Annotated
 
 import typer
@@ -37,6 +38,8 @@ def search(
         body = hit.text if len(hit.text) <= 600 else hit.text[:600] + " …"
         if not out.is_terminal:  # into a pipe or file: plain lines, no box as wide as the longest line
             out.print(title, Text(where, style="dim"), sep="  ")
-            out.print(Text(body), "", sep="\n")
+            # the passage indented under its result line, as the box holds it on a terminal: a note's own list
+            # ("1. Define the metric") read as the ranks ("1. A/B Testing > Setup  ab_testing.md:3-8")
+            out.print(Text(textwrap.indent(body, "    ")), "", sep="\n")
             continue
         out.print(Panel(Text(body), title=title, title_align="left", subtitle=where, subtitle_align="right"))
