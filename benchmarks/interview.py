@@ -41,7 +41,7 @@ def _follow_up(grader: Grader, card, answer: str) -> tuple[Asked | None, float, 
     graded = time.perf_counter()
     interviewer = Interviewer(grader, measure=lambda prediction: 0.0)  # a predict question is chosen, never run
     thread = Thread(n=1, card=card, section=card_section(card))
-    interviewer.answered(thread, Asked("opening", card), grade)
+    interviewer.answered(thread, Asked("opening", card), grade, answer)
     asked = interviewer.follow_up(thread)
     return asked, time.perf_counter() - started, graded - started
 

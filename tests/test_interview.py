@@ -17,7 +17,7 @@ import pytest
 
 from studybot.content.glossary import load_glossary
 from studybot.content.schema import Bilingual
-from studybot.study.cards import load_deck
+from studybot.study.cards import Card, load_deck
 from studybot.study.grading import Grader, point_label
 from studybot.study.interview import (KINDS, PREDICTIONS, Asked, Phraser, backing_demos, parse_number, plan_interview,
                                       prediction_score, run_interview)
@@ -367,3 +367,124 @@ def test_the_report_sends_a_missed_point_to_its_cards_own_demo_not_its_topics(tm
     assert result.turns and all(t["demos"] == list(by_id[t["card"]].demos) for t in result.turns)
     assert set(result.summary["demos"]) <= {d for t in result.turns for d in t["demos"]}
     assert any("attention-scaling" not in by_id[t["card"]].demos for t in result.turns)  # such a card was asked
+
+
+# A procedure whose steps are a list, with what it costs and its alternative as more items; one whose section is its
+# steps alone; a Chinese section whose "because" names concepts a good answer names anyway; and a question asking why.
+DEEPER_NOTES = {
+    "decoding.md": """# Decoding
+
+## How does beam search work?
+
+Beam search keeps several partial outputs at once:
+
+1. start every sequence from the start token
+2. extend every kept sequence by each candidate next token
+3. keep the k sequences with the highest total log-probability
+4. stop when every kept sequence has produced the end token
+
+Compared with a single greedy pass:
+
+- a beam of width k costs k times the work of a single pass
+- wider beams find likelier outputs but they are often shorter and blander
+- greedy decoding keeps one sequence instead of k, which is faster yet may miss a likelier output
+
+## How does top-k sampling pick a token?
+
+1. sort the vocabulary by probability
+2. keep the k most probable tokens
+3. renormalise their probabilities and draw one token
+""",
+    "norm.md": """# 归一化
+
+## 什么是层归一化？
+
+层归一化对每个样本自己的全部特征求均值和方差，再做标准化。
+
+因为它和批大小无关，层归一化常用在 RNN 和 Transformer 里，批大小为 1 时也能用。
+
+### 面试回答
+
+层归一化在每个样本内部对全部特征求均值和方差，再做标准化，和批大小无关。
+
+## 为什么 Transformer 用层归一化？
+
+因为一批里的句子长短不一，按批统计的均值和方差不稳定，所以 RNN 也用层归一化。
+
+### 面试回答
+
+层归一化只在单个样本内部计算统计量，不受批大小和序列长度的影响。
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def deeper_notes(tmp_path_factory) -> tuple[dict[str, Card], Grader]:
+    """The note cards of a home indexing DEEPER_NOTES alone, by question, and a grader."""
+    from studybot.index.build import build_index
+
+    root = tmp_path_factory.mktemp("deeper")
+    (root / "notes").mkdir()
+    for name, text in DEEPER_NOTES.items():
+        (root / "notes" / name).write_text(text, encoding="utf-8")
+    build_index(root / "home", [root / "notes"], bundled=False, repair="jieba")
+    cards = {c.question.zh: c for c in load_deck(root / "home").cards if c.origin == "note"}
+    return cards, Grader(load_glossary(root / "home"))
+
+
+def _thread(tmp_path: Path, card, grader: Grader, answers: list[str]) -> list[dict]:
+    """The turns of an interview on `card` alone answered with `answers`, in turn, until they run out."""
+    from studybot.study.interview import InterviewPlan
+
+    (tmp_path / "home").mkdir(parents=True)
+    plan = InterviewPlan(home=tmp_path / "home", openings=[card], topics=[card.topic], minutes=20, lang=None, seed=0,
+                         follow_ups=3)
+    script = iter(answers)
+    return run_interview(plan, lambda shown: next(script, None), lambda: T0, grader=grader,
+                         measure=lambda prediction: 0.0).turns
+
+
+def _points(turn: dict) -> list[str]:
+    """The key points a turn was graded on, by label."""
+    return [*turn["covered"], *(m["point"] for m in turn["missed"])]
+
+
+def test_a_deeper_question_asks_what_the_opening_did_not_with_each_sentence_a_point(tmp_path: Path,
+                                                                                   deeper_notes) -> None:
+    """"How does NMS work?" answered 5/5 was followed by "One level deeper: how exactly does it work?", graded on one
+    key point that ran its list's first items together, which a right answer could not pass."""
+    cards, grader = deeper_notes
+    steps = ("Start each sequence at the start token, extend every kept sequence by each candidate next token, keep "
+             "the k with the highest total log-probability, and stop when each has produced the end token.")
+    right = ("Width k costs k times the work of one pass; wider beams find likelier but shorter, blander outputs; "
+             "greedy decoding keeps one sequence instead of k: faster, yet it may miss a likelier output.")
+    opening, deeper = _thread(tmp_path / "beam", cards["How does beam search work?"], grader, [steps, right])
+    assert opening["score"] >= 4 and deeper["kind"] == "deeper" and "how exactly" not in deeper["question"]
+    # each key point is one of the note's items, not two run together, and a right answer passes them
+    assert _points(deeper) == ["a beam of width k costs k times the work of a single pass",
+                               "wider beams find likelier outputs but they are often shorter and blander",
+                               "greedy decoding keeps one sequence instead of k, which is faster yet may miss a "
+                               "likelier output"]
+    assert deeper["score"] == 5
+    # a section that is its steps alone has nothing deeper to ask: no question rewords the opening one
+    turns = _thread(tmp_path / "top-k", cards["How does top-k sampling pick a token?"], grader,
+                    ["Sort the vocabulary by probability, keep the k most probable tokens, renormalise them and draw "
+                     "one token.", "I am not sure."])
+    assert turns[0]["score"] >= 4 and [t["kind"] for t in turns if t["kind"] == "deeper"] == [], turns[1:]
+    # a question that asks why is not asked "why is that so?" of its own section again
+    turns = _thread(tmp_path / "why", cards["为什么 Transformer 用层归一化？"], grader,
+                    ["因为它只在单个样本内部计算统计量，不受批大小和序列长度的影响。", "不知道", "不知道"])
+    assert turns[0]["score"] >= 4 and "why" not in [t["rung"] for t in turns], turns[1:]
+
+
+def test_a_follow_up_neither_grades_nor_probes_a_point_the_thread_already_said(tmp_path: Path, deeper_notes) -> None:
+    """The opening answer "… prepends a learnable CLS token …" (5/5) was followed by a deeper question that marked
+    "✗ token" and a probe "prepend a learnable [CLS] ____"; "… same receptive field … extra nonlinearity" by one graded
+    on 感受野 and 激活函数."""
+    cards, grader = deeper_notes
+    said = "层归一化在每个样本内部对全部特征求均值和方差再标准化，和批大小无关，所以 RNN 和 Transformer 都用它。"
+    turns = _thread(tmp_path, cards["什么是层归一化？"], grader, [said, "不知道", "不知道", "不知道"])
+    # the interview answer's points (批大小 among them) and the concepts the answer named beyond them (RNN, Transformer)
+    named = {"批大小 / batch size", "循环神经网络 / recurrent neural network", "Transformer 模型 / Transformer"}
+    assert turns[0]["score"] >= 4 and "批大小 / batch size" in turns[0]["covered"]
+    assert [(t["kind"], p) for t in turns[1:] for p in _points(t) if p in named] == []

@@ -42,6 +42,7 @@ from studybot.ingest.reading import read_text
 from studybot.study.cards import Card, load_deck, note_print, rivals, select, sentence_points, split_bilingual
 from studybot.study.grading import RATING_BY_SCORE, Grade, Grader, point_label
 from studybot.study.reviews import ReviewStore
+from studybot.text.aspects import aspects
 from studybot.text.language import has_cjk, language
 from studybot.text.sentences import split_quotable
 from studybot.text.tokens import TEX_COMMAND, tokenize, word_key
@@ -298,29 +299,32 @@ PREDICTIONS: dict[str, Prediction] = {p.demo: p for p in (
 
 @dataclass(frozen=True)
 class Rung:
-    """A step of the deeper-question ladder, keyed to the section sentences that answer it."""
+    """A step of the deeper-question ladder, keyed to the section sentences that answer it; `asked_as`: the aspects
+    (`studybot.text.aspects`) of an opening question that asks this step already, so the step would only reword it."""
 
     name: str
     question: Bilingual
     cue: re.Pattern
+    asked_as: tuple[str, ...] = ()
 
 
+# No rung asks "how does it work?" of the whole section: that is the opening question again ("How does NMS work?" was
+# followed by "One level deeper: how exactly does it work?", graded on the steps the answer had just given).
 LADDER = (
     Rung("why", Bilingual(zh="为什么会这样？请说清楚背后的机制。", en="Why is that so? Explain the mechanism behind it."),
          re.compile(r"因为|所以|原因|导致|使得|因此|\bbecause\b|\bsince\b|\btherefore\b|\bso that\b|\bcauses?\b|"
-                    r"\bleads? to\b", re.IGNORECASE)),
+                    r"\bleads? to\b", re.IGNORECASE), ("reason",)),
     Rung("derive", Bilingual(zh="能从定义出发推导一下吗？写出关键的公式或步骤。",
                              en="Can you derive it from the definition? Give the key formula or steps."),
          re.compile(r"=|推导|公式|导数|\bderivative\b|\bformula\b|\bequals?\b", re.IGNORECASE)),
+    # an alternative the note names ("Soft-NMS decays the scores … instead of removing them") is what it trades against
     Rung("trade-off", Bilingual(zh="这样做的代价是什么？和替代方案相比怎么权衡？",
                                 en="What does it cost, and how does it trade off against the alternatives?"),
-         re.compile(r"代价|权衡|缺点|开销|但是|然而|\bcosts?\b|\btrade-?offs?\b|\bdrawbacks?\b|\bhowever\b|\bbut\b",
-                    re.IGNORECASE)),
+         re.compile(r"代价|权衡|缺点|开销|但是|然而|而不是|\bcosts?\b|\btrade-?offs?\b|\bdrawbacks?\b|\bhowever\b|\bbut\b|"
+                    r"\binstead of\b|\brather than\b", re.IGNORECASE), ("advantage", "drawback")),
     Rung("fails", Bilingual(zh="它在什么情况下会失效，或者不再成立？", en="When does it fail, or stop holding?"),
          re.compile(r"失效|不适用|无法|不能|问题|\bfails?\b|\bbreaks?\b|\bproblems?\b|\bcannot\b|\bunless\b|"
-                    r"\bonly when\b", re.IGNORECASE)),
-    Rung("how", Bilingual(zh="再深入一层：具体是怎么做到的？", en="One level deeper: how exactly does it work?"),
-         re.compile(r"\S")),  # the rest of the section, when no sentence fits the rungs above
+                    r"\bonly when\b", re.IGNORECASE), ("drawback",)),
 )
 
 
@@ -352,6 +356,7 @@ class Thread:
     items_done: int = 0  # the note's follow-up list, read up to here
     rungs_used: set[str] = field(default_factory=set)
     cues_used: set[int] = field(default_factory=set)
+    answers: list[str] = field(default_factory=list)  # what each turn answered, in turn order
 
 
 def _card_id(*parts: str) -> str:
@@ -412,7 +417,7 @@ def next_kinds(grade: Grade, thread: Thread) -> list[str]:
 def _probe(interviewer: "Interviewer", thread: Thread) -> Asked | None:
     asked, grade = thread.turns[-1]
     last_missed = [p for p in asked.card.key_points if point_label(p) in grade.missed] if asked.kind != "predict" else []
-    for point in [*last_missed, *thread.missed]:
+    for point in interviewer.unsaid(thread, [*last_missed, *thread.missed]):
         if point_label(point) not in thread.probed:
             thread.probed.add(point_label(point))
             return interviewer.probe(thread, asked.card if point in last_missed else thread.card, point)
@@ -427,13 +432,14 @@ def _deeper(interviewer: "Interviewer", thread: Thread) -> Asked | None:
     while thread.items_done < len(section.follow_ups):
         line, question, answer = section.follow_ups[thread.items_done]
         thread.items_done += 1
-        points = _points(answer, question, interviewer.glossary)
+        points = interviewer.unsaid(thread, _points(answer, question, interviewer.glossary))
         if points:
             thread.deeper_done += 1
             card = _follow_up_card(thread.card, f"follow-up {line}", question, answer, points, f"{section.file}:{line}")
             return Asked("deeper", card, rung="follow-up", search_lines=(line,))
+    opening = aspects(f"{thread.card.question.zh}\n{thread.card.question.en}")
     for rung in LADDER:
-        if rung.name in thread.rungs_used:
+        if rung.name in thread.rungs_used or set(rung.asked_as) & set(opening):
             continue
         thread.rungs_used.add(rung.name)
         cues = [(n, s) for n, text in section.prose() if n not in section.answer_lines and n not in thread.cues_used
@@ -443,8 +449,11 @@ def _deeper(interviewer: "Interviewer", thread: Thread) -> Asked | None:
         thread.cues_used |= {n for n, _ in cues}
         subject = split_bilingual(heading_title(thread.card.heading))
         question = Bilingual(zh=f"关于「{subject.zh}」：{rung.question.zh}", en=f'On "{subject.en}": {rung.question.en}')
-        reference = " ".join(s for _, s in cues)
-        points = _points(Bilingual(zh=reference, en=reference), thread.card.question, interviewer.glossary)
+        # a sentence a line: joined by spaces, a list's items (no stop of their own) were one key point, "Non-Maximum
+        # Suppression removes duplicate boxes: sort boxes by score take the highest, keep it"
+        reference = "\n".join(s for _, s in cues)
+        points = interviewer.unsaid(thread, _points(Bilingual(zh=reference, en=reference), thread.card.question,
+                                                    interviewer.glossary))
         if points:
             thread.deeper_done += 1
             card = _follow_up_card(thread.card, rung.name, question, Bilingual(zh=reference, en=reference), points,
@@ -690,11 +699,21 @@ class Interviewer:
         self.phraser = phraser
         self.lang = lang
 
-    def answered(self, thread: Thread, asked: Asked, grade: Grade) -> None:
-        """Note an answer's grade in its thread: what the next follow-up is chosen from."""
+    def answered(self, thread: Thread, asked: Asked, grade: Grade, answer: str) -> None:
+        """Note an answer and its grade in its thread: what the next follow-up is chosen from."""
         thread.turns.append((asked, grade))
+        thread.answers.append(answer)
         if asked.kind == "opening":
             thread.missed = [p for p in asked.card.key_points if point_label(p) in grade.missed]
+
+    def unsaid(self, thread: Thread, points: list[KeyPoint]) -> list[KeyPoint]:
+        """The points no answer of the thread has brought yet, by its grade or in its words: what a follow-up may be
+        graded on or probe. The opening answer "… prepends a learnable CLS token …" was followed by a deeper question
+        that marked "✗ token", then by the probe "prepend a learnable [CLS] ____"."""
+        covered = {label for _, grade in thread.turns for label in grade.covered}
+        said = [self.grader.coverage(points, answer, f"{asked.card.question.zh}\n{asked.card.question.en}")
+                for (asked, _), answer in zip(thread.turns, thread.answers)]
+        return [p for i, p in enumerate(points) if point_label(p) not in covered and not any(hits[i] for hits in said)]
 
     def follow_up(self, thread: Thread) -> Asked | None:
         """The follow-up the last answer calls for, or None to move on."""
@@ -856,7 +875,7 @@ def _turn(plan: InterviewPlan, store: ReviewStore, session: str, thread: Thread,
     else:
         measured = None
         grade = grader.grade(card, answer, plan.rivals.get(card.id, ()))
-    interviewer.answered(thread, asked, grade)
+    interviewer.answered(thread, asked, grade, answer)
     turn = {
         **shown, "answer": answer, "score": grade.score, "rating": grade.rating, "covered": grade.covered,
         "missed": _missed(asked, grade, thread.section, grader),
