@@ -17,7 +17,7 @@ import pytest
 
 from studybot.content.glossary import load_glossary
 from studybot.content.schema import Bilingual
-from studybot.study.cards import Card, load_deck
+from studybot.study.cards import Card, load_deck, split_bilingual
 from studybot.study.grading import Grader, point_label
 from studybot.study.interview import (KINDS, PREDICTIONS, Asked, Phraser, backing_demos, parse_number, plan_interview,
                                       prediction_score, run_interview)
@@ -488,3 +488,62 @@ def test_a_follow_up_neither_grades_nor_probes_a_point_the_thread_already_said(t
     named = {"批大小 / batch size", "循环神经网络 / recurrent neural network", "Transformer 模型 / Transformer"}
     assert turns[0]["score"] >= 4 and "批大小 / batch size" in turns[0]["covered"]
     assert [(t["kind"], p) for t in turns[1:] for p in _points(t) if p in named] == []
+
+
+def test_a_bilingual_probe_asks_one_sentence_in_its_two_languages(tmp_path: Path) -> None:
+    """The Chinese half of a probe quoted the interview answer and the English half another paragraph ("In LLM
+    training people count tokens and steps instead, because the ____ is often seen about once."), which an English
+    interview asked alone, cited at the Chinese sentence's line."""
+    from studybot.content.schema import KeyPoint
+    from studybot.study.interview import Interviewer, Thread, card_section
+
+    note = tmp_path / "reg.md"
+    note.write_text("""# Regularisation
+
+## L1 和 L2 正则有什么区别？ / What is the difference between L1 and L2 regularisation?
+
+Sparse models are popular on phones, because a sparse weight vector is cheap to store.
+
+### 面试回答 / Interview answer
+
+中文：L1 正则让很多权重变成恰好为零，得到稀疏解；L2 正则只把权重缩小，不会变成零。
+
+English: L1 drives many weights to exactly zero; L2 only shrinks them towards zero.
+
+## 为什么要做梯度裁剪？ / Why clip gradients?
+
+梯度裁剪把梯度范数限制在阈值以内，防止梯度爆炸。/ Clipping caps the gradient norm so one batch cannot wreck the weights.
+
+Exploding gradients show up as a sudden NaN loss.
+""", encoding="utf-8")
+
+    def probe(line: int, heading: str, zh: str, en: str, lang: str | None,
+              answer: Bilingual = Bilingual("", "")) -> Card:
+        card = Card(id="reg", kind="short", origin="bank", topic="regularization", question=split_bilingual(heading),
+                    answer=answer, key_points=[KeyPoint(zh=[zh], en=[en])], source=f"{note}:{line}",
+                    heading=heading)
+        thread = Thread(n=1, card=card, section=card_section(card))
+        return Interviewer(Grader(load_glossary(None)), lang=lang).probe(thread, card, card.key_points[0]).card
+
+    l1 = "L1 和 L2 正则有什么区别？ / What is the difference between L1 and L2 regularisation?"
+    # only the Chinese paragraph of the interview answer names it: one sentence, in one language, not the English of
+    # another paragraph, in an English interview too
+    for lang in (None, "en"):
+        sparse = probe(3, l1, "稀疏", "sparse", lang)
+        assert sparse.question.zh == sparse.question.en == "追问：「L1 正则让很多权重变成恰好为零，得到____解；」——空白处应该是什么？为什么？"
+        assert sparse.source == f"{note}:9"
+    # a bilingual line whose English says it in other words: the same; but a card's own answer that says it in both
+    # languages is asked in both
+    clip = "为什么要做梯度裁剪？ / Why clip gradients?"
+    line = probe(13, clip, "梯度爆炸", "exploding gradients", None)
+    assert line.question.zh == line.question.en == "追问：「梯度裁剪把梯度范数限制在阈值以内，防止____。」——空白处应该是什么？为什么？"
+    own = probe(13, clip, "梯度爆炸", "exploding gradients", None, Bilingual(
+        zh="裁剪限制梯度范数，防止训练中出现梯度爆炸。", en="Clipping caps the gradient norm and so prevents exploding gradients."))
+    assert own.question.zh == "追问：「裁剪限制梯度范数，防止训练中出现____。」——空白处应该是什么？为什么？"
+    assert own.question.en == ('Follow-up: "Clipping caps the gradient norm and so prevents ____." What goes in the '
+                               'blank, and why?')
+    # both paragraphs hold it: each half is its own language's, cited where the interview shows it
+    both = probe(3, l1, "恰好为零", "exactly zero", None)
+    assert both.question.zh == "追问：「L1 正则让很多权重变成____，得到稀疏解；」——空白处应该是什么？为什么？"
+    assert both.question.en == 'Follow-up: "L1 drives many weights to ____;" What goes in the blank, and why?'
+    assert both.source == f"{note}:9" and probe(3, l1, "恰好为零", "exactly zero", "en").source == f"{note}:11"

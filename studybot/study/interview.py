@@ -222,26 +222,37 @@ def _symbols(term: str) -> list[str]:
     return parts if len(parts) > 1 and all(0 < len(p) <= MAX_SYMBOL for p in parts) else []
 
 
-def blanked_sentences(sources: list[tuple[int | None, str]], terms: dict[str, list[str]],
-                      threshold: float) -> dict[str, tuple[int | None, str]]:
+def blanked_sentences(sources: list[tuple[int | None, str]], terms: dict[str, list[str]], threshold: float,
+                      block: set[int] | frozenset[int] = frozenset()) -> dict[str, tuple[int | None, str]]:
     """Per language, the first (line, sentence) that names one of the terms, with every term blanked out, or
-    says one in other words, with that stretch blanked; the sources come best first (the answer block)."""
-    found: dict[str, tuple[int | None, str]] = {}
+    says one in other words, with that stretch blanked; the sources come best first (the answer block).
+
+    Both come from one passage, so that they are one sentence in two languages: a line (a bilingual line), the lines
+    `block` (the interview answer's 中文 and English paragraphs) or the card's own answer (line None); the first passage
+    that holds both, else the first that holds one, and then one language only. Each language searched on its own, the
+    Chinese half quoted the interview answer and the English half another paragraph, "In LLM training people count
+    tokens and steps instead, because the ____ is often seen about once.".
+    """
+    passages: dict[object, dict[str, tuple[int | None, str]]] = {}
     named = [t for t in [*terms["zh"], *terms["en"]] if t.strip()]
     every = sorted({*named, *(part for t in named for part in _symbols(t))}, key=len, reverse=True)
-    for lang in ("zh", "en"):
-        for n, sentence in (p for p in sources if has_cjk(p[1]) == (lang == "zh") and not _has_markup(p[1])):
-            blanked = sentence
-            for term in every:
-                while match := _contains(blanked, term):  # every synonym: the sentence must not give it away
-                    blanked = blanked[:match.start()] + BLANK + blanked[match.end():]
-            if blanked == sentence:
-                span = next(filter(None, (_span(sentence, t, threshold) for t in terms[lang])), None)
-                blanked = sentence[:span[0]] + BLANK + sentence[span[1]:] if span else sentence
-            if blanked != sentence and _gives_context(blanked):
-                found[lang] = (n, _RUN_OF_BLANKS.sub(BLANK, blanked))
-                break
-    return found
+    for n, sentence in sources:
+        lang = "zh" if has_cjk(sentence) else "en"
+        found = passages.setdefault("block" if n in block else n, {})
+        if lang in found or _has_markup(sentence):
+            continue
+        blanked = sentence
+        for term in every:
+            while match := _contains(blanked, term):  # every synonym: the sentence must not give it away
+                blanked = blanked[:match.start()] + BLANK + blanked[match.end():]
+        if blanked == sentence:
+            span = next(filter(None, (_span(sentence, t, threshold) for t in terms[lang])), None)
+            blanked = sentence[:span[0]] + BLANK + sentence[span[1]:] if span else sentence
+        if blanked != sentence and _gives_context(blanked):
+            found[lang] = (n, _RUN_OF_BLANKS.sub(BLANK, blanked))
+            if len(found) == 2:  # a passage's sentences come together: no passage before it holds both
+                return found
+    return next((found for found in passages.values() if found), {})
 
 
 def locate(point: KeyPoint, section: Section | None, card: Card, grader: Grader, first: tuple[int, ...] = ()) -> dict:
@@ -742,14 +753,17 @@ class Interviewer:
         lines = section.prose() if section is not None else []
         sources = [(n, s) for n, text in lines for s in split_quotable(text)]
         sources += [(None, s) for line in f"{card.answer.zh}\n{card.answer.en}".splitlines() for s in split_quotable(line)]
-        found = blanked_sentences(sources, terms, self.grader.lexical_threshold)
+        found = blanked_sentences(sources, terms, self.grader.lexical_threshold,
+                                  section.answer_lines if section is not None else frozenset())
         blank = {"zh": "追问：「{}」——空白处应该是什么？为什么？", "en": 'Follow-up: "{}" What goes in the blank, and why?'}
         # no sentence of that language holds the point: ask for what was left out ("There is one more key point here"
         # followed an answer that had said none of them)
         more = {"zh": f"追问：{card.question.zh}——还有哪个关键点你没有说到？",
                 "en": f"Follow-up: {card.question.en} Which key point have you not said yet?"}
         asked = Bilingual(**{lang: _probe_text(lang, found, blank, more) for lang in ("zh", "en")})
-        line = next((n for n, _ in found.values() if n is not None), None)
+        # the line of the sentence shown: an English interview cited the Chinese sentence's line for its English one
+        line = next((found[lang][0] for lang in sorted(found, key=lambda lang: lang != self.lang)
+                     if found[lang][0] is not None), None)
         where = locate(target, section, card, self.grader)
         source = f"{section.file}:{line}" if section is not None and line else f"{where['file']}:{where['line_start']}"
         reference = Bilingual(zh=" / ".join(target.zh), en=" / ".join(target.en))
