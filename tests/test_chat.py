@@ -55,6 +55,9 @@ def test_a_follow_up_that_names_another_subject_asks_the_last_question_of_it(tin
             ("RNN 为什么会梯度消失？", "那 LSTM 呢？", "LSTM 为什么会梯度消失？"),
             ("BatchNorm 和 LayerNorm 有什么区别？", "那 RMSNorm 呢？", "RMSNorm 和 LayerNorm 有什么区别？"),
             ("How does BatchNorm behave at inference?", "what about LayerNorm?", "How does LayerNorm behave at inference?"),
+            # a name the glossary does not list is a subject too, and the question's article is not said twice
+            ("What is focal loss?", "what about SMOTE?", "What is SMOTE?"),
+            ("What is a VAE?", "and a GAN?", "What is a GAN?"),
             # a pronoun stands for the last subject (asked of another aspect, the why-passage led the answer again) ...
             ("Dropout 为什么能防止过拟合？", "它有什么缺点？", "Dropout有什么缺点？"),
             ("What is LoRA?", "why does it work?", "why does LoRA work?"),

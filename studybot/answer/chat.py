@@ -32,6 +32,8 @@ _CONTINUATION = re.compile(
 )
 # what a continuation ends with besides its subject ("那 LSTM 呢？", "what about the KV cache?")
 _ASKED_OF = re.compile(r"\s*(?:呢)?\s*[?？。.!！]*\s*$")
+_ARTICLE = re.compile(r"^(?:a|an|the)\s+", re.IGNORECASE)  # the subject's own article, when the question has one
+_ARTICLE_AT_END = re.compile(r"\b(?:a|an|the)\s+$", re.IGNORECASE)
 # a pronoun standing for the previous topic ("why does it help?", "它的缺点是什么？")
 _PRONOUN = re.compile(r"(?<![A-Za-z])(?:it|its|this|that|they|them|those|these)(?![A-Za-z])|它|这个|那个|其", re.IGNORECASE)
 
@@ -116,13 +118,25 @@ class ChatSession:
         glossary = self.index.glossary
         before = glossary.find(previous)
         named = {entry.id for entry in before}
-        if not before or _PRONOUN.search(question) or not any(e.id not in named for e in glossary.find(question)):
+        subject = _ASKED_OF.sub("", _CONTINUATION.sub("", question)).strip()
+        if not before or _PRONOUN.search(question) or not (any(e.id not in named for e in glossary.find(question))
+                                                           or self._a_name_not_in(subject, previous)):
             return None
         found = mention(before[0], previous)
         if found is None:
             return None
-        subject = _ASKED_OF.sub("", _CONTINUATION.sub("", question)).strip()
+        if _ARTICLE_AT_END.search(previous[:found.start()]):  # "and a GAN?" after "What is a VAE?" asked "What is a a GAN?"
+            subject = _ARTICLE.sub("", subject)
         return f"{previous[:found.start()]}{subject}{previous[found.end():]}"
+
+    def _a_name_not_in(self, subject: str, previous: str) -> bool:
+        """Whether the subject names in Latin letters something the glossary does not list and the previous question
+        does not say ("what about SMOTE?" after "What is focal loss?" was answered on focal loss again)."""
+        from studybot.study.keypoints import specificity
+
+        said = set(tokenize(previous))
+        return any(t.isascii() and t.isalpha() and len(t) >= 3 and specificity(t) >= 1.0 and t not in said
+                   for t in tokenize(subject))
 
     def _known(self, words: list[str]) -> bool:
         """Whether the notes use every one of these words: a short question naming what they never say ("What is
