@@ -193,3 +193,36 @@ def test_the_cross_language_encoder_loads_from_its_cached_copy_and_embeds_the_sa
     assert np.abs(third.encode(texts) - expected).max() < 1e-6 and copy.stat().st_size > 50_000_000
     with pytest.raises(StudybotError, match="serves universal-sentence-encoder-multilingual-3 only"):
         UseEmbedder("LaBSE")
+
+
+def test_an_embedding_run_stopped_half_way_keeps_what_it_computed(tmp_path: Path, monkeypatch) -> None:
+    """An index stopped by Ctrl-C after ten minutes of embedding started again from nothing: the vectors are cached a
+    slice at a time, so the next run embeds only what the first never reached, and the progress counts the whole."""
+    import studybot.index.embedders as embedders
+
+    monkeypatch.setattr(embedders, "CACHED_EVERY", 2)
+    embedder = load_embedder(None)
+    cache = EmbeddingCache(tmp_path / "cache.sqlite")
+    calls: list[int] = []
+
+    class StoppedAfterTwoSlices:
+        model, dim = embedder.model, embedder.dim
+
+        def encode(self, texts, progress=None):
+            if len(calls) == 2:
+                raise KeyboardInterrupt
+            calls.append(len(texts))
+            vectors = embedder.encode(texts)
+            if progress:
+                progress("embedding", len(texts), len(texts))
+            return vectors
+
+    texts = ["one", "two", "three", "four", "five"]
+    seen: list[tuple[int, int]] = []
+    with pytest.raises(KeyboardInterrupt):
+        cache.embed(embedder.model, texts, [f"k{t}" for t in texts], lambda n: StoppedAfterTwoSlices(),
+                    progress=lambda stage, done, total: seen.append((done, total)))
+    assert seen == [(2, 5), (4, 5)]
+    calls.clear()
+    again = cache.embed(embedder.model, texts, [f"k{t}" for t in texts], lambda n: StoppedAfterTwoSlices())
+    assert calls == [1] and again.shape == (5, embedder.dim)  # only "five" was left to embed

@@ -49,6 +49,7 @@ class Embedder(Protocol):
 
 
 BACKENDS: dict[str, Callable[[str], Embedder]] = {}
+CACHED_EVERY = 512  # texts embedded between two writes to the embedding cache
 
 
 def in_batches(encode: Callable[[list[str]], np.ndarray], texts: list[str], dim: int, size: int,
@@ -352,7 +353,16 @@ class EmbeddingCache:
             embedder = load(len(missing) or len(keys))
             found = {key: v for key, v in found.items() if v.shape[0] == embedder.dim}
             missing = list({keys[i]: i for i, key in enumerate(keys) if key not in found}.values())  # each text once
-            vectors = embedder.encode([texts[i] for i in missing], progress=progress)
-            self._cache.put_many(model, {keys[i]: vectors[j].tobytes() for j, i in enumerate(missing)})
-            found.update((keys[i], vectors[j]) for j, i in enumerate(missing))
+            # kept a slice at a time: an index stopped half way (Ctrl-C after ten minutes of a big first index) started
+            # its embeddings again from nothing, though "an embedding is never computed twice"
+            for start in range(0, len(missing), CACHED_EVERY):
+                part = missing[start:start + CACHED_EVERY]
+                done = start
+
+                def moved(stage: str, n: int, _: int, done: int = done) -> None:
+                    progress(stage, done + n, len(missing))
+
+                vectors = embedder.encode([texts[i] for i in part], progress=moved if progress else None)
+                self._cache.put_many(model, {keys[i]: vectors[j].tobytes() for j, i in enumerate(part)})
+                found.update((keys[i], vectors[j]) for j, i in enumerate(part))
         return np.stack([found[key] for key in keys]).astype(np.float32)
