@@ -226,3 +226,16 @@ def test_ctrl_c_says_so_in_one_line(tmp_path: Path, monkeypatch, capsys) -> None
         err = capsys.readouterr().err
         assert exited.value.code == 130 and err.startswith("studybot: error: interrupted") and said in err, err
         assert len(err.strip().splitlines()) == 1
+
+
+def test_progress_into_a_pipe_is_a_plain_line_now_and_then(capsys: pytest.CaptureFixture) -> None:
+    """`index | cat` said nothing for minutes: a stage that goes on says how far it is every PLAIN_EVERY seconds,
+    in plain words, and nothing for a stage over sooner."""
+    from studybot.cli.common import _plain_progress
+
+    times = iter([0.0, 1.0, 12.0, 13.0, 25.0, 26.0])
+    update = _plain_progress(lambda: next(times))
+    for done in (1, 2, 6, 7, 12, 20):
+        update("embedding", done, 20)
+    assert capsys.readouterr().err.splitlines() == ["embedding 6/20, about 0:00:28 left",
+                                                    "embedding 12/20, about 0:00:16 left"]

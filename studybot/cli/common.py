@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import math
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Iterator, Optional
+from typing import Annotated, Any, Callable, Iterator, Optional
 
 import typer
 
@@ -93,12 +94,17 @@ def console(stderr: bool = False):
 
 @contextmanager
 def progress_bar(enabled: bool) -> Iterator[ProgressFn | None]:
-    """A rich progress bar on stderr when it is a terminal (and not --json); otherwise nothing.
+    """A rich progress bar on stderr when it is a terminal (and not --json); into a pipe or a file, a plain line for
+    a stage that goes on for PLAIN_EVERY seconds, and then as often (`index | cat` said nothing for minutes);
+    with --json nothing.
 
     Library code reports progress through a plain callback `(task, done, total)`.
     """
-    if not enabled or not sys.stderr.isatty():
+    if not enabled:
         yield None
+        return
+    if not sys.stderr.isatty():
+        yield _plain_progress(time.monotonic)
         return
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                                TimeRemainingColumn)
@@ -116,6 +122,26 @@ def progress_bar(enabled: bool) -> Iterator[ProgressFn | None]:
             bar.update(tasks[task], completed=done, total=total)
 
         yield update
+
+
+PLAIN_EVERY = 10.0  # seconds between two plain progress lines of one stage
+
+
+def _plain_progress(clock: Callable[[], float]) -> ProgressFn:
+    """Progress as plain lines on stderr: "embedding 1200/6489, about 0:05:10 left", every PLAIN_EVERY seconds."""
+    started: dict[str, tuple[float, float]] = {}  # stage -> (when it started, when it last said something)
+
+    def update(task: str, done: int, total: int) -> None:
+        now = clock()
+        began, said = started.setdefault(task, (now, now))
+        if now - said < PLAIN_EVERY or not 0 < done < total:
+            return
+        started[task] = (began, now)
+        left = int((now - began) * (total - done) / done)
+        print(f"{task} {done}/{total}, about {left // 3600}:{left // 60 % 60:02d}:{left % 60:02d} left",
+              file=sys.stderr, flush=True)
+
+    return update
 
 
 # --- the model options shared by ask and chat -------------------------------------------------
