@@ -8,6 +8,7 @@ review history survive re-indexing, and that --topic finds them in either langua
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -762,3 +763,24 @@ def test_a_cloze_cites_the_line_of_its_sentence(tmp_path: Path) -> None:
     lines = (notes / "adam.md").read_text(encoding="utf-8").splitlines()
     assert clozes and all(lines[int(source.rsplit(":", 1)[1]) - 1].replace(" ", "").find(start.replace(" ", "")) >= 0
                           for start, source in clozes.items()), clozes
+
+
+def test_a_clozes_context_never_names_its_blank_nor_is_its_blank_a_piece_of_a_word(tmp_path: Path) -> None:
+    """"目标检测 > IoU" was shown over "$$____ = …$$": the heading gave the answer away; and "Soft-____：…" blanked
+    the NMS of Soft-NMS, asking for a piece of a name. A heading that names the blank is left out of the context
+    (one that does not stays), and a term joined to a word by a hyphen, an underscore or a letter (Chinese leaves out
+    the space: "Mosaic数据增强") is never blanked."""
+    from studybot.study.cards import BLANK
+
+    notes = _write(tmp_path / "notes", {"det.md": (
+        "# Object detection\n\n## IoU\n\nIoU divides the area two boxes share by the area they cover together.\n\n"
+        "## NMS\n\nSoft-NMS lowers the scores of boxes that overlap the best one instead of removing them.\n\n"
+        "## 训练技巧\n\n### 学习率\n\n学习率太大时损失来回震荡甚至发散，太小时要走很多步才收敛。\n\n"
+        "### 数据增强\n\n检测器训练时常用 Mosaic数据增强，把四张图片拼成一张再送进网络。\n")})
+    clozes = [c for c in _indexed_cards(tmp_path, notes) if c.kind == "cloze" and c.origin == "term"]
+    assert {c.context for c in clozes} == {"Object detection", "Object detection > 训练技巧"}, [
+        (c.context, c.question.en) for c in clozes]
+    for card in clozes:
+        assert not any(fill.lower() in card.context.lower() for fill in card.accepted), (card.context, card.accepted)
+        before, _, after = card.question.en.partition(BLANK)
+        assert not re.search(r"[-_A-Za-z0-9]$", before) and not re.match(r"[-_A-Za-z0-9]", after), card.question.en

@@ -27,7 +27,7 @@ from studybot.study.keypoints import MIN_POINTS, DocumentFrequencies, answer_tok
 from studybot.study.questions import URL, is_question, qa_pairs, same_question, section_question, trim_answer
 from studybot.text.language import has_cjk
 from studybot.text.sentences import is_aside, split_sentences
-from studybot.text.tokens import TEX_COMMAND, squashed
+from studybot.text.tokens import TEX_COMMAND, find_term, squashed
 
 MAX_NOTE_POINTS = 6
 MIN_CLOZE_SENTENCE = 12
@@ -58,9 +58,10 @@ class Card:
     @property
     def context(self) -> str:
         """Where a note card's question sits in the notes, less what the question already says: "P-Tuning" for
-        "How the prompt encoder works", a heading that does not name its subject; "" for a bank card."""
+        "How the prompt encoder works", a heading that does not name its subject; "" for a bank card. A cloze's
+        context never names its blank: "目标检测 > IoU" over "$$____ = \\frac{|A \\cap B|}{|A \\cup B|}$$" said the answer."""
         asked = squashed(f"{self.question.zh}{self.question.en}")
-        headings = list(self.headings)
+        headings = [h for h in self.headings if not any(find_term(h, fill) for fill in self.accepted if fill.strip())]
         while headings and any(squashed(side) in asked for side in astuple(split_bilingual(headings[-1]))):
             headings.pop()  # a bilingual heading ("… / …") is asked in one language or the other
         return " > ".join(headings)
@@ -245,7 +246,8 @@ def _cloze(card: Card, glossary: Glossary, terms: set[str] | None = None,
             if terms is not None and entry.id not in terms:
                 continue
             match = mention(entry, sentence)
-            if match is None or len(sentence) - len(match.group(0)) < MIN_CLOZE_SENTENCE or _in_formula(sentence, match):
+            if (match is None or len(sentence) - len(match.group(0)) < MIN_CLOZE_SENTENCE or _in_formula(sentence, match)
+                    or _in_word(sentence, match)):
                 continue
             blanked = sentence[:match.start()] + BLANK + sentence[match.end():]
             left = {e.id for e in glossary.find(blanked)}
@@ -269,6 +271,14 @@ def _in_formula(sentence: str, match: re.Match) -> bool:
     DPO loss's subscript, which nobody says aloud."""
     inside_dollars = sentence.count("$", 0, match.start()) % 2 == 1
     return inside_dollars or bool(TEX_COMMAND.search(sentence[max(0, match.start() - 12):match.start()]))
+
+
+def _in_word(sentence: str, match: re.Match) -> bool:
+    """Whether a term's place is part of a longer word, hyphenated or joined ("Soft-NMS", "BERT-base", "state_dict",
+    "Transformer architectures", "Mosaic数据增强": Chinese leaves out the space): "Soft-____：不直接删，而是降低分数。"
+    asked for a piece of a name, not what the sentence says."""
+    before, after = sentence[:match.start()], sentence[match.end():]
+    return bool(re.search(r"(?:\w[-_]|[A-Za-z0-9])$", before) or re.match(r"[-_]\w|[A-Za-z0-9]", after))
 
 
 SectionKey = tuple[str, tuple[str, ...]]  # a note's path and a heading path in it

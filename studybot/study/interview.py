@@ -45,7 +45,7 @@ from studybot.study.reviews import ReviewStore
 from studybot.text.aspects import aspects
 from studybot.text.language import has_cjk, language
 from studybot.text.sentences import split_quotable
-from studybot.text.tokens import TEX_COMMAND, tokenize, word_key
+from studybot.text.tokens import TEX_COMMAND, find_term, tokenize, word_key
 
 GOOD_SCORE = 4  # an answer this good earns a deeper question
 PASS_SCORE = 3  # a follow-up scored below this becomes a review card
@@ -181,13 +181,6 @@ def _source(card: Card) -> tuple[str, int]:
     return (path, int(line)) if line.isdigit() else (card.source, 1)
 
 
-def _contains(sentence: str, term: str) -> re.Match | None:
-    """The term in the sentence, ignoring case; an ASCII term only as whole words."""
-    edge = r"(?<![A-Za-z0-9])" if term[:1].isascii() and term[:1].isalnum() else ""
-    tail = r"(?![A-Za-z0-9])" if term[-1:].isascii() and term[-1:].isalnum() else ""
-    return re.search(edge + re.escape(term) + tail, sentence, re.IGNORECASE)
-
-
 def _span(sentence: str, synonym: str, threshold: float) -> tuple[int, int] | None:
     """Where a sentence says a synonym in other words ("from the peak to a minimum" for "from peak to
     minimum"): the stretch from the first to the last of its words, when enough of them are there."""
@@ -243,7 +236,7 @@ def blanked_sentences(sources: list[tuple[int | None, str]], terms: dict[str, li
             continue
         blanked = sentence
         for term in every:
-            while match := _contains(blanked, term):  # every synonym: the sentence must not give it away
+            while match := find_term(blanked, term):  # every synonym: the sentence must not give it away
                 blanked = blanked[:match.start()] + BLANK + blanked[match.end():]
         if blanked == sentence:
             span = next(filter(None, (_span(sentence, t, threshold) for t in terms[lang])), None)
@@ -265,7 +258,7 @@ def locate(point: KeyPoint, section: Section | None, card: Card, grader: Grader,
     synonyms = [plain for s in [*point.zh, *point.en] if (plain := _plain(s))]  # as the lines are cleaned
     hit = None
     for lines in ([(n, section.lines[n]) for n in first if section.lines.get(n)], section.prose()):
-        hit = next((n for n, text in lines if any(_contains(text, s) for s in synonyms)), None) or \
+        hit = next((n for n, text in lines if any(find_term(text, s) for s in synonyms)), None) or \
             next((n for n, text in lines if grader.coverage([point], text)[0]), None)
         if hit:
             break
@@ -678,7 +671,7 @@ class Phraser:
             raise _Unphrased(f"the model's wording ran past {MAX_PHRASE_CHARS} characters")
         if language(text) != lang:
             raise _Unphrased(f"the model's wording was not in {LANGUAGE_NAMES[lang]}")
-        if any(_contains(text, answer) for answer in answers if answer.strip()):
+        if any(find_term(text, answer) for answer in answers if answer.strip()):
             raise _Unphrased("the model's wording gave the answer away")
         return text
 

@@ -143,6 +143,13 @@ def squashed(text: str) -> str:
     return re.sub(r"[\W_]+", "", text).casefold()
 
 
+def find_term(text: str, term: str) -> re.Match | None:
+    """The term in the text, ignoring case; an ASCII term only as whole words."""
+    edge = r"(?<![A-Za-z0-9])" if term[:1].isascii() and term[:1].isalnum() else ""
+    tail = r"(?![A-Za-z0-9])" if term[-1:].isascii() and term[-1:].isalnum() else ""
+    return re.search(edge + re.escape(term) + tail, text, re.IGNORECASE)
+
+
 def normalize(text: str) -> str:
     """One spelling for what is written several ways: NFKC (full-width and styled letters such as
     𝐇𝐨𝐰 become plain ASCII), and sizes like 1×1."""
