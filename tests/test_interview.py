@@ -547,3 +547,46 @@ Exploding gradients show up as a sudden NaN loss.
     assert both.question.zh == "追问：「L1 正则让很多权重变成____，得到稀疏解；」——空白处应该是什么？为什么？"
     assert both.question.en == 'Follow-up: "L1 drives many weights to ____;" What goes in the blank, and why?'
     assert both.source == f"{note}:9" and probe(3, l1, "恰好为零", "exactly zero", "en").source == f"{note}:11"
+
+
+def test_a_probe_of_a_table_quotes_one_row_with_its_columns_names_and_cites_that_row(tmp_path: Path) -> None:
+    """A heading over a 3-column table: the card's answer was the whole table on one line, so a probe asked "target
+    data; similar to ____; different from ____ small; freeze backbone, …" (the column name "source" blanked twice) and
+    its missed points were cited at the heading. Each row is now a sentence with its columns' names (as answers read
+    tables), a column's name is no point (it labels every row, as a heading does), and a row's point is cited at
+    its row; a Chinese row is not cut at its "；"."""
+    from studybot.index.build import build_index
+    from studybot.study.interview import Interviewer, Thread, card_section, locate
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    text = ("# Regularization\n\n## Which regularizer suits which model?\n\n"
+            "| model size | little data | plenty of data |\n|---|---|---|\n"
+            "| small | weight decay with early stopping | plain training without extra penalties |\n"
+            "| large | heavy dropout plus mixup augmentation | stochastic depth and label smoothing |\n\n"
+            "## 不同 batch 大小该用哪种归一化？\n\n| 网络 | 小 batch | 大 batch |\n|---|---|---|\n"
+            "| 卷积网络 | GroupNorm，统计量与批大小无关 | BatchNorm，训练稳定且收敛更快 |\n"
+            "| Transformer | LayerNorm，逐样本归一化 | LayerNorm，推理和训练完全一致 |\n")
+    (notes / "reg.md").write_text(text, encoding="utf-8")
+    lines = text.splitlines()
+    rows = {n: line for n, line in enumerate(lines, 1) if line.startswith("| ") and not line.startswith("| model size")
+            and not line.startswith("| 网络")}
+    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
+    cards = [c for c in load_deck(tmp_path / "home").cards if c.origin == "note" and c.kind == "short"]
+    assert len(cards) == 2, [c.question.en for c in cards]
+    grader = Grader(load_glossary(None), semantic=False)
+    for card in cards:
+        header = lines[int(card.source.rsplit(":", 1)[1]) + 1]  # under the heading and its blank line
+        names = [cell.strip() for cell in header.strip("|").split("|") if cell.strip()]
+        said = {word.lower() for point in card.key_points for word in (*point.zh, *point.en)}
+        assert not said & {word.lower() for name in names for word in name.split()}, (names, said)
+        section = card_section(card)
+        for point in card.key_points:
+            asked = Interviewer(grader).probe(Thread(n=1, card=card, section=section), card, point)
+            line = int(asked.card.source.rsplit(":", 1)[1])
+            quoted = asked.card.question.zh
+            assert line in rows, (asked.card.source, quoted)
+            assert all(name in quoted for name in names[1:]), quoted  # the row with its columns' names
+            others = [cell.strip() for n, row in rows.items() if n != line for cell in row.strip("|").split("|")[1:]]
+            assert not any(cell in quoted for cell in others), quoted  # and no other row
+            assert locate(point, section, card, grader)["line_start"] in rows, point

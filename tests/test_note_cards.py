@@ -209,7 +209,7 @@ def test_qa_pairs_in_every_marking() -> None:
 def test_trimmed_answer_keeps_first_paragraphs_without_code_or_images() -> None:
     text = "第一段。<!-- 注释 -->\n\n```python\nx = 1\n```\n\ndeep.png\n\n| 方法 | 特点 |\n|:-:|:-|\n| BN | 依赖批 |\n\n第二段。\n\n" \
         + "太长的段落。" * 150  # 900 characters: past the limit
-    assert trim_answer(text) == "第一段。\n方法；特点\nBN；依赖批\n第二段。"  # a table is read across its rows
+    assert trim_answer(text) == "第一段。\nBN：依赖批\n第二段。"  # a table is read row by row, as answers read it
     assert trim_answer("Answer: It depends. See https://example.com/x for more.") == "It depends. See  for more."
     assert trim_answer("> [!tip] 小 batch 时 BN ==统计不准==。#bn\n> 检测常用 GroupNorm %%存疑%%。[^2]\n> - [ ] 复习 GN") \
         == "小 batch 时 BN 统计不准。\n检测常用 GroupNorm。"  # Obsidian's markup and to-do items are not said
@@ -784,3 +784,16 @@ def test_a_clozes_context_never_names_its_blank_nor_is_its_blank_a_piece_of_a_wo
         assert not any(fill.lower() in card.context.lower() for fill in card.accepted), (card.context, card.accepted)
         before, _, after = card.question.en.partition(BLANK)
         assert not re.search(r"[-_A-Za-z0-9]$", before) and not re.match(r"[-_A-Za-z0-9]", after), card.question.en
+
+
+def test_a_cloze_of_a_table_row_is_the_row_with_its_columns_names_cited_at_its_line(tmp_path: Path) -> None:
+    """A table under a term's heading was one line of cells ("phase; units; scaling training; ____ zeroes …"): a cloze
+    of it blanked a clause without its row's name and cited the heading. Its row is the sentence, as answers read it."""
+    text = ("# Regularization\n\n## Dropout\n\n| phase | units | scaling |\n|---|---|---|\n"
+            "| training | dropout zeroes a random share of them | the kept ones are scaled up by 1/(1-p) |\n"
+            "| inference | every one of them is kept | nothing is rescaled at all |\n")
+    notes = _write(tmp_path / "notes", {"reg.md": text})
+    cloze = next(c for c in _indexed_cards(tmp_path, notes) if c.kind == "cloze" and c.origin == "term")
+    assert cloze.question.en == ("training: units ____ zeroes a random share of them; scaling the kept ones are scaled "
+                                 "up by 1/(1-p)"), cloze.question.en
+    assert cloze.source.endswith("reg.md:7"), cloze.source

@@ -27,6 +27,7 @@ from studybot.study.keypoints import MIN_POINTS, DocumentFrequencies, answer_tok
 from studybot.study.questions import URL, is_question, qa_pairs, same_question, section_question, trim_answer
 from studybot.text.language import has_cjk
 from studybot.text.sentences import is_aside, split_sentences
+from studybot.text.tables import column_names, read_tables, row_cells
 from studybot.text.tokens import TEX_COMMAND, find_term, squashed
 
 MAX_NOTE_POINTS = 6
@@ -238,9 +239,15 @@ def _cloze(card: Card, glossary: Glossary, terms: set[str] | None = None,
     not give it away; cited at the line of the section's `lines` that holds the sentence (a cloze cited its heading).
 
     The blank must not name the term again elsewhere in the sentence, nor cut a longer term
-    (梯度 inside 梯度消失): every other concept of the sentence must survive the blanking.
+    (梯度 inside 梯度消失): every other concept of the sentence must survive the blanking. A table's row is one
+    sentence, read with its columns' names as the reference reads it, and cited at its line.
     """
-    for sentence in reference_sentences(card.answer.zh):
+    lines = lines or {}
+    read = dict(zip(sorted(lines), read_tables([lines[n] for n in sorted(lines)])))
+    rows = {squashed(text) for n, text in read.items() if text and row_cells(lines[n]) is not None}
+    sentences = [s for line in card.answer.zh.splitlines()
+                 for s in (reference_sentences(line) if squashed(line) not in rows else [line])]
+    for sentence in sentences:
         concepts = glossary.find(sentence)
         for entry in concepts:
             if terms is not None and entry.id not in terms:
@@ -254,7 +261,7 @@ def _cloze(card: Card, glossary: Glossary, terms: set[str] | None = None,
             if entry.id in left or not {e.id for e in concepts if e.id != entry.id} <= left:
                 continue
             said = squashed(sentence)[:24]
-            line = next((n for n, text in sorted((lines or {}).items()) if said and said in squashed(text)), None)
+            line = next((n for n, text in read.items() if said and said in squashed(text)), None)
             return Card(
                 id=card.id.replace("note-", "term-", 1) + f"-{entry.id}", kind="cloze", origin="term",
                 topic=card.topic, question=Bilingual(zh=blanked, en=blanked),
@@ -427,8 +434,9 @@ def _note_card(ask: _Ask, index, glossary: Glossary, frequencies: DocumentFreque
         points = sentence_points(answer)
     else:
         # the headings above the question are asked too: "What changes at test time?" under "Dropout" had a point
-        # of "dropout", which any answer about dropout names, right or wrong (a wrong one was due 16 days later)
-        asked = "\n".join([*ask.section.heading_path, ask.question])
+        # of "dropout", which any answer about dropout names, right or wrong (a wrong one was due 16 days later); and so
+        # are a table's column names, which label each of its rows as a heading does
+        asked = "\n".join([*ask.section.heading_path, ask.question, *column_names(ask.section.text())])
         points = term_points(ask.reference, asked, glossary, frequencies, tokens)
     if not points or (answer.zh == answer.en and len(points) < MIN_POINTS):
         return None
@@ -521,12 +529,13 @@ def _deck_key(index, covered: set[tuple[str, str]]) -> str:
     that cover sections, and the code that makes the cards (so a new version never reads old cards)."""
     from studybot.content.glossary import glossary_dirs
     from studybot.study import keypoints, questions
-    from studybot.text import sentences, tokens
+    from studybot.text import sentences, tables, tokens
 
     parts = [str(index.folder), json.dumps(index.manifest, sort_keys=True), json.dumps(sorted(covered))]
     for folder in glossary_dirs(index.home):
         parts += [f"{p}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in sorted(folder.glob("*.y*ml"))]
-    parts += [Path(module.__file__).read_text(encoding="utf-8") for module in (keypoints, questions, sentences, tokens)]
+    parts += [Path(module.__file__).read_text(encoding="utf-8")
+              for module in (keypoints, questions, sentences, tables, tokens)]
     parts.append(Path(__file__).read_text(encoding="utf-8"))
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 

@@ -45,6 +45,7 @@ from studybot.study.reviews import ReviewStore
 from studybot.text.aspects import aspects
 from studybot.text.language import has_cjk, language
 from studybot.text.sentences import split_quotable
+from studybot.text.tables import read_tables, row_cells
 from studybot.text.tokens import TEX_COMMAND, find_term, tokenize, word_key
 
 GOOD_SCORE = 4  # an answer this good earns a deeper question
@@ -88,12 +89,17 @@ class Section:
     lines: dict[int, str]
     answer_lines: set[int] = field(default_factory=set)  # the interview-answer block
     follow_ups: list[tuple[int, Bilingual, Bilingual]] = field(default_factory=list)  # (line, question, answer)
+    rows: set[int] = field(default_factory=set)  # a table's rows, each read as one sentence with its columns' names
 
     def prose(self) -> list[tuple[int, str]]:
         """Lines a point may be quoted from, the answer block first; the follow-up list answers other questions."""
         asked = {line for line, _, _ in self.follow_ups}
         ordered = sorted(self.lines, key=lambda n: (n not in self.answer_lines, n))
         return [(n, self.lines[n]) for n in ordered if n not in asked and n != self.start and self.lines[n]]
+
+    def sentences(self) -> list[tuple[int, str]]:
+        """The prose's sentences by line, a table's row whole: cut at its "；" it lost its row's name."""
+        return [(n, s) for n, text in self.prose() for s in ([text] if n in self.rows else split_quotable(text))]
 
 
 def _tex_symbol(match: re.Match) -> str:
@@ -145,6 +151,7 @@ def _read_section(path: str, title: str, near: int) -> Section | None:
     end = next((h.line - 1 for h in later if h.level <= heading.level), len(note.lines))
     section = Section(file=path, start=heading.line, end=end, lines={})
     fence = None
+    said = read_tables(note.lines[heading.line - 1:end])  # a table's row with its columns' names, at its own line
     for n in range(heading.line, end + 1):  # code is not prose: no point is quoted from it
         line = note.lines[n - 1]
         if fence is not None:
@@ -153,7 +160,9 @@ def _read_section(path: str, title: str, near: int) -> Section | None:
         elif (fence := fence_opening(line)) is not None:
             section.lines[n] = ""
         else:
-            section.lines[n] = _plain(line)
+            section.lines[n] = _plain(said[n - heading.line])
+            if row_cells(line) is not None:
+                section.rows.add(n)
     block, subheadings = None, {h.line: h for h in later}
     for n in range(heading.line + 1, end + 1):
         if (sub := subheadings.get(n)) is not None:
@@ -446,8 +455,8 @@ def _deeper(interviewer: "Interviewer", thread: Thread) -> Asked | None:
         if rung.name in thread.rungs_used or set(rung.asked_as) & set(opening):
             continue
         thread.rungs_used.add(rung.name)
-        cues = [(n, s) for n, text in section.prose() if n not in section.answer_lines and n not in thread.cues_used
-                for s in split_quotable(text) if rung.cue.search(s)][:3]
+        cues = [(n, s) for n, s in section.sentences() if n not in section.answer_lines and n not in thread.cues_used
+                and rung.cue.search(s)][:3]
         if not cues:
             continue
         thread.cues_used |= {n for n, _ in cues}
@@ -743,8 +752,7 @@ class Interviewer:
                 target = KeyPoint(zh=[max(words, key=len)], en=[max(words, key=len)]) if words else point
             terms = {"zh": list(target.zh), "en": list(target.en)}
         section = thread.section
-        lines = section.prose() if section is not None else []
-        sources = [(n, s) for n, text in lines for s in split_quotable(text)]
+        sources = section.sentences() if section is not None else []
         sources += [(None, s) for line in f"{card.answer.zh}\n{card.answer.en}".splitlines() for s in split_quotable(line)]
         found = blanked_sentences(sources, terms, self.grader.lexical_threshold,
                                   section.answer_lines if section is not None else frozenset())

@@ -16,7 +16,7 @@ from studybot.ingest.notes import IMAGE_SUFFIX, UNSPOKEN_LINE, closes_fence, fen
 from studybot.text.aspects import compares
 from studybot.text.language import has_cjk
 from studybot.text.sentences import is_aside, split_sentences, without_lead_label
-from studybot.text.tables import is_rule, row_cells
+from studybot.text.tables import read_tables, row_cells
 from studybot.text.tokens import normalize
 
 # Words that make a heading a question without a question mark. Chinese ones may sit anywhere
@@ -146,9 +146,8 @@ _SENTENCE_ENDS = ("。", "！", "？", "；", ".", "!", "?", ";", ":", "：")
 
 def _prose(paragraph: str) -> str:
     """A paragraph without what an interview answer does not say aloud: image names, table rows, markers."""
-    kept = []
+    lines: list[str] = []
     fence: str | None = None
-    math = False  # inside a display formula written over lines ("$$", its TeX, "$$")
     for line in paragraph.splitlines():
         if fence is not None:  # code in a quote or callout ("> ```python"), which paragraphs do not part from its prose
             fence = None if closes_fence(line, fence) else fence
@@ -157,16 +156,16 @@ def _prose(paragraph: str) -> str:
             continue
         line = _INVISIBLE.sub(" ", line).strip()
         line = re.sub(r"^>\s?", "", line)
-        if UNSPOKEN_LINE.match(line):
-            continue
-        line = _IMAGE.sub("", URL.sub("", spoken(line))).strip()
-        if (cells := row_cells(line)) is not None:  # a table row: its cells, read across; the header's rule dropped
-            joiner = "；" if has_cjk(line) else "; "
-            line = "" if is_rule(cells) else joiner.join(c for c in cells if c)
+        if not UNSPOKEN_LINE.match(line):
+            lines.append(_IMAGE.sub("", URL.sub("", spoken(line))).strip())
+    kept: list[str] = []
+    math = False  # inside a display formula written over lines ("$$", its TeX, "$$")
+    for written, line in zip(lines, read_tables(lines)):  # a table row a line, with its columns' names
         if not line or line in ("<br>", "---"):
             continue
         line = re.sub(r"\*\*|__", "", line)
-        if math or (kept and _GOES_ON.match(line) and not kept[-1].endswith(_SENTENCE_ENDS)):
+        goes_on = kept and _GOES_ON.match(line) and not kept[-1].endswith(_SENTENCE_ENDS)
+        if row_cells(written) is None and (math or goes_on):  # a table's row is a line of its own
             kept[-1] = f"{kept[-1]} {line}"  # hard-wrapped prose: a cloze blanked "… acts like averaging an"
         else:
             kept.append(line)

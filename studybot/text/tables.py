@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from studybot.text.language import has_cjk
+
 _RULE_CELL = re.compile(r"^:?-*:?$")  # the line under the header: |---|:-:|; an empty row reads the same
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _NUMBER = re.compile(r"^\d{1,3}[.)、]?$")
@@ -40,21 +42,62 @@ def row_sentences(header: list[str], rows: list[list[str]], cjk: bool) -> list[t
     step numbers ("| 1 | Forward pass | …") is left out, the step's name labels its row, and a column named by a
     question ("What does it do?") is read without its name.
     """
-    rows = [cells for cells in rows if not is_rule(cells)]  # a grid table's rules between its rows (pandoc)
-    if len(header) > 2 and rows and all(_NUMBER.match(cells[0]) for cells in rows):  # a column of step numbers
+    return [read for read in _read_rows(header, rows, cjk) if read is not None]
+
+
+def _read_rows(header: list[str], rows: list[list[str]], cjk: bool) -> list[tuple[str, str] | None]:
+    """`row_sentences` row by row: None for a rule between rows and for a row that says nothing."""
+    body = [cells for cells in rows if not is_rule(cells)]  # a grid table's rules between its rows (pandoc)
+    if len(header) > 2 and body and all(_NUMBER.match(cells[0]) for cells in body):  # a column of step numbers
         header, rows = header[1:], [cells[1:] for cells in rows]
     header = ["" if _ASKED.search(name) else name for name in header]  # "What does it do?" names nothing
     colon, semicolon = ("：", "；") if cjk else (": ", "; ")
     named = len(header) > 2
-    out, label = [], ""
+    out: list[tuple[str, str] | None] = []
+    label = ""
     for cells in rows:
+        if is_rule(cells):
+            out.append(None)
+            continue
         cells = [_BREAK.sub(" ", cell).strip().rstrip(";；,，") for cell in cells]
         label = cells[0] or label
         merged = not any(cells[2:])  # one cell under all the columns: what they share, named by none
         said = [f"{name} {cell}".strip() if named and not merged else cell
                 for name, cell in zip(header[1:] + [""] * len(cells), cells[1:]) if cell]
-        if said:
-            said = [cell.rstrip(".。") for cell in said[:-1]] + said[-1:]  # a cell's stop before the next cell's name
-            sentence = f"{label}{colon}{semicolon.join(said)}" if label else semicolon.join(said)
-            out.append((sentence, " ".join(cell for cell in cells[1:] if cell)))
+        if not said:
+            out.append(None)
+            continue
+        said = [cell.rstrip(".。") for cell in said[:-1]] + said[-1:]  # a cell's stop before the next cell's name
+        sentence = f"{label}{colon}{semicolon.join(said)}" if label else semicolon.join(said)
+        out.append((sentence, " ".join(cell for cell in cells[1:] if cell)))
+    return out
+
+
+def column_names(text: str) -> list[str]:
+    """The names of the columns of every table in a text (each line over a rule): what labels its rows, as a heading
+    labels its section ("similar to source" was a key point, blanked in every row of a card's table)."""
+    lines = [row_cells(line) for line in text.splitlines()]
+    return [name for above, rule in zip(lines, lines[1:]) if above and rule and is_rule(rule) for name in above if name]
+
+
+def read_tables(lines: list[str]) -> list[str]:
+    """Each line as it is read aloud, one text a line: a table's body row as `row_sentences` reads it, its cells after
+    their columns' names, and its header and rule "" (every row says the names); lines of cells with no rule under the
+    first, their cells read across; other lines as they are. A card joined "| target data | similar to source |
+    different from source |" and its rows into one line, so an interview asked "similar to ____; different from ____
+    small; freeze backbone, …", and cited its points at the heading."""
+    out: list[str] = []
+    table: list[list[str]] = []  # the cells of the table lines being read
+    for line in [*lines, None]:
+        if line is not None and (cells := row_cells(line)) is not None:
+            table.append(cells)
+            continue
+        cjk = has_cjk(" ".join(map(" ".join, table)))
+        if len(table) > 1 and is_rule(table[1]):
+            out += ["", "", *(read[0] if read else "" for read in _read_rows(table[0], table[2:], cjk))]
+        else:
+            out += ["" if is_rule(cells) else ("；" if cjk else "; ").join(c for c in cells if c) for cells in table]
+        table.clear()
+        if line is not None:
+            out.append(line)
     return out
