@@ -735,23 +735,6 @@ def test_a_comparison_whose_sides_are_two_sections_quotes_both() -> None:
     assert _lines(alone)[:2] == ["CBOW 用上下文预测中心词，训练快； [1]", "skip-gram 用中心词预测上下文，训练慢。 [1]"], alone
 
 
-def test_a_comparisons_other_side_is_the_users_section_on_it_though_the_leads_text_names_it() -> None:
-    """"Xavier 初始化和 He 初始化有什么区别？" led with the user's "为什么 He 初始化适合 ReLU？", whose text names Xavier in
-    passing, and never quoted their Xavier section; a bundled section on both ranked above it."""
-    from studybot.answer.extractive import extractive_answer
-    from studybot.content.glossary import load_glossary
-
-    def own(n: int, heading: list[str], text: str) -> Source:
-        return Source(n, "初始化.md", ["权重初始化", *heading], n * 10, n * 10 + 3, "section", text, 1 / n)
-
-    sources = [own(1, ["He 初始化", "为什么 He 初始化适合 ReLU？"],
-                   "Xavier 的推导假设激活函数在 0 附近是线性的。ReLU 只保留正半轴，方差减半，He 初始化把方差乘 2 抵消。"),
-               Source(2, "gradients.md", ["Gradients", "Xavier 和 He 初始化有什么区别？"], 160, 170, "section",
-                      "Xavier 取输入输出的折中，He 针对 ReLU 把方差乘 2。", 0.5, own=False),
-               own(3, ["Xavier 初始化"], "假设激活函数关于 0 对称（tanh）：方差取 2 / (n_in + n_out)。")]
-    answer = extractive_answer("Xavier 初始化和 He 初始化有什么区别？", sources, load_glossary())
-    assert [line[-2] for line in _lines(answer)][:3] == ["1", "1", "3"], answer
-
 
 def test_a_question_of_two_parts_quotes_the_section_that_answers_each() -> None:
     """"dropout 为什么能起到正则化的作用？它有什么缺点？" over notes with a long section on each part: the one that leads

@@ -776,9 +776,7 @@ def _other_side(question: str, lead: Source, sources: list[Source], keys: Keys, 
     does not name at all (the lead's own section and follow-up lists aside), else None."""
     if not compares(question):
         return None
-    # what the lead's heading path is about: its text may name the other side in passing ("用 Xavier 的话每过一层方差缩小
-    # 一半" under "为什么 He 初始化适合 ReLU？"), and "Xavier 和 He 初始化有什么区别？" never quoted the Xavier section
-    named = keys[lead.n][0]
+    named = _section_keys(lead, sources, keys)
     terms = _in(weights, language(lead.text), lang)
     return _naming(lead, sources, keys, {t for t in terms if t not in named})
 
@@ -820,11 +818,9 @@ def _other_part(question: str, translation: str, lead: Source, sources: list[Sou
 
 
 def _naming(lead: Source, sources: list[Source], keys: Keys, missing: set[str]) -> Source | None:
-    """The best-ranked passage outside the lead's section and follow-up lists whose heading names a missing term, the
-    user's own first when the lead is theirs (their Xavier section ranked below a bundled comparison of both)."""
-    naming = [s for s in sources if s is not lead and s.heading_path != lead.heading_path
-              and not _FOLLOW_UPS.search(s.heading) and missing & keys[s.n][0]]
-    return min(naming, key=lambda s: (s.own != lead.own, s.n), default=None)
+    """The best-ranked passage outside the lead's section and follow-up lists whose heading names a missing term."""
+    return next((s for s in sources if s is not lead and s.heading_path != lead.heading_path
+                 and not _FOLLOW_UPS.search(s.heading) and missing & keys[s.n][0]), None)
 
 
 def _section_keys(lead: Source, sources: list[Source], keys: Keys) -> frozenset[str]:
