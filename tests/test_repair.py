@@ -584,3 +584,5 @@ def test_a_note_damaged_in_part_is_repaired_where_it_is_damaged_and_left_as_it_i
     assert report.text.endswith("和 ALiBi，外推更好。\n") and "RoPE（旋转位置编码）" in report.text
     untouched = repair_text(clean * 3, "jieba")
     assert not untouched.mojibake and untouched.text == clean * 3
+    quoting = clean + "Example: café saved as UTF-8 and opened as Latin-1 reads cafÃ©.\n"  # a clean note quoting one
+    assert repair_text(quoting, "jieba").text == quoting

@@ -78,7 +78,8 @@ PIPELINE_VERSION = 37  # bump when reading, repair, chunking or tokens change wh
 # into chunks of that line; a line embedding another note, and a pointer to notes after a sentence, are not read; a
 # note's front-matter aliases searched with its headings; the task items under a heading naming a checklist are text;
 # a plugin's query block, Dataview's or Tasks', is not read; 37: what an apostrophe adds to an English word, "'s",
-# "'t", is no token)
+# "n't", is no token; a section named "Idea" or "核心思想" is a part of its note; a note damaged in part is repaired where
+# its paragraphs are damaged)
 
 
 @dataclass

@@ -174,6 +174,20 @@ def looks_mojibake(text: str) -> bool:
     return complete > 0 and complete >= 0.5 * total and encodable > foreign
 
 
+def decoded_chinese(text: str) -> int:
+    """How many characters of the text's mojibake decode back to Chinese: what a damaged Chinese note is made of,
+    where a clean note that quotes one ("opened as Latin-1 it reads cafÃ©") decodes to a Latin letter or two."""
+    count = 0
+    for run in _NON_ASCII_RUN.findall(text):
+        data = mojibake_bytes(run)
+        for i, j in _sequences(data) if data is not None else ():
+            try:
+                count += "\u3400" <= data[i:j].decode("utf-8") <= "\u9fff"
+            except UnicodeDecodeError:
+                pass
+    return count
+
+
 def _decodes(seq: bytes) -> bool:
     try:
         seq.decode("utf-8")

@@ -23,7 +23,7 @@ from studybot.errors import StudybotError
 from studybot.files import give_owner, write_atomic
 from studybot.ingest.decoding import decode_bytes, encode_like, encoding_name, invalid_utf8
 from studybot.ingest.repair.cache import RepairCache
-from studybot.ingest.repair.damage import Unit, line_units, looks_mojibake
+from studybot.ingest.repair.damage import Unit, decoded_chinese, line_units, looks_mojibake
 from studybot.ingest.repair.scoring import CONFIDENT, DEFAULT_SCORER, Options, Posteriors, Scorer, resolve_scorer
 from studybot.progress import ProgressFn
 from studybot.ingest.repair import gemma as _gemma  # noqa: F401  (registers the "gemma" scorer; loads nothing)
@@ -188,11 +188,15 @@ def repair_text(text: str, scorer_name: str = DEFAULT_SCORER, cache: Path | None
     return report
 
 
+MIN_DAMAGED_CHINESE = 3  # characters a paragraph of a note damaged in part decodes to Chinese (a quoted "cafÃ©" is none)
+
+
 def _damaged_paragraphs(text: str) -> set[str]:
     """The lines of the paragraphs that look damaged, where the whole text does not: a note whose damaged half follows
     a longer clean one was left unrepaired, and nothing said so. (Not every paragraph of a damaged note: a short one,
     a heading whose characters lost most of their bytes, looks clean alone.)"""
-    return {line for paragraph in re.split(r"\n\s*\n", text) if looks_mojibake(paragraph)
+    return {line for paragraph in re.split(r"\n\s*\n", text)
+            if looks_mojibake(paragraph) and decoded_chinese(paragraph) >= MIN_DAMAGED_CHINESE
             for line in paragraph.split("\n")}
 
 
