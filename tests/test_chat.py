@@ -58,11 +58,15 @@ def test_a_follow_up_that_names_another_subject_asks_the_last_question_of_it(tin
             # a name the glossary does not list is a subject too, and the question's article is not said twice
             ("What is focal loss?", "what about SMOTE?", "What is SMOTE?"),
             ("What is a VAE?", "and a GAN?", "What is a GAN?"),
+            ("What is a VAE?", "and an LSTM?", "What is an LSTM?"),
+            ("What is dropout?", "and in PyTorch?", "What is dropout? and in PyTorch?"),  # a context, not a subject
             # a pronoun stands for the last subject (asked of another aspect, the why-passage led the answer again) ...
             ("Dropout 为什么能防止过拟合？", "它有什么缺点？", "Dropout有什么缺点？"),
             ("What is LoRA?", "why does it work?", "why does LoRA work?"),
             # in the other language, the previous question's words meet the follow-up's in another section: its subject
             ("What is the dying ReLU problem?", "那怎么解决？", "dying ReLU 怎么解决？"),
+            ("Why does ResNet help with vanishing gradients?", "为什么？",  # nothing but "why": the question again
+             "Why does ResNet help with vanishing gradients? 为什么？"),
             # ... but after a comparison "it" could be either, and a bare "why" names none: both lean on the last question
             ("BatchNorm 和 LayerNorm 有什么区别？", "那它依赖 batch size 吗？", "BatchNorm 和 LayerNorm 有什么区别？ 那它依赖 batch size 吗？"),
             ("RNN 为什么会梯度消失？", "为什么？", "RNN 为什么会梯度消失？ 为什么？")):

@@ -33,6 +33,8 @@ _CONTINUATION = re.compile(
 # what a continuation ends with besides its subject ("那 LSTM 呢？", "what about the KV cache?")
 _ASKED_OF = re.compile(r"\s*(?:呢)?\s*[?？。.!！]*\s*$")
 _ARTICLE = re.compile(r"^(?:a|an|the)\s+", re.IGNORECASE)  # the subject's own article, when the question has one
+_BARE_NAME = re.compile(r"(?!(?:in|on|with|for|during|at|of|to|from|by|without)\b)[A-Za-z][\w+.\-]*(?:\s+[A-Za-z0-9][\w+.\-]*){0,2}",
+                        re.IGNORECASE)  # a name of up to three words, not a phrase opening with a preposition
 _ARTICLE_AT_END = re.compile(r"\b(?:a|an|the)\s+$", re.IGNORECASE)
 # a pronoun standing for the previous topic ("why does it help?", "它的缺点是什么？")
 _PRONOUN = re.compile(r"(?<![A-Za-z])(?:it|its|this|that|they|them|those|these)(?![A-Za-z])|它|这个|那个|其", re.IGNORECASE)
@@ -102,8 +104,8 @@ class ChatSession:
         its English words met the follow-up's Chinese ones in another section ("problem" and 解决 in "what problem
         does it solve", on residual connections), which led."""
         previous = self._previous()
-        if language(question) == language(previous) or compares(previous):
-            return None
+        if language(question) == language(previous) or compares(previous) or not tokenize(_CONTINUATION.sub("", question)):
+            return None  # a bare "为什么？" after an English question asks that question again, whole
         subjects = [e for e in self.index.glossary.find(previous) if e.id not in _ASPECTS]
         said = mention(subjects[0], previous) if subjects else None
         if said is None:
@@ -125,18 +127,22 @@ class ChatSession:
         found = mention(before[0], previous)
         if found is None:
             return None
-        if _ARTICLE_AT_END.search(previous[:found.start()]):  # "and a GAN?" after "What is a VAE?" asked "What is a a GAN?"
-            subject = _ARTICLE.sub("", subject)
-        return f"{previous[:found.start()]}{subject}{previous[found.end():]}"
+        before_it = previous[:found.start()]
+        if (article := _ARTICLE_AT_END.search(before_it)) and _ARTICLE.match(subject):  # "and a GAN?" after "What is a
+            before_it = before_it[:article.start()]  # VAE?" asked "What is a a GAN?": the follow-up's own article stays
+        return f"{before_it}{subject}{previous[found.end():]}"
 
     def _a_name_not_in(self, subject: str, previous: str) -> bool:
         """Whether the subject names in Latin letters something the glossary does not list and the previous question
         does not say ("what about SMOTE?" after "What is focal loss?" was answered on focal loss again)."""
         from studybot.study.keypoints import specificity
 
+        # the name alone: "and in PyTorch?" adds a context to the last question, not a subject
+        name = _ARTICLE.sub("", subject)
+        words = tokenize(name)
         said = set(tokenize(previous))
-        return any(t.isascii() and t.isalpha() and len(t) >= 3 and specificity(t) >= 1.0 and t not in said
-                   for t in tokenize(subject))
+        return (bool(_BARE_NAME.fullmatch(name))
+                and any(t.isalpha() and len(t) >= 3 and specificity(t) >= 1.0 and t not in said for t in words))
 
     def _known(self, words: list[str]) -> bool:
         """Whether the notes use every one of these words: a short question naming what they never say ("What is
