@@ -107,6 +107,7 @@ _ACRONYM_PLURAL = re.compile(r"^([A-Z]{2,})s$")  # GANs, CNNs, LLMs: the plural 
 # what an apostrophe adds to an English word ("what's", "Adam's", "don't"): no word of its own. "What's SMOTE?" was
 # searched as "what" and "s", and a heading "XGBoost: what's different…" led its answer
 _CONTRACTION = re.compile(r"(?:n['’]t|['’](?:s|re|ve|ll|d|m))$")
+_NEGATED = {"ca": "can", "wo": "will", "sha": "shall", "ai": "is"}  # what "can't", "won't", "shan't", "ain't" leave
 
 
 # "1×1", "1 x 1", "3*3" and LaTeX's "$1\times1$" are one size: the token "1x1"
@@ -166,6 +167,7 @@ def tokenize(text: str) -> list[str]:
             tokens.extend(t for t in jieba.cut_for_search(cjk) if t not in CHINESE_STOP)
         else:
             word = _CONTRACTION.sub("", _ACRONYM_PLURAL.sub(r"\1", latin).lower())
+            word = _NEGATED.get(word, word) if word != latin.lower() else word  # "can't" is "can", not "ca"
             parts = re.split(r"[-_'’]", word)
             if len(parts) > 1:
                 tokens.append(_stem("".join(parts)))
