@@ -474,7 +474,7 @@ def test_a_deeper_question_asks_what_the_opening_did_not_with_each_sentence_a_po
     # a question that asks why is not asked "why is that so?" of its own section again
     turns = _thread(tmp_path / "why", cards["为什么 Transformer 用层归一化？"], grader,
                     ["因为它只在单个样本内部计算统计量，不受批大小和序列长度的影响。", "不知道", "不知道"])
-    assert turns[0]["score"] >= 4 and "why" not in [t["rung"] for t in turns], turns[1:]
+    assert turns[0]["score"] >= 4 and len(turns) > 1 and "why" not in [t["rung"] for t in turns], turns[1:]
 
 
 def test_a_follow_up_neither_grades_nor_probes_a_point_the_thread_already_said(tmp_path: Path, deeper_notes) -> None:
@@ -487,6 +487,7 @@ def test_a_follow_up_neither_grades_nor_probes_a_point_the_thread_already_said(t
     # the interview answer's points (批大小 among them) and the concepts the answer named beyond them (RNN, Transformer)
     named = {"批大小 / batch size", "循环神经网络 / recurrent neural network", "Transformer 模型 / Transformer"}
     assert turns[0]["score"] >= 4 and "批大小 / batch size" in turns[0]["covered"]
+    assert len(turns) > 1  # a follow-up was asked: it is graded on what the answer had not said
     assert [(t["kind"], p) for t in turns[1:] for p in _points(t) if p in named] == []
 
 

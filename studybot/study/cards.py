@@ -62,7 +62,8 @@ class Card:
         "How the prompt encoder works", a heading that does not name its subject; "" for a bank card. A cloze's
         context never names its blank: "目标检测 > IoU" over "$$____ = \\frac{|A \\cap B|}{|A \\cup B|}$$" said the answer."""
         asked = squashed(f"{self.question.zh}{self.question.en}")
-        headings = [h for h in self.headings if not any(find_term(h, fill) for fill in self.accepted if fill.strip())]
+        headings = [h for h in self.headings if not any(squashed(fill) in squashed(h) and find_term(h, fill)
+                                                        for fill in self.accepted if fill.strip())]  # cheap test first
         while headings and any(squashed(side) in asked for side in astuple(split_bilingual(headings[-1]))):
             headings.pop()  # a bilingual heading ("… / …") is asked in one language or the other
         return " > ".join(headings)

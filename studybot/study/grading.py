@@ -321,6 +321,8 @@ def _options_named(card: Card, text: str) -> list[int]:
     """The options a text names: compared with its symbols first, then with punctuation folded ("One hot" for
     "One-hot"), so "(1, 2)" is the tuple, not the list "[1, 2]" listed before it."""
     for fold in (_with_symbols, _normal):
+        if not fold(text):  # nothing typed, or only punctuation: no option, not one with an empty side
+            continue
         named = [i for i, option in enumerate(card.options) if fold(text) in (fold(option.zh), fold(option.en))]
         if named:
             return named

@@ -171,7 +171,7 @@ def _prose(paragraph: str) -> str:
             kept.append(line)
         # a display formula over lines is one line of `$$…$$`, as one written on a line is: without its `$$` its TeX
         # read as words, and "sigmag" was a key point
-        math ^= line.count("$$") % 2 == 1
+        math ^= line.count("$$") % 2 == 1 and (line.startswith("$$") or line.endswith("$$"))  # not "the $$$ tier"
     return "\n".join(kept).strip()
 
 
