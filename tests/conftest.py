@@ -33,6 +33,15 @@ def run_cli(*args: str, home: Path | None = None, timeout: float = 300, env: dic
                           cwd=REPO)
 
 
+def sigint_default() -> None:
+    """`preexec_fn` of a process a test stops with Ctrl-C: SIGINT as a terminal sends it, even when the suite runs as a
+    background job of a shell without job control, whose ignored SIGINT the process inherited (it then never stopped,
+    and finished with 0 when its input ended)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def main_in_process(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
     """Run the CLI in-process the way the console script does: errors become one line and an exit code."""
     from studybot.cli.main import main

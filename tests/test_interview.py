@@ -21,7 +21,7 @@ from studybot.study.cards import Card, load_deck, split_bilingual
 from studybot.study.grading import Grader, point_label
 from studybot.study.interview import (KINDS, PREDICTIONS, Asked, Phraser, backing_demos, parse_number, plan_interview,
                                       prediction_score, run_interview)
-from tests.conftest import REPO, main_in_process, one_line_error, run_cli
+from tests.conftest import REPO, main_in_process, one_line_error, run_cli, sigint_default
 from tests.fake_llm import FakeGenerator
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
@@ -138,7 +138,7 @@ def test_ctrl_c_after_two_answers_keeps_both(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "STUDYBOT_HOME"}
     proc = subprocess.Popen([sys.executable, "-m", "studybot", *BASE[:-2], "--follow-ups", "0", "--home", str(home)],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
-                            env=env)
+                            env=env, preexec_fn=sigint_default)
     proc.stdin.write("first answer about momentum\nsecond answer about the learning rate\n")
     proc.stdin.flush()
 

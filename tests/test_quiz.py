@@ -23,7 +23,7 @@ from studybot.index.build import build_index
 from studybot.study.quiz import export_anki, plan_quiz, review_stats, run_quiz
 from studybot.text.language import has_cjk
 from studybot.study.reviews import ReviewStore
-from tests.conftest import NORMALIZATION_NOTE, main_in_process as _main
+from tests.conftest import NORMALIZATION_NOTE, sigint_default, main_in_process as _main
 
 CALIBRATION = Path(__file__).parent / "data" / "grading_calibration.yaml"
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
@@ -406,7 +406,7 @@ def test_ctrl_c_in_a_quiz_says_how_many_answers_were_saved(tmp_path: Path, json_
     proc = subprocess.Popen([sys.executable, "-m", "studybot", "quiz", "--home", str(home), "--topic", "residual",
                              "--no-notes", "-n", "3", *(["--json"] if json_out else [])],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1],
+                            stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1], preexec_fn=sigint_default,
                             env={k: v for k, v in os.environ.items() if k != "STUDYBOT_HOME"})
     proc.stdin.write("residual connections add the input to the output\n")
     proc.stdin.flush()
@@ -495,7 +495,7 @@ def test_interactive_stdin_and_ctrl_c_keeps_answered_cards(tmp_path: Path) -> No
     for sig, code in ((signal.SIGINT, 130), (signal.SIGKILL, -signal.SIGKILL)):  # Ctrl-C, and a hard kill
         before = answered()
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, env=env, cwd=REPO)
+                                text=True, env=env, cwd=REPO, preexec_fn=sigint_default)
         proc.stdin.write(f"first answer {code}\nsecond answer {code}\n")
         proc.stdin.flush()
         deadline = time.time() + 60
