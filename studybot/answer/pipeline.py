@@ -232,9 +232,7 @@ def heading_names_its_terms(question: str, hits: list[Hit], index: Index) -> boo
     one hit's heading path holds them all: the notes' own section on what the question names."""
     from studybot.text.tokens import tokenize
 
-    bm25, total = index.lexical["text"], len(index.lexical["ids"])
-    rare = {t for t in tokenize(question)
-            if t.isascii() and len(t) >= 2 and bm25.chunks_with(t) <= max(1.0, RARE_TERM_SHARE * total)}
+    rare = {t for t in tokenize(question) if t.isascii() and len(t) >= 2 and _rare_in(index, t)}
     if not rare:
         return False
     return any(rare <= tokens for tokens in _stored_tokens(hits, index, "heading_tokens"))
@@ -249,11 +247,10 @@ def text_names_its_terms(question: str, hits: list[Hit], index: Index) -> bool:
     from studybot.text.tokens import tokenize
     from studybot.text.variants import simplified
 
-    bm25, total = index.lexical["text"], len(index.lexical["ids"])
     asked = {t for t in tokenize(question) if not _VARIABLE.fullmatch(t)}
     # a name, not "role" or "play"; a Chinese term of art or a word rare in Chinese at large ("彩票假说", not "处理")
     rare = {t for t in asked if len(t) >= 2 and specificity(t) >= (1.0 if t.isascii() else CHINESE_TERM)
-            and (t.isascii() or has_cjk(t)) and bm25.chunks_with(t) <= max(1.0, RARE_TERM_SHARE * total)}
+            and (t.isascii() or has_cjk(t)) and _rare_in(index, t)}
     if not rare:
         return False
     # Chinese words meet in passages on other things ("分布式数据库的最终一致性" in a note on LLM serving): the question's
@@ -265,13 +262,24 @@ def text_names_its_terms(question: str, hits: list[Hit], index: Index) -> bool:
         span = written[min(starts):max(start + len(t) for start, t in zip(starts, chinese))] if min(starts) >= 0 else ""
         if len(span) < MIN_CHINESE_TERM or not any(span in simplified(f"{hit.path}\n{hit.text}") for hit in hits):
             return False
-    weights = {t: math.log(1 + total / (1 + bm25.chunks_with(t))) for t in asked}
+    weights = _idf(index, asked)
     notes: dict[str, set[str]] = {}
     for hit in hits:
         for column in ("tokens", "heading_tokens"):
             notes.setdefault(hit.file, set()).update(*_stored_tokens([hit], index, column))
     return any(rare <= said and sum(w for t, w in weights.items() if t in said) >= MIN_WORD_COVERAGE * sum(weights.values())
                for said in notes.values())
+
+
+def _rare_in(index: Index, token: str) -> bool:
+    """Whether at most RARE_TERM_SHARE of the indexed passages (or one) hold the token: a name, not a word."""
+    return index.lexical["text"].chunks_with(token) <= max(1.0, RARE_TERM_SHARE * len(index.lexical["ids"]))
+
+
+def _idf(index: Index, tokens: set[str]) -> dict[str, float]:
+    """Each token's inverse document frequency over the indexed passages: how much holding it says."""
+    bm25, total = index.lexical["text"], len(index.lexical["ids"])
+    return {t: math.log(1 + total / (1 + bm25.chunks_with(t))) for t in tokens}
 
 
 def _stored_tokens(hits: list[Hit], index: Index, column: str) -> list[set[str]]:
@@ -289,8 +297,7 @@ def word_coverage(question: str, hits: list[Hit], index: Index) -> float:
     asked = {t for t in tokenize(question) if not _VARIABLE.fullmatch(t)}
     if not asked:
         return 0.0
-    bm25, total = index.lexical["text"], len(index.lexical["ids"])
-    weights = {t: math.log(1 + total / (1 + bm25.chunks_with(t))) for t in asked}
+    weights = _idf(index, asked)
     stored = _stored_tokens(hits, index, "tokens")
     return max(sum(w for t, w in weights.items() if t in tokens) for tokens in stored) / sum(weights.values())
 
