@@ -2151,3 +2151,44 @@ def test_a_chinese_term_of_art_the_users_note_explains_in_passing_is_answered(tm
     with pytest.raises(NothingFound):  # words of everyday Chinese the notes never write are still nothing found
         answer_question("法国的首都是什么？", index)
 
+
+
+def test_a_section_comparing_the_subject_with_another_leads_only_a_question_that_compares_them() -> None:
+    """"DPO vs PPO", ranked first, led "What is PPO?" over the note's own "PPO" section: a heading that compares the
+    subject with something the question does not ask about answers another question. A question comparing both
+    still opens with the comparison; in Chinese too, and among the user's own passages beside bundled ones."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    def part(n: int, file: str, path: list[str], text: str, own: bool = True) -> Source:
+        return Source(n, file, path, n * 10, n * 10 + 5, "section", text, 1 / n, own=own)
+
+    versus = part(1, "dpo.md", ["DPO", "DPO vs PPO"], "| | PPO | DPO |\n|---|---|---|\n| reward model | trained apart | "
+                  "none, implied by the policy |\n| sampling | online rollouts | a fixed set of pairs |")
+    alone = part(2, "rlhf.md", ["RLHF", "PPO"], "PPO maximizes the reward minus a KL penalty to the frozen reference "
+                 "policy, with a clipped ratio so one update cannot move the policy far.")
+    glossary = load_glossary()
+    assert extractive_answer("What is PPO?", [versus, alone], glossary).startswith("PPO maximizes the reward")
+    assert extractive_answer("What is the difference between DPO and PPO?", [versus, alone], glossary).startswith(
+        "reward model")
+    bundled = part(3, "/opt/knowledge/alignment.md", ["Alignment", "How is PPO used in RLHF?"],
+                   "PPO optimizes the policy against the reward model's scores.", own=False)
+    assert extractive_answer("What is PPO?", [versus, alone, bundled], glossary).startswith("PPO maximizes the reward")
+    chinese = [part(1, "量化.md", ["量化", "GPTQ 和 AWQ 的区别"], "GPTQ 逐层用二阶信息补偿误差，AWQ 按激活大小保护重要通道。"),
+               part(2, "量化.md", ["量化", "GPTQ"], "逐列量化权重，并用 Hessian 的逆把每列的量化误差补偿到还没量化的列上。")]
+    assert extractive_answer("GPTQ 是怎么量化的？", chinese, glossary).startswith("逐列量化权重")
+
+
+def test_a_sections_sentences_are_about_what_its_heading_names() -> None:
+    """Under "## PPO" the objective and the models it needs never say "PPO" again: "How does PPO work in RLHF?",
+    led by another passage, quoted none of them beside it. A sentence is about what its section's own heading names."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    block = Source(1, "alignment.md", ["Alignment", "How is PPO used in RLHF?", "Interview answer"], 1, 5, "answer",
+                   "PPO in RLHF samples answers, scores them with the reward model and updates the policy.", 1.0)
+    ppo = Source(2, "rlhf.md", ["RLHF", "PPO"], 7, 12, "section",
+                 "- The objective is the reward minus beta times the KL divergence to the reference model.\n"
+                 "- Four models sit in memory: policy, reference, reward and value.", 0.9)
+    answer = extractive_answer("How does PPO work in RLHF?", [block, ppo], load_glossary())
+    assert answer.startswith("PPO in RLHF samples answers") and "Four models sit in memory" in answer, answer

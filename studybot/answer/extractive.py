@@ -175,6 +175,7 @@ class _Unit:
     opens: bool = False  # the first sentence of its line
     code: bool = False  # a fenced code block, cited on the line below it
     item: bool = False  # on a line of a list
+    about: frozenset[str] = frozenset()  # the concepts its section's own heading names, which it need not repeat
 
 
 def _concepts(text: str, glossary: Glossary) -> tuple[frozenset[str], frozenset[str]]:
@@ -416,12 +417,16 @@ def _units(source: Source, glossary: Glossary, lang: str) -> tuple[list[_Unit], 
     in the question's language `lang` alone (an English question was answered "池化在每个通道的小窗口上做最大
     或平均" from a bilingual answer whose English paragraph did not fit, or with both halves of one line)."""
     in_list = False  # the line being read is a list's item
+    # what a section's own heading names is what each of its sentences is about: under "## PPO" the objective and
+    # its four models never say "PPO", and "How does PPO work in RLHF?" quoted none of them
+    about = frozenset() if source.kind == "answer" else frozenset(
+        t for t in _keys(source.heading, glossary) if t.startswith(CONCEPT) and t not in _ASPECT_KEYS)
 
     def unit(position: int, text: str, written_in: str | None = None, context: frozenset[str] = frozenset(),
              opens: bool = False, own: str | None = None) -> _Unit:
         """`own`: what the unit says that is its own, when part of its text repeats (a table row's column names)."""
         return _Unit(source, position, text, word_keys(text if own is None else own), written_in or language(text),
-                     _keys(text, glossary) | context, opens, item=in_list)
+                     _keys(text, glossary) | context, opens, item=in_list, about=about)
 
     if source.kind == "answer":
         parts = _answer_parts(source.text)
@@ -659,7 +664,7 @@ Keys = dict[int, tuple[frozenset[str], frozenset[str], frozenset[str]]]  # `_sou
 
 
 def lead_source(sources: list[Source], keys: Keys, fits: dict[int, float], weights: Weights, lang: str,
-                definition: bool = False) -> Source | None:
+                definition: bool = False, crowded: frozenset[int] = frozenset()) -> Source | None:
     """The passage the answer opens with.
 
     The user's own passage leads when retrieval ranks one in the top OWN_WITHIN and it is about the
@@ -667,7 +672,9 @@ def lead_source(sources: list[Source], keys: Keys, fits: dict[int, float], weigh
     not only mention the subject (`_mentions_only`), and, against every passage, at least
     OWN_MIN_SHARE of the best fit, or, when it is in the other language (where words meet only through
     a rough translation, if any), of the best coverage of the question's glossary concepts. Otherwise
-    the best fit leads, an interview answer winning near-ties. For a `definition` question the lead's note
+    the best fit leads, an interview answer winning near-ties; in both cases a passage whose own heading compares
+    the subject with something not asked (`crowded`: "DPO vs PPO" for "What is PPO?") leads only when no other
+    near-tie does. For a `definition` question the lead's note
     opens the answer where it says what its subject is (`_opening`). An interview answer to the very same
     question replaces the section it closes. `fits`: `answers_question` of each source, by its number.
     """
@@ -675,11 +682,11 @@ def lead_source(sources: list[Source], keys: Keys, fits: dict[int, float], weigh
     if best <= 0:
         return None
     pool = _naming_the_subject(sources, keys, fits, weights, lang)
-    lead = _own_lead(sources, keys, fits, weights, lang, pool)
+    lead = _own_lead(sources, keys, fits, weights, lang, pool, crowded)
     if lead is None:
         best = max(fits[s.n] for s in pool)
         near = [s for s in pool if fits[s.n] >= NEAR_TIE * best]
-        lead = max(near, key=lambda s: (s.kind == "answer", fits[s.n]))
+        lead = max(near, key=lambda s: (s.kind == "answer", s.n not in crowded, fits[s.n]))
     if definition:
         lead = _opening(lead, sources, fits)
     if lead.kind != "answer":
@@ -716,8 +723,19 @@ def _naming_the_subject(sources: list[Source], keys: Keys, fits: dict[int, float
     return naming or sources
 
 
+def _names_others(source: Source, glossary: Glossary, weights: Weights) -> bool:
+    """Whether a passage's own heading compares a concept the question asks about with one it does not: "DPO vs
+    PPO" is about how the two differ, and led "What is PPO?" over the note's "PPO" section."""
+    path = _question_path(source)
+    if not path or not compares(path[-1]):
+        return False
+    asked = frozenset().union(*weights.values())
+    named = {t for t in _keys(path[-1], glossary) if t.startswith(CONCEPT) and t not in _ASPECT_KEYS}
+    return bool(named & asked) and bool(named - asked)
+
+
 def _own_lead(sources: list[Source], keys: Keys, fits: dict[int, float],
-              weights: Weights, lang: str, pool: list[Source]) -> Source | None:
+              weights: Weights, lang: str, pool: list[Source], crowded: frozenset[int]) -> Source | None:
     own = [s for s in sources[:OWN_WITHIN] if s.own and s in pool]
     if not own or all(s.own for s in sources):
         return None
@@ -726,7 +744,7 @@ def _own_lead(sources: list[Source], keys: Keys, fits: dict[int, float],
     # what "Why does the scaled dot-product attention divide by sqrt(d)?" asks, its "Scaled Dot Product Attention" answers.
     near = [s for s in own if fits[s.n] >= OWN_NEAR_TIE * best_own
             and not (language(s.text) == lang and _mentions_only(s, sources, keys, weights[lang]))]
-    lead = near[0] if near else None
+    lead = next((s for s in near if s.n not in crowded), near[0]) if near else None
     if lead is not None and language(lead.text) != lang:
         # one in the question's language that fits as well and names as many of its concepts comes first ("What is
         # LayerNorm?" opened in Chinese with the note's RMSNorm comparison, ranked above its English one)
@@ -906,9 +924,11 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
         used += cost
         return True
 
-    def score(unit: _Unit) -> float:
+    def score(unit: _Unit, about: bool = False) -> float:
+        """How much of the question a unit speaks to: by its own words, or `about` also by its section's heading."""
         weight = 1.0 if unit.language == lang else OTHER_LANGUAGE_WEIGHT
-        return weight * _coverage(unit.keys, _in(weights, unit.language, lang)) / _rank_discount(unit.source)
+        keys = unit.keys | unit.about if about else unit.keys
+        return weight * _coverage(keys, _in(weights, unit.language, lang)) / _rank_discount(unit.source)
 
     notes = Counter(s.file for s in sources)
     keys = {s.n: _source_keys(s, glossary, notes[s.file] > 1) for s in sources}  # the lead and a comparison's other side read them
@@ -920,7 +940,8 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
     leads = sources if code_only else prose  # a passage of code alone leads when code is asked, or all there is
     if not asks_code:  # nor does a section named as code ("（3） Code") for its one line of lead-in
         leads = [s for s in leads if not _CODE_HEADING.match(s.heading)] or leads
-    lead = lead_source(leads, keys, fits, weights, lang, defines(question))
+    crowded = frozenset(s.n for s in leads if _names_others(s, glossary, weights))
+    lead = lead_source(leads, keys, fits, weights, lang, defines(question), crowded)
     if lead is None:
         return ""
     lead_limit = int(budget * LEAD_SHARE)
@@ -986,17 +1007,18 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
         quote(other, lead_limit)
     start = len(chosen)
     rest = [u for n, units in sentences.items() if n not in read for u in units]
-    ranked = sorted(rest, key=lambda u: (formulas_last and _bare_formula(u.text), -score(u), len(u.text)))
-    floor = max(SENTENCE_RELEVANCE * max(map(score, ranked), default=0.0), LEAD_RELEVANCE * fits[lead.n])
+    ranked = sorted(rest, key=lambda u: (formulas_last and _bare_formula(u.text), -score(u, True), len(u.text)))
+    floor = max(SENTENCE_RELEVANCE * max((score(u, True) for u in ranked), default=0.0), LEAD_RELEVANCE * fits[lead.n])
     quoted = {u.source.n for u in chosen}
     # what the question asks about (its concepts, not its aspect): a sentence that names none of them adds words the
     # question shares with something else ("投机解码为什么不会改变输出分布？" went on with top-p sampling and RoPE)
     subject = subject_concepts or _named_words(question)
     for unit in ranked:  # the lead's own note is on the subject, and a word of a concept's name names it in part
-        if subject and unit.source.file != lead.file and not any(t in unit.keys or parts.get(t, frozenset()) & unit.keys
+        keys = unit.keys | unit.about
+        if subject and unit.source.file != lead.file and not any(t in keys or parts.get(t, frozenset()) & keys
                                                                  for t in subject):
             continue
-        if score(unit) > 0 and score(unit) >= floor and (
+        if score(unit, True) > 0 and score(unit, True) >= floor and (
                 unit.source.n in quoted or len(quoted) < MAX_SOURCES) and take(unit):
             quoted.add(unit.source.n)
     chosen[start:] = sorted(chosen[start:], key=lambda u: (not u.source.own, u.source.n, u.position))
