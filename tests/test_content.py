@@ -156,6 +156,27 @@ def test_a_choice_question_asks_only_what_its_options_answer(questions):
     assert not asked, asked
 
 
+def test_no_bilingual_text_of_a_bundled_bank_is_cut_by_a_comma():
+    """`{zh: …, en: To backpropagate only a fixed number of steps, cutting computation …}` read as en "To
+    backpropagate only a fixed number of steps" plus a key "cutting computation …" (rnn-004, optimizers-009,
+    embeddings-012): read from the YAML itself, every mapping with zh or en has those keys alone."""
+    import yaml
+
+    def stray(node, where):
+        if isinstance(node, dict):
+            if {"zh", "en"} & set(node) and set(node) - {"zh", "en"}:
+                yield f"{where}: {sorted(map(str, set(node) - {'zh', 'en'}))}"
+            for key, value in node.items():
+                yield from stray(value, f"{where}.{key}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                yield from stray(value, f"{where}[{i}]")
+
+    found = [s for path in sorted(QUIZZES.glob("*.yaml"))
+             for s in stray(yaml.safe_load(path.read_text(encoding="utf-8")), path.name)]
+    assert not found, found
+
+
 # --- glossary ----------------------------------------------------------------------------------
 
 
@@ -321,6 +342,10 @@ SEVEN_POINTS = "".join(f"      - {{zh: [P{i}], en: [P{i}]}}\n" for i in range(4)
     ("choice", ("correct: 0", "correct: true"), "correct must be the 0-based index"),
     ("choice", ("    correct: 0\n", ""), "correct must be the 0-based index"),
     ("choice", ("{zh: 乙, en: B}", "{zh: 乙}"), "options[1].en"),
+    # a comma ends unquoted text inside {...}: the rest of the option became a key of its own (rnn-004)
+    ("choice", ("{zh: 乙, en: B}", "{zh: 乙, en: B, cutting memory}"), "options[1] has 'cutting memory' besides zh and en"),
+    ("short", ("answer: {zh: X 是 Y。, en: X is Y.}", "answer: {zh: X 是 Y。, en: X is Y, or Z.}"), "put the text in quotes"),
+    ("short", ("      - {zh: [W], en: [W]}", "      - {zh: [W], en: [W], V}"), "key_points[2] has 'V' besides zh"),
     ("cloze", ('en: "X is ____."', 'en: "X is ____ and ____."'), f"exactly one {BLANK} in question.en"),
     ("cloze", ('en: "X is ____."', 'en: "X is what?"'), f"exactly one {BLANK} in question.en"),
     ("cloze", ("zh: X 是 ____。", "zh: X 是 ______。"), f"exactly one {BLANK} in question.zh"),

@@ -128,8 +128,18 @@ def _mapping(value: Any, what: str) -> dict:
     return value
 
 
-def _bilingual(value: Any, what: str) -> Bilingual:
+def _languages(value: Any, what: str) -> dict:
+    """A mapping of zh and en alone. A comma ends unquoted text inside {...}: in `{zh: …, en: To x, cutting y}`
+    the rest became a key of its own ("cutting y", null) and the option read "To x", with no warning."""
     data = _mapping(value, what)
+    if stray := [key for key in data if key not in ("zh", "en")]:
+        raise _SchemaError(f"{what} has {stray[0]!r} besides zh and en; a comma ends unquoted text inside {{...}}, "
+                           "so put the text in quotes")
+    return data
+
+
+def _bilingual(value: Any, what: str) -> Bilingual:
+    data = _languages(value, what)
     return Bilingual(zh=_text(data.get("zh"), f"{what}.zh"), en=_text(data.get("en"), f"{what}.en"))
 
 
@@ -141,7 +151,7 @@ def _key_points(value: Any) -> list[KeyPoint]:
         raise _SchemaError("key_points must be a list of 3 to 6 points")
     points = []
     for i, item in enumerate(value):
-        data = _mapping(item, f"key_points[{i}]")
+        data = _languages(item, f"key_points[{i}]")
         points.append(KeyPoint(zh=_texts(data.get("zh"), f"key_points[{i}].zh"),
                                en=_texts(data.get("en"), f"key_points[{i}].en")))
     return points
