@@ -104,6 +104,7 @@ def test_choice_and_cloze_are_exact(bank_cards, grader) -> None:
     assert grader.grade(choice, wrong_letter).score == 0
     cloze = bank_cards["normalization-004"]
     assert grader.grade(cloze, " Feature ").score == 5 and grader.grade(cloze, "特征").score == 5
+    assert grader.grade(cloze, "特征").rating == "good"  # a right pick or fill only shows recognition: Good, not Easy
     assert grader.grade(cloze, "batch").rating == "again"
 
 

@@ -35,3 +35,14 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert quickstart, "README.md lost its test quickstart"
     setup, _, test = quickstart.group(1).rpartition(" && ")
     assert setup in ci and test in ci
+
+
+def test_the_readme_rates_grades_as_the_grader_does() -> None:
+    """"3-4 Good, 5 Easy" read as every 5/5 rated Easy, while a right choice or cloze is Good by design (rnn-011:
+    "score 5/5 good"): the README names both rules, each as the grader's tables hold it."""
+    from studybot.study.grading import EXACT_RATING, EXACT_SCORE, RATING_BY_SCORE
+
+    said = " ".join(README.split())
+    assert f"3-4 {RATING_BY_SCORE[3].title()}, 5 {RATING_BY_SCORE[5].title()}" in said and RATING_BY_SCORE[4] == "good"
+    right = f"graded {EXACT_SCORE[True]} or {EXACT_SCORE[False]}, a right one is {EXACT_RATING[True].title()}, not Easy"
+    assert f"except a choice or cloze: {right}" in said
