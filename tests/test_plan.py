@@ -88,6 +88,26 @@ def test_new_cards_come_in_steadily_so_their_reviews_fit_the_minutes_of_later_da
     assert sum(d["new"] for d in days) == len(cards) - plan["unplanned_new"] > 20
 
 
+def test_cards_left_out_beside_unused_minutes_name_the_rate_that_kept_them_out(tmp_path: Path, monkeypatch,
+                                                                             capsys) -> None:
+    """Days of "new 17  25.5 min" of 30 beside "146 new cards did not fit …: raise --minutes-per-day" read as minutes
+    wasted: the steady rate (the most a day whose reviews fit later days) held those cards back, and the plan says so."""
+    args = ["plan", "--until", UNTIL.isoformat(), "--home", str(tmp_path / "home"), "--now", NOW.isoformat(),
+            "--no-notes"]
+    code, out, err = main_in_process(monkeypatch, capsys, *args, "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    rate, learning = doc["new_per_day"], doc["days"][:-2]
+    assert doc["unplanned_new"] > 0 and rate == max(d["new"] for d in doc["days"])
+    assert any(d["new"] == rate and d["minutes"] + MINUTES_PER_CARD <= 30 for d in learning)  # room left that day
+    code, out, err = main_in_process(monkeypatch, capsys, *args)
+    assert code == 0, err
+    assert (f"{doc['unplanned_new']} new cards did not fit before the interview: at most {rate} new cards a day, so "
+            "that the reviews they bring back fit 30 minutes on the later days; raise --minutes-per-day") in out
+    roomy = make_plan([c for c in load_deck(None).cards if c.topic in TOPICS], {}, NOW, UNTIL, minutes_per_day=60)
+    assert roomy["unplanned_new"] == 0 and roomy["new_per_day"] is None  # no rate held a card back
+
+
 def test_mock_interviews_take_the_topics_answered_worst_so_far() -> None:
     """Four rnn cards failed all week; one optimizers card and one normalization card answered perfectly. The
     projection (every due card answered well) and the share of each topic seen put the two nearly unseen topics
