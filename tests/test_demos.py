@@ -311,6 +311,25 @@ def test_lora_rank_option(quick_results: dict[str, dict[str, Any]]) -> None:
         run_demo("dropout", device="cpu", quick=True, rank=2)
 
 
+def test_ask_shows_the_result_of_the_default_options_the_claim_is_written_for() -> None:
+    """`demo lora --rank 8` trains 8.9% against the claim's 5% for rank 4: its "not supported" was then shown under
+    every LoRA answer as the demo's measurement, without saying rank 8."""
+    from studybot.cli.render import measured_lines
+    from studybot.demos import results
+
+    default = run_demo("lora", device="cpu", seed=3, quick=True, seeds=2)
+    rank_8 = run_demo("lora", device="cpu", seed=3, quick=True, seeds=2, rank=8)
+    assert rank_8["checks"]["param_fraction < 0.05"] == "not supported"
+    assert run_demo("lora", device="cpu", seed=3, quick=True, seeds=2, rank=8, reuse=True)["cached"] is True
+    shown = results.measured("lora")
+    assert shown["options"] == {} and shown["metrics"] == default["metrics"], shown["options"]
+    [line] = measured_lines(["lora"])
+    assert f"param_fraction {default['metrics']['param_fraction']:.3g} " in line, line
+    # the default asked for by name is the claim's setup too
+    run_demo("lora", device="cpu", seed=5, quick=True, seeds=2, rank=4)
+    assert results.measured("lora")["seeds"] == [5, 6]
+
+
 def test_bad_names_and_devices_are_user_errors() -> None:
     with pytest.raises(StudybotError, match="known demos are .*sigmoid-saturation"):
         run_demo("no-such-demo")

@@ -73,6 +73,11 @@ class DemoSpec:
     batched: bool
     run: Callable[..., Outcome | list[Outcome]]
 
+    @property
+    def defaults(self) -> dict[str, Any]:
+        """Each option's default: the setup the claim is written for ("LoRA at a small rank (default 4)")."""
+        return {name: inspect.signature(self.run).parameters[name].default for name in self.options}
+
 
 REGISTRY: dict[str, DemoSpec] = {}
 
