@@ -167,6 +167,8 @@ def render_demo(result: dict[str, Any], plot: Optional[Path]) -> None:
     """The means with their 95% intervals, the charts, each claimed effect's verdict and the overall verdict."""
     from rich.table import Table
 
+    from studybot.demos._registry import REGISTRY
+
     out = console()
     seeds = result["seeds"]
     table = Table(
@@ -177,9 +179,10 @@ def render_demo(result: dict[str, Any], plot: Optional[Path]) -> None:
     table.add_column("metric")
     table.add_column("mean ± 95% half-width", justify="right")
     table.add_column("95% interval", justify="right")
+    geometric = REGISTRY[result["demo"]].geometric
     for key, value in result["metrics"].items():
         low, high = result["intervals"][key]
-        table.add_row(key, _fmt_mean(value, low, high), f"{_fmt(low)} .. {_fmt(high)}")
+        table.add_row(key, _fmt_mean(value, low, high, key in geometric), f"{_fmt(low)} .. {_fmt(high)}")
     out.print(table)
     for spec in result["series"].values():
         for line in _render_chart(spec):
@@ -197,15 +200,17 @@ def render_demo(result: dict[str, Any], plot: Optional[Path]) -> None:
 _VERDICT_MARKS = {"supported": "[green]✓", "not supported": "[red]✗", "inconclusive": "[yellow]?"}
 
 
-def _fmt_mean(mean: float, low: float, high: float) -> str:
-    """mean ± half-width, or for a geometric mean (an interval symmetric on a log scale) mean ×/÷ factor."""
+def _fmt_mean(mean: float, low: float, high: float, geometric: bool) -> str:
+    """mean ± half-width, or for a geometric mean (an interval symmetric on a log scale) mean ×/÷ factor.
+
+    The scale is the demo's, not read off the interval's shape: an arithmetic interval cut at 0 is lopsided too, and
+    "0.1809 ×/÷ 2.28" stood beside "0 .. 0.4129". Its upper half is never cut, so it gives the half-width.
+    """
     if not math.isfinite(low) or not math.isfinite(high):
         return f"{_fmt(mean)} ± ?"
     if low == high:
         return _fmt(mean)
-    if math.isclose(high - mean, mean - low, rel_tol=1e-6):
-        return f"{_fmt(mean)} ± {_fmt(high - mean)}"
-    return f"{_fmt(mean)} ×/÷ {high / mean:.3g}"
+    return f"{_fmt(mean)} ×/÷ {high / mean:.3g}" if geometric else f"{_fmt(mean)} ± {_fmt(high - mean)}"
 
 
 def run_and_render(name: str | None, json_out: bool) -> dict[str, Any] | None:

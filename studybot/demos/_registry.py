@@ -78,6 +78,11 @@ class DemoSpec:
         """Each option's default: the setup the claim is written for ("LoRA at a small rank (default 4)")."""
         return {name: inspect.signature(self.run).parameters[name].default for name in self.options}
 
+    @property
+    def geometric(self) -> set[str]:
+        """The metrics whose mean and interval are taken on a log scale: those of its effects with `log`."""
+        return {effect.metric for effect in self.effects if effect.log}
+
 
 REGISTRY: dict[str, DemoSpec] = {}
 

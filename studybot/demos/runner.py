@@ -168,11 +168,10 @@ def run_demo(
 
 def summarize(spec: DemoSpec, outcomes: list[Outcome]) -> dict[str, Any]:
     """The per-seed outcomes as means, intervals, per-effect verdicts, the overall verdict and the conclusion."""
-    log_scale = {effect.metric for effect in spec.effects if effect.log}
     metrics: dict[str, float] = {}
     intervals: dict[str, list[float]] = {}
     for key in outcomes[0].metrics:
-        mean, low, high = interval([o.metrics[key] for o in outcomes], log=key in log_scale)
+        mean, low, high = interval([o.metrics[key] for o in outcomes], log=key in spec.geometric)
         metrics[key], intervals[key] = mean, [low, high]
     checks = {effect.condition: judge(effect, *intervals[effect.metric]) for effect in spec.effects}
     verdict = overall(list(checks.values()))
