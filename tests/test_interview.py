@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from studybot.content.glossary import load_glossary
-from studybot.content.schema import Bilingual
+from studybot.content.schema import Bilingual, KeyPoint
 from studybot.study.cards import Card, load_deck, split_bilingual
 from studybot.study.grading import Grader, point_label
 from studybot.study.interview import (KINDS, PREDICTIONS, Asked, Phraser, backing_demos, parse_number, plan_interview,
@@ -341,6 +341,25 @@ def test_a_probe_never_puts_one_language_inside_the_other(cards) -> None:
     assert asked.card.question.en == asked.card.question.zh
 
 
+def test_a_probe_never_blanks_a_name_its_question_said() -> None:
+    """The point "decay" of "How does weight decay work?" is asked where the sentence says it, not inside "weight decay"
+    (the question's own name of its subject: "____退火按____从最大值…" after "余弦退火…是怎么工作的？")."""
+    from studybot.study.interview import Interviewer, Section, Thread
+
+    card = Card(id="wd-1", kind="short", origin="bank", topic="regularization",
+                question=Bilingual(zh="权重衰减是怎么工作的？", en="How does weight decay work?"),
+                answer=Bilingual(zh="权重每步按比例衰减。", en="Weights decay a little at every step."),
+                key_points=[KeyPoint(zh=["衰减"], en=["decay"])], source="wd.md:1")
+    lines = {1: "", 2: "权重衰减也叫 L2 正则化。", 3: "权重衰减让权重每步按比例衰减，向零收缩。",
+             4: "Weight decay lets each parameter decay in proportion toward zero at every step."}
+    section = Section(file="wd.md", start=1, end=4, lines=lines, answer_lines={2, 3, 4})
+    asked = Interviewer(Grader(load_glossary(None))).probe(Thread(n=1, card=card, section=section), card,
+                                                            card.key_points[0])
+    assert asked.card.question.zh == "追问：「权重衰减让权重每步按比例____，向零收缩。」——空白处应该是什么？为什么？"
+    assert asked.card.question.en == ('Follow-up: "Weight decay lets each parameter ____ in proportion toward zero at '
+                                      'every step." What goes in the blank, and why?')
+
+
 def test_an_opening_with_nothing_right_gets_no_deeper_question_after_its_probe(cards) -> None:
     """"I don't know" scored 0, its probe (which blanks the point in the note's sentence) was answered right, and a
     deeper question followed: the probe gives its point away, so it proves nothing about going deeper."""
@@ -499,7 +518,6 @@ def test_a_bilingual_probe_asks_one_sentence_in_its_two_languages(tmp_path: Path
     """The Chinese half of a probe quoted the interview answer and the English half another paragraph ("In LLM
     training people count tokens and steps instead, because the ____ is often seen about once."), which an English
     interview asked alone, cited at the Chinese sentence's line."""
-    from studybot.content.schema import KeyPoint
     from studybot.study.interview import Interviewer, Thread, card_section
 
     note = tmp_path / "reg.md"

@@ -46,7 +46,7 @@ from studybot.text.aspects import aspects
 from studybot.text.language import has_cjk, language
 from studybot.text.sentences import split_quotable
 from studybot.text.tables import read_tables, row_cells
-from studybot.text.tokens import TEX_COMMAND, find_term, tokenize, word_key
+from studybot.text.tokens import TEX_COMMAND, find_term, term_pattern, tokenize, word_key
 
 GOOD_SCORE = 4  # an answer this good earns a deeper question
 PASS_SCORE = 3  # a follow-up scored below this becomes a review card
@@ -224,10 +224,19 @@ def _symbols(term: str) -> list[str]:
     return parts if len(parts) > 1 and all(0 < len(p) <= MAX_SYMBOL for p in parts) else []
 
 
+def _overlaps(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    return any(start < span[1] and span[0] < end for start, end in spans)
+
+
 def blanked_sentences(sources: list[tuple[int | None, str]], terms: dict[str, list[str]], threshold: float,
-                      block: set[int] | frozenset[int] = frozenset()) -> dict[str, tuple[int | None, str]]:
+                      block: set[int] | frozenset[int] = frozenset(),
+                      said: tuple[str, ...] = ()) -> dict[str, tuple[int | None, str]]:
     """Per language, the first (line, sentence) that names one of the terms, with every term blanked out, or
     says one in other words, with that stretch blanked; the sources come best first (the answer block).
+
+    A name the question said (`said`) is never blanked, nor a term inside it: after "余弦退火学习率调度是怎么工作的？" the
+    point 余弦曲线 / 余弦 was asked as "____退火按____从最大值平滑降到最小值", "____ annealing follows a half ____", its
+    second blank a word the question had just given away.
 
     Both come from one passage, so that they are one sentence in two languages: a line (a bilingual line), the lines
     `block` (the interview answer's 中文 and English paragraphs) or the card's own answer (line None); the first passage
@@ -238,19 +247,24 @@ def blanked_sentences(sources: list[tuple[int | None, str]], terms: dict[str, li
     passages: dict[object, dict[str, tuple[int | None, str]]] = {}
     named = [t for t in [*terms["zh"], *terms["en"]] if t.strip()]
     every = sorted({*named, *(part for t in named for part in _symbols(t))}, key=len, reverse=True)
+    # a longer term that holds a name said is still blanked whole ("cosine annealing schedule" over "cosine annealing")
+    kept = [name for name in said if name.strip() and not any(len(t) > len(name) and find_term(t, name) for t in every)]
     for n, sentence in sources:
         lang = "zh" if has_cjk(sentence) else "en"
         found = passages.setdefault("block" if n in block else n, {})
         if lang in found or _has_markup(sentence):
             continue
+        held = [m.span() for name in kept for m in term_pattern(name).finditer(sentence)]
+        cuts: list[tuple[int, int]] = []
+        for term in every:  # every synonym: the sentence must not give it away
+            cuts += [m.span() for m in term_pattern(term).finditer(sentence) if not _overlaps(m.span(), held + cuts)]
+        if not cuts:
+            span = next((s for t in terms[lang] if (s := _span(sentence, t, threshold)) and not _overlaps(s, held)), None)
+            cuts = [span] if span else []
         blanked = sentence
-        for term in every:
-            while match := find_term(blanked, term):  # every synonym: the sentence must not give it away
-                blanked = blanked[:match.start()] + BLANK + blanked[match.end():]
-        if blanked == sentence:
-            span = next(filter(None, (_span(sentence, t, threshold) for t in terms[lang])), None)
-            blanked = sentence[:span[0]] + BLANK + sentence[span[1]:] if span else sentence
-        if blanked != sentence and _gives_context(blanked):
+        for start, end in sorted(cuts, reverse=True):
+            blanked = blanked[:start] + BLANK + blanked[end:]
+        if cuts and _gives_context(blanked):
             found[lang] = (n, _RUN_OF_BLANKS.sub(BLANK, blanked))
             if len(found) == 2:  # a passage's sentences come together: no passage before it holds both
                 return found
@@ -754,8 +768,9 @@ class Interviewer:
         section = thread.section
         sources = section.sentences() if section is not None else []
         sources += [(None, s) for line in f"{card.answer.zh}\n{card.answer.en}".splitlines() for s in split_quotable(line)]
+        said = tuple(name for entry in self.glossary.find(question) for name in entry.aliases)
         found = blanked_sentences(sources, terms, self.grader.lexical_threshold,
-                                  section.answer_lines if section is not None else frozenset())
+                                  section.answer_lines if section is not None else frozenset(), said)
         blank = {"zh": "追问：「{}」——空白处应该是什么？为什么？", "en": 'Follow-up: "{}" What goes in the blank, and why?'}
         # no sentence of that language holds the point: ask for what was left out ("There is one more key point here"
         # followed an answer that had said none of them)

@@ -144,11 +144,16 @@ def squashed(text: str) -> str:
     return re.sub(r"[\W_]+", "", text).casefold()
 
 
-def find_term(text: str, term: str) -> re.Match | None:
-    """The term in the text, ignoring case; an ASCII term only as whole words."""
+def term_pattern(term: str) -> re.Pattern:
+    """The term as a pattern, ignoring case; an ASCII term only as whole words."""
     edge = r"(?<![A-Za-z0-9])" if term[:1].isascii() and term[:1].isalnum() else ""
     tail = r"(?![A-Za-z0-9])" if term[-1:].isascii() and term[-1:].isalnum() else ""
-    return re.search(edge + re.escape(term) + tail, text, re.IGNORECASE)
+    return re.compile(edge + re.escape(term) + tail, re.IGNORECASE)
+
+
+def find_term(text: str, term: str) -> re.Match | None:
+    """The term in the text, ignoring case; an ASCII term only as whole words."""
+    return term_pattern(term).search(text)
 
 
 def normalize(text: str) -> str:
