@@ -473,6 +473,21 @@ def test_a_notes_tag_that_names_a_syllabus_topic_files_its_cards_under_that_topi
     assert all("optimizer" in c.topics for c in cards if "adam.md" in c.source)  # --topic optimizer still finds them
 
 
+def test_a_broad_first_tag_does_not_file_a_notes_cards_under_another_topic(tmp_path: Path) -> None:
+    """"tags: [NLP, attention]" filed an attention note's cards under "embeddings" (NLP is an embeddings concept), and
+    "[LLM, 微调, PEFT]" a LoRA note's under "pretraining": of a note's labels, the topic its cards name most files them."""
+    notes = _write(tmp_path / "notes", {
+        "attn.md": "---\ntags: [NLP, attention]\n---\n# 注意力\n\n## 为什么自注意力要除以根号 d_k？\n\n"
+                   "点积的方差随 d_k 增大，softmax 会饱和；缩放点积注意力除以根号 d_k 让多头注意力的 query 和 key 保持单位方差。\n",
+        "lora.md": "---\ntags: [LLM, 微调, PEFT]\n---\n# LoRA\n\n## LoRA 训练哪些参数？\n\n"
+                   "LoRA 冻结预训练权重，只训练低秩矩阵 A 和 B，rank 通常取 4 到 16，训练完可以合并权重。\n"})
+    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
+    cards = [c for c in load_deck(tmp_path / "home").cards if c.origin == "note"]
+    assert {c.topic for c in cards if "attn.md" in c.source} == {"transformer"}
+    assert {c.topic for c in cards if "lora.md" in c.source} == {"lora"}
+    assert all("NLP" in c.topics for c in cards if "attn.md" in c.source)  # --topic NLP still finds them
+
+
 def test_a_renamed_heading_or_moved_note_keeps_its_cards_review_history(tmp_path: Path) -> None:
     notes = _write(tmp_path / "notes", {name: NOTES[name] for name in ("zh_headings.md", "en_headings.md")})
     home = tmp_path / "home"

@@ -222,12 +222,17 @@ def sentence_points(answer: Bilingual) -> list[KeyPoint]:
     return [KeyPoint(zh=[a], en=[b]) for a, b in zip(_groups(zh, n), _groups(en, n))]
 
 
+def _labels(metadata: dict) -> list[str]:
+    """A note's front-matter topic and tags."""
+    topics = [str(metadata["topic"])] if metadata.get("topic") else []
+    tags = metadata.get("tags") or []
+    return [t for t in topics + [str(t) for t in (tags if isinstance(tags, list) else [tags])] if t]
+
+
 def note_topics(metadata: dict, concepts: list) -> list[str]:
     """Front-matter topic and tags first, then the commonest topic of the concepts a card names (notes without
     front matter)."""
-    topics = [str(metadata["topic"])] if metadata.get("topic") else []
-    tags = metadata.get("tags") or []
-    topics += [str(t) for t in (tags if isinstance(tags, list) else [tags])]
+    topics = _labels(metadata)
     counts = Counter(concept_topics(concepts))
     if counts:
         topics.append(counts.most_common(1)[0][0])
@@ -385,8 +390,9 @@ def _card_topics(section: _Section, question: str, reference: str, points: list[
     metadata = index.metadata(section.path)
     asked = glossary.find(" ".join([*section.heading_path, question]))
     named = [entry.id for point in points for entry in glossary.find(point.en[0])]
-    topics = note_topics(metadata, asked + glossary.find(reference))
-    topics = list(dict.fromkeys([syllabus_topic(topics[0], glossary)] + topics + [e.id for e in asked]
+    concepts = asked + glossary.find(reference)
+    topics = note_topics(metadata, concepts)
+    topics = list(dict.fromkeys([main_topic(_labels(metadata) or topics, concepts, glossary)] + topics + [e.id for e in asked]
                                 + concept_topics(asked) + named))
     return topics, demos_for_concepts(entry.id for entry in asked)
 
@@ -407,6 +413,16 @@ def syllabus_topic(label: str, glossary: Glossary) -> str:
         return _syllabus_names()[low]
     whole = [e for e in glossary.find(label) if low in {a.lower() for a in (*e.en, *e.zh)}]
     return next(iter(concept_topics(whole)), label)
+
+
+def main_topic(labels: list[str], concepts: list, glossary: Glossary) -> str:
+    """The syllabus topic a card is filed under: of its note's labels (front-matter topic and tags, else the card's
+    commonest concept topic), the one whose topic the card's concepts name most, the first on a tie. A broad first tag files nothing: "tags: [NLP, attention]" filed a note's
+    attention cards under "embeddings" (NLP is an embeddings concept), and "[LLM, 微调, PEFT]" its LoRA cards under
+    "pretraining"."""
+    named = Counter(concept_topics(concepts))
+    topics = [syllabus_topic(label, glossary) for label in labels]
+    return max(topics, key=lambda topic: named[topic])
 
 
 @dataclass
