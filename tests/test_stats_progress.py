@@ -76,6 +76,18 @@ def test_coverage_matches_front_matter_aliases_and_glossary_concepts() -> None:
     assert not any(c["covered"] for c in syllabus_coverage([], load_glossary(None)))
 
 
+def test_a_topic_a_note_mentions_in_passing_is_not_covered_by_it() -> None:
+    """A note on attention that names FlashAttention and 显存 once covered "cuda"; a note on GPU memory still does."""
+    attention = ("自注意力用 query 和 key 的点积算权重，缩放点积注意力除以根号 d_k；多头注意力把 Q、K、V 投影到多个子空间，"
+                 "位置编码给出顺序，RoPE 是相对位置编码，因果掩码挡住未来的 token，交叉注意力连接编码器和解码器，"
+                 "稀疏注意力只看局部，长序列时 FlashAttention 少读写 HBM，节省显存带宽。")
+    gpu = "CUDA 的共享内存比全局内存快得多；显存带宽决定了 roofline 的斜线，kernel 融合减少访存。"
+    coverage = {c["topic"]: c for c in syllabus_coverage([("mine/attn.md", {}, attention), ("mine/gpu.md", {}, gpu)],
+                                                         load_glossary(None))}
+    assert coverage["transformer"]["notes"] == ["mine/attn.md"]
+    assert coverage["cuda"]["notes"] == ["mine/gpu.md"]
+
+
 def test_stats_cli_draws_progress_keeps_old_keys_and_writes_a_png(tmp_path: Path, monkeypatch, capsys) -> None:
     home = tmp_path / "home"
     _history(home)

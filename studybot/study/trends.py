@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from studybot.study.cards import Card
 
 WEEKS = 8
-MIN_CONCEPTS = 2  # distinct glossary concepts of a topic that make a note about it
+MIN_CONCEPTS = 2  # distinct glossary concepts of a topic that make a note about it ...
+MAIN_SHARE = 0.25  # ... when they are at least this share of those of the topic it names most (a note on attention
+# that mentions FlashAttention and 显存 in passing covered "cuda")
 
 
 def week_start(day: date) -> date:
@@ -91,7 +93,8 @@ def own_notes(home: Path) -> list[tuple[str, dict, str]]:
 def syllabus_coverage(notes: list[tuple[str, dict, str]], glossary: Glossary) -> list[dict]:
     """Each bundled knowledge topic and the user's notes about it: a note is about a topic when the topic (or one
     of its aliases) is among the note's topics as cards pick them (front-matter topic and tags, the commonest
-    glossary topic), or when it names MIN_CONCEPTS distinct glossary concepts of the topic."""
+    glossary topic), or when it names MIN_CONCEPTS distinct glossary concepts of the topic, and MAIN_SHARE of as many
+    as of the topic it names most."""
     from studybot.study.cards import note_topics
 
     about: list[tuple[str, set[str], Counter]] = []
@@ -104,6 +107,6 @@ def syllabus_coverage(notes: list[tuple[str, dict, str]], glossary: Glossary) ->
     for meta in syllabus():
         names = topic_names(meta)
         found = [path for path, labels, concepts in about
-                 if labels & names or concepts[meta.topic] >= MIN_CONCEPTS]
+                 if labels & names or concepts[meta.topic] >= max(MIN_CONCEPTS, MAIN_SHARE * max(concepts.values(), default=0))]
         coverage.append({"topic": meta.topic, "title": meta.title, "covered": bool(found), "notes": found})
     return coverage
