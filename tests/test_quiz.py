@@ -525,3 +525,19 @@ def test_a_choice_is_shown_one_option_a_line_in_both_languages() -> None:
     lines = out.export_text().splitlines()
     assert "  A. Post-LN 的 LayerNorm / Post-LN LayerNorm" in lines and "  B. RMSNorm" in lines
     assert not [line for line in lines if line.startswith("Post-LN")]
+
+
+def test_a_question_a_note_and_a_bank_card_both_ask_is_asked_once_from_the_note(tmp_path: Path) -> None:
+    """A note asking what a bank card asks ("BatchNorm 在训练和推理时有什么不同？") had both asked back to back and
+    graded twice: a session asks a question once, from the user's own note."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "bn.md").write_text(
+        "# BN\n\n## BatchNorm 在训练和推理时有什么不同？\n\n训练时用当前 batch 的均值和方差归一化，同时更新滑动平均；"
+        "推理时改用训练中累积的滑动均值和方差，输出不再依赖同一 batch 的其他样本。\n", encoding="utf-8")
+    home = tmp_path / "home"
+    build_index(home, [notes], bundled=False, repair="jieba")
+    asked = [c for c in plan_quiz(home, T0, topic="normalization").cards
+             if c.question.zh.startswith("BatchNorm 在训练和推理时有什么不同")]
+    assert [c.origin for c in asked] == ["note"]
+    assert any(c.id == "normalization-006" for c in load_deck(home).cards)  # the bank card is still in the deck

@@ -81,11 +81,15 @@ def section_question(heading_path: list[str]) -> str:
     return question
 
 
+def question_key(text: str) -> str:
+    """A question without its punctuation, spacing, numbering and case: two questions with one key are one."""
+    return re.sub(r"[\W_]+", "", normalize(question_text(text)).lower())
+
+
 def same_question(a: str, b: str) -> bool:
     """Whether two questions are one, written with other punctuation or spacing ("问: 何时用早停?" under
     "1.5.3 何时用早停")."""
-    fold = lambda text: re.sub(r"[\W_]+", "", normalize(question_text(text)).lower())  # noqa: E731
-    return fold(a) == fold(b)
+    return question_key(a) == question_key(b)
 
 
 def is_question(title: str) -> bool:
