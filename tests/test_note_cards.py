@@ -488,6 +488,25 @@ def test_a_broad_first_tag_does_not_file_a_notes_cards_under_another_topic(tmp_p
     assert all("NLP" in c.topics for c in cards if "attn.md" in c.source)  # --topic NLP still finds them
 
 
+def test_stats_counts_reviewed_cards_whose_note_is_gone_and_their_history_comes_back_with_it(tmp_path: Path) -> None:
+    """A removed note's reviewed cards left stats ("7 seen", was 10) without a word."""
+    notes = _write(tmp_path / "notes", {name: NOTES[name] for name in ("zh_headings.md", "en_headings.md")})
+    home = tmp_path / "home"
+    build_index(home, [notes], bundled=False, repair="jieba")
+    plan = plan_quiz(home, T0, notes=True)
+    plan.cards = [c for c in plan.cards if c.origin == "note" and "en_headings.md" in c.source][:1]
+    run_quiz(plan, lambda card, i, n: card.answer.zh, clock=lambda: T0)
+    assert review_stats(home, T0)["away"] == 0
+    kept = (notes / "en_headings.md").read_text(encoding="utf-8")
+    (notes / "en_headings.md").unlink()
+    build_index(home, [notes], repair="jieba")
+    assert review_stats(home, T0)["away"] == 1 and review_stats(home, T0)["seen"] == 0
+    assert review_stats(home, T0, notes=False)["away"] == 0  # cards from notes not asked for are not away
+    (notes / "en_headings.md").write_text(kept, encoding="utf-8")
+    build_index(home, [notes], repair="jieba")
+    assert review_stats(home, T0)["away"] == 0 and review_stats(home, T0)["seen"] == 1
+
+
 def test_a_renamed_heading_or_moved_note_keeps_its_cards_review_history(tmp_path: Path) -> None:
     notes = _write(tmp_path / "notes", {name: NOTES[name] for name in ("zh_headings.md", "en_headings.md")})
     home = tmp_path / "home"

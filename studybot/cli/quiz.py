@@ -255,6 +255,9 @@ def _render_stats(result: dict[str, Any]) -> None:
     retention = result["retention"]
     out.print(f"[bold]{result['cards']}[/bold] cards: {result['seen']} seen, {result['new']} new; "
               f"due now [bold]{result['due_now']}[/bold], within 24 h {result['due_24h']}, within 7 days {result['due_7d']}")
+    if result.get("away"):
+        out.print(f"{result['away']} card{'s' if result['away'] > 1 else ''} you reviewed {'are' if result['away'] > 1 else 'is'}"
+                  " no longer in your notes (a note or heading removed): the history is kept and comes back with it")
     out.print(f"retention (last {retention['days']} days, {retention['repeat_reviews']} repeat reviews): "
               f"{_percent(retention['passed'])} passed; FSRS predicted recall now {_percent(retention['predicted_now'])}")
     table = Table(title="mastery per topic")

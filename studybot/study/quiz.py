@@ -175,6 +175,7 @@ def review_stats(
     cards = select(deck.cards, topic, glossary)
     with ReviewStore(home) as store:
         result = store.stats(cards, now, only_these=topic is not None)
+        result["away"] = store.away(deck.cards) if notes else 0
         weekly = mastery_by_week(cards, store.reviews(), now)
         interviews = interview_scores(store.past_interviews(""))
     own = own_notes(home)

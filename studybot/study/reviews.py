@@ -348,6 +348,13 @@ class ReviewStore:
         return [{"id": r[0], "card_id": r[1], "topic": r[2], "reviewed_at": parse(r[3]), "score": r[4],
                  "rating": r[5], "due": parse(r[6])} for r in rows]
 
+    def away(self, cards: list["Card"]) -> int:
+        """Reviewed note cards none of `cards` is: their note or heading is gone, and their history waits for it
+        (stats dropped them without a word)."""
+        known = {card.id for card in cards}
+        return sum(cid not in known for (cid,) in self.db.execute(
+            "SELECT id FROM cards WHERE id IN (SELECT id FROM card_prints)"))
+
     def stats(self, cards: list["Card"], now: datetime, only_these: bool = False) -> dict:
         """Due counts, retention, per-topic mastery and reviews per day, as plain data; the review counts are of
         every card ever answered, or (`only_these`, a topic's stats) of these cards alone."""
@@ -383,6 +390,7 @@ class ReviewStore:
             "due_7d": sum(s["due"] <= now + timedelta(days=7) for s in seen.values()),
             "reviews_total": sum(n for cid, n in self.db.execute("SELECT card_id, count(*) FROM reviews GROUP BY card_id")
                                  if not only_these or cid in known),
+
             "retention": {
                 "days": RETENTION_DAYS,
                 "repeat_reviews": len(repeats),
