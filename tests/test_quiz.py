@@ -463,6 +463,12 @@ def test_answers_file_json_then_review_and_stats(tmp_path: Path, monkeypatch, ca
     code, out, _ = _main(monkeypatch, capsys, "stats", "--home", home, "--now", "2026-01-05T09:05:00+00:00", "--json")
     stats = json.loads(out)
     assert code == 0 and stats["seen"] == 2 and stats["due_now"] == 1
+    # nothing due yet: the document a session gives, with the next due time as data, not only inside the message
+    code, out, _ = _main(monkeypatch, capsys, "review", "--home", home, "--now", "2026-01-05T09:00:01+00:00",
+                         "--answers-file", "/dev/null", "--json")
+    empty = json.loads(out)
+    assert code == 0 and set(doc) <= set(empty) and empty["planned"] == [] and empty["summary"]["answered"] == 0
+    assert empty["next_due"] == second["due"] and empty["retention"] == doc["retention"] and empty["plan_topics"] == []
 
 
 # --- interactive sessions in a real process ----------------------------------------------------

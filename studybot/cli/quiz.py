@@ -85,8 +85,10 @@ def _session(due_only: bool, topic, limit, seed, answers_file, lang, bank, notes
     if not plan.cards:
         when = f"; the next card is due {plan.next_due:%Y-%m-%d %H:%M} UTC" if plan.next_due else ""
         message = f"nothing is due{when}: run `studybot quiz` to learn new cards"
-        if json_out:
-            print_json({"session": None, "warnings": plan.warnings, "questions": [], "message": message})
+        if json_out:  # the shape of a session's document, nothing asked
+            from studybot.study.quiz import QuizResult
+
+            print_json({**QuizResult(None, [], [], plan.warnings, plan=plan).to_dict(), "message": message})
         else:
             out.print(message)
         return

@@ -57,18 +57,25 @@ class Answered:
 
 @dataclass
 class QuizResult:
-    session: str
+    session: str | None  # None: nothing was asked
     planned: list[str]  # card ids in asking order: what an answers file must follow
     answered: list[Answered]
     warnings: list[str]
     interrupted: bool = False  # stopped by Ctrl-C: the answers before it were saved
+    plan: Plan | None = None  # what the session followed: today's plan's topics and retention, the next due card
 
     def to_dict(self) -> dict:
         scores = [a.grade.score for a in self.answered]
+        plan = self.plan
         return {
             "session": self.session, "interrupted": self.interrupted,
             "warnings": self.warnings,
             "planned": self.planned,
+            # what the text says on stderr ("following today's plan: … first; … 0.85 desired retention", "the next
+            # card is due …"), for a script
+            "plan_topics": plan.planned_topics if plan else [],
+            "retention": plan.retention if plan else DESIRED_RETENTION,
+            "next_due": iso(plan.next_due) if plan and plan.next_due else None,
             "questions": [a.to_dict() for a in self.answered],
             "summary": {
                 "planned": len(self.planned), "answered": len(scores),
@@ -161,7 +168,7 @@ def run_quiz(
         except KeyboardInterrupt:  # store.record commits one answer in one transaction: none is half saved
             interrupted = True
     return QuizResult(session=session, planned=[c.id for c in plan.cards], answered=answered, warnings=plan.warnings,
-                      interrupted=interrupted)
+                      interrupted=interrupted, plan=plan)
 
 
 def review_stats(
