@@ -78,13 +78,15 @@ def give_owner(path: Path, uid: int | None, gid: int | None) -> None:
 
 
 @contextmanager
-def replacing(path: Path | str) -> Iterator[Path]:
-    """A temporary path beside `path` to write to; on success it atomically becomes `path`.
+def replacing(path: Path | str, like: Path | str | None = None) -> Iterator[Path]:
+    """A temporary path beside `path` to write to; on success it atomically becomes `path`, with the mode and owner
+    of `like` (default: the file it replaces; a copy of a file takes the original's, so a backup of a 600 history
+    is not world-readable).
 
     On an exception the temporary file is removed and `path` is untouched.
     """
     path = Path(path)
-    mode, uid, gid = _mode_for(path)
+    mode, uid, gid = _mode_for(Path(like) if like is not None else path)
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     tmp = Path(name)

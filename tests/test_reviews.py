@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import stat
 import subprocess
 import sys
 import threading
@@ -157,6 +158,14 @@ def test_a_file_whose_header_was_overwritten_names_the_backup_not_starting_afres
     message = str(info.value)
     assert "copy the newest backup" in message and "reviews-2026-12-01.sqlite" in message
     assert "afresh" not in message and "\n" not in message
+
+
+def test_a_backup_keeps_the_mode_of_a_private_history(tmp_path: Path) -> None:
+    """A history made private (chmod 600: it holds every answer) is copied private: its backup was -rw-r--r--."""
+    _answer(tmp_path, date(2026, 12, 1))
+    (tmp_path / FILE).chmod(0o600)
+    _answer(tmp_path, date(2026, 12, 2))
+    assert oct(stat.S_IMODE(backups(tmp_path)[-1].stat().st_mode)) == "0o600"
 
 
 @pytest.mark.skipif(not shutil.which("setpriv"), reason="needs setpriv to drop root's permission override")

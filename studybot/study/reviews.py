@@ -167,7 +167,7 @@ class ReviewStore:
         if target.exists():
             return
         folder.mkdir(exist_ok=True)
-        with replacing(target) as partial:  # one temporary file per session: two opening at once never mix
+        with replacing(target, like=self.path) as partial:  # one temporary file per session: two never mix
             copy = sqlite3.connect(partial)
             try:
                 self.db.backup(copy)
