@@ -93,6 +93,12 @@ CASES = {
                                             "--minutes-per-day", "0"], "--minutes-per-day"),
     "plan for a date years away": (_nothing, ["plan", "--until", "9999-12-31"], "more than 366 days"),
     "review with a damaged plan": (_write("home/plan.json", b'{"version": 1, "days": ['), ["review"], "plan.json"),
+    # valid JSON of another shape: a day without its topics was a KeyError, one whose topics are empty but whose cards
+    # are a number a TypeError
+    **{f"review with a plan day of {shape}": (
+        _write("home/plan.json", b'{"version": 1, "until": "2027-01-20", "days": [{"date": "2027-01-07", %s}]}' % day),
+        ["review", "--answers-file", "/dev/null", "--now", "2027-01-07T10:00:00+00:00"], "plan --until DATE` again")
+       for shape, day in (("no topics", b'"cards": 5'), ("cards a number", b'"topics": [], "cards": 5'))},
     "stats plotted into a JPEG": (_nothing, ["stats", "--plot", "{root}/progress.jpg"], ".png"),
     "repair a missing file": (_nothing, ["repair", "{root}/gone.md", "--scorer", "jieba"], "gone.md"),
     "eval with neither questions nor --self": (_nothing, ["eval", "retrieval"], "give a questions FILE or --self"),

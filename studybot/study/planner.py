@@ -207,10 +207,29 @@ def _current_plan(home: Path, now: datetime) -> tuple[dict, dict] | None:
         return None
     except (OSError, ValueError) as exc:
         raise StudybotError(f"plan {path} is unreadable ({exc}): run `studybot plan --until DATE` again") from None
-    if not isinstance(plan, dict) or plan.get("version") != VERSION:
-        raise StudybotError(f"plan {path} is not a plan this studybot wrote: run `studybot plan --until DATE` again")
+    if not _is_plan(plan):
+        raise StudybotError(f"plan {path} is not a plan this studybot wrote: run `studybot plan --until DATE` again, "
+                            "or delete it")
     today = next((d for d in plan["days"] if d["date"] == now.date().isoformat()), None)
     return (plan, today) if today is not None else None
+
+
+def _is_plan(plan: object) -> bool:
+    """Whether `plan` has the shape `make_plan` writes, in all that `review` reads of it: a day without its topics
+    (`{"date": "2027-01-07", "cards": 5}`) was a KeyError, and one whose cards were a number a TypeError."""
+    if not isinstance(plan, dict) or plan.get("version") != VERSION or not isinstance(plan.get("days"), list):
+        return False
+    try:
+        date.fromisoformat(plan.get("until"))
+    except (TypeError, ValueError):
+        return False
+    return all(
+        isinstance(day, dict) and isinstance(day.get("date"), str)
+        and type(day.get("retention")) in (int, float) and 0 < day["retention"] < 1
+        and isinstance(day.get("topics"), list)
+        and all(isinstance(t, dict) and isinstance(t.get("topic"), str) for t in day["topics"])
+        and isinstance(day.get("cards"), list) and all(isinstance(c, str) for c in day["cards"])
+        for day in plan["days"])
 
 
 def todays_plan(home: Path, now: datetime) -> dict | None:
