@@ -131,7 +131,7 @@ def test_each_day_keeps_one_backup_and_the_last_seven_days(tmp_path: Path) -> No
 
 def test_a_file_damaged_outside_studybot_is_caught_before_use_and_left_as_it_is(tmp_path: Path) -> None:
     for i in range(30):
-        with ReviewStore(tmp_path, today=date(2026, 12, 1)) as store:
+        with ReviewStore(tmp_path, today=date(2026, 12, 1 + i // 15)) as store:  # 12-02's backup holds 15 reviews
             store.record(f"card-{i}", "t", "good", datetime(2026, 12, 1, 9, tzinfo=timezone.utc), answer="x" * 500)
     path = tmp_path / "reviews.sqlite"
     data = bytearray(path.read_bytes())
@@ -140,23 +140,51 @@ def test_a_file_damaged_outside_studybot_is_caught_before_use_and_left_as_it_is(
     path.write_bytes(bytes(data))
     damaged = path.read_bytes()
     with pytest.raises(StudybotError) as info:
-        ReviewStore(tmp_path, today=date(2026, 12, 2))
+        ReviewStore(tmp_path, today=date(2026, 12, 3))
     message = str(info.value)
-    assert "is damaged" in message and "reviews-2026-12-01.sqlite" in message and "\n" not in message
+    assert "is damaged" in message and "reviews-2026-12-02.sqlite" in message and "\n" not in message
     assert path.read_bytes() == damaged  # nothing written, not even today's backup of a broken file
-    assert [p.name for p in backups(tmp_path)] == ["reviews-2026-12-01.sqlite"]
+    assert [p.name for p in backups(tmp_path)] == ["reviews-2026-12-01.sqlite", "reviews-2026-12-02.sqlite"]
+
+
+def test_a_damaged_file_is_one_line_naming_the_backup_with_reviews_and_to_keep_the_file(tmp_path: Path) -> None:
+    """SQLite's check of a file scribbled over on many pages is a hundred lines ("On tree page 14 cell 9: Offset
+    34547 out of range …"), and the newest backup may hold no review (a copy of an empty history) while the damaged
+    file holds many: the error is its first problem, to move the file aside first, and the backup that has reviews."""
+    for day in (1, 2):
+        with ReviewStore(tmp_path, today=date(2026, 12, day)) as store:
+            for i in range(40):
+                store.record(f"card-{day}-{i}", "t", "good", datetime(2026, 12, day, 9, tzinfo=timezone.utc),
+                             answer="x" * 1000)
+    shutil.copy(backups(tmp_path)[0], tmp_path / "backups" / "reviews-2026-12-03.sqlite")  # 0 reviews, the newest
+    path = tmp_path / FILE
+    data = bytearray(path.read_bytes())
+    for page in range(2, 22):  # cell pointers of twenty pages scribbled over
+        data[page * 4096 + 8: page * 4096 + 60] = bytes((page * 7 + i * 13) % 256 for i in range(52))
+    path.write_bytes(bytes(data))
+    with pytest.raises(StudybotError) as info:
+        ReviewStore(tmp_path, today=date(2026, 12, 4))
+    message = str(info.value)
+    assert "\n" not in message and "more)" in message, message
+    assert "move it aside first, then copy the backup" in message, message
+    assert "reviews-2026-12-02.sqlite (40 reviews, the last on 2026-12-01)" in message, message
+    assert "reviews-2026-12-03" not in message
+    from studybot.diagnostics import diagnose
+
+    assert diagnose(tmp_path)["reviews"] == f"unusable: {message}"  # doctor says the same line
 
 
 def test_a_file_whose_header_was_overwritten_names_the_backup_not_starting_afresh(tmp_path: Path) -> None:
     """SQLite calls a file whose first page was overwritten "not a database" before any check runs: the history
     is still in the day's backup, so the message says to copy it back, never to move the history away."""
     _answer(tmp_path, date(2026, 12, 1))
+    _answer(tmp_path, date(2026, 12, 2))  # its backup holds 12-01's answer
     path = tmp_path / "reviews.sqlite"
     path.write_bytes(b"junk" * 64 + path.read_bytes()[256:])
     with pytest.raises(StudybotError) as info:
-        ReviewStore(tmp_path, today=date(2026, 12, 2))
+        ReviewStore(tmp_path, today=date(2026, 12, 3))
     message = str(info.value)
-    assert "copy the newest backup" in message and "reviews-2026-12-01.sqlite" in message
+    assert "copy the backup" in message and "reviews-2026-12-02.sqlite (1 review," in message
     assert "afresh" not in message and "\n" not in message
 
 

@@ -65,12 +65,16 @@ def _stamp(path: Path) -> str:
 
 
 def integrity_problem(db: sqlite3.Connection) -> str | None:
-    """SQLite's own full check of the file: None when sound, else its first complaint."""
+    """SQLite's own full check of the file: None when sound, else its first complaint and how many more there are
+    (SQLite says up to 100, one a line: the error was a hundred lines of "On tree page 14 cell 9: …")."""
     try:
-        first = db.execute("PRAGMA integrity_check").fetchone()[0]
+        rows = db.execute("PRAGMA integrity_check").fetchall()
     except sqlite3.DatabaseError as exc:
         return str(exc)
-    return None if first == "ok" else str(first)
+    if rows[0][0] == "ok":
+        return None
+    found = [line for (text,) in rows for line in str(text).splitlines() if line and not line.startswith("*** ")]
+    return found[0] + (f" (and {len(found) - 1} more)" if len(found) > 1 else "")
 
 
 def backups(home: Path) -> list[Path]:
@@ -78,15 +82,50 @@ def backups(home: Path) -> list[Path]:
     return sorted((Path(home) / BACKUP_DIR).glob("reviews-????-??-??.sqlite"))
 
 
+def _reviews_in(backup: Path) -> tuple[int, str]:
+    """How many reviews a backup holds and the day of the last one; (0, "") when it cannot be read. Opened
+    immutable: a backup is never written once made, and a read-only open of a WAL copy left -wal and -shm files."""
+    try:
+        db = sqlite3.connect(f"{backup.resolve().as_uri()}?immutable=1", uri=True)
+        try:
+            count, last = db.execute("SELECT COUNT(*), MAX(reviewed_at) FROM reviews").fetchone()
+        finally:
+            db.close()
+    except sqlite3.DatabaseError:
+        return 0, ""
+    return count, (last or "")[:10]
+
+
+def best_backup(home: Path) -> tuple[Path, int, str] | None:
+    """The backup to restore from, its review count and the day of its last review: the one holding the most reviews,
+    the newest of equals (reviews are never deleted, so it is the last good copy; the newest backup may be a copy of an
+    empty history, 0 reviews beside 65 the day before); None when none holds a review."""
+    best = None
+    for backup in backups(home):  # oldest first: the newest of equals wins
+        count, last = _reviews_in(backup)
+        if count and (best is None or count >= best[1]):
+            best = (backup, count, last)
+    return best
+
+
+def _restore(best: tuple[Path, int, str], path: Path) -> str:
+    backup, count, last = best
+    return f"copy the backup {backup} ({count} review{'s' * (count != 1)}, the last on {last}) to {path}"
+
+
 def _damaged(path: Path, problem: str) -> StudybotError:
-    found = backups(path.parent)
-    fix = f"copy the newest backup {found[-1]} over it" if found else "move it away to start afresh"
-    return StudybotError(f"review history {path} is damaged ({problem}): {fix}")
+    """One line: the first problem, and what to do with the file first (it may hold reviews no backup has)."""
+    best = best_backup(path.parent)
+    if best is None:
+        return StudybotError(f"review history {path} is damaged ({problem}): move it aside to start afresh (no "
+                             "backup holds a review)")
+    return StudybotError(f"review history {path} is damaged ({problem}): move it aside first, then "
+                         f"{_restore(best, path)}")
 
 
 def _unreadable(path: Path, exc: sqlite3.DatabaseError) -> StudybotError:
     """What to do about a history SQLite refuses: a home the user cannot write is fixed by its permissions (the
-    history is sound: never advise moving it away); a damaged file by the newest backup, if there is one."""
+    history is sound: never advise moving it away); a damaged file by the backup with reviews, if there is one."""
     if isinstance(exc, sqlite3.OperationalError) and ("readonly" in str(exc) or "unable to open" in str(exc)):
         return StudybotError(f"review history {path} cannot be written ({exc}): make {path.parent} and the file "
                              "writable, then try again")
