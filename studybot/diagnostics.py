@@ -92,10 +92,14 @@ def _sources(home: Path | None, manifest: dict) -> list[str] | str:
 
 
 def _reviews(home: Path | None) -> dict | str:
-    """The review history's full integrity check, counts and backups; or why it cannot be read."""
-    from studybot.study.reviews import FILE, ReviewStore
+    """The review history's full integrity check, counts and backups; or why it cannot be read (or is lost)."""
+    from studybot.study.reviews import FILE, ReviewStore, lost_history
 
-    if home is None or not (home / FILE).exists():
+    if home is None:
+        return "no review history yet"
+    if lost := lost_history(home):
+        return f"unusable: {lost}"
+    if not (home / FILE).exists():
         return "no review history yet"
     try:
         with ReviewStore(home) as store:

@@ -188,6 +188,49 @@ def test_a_file_whose_header_was_overwritten_names_the_backup_not_starting_afres
     assert "afresh" not in message and "\n" not in message
 
 
+@pytest.mark.parametrize("loss", ["deleted", "emptied", "deleted with its stamp"])
+def test_a_lost_history_is_an_error_naming_the_backup_with_reviews_never_a_new_empty_one(tmp_path: Path,
+                                                                                          loss: str) -> None:
+    """A history deleted (`rm reviews.sqlite*` takes the stamp too) or cut to 0 bytes became a new empty one: stats
+    said "0 seen", doctor "reviews 0", and the day's backup of it sat beside the good one, to push it out in a week."""
+    for day in (1, 2):
+        _answer(tmp_path, date(2026, 12, day))  # 12-02's backup holds 12-01's answer
+    path = tmp_path / FILE
+    if loss == "emptied":
+        path.write_bytes(b"")
+    else:
+        path.unlink()
+    if loss.endswith("stamp"):
+        (tmp_path / "reviews.sqlite.stamp").unlink()
+    with pytest.raises(StudybotError) as info:
+        ReviewStore(tmp_path, today=date(2026, 12, 3))
+    message = str(info.value)
+    assert "\n" not in message and ("is missing" if loss.startswith("deleted") else "is empty (0 bytes)") in message
+    assert f"copy the backup {tmp_path / 'backups' / 'reviews-2026-12-02.sqlite'} (1 review, the last on 2026-12-01)" \
+        f" to {path}" in message, message
+    assert "start afresh" in message  # and how to, on purpose
+    assert path.exists() == (loss == "emptied") and (not path.exists() or path.stat().st_size == 0)  # nothing made
+    assert [p.name for p in backups(tmp_path)] == ["reviews-2026-12-01.sqlite", "reviews-2026-12-02.sqlite"]
+    from studybot.diagnostics import diagnose
+
+    assert diagnose(tmp_path)["reviews"] == f"unusable: {message}"  # doctor said "integrity ok, cards 0, reviews 0"
+
+
+def test_the_last_good_backup_outlives_a_week_of_copies_of_an_emptier_history(tmp_path: Path) -> None:
+    """A history replaced by an empty one (as an earlier studybot made of a deleted file): a week of daily copies of it
+    never rotates out the last copy holding the reviews."""
+    for day in (1, 2):
+        _answer(tmp_path, date(2026, 12, day))
+    (tmp_path / FILE).unlink()
+    (tmp_path / "reviews.sqlite.stamp").unlink()
+    sqlite3.connect(tmp_path / FILE).execute("CREATE TABLE unrelated (x)").connection.close()  # an empty database
+    for day in range(3, 13):
+        with ReviewStore(tmp_path, today=date(2026, 12, day)):
+            pass
+    names = [p.name for p in backups(tmp_path)]
+    assert names == ["reviews-2026-12-02.sqlite"] + [f"reviews-2026-12-{day:02d}.sqlite" for day in range(6, 13)]
+
+
 def test_a_backup_keeps_the_mode_of_a_private_history(tmp_path: Path) -> None:
     """A history made private (chmod 600: it holds every answer) is copied private: its backup was -rw-r--r--."""
     _answer(tmp_path, date(2026, 12, 1))

@@ -123,6 +123,23 @@ def _damaged(path: Path, problem: str) -> StudybotError:
                          f"{_restore(best, path)}")
 
 
+def lost_history(home: Path) -> StudybotError | None:
+    """Why the history must not start afresh: its file is missing or empty (0 bytes) where studybot kept one (its
+    stamp is there, or a backup holds reviews). SQLite makes a new empty history of either: `stats` said "0 seen" with
+    no warning, and the day's backup of it became the newest beside a good one of 65 reviews, to rotate it out."""
+    path, stamp = Path(home) / FILE, Path(home) / STAMP
+    if path.exists() and path.stat().st_size:
+        return None
+    best = best_backup(home)
+    if best is None and not stamp.exists():
+        return None  # a new home
+    lost = f"review history {path} is {'empty (0 bytes)' if path.exists() else 'missing'}, though studybot kept one"
+    if best is None:
+        return StudybotError(f"{lost} and no backup holds a review: put it back, or delete {stamp} to start afresh")
+    aside = f"move {Path(home) / BACKUP_DIR} aside" + (f" and delete {stamp}" if stamp.exists() else "")
+    return StudybotError(f"{lost}: {_restore(best, path)}, or {aside} to start afresh")
+
+
 def _unreadable(path: Path, exc: sqlite3.DatabaseError) -> StudybotError:
     """What to do about a history SQLite refuses: a home the user cannot write is fixed by its permissions (the
     history is sound: never advise moving it away); a damaged file by the backup with reviews, if there is one."""
@@ -174,6 +191,8 @@ class ReviewStore:
     def __init__(self, home: Path, today: date | None = None) -> None:
         self.path = Path(home) / FILE
         self.stamp = Path(home) / STAMP
+        if lost := lost_history(home):
+            raise lost
         existed = self.path.exists()
         try:
             self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
@@ -200,7 +219,9 @@ class ReviewStore:
             raise
 
     def _back_up(self, today: date) -> None:
-        """Today's copy, once a day; the oldest beyond BACKUPS_KEPT are removed."""
+        """Today's copy, once a day; the oldest beyond BACKUPS_KEPT are removed, but for the one holding the most
+        reviews while it holds more than the history (copies of a history emptied by accident would push out its last
+        good copy within a week)."""
         folder = self.path.parent / BACKUP_DIR
         target = folder / f"reviews-{today.isoformat()}.sqlite"
         if target.exists():
@@ -212,7 +233,11 @@ class ReviewStore:
                 self.db.backup(copy)
             finally:
                 copy.close()
-        for old in backups(self.path.parent)[:-BACKUPS_KEPT]:
+        stale = backups(self.path.parent)[:-BACKUPS_KEPT]
+        best = best_backup(self.path.parent) if stale else None
+        if best and best[1] > self.db.execute("SELECT COUNT(*) FROM reviews").fetchone()[0]:
+            stale = [old for old in stale if old != best[0]]
+        for old in stale:
             old.unlink()
 
     def close(self) -> None:
