@@ -831,3 +831,33 @@ def test_a_cloze_of_a_table_row_is_the_row_with_its_columns_names_cited_at_its_l
     assert cloze.question.en == ("training: units ____ zeroes a random share of them; scaling the kept ones are scaled "
                                  "up by 1/(1-p)"), cloze.question.en
     assert cloze.source.endswith("reg.md:7"), cloze.source
+
+
+def test_inline_code_keeps_its_text_in_a_cards_question_reference_cloze_and_anki_fields(tmp_path: Path) -> None:
+    """What looks like markup inside inline code is code: "For `List<int>`-style generics" lost its "<int>" as an HTML
+    tag, and the bundled "`*args` 和 `**kwargs` 怎么用？" was asked as "*args 和 kwargs 怎么用？", its answer's
+    `super().__init__` said as "super().init"; a sentence opening with code lost its star as a bullet's."""
+    from studybot.study.anki import _fields
+
+    notes = _write(tmp_path / "notes", {"py.md": (
+        "# Python 笔记\n\n## `*args` 和 `**kwargs` 怎么用？ / How do `*args` and `**kwargs` work?\n\n"
+        "### 面试回答 / Interview answer\n\n"
+        "> 中文：`*args` 把多余的位置参数收集成元组，`**kwargs` 把多余的关键字参数收集成字典，装饰器用 "
+        "`super().__init__(*args, **kwargs)` 转发参数。\n>\n"
+        "> English: `*args` collects extra positional arguments into a tuple and `**kwargs` extra keyword arguments "
+        "into a dict; decorators forward them with `super().__init__(*args, **kwargs)`.\n\n"
+        "## PyTorch 模块\n\nQ: What must `__init__` do with the layers of an `nn.Module`?\n"
+        "A: A plain `List<nn.Linear>` of layers hides their parameters from the optimizer: `__init__` must register "
+        "them in an `nn.ModuleList`, so that `model.parameters()` returns their weights and **`state_dict()`** "
+        "saves them.\n")})
+    cards = [c for c in _indexed_cards(tmp_path, notes) if c.origin != "bank"]
+    short = next(c for c in cards if c.kind == "short" and "args" in c.question.zh)
+    assert (short.question.zh, short.question.en) == ("*args 和 **kwargs 怎么用？", "How do *args and **kwargs work?")
+    assert "super().__init__(*args, **kwargs) 转发参数" in short.answer.zh and "**kwargs 把多余" in short.answer.zh
+    cloze = next(c for c in cards if c.kind == "cloze")
+    assert cloze.question.zh.startswith("*args 把多余的____"), cloze.question.zh
+    module = next(c for c in cards if "nn.Module" in c.question.en)
+    assert module.question.en == "What must __init__ do with the layers of an nn.Module?"
+    assert "`List<nn.Linear>` of layers" in module.answer.en and "`state_dict()` saves" in module.answer.en
+    question, answer = _fields(module)[:2]
+    assert "__init__" in question and "List&lt;nn.Linear&gt;" in answer

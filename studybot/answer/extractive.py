@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from typing import Callable, TypeVar
 
 from studybot.content.glossary import Glossary
-from studybot.ingest.notes import IMAGE_SUFFIX, INDENTED_CODE, LOST_PICTURE, UNSPOKEN_LINE, closes_fence, fence_opening, spoken
+from studybot.ingest.notes import (IMAGE_SUFFIX, INDENTED_CODE, LOST_PICTURE, UNDERSCORED, UNSPOKEN_LINE, closes_fence,
+                                   fence_opening, outside_code, spoken)
 from studybot.answer.sources import Source
 from studybot.text.aspects import ASPECTS, COMPARISON, aspects, compares, defines, question_parts, without_aspects
 from studybot.text.language import CJK, has_cjk, language
@@ -86,11 +87,8 @@ _ANSWER_MARK = re.compile(r"^(?:(?:English|Chinese|中文|英文)\s*)?(?:A|Ans|A
 _SYMBOLS = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\uFE0F]")
 _LABELLED = re.compile(r"^[^：:]{1,16}[：:]")  # "作用：…", "Note: …"
 _MARKUP = re.compile(r"\*\*|__|`|\$")
-_CODE_SPAN = re.compile(r"(`[^`]+`)")
 # *word*, not 2*3*4 or a * b, nor a formula's w^{*}, b^{*}; after a Chinese word too ("通常用在*校正幾何失真*上")
 _ITALIC = re.compile(r"(?<![A-Za-z0-9_*\\{}^)\]])\*(?=[^\s*}])([^*]+?)(?<=[^\s*\\{])\*(?![A-Za-z0-9_*{}])")
-# _word_ (Markdown's other emphasis), not x_t, max_id, h_{t-1}, __init__ or a formula's \boldsymbol{x}_{i}-y_{i}
-_UNDERSCORED = re.compile(r"(?<![A-Za-z0-9_\\{}^)\]])_(?=[^\s_{])([^_]+?)(?<=[^\s_\\])_(?![A-Za-z0-9_{])")
 _FOLLOW_UP = re.compile(r"^\s*Q\s*[:：]\s*(.*?)\s*\bA\s*[:：]\s*(.*)$")
 _PLACEHOLDER = re.compile(rf"\b{LOST_PICTURE}\b")  # an image the export lost: the sentence lacks its formula
 _PICTURE = re.compile(r"^\s*(?:>\s*)?!\[")  # a picture on a line of its own (its address gone: `![name]`)
@@ -219,9 +217,7 @@ def _clean(line: str) -> str:
 def _unmarked(line: str) -> str:
     """A line without its emphasis, code and math marks; a code span's text as written (`200W ** 0.25 ≈ 37` keeps
     its power)."""
-    return "".join(part[1:-1] if len(part) > 1 and part[0] == part[-1] == "`"
-                   else _UNDERSCORED.sub(r"\1", _ITALIC.sub(r"\1", _MARKUP.sub("", part)))
-                   for part in _CODE_SPAN.split(line))
+    return outside_code(line, lambda text: UNDERSCORED.sub(r"\1", _ITALIC.sub(r"\1", _MARKUP.sub("", text))), marks=False)
 
 
 def _halves(line: str) -> list[str]:

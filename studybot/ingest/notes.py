@@ -10,6 +10,7 @@ import html
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
+from typing import Callable
 from urllib.parse import unquote, unquote_plus
 
 from studybot.text.language import has_cjk
@@ -114,6 +115,11 @@ _EMBED = re.compile(r"!?\[\[([^\]|#]*)(?:#([^\]|]*))?(?:\|([^\]]*))?\]\]")  # ![
 _FIGURE_LINE = re.compile(rf"^\s*(?:>\s*)*(?:(?:{_IMAGE.pattern}|!\[\[[^\]]+\]\])\s*)+$")
 _HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?>")
 _EMPHASIS = re.compile(r"(\*\*|__|\*)")
+# Inline code, whose text is code as written, never markup: "For `List<int>`-style generics" lost its "<int>" as a
+# tag, "`**kwargs`" its stars as bold
+_CODE_SPAN = re.compile(r"(`[^`\n]+`)")
+# _word_ (Markdown's other emphasis), not x_t, max_id, h_{t-1}, __init__ or a formula's \boldsymbol{x}_{i}-y_{i}
+UNDERSCORED = re.compile(r"(?<![A-Za-z0-9_\\{}^)\]])_(?=[^\s_{])([^_]+?)(?<=[^\s_\\])_(?![A-Za-z0-9_{])")
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 LOST_PICTURE = "image"  # what a picture that names nothing reads as: the answer knows the figure is lost
 # What a note writes for itself and nobody says aloud: an Obsidian callout's marker ("> [!tip] …", once
@@ -321,7 +327,15 @@ def clean_inline(line: str) -> str:
     line = _EMBED.sub(lambda match: _embed_text(match, figure), line)
     line = _IMAGE.sub(lambda match: _caption(_image_text(match)) if figure else _image_text(match), line)
     line = _LINK.sub(lambda m: m.group(1), line)
-    return _ZERO_WIDTH.sub("", html.unescape(_HTML_TAG.sub("", _ANSWER_SUMMARY.sub("", line))))
+    line = outside_code(_ANSWER_SUMMARY.sub("", line), lambda text: html.unescape(_HTML_TAG.sub("", text)))
+    return _ZERO_WIDTH.sub("", line)
+
+
+def outside_code(line: str, change: Callable[[str], str], marks: bool = True) -> str:
+    """A line with `change` made to its text outside inline code; a code span is kept as written, with its backticks
+    or (not `marks`) without them."""
+    return "".join((part if marks else part[1:-1]) if i % 2 else change(part)
+                   for i, part in enumerate(_CODE_SPAN.split(line)))
 
 
 def _private_toggle(line: str) -> bool:

@@ -22,7 +22,7 @@ from studybot.content.schema import BLANK, Bilingual, KeyPoint, Question, load_q
 from studybot.errors import StudybotError
 from studybot.content.glossary import Glossary, concept_topics, load_glossary, mention
 from studybot.home import bundled_dir
-from studybot.ingest.notes import heading_title, parse_note
+from studybot.ingest.notes import heading_title, outside_code, parse_note
 from studybot.study.keypoints import MIN_POINTS, DocumentFrequencies, answer_tokens, term_points
 from studybot.study.questions import URL, is_question, qa_pairs, same_question, section_question, trim_answer
 from studybot.text.language import has_cjk
@@ -33,6 +33,9 @@ from studybot.text.tokens import TEX_COMMAND, find_term, squashed
 MAX_NOTE_POINTS = 6
 MIN_CLOZE_SENTENCE = 12
 _LANG_MARK = re.compile(r"^\s*(中文|English)\s*[:：]\s*", re.IGNORECASE)
+# a list's or a quote's mark before a sentence, which a space ends: "*args 收集…" opens with code, not a bullet ("args 收集
+# 多余的____成元组"), and so does "-1 is the padding label"
+_ITEM_MARK = re.compile(r"^\s*(?:(?:[-*>]\s|•)\s*)*")
 
 
 @dataclass
@@ -188,15 +191,15 @@ def split_bilingual(text: str) -> Bilingual:
 
 def _unquote(text: str) -> str:
     """A blockquoted answer as plain text: quote marks, links and bold/code markers dropped (a link is not
-    something to say in an interview, nor a key point)."""
+    something to say in an interview, nor a key point), inline code as written (`super().__init__(**kwargs)`)."""
     lines = (URL.sub("", re.sub(r"^\s*>\s?", "", line)) for line in text.splitlines())
-    return re.sub(r"\*\*|__|`", "", "\n".join(lines)).strip()
+    return outside_code("\n".join(lines), lambda part: re.sub(r"\*\*|__|`", "", part), marks=False).strip()
 
 
 def reference_sentences(text: str) -> list[str]:
     """Sentences and clauses of a reference answer, the units a grader checks one by one (and a cloze blanks):
     not words to the reader ("Let's however first take a look at the architecture of a contemporary ____ network.")."""
-    parts = (part.strip(" -*>•\t") for part in split_sentences(text))
+    parts = (_ITEM_MARK.sub("", part).rstrip(" -*>•\t") for part in split_sentences(text))
     return [s for s in parts if len(s) >= 4 and not is_aside(s)]
 
 

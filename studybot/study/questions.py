@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from studybot.ingest.chunking import paragraph_blocks
-from studybot.ingest.notes import IMAGE_SUFFIX, UNSPOKEN_LINE, closes_fence, fence_opening, spoken
+from studybot.ingest.notes import IMAGE_SUFFIX, UNDERSCORED, UNSPOKEN_LINE, closes_fence, fence_opening, outside_code, spoken
 from studybot.text.aspects import compares
 from studybot.text.language import has_cjk
 from studybot.text.sentences import is_aside, split_sentences, without_lead_label
@@ -29,7 +29,7 @@ _EN_ASKS = re.compile(
     r"outline|summari[sz]e|is|are|can|could|does|do|did|should|would|will|has|have)\b"
     r"|\b(pros and cons|advantages?|disadvantages?|trade-?offs?)\b",
     re.IGNORECASE)
-_EMPHASIS = re.compile(r"\*\*|__|(?<![\w\\])_(?=\S)|(?<=\S)_(?![\w])|`")
+_BOLD = re.compile(r"\*\*|__")
 # A pair's question line: "Q: ...", "问：...", "- **Q: ...** A: ...", "**问题：...**"
 _Q_LINE = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*)?\s*(?:Q|问|问题|Question)\s*\d*\s*[:：]\s*(.+)$",
                      re.IGNORECASE)
@@ -55,9 +55,21 @@ class Pair:
 
 
 def question_text(title: str) -> str:
-    """A heading or question line as it should be asked: numbering, labels and emphasis dropped."""
-    text = _EMPHASIS.sub("", title).strip()
-    text = without_lead_label(text)
+    """A question line as it should be asked: numbering, labels and emphasis dropped, inline code as written
+    ("What does `__init__` do?")."""
+    return _heading_question(outside_code(title, lambda text: _BOLD.sub("", text), marks=False))
+
+
+def without_bold(text: str) -> str:
+    """Text without its bold marks (`**`, `__`); inline code as written: "`**kwargs`" is Python."""
+    return outside_code(text, lambda part: _BOLD.sub("", part))
+
+
+def _heading_question(title: str) -> str:
+    """A heading as it should be asked: numbering, labels and _emphasis_ dropped. Its bold and code marks are off
+    already (`heading_title`), so what looks like bold in it is code ("`*args` 和 `**kwargs` 怎么用？" was asked as
+    "*args 和 kwargs 怎么用？")."""
+    text = without_lead_label(UNDERSCORED.sub(r"\1", title).strip())
     return re.sub(r"\s+", " ", text).strip(" #:：")
 
 
@@ -71,12 +83,12 @@ _POINTER_HEADING = re.compile(r"^(?:式|公式|图|表|Eq\.?|Equation|Fig\.?|Fig
 def section_question(heading_path: list[str]) -> str:
     """The question a section's heading asks; a bare one (不同点, 优缺点, Pros and cons, 式(9.36)的解释) is asked with
     its parent heading, the subject it is about."""
-    question = question_text(heading_path[-1])
+    question = _heading_question(heading_path[-1])
     asks = "?" in question or "？" in question
     bare = not asks and (len(question) <= 5 if has_cjk(question) else len(question.split()) <= 3)
     bare = bare or bool(_POINTER_HEADING.match(question))
     if bare and len(heading_path) > 1:
-        subject = question_text(heading_path[-2])
+        subject = _heading_question(heading_path[-2])
         return f"{subject}：{question}" if has_cjk(subject + question) else f"{subject}: {question}"
     return question
 
@@ -167,7 +179,7 @@ def _prose(paragraph: str) -> str:
     for written, line in zip(lines, read_tables(lines)):  # a table row a line, with its columns' names
         if not line or line in ("<br>", "---"):
             continue
-        line = re.sub(r"\*\*|__", "", line)
+        line = without_bold(line)
         goes_on = kept and _GOES_ON.match(line) and not kept[-1].endswith(_SENTENCE_ENDS)
         if row_cells(written) is None and (math or goes_on):  # a table's row is a line of its own
             kept[-1] = f"{kept[-1]} {line}"  # hard-wrapped prose: a cloze blanked "… acts like averaging an"
