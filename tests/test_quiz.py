@@ -260,6 +260,51 @@ def test_export_anki_is_a_valid_package(tmp_path: Path) -> None:
     assert db.execute("SELECT count(*) FROM cards").fetchone()[0] == len(notes)
 
 
+def _note_guids(package: Path, tmp_path: Path) -> dict[str, tuple[str, str]]:
+    """The notes made from the user's notes in an Anki package: {Answer field: (guid, CardId field)}."""
+    with zipfile.ZipFile(package) as zipped:
+        (tmp_path / "read.anki2").write_bytes(zipped.read("collection.anki2"))
+    db = sqlite3.connect(tmp_path / "read.anki2")
+    rows = db.execute("SELECT guid, flds, tags FROM notes").fetchall()
+    db.close()
+    return {fields[1]: (guid, fields[-1]) for guid, flds, tags in rows if {"note", "term"} & set(tags.split())
+            for fields in [flds.split("\x1f")]}
+
+
+def test_an_anki_note_keeps_its_guid_when_its_note_or_heading_is_renamed(tmp_path: Path, notes_dir: Path) -> None:
+    """A renamed note or heading gives a note card a new id, and studybot hands it the old card's history ("3 cards kept
+    their review history…"), but the Anki guid was made of the new id: importing the new deck added the cards again
+    beside their old notes, which kept their Anki history. The guid follows the card by the same rule, reviewed in
+    studybot or not (an Anki user reviews in Anki); a copy of a note is new cards with guids of their own."""
+    home = tmp_path / "home"
+    build_index(home, [notes_dir], bundled=False, repair="jieba")
+    export_anki(home, tmp_path / "first.apkg")
+    first = _note_guids(tmp_path / "first.apkg", tmp_path)
+    assert len(first) >= 3
+
+    (notes_dir / "norms.md").rename(notes_dir / "normalization.md")
+    python = notes_dir / "python.md"
+    python.write_text(python.read_text(encoding="utf-8").replace("## tuple 和 list 的区别", "## tuple 和 list 有什么不同"),
+                      encoding="utf-8")
+    build_index(home, repair="jieba")
+    export_anki(home, tmp_path / "renamed.apkg")
+    renamed = _note_guids(tmp_path / "renamed.apkg", tmp_path)
+    assert renamed.keys() == first.keys()
+    assert all(renamed[answer][1] != first[answer][1] for answer in first)  # every card has a new id ...
+    assert {answer: guid for answer, (guid, _) in renamed.items()} == {answer: guid for answer, (guid, _) in
+                                                                       first.items()}  # ... and its old guid
+
+    (notes_dir / "norms.md").write_text((notes_dir / "normalization.md").read_text(encoding="utf-8"), encoding="utf-8")
+    export_anki(home, tmp_path / "copied.apkg")  # the notes are not indexed again: the same cards
+    assert _note_guids(tmp_path / "copied.apkg", tmp_path) == renamed
+    build_index(home, repair="jieba")
+    export_anki(home, tmp_path / "copied.apkg")
+    with zipfile.ZipFile(tmp_path / "copied.apkg") as zipped:
+        (tmp_path / "copied.anki2").write_bytes(zipped.read("collection.anki2"))
+    guids = [guid for (guid,) in sqlite3.connect(tmp_path / "copied.anki2").execute("SELECT guid FROM notes")]
+    assert len(guids) == len(set(guids)) and set(dict(renamed.values())) <= set(guids)
+
+
 def test_an_anki_card_shows_where_its_question_sits_and_its_formulas_as_anki_renders_them() -> None:
     """"怎么缓解？" reached Anki with no subject (the quiz shows its note's heading), and `$W_q$` as typed: Anki's
     MathJax reads \\( \\) and \\[ \\]. A price is no formula."""

@@ -1,7 +1,8 @@
 """Write quiz cards as an Anki package (.apkg) with genanki.
 
-The model and deck ids are fixed and each note's guid comes from the card id, so importing a
-newer export into Anki updates the cards already there instead of adding duplicates.
+The model and deck ids are fixed and each note's guid comes from the card's name (its id, or for a card from the notes
+the id it was first exported under: `ReviewStore.anki_names`), so importing a newer export into Anki updates the cards
+already there instead of adding duplicates, after a note or heading is renamed too.
 """
 
 from __future__ import annotations
@@ -57,8 +58,9 @@ def _fields(card: Card) -> list[str]:
     return [question, answer, points, html.escape(card.source), demos, card.id]
 
 
-def write_apkg(cards: list[Card], path: Path) -> dict:
-    """One note per card, tagged with its topic and origin; returns what was written."""
+def write_apkg(cards: list[Card], path: Path, names: dict[str, str] | None = None) -> dict:
+    """One note per card, tagged with its topic and origin, its guid made of its name in `names` (else its id); returns
+    what was written."""
     import genanki
 
     if path.suffix != ".apkg":
@@ -70,7 +72,7 @@ def write_apkg(cards: list[Card], path: Path) -> dict:
     deck = genanki.Deck(DECK_ID, DECK_NAME)
     for card in cards:
         deck.add_note(genanki.Note(
-            model=model, fields=_fields(card), guid=genanki.guid_for("studybot", card.id),
+            model=model, fields=_fields(card), guid=genanki.guid_for("studybot", (names or {}).get(card.id, card.id)),
             tags=[card.topic.replace(" ", "_"), card.origin, card.kind],
         ))
     created = None if path.parent.is_dir() else str(path.parent)  # said to the user: no folder appears unannounced

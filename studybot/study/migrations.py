@@ -90,3 +90,10 @@ def m003_card_prints(db: sqlite3.Connection) -> None:
     """What each note card asks for apart from where it sits (`Card.fingerprint`), so a card whose note or
     heading is renamed (a new id) takes over the history of the old id instead of starting again."""
     db.execute("CREATE TABLE card_prints (id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL)")
+
+
+@migration
+def m004_anki_notes(db: sqlite3.Connection) -> None:
+    """What each exported note card's Anki note is named by (its guid is made of the name) and what the card asks for
+    (`Card.fingerprint`), so a card whose note or heading is renamed keeps its Anki note, as it keeps its history."""
+    db.execute("CREATE TABLE anki_notes (id TEXT PRIMARY KEY, name TEXT NOT NULL, fingerprint TEXT NOT NULL)")

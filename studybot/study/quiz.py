@@ -199,4 +199,10 @@ def export_anki(
 
     home = resolve_home(home, create=True)
     deck, glossary = _deck(home, banks, notes, strict)
-    return {**write_apkg(select(deck.cards, topic, glossary), Path(path)), "warnings": deck.warnings}
+    # every note card, not only the topic's: one left out would read as gone, and a copy of it as that card renamed
+    prints = {card.id: fp for card in deck.cards if (fp := note_print(card))}
+    names: dict[str, str] = {}
+    if prints:
+        with ReviewStore(home) as store:
+            names = store.anki_names(prints)
+    return {**write_apkg(select(deck.cards, topic, glossary), Path(path), names), "warnings": deck.warnings}

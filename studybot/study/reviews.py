@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Collection, Iterator
 
 from studybot.clock import iso, utc_now
 from studybot.errors import StudybotError
@@ -185,6 +185,21 @@ def _switch_to_wal(db: sqlite3.Connection) -> None:
             time.sleep(0.02)
 
 
+def renamed(known: dict[str, str], current: dict[str, str], kept: Collection[str]) -> list[tuple[str, str]]:
+    """(old id, new id) of each card of `known` gone from `current` (both id: fingerprint) whose fingerprint is that of
+    exactly one card of `current` not in `kept`, and of no other gone card: a note or heading renamed. A fingerprint two
+    cards share (a note copied) moves nothing."""
+    gone: dict[str, list[str]] = defaultdict(list)
+    fresh: dict[str, list[str]] = defaultdict(list)
+    for cid, fingerprint in known.items():
+        if cid not in current:
+            gone[fingerprint].append(cid)
+    for cid, fingerprint in current.items():
+        if cid not in kept:
+            fresh[fingerprint].append(cid)
+    return [(old[0], fresh[fp][0]) for fp, old in gone.items() if len(old) == 1 and len(fresh.get(fp, ())) == 1]
+
+
 class ReviewStore:
     """The review database of one home; open one per session, close it when done."""
 
@@ -309,15 +324,7 @@ class ReviewStore:
         under an id no card has. Nothing is written unless a card moved or a reviewed card's text changed."""
         stored = dict(self.db.execute("SELECT id, fingerprint FROM card_prints").fetchall())
         reviewed = {cid for (cid,) in self.db.execute("SELECT id FROM cards")}
-        gone: dict[str, list[str]] = defaultdict(list)
-        fresh: dict[str, list[str]] = defaultdict(list)
-        for cid, fingerprint in stored.items():
-            if cid in reviewed and cid not in prints:
-                gone[fingerprint].append(cid)
-        for cid, fingerprint in prints.items():
-            if cid not in reviewed:
-                fresh[fingerprint].append(cid)
-        moves = [(old[0], fresh[fp][0]) for fp, old in gone.items() if len(old) == 1 and len(fresh.get(fp, ())) == 1]
+        moves = renamed({cid: fp for cid, fp in stored.items() if cid in reviewed}, prints, reviewed)
         moved = {new for _, new in moves}
         changed = [(cid, fp) for cid, fp in prints.items() if (cid in reviewed or cid in moved) and stored.get(cid) != fp]
         if not moves and not changed:
@@ -330,6 +337,25 @@ class ReviewStore:
                 self.db.execute("DELETE FROM card_prints WHERE id = ?", (old,))
             self.db.executemany("INSERT OR REPLACE INTO card_prints VALUES (?, ?)", changed)
         return moves
+
+    def anki_names(self, prints: dict[str, str]) -> dict[str, str]:
+        """The name of each note card's Anki note, which its guid is made of (`prints`: every note card's id and
+        fingerprint): the id it was first exported under, kept across a renamed note or heading by the rule that keeps
+        its review history (`renamed`), else its own id. A guid made of the id alone changed with the rename, and
+        importing the deck again added the card anew beside its old note and that note's Anki history."""
+        stored = {cid: (name, fp) for cid, name, fp in self.db.execute("SELECT id, name, fingerprint FROM anki_notes")}
+        moves = renamed({cid: fp for cid, (_, fp) in stored.items()}, prints, stored)
+        names = {cid: stored[cid][0] for cid in prints if cid in stored}
+        names.update({new: stored[old][0] for old, new in moves})
+        taken = {name for name, _ in stored.values()}
+        for cid, fingerprint in prints.items():  # a new card whose id a moved card's note is named by: a copy of it
+            names.setdefault(cid, cid if cid not in taken else f"{cid}\x1f{fingerprint}")
+        changed = [(cid, names[cid], fp) for cid, fp in prints.items() if stored.get(cid) != (names[cid], fp)]
+        if moves or changed:  # nothing renamed, new or edited: nothing written
+            with self._transaction():
+                self.db.executemany("DELETE FROM anki_notes WHERE id = ?", [(old,) for old, _ in moves])
+                self.db.executemany("INSERT OR REPLACE INTO anki_notes VALUES (?, ?, ?)", changed)
+        return names
 
     # --- mock interviews ---------------------------------------------------------------------------
 
