@@ -322,6 +322,32 @@ def test_an_anki_card_shows_where_its_question_sits_and_its_formulas_as_anki_ren
     assert "\\(g\\)" in answer and "\\[\\|g\\| \\le c\\]" in answer and "$5 and $10" in answer
 
 
+def test_an_anki_card_of_the_notes_shows_their_markdown_as_html_and_names_its_demos_once() -> None:
+    """Anki fields kept a note's Markdown as typed (`model.eval()`, *inverted dropout*, "- 训练时：" lines), and a card
+    backed by two demos read "backed by: studybot demo rnn-vanishing, backed by: studybot demo sigmoid-saturation".
+    What only looks like emphasis (2*3*4, __init__, a formula's x_i) stays text, and a bank's plain text is no
+    Markdown."""
+    from studybot.content.schema import Bilingual, KeyPoint
+    from studybot.study.anki import _fields
+    from studybot.study.cards import Card
+
+    reference = ("测试时调用 `model.eval()` 关掉 dropout，2*3*4 与 super().__init__ 照写，$x_i * y_j$ 是公式：\n"
+                 "- 训练时：按 *inverted dropout* 把保留的激活放大 1/(1-p)。\n- 测试时：`List<Tensor>` 原样输出。")
+    card = Card(id="note-y", kind="short", origin="note", topic="regularization",
+                question=Bilingual(zh="Dropout 在测试时怎么办？", en="Dropout 在测试时怎么办？"),
+                answer=Bilingual(zh=reference, en=reference), key_points=[KeyPoint(zh=["推理"], en=["inference"])],
+                source="reg.md:3", demos=["rnn-vanishing", "sigmoid-saturation"])
+    fields = _fields(card)
+    assert fields[1] == ("测试时调用 <code>model.eval()</code> 关掉 dropout，2*3*4 与 super().__init__ 照写，"
+                         "\\(x_i * y_j\\) 是公式：<ul><li>训练时：按 <em>inverted dropout</em> 把保留的激活放大 1/(1-p)。</li>"
+                         "<li>测试时：<code>List&lt;Tensor&gt;</code> 原样输出。</li></ul>"), fields[1]
+    assert fields[4] == "backed by: studybot demo rnn-vanishing, studybot demo sigmoid-saturation"
+    bank = Card(id="python-001", kind="short", origin="bank", topic="python", question=card.question,
+                answer=Bilingual(zh="*args* 和 *kwargs* 只是约定的名字。", en="- *args* and *kwargs* are conventions."),
+                key_points=[], source="python.md:11")
+    assert _fields(bank)[1] == "*args* 和 *kwargs* 只是约定的名字。<br>- *args* and *kwargs* are conventions."
+
+
 # --- cards from notes and topic matching -------------------------------------------------------
 
 

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from typing import Callable, TypeVar
 
 from studybot.content.glossary import Glossary
-from studybot.ingest.notes import (IMAGE_SUFFIX, INDENTED_CODE, LOST_PICTURE, UNDERSCORED, UNSPOKEN_LINE, closes_fence,
-                                   fence_opening, outside_code, spoken)
+from studybot.ingest.notes import (IMAGE_SUFFIX, INDENTED_CODE, ITALIC, LOST_PICTURE, UNDERSCORED, UNSPOKEN_LINE,
+                                   closes_fence, fence_opening, outside_code, spoken)
 from studybot.answer.sources import Source
 from studybot.text.aspects import ASPECTS, COMPARISON, aspects, compares, defines, question_parts, without_aspects
 from studybot.text.language import CJK, has_cjk, language
@@ -87,8 +87,6 @@ _ANSWER_MARK = re.compile(r"^(?:(?:English|Chinese|中文|英文)\s*)?(?:A|Ans|A
 _SYMBOLS = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\uFE0F]")
 _LABELLED = re.compile(r"^[^：:]{1,16}[：:]")  # "作用：…", "Note: …"
 _MARKUP = re.compile(r"\*\*|__|`|\$")
-# *word*, not 2*3*4 or a * b, nor a formula's w^{*}, b^{*}; after a Chinese word too ("通常用在*校正幾何失真*上")
-_ITALIC = re.compile(r"(?<![A-Za-z0-9_*\\{}^)\]])\*(?=[^\s*}])([^*]+?)(?<=[^\s*\\{])\*(?![A-Za-z0-9_*{}])")
 _FOLLOW_UP = re.compile(r"^\s*Q\s*[:：]\s*(.*?)\s*\bA\s*[:：]\s*(.*)$")
 _PLACEHOLDER = re.compile(rf"\b{LOST_PICTURE}\b")  # an image the export lost: the sentence lacks its formula
 _PICTURE = re.compile(r"^\s*(?:>\s*)?!\[")  # a picture on a line of its own (its address gone: `![name]`)
@@ -217,7 +215,7 @@ def _clean(line: str) -> str:
 def _unmarked(line: str) -> str:
     """A line without its emphasis, code and math marks; a code span's text as written (`200W ** 0.25 ≈ 37` keeps
     its power)."""
-    return outside_code(line, lambda text: UNDERSCORED.sub(r"\1", _ITALIC.sub(r"\1", _MARKUP.sub("", text))), marks=False)
+    return outside_code(line, lambda text: UNDERSCORED.sub(r"\1", ITALIC.sub(r"\1", _MARKUP.sub("", text))), code=str)
 
 
 def _halves(line: str) -> list[str]:

@@ -118,6 +118,8 @@ _EMPHASIS = re.compile(r"(\*\*|__|\*)")
 # Inline code, whose text is code as written, never markup: "For `List<int>`-style generics" lost its "<int>" as a
 # tag, "`**kwargs`" its stars as bold
 _CODE_SPAN = re.compile(r"(`[^`\n]+`)")
+# *word*, not 2*3*4 or a * b, nor a formula's w^{*}, b^{*}; after a Chinese word too ("通常用在*校正幾何失真*上")
+ITALIC = re.compile(r"(?<![A-Za-z0-9_*\\{}^)\]])\*(?=[^\s*}])([^*]+?)(?<=[^\s*\\{])\*(?![A-Za-z0-9_*{}])")
 # _word_ (Markdown's other emphasis), not x_t, max_id, h_{t-1}, __init__ or a formula's \boldsymbol{x}_{i}-y_{i}
 UNDERSCORED = re.compile(r"(?<![A-Za-z0-9_\\{}^)\]])_(?=[^\s_{])([^_]+?)(?<=[^\s_\\])_(?![A-Za-z0-9_{])")
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
@@ -331,10 +333,10 @@ def clean_inline(line: str) -> str:
     return _ZERO_WIDTH.sub("", line)
 
 
-def outside_code(line: str, change: Callable[[str], str], marks: bool = True) -> str:
-    """A line with `change` made to its text outside inline code; a code span is kept as written, with its backticks
-    or (not `marks`) without them."""
-    return "".join((part if marks else part[1:-1]) if i % 2 else change(part)
+def outside_code(line: str, change: Callable[[str], str], code: Callable[[str], str] | None = None) -> str:
+    """A line with `change` made to its text outside inline code; a code span is kept as written, backticks and all, or
+    its text (without them) is what `code` makes of it."""
+    return "".join((part if code is None else code(part[1:-1])) if i % 2 else change(part)
                    for i, part in enumerate(_CODE_SPAN.split(line)))
 
 

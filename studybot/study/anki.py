@@ -16,6 +16,7 @@ from studybot.study.cards import Card
 from studybot.content.schema import Bilingual
 from studybot.errors import StudybotError
 from studybot.files import replacing
+from studybot.ingest.notes import ITALIC, UNDERSCORED, outside_code
 from studybot.study.grading import point_label
 
 MODEL_ID = 1_607_392_319  # fixed forever: Anki matches models by id
@@ -37,24 +38,60 @@ def mathjax(text: str) -> str:
     return _INLINE_MATH.sub(lambda m: f"\\({m.group(1)}\\)", text)
 
 
-def _both(text: Bilingual) -> str:
+# A list item of a note's text: "- 训练时：…", "1. 梯度直通：…"
+_ITEM = re.compile(r"^\s*(?:(?P<bullet>[-*+])|(?P<number>\d{1,3})[.)])\s+(?P<text>.*)$")
+
+
+def _text(text: str) -> str:
+    """Plain text (a bank's) as HTML, its formulas as MathJax."""
+    return html.escape(mathjax(text)).replace("\n", "<br>")
+
+
+def _inline(text: str) -> str:
+    """A line of a note's Markdown as HTML: inline code as code (`List<int>` is no tag), *emphasis* as emphasis (not
+    2*3*4 nor __init__: the rules `ask` reads it by), formulas as MathJax."""
+    emphasis = lambda part: UNDERSCORED.sub(r"<em>\1</em>", ITALIC.sub(r"<em>\1</em>", part))  # noqa: E731
+    return outside_code(text, lambda part: emphasis(_text(part)), code=lambda code: f"<code>{html.escape(code)}</code>")
+
+
+def _markdown(text: str) -> str:
+    """A note's text as Anki shows it: its lines, its list items as a list ("- 训练时：…" reached Anki as typed, with
+    `model.eval()` and *inverted dropout*)."""
+    html_text, open_list = "", ""
+    for line in text.split("\n"):
+        item = _ITEM.match(line)
+        tag = ("ol" if item.group("number") else "ul") if item else ""
+        if open_list and tag != open_list:
+            html_text, open_list = html_text + f"</{open_list}>", ""
+        if tag and not open_list:  # a numbered list may go on after a paragraph: "2." opens it at 2
+            start = item.group("number") or "1"
+            html_text, open_list = html_text + (f"<{tag}>" if start == "1" else f"<ol start={start}>"), tag
+        elif not tag and html_text and not html_text.endswith(("</ul>", "</ol>")):
+            html_text += "<br>"
+        html_text += f"<li>{_inline(item.group('text'))}</li>" if tag else _inline(line)
+    return html_text + (f"</{open_list}>" if open_list else "")
+
+
+def _both(text: Bilingual, markdown: bool = False) -> str:
     parts = [text.zh] if text.zh == text.en else [text.zh, text.en]
-    return "<br>".join(html.escape(mathjax(p)).replace("\n", "<br>") for p in parts)
+    return "<br>".join(_markdown(p) if markdown else _text(p) for p in parts)
 
 
 def _fields(card: Card) -> list[str]:
-    question = _both(card.question)
+    notes = card.origin in ("note", "term")  # a note's text is Markdown; a bank's and an interview's are plain
+    question = _both(card.question, notes)
     if card.context:  # where a note card's question sits ("怎么缓解？" under "RNN 循环神经网络"), as the quiz shows it
         question = f"<div class=src>{html.escape(card.context)}</div>{question}"
     if card.options:
         question += "<ol type=A>" + "".join(f"<li>{_both(o)}</li>" for o in card.options) + "</ol>"
-    answer = _both(card.answer)
+    answer = _both(card.answer, notes)
     if card.kind == "choice":
         answer = f"<b>{'ABCDE'[card.correct]}</b><br>{answer}"
     elif card.kind == "cloze":
         answer = f"<b>{html.escape(' / '.join(card.accepted))}</b><br>{answer}"
     points = "<ul>" + "".join(f"<li>{html.escape(point_label(p))}</li>" for p in card.key_points) + "</ul>"
-    demos = ", ".join(f"backed by: studybot demo {html.escape(d)}" for d in card.demos)
+    # said once, as `ask` says it: "backed by: studybot demo rnn-vanishing, backed by: studybot demo …" repeated it
+    demos = "backed by: " + ", ".join(f"studybot demo {html.escape(d)}" for d in card.demos) if card.demos else ""
     return [question, answer, points, html.escape(card.source), demos, card.id]
 
 

@@ -193,7 +193,7 @@ def _unquote(text: str) -> str:
     """A blockquoted answer as plain text: quote marks, links and bold/code markers dropped (a link is not
     something to say in an interview, nor a key point), inline code as written (`super().__init__(**kwargs)`)."""
     lines = (URL.sub("", re.sub(r"^\s*>\s?", "", line)) for line in text.splitlines())
-    return outside_code("\n".join(lines), lambda part: re.sub(r"\*\*|__|`", "", part), marks=False).strip()
+    return outside_code("\n".join(lines), lambda part: re.sub(r"\*\*|__|`", "", part), code=str).strip()
 
 
 def reference_sentences(text: str) -> list[str]:

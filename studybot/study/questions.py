@@ -57,7 +57,7 @@ class Pair:
 def question_text(title: str) -> str:
     """A question line as it should be asked: numbering, labels and emphasis dropped, inline code as written
     ("What does `__init__` do?")."""
-    return _heading_question(outside_code(title, lambda text: _BOLD.sub("", text), marks=False))
+    return _heading_question(outside_code(title, lambda text: _BOLD.sub("", text), code=str))
 
 
 def without_bold(text: str) -> str:
