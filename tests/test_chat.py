@@ -70,7 +70,7 @@ def test_a_follow_up_that_names_another_subject_asks_the_last_question_of_it(tin
             # ... but after a comparison "it" could be either, and a bare "why" names none: both lean on the last question
             ("BatchNorm 和 LayerNorm 有什么区别？", "那它依赖 batch size 吗？", "BatchNorm 和 LayerNorm 有什么区别？ 那它依赖 batch size 吗？"),
             ("RNN 为什么会梯度消失？", "为什么？", "RNN 为什么会梯度消失？ 为什么？")):
-        session.last = SimpleNamespace(resolved_question=previous)
+        session.last = SimpleNamespace(resolved_question=previous, citations=[])
         assert session.resolve(follow_up) == resolved
 
 
@@ -84,6 +84,89 @@ def test_a_follow_up_leans_on_the_last_question_asked_whole_not_on_the_last_foll
     assert session.resolve("why?") == f"{FIRST} why?"
     session.ask("tuple 和 list 的区别是什么？")  # asked whole: the next follow-up leans on it
     assert session.resolve("为什么？") == "tuple 和 list 的区别是什么？ 为什么？"
+
+
+THREAD_NOTES = {
+    "dropout.md": """# Dropout
+
+## Dropout 在训练和推理时有什么不同？ / How does dropout differ between training and inference?
+
+训练时每个神经元以概率 p 被丢弃，保留的激活除以 1-p，让期望和推理时一致；推理时保留全部神经元。
+
+During training each unit is dropped with probability p and the kept activations are divided by 1-p, so that their
+expectation matches inference; at inference every unit is kept.
+""",
+    "attention.md": """# Attention
+
+## 为什么注意力分数要除以 √d_k？ / Why are attention scores divided by √d_k?
+
+点积的方差随 d_k 增大，除以 √d_k 让方差回到 1，softmax 不会饱和。
+
+The variance of a dot product grows with d_k; dividing by √d_k brings it back to 1, so softmax does not saturate.
+
+## MQA
+
+All query heads share one K head and one V head, so the KV cache shrinks by the number of heads.
+
+## GQA
+
+Query heads are split into groups, each group sharing one K/V head: a middle ground between MHA and MQA.
+
+## MQA 和 GQA 有什么区别？ / What is the difference between MQA and GQA?
+
+MQA 所有查询头共用一组 K/V；GQA 每组查询头共用一组 K/V，质量接近 MHA。
+
+## Flash Attention
+
+Exact attention computed tile by tile in SRAM; the N x N score matrix is never written to HBM.
+""",
+    "norms.md": """# BatchNorm
+
+## BatchNorm 在训练和推理时有什么不同？
+
+训练时用当前 batch 的均值和方差，推理时用训练中累积的滑动平均。
+
+## BatchNorm 的缺点
+
+依赖 batch size：小 batch 时统计不准，也不适合变长序列。
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def thread_home(tmp_path_factory) -> Path:
+    """Notes on dropout, attention and BatchNorm, where a follow-up's words are also another section's."""
+    from studybot.index.build import build_index
+
+    root = tmp_path_factory.mktemp("thread")
+    (root / "notes").mkdir()
+    for name, text in THREAD_NOTES.items():
+        (root / "notes" / name).write_text(text, encoding="utf-8")
+    build_index(root / "home", [root / "notes"], bundled=False)
+    return root / "home"
+
+
+def test_a_follow_up_on_a_detail_of_the_last_answer_is_asked_of_its_subject(thread_home: Path) -> None:
+    """"为什么要除以 1-p？" after dropout's training and inference names no subject: searched alone, it was answered
+    from √d_k's section (which says 除以 too), and "Why divide by 1-p?" found nothing."""
+    for first, detail in (("Dropout 在训练和推理阶段有什么不同？", "为什么要除以 1-p？"),
+                          ("How does dropout differ between training and inference?", "Why divide by 1-p?")):
+        session = ChatSession(Index(thread_home))
+        session.ask(first)
+        answer = session.ask(detail)
+        assert answer.resolved_question == f"{first} {detail}"
+        assert Path(answer.citations[0].file).name == "dropout.md", answer.citations[0].heading
+    # the thread goes on from the question asked whole: a new subject takes its aspect, and "它" is that subject
+    assert session.resolve("what about BatchNorm?") == "How does BatchNorm differ between training and inference?"
+    session = ChatSession(Index(thread_home))
+    session.ask("Dropout 在训练和推理阶段有什么不同？")
+    session.ask("为什么要除以 1-p？")
+    assert session.ask("那 BatchNorm 呢？").resolved_question == "BatchNorm 在训练和推理阶段有什么不同？"
+    drawbacks = session.ask("它的缺点是什么？")
+    assert drawbacks.resolved_question == "BatchNorm的缺点是什么？"
+    assert drawbacks.citations[0].heading.endswith("BatchNorm 的缺点")
+    # words the last answer never said ask about something else
+    assert session.resolve("What is the capital of France?") == "What is the capital of France?"
 
 
 def test_chat_with_a_grounded_model_answers_the_first_question_and_the_follow_up(tiny_home: Path) -> None:

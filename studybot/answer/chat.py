@@ -21,7 +21,7 @@ from studybot.content.glossary import mention
 from studybot.index.search import Index
 from studybot.text.aspects import ASPECTS, compares
 from studybot.text.language import language
-from studybot.text.tokens import tokenize
+from studybot.text.tokens import tokenize, word_key, word_keys
 
 HISTORY = Path("chat") / "history.jsonl"
 _ASPECTS = frozenset(ASPECTS)  # what a question asks of its subject (why, pros, cons), not a subject
@@ -73,10 +73,21 @@ class ChatSession:
         concept = bool(self.index.glossary.find(question))
         words = tokenize(question)
         short = len(words) <= FOLLOW_UP_MAX_WORDS and self._known(words)
-        if _CONTINUATION.match(question) or (not concept and (short or _PRONOUN.search(question))):
+        if _CONTINUATION.match(question) or (not concept and (short or _PRONOUN.search(question)
+                                                              or self._a_detail_of_the_last(words))):
             return (self._another_subject(question) or self._named_subject(question)
                     or self._subject_in_other_language(question) or f"{self._previous()} {question}")
         return question
+
+    def _a_detail_of_the_last(self, words: list[str]) -> bool:
+        """Whether the words of a question that can carry a point are all ones the last answer's passages say: it asks
+        about a detail of that answer ("为什么要除以 1-p？" after "Dropout 在训练和推理阶段有什么不同？", whose passages say
+        除以), not a new subject. Searched alone, it was answered from √d_k's section, which says 除以 too."""
+        from studybot.study.keypoints import worth_asking
+
+        said = frozenset().union(*(word_keys(source.text) for source in self.last.citations))
+        carrying = [word for word in words if worth_asking(word)]
+        return bool(carrying) and all(word_key(word) in said for word in carrying)
 
     def _previous(self) -> str:
         """The question a follow-up leans on: the last one asked whole, not the last follow-up merged with it ("那
@@ -91,7 +102,8 @@ class ChatSession:
         previous = self._previous()
         found = _PRONOUN.search(question)
         subjects = [e for e in self.index.glossary.find(previous) if e.id not in _ASPECTS]
-        if found is None or not subjects or compares(previous):
+        # a comparison of two subjects, not of one subject's two settings ("Dropout 在训练和推理阶段有什么不同？" is dropout's)
+        if found is None or not subjects or (compares(previous) and len(subjects) > 1):
             return None
         said = mention(subjects[0], previous)
         if said is None:
