@@ -53,7 +53,7 @@ def test_a_follow_up_that_names_another_subject_asks_the_last_question_of_it(tin
     session = ChatSession(Index(tiny_home))
     for previous, follow_up, resolved in (
             ("RNN 为什么会梯度消失？", "那 LSTM 呢？", "LSTM 为什么会梯度消失？"),
-            ("BatchNorm 和 LayerNorm 有什么区别？", "那 RMSNorm 呢？", "RMSNorm 和 LayerNorm 有什么区别？"),
+            ("BatchNorm 和 LayerNorm 有什么区别？", "那 RMSNorm 呢？", "RMSNorm 有什么区别？"),  # of it alone, not of LayerNorm
             ("How does BatchNorm behave at inference?", "what about LayerNorm?", "How does LayerNorm behave at inference?"),
             # a name the glossary does not list is a subject too, and the question's article is not said twice
             ("What is focal loss?", "what about SMOTE?", "What is SMOTE?"),
@@ -80,7 +80,7 @@ def test_a_follow_up_leans_on_the_last_question_asked_whole_not_on_the_last_foll
     session = ChatSession(Index(tiny_home))
     session.ask(FIRST)
     session.ask("为什么？")  # leans on FIRST
-    assert session.resolve("那 RMSNorm 呢？") == "RMSNorm 和 LayerNorm 有什么区别？"
+    assert session.resolve("那 RMSNorm 呢？") == "RMSNorm 有什么区别？"
     assert session.resolve("why?") == f"{FIRST} why?"
     session.ask("tuple 和 list 的区别是什么？")  # asked whole: the next follow-up leans on it
     assert session.resolve("为什么？") == "tuple 和 list 的区别是什么？ 为什么？"
@@ -167,6 +167,29 @@ def test_a_follow_up_on_a_detail_of_the_last_answer_is_asked_of_its_subject(thre
     assert drawbacks.citations[0].heading.endswith("BatchNorm 的缺点")
     # words the last answer never said ask about something else
     assert session.resolve("What is the capital of France?") == "What is the capital of France?"
+
+
+def test_a_new_subject_after_a_comparison_takes_the_place_of_both_sides(thread_home: Path) -> None:
+    """"那 flash attention 呢？" after "GQA 和 MQA 的区别是什么？" asked "flash attention 和 MQA 的区别是什么？", and the
+    MQA-vs-GQA section led again."""
+    from types import SimpleNamespace
+
+    session = ChatSession(Index(thread_home))
+    session.ask("GQA 和 MQA 的区别是什么？")
+    follow = session.ask("那 flash attention 呢？")
+    assert follow.resolved_question == "flash attention 的区别是什么？"
+    assert follow.citations[0].heading.endswith("Flash Attention")
+    for previous, follow_up, resolved in (
+            ("What is the difference between MQA and GQA?", "what about flash attention?",
+             "What is the difference between flash attention?"),
+            # a side the glossary does not list ("top-k") goes too
+            ("What is the difference between top-k and top-p sampling?", "what about beam search?",
+             "What is the difference between beam search?"),
+            # two settings of one subject are no sides: the new subject takes the subject's place
+            ("How does dropout differ between training and inference?", "what about BatchNorm?",
+             "How does BatchNorm differ between training and inference?")):
+        session.last, session.leaned_on = SimpleNamespace(resolved_question=previous, citations=[]), None
+        assert session.resolve(follow_up) == resolved
 
 
 def test_chat_with_a_grounded_model_answers_the_first_question_and_the_follow_up(tiny_home: Path) -> None:

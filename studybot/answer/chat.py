@@ -17,11 +17,11 @@ from typing import Callable
 from studybot.answer.pipeline import Answer, answer_question
 from studybot.clock import utc_now
 from studybot.answer.backends import Generator
-from studybot.content.glossary import mention
+from studybot.content.glossary import Entry, mention
 from studybot.index.search import Index
 from studybot.text.aspects import ASPECTS, compares
 from studybot.text.language import language
-from studybot.text.tokens import tokenize, word_key, word_keys
+from studybot.text.tokens import ENGLISH_STOP, tokenize, word_key, word_keys
 
 HISTORY = Path("chat") / "history.jsonl"
 _ASPECTS = frozenset(ASPECTS)  # what a question asks of its subject (why, pros, cons), not a subject
@@ -38,6 +38,11 @@ _BARE_NAME = re.compile(r"(?!(?:in|on|with|for|during|at|of|to|from|by|without)\
 _ARTICLE_AT_END = re.compile(r"\b(?:a|an|the)\s+$", re.IGNORECASE)
 # a pronoun standing for the previous topic ("why does it help?", "它的缺点是什么？")
 _PRONOUN = re.compile(r"(?<![A-Za-z])(?:it|its|this|that|they|them|those|these)(?![A-Za-z])|它|这个|那个|其", re.IGNORECASE)
+# the word that joins the sides a comparison compares ("GQA 和 MQA", "top-k and top-p sampling", "BN vs LN")
+_JOINS = r"(?:\s*(?:和|与|跟|同|及|或|、|/)\s*|\s+(?:and|or|vs\.?|versus)\s+)"
+# a side the glossary does not list: up to three words, none of them a stop word ("top-k" of "between top-k and …")
+_STOP = "|".join(sorted(ENGLISH_STOP, key=len, reverse=True))
+_UNLISTED_SIDE = rf"(?:(?!(?:{_STOP})\b)[A-Za-z0-9][\w+.\-]*)(?:\s+(?!(?:{_STOP})\b)[A-Za-z0-9][\w+.\-]*){{0,2}}"
 
 
 class ChatSession:
@@ -103,7 +108,8 @@ class ChatSession:
         found = _PRONOUN.search(question)
         subjects = [e for e in self.index.glossary.find(previous) if e.id not in _ASPECTS]
         # a comparison of two subjects, not of one subject's two settings ("Dropout 在训练和推理阶段有什么不同？" is dropout's)
-        if found is None or not subjects or (compares(previous) and len(subjects) > 1):
+        if (found is None or not subjects
+                or (compares(previous) and (len(subjects) > 1 or self._sides(previous, subjects[0])))):
             return None
         said = mention(subjects[0], previous)
         if said is None:
@@ -136,13 +142,28 @@ class ChatSession:
         if not before or _PRONOUN.search(question) or not (any(e.id not in named for e in glossary.find(question))
                                                            or self._a_name_not_in(subject, previous)):
             return None
-        found = mention(before[0], previous)
+        found = self._sides(previous, before[0]) or mention(before[0], previous)
         if found is None:
             return None
         before_it = previous[:found.start()]
         if (article := _ARTICLE_AT_END.search(before_it)) and _ARTICLE.match(subject):  # "and a GAN?" after "What is a
             before_it = before_it[:article.start()]  # VAE?" asked "What is a a GAN?": the follow-up's own article stays
         return f"{before_it}{subject}{previous[found.end():]}"
+
+    def _sides(self, previous: str, subject: Entry) -> re.Match | None:
+        """Where a comparison names the sides it compares, the subject one of them ("GQA 和 MQA" of "GQA 和 MQA 的区别是什么？",
+        "top-k and top-p sampling"), else None ("between training and inference" are no subjects of dropout's). A new
+        subject takes all their place: with one replaced, "那 flash attention 呢？" asked "flash attention 和 MQA 的区别是什么？",
+        and the MQA-vs-GQA section led again."""
+        said = mention(subject, previous)
+        if said is None or not compares(previous):
+            return None
+        listed = [found.group(0) for entry in self.index.glossary.find(previous) if entry.id not in _ASPECTS
+                  and (found := mention(entry, previous))]
+        side = "|".join([re.escape(name) for name in sorted(listed, key=len, reverse=True)] + [_UNLISTED_SIDE])
+        side = rf"(?<![A-Za-z0-9])(?:(?:the|a|an)\s+)?(?:{side})(?![A-Za-z0-9])"
+        return next((sides for sides in re.finditer(rf"{side}(?:{_JOINS}{side})+", previous, re.IGNORECASE)
+                     if sides.start() <= said.start() and said.end() <= sides.end()), None)
 
     def _a_name_not_in(self, subject: str, previous: str) -> bool:
         """Whether the subject names in Latin letters something the glossary does not list and the previous question
