@@ -192,6 +192,22 @@ def test_a_new_subject_after_a_comparison_takes_the_place_of_both_sides(thread_h
         assert session.resolve(follow_up) == resolved
 
 
+def test_compare_it_with_another_compares_the_threads_subject(thread_home: Path) -> None:
+    """"compare it with DPO" after "What is QLoRA?" was asked alone, and answered "DPO vs PPO"."""
+    from types import SimpleNamespace
+
+    session = ChatSession(Index(thread_home))
+    for previous, follow_up, resolved in (
+            ("What is QLoRA?", "compare it with DPO", "compare QLoRA with DPO"),
+            ("What is QLoRA?", "它和 DPO 有什么区别？", "QLoRA和 DPO 有什么区别？"),
+            ("Dropout 在训练和推理阶段有什么不同？", "它和 BatchNorm 有什么区别？", "Dropout和 BatchNorm 有什么区别？"),
+            # after a comparison "it" could be either side: the follow-up leans on the whole question
+            ("BatchNorm 和 LayerNorm 有什么区别？", "compare it with RMSNorm",
+             "BatchNorm 和 LayerNorm 有什么区别？ compare it with RMSNorm")):
+        session.last, session.leaned_on = SimpleNamespace(resolved_question=previous, citations=[]), None
+        assert session.resolve(follow_up) == resolved
+
+
 def test_chat_with_a_grounded_model_answers_the_first_question_and_the_follow_up(tiny_home: Path) -> None:
     fixed = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
     generator = GroundedFake("chat")

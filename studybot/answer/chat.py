@@ -75,14 +75,27 @@ class ChatSession:
         """The question to search and answer: a follow-up merged with the previous question."""
         if self.last is None:
             return question
-        concept = bool(self.index.glossary.find(question))
+        concepts = self.index.glossary.find(question)
         words = tokenize(question)
         short = len(words) <= FOLLOW_UP_MAX_WORDS and self._known(words)
-        if _CONTINUATION.match(question) or (not concept and (short or _PRONOUN.search(question)
-                                                              or self._a_detail_of_the_last(words))):
+        if (_CONTINUATION.match(question) or self._compared_with_it(question, concepts)
+                or (not concepts and (short or _PRONOUN.search(question) or self._a_detail_of_the_last(words)))):
             return (self._another_subject(question) or self._named_subject(question)
                     or self._subject_in_other_language(question) or f"{self._previous()} {question}")
         return question
+
+    @staticmethod
+    def _compared_with_it(question: str, concepts: list[Entry]) -> bool:
+        """Whether a question compares a pronoun with the one concept it names, nothing but words of comparison between
+        them ("compare it with DPO", "它和 DPO 有什么区别？", "how does it differ from DPO?"): "it" is the last subject,
+        the other side. Asked alone, "compare it with DPO" after "What is QLoRA?" was answered with "DPO vs PPO". ("How
+        does Inception combine filters of different sizes, and why does it use 1x1 convolutions?" says what "it" is.)"""
+        pronoun = _PRONOUN.search(question)
+        named = mention(concepts[0], question) if len(concepts) == 1 else None
+        if pronoun is None or named is None or not compares(question):
+            return False
+        between = question[min(pronoun.end(), named.end()):max(pronoun.start(), named.start())]
+        return all(compares(word) for word in tokenize(between))
 
     def _a_detail_of_the_last(self, words: list[str]) -> bool:
         """Whether the words of a question that can carry a point are all ones the last answer's passages say: it asks
