@@ -2156,7 +2156,7 @@ def test_a_chinese_term_of_art_the_users_note_explains_in_passing_is_answered(tm
 def test_a_section_comparing_the_subject_with_another_leads_only_a_question_that_compares_them() -> None:
     """"DPO vs PPO", ranked first, led "What is PPO?" over the note's own "PPO" section: a heading that compares the
     subject with something the question does not ask about answers another question. A question comparing both
-    still opens with the comparison; in Chinese too, and among the user's own passages beside bundled ones."""
+    opens with the comparison; in Chinese too, and among the user's own passages beside bundled ones."""
     from studybot.answer.extractive import extractive_answer
     from studybot.content.glossary import load_glossary
 
@@ -2177,6 +2177,13 @@ def test_a_section_comparing_the_subject_with_another_leads_only_a_question_that
     chinese = [part(1, "量化.md", ["量化", "GPTQ 和 AWQ 的区别"], "GPTQ 逐层用二阶信息补偿误差，AWQ 按激活大小保护重要通道。"),
                part(2, "量化.md", ["量化", "GPTQ"], "逐列量化权重，并用 Hessian 的逆把每列的量化误差补偿到还没量化的列上。")]
     assert extractive_answer("GPTQ 是怎么量化的？", chinese, glossary).startswith("逐列量化权重")
+    # ... and a question that compares opens with the heading that compares what it asks, ranked below one side's
+    # section ("LSTM 和 GRU 有什么区别？" opened with the note's "GRU")
+    gru = [part(1, "rnn.md", ["RNN", "GRU"], "GRU 有更新门和重置门两个门，没有单独的细胞状态，参数比 LSTM 少。"),
+           part(2, "rnn.md", ["RNN", "LSTM vs GRU"], "| | LSTM | GRU |\n|---|---|---|\n| 门 | 遗忘、输入、输出三个 | 更新、重置两个 |\n"
+                "| 状态 | 细胞状态和隐状态 | 只有隐状态 |"),
+           part(3, "/opt/knowledge/rnn.md", ["RNN", "GRU 和 LSTM 有什么区别？"], "GRU 把 LSTM 的门合并成两个。", own=False)]
+    assert extractive_answer("LSTM 和 GRU 有什么区别？", gru, glossary).startswith("门：LSTM"), gru
 
 
 def test_a_sections_sentences_are_about_what_its_heading_names() -> None:

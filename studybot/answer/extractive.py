@@ -658,7 +658,7 @@ Keys = dict[int, tuple[frozenset[str], frozenset[str], frozenset[str]]]  # `_sou
 
 
 def lead_source(sources: list[Source], keys: Keys, fits: dict[int, float], weights: Weights, lang: str,
-                definition: bool = False, crowded: frozenset[int] = frozenset()) -> Source | None:
+                definition: bool = False, heading_fit: dict[int, int] | None = None) -> Source | None:
     """The passage the answer opens with.
 
     The user's own passage leads when retrieval ranks one in the top OWN_WITHIN and it is about the
@@ -666,9 +666,8 @@ def lead_source(sources: list[Source], keys: Keys, fits: dict[int, float], weigh
     not only mention the subject (`_mentions_only`), and, against every passage, at least
     OWN_MIN_SHARE of the best fit, or, when it is in the other language (where words meet only through
     a rough translation, if any), of the best coverage of the question's glossary concepts. Otherwise
-    the best fit leads, an interview answer winning near-ties; in both cases a passage whose own heading compares
-    the subject with something not asked (`crowded`: "DPO vs PPO" for "What is PPO?") leads only when no other
-    near-tie does. For a `definition` question the lead's note
+    the best fit leads, an interview answer winning near-ties; in both cases near-ties go first to a passage whose own
+    heading asks what the question asks (`heading_fit`, `_heading_fit`). For a `definition` question the lead's note
     opens the answer where it says what its subject is (`_opening`). An interview answer to the very same
     question replaces the section it closes. `fits`: `answers_question` of each source, by its number.
     """
@@ -676,11 +675,12 @@ def lead_source(sources: list[Source], keys: Keys, fits: dict[int, float], weigh
     if best <= 0:
         return None
     pool = _naming_the_subject(sources, keys, fits, weights, lang)
-    lead = _own_lead(sources, keys, fits, weights, lang, pool, crowded)
+    heading_fit = heading_fit or {}
+    lead = _own_lead(sources, keys, fits, weights, lang, pool, heading_fit)
     if lead is None:
         best = max(fits[s.n] for s in pool)
         near = [s for s in pool if fits[s.n] >= NEAR_TIE * best]
-        lead = max(near, key=lambda s: (s.kind == "answer", s.n not in crowded, fits[s.n]))
+        lead = max(near, key=lambda s: (s.kind == "answer", heading_fit.get(s.n, 0), fits[s.n]))
     if definition:
         lead = _opening(lead, sources, fits)
     if lead.kind != "answer":
@@ -717,19 +717,24 @@ def _naming_the_subject(sources: list[Source], keys: Keys, fits: dict[int, float
     return naming or sources
 
 
-def _names_others(source: Source, glossary: Glossary, weights: Weights) -> bool:
-    """Whether a passage's own heading compares a concept the question asks about with one it does not: "DPO vs
-    PPO" is about how the two differ, and led "What is PPO?" over the note's "PPO" section."""
+def _heading_fit(source: Source, question: str, glossary: Glossary, weights: Weights, keys: Keys) -> int:
+    """How a passage's own heading meets the question, for near-ties: -1 when it compares a concept the question asks
+    about with one it does not ("DPO vs PPO" led "What is PPO?" over the note's "PPO" section); 1 when the question
+    compares and so does the heading, of a passage naming two of the question's concepts ("LSTM 和 GRU 有什么区别？"
+    opened with the note's "GRU" section, ranked above its "LSTM vs GRU" table); else 0."""
     path = _question_path(source)
     if not path or not compares(path[-1]):
-        return False
+        return 0
     asked = frozenset().union(*weights.values())
     named = {t for t in _keys(path[-1], glossary) if t.startswith(CONCEPT) and t not in _ASPECT_KEYS}
-    return bool(named & asked) and bool(named - asked)
+    if compares(question):
+        concepts = {t for t in asked if t.startswith(CONCEPT) and t not in _ASPECT_KEYS}
+        return int(len(concepts & keys[source.n][1]) >= 2)
+    return -int(bool(named & asked) and bool(named - asked))
 
 
 def _own_lead(sources: list[Source], keys: Keys, fits: dict[int, float],
-              weights: Weights, lang: str, pool: list[Source], crowded: frozenset[int]) -> Source | None:
+              weights: Weights, lang: str, pool: list[Source], heading_fit: dict[int, int]) -> Source | None:
     own = [s for s in sources[:OWN_WITHIN] if s.own and s in pool]
     if not own or all(s.own for s in sources):
         return None
@@ -738,7 +743,7 @@ def _own_lead(sources: list[Source], keys: Keys, fits: dict[int, float],
     # what "Why does the scaled dot-product attention divide by sqrt(d)?" asks, its "Scaled Dot Product Attention" answers.
     near = [s for s in own if fits[s.n] >= OWN_NEAR_TIE * best_own
             and not (language(s.text) == lang and _mentions_only(s, sources, keys, weights[lang]))]
-    lead = next((s for s in near if s.n not in crowded), near[0]) if near else None
+    lead = max(near, key=lambda s: heading_fit.get(s.n, 0)) if near else None  # the best ranked of the best
     if lead is not None and language(lead.text) != lang:
         # one in the question's language that fits as well and names as many of its concepts comes first ("What is
         # LayerNorm?" opened in Chinese with the note's RMSNorm comparison, ranked above its English one)
@@ -934,8 +939,8 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
     leads = sources if code_only else prose  # a passage of code alone leads when code is asked, or all there is
     if not asks_code:  # nor does a section named as code ("（3） Code") for its one line of lead-in
         leads = [s for s in leads if not _CODE_HEADING.match(s.heading)] or leads
-    crowded = frozenset(s.n for s in leads if _names_others(s, glossary, weights))
-    lead = lead_source(leads, keys, fits, weights, lang, defines(question), crowded)
+    heading_fit = {s.n: _heading_fit(s, question, glossary, weights, keys) for s in leads}
+    lead = lead_source(leads, keys, fits, weights, lang, defines(question), heading_fit)
     if lead is None:
         return ""
     lead_limit = int(budget * LEAD_SHARE)
