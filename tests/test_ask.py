@@ -2177,6 +2177,7 @@ def test_a_section_comparing_the_subject_with_another_leads_only_a_question_that
     chinese = [part(1, "量化.md", ["量化", "GPTQ 和 AWQ 的区别"], "GPTQ 逐层用二阶信息补偿误差，AWQ 按激活大小保护重要通道。"),
                part(2, "量化.md", ["量化", "GPTQ"], "逐列量化权重，并用 Hessian 的逆把每列的量化误差补偿到还没量化的列上。")]
     assert extractive_answer("GPTQ 是怎么量化的？", chinese, glossary).startswith("逐列量化权重")
+    assert extractive_answer("GPTQ 和 SmoothQuant 有什么区别？", chinese, glossary).startswith("逐列量化权重")
     # ... and a question that compares opens with the heading that compares what it asks, ranked below one side's
     # section ("LSTM 和 GRU 有什么区别？" opened with the note's "GRU")
     gru = [part(1, "rnn.md", ["RNN", "GRU"], "GRU 有更新门和重置门两个门，没有单独的细胞状态，参数比 LSTM 少。"),

@@ -727,10 +727,10 @@ def _heading_fit(source: Source, question: str, glossary: Glossary, weights: Wei
         return 0
     asked = frozenset().union(*weights.values())
     named = {t for t in _keys(path[-1], glossary) if t.startswith(CONCEPT) and t not in _ASPECT_KEYS}
-    if compares(question):
-        concepts = {t for t in asked if t.startswith(CONCEPT) and t not in _ASPECT_KEYS}
-        return int(len(concepts & keys[source.n][1]) >= 2)
-    return -int(bool(named & asked) and bool(named - asked))
+    concepts = {t for t in asked if t.startswith(CONCEPT) and t not in _ASPECT_KEYS}
+    if compares(question) and len(concepts & keys[source.n][1]) >= 2:
+        return 1
+    return -int(bool(named & asked) and bool(named - asked))  # "GPTQ 和 AWQ 的区别" for "GPTQ 和 SmoothQuant …" too
 
 
 def _own_lead(sources: list[Source], keys: Keys, fits: dict[int, float],
@@ -926,7 +926,7 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
     def score(unit: _Unit, about: bool = False) -> float:
         """How much of the question a unit speaks to: by its own words, or `about` also by its section's heading."""
         weight = 1.0 if unit.language == lang else OTHER_LANGUAGE_WEIGHT
-        keys = unit.keys | unit.about if about else unit.keys
+        keys = unit.keys | unit.about if about and unit.about else unit.keys
         return weight * _coverage(keys, _in(weights, unit.language, lang)) / _rank_discount(unit.source)
 
     notes = Counter(s.file for s in sources)
