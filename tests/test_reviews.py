@@ -174,6 +174,27 @@ def test_a_damaged_file_is_one_line_naming_the_backup_with_reviews_and_to_keep_t
     assert diagnose(tmp_path)["reviews"] == f"unusable: {message}"  # doctor says the same line
 
 
+def test_a_damaged_history_no_backup_holds_a_review_of_starts_afresh_as_its_message_says(tmp_path: Path) -> None:
+    """With no backup holding a review, "move it aside to start afresh" led straight to "missing, though studybot kept
+    one": the message names the stamp to delete too, and doing what it says opens a new history."""
+    with ReviewStore(tmp_path, today=date(2026, 12, 1)) as store:  # the day's backup is taken before any answer
+        for i in range(40):
+            store.record(f"card-{i}", "t", "good", datetime(2026, 12, 1, 9, tzinfo=timezone.utc), answer="x" * 1000)
+    path = tmp_path / FILE
+    data = bytearray(path.read_bytes())
+    for page in range(2, 8):
+        data[page * 4096 + 8: page * 4096 + 60] = bytes((page * 7 + i * 13) % 256 for i in range(52))
+    path.write_bytes(bytes(data))
+    with pytest.raises(StudybotError) as info:
+        ReviewStore(tmp_path, today=date(2026, 12, 2))
+    stamp = tmp_path / "reviews.sqlite.stamp"
+    assert f"move it aside and delete {stamp} to start afresh" in str(info.value), str(info.value)
+    path.rename(tmp_path / "reviews.damaged")
+    stamp.unlink()
+    with ReviewStore(tmp_path, today=date(2026, 12, 2)) as store:
+        assert store.schedule() == {}
+
+
 def test_a_file_whose_header_was_overwritten_names_the_backup_not_starting_afresh(tmp_path: Path) -> None:
     """SQLite calls a file whose first page was overwritten "not a database" before any check runs: the history
     is still in the day's backup, so the message says to copy it back, never to move the history away."""

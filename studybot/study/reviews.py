@@ -64,6 +64,9 @@ def _stamp(path: Path) -> str:
     return f"{stat.st_size} {stat.st_mtime_ns}"
 
 
+INTEGRITY_ROWS = 100  # the most complaints `PRAGMA integrity_check` gives
+
+
 def integrity_problem(db: sqlite3.Connection) -> str | None:
     """SQLite's own full check of the file: None when sound, else its first complaint and how many more there are
     (SQLite says up to 100, one a line: the error was a hundred lines of "On tree page 14 cell 9: …")."""
@@ -74,7 +77,8 @@ def integrity_problem(db: sqlite3.Connection) -> str | None:
     if rows[0][0] == "ok":
         return None
     found = [line for (text,) in rows for line in str(text).splitlines() if line and not line.startswith("*** ")]
-    return found[0] + (f" (and {len(found) - 1} more)" if len(found) > 1 else "")
+    more = "more" if len(rows) >= INTEGRITY_ROWS else f"{len(found) - 1} more"  # SQLite stops at its hundredth
+    return found[0] + (f" (and {more})" if len(found) > 1 else "")
 
 
 def backups(home: Path) -> list[Path]:
@@ -117,8 +121,9 @@ def _damaged(path: Path, problem: str) -> StudybotError:
     """One line: the first problem, and what to do with the file first (it may hold reviews no backup has)."""
     best = best_backup(path.parent)
     if best is None:
-        return StudybotError(f"review history {path} is damaged ({problem}): move it aside to start afresh (no "
-                             "backup holds a review)")
+        stamp = path.parent / STAMP  # else, moved aside, the history is "missing, though studybot kept one"
+        return StudybotError(f"review history {path} is damaged ({problem}): move it aside and delete {stamp} to start "
+                             "afresh (no backup holds a review)")
     return StudybotError(f"review history {path} is damaged ({problem}): move it aside first, then "
                          f"{_restore(best, path)}")
 
