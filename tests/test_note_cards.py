@@ -480,11 +480,14 @@ def test_a_broad_first_tag_does_not_file_a_notes_cards_under_another_topic(tmp_p
         "attn.md": "---\ntags: [NLP, attention]\n---\n# 注意力\n\n## 为什么自注意力要除以根号 d_k？\n\n"
                    "点积的方差随 d_k 增大，softmax 会饱和；缩放点积注意力除以根号 d_k 让多头注意力的 query 和 key 保持单位方差。\n",
         "lora.md": "---\ntags: [LLM, 微调, PEFT]\n---\n# LoRA\n\n## LoRA 训练哪些参数？\n\n"
-                   "LoRA 冻结预训练权重，只训练低秩矩阵 A 和 B，rank 通常取 4 到 16，训练完可以合并权重。\n"})
+                   "LoRA 冻结预训练权重，只训练低秩矩阵 A 和 B，rank 通常取 4 到 16，训练完可以合并权重。\n",
+        "rnn.md": "---\ntopic: rnn\ntags: [optimizers]\n---\n# RNN\n\n## 训练 RNN 用什么优化器？\n\n"
+                  "训练 RNN 常用 Adam 加学习率预热和梯度裁剪，SGD 动量也可以，BPTT 截断长度影响显存。\n"})
     build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
     cards = [c for c in load_deck(tmp_path / "home").cards if c.origin == "note"]
     assert {c.topic for c in cards if "attn.md" in c.source} == {"transformer"}
     assert {c.topic for c in cards if "lora.md" in c.source} == {"lora"}
+    assert {c.topic for c in cards if "rnn.md" in c.source} == {"rnn"}  # a front-matter topic is the note's topic
     assert all("NLP" in c.topics for c in cards if "attn.md" in c.source)  # --topic NLP still finds them
 
 

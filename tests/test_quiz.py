@@ -606,7 +606,7 @@ def test_a_choice_is_shown_one_option_a_line_in_both_languages() -> None:
 
 def test_a_question_a_note_and_a_bank_card_both_ask_is_asked_once_from_the_note(tmp_path: Path) -> None:
     """A note asking what a bank card asks ("BatchNorm 在训练和推理时有什么不同？") had both asked back to back and
-    graded twice: a session asks a question once, from the user's own note."""
+    graded twice: the user's own note's card takes the bank card's place in the deck."""
     notes = tmp_path / "notes"
     notes.mkdir()
     (notes / "bn.md").write_text(
@@ -617,4 +617,5 @@ def test_a_question_a_note_and_a_bank_card_both_ask_is_asked_once_from_the_note(
     asked = [c for c in plan_quiz(home, T0, topic="normalization").cards
              if c.question.zh.startswith("BatchNorm 在训练和推理时有什么不同")]
     assert [c.origin for c in asked] == ["note"]
-    assert any(c.id == "normalization-006" for c in load_deck(home).cards)  # the bank card is still in the deck
+    assert not any(c.id == "normalization-006" for c in load_deck(home).cards)  # nor due, nor counted, while it does
+    assert any(c.id == "normalization-006" for c in load_deck(home, notes=False).cards)

@@ -24,7 +24,8 @@ from studybot.content.glossary import Glossary, concept_topics, load_glossary, m
 from studybot.home import bundled_dir
 from studybot.ingest.notes import heading_title, outside_code, parse_note
 from studybot.study.keypoints import MIN_POINTS, DocumentFrequencies, answer_tokens, term_points
-from studybot.study.questions import URL, is_question, qa_pairs, same_question, section_question, trim_answer
+from studybot.study.questions import (URL, is_question, qa_pairs, question_key, same_question, section_question,
+                                      trim_answer)
 from studybot.text.language import has_cjk
 from studybot.text.sentences import is_aside, split_sentences
 from studybot.text.tables import column_names, read_tables, row_cells
@@ -395,7 +396,8 @@ def _card_topics(section: _Section, question: str, reference: str, points: list[
     named = [entry.id for point in points for entry in glossary.find(point.en[0])]
     concepts = asked + glossary.find(reference)
     topics = note_topics(metadata, concepts)
-    topics = list(dict.fromkeys([main_topic(_labels(metadata) or topics, concepts, glossary)] + topics + [e.id for e in asked]
+    labels = [str(metadata["topic"])] if metadata.get("topic") else _labels(metadata) or topics  # a topic: is its topic
+    topics = list(dict.fromkeys([main_topic(labels, concepts, glossary)] + topics + [e.id for e in asked]
                                 + concept_topics(asked) + named))
     return topics, demos_for_concepts(entry.id for entry in asked)
 
@@ -419,10 +421,10 @@ def syllabus_topic(label: str, glossary: Glossary) -> str:
 
 
 def main_topic(labels: list[str], concepts: list, glossary: Glossary) -> str:
-    """The syllabus topic a card is filed under: of its note's labels (front-matter topic and tags, else the card's
-    commonest concept topic), the one whose topic the card's concepts name most, the first on a tie. A broad first tag files nothing: "tags: [NLP, attention]" filed a note's
-    attention cards under "embeddings" (NLP is an embeddings concept), and "[LLM, 微调, PEFT]" its LoRA cards under
-    "pretraining"."""
+    """The syllabus topic a card is filed under: of its note's `labels` (its front-matter topic, else its tags, else
+    the card's commonest concept topic), the one whose topic the card's concepts name most, the first on a tie. A broad
+    first tag files nothing: "tags: [NLP, attention]" filed a note's attention cards under "embeddings" (NLP is an
+    embeddings concept), and "[LLM, 微调, PEFT]" its LoRA cards under "pretraining"."""
     named = Counter(concept_topics(concepts))
     topics = [syllabus_topic(label, glossary) for label in labels]
     return max(topics, key=lambda topic: named[topic])
@@ -602,11 +604,19 @@ def load_deck(home: Path | None, banks: list[Path] | None = None, notes: bool = 
             index = Index(home)
             covered = {(Path(c.source.rsplit(":", 1)[0]).name, c.heading) for c in cards}
             made = cached_note_cards(index, covered)
-            cards += made
+            cards = _not_asked_by(cards, made) + made
             warnings += _follow_renamed(Path(home), made)
     if home is not None:
         cards += interview_cards(Path(home))
     return Deck(cards=cards, warnings=warnings)
+
+
+def _not_asked_by(bank: list[Card], notes: list[Card]) -> list[Card]:
+    """The bank's cards less those asking what a card of the user's notes asks: a note asking "BatchNorm 在训练和推理时
+    有什么不同？" had it asked twice in a row and graded twice, once from each."""
+    asked = {key for card in notes if card.origin == "note" for key in (question_key(card.question.zh),
+                                                                         question_key(card.question.en)) if key}
+    return [card for card in bank if not {question_key(card.question.zh), question_key(card.question.en)} & asked]
 
 
 def note_print(card: Card) -> str:

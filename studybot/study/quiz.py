@@ -23,7 +23,6 @@ from studybot.study.grading import Grade, Grader
 from studybot.home import resolve_home
 from studybot.study.trends import interview_scores, mastery_by_week, own_notes, syllabus_coverage
 from studybot.study.planner import due_before_interview, todays_plan
-from studybot.study.questions import question_key
 from studybot.study.reviews import DESIRED_RETENTION, ReviewStore
 
 Ask = Callable[[Card, int, int], "str | None"]
@@ -113,23 +112,12 @@ def plan_quiz(
     today = todays_plan(home, now) if due_only else None  # review follows the plan; quiz asks as it always does
     if today is not None:
         due = _follow(today, due, new)
-    cards = _asked_once(due if due_only else due + new + later)
+    cards = due if due_only else due + new + later
     next_due = schedule[later[0].id]["due"] if due_only and not due and later else None
     return Plan(home=home, cards=cards[:limit] if limit else cards, warnings=deck.warnings, next_due=next_due,
                 retention=today["retention"] if today else DESIRED_RETENTION,
                 planned_topics=[t["topic"] for t in today["topics"]] if today else [], rivals=rivals(deck.cards),
                 latest_due=due_before_interview(home, now))
-
-
-def _asked_once(cards: list[Card]) -> list[Card]:
-    """The cards less those asking a question an earlier one asks (the user's own note's card first): a note asking
-    what a bank card asks ("BatchNorm 在训练和推理时有什么不同？") was asked twice in a row, graded twice."""
-    keys = lambda card: {question_key(card.question.zh), question_key(card.question.en)} - {""}  # noqa: E731
-    first: dict[str, Card] = {}
-    for card in sorted(cards, key=lambda c: c.origin != "note"):  # stable: a note's card, then the order given
-        for key in keys(card):
-            first.setdefault(key, card)
-    return [card for card in cards if all(first[key] is card for key in keys(card))]
 
 
 def _follow(today: dict, due: list[Card], new: list[Card]) -> list[Card]:
@@ -182,7 +170,7 @@ def review_stats(
     cards = select(deck.cards, topic, glossary)
     with ReviewStore(home) as store:
         result = store.stats(cards, now, only_these=topic is not None)
-        result["away"] = store.away(deck.cards) if notes else 0
+        result["away"] = store.away(deck.cards) if notes and topic is None else 0  # of every topic: a card gone has none
         weekly = mastery_by_week(cards, store.reviews(), now)
         interviews = interview_scores(store.past_interviews(""))
     own = own_notes(home)
