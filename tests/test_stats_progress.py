@@ -86,6 +86,10 @@ def test_a_topic_a_note_mentions_in_passing_is_not_covered_by_it() -> None:
                                                          load_glossary(None))}
     assert coverage["transformer"]["notes"] == ["mine/attn.md"]
     assert coverage["cuda"]["notes"] == ["mine/gpu.md"]
+    # one file of a whole book names many concepts of its main topic: a few of another still cover it
+    book = attention + "优化器：SGD 加动量，Adam 的一阶矩和二阶矩，学习率预热，权重衰减。"
+    assert "mine/book.md" in {c["topic"]: c for c in syllabus_coverage([("mine/book.md", {}, book)],
+                                                                       load_glossary(None))}["optimizers"]["notes"]
 
 
 def test_stats_cli_draws_progress_keeps_old_keys_and_writes_a_png(tmp_path: Path, monkeypatch, capsys) -> None:

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 
 WEEKS = 8
 MIN_CONCEPTS = 2  # distinct glossary concepts of a topic that make a note about it ...
-MAIN_SHARE = 0.25  # ... when they are at least this share of those of the topic it names most (a note on attention
-# that mentions FlashAttention and 显存 in passing covered "cuda")
+MAIN_SHARE = 0.25  # ... or this share of those of the topic it names most, when more (a note on attention naming
+IN_DEPTH = 3  # FlashAttention and 显存 in passing covered "cuda"), but never more than these (one file of a whole book)
 
 
 def week_start(day: date) -> date:
@@ -90,11 +90,15 @@ def own_notes(home: Path) -> list[tuple[str, dict, str]]:
     return [(path, index.metadata(path), "\n".join(parts)) for path, parts in sorted(texts.items())]
 
 
+def _bar(concepts: Counter) -> float:
+    """How many distinct concepts of a topic make a note about it, given how many of each topic it names."""
+    return max(MIN_CONCEPTS, min(MAIN_SHARE * max(concepts.values(), default=0), IN_DEPTH))
+
+
 def syllabus_coverage(notes: list[tuple[str, dict, str]], glossary: Glossary) -> list[dict]:
     """Each bundled knowledge topic and the user's notes about it: a note is about a topic when the topic (or one
     of its aliases) is among the note's topics as cards pick them (front-matter topic and tags, the commonest
-    glossary topic), or when it names MIN_CONCEPTS distinct glossary concepts of the topic, and MAIN_SHARE of as many
-    as of the topic it names most."""
+    glossary topic), or when it names enough distinct glossary concepts of the topic (`_bar`)."""
     from studybot.study.cards import note_topics
 
     about: list[tuple[str, set[str], Counter]] = []
@@ -107,6 +111,6 @@ def syllabus_coverage(notes: list[tuple[str, dict, str]], glossary: Glossary) ->
     for meta in syllabus():
         names = topic_names(meta)
         found = [path for path, labels, concepts in about
-                 if labels & names or concepts[meta.topic] >= max(MIN_CONCEPTS, MAIN_SHARE * max(concepts.values(), default=0))]
+                 if labels & names or concepts[meta.topic] >= _bar(concepts)]
         coverage.append({"topic": meta.topic, "title": meta.title, "covered": bool(found), "notes": found})
     return coverage
