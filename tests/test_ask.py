@@ -2200,3 +2200,18 @@ def test_a_sections_sentences_are_about_what_its_heading_names() -> None:
                  "- Four models sit in memory: policy, reference, reward and value.", 0.9)
     answer = extractive_answer("How does PPO work in RLHF?", [block, ppo], load_glossary())
     assert answer.startswith("PPO in RLHF samples answers") and "Four models sit in memory" in answer, answer
+
+
+def test_a_question_naming_a_kind_of_a_concept_the_notes_never_write_is_nothing_found(tmp_path: Path) -> None:
+    """The glossary lists DBSCAN among the names of clustering: "How does DBSCAN decide which points are noise?" was
+    answered with a note's passing "聚类" and k-means. A concept named only by another, rare name no hit writes is not
+    what the hits are about; named by its own name it still is."""
+    from studybot.answer.pipeline import NothingFound, answer_question
+
+    index = _notes_home(tmp_path, "# 词向量\n\n## 词向量有什么用？\n\n"
+                                  "词向量把词映射到稠密空间，语义相近的词距离近，可以拿来做聚类、检索和下游分类的特征。\n\n"
+                                  "## Word2Vec 怎么训练？\n\nSkip-gram 用中心词预测上下文，负采样把 softmax 换成几个二分类。\n")
+    with pytest.raises(NothingFound):
+        answer_question("How does DBSCAN decide which points are noise?", index)
+    answer = answer_question("词向量可以用来聚类吗？", index)  # by its own name, clustering is what the note says
+    assert Path(answer.citations[0].file).name == "notes.md"

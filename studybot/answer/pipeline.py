@@ -201,9 +201,25 @@ def still_unwritten(unwritten: list[dict], cited: list[Source], index: Index) ->
 
 
 def names_a_concept(question: str, hits: list[Hit], index: Index) -> bool:
-    """Whether a hit's heading or text names one of the glossary concepts the question names."""
-    asked = {e.id for e in index.glossary.find(question)}
+    """Whether a hit's heading or text names one of the glossary concepts the question names, less a concept the
+    question names only by a rare name in Latin letters that is not its first (`_named_by_a_kind_of_it`)."""
+    asked = {e.id for e in index.glossary.find(question) if not _named_by_a_kind_of_it(question, e, hits, index)}
     return bool(asked) and any(asked & {e.id for e in index.glossary.find(f"{h.path}\n{h.text}")} for h in hits)
+
+
+def _named_by_a_kind_of_it(question: str, entry, hits: list[Hit], index: Index) -> bool:
+    """Whether the question names a concept by one of its other names, in Latin letters, that few passages and no hit
+    hold: a kind of it, as a glossary lists kinds among a concept's names ("How does DBSCAN decide which points are
+    noise?" is about "clustering", and was answered with a note's passing "聚类"). Its first name is the concept."""
+    from studybot.content.glossary import mention
+    from studybot.text.tokens import tokenize
+
+    found = mention(entry, question)
+    if found is None or not found.group(0).isascii() or found.group(0).lower() in {n.lower() for n in entry.en[:1]}:
+        return False
+    said = set().union(*(tokenize(f"{h.path}\n{h.text}") for h in hits))  # as written: the index adds every name
+    words = set(tokenize(found.group(0)))
+    return bool(words) and all(_rare_in(index, w) and w not in said for w in words)
 
 
 def names_what_no_hit_says(question: str, hits: list[Hit], index: Index) -> bool:
