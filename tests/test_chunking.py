@@ -744,3 +744,29 @@ def test_a_plugins_query_block_is_no_text_of_the_note() -> None:
     note = parse_note("# Dashboard\n\n```dataview\nTABLE status FROM #optimization OR #normalization\n```\n\n"
                       "```dataviewjs\ndv.table([\"a\"], dv.pages(\"#x\"))\n```\n\n```python\nx = 1\n```\n", "dash.md")
     assert [c.text for c in chunk_note(note)] == ["```python\nx = 1\n```"]
+
+
+def test_a_callout_with_a_title_is_a_part_of_its_section_under_its_title() -> None:
+    """A note made only of callouts was one passage: the fixes for vanishing and for exploding gradients ran together
+    without their labels, and every question about it was answered by the same dump. A callout with a title over its
+    text is a part under that title, as a heading would head it, and the section's text after it is the section's
+    again; one without a title, or a title alone, stays in its section."""
+    text = ("# 梯度消失与梯度爆炸\n\n"
+            "> [!success] 解决梯度消失\n> 1. 换 ReLU 系激活函数\n> 2. 残差连接\n\n"
+            "> [!success] 解决梯度爆炸\n> 1. 梯度裁剪\n> 2. 减小学习率\n\n"
+            "## Sigmoid\n\n$$\\sigma(x)=\\frac{1}{1+e^{-x}}$$\n\n"
+            "> [!question] sigmoid 的导数最大是多少？\n> 在 $x=0$ 处取最大值 0.25。\n>\n\n"
+            "它的输出不是 zero-centered。\n\n> [!tip]\n> 隐藏层用 ReLU。\n\n> [!note] 只有标题的 callout。\n\n"
+            "## Adam\n\n> [!faq]- Why does Adam correct its bias?\n> Its moments start at zero, so early estimates are too small.\n")
+    chunks = chunk_note(parse_note(text, "g.md"))
+    assert [(c.heading_path, c.line_start, c.line_end, c.kind) for c in chunks] == [
+        (["梯度消失与梯度爆炸", "解决梯度消失"], 3, 5, "section"),
+        (["梯度消失与梯度爆炸", "解决梯度爆炸"], 7, 9, "section"),
+        (["梯度消失与梯度爆炸", "Sigmoid"], 11, 13, "section"),
+        (["梯度消失与梯度爆炸", "Sigmoid", "sigmoid 的导数最大是多少？"], 15, 16, "section"),
+        (["梯度消失与梯度爆炸", "Sigmoid"], 19, 24, "section"),
+        (["梯度消失与梯度爆炸", "Adam", "Why does Adam correct its bias?"], 28, 29, "section")]
+    assert chunks[1].text == "> 1. 梯度裁剪\n> 2. 减小学习率"
+    assert chunks[3].text == "> 在 $x=0$ 处取最大值 0.25。"
+    assert chunks[4].text.startswith("它的输出不是 zero-centered。") and chunks[4].text.endswith("只有标题的 callout。")
+

@@ -35,7 +35,7 @@ from studybot.text.tokens import add_words, cjk_bigrams
 LANGUAGE_SAMPLE = 500  # characters of a chunk's prose that decide its language
 PROSE_WORDS = 5  # fewer words and Chinese characters than this is no prose ("- [ ] TODO", "[TOC]")
 _WORD = re.compile(f"{CJK_CHAR.pattern}|[A-Za-z]{{2,}}")
-PIPELINE_VERSION = 38  # bump when reading, repair, chunking or tokens change what a file turns into (3: bigram BM25;
+PIPELINE_VERSION = 39  # bump when reading, repair, chunking or tokens change what a file turns into (3: bigram BM25;
 # 4: setext headings, no tables of contents, images named by a tool read as "image", HTML entities decoded,
 # character pairs of NFKC text; 5: emoji sequences repaired, screenshot tools' image names read as "image";
 # 6: formula images read as their LaTeX, links alone on a line left out, no setext heading over a picture,
@@ -80,7 +80,8 @@ PIPELINE_VERSION = 38  # bump when reading, repair, chunking or tokens change wh
 # a plugin's query block, Dataview's or Tasks', is not read; 37: what an apostrophe adds to an English word, "'s",
 # "n't", is no token; a section named "Idea" or "核心思想" is a part of its note; a note damaged in part is repaired where
 # its paragraphs are damaged; 38: inline code is read as written, what looks like an HTML tag or entity in it
-# (`List<int>`, `&amp;`) is code)
+# (`List<int>`, `&amp;`) is code; 39: an Obsidian callout with a title over its text is a part of its section under
+# its title, and a footnote's text a part where its mark is)
 
 
 @dataclass

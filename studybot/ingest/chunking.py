@@ -11,7 +11,8 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from studybot.ingest.notes import INDENTED_CODE, UNSPOKEN_LINE, Heading, Note, closes_fence, fence_opening, file_title, folder_title
+from studybot.ingest.notes import (INDENTED_CODE, UNSPOKEN_LINE, Heading, Note, callout_title, closes_fence, fence_opening,
+                                   file_title, folder_title)
 from studybot.text.sentences import BOLD_LINE, names_a_part, names_a_point, sentence_runs, without_lead_label
 from studybot.text.tokens import word_keys
 
@@ -216,37 +217,83 @@ def unwritten_sections(note: Note) -> list[tuple[list[str], int]]:
     return unwritten
 
 
+@dataclass
+class _Part:
+    """Blocks of a note that make chunks under one heading path: a section's text between its callouts, a titled
+    callout's text."""
+
+    path: list[str]
+    blocks: list[Block]
+    line: int | None  # the 1-based line its first chunk starts at when not its first block's: its heading, a callout's title
+    titled: bool
+    answer: bool = False  # an interview-answer section: kept whole, an answer block
+    callout: bool = False  # a callout's text under its title: a section of its own, never a quoted answer
+
+
+def _callouts(lines: list[str], block: Block) -> list[tuple[Block, str]]:
+    """A quote block cut where each callout opens, (block, title) of each run; the title is "" for a run that is no
+    titled callout with text under its title (a plain quote, "> [!tip]" with no title, a title alone), and the block
+    of a titled callout is its text, below its title."""
+    opens = [i for i in range(block.start, block.end) if callout_title(lines[i]) is not None]
+    bounds = sorted({block.start, *opens}) + [block.end]
+    runs: list[tuple[Block, str]] = []
+    for start, end in zip(bounds, bounds[1:]):
+        said = [i for i in range(start + 1, end) if lines[i].lstrip().lstrip(">").strip()]
+        title = callout_title(lines[start]) if start in opens and said else ""
+        runs.append((Block(start + 1, said[-1] + 1, quote=True), title) if title else (Block(start, end, quote=True), ""))
+    return runs
+
+
+def _parts(note: Note) -> list[_Part]:
+    """The note's parts in file order. A titled callout is a part of its section under its title, as a heading would
+    head it: a note made only of callouts was one passage of six lists, the fixes for vanishing and for exploding
+    gradients run together without their labels, and "> [!question] 面试题：sigmoid 的导数最大是多少？" under "## Sigmoid"
+    was not the answer that opened: the section's formula was."""
+    lines = note.lines
+    parts: list[_Part] = []
+    for heading, path, body_start, body_end, titled in _sections(note):
+        is_answer = heading is not None and bool(ANSWER_HEADING.search(heading.title))
+        run = _Part(path, [], heading.line if heading is not None else None, titled, is_answer)
+        parts.append(run)
+        for block in paragraph_blocks(lines, body_start, body_end):
+            # an interview-answer section is quoted back as it was written, its callouts too
+            for piece, title in _callouts(lines, block) if block.quote and not is_answer else [(block, "")]:
+                if not title:
+                    run.blocks.append(piece)
+                    continue
+                parts.append(_Part([*path, title], [piece], piece.start, titled, bool(ANSWER_HEADING.search(title)), True))
+                run = _Part(path, [], None, titled, is_answer)
+                parts.append(run)
+    return [part for part in parts if part.blocks]
+
+
 def chunk_note(note: Note, max_chars: int = MAX_CHARS, overlap_chars: int = OVERLAP_CHARS) -> list[Chunk]:
     """All chunks of a note, in file order; heading-only sections produce none."""
     lines = note.lines
     chunks: list[Chunk] = []
-    for heading, path, body_start, body_end, titled in _sections(note):
-        blocks = paragraph_blocks(lines, body_start, body_end)
-        if not blocks:
-            continue
-        is_answer = heading is not None and bool(ANSWER_HEADING.search(heading.title))
-        limit = 10**9 if is_answer else max_chars
-        for piece in _pack(blocks, lines, limit, overlap_chars):
+    for part in _parts(note):
+        limit = 10**9 if part.answer else max_chars
+        for piece in _pack(part.blocks, lines, limit, overlap_chars):
             first = piece[0].start
             last = piece[-1].end
             text = "\n".join(lines[first:last])
             # code indented as Markdown's code is keeps its indent
             text = text.strip("\n").rstrip() if INDENTED_CODE.match(lines[first]) else text.strip()
-            starts_section = piece[0] is blocks[0]
+            starts_part = piece[0] is part.blocks[0]
             # A piece mostly quoted is an answer to its heading (a note quoting its answers), callouts aside: a
             # tutorial's "> **Note:**" under "PyTorch training loop" won the answer's place from the table of steps.
-            quoted = (sum(b.size(lines) for b in piece if b.quote and not _is_callout(lines[b.start]))
-                      > 0.5 * sum(b.size(lines) for b in piece))
+            quoted = not part.callout and (sum(b.size(lines) for b in piece if b.quote and not _is_callout(lines[b.start]))
+                                           > 0.5 * sum(b.size(lines) for b in piece))
             one_line = len(piece) == 1 and last - first == 1 and not piece[0].quote and not fence_opening(text)
-            for n, part in enumerate(_line_parts(text, limit) if one_line else [text]):
+            for n, said in enumerate(_line_parts(text, limit) if one_line else [text]):
                 chunks.append(Chunk(
                     file=note.path,
-                    heading_path=list(path),
-                    line_start=heading.line if (heading is not None and starts_section and n == 0) else first + 1,
+                    heading_path=list(part.path),
+                    line_start=part.line if (part.line is not None and starts_part and n == 0) else first + 1,
                     line_end=max(i for i in range(first, last) if lines[i].strip()) + 1,
-                    text=part,
-                    kind="answer" if (is_answer or quoted) else "section",
-                    titled=titled,
+                    text=said,
+                    kind="answer" if (part.answer or quoted) else "section",
+                    titled=part.titled,
                 ))
     return chunks
 

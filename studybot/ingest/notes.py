@@ -364,6 +364,16 @@ def spoken(line: str) -> str:
     return "" if title and not _SAID.search(said) else said
 
 
+_CALLOUT_OPENING = re.compile(r"^(?P<quote>\s{0,3}>\s*)\[![\w-]+\][+-]?\s*(?P<title>.*)$")  # a callout's first line
+
+
+def callout_title(line: str) -> str | None:
+    """The title of the callout a quoted line opens ("> [!faq]- 按值裁和按范数裁有啥区别？"), read as a heading's; "" for
+    a callout without one ("> [!tip]", which Obsidian labels by its type), None for a line that opens none."""
+    opening = _CALLOUT_OPENING.match(line)
+    return heading_title(opening.group("title")) if opening else None
+
+
 def heading_title(raw: str) -> str:
     """A heading's readable text: no emphasis markers or backticks, code spans kept literally, no tags after it
     ("Inference #card": Logseq's flashcard mark)."""
