@@ -683,6 +683,31 @@ def test_a_callouts_title_and_the_code_it_folds_are_not_quoted(tmp_path: Path) -
     assert card.answer.zh.startswith("训练完可以把 BA 合并进原来的权重") and "torch" not in card.answer.zh
 
 
+def test_a_question_callout_is_a_question_answered_by_its_text(tmp_path: Path) -> None:
+    """"> [!question] 面试题：sigmoid 的导数最大是多少？" under "## Sigmoid": the answer opened with the section's formula
+    and list, the callout's answer last, and no card asked its question (10 of a vault's 14). A callout whose title
+    asks is a question with its answer, as a question heading is: the answer opens with it, and it is a card."""
+    from studybot.study.cards import load_deck
+
+    notes = ("# 激活函数\n\n## Sigmoid\n\n$$\\sigma(x)=\\frac{1}{1+e^{-x}}$$\n\n- 输出在 (0,1)，可以当概率\n"
+             "- 缺点：两端饱和，有 exp，算得慢\n\n> [!question] 面试题：sigmoid 的导数最大是多少？\n"
+             "> 在 x=0 处取最大值 0.25。所以每过一层 sigmoid，梯度至少缩小到原来的四分之一，这就是梯度消失的来源之一。\n\n"
+             "# Optimizers\n\n## Adam\n\n$$m_t=\\beta_1 m_{t-1}+(1-\\beta_1)g_t$$\n\n"
+             "Adam keeps running averages of the gradient and of its square, with defaults beta1 0.9 and beta2 0.999.\n\n"
+             "> [!faq]- Why does Adam correct the bias of its moment estimates?\n"
+             "> Both moments start at zero, so the early estimates are biased towards zero. Dividing by one minus beta to"
+             " the power t makes them unbiased, and the correction fades as training goes on.\n")
+    index = _notes_home(tmp_path, notes)
+    sigmoid = answer_question("sigmoid 导数最大多少", index)
+    assert sigmoid.answer.startswith("在 x=0 处取最大值 0.25。"), sigmoid.answer
+    assert (sigmoid.sources[0].heading, sigmoid.sources[0].line_start) == ("sigmoid 的导数最大是多少？", 10)
+    adam = answer_question("Why does Adam need bias correction?", index)
+    assert adam.answer.startswith("Both moments start at zero"), adam.answer
+    cards = {c.question.zh: c for c in load_deck(tmp_path / "home").cards if c.origin == "note"}
+    assert cards["sigmoid 的导数最大是多少？"].answer.zh.startswith("在 x=0 处取最大值 0.25。")
+    assert cards["Why does Adam correct the bias of its moment estimates?"].answer.en.startswith("Both moments start")
+
+
 def test_a_bare_yes_or_no_opening_the_answer_is_quoted() -> None:
     """"没有。训练完…" was quoted from "训练完…": the reply, too short to quote alone, was the answer to the question."""
     from studybot.answer.extractive import extractive_answer

@@ -81,7 +81,8 @@ PIPELINE_VERSION = 39  # bump when reading, repair, chunking or tokens change wh
 # "n't", is no token; a section named "Idea" or "核心思想" is a part of its note; a note damaged in part is repaired where
 # its paragraphs are damaged; 38: inline code is read as written, what looks like an HTML tag or entity in it
 # (`List<int>`, `&amp;`) is code; 39: an Obsidian callout with a title over its text is a part of its section under
-# its title, and a footnote's text a part where its mark is)
+# its title, a label before its question ("面试题：") no part of it; a footnote's text is a part under the heading of
+# the part that marks it)
 
 
 @dataclass

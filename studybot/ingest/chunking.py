@@ -248,7 +248,7 @@ def _parts(note: Note) -> list[_Part]:
     """The note's parts in file order. A titled callout is a part of its section under its title, as a heading would
     head it: a note made only of callouts was one passage of six lists, the fixes for vanishing and for exploding
     gradients run together without their labels, and "> [!question] 面试题：sigmoid 的导数最大是多少？" under "## Sigmoid"
-    was not the answer that opened: the section's formula was."""
+    was neither the answer that opened nor a card."""
     lines = note.lines
     parts: list[_Part] = []
     for heading, path, body_start, body_end, titled in _sections(note):

@@ -14,6 +14,7 @@ from typing import Callable
 from urllib.parse import unquote, unquote_plus
 
 from studybot.text.language import has_cjk
+from studybot.text.sentences import without_question_label
 from studybot.text.tokens import squashed
 
 _FENCE = re.compile(r"^((?:\s{0,3}>[ \t]?)*)\s{0,3}(`{3,}|~{3,})")  # in a quote or callout ("> ```python") too
@@ -369,9 +370,11 @@ _CALLOUT_OPENING = re.compile(r"^(?P<quote>\s{0,3}>\s*)\[![\w-]+\][+-]?\s*(?P<ti
 
 def callout_title(line: str) -> str | None:
     """The title of the callout a quoted line opens ("> [!faq]- 按值裁和按范数裁有啥区别？"), read as a heading's; "" for
-    a callout without one ("> [!tip]", which Obsidian labels by its type), None for a line that opens none."""
+    a callout without one ("> [!tip]", which Obsidian labels by its type), None for a line that opens none. A label
+    before its question is no part of it, as "Q:" is none of a question in bold: "面试题：" named an answer's heading
+    (面试), whose question no card asked."""
     opening = _CALLOUT_OPENING.match(line)
-    return heading_title(opening.group("title")) if opening else None
+    return without_question_label(heading_title(opening.group("title"))) if opening else None
 
 
 def heading_title(raw: str) -> str:

@@ -76,15 +76,23 @@ def _unclosed(text: str) -> bool:
     return text.count("(") + text.count("（") > text.count(")") + text.count("）")
 
 
+# The label that says a question follows: "Q17: ", "问题 3：", "面试题：" ("> [!question] 面试题：sigmoid 的导数最大是多少？")
+_QUESTION_LABEL = r"(?:Q|问题|问|Question|面试题|面试问题|Interview question)\s*\d*\s*[:：.、]\s*"
+_ASKING_LABEL = re.compile(rf"^\s*{_QUESTION_LABEL}", re.IGNORECASE)
 # Numbering and labels before what a line says: "3.1.4 ", "Q17: ", "1. ", "1.ResNet", "一、", "(2) ", "问题 3："
 _LEAD_LABEL = re.compile(
-    r"^\s*(?:(?:Q|问题|问|Question)\s*\d*\s*[:：.、]\s*|\d+(?:\.\d+)*(?:[.、)）]\s*|\s+)|[一二三四五六七八九十]+[、.．]\s*|"
+    rf"^\s*(?:{_QUESTION_LABEL}|\d+(?:\.\d+)*(?:[.、)）]\s*|\s+)|[一二三四五六七八九十]+[、.．]\s*|"
     r"[(（]\d+[)）]\s*)", re.IGNORECASE)
 
 
 def without_lead_label(text: str) -> str:
     """The text without its numbering or label: a heading as it is asked, a bold title as it names its point."""
     return _LEAD_LABEL.sub("", text, count=1).strip()
+
+
+def without_question_label(text: str) -> str:
+    """The text without a label that says a question follows ("面试题：", "Q3:"), its numbering kept ("2015 年 ResNet")."""
+    return _ASKING_LABEL.sub("", text, count=1).strip()
 
 
 # A heading any note may have, naming no subject ("# Overview", "# 总结", "# References"): a part of a note, never its title.
