@@ -770,3 +770,19 @@ def test_a_callout_with_a_title_is_a_part_of_its_section_under_its_title() -> No
     assert chunks[3].text == "> 在 $x=0$ 处取最大值 0.25。"
     assert chunks[4].text.startswith("它的输出不是 zero-centered。") and chunks[4].text.endswith("只有标题的 callout。")
 
+
+def test_a_footnotes_text_is_a_part_where_its_mark_is() -> None:
+    """Obsidian writes a footnote's text at the note's end: read as the last section's, "5 层 sigmoid 的梯度上界是多少"
+    was answered with GELU, and GELU's passage showed the raw "[^1]: …". Each footnote's text is a part under the
+    heading of the part that marks it; one that nothing marks stays where it is written, out of the text above it."""
+    text = ("# 激活函数\n\n## Sigmoid\n\n两端饱和，层数一多梯度就没了[^1]。\n\n## GELU\n\n"
+            "GELU weighs its input by the normal CDF[^cdf], a smooth ReLU.\n\n"
+            "[^1]: 5 层 sigmoid 的梯度上界是 $0.25^5$。\n[^cdf]: $\\Phi(x)$, the standard normal's.\n"
+            "[^3]: 没有标记的脚注。\n")
+    chunks = chunk_note(parse_note(text, "a.md"))
+    assert [(c.heading_path, c.line_start, c.line_end, c.text) for c in chunks] == [
+        (["激活函数", "Sigmoid"], 3, 5, "两端饱和，层数一多梯度就没了[^1]。"),
+        (["激活函数", "GELU"], 7, 9, "GELU weighs its input by the normal CDF[^cdf], a smooth ReLU."),
+        (["激活函数", "Sigmoid"], 11, 11, "[^1]: 5 层 sigmoid 的梯度上界是 $0.25^5$。"),
+        (["激活函数", "GELU"], 12, 12, "[^cdf]: $\\Phi(x)$, the standard normal's."),
+        (["激活函数", "GELU"], 13, 13, "[^3]: 没有标记的脚注。")]

@@ -11,8 +11,8 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from studybot.ingest.notes import (INDENTED_CODE, UNSPOKEN_LINE, Heading, Note, callout_title, closes_fence, fence_opening,
-                                   file_title, folder_title)
+from studybot.ingest.notes import (FOOTNOTE, INDENTED_CODE, UNSPOKEN_LINE, Heading, Note, callout_title, closes_fence,
+                                   fence_opening, file_title, folder_title, footnote_marks)
 from studybot.text.sentences import BOLD_LINE, names_a_part, names_a_point, sentence_runs, without_lead_label
 from studybot.text.tokens import word_keys
 
@@ -220,7 +220,7 @@ def unwritten_sections(note: Note) -> list[tuple[list[str], int]]:
 @dataclass
 class _Part:
     """Blocks of a note that make chunks under one heading path: a section's text between its callouts, a titled
-    callout's text."""
+    callout's text, a footnote's text."""
 
     path: list[str]
     blocks: list[Block]
@@ -244,18 +244,34 @@ def _callouts(lines: list[str], block: Block) -> list[tuple[Block, str]]:
     return runs
 
 
+def _footnotes(lines: list[str], block: Block) -> list[tuple[str, Block]]:
+    """(id, block) of each footnote's text in a paragraph of them ("[^1]: …", "[^2]: …", a line under one going on)."""
+    opens = [i for i in range(block.start, block.end) if FOOTNOTE.match(lines[i])]
+    return [(FOOTNOTE.match(lines[start]).group("id"), Block(start, end, quote=False))
+            for start, end in zip(opens, opens[1:] + [block.end])]
+
+
 def _parts(note: Note) -> list[_Part]:
     """The note's parts in file order. A titled callout is a part of its section under its title, as a heading would
     head it: a note made only of callouts was one passage of six lists, the fixes for vanishing and for exploding
     gradients run together without their labels, and "> [!question] 面试题：sigmoid 的导数最大是多少？" under "## Sigmoid"
-    was neither the answer that opened nor a card."""
+    was neither the answer that opened nor a card. A footnote's text is a part under the heading of the part that
+    marks it: written at the note's end, "[^1]: 5 层 sigmoid 的梯度上界是 …" was the last section's, on GELU."""
     lines = note.lines
     parts: list[_Part] = []
+    footnotes: list[tuple[str, _Part]] = []
     for heading, path, body_start, body_end, titled in _sections(note):
         is_answer = heading is not None and bool(ANSWER_HEADING.search(heading.title))
         run = _Part(path, [], heading.line if heading is not None else None, titled, is_answer)
         parts.append(run)
         for block in paragraph_blocks(lines, body_start, body_end):
+            if FOOTNOTE.match(lines[block.start]):
+                for name, written in _footnotes(lines, block):
+                    footnotes.append((name, _Part(path, [written], None, titled)))
+                    parts.append(footnotes[-1][1])
+                run = _Part(path, [], None, titled, is_answer)
+                parts.append(run)
+                continue
             # an interview-answer section is quoted back as it was written, its callouts too
             for piece, title in _callouts(lines, block) if block.quote and not is_answer else [(block, "")]:
                 if not title:
@@ -264,6 +280,12 @@ def _parts(note: Note) -> list[_Part]:
                 parts.append(_Part([*path, title], [piece], piece.start, titled, bool(ANSWER_HEADING.search(title)), True))
                 run = _Part(path, [], None, titled, is_answer)
                 parts.append(run)
+    owner = {i: part for part in parts for b in part.blocks for i in range(b.start, b.end)}
+    marks = footnote_marks(lines)
+    for name, part in footnotes:
+        marked = owner.get(marks.get(name, -1))
+        if marked is not None:
+            part.path, part.titled = marked.path, marked.titled
     return [part for part in parts if part.blocks]
 
 

@@ -174,7 +174,9 @@ _TAG_WORD = r"#(?=[^\s#\d])[^\s#]*"  # "#regularization", not "C#", "#1" or a he
 _TAG = re.compile(rf"(?<![^\s。，；！？、]){_TAG_WORD}")
 _TRAILING_TAGS = re.compile(rf"(?<=\S)(?:\s+{_TAG_WORD})+\s*$")
 _HIGHLIGHT = re.compile(r"==(?=\S)(.+?)(?<=\S)==")
-_FOOTNOTE_MARK = re.compile(r"\[\^[^\]\s]+\](?!:)")
+_FOOTNOTE_MARK = re.compile(r"\[\^(?P<id>[^\]\s]+)\](?!:)")
+# The line a footnote's text opens, "[^1]: 5 层 sigmoid 的梯度上界是 …", wherever the note writes it (Obsidian: at its end)
+FOOTNOTE = re.compile(r"^\s{0,3}\[\^(?P<id>[^\]\s]+)\]:\s*")
 # "… ^d1a2b3": what Obsidian links to a block by, never read; not an exponent ("\Vert w\Vert ^2", "A ^T")
 _BLOCK_ID = re.compile(r"(?:\s|(?<=[\u3000-\u303f\uff00-\uffef]))\^(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9-]{2,}\s*$")  # "…维度。^id" too
 # Sphinx and MyST roles, as notes built with d2l-book write them: ":label:`sec_gru`", ":begin_tab:`pytorch`",
@@ -375,6 +377,16 @@ def callout_title(line: str) -> str | None:
     (面试), whose question no card asked."""
     opening = _CALLOUT_OPENING.match(line)
     return without_question_label(heading_title(opening.group("title"))) if opening else None
+
+
+def footnote_marks(lines: list[str]) -> dict[str, int]:
+    """The index of the first line that marks each footnote ("…层数一多梯度就没了[^1]"), by the footnote's id."""
+    marks: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        if "[^" in line:
+            for mark in _FOOTNOTE_MARK.finditer(line):
+                marks.setdefault(mark.group("id"), i)
+    return marks
 
 
 def heading_title(raw: str) -> str:
