@@ -180,6 +180,18 @@ def test_piped_search_results_are_told_from_a_notes_own_numbered_list(tmp_path: 
     assert "    2. Pick the unit of randomisation." in lines, found.stdout  # under its result, still one line to grep
 
 
+def test_search_shows_a_passage_without_obsidians_marks(tmp_path: Path) -> None:
+    """Search showed "> [!tip]-", "==Dead ReLU==", a footnote's mark and its "[^1]:" label as written (answers say none
+    of them): a passage is shown as Obsidian shows it, the quote and the words kept."""
+    notes_index(tmp_path, {"relu.md": "# ReLU\n\nReLU 的正半轴导数恒为 1[^1]。\n\n> [!warning]-\n"
+                           "> ==Dead ReLU==：输入一直为负的神经元梯度永远是 0，参数再也不更新。\n\n"
+                           "[^1]: 所以它不饱和，缓解梯度消失。\n"})
+    found = run_cli("search", "Dead ReLU 为什么不更新", "-k", "3", home=tmp_path / "home", env={"COLUMNS": ""})
+    assert found.returncode == 0, found.stderr
+    assert "> Dead ReLU：输入一直为负的神经元梯度永远是 0" in found.stdout and "所以它不饱和" in found.stdout
+    assert not any(mark in found.stdout for mark in ("[!", "==", "[^")), found.stdout
+
+
 def test_json_output_is_strict_json_even_for_numbers_that_are_not_finite(capsys) -> None:
     import json
     import math

@@ -95,8 +95,11 @@ def _render_sources(answer, json_out: bool, turns: list[dict]) -> None:
     if json_out:
         turns.append({"command": "/sources", "sources": [{**s.citation(), "text": s.text} for s in answer.citations]})
         return
+    from studybot.ingest.notes import shown
+
     out = console()
     for s in answer.citations:
-        body = s.text if len(s.text) <= 500 else s.text[:500] + " …"
+        text = shown(s.text)
+        body = text if len(text) <= 500 else text[:500] + " …"
         out.print(f"[bold]\\[{s.n}][/bold] [cyan]{escape(s.file)}:{s.line_start}-{s.line_end}[/cyan]  {escape(s.path)}")
         out.print(f"[dim]{escape(body)}[/dim]")

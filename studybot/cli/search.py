@@ -29,13 +29,16 @@ def search(
     from rich.panel import Panel
     from rich.text import Text
 
+    from studybot.ingest.notes import shown
+
     out = console()
     for hit in hits:
         title = Text.assemble((f"{hit.rank}. ", "bold"), (hit.path or "(no heading)", "bold cyan"))
         # no score: the user's own passages are moved above better-scored bundled ones, so scores need not fall
         # with the rank ("2. … 0.27" above "3. … 0.37" read as a bug); --json keeps it
         where = f"{hit.file}:{hit.line_start}-{hit.line_end}"
-        body = hit.text if len(hit.text) <= 600 else hit.text[:600] + " …"
+        text = shown(hit.text)
+        body = text if len(text) <= 600 else text[:600] + " …"
         if not out.is_terminal:  # into a pipe or file: plain lines, no box as wide as the longest line
             out.print(title, Text(where, style="dim"), sep="  ")
             # the passage indented under its result line, as the box holds it on a terminal: a note's own list

@@ -389,6 +389,14 @@ def footnote_marks(lines: list[str]) -> dict[str, int]:
     return marks
 
 
+def shown(text: str) -> str:
+    """A passage of a note as Obsidian shows it, its quote markers kept: a callout's title without the callout's marker
+    ("> [!tip]- ReLU 的优缺点" is "> ReLU 的优缺点"), a highlight without its ==, a footnote's text without its label
+    and its mark nowhere. A search result showed them as written."""
+    lines = [_CALLOUT_OPENING.sub(r"\g<quote>\g<title>", line) for line in text.split("\n")]
+    return "\n".join(_FOOTNOTE_MARK.sub("", _HIGHLIGHT.sub(r"\1", FOOTNOTE.sub("", line))) for line in lines)
+
+
 def heading_title(raw: str) -> str:
     """A heading's readable text: no emphasis markers or backticks, code spans kept literally, no tags after it
     ("Inference #card": Logseq's flashcard mark)."""
