@@ -2240,3 +2240,15 @@ def test_a_question_naming_a_kind_of_a_concept_the_notes_never_write_is_nothing_
         answer_question("How does DBSCAN decide which points are noise?", index)
     answer = answer_question("词向量可以用来聚类吗？", index)  # by its own name, clustering is what the note says
     assert Path(answer.citations[0].file).name == "notes.md"
+
+
+def test_a_colloquial_question_word_meets_no_passage_that_says_it() -> None:
+    """"GAN 的 mode collapse 是啥" quoted a BERT section for its "没啥用": 啥 asks as 什么 does, and names nothing."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    sources = [_section(1, "GAN", "mode collapse 指生成器只生成少数几种样本，多样性很差。"),
+               _section(2, "BERT", "NSP 判断两句是否相邻，后来 RoBERTa 证明没啥用，去掉了。")]
+    for question in ("GAN 的 mode collapse 是啥", "GAN 的 mode collapse 是啥意思？"):
+        answer = extractive_answer(question, sources, load_glossary())
+        assert answer.startswith("mode collapse") and "没啥用" not in answer, answer

@@ -775,3 +775,26 @@ def test_what_an_apostrophe_adds_to_an_english_word_is_no_token() -> None:
     assert tokenize("GANs' mode collapse") == tokenize("GAN mode collapse")
     assert tokenize("it's the model's fault, isn't it? Don't, can't, won't") == ["model", "fault"]
     assert tokenize("rock'n'roll")[0] == "rocknroll"  # an apostrophe inside a word joins it as before
+
+
+def test_a_colloquial_question_word_is_its_standard_form() -> None:
+    """"GAN 的 mode collapse 是啥" quoted a note's "没啥用" (啥 was a word where 什么 is a stop word), the segmenter glued
+    咋 to the verb after it ("交叉熵咋算" had no 算) and "过拟合咋整" named no fix: 啥, 咋 and 为啥 are read as 什么, 怎么
+    and 为什么, in words, character pairs and aspects alike, and what to do about a problem (咋整, 咋办, 怎么办) as
+    怎么解决."""
+    from studybot.text.aspects import aspects, defines, question_parts
+    from studybot.text.tokens import cjk_bigrams, tokenize
+
+    for colloquial, standard in [("GAN 的 mode collapse 是啥", "GAN 的 mode collapse 是什么"),
+                                 ("SVM 的核函数咋选", "SVM 的核函数怎么选"), ("交叉熵咋算", "交叉熵怎么算"),
+                                 ("dropout 是啥意思", "dropout 是什么意思"), ("为啥要 warmup", "为什么要 warmup"),
+                                 ("学习率 warmup 有啥用", "学习率 warmup 有什么用"), ("BN 咋样", "BN 怎么样"),
+                                 ("过拟合咋整", "过拟合怎么解决"), ("梯度爆炸咋办", "梯度爆炸怎么办")]:
+        assert tokenize(colloquial) == tokenize(standard) and cjk_bigrams(colloquial) == cjk_bigrams(standard), colloquial
+        assert aspects(colloquial) == aspects(standard) and defines(colloquial) == defines(standard), colloquial
+    assert tokenize("GAN 的 mode collapse 是啥") == ["gan", "mode", "collapse"]
+    assert "解决" in tokenize("过拟合咋整") and tokenize("交叉熵咋算")[-1] == "算"
+    assert not {"啥", "咋"} & set(tokenize("NSP 后来证明没啥用，咋看都多余"))
+    assert tokenize("为何用 BN，batch 多大、多少步合适，咋样") == ["用", "bn", "batch", "步", "合适"]
+    assert aspects("为啥要 warmup") == ["reason"] and defines("BN 是啥") and defines("啥是 BN")
+    assert len(question_parts("BN 是啥，咋用？")) == 2

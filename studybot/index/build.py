@@ -82,7 +82,8 @@ PIPELINE_VERSION = 39  # bump when reading, repair, chunking or tokens change wh
 # its paragraphs are damaged; 38: inline code is read as written, what looks like an HTML tag or entity in it
 # (`List<int>`, `&amp;`) is code; 39: an Obsidian callout with a title over its text is a part of its section under
 # its title, a label before its question ("面试题：") no part of it; a footnote's text is a part under the heading of
-# the part that marks it)
+# the part that marks it; a colloquial question word is its standard form, 啥 is 什么, 咋 is 怎么, 怎么办 and 咋整 are
+# 怎么解决, and the question words 为何, 怎么样, 什么样, 干什么, 多少, 多大 and 嘛 are stop words)
 
 
 @dataclass

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from studybot.text.tokens import standard_wording
+
 ASPECTS: dict[str, tuple[str, ...]] = {
     "advantage": ("优点", "优缺点", "优劣", "好处", "优势", "益处", "advantage", "advantages", "benefit", "benefits",
                   "pros"),
@@ -59,9 +61,10 @@ _ASKS = re.compile(r"^\s*(?:what|why|how|which|when|where|who|is|are|does|do|did
 def question_parts(text: str) -> list[str]:
     """The questions a text asks: one for each question mark ("dropout 为什么能起到正则化的作用？它有什么缺点？": two), and
     one for each question asked on after a comma or "and" ("What is X, and why does it …?"), not for a clause that
-    only leads into one ("Besides FLOPs, what …?")."""
+    only leads into one ("Besides FLOPs, what …?"). Colloquial question words ask as their standard forms do
+    (`standard_wording`: "BN 是啥，咋用？" asks two)."""
     parts: list[str] = []
-    for sentence in _QUESTION_END.split(text):
+    for sentence in _QUESTION_END.split(standard_wording(text)):
         lead_in = ""
         for piece in (piece.strip() for piece in _ASKS_ON.split(sentence)):
             if piece and not _ASKS.search(piece):
@@ -75,7 +78,9 @@ def question_parts(text: str) -> list[str]:
 
 
 def aspects(text: str) -> list[str]:
-    """The aspects a text speaks of, by name."""
+    """The aspects a text speaks of, by name; a colloquial question word as its standard form ("为啥要 warmup" asks
+    a reason as "为什么" does)."""
+    text = standard_wording(text)
     return [name for name, pattern in _PATTERNS.items() if pattern.search(text)]
 
 
@@ -91,9 +96,9 @@ def without_aspects(text: str) -> str:
 # works, what it is for, or how two differ (`compares`): a note about the subject says what it is where it opens.
 _DEFINES = re.compile(r"^\s*(?:what\s+(?:is|are)\s+(?!the\s+(?:differences?|purposes?|roles?|point|idea|intuition|reasons?|"
                       r"uses?|meaning|benefits?|advantages?|drawbacks?)\b)|什[么麼]是|何[为謂谓]|define\b)"
-                      r"|(?:是什[么麼]|是啥|指什[么麼])(?:意思)?\s*[？?]?\s*$", re.IGNORECASE)
+                      r"|(?:是什[么麼]|指什[么麼])(?:意思)?\s*[？?]?\s*$", re.IGNORECASE)
 
 
 def defines(text: str) -> bool:
-    """Whether a question asks what its subject is."""
-    return not compares(text) and bool(_DEFINES.search(text))
+    """Whether a question asks what its subject is ("是啥" as "是什么")."""
+    return not compares(text) and bool(_DEFINES.search(standard_wording(text)))

@@ -20,8 +20,20 @@ ENGLISH_STOP = frozenset(
 )
 CHINESE_STOP = frozenset(
     "的 了 是 在 和 与 及 或 有 就 都 而 也 还 又 把 被 让 给 对 从 向 为 以 之 其 这 那 这个 那个 一个 什么 为什么 怎么 "
-    "怎样 如何 哪些 哪个 吗 呢 吧 啊 呀 么 能 会 可以 我们 你 我 他 它 们 中 上 下 里 时 时候 可 说 讲".split()
+    "怎样 如何 哪些 哪个 吗 呢 吧 啊 呀 么 能 会 可以 我们 你 我 他 它 们 中 上 下 里 时 时候 可 说 讲 为何 怎么样 什么样 "
+    "干什么 多少 多大 嘛".split()
 )
+# Colloquial question words are their standard forms (啥 is 什么, 咋 is 怎么, 干嘛 is 干什么), and "what to do about
+# it" asks how to solve it (咋整, 咋办, 怎么办 are 怎么解决): as words of their own they matched the notes that say them
+# ("GAN 的 mode collapse 是啥" quoted BERT's "没啥用"), the segmenter glues 咋 to the verb after it (咋算), and
+# "过拟合咋整" read as 怎么整 named no fix: its pair 怎么 ranked "过拟合 > 怎么判断" above "解决过拟合的方法".
+_COLLOQUIAL = {"咋整": "怎么解决", "咋办": "怎么解决", "怎么办": "怎么解决", "干嘛": "干什么", "啥": "什么", "咋": "怎么"}
+_COLLOQUIAL_WORD = re.compile("|".join(_COLLOQUIAL))
+
+
+def standard_wording(text: str) -> str:
+    """The text with its colloquial question words in their standard forms: "为啥要 warmup" is "为什么要 warmup"."""
+    return _COLLOQUIAL_WORD.sub(lambda found: _COLLOQUIAL[found.group(0)], text)
 
 
 _CJK_RUN = re.compile(f"[{CJK}]+")
@@ -133,9 +145,9 @@ def _greek_name(match: re.Match) -> str:
 
 
 def _as_words(text: str) -> str:
-    """The text as tokens read it: in simplified characters, normalized, a square root's signs and names
-    the one word sqrt, and each Greek letter its name."""
-    return _GREEK.sub(_greek_name, _ROOT.sub(" sqrt ", normalize(simplified(text))))
+    """The text as tokens read it: in simplified characters, normalized, colloquial question words in their
+    standard forms, a square root's signs and names the one word sqrt, and each Greek letter its name."""
+    return _GREEK.sub(_greek_name, _ROOT.sub(" sqrt ", standard_wording(normalize(simplified(text)))))
 
 
 def squashed(text: str) -> str:
