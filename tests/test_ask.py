@@ -1986,8 +1986,10 @@ def test_a_term_only_the_notes_title_names_does_not_lead_its_summary_over_the_se
                      "There is one reason for it: without it a VAE could not be trained.\n"
                      "A VAE is a probabilistic generative model, not just a reconstruction model.", 0.9)
     answer = extractive_answer("Why does a VAE need the reparameterization trick?", [trick, summary], load_glossary())
-    assert _lines(answer)[0] == ("The trick writes z = mu + sigma * eps with eps drawn from N(0, I), so gradients flow "
-                                 "through mu and sigma. [1]")
+    # its heading names what the question asks ("need" frames it), so the section is quoted from its start
+    assert _lines(answer)[:2] == ["Sampling z from q(z|x) inside the network blocks the gradient of the encoder. [1]",
+                                  "The trick writes z = mu + sigma * eps with eps drawn from N(0, I), so gradients flow "
+                                  "through mu and sigma. [1]"]
 
 
 def test_a_code_span_is_quoted_as_written() -> None:
@@ -2252,3 +2254,22 @@ def test_a_colloquial_question_word_meets_no_passage_that_says_it() -> None:
     for question in ("GAN 的 mode collapse 是啥", "GAN 的 mode collapse 是啥意思？"):
         answer = extractive_answer(question, sources, load_glossary())
         assert answer.startswith("mode collapse") and "没啥用" not in answer, answer
+
+
+def test_a_why_question_does_not_open_with_another_subjects_why_for_the_verb_it_asks_with() -> None:
+    """"为什么要 warmup" opened with "为什么要除以根号 dk": the two share the reason they ask and 要, which among a few
+    passages weighed most; the modal verb a why-question asks with (要, 需要, "need") frames it as 为什么 does."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    sources = [_section(1, "为什么要除以根号 dk", "点积的方差随 d_k 增大，softmax 进入饱和区，梯度很小；除以根号 dk 把方差拉回 1。"),
+               _section(2, "学习率调度", "Warmup：前几千步把学习率线性升到峰值。刚开始 Adam 的二阶矩估计不准，学习率一上来就很大容易发散。")]
+    for question in ("为什么要 warmup", "为啥要 warmup", "为什么需要 warmup"):
+        answer = extractive_answer(question, sources, load_glossary())
+        assert answer.startswith("Warmup") and "softmax" not in answer, (question, answer)
+    sources = [_section(1, "Why do we need to scale by the square root of d_k?", "Dot products grow with d_k and push the "
+                        "softmax into saturation, where its gradients vanish."),
+               _section(2, "Learning-rate schedules", "Warmup raises the learning rate from near zero over the first "
+                        "few thousand steps, since Adam's early estimates are unreliable.")]
+    answer = extractive_answer("Why do we need warmup?", sources, load_glossary())
+    assert answer.startswith("Warmup") and "softmax" not in answer, answer

@@ -96,11 +96,11 @@ _FOLLOW_UPS = re.compile(r"追问|follow-?ups?", re.IGNORECASE)  # a note's foll
 # Words that frame a question rather than name its subject: a comparison's (aspects.COMPARISON) and function
 # words the stop list keeps, which are rare among the passages and so weighed most ("Why scale features before
 # training?" led with "… before …"), in both languages ("位置编码的作用是什么？" led with "虚拟头节点的作用", "NMS 是怎么做的？"
-# with "梯度裁剪是怎么做的？").
+# with "梯度裁剪是怎么做的？"), and the modal verbs a why-question asks with ("为什么要 warmup" led with "为什么要除以根号 dk").
 _FRAME = word_keys(" ".join(COMPARISON)) | word_keys(
     "work works mean means explain describe happen happens purpose role matter matters before after during while"
-    " also other some any each both more most only very just if because instead rather whether there here"
-    " 作用 用途 用处 目的 意义 含义 原理 工作 解释 描述 介绍 理解 发生 做")
+    " also other some any each both more most only very just if because instead rather whether there here need needs"
+    " must 作用 用途 用处 目的 意义 含义 原理 工作 解释 描述 介绍 理解 发生 做 要 需要 应该 必须")
 CONCEPT = "§"  # marks a glossary concept id among words
 _ASPECT_KEYS = frozenset(CONCEPT + name for name in ASPECTS)
 # What a question asks of its subject whatever the subject ("Why does X help?"): its reason, unlike an advantage or a
