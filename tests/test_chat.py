@@ -185,6 +185,10 @@ def test_a_new_subject_after_a_comparison_takes_the_place_of_both_sides(thread_h
             # a side the glossary does not list ("top-k") goes too
             ("What is the difference between top-k and top-p sampling?", "what about beam search?",
              "What is the difference between beam search?"),
+            # sides in traditional characters, in quotes
+            ("GQA 與 MQA 的區別是什麼？", "那 flash attention 呢？", "flash attention 的區別是什麼？"),
+            ("What’s the difference between “GQA” and “MQA”?", "what about flash attention?",
+             "What’s the difference between flash attention?"),
             # two settings of one subject are no sides: the new subject takes the subject's place
             ("How does dropout differ between training and inference?", "what about BatchNorm?",
              "How does BatchNorm differ between training and inference?")):

@@ -22,6 +22,7 @@ from studybot.index.search import Index
 from studybot.text.aspects import ASPECTS, compares
 from studybot.text.language import language
 from studybot.text.tokens import ENGLISH_STOP, tokenize, word_key, word_keys
+from studybot.text.variants import simplified
 
 HISTORY = Path("chat") / "history.jsonl"
 _ASPECTS = frozenset(ASPECTS)  # what a question asks of its subject (why, pros, cons), not a subject
@@ -39,7 +40,8 @@ _ARTICLE_AT_END = re.compile(r"\b(?:a|an|the)\s+$", re.IGNORECASE)
 # a pronoun standing for the previous topic ("why does it help?", "它的缺点是什么？")
 _PRONOUN = re.compile(r"(?<![A-Za-z])(?:it|its|this|that|they|them|those|these)(?![A-Za-z])|它|这个|那个|其", re.IGNORECASE)
 # the word that joins the sides a comparison compares ("GQA 和 MQA", "top-k and top-p sampling", "BN vs LN")
-_JOINS = r"(?:\s*(?:和|与|跟|同|及|或|、|/)\s*|\s+(?:and|or|vs\.?|versus)\s+)"
+_JOINS = r"(?:\s*(?:和|与|與|跟|同|及|或|、|/)\s*|\s+(?:and|or|vs\.?|versus)\s+)"  # "GQA 與 MQA" too
+_QUOTE = '["\'“”‘’]?'  # a side in quotes: "between “GQA” and “MQA”"
 # a side the glossary does not list: up to three words, none of them a stop word ("top-k" of "between top-k and …")
 _STOP = "|".join(sorted(ENGLISH_STOP, key=len, reverse=True))
 _UNLISTED_SIDE = rf"(?:(?!(?:{_STOP})\b)[A-Za-z0-9][\w+.\-]*)(?:\s+(?!(?:{_STOP})\b)[A-Za-z0-9][\w+.\-]*){{0,2}}"
@@ -169,12 +171,12 @@ class ChatSession:
         subject takes all their place: with one replaced, "那 flash attention 呢？" asked "flash attention 和 MQA 的区别是什么？",
         and the MQA-vs-GQA section led again."""
         said = mention(subject, previous)
-        if said is None or not compares(previous):
+        if said is None or not compares(simplified(previous)):  # "GQA 與 MQA 的區別是什麼？" compares too
             return None
         listed = [found.group(0) for entry in self.index.glossary.find(previous) if entry.id not in _ASPECTS
                   and (found := mention(entry, previous))]
         side = "|".join([re.escape(name) for name in sorted(listed, key=len, reverse=True)] + [_UNLISTED_SIDE])
-        side = rf"(?<![A-Za-z0-9])(?:(?:the|a|an)\s+)?(?:{side})(?![A-Za-z0-9])"
+        side = rf"(?<![A-Za-z0-9])(?:(?:the|a|an)\s+)?{_QUOTE}(?:{side}){_QUOTE}(?![A-Za-z0-9])"  # quoted too
         return next((sides for sides in re.finditer(rf"{side}(?:{_JOINS}{side})+", previous, re.IGNORECASE)
                      if sides.start() <= said.start() and said.end() <= sides.end()), None)
 
