@@ -436,7 +436,7 @@ Compared with a single greedy pass:
 
 ### 面试回答
 
-层归一化只在单个样本内部计算统计量，不受批大小和序列长度的影响。
+层归一化只在单个样本内部计算均值和方差，不受批大小和序列长度的影响。
 """,
 }
 
@@ -496,7 +496,7 @@ def test_a_deeper_question_asks_what_the_opening_did_not_with_each_sentence_a_po
     assert turns[0]["score"] >= 4 and [t["kind"] for t in turns if t["kind"] == "deeper"] == [], turns[1:]
     # a question that asks why is not asked "why is that so?" of its own section again
     turns = _thread(tmp_path / "why", cards["为什么 Transformer 用层归一化？"], grader,
-                    ["因为它只在单个样本内部计算统计量，不受批大小和序列长度的影响。", "不知道", "不知道"])
+                    ["因为它只在单个样本内部计算均值和方差，不受批大小和序列长度的影响。", "不知道", "不知道"])
     assert turns[0]["score"] >= 4 and len(turns) > 1 and "why" not in [t["rung"] for t in turns], turns[1:]
 
 

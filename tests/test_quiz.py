@@ -354,6 +354,9 @@ def test_an_anki_card_of_the_notes_shows_their_markdown_as_html_and_names_its_de
 @pytest.mark.slow
 def test_note_cards_are_stable_across_reindexing(tmp_path: Path, notes_dir: Path) -> None:
     home = tmp_path / "home"
+    # an interview answer that names enough terms to be a card (沿, 依赖 and 特征 are everyday words, no key points)
+    (notes_dir / "norms.md").write_text(NORMALIZATION_NOTE.replace(
+        "> LayerNorm 不依赖 batch size。", "> LayerNorm 不依赖 batch size，每个样本自己算均值和方差。"), encoding="utf-8")
     build_index(home, [notes_dir], bundled=False)
     first = [c for c in load_deck(home).cards if c.origin != "bank"]
     note = next(c for c in first if c.origin == "note")

