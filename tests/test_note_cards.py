@@ -277,6 +277,26 @@ def test_everyday_words_are_no_key_points_so_an_answer_made_of_them_earns_nothin
     assert len(term_points(formula, "自注意力的时间复杂度是多少？", glossary, frequencies)) < MIN_POINTS
 
 
+def test_a_callouts_title_that_asks_the_question_is_neither_the_answer_nor_a_key_point(tmp_path: Path) -> None:
+    """"> [!question] 面试题：权重为啥不能全初始化成 0？" over its answer: the label and the asking words were key points
+    (面试题、为啥), so a complete answer scored 4/5, and the reference opened with the question."""
+    notes = _write(tmp_path / "notes", {"init.md": (
+        "# 初始化\n\n## 为什么权重不能全部初始化为 0？\n\n> [!question] 面试题：权重为啥不能都设成 0？\n"
+        "> 权重都一样时，同一层每个神经元的输出和反向传播回来的梯度都一样，更新后仍然一样，对称性打不破，"
+        "整层等于一个神经元；所以要随机初始化，偏置可以是 0。\n\n"
+        "## Why not initialise every weight to zero?\n\n"
+        "> [!faq] Interview question: why can't all weights start at 0?\n"
+        "> Identical weights give every neuron of a layer the same output and the same gradient, so they stay "
+        "identical after each update: the symmetry is never broken and the layer acts as one neuron. Random "
+        "initialisation breaks it; biases may start at zero.\n")})
+    cards = {c.question.en: c for c in _indexed_cards(tmp_path, notes) if c.origin == "note" and c.kind == "short"}
+    assert {"为什么权重不能全部初始化为 0？", "Why not initialise every weight to zero?"} <= set(cards), list(cards)
+    for card in (cards["为什么权重不能全部初始化为 0？"], cards["Why not initialise every weight to zero?"]):
+        assert card.answer.zh.startswith(("权重都一样时", "Identical weights")), card.answer.zh
+        named = {word.lower() for point in card.key_points for word in point.zh + point.en}
+        assert named and not named & {"面试题", "为啥", "interview", "question"}, named
+
+
 # --- cards from indexed notes ------------------------------------------------------------------
 
 

@@ -197,6 +197,14 @@ def _unquote(text: str) -> str:
     return outside_code("\n".join(lines), lambda part: re.sub(r"\*\*|__|`", "", part), code=str).strip()
 
 
+def _answer_only(reference: str) -> str:
+    """A section's answer without a first line that asks a question: a callout's title over it ("> [!question] 面试题：
+    权重为啥不能全初始化成 0？" under "## 为什么不能全 0 初始化") asks the card's question again, and its label and words
+    were the card's key points (面试题、为啥) and the first words of its reference."""
+    title, _, rest = reference.partition("\n")
+    return rest.strip() if rest.strip() and title.rstrip().endswith(("?", "？")) else reference
+
+
 def reference_sentences(text: str) -> list[str]:
     """Sentences and clauses of a reference answer, the units a grader checks one by one (and a cloze blanks):
     not words to the reader ("Let's however first take a look at the architecture of a contemporary ____ network.")."""
@@ -513,8 +521,8 @@ def note_cards(index, glossary: Glossary, covered: set[tuple[str, str]]) -> list
              if index.own(key[0]) and (found := qa_pairs(sorted(section.lines.items())))}
     blocks = _answer_blocks({key: s for key, s in sections.items() if key not in pairs}, covered)
     found: list[_Ask | Card | None] = [
-        _Ask(note_card_id(path, block.written), question, _unquote(block.text()), f"{path}:{block.line}", block,
-             cloze=True) for (path, _), (question, block) in blocks.items()]
+        _Ask(note_card_id(path, block.written), question, _answer_only(_unquote(block.text())), f"{path}:{block.line}",
+             block, cloze=True) for (path, _), (question, block) in blocks.items()]
     for key, section in {**sections, **_heading_only_questions(sections)}.items():
         path, heading_path = key
         if not heading_path or key in blocks or not index.own(path):
@@ -529,6 +537,7 @@ def note_cards(index, glossary: Glossary, covered: set[tuple[str, str]]) -> list
         if is_question(title) and (Path(path).name, title) not in covered:
             # the text before the sub-questions, or all of it when the section opens with them (its answer in parts)
             reference = trim_answer(section.text(before=asked[0].line if asked else None)) or trim_answer(section.text())
+            reference = _answer_only(reference)
             found.append(_Ask(note_card_id(path, section.written), question, reference, f"{path}:{section.line}",
                               section))
         elif not asked:
