@@ -277,6 +277,25 @@ def test_everyday_words_are_no_key_points_so_an_answer_made_of_them_earns_nothin
     assert len(term_points(formula, "自注意力的时间复杂度是多少？", glossary, frequencies)) < MIN_POINTS
 
 
+def test_a_key_point_is_a_word_never_a_piece_of_a_phrase_cut_across_its_words(grader) -> None:
+    """jieba guesses words its dictionary lacks from runs of single characters: "数据多时略好" gave 多时略, and 但点积 and
+    学更鲁棒 were key points, which a nonsense answer listing them passed. A Chinese word written against Latin
+    letters ("稀疏attention") is the word, not the two run together, which a right answer never says."""
+    glossary = load_glossary(None)
+    frequencies = DocumentFrequencies.from_token_rows(["模型 训练 数据", "注意力 矩阵 乘法", "模型 数据 指数"])
+    guessed = term_points("语料极多时略慢，但点积能用一次矩阵乘法算完，模型学更鲁棒。", "点积注意力有什么好处？", glossary,
+                          frequencies)
+    named = {word for point in guessed for word in point.zh + point.en}
+    assert "矩阵乘法" in named and not named & {"时略慢", "但点积", "学更鲁棒"}, named
+    question = "长序列怎么省显存？"
+    points = term_points("长序列时，稀疏attention 只看邻近位置；显存紧张，冗余KV 可以丢掉；窗口内，近邻token 权重更大。",
+                         question, glossary, frequencies)
+    named = {word for point in points for word in point.zh + point.en}
+    assert {"稀疏", "冗余", "KV", "近邻"} <= named, named
+    assert not [word for word in named if re.search(r"[\u4e00-\u9fff][A-Za-z]|[A-Za-z][\u4e00-\u9fff]", word)], named
+    assert all(grader.coverage(points, "稀疏的只看附近，冗余的 KV 丢掉，近邻的词更重要。", question))
+
+
 def test_a_callouts_title_that_asks_the_question_is_neither_the_answer_nor_a_key_point(tmp_path: Path) -> None:
     """"> [!question] 面试题：权重为啥不能全初始化成 0？" over its answer: the label and the asking words were key points
     (面试题、为啥), so a complete answer scored 4/5, and the reference opened with the question."""

@@ -95,21 +95,25 @@ def specificity(token: str) -> float:
 
 
 def worth_asking(token: str) -> bool:
-    """Words that can carry a point: Chinese words of three characters, or two that jieba's dictionary knows
-    (its guesses at unknown pairs are mostly stray pieces: 求其, 称该), and other words of three letters."""
+    """Words that can carry a point: Chinese words that jieba's dictionary knows (the glossary's terms among them:
+    `add_words`), and other words of three letters. Its guesses at words it lacks are mostly pieces of a phrase cut
+    across its words: 求其, 称该, and 多时略 of "数据多时略好", 但点积, 学更鲁棒, which a nonsense answer listing them passed."""
     if has_cjk(token):
-        return len(token) >= 3 or (len(token) == 2 and dictionary_share(token) > 0)
+        return len(token) >= 2 and dictionary_share(token) > 0
     digits = sum(c.isdigit() for c in token)  # no numbers, ids, dates or sizes ("3x3" of "two 3x3 convs"); fp16 and
     # A100 are words
     return len(token) >= 3 and digits < 5 and not (token[0].isdigit() and digits >= len(token) - digits)
 
 
 def _surface(token: str, answer: str) -> str:
-    """The word as the answer writes it (biases, not the token biase): what feedback shows and grading matches."""
+    """The word as the answer writes it (biases, not the token biase): what feedback shows and grading matches.
+    A Chinese word is its token, never run on into the Latin letters after it ("所以GN", "但是BERT")."""
+    if has_cjk(token):
+        return token
     low = answer.lower()
     at = low.find(token)
     while at >= 0 and len(low) == len(answer):
-        if at == 0 or not low[at - 1].isalnum():
+        if at == 0 or not (low[at - 1].isascii() and low[at - 1].isalnum()):  # "冗余KV": KV, after a Chinese word
             end = at + len(token)
             while end < len(low) and low[end].isascii() and low[end].isalpha():
                 end += 1
