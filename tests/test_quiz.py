@@ -23,7 +23,7 @@ from studybot.index.build import build_index
 from studybot.study.quiz import export_anki, plan_quiz, review_stats, run_quiz
 from studybot.text.language import has_cjk
 from studybot.study.reviews import ReviewStore
-from tests.conftest import NORMALIZATION_NOTE, sigint_default, main_in_process as _main
+from tests.conftest import NORMALIZATION_NOTE, PYTHON_NOTE, sigint_default, main_in_process as _main
 
 CALIBRATION = Path(__file__).parent / "data" / "grading_calibration.yaml"
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
@@ -277,6 +277,11 @@ def test_an_anki_note_keeps_its_guid_when_its_note_or_heading_is_renamed(tmp_pat
     beside their old notes, which kept their Anki history. The guid follows the card by the same rule, reviewed in
     studybot or not (an Anki user reviews in Anki); a copy of a note is new cards with guids of their own."""
     home = tmp_path / "home"
+    # answers that name enough terms to be cards (沿, 依赖 and 特征 are everyday words, no key points)
+    (notes_dir / "norms.md").write_text(NORMALIZATION_NOTE.replace(
+        "> LayerNorm 不依赖 batch size。", "> LayerNorm 不依赖 batch size，每个样本自己算均值和方差。"), encoding="utf-8")
+    (notes_dir / "python.md").write_text(PYTHON_NOTE.replace(
+        "tuple 不可变，list 可变。", "tuple 不可变、可哈希，list 可变、不可哈希，tuple 占内存更少。"), encoding="utf-8")
     build_index(home, [notes_dir], bundled=False, repair="jieba")
     export_anki(home, tmp_path / "first.apkg")
     first = _note_guids(tmp_path / "first.apkg", tmp_path)
