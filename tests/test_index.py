@@ -17,7 +17,7 @@ from studybot.index import store
 from studybot.errors import StudybotError
 from studybot.index.build import build_index
 from studybot.index.search import Index, search
-from tests.conftest import REPO
+from tests.conftest import REPO, notes_index
 
 
 def _index(home: Path, paths=None, **kw):
@@ -560,6 +560,58 @@ def test_a_list_of_references_comes_after_every_section_that_explains(tmp_path: 
     build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
     headings = [h.heading for h in search("XGBoost 和 LightGBM 的区别", k=10, index=Index(tmp_path / "home"), mode="bm25")]
     assert headings[0] == "XGBoost 和 LightGBM 的区别" and headings[-1] == "参考资料" and len(headings) == 4, headings
+
+
+# Short sections on names, and a table whose last row is the one place the notes write "BERTScore"
+SECTIONS = [("IoU", "预测框和真实框的交集面积除以并集面积，目标检测用它判断一个框算不算命中。"),
+            ("NMS", "同一个物体的多个重叠框只保留得分最高的一个，其余和它重叠太多的删掉。"),
+            ("Dropout", "训练时随机让一部分神经元输出为零，相当于训练很多子网络再平均。"),
+            ("Softmax", "把一组实数变成和为一的概率分布，指数放大了最大值和其余值的差距。"),
+            ("ReLU", "负数输出零、正数原样输出，正区间梯度恒为一，缓解梯度消失。"),
+            ("BatchNorm", "对一个批次里每个通道做标准化，再用可学习的缩放和平移恢复表达能力。"),
+            ("Adam", "结合动量和逐参数的自适应学习率，用一阶和二阶矩的滑动平均更新。"),
+            ("GELU", "用输入乘以它在标准正态下的累积概率，是平滑版的 ReLU。"),
+            ("LoRA", "冻结原权重，只训练两个低秩矩阵的乘积作为增量，参数量很小。"),
+            ("Word2Vec", "用上下文预测中心词或反过来，学到稠密的词向量。"),
+            ("RNN", "每一步把上一步的隐藏状态和当前输入一起算出新的隐藏状态。"),
+            ("CNN", "用共享权重的卷积核在图上滑动提取局部特征，参数比全连接少。"),
+            ("LSTM", "用输入门、遗忘门和输出门控制细胞状态，长距离依赖更容易保留。"),
+            ("Transformer", "全靠自注意力和前馈层堆叠，不用循环，序列可以并行计算。"),
+            ("BERT", "双向编码器，用遮住部分词再预测的任务预训练。"),
+            ("GPT", "只有解码器的自回归语言模型，从左到右预测下一个词。"),
+            ("SGD", "每次用一小批样本的梯度更新参数，噪声有助于跳出尖锐的极小值。"),
+            ("ResNet", "加了恒等捷径的卷积网络，很深也能训练。"),
+            ("ViT", "把图片切成小块当作词，送进 Transformer 编码器做分类。"),
+            ("GAN", "生成器和判别器对抗训练，生成器学着骗过判别器。"),
+            ("VAE", "编码器输出分布的均值和方差，用重参数化采样再解码。"),
+            ("KV cache", "生成时把之前各步的键和值存起来，下一步只算新词。"),
+            ("RLHF", "先训练奖励模型，再用强化学习让语言模型的输出更符合人的偏好。"),
+            ("Beam search", "每一步保留概率最高的几个候选序列，最后选总分最高的。"),
+            ("Focal loss", "给容易分对的样本降低权重，让模型专注难样本。"),
+            ("Label smoothing", "把独热标签的一部分概率分给其他类别，防止过度自信。")]
+TABLE_NOTE = "# 面试笔记\n\n" + "".join(f"## {name} 是什么\n\n{text}\n\n" for name, text in SECTIONS) + """## 其他
+
+| 指标 | 怎么算 | 适合什么任务 |
+| --- | --- | --- |
+| 困惑度 | 测试集上平均负对数似然取指数，越低越好 | 语言模型 |
+| 精确匹配 | 生成答案和标准答案逐字相同的比例 | 抽取式问答 |
+| 词错误率 | 把生成句改成参考句需要的增删改次数除以参考句词数 | 语音识别 |
+| 人工评分 | 请标注员按流畅度和相关性打分再取平均 | 开放式对话 |
+| 多样性 | 生成文本里不重复的 n-gram 占全部 n-gram 的比例 | 故事生成 |
+| BERTScore | 用预训练模型的词向量算生成句和参考句每个词的最大余弦相似度再平均 | 摘要和翻译 |
+"""
+
+
+def test_a_table_whose_row_the_question_names_ranks_second_at_the_latest(tmp_path: Path) -> None:
+    """"BLEU 是什么" over a note that writes BLEU only in a metrics table's eighth row: BM25 ranked the table first, and
+    the lists that read meaning, which read a passage's heading and first lines, put sections on other names above
+    it, out of the first ten. The row is the notes' entry on the name: the table comes second at the latest, in both
+    languages."""
+    index = notes_index(tmp_path, {"notes.md": TABLE_NOTE})
+    for question in ("BERTScore 是什么", "What is BERTScore?"):
+        headings = [h.heading for h in search(question, k=5, index=index)]
+        assert "其他" in headings[:2], (question, headings)
+        assert search(question, k=5, index=index, mode="bm25")[0].heading == "其他"
 
 
 def test_a_concept_with_many_names_counts_once_beside_the_questions_own_words() -> None:

@@ -53,7 +53,6 @@ RELEVANCE_TOP = 5
 MIN_WORD_COVERAGE = 0.5
 MIN_CHINESE_TERM = 4  # characters of a Chinese term a question names and a passage writes as it is ("彩票假说")
 CHINESE_TERM = 0.4  # `specificity` of a Chinese word that can name a subject: 彩票 0.45, 假说 0.46; 处理 0.22, 首都 0.27
-RARE_TERM_SHARE = 0.02  # a name in Latin letters this share of the passages hold (or one), or fewer, names something
 MIN_DENSE_SIMILARITY = 0.45
 MIN_HEADING_SIMILARITY = 0.89  # e5 cosine of the question and a top heading path that says enough alone
 # The question as search translated it into the notes' language: a heading that says enough alone, and one hit
@@ -248,7 +247,7 @@ def heading_names_its_terms(question: str, hits: list[Hit], index: Index) -> boo
     one hit's heading path holds them all: the notes' own section on what the question names."""
     from studybot.text.tokens import tokenize
 
-    rare = {t for t in tokenize(question) if t.isascii() and len(t) >= 2 and _rare_in(index, t)}
+    rare = {t for t in tokenize(question) if t.isascii() and len(t) >= 2 and index.rare(t)}
     if not rare:
         return False
     return any(rare <= tokens for tokens in _stored_tokens(hits, index, "heading_tokens"))
@@ -266,7 +265,7 @@ def text_names_its_terms(question: str, hits: list[Hit], index: Index) -> bool:
     asked = {t for t in tokenize(question) if not _VARIABLE.fullmatch(t)}
     # a name, not "role" or "play"; a Chinese term of art or a word rare in Chinese at large ("彩票假说", not "处理")
     rare = {t for t in asked if len(t) >= 2 and specificity(t) >= (1.0 if t.isascii() else CHINESE_TERM)
-            and (t.isascii() or has_cjk(t)) and _rare_in(index, t)}
+            and (t.isascii() or has_cjk(t)) and index.rare(t)}
     if not rare:
         return False
     # Chinese words meet in passages on other things ("分布式数据库的最终一致性" in a note on LLM serving): the question's
@@ -285,11 +284,6 @@ def text_names_its_terms(question: str, hits: list[Hit], index: Index) -> bool:
             notes.setdefault(hit.file, set()).update(*_stored_tokens([hit], index, column))
     return any(rare <= said and sum(w for t, w in weights.items() if t in said) >= MIN_WORD_COVERAGE * sum(weights.values())
                for said in notes.values())
-
-
-def _rare_in(index: Index, token: str) -> bool:
-    """Whether at most RARE_TERM_SHARE of the indexed passages (or one) hold the token: a name, not a word."""
-    return index.lexical["text"].chunks_with(token) <= max(1.0, RARE_TERM_SHARE * len(index.lexical["ids"]))
 
 
 def _idf(index: Index, tokens: set[str]) -> dict[str, float]:

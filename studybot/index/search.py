@@ -30,7 +30,8 @@ from studybot.content.glossary import Glossary, glossary_from_json, load_glossar
 from studybot.home import is_bundled_note, resolve_home
 from studybot.text.language import language
 from studybot.text.sentences import lists_references
-from studybot.text.tokens import add_words, cjk_bigrams
+from studybot.text.tables import row_names
+from studybot.text.tokens import add_words, cjk_bigrams, tokenize
 
 # Reciprocal rank fusion's k: small, so a chunk first in some lists beats one that is middling in all
 # of them (dev mean MRR 0.759 at the usual 60, 0.783-0.792 anywhere from 5 to 12; chosen in the
@@ -61,6 +62,14 @@ FIRST_SHARE = 0.75
 # 0.65; on the four topics 7, 5 and 6 of 63).
 OTHER_LANGUAGE_FIRST_SHARE = 0.65
 PER_SECTION = 2  # chunks of one section (file and whole heading path: one long section cut in pieces)
+# The passage BM25 ranks first takes this place at the latest when the question names a row of its table by a name few
+# passages write: "BLEU 是什么" over a note that writes BLEU only in a metrics table's eighth row, which no vector reads
+# (a Chinese passage's first 64 word pieces, its heading "评价指标"); the four lists that read meaning put sections on
+# IoU and one-hot vectors above it, out of the first ten. A name said in passing in a list is no row ("梯度累积" among
+# the remedies for running out of GPU memory stays no answer to "梯度累积是怎么做的？"). Second, not first: the lists'
+# first keeps its place (no dev question names a table's row: retrieval dev is the same either way).
+NAMED_PLACE = 2
+RARE_TERM_SHARE = 0.02  # a name in Latin letters this share of the passages hold (or one), or fewer, names something
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")  # a word the English-only passage embedder can read
 
 
@@ -224,6 +233,10 @@ class Index:
         )
         return {row[0]: row for row in rows}
 
+    def rare(self, token: str) -> bool:
+        """Whether at most RARE_TERM_SHARE of the indexed passages (or one) hold the token: a name, not a word."""
+        return self.lexical["text"].chunks_with(token) <= max(1.0, RARE_TERM_SHARE * len(self.lexical["ids"]))
+
     def lexical_ranking(self, name: str, tokens: list[str], n: int) -> list[int]:
         if not tokens or name not in self.lexical:
             return []
@@ -289,6 +302,20 @@ def promote_users_best(ranked: list[int], index: Index, fused: dict[int, float],
             out.remove(cid)
             out.insert(place - 1, cid)
     return out
+
+
+def promote_named(ranked: list[int], first: int, question: str, index: Index) -> list[int]:
+    """The ranking with `first`, BM25's first passage, at NAMED_PLACE at the latest when the question names a row of
+    its tables, by a name few passages write: that row is the notes' entry on it, as a heading would be, and the lists
+    that read meaning, which read a passage's heading and first lines, outvoted the one list that found it."""
+    if first in ranked[:NAMED_PLACE]:
+        return ranked
+    words = set(tokenize(question))
+    names = [set(tokenize(name)) for name in row_names(index.chunks([first])[first][6])]
+    if not any(name and name <= words and any(index.rare(word) for word in name) for name in names):
+        return ranked
+    rest = [cid for cid in ranked if cid != first]
+    return rest[:NAMED_PLACE - 1] + [first] + rest[NAMED_PLACE - 1:]
 
 
 def distinct(ranked: list[int], texts: dict[int, str]) -> list[int]:
@@ -369,6 +396,8 @@ def search(
     ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))[: max(k, CANDIDATES)]
     share = OTHER_LANGUAGE_FIRST_SHARE if index.translation_target(asked) else FIRST_SHARE
     ranked = promote_users_best(ranked, index, rrf(rankings, weights, AGREEMENT_K), share)
+    if rankings.get("text") and weights.get("text", 1.0):
+        ranked = promote_named(ranked, rankings["text"][0], asked, index)
     rows = index.chunks(ranked)
     ranked = distinct(ranked, {cid: rows[cid][6] for cid in ranked})
     ranked = sorted(ranked, key=lambda cid: _lists_references(rows[cid][2]))

@@ -80,6 +80,19 @@ def column_names(text: str) -> list[str]:
     return [name for above, rule in zip(lines, lines[1:]) if above and rule and is_rule(rule) for name in above if name]
 
 
+def row_names(text: str) -> list[str]:
+    """The first cell of each body row of every table in a text: what the row is about, as a heading names what its
+    section is about ("| BLEU | n-gram 精确率的几何平均 × 长度惩罚 | 机器翻译 |" is BLEU's entry in a table of metrics)."""
+    names: list[str] = []
+    body = False  # below a table's rule
+    for line in text.splitlines():
+        cells = row_cells(line)
+        body = cells is not None and (body or is_rule(cells))
+        if body and cells[0] and not is_rule(cells):
+            names.append(cells[0])
+    return names
+
+
 def read_tables(lines: list[str]) -> list[str]:
     """Each line as it is read aloud, one text a line: a table's body row as `row_sentences` reads it, its cells after
     their columns' names, and its header and rule "" (every row says the names); lines of cells with no rule under the
