@@ -2179,6 +2179,23 @@ def test_a_chinese_term_of_art_the_users_note_explains_in_passing_is_answered(tm
         answer_question("法国的首都是什么？", index)
 
 
+def test_a_word_in_latin_letters_in_a_chinese_question_is_a_name_its_table_row_answers(tmp_path: Path) -> None:
+    """"accuracy 什么时候会骗人" over a metrics table's Accuracy row was told the notes say nothing about it: "accuracy"
+    is everyday English, but what a Chinese question writes in Latin letters is a name; the Chinese words beside it
+    ("骗人") are words its note holds, not a term to find written whole."""
+    from studybot.answer.pipeline import NothingFound, answer_question
+
+    index = _notes_home(tmp_path, "# 分类模型\n\n## 逻辑回归\n\n线性打分再过 sigmoid 得到正类概率，用交叉熵训练。\n\n"
+                                  "## 决策树\n\n按信息增益或基尼系数选特征切分，直到叶子足够纯。\n\n## 评价\n\n"
+                                  "| 指标 | 怎么算 | 注意 |\n| --- | --- | --- |\n"
+                                  "| Accuracy | 预测对的样本数除以总数 | 正负样本悬殊时会误导人：全猜多数类也很高 |\n"
+                                  "| Precision | 预测为正里真正为正的比例 | 误报代价高时看它 |\n"
+                                  "| Recall | 真正为正里被找出来的比例 | 漏报代价高时看它 |\n")
+    assert "全猜多数类" in answer_question("accuracy 什么时候会误导人？", index).answer
+    with pytest.raises(NothingFound):  # the name beside words the notes never write is still nothing found
+        answer_question("accuracy 在联邦学习里怎么聚合？", index)
+
+
 
 def test_a_section_comparing_the_subject_with_another_leads_only_a_question_that_compares_them() -> None:
     """"DPO vs PPO", ranked first, led "What is PPO?" over the note's own "PPO" section: a heading that compares the

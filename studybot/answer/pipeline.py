@@ -263,15 +263,19 @@ def text_names_its_terms(question: str, hits: list[Hit], index: Index) -> bool:
     from studybot.text.variants import simplified
 
     asked = {t for t in tokenize(question) if not _VARIABLE.fullmatch(t)}
-    # a name, not "role" or "play"; a Chinese term of art or a word rare in Chinese at large ("彩票假说", not "处理")
-    rare = {t for t in asked if len(t) >= 2 and specificity(t) >= (1.0 if t.isascii() else CHINESE_TERM)
-            and (t.isascii() or has_cjk(t)) and index.rare(t)}
+    # a name, not "role" or "play"; a Chinese term of art or a word rare in Chinese at large ("彩票假说", not "处理"); a
+    # Chinese question writes in Latin letters only names ("accuracy 什么时候会骗人" over a table's Accuracy row was
+    # refused: "accuracy" is everyday English)
+    latin_names = language(question) == "zh"
+    rare = {t for t in asked if len(t) >= 2 and index.rare(t) and (
+        t.isascii() and (latin_names or specificity(t) >= 1.0) or has_cjk(t) and specificity(t) >= CHINESE_TERM)}
     if not rare:
         return False
     # Chinese words meet in passages on other things ("分布式数据库的最终一致性" in a note on LLM serving): the question's
-    # run of them from the first rare word to the last is written as it is, and is a term, not a word ("定理")
+    # run of them from the first rare word to the last is written as it is, and is a term, not a word ("定理"); beside
+    # a name in Latin letters they are words its note holds too ("骗人"; "什么是 CAP 定理？" over notes on CAP in English)
     chinese = [t for t in rare if has_cjk(t)]
-    if chinese:
+    if len(chinese) == len(rare):
         written = simplified(question)
         starts = [written.find(t) for t in chinese]
         span = written[min(starts):max(start + len(t) for start, t in zip(starts, chinese))] if min(starts) >= 0 else ""
