@@ -2196,6 +2196,30 @@ def test_a_word_in_latin_letters_in_a_chinese_question_is_a_name_its_table_row_a
         answer_question("accuracy 在联邦学习里怎么聚合？", index)
 
 
+def test_a_question_that_names_a_sections_title_is_answered_by_it_whatever_else_it_says(tmp_path: Path) -> None:
+    """"Does a higher temperature make the output more random?" and "temperature 越大输出越随机吗？" were told the notes
+    say nothing about it, while search ranked "Decoding strategies 解码 > Temperature" first: its heading was close
+    enough, but it writes three of the six words ("output" was one too many). A heading whose title the question
+    names whole, a title few headings have, is the notes' section on what it asks."""
+    from studybot.answer.pipeline import NothingFound, answer_question
+
+    index = _notes_home(tmp_path, "# Decoding strategies 解码\n\n## Greedy\n\nPick the argmax token at every step. "
+                                  "Deterministic and often repetitive.\n\n## Beam search\n\nKeep the B best partial "
+                                  "sequences by summed log probability; good for translation, bland for open-ended "
+                                  "text.\n\n## Temperature\n\n$p_i = \\frac{\\exp(z_i / T)}{\\sum_j \\exp(z_j / T)}$\n\n"
+                                  "- T below 1 sharpens the distribution (more deterministic); T above 1 flattens it "
+                                  "(more random).\n\n## Top-k sampling\n\nSample only among the k likeliest tokens "
+                                  "after renormalising; usually applied after the temperature.\n\n## Top-p sampling\n\n"
+                                  "Sample from the smallest set of tokens whose probabilities add up to p.\n\n"
+                                  "## Distillation\n\nThe student matches the teacher's soft targets, both softened by "
+                                  "the same temperature.\n")
+    for question in ("Does a higher temperature make the output more random?", "temperature 越大输出越随机吗？"):
+        answer = answer_question(question, index)
+        assert "flattens" in answer.answer and answer.citations[0].path.endswith("Temperature"), (question, answer.answer)
+    with pytest.raises(NothingFound):  # the title said of something else, far from the heading in meaning
+        answer_question("What temperature should I bake bread at?", index)
+
+
 
 def test_a_section_comparing_the_subject_with_another_leads_only_a_question_that_compares_them() -> None:
     """"DPO vs PPO", ranked first, led "What is PPO?" over the note's own "PPO" section: a heading that compares the

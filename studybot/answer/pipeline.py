@@ -40,8 +40,9 @@ PROMPT_RESERVE = 200  # system prompt, question and chat template
 # Relevance: a question is about the notes when one of the top passages names a glossary concept
 # the question names (in either language); or has a heading path close to the question in the
 # multilingual model's space, alone or, a little less close, with most of the question's words
-# (weighted by rarity in the index, as asked or as search translated it); or, in English (as asked
-# or translated), is close in MiniLM's space. Words alone let through a sixth of Chinese questions
+# (weighted by rarity in the index, as asked or as search translated it) or with a title the
+# question names whole; or, in English (as asked or translated), is close in MiniLM's space.
+# Words alone let through a sixth of Chinese questions
 # nobody would ask of these notes ("怎样提高睡眠质量？", "法国的首都是哪里？": generic words
 # such as 区别, 哪里 meet everywhere): measured on 162 development questions over six outside corpora
 # and the seeds, each home with the bundled notes, against 80 questions off the subject (everyday
@@ -114,7 +115,8 @@ class Answer:
 
 def is_relevant(question: str, hits: list[Hit], index: Index, translated: str | None = None) -> bool:
     """Whether a top hit names a concept of the question, has a heading close to it in meaning (in any
-    language), covers its rarer words under a heading not far from it, has a heading close to the question
+    language), covers its rarer words or has a title the question names whole under a heading not far from it,
+    has a heading close to the question
     as translated into the notes' language and most of the translation's words ("What metrics are used to
     evaluate a classification model?" is 0.81 from "分类模型评价指标", its translation 0.93), or is close in
     meaning to the question in English: as asked, or as search translated it (`translated`, when the caller
@@ -137,9 +139,10 @@ def is_relevant(question: str, hits: list[Hit], index: Index, translated: str | 
     # 怎么用？" is 0.84 from "Matrix Factorization"): it is held to the lower of the two languages' bars
     bars = [HEADING_SIMILARITY_WITH_WORDS[language(question)] if language(h.path) == language(question)
             else min(HEADING_SIMILARITY_WITH_WORDS.values()) for h in top]
-    if max(similarities) >= MIN_HEADING_SIMILARITY or (
-        any(close >= bar for close, bar in zip(similarities, bars))
-        and max(word_coverage(asked, top, index) for asked in (question, translated) if asked) >= MIN_WORD_COVERAGE
+    close = [hit for hit, similarity, bar in zip(top, similarities, bars) if similarity >= bar]
+    if max(similarities) >= MIN_HEADING_SIMILARITY or close and (
+        max(word_coverage(asked, top, index) for asked in (question, translated) if asked) >= MIN_WORD_COVERAGE
+        or names_a_heading(f"{question}\n{translated or ''}", close, index)
     ):
         return True
     if translated and (heading_similarity(translated, top, index) >= MIN_HEADING_SIMILARITY
@@ -251,6 +254,17 @@ def heading_names_its_terms(question: str, hits: list[Hit], index: Index) -> boo
     if not rare:
         return False
     return any(rare <= tokens for tokens in _stored_tokens(hits, index, "heading_tokens"))
+
+
+def names_a_heading(question: str, hits: list[Hit], index: Index) -> bool:
+    """Whether the question names the whole title of a hit's heading (`_topic_test`), a word of it one few headings
+    hold: the notes' section on what it asks about, however many other words it says ("Does a higher temperature make
+    the output more random?" under "Temperature", which writes three of its six words and was refused for "output";
+    not "How it Works", a title many notes have)."""
+    from studybot.text.tokens import tokenize
+
+    names = _topic_test(question, index)
+    return any(names(hit.heading) and any(index.rare(t, "heading") for t in tokenize(hit.heading)) for hit in hits)
 
 
 def text_names_its_terms(question: str, hits: list[Hit], index: Index) -> bool:

@@ -233,9 +233,10 @@ class Index:
         )
         return {row[0]: row for row in rows}
 
-    def rare(self, token: str) -> bool:
-        """Whether at most RARE_TERM_SHARE of the indexed passages (or one) hold the token: a name, not a word."""
-        return self.lexical["text"].chunks_with(token) <= max(1.0, RARE_TERM_SHARE * len(self.lexical["ids"]))
+    def rare(self, token: str, where: str = "text") -> bool:
+        """Whether at most RARE_TERM_SHARE of the indexed passages (or one) hold the token in their text (or in their
+        heading path: `where` "heading"): a name, not a word."""
+        return self.lexical[where].chunks_with(token) <= max(1.0, RARE_TERM_SHARE * len(self.lexical["ids"]))
 
     def lexical_ranking(self, name: str, tokens: list[str], n: int) -> list[int]:
         if not tokens or name not in self.lexical:
