@@ -221,7 +221,7 @@ def _named_by_a_kind_of_it(question: str, entry, hits: list[Hit], index: Index) 
         return False
     said = set().union(*(tokenize(f"{h.path}\n{h.text}") for h in hits))  # as written: the index adds every name
     words = set(tokenize(found.group(0)))
-    return bool(words) and all(_rare_in(index, w) and w not in said for w in words)
+    return bool(words) and all(index.rare(w) and w not in said for w in words)
 
 
 def names_what_no_hit_says(question: str, hits: list[Hit], index: Index) -> bool:
