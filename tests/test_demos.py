@@ -330,22 +330,21 @@ def test_ask_shows_the_result_of_the_default_options_the_claim_is_written_for() 
     assert results.measured("lora")["seeds"] == [5, 6]
 
 
-def test_table_spread_has_the_scale_of_the_interval(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+def test_table_spread_has_the_scale_of_the_interval(capsys) -> None:
     """A positive quantity of high spread has an arithmetic interval cut at 0, which the table read as geometric:
     "entropy_unscaled_d256  0.1809 ×/÷ 2.28  0 .. 0.4129", while the conclusion said "mean … (95% interval 0 to …)"."""
     from studybot.cli.render import render_demo
-    from studybot.demos._registry import REGISTRY, DemoSpec, Outcome
+    from studybot.demos._registry import DemoSpec, Outcome
     from studybot.demos.runner import summarize
 
     spread = [0.01, 0.05, 0.4]
     spec = DemoSpec("spread", (), (), "claim", (Effect("share", "<", 1), Effect("ratio", "<", 1, log=True)), 1.0, (),
-                    False, lambda ctx: None)
-    monkeypatch.setitem(REGISTRY, "spread", spec)
+                    False, lambda ctx: None)  # not registered: the result says which scale each metric has
     outcomes = [Outcome({"share": v, "ratio": v}, "") for v in spread]
     result = {"demo": "spread", "device": "cpu", "seeds": [0, 1, 2], "quick": True, "seconds": 0.0, "cached": False,
               **summarize(spec, outcomes)}
     (share_low, share_high), (ratio_low, ratio_high) = result["intervals"]["share"], result["intervals"]["ratio"]
-    assert share_low == 0.0 and 0 < ratio_low < min(spread)
+    assert share_low == 0.0 and 0 < ratio_low < min(spread) and result["geometric"] == ["ratio"]
     render_demo(result, None)
     out = capsys.readouterr().out
     rows = {m.group(1): m.group(2) for m in re.finditer(r"^│ (share|ratio)\s+│\s+(.*?) │", out, re.MULTILINE)}

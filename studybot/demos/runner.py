@@ -188,8 +188,8 @@ def summarize(spec: DemoSpec, outcomes: list[Outcome]) -> dict[str, Any]:
                                  for label in chart["lines"]}}
         for key, chart in outcomes[0].series.items()
     }
-    return {"metrics": metrics, "intervals": intervals, "claim": spec.claim, "checks": checks, "verdict": verdict,
-            "conclusion": conclusion, "series": series}
+    return {"metrics": metrics, "intervals": intervals, "geometric": sorted(spec.geometric), "claim": spec.claim,
+            "checks": checks, "verdict": verdict, "conclusion": conclusion, "series": series}
 
 
 def _mean_lines(lines: list[list[float]]) -> list[float]:
