@@ -15,11 +15,14 @@ Each set is named after the notes it asks about; DIR holds one folder per set:
     amusi_zh   the Markdown files (README.md, docs/*.md) of github.com/amusi/Deep-Learning-Interview-Book @03fcd44
     mlq_en     README.md and NLP/README.md of github.com/andrewekhalel/MLQuestions @222816d
     obsai_en   AI/**/*.md of github.com/Lawrence-Godfrey/obsidian-ai-notes @a81c3a9 (an Obsidian vault)
+    rasbt_en   faq/*.md of github.com/rasbt/python-machine-learning-book @7d91687 (an English ML FAQ)
+    d2lzh_zh   docs/chapter*/*.md of github.com/ShusenTang/Dive-into-DL-PyTorch @09c8bac (a Chinese textbook)
 
 amusi_zh and mlq_en came later (stop 33): every question of theirs is held, written before any
 result was seen, and reported once; nothing was tuned on them. obsai_en came in stop 34: its first
 30 questions were read to find what an Obsidian vault needs, so they are dev; 20 more, written
-after that, are held.
+after that, are held. rasbt_en and d2lzh_zh came in stop 62, like amusi_zh and mlq_en: 36 questions each
+(20 in the notes' language, 16 in the other), all held, written by someone who never saw a result.
 
 The seed sets need no DIR: `seeds` is ../shared/seeds with ../shared/eval/retrieval-dev.jsonl,
 `seeds_new` the same notes with questions of ours, and `+bundled` adds the bundled knowledge to the
@@ -42,7 +45,7 @@ from pathlib import Path
 from question_sets import REPO, questions, translations
 
 SHARED = REPO.parent / "shared"
-OUTSIDE = ["dl500_zh", "imhuay_zh", "hosni_en", "devint_en", "dl500_en", "amusi_zh", "mlq_en", "obsai_en"]
+OUTSIDE = ["dl500_zh", "imhuay_zh", "hosni_en", "devint_en", "dl500_en", "amusi_zh", "mlq_en", "obsai_en", "rasbt_en", "d2lzh_zh"]
 SEEDS = ["seeds", "seeds+bundled", "seeds_new", "seeds_new+bundled"]
 
 
