@@ -925,11 +925,35 @@ def test_inline_code_keeps_its_text_in_a_cards_question_reference_cloze_and_anki
     cards = [c for c in _indexed_cards(tmp_path, notes) if c.origin != "bank"]
     short = next(c for c in cards if c.kind == "short" and "args" in c.question.zh)
     assert (short.question.zh, short.question.en) == ("*args 和 **kwargs 怎么用？", "How do *args and **kwargs work?")
-    assert "super().__init__(*args, **kwargs) 转发参数" in short.answer.zh and "**kwargs 把多余" in short.answer.zh
+    assert "`super().__init__(*args, **kwargs)` 转发参数" in short.answer.zh and "`**kwargs` 把多余" in short.answer.zh
     cloze = next(c for c in cards if c.kind == "cloze")
-    assert cloze.question.zh.startswith("*args 把多余的____"), cloze.question.zh
+    assert cloze.question.zh.startswith("`*args` 把多余的____"), cloze.question.zh
     module = next(c for c in cards if "nn.Module" in c.question.en)
     assert module.question.en == "What must __init__ do with the layers of an nn.Module?"
     assert "`List<nn.Linear>` of layers" in module.answer.en and "`state_dict()` saves" in module.answer.en
     question, answer = _fields(module)[:2]
     assert "__init__" in question and "List&lt;nn.Linear&gt;" in answer
+
+
+def test_an_interview_answers_inline_code_reaches_anki_as_code_as_a_pairs_does(tmp_path: Path) -> None:
+    """An interview-answer block lost its backticks (a Q/A pair's answer kept them), so Anki showed its
+    `super().__init__(*args, **kwargs)` as text, not <code>; its bold is off, as a pair's is, and bold inside code is
+    code."""
+    from studybot.study.anki import _fields
+
+    notes = _write(tmp_path / "notes", {"modules.md": (
+        "# PyTorch modules\n\n## Why must a subclass of nn.Module call its parent's constructor?\n\n"
+        "### Interview answer\n\n"
+        "> **Registration**: a subclass must call `super().__init__(*args, **kwargs)` before it assigns layers, because "
+        "`nn.Module.__setattr__` registers parameters in dictionaries that the parent's constructor creates.\n\n"
+        "## Saving weights\n\nQ: What does a checkpoint of a model store?\n"
+        "A: **Registered tensors**: `model.state_dict()` maps each parameter's name to its tensor, and "
+        "`torch.load` reads it back into a model of the same structure.\n")})
+    cards = {c.question.en: c for c in _indexed_cards(tmp_path, notes) if c.kind == "short"}
+    block = cards["Why must a subclass of nn.Module call its parent's constructor?"]
+    pair = cards["What does a checkpoint of a model store?"]
+    block_answer, pair_answer = _fields(block)[1], _fields(pair)[1]
+    assert block_answer.startswith("Registration: a subclass must call <code>super().__init__(*args, **kwargs)</code>"), (
+        block_answer)
+    assert "<code>nn.Module.__setattr__</code> registers" in block_answer, block_answer
+    assert pair_answer.startswith("Registered tensors: <code>model.state_dict()</code> maps"), pair_answer

@@ -29,7 +29,7 @@ from typing import Callable, TypeVar
 
 from studybot.content.glossary import Glossary
 from studybot.ingest.notes import (IMAGE_SUFFIX, INDENTED_CODE, ITALIC, LOST_PICTURE, UNDERSCORED, UNSPOKEN_LINE,
-                                   closes_fence, fence_opening, outside_code, spoken)
+                                   closes_fence, fence_opening, outside_code, spoken, without_bold)
 from studybot.answer.sources import Source
 from studybot.text.aspects import ASPECTS, COMPARISON, aspects, compares, defines, question_parts, without_aspects
 from studybot.text.language import CJK, has_cjk, language
@@ -86,7 +86,7 @@ _BILINGUAL_SLASH = re.compile(rf"(?<=[{CJK}。！？；.!?;])\s*/\s+|\s*/\s+(?=[
 _ANSWER_MARK = re.compile(r"^(?:(?:English|Chinese|中文|英文)\s*)?(?:A|Ans|Answer|答|回答)\s*[:：]\s*")
 _SYMBOLS = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\uFE0F]")
 _LABELLED = re.compile(r"^[^：:]{1,16}[：:]")  # "作用：…", "Note: …"
-_MARKUP = re.compile(r"\*\*|__|`|\$")
+_MARKUP = re.compile(r"`|\$")  # code and math marks; bold is `without_bold`'s
 _FOLLOW_UP = re.compile(r"^\s*Q\s*[:：]\s*(.*?)\s*\bA\s*[:：]\s*(.*)$")
 _PLACEHOLDER = re.compile(rf"\b{LOST_PICTURE}\b")  # an image the export lost: the sentence lacks its formula
 _PICTURE = re.compile(r"^\s*(?:>\s*)?!\[")  # a picture on a line of its own (its address gone: `![name]`)
@@ -215,7 +215,8 @@ def _clean(line: str) -> str:
 def _unmarked(line: str) -> str:
     """A line without its emphasis, code and math marks; a code span's text as written (`200W ** 0.25 ≈ 37` keeps
     its power)."""
-    return outside_code(line, lambda text: UNDERSCORED.sub(r"\1", ITALIC.sub(r"\1", _MARKUP.sub("", text))), code=str)
+    plain = lambda text: UNDERSCORED.sub(r"\1", ITALIC.sub(r"\1", _MARKUP.sub("", without_bold(text))))  # noqa: E731
+    return outside_code(line, plain, code=str)
 
 
 def _halves(line: str) -> list[str]:

@@ -115,7 +115,7 @@ _EMBED = re.compile(r"!?\[\[([^\]|#]*)(?:#([^\]|]*))?(?:\|([^\]]*))?\]\]")  # ![
 # `![name]` so that search reads the names and an answer quotes none as a sentence.
 _FIGURE_LINE = re.compile(rf"^\s*(?:>\s*)*(?:(?:{_IMAGE.pattern}|!\[\[[^\]]+\]\])\s*)+$")
 _HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?>")
-_EMPHASIS = re.compile(r"(\*\*|__|\*)")
+_BOLD = re.compile(r"\*\*|__")
 # Inline code, whose text is code as written, never markup: "For `List<int>`-style generics" lost its "<int>" as a
 # tag, "`**kwargs`" its stars as bold
 _CODE_SPAN = re.compile(r"(`[^`\n]+`)")
@@ -343,6 +343,12 @@ def outside_code(line: str, change: Callable[[str], str], code: Callable[[str], 
                    for i, part in enumerate(_CODE_SPAN.split(line)))
 
 
+def without_bold(text: str, code: Callable[[str], str] | None = None) -> str:
+    """Text without its bold marks (`**`, `__`) outside inline code, whose "`**kwargs`" is Python; a code span as
+    written, backticks and all, or what `code` makes of its text (`outside_code`)."""
+    return outside_code(text, lambda part: _BOLD.sub("", part), code)
+
+
 def _private_toggle(line: str) -> bool:
     """Whether a line opens or closes an Obsidian comment that spans lines ("%%" alone, "%% start…",
     "…end %%"): an odd count of its marks outside code spans (R's `x %% 2`)."""
@@ -401,7 +407,7 @@ def heading_title(raw: str) -> str:
     """A heading's readable text: no emphasis markers or backticks, code spans kept literally, no tags after it
     ("Inference #card": Logseq's flashcard mark)."""
     parts = _TRAILING_TAGS.sub("", clean_inline(_HEADING_ATTRIBUTES.sub("", raw))).split("`")
-    text = "".join(part if i % 2 else _EMPHASIS.sub("", part) for i, part in enumerate(parts))
+    text = "".join(part if i % 2 else without_bold(part).replace("*", "") for i, part in enumerate(parts))
     return re.sub(r"\s+", " ", text).strip()
 
 

@@ -22,7 +22,7 @@ from studybot.content.schema import BLANK, Bilingual, KeyPoint, Question, load_q
 from studybot.errors import StudybotError
 from studybot.content.glossary import Glossary, concept_topics, load_glossary, mention
 from studybot.home import bundled_dir
-from studybot.ingest.notes import heading_title, outside_code, parse_note
+from studybot.ingest.notes import heading_title, parse_note, without_bold
 from studybot.study.keypoints import MIN_POINTS, DocumentFrequencies, answer_tokens, term_points
 from studybot.study.questions import (URL, is_question, qa_pairs, question_key, same_question, section_question,
                                       trim_answer)
@@ -191,10 +191,11 @@ def split_bilingual(text: str) -> Bilingual:
 
 
 def _unquote(text: str) -> str:
-    """A blockquoted answer as plain text: quote marks, links and bold/code markers dropped (a link is not
-    something to say in an interview, nor a key point), inline code as written (`super().__init__(**kwargs)`)."""
+    """A blockquoted answer without its quote marks, links and bold (a link is not something to say in an interview,
+    nor a key point), its inline code kept as code, backticks and all, as a section's answer keeps it (`_prose`):
+    without them an interview answer's `super().__init__(*args, **kwargs)` reached Anki as text, not <code>."""
     lines = (URL.sub("", re.sub(r"^\s*>\s?", "", line)) for line in text.splitlines())
-    return outside_code("\n".join(lines), lambda part: re.sub(r"\*\*|__|`", "", part), code=str).strip()
+    return without_bold("\n".join(lines)).strip()
 
 
 def _answer_only(reference: str) -> str:

@@ -37,7 +37,7 @@ from studybot.files import write_atomic
 from studybot.home import resolve_home
 from studybot.ingest.chunking import ANSWER_HEADING
 from studybot.ingest.decoding import UnreadableFile
-from studybot.ingest.notes import closes_fence, fence_opening, heading_title, parse_note
+from studybot.ingest.notes import closes_fence, fence_opening, heading_title, parse_note, without_bold
 from studybot.ingest.reading import read_text
 from studybot.study.cards import Card, load_deck, note_print, rivals, select, sentence_points, split_bilingual
 from studybot.study.grading import RATING_BY_SCORE, Grade, Grader, point_label
@@ -118,7 +118,12 @@ def _plain(line: str) -> str:
     inline LaTeX read as text ($\\gamma$: γ), so a sentence quoted from it shows no markup."""
     if _SKIP_LINE.match(line) or line.lstrip().startswith("#"):
         return ""
-    return TEX_COMMAND.sub(_tex_symbol, re.sub(r"\*\*|__|`|\$", "", _LINE_MARKS.sub("", line))).strip()
+    return TEX_COMMAND.sub(_tex_symbol, _unmarked(_LINE_MARKS.sub("", line))).strip()
+
+
+def _unmarked(text: str) -> str:
+    """Text without its bold (`without_bold`: "`**kwargs`" is code), code and math marks."""
+    return re.sub(r"[`$]", "", without_bold(text))
 
 
 def _has_markup(sentence: str) -> bool:
@@ -172,7 +177,7 @@ def _read_section(path: str, title: str, near: int) -> Section | None:
         if block == "answer":
             section.answer_lines.add(n)
         elif block == "follow-ups" and (item := _FOLLOW_UP_ITEM.match(note.lines[n - 1])):
-            question, answer = (re.sub(r"\*\*|`|\$", "", part) for part in item.groups())
+            question, answer = (_unmarked(part) for part in item.groups())
             section.follow_ups.append((n, _pair(question), _pair(answer)))
     return section
 

@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 
 from studybot.ingest.chunking import paragraph_blocks
-from studybot.ingest.notes import IMAGE_SUFFIX, UNDERSCORED, UNSPOKEN_LINE, closes_fence, fence_opening, outside_code, spoken
+from studybot.ingest.notes import (IMAGE_SUFFIX, UNDERSCORED, UNSPOKEN_LINE, closes_fence, fence_opening, spoken,
+                                   without_bold)
 from studybot.text.aspects import compares
 from studybot.text.language import has_cjk
 from studybot.text.sentences import is_aside, split_sentences, without_lead_label
@@ -29,7 +30,6 @@ _EN_ASKS = re.compile(
     r"outline|summari[sz]e|is|are|can|could|does|do|did|should|would|will|has|have)\b"
     r"|\b(pros and cons|advantages?|disadvantages?|trade-?offs?)\b",
     re.IGNORECASE)
-_BOLD = re.compile(r"\*\*|__")
 # A pair's question line: "Q: ...", "问：...", "- **Q: ...** A: ...", "**问题：...**"
 _Q_LINE = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*)?\s*(?:Q|问|问题|Question)\s*\d*\s*[:：]\s*(.+)$",
                      re.IGNORECASE)
@@ -57,12 +57,7 @@ class Pair:
 def question_text(title: str) -> str:
     """A question line as it should be asked: numbering, labels and emphasis dropped, inline code as written
     ("What does `__init__` do?")."""
-    return _heading_question(outside_code(title, lambda text: _BOLD.sub("", text), code=str))
-
-
-def without_bold(text: str) -> str:
-    """Text without its bold marks (`**`, `__`); inline code as written: "`**kwargs`" is Python."""
-    return outside_code(text, lambda part: _BOLD.sub("", part))
+    return _heading_question(without_bold(title, code=str))
 
 
 def _heading_question(title: str) -> str:
