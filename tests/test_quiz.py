@@ -232,6 +232,24 @@ def test_scripted_session_then_stats(tmp_path: Path, bank_cards) -> None:
         sum(a.grade.rating != "again" for a in again.answered) / len(again.answered))
 
 
+def test_a_review_with_nothing_due_is_no_session_with_the_next_due_time(tmp_path: Path) -> None:
+    """The CLI made the document of a review with nothing due itself (core modules return plain data, the CLI only
+    renders): the session's result is the core's, no session, nothing planned, the next due card's time."""
+    home = tmp_path / "home"
+    first = run_quiz(plan_quiz(home, T0, topic="normalization", limit=1, seed=1), lambda card, pos, total: "no idea",
+                     lambda: T0)
+    plan = plan_quiz(home, T0, due_only=True)
+    assert plan.cards == []
+
+    def ask(card, position: int, total: int) -> str:
+        raise AssertionError(f"asked {card.id} with nothing due")
+
+    result = run_quiz(plan, ask, lambda: T0)
+    doc = result.to_dict()
+    assert result.session is None and result.answered == [] and doc["planned"] == [], doc
+    assert doc["next_due"] == first.to_dict()["questions"][0]["due"] and doc["summary"]["answered"] == 0, doc
+
+
 def test_a_topics_stats_count_that_topics_reviews(tmp_path: Path) -> None:
     home = tmp_path / "home"
     for topic, n in (("normalization", 3), ("optimizers", 2)):

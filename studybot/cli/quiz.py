@@ -82,17 +82,6 @@ def _session(due_only: bool, topic, limit, seed, answers_file, lang, bank, notes
     if plan.planned_topics:
         out.print(f"[dim]following today's plan: {', '.join(plan.planned_topics)} first; "
                   f"answers scheduled at {plan.retention:.2f} desired retention[/dim]")
-    if not plan.cards:
-        when = f"; the next card is due {plan.next_due:%Y-%m-%d %H:%M} UTC" if plan.next_due else ""
-        message = f"nothing is due{when}: run `studybot quiz` to learn new cards"
-        if json_out:  # the shape of a session's document, nothing asked
-            from studybot.study.quiz import QuizResult
-
-            print_json({**QuizResult(None, [], [], plan.warnings, plan=plan).to_dict(), "message": message})
-        else:
-            out.print(message)
-        return
-
     # grading by meaning takes a second at most, one in the other language than the note a few (a translation)
     grading = out.status("grading…") if out.is_terminal else None
 
@@ -109,6 +98,14 @@ def _session(due_only: bool, topic, limit, seed, answers_file, lang, bank, notes
         _render_feedback(out, a.to_dict(), lang)
 
     result = run_quiz(plan, ask, clock, on_answer=answered)
+    if result.session is None:  # nothing to ask
+        when = f"; the next card is due {plan.next_due:%Y-%m-%d %H:%M} UTC" if plan.next_due else ""
+        message = f"nothing is due{when}: run `studybot quiz` to learn new cards"
+        if json_out:  # the shape of a session's document, nothing asked
+            print_json({**result.to_dict(), "message": message})
+        else:
+            out.print(message)
+        return
     if result.interrupted:  # each answer was committed as it was graded: say so, and exit as Ctrl-C does
         if grading is not None:
             grading.stop()

@@ -134,7 +134,10 @@ def run_quiz(
     grader: Grader | None = None,
 ) -> QuizResult:
     """Ask every planned card until `ask` returns None; each answer is graded, scheduled and committed at once.
-    Ctrl-C ends the session like the end of the answers (`interrupted`): what was answered before it is the result."""
+    Ctrl-C ends the session like the end of the answers (`interrupted`): what was answered before it is the result.
+    A plan of no cards ("nothing is due") is no session: its result has none, nothing planned and the next due time."""
+    if not plan.cards:
+        return QuizResult(session=None, planned=[], answered=[], warnings=plan.warnings, plan=plan)
     grader = grader or Grader(load_glossary(plan.home))
     session = uuid.uuid4().hex[:12]
     answered: list[Answered] = []
