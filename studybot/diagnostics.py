@@ -102,7 +102,7 @@ def _reviews(home: Path | None) -> dict | str:
     if not (home / FILE).exists():
         return "no review history yet"
     try:
-        with ReviewStore(home) as store:
+        with ReviewStore(home, reads_only=True) as store:
             return store.health()
     except StudybotError as exc:
         return f"unusable: {exc}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -262,8 +263,9 @@ def test_a_backup_keeps_the_mode_of_a_private_history(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not shutil.which("setpriv"), reason="needs setpriv to drop root's permission override")
 def test_a_read_only_home_is_one_line_about_permissions_and_keeps_the_history(tmp_path: Path, tiny_home: Path) -> None:
-    """A home the user cannot write (copied from a read-only disk, chmod'ed by a backup tool): every command says
-    in one line what cannot be written and to make it writable, the history untouched; none says to move it away."""
+    """A home the user cannot write (copied from a read-only disk, chmod'ed by a backup tool): every command that
+    writes says in one line what cannot be written and to make it writable, the history untouched; none says to move
+    it away. `stats` and `doctor` only read it, and do (stats refused: "cannot be written")."""
     home = tmp_path / "home"
     shutil.copytree(tiny_home, home)
     _answer(home, date(2026, 12, 1))
@@ -273,12 +275,20 @@ def test_a_read_only_home_is_one_line_about_permissions_and_keeps_the_history(tm
     drop = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", sys.executable, "-m", "studybot"]
     try:
         env = {k: v for k, v in os.environ.items() if k != "STUDYBOT_HOME"}
-        for args in (["stats"], ["index", "--no-bundled"]):
+        now = ["--now", "2026-12-02T09:00:00+00:00"]
+        for args in (["index", "--no-bundled"], ["review", "--answers-file", os.devnull, *now],
+                     ["plan", "--until", "2026-12-20", *now]):
             done = subprocess.run([*drop, *args, "--home", str(home)], capture_output=True, text=True, timeout=300,
                                   cwd=REPO, env=env)
             assert done.returncode == 1, (args, done.stderr)
             assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr, (args, done.stderr)
             assert "writ" in done.stderr and "afresh" not in done.stderr, (args, done.stderr)
+        for args in (["stats", "--json", *now], ["doctor", "--json"]):
+            done = subprocess.run([*drop, *args, "--home", str(home)], capture_output=True, text=True, timeout=300,
+                                  cwd=REPO, env=env)
+            assert done.returncode == 0 and "Traceback" not in done.stderr, (args, done.stderr)
+            doc = json.loads(done.stdout)
+            assert doc["reviews_total"] == 1 if args[0] == "stats" else doc["reviews"]["reviews"] == 1, (args, doc)
         # chat answers all the same, and says once that it cannot keep its history
         done = subprocess.run([*drop, "chat", "--home", str(home)], input="BatchNorm 和 LayerNorm 有什么区别？\n" * 2,
                               capture_output=True, text=True, timeout=300, cwd=REPO, env=env)

@@ -639,7 +639,7 @@ def _follow_renamed(home: Path, cards: list[Card]) -> list[str]:
     from studybot.study.reviews import ReviewStore
 
     by_id = {card.id: card for card in cards}
-    with ReviewStore(home) as store:
+    with ReviewStore(home, reads_only=True) as store:  # every command builds a deck: `stats` on a read-only home too
         moves = store.follow_renamed({card.id: fp for card in cards if (fp := note_print(card))})
     if not moves:
         return []

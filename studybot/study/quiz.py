@@ -171,7 +171,7 @@ def review_stats(
     home = resolve_home(home, create=True)
     deck, glossary = _deck(home, banks, notes, strict)
     cards = select(deck.cards, topic, glossary)
-    with ReviewStore(home) as store:
+    with ReviewStore(home, reads_only=True) as store:
         result = store.stats(cards, now, only_these=topic is not None)
         result["away"] = store.away(deck.cards) if notes and topic is None else 0  # of every topic: a card gone has none
         weekly = mastery_by_week(cards, store.reviews(), now)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Collection, Iterator
 from studybot.clock import iso, utc_now
 from studybot.errors import StudybotError
 from studybot.files import replacing
-from studybot.study.migrations import migrate
+from studybot.study.migrations import MIGRATIONS, migrate, schema_version
 
 if TYPE_CHECKING:
     from studybot.study.cards import Card
@@ -145,10 +145,15 @@ def lost_history(home: Path) -> StudybotError | None:
     return StudybotError(f"{lost}: {_restore(best, path)}, or {aside} to start afresh")
 
 
+def _cannot_write(exc: sqlite3.DatabaseError) -> bool:
+    """Whether SQLite refused because the home or the file cannot be written (not because the file is damaged)."""
+    return isinstance(exc, sqlite3.OperationalError) and ("readonly" in str(exc) or "unable to open" in str(exc))
+
+
 def _unreadable(path: Path, exc: sqlite3.DatabaseError) -> StudybotError:
     """What to do about a history SQLite refuses: a home the user cannot write is fixed by its permissions (the
     history is sound: never advise moving it away); a damaged file by the backup with reviews, if there is one."""
-    if isinstance(exc, sqlite3.OperationalError) and ("readonly" in str(exc) or "unable to open" in str(exc)):
+    if _cannot_write(exc):
         return StudybotError(f"review history {path} cannot be written ({exc}): make {path.parent} and the file "
                              "writable, then try again")
     return _damaged(path, str(exc))
@@ -163,16 +168,32 @@ def interview_cards(home: Path) -> list[dict]:
     path = Path(home) / FILE
     if not path.exists():
         return []
-    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
     try:
-        rows = db.execute("SELECT card FROM interview_cards ORDER BY created_at, id").fetchall()
+        db = read_only(path)
+        try:
+            rows = db.execute("SELECT card FROM interview_cards ORDER BY created_at, id").fetchall()
+        finally:
+            db.close()
     except sqlite3.DatabaseError as exc:
         if "no such table" in str(exc):  # written before interviews existed
             return []
         raise _unreadable(path, exc) from None
-    finally:
-        db.close()
     return [json.loads(card) for (card,) in rows]
+
+
+def read_only(path: Path) -> sqlite3.Connection:
+    """The history opened for reading only. A history in WAL mode needs its -shm file, which SQLite cannot make in a
+    home it cannot write ("attempt to write a readonly database"): there, with no -wal file holding answers not yet
+    in the file, the file is all there is to read, and it is opened immutable."""
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return db
+    except sqlite3.OperationalError as exc:
+        db.close()
+        if not _cannot_write(exc) or Path(f"{path}-wal").exists():
+            raise
+    return sqlite3.connect(f"{path.resolve().as_uri()}?immutable=1", uri=True)
 
 
 def _switch_to_wal(db: sqlite3.Connection) -> None:
@@ -206,11 +227,17 @@ def renamed(known: dict[str, str], current: dict[str, str], kept: Collection[str
 
 
 class ReviewStore:
-    """The review database of one home; open one per session, close it when done."""
+    """The review database of one home; open one per session, close it when done.
 
-    def __init__(self, home: Path, today: date | None = None) -> None:
+    A command that only reads it (`reads_only`: stats, doctor) reads it too where the home cannot be written (a
+    read-only copy or snapshot), leaving what it would write only to keep the history safe (WAL mode, the day's
+    backup, the stamp) to the next command that can; one that writes it is refused at once, in one line.
+    """
+
+    def __init__(self, home: Path, today: date | None = None, reads_only: bool = False) -> None:
         self.path = Path(home) / FILE
         self.stamp = Path(home) / STAMP
+        self.writable = True
         if lost := lost_history(home):
             raise lost
         existed = self.path.exists()
@@ -224,7 +251,9 @@ class ReviewStore:
             _switch_to_wal(self.db)
         except sqlite3.DatabaseError as exc:
             self.db.close()
-            raise _unreadable(self.path, exc) from None
+            if not (reads_only and existed and _cannot_write(exc)):
+                raise _unreadable(self.path, exc) from None
+            self._read_only(exc)
         except BaseException:
             self.db.close()
             raise
@@ -233,10 +262,23 @@ class ReviewStore:
                 problem = integrity_problem(self.db)
                 if problem:
                     raise _damaged(self.path, problem)
-            self._back_up(today or utc_now().date())
+            if self.writable:
+                self._back_up(today or utc_now().date())
         except BaseException:
             self.db.close()
             raise
+
+    def _read_only(self, refused: sqlite3.DatabaseError) -> None:
+        """Read the history of a home that cannot be written: `stats` refused a read-only copy ("cannot be written").
+        One of an older schema is refused as before, migrating it being a write."""
+        try:
+            self.db = read_only(self.path)
+        except sqlite3.DatabaseError as exc:
+            raise _unreadable(self.path, exc) from None
+        self.writable = False
+        if schema_version(self.db) != len(MIGRATIONS):
+            self.db.close()
+            raise _unreadable(self.path, refused)
 
     def _back_up(self, today: date) -> None:
         """Today's copy, once a day; the oldest beyond BACKUPS_KEPT are removed, but for the one holding the most
@@ -262,7 +304,7 @@ class ReviewStore:
 
     def close(self) -> None:
         self.db.close()
-        if self.path.exists():
+        if self.writable and self.path.exists():
             self.stamp.write_text(_stamp(self.path), encoding="utf-8")
 
     def __enter__(self) -> "ReviewStore":
@@ -332,8 +374,9 @@ class ReviewStore:
         moves = renamed({cid: fp for cid, fp in stored.items() if cid in reviewed}, prints, reviewed)
         moved = {new for _, new in moves}
         changed = [(cid, fp) for cid, fp in prints.items() if (cid in reviewed or cid in moved) and stored.get(cid) != fp]
-        if not moves and not changed:
-            return []  # nothing renamed or edited: nothing written (a command refused, stats on a read-only home)
+        if (not moves and not changed) or not self.writable:
+            return []  # nothing renamed or edited, or a home that cannot be written: nothing written (a command
+            # refused, stats on a read-only home); the next command that can write moves them
         with self._transaction():
             for old, new in moves:
                 self.db.execute("UPDATE cards SET id = ? WHERE id = ?", (new, old))
