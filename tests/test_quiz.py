@@ -615,6 +615,51 @@ def test_interactive_stdin_and_ctrl_c_keeps_answered_cards(tmp_path: Path) -> No
     assert {"first answer 130", "second answer 130", "first answer -9", "second answer -9"} <= answers
 
 
+@pytest.mark.slow
+def test_a_second_session_at_once_is_refused_in_one_line_and_records_nothing(tmp_path: Path) -> None:
+    """Two `review`s at once on one home both asked the same due cards and both recorded their answers (reps 3 -> 5 in
+    one minute): the second says in one line that a session is answering, exits non-zero and records nothing; the
+    first goes on."""
+    import os
+    import subprocess
+    import time
+
+    from tests.conftest import REPO
+
+    home = tmp_path / "home"
+    run_quiz(plan_quiz(home, T0, topic="normalization", limit=2, seed=1, notes=False),
+             lambda card, pos, total: "no idea", lambda: T0)  # two cards due again the next day
+
+    def reviews() -> int:
+        with sqlite3.connect(home / "reviews.sqlite") as db:
+            return db.execute("SELECT count(*) FROM reviews").fetchone()[0]
+
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("STUDYBOT_HOME", None)
+    review = [sys.executable, "-m", "studybot", "review", "--home", str(home), "--no-notes",
+              "--now", (T0 + timedelta(days=1)).isoformat()]
+    first = subprocess.Popen(review, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=env, cwd=REPO)
+    try:
+        line, deadline = "", time.time() + 120
+        while "[1/2]" not in line and time.time() < deadline:  # the first asks, and waits for its answer
+            line = first.stdout.readline()
+        assert "[1/2]" in line, line
+        answers = tmp_path / "answers.txt"
+        answers.write_text("no idea\nno idea\n", encoding="utf-8")
+        second = subprocess.run([*review, "--answers-file", str(answers)], capture_output=True, text=True, timeout=120,
+                                env=env, cwd=REPO)
+        assert second.returncode == 1 and "Traceback" not in second.stderr, second.stderr
+        assert len(second.stderr.strip().splitlines()) == 1 and "another studybot session" in second.stderr, (
+            second.stderr)
+        assert reviews() == 2
+        out, err = first.communicate("still no idea\n:q\n", timeout=120)
+    finally:
+        first.kill()
+    assert first.returncode == 0 and "Traceback" not in err, err
+    assert reviews() == 3
+
+
 def test_a_choice_is_shown_one_option_a_line_in_both_languages() -> None:
     """The English half of an option was printed on a line of its own at column 0, read as the next option."""
     from rich.console import Console

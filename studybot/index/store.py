@@ -14,10 +14,8 @@ records each file's size, so a writer can tell cheaply that the live generation 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sqlite3
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +23,7 @@ from typing import Any, Callable, Iterator
 
 from studybot.clock import utc_now
 from studybot.errors import StudybotError
-from studybot.files import fsync_all, remove_tree, write_atomic
+from studybot.files import fsync_all, held, remove_tree, write_atomic
 
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
@@ -146,59 +144,14 @@ def generation_damage(folder: Path, manifest: dict[str, Any]) -> str | None:
 
 @contextmanager
 def writer_lock(home: Path, timeout: float = 120.0, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
-    """Only one writer at a time; a second one says it is waiting, waits, then gives up with a clear message.
-
-    The operating system releases the lock when its holder dies, so a killed writer never blocks the next.
-    On POSIX it is flock(2) on the LOCK file (what the filelock package does there, without its 30 ms of
-    imports, a twentieth of an incremental `index`); elsewhere filelock.
-    """
+    """Only one writer at a time; a second one says it is waiting, waits, then gives up with a clear message
+    (`files.held`: a killed writer never blocks the next)."""
     root = index_root(home)
     root.mkdir(parents=True, exist_ok=True)
     busy = (f"another `studybot index` is writing {root}; waiting for it (up to {timeout:.0f} s)",
             f"another `studybot index` is writing {root} (lock held for {timeout:.0f} s): wait for it and retry")
-    if os.name != "posix":
-        with _filelock(root / "LOCK", timeout, on_wait, busy):
-            yield
-        return
-    import fcntl
-
-    fd = os.open(root / "LOCK", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        deadline, warned = time.monotonic() + timeout, False
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise StudybotError(busy[1]) from None
-                if on_wait and not warned:
-                    on_wait(busy[0])
-                warned = True
-                time.sleep(0.05)
+    with held(root / "LOCK", timeout, on_wait, busy):
         yield
-    finally:
-        os.close(fd)  # closing the descriptor releases the lock
-
-
-@contextmanager
-def _filelock(path: Path, timeout: float, on_wait: Callable[[str], None] | None, busy: tuple[str, str]) -> Iterator[None]:
-    from filelock import FileLock, Timeout
-
-    lock = FileLock(path)
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        if on_wait:
-            on_wait(busy[0])
-        try:
-            lock.acquire(timeout=timeout)
-        except Timeout:
-            raise StudybotError(busy[1]) from None
-    try:
-        yield
-    finally:
-        lock.release()
 
 
 @dataclass

@@ -41,7 +41,7 @@ from studybot.ingest.notes import closes_fence, fence_opening, heading_title, pa
 from studybot.ingest.reading import read_text
 from studybot.study.cards import Card, load_deck, note_print, rivals, select, sentence_points, split_bilingual
 from studybot.study.grading import RATING_BY_SCORE, Grade, Grader, point_label
-from studybot.study.reviews import ReviewStore
+from studybot.study.reviews import ReviewStore, session_lock
 from studybot.text.aspects import aspects
 from studybot.text.language import has_cjk, language
 from studybot.text.sentences import split_quotable
@@ -853,7 +853,7 @@ def run_interview(
     started = clock()
     turns: list[dict] = []
     interrupted = False
-    with ReviewStore(plan.home) as store:
+    with ReviewStore(plan.home) as store, session_lock(plan.home):
         store.start_interview(session, started, plan.topics)
         try:
             for card in plan.openings:

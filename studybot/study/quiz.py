@@ -23,7 +23,7 @@ from studybot.study.grading import Grade, Grader
 from studybot.home import resolve_home
 from studybot.study.trends import interview_scores, mastery_by_week, own_notes, syllabus_coverage
 from studybot.study.planner import due_before_interview, todays_plan
-from studybot.study.reviews import DESIRED_RETENTION, ReviewStore
+from studybot.study.reviews import DESIRED_RETENTION, ReviewStore, session_lock
 
 Ask = Callable[[Card, int, int], "str | None"]
 Clock = Callable[[], datetime]
@@ -142,7 +142,7 @@ def run_quiz(
     session = uuid.uuid4().hex[:12]
     answered: list[Answered] = []
     interrupted = False
-    with ReviewStore(plan.home) as store:
+    with ReviewStore(plan.home) as store, session_lock(plan.home):
         try:
             for position, card in enumerate(plan.cards, start=1):
                 grader.prepare(card, plan.rivals.get(card.id, ()))

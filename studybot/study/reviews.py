@@ -1,8 +1,9 @@
 """Review history in `<home>/reviews.sqlite`: each card's FSRS state and a log of every answer.
 
 Every answer is one IMMEDIATE transaction (read the card's state, schedule, write state and
-log, commit), so Ctrl-C loses at most the answer being typed, and two quiz sessions at once
-serialise on SQLite's write lock instead of overwriting each other (WAL lets readers go on).
+log, commit), so Ctrl-C loses at most the answer being typed, and two writers at once
+serialise on SQLite's write lock instead of overwriting each other (WAL lets readers go on); a
+second session that answers cards is refused while one runs (`session_lock`).
 The schema moves forward through the named steps of `migrations.py`. Scheduling is FSRS
 through py-fsrs with fuzzing off, so the same answers at the same clock give the same due dates.
 
@@ -18,7 +19,7 @@ import json
 import sqlite3
 import time
 from collections import Counter, defaultdict
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Collection, Iterator
 
 from studybot.clock import iso, utc_now
 from studybot.errors import StudybotError
-from studybot.files import replacing
+from studybot.files import held, replacing
 from studybot.study.migrations import MIGRATIONS, migrate, schema_version
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
 FILE = "reviews.sqlite"
 STAMP = "reviews.sqlite.stamp"  # size and mtime of the file when studybot last closed it
+SESSION_LOCK = "session.lock"  # held by the one session answering cards (`session_lock`)
 BACKUP_DIR = "backups"
 BACKUPS_KEPT = 7
 BUSY_TIMEOUT_MS = 30_000
@@ -209,6 +211,14 @@ def _switch_to_wal(db: sqlite3.Connection) -> None:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.02)
+
+
+def session_lock(home: Path) -> AbstractContextManager[None]:
+    """Held while a session asks and records answers (quiz, review, mock interview): two `review`s at once both asked
+    the same due cards and recorded both answers (reps 3 -> 5 in one minute). Another is refused at once, in one line."""
+    busy = (f"another studybot session (quiz, review or interview) is answering cards in {home}: finish it (:q) "
+            "before starting this one")
+    return held(Path(home) / SESSION_LOCK, 0, None, ("", busy))
 
 
 def renamed(known: dict[str, str], current: dict[str, str], kept: Collection[str]) -> list[tuple[str, str]]:
