@@ -68,13 +68,14 @@ def diagnose(home: Path | str | None = None) -> dict:
 def _config(home: Path | None) -> str:
     """Whether `<home>/config.toml` can be used: a broken one failed `ask` and `chat` while doctor said nothing."""
     from studybot.answer.backends import generator_target
-    from studybot.answer.gguf import CONFIG, config_section
+    from studybot.answer.gguf import CONFIG, SETTINGS, config_section
 
     if home is None or not (home / CONFIG).is_file():
         return "none (defaults)"
     try:
+        for name in SETTINGS:  # every setting, as the command that reads it checks it
+            config_section(home, name)
         generator_target(home)
-        config_section(home, "search")
     except StudybotError as exc:
         return f"unusable: {exc}"
     return f"ok ({home / CONFIG})"

@@ -93,6 +93,30 @@ def test_broken_config_is_a_clear_error(tmp_path: Path) -> None:
         resolve_llm_model(tmp_path)
 
 
+def test_every_setting_is_checked_by_one_function_which_doctor_runs_too(tmp_path: Path) -> None:
+    """doctor said "config ok" to `[search] translator = "google"`, which `search` refused, and `[llm] model = 5` was
+    "model file not found: 5" with no word of config.toml: a setting's value is checked where any command reads its
+    section, and doctor reads them all."""
+    from studybot.answer.gguf import config_section
+    from studybot.diagnostics import _config
+
+    for section, text, problem in (
+            ("search", '[search]\ntranslator = "google"\n', "[search] translator must be one of auto, model, gemma, "
+                                                             "not 'google'"),
+            ("llm", "[llm]\nmodel = 5\n", "[llm] model must be a GGUF file's name or path in quotes, not 5"),
+            ("llm", '[llm]\nurl = "localhost:8080"\n', "[llm] url must be an http(s) URL"),
+            ("llm", '[llm]\nread_timeout = "fast"\n', "[llm] read_timeout must be a positive number of seconds")):
+        (tmp_path / "config.toml").write_text(text, encoding="utf-8")
+        said = _config(tmp_path)
+        assert said.startswith("unusable:") and problem in said, said
+        with pytest.raises(StudybotError) as raised:
+            config_section(tmp_path, section)
+        assert f"{tmp_path / 'config.toml'}: {problem}" in str(raised.value), str(raised.value)
+    (tmp_path / "config.toml").write_text("[llm]\nmodel = 5\n", encoding="utf-8")
+    with pytest.raises(StudybotError, match=r"\[llm\] model must be a GGUF file's name"):  # not "not found: 5"
+        resolve_llm_model(tmp_path)
+
+
 def test_pull_fails_at_once_when_the_hub_is_unreachable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import huggingface_hub.constants
 

@@ -338,15 +338,19 @@ def api_key() -> str | None:
     return next((os.environ[name].strip() for name in API_KEY_VARIABLES if os.environ.get(name, "").strip()), None)
 
 
+def is_server_url(url: str) -> bool:
+    """Whether `url` is http(s)://host[:port]."""
+    try:
+        parts = urlsplit(url.strip().rstrip("/"))
+        return parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port is None or parts.port > 0)
+    except ValueError:  # a bad port or bracketed host
+        return False
+
+
 def _server_url(target: str) -> str:
     """The URL without a trailing slash; anything but http(s)://host is an error now, not at the first question."""
     url = target.strip().rstrip("/")
-    try:
-        parts = urlsplit(url)
-        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port is None or parts.port > 0)
-    except ValueError:  # a bad port or bracketed host
-        valid = False
-    if not valid:
+    if not is_server_url(url):
         raise StudybotError(f"the model server URL {target!r} is not an http(s) URL such as http://127.0.0.1:8080: "
                             "fix --llm-url or [llm] url in config.toml")
     return url
@@ -414,15 +418,12 @@ def generator_target(
     """
     from studybot.answer.gguf import config_section, resolve_llm_model
 
-    config = config_section(home, "llm")
+    config = config_section(home, "llm")  # every setting checked, one no server uses too: a plain `ask` names it
     explicit = bool(model or url)
     url = url or (None if model else config.get("url"))
-    read_timeout = _read_timeout(config)  # a setting that cannot work is named even while no server uses it
-    if url:  # checked here, not at the first question: a plain `ask` that will not use it still says what to fix
-        server_model = llm_model or config.get("server_model")
-        if not isinstance(server_model, (str, type(None))):
-            raise StudybotError(f"config.toml: [llm] server_model must be a model's name in quotes, not {server_model!r}")
-        return Target("openai", _server_url(str(url)), server_model, read_timeout, explicit)
+    if url:
+        read_timeout = float(config.get("read_timeout", READ_TIMEOUT))
+        return Target("openai", _server_url(url), llm_model or config.get("server_model"), read_timeout, explicit)
     if llm_model:
         raise StudybotError("--llm-model names a model on a server: give --llm-url too (or [llm] url in config.toml)")
     return Target("llama-cpp", resolve_llm_model(home, model).path, explicit=explicit)
@@ -433,10 +434,3 @@ def open_generator(
 ) -> Generator:
     """The generator of `generator_target`, loaded."""
     return generator_target(home, model, url, llm_model).open()
-
-
-def _read_timeout(config: dict) -> float:
-    seconds = config.get("read_timeout", READ_TIMEOUT)
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
-        raise StudybotError(f"config.toml: [llm] read_timeout must be a positive number of seconds, not {seconds!r}")
-    return float(seconds)

@@ -20,7 +20,7 @@ import struct
 import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
 from studybot.errors import StudybotError
 from studybot.progress import ProgressFn
@@ -152,7 +152,28 @@ def bundled_model() -> Path | None:
     return None
 
 
-CONFIG_KEYS = {"llm": ("model", "url", "server_model", "read_timeout"), "search": ("translator",)}  # what it reads
+TRANSLATORS = ("auto", "model", "gemma")  # [search] translator (index/translation.py)
+
+
+def _server_url_ok(value: object) -> bool:
+    from studybot.answer.backends import is_server_url  # the one check of a server's URL, --llm-url's too
+
+    return isinstance(value, str) and is_server_url(value)
+
+
+# What config.toml may set, and what each value must be. Every command that reads a section checks all of its
+# values here (`config_section`), and doctor checks every section: doctor said "config ok" to a translator `search`
+# refused, and `[llm] model = 5` was "model file not found: 5", with no word of config.toml.
+SETTINGS: dict[str, dict[str, tuple[str, Callable[[object], bool]]]] = {
+    "llm": {
+        "model": ("a GGUF file's name or path in quotes", lambda value: isinstance(value, str) and bool(value.strip())),
+        "url": ("an http(s) URL in quotes such as \"http://127.0.0.1:8080\"", _server_url_ok),
+        "server_model": ("a model's name in quotes", lambda value: isinstance(value, str)),
+        "read_timeout": ("a positive number of seconds",
+                         lambda value: isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0),
+    },
+    "search": {"translator": (f"one of {', '.join(TRANSLATORS)}", lambda value: value in TRANSLATORS)},
+}
 
 
 def read_config(home: Path | None) -> dict:
@@ -166,21 +187,26 @@ def read_config(home: Path | None) -> dict:
         config = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise StudybotError(f"{path} is not valid TOML ({exc}): fix or remove it") from None
-    unknown = [f"[{name}]" for name in config if name not in CONFIG_KEYS]
-    unknown += [f"[{name}] {key}" for name, table in config.items() if name in CONFIG_KEYS and isinstance(table, dict)
-                for key in table if key not in CONFIG_KEYS[name]]
+    unknown = [f"[{name}]" for name in config if name not in SETTINGS]
+    unknown += [f"[{name}] {key}" for name, table in config.items() if name in SETTINGS and isinstance(table, dict)
+                for key in table if key not in SETTINGS[name]]
     if unknown:  # a typo ("modle", "[serach]") was ignored in silence, its setting never taking effect
-        known = "; ".join(f"[{name}] {', '.join(keys)}" for name, keys in CONFIG_KEYS.items())
+        known = "; ".join(f"[{name}] {', '.join(keys)}" for name, keys in SETTINGS.items())
         raise StudybotError(f"{path}: unknown {', '.join(unknown)}: studybot reads {known}")
     return config
 
 
 def config_section(home: Path | None, name: str) -> dict:
-    """One `[name]` table of `<home>/config.toml` ({} when absent); anything but a table is a one-line error."""
+    """One `[name]` table of `<home>/config.toml` ({} when absent); anything but a table, or a value that is not what
+    its setting must be (`SETTINGS`), is a one-line error."""
     section = read_config(home).get(name, {})
     if not isinstance(section, dict):
         raise StudybotError(f"{Path(home) / CONFIG}: {name} must be a table ([{name}] and keys under it), "
                             f"not {section!r}")
+    for key, value in section.items():
+        must, fits = SETTINGS[name][key]
+        if not fits(value):
+            raise StudybotError(f"{Path(home) / CONFIG}: [{name}] {key} must be {must}, not {value!r}")
     return section
 
 
@@ -194,7 +220,7 @@ def _home_path(home: Path | None, name: str) -> Path:
 
 def configured_model(home: Path | None) -> Path | None:
     name = config_section(home, "llm").get("model")
-    return _home_path(home, str(name)) if name else None
+    return _home_path(home, name) if name else None
 
 
 def _existing_home(home: Path | str | None) -> Path | None:
