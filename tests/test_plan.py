@@ -108,6 +108,27 @@ def test_cards_left_out_beside_unused_minutes_name_the_rate_that_kept_them_out(t
     assert roomy["unplanned_new"] == 0 and roomy["new_per_day"] is None  # no rate held a card back
 
 
+def test_a_plan_with_no_room_for_any_new_card_names_no_rate_of_zero(tmp_path: Path, monkeypatch, capsys) -> None:
+    """50 cards failed four days ago fill the first day and come back together three days later: every new card's
+    first review would fall on a day their reviews already fill, and the plan said "at most 0 new cards a day, so that
+    the reviews they bring back fit 30 minutes on the later days", days of 75 minutes beside it."""
+    home = tmp_path / "home"
+    home.mkdir()
+    with ReviewStore(home, NOW.date()) as store:
+        for card in load_deck(None).cards[:50]:
+            store.record(card.id, card.topic, "again", NOW - timedelta(days=4))
+    args = ["plan", "--until", (NOW.date() + timedelta(days=5)).isoformat(), "--home", str(home), "--now",
+            NOW.isoformat(), "--no-notes"]
+    code, out, err = main_in_process(monkeypatch, capsys, *args, "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["new_per_day"] == 0 and doc["unplanned_new"] > 0, err
+    assert sum(d["new"] for d in doc["days"]) == 0 and max(d["minutes"] for d in doc["days"]) > 30
+    code, out, err = main_in_process(monkeypatch, capsys, *args)
+    assert code == 0 and "at most 0" not in out, out
+    assert (f"{doc['unplanned_new']} new cards did not fit before the interview: the reviews already due leave no room "
+            "on the days a new card would come back; raise --minutes-per-day") in out, out
+
+
 def test_mock_interviews_take_the_topics_answered_worst_so_far() -> None:
     """Four rnn cards failed all week; one optimizers card and one normalization card answered perfectly. The
     projection (every due card answered well) and the share of each topic seen put the two nearly unseen topics

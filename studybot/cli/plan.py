@@ -47,7 +47,10 @@ def _render_plan(result: dict[str, Any]) -> None:
                 + (f"\n      {topics}" if topics else ""))
         out.print(Text(line))
     out.print(f"rule: {result['rule']}")
-    if result["unplanned_new"] and result["new_per_day"] is not None:
+    if result["unplanned_new"] and result["new_per_day"] == 0:  # no rate: "at most 0 new cards a day" said one
+        out.print(f"{result['unplanned_new']} new cards did not fit before the interview: the reviews already due "
+                  "leave no room on the days a new card would come back; raise --minutes-per-day")
+    elif result["unplanned_new"] and result["new_per_day"] is not None:
         out.print(f"{result['unplanned_new']} new cards did not fit before the interview: at most "
                   f"{result['new_per_day']} new cards a day, so that the reviews they bring back fit "
                   f"{result['minutes_per_day']:g} minutes on the later days; raise --minutes-per-day")
