@@ -238,19 +238,42 @@ def test_a_lost_history_is_an_error_naming_the_backup_with_reviews_never_a_new_e
     assert diagnose(tmp_path)["reviews"] == f"unusable: {message}"  # doctor said "integrity ok, cards 0, reviews 0"
 
 
-def test_the_last_good_backup_outlives_a_week_of_copies_of_an_emptier_history(tmp_path: Path) -> None:
-    """A history replaced by an empty one (as an earlier studybot made of a deleted file): a week of daily copies of it
-    never rotates out the last copy holding the reviews."""
+def test_an_empty_history_in_place_of_one_a_backup_holds_is_an_error_naming_that_backup(tmp_path: Path) -> None:
+    """A history an earlier studybot made anew of a deleted file (a home of 65 reviews said "0 seen", its backup beside
+    it) opened in silence, `lost_history` seeing a file: it is one line naming the backup to copy back, no copy of it
+    is made, and doing what the line says brings the reviews back."""
     for day in (1, 2):
-        _answer(tmp_path, date(2026, 12, day))
-    (tmp_path / FILE).unlink()
-    (tmp_path / "reviews.sqlite.stamp").unlink()
-    sqlite3.connect(tmp_path / FILE).execute("CREATE TABLE unrelated (x)").connection.close()  # an empty database
-    for day in range(3, 13):
+        _answer(tmp_path, date(2026, 12, day))  # 12-02's backup holds 12-01's answer
+    (tmp_path / "new").mkdir()
+    with ReviewStore(tmp_path / "new", today=date(2026, 12, 2)):  # what an earlier studybot made of no file
+        pass
+    shutil.copyfile(tmp_path / "new" / FILE, tmp_path / FILE)
+    with pytest.raises(StudybotError) as info:
+        ReviewStore(tmp_path, today=date(2026, 12, 3))
+    message = str(info.value)
+    backup = tmp_path / "backups" / "reviews-2026-12-02.sqlite"
+    assert "\n" not in message and f"review history {tmp_path / FILE} holds no review" in message, message
+    assert f"copy the backup {backup} (1 review, the last on 2026-12-01) to {tmp_path / FILE}" in message, message
+    assert [p.name for p in backups(tmp_path)] == ["reviews-2026-12-01.sqlite", "reviews-2026-12-02.sqlite"]
+    from studybot.diagnostics import diagnose
+
+    assert diagnose(tmp_path)["reviews"] == f"unusable: {message}"  # doctor said "integrity ok, cards 0, reviews 0"
+    shutil.copyfile(backup, tmp_path / FILE)
+    with ReviewStore(tmp_path, today=date(2026, 12, 3)) as store:
+        assert len(store.reviews()) == 1
+
+
+def test_the_last_good_backup_outlives_a_week_of_copies_of_an_emptier_history(tmp_path: Path) -> None:
+    """A history replaced by an older copy (fewer reviews than a backup): a week of daily copies of it never rotates
+    out the last copy holding the most reviews."""
+    for day in (1, 2, 3):
+        _answer(tmp_path, date(2026, 12, day))  # 12-03's backup holds two answers
+    shutil.copyfile(backups(tmp_path)[1], tmp_path / FILE)  # 12-02's, of one
+    for day in range(4, 14):
         with ReviewStore(tmp_path, today=date(2026, 12, day)):
             pass
     names = [p.name for p in backups(tmp_path)]
-    assert names == ["reviews-2026-12-02.sqlite"] + [f"reviews-2026-12-{day:02d}.sqlite" for day in range(6, 13)]
+    assert names == ["reviews-2026-12-03.sqlite"] + [f"reviews-2026-12-{day:02d}.sqlite" for day in range(7, 14)]
 
 
 def test_a_backup_keeps_the_mode_of_a_private_history(tmp_path: Path) -> None:

@@ -272,6 +272,8 @@ class ReviewStore:
                 problem = integrity_problem(self.db)
                 if problem:
                     raise _damaged(self.path, problem)
+            if emptied := self._emptied():
+                raise emptied
             if self.writable:
                 self._back_up(today or utc_now().date())
         except BaseException:
@@ -289,6 +291,18 @@ class ReviewStore:
         if schema_version(self.db) != len(MIGRATIONS):
             self.db.close()
             raise _unreadable(self.path, refused)
+
+    def _emptied(self) -> StudybotError | None:
+        """Why a history without a review must not be used where a backup holds reviews (reviews are never deleted): an
+        empty one replaced it, as studybot made of a deleted or 0-byte file before `lost_history` refused one, and
+        "0 seen" went on in silence beside a backup of 65 reviews."""
+        if self.db.execute("SELECT EXISTS (SELECT 1 FROM reviews)").fetchone()[0]:
+            return None
+        best = best_backup(self.path.parent)
+        if best is None:
+            return None
+        return StudybotError(f"review history {self.path} holds no review, though a backup does: "
+                             f"{_restore(best, self.path)}, or move {self.path.parent / BACKUP_DIR} aside to start afresh")
 
     def _back_up(self, today: date) -> None:
         """Today's copy, once a day; the oldest beyond BACKUPS_KEPT are removed, but for the one holding the most
