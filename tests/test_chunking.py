@@ -51,6 +51,26 @@ def test_a_code_comment_whose_fence_an_export_lost_is_no_heading() -> None:
     assert [c.heading for c in chunk_note(note)] == ["Sequence models > LSTM", "Sequence models > GRU", "Summary"]
 
 
+def test_a_heading_an_export_wrote_without_a_space_is_a_heading() -> None:
+    """Evernote's and Word's converters write "##数据增强", "##Early Stopping": read as text, the note was one passage
+    with "##…" in it, and its sections were never cited. One mark is a tag (#标签) or code (#include, #fff), a line of
+    marks a rule, a comment beside code an export left unfenced is code's, and a long line is prose."""
+    note = parse_note("# 正则化\n\n##数据增强\n\n图像：随机裁剪、翻转。\n\n###Early Stopping###\n\n验证集 loss 不再下降时停止训练。\n",
+                      "reg.md")
+    assert [(h.level, h.title, h.line) for h in note.headings] == [(1, "正则化", 1), (2, "数据增强", 3),
+                                                                   (3, "Early Stopping", 7)]
+    assert [(c.heading, c.line_start, c.line_end, c.text) for c in chunk_note(note)] == [
+        ("正则化 > 数据增强", 3, 5, "图像：随机裁剪、翻转。"),
+        ("正则化 > 数据增强 > Early Stopping", 7, 9, "验证集 loss 不再下降时停止训练。")]
+    long_line = f"##{'很长的一行话，' * 15}"
+    text = ("# T\n\n#标签 #深度学习\n#fff 是白色。\n####\n\n```c\n##define CAT\n```\n\nx = torch.randn(3, 5)\n##批大小 3\n\n"
+            f"{long_line}\n")
+    note = parse_note(text, "t.md")
+    assert [h.title for h in note.headings] == ["T"]
+    assert note.lines[2:5] == ["#标签 #深度学习", "#fff 是白色。", "####"]
+    assert note.lines[7] == "##define CAT" and note.lines[11:] == ["##批大小 3", "", long_line, ""]
+
+
 def test_html_scripts_images_and_obsidian_embeds_are_cleaned() -> None:
     text = (
         "# T\n<script>\nvar secret = 1;\n</script>\n<style>p {}</style>\n"

@@ -30,6 +30,10 @@ _NAMELESS = re.compile(r"^(?:readme|index|untitled(?: \d+)?|未命名(?: ?\d+)?|
                        re.IGNORECASE)
 _FOLDER_PAGE = re.compile(r"^(?:readme|index)$", re.IGNORECASE)
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+# ... and one an export wrote without the space after its marks ("##数据增强", "##Early Stopping": Evernote's and Word's
+# converters, old Markdown): read as text, a note of them was one passage with "##…" in it. Two marks at least and a
+# word after them: one mark is Obsidian's tag ("#标签") or code ("#include", "#fff"), a line of marks a rule ("####").
+_UNSPACED_HEADING = re.compile(r"^\s{0,3}(#{2,6})(?=\*{0,2}\w)(.*?)\s*#*\s*$")
 # A `# …` line that is a whole note a phone memo or an export wrote on one line ("# 大模型杂记 ## 为什么需要梯度裁剪 …",
 # 2 KB): read as a heading, its text was a title with no section under it, and nothing of it was searched. It holds
 # the next heading's marks, or runs past any title; a Q&A file's question headings run to 450 characters with their
@@ -709,6 +713,10 @@ def parse_note(text: str, path: str | PurePath = "") -> Note:
         heading = _HEADING.match(line)
         if heading and heading.group(1) == "#" and headings and _code_comment(lines, number - 1):
             heading = None
+        # a guess, so no long line and no comment ("##dasou: …") of code an export left unfenced
+        if heading is None and (unspaced := _UNSPACED_HEADING.match(line)) and len(line) <= HEADING_MAX_CHARS \
+                and not _code_comment(lines, number - 1):
+            heading = unspaced
         if heading and _ONE_LINE_NOTE.search(heading.group(2)):  # a note exported as one line: its text, not a title
             line, heading = heading.group(2), None
         bullet = heading is None and (heading := _BULLET_HEADING.match(line)) is not None
