@@ -392,6 +392,18 @@ def test_a_books_words_about_its_own_chapters_are_not_quoted() -> None:
         "Patch embedding cuts the image into P x P patches and projects each one to D dimensions."]
 
 
+def test_a_list_item_wrapped_after_a_comma_is_quoted_whole() -> None:
+    """An export wraps a list item after a comma ("- 图像：随机裁剪、翻转、" over "颜色抖动、Mixup、CutMix。"): the item was
+    quoted as a name and its point, "翻转、：颜色抖动", words the note never wrote. A new item under it is its own."""
+    for bullet in ("-", "•", "1."):
+        text = f"{bullet} 图像：随机裁剪、翻转、\n颜色抖动、Mixup、CutMix。\n{bullet} 文本：同义词替换、回译。"
+        assert _quoted("数据增强有哪些方法？", "数据增强", text) == [
+            "图像：随机裁剪、翻转、颜色抖动、Mixup、CutMix。", "文本：同义词替换、回译。"], bullet
+    text = "- Images: random crops, flips,\nColor jitter and Mixup.\n- Text: synonym swaps, back-translation."
+    assert _quoted("Which data augmentations are there?", "Data augmentation", text) == [
+        "Images: random crops, flips, Color jitter and Mixup.", "Text: synonym swaps, back-translation."]
+
+
 def test_a_book_converted_by_pandoc_is_quoted_in_whole_sentences_and_whole_formulas() -> None:
     """pandoc writes a paragraph in lines cut at 72 columns, mid-sentence, and notes converted from a PDF keep its
     lines: each line was quoted as a sentence ("即基于分布 D_t 从数据集 D 中经过最小化训练误差训练出分类器"). A paragraph

@@ -119,6 +119,9 @@ _QUOTE = re.compile(r"^\s*>\s?")
 _MATH = "$$"
 _INDENTED = "    "  # the block being read is indented code: after a blank line, in no list (CommonMark's rule)
 _CONTINUES = re.compile(r"^\s*(?:>\s?)?\s*[a-z]")  # a line of prose that goes on the sentence above
+# ... as does any line of words under one that stops on a comma: "- 图像：随机裁剪、翻转、" over "颜色抖动、Mixup、CutMix。"
+# (an export's wrapped list item) was quoted as an item's name and its point, "翻转、：颜色抖动"
+_GOES_ON_BELOW = re.compile(r"[、，,]\s*$")
 WRAPPED_WIDTH = 56  # columns from which a Chinese line without a stop at its end may have been cut by width (pandoc: 72)
 # How a sentence that goes on in the formula or code below it ends: "…的更新公式为", "…m 是", "…如下", "…求导, 得",
 # "The loss is", "… as follows".
@@ -322,7 +325,8 @@ def _prose_lines(text: str) -> list[str]:
                 lines.append("")
             elif _PICTURES_ONLY.match(line) or (captioned and _EMPHASIZED.match(line)):
                 lines.append("")  # pictures the export lost ("image image"), or a caption in italics under a picture
-            elif lines and (_CONTINUES.match(line) or i in cut) and _wraps(lines[-1], line):
+            elif (lines and (_CONTINUES.match(line) or i in cut or _comma_goes_on(lines[-1], line))
+                  and _wraps(lines[-1], line)):
                 upper, lower = lines[-1].rstrip(), _QUOTE.sub("", line).strip()
                 gap = "" if _CJK_EDGE.match(upper[-1:]) and _CJK_EDGE.match(lower[:1]) else " "
                 lines[-1] = f"{upper}{gap}{lower}"
@@ -387,6 +391,14 @@ def _cut_by_width(lines: list[str]) -> set[int]:
                        and bool(_QUOTE.match(lines[i].lstrip())) == bool(_QUOTE.match(lines[i - 1].lstrip())))
         start = end + 1
     return cut
+
+
+def _comma_goes_on(upper: str, line: str) -> bool:
+    """Whether a line goes on the line above it that stops on a comma (`_GOES_ON_BELOW`): words, no new item, both
+    quoted or neither."""
+    lower = _QUOTE.sub("", line).strip()
+    return (bool(_GOES_ON_BELOW.search(upper)) and _goes_on(lower) and not _BULLET.match(lower)
+            and bool(_QUOTE.match(upper)) == bool(_QUOTE.match(line)))
 
 
 def _goes_on(line: str) -> bool:
