@@ -71,6 +71,20 @@ def test_a_heading_an_export_wrote_without_a_space_is_a_heading() -> None:
     assert note.lines[7] == "##define CAT" and note.lines[11:] == ["##批大小 3", "", long_line, ""]
 
 
+def test_an_html_line_break_inside_a_line_is_a_stop_between_what_it_parts() -> None:
+    """Notion writes a line break inside a paragraph or a table's cell as <br>: deleted as a tag, "x &lt; 0 时输出
+    0<br>梯度为 0" read "0梯度为 0". The note keeps one line per line of the file, so the break is a stop, none after one."""
+    lines = {"| ReLU | x &lt; 0 时输出 0<br>梯度为 0 |": "| ReLU | x < 0 时输出 0；梯度为 0 |",
+             "| Sigmoid | 输出在 (0, 1) 之间<BR/>": "| Sigmoid | 输出在 (0, 1) 之间",
+             "训练慢。<br>归一化让每层输入保持稳定。": "训练慢。归一化让每层输入保持稳定。",
+             "Training is slow.<br />Normalization helps.": "Training is slow. Normalization helps.",
+             "Step one<br>Step two": "Step one; Step two",
+             '  <div><img src="a.gif"/><br/>No padding, no strides.</div>': "  No padding, no strides.",
+             "`a<br>b` is code": "`a<br>b` is code"}
+    for written, read in lines.items():
+        assert parse_note(f"# T\n{written}\n", "t.md").lines[1] == read, written
+
+
 def test_html_scripts_images_and_obsidian_embeds_are_cleaned() -> None:
     text = (
         "# T\n<script>\nvar secret = 1;\n</script>\n<style>p {}</style>\n"

@@ -120,6 +120,11 @@ _EMBED = re.compile(r"!?\[\[([^\]|#]*)(?:#([^\]|]*))?(?:\|([^\]]*))?\]\]")  # ![
 _FIGURE_LINE = re.compile(rf"^\s*(?:>\s*)*(?:(?:{_IMAGE.pattern}|!\[\[[^\]]+\]\])\s*)+$")
 _HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?>")
 _BOLD = re.compile(r"\*\*|__")
+# A line break written in HTML inside a line (Notion writes a Shift+Enter so, and any break in a table's cell), with the
+# tags beside it: the line stays one line of the note, so the break is a stop between what it parts (`_line_break`);
+# deleted as a tag, "x &lt; 0 时输出 0<br>梯度为 0" read "0梯度为 0".
+_LINE_BREAK = re.compile(rf"(?:\s*{_HTML_TAG.pattern})*?\s*</?br\s*/?>(?:\s*{_HTML_TAG.pattern})*\s*", re.IGNORECASE)
+_FULL_WIDTH_STOP = "。！？；，、："
 # Inline code, whose text is code as written, never markup: "For `List<int>`-style generics" lost its "<int>" as a
 # tag, "`**kwargs`" its stars as bold
 _CODE_SPAN = re.compile(r"(`[^`\n]+`)")
@@ -336,8 +341,22 @@ def clean_inline(line: str) -> str:
     line = _EMBED.sub(lambda match: _embed_text(match, figure), line)
     line = _IMAGE.sub(lambda match: _caption(_image_text(match)) if figure else _image_text(match), line)
     line = _LINK.sub(lambda m: m.group(1), line)
-    line = outside_code(_ANSWER_SUMMARY.sub("", line), lambda text: html.unescape(_HTML_TAG.sub("", text)))
+    line = outside_code(_ANSWER_SUMMARY.sub("", line),
+                        lambda text: html.unescape(_HTML_TAG.sub("", _LINE_BREAK.sub(_line_break, text))))
     return _ZERO_WIDTH.sub("", line)
+
+
+def _line_break(match: re.Match[str]) -> str:
+    """What an HTML line break inside a line reads as: nothing at the line's ends but its indent, a space at a table
+    cell's edge or after a stop ("训练慢。<br>归一化…" needs none), else a semicolon, "；" in a Chinese line."""
+    left, right = match.string[:match.start()][-1:], match.string[match.end():][:1]
+    if not left or not right:
+        return "" if left else re.match(r"\s*", match.group()).group()
+    if left in _FULL_WIDTH_STOP:
+        return ""
+    if "|" in (left, right) or left in ".!?;,:":
+        return " "
+    return "；" if has_cjk(match.string) else "; "
 
 
 def outside_code(line: str, change: Callable[[str], str], code: Callable[[str], str] | None = None) -> str:
