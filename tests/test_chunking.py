@@ -135,6 +135,20 @@ def test_images_named_by_a_tool_not_a_person_become_the_word_image() -> None:
     assert parse_note("# T\n它的推导在![[Other Note]]里。\n", "t.md").lines[1] == "它的推导在Other Note里。"
 
 
+def test_pictures_that_end_a_line_after_its_sentence_are_a_caption_not_a_word_of_it() -> None:
+    """"见 [[attention]] 里的公式。![[transformer_arch.png]]" read "…里的公式。transformer_arch.png", a file's name as a
+    sentence of the note: after the line's last sentence a picture is its figure, embedded by Obsidian or Markdown.
+    Inside a sentence a picture is a word of it, and an embedded note is read by its name there, as before."""
+    lines = {"见 [[attention]] 里的公式。![[transformer_arch.png]]": "见 attention 里的公式。![transformer_arch.png]",
+             "见 [[attention]] 里的公式。 ![](images/transformer_arch.png) ![[kde.png|center]]":
+                 "见 attention 里的公式。 ![transformer_arch.png] ![kde.png]",
+             "Attention weighs the values. ![[Pasted image 20240516164546.png]]": "Attention weighs the values. image",
+             "见![[transformer_arch.png]]。": "见transformer_arch.png。",
+             "见 ![](images/arch.png) 和 ![[note#heading]] 里的公式。": "见 arch.png 和 note 里的公式。"}
+    for written, read in lines.items():
+        assert parse_note(f"# T\n{written}\n", "t.md").lines[1] == read, written
+
+
 def test_formula_images_read_as_the_latex_their_address_carries() -> None:
     """Notes exported from Zhihu, or written with CodeCogs or GitHub's math renderer, show each formula
     as a picture whose address holds the LaTeX: the formula, not "image" or nothing."""

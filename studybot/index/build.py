@@ -84,7 +84,7 @@ PIPELINE_VERSION = 40  # bump when reading, repair, chunking or tokens change wh
 # its title, a label before its question ("面试题：") no part of it; a footnote's text is a part under the heading of
 # the part that marks it; a colloquial question word is its standard form, 啥 is 什么, 咋 is 怎么, 怎么办 and 咋整 are
 # 怎么解决, and the question words 为何, 怎么样, 什么样, 干什么, 多少, 多大 and 嘛 are stop words; 40: "##标题" without a space
-# is a heading, an HTML line break inside a line a stop)
+# is a heading, an HTML line break inside a line a stop, and pictures ending a line after its last sentence a caption)
 
 
 @dataclass

@@ -117,7 +117,12 @@ _POINTER_TAIL = re.compile(rf"(?:(?<=[.。?？!！])(?<!\be\.g\.)(?<!\bi\.e\.)(?
 _EMBED = re.compile(r"!?\[\[([^\]|#]*)(?:#([^\]|]*))?(?:\|([^\]]*))?\]\]")  # ![[file]], [[note#heading|alias]]
 # A line of nothing but pictures: their names caption a figure ("![过拟合/欠拟合分析](…/analysis.png)"), kept as
 # `![name]` so that search reads the names and an answer quotes none as a sentence.
-_FIGURE_LINE = re.compile(rf"^\s*(?:>\s*)*(?:(?:{_IMAGE.pattern}|!\[\[[^\]]+\]\])\s*)+$")
+_PICTURE = rf"(?:{_IMAGE.pattern}|!\[\[[^\]]+\]\])"
+_FIGURE_LINE = re.compile(rf"^\s*(?:>\s*)*(?:{_PICTURE}\s*)+$")
+# ... and so are the pictures that end a line after its last sentence: "见 [[attention]] 里的公式。![[transformer_arch.png]]"
+# read "…里的公式。transformer_arch.png", the file's name a sentence of the note. One inside a sentence is a word of it
+# ("见![架构图](1.png)。").
+_FIGURE_TAIL = re.compile(rf"(?<=[。！？.!?])\s*(?:{_PICTURE}\s*)+$")
 _HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?>")
 _BOLD = re.compile(r"\*\*|__")
 # A line break written in HTML inside a line (Notion writes a Shift+Enter so, and any break in a table's cell), with the
@@ -294,6 +299,12 @@ def _embed_text(match: re.Match[str], figure: bool = False) -> str:
     return alias or target or ("" if section.startswith("^") else section)
 
 
+def _pictures(text: str, figure: bool) -> str:
+    """Embeds, wiki links and pictures by their names, a picture's as a caption when it is a `figure` (`_caption`)."""
+    text = _EMBED.sub(lambda match: _embed_text(match, figure), text)
+    return _IMAGE.sub(lambda match: _caption(_image_text(match)) if figure else _image_text(match), text)
+
+
 def _formula(match: re.Match[str]) -> str:
     """The LaTeX a formula image's address carries, as inline math (`$…$`)."""
     tex = html.unescape(match.group("tex").replace("&space;", " "))  # CodeCogs writes a space as &space;, + as &plus;
@@ -337,9 +348,8 @@ def clean_inline(line: str) -> str:
     line = _MACRO.sub(lambda m: m.group("body").strip() if m.group("name").lower() == "cloze" else "", line)
     for formula in (_FORMULA_IMAGE, *_FORMULA_TAGS):
         line = formula.sub(_formula, line)
-    figure = bool(_FIGURE_LINE.match(line))
-    line = _EMBED.sub(lambda match: _embed_text(match, figure), line)
-    line = _IMAGE.sub(lambda match: _caption(_image_text(match)) if figure else _image_text(match), line)
+    tail = 0 if _FIGURE_LINE.match(line) else (found.start() if (found := _FIGURE_TAIL.search(line)) else len(line))
+    line = _pictures(line[:tail], figure=False) + _pictures(line[tail:], figure=True)
     line = _LINK.sub(lambda m: m.group(1), line)
     line = outside_code(_ANSWER_SUMMARY.sub("", line),
                         lambda text: html.unescape(_HTML_TAG.sub("", _LINE_BREAK.sub(_line_break, text))))
