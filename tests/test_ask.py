@@ -653,6 +653,17 @@ def test_a_comparison_table_is_quoted_row_by_row_with_its_column_names() -> None
     assert english == "warm-up: the learning rate rises over the first steps [1]"
 
 
+def test_a_pipe_escaped_in_a_table_cell_is_written_in_that_cell() -> None:
+    """`\\|` writes a pipe inside a cell, as GitHub and Obsidian show it (ML notes write norms and "p \\| q" so): split
+    at it, "| L2 | $\\|w\\|_2^2$ | 权重衰减 |" was five cells, its columns shifted and 权重衰减 named by no column."""
+    table = ("| 正则 | 惩罚项 | 效果 |\n| --- | --- | --- |\n| L1 | $\\|w\\|_1$ | 稀疏解 |\n"
+             "| L2 | $\\|w\\|_2^2$ | 权重衰减 |\n")
+    assert _quoted("L1 正则和 L2 正则的效果有什么不同？", "L1 与 L2", table) == [
+        "L1：惩罚项 |w|_1；效果 稀疏解", "L2：惩罚项 |w|_2^2；效果 权重衰减"]
+    kl = "| Divergence | Formula | Symmetric |\n| --- | --- | --- |\n| KL | $D(p \\| q)$ | no |\n"
+    assert _quoted("Is the KL divergence symmetric?", "Divergences", kl) == ["KL: Formula D(p | q); Symmetric no"]
+
+
 def test_obsidian_markup_is_not_quoted() -> None:
     """Callouts, highlights, tags, comments, footnotes and to-do items are how a note is kept, not what it
     says: an answer quotes the words without them (a table inside a callout is still a table)."""

@@ -14,15 +14,19 @@ _RULE_CELL = re.compile(r"^:?-*:?$")  # the line under the header: |---|:-:|; an
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _NUMBER = re.compile(r"^\d{1,3}[.)、]?$")
 _ASKED = re.compile(r"[?？]$")
+_BORDER = re.compile(r"(?<!\\)\|")  # a pipe between cells: not `\|`, a pipe the cell writes
 
 
 def row_cells(line: str) -> list[str] | None:
-    """The cells of a table row (`| a | b |`), stripped; None for any other line."""
+    """The cells of a table row (`| a | b |`), stripped; None for any other line. A pipe escaped as `\\|` is one
+    written in its cell, as GitHub and Obsidian show it ("| L1 | $\\|x\\|_1$ | 稀疏 |" is three cells, the second
+    $|x|_1$: split at every pipe, it was five, and 稀疏 was read under no column's name)."""
     text = line.strip()
     if not text.startswith("|"):
         return None
-    text = text[1:-1] if len(text) > 1 and text.endswith("|") else text[1:]  # one pipe each side: `||x|` opens empty
-    return [cell.strip() for cell in text.split("|")]
+    closed = len(text) > 1 and text.endswith("|") and not text.endswith("\\|")
+    text = text[1:-1] if closed else text[1:]  # one pipe each side: `||x|` opens empty
+    return [cell.strip().replace("\\|", "|") for cell in _BORDER.split(text)]
 
 
 def is_rule(cells: list[str]) -> bool:
