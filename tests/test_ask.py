@@ -2219,6 +2219,27 @@ def test_a_word_in_latin_letters_in_a_chinese_question_is_a_name_its_table_row_a
         answer_question("accuracy 在联邦学习里怎么聚合？", index)
 
 
+def test_a_footnotes_text_is_quoted_where_its_mark_is(tmp_path: Path) -> None:
+    """A footnote's text is a passage under the heading that marks it, and search found "[^1]: 5 层 sigmoid 的梯度上界是 …"
+    for the question it answers, but the answer never quoted it: a footnote's line was left out as markup. It is said
+    without its label and cited at its line; one that only names a source is no sentence of an answer."""
+    from studybot.answer.pipeline import answer_question
+
+    index = _notes_home(tmp_path, "# 激活函数\n\n## Sigmoid\n\n输出在 0 到 1 之间，两端饱和，导数最大只有 0.25，"
+                                  "层数一多梯度就没了[^1]。\n\n## ReLU\n\n正半轴梯度恒为 1，不会饱和；负半轴输出为零，"
+                                  "神经元可能再也不更新，叫作 dead ReLU[^2]。\n\n## GELU\n\n"
+                                  "GELU 用标准正态分布的累积分布函数给输入加权，像一个平滑的 ReLU。\n\n"
+                                  "[^1]: 5 层 sigmoid 连乘后，梯度的上界是 0.25 的 5 次方，约 0.001。\n"
+                                  "[^2]: Glorot et al., 2011.\n")
+    answer = answer_question("5 层 sigmoid 的梯度上界是多少？", index)
+    footnote = "5 层 sigmoid 连乘后，梯度的上界是 0.25 的 5 次方，约 0.001。 ["
+    quoted = [line for line in _lines(answer.answer) if line.startswith(footnote)]
+    assert quoted, answer.answer
+    cited = next(s for s in answer.citations if f"[{s.n}]" == quoted[0].rsplit(" ", 1)[1])
+    assert (cited.path, cited.line_start) == ("激活函数 > Sigmoid", 15)
+    assert "Glorot" not in answer_question("ReLU 为什么会死掉？", index).answer
+
+
 def test_a_question_that_names_a_sections_title_is_answered_by_it_whatever_else_it_says(tmp_path: Path) -> None:
     """"Does a higher temperature make the output more random?" and "temperature 越大输出越随机吗？" were told the notes
     say nothing about it, while search ranked "Decoding strategies 解码 > Temperature" first: its heading was close

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Callable, TypeVar
 
 from studybot.content.glossary import Glossary
-from studybot.ingest.notes import (IMAGE_SUFFIX, INDENTED_CODE, ITALIC, LOST_PICTURE, UNDERSCORED, UNSPOKEN_LINE,
+from studybot.ingest.notes import (FOOTNOTE, IMAGE_SUFFIX, INDENTED_CODE, ITALIC, LOST_PICTURE, TO_DO, UNDERSCORED,
                                    closes_fence, fence_opening, outside_code, spoken, without_bold)
 from studybot.answer.sources import Source
 from studybot.text.aspects import ASPECTS, COMPARISON, aspects, compares, defines, question_parts, without_aspects
@@ -261,8 +261,8 @@ def _useful(text: str, least: int = MIN_CHARS) -> bool:
 
 def _answer_parts(text: str) -> list[tuple[str, str]]:
     """(language, paragraph) pairs of an interview-answer block; labelled parts keep their label's language, and a
-    list its lines. To-dos and footnotes' text are left out, as in any passage ("面试准备检查清单", a checklist of "- [ ] …")."""
-    lines = [_QUOTE.sub("", line) for line in text.splitlines() if not UNSPOKEN_LINE.match(_QUOTE.sub("", line))]
+    list its lines. To-dos are left out, as in any passage ("面试准备检查清单", a checklist of "- [ ] …")."""
+    lines = [_QUOTE.sub("", line) for line in text.splitlines() if not TO_DO.match(_QUOTE.sub("", line))]
     parts: list[tuple[str, str]] = []
     for paragraph in re.split(r"\n\s*\n", "\n".join(lines)):
         label = _LABEL.match(paragraph)
@@ -571,8 +571,9 @@ def _bare_formula(text: str) -> bool:
 
 def _left_out(line: str) -> bool:
     """A line an answer does not quote: a table's rule, a heading, code, a link, references, a demo's
-    command, a to-do item, a footnote's text."""
-    return bool(_SKIP.search(line) or UNSPOKEN_LINE.match(_QUOTE.sub("", line)))
+    command, a to-do item. A footnote's text is a passage of its own where its mark is, quoted as any line ("[^1]: 5 层
+    sigmoid 的梯度上界是 …" was found by search and never quoted), its label no part of it ("[^2]: https://…" is a link)."""
+    return bool(_SKIP.search(FOOTNOTE.sub("", line)) or TO_DO.match(_QUOTE.sub("", line)))
 
 
 def _indent(line: str) -> int:

@@ -140,8 +140,10 @@ UNDERSCORED = re.compile(r"(?<![A-Za-z0-9_\\{}^)\]])_(?=[^\s_{])([^_]+?)(?<=[^\s
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 LOST_PICTURE = "image"  # what a picture that names nothing reads as: the answer knows the figure is lost
 # What a note writes for itself and nobody says aloud: an Obsidian callout's marker ("> [!tip] …", once
-# the ">" is off), a %% comment %%, a highlight's ==, a tag, a footnote's mark [^1]; and whole lines: a to-do
-# item ("- [ ] 看论文") and a footnote's text ("[^1]: Srivastava et al., 2014.").
+# the ">" is off), a %% comment %%, a highlight's ==, a tag, a footnote's mark [^1] and the label before its text
+# ("[^1]: "); and whole lines: a to-do item ("- [ ] 看论文"). A footnote's text is said where its mark is (its
+# passage, `ingest.chunking`), never as a line of the section it is written under (`UNSPOKEN_LINE`), and one that
+# only names a source ("[^1]: Srivastava et al., 2014.") is an aside (`text.sentences.is_aside`).
 _CALLOUT = re.compile(r"^\s*\[![\w-]+\][+-]?\s*")
 _SAID = re.compile(r"[。！？；.!?;]\W*$")  # a title that is a sentence, said as one
 _PRIVATE = re.compile(r"\s*%%.*?%%")
@@ -215,7 +217,8 @@ _ESCAPE = re.compile(r"\\([*_`#~<>+\-.])")  # not TeX's \{ \| \! \( \[, which a 
 # "[[toc]]") says nothing.
 _LATEX_SHORTCODE = re.compile(r"\\?\[latex\\?\](.*?)\\?\[/latex\\?\]", re.IGNORECASE)
 _TOC_ONLY = re.compile(r"^\s*\\?\[\\?\[?toc\\?\]?\\?\]\s*$", re.IGNORECASE)
-UNSPOKEN_LINE = re.compile(r"^\s*(?:[-*+]\s+\[[ xX]\](?:\s|$)|\[\^[^\]\s]+\]:)")
+TO_DO = re.compile(r"^\s*[-*+]\s+\[[ xX]\](?:\s|$)")
+UNSPOKEN_LINE = re.compile(rf"{TO_DO.pattern}|^\s*\[\^[^\]\s]+\]:")  # a to-do, and a footnote's text where it is written
 _IMAGE_FILE = re.compile(IMAGE_SUFFIX + "$", re.IGNORECASE)
 # Formula images that carry their LaTeX in the address (Zhihu's exports, CodeCogs, GitHub's math
 # renderer): `![](https://www.zhihu.com/equation?tex=n+%5Ctimes+c)` is the formula $n \times c$.
@@ -401,7 +404,7 @@ def spoken(line: str) -> str:
     line = _HIGHLIGHT.sub(r"\1", _PRIVATE.sub("", _CALLOUT.sub("", _ESCAPE.sub(r"\1", line))))
     line = _TEXTUAL_CITATION.sub(lambda m: m.group(1).replace(".", " "), _CITATION.sub("", line))
     line = _CROSS_REFERENCE.sub(lambda m: _REFERENCED[m.group(1)], _PANDOC_CITATION.sub("", line))
-    said = _TAG.sub("", _FOOTNOTE_MARK.sub("", _INLINE_ROLE.sub(r"\1", line))).strip()
+    said = _TAG.sub("", _FOOTNOTE_MARK.sub("", FOOTNOTE.sub("", _INLINE_ROLE.sub(r"\1", line)))).strip()
     # a callout's title ("> [!note] 与 DPO 的比较", "> [!example]- 代码") names its box, as a heading would
     return "" if title and not _SAID.search(said) else said
 
