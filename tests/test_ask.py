@@ -1961,6 +1961,32 @@ def test_a_question_that_asks_what_something_is_opens_with_where_its_note_opens(
     assert extractive_answer("What is a VAE?", vae, load_glossary()).startswith("A VAE encodes an input")
 
 
+def test_a_section_whose_title_the_question_names_leads_over_its_notes_opening() -> None:
+    """A note's opening lists what its sections say ("Three stages: … 2. Train a reward model …"), and ranked above
+    them it led "How is the reward model trained in RLHF?" over the note's "Reward model" section, and "What is
+    WordPiece?" over "WordPiece" (a question asking what something is goes up to where the note opens). A question
+    naming a section's title whole asks what that section says; one naming only the note's subject keeps the opening."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    def part(n: int, file: str, path: list[str], text: str) -> Source:
+        return Source(n, file, path, n * 5, n * 5 + 4, "section", text, 1 / n)
+
+    glossary = load_glossary()
+    rlhf = [part(1, "rlhf.md", ["RLHF"], "Three stages: supervised fine-tuning on demonstrations, then a reward model "
+                 "trained on human preference pairs, then the policy optimized with PPO against the reward model."),
+            part(2, "rlhf.md", ["RLHF", "Reward model"], "- Same architecture as the LM, with a scalar head.\n"
+                 "- Bradley-Terry loss on pairs of a chosen and a rejected answer.")]
+    assert extractive_answer("How is the reward model trained in RLHF?", rlhf, glossary).startswith("Same architecture")
+    assert extractive_answer("What is RLHF?", rlhf, glossary).startswith("Three stages")
+    tokens = [part(1, "tokenization.md", ["Tokenization", "WordPiece"], "Used by BERT: it merges the pair that most "
+                   "raises the likelihood of the training data, and marks continuation pieces with ##."),
+              part(2, "tokenization.md", ["Tokenization"], "Subword tokenization sits between characters and words.")]
+    assert extractive_answer("What is WordPiece?", tokens, glossary).startswith("Used by BERT"), tokens
+    assert extractive_answer("WordPiece 是什么？", tokens, glossary).startswith("Used by BERT")
+    assert extractive_answer("What is tokenization?", tokens, glossary).startswith("Subword tokenization")
+
+
 def test_a_word_of_a_concepts_other_name_is_still_a_word_of_the_text() -> None:
     """The glossary calls gradient clipping also "clip by norm" and "clip by value". A section titled "Gradient
     Clipping > By norm" says the first name only: its "norm" is its own word, and answers "clipping by norm or

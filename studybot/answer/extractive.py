@@ -34,7 +34,7 @@ from studybot.answer.sources import Source
 from studybot.text.aspects import ASPECTS, COMPARISON, aspects, compares, defines, question_parts, without_aspects
 from studybot.text.language import CJK, has_cjk, language
 from studybot.text.sentences import (BOLD_LINE, LEADS_IN, names_a_part, names_a_point, is_aside,
-                                     speaks_to_reader, split_quotable, without_asides)
+                                     speaks_to_reader, split_quotable, without_asides, without_lead_label)
 from studybot.text.tables import is_rule, row_cells, row_sentences
 from studybot.text.tokens import TEX_COMMAND, tokenize, word_key, word_keys
 
@@ -672,7 +672,8 @@ Keys = dict[int, tuple[frozenset[str], frozenset[str], frozenset[str]]]  # `_sou
 
 
 def lead_source(sources: list[Source], keys: Keys, fits: dict[int, float], weights: Weights, lang: str,
-                definition: bool = False, heading_fit: dict[int, int] | None = None) -> Source | None:
+                definition: bool = False, heading_fit: dict[int, int] | None = None,
+                titled: frozenset[int] = frozenset()) -> Source | None:
     """The passage the answer opens with.
 
     The user's own passage leads when retrieval ranks one in the top OWN_WITHIN and it is about the
@@ -682,7 +683,8 @@ def lead_source(sources: list[Source], keys: Keys, fits: dict[int, float], weigh
     a rough translation, if any), of the best coverage of the question's glossary concepts. Otherwise
     the best fit leads, an interview answer winning near-ties; in both cases near-ties go first to a passage whose own
     heading asks what the question asks (`heading_fit`, `_heading_fit`). For a `definition` question the lead's note
-    opens the answer where it says what its subject is (`_opening`). An interview answer to the very same
+    opens the answer where it says what its subject is (`_opening`); a section below the lead whose own title the
+    question names whole (`titled`) takes its place (`_named_below`). An interview answer to the very same
     question replaces the section it closes. `fits`: `answers_question` of each source, by its number.
     """
     best = max((fits[s.n] for s in sources), default=0.0)
@@ -697,6 +699,7 @@ def lead_source(sources: list[Source], keys: Keys, fits: dict[int, float], weigh
         lead = max(near, key=lambda s: (s.kind == "answer", heading_fit.get(s.n, 0), fits[s.n]))
     if definition:
         lead = _opening(lead, sources, fits)
+    lead = _named_below(lead, sources, fits, titled)
     if lead.kind != "answer":
         same = [s for s in sources if s.kind == "answer" and s.file == lead.file
                 and _question_path(s) == _question_path(lead)]
@@ -716,6 +719,32 @@ def _opening(lead: Source, sources: list[Source], fits: dict[int, float]) -> Sou
     above = [s for s in sources if s.file == lead.file and _depth(s) < _depth(lead)
              and fits[s.n] >= OPENING_NEAR * fits[lead.n]]
     return min(above, key=lambda s: (_depth(s), -fits[s.n]), default=lead)
+
+
+def _named_below(lead: Source, sources: list[Source], fits: dict[int, float], titled: frozenset[int]) -> Source:
+    """The retrieved section below the lead in its note (its heading path goes on the lead's) whose own title the
+    question names whole (`titled`), within OPENING_NEAR of the lead's fit, else the lead: a note's opening introduces
+    its sections, and a question naming one asks what it says ("How is the reward model trained in RLHF?" and "What is
+    WordPiece?" opened with the note's one-line introduction, not its "Reward model" and "WordPiece" sections)."""
+    path = _question_path(lead)
+    below = [s for s in sources if s.n in titled and s.file == lead.file and len(_question_path(s)) > len(path)
+             and _question_path(s)[:len(path)] == path and fits[s.n] >= OPENING_NEAR * fits[lead.n]]
+    return max(below, key=lambda s: fits[s.n], default=lead)
+
+
+def _said(weights: Weights) -> frozenset[str]:
+    """The words the question says, as asked or as translated, its concepts' names among them."""
+    return frozenset(t for terms in weights.values() for t in terms if not t.startswith(CONCEPT)).union(
+        *(words for terms in weights.values() for words in terms.parts.values()))
+
+
+def _names_whole(title: str, said: frozenset[str]) -> bool:
+    """Whether the question (`said`: its words, `_said`) names a title whole, in its words: each word the title says
+    beyond a question's frame and aspects (a title naming only an aspect, "优点", is every subject's), in a concept's
+    name too ("Sinusoidal" of "sinusoidal positional encoding"). Words, not concepts: the glossary calls WordPiece a
+    tokenizer, and "What is tokenization?" names no "WordPiece" section."""
+    words = word_keys(without_aspects(without_lead_label(title))) - _FRAME
+    return bool(words) and words <= said
 
 
 def _naming_the_subject(sources: list[Source], keys: Keys, fits: dict[int, float], weights: Weights,
@@ -954,7 +983,9 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
     if not asks_code:  # nor does a section named as code ("（3） Code") for its one line of lead-in
         leads = [s for s in leads if not _CODE_HEADING.match(s.heading)] or leads
     heading_fit = {s.n: _heading_fit(s, question, glossary, weights, keys) for s in leads}
-    lead = lead_source(leads, keys, fits, weights, lang, defines(question), heading_fit)
+    worded = _said(weights)
+    titled = frozenset(s.n for s in leads if _question_path(s) and _names_whole(_question_path(s)[-1], worded))
+    lead = lead_source(leads, keys, fits, weights, lang, defines(question), heading_fit, titled)
     if lead is None:
         return ""
     lead_limit = int(budget * LEAD_SHARE)
