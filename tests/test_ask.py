@@ -1987,6 +1987,37 @@ def test_a_section_whose_title_the_question_names_leads_over_its_notes_opening()
     assert extractive_answer("What is tokenization?", tokens, glossary).startswith("Subword tokenization")
 
 
+def test_a_follow_up_that_asks_the_question_itself_answers_it() -> None:
+    """The bundled notes close a section with follow-ups, questions of their own: "How do L1 and L2 regularisation
+    differ?" under "What is the difference between weight decay and L2 regularization?". Asked that very question, the
+    answer opened with the section on weight decay, which names L1 once in passing (a follow-up list weighs half, and
+    the glossary reads L2 regularization as weight decay, so the section seemed to compare both sides). The follow-up
+    that asks it leads, alone of its list; in Chinese too. Asked the section's own question, the section answers."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    path = ["Regularization 正则化", "权重衰减和 L2 正则有什么区别？ / What is the difference between weight decay and L2 regularization?"]
+
+    def part(n: int, below: list[str], text: str, kind: str = "section") -> Source:
+        return Source(n, "/opt/knowledge/regularization.md", path + below, n * 10, n * 10 + 4, kind, text, 1 / n, own=False)
+
+    sources = [part(1, ["追问 / Follow-ups"], "- **Q: 偏置要衰减吗？ / Should biases be decayed?** A: 一般不。/ Usually not.\n"
+                    "- **Q: L1 和 L2 正则的区别？ / How do L1 and L2 regularisation differ?** A: L1 产生稀疏权重，L2 让权重整体"
+                    "变小。/ L1 yields sparse weights; L2 shrinks all weights but rarely to zero."),
+               part(2, [], "L2 正则在损失上加权重平方和，权重衰减在更新时按比例缩小权重。L2 regularization adds the squared "
+                        "weights to the loss; weight decay shrinks them in the update. 对比 L1 正则：它产生稀疏解。"),
+               part(3, ["面试回答 / Interview answer"], "> 中文：L2 正则加权重平方和，权重衰减在更新时缩小权重。\n>\n"
+                    "> English: L2 regularization adds squared weights to the loss, weight decay shrinks them in the "
+                    "update.", kind="answer")]
+    glossary = load_glossary()
+    answer = extractive_answer("What is the difference between L1 and L2 regularization?", sources, glossary)
+    assert answer.startswith("How do L1 and L2 regularisation differ? L1 yields sparse weights"), answer
+    assert "Should biases be decayed" not in answer
+    assert extractive_answer("L1 和 L2 正则的区别？", sources, glossary).startswith("L1 和 L2 正则的区别？ L1 产生稀疏权重")
+    own = extractive_answer("What is the difference between weight decay and L2 regularization?", sources, glossary)
+    assert own.startswith("L2 regularization adds squared weights"), own
+
+
 def test_a_word_of_a_concepts_other_name_is_still_a_word_of_the_text() -> None:
     """The glossary calls gradient clipping also "clip by norm" and "clip by value". A section titled "Gradient
     Clipping > By norm" says the first name only: its "norm" is its own word, and answers "clipping by norm or

@@ -56,6 +56,7 @@ OWN_HEADING_NONE = 0.1  # ... unless its heading path names less than this share
 OTHER_HEADING_NAMES = 0.4  # ... and another passage's heading at least this share: it only mentions the subject
 LEAD_LANGUAGE_WEIGHT = 0.8  # a passage in the question's language reads better as the opening
 FOLLOW_UP_WEIGHT = 0.5
+ASKS_IT = 0.9  # ... unless one of its questions names this share of the question's terms, and the question names it whole
 LEAD_SHARE = 0.85  # the leading passage may take this share of the budget
 WHOLE_SECTION = 0.45  # the share of the question's terms a section's own heading holds when it is quoted from the start
 # A sentence in the other language than the question's weighs this share: at half, English questions over Chinese
@@ -645,12 +646,13 @@ def _source_keys(source: Source, glossary: Glossary,
 
 
 def answers_question(source: Source, keys: tuple[frozenset[str], frozenset[str], frozenset[str]], weights: Weights,
-                     lang: str) -> float:
+                     lang: str, asks: bool = False) -> float:
     """How well a passage answers the question: the question's terms (in the passage's language when
     the question was translated) in its heading path and in its text (`keys`, from `_source_keys`;
     the heading counted apart, so a section *about* the subject beats one that names it once; among sections of
     one note, a term only the note's title names counts TITLE_ONLY_SHARE there, since each of them has it), in
-    the question's language, discounted by retrieval rank. A follow-up list answers other questions."""
+    the question's language, discounted by retrieval rank. A follow-up list answers other questions, unless one of
+    them is this one (`asks`, `_asks_it`)."""
     heading, text, below = keys
     written = language(source.text)
     terms = _in(weights, written, lang)
@@ -658,9 +660,22 @@ def answers_question(source: Source, keys: tuple[frozenset[str], frozenset[str],
     fit = HEADING_WEIGHT * named + (1 - HEADING_WEIGHT) * _coverage(text, terms)
     if written != lang:
         fit *= LEAD_LANGUAGE_WEIGHT
-    if _FOLLOW_UPS.search(source.heading):
+    if _FOLLOW_UPS.search(source.heading) and not asks:
         fit *= FOLLOW_UP_WEIGHT
     return fit / _rank_discount(source)
+
+
+def _asks_it(source: Source, weights: Weights, lang: str, glossary: Glossary, said: frozenset[str]) -> bool:
+    """Whether a follow-up list asks the question itself: the question names one of its questions (`Q: … A: …`, either
+    language's) whole (`_names_whole`), which names ASKS_IT of the question's terms ("How do L1 and L2 regularisation
+    differ?" asks "What is the difference between L1 and L2 regularization?"; not "… between weight decay and L2
+    regularization?", though the glossary reads that as weight decay alone)."""
+    if not _FOLLOW_UPS.search(source.heading):
+        return False
+    terms = _in(weights, language(source.text), lang)
+    return any(_names_whole(half, said) and _coverage(_keys(half, glossary), terms) >= ASKS_IT
+               for line in source.text.splitlines() if (qa := _FOLLOW_UP.match(_clean(_QUOTE.sub("", line))))
+               for half in _halves(qa.group(1)))
 
 
 def _question_path(source: Source) -> tuple[str, ...]:
@@ -739,10 +754,10 @@ def _said(weights: Weights) -> frozenset[str]:
 
 
 def _names_whole(title: str, said: frozenset[str]) -> bool:
-    """Whether the question (`said`: its words, `_said`) names a title whole, in its words: each word the title says
-    beyond a question's frame and aspects (a title naming only an aspect, "优点", is every subject's), in a concept's
-    name too ("Sinusoidal" of "sinusoidal positional encoding"). Words, not concepts: the glossary calls WordPiece a
-    tokenizer, and "What is tokenization?" names no "WordPiece" section."""
+    """Whether the question (`said`: its words, `_said`) names a title (or a question) whole, in its words: each word
+    the title says beyond a question's frame and aspects (a title naming only an aspect, "优点", is every subject's), in
+    a concept's name too ("Sinusoidal" of "sinusoidal positional encoding"). Words, not concepts: the glossary calls
+    WordPiece a tokenizer, and "What is tokenization?" names no "WordPiece" section."""
     words = word_keys(without_aspects(without_lead_label(title))) - _FRAME
     return bool(words) and words <= said
 
@@ -763,15 +778,16 @@ def _naming_the_subject(sources: list[Source], keys: Keys, fits: dict[int, float
 def _heading_fit(source: Source, question: str, glossary: Glossary, weights: Weights, keys: Keys) -> int:
     """How a passage's own heading meets the question, for near-ties: -1 when it compares a concept the question asks
     about with one it does not ("DPO vs PPO" led "What is PPO?" over the note's "PPO" section); 1 when the question
-    compares and so does the heading, of a passage naming two of the question's concepts ("LSTM 和 GRU 有什么区别？"
-    opened with the note's "GRU" section, ranked above its "LSTM vs GRU" table); else 0."""
+    compares and so does the heading, whose path names two of the question's concepts ("LSTM 和 GRU 有什么区别？"
+    opened with the note's "GRU" section, ranked above its "LSTM vs GRU" table; "weight decay and L2 regularization",
+    one concept to the glossary, compares no L1 its text names in passing); else 0."""
     path = _question_path(source)
     if not path or not compares(path[-1]):
         return 0
     asked = frozenset().union(*weights.values())
     named = {t for t in _keys(path[-1], glossary) if t.startswith(CONCEPT) and t not in _ASPECT_KEYS}
     concepts = {t for t in asked if t.startswith(CONCEPT) and t not in _ASPECT_KEYS}
-    if compares(question) and len(concepts & keys[source.n][1]) >= 2:
+    if compares(question) and len(concepts & keys[source.n][0]) >= 2:
         return 1
     return -int(bool(named & asked) and bool(named - asked))  # "GPTQ 和 AWQ 的区别" for "GPTQ 和 SmoothQuant …" too
 
@@ -975,7 +991,9 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
     notes = Counter(s.file for s in sources)
     keys = {s.n: _source_keys(s, glossary, notes[s.file] > 1) for s in sources}  # the lead and a comparison's other side read them
     prose = [s for s in sources if answers[s.n] or sentences[s.n]]
-    fits = {s.n: answers_question(s, keys[s.n], weights, lang) for s in sources}
+    worded = _said(weights)
+    asking = frozenset(s.n for s in sources if _asks_it(s, weights, lang, glossary, worded))
+    fits = {s.n: answers_question(s, keys[s.n], weights, lang, s.n in asking) for s in sources}
     asks_code = bool(_ASKS_CODE.search(question))
     code_only = (asks_code or not prose
                  or _only_code_answers(sources, prose, keys, fits, weights, lang))
@@ -983,7 +1001,6 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
     if not asks_code:  # nor does a section named as code ("（3） Code") for its one line of lead-in
         leads = [s for s in leads if not _CODE_HEADING.match(s.heading)] or leads
     heading_fit = {s.n: _heading_fit(s, question, glossary, weights, keys) for s in leads}
-    worded = _said(weights)
     titled = frozenset(s.n for s in leads if _question_path(s) and _names_whole(_question_path(s)[-1], worded))
     lead = lead_source(leads, keys, fits, weights, lang, defines(question), heading_fit, titled)
     if lead is None:
@@ -1010,6 +1027,9 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
             read.add(source.n)
             return
         section = _section_parts(source, sources)
+        if source.n in asking and sentences[source.n]:  # of a follow-up list, the one that asks it: the others ask others
+            take(max(sentences[source.n], key=score), limit)
+            return
         if asks_code:  # code asked for ("手写 multi-head attention 的代码"): the section's first listing, then its prose
             for part in section:
                 block = _code_block(part.text, limit - used - len(f"\n[{part.n}]") - 2)
