@@ -74,6 +74,22 @@ def test_a_follow_up_that_names_another_subject_asks_the_last_question_of_it(tin
         assert session.resolve(follow_up) == resolved
 
 
+def test_a_follow_up_in_a_new_context_asks_the_last_subject_there(tiny_home: Path) -> None:
+    """"what about in RNNs?" after "Dropout 为什么能防止过拟合？" asked "in RNNs 为什么能防止过拟合？": dropout was lost. A
+    context of another topic keeps the last subject; one of the same topic ("in BatchNorm" after LayerNorm) replaces it."""
+    from types import SimpleNamespace
+
+    session = ChatSession(Index(tiny_home))
+    for previous, follow_up, resolved in (
+            ("Dropout 为什么能防止过拟合？", "what about in RNNs?", "Dropout in RNNs 为什么能防止过拟合？"),
+            ("Dropout 为什么能防止过拟合？", "那在 RNN 里呢？", "Dropout 在 RNN 里 为什么能防止过拟合？"),
+            ("What is weight decay?", "and in Adam?", "What is weight decay in Adam?"),
+            ("How does LayerNorm work?", "and in BatchNorm?", "How does BatchNorm work?"),
+            ("RNN 为什么会梯度消失？", "那在 LSTM 里呢？", "LSTM 为什么会梯度消失？")):
+        session.last = SimpleNamespace(resolved_question=previous, citations=[])
+        assert session.resolve(follow_up) == resolved
+
+
 def test_a_follow_up_leans_on_the_last_question_asked_whole_not_on_the_last_follow_up(tiny_home: Path) -> None:
     """"那 RMSNorm 呢？" after "give an example" was searched with the example's words too (the first question and the
     example merged) and answered about the first question's subject: it asks the first question of RMSNorm."""

@@ -34,8 +34,11 @@ _CONTINUATION = re.compile(
 # what a continuation ends with besides its subject ("那 LSTM 呢？", "what about the KV cache?")
 _ASKED_OF = re.compile(r"\s*(?:呢)?\s*[?？。.!！]*\s*$")
 _ARTICLE = re.compile(r"^(?:a|an|the)\s+", re.IGNORECASE)  # the subject's own article, when the question has one
-_BARE_NAME = re.compile(r"(?!(?:in|on|with|for|during|at|of|to|from|by|without)\b)[A-Za-z][\w+.\-]*(?:\s+[A-Za-z0-9][\w+.\-]*){0,2}",
+_PREPOSITION = r"(?:in|on|with|for|during|at|of|to|from|by|without)"
+_BARE_NAME = re.compile(rf"(?!{_PREPOSITION}\b)[A-Za-z][\w+.\-]*(?:\s+[A-Za-z0-9][\w+.\-]*){{0,2}}",
                         re.IGNORECASE)  # a name of up to three words, not a phrase opening with a preposition
+# a setting the last subject is asked in ("in RNNs", "during inference", "在 RNN 里"), and the name inside it
+_CONTEXT = re.compile(rf"^(?:{_PREPOSITION}\s+(?P<en>.+)|在\s*(?P<zh>.+?)\s*(?:里面|里|中|上)?)$", re.IGNORECASE)
 _ARTICLE_AT_END = re.compile(r"\b(?:a|an|the)\s+$", re.IGNORECASE)
 # a pronoun standing for the previous topic ("why does it help?", "它的缺点是什么？")
 _PRONOUN = re.compile(r"(?<![A-Za-z])(?:it|its|this|that|they|them|those|these)(?![A-Za-z])|它|这个|那个|其", re.IGNORECASE)
@@ -160,6 +163,14 @@ class ChatSession:
         found = self._sides(previous, before[0]) or mention(before[0], previous)
         if found is None:
             return None
+        if context := _CONTEXT.match(subject):
+            # a context of another topic is where the last subject is asked: "what about in RNNs?" after "Dropout 为什么能
+            # 防止过拟合？" asked "in RNNs 为什么能防止过拟合？", dropout lost; one of its own topic is a subject in its place
+            # ("and in BatchNorm?" after "How does LayerNorm work?" asked "How does in BatchNorm work?")
+            topics = {entry.topic for entry in before} - {""}  # "": a concept no bundled note covers
+            if not any(entry.topic in topics for entry in glossary.find(subject) if entry.id not in named):
+                return f"{previous[:found.end()]} {subject}{previous[found.end():]}"
+            subject = context.group("en") or context.group("zh")
         before_it = previous[:found.start()]
         if (article := _ARTICLE_AT_END.search(before_it)) and _ARTICLE.match(subject):  # "and a GAN?" after "What is a
             before_it = before_it[:article.start()]  # VAE?" asked "What is a a GAN?": the follow-up's own article stays
