@@ -1617,8 +1617,8 @@ def test_ask_json_contract(tiny_home: Path) -> None:
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert set(doc) == {"question", "answer", "mode", "fallback_reason", "model", "model_note", "citations", "demos",
-                        "timings", "unwritten", "measured"}
-    assert doc["unwritten"] == []
+                        "timings", "unwritten", "changed_since_index", "measured"}
+    assert doc["unwritten"] == [] and doc["changed_since_index"] == []
     assert doc["mode"] == "extractive" and doc["model"] is None and doc["fallback_reason"] is None
     assert "exploding gradients" in doc["answer"]
     first = doc["citations"][0]

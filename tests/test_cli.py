@@ -230,7 +230,7 @@ def test_ctrl_c_says_so_in_one_line(tmp_path: Path, monkeypatch, capsys) -> None
 
     for argv, module, name, said in (
             (["index", str(tmp_path)], studybot.index.build, "build_index", "the index is as it was before this run"),
-            (["search", "dropout"], studybot.index.search, "search", "interrupted")):
+            (["search", "dropout"], studybot.index.search, "Index", "interrupted")):  # opening the index, first
         monkeypatch.setattr(module, name, interrupted)
         monkeypatch.setattr(sys, "argv", ["studybot", *argv, "--home", str(tmp_path / "home")])
         with pytest.raises(SystemExit) as exited:

@@ -850,3 +850,30 @@ def test_a_colloquial_question_word_is_its_standard_form() -> None:
     assert tokenize("为何用 BN，batch 多大、多少步合适，咋样") == ["用", "bn", "batch", "步", "合适"]
     assert aspects("为啥要 warmup") == ["reason"] and defines("BN 是啥") and defines("啥是 BN")
     assert len(question_parts("BN 是啥，咋用？")) == 2
+
+
+def test_a_note_deleted_since_the_index_is_never_cited_and_an_edited_one_is_named(tmp_path: Path) -> None:
+    """`rm resnet.md` left search citing resnet.md:8-11, and two lines inserted above a section left it cited at
+    its old lines, both in silence until the next `studybot index`."""
+    from studybot.answer.pipeline import answer_question
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "resnet.md").write_text("# ResNet\n\n## 残差连接\n\n残差连接让梯度沿恒等映射直接回传，缓解深层网络的退化。\n",
+                                     encoding="utf-8")
+    (notes / "cnn.md").write_text("# CNN\n\n## 1x1 卷积\n\n1x1 卷积在通道之间做线性组合，用来升维或降维。\n",
+                                  encoding="utf-8")
+    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
+    index = Index(tmp_path / "home")
+    assert search("残差连接为什么有效？", k=1, index=index)[0].file == str(notes / "resnet.md")
+    (notes / "resnet.md").unlink()
+    cnn = notes / "cnn.md"
+    cnn.write_text(cnn.read_text(encoding="utf-8").replace("# CNN\n", "# CNN\n\n> 复习日期：12月7日\n"), encoding="utf-8")
+    hits = search("残差连接为什么有效？", k=5, index=index)
+    assert str(notes / "resnet.md") not in [h.file for h in hits]
+    assert index.changed_notes([str(cnn), str(notes / "resnet.md")]) == {str(cnn): False, str(notes / "resnet.md"): True}
+    answer = answer_question("1x1 卷积有什么作用？", index)
+    assert answer.citations[0].file == str(cnn)
+    assert answer.to_dict()["changed_since_index"] == [str(cnn)]
+    build_index(tmp_path / "home")
+    assert answer_question("1x1 卷积有什么作用？", Index(tmp_path / "home")).changed == []

@@ -102,6 +102,7 @@ class Answer:
     draft: str | None = field(default=None, repr=False)  # the rejected generation, for --json debugging
     model_note: str | None = None  # why no model ran by default, and how to get one
     unwritten: list[dict] = field(default_factory=list)  # the user's headings on the subject with no text yet
+    changed: list[str] = field(default_factory=list)  # cited notes edited since the index read them: stale lines
 
     def to_dict(self) -> dict:
         """The `--json` contract of `studybot ask`."""
@@ -109,7 +110,7 @@ class Answer:
             "question": self.question, "answer": self.answer, "mode": self.mode,
             "fallback_reason": self.fallback_reason, "model": self.model, "model_note": self.model_note,
             "citations": [s.citation() for s in self.citations], "demos": self.demos, "timings": self.timings,
-            "unwritten": self.unwritten,
+            "unwritten": self.unwritten, "changed_since_index": self.changed,
         }
 
 
@@ -440,7 +441,7 @@ def answer_question(
                 timings["total_s"] = round(clock() - started, 4)
                 demos = demos_for(query, cited, index.glossary, translated)
                 return Answer(question, text, "llm", None, model, cited, packed, demos, timings, query, draft,
-                              unwritten=still_unwritten(unwritten, cited, index))
+                              unwritten=still_unwritten(unwritten, cited, index), changed=edited(cited, index))
     text, cited = resolve_citations(extractive, sources, at_line_ends=True)
     if not text:
         raise NothingFound(question, unwritten)
@@ -449,7 +450,13 @@ def answer_question(
     timings["total_s"] = round(clock() - started, 4)
     demos = demos_for(query, cited, index.glossary, translated)
     return Answer(question, text, "extractive", reason, model, cited, sources, demos, timings, query, draft,
-                  unwritten=still_unwritten(unwritten, cited, index))
+                  unwritten=still_unwritten(unwritten, cited, index), changed=edited(cited, index))
+
+
+def edited(cited: list[Source], index: Index) -> list[str]:
+    """The cited note files edited since the last index, whose cited lines may have moved (two lines inserted
+    above a section cited it at 37-42, its heading now at 39)."""
+    return sorted(path for path, deleted in index.changed_notes(s.file for s in cited).items() if not deleted)
 
 
 @dataclass

@@ -59,6 +59,11 @@ def unwritten_line(unwritten: list[dict]) -> str:
     return f"not written up in your notes yet: {named}"
 
 
+def changed_line(files: list[str]) -> str:
+    """One line naming the cited notes edited since the last index: their line numbers may be stale."""
+    return f"notes changed since the last index ({', '.join(Path(f).name for f in files)}): run `studybot index`"
+
+
 def _line_breaks(text: str) -> str:
     """An answer as Markdown with each line of a paragraph kept on its own: the quoted sentences of one source
     would otherwise run together as one line (a soft break). Code is left as it is."""
@@ -84,6 +89,8 @@ def render_answer(answer) -> None:
                 print(line)
         if answer.unwritten:
             print(unwritten_line(answer.unwritten))
+        if answer.changed:
+            sys.stderr.write(f"studybot: {changed_line(answer.changed)}\n")
         return
     from rich.markdown import Markdown
 
@@ -101,6 +108,8 @@ def render_answer(answer) -> None:
             out.print(f"[dim]{escape(line)}[/dim]")
     if answer.unwritten:
         out.print(f"[yellow]{escape(unwritten_line(answer.unwritten))}[/yellow]")
+    if answer.changed:
+        out.print(f"[yellow]{escape(changed_line(answer.changed))}[/yellow]")
     if answer.model_note:
         out.print(f"[dim]{escape(answer.model_note)}[/dim]")
     t = answer.timings

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from typing import Annotated
 
 import typer
 
 from studybot.cli.common import HomeOption, JsonOption, app, console, print_json
+from studybot.cli.render import changed_line, escape
 
 
 @app.command()
@@ -19,12 +21,15 @@ def search(
     json_out: JsonOption = False,
 ) -> None:
     """Hybrid (BM25 + embeddings) search over the indexed notes."""
-    from studybot.index.search import search as run_search
+    from studybot.index.search import Index, search as run_search
 
-    hits = run_search(query, k=k, home=home, mode=mode)
+    index = Index(home)
+    hits = run_search(query, k=k, index=index, mode=mode)
+    changed = sorted(path for path, deleted in index.changed_notes(h.file for h in hits).items() if not deleted)
     if json_out:
         keys = ("rank", "score", "file", "path", "heading", "line_start", "line_end", "text")
-        print_json({"query": query, "results": [{key: h.to_dict()[key] for key in keys} for h in hits]})
+        print_json({"query": query, "results": [{key: h.to_dict()[key] for key in keys} for h in hits],
+                    "changed_since_index": changed})
         return
     from rich.panel import Panel
     from rich.text import Text
@@ -46,3 +51,7 @@ def search(
             out.print(Text(textwrap.indent(body, "    ")), "", sep="\n")
             continue
         out.print(Panel(Text(body), title=title, title_align="left", subtitle=where, subtitle_align="right"))
+    if changed and out.is_terminal:
+        out.print(f"[yellow]{escape(changed_line(changed))}[/yellow]")
+    elif changed:  # a hint for the person, not part of the results a pipe reads
+        sys.stderr.write(f"studybot: {changed_line(changed)}\n")

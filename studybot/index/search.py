@@ -15,10 +15,12 @@ still expands BM25 and the English-only embedder where it knows a term.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 from dataclasses import asdict, dataclass, replace
 from functools import cached_property
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -219,6 +221,27 @@ class Index:
             return []
         return [(path, json.loads(heading), line) for path, heading, line in rows if self.own(path)]
 
+    @cached_property
+    def sizes(self) -> dict[str, int]:
+        """Each indexed note file's size in bytes when it was read."""
+        return dict(self.catalog.execute("SELECT path, size FROM files"))
+
+    def changed_notes(self, paths: Iterable[str]) -> dict[str, bool]:
+        """The note files among `paths` edited (False) or deleted (True) since the index read them: a note edited,
+        deleted or moved after `studybot index` was cited at its old lines, or at a file that was gone
+        ("resnet.md:8-11" after `rm resnet.md`). One stat per file, against the size the catalog recorded; an
+        edit that keeps the size to the byte goes unseen."""
+        changed: dict[str, bool] = {}
+        for path in set(paths):
+            try:
+                size = os.stat(path).st_size
+            except OSError:
+                changed[path] = True
+                continue
+            if size != self.sizes.get(path, size):
+                changed[path] = False
+        return changed
+
     def paths(self, ids: list[int]) -> dict[int, str]:
         """The note file of each chunk id."""
         rows = self.catalog.execute(f"SELECT id, path FROM chunks WHERE id IN ({','.join('?' * len(ids))})", ids)
@@ -400,6 +423,8 @@ def search(
     if rankings.get("text") and weights.get("text", 1.0):
         ranked = promote_named(ranked, rankings["text"][0], asked, index)
     rows = index.chunks(ranked)
+    gone = {path for path, deleted in index.changed_notes(rows[cid][1] for cid in ranked).items() if deleted}
+    ranked = [cid for cid in ranked if rows[cid][1] not in gone]  # a deleted note is never cited
     ranked = distinct(ranked, {cid: rows[cid][6] for cid in ranked})
     ranked = sorted(ranked, key=lambda cid: _lists_references(rows[cid][2]))
     best = diversify(ranked, {cid: (rows[cid][1], rows[cid][2]) for cid in ranked}, k)
