@@ -177,6 +177,23 @@ def test_mojibake_without_lost_bytes_is_decoded_and_says_so(tmp_path) -> None:
     assert stderr_lines(result)[0] == f"{note}: no damaged characters; {len(clean) - 1} decoded exactly"
 
 
+def test_a_utf8_note_with_gbk_lines_is_written_back_whole_in_utf8(tmp_path) -> None:
+    utf8, gbk = "# 激活函数\n\nReLU 在负半轴梯度为 0。\n", "GELU 更平滑。\nSwish 是 x·sigmoid(x)。\n"
+    note = tmp_path / "note.md"
+    note.write_bytes(utf8.encode("utf-8") + gbk.encode("gbk"))
+    doc = json.loads(repair(str(note), "--json").stdout)
+    assert doc["changed"] is True and doc["text"] == utf8 + gbk
+    out = tmp_path / "out.md"
+    result = repair(str(note), "-o", str(out))
+    assert result.returncode == 0
+    assert out.read_bytes() == (utf8 + gbk).encode("utf-8")
+    assert stderr_lines(result) == [f"{note}: no export damage found; its GBK (GB18030) lines are now UTF-8",
+                                    f"wrote {out} in UTF-8 (its GB18030 lines converted), the encoding of {note}"]
+    original = note.read_bytes()
+    assert repair(str(note), "--in-place").returncode == 0
+    assert note.read_bytes() == (utf8 + gbk).encode("utf-8") and note.with_name("note.md.bak").read_bytes() == original
+
+
 @pytest.mark.parametrize("mode", [0o640, 0o644])
 def test_in_place_keeps_mode_and_owner_on_the_file_and_its_backup(tmp_path, damaged_text, mode: int) -> None:
     note = tmp_path / "note.md"

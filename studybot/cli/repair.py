@@ -65,8 +65,10 @@ def summary(result: FileRepair, to_stdout: bool) -> list[str]:
                   f"({report.scorer} \u2265 {CONFIDENT:.0%}), {len(report.low_confidence)} guessed"
                   f"{_check(report.lines_to_check)}, {report.unrepaired} left as found; "
                   f"{report.decoded} more decoded exactly")
-    else:
+    elif report.mojibake:
         counts = f"{file}: no damaged characters; {report.decoded} decoded exactly"
+    else:  # changed without mojibake: the GBK lines of a UTF-8 note, converted
+        counts = f"{file}: no export damage found; its GBK (GB18030) lines are now UTF-8"
     spots = [f"  line {spot.line}, column {spot.column}: {spot.chosen} "
              f"({int(spot.confidence * 100)}%; or {', '.join(spot.alternatives) or '-'})"
              for spot in report.low_confidence]

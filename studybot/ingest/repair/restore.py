@@ -277,7 +277,9 @@ def repair_file(path: Path, out: Path | None = None, in_place: bool = False,
     except StudybotError as exc:
         raise StudybotError(f"{path}: {exc}") from exc
     report = repair_text(text, scorer_name, cache, progress)
-    changed = report.text != text
+    # a UTF-8 note with GBK lines is written back whole in UTF-8 though no character of it changes (`index` asks for
+    # that: "lines 9, 10 are GBK (GB18030) in a UTF-8 note ... save the note as UTF-8", and repair said "unchanged")
+    changed = report.text != text or encoding == "mixed"
     result = FileRepair(file=str(path), encoding=encoding, encoding_name=encoding_name(encoding, original),
                         report=report, changed=changed,
                         data=encode_like(report.text, encoding, original) if changed else original,
