@@ -74,6 +74,26 @@ def test_a_note_with_gbk_lines_in_utf8_is_indexed_and_its_lines_named(tmp_path: 
     assert hits[0].file.endswith("mixed.md") and hits[0].line_start == 5 and "训练初期" in hits[0].text
 
 
+def test_a_note_still_damaged_is_named_on_every_index_until_it_is_fixed(tmp_path: Path, notes_dir: Path) -> None:
+    """The GBK-lines warning came on the first index only: touched and indexed again, the note was unchanged and
+    nothing was said, though it was as damaged as before."""
+    utf8, gbk = "# 激活函数\n\nReLU 在负半轴梯度为 0。\n\n", "## 平滑的激活\n\nGELU 比 ReLU 更平滑。\n"
+    (notes_dir / "mixed.md").write_bytes(utf8.encode() + gbk.encode("gbk"))
+    (notes_dir / "broken.md").write_bytes("# 归一化\n\nLayerNorm 不依赖 batch".encode() + b" \xff size\n")
+    home = tmp_path / "home"
+    first: list[str] = []
+    _index(home, [notes_dir], warn=first.append)
+    assert len(first) == 2 and "mixed.md: lines 5, 7 are GBK" in first[1] and "broken.md: 1 byte(s)" in first[0]
+    os.utime(notes_dir / "mixed.md")
+    again: list[str] = []
+    summary = _index(home, warn=again.append)
+    assert summary.unchanged == 4 and again == first
+    (notes_dir / "mixed.md").write_bytes((utf8 + gbk).encode())  # saved as UTF-8, as the warning asks
+    fixed: list[str] = []
+    _index(home, warn=fixed.append)
+    assert fixed == first[:1]
+
+
 def test_changed_embedding_model_forces_rebuild(tmp_path: Path, notes_dir: Path) -> None:
     from studybot.index.embedders import resolve_embed_model
 

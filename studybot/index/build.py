@@ -27,7 +27,7 @@ from studybot.content.glossary import Glossary, glossary_files_digest, glossary_
 from studybot.home import bundled_dir, cache_dir, is_bundled_note, resolve_home
 from studybot.ingest.notes import UNSPOKEN_LINE, fence_opening, note_aliases, parse_note
 from studybot.ingest.decoding import UnreadableFile
-from studybot.ingest.reading import NOTE_SUFFIXES, is_note_file, iter_note_files, read_text, walk_skips
+from studybot.ingest.reading import NOTE_SUFFIXES, encoding_flaws, is_note_file, iter_note_files, read_text, walk_skips
 from studybot.progress import ProgressFn
 from studybot.text.language import CJK_CHAR, language
 from studybot.text.tokens import add_words, cjk_bigrams
@@ -142,6 +142,21 @@ def _readable() -> str:
     """The note suffixes as a user writes them: ".md, ..., .qmd and .Rmd"."""
     names = [".Rmd" if s == ".rmd" else s for s in NOTE_SUFFIXES]
     return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _warn_flaws(warn: Callable[[str], None], path: Path, invalid: list[tuple[int, int]],
+                gb18030_lines: list[int]) -> None:
+    """Say what the note's bytes could not give as written (`reading.encoding_flaws`): invalid UTF-8, GBK lines."""
+    if invalid:
+        line, offset = invalid[0]
+        warn(f"{path}: {len(invalid)} byte(s) are not valid UTF-8 (first at line {line}, byte offset "
+             f"{offset}); they read as \ufffd and the rest of the note is indexed")
+    if gb18030_lines:
+        lines = gb18030_lines
+        more = f" and {len(lines) - 3} more" if len(lines) > 3 else ""
+        warn(f"{path}: line{'s' if len(lines) > 1 else ''} {', '.join(map(str, lines[:3]))}{more} "
+             f"{'are' if len(lines) > 1 else 'is'} GBK (GB18030) in a UTF-8 note: each line is read as written; "
+             "save the note as UTF-8")
 
 
 def _sha256(data: bytes) -> str:
@@ -340,6 +355,7 @@ def _build_index(home: Path | str | None, paths: list[Path] | None, embed_model:
         gen = store.start_generation(home, base)
         db = gen.catalog
         known = dict(db.execute("SELECT path, sha256 FROM files"))
+        read_as = dict(db.execute("SELECT path, encoding FROM files"))  # what each was decoded as
         summary = IndexSummary(home=str(home), generation=gen.number, embed_model=model_id, rebuilt=rebuilt,
                                recovered=damage)
         todo: list[tuple[str, list[Chunk], dict]] = []
@@ -360,6 +376,8 @@ def _build_index(home: Path | str | None, paths: list[Path] | None, embed_model:
             digest = _sha256(data)
             if known.get(key) == digest:
                 summary.unchanged += 1
+                if warn:  # a note still damaged is named on every index, not only on the one that read it
+                    _warn_flaws(warn, path, *encoding_flaws(data, read_as[key]))
                 continue
             try:
                 loaded = read_text(path, repair, cache_dir() / "repairs.sqlite",
@@ -370,16 +388,8 @@ def _build_index(home: Path | str | None, paths: list[Path] | None, embed_model:
                     warn(f"skipped {path}: {exc}")
                 seen.discard(key)  # indexed before and unreadable now: it leaves
                 continue
-            if loaded.invalid and warn:
-                line, offset = loaded.invalid[0]
-                warn(f"{path}: {len(loaded.invalid)} byte(s) are not valid UTF-8 (first at line {line}, byte offset "
-                     f"{offset}); they read as \ufffd and the rest of the note is indexed")
-            if loaded.gb18030_lines and warn:
-                lines = loaded.gb18030_lines
-                more = f" and {len(lines) - 3} more" if len(lines) > 3 else ""
-                warn(f"{path}: line{'s' if len(lines) > 1 else ''} {', '.join(map(str, lines[:3]))}{more} "
-                     f"{'are' if len(lines) > 1 else 'is'} GBK (GB18030) in a UTF-8 note: each line is read as written; "
-                     "save the note as UTF-8")
+            if warn:
+                _warn_flaws(warn, path, loaded.invalid, loaded.gb18030_lines)
             note = parse_note(loaded.text, key)
             chunks = chunk_note(note)
             if loaded.repair.damaged or loaded.repair.mojibake:  # a note read back exactly is named too: it was garbled

@@ -38,13 +38,22 @@ def read_text(path: Path, repair_scorer: str = DEFAULT_SCORER, cache: Path | Non
     except OSError as exc:
         raise UnreadableFile(f"cannot read {path}: {exc.strerror or exc}") from exc
     text, encoding = decode_bytes(data)
-    invalid = _with_lines(data, invalid_utf8(data)) if encoding == "utf-8" and "\ufffd" in text else []
-    gb18030_lines = sorted({line for line, _ in _with_lines(data, invalid_utf8(data))}) if encoding == "mixed" else []
+    invalid, gb18030_lines = encoding_flaws(data, encoding)
     text = without_radicals(text.replace("\r\n", "\n").replace("\r", "\n"))
     if Path(path).suffix.lower() == ".ipynb":
         text = notebook_text(text, Path(path).name)
     report = repair_text(text, repair_scorer, cache, progress)
     return LoadedText(text=report.text, encoding=encoding, repair=report, invalid=invalid, gb18030_lines=gb18030_lines)
+
+
+def encoding_flaws(data: bytes, encoding: str) -> tuple[list[tuple[int, int]], list[int]]:
+    """What reading a note's bytes as `encoding` (`decode_bytes`'s answer) did not keep as written: the (line, byte
+    offset) of each byte of a UTF-8 note that is not UTF-8 (read as U+FFFD), and the 1-based lines of a UTF-8 note
+    that are GB18030. From the bytes alone, so a note indexed before and unchanged since is reported again."""
+    if encoding not in ("utf-8", "mixed"):
+        return [], []
+    found = _with_lines(data, invalid_utf8(data))
+    return (found, []) if encoding == "utf-8" else ([], sorted({line for line, _ in found}))
 
 
 def _with_lines(data: bytes, offsets: list[int]) -> list[tuple[int, int]]:
