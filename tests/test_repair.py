@@ -66,6 +66,28 @@ def test_utf8_read_as_latin1_or_cp1252_comes_back() -> None:
     assert sum(a == b for a, b in zip(cp1252.text, clean)) >= 0.97 * len(clean)
 
 
+LATIN1_NOTES = [  # text written in Latin-1's own languages: accented letters alone and in pairs (üß, æð, ño)
+    "Le café de l'élève naïve est déjà là, où ça? Très bien, à côté de l'hôtel.\n",
+    "Grüße aus München: die Größe der Füße, süßes Gebäck, Übung, Äpfel und Öl.\n",
+    "El niño comió jamón en España; ¿qué más? Mañana, acción y canción.\n",
+    "Blåbær, smørrebrød, Ærø, fæðing, æðardúnn; x² + y³, 3×3, 90°, ±1, ½, «oui».\n",
+]
+
+
+def test_gbk_read_as_latin1_comes_back_and_latin1_text_stays() -> None:
+    """A GBK note read as Latin-1 (or cp1252) and saved as UTF-8 ("²ÎÊý³õÊ¼»¯" for 参数初始化) was left as it was:
+    "no export damage found", indexed as mojibake with no word. It lost no byte, so it returns exactly."""
+    clean = "## He 初始化\n\nReLU 会把一半的输入置 0，所以 He 初始化用 2/n_in。\n“方差”保持不变：Var(w) = 2/n。\n"
+    for codec in ("latin-1", "cp1252"):
+        report = repair_text(clean.encode("gbk").decode(codec), "jieba")
+        assert report.mojibake and report.damaged == 0 and report.text == clean, codec
+        assert report.decoded == sum(not char.isascii() for char in clean)
+    for note in LATIN1_NOTES:
+        assert repair_text(note, "jieba").text == note and not repair_text(note, "jieba").mojibake
+    both = "".join(LATIN1_NOTES)
+    assert repair_text(both, "jieba").text == both
+
+
 def _positions(text: str) -> list[tuple[int, int]]:
     """(line, column), both 1-based, of every character: how repair spots are reported."""
     out, line, column = [], 1, 0

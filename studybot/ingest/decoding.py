@@ -76,7 +76,7 @@ _PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 def _line_by_line(data: bytes) -> str | None:
     """A UTF-8 note with GBK lines pasted in (or the reverse), each line read as written, else None. Read whole
     as GB18030 its UTF-8 lines came out as rare characters; read as UTF-8 it was refused. The UTF-8 lines must
-    hold Chinese that is common (`_common_share`): a GBK line that happens to be valid UTF-8 reads as rare characters."""
+    hold Chinese that is common (`common_share`): a GBK line that happens to be valid UTF-8 reads as rare characters."""
     lines, utf8_chinese, others = [], [], 0
     for line in data.splitlines(keepends=True):  # no GB18030 byte is a line break
         try:
@@ -88,10 +88,10 @@ def _line_by_line(data: bytes) -> str | None:
             except UnicodeDecodeError:
                 return None
             # GB18030 reads almost any bytes: a Big5 line, or a cut UTF-8 character, comes out rare or private-use
-            if _PRIVATE_USE.search(lines[-1]) or _common_share(lines[-1]) < 0.8:
+            if _PRIVATE_USE.search(lines[-1]) or common_share(lines[-1]) < 0.8:
                 return None
             others += 1
-    if not others or len(utf8_chinese) < 4 or _common_share("".join(utf8_chinese)) < 0.8:
+    if not others or len(utf8_chinese) < 4 or common_share("".join(utf8_chinese)) < 0.8:
         return None
     return "".join(lines)
 
@@ -99,7 +99,7 @@ def _line_by_line(data: bytes) -> str | None:
 def _big5_instead(data: bytes, gb18030: str) -> str:
     """The text as Big5 (Taiwan's and Hong Kong's encoding), where GB18030 read it as rare characters and private-use
     ones ("Transformer 絪絏竟籔秆絏竟"), else "". A GBK note's characters are nearly all common ones (GB2312's)."""
-    if _common_share(gb18030) >= 0.6 and not _PRIVATE_USE.search(gb18030):
+    if common_share(gb18030) >= 0.6 and not _PRIVATE_USE.search(gb18030):
         return ""
     try:
         text = data.decode("big5")
@@ -108,7 +108,7 @@ def _big5_instead(data: bytes, gb18030: str) -> str:
     return "" if _PRIVATE_USE.search(text) else text
 
 
-def _common_share(text: str) -> float:
+def common_share(text: str) -> float:
     """The share of Chinese characters that GB2312, the common simplified set, holds (1.0 with none): GB2312 writes
     each in two bytes, and drops the others when told to ignore them."""
     chinese = "".join(_CJK.findall(text))

@@ -15,6 +15,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from studybot.ingest.decoding import common_share
+
 LOST_BYTES = bytes((0x81, 0x8D, 0x8E, 0x8F, 0x90, 0x9D, 0x9E, 0xAD))
 MOJIBAKE_CODEC = "cp1254"
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
@@ -186,6 +188,28 @@ def decoded_chinese(text: str) -> int:
             except UnicodeDecodeError:
                 pass
     return count
+
+
+MIN_GBK_CHINESE = 3  # Chinese characters a GBK note read as Latin-1 decodes back to (a stray "äß" is one)
+
+
+def gbk_read_as_latin1(text: str) -> str | None:
+    """The text of a GBK note that was read as Latin-1 (or cp1252) and saved as UTF-8, else None: "²ÎÊý³õÊ¼»¯" is
+    参数初始化, and no byte was lost, so it decodes back whole. Text in a language written in Latin-1 (café, naïve,
+    Grüße) does not: its accented letters stand alone or read as GBK as rare characters, never as common Chinese."""
+    data, pos = bytearray(), 0
+    for match in _NON_ASCII_RUN.finditer(text):
+        shown = mojibake_bytes(match.group(0))
+        if shown is None or len(shown) != len(match.group(0)):  # CJK, emoji: no Latin-1 showed these
+            return None
+        data += text[pos:match.start()].encode("ascii") + shown
+        pos = match.end()
+    try:
+        decoded = (data + text[pos:].encode("ascii")).decode("gbk")
+    except UnicodeDecodeError:
+        return None
+    chinese = sum("\u4e00" <= char <= "\u9fff" for char in decoded)
+    return decoded if chinese >= MIN_GBK_CHINESE and common_share(decoded) >= 0.8 else None
 
 
 def _decodes(seq: bytes) -> bool:

@@ -23,7 +23,7 @@ from studybot.errors import StudybotError
 from studybot.files import give_owner, write_atomic
 from studybot.ingest.decoding import decode_bytes, encode_like, encoding_name, invalid_utf8
 from studybot.ingest.repair.cache import RepairCache
-from studybot.ingest.repair.damage import Unit, decoded_chinese, line_units, looks_mojibake
+from studybot.ingest.repair.damage import Unit, decoded_chinese, gbk_read_as_latin1, line_units, looks_mojibake
 from studybot.ingest.repair.scoring import CONFIDENT, DEFAULT_SCORER, Options, Posteriors, Scorer, resolve_scorer
 from studybot.progress import ProgressFn
 from studybot.ingest.repair import gemma as _gemma  # noqa: F401  (registers the "gemma" scorer; loads nothing)
@@ -141,6 +141,9 @@ def repair_text(text: str, scorer_name: str = DEFAULT_SCORER, cache: Path | None
     lines = text.split("\n")
     suspect = set(lines) if looks_mojibake(text) else _damaged_paragraphs(text)
     if not suspect:
+        # a GBK note read as Latin-1 ("²ÎÊý³õÊ¼»¯" for 参数初始化) lost no byte either: it comes back exactly
+        if (decoded := gbk_read_as_latin1(text)) is not None:
+            return RepairReport(text=decoded, mojibake=True, decoded=sum(not char.isascii() for char in decoded))
         return RepairReport(text=text, mojibake=False)
     choice = resolve_scorer(scorer_name)
     report = RepairReport(text="", mojibake=True, scorer=choice.name, fallback=choice.fallback)
