@@ -387,13 +387,24 @@ def test_cli_bad_input_is_one_line(tmp_path, kind: str) -> None:
 
 def test_the_files_own_text_settles_a_spot_jieba_cannot() -> None:
     """中, 与 and 不 lose the same bytes: jieba guesses 不 in 领域中应用; lines where jieba is sure of
-    其中 teach the document's trigrams that 中应用 is how this text goes."""
+    集中 (0.994; its 0.982 for 其中 is rescored, so no evidence) teach the document's trigrams that 中应用 is how this
+    text goes."""
     target = "领域中应用广泛"
-    document = "\n".join(["其中应用最多的是图像分类。"] * 2 + [target])
+    document = "\n".join(["集中应用在图像分类上。"] * 2 + [target])
     assert repair_text(mangle(document), "jieba").text.split("\n")[-1] == "领域不应用广泛"
     assert repair_text(mangle(target), "ngram").text == "领域不应用广泛", "the bundled notes alone do not settle it"
     report = repair_text(mangle(document), "ngram")
     assert report.text.split("\n")[-1] == target and report.scorer == "ngram"
+
+
+@pytest.mark.parametrize("clean, jieba_reads", [("连乘后指数衰减", "连乘坐指数衰减"),  # 乘坐 (ride) over 连乘
+                                                ("训练到了这一步，梯度已经很小", "训练到了这一来，梯度已经很小")])
+def test_a_common_word_read_across_a_rare_one_is_rescored_not_sure(clean: str, jieba_reads: str) -> None:
+    """jieba's unigram words made it sure (0.955) of 连乘坐, so no tier above looked: "3 of 3 repaired with
+    confidence" for a wrong character. Its choices under 0.99 go to the trigrams, and are no evidence for themselves."""
+    jieba = repair_text(mangle(clean), "jieba")
+    assert jieba.text == jieba_reads and len(jieba.low_confidence) < jieba.damaged
+    assert repair_text(mangle(clean), "ngram").text == clean
 
 
 def test_trigram_probabilities_are_a_distribution() -> None:
