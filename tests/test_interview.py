@@ -613,3 +613,57 @@ def test_a_probe_of_a_table_quotes_one_row_with_its_columns_names_and_cites_that
             others = [cell.strip() for n, row in rows.items() if n != line for cell in row.strip("|").split("|")[1:]]
             assert not any(cell in quoted for cell in others), quoted  # and no other row
             assert locate(point, section, card, grader)["line_start"] in rows, point
+
+
+def test_no_ladder_step_is_asked_of_an_aside_on_another_subject(tmp_path: Path) -> None:
+    """The why-rung of "batch GD vs SGD vs mini-batch" was "In LLM training people count tokens and steps instead,
+    because the data set is often seen about once.", the section's one "because": a right answer on the mechanism
+    scored 0/5, missing 大语言模型 and 词元, which became the report's weakest points. A sentence that names only
+    concepts neither its card nor the rest of its section names is about another subject: no step of the ladder."""
+    from studybot.study.interview import Interviewer, Thread, card_section
+
+    note = tmp_path / "sgd.md"
+    note.write_text("""# Optimisers
+
+## What is the difference between batch gradient descent and SGD?
+
+Batch gradient descent uses the whole training set for every step, exact but slow.
+
+SGD estimates the gradient from one example per step, and its noise helps escape saddle points.
+
+In LLM training people count tokens and steps instead, because the data set is often seen about once.
+
+## 小批量梯度下降和批量梯度下降有什么区别？
+
+批量梯度下降每步用全部数据，小批量梯度下降每步用一个 batch。
+
+在大语言模型训练里人们更常数词元和步数，因为数据集通常只看一遍。
+
+小批量梯度是全量梯度的无偏估计，因为它的噪声能帮助逃离鞍点，所以带来隐式正则化。
+""", encoding="utf-8")
+    grader = Grader(load_glossary(None))
+    aside = ["大语言模型 / large language model", "词元 / token"]
+
+    def deeper(line: int, question: str, answer: str) -> list[Asked]:
+        """The deeper questions after a full answer to the card of the section at `line`."""
+        card = Card(id=f"sgd-{line}", kind="short", origin="bank", topic="optimizers",
+                    question=split_bilingual(question), answer=Bilingual(zh=answer, en=answer),
+                    key_points=[KeyPoint(zh=["鞍点"], en=["saddle points"]), KeyPoint(zh=["噪声"], en=["noise"])],
+                    source=f"{note}:{line}", heading=question)
+        interviewer, thread = Interviewer(grader), Thread(n=1, card=card, section=card_section(card))
+        interviewer.answered(thread, Asked("opening", card), grader.grade(card, answer), answer)
+        asked = []
+        while (follow_up := interviewer.follow_up(thread)) is not None:
+            asked.append(follow_up)
+            interviewer.answered(thread, follow_up, grader.grade(follow_up.card, "不知道"), "不知道")
+        return asked
+
+    english = deeper(3, "What is the difference between batch gradient descent and SGD?",
+                     "Batch GD uses all the data per step; SGD one example, whose noise helps escape saddle points.")
+    assert [(a.rung, point_label(p)) for a in english for p in a.card.key_points if point_label(p) in aside] == []
+    assert not any("LLM" in a.card.answer.en for a in english), [a.card.answer.en for a in english]
+    # the Chinese section's other "因为" is on its subject: the why-rung asks it, and it alone
+    chinese = deeper(11, "小批量梯度下降和批量梯度下降有什么区别？", "批量梯度下降每步用全部数据，小批量每步一个 batch，噪声能帮助逃离鞍点。")
+    why = [a for a in chinese if a.rung == "why"]
+    assert why and why[0].card.answer.zh == "小批量梯度是全量梯度的无偏估计，因为它的噪声能帮助逃离鞍点，所以带来隐式正则化。", \
+        [a.card.answer.zh for a in chinese]

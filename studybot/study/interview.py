@@ -456,6 +456,22 @@ def _probe(interviewer: "Interviewer", thread: Thread) -> Asked | None:
     return None
 
 
+def _asides(sentences: list[tuple[int, str]], card: Card, glossary: Glossary) -> set[str]:
+    """The sentences of a section about another subject: they name two concepts or more (one is mostly what the subject
+    is set against, or a word the glossary reads loosely), each of another topic than the card's, and neither the card
+    nor another of the sentences names any. A ladder step asked of one graded the answer on that subject, its concepts
+    the key points: "In LLM training people count tokens and steps instead, because the data set is often seen about
+    once.", under batch vs mini-batch SGD, was the why-rung's reference, so a right answer on the mechanism scored 0/5,
+    missing 大语言模型 and 词元."""
+    named = [(sentence, glossary.find(sentence)) for _, sentence in sentences]
+    said = Counter(entry.id for _, entries in named for entry in entries)
+    subject = {e.id for e in glossary.find("\n".join([card.question.zh, card.question.en, card.answer.zh,
+                                                        card.answer.en]))}
+    topics = {card.topic, *card.topics}
+    return {sentence for sentence, entries in named if len(entries) >= 2 and all(
+        said[e.id] == 1 and e.id not in subject and e.topic not in topics for e in entries)}
+
+
 @follows_up("deeper")
 def _deeper(interviewer: "Interviewer", thread: Thread) -> Asked | None:
     section = thread.section
@@ -470,12 +486,14 @@ def _deeper(interviewer: "Interviewer", thread: Thread) -> Asked | None:
             card = _follow_up_card(thread.card, f"follow-up {line}", question, answer, points, f"{section.file}:{line}")
             return Asked("deeper", card, rung="follow-up", search_lines=(line,))
     opening = aspects(f"{thread.card.question.zh}\n{thread.card.question.en}")
+    sentences = section.sentences()
+    asides = _asides(sentences, thread.card, interviewer.glossary)
     for rung in LADDER:
         if rung.name in thread.rungs_used or set(rung.asked_as) & set(opening):
             continue
         thread.rungs_used.add(rung.name)
-        cues = [(n, s) for n, s in section.sentences() if n not in section.answer_lines and n not in thread.cues_used
-                and rung.cue.search(s)][:3]
+        cues = [(n, s) for n, s in sentences if n not in section.answer_lines and n not in thread.cues_used
+                and rung.cue.search(s) and s not in asides][:3]
         if not cues:
             continue
         thread.cues_used |= {n for n, _ in cues}
