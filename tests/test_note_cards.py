@@ -421,6 +421,56 @@ def test_an_answer_in_the_other_language_than_the_note_is_graded_in_the_notes_wo
     assert grader.in_notes_language(stopping, "验证集损失不再下降时停止训练。") == ""  # the note's language: as written
 
 
+def test_an_english_answer_to_a_bilingual_reference_is_read_against_its_english_half(grader) -> None:
+    """A follow-up's reference is "中文。/ English.": an English near copy of the English half of "BatchNorm 真的是因为减少
+    了内部协变量偏移才有效吗？" scored 0/5 where the Chinese one scored 3. Read as one text the reference was Chinese, so
+    the English answer was translated into Chinese and judged by the Chinese question, which it answered less well."""
+    from studybot.study.cards import sentence_points
+
+    answer = Bilingual(zh="不完全是：后来的研究认为它主要让损失曲面更平滑；人为加入分布偏移后它照样有效。",
+                       en="Not quite: later studies say it mostly makes the loss surface smoother; it still works when a "
+                          "distribution shift is added on purpose.")
+    card = Card(id="iv-bn", kind="short", origin="interview", topic="normalization",
+                question=Bilingual(zh="BatchNorm 有效是因为减少了内部协变量偏移吗？",
+                                   en="Does BatchNorm work because it reduces internal covariate shift?"),
+                answer=answer, key_points=sentence_points(answer), source="notes/bn.md:3")
+    chinese = grader.grade(card, "不是，主要是让损失曲面更平滑，人为加分布偏移也照样有效。")
+    english = grader.grade(card, "Not really, mostly it makes the loss surface smoother, and it keeps working even when "
+                                 "you add a distribution shift on purpose.")
+    assert chinese.score >= 4 and english.score == chinese.score, (chinese, english)
+    for wrong in ("Yes, it removes the internal covariate shift between layers.", "是的，它消除了层间的内部协变量偏移。"):
+        assert grader.grade(card, wrong).score <= 1, wrong
+
+
+def test_a_line_that_leads_into_a_formula_is_checked_with_it(grader) -> None:
+    """"递推公式（从第一层往后）：" then "$$r_l = …$$": the line that held the point 递推 was compared alone with what an answer
+    said, and a right answer giving the formula in other words (in English, through its translation) scored 3/5 where
+    the Chinese one scored 5. A line that ends in a colon is one sentence with what follows it."""
+    from studybot.content.schema import KeyPoint
+    from studybot.study.cards import reference_sentences
+
+    def card(question: str, reference: str, points: list[list[str]]) -> Card:
+        return Card(id=question, kind="short", origin="note", topic="cnn", question=Bilingual(zh=question, en=question),
+                    answer=Bilingual(zh=reference, en=reference), key_points=[KeyPoint(zh=p, en=p) for p in points],
+                    source="notes/cnn.md:3")
+
+    formula = "$$r_l = r_{l-1} + (k_l - 1) \\prod_{i<l} s_i$$"
+    chinese = card("感受野怎么计算？", f"从第一层往后递推：\n{formula}\n其中 k_l 是卷积核大小，s_i 是第 i 层的步长，r_0 = 1。",
+                   [["递推、第一层、往后", "递推", "第一层", "往后"], ["卷积核"], ["步长"]])
+    english = card("How is the receptive field computed?", f"It is computed recursively, from the first layer onward:\n"
+                   f"{formula}\nwhere k_l is the kernel size and s_i the stride of layer i, with r_0 = 1.",
+                   [["recursively, onward", "recursively", "onward"], ["kernel"], ["stride"]])
+    assert reference_sentences(chinese.answer.zh)[0] == f"从第一层往后递推：{formula}"
+    said = [(chinese, "一层一层算：r_l = r_{l-1} + (k_l - 1) 乘以前面各层步长的乘积，k_l 是卷积核大小，r_0 = 1。",
+             "越深的层感受野越大，和卷积核大小、步长有关。"),
+            (english, "Layer after layer: r_l = r_{l-1} + (k_l - 1) times the product of the earlier strides, where k_l "
+                      "is the kernel size and r_0 = 1.", "It gets bigger in deeper layers, depending on kernel size and "
+                      "stride.")]
+    for asked, right, vague in said:
+        assert grader.grade(asked, right).score == 5, asked.question.zh
+        assert grader.grade(asked, vague).score == 3, asked.question.zh  # no formula: the point is still missed
+
+
 def _card(n: int, question: str, answer: str, note: str = "norm.md", topic: str = "normalization",
           origin: str = "note") -> Card:
     return Card(id=f"c{n}", kind="short", origin=origin, topic=topic, question=Bilingual(zh=question, en=question),

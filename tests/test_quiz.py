@@ -94,6 +94,21 @@ def test_a_greek_letter_is_its_name(bank_cards, grader) -> None:
     assert grader.coverage([point], "用可学习的 α 缩放") == [False]
 
 
+def test_a_hyphenated_word_is_its_words(grader) -> None:
+    """"Adding keeps the width unchanged, and in high dimensions the word vector and the position vector are almost
+    orthogonal…" missed the point "高维空间 / high-dimensional space" that the same answer in Chinese made: the synonym
+    was four words (highdi, high, dimens, space), its hyphenated word counted whole and in parts, and the answer said
+    half. A number joined to a name is still one word with it."""
+    from studybot.content.schema import KeyPoint
+
+    high = KeyPoint(zh=["高维空间"], en=["high-dimensional space"])
+    for answer in ("in high dimensions the two vectors are almost orthogonal", "高维空间里两个向量几乎正交",
+                   "in a high-dimensional space they are almost orthogonal"):
+        assert grader.coverage([high], answer) == [True], answer
+    assert grader.coverage([high], "the two vectors are almost orthogonal") == [False]
+    assert grader.coverage([KeyPoint(zh=["Zeta-2"], en=["Zeta-2"])], "Zeta-3 is larger") == [False]
+
+
 def test_choice_and_cloze_are_exact(bank_cards, grader) -> None:
     choice = next(c for c in bank_cards.values() if c.kind == "choice")
     right_letter = "ABCDE"[choice.correct]

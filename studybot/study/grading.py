@@ -86,6 +86,10 @@ def grades(kind: str) -> Callable:
     return register
 
 
+# A hyphen between letters joins words an answer may write apart: a synonym's "high-dimensional" is the words high and
+# dimensional, not those and the whole again (highdi, high, dimens, space: "in high dimensions" said half of the
+# synonym "high-dimensional space"). A number joined to a name stays one word with it (GPT-2 is no GPT).
+_HYPHEN = re.compile(r"(?<=[A-Za-z])-(?=[A-Za-z])")
 FILL_ANSWER_CHARS = 24  # a cloze answer this short may say its fill among a few words; a longer one is no fill
 _SHOWN_OPTION = re.compile(r"^([A-Ea-e])(?:\s*[.)）、:：]\s*(.*))?$")  # "b", or "B. O(n²·d)" as a card shows it
 
@@ -167,7 +171,7 @@ class Grader:
         return {word_key(t) for t in tokenize(f"{answer}\n{' '.join(aliases)}")}
 
     def lexical_match(self, synonym: str, tokens: set[str]) -> bool:
-        wanted = {word_key(t) for t in tokenize(synonym)}
+        wanted = {word_key(t) for t in tokenize(_HYPHEN.sub(" ", synonym))}
         return bool(wanted) and len(wanted & tokens) / len(wanted) >= self.lexical_threshold
 
     def coverage(self, points: list[KeyPoint], answer: str, question: str = "") -> list[bool]:
@@ -260,7 +264,8 @@ class Grader:
         said = [s for s in reference_sentences(answer) or [answer.strip()]
                 if any(worth_asking(t) for t in tokenize(s) if word_key(t) not in asked)]
         sentences = reference_sentences(reference)
-        if not said or not sentences or not self.about_card(card, answer, reference, rivals, original):
+        if not said or not sentences or not self.about_card(card, answer, _reference(card, language(answer)), rivals,
+                                                            original):
             return hits
         tokens = [self.answer_tokens(s) for s in sentences]
         close = self._vectors_of("query", said) @ self._vectors_of("query", sentences).T  # said x reference
@@ -278,7 +283,7 @@ class Grader:
         from studybot.index.translation import translate
 
         target = language(_reference(card))
-        if card.origin == "bank" or language(answer) == target:
+        if card.origin == "bank" or language(_reference(card, language(answer))) == language(answer):
             return ""
         return translate(answer, target, kind="answer")
 
@@ -288,9 +293,14 @@ class Grader:
         return self.semantic and card.origin != "bank" and bool(answer.strip()) and self.sentence_model is not None
 
 
-def _reference(card: Card) -> str:
-    """A card's reference answer as one text (both languages when they differ)."""
-    return "\n".join(dict.fromkeys([card.answer.zh, card.answer.en]))
+def _reference(card: Card, lang: str | None = None) -> str:
+    """A card's reference answer as one text (both languages when they differ), or its half in `lang` when it has
+    one: an English answer to "后来的研究认为主要是让优化地形更平滑。/ Later work argues it mainly smooths the optimisation
+    landscape." is compared with the English half. Read as one text, the reference was Chinese, so the answer was
+    translated into Chinese and judged by a Chinese question; a near copy of the English half scored 0/5."""
+    halves = list(dict.fromkeys([card.answer.zh, card.answer.en]))
+    written = [text for text in halves if language(text) == lang]
+    return written[0] if len(halves) == 2 and len(written) == 1 else "\n".join(halves)
 
 
 @grades("short")
