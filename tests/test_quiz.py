@@ -109,6 +109,31 @@ def test_a_hyphenated_word_is_its_words(grader) -> None:
     assert grader.coverage([KeyPoint(zh=["Zeta-2"], en=["Zeta-2"])], "Zeta-3 is larger") == [False]
 
 
+def test_numbers_comparatives_and_prepositions_are_said_any_way(grader) -> None:
+    """Right answers in other plain words missed points: "SGD uses a single example per step" missed "one example,
+    single sample" (4/5), "batch 越大梯度噪声越小" missed 噪声变小, "moves faster in directions where the gradient is
+    consistent" missed "accelerates along consistent directions". A number said in words is its digits, a Chinese
+    comparative is 更 and its adjective however it is marked, and a preposition is no word to say; the opposite
+    comparative is still another word."""
+    from studybot.content.schema import KeyPoint
+
+    cases = [
+        (KeyPoint(zh=["一个样本"], en=["one example", "single sample"]),
+         ["SGD uses a single example per step", "SGD uses 1 example per step"], ["SGD uses every example per step"]),
+        (KeyPoint(zh=["初始化为 0"], en=["initialised at zero"]), ["m and v are initialised at 0"], ["m and v are initialised"]),
+        (KeyPoint(zh=["噪声变小"], en=["less noise"]),
+         ["batch 越大梯度噪声越小", "梯度噪声更小", "噪声越来越小"], ["batch 越大梯度噪声越大", "噪声变大"]),
+        (KeyPoint(zh=["方差变大"], en=["larger variance"]), ["点积的方差越大", "方差会更大"], ["方差越小"]),
+        (KeyPoint(zh=["一致方向加速"], en=["accelerates along consistent directions"]),
+         ["it moves faster in consistent directions"], ["it moves faster"]),
+    ]
+    for point, right, wrong in cases:
+        for answer in right:
+            assert grader.coverage([point], answer) == [True], answer
+        for answer in wrong:
+            assert grader.coverage([point], answer) == [False], answer
+
+
 def test_choice_and_cloze_are_exact(bank_cards, grader) -> None:
     choice = next(c for c in bank_cards.values() if c.kind == "choice")
     right_letter = "ABCDE"[choice.correct]

@@ -126,6 +126,34 @@ def _with_symbols(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+# Words that say the same thing one way. A number said in English words is its digits: "SGD uses a single example"
+# missed the point "one example, single sample" (each synonym half said). A Chinese comparative is 更 and its adjective
+# however it is marked (越小, 变小, 更小, 越来越小; the segmenter cuts 更小 and 变大 in two): "batch 越大梯度噪声越小"
+# missed the point 噪声变小. A preposition is no word to say, as search's stop words are not (in, on, over): "moves
+# faster in directions where the gradient is consistent" missed "accelerates along consistent directions".
+_NUMBER_WORDS = {**{word: str(n) for n, word in enumerate("zero one two three four five six seven eight nine ten".split())},
+                 "single": "1"}
+_COMPARATIVE_MARKS = frozenset({"越", "越来", "越来越", "变", "变得", "更"})
+_COMPARED = frozenset("大小多少高低快慢长短深浅强弱宽窄稀密好差远近轻重")
+_PREPOSITIONS = frozenset("along across through toward towards onto upon within among around".split())
+
+
+def grading_words(text: str) -> set[str]:
+    """The words a grade compares of a text: its tokens' word keys, numbers and comparatives said one way."""
+    tokens = tokenize(text)
+    words = set()
+    for i, token in enumerate(tokens):
+        if token in _COMPARATIVE_MARKS or token in _PREPOSITIONS:
+            continue
+        if len(token) == 1 and token in _COMPARED and i and tokens[i - 1] in _COMPARATIVE_MARKS:
+            words.add(f"更{token}")
+        elif len(token) == 2 and token[0] in "越变更" and token[1] in _COMPARED:
+            words.add(f"更{token[1]}")
+        else:
+            words.add(_NUMBER_WORDS.get(token, word_key(token)))
+    return words
+
+
 def score_from_coverage(covered: int, total: int) -> int:
     """0-5, rounding half up: 4 of 5 points is 4, 2 of 4 is 3."""
     return int(5 * covered / total + 0.5) if total else 0
@@ -168,10 +196,10 @@ class Grader:
         restating the question's subject ("activation functions ...") must not earn its key points."""
         asked = {entry.id for entry in self.glossary.find(question)}
         aliases = [a for entry in self.glossary.find(answer) if entry.id not in asked for a in entry.aliases]
-        return {word_key(t) for t in tokenize(f"{answer}\n{' '.join(aliases)}")}
+        return grading_words(f"{answer}\n{' '.join(aliases)}")
 
     def lexical_match(self, synonym: str, tokens: set[str]) -> bool:
-        wanted = {word_key(t) for t in tokenize(_HYPHEN.sub(" ", synonym))}
+        wanted = grading_words(_HYPHEN.sub(" ", synonym))
         return bool(wanted) and len(wanted & tokens) / len(wanted) >= self.lexical_threshold
 
     def coverage(self, points: list[KeyPoint], answer: str, question: str = "") -> list[bool]:
