@@ -199,6 +199,38 @@ def test_numbers_and_prediction_scores() -> None:
     assert prediction_score(None, 1.0) == 0 and prediction_score(-1, 1) == 1 and prediction_score(0, 0) == 5
 
 
+def test_a_prediction_is_scored_by_how_many_times_off_it_is_in_any_notation() -> None:
+    """rnn-vanishing measured 3.23e-14: "about 1e-10" (3000x off) and "几乎为 0" scored 5, "10^-10" 1."""
+    measured = 3.23e-14
+    for answer in ("about 1e-10", "10^-10", "10⁻¹⁰", "1×10^-10", "1 x 10^{-10}", "10 的负 10 次方", "1e−10"):
+        assert parse_number(answer) == pytest.approx(1e-10), answer
+        assert prediction_score(parse_number(answer), measured) == 1, answer
+    assert parse_number("3.2 × 10⁻¹⁴") == pytest.approx(3.2e-14) and parse_number("2^-24") == 2 ** -24
+    assert prediction_score(parse_number("大约 3 x 10^-14"), measured) == 5
+    assert prediction_score(parse_number("10 的 -13 次方"), measured) == 3  # 3.1x off
+    assert prediction_score(parse_number("about 10x"), 10.4) == 5  # "x" after a number is no product
+    # an answer with no number is at most partial, "almost 0" included: 0 is right only of 0
+    assert prediction_score(parse_number("非常小，几乎为 0"), measured) <= 2
+    assert prediction_score(parse_number("almost zero"), measured) <= 2 and prediction_score(0.0, 0.0) == 5
+
+
+def test_one_prediction_a_session_cited_to_the_claim_its_demo_tests(cards) -> None:
+    """A second predict question came in one session, on residual connections inside an LSTM thread; its miss was
+    cited to the LSTM note's heading and sent to `studybot demo rnn-vanishing`."""
+    from studybot.study.interview import FOLLOW_UPS, Interviewer, Thread
+
+    interviewer = Interviewer(Grader(load_glossary(None)))
+    rnn = next(c for c in cards.values() if "rnn-vanishing" in c.demos and c.kind == "short")
+    residual = replace(rnn, id="lstm-note", demos=[], topics=["rnn", "gradients"])  # its topics' demos back it
+    asked = FOLLOW_UPS["predict"](interviewer, Thread(n=1, card=residual, section=None))
+    demo = asked.rung
+    assert asked.kind == "predict" and demo != "rnn-vanishing" and asked.card.demos == [demo]
+    path, line = asked.card.source.rsplit(":", 1)
+    stated = Path(path).read_text(encoding="utf-8").splitlines()[int(line) - 1]
+    assert stated.startswith(f"`studybot demo {demo}` tests this claim:")
+    assert FOLLOW_UPS["predict"](interviewer, Thread(n=3, card=rnn, section=None)) is None  # once a session
+
+
 @pytest.mark.parametrize("args, needle", [
     (["--topic", "knitting"], "no cards for topic 'knitting'"),
     (["--minutes", "0"], "--minutes 0: give a positive number"),

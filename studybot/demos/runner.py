@@ -25,6 +25,7 @@ import pkgutil
 import time
 from pathlib import Path
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any, Callable, Iterable
 
 import studybot.demos
@@ -32,6 +33,7 @@ from studybot.demos import results
 from studybot.demos._registry import REGISTRY, DemoContext, DemoSpec, Outcome
 from studybot.demos._stats import interval, judge, overall
 from studybot.errors import StudybotError
+from studybot.home import bundled_dir
 
 DEVICES = ("auto", "cpu", "cuda")
 MAX_SEED = 2**63 - 1  # torch.Generator.manual_seed takes a signed 64-bit seed
@@ -79,6 +81,18 @@ def demos_for_topics(topics: str | Iterable[str]) -> list[str]:
     """The demos that back a topic, or any of a chunk's topics: how answers say 'backed by: studybot demo X'."""
     wanted = {topics} if isinstance(topics, str) else set(topics)
     return sorted(spec.name for spec in REGISTRY.values() if wanted.intersection(spec.topics))
+
+
+@lru_cache(maxsize=None)
+def claim_source(name: str) -> str | None:
+    """Where a bundled note states a demo's claim ("`studybot demo X` tests this claim: …"), as `file:line`: what a
+    missed prediction of the demo sends the learner to re-read; None when no note states it."""
+    stated = f"`studybot demo {name}` tests this claim:"
+    for note in sorted(bundled_dir("knowledge").glob("*.md")):
+        for n, line in enumerate(note.read_text(encoding="utf-8").splitlines(), start=1):
+            if line.startswith(stated):
+                return f"{note}:{n}"
+    return None
 
 
 def resolve_device(device: str) -> str:

@@ -68,6 +68,11 @@ _LINE_MARKS = re.compile(r"^\s*(?:>\s?)*(?:[-*+]\s+|\d+[.)、]\s+)?(?:(?:中文|
 _SKIP_LINE = re.compile(r"^\s*(?:\||```|~~~|\$\$|!\[|References?:|参考)", re.IGNORECASE)  # and a figure's name
 _RUN_OF_BLANKS = re.compile(rf"{re.escape(BLANK)}(?:[\s,，、/]*{re.escape(BLANK)})+")
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_TIMES_BASE = re.compile(r"\s*[×xX*·]\s*(\d+)(?=\s*(?:\^|\*\*))")  # "× 10" of "3 × 10^-14", only before its power
+_POWER = re.compile(r"\s*(?:\^|\*\*)\s*[{(]?\s*([-+]?\d+)\s*[})]?")  # ^-14, **-14, ^{-14}, ^(-14)
+_SUPERSCRIPT = re.compile(r"[⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")  # 10⁻¹⁴: read as 10^-14
+_SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
+_CHINESE_POWER = re.compile(r"\s*的\s*(负|-)?\s*(\d+)\s*次方")  # 10 的负 14 次方: 10^-14
 _JOINED = re.compile(r"\s*(?:和|与|及|、|,|，|\band\b)\s*")
 MAX_SYMBOL = 2  # characters: a part of a joined term this short (γ of "γ 和 β") is a symbol
 _TEX_SYMBOLS = {"times": "×", "cdot": "·", "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥", "neq": "≠", "approx": "≈",
@@ -521,14 +526,21 @@ def backing_demos(card: Card) -> list[str]:
 
 @follows_up("predict")
 def _predict(interviewer: "Interviewer", thread: Thread) -> Asked | None:
+    """Once a session, a number a demo behind the card measures. Its card names that demo and the note line stating
+    the demo's claim, not the opening's: a residual-gradients prediction in an LSTM thread was cited to the LSTM
+    heading and sent to `studybot demo rnn-vanishing`."""
+    from studybot.demos.runner import claim_source
+
+    if interviewer.predicted:  # a second one came in the same session, under another demo
+        return None
     for demo in backing_demos(thread.card):
         prediction = PREDICTIONS.get(demo)
-        if prediction is not None and demo not in interviewer.predicted:
-            interviewer.predicted.add(demo)
+        if prediction is not None:
+            interviewer.predicted = demo
             card = _follow_up_card(thread.card, f"predict {demo}", prediction.question,
                                    Bilingual(zh=f"studybot demo {demo}", en=f"studybot demo {demo}"), [],
-                                   thread.card.source)
-            return Asked("predict", card, rung=demo, prediction=prediction)
+                                   claim_source(demo) or thread.card.source)
+            return Asked("predict", replace(card, demos=[demo]), rung=demo, prediction=prediction)
     return None
 
 
@@ -565,13 +577,25 @@ class _Measurement:
 
 
 def parse_number(answer: str) -> float | None:
-    """The first number of an answer: 4.5e-5, 0.000045, 25% (0.25) or 1/4."""
-    text = answer.replace("，", ",").replace(",", "").replace("×10^", "e").replace("x10^", "e")
+    """The first number of an answer in any notation: 4.5e-5, 0.000045, 4.5×10^-5, 4.5 x 10⁻⁵, 10^-5, 10 的负 5 次方,
+    25% (0.25) or 1/4. A power read as its base ("10^-10" as 10) scored 1 where "1e-10" scored 5."""
+    text = answer.replace("，", ",").replace(",", "").replace("−", "-")
+    text = _SUPERSCRIPT.sub(lambda m: "^" + m.group(0).translate(_SUPERSCRIPT_DIGITS), text)
+    text = _CHINESE_POWER.sub(lambda m: f"^{'-' if m.group(1) else ''}{m.group(2)}", text)
     match = _NUMBER.search(text)
     if match is None:
         return None
-    value = float(match.group(0))
-    rest = text[match.end():].lstrip()
+    value, rest = float(match.group(0)), text[match.end():]
+    times = _TIMES_BASE.match(rest)  # 4.5 × 10^-5: the mantissa times a power
+    base = float(times.group(1)) if times else value
+    power = _POWER.match(rest[times.end():] if times else rest)
+    if power:
+        try:
+            value = (value if times else 1.0) * base ** int(power.group(1))
+        except (OverflowError, ZeroDivisionError):
+            return None
+        rest = (rest[times.end():] if times else rest)[power.end():]
+    rest = rest.lstrip()
     if rest.startswith("%"):
         return value / 100
     fraction = re.match(r"/\s*(\d+\.?\d*)", rest)
@@ -581,11 +605,13 @@ def parse_number(answer: str) -> float | None:
 
 
 def prediction_score(predicted: float | None, measured: float) -> int:
-    """0-5 by how many times off the prediction is: within 1.5x is 5, 3x 4, 10x 3, 100x 2, further 1."""
+    """0-5 by how many times off the prediction is: within 1.5x is 5, 3x 4, 10x 3, 100x 2, further 1; no number is 0.
+    A factor at every scale: 0 is right only of 0 (an absolute tolerance near 0 gave "about 1e-10", 3000x off the
+    measured 3.2e-14, and "几乎为 0" full marks)."""
     if predicted is None:
         return 0
-    if abs(measured) < 1e-12 or abs(predicted) < 1e-12:
-        return 5 if abs(predicted - measured) < 1e-6 else 1
+    if predicted == 0 or measured == 0:
+        return 5 if predicted == measured else 1
     if (predicted > 0) != (measured > 0):
         return 1
     factor = max(predicted / measured, measured / predicted)
@@ -738,13 +764,13 @@ class _Unphrased(Exception):
 
 
 class Interviewer:
-    """Builds follow-ups for one session: the grader, the glossary and the demos already predicted."""
+    """Builds follow-ups for one session: the grader, the glossary and the demo predicted."""
 
     def __init__(self, grader: Grader, seed: int = 0, measure: Callable[[Prediction], float] | None = None,
                  phraser: Phraser | None = None, lang: str | None = None) -> None:
         self.grader = grader
         self.glossary = grader.glossary
-        self.predicted: set[str] = set()
+        self.predicted: str | None = None  # the demo whose number the session's predict question asked
         self.measure = measure or (lambda prediction: demo_value(prediction, seed))
         self.phraser = phraser
         self.lang = lang
