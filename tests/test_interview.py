@@ -231,6 +231,22 @@ def test_one_prediction_a_session_cited_to_the_claim_its_demo_tests(cards) -> No
     assert FOLLOW_UPS["predict"](interviewer, Thread(n=3, card=rnn, section=None)) is None  # once a session
 
 
+def test_no_follow_up_asks_what_an_opening_of_the_session_asks(tmp_path: Path, cards) -> None:
+    """The normalization note's own follow-up "BatchNorm 真的是因为减少了内部协变量偏移才有效吗？" was asked as a deeper
+    question, and then the session's opening "BatchNorm 有效真的是因为减少了内部协变量偏移吗？"."""
+    from studybot.study.interview import InterviewPlan
+
+    first, later = cards["normalization-001"], cards["normalization-013"]
+    (tmp_path / "home").mkdir()
+    plan = InterviewPlan(home=tmp_path / "home", openings=[first, later], topics=["normalization"], minutes=20,
+                         lang=None, seed=0, follow_ups=1)
+    turns = run_interview(plan, lambda shown: first.answer.en if shown["card"] == first.id else "I am not sure.",
+                          lambda: T0, grader=Grader(load_glossary(None))).turns
+    assert [t["kind"] for t in turns[:3]] == ["opening", "deeper", "opening"] and turns[0]["score"] >= 4
+    assert turns[1]["rung"] == "follow-up" and "internal covariate shift" not in turns[1]["question"]
+    assert turns[2]["card"] == later.id
+
+
 @pytest.mark.parametrize("args, needle", [
     (["--topic", "knitting"], "no cards for topic 'knitting'"),
     (["--minutes", "0"], "--minutes 0: give a positive number"),

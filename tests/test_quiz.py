@@ -8,6 +8,7 @@ import sqlite3
 import sys
 import threading
 import zipfile
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -730,3 +731,46 @@ def test_a_question_a_note_and_a_bank_card_both_ask_is_asked_once_from_the_note(
     assert [c.origin for c in asked] == ["note"]
     assert not any(c.id == "normalization-006" for c in load_deck(home).cards)  # nor due, nor counted, while it does
     assert any(c.id == "normalization-006" for c in load_deck(home, notes=False).cards)
+
+
+def test_a_question_a_note_asks_in_other_words_is_asked_once_from_the_note(tmp_path: Path) -> None:
+    """Bank and note cards asking one thing in other words were both asked: "GRU 和 LSTM 有什么区别？" then "LSTM 和 GRU
+    有什么区别？", "LSTM 的三个门分别起什么作用？" beside "LSTM 有哪些门？", "Transformer 为什么需要位置编码？" beside a note's
+    "Why is it needed?" under "Positional encoding". A question on the same subject that asks another thing, or whose
+    note answers another thing, is no such question."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "lstm.md").write_text(
+        "# LSTM\n\n## LSTM 和 GRU 有什么区别？\n\nGRU 只有更新门和重置门，没有细胞状态，更新门兼任遗忘和输入，参数更少也更快。\n\n"
+        "## LSTM 有哪些门？\n\n- 遗忘门：决定细胞状态里保留多少旧记忆\n- 输入门：决定写入多少新信息\n- 输出门：决定暴露多少记忆\n"
+        "- 门都用 sigmoid，输出 0 到 1 之间的比例\n\n"
+        "## LSTM 的缺点是什么？\n\n参数量大、训练慢：每个时间步依赖上一步的隐藏状态，无法像 Transformer 那样并行计算，很长的序列上梯度仍会消失。\n\n"
+        "## LSTM 是谁提出的？\n\nHochreiter 和 Schmidhuber 在 1997 年提出，当时发表在 Neural Computation 期刊上。\n",
+        encoding="utf-8")
+    (notes / "pe.md").write_text(
+        "# Positional encoding\n\n## Why is it needed?\n\nSelf-attention is permutation invariant: shuffling the "
+        "tokens only shuffles the outputs, so the model has no word order. We inject position information, added to "
+        "embeddings.\n", encoding="utf-8")
+    home = tmp_path / "home"
+    build_index(home, [notes], bundled=False, repair="jieba")
+    deck = {c.id for c in load_deck(home).cards}
+    assert not {"rnn-008", "rnn-005", "transformer-008"} & deck  # each asked by the user's own note
+    assert {"rnn-008", "rnn-005", "transformer-008"} <= {c.id for c in load_deck(home, notes=False).cards}
+    asked = [c.question.zh for c in plan_quiz(home, T0, topic="LSTM", limit=50).cards]
+    assert "LSTM 有哪些门？" in asked and "LSTM 的三个门分别起什么作用？" not in asked
+    # LSTM's drawbacks ask another thing of it; who proposed it asks what the gates' question asks (nothing named
+    # beyond LSTM), but its answer answers another thing
+    from studybot.study.cards import asks_same
+
+    own = {c.question.zh: c for c in load_deck(home).cards if c.origin == "note"}
+    bank = load_deck(home, notes=False).by_id()
+    grader = Grader(load_glossary(home), semantic=False)
+    assert asks_same(own["LSTM 有哪些门？"], bank["rnn-005"], grader)
+    for other in ("LSTM 的缺点是什么？", "LSTM 是谁提出的？"):
+        assert not any(asks_same(own[other], bank[card], grader) for card in ("rnn-005", "rnn-008")), other
+    # a bundled note's card gives way to the bank question instead: its key points are written with their synonyms
+    from studybot.home import bundled_dir
+    from studybot.study.cards import _gone
+
+    bundled = replace(own["LSTM 有哪些门？"], id="bundled", source=f"{bundled_dir('knowledge') / 'rnn.md'}:1")
+    assert _gone([bank["rnn-005"]], [bundled], load_glossary(home)) == {"bundled"}

@@ -39,7 +39,8 @@ from studybot.ingest.chunking import ANSWER_HEADING
 from studybot.ingest.decoding import UnreadableFile
 from studybot.ingest.notes import closes_fence, fence_opening, heading_title, parse_note, without_bold
 from studybot.ingest.reading import read_text
-from studybot.study.cards import Card, load_deck, note_print, rivals, select, sentence_points, split_bilingual
+from studybot.study.cards import (Card, asks_same, load_deck, note_print, rivals, select, sentence_points,
+                                  split_bilingual)
 from studybot.study.grading import RATING_BY_SCORE, Grade, Grader, point_label
 from studybot.study.reviews import ReviewStore, session_lock
 from studybot.text.aspects import aspects
@@ -486,9 +487,11 @@ def _deeper(interviewer: "Interviewer", thread: Thread) -> Asked | None:
         line, question, answer = section.follow_ups[thread.items_done]
         thread.items_done += 1
         points = interviewer.unsaid(thread, _points(answer, question, interviewer.glossary))
-        if points:
+        card = _follow_up_card(thread.card, f"follow-up {line}", question, answer, points, f"{section.file}:{line}")
+        # an opening of the session asks it already: "BatchNorm 真的是因为减少了内部协变量偏移才有效吗？" came as a deeper
+        # question, then as the opening "BatchNorm 有效真的是因为减少了内部协变量偏移吗？"
+        if points and not any(asks_same(card, opening, interviewer.grader) for opening in interviewer.openings):
             thread.deeper_done += 1
-            card = _follow_up_card(thread.card, f"follow-up {line}", question, answer, points, f"{section.file}:{line}")
             return Asked("deeper", card, rung="follow-up", search_lines=(line,))
     opening = aspects(f"{thread.card.question.zh}\n{thread.card.question.en}")
     sentences = section.sentences()
@@ -764,11 +767,12 @@ class _Unphrased(Exception):
 
 
 class Interviewer:
-    """Builds follow-ups for one session: the grader, the glossary and the demo predicted."""
+    """Builds follow-ups for one session: the grader, the glossary, the session's openings and the demo predicted."""
 
     def __init__(self, grader: Grader, seed: int = 0, measure: Callable[[Prediction], float] | None = None,
-                 phraser: Phraser | None = None, lang: str | None = None) -> None:
+                 phraser: Phraser | None = None, lang: str | None = None, openings: list[Card] | None = None) -> None:
         self.grader = grader
+        self.openings = openings or []  # the session's opening questions, which no follow-up asks again
         self.glossary = grader.glossary
         self.predicted: str | None = None  # the demo whose number the session's predict question asked
         self.measure = measure or (lambda prediction: demo_value(prediction, seed))
@@ -892,7 +896,7 @@ def run_interview(
     """Ask the openings and their follow-ups until done, out of time, `ask` returns None or Ctrl-C; each answer
     is graded and committed at once, then the report is written (to <home>/interviews/ and the review store)."""
     grader = grader or Grader(load_glossary(plan.home))
-    interviewer = Interviewer(grader, plan.seed, measure, phraser, plan.lang)
+    interviewer = Interviewer(grader, plan.seed, measure, phraser, plan.lang, plan.openings)
     session = uuid.uuid4().hex[:12]
     started = clock()
     turns: list[dict] = []
