@@ -75,6 +75,24 @@ def test_a_scripted_session_follows_the_measurement_and_repeats(tmp_path: Path, 
     assert again["turns"] == turns and again["summary"]["score"] == doc["summary"]["score"]
 
 
+def test_a_scripted_session_repeats_in_a_home_it_adds_to_without_history(tmp_path: Path, monkeypatch, capsys,
+                                                                          cards) -> None:
+    """The README said a scripted session with a fixed --seed repeats exactly; run twice in one home, the second put
+    the first one's weak cards first, and every scripted answer after went to another question."""
+    answers, home = _script(tmp_path, cards), tmp_path / "home"
+    first = _run(monkeypatch, capsys, home, answers)
+    weak_first = _run(monkeypatch, capsys, home, answers)  # the history orders the openings: the weak ones first
+    assert weak_first["turns"][0]["card"] != first["turns"][0]["card"]
+
+    def run() -> list[tuple[str, str, str]]:
+        code, out, err = main_in_process(monkeypatch, capsys, *BASE, "--home", str(home), "--answers-file",
+                                         str(answers), "--no-history", "--json")
+        assert code == 0, err
+        return [(t["card"], t["question"], t["answer"]) for t in json.loads(out)["turns"]]
+
+    assert run() == run() == [(t["card"], t["question"], t["answer"]) for t in first["turns"]]
+
+
 def test_every_missed_point_cites_real_lines_that_hold_it(tmp_path: Path, monkeypatch, capsys, cards) -> None:
     doc = _run(monkeypatch, capsys, tmp_path / "home", _script(tmp_path, cards))
     grader = Grader(load_glossary(None))

@@ -26,15 +26,18 @@ PhraserOption = Annotated[Optional[str], typer.Option(
     "questions are the notes' own words.", show_default=False)]
 FollowUpsOption = Annotated[int, typer.Option(
     "--follow-ups", min=0, max=3, help="Most follow-up questions after each opening question.")]
+HistoryOption = Annotated[bool, typer.Option(
+    "--history/--no-history", help="Ask due and weak cards first, by your review history; --no-history: in the "
+    "seed's order alone, so a scripted session repeats (answers are still recorded).")]
 
 
 @app.command()
 def interview(
     topic: TopicsOption = None, minutes: MinutesOption = 20, questions: QuestionsOption = None,
     lang: LangOption = None, level: LevelOption = 3, seed: SeedOption = 0, answers_file: AnswersOption = None,
-    follow_ups: FollowUpsOption = 2, bank: BankOption = None, notes: NotesOption = True, model: PhraserOption = None,
-    llm_url: UrlOption = None, llm_model: LlmModelOption = None, home: HomeOption = None, json_out: JsonOption = False,
-    now: NowOption = None,
+    follow_ups: FollowUpsOption = 2, bank: BankOption = None, notes: NotesOption = True, history: HistoryOption = True,
+    model: PhraserOption = None, llm_url: UrlOption = None, llm_model: LlmModelOption = None, home: HomeOption = None,
+    json_out: JsonOption = False, now: NowOption = None,
 ) -> None:
     """A mock interview: opening questions, follow-ups that probe what an answer missed or go deeper when it
     was good, then a report (also saved in <home>/interviews/).
@@ -48,7 +51,7 @@ def interview(
     clock = clock_from(now)
     answers = read_answers(answers_file)
     plan = plan_interview(home, clock(), topics=topic, count=questions, minutes=minutes, level=level, seed=seed,
-                          lang=lang, follow_ups=follow_ups, banks=bank, notes=notes)
+                          lang=lang, follow_ups=follow_ups, banks=bank, notes=notes, history=history)
     out = console(stderr=json_out)
     for warning in plan.warnings:
         report_warning(warning)

@@ -644,11 +644,12 @@ def _level(card: Card) -> int:
 def plan_interview(
     home: Path | str | None, now: datetime, topics: list[str] | None = None, count: int | None = None,
     minutes: float = 20, level: int = 3, seed: int = 0, lang: str | None = None, follow_ups: int = FOLLOW_UPS_DEFAULT,
-    banks: list[Path] | None = None, notes: bool = True,
+    banks: list[Path] | None = None, notes: bool = True, history: bool = True,
 ) -> InterviewPlan:
     """The opening questions: open questions of the chosen topics, at most `level` hard, taken in turn from
     each topic and, within one, from each difficulty; due cards first, then weak ones (last score 2 or
-    less), then new ones, then the rest. The seed shuffles within those groups."""
+    less), then new ones, then the rest. The seed shuffles within those groups. Without `history` every card
+    counts as new: the order is the seed's alone, so a scripted session repeats in a home each session adds to."""
     if level not in LEVELS:
         raise StudybotError(f"--level {level}: use 1, 2 or 3")
     if lang not in (None, "zh", "en"):
@@ -671,8 +672,10 @@ def plan_interview(
     if not groups:
         raise StudybotError(f"no open questions at level {level} or below for {', '.join(topics or ['any topic'])}: "
                             "raise --level or pick another --topic")
-    with ReviewStore(home) as store:
-        schedule = store.schedule()
+    schedule = {}
+    if history:
+        with ReviewStore(home) as store:
+            schedule = store.schedule()
 
     def rank(card: Card) -> int:
         """0: due, 1: weak (last score 2 or less), 2: new, 3: the rest."""
