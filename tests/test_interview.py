@@ -366,7 +366,7 @@ def test_a_failing_model_server_leaves_the_questions_as_written(tmp_path: Path, 
 
 def _missed_turn(n: int, point: str, line: int, score: int) -> dict:
     return {"n": n, "kind": "opening", "topic": "normalization", "score": score, "demos": [], "question": f"q{n}",
-            "missed": [{"point": point, "file": "normalization.md", "line_start": line, "line_end": line}]}
+            "context": "", "missed": [{"point": point, "file": "normalization.md", "line_start": line, "line_end": line}]}
 
 
 def test_the_weakest_points_name_each_point_once_at_its_first_lines() -> None:
@@ -578,6 +578,44 @@ def test_a_follow_up_neither_grades_nor_probes_a_point_the_thread_already_said(t
     assert turns[0]["score"] >= 4 and "批大小 / batch size" in turns[0]["covered"]
     assert len(turns) > 1  # a follow-up was asked: it is graded on what the answer had not said
     assert [(t["kind"], p) for t in turns[1:] for p in _points(t) if p in named] == []
+
+
+def test_a_note_cards_questions_and_follow_ups_keep_where_they_sit_in_the_notes(tmp_path: Path) -> None:
+    """"What changes at test time?" was asked without "(Dropout)", which the quiz shows, and a failed probe came back in
+    `review` as "追问：「可以看成给隐藏层加乘性____」" with nothing saying it was about dropout."""
+    from rich.console import Console
+
+    from studybot.cli.interview import _render_question
+    from studybot.index.build import build_index
+    from studybot.study.interview import InterviewPlan
+
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "dropout.md").write_text(
+        "# Dropout\n\n## 为什么能防止过拟合？\n\n训练时以概率 p 随机把神经元置零，每一步训练一个不同的子网络，最后相当于"
+        "指数多个子网络的集成；神经元不能依赖特定的其他神经元，减少共适应；也可以看成给隐藏层加乘性噪声。\n\n"
+        "## What changes at test time?\n\nAt test time dropout is turned off. With inverted dropout the kept "
+        "activations are scaled by 1/(1-p) during training, so inference needs no change; without it the weights "
+        "are multiplied by (1-p) at test time.\n", encoding="utf-8")
+    home = tmp_path / "home"
+    build_index(home, [tmp_path / "notes"], bundled=False, repair="jieba")
+    openings = sorted((c for c in load_deck(home).cards if c.origin == "note" and c.kind == "short"),
+                      key=lambda c: c.question.zh)
+    assert [c.question.zh for c in openings] == ["What changes at test time?", "为什么能防止过拟合？"]
+    plan = InterviewPlan(home=home, openings=openings, topics=["regularization"], minutes=20, lang=None, seed=0,
+                         follow_ups=1)
+    shown: list[dict] = []
+    result = run_interview(plan, lambda asked: shown.append(asked) or "不知道", lambda: T0,
+                           grader=Grader(load_glossary(home)))
+    assert [t["kind"] for t in result.turns] == ["opening", "probe", "opening", "probe"]
+    assert [t["context"] for t in result.turns if t["kind"] == "opening"] == ["Dropout", "Dropout"]
+    out = Console(record=True, width=120)
+    _render_question(out, shown[0])
+    assert "(Dropout)\nWhat changes at test time?" in out.export_text()
+    assert "(Dropout) What changes at test time?" in result.summary["expect_next"]
+    assert "(Dropout) What changes at test time?" in Path(result.report_file).read_text(encoding="utf-8")
+    # the failed probes are review cards under the opening's headings: the quiz shows where they sit
+    kept = {c.question.zh: c.context for c in load_deck(home).cards if c.origin == "interview"}
+    assert sorted(kept.values()) == ["Dropout > What changes at test time?", "Dropout > 为什么能防止过拟合？"], kept
 
 
 def test_a_bilingual_probe_asks_one_sentence_in_its_two_languages(tmp_path: Path) -> None:

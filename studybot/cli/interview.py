@@ -96,6 +96,8 @@ def _render_question(out, shown: dict) -> None:
 
     label = {"opening": "question", "probe": "follow-up", "deeper": "deeper", "predict": "predict, then measure"}
     out.print(Text.assemble((f"\n[{shown['n']}] {label[shown['kind']]} ", "bold"), (shown["topic"], "cyan")))
+    if shown["context"]:  # as the quiz shows it: a note's heading may not name its subject
+        out.print(Text(f"({shown['context']})", style="dim"))
     out.print(Text(shown["question"]))
     if shown["phrase_note"]:
         out.print(Text(f"(asked as written: {shown['phrase_note']})", style="dim"))

@@ -403,10 +403,12 @@ def _card_id(*parts: str) -> str:
 
 def _follow_up_card(opening: Card, key: str, question: Bilingual, answer: Bilingual, points: list[KeyPoint],
                     source: str) -> Card:
-    """A follow-up as a card: graded now, and kept for review when it fails."""
+    """A follow-up as a card: graded now, and kept for review when it fails, under the opening's headings (a review
+    asked "追问：「可以看成给隐藏层加乘性____」" with nothing saying it was about dropout)."""
     return Card(id=_card_id(opening.id, key), kind="short", origin="interview", topic=opening.topic,
                 question=question, answer=answer, key_points=points, source=source, heading=opening.heading,
-                topics=list(opening.topics), demos=list(opening.demos), difficulty=opening.difficulty)
+                topics=list(opening.topics), demos=list(opening.demos), difficulty=opening.difficulty,
+                headings=list(opening.headings))
 
 
 def _concept_points(text: str, question: str, glossary: Glossary) -> list[KeyPoint]:
@@ -926,7 +928,7 @@ def run_interview(
             interrupted = True
         ended = clock()
         reached = {t["card"] for t in turns}
-        unasked = [c.question.text(plan.lang) for c in plan.openings if c.id not in reached]
+        unasked = [in_context(c.question.text(plan.lang), c.context) for c in plan.openings if c.id not in reached]
         summary = summarize(turns, store.past_interviews(session), started, unasked)
         # nothing answered, nothing to report ("Overall score - over 0 answers" was written for a session quit at once)
         report = str(write_report(plan.home, session, started, plan.topics, turns, summary)) if turns else ""
@@ -945,7 +947,8 @@ def _turn(plan: InterviewPlan, store: ReviewStore, session: str, thread: Thread,
     card, grader = asked.card, interviewer.grader
     prediction = asked.prediction
     measuring = _Measurement(lambda: interviewer.measure(prediction)) if prediction is not None else None
-    shown = {"n": n, "kind": asked.kind, "opening": thread.n, "topic": card.topic,
+    # where a note card sits, as the quiz shows it: "What changes at test time?" was asked without "(Dropout)"
+    shown = {"n": n, "kind": asked.kind, "opening": thread.n, "topic": card.topic, "context": card.context,
              "question": card.question.text(plan.lang), "card": card.id, "rung": asked.rung,
              "phrased_by": asked.phrased_by, "phrase_note": asked.phrase_note}
     if prediction is None:
@@ -985,6 +988,12 @@ def _turn(plan: InterviewPlan, store: ReviewStore, session: str, thread: Thread,
 # --- the report ------------------------------------------------------------------------------------
 
 
+def in_context(question: str, context: str) -> str:
+    """A question with where its card sits in the notes, as a list of questions shows it: "(Dropout) What changes at
+    test time?"."""
+    return f"({context}) {question}" if context else question
+
+
 def _mean(values: list[float]) -> float | None:
     return round(sum(values) / len(values), 2) if values else None
 
@@ -1011,7 +1020,7 @@ def summarize(turns: list[dict], past: list[dict], started: datetime, unasked: l
             entry["demos"] = list(dict.fromkeys(entry["demos"] + turn["demos"]))
     ranked = sorted(weak.values(), key=lambda e: (-e["times_missed"], e["worst_score"], e["first"]))
     weakest = [{k: v for k, v in e.items() if k != "first"} for e in ranked[:WEAKEST]]
-    failed = [t["question"] for t in turns if t["score"] < PASS_SCORE]
+    failed = [in_context(t["question"], t["context"]) for t in turns if t["score"] < PASS_SCORE]
     score = _mean([t["score"] for t in turns])
     before = [p for p in past if p["started_at"] <= iso(started) and p["score"] is not None]
     compare = {"sessions_before": len(before), "previous_score": None, "change": None, "best_before": None,
@@ -1072,7 +1081,7 @@ def report_markdown(session: str, started: datetime, topics: list[str], turns: l
     out += ["", "## Transcript", ""]
     for turn in turns:
         out += [f"### {turn['n']}. {turn['kind']} ({turn['topic']}): {turn['score']}/5", "",
-                f"**Q:** {turn['question'].replace(chr(10), ' / ')}", "",
+                f"**Q:** {in_context(turn['question'], turn['context']).replace(chr(10), ' / ')}", "",
                 f"**A:** {' '.join(turn['answer'].split())}", ""]
         if turn["covered"]:
             out.append("- covered: " + "; ".join(turn["covered"]))
