@@ -93,6 +93,20 @@ def test_a_scripted_session_repeats_in_a_home_it_adds_to_without_history(tmp_pat
     assert run() == run() == [(t["card"], t["question"], t["answer"]) for t in first["turns"]]
 
 
+def test_an_empty_answer_skips_its_question_ungraded_and_unscheduled(tmp_path: Path, monkeypatch, capsys) -> None:
+    """An Enter pressed alone was graded 0/5 and scheduled Again, a failed review, and its opening probed."""
+    home, answers = tmp_path / "home", tmp_path / "answers.txt"
+    answers.write_text("\u3000\nI am not sure.\n \n:q\n", encoding="utf-8")  # an IME's full-width space, a space
+    doc = _run(monkeypatch, capsys, home, answers)
+    first, second = doc["planned"][:2]
+    # the first opening is passed, the second answered; its probe is passed too, and the session goes on
+    assert [(t["n"], t["card"], t["answer"]) for t in doc["turns"]] == [(2, second, "I am not sure.")]
+    with sqlite3.connect(home / "reviews.sqlite") as db:
+        assert [card for (card,) in db.execute("SELECT card_id FROM reviews")] == [second]
+    unasked = load_deck(home, notes=False).by_id()[first].question
+    assert f"{unasked.zh}\n{unasked.en}" in doc["summary"]["expect_next"]
+
+
 def test_every_missed_point_cites_real_lines_that_hold_it(tmp_path: Path, monkeypatch, capsys, cards) -> None:
     doc = _run(monkeypatch, capsys, tmp_path / "home", _script(tmp_path, cards))
     grader = Grader(load_glossary(None))

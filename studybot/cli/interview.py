@@ -61,7 +61,9 @@ def interview(
     def ask(shown: dict) -> str | None:
         _render_question(out, shown)
         answer = next_answer(out, answers, shown["n"])
-        if grading is not None and answer is not None:
+        if answer is not None and not answer.strip():  # nothing to grade: the session passes the question
+            out.print("[dim]skipped: not graded, not scheduled[/dim]")
+        elif grading is not None and answer is not None:
             grading.start()
         return answer
 

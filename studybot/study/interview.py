@@ -905,17 +905,22 @@ def run_interview(
     session = uuid.uuid4().hex[:12]
     started = clock()
     turns: list[dict] = []
+    questions = 0  # asked, the skipped ones too: an answers file gives the n-th question its n-th line
     interrupted = False
     with ReviewStore(plan.home) as store, session_lock(plan.home):
         store.start_interview(session, started, plan.topics)
         try:
             for card in plan.openings:
-                if turns and (clock() - started).total_seconds() >= 60 * plan.minutes:
+                if questions and (clock() - started).total_seconds() >= 60 * plan.minutes:
                     break
-                thread = Thread(n=len(turns) + 1, card=card, section=card_section(card))
+                thread = Thread(n=questions + 1, card=card, section=card_section(card))
                 asked: Asked | None = Asked("opening", card)
                 while asked is not None:
-                    turn = _turn(plan, store, session, thread, asked, ask, clock, interviewer, len(turns) + 1)
+                    questions += 1
+                    try:
+                        turn = _turn(plan, store, session, thread, asked, ask, clock, interviewer, questions)
+                    except _Skipped:
+                        break
                     if turn is None:
                         raise _Stop
                     turns.append(turn)
@@ -941,9 +946,14 @@ class _Stop(Exception):
     """The learner ended the session (`:q`, end of input)."""
 
 
+class _Skipped(Exception):
+    """The learner passed a question with an empty answer: nothing is graded or scheduled, no follow-up comes (an
+    Enter pressed by mistake was graded 0/5 and scheduled Again, a failed review)."""
+
+
 def _turn(plan: InterviewPlan, store: ReviewStore, session: str, thread: Thread, asked: Asked, ask: Ask,
           clock: Clock, interviewer: Interviewer, n: int) -> dict | None:
-    """Ask one question, grade the answer, commit it; None when the learner stops."""
+    """Ask one question, grade the answer, commit it; None when the learner stops, `_Skipped` when they pass it."""
     card, grader = asked.card, interviewer.grader
     prediction = asked.prediction
     measuring = _Measurement(lambda: interviewer.measure(prediction)) if prediction is not None else None
@@ -957,6 +967,8 @@ def _turn(plan: InterviewPlan, store: ReviewStore, session: str, thread: Thread,
     answer = ask(shown)
     if answer is None:
         return None
+    if not answer.strip():
+        raise _Skipped
     answered_at = clock()
     if measuring is not None:
         measured = measuring.result()
