@@ -632,6 +632,55 @@ def test_a_note_cards_questions_and_follow_ups_keep_where_they_sit_in_the_notes(
     assert sorted(kept.values()) == ["Dropout > What changes at test time?", "Dropout > 为什么能防止过拟合？"], kept
 
 
+SIBLING_NOTES = {
+    "dropout.md": "# Dropout\n\n## Dropout 为什么能防止过拟合？\n\n训练时以概率 p 随机把神经元置零，每一步训练一个不同的子网络，"
+                  "最后相当于指数多个子网络的模型集成；神经元不能依赖特定的其他神经元，减少共适应，也可以看成给隐藏层加乘性"
+                  "噪声。\n\n## Dropout 的缺点\n\n- 训练时间变长，收敛变慢，梯度的噪声更大\n- 和批归一化一起用会有方差偏移\n",
+    "regularization.md": "# Regularization\n\n## How does weight decay prevent overfitting?\n\nWeight decay adds the "
+                         "squared L2 norm of the weights to the loss, which shrinks every weight towards zero at each "
+                         "gradient step, so the model cannot fit noise in the training data with large weights.\n\n"
+                         "## Drawbacks of early stopping\n\n- It needs a held-out validation set and patience tuning.\n\n"
+                         "## Drawbacks of weight decay\n\n- Its strength needs tuning with the learning rate.\n"
+                         "- Under Adam it is not the same as L2 regularization, which is why AdamW decouples it.\n",
+}
+
+
+def test_a_good_answer_on_a_short_section_goes_deeper_on_its_subjects_drawbacks(tmp_path: Path) -> None:
+    """5/5 on "Dropout 为什么能防止过拟合？" (even with --follow-ups 3) ended the thread: its section had nothing deeper
+    to ask, while the note's "Dropout 的缺点" says what it costs. Not a section on another subject's drawbacks, nor one
+    the session asks as an opening."""
+    from studybot.index.build import build_index
+    from studybot.study.interview import InterviewPlan
+
+    (tmp_path / "notes").mkdir()
+    for name, text in SIBLING_NOTES.items():
+        (tmp_path / "notes" / name).write_text(text, encoding="utf-8")
+    home = tmp_path / "home"
+    build_index(home, [tmp_path / "notes"], bundled=False, repair="jieba")
+    cards = {c.question.zh: c for c in load_deck(home).cards if c.origin == "note" and c.kind == "short"}
+    grader = Grader(load_glossary(home))
+
+    def interview(*questions: str) -> list[dict]:
+        openings = [cards[q] for q in questions]
+        plan = InterviewPlan(home=home, openings=openings, topics=["regularization"], minutes=20, lang=None, seed=0,
+                             follow_ups=3)
+        return run_interview(plan, lambda shown: next((c.answer.zh for c in openings if c.id == shown["card"]),
+                                                      "不知道"), lambda: T0, grader=grader).turns
+
+    for question, costs in (("Dropout 为什么能防止过拟合？", "## Dropout 的缺点"),
+                            ("How does weight decay prevent overfitting?", "## Drawbacks of weight decay")):
+        turns = interview(question)
+        assert turns[0]["score"] == 5 and [t["kind"] for t in turns[:2]] == ["opening", "deeper"], turns
+        deeper = turns[1]
+        lines = Path(cards[question].source.rsplit(":", 1)[0]).read_text(encoding="utf-8").splitlines()
+        start = lines.index(costs) + 1  # the costs' section runs to the end of its note
+        assert deeper["rung"] == "trade-off", deeper
+        assert deeper["missed"] and all(m["line_start"] > start for m in deeper["missed"]), (start, deeper)
+    # the session asks "Dropout 的缺点" itself: no deeper question asks it first
+    turns = interview("Dropout 为什么能防止过拟合？", "Dropout 的缺点")
+    assert [t["kind"] for t in turns[:2]] == ["opening", "opening"], turns[1]
+
+
 def test_a_bilingual_probe_asks_one_sentence_in_its_two_languages(tmp_path: Path) -> None:
     """The Chinese half of a probe quoted the interview answer and the English half another paragraph ("In LLM
     training people count tokens and steps instead, because the ____ is often seen about once."), which an English

@@ -188,6 +188,23 @@ def _read_section(path: str, title: str, near: int) -> Section | None:
     return section
 
 
+@lru_cache(maxsize=256)
+def _siblings(path: str, start: int) -> tuple[tuple[str, Section], ...]:
+    """The sections beside the one headed at line `start`: of its level, under the same heading, with their titles."""
+    try:
+        headings = parse_note(read_text(Path(path), "jieba").text, path).headings
+    except UnreadableFile:
+        return ()
+    own = next((h for h in headings if h.line == start), None)
+    if own is None:
+        return ()
+    parent = max((h for h in headings if h.line < start and h.level < own.level), key=lambda h: h.line, default=None)
+    after = parent.line if parent else 0
+    until = next((h.line for h in headings if parent and h.line > after and h.level <= parent.level), None)
+    return tuple((h.title, other) for h in headings if h.level == own.level and h.line != start and after < h.line
+                 and (until is None or h.line < until) and (other := _read_section(path, h.title, h.line)) is not None)
+
+
 def card_section(card: Card) -> Section | None:
     """The section of the note a card was made from (bank cards: the knowledge note they cite)."""
     path, _, line = card.source.rpartition(":")
@@ -338,12 +355,15 @@ PREDICTIONS: dict[str, Prediction] = {p.demo: p for p in (
 @dataclass(frozen=True)
 class Rung:
     """A step of the deeper-question ladder, keyed to the section sentences that answer it; `asked_as`: the aspects
-    (`studybot.text.aspects`) of an opening question that asks this step already, so the step would only reword it."""
+    (`studybot.text.aspects`) of an opening question that asks this step already, so the step would only reword it;
+    `answered_by`: the aspects of a heading whose section answers this step for the whole subject, when the card's
+    own section has no sentence for it ("Dropout 的缺点" says what dropout costs, whichever of its sections was asked)."""
 
     name: str
     question: Bilingual
     cue: re.Pattern
     asked_as: tuple[str, ...] = ()
+    answered_by: tuple[str, ...] = ()
 
 
 # No rung asks "how does it work?" of the whole section: that is the opening question again ("How does NMS work?" was
@@ -359,10 +379,10 @@ LADDER = (
     Rung("trade-off", Bilingual(zh="这样做的代价是什么？和替代方案相比怎么权衡？",
                                 en="What does it cost, and how does it trade off against the alternatives?"),
          re.compile(r"代价|权衡|缺点|开销|但是|然而|而不是|\bcosts?\b|\btrade-?offs?\b|\bdrawbacks?\b|\bhowever\b|\bbut\b|"
-                    r"\binstead of\b|\brather than\b", re.IGNORECASE), ("advantage", "drawback")),
+                    r"\binstead of\b|\brather than\b", re.IGNORECASE), ("advantage", "drawback"), ("drawback",)),
     Rung("fails", Bilingual(zh="它在什么情况下会失效，或者不再成立？", en="When does it fail, or stop holding?"),
          re.compile(r"失效|不适用|无法|不能|问题|\bfails?\b|\bbreaks?\b|\bproblems?\b|\bcannot\b|\bunless\b|"
-                    r"\bonly when\b", re.IGNORECASE), ("drawback",)),
+                    r"\bonly when\b", re.IGNORECASE), ("drawback",), ("drawback",)),
 )
 
 
@@ -376,6 +396,7 @@ class Asked:
     rung: str = ""  # deeper: follow-up or a ladder rung
     prediction: Prediction | None = None
     search_lines: tuple[int, ...] = ()  # where in the section its points are quoted from
+    section: Section | None = None  # that section, when not the opening's
     phrased_by: str = "template"  # or "model"
     phrase_note: str | None = None  # why a model's wording was not used
 
@@ -502,8 +523,11 @@ def _deeper(interviewer: "Interviewer", thread: Thread) -> Asked | None:
         if rung.name in thread.rungs_used or set(rung.asked_as) & set(opening):
             continue
         thread.rungs_used.add(rung.name)
+        where = section
         cues = [(n, s) for n, s in sentences if n not in section.answer_lines and n not in thread.cues_used
                 and rung.cue.search(s) and s not in asides][:3]
+        if not cues and (where := interviewer.answering(thread, rung)) is not None:
+            cues = [(n, s) for n, s in where.sentences() if n not in thread.cues_used][:3]
         if not cues:
             continue
         thread.cues_used |= {n for n, _ in cues}
@@ -517,8 +541,8 @@ def _deeper(interviewer: "Interviewer", thread: Thread) -> Asked | None:
         if points:
             thread.deeper_done += 1
             card = _follow_up_card(thread.card, rung.name, question, Bilingual(zh=reference, en=reference), points,
-                                   f"{section.file}:{cues[0][0]}")
-            return Asked("deeper", card, rung=rung.name, search_lines=tuple(n for n, _ in cues))
+                                   f"{where.file}:{cues[0][0]}")
+            return Asked("deeper", card, rung=rung.name, search_lines=tuple(n for n, _ in cues), section=where)
     return None
 
 
@@ -791,6 +815,18 @@ class Interviewer:
         if asked.kind == "opening":
             thread.missed = [p for p in asked.card.key_points if point_label(p) in grade.missed]
 
+    def answering(self, thread: Thread, rung: Rung) -> Section | None:
+        """A section next to the opening's in its note whose heading asks a ladder step of the subject (`answered_by`):
+        "Dropout 的缺点" beside "Dropout 为什么能防止过拟合？", a short section that answered 5/5 had nothing deeper to ask.
+        Not one that asks of another subject ("Adam 的缺点" beside "SGD with momentum 是怎么工作的？"), nor one the
+        session asks as an opening question."""
+        section, card = thread.section, thread.card
+        named = {e.id for e in self.glossary.find(f"{card.question.zh}\n{card.question.en}\n{card.context}")}
+        opened = {opening.source for opening in self.openings}
+        return next((other for title, other in _siblings(section.file, section.start)
+                     if set(aspects(title)) & set(rung.answered_by) and f"{other.file}:{other.start}" not in opened
+                     and {e.id for e in self.glossary.find(title)} <= named), None)
+
     def unsaid(self, thread: Thread, points: list[KeyPoint]) -> list[KeyPoint]:
         """The points no answer of the thread has brought yet, by its grade or in its words: what a follow-up may be
         graded on or probe. The opening answer "… prepends a learnable CLS token …" was followed by a deeper question
@@ -979,7 +1015,7 @@ def _turn(plan: InterviewPlan, store: ReviewStore, session: str, thread: Thread,
     interviewer.answered(thread, asked, grade, answer)
     turn = {
         **shown, "answer": answer, "score": grade.score, "rating": grade.rating, "covered": grade.covered,
-        "missed": _missed(asked, grade, thread.section, grader),
+        "missed": _missed(asked, grade, asked.section or thread.section, grader),
         "seconds": round((answered_at - asked_at).total_seconds(), 3),
         "target": point_label(asked.target) if asked.target else None,
         # the demos the card itself names (its question's concepts), not all of its topic's: a multi-head attention
