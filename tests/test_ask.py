@@ -2415,3 +2415,32 @@ def test_a_why_question_does_not_open_with_another_subjects_why_for_the_verb_it_
                         "few thousand steps, since Adam's early estimates are unreliable.")]
     answer = extractive_answer("Why do we need warmup?", sources, load_glossary())
     assert answer.startswith("Warmup") and "softmax" not in answer, answer
+
+
+
+def test_a_concept_the_hits_name_in_another_sense_than_the_questions_is_nothing_found(tmp_path: Path) -> None:
+    """"nginx 怎么配置反向代理？" was answered from LLM agents (代理), "How does garbage collection work in the JVM?" from
+    CPython's reference counting, "What is Megatron-LM?" from a reward model "as the LM", "SVM 的核函数咋选" from a loss
+    table's SVM row and CUDA's 核函数: hits that name the question's concept but none of the other names it writes (nginx,
+    JVM, Megatron, SVM beside 核函数) share a word with it, not its subject. Asked in the notes' sense, each is answered."""
+    from studybot.answer.pipeline import NothingFound, answer_question
+    from tests.conftest import notes_index
+
+    index = notes_index(tmp_path, {
+        "python.md": "# Python\n\n## GIL\n\nCPython 用引用计数管理内存，每个对象的引用数在多线程下要加锁保护，所以有一把全局解释器锁；"
+                     "CPU 密集的任务要用多进程。\n",
+        "agent.md": "# 大模型应用\n\n## 什么是 Agent？\n\n代理（Agent）让大模型循环执行“思考、调用工具、观察结果”，直到完成任务；"
+                    "ReAct 把推理和行动交替写出来。\n",
+        "losses.md": "# 损失函数\n\n## 其他\n\n| 损失 | 公式 | 用途 |\n| --- | --- | --- |\n| Hinge | max(0, 1 - y f(x)) | SVM |\n"
+                     "| KL 散度 | sum p log(p/q) | 蒸馏、VAE |\n",
+        "cuda.md": "# CUDA\n\n## CUDA 和 cuDNN 有什么区别？\n\nCUDA 是并行计算平台：用 __global__ 声明的核函数在 GPU 上由成千上万个线程"
+                   "并行执行，启动时用 <<<grid, block>>> 指定线程块和网格。cuDNN 是建在它上面的深度学习算子库。\n",
+        "rlhf.md": "# RLHF\n\n## Reward model\n\nSame architecture as the LM, last token hidden state -> scalar head, trained "
+                   "on preference pairs with a Bradley-Terry loss.\n"})
+    for question in ("nginx 怎么配置反向代理？", "How does garbage collection work in the JVM?", "What is Megatron-LM?",
+                     "SVM 的核函数咋选"):
+        with pytest.raises(NothingFound):
+            answer_question(question, index)
+    for question, said in (("代理是怎么调用工具的？", "调用工具"), ("Why does CPython need a GIL for reference counting?", "引用计数"),
+                           ("What does the reward model in RLHF output?", "scalar head"), ("CUDA 的核函数怎么启动？", "<<<grid")):
+        assert said in answer_question(question, index).answer, question

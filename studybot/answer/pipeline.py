@@ -62,6 +62,7 @@ TRANSLATED_WORD_COVERAGE = 0.75
 HEADING_SIMILARITY_WITH_WORDS = {"zh": 0.86, "en": 0.82}  # ... and that confirms covered words
 NOTHING_FOUND_EXIT = 3
 _VARIABLE = re.compile(r"[a-z]")  # a one-letter word names a formula's variable (x, W, c), not a subject
+_LATIN_WORD = re.compile(r"[A-Za-z0-9]+")  # a word in Latin letters as written: Megatron and LM of "Megatron-LM"
 
 SYSTEM_PROMPT = (
     "You are a machine-learning interview coach. Answer the question as a concise interview answer "
@@ -115,9 +116,9 @@ class Answer:
 
 
 def is_relevant(question: str, hits: list[Hit], index: Index, translated: str | None = None) -> bool:
-    """Whether a top hit names a concept of the question, has a heading close to it in meaning (in any
-    language), covers its rarer words or has a title the question names whole under a heading not far from it,
-    has a heading close to the question
+    """Whether a top hit names a concept of the question in its sense (hits naming it only in another sense need a
+    heading close enough to say so alone), has a heading close to it in meaning (in any language), covers its rarer
+    words or has a title the question names whole under a heading not far from it, has a heading close to the question
     as translated into the notes' language and most of the translation's words ("What metrics are used to
     evaluate a classification model?" is 0.81 from "分类模型评价指标", its translation 0.93), or is close in
     meaning to the question in English: as asked, or as search translated it (`translated`, when the caller
@@ -127,12 +128,17 @@ def is_relevant(question: str, hits: list[Hit], index: Index, translated: str | 
     top = hits[:RELEVANCE_TOP]
     if not top:
         return False
-    if names_a_concept(question, top, index) or heading_names_its_terms(question, top, index):
+    named = names_a_concept(question, top, index)
+    if named or heading_names_its_terms(question, top, index):
         return True
     if names_what_no_hit_says(question, top, index):
         return False
     if text_names_its_terms(question, top, index):
         return True
+    if named is False:  # the hits share the question's concept in another sense: only a heading that says enough
+        # alone is about it ("DeepSeek-R1 用到的拒绝采样是怎么回事？" under "What is rejection sampling in LLM alignment?",
+        # 0.89); MiniLM read "What is Megatron-LM?" as close to a reward model "as the LM" (0.55)
+        return heading_similarity(question, top, index) >= MIN_HEADING_SIMILARITY
     if translated is None:
         translated = translation(question, index)
     similarities = heading_similarities(question, top, index)
@@ -203,11 +209,52 @@ def still_unwritten(unwritten: list[dict], cited: list[Source], index: Index) ->
     return [u for u in unwritten if not any(names(u["heading"].split(" > ")[-1]) for names in tests)]
 
 
-def names_a_concept(question: str, hits: list[Hit], index: Index) -> bool:
-    """Whether a hit's heading or text names one of the glossary concepts the question names, less a concept the
-    question names only by a rare name in Latin letters that is not its first (`_named_by_a_kind_of_it`)."""
-    asked = {e.id for e in index.glossary.find(question) if not _named_by_a_kind_of_it(question, e, hits, index)}
-    return bool(asked) and any(asked & {e.id for e in index.glossary.find(f"{h.path}\n{h.text}")} for h in hits)
+def names_a_concept(question: str, hits: list[Hit], index: Index) -> bool | None:
+    """Whether a hit's heading or text names one of the glossary concepts the question names in the question's sense
+    (True), or hits name one only in another sense (False), or none names one (None). In the question's sense: the hit
+    names another of the question's concepts too, or holds one of the other names it writes (`_other_names`), or it
+    writes none. Hits that do neither share a word with the question, not its subject: "How does garbage collection
+    work in the JVM?" was answered from PagedAttention's reference counts, "nginx 怎么配置反向代理？" from LLM agents (代理),
+    "What is Megatron-LM?" from a reward model's "same architecture as the LM", "SVM 的核函数咋选" from a loss table's row
+    naming SVM and from CUDA's 核函数. Less a concept the question names only by a rare name in Latin letters that is not
+    its first (`_named_by_a_kind_of_it`)."""
+    mentioned = index.glossary.find(question)
+    asked = {e.id for e in mentioned if not _named_by_a_kind_of_it(question, e, hits, index)}
+    concepts = [{e.id for e in index.glossary.find(f"{hit.path}\n{hit.text}")} for hit in hits]
+    others = _other_names(question, mentioned, set().union(*concepts), index) if asked else {}
+    shared = False
+    for hit, named in zip(hits, concepts):
+        named = named & asked & others.keys()
+        if not named:
+            continue
+        if len(named) > 1 or any(not others[concept] for concept in named):
+            return True
+        said = set().union(*_stored_tokens([hit], index, "tokens"), *_stored_tokens([hit], index, "heading_tokens"))
+        if any(others[concept] & said for concept in named):
+            return True
+        shared = True
+    return False if shared else None
+
+
+def _other_names(question: str, concepts: list, named: set[str], index: Index) -> dict[str, set[str]]:
+    """For each concept the question names that a hit names (`named`), the other names the question writes, each a word
+    few passages hold: in Latin letters, all a Chinese question writes and those an English one writes with a capital or
+    a digit that are no everyday English (JVM, Megatron, Hamiltonian, F1; not "learnable", nor "What"); in Chinese, the
+    other concepts' names (核函数 beside SVM; everyday Chinese is no name, and 局限性 is in no English passage on what a
+    Chinese question asks). Not the name of a concept no hit names: no hit can hold it ("How does tensor parallelism
+    split the work across GPUs?" over notes that never say GPU), and `names_what_no_hit_says` judges it."""
+    from studybot.content.glossary import mention
+    from studybot.study.keypoints import specificity
+    from studybot.text.tokens import tokenize
+
+    chinese = language(question) == "zh"
+    written = [w for w in _LATIN_WORD.findall(question) if chinese or w != w.lower() or any(c.isdigit() for c in w)]
+    names = {t for w in written for t in tokenize(w) if chinese or specificity(t) >= 1.0}
+    own = {e.id: set(tokenize(found.group(0))) if (found := mention(e, question)) else set() for e in concepts}
+    names |= {w for words in own.values() for w in words if has_cjk(w)}
+    names -= set().union(*(words for concept, words in own.items() if concept not in named))
+    names = {t for t in names if len(t) >= 2 and not _VARIABLE.fullmatch(t) and index.rare(t)}
+    return {concept: names - words for concept, words in own.items() if concept in named}
 
 
 def _named_by_a_kind_of_it(question: str, entry, hits: list[Hit], index: Index) -> bool:
