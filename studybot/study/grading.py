@@ -214,31 +214,16 @@ class Grader:
     def answer_tokens(self, answer: str, question: str = "") -> set[str]:
         """The answer's stems plus the aliases of the concepts it names, except those the question names:
         restating the question's subject ("activation functions ...") must not earn its key points."""
-        own, concepts = self.answer_words(answer, question)
-        return own.union(*(alias for aliases in concepts for alias in aliases))
-
-    def answer_words(self, answer: str, question: str = "") -> tuple[set[str], list[list[frozenset[str]]]]:
-        """`answer_tokens` apart: the answer's own stems, and those of each alias of each concept it names."""
         asked = {entry.id for entry in self.glossary.find(question)}
-        concepts = [[frozenset(grading_words(a)) for a in entry.aliases] for entry in self.glossary.find(answer)
-                    if entry.id not in asked]
-        return grading_words(answer), concepts
+        aliases = [a for entry in self.glossary.find(answer) if entry.id not in asked for a in entry.aliases]
+        return grading_words(f"{answer}\n{' '.join(aliases)}")
 
-    def lexical_match(self, synonym: str, tokens: set[str] | tuple[set[str], list[list[frozenset[str]]]]) -> bool:
-        """Whether most of a synonym's words are said. Given apart (`answer_words`), a concept the answer names lends
-        its names' words to a synonym holding one of its names whole, or held whole by one, not to one that shares a
-        word of a name: the "norm" of BatchNorm's "batch norm" made "gradient" say "gradient norm clipping" ("用
-        BatchNorm 和残差连接" was credited with gradient clipping); "Pre-LN 子层之前归一化" holds LayerNorm's "LN", so
-        its "层归一化" says 归一化."""
+    def lexical_match(self, synonym: str, tokens: set[str]) -> bool:
         wanted = grading_words(_HYPHEN.sub(" ", synonym))
-        if isinstance(tokens, tuple):
-            own, concepts = tokens
-            lending = [aliases for aliases in concepts if any(a and (a <= wanted or wanted <= a) for a in aliases)]
-            tokens = own.union(*(alias for aliases in lending for alias in aliases))
         return bool(wanted) and len(wanted & tokens) / len(wanted) >= self.lexical_threshold
 
     def coverage(self, points: list[KeyPoint], answer: str, question: str = "") -> list[bool]:
-        tokens = self.answer_words(answer, question)
+        tokens = self.answer_tokens(answer, question)
         denied: set[str] | None = None
 
         def says(synonym: str) -> bool:
