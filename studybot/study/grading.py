@@ -32,8 +32,7 @@ from studybot.study.keypoints import denials, ruled_out, what_it_rules_out, wort
 from studybot.content.schema import KeyPoint
 from studybot.content.glossary import Glossary
 from studybot.text.language import language
-from studybot.text.sentences import CLAUSE_STOP
-from studybot.text.tokens import MATH_SPAN, add_words, tokenize, word_key, word_keys
+from studybot.text.tokens import add_words, tokenize, word_key, word_keys
 
 # Share of a synonym's tokens the answer must contain: 0.5 let wrong answers that share words
 # through (40% of them scored above 1); 0.6 is the loosest with none, and keeps most bank references >= 4.
@@ -52,10 +51,6 @@ SAME_ANSWER_ENGLISH = 0.50
 # (e5 passage cosine at least this; dev: other cards' references at a median of 0.90, paraphrases 0.95).
 SAME_ANSWER_CHINESE = 0.93
 RATINGS = ("again", "hard", "good", "easy")
-# Words a clause naming a key point must share with what the reference says of another point, more than with what it
-# says of this one, to give the point that other's role: "输入门负责丢掉旧记忆" (丢掉, 记忆: the forget gate's). One shared
-# word is often a paraphrase's ("输入门控制往记忆里写多少")
-SWAPPED_ROLE_WORDS = 2
 # 0-2: not recalled (2: fragments, one point of three); 3-4: the substance; 5: everything. FSRS takes Hard
 # as recalled: fragments rated Hard moved a wrong answer's card 16 days out. An interview follow-up below
 # 3 becomes a review card for the same reason. An exact question only proves recognition, so a right pick
@@ -177,7 +172,6 @@ class Grader:
         self.lexical_threshold = lexical_threshold
         self.meaning_threshold = meaning_threshold or dict(MEANING_THRESHOLD)
         self._vectors: dict[tuple[str, str], np.ndarray] = {}
-        self._roles: dict[tuple, list[set[str]]] = {}  # what each card's reference says of each key point (`swapped`)
         self._preparing: dict[str, threading.Thread] = {}
 
     @cached_property
@@ -222,38 +216,6 @@ class Grader:
             return self.lexical_match(ruled, tokens) and bool(word_keys(ruled) & denied)
 
         return [any(says(s) for s in [*p.zh, *p.en]) for p in points]
-
-    def swapped(self, card: Card, answer: str) -> list[bool]:
-        """The key points an answer names only in clauses that say what the reference says of another point: naming the
-        three gates of an LSTM with every role exchanged ("遗忘门负责决定输出多少，输入门负责丢掉旧记忆，输出门负责写入新信息")
-        scored 4/5. A point's role is the words of the reference's clauses naming it and no other point; a clause naming
-        several points (a bare list of them) tells no role, and leaves them said."""
-        points = card.key_points
-        synonyms = [[*p.zh, *p.en] for p in points]
-        named = set().union(*(word_keys(s) for words in synonyms for s in words))
-        named |= word_keys(f"{card.question.zh}\n{card.question.en}")
-
-        def naming(clause: str) -> tuple[list[int], set[str]]:
-            tokens = self.answer_tokens(clause)
-            words = {word_key(t) for t in tokenize(clause) if worth_asking(t)} - named
-            return [i for i, words_ in enumerate(synonyms) if any(self.lexical_match(s, tokens) for s in words_)], words
-
-        key = (_reference(card), card.question.zh, card.question.en, repr(synonyms))
-        if key not in self._roles:
-            self._roles[key] = [set() for _ in points]
-            for clause in _clauses(key[0]):
-                found, words = naming(clause)
-                for i in found:
-                    self._roles[key][i] |= words
-        roles = self._roles[key]
-        swapped: list[bool | None] = [None] * len(points)
-        for clause in _clauses(answer):
-            found, words = naming(clause)
-            for i in found:
-                other = max((len(words & role) for j, role in enumerate(roles) if j != i), default=0)
-                exchanged = len(found) == 1 and other >= SWAPPED_ROLE_WORDS and other > len(words & roles[i])
-                swapped[i] = exchanged and swapped[i] is not False
-        return [bool(s) for s in swapped]
 
     @cached_property
     def english_model(self):
@@ -375,12 +337,6 @@ class Grader:
         return self.semantic and card.origin != "bank" and bool(answer.strip()) and self.sentence_model is not None
 
 
-def _clauses(text: str) -> list[str]:
-    """A text's clauses, its formulas set aside (the comma of "$W_f[h_{t-1}, x_t]$" ended none)."""
-    return [clause for line in MATH_SPAN.sub(" ", text).splitlines() for clause in CLAUSE_STOP.split(line)
-            if clause.strip()]
-
-
 def _reference(card: Card, lang: str | None = None) -> str:
     """A card's reference answer as one text (both languages when they differ), or its half in `lang` when it has
     one: an English answer to "后来的研究认为主要是让优化地形更平滑。/ Later work argues it mainly smooths the optimisation
@@ -401,8 +357,6 @@ def _grade_short(grader: Grader, card: Card, answer: str, rivals: list[Card]) ->
         hits = [h or t for h, t in zip(hits, grader.coverage(card.key_points, translated, question))]
     if meaning and not all(hits):
         hits = grader.by_meaning(card, hits, translated or answer, rivals, answer if translated else "")
-    if any(hits):
-        hits = [hit and not swapped for hit, swapped in zip(hits, grader.swapped(card, answer))]
     score = score_from_coverage(sum(hits), len(hits))
     return Grade(
         score=score, rating=RATING_BY_SCORE[score],
