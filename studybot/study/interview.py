@@ -42,7 +42,6 @@ from studybot.ingest.reading import read_text
 from studybot.study.cards import (Card, asks_same, load_deck, note_print, rivals, select, sentence_points,
                                   split_bilingual)
 from studybot.study.grading import RATING_BY_SCORE, Grade, Grader, point_label
-from studybot.study.keypoints import only_ruled_out
 from studybot.study.reviews import ReviewStore, session_lock
 from studybot.text.aspects import aspects
 from studybot.text.language import has_cjk, language
@@ -436,7 +435,7 @@ def _follow_up_card(opening: Card, key: str, question: Bilingual, answer: Biling
 def _concept_points(text: str, question: str, glossary: Glossary) -> list[KeyPoint]:
     """The glossary concepts a reference names that its question does not: what an answer must bring."""
     asked = {e.id for e in glossary.find(question)}
-    entries = [e for e in glossary.find(text) if e.id not in asked and not only_ruled_out(e.aliases, text)]
+    entries = [e for e in glossary.find(text) if e.id not in asked]
     unique = list({e.id: e for e in entries}.values())[:MAX_CONCEPT_POINTS]
     return [KeyPoint(zh=list(e.zh or e.en), en=list(e.en or e.zh)) for e in unique]
 

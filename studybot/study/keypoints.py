@@ -45,14 +45,6 @@ _ENDINGS = ("izes", "ises", "ized", "ised", "ize", "ise", "ing", "ed", "es", "s"
 # two capitals name a term however short, whatever the letters spell in English: TP, FP, FN, F1 of "Precision = TP /
 # (TP + FP)", L1, KL (a card of "Precision 和 Recall 的区别？" had only everyday words left, 多少 and 真的)
 _ACRONYM = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9](?![A-Za-z0-9])")
-# What a note says something is not, up to the end of its clause: "更深的网络训练误差反而更高（不是过拟合）", "an optimisation
-# issue rather than overfitting". Not "does not depend on batch size", whose batch size is what it is about, nor 是不是
-_RULING_OUT = re.compile(r"(?<!是)不是|并非|而非|(?:^|(?<=[(,;:]))\s*not\b"
-                         r"|\b(?:rather than|instead of|not (?:because|due to|caused by))\b")
-# Any negation: an answer's clause holding one claims none of its words (`denials`)
-_NEGATION = re.compile(r"(?<!是)不是|并非|而非|并不|没有|不会|不能|不用|不需要|不必|无需|无法"
-                       r"|\b(?:not|no|never|without|rather than|instead of)\b|n't\b")
-_CLAUSE_END = re.compile(r"[)。！？；，.!?;,:\n]")
 
 
 @dataclass
@@ -130,49 +122,6 @@ def _surface(token: str, answer: str) -> str:
     return token
 
 
-def _ruling_out(text: str) -> tuple[str, str]:
-    """A text as what it says and what it rules out: the rest of each clause after "不是" or "rather than"."""
-    low = normalize(text).lower()
-    said, denied, at = [], [], 0
-    for m in _RULING_OUT.finditer(low):
-        if m.start() >= at:
-            end = _CLAUSE_END.search(low, m.end())
-            said.append(low[at:m.end()])
-            denied.append(low[m.end():end.start() if end else len(low)])
-            at = end.start() if end else len(low)
-    said.append(low[at:])
-    return " ".join(said), " ".join(denied)
-
-
-def denials(text: str) -> tuple[str, str]:
-    """An answer's clauses that claim something and those that deny something ("这不是过拟合", "with Adam they are not",
-    "it doesn't overfit"): a clause with a negation claims none of its words, and may rule out any of them."""
-    claimed, denied = [], []
-    for clause in _CLAUSE_END.split(normalize(text).lower()):
-        (denied if _NEGATION.search(clause) else claimed).append(clause)
-    return " ".join(claimed), " ".join(denied)
-
-
-def what_it_rules_out(phrase: str) -> str:
-    """What a phrase says is not so ("不是过拟合": 过拟合, "not the main reason": the main reason), else ""."""
-    return _ruling_out(phrase)[1].strip()
-
-
-def ruled_out(text: str) -> set[str]:
-    """The words a note names only to say something is not them ("（不是过拟合）", "rather than overfitting"): no key
-    point, and what an answer must not claim ("ResNet 解决了过拟合问题" was credited with 退化问题、过拟合)."""
-    said, denied = _ruling_out(text)
-    return word_keys(denied) - word_keys(said)
-
-
-def only_ruled_out(aliases: Iterable[str], text: str, ruled: set[str] | None = None) -> bool:
-    """Whether a text names a concept (by any of its aliases) only to say something is not it (`ruled_out`)."""
-    low = normalize(text).lower()
-    ruled = ruled_out(text) if ruled is None else ruled
-    named = [word_keys(a) for a in aliases if a.lower() in low]
-    return bool(named) and all(keys and keys <= ruled for keys in named)
-
-
 def _longest(tokens: set[str]) -> set[str]:
     """Drop Chinese words that are pieces of another candidate (梯度 beside 梯度消失): the whole word is the term."""
     pieces = {o[i:j] for o in tokens if has_cjk(o) for i in range(len(o)) for j in range(i + 1, len(o) + (i > 0))}
@@ -220,7 +169,6 @@ def _terms(answer: str, question: str, glossary: Glossary, frequencies: Document
     low = normalize(answer).lower()
     asked_concepts = {entry.id for entry in glossary.find(question)}
     asked = {word_key(t) for t in tokenize(question)}
-    ruled = ruled_out(answer)
     terms: list[_Term] = []
     covered: set[str] = set()
     for entry in glossary.find(answer):
@@ -228,8 +176,6 @@ def _terms(answer: str, question: str, glossary: Glossary, frequencies: Document
         covered |= alias_tokens
         if entry.id in asked_concepts or not alias_tokens or {word_key(t) for t in alias_tokens} <= asked:
             continue
-        if only_ruled_out(entry.aliases, answer, ruled):
-            continue  # "（不是过拟合）"
         named = [a for a in (*entry.en, *entry.zh) if a.lower() in low]
         if named and all(a.isalpha() and a.isascii() and specificity(a.lower()) < 1 for a in named):
             continue  # named only by an everyday word ("the rest" is not ReST)
@@ -242,7 +188,7 @@ def _terms(answer: str, question: str, glossary: Glossary, frequencies: Document
     # a formula's letters are no words to recall ("beta1" of $\beta_1^t$, "sumj" of $\sum_j$)
     prose = set(tokenize(MATH_SPAN.sub(" ", answer))) if MATH_SPAN.search(answer) else set(counts)
     acronyms = {a.lower() for a in _ACRONYM.findall(normalize(answer))}
-    words = _longest({t for t in counts if (worth_asking(t) or t in acronyms) and word_key(t) not in asked | ruled
+    words = _longest({t for t in counts if (worth_asking(t) or t in acronyms) and word_key(t) not in asked
                       and t not in covered and t not in commands and t in prose})
     seen: set[str] = set()
     for token in counts:  # in order of first mention
