@@ -16,7 +16,7 @@ import pytest
 
 from studybot.content.glossary import load_glossary
 from studybot.index.build import build_index
-from studybot.content.schema import Bilingual
+from studybot.content.schema import Bilingual, KeyPoint
 from studybot.study.cards import Card, load_deck, rivals, select
 from studybot.study.grading import Grader, score_from_coverage
 from studybot.study.keypoints import MIN_POINTS, DocumentFrequencies, term_points
@@ -294,6 +294,44 @@ def test_a_key_point_is_a_word_never_a_piece_of_a_phrase_cut_across_its_words(gr
     assert {"稀疏", "冗余", "KV", "近邻"} <= named, named
     assert not [word for word in named if re.search(r"[\u4e00-\u9fff][A-Za-z]|[A-Za-z][\u4e00-\u9fff]", word)], named
     assert all(grader.coverage(points, "稀疏的只看附近，冗余的 KV 丢掉，近邻的词更重要。", question))
+
+
+def test_what_a_note_says_something_is_not_is_said_only_by_ruling_it_out_too(grader) -> None:
+    """"更深的普通网络训练误差反而更高（不是过拟合）" made 退化问题、过拟合 one key point, and the misconception "ResNet 解决了过拟合
+    问题" was credited with it (2/5). A point that rules something out ("not overfitting", whose "not" is a stop word) was
+    said by "because of overfitting"."""
+    glossary = load_glossary(None)
+    frequencies = DocumentFrequencies.from_token_rows(["模型 训练 数据", "残差 网络 梯度", "model data training"])
+    question = "ResNet 为什么能训练很深的网络？"
+    for reference, wrong in [
+        ("残差连接让梯度通过恒等捷径直接传回前面的层，缓解梯度消失。它还解决了退化问题：更深的普通网络训练误差反而更高（不是过拟合）。"
+         "如果恒等映射是最优的，把残差推到 0 比学一个恒等映射容易。",
+         "ResNet 能训练很深的网络是因为它解决了过拟合问题，深层网络容易过拟合，加上残差以后就不会了。"),
+        ("Residual connections let gradients flow back through the identity shortcut, easing vanishing gradients. "
+         "They solve the degradation problem: deeper plain networks have higher training error, an optimisation "
+         "issue rather than overfitting. If the identity mapping is optimal, pushing the residual to zero is easy.",
+         "ResNet trains very deep networks because it solves overfitting: deep networks overfit, residuals stop it."),
+    ]:
+        points = term_points(reference, question, glossary, frequencies)
+        named = {word.lower() for point in points for word in point.zh + point.en}
+        assert {"degradation problem", "不是过拟合", "not overfitting"} <= named, named
+        assert not named & {"过拟合", "overfitting"}, named
+        card = Card(id="c1", kind="short", origin="note", topic="residual",
+                    question=Bilingual(zh=question, en=question), answer=Bilingual(zh=reference, en=reference),
+                    key_points=points, source="notes/resnet.md:3")
+        assert grader.grade(card, reference).score >= 4
+        assert grader.grade(card, wrong).score <= 1, grader.grade(card, wrong)
+    from studybot.study.interview import _concept_points  # an interview follow-up's points: its reference's concepts
+
+    for reference in ("是退化问题：更深的普通网络训练误差反而更高，是优化困难而不是过拟合。",
+                      "It is the degradation problem: an optimisation difficulty rather than overfitting."):
+        follow_up = _concept_points(reference, "56 层的普通网络比 20 层训练误差更高，说明了什么？", glossary)
+        assert [point.en[0] for point in follow_up] == ["degradation problem", "not overfitting"], reference
+    ruling_out = [KeyPoint(zh=["不是过拟合"], en=["not overfitting"])]
+    for answer, said in [("Deeper plain networks train worse because of overfitting.", False),
+                         ("深层网络训练误差更高，这是过拟合导致的。", False),
+                         ("It is an optimisation problem, not overfitting.", True), ("训练误差也更高，说明这不是过拟合。", True)]:
+        assert grader.coverage(ruling_out, answer) == [said], answer
 
 
 def test_a_callouts_title_that_asks_the_question_is_neither_the_answer_nor_a_key_point(tmp_path: Path) -> None:

@@ -28,11 +28,11 @@ from typing import Callable
 import numpy as np
 
 from studybot.study.cards import Card, reference_sentences
-from studybot.study.keypoints import worth_asking
+from studybot.study.keypoints import denials, ruled_out, what_it_rules_out, worth_asking
 from studybot.content.schema import KeyPoint
 from studybot.content.glossary import Glossary
 from studybot.text.language import language
-from studybot.text.tokens import add_words, tokenize, word_key
+from studybot.text.tokens import add_words, tokenize, word_key, word_keys
 
 # Share of a synonym's tokens the answer must contain: 0.5 let wrong answers that share words
 # through (40% of them scored above 1); 0.6 is the loosest with none, and keeps most bank references >= 4.
@@ -204,7 +204,18 @@ class Grader:
 
     def coverage(self, points: list[KeyPoint], answer: str, question: str = "") -> list[bool]:
         tokens = self.answer_tokens(answer, question)
-        return [any(self.lexical_match(s, tokens) for s in [*p.zh, *p.en]) for p in points]
+        denied: set[str] | None = None
+
+        def says(synonym: str) -> bool:
+            """A point that rules something out ("not overfitting", whose "not" is a stop word) is said by a clause that
+            denies it too: "because of overfitting" said it."""
+            nonlocal denied
+            if not (ruled := what_it_rules_out(synonym)):
+                return self.lexical_match(synonym, tokens)
+            denied = self.answer_tokens(denials(answer)[1], question) if denied is None else denied
+            return self.lexical_match(ruled, tokens) and bool(word_keys(ruled) & denied)
+
+        return [any(says(s) for s in [*p.zh, *p.en]) for p in points]
 
     @cached_property
     def english_model(self):
@@ -297,6 +308,11 @@ class Grader:
             return hits
         tokens = [self.answer_tokens(s) for s in sentences]
         close = self._vectors_of("query", said) @ self._vectors_of("query", sentences).T  # said x reference
+        # a sentence claiming what a reference sentence rules out says the opposite, however close: "ResNet 解决了过拟合问题"
+        # to "解决了 degradation problem：更深的网络训练误差反而更高（不是过拟合）"
+        claims = [self.answer_tokens(denials(s)[0]) for s in said]
+        for j, ruled in enumerate(ruled_out(s) for s in sentences):
+            close[[i for i, claim in enumerate(claims) if ruled & claim], j] = 0.0
         needed = np.array([self.meaning_threshold[language(s)] for s in said])[:, None]
         out = list(hits)
         for i, point in enumerate(card.key_points):

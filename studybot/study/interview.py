@@ -42,6 +42,7 @@ from studybot.ingest.reading import read_text
 from studybot.study.cards import (Card, asks_same, load_deck, note_print, rivals, select, sentence_points,
                                   split_bilingual)
 from studybot.study.grading import RATING_BY_SCORE, Grade, Grader, point_label
+from studybot.study.keypoints import only_ruled_out, ruling_out
 from studybot.study.reviews import ReviewStore, session_lock
 from studybot.text.aspects import aspects
 from studybot.text.language import has_cjk, language
@@ -437,7 +438,9 @@ def _concept_points(text: str, question: str, glossary: Glossary) -> list[KeyPoi
     asked = {e.id for e in glossary.find(question)}
     entries = [e for e in glossary.find(text) if e.id not in asked]
     unique = list({e.id: e for e in entries}.values())[:MAX_CONCEPT_POINTS]
-    return [KeyPoint(zh=list(e.zh or e.en), en=list(e.en or e.zh)) for e in unique]
+    names = [(list(e.zh or e.en), list(e.en or e.zh), only_ruled_out(e.aliases, text)) for e in unique]
+    return [KeyPoint(zh=ruling_out(zh), en=ruling_out(en)) if ruled else KeyPoint(zh=zh, en=en)
+            for zh, en, ruled in names]
 
 
 def _points(answer: Bilingual, question: Bilingual, glossary: Glossary) -> list[KeyPoint]:

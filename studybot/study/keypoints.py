@@ -45,6 +45,15 @@ _ENDINGS = ("izes", "ises", "ized", "ised", "ize", "ise", "ing", "ed", "es", "s"
 # two capitals name a term however short, whatever the letters spell in English: TP, FP, FN, F1 of "Precision = TP /
 # (TP + FP)", L1, KL (a card of "Precision 和 Recall 的区别？" had only everyday words left, 多少 and 真的)
 _ACRONYM = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9](?![A-Za-z0-9])")
+# What a note says something is not, up to the end of its clause: "更深的网络训练误差反而更高（不是过拟合）", "an optimisation
+# issue rather than overfitting". Not "does not depend on batch size", whose batch size is what it is about, nor 是不是
+_RULING_OUT = re.compile(r"(?<!是)不是|并非|而非|(?:^|(?<=[(,;:]))\s*not\b"
+                         r"|\b(?:rather than|instead of|not (?:because|due to|caused by))\b")
+# Any negation or comparison: an answer's clause holding one claims none of its words (`denials`); "对方向比对精确位置更
+# 敏感" claims no more that exact position matters than "not overfitting" claims overfitting
+_NEGATION = re.compile(r"(?<!是)不是|并非|而非|并不|没有|不会|不能|不用|不需要|不必|无需|无法|比(?![例率如特])"
+                       r"|\b(?:not|no|never|without|than|instead of)\b|n't\b")
+_CLAUSE_END = re.compile(r"[)。！？；，.!?;,:\n]")
 
 
 @dataclass
@@ -122,6 +131,60 @@ def _surface(token: str, answer: str) -> str:
     return token
 
 
+def _ruling_out(text: str) -> tuple[str, str]:
+    """A text as what it says and what it rules out: the rest of each clause after "不是" or "rather than"."""
+    low = normalize(text).lower()
+    said, denied, at = [], [], 0
+    for m in _RULING_OUT.finditer(low):
+        if m.start() >= at:
+            end = _CLAUSE_END.search(low, m.end())
+            said.append(low[at:m.end()])
+            denied.append(low[m.end():end.start() if end else len(low)])
+            at = end.start() if end else len(low)
+    said.append(low[at:])
+    return " ".join(said), " ".join(denied)
+
+
+def denials(text: str) -> tuple[str, str]:
+    """An answer's clauses that claim something and those that deny or weigh something ("这不是过拟合", "with Adam they are
+    not", "it doesn't overfit", "对方向比对精确位置更敏感"): such a clause claims none of its words, and may rule any out."""
+    claimed, denied = [], []
+    for clause in _CLAUSE_END.split(normalize(text).lower()):
+        (denied if _NEGATION.search(clause) else claimed).append(clause)
+    return " ".join(claimed), " ".join(denied)
+
+
+def what_it_rules_out(phrase: str) -> str:
+    """What a phrase that opens by ruling something out says is not so ("不是过拟合": 过拟合, "not the main reason": the
+    main reason), else "": a key point's name, not a sentence that rules something out on its way ("…神经网络往往更好地
+    响应空间方向，而不是精确的位置。", a point of its sentences, is said by saying it)."""
+    low = normalize(phrase).lower().strip()
+    opening = _RULING_OUT.match(low)
+    return low[opening.end():].strip() if opening else ""
+
+
+def ruled_out(text: str) -> set[str]:
+    """The words a note names only to say something is not them ("（不是过拟合）", "rather than overfitting"): a key point
+    an answer says by ruling them out too (`ruling_out`), and what it must not claim ("ResNet 解决了过拟合问题" was
+    credited with 退化问题、过拟合)."""
+    said, denied = _ruling_out(text)
+    return word_keys(denied) - word_keys(said)
+
+
+def only_ruled_out(aliases: Iterable[str], text: str, ruled: set[str] | None = None) -> bool:
+    """Whether a text names a concept (by any of its aliases) only to say something is not it (`ruled_out`)."""
+    low = normalize(text).lower()
+    ruled = ruled_out(text) if ruled is None else ruled
+    named = [word_keys(a) for a in aliases if a.lower() in low]
+    return bool(named) and all(keys and keys <= ruled for keys in named)
+
+
+def ruling_out(names: list[str]) -> list[str]:
+    """A key point's names as what rules it out ("不是过拟合", "not overfitting"), for a term the note names only to say
+    something is not it: said by an answer that rules it out too, never by one claiming it (`what_it_rules_out`)."""
+    return [f"不是{name}" if has_cjk(name) else f"not {name}" for name in names]
+
+
 def _longest(tokens: set[str]) -> set[str]:
     """Drop Chinese words that are pieces of another candidate (梯度 beside 梯度消失): the whole word is the term."""
     pieces = {o[i:j] for o in tokens if has_cjk(o) for i in range(len(o)) for j in range(i + 1, len(o) + (i > 0))}
@@ -169,6 +232,7 @@ def _terms(answer: str, question: str, glossary: Glossary, frequencies: Document
     low = normalize(answer).lower()
     asked_concepts = {entry.id for entry in glossary.find(question)}
     asked = {word_key(t) for t in tokenize(question)}
+    ruled = ruled_out(answer)
     terms: list[_Term] = []
     covered: set[str] = set()
     for entry in glossary.find(answer):
@@ -181,7 +245,10 @@ def _terms(answer: str, question: str, glossary: Glossary, frequencies: Document
             continue  # named only by an everyday word ("the rest" is not ReST)
         at = min((low.find(a.lower()) for a in named), default=0)
         weight = CONCEPT_WEIGHT * max(frequencies.idf(t) for t in alias_tokens)
-        terms.append(_Term(weight, at, list(entry.zh or entry.en), list(entry.en or entry.zh), 1.0))
+        zh, en = list(entry.zh or entry.en), list(entry.en or entry.zh)
+        if only_ruled_out(entry.aliases, answer, ruled):  # "（不是过拟合）"
+            zh, en = ruling_out(zh), ruling_out(en)
+        terms.append(_Term(weight, at, zh, en, 1.0))
     counts = Counter(tokenize(answer) if tokens is None else tokens)
     keys = {word_key(t) for t in counts}
     commands = {name.lower() for name in TEX_COMMAND.findall(answer)} - set(tokenize(TEX_COMMAND.sub(" ", answer)))
@@ -199,7 +266,8 @@ def _terms(answer: str, question: str, glossary: Glossary, frequencies: Document
         if word.lower() not in seen and word_keys(word) <= keys:
             seen.add(word.lower())
             weight = (1 + math.log(counts[token])) * frequencies.idf(token) * special
-            terms.append(_Term(weight, low.find(token), [word], [word], special))
+            names = ruling_out([word]) if word_key(token) in ruled else [word]  # "instead of training from scratch"
+            terms.append(_Term(weight, low.find(token), names, names, special))
     return sorted(terms, key=lambda term: (-term.weight, term.at))
 
 
