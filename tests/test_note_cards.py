@@ -334,6 +334,34 @@ def test_what_a_note_says_something_is_not_is_said_only_by_ruling_it_out_too(gra
         assert grader.coverage(ruling_out, answer) == [said], answer
 
 
+def test_a_term_named_with_another_points_role_is_not_that_point(grader) -> None:
+    """"LSTM 有哪些门？" answered with every gate's role exchanged ("输入门负责丢掉旧记忆，输出门负责写入新信息") scored 4/5, all
+    three gates ticked: a clause naming a point and saying what the reference says of another says neither. A bare
+    list of the names still says them (the question asks which), and so does each role in other words."""
+    glossary = load_glossary(None)
+    frequencies = DocumentFrequencies.from_token_rows(["模型 训练 数据", "rnn 梯度 记忆", "model data training"])
+    question = "LSTM 有哪些门？"
+    for reference, swapped, listed, reworded in [
+        ("- 遗忘门 forget gate $f_t = \\sigma(W_f[h_{t-1}, x_t] + b_f)$：决定丢掉多少旧记忆\n- 输入门 input gate $i_t$："
+         "决定写入多少新信息\n- 输出门 output gate $o_t$：决定把多少记忆输出成隐藏状态\n- 门用 sigmoid，输出在 0 到 1 之间，像开关",
+         "遗忘门负责决定输出多少，输入门负责丢掉旧记忆，输出门负责写入新信息，门用 ReLU 激活。", "遗忘门、输入门、输出门，sigmoid，开关",
+         "遗忘门控制忘掉多少过去的记忆，输入门控制往记忆里写多少新东西，输出门控制把多少记忆变成隐藏状态；门都是 sigmoid。"),
+        ("- Forget gate: how much of the old memory to keep\n- Input gate: how much new information to write\n"
+         "- Output gate: how much of the memory to show as the hidden state\n"
+         "- Gates are sigmoids, between 0 and 1, like switches",
+         "The forget gate decides how much new information to write, the input gate how much of the old memory to "
+         "keep, the output gate what to write; gates use ReLU.",
+         "Forget gate, input gate, output gate; sigmoid switches.",
+         "The forget gate throws away part of the old memory, the input gate adds new information, the output gate "
+         "shows part of the cell state as the hidden state; all gates are sigmoids."),
+    ]:
+        points = term_points(reference, question, glossary, frequencies)
+        card = Card(id="c1", kind="short", origin="note", topic="rnn", question=Bilingual(zh=question, en=question),
+                    answer=Bilingual(zh=reference, en=reference), key_points=points, source="notes/lstm.md:3")
+        assert grader.grade(card, swapped).score <= 1, grader.grade(card, swapped)
+        assert grader.grade(card, listed).score == 5 and grader.grade(card, reworded).score == 5
+
+
 def test_a_callouts_title_that_asks_the_question_is_neither_the_answer_nor_a_key_point(tmp_path: Path) -> None:
     """"> [!question] 面试题：权重为啥不能全初始化成 0？" over its answer: the label and the asking words were key points
     (面试题、为啥), so a complete answer scored 4/5, and the reference opened with the question."""

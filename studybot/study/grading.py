@@ -22,7 +22,7 @@ import re
 import threading
 import unicodedata
 from dataclasses import asdict, dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Callable
 
 import numpy as np
@@ -32,7 +32,8 @@ from studybot.study.keypoints import denials, ruled_out, what_it_rules_out, wort
 from studybot.content.schema import KeyPoint
 from studybot.content.glossary import Glossary
 from studybot.text.language import language
-from studybot.text.tokens import add_words, tokenize, word_key, word_keys
+from studybot.text.sentences import CLAUSE_STOP
+from studybot.text.tokens import MATH_SPAN, add_words, tokenize, word_key, word_keys
 
 # Share of a synonym's tokens the answer must contain: 0.5 let wrong answers that share words
 # through (40% of them scored above 1); 0.6 is the loosest with none, and keeps most bank references >= 4.
@@ -51,6 +52,11 @@ SAME_ANSWER_ENGLISH = 0.50
 # (e5 passage cosine at least this; dev: other cards' references at a median of 0.90, paraphrases 0.95).
 SAME_ANSWER_CHINESE = 0.93
 RATINGS = ("again", "hard", "good", "easy")
+# How many more words a clause naming a key point must share with what the reference says of another point the answer
+# names than with what it says of this one, to give the point that other's role: "输入门负责丢掉旧记忆" (丢掉, 记忆: the
+# forget gate's, none of the input gate's). One more is often a paraphrase's everyday words ("…the weights stop
+# learning" beside a reference's "the learning algorithms cannot adapt to the weights")
+SWAPPED_ROLE_WORDS = 2
 # 0-2: not recalled (2: fragments, one point of three); 3-4: the substance; 5: everything. FSRS takes Hard
 # as recalled: fragments rated Hard moved a wrong answer's card 16 days out. An interview follow-up below
 # 3 becomes a review card for the same reason. An exact question only proves recognition, so a right pick
@@ -138,8 +144,10 @@ _COMPARED = frozenset("大小多少高低快慢长短深浅强弱宽窄稀密好
 _PREPOSITIONS = frozenset("along across through toward towards onto upon within among around".split())
 
 
-def grading_words(text: str) -> set[str]:
-    """The words a grade compares of a text: its tokens' word keys, numbers and comparatives said one way."""
+@lru_cache(maxsize=8192)
+def grading_words(text: str) -> frozenset[str]:
+    """The words a grade compares of a text: its tokens' word keys, numbers and comparatives said one way.
+    Cached: `Grader.swapped` asks of every clause of an answer and of its reference."""
     tokens = tokenize(text)
     words = set()
     for i, token in enumerate(tokens):
@@ -151,7 +159,7 @@ def grading_words(text: str) -> set[str]:
             words.add(f"更{token[1]}")
         else:
             words.add(_NUMBER_WORDS.get(token, word_key(token)))
-    return words
+    return frozenset(words)
 
 
 def score_from_coverage(covered: int, total: int) -> int:
@@ -172,6 +180,7 @@ class Grader:
         self.lexical_threshold = lexical_threshold
         self.meaning_threshold = meaning_threshold or dict(MEANING_THRESHOLD)
         self._vectors: dict[tuple[str, str], np.ndarray] = {}
+        self._roles: dict[tuple, list[set[str]]] = {}  # what each card's reference says of each key point (`swapped`)
         self._preparing: dict[str, threading.Thread] = {}
 
     @cached_property
@@ -191,12 +200,12 @@ class Grader:
 
     # --- key points --------------------------------------------------------------------------
 
-    def answer_tokens(self, answer: str, question: str = "") -> set[str]:
+    def answer_tokens(self, answer: str, question: str = "") -> frozenset[str]:
         """The answer's stems plus the aliases of the concepts it names, except those the question names:
         restating the question's subject ("activation functions ...") must not earn its key points."""
         asked = {entry.id for entry in self.glossary.find(question)}
         aliases = [a for entry in self.glossary.find(answer) if entry.id not in asked for a in entry.aliases]
-        return grading_words(f"{answer}\n{' '.join(aliases)}")
+        return grading_words(answer).union(*map(grading_words, aliases))  # an alias's words: cached
 
     def lexical_match(self, synonym: str, tokens: set[str]) -> bool:
         wanted = grading_words(_HYPHEN.sub(" ", synonym))
@@ -213,9 +222,43 @@ class Grader:
             if not (ruled := what_it_rules_out(synonym)):
                 return self.lexical_match(synonym, tokens)
             denied = self.answer_tokens(denials(answer)[1], question) if denied is None else denied
-            return self.lexical_match(ruled, tokens) and bool(word_keys(ruled) & denied)
+            return self.lexical_match(ruled, tokens) and bool(grading_words(ruled) & denied)
 
         return [any(says(s) for s in [*p.zh, *p.en]) for p in points]
+
+    def swapped(self, card: Card, answer: str) -> list[bool]:
+        """The key points an answer names only in clauses that say what the reference says of another point it names:
+        naming the three gates of an LSTM with every role exchanged ("遗忘门负责决定输出多少，输入门负责丢掉旧记忆，输出门负责写入
+        新信息") scored 4/5. A point's role is the words of the reference's clauses naming it; a clause naming several
+        points (a bare list of them) tells no role, and leaves them said."""
+        points = card.key_points
+        synonyms = [[*p.zh, *p.en] for p in points]
+        named = set().union(*(word_keys(s) for words in synonyms for s in words))
+        named |= word_keys(f"{card.question.zh}\n{card.question.en}")
+
+        def naming(clause: str) -> tuple[list[int], set[str]]:
+            tokens = self.answer_tokens(clause)
+            words = {word_key(t) for t in tokenize(clause) if worth_asking(t)} - named
+            return [i for i, words_ in enumerate(synonyms) if any(self.lexical_match(s, tokens) for s in words_)], words
+
+        key = (_reference(card), card.question.zh, card.question.en, repr(synonyms))
+        if key not in self._roles:
+            self._roles[key] = [set() for _ in points]
+            for clause in _clauses(key[0]):
+                found, words = naming(clause)
+                for i in found:
+                    self._roles[key][i] |= words
+        roles = self._roles[key]
+        clauses = [naming(clause) for clause in _clauses(answer)]
+        named_in_answer = {i for found, _ in clauses for i in found}
+        swapped: list[bool | None] = [None] * len(points)
+        for found, words in clauses:
+            for i in found:
+                other = max((len(words & role) for j, role in enumerate(roles) if j != i and j in named_in_answer),
+                            default=0)
+                exchanged = len(found) == 1 and other - len(words & roles[i]) >= SWAPPED_ROLE_WORDS
+                swapped[i] = exchanged and swapped[i] is not False
+        return [bool(s) for s in swapped]
 
     @cached_property
     def english_model(self):
@@ -337,6 +380,12 @@ class Grader:
         return self.semantic and card.origin != "bank" and bool(answer.strip()) and self.sentence_model is not None
 
 
+def _clauses(text: str) -> list[str]:
+    """A text's clauses, its formulas set aside (the comma of "$W_f[h_{t-1}, x_t]$" ended none)."""
+    return [clause for line in MATH_SPAN.sub(" ", text).splitlines() for clause in CLAUSE_STOP.split(line)
+            if clause.strip()]
+
+
 def _reference(card: Card, lang: str | None = None) -> str:
     """A card's reference answer as one text (both languages when they differ), or its half in `lang` when it has
     one: an English answer to "后来的研究认为主要是让优化地形更平滑。/ Later work argues it mainly smooths the optimisation
@@ -357,6 +406,8 @@ def _grade_short(grader: Grader, card: Card, answer: str, rivals: list[Card]) ->
         hits = [h or t for h, t in zip(hits, grader.coverage(card.key_points, translated, question))]
     if meaning and not all(hits):
         hits = grader.by_meaning(card, hits, translated or answer, rivals, answer if translated else "")
+    if any(hits):
+        hits = [hit and not swapped for hit, swapped in zip(hits, grader.swapped(card, answer))]
     score = score_from_coverage(sum(hits), len(hits))
     return Grade(
         score=score, rating=RATING_BY_SCORE[score],
