@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from studybot.content.schema import Bilingual
+from studybot.content.schema import Bilingual, KeyPoint
 from studybot.study.cards import Card, load_deck, select
 from studybot.errors import StudybotError
 from studybot.content.glossary import load_glossary
@@ -133,6 +133,29 @@ def test_numbers_comparatives_and_prepositions_are_said_any_way(grader) -> None:
             assert grader.coverage([point], answer) == [True], answer
         for answer in wrong:
             assert grader.coverage([point], answer) == [False], answer
+
+
+def test_an_answer_saying_it_does_not_know_recalls_fragments_whatever_words_it_lists(grader) -> None:
+    """"我不太确定，均值 0 方差 1、gamma beta、更大的学习率……这些词我都听过，但不知道归一化和它们有什么关系。" scored 5/5 with every
+    point ticked. The learner's own voice says it ("我", "I"); the model "不知道词序" in a right answer is no admission,
+    and a hedge ("不太确定", "not sure") still earns what the answer says."""
+    points = [KeyPoint(zh=["均值 0 方差 1"], en=["zero mean unit variance"]), KeyPoint(zh=["γ 和 β"], en=["gamma and beta"]),
+              KeyPoint(zh=["更大的学习率"], en=["larger learning rate"])]
+    card = Card(id="t1", kind="short", origin="bank", topic="normalization",
+                question=Bilingual(zh="归一化有什么作用？", en="What does normalization do?"),
+                answer=Bilingual(zh="把输入标准化成均值 0 方差 1，再用 γ 和 β 缩放平移，可以用更大的学习率。",
+                                 en="It standardizes inputs to zero mean and unit variance, then scales and shifts "
+                                    "them by gamma and beta, allowing a larger learning rate."),
+                key_points=points, source="n.md")
+    for admitted in ("我不太确定，均值 0 方差 1、gamma beta、更大的学习率这些词我都听过，但不知道归一化和它们有什么关系。",
+                     "Zero mean unit variance, gamma and beta, larger learning rate: I have heard of these, but I "
+                     "don't know how they relate to normalization."):
+        grade = grader.grade(card, admitted)
+        assert grade.score == 2 and grade.rating == "again" and len(grade.covered) == 3, grade
+    for hedged in ("我不太确定，但应该是把输入变成均值 0 方差 1，再用 γ 和 β 缩放平移，所以能用更大的学习率。",
+                   "I'm not sure, but I think it makes inputs zero mean unit variance, with gamma and beta, so a "
+                   "larger learning rate works.", "模型本身不知道输入的尺度，所以要归一化成均值 0 方差 1，再用 γ 和 β，可以用更大的学习率。"):
+        assert grader.grade(card, hedged).score == 5, hedged
 
 
 def test_choice_and_cloze_are_exact(bank_cards, grader) -> None:

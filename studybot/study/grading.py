@@ -62,6 +62,20 @@ SWAPPED_ROLE_WORDS = 2
 # 3 becomes a review card for the same reason. An exact question only proves recognition, so a right pick
 # is Good, not Easy.
 RATING_BY_SCORE = {0: "again", 1: "again", 2: "again", 3: "good", 4: "good", 5: "easy"}
+# An answer saying the learner does not know, or has only heard the words, recalled fragments at most, whatever key
+# points the words it lists name: "我不太确定，均值 0 方差 1、gamma beta、更大的学习率……这些词我都听过，但不知道归一化和它们有什么
+# 关系。" scored 5/5. Said in the learner's own voice ("我", "I", or opening the answer): the model "不知道词序" in a right
+# answer is no admission, and "not sure"/"不太确定" only hedges an answer
+ADMITTED_SCORE = 2
+_ADMITS = re.compile(
+    r"(?:^|我)\s*(?:也|都|还|真的?|其实|完全|根本|实在|确实|并)?\s*"
+    r"(?:不知道|不清楚|不太清楚|不懂|不太懂|不了解|不太了解|不记得|记不清|忘了|没学过)"
+    r"|我\s*(?:也|都|只|就|只是)?\s*听(?:说)?过\s*(?:[,，。;；]|$)"
+    r"|\bi\s*(?:really |honestly |just )?(?:do not|don't|dont|can't|cannot) (?:really )?"
+    r"(?:know|understand|remember|recall)\b"
+    r"|\bi(?: have|'ve)(?: got)? no idea\b|^\s*no idea\b|\bi (?:forget|forgot)\b"
+    r"|\bi(?:'ve| have)? (?:only |just )?heard (?:of )?(?:these|them|those|the (?:words|terms|names))\b",
+    re.IGNORECASE)
 EXACT_SCORE = {True: 5, False: 0}
 EXACT_RATING = {True: "good", False: "again"}
 
@@ -409,6 +423,8 @@ def _grade_short(grader: Grader, card: Card, answer: str, rivals: list[Card]) ->
     if any(hits):
         hits = [hit and not swapped for hit, swapped in zip(hits, grader.swapped(card, answer))]
     score = score_from_coverage(sum(hits), len(hits))
+    if _ADMITS.search(unicodedata.normalize("NFKC", answer)):
+        score = min(score, ADMITTED_SCORE)
     return Grade(
         score=score, rating=RATING_BY_SCORE[score],
         covered=[point_label(p) for p, h in zip(card.key_points, hits) if h],
