@@ -32,7 +32,7 @@ from pathlib import Path
 from question_sets import REPO, questions, set_parser
 
 SHARED = REPO.parent / "shared"
-SETS = ["seeds_new", "dl500_zh", "imhuay_zh", "hosni_en", "devint_en", "dl500_en", "amusi_zh", "mlq_en", "obsai_en", "rasbt_en", "d2lzh_zh"]
+SETS = ["seeds_new", "dl500_zh", "imhuay_zh", "hosni_en", "devint_en", "dl500_en", "amusi_zh", "mlq_en", "obsai_en", "rasbt_en", "d2lzh_zh", "shuaiw_en", "daily_zh"]
 
 
 def _home(name: str, corpora: Path, homes: Path) -> Path:

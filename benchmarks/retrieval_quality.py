@@ -17,12 +17,15 @@ Each set is named after the notes it asks about; DIR holds one folder per set:
     obsai_en   AI/**/*.md of github.com/Lawrence-Godfrey/obsidian-ai-notes @a81c3a9 (an Obsidian vault)
     rasbt_en   faq/*.md of github.com/rasbt/python-machine-learning-book @7d91687 (an English ML FAQ)
     d2lzh_zh   docs/chapter*/*.md of github.com/ShusenTang/Dive-into-DL-PyTorch @09c8bac (a Chinese textbook)
+    shuaiw_en  README.md of github.com/ShuaiW/data-science-question-answer @fecefcf (English data-science Q&A)
+    daily_zh   docs/04-ai-algorithms/{machine-learning/**,nlp/*}.md of github.com/datawhalechina/daily-interview @f35e8d5
 
 amusi_zh and mlq_en came later (stop 33): every question of theirs is held, written before any
 result was seen, and reported once; nothing was tuned on them. obsai_en came in stop 34: its first
 30 questions were read to find what an Obsidian vault needs, so they are dev; 20 more, written
 after that, are held. rasbt_en and d2lzh_zh came in stop 62, like amusi_zh and mlq_en: 36 questions each
-(20 in the notes' language, 16 in the other), all held, written by someone who never saw a result.
+(20 in the notes' language, 16 in the other), all held, written by someone who never saw a result;
+shuaiw_en and daily_zh came in stop 63 the same way.
 
 The seed sets need no DIR: `seeds` is ../shared/seeds with ../shared/eval/retrieval-dev.jsonl,
 `seeds_new` the same notes with questions of ours, and `+bundled` adds the bundled knowledge to the
@@ -45,7 +48,7 @@ from pathlib import Path
 from question_sets import REPO, questions, translations
 
 SHARED = REPO.parent / "shared"
-OUTSIDE = ["dl500_zh", "imhuay_zh", "hosni_en", "devint_en", "dl500_en", "amusi_zh", "mlq_en", "obsai_en", "rasbt_en", "d2lzh_zh"]
+OUTSIDE = ["dl500_zh", "imhuay_zh", "hosni_en", "devint_en", "dl500_en", "amusi_zh", "mlq_en", "obsai_en", "rasbt_en", "d2lzh_zh", "shuaiw_en", "daily_zh"]
 SEEDS = ["seeds", "seeds+bundled", "seeds_new", "seeds_new+bundled"]
 
 
