@@ -422,22 +422,65 @@ def test_a_probe_never_puts_one_language_inside_the_other(cards) -> None:
 
 
 def test_a_probe_never_blanks_a_name_its_question_said() -> None:
-    """The point "decay" of "How does weight decay work?" is asked where the sentence says it, not inside "weight decay"
-    (the question's own name of its subject: "____退火按____从最大值…" after "余弦退火…是怎么工作的？")."""
+    """A point is blanked where the sentence says it, never inside "weight decay" (the question's own name of its
+    subject: "____退火按____从最大值…" after "余弦退火…是怎么工作的？"), and a word the question writes is no blank at all:
+    "RoPE 旋转位置编码的原理是什么？" was probed "把 q、k 按位置____" (旋转)."""
     from studybot.study.interview import Interviewer, Section, Thread
 
     card = Card(id="wd-1", kind="short", origin="bank", topic="regularization",
                 question=Bilingual(zh="权重衰减是怎么工作的？", en="How does weight decay work?"),
                 answer=Bilingual(zh="权重每步按比例衰减。", en="Weights decay a little at every step."),
-                key_points=[KeyPoint(zh=["衰减"], en=["decay"])], source="wd.md:1")
+                key_points=[KeyPoint(zh=["比例"], en=["proportion"]), KeyPoint(zh=["衰减"], en=["decay"])],
+                source="wd.md:1")
     lines = {1: "", 2: "权重衰减也叫 L2 正则化。", 3: "权重衰减让权重每步按比例衰减，向零收缩。",
              4: "Weight decay lets each parameter decay in proportion toward zero at every step."}
     section = Section(file="wd.md", start=1, end=4, lines=lines, answer_lines={2, 3, 4})
-    asked = Interviewer(Grader(load_glossary(None))).probe(Thread(n=1, card=card, section=section), card,
-                                                            card.key_points[0])
-    assert asked.card.question.zh == "追问：「权重衰减让权重每步按比例____，向零收缩。」——空白处应该是什么？为什么？"
-    assert asked.card.question.en == ('Follow-up: "Weight decay lets each parameter ____ in proportion toward zero at '
+    interviewer = Interviewer(Grader(load_glossary(None)))
+    asked = interviewer.probe(Thread(n=1, card=card, section=section), card, card.key_points[0])
+    assert asked.card.question.zh == "追问：「权重衰减让权重每步按____衰减，向零收缩。」——空白处应该是什么？为什么？"
+    assert asked.card.question.en == ('Follow-up: "Weight decay lets each parameter decay in ____ toward zero at '
                                       'every step." What goes in the blank, and why?')
+    # "decay" is the question's own word: no blank gives it away, and no probe asks it
+    assert interviewer.probe(Thread(n=1, card=card, section=section), card, card.key_points[1]) is None
+
+
+def test_a_probe_is_one_blank_on_its_own_point_in_a_whole_sentence_of_the_questions_language() -> None:
+    """A probe sweep found "上一步的____算出新的____就是对历史的____" (a clause and a repeated 隐藏状态 dropped), "多头注意力把
+    Q、____ 投影…" for the point 共享 K/V, a Chinese card probed only in English under --lang zh, and, where no sentence
+    held the point, the question again with "还有哪个关键点你没有说到？"."""
+    from studybot.study.interview import Interviewer, Section, Thread
+
+    def probe(question: str, point: KeyPoint, lines: dict[int, str], answer_lines: set[int] = frozenset(),
+              lang: str | None = None):
+        card = Card(id="p-1", kind="short", origin="note", topic="notes", question=split_bilingual(question),
+                    answer=Bilingual("", ""), key_points=[point], source="p.md:1")
+        section = Section(file="p.md", start=1, end=max(lines), lines={1: "", **lines}, answer_lines=set(answer_lines))
+        asked = Interviewer(Grader(load_glossary(None)), lang=lang).probe(Thread(n=1, card=card, section=section),
+                                                                          card, point)
+        return asked and asked.card.question
+
+    hidden = KeyPoint(zh=["隐藏状态"], en=["hidden state"])
+    twice = "RNN 每步用当前输入和上一步的隐藏状态算出新的隐藏状态，隐藏状态就是对历史的记忆。"
+    once = "隐藏状态像一个摘要，把读过的输入压缩成一个向量。"
+    asked = probe("RNN 是如何工作的？", hidden, {2: twice, 3: once})
+    assert asked.zh == "追问：「____像一个摘要，把读过的输入压缩成一个向量。」——空白处应该是什么？为什么？", asked
+    assert probe("RNN 是如何工作的？", hidden, {2: twice}) is None  # no garbled probe, and no question asked again
+    # the point's own words, not two letters of it that another sentence writes for something else
+    shared = KeyPoint(zh=["共享 K/V"], en=["share K/V"])
+    lines = {2: "多头注意力把 Q、K、V 投影到 h 个低维子空间，分别做注意力再拼接。", 3: "MQA 让所有 query 头共享 K/V，KV cache 变小。"}
+    assert probe("MQA 和 GQA 是什么？", shared, lines).zh == \
+        "追问：「MQA 让所有 query 头____，KV cache 变小。」——空白处应该是什么？为什么？"
+    assert probe("MQA 和 GQA 是什么？", shared, {2: lines[2]}) is None
+    # a Chinese question whose English answer block holds the point first is asked in Chinese from its Chinese line
+    running = KeyPoint(zh=["滑动平均"], en=["running average"])
+    lines = {2: "BatchNorm normalises over the batch and keeps a running average for inference.",
+             3: "BatchNorm 推理时用训练中记下的滑动平均，LayerNorm 推理和训练一样。"}
+    for lang in (None, "zh"):
+        asked = probe("BatchNorm 和 LayerNorm 有什么区别？", running, lines, {2}, lang)
+        assert asked.zh == asked.en == "追问：「BatchNorm 推理时用训练中记下的____，LayerNorm 推理和训练一样。」——空白处应该是什么？为什么？"
+    asked = probe("BatchNorm 和 LayerNorm 有什么区别？", running, lines, {2}, "en")
+    assert asked.en == ('Follow-up: "BatchNorm normalises over the batch and keeps a ____ for inference." What goes in '
+                        'the blank, and why?')
 
 
 def test_an_opening_with_nothing_right_gets_no_deeper_question_after_its_probe(cards) -> None:
@@ -765,14 +808,19 @@ def test_a_probe_of_a_table_quotes_one_row_with_its_columns_names_and_cites_that
     cards = [c for c in load_deck(tmp_path / "home").cards if c.origin == "note" and c.kind == "short"]
     assert len(cards) == 2, [c.question.en for c in cards]
     grader = Grader(load_glossary(None), semantic=False)
+    probed = 0
     for card in cards:
         header = lines[int(card.source.rsplit(":", 1)[1]) + 1]  # under the heading and its blank line
         names = [cell.strip() for cell in header.strip("|").split("|") if cell.strip()]
         said = {word.lower() for point in card.key_points for word in (*point.zh, *point.en)}
         assert not said & {word.lower() for name in names for word in name.split()}, (names, said)
         section = card_section(card)
-        for point in card.key_points:
-            asked = Interviewer(grader).probe(Thread(n=1, card=card, section=section), card, point)
+        probes = [(point, asked) for point in card.key_points
+                  if (asked := Interviewer(grader).probe(Thread(n=1, card=card, section=section), card, point))]
+        # a point whose row names it in several words ("weight decay with early stopping") has no one blank to ask
+        assert probes or card.question.en.startswith("Which regularizer"), card.question.en
+        probed += len(probes)
+        for point, asked in probes:
             line = int(asked.card.source.rsplit(":", 1)[1])
             quoted = asked.card.question.zh
             assert line in rows, (asked.card.source, quoted)
@@ -780,6 +828,7 @@ def test_a_probe_of_a_table_quotes_one_row_with_its_columns_names_and_cites_that
             others = [cell.strip() for n, row in rows.items() if n != line for cell in row.strip("|").split("|")[1:]]
             assert not any(cell in quoted for cell in others), quoted  # and no other row
             assert locate(point, section, card, grader)["line_start"] in rows, point
+    assert probed >= 3
 
 
 def test_no_ladder_step_is_asked_of_an_aside_on_another_subject(tmp_path: Path) -> None:

@@ -48,7 +48,7 @@ from studybot.text.aspects import aspects
 from studybot.text.language import has_cjk, language
 from studybot.text.sentences import split_quotable
 from studybot.text.tables import read_tables, row_cells
-from studybot.text.tokens import TEX_COMMAND, find_term, term_pattern, tokenize, word_key
+from studybot.text.tokens import TEX_COMMAND, find_term, term_pattern, tokenize, word_key, word_keys
 
 GOOD_SCORE = 4  # an answer this good earns a deeper question
 PASS_SCORE = 3  # a follow-up scored below this becomes a review card
@@ -222,9 +222,11 @@ def _source(card: Card) -> tuple[str, int]:
 def _span(sentence: str, synonym: str, threshold: float) -> tuple[int, int] | None:
     """Where a sentence says a synonym in other words ("from the peak to a minimum" for "from peak to
     minimum"): the stretch from the first to the last of its words, when enough of them are there."""
-    wanted = {word_key(t) for t in tokenize(synonym)}
+    # a letter is a symbol any formula writes, no word: "K、V" of "多头注意力把 Q、K、V 投影…" said "共享 K/V" without 共享
+    words = [t for t in dict.fromkeys(tokenize(synonym)) if len(t) > 1]
+    wanted = {word_key(t) for t in words}
     spans, got = [], set()
-    for token in dict.fromkeys(tokenize(synonym)):
+    for token in words:
         if has_cjk(token):
             found = sentence.find(token)
             if found >= 0:
@@ -257,11 +259,28 @@ def _overlaps(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
     return any(start < span[1] and span[0] < end for start, end in spans)
 
 
+def _one_blank(cuts: list[tuple[int, int]], sentence: str, parts: dict[str, str], row: bool) -> bool:
+    """Whether the cuts are one blank: one term said once (in each cell of a table's `row`, which says it per column),
+    or the symbols of one joined term ("γ 和 β": 缩放 ____ 和平移 ____). A sentence naming the point twice lost a clause
+    and a word to it, "上一步的____算出新的____就是对历史的____" of "…算出新的隐藏状态，隐藏状态就是对历史的记忆"; one naming
+    two points asked for both."""
+    texts = [sentence[start:end].lower() for start, end in cuts]
+    if len(cuts) == 1 or (row and len(set(texts)) == 1):
+        return True
+    joined = {parts.get(text) for text in texts}
+    return len(set(texts)) == len(texts) and len(joined) == 1 and None not in joined
+
+
 def blanked_sentences(sources: list[tuple[int | None, str]], terms: dict[str, list[str]], threshold: float,
-                      block: set[int] | frozenset[int] = frozenset(),
-                      said: tuple[str, ...] = ()) -> dict[str, tuple[int | None, str]]:
-    """Per language, the first (line, sentence) that names one of the terms, with every term blanked out, or
+                      block: set[int] | frozenset[int] = frozenset(), said: tuple[str, ...] = (),
+                      question: str = "", prefer: str | None = None,
+                      rows: set[int] | frozenset[int] = frozenset()) -> dict[str, tuple[int | None, str]]:
+    """Per language, the first (line, sentence) that names one of the terms once, with it blanked out, or
     says one in other words, with that stretch blanked; the sources come best first (the answer block).
+    A sentence that would need more than one blank is skipped (`_one_blank`), never cut into a garbled one.
+
+    No word the question writes is blanked (`question`): "RoPE 旋转位置编码的原理是什么？" was probed "把 q、k 按位置____"
+    (旋转), "残差连接能完全防止梯度爆炸吗？" "Residuals alone do not ____ explosions" (prevent).
 
     A name the question said (`said`) is never blanked, nor a term inside it: after "余弦退火学习率调度是怎么工作的？" the
     point 余弦曲线 / 余弦 was asked as "____退火按____从最大值平滑降到最小值", "____ annealing follows a half ____", its
@@ -269,13 +288,17 @@ def blanked_sentences(sources: list[tuple[int | None, str]], terms: dict[str, li
 
     Both come from one passage, so that they are one sentence in two languages: a line (a bilingual line), the lines
     `block` (the interview answer's 中文 and English paragraphs) or the card's own answer (line None); the first passage
-    that holds both, else the first that holds one, and then one language only. Each language searched on its own, the
-    Chinese half quoted the interview answer and the English half another paragraph, "In LLM training people count
-    tokens and steps instead, because the ____ is often seen about once.".
+    that holds both, else the first that holds one in the language `prefer` (the interview's, or the question's), else
+    the first that holds one, and then one language only. Each language searched on its own, the Chinese half quoted
+    the interview answer and the English half another paragraph, "In LLM training people count tokens and steps
+    instead, because the ____ is often seen about once."; a Chinese card whose English answer block came first was
+    probed in English alone, under --lang zh too, its Chinese table row holding the point.
     """
     passages: dict[object, dict[str, tuple[int | None, str]]] = {}
     named = [t for t in [*terms["zh"], *terms["en"]] if t.strip()]
-    every = sorted({*named, *(part for t in named for part in _symbols(t))}, key=len, reverse=True)
+    parts = {part.lower(): t for t in named for part in _symbols(t)}
+    every = sorted({*named, *parts}, key=len, reverse=True)
+    asked = word_keys(question)
     # a longer term that holds a name said is still blanked whole ("cosine annealing schedule" over "cosine annealing")
     kept = [name for name in said if name.strip() and not any(len(t) > len(name) and find_term(t, name) for t in every)]
     for n, sentence in sources:
@@ -284,20 +307,28 @@ def blanked_sentences(sources: list[tuple[int | None, str]], terms: dict[str, li
         if lang in found or _has_markup(sentence):
             continue
         held = [m.span() for name in kept for m in term_pattern(name).finditer(sentence)]
+
+        def free(span: tuple[int, int]) -> bool:
+            keys = word_keys(sentence[span[0]:span[1]])
+            return not _overlaps(span, held) and not (keys and keys <= asked)
+
         cuts: list[tuple[int, int]] = []
         for term in every:  # every synonym: the sentence must not give it away
             cuts += [m.span() for m in term_pattern(term).finditer(sentence) if not _overlaps(m.span(), held + cuts)]
+        if cuts and not all(map(free, cuts)):
+            continue  # it names the point where the question said it
         if not cuts:
-            span = next((s for t in terms[lang] if (s := _span(sentence, t, threshold)) and not _overlaps(s, held)), None)
+            span = next((s for t in terms[lang] if (s := _span(sentence, t, threshold)) and free(s)), None)
             cuts = [span] if span else []
         blanked = sentence
         for start, end in sorted(cuts, reverse=True):
             blanked = blanked[:start] + BLANK + blanked[end:]
-        if cuts and _gives_context(blanked):
+        if cuts and _one_blank(cuts, sentence, parts, n in rows) and _gives_context(blanked):
             found[lang] = (n, _RUN_OF_BLANKS.sub(BLANK, blanked))
             if len(found) == 2:  # a passage's sentences come together: no passage before it holds both
                 return found
-    return next((found for found in passages.values() if found), {})
+    return next((found for found in passages.values() if prefer in found), None) or \
+        next((found for found in passages.values() if found), {})
 
 
 def locate(point: KeyPoint, section: Section | None, card: Card, grader: Grader, first: tuple[int, ...] = ()) -> dict:
@@ -484,7 +515,9 @@ def _probe(interviewer: "Interviewer", thread: Thread) -> Asked | None:
     for point in interviewer.unsaid(thread, [*last_missed, *thread.missed]):
         if point_label(point) not in thread.probed:
             thread.probed.add(point_label(point))
-            return interviewer.probe(thread, asked.card if point in last_missed else thread.card, point)
+            probe = interviewer.probe(thread, asked.card if point in last_missed else thread.card, point)
+            if probe is not None:  # else the next missed point, or the next kind of follow-up
+                return probe
     return None
 
 
@@ -848,8 +881,10 @@ class Interviewer:
                 return self.phraser.phrase(asked, self.lang) if worded else asked
         return None
 
-    def probe(self, thread: Thread, card: Card, point: KeyPoint) -> Asked:
-        """A question whose answer is the point: the note's sentence that holds it, with the point blanked."""
+    def probe(self, thread: Thread, card: Card, point: KeyPoint) -> Asked | None:
+        """A question whose answer is the point: the note's sentence that holds it, with the point blanked; None when
+        no sentence holds it in a single blank. The question again with "还有哪个关键点你没有说到？" asked nothing new
+        ("经典 CNN 是如何从 LeNet 演进到 ResNet 的？", its missed points LeNet and ResNet)."""
         question = f"{card.question.zh}\n{card.question.en}"
         target = point
         terms = {"zh": [s for s in point.zh if len(s) <= SHORT_TERM], "en": [s for s in point.en if len(s) <= SHORT_TERM]}
@@ -866,14 +901,15 @@ class Interviewer:
         sources = section.sentences() if section is not None else []
         sources += [(None, s) for line in f"{card.answer.zh}\n{card.answer.en}".splitlines() for s in split_quotable(line)]
         said = tuple(name for entry in self.glossary.find(question) for name in entry.aliases)
+        # the interview's language, else a question in one language only (a note's Chinese heading) is in that one
+        prefer = self.lang or (language(card.question.zh) if card.question.zh == card.question.en else None)
         found = blanked_sentences(sources, terms, self.grader.lexical_threshold,
-                                  section.answer_lines if section is not None else frozenset(), said)
+                                  section.answer_lines if section is not None else frozenset(), said, question, prefer,
+                                  section.rows if section is not None else frozenset())
+        if not found:
+            return None
         blank = {"zh": "追问：「{}」——空白处应该是什么？为什么？", "en": 'Follow-up: "{}" What goes in the blank, and why?'}
-        # no sentence of that language holds the point: ask for what was left out ("There is one more key point here"
-        # followed an answer that had said none of them)
-        more = {"zh": f"追问：{card.question.zh}——还有哪个关键点你没有说到？",
-                "en": f"Follow-up: {card.question.en} Which key point have you not said yet?"}
-        asked = Bilingual(**{lang: _probe_text(lang, found, blank, more) for lang in ("zh", "en")})
+        asked = Bilingual(**{lang: _probe_text(lang, found, blank) for lang in ("zh", "en")})
         # the line of the sentence shown: an English interview cited the Chinese sentence's line for its English one
         line = next((found[lang][0] for lang in sorted(found, key=lambda lang: lang != self.lang)
                      if found[lang][0] is not None), None)
@@ -884,18 +920,13 @@ class Interviewer:
         return Asked("probe", follow, target=point, search_lines=(line,) if line else ())
 
 
-def _probe_text(lang: str, found: dict, blank: dict[str, str], more: dict[str, str]) -> str:
+def _probe_text(lang: str, found: dict, blank: dict[str, str]) -> str:
     """A probe in one language, never mixing two: the blanked sentence of that language in its frame; without
     one, the other language's blanked sentence in its frame (the English probe of a card whose point only its
     Chinese sentence holds asked the opening question again, "Which key point have you not said yet?", and the
-    review card's two languages asked two things); without either, the "one more key point" question in the
-    card's language."""
+    review card's two languages asked two things)."""
     other = "en" if lang == "zh" else "zh"
-    if lang in found:
-        return blank[lang].format(found[lang][1])
-    if other in found:
-        return blank[other].format(found[other][1])
-    return more[lang] if has_cjk(more[lang]) == (lang == "zh") else more[other]
+    return blank[lang].format(found[lang][1]) if lang in found else blank[other].format(found[other][1])
 
 
 @dataclass
