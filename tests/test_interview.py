@@ -378,9 +378,44 @@ def test_a_failing_model_server_leaves_the_questions_as_written(tmp_path: Path, 
     assert all(server.url in t["phrase_note"] for t in probes), probes[0]["phrase_note"]
 
 
-def _missed_turn(n: int, point: str, line: int, score: int) -> dict:
+def _missed_turn(n: int, point: str, line: int, score: int, covered: tuple[str, ...] = ()) -> dict:
     return {"n": n, "kind": "opening", "topic": "normalization", "score": score, "demos": [], "question": f"q{n}",
-            "context": "", "missed": [{"point": point, "file": "normalization.md", "line_start": line, "line_end": line}]}
+            "context": "", "covered": list(covered),
+            "missed": [{"point": point, "file": "normalization.md", "line_start": line, "line_end": line}]}
+
+
+def test_a_point_recalled_later_in_the_session_is_no_weakest_point() -> None:
+    """"softmax" was the first point to re-read although the probe right after the opening that missed it was
+    answered 5/5; a point missed after its recall is weak again."""
+    from studybot.study.interview import summarize
+
+    probe = {**_missed_turn(1, "γ 和 β / gamma and beta", 13, 5, covered=("softmax",)), "kind": "probe", "missed": []}
+    turns = [_missed_turn(1, "softmax", 29, 1), probe, _missed_turn(2, "表达能力 / representational power", 26, 3),
+             _missed_turn(3, "γ 和 β / gamma and beta", 13, 2, covered=("表达能力 / representational power",))]
+    weakest = summarize(turns, [], T0, [])["weakest"]
+    assert [w["point"] for w in weakest] == ["γ 和 β / gamma and beta"], weakest
+
+
+def test_a_missed_point_of_a_bundled_note_is_re_read_in_the_learners_own_note_that_holds_it(tmp_path: Path,
+                                                                                           cards) -> None:
+    """"主要是让优化地形更平滑" was sent to the bundled normalization.md, the learner's own normalization.md:9 saying
+    "后来的研究认为主要是让 loss landscape 更平滑"; a point their notes do not hold is still read in the bundled note."""
+    from studybot.index.build import build_index
+    from studybot.study.interview import card_section
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "bn.md").write_text("# BatchNorm\n\n## BatchNorm 为什么有用？\n\n- 对每个通道在 batch 上标准化\n"
+                                 "- 主要是让 loss landscape 更平滑，可以用更大的学习率\n", encoding="utf-8")
+    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
+    card = cards["normalization-001"]  # its points: ... 更大的学习率 ... 损失曲面更平滑 ... γ 和 β
+    plan = replace(plan_interview(tmp_path / "home", T0, ["normalization"], count=1), openings=[card], follow_ups=0)
+    answers = iter(["不知道"])
+    turns = run_interview(plan, lambda shown: next(answers, None), lambda: T0, grader=Grader(load_glossary(None))).turns
+    missed = {m["point"]: (Path(m["file"]).name, m["line_start"]) for m in turns[0]["missed"]}
+    assert missed["更大的学习率 / larger learning rate"] == ("bn.md", 6), missed
+    assert missed["损失曲面更平滑 / smoother loss landscape"] == ("bn.md", 6), missed
+    assert missed["γ 和 β / gamma and beta"][0] == Path(card_section(card).file).name == "normalization.md", missed
 
 
 def test_the_weakest_points_name_each_point_once_at_its_first_lines() -> None:

@@ -34,7 +34,7 @@ from studybot.content.glossary import Glossary, load_glossary
 from studybot.content.schema import BLANK, Bilingual, KeyPoint
 from studybot.errors import StudybotError
 from studybot.files import write_atomic
-from studybot.home import resolve_home
+from studybot.home import is_bundled_note, resolve_home
 from studybot.ingest.chunking import ANSWER_HEADING
 from studybot.ingest.decoding import UnreadableFile
 from studybot.ingest.notes import closes_fence, fence_opening, heading_title, parse_note, without_bold
@@ -331,18 +331,30 @@ def blanked_sentences(sources: list[tuple[int | None, str]], terms: dict[str, li
         next((found for found in passages.values() if found), {})
 
 
-def locate(point: KeyPoint, section: Section | None, card: Card, grader: Grader, first: tuple[int, ...] = ()) -> dict:
+def _holding(point: KeyPoint, lines: list[tuple[int, str]], grader: Grader) -> int | None:
+    """The first line naming one of the point's synonyms, else the first the grader finds covering it."""
+    synonyms = [plain for s in [*point.zh, *point.en] if (plain := _plain(s))]  # as the lines are cleaned
+    return next((n for n, text in lines if any(find_term(text, s) for s in synonyms)), None) or \
+        next((n for n, text in lines if grader.coverage([point], text)[0]), None)
+
+
+def locate(point: KeyPoint, section: Section | None, card: Card, grader: Grader, first: tuple[int, ...] = (),
+           own: tuple[Section, ...] = ()) -> dict:
     """The note lines that hold a key point: the first line naming one of its synonyms, else the first the
     grader finds covering it, else the whole section (the card's source when its note cannot be read).
-    Lines `first` (a follow-up's own) are searched before the rest of the section."""
+    Lines `first` (a follow-up's own) are searched before the rest of the section. A point of a bundled note is
+    cited in the learner's own notes (`own`) where they hold it: "主要是让优化地形更平滑" was sent to the bundled
+    normalization.md, the learner's normalization.md:9 saying "后来的研究认为主要是让 loss landscape 更平滑"."""
+    if section is None or is_bundled_note(section.file):
+        for note in own:
+            if hit := _holding(point, note.prose(), grader):
+                return {"point": point_label(point), "file": note.file, "line_start": hit, "line_end": hit}
     if section is None:
         path, line = _source(card)
         return {"point": point_label(point), "file": path, "line_start": line, "line_end": line}
-    synonyms = [plain for s in [*point.zh, *point.en] if (plain := _plain(s))]  # as the lines are cleaned
     hit = None
     for lines in ([(n, section.lines[n]) for n in first if section.lines.get(n)], section.prose()):
-        hit = next((n for n, text in lines if any(find_term(text, s) for s in synonyms)), None) or \
-            next((n for n, text in lines if grader.coverage([point], text)[0]), None)
+        hit = _holding(point, lines, grader)
         if hit:
             break
     start, end = (hit, hit) if hit else (section.start, section.end)
@@ -697,6 +709,7 @@ class InterviewPlan:
     follow_ups: int
     warnings: list[str] = field(default_factory=list)
     rivals: dict[str, list[Card]] = field(default_factory=dict)  # by card id: the answers it is told from (grading)
+    own: list[Card] = field(default_factory=list)  # the cards of the learner's own notes: where a miss is re-read
 
 
 def _level(card: Card) -> int:
@@ -768,7 +781,8 @@ def plan_interview(
                 openings.append(ordered[topic].pop(0))
     asked = topics or list(dict.fromkeys(card.topic for card in openings))
     return InterviewPlan(home=home, openings=openings, topics=asked, minutes=minutes, lang=lang, seed=seed,
-                         follow_ups=follow_ups, warnings=deck.warnings, rivals=rivals(deck.cards))
+                         follow_ups=follow_ups, warnings=deck.warnings, rivals=rivals(deck.cards),
+                         own=[c for c in deck.cards if c.origin == "note" and not is_bundled_note(c.source)])
 
 
 # --- the session -----------------------------------------------------------------------------------
@@ -946,13 +960,23 @@ class InterviewResult:
                 "warnings": self.warnings}
 
 
-def _missed(asked: Asked, grade: Grade, section: Section | None, grader: Grader) -> list[dict]:
-    """Each missed point with the note lines that hold it (a follow-up's own lines first)."""
+def _missed(asked: Asked, grade: Grade, section: Section | None, grader: Grader,
+            own: tuple[Section, ...] = ()) -> list[dict]:
+    """Each missed point with the note lines that hold it (a follow-up's own lines first; the learner's own notes
+    `own` before a bundled note)."""
     if asked.kind == "predict":
         path, line = _source(asked.card)
         return [{"point": point, "file": path, "line_start": line, "line_end": line} for point in grade.missed]
-    return [locate(point, section, asked.card, grader, asked.search_lines)
+    return [locate(point, section, asked.card, grader, asked.search_lines, own)
             for point in asked.card.key_points if point_label(point) in grade.missed]
+
+
+def own_sections(card: Card, notes: list[Card]) -> tuple[Section, ...]:
+    """The sections of the learner's own notes on a card's topic, in deck order: where its missed points are re-read."""
+    topics = {card.topic, *card.topics}
+    sections = {(section.file, section.start): section for note in notes if topics & {note.topic, *note.topics}
+                and (section := card_section(note)) is not None}
+    return tuple(sections.values())
 
 
 def _grade_prediction(asked: Asked, answer: str, measured: float | None) -> Grade:
@@ -1049,7 +1073,7 @@ def _turn(plan: InterviewPlan, store: ReviewStore, session: str, thread: Thread,
     interviewer.answered(thread, asked, grade, answer)
     turn = {
         **shown, "answer": answer, "score": grade.score, "rating": grade.rating, "covered": grade.covered,
-        "missed": _missed(asked, grade, asked.section or thread.section, grader),
+        "missed": _missed(asked, grade, asked.section or thread.section, grader, own_sections(card, plan.own)),
         "seconds": round((answered_at - asked_at).total_seconds(), 3),
         "target": point_label(asked.target) if asked.target else None,
         # the demos the card itself names (its question's concepts), not all of its topic's: a multi-head attention
@@ -1092,8 +1116,13 @@ def summarize(turns: list[dict], past: list[dict], started: datetime, unasked: l
         topic["scores"].append(turn["score"])
         topic["missed"] += len(turn["missed"])
     weak: dict[str, dict] = {}
-    for turn in turns:
+    for i, turn in enumerate(turns):
+        # a point an answer later in the session brought is recalled, not weak: "softmax", missed at the opening, was
+        # the first point to re-read although its probe, the very next question, was answered 5/5
+        recalled = {label for later in turns[i + 1:] for label in later["covered"]}
         for miss in turn["missed"]:
+            if miss["point"] in recalled:
+                continue
             # once per point, at the lines where it was first missed (a point held by two lines is one point)
             entry = weak.setdefault(miss["point"], {**miss, "topic": turn["topic"], "times_missed": 0, "worst_score": 5,
                                           "first": turn["n"], "demos": []})
