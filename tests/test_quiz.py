@@ -483,6 +483,45 @@ def test_topic_matches_aliases_and_unknown_topic_lists_known_ones(bank_cards) ->
         select(cards, "knitting", glossary)
 
 
+def test_a_topic_finds_the_notes_named_by_it(tmp_path: Path) -> None:
+    """"--topic metrics" was refused for a Precision/Recall/AUC note named metrics.md, filed under "notes"; a note's
+    title and headings found its cards already."""
+    from studybot.study.interview import plan_interview
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "metrics.md").write_text(
+        "# Precision / Recall / AUC\n\n## Precision 和 Recall 是什么？\n\n"
+        "Precision 是预测为正的样本里真正为正的比例，Recall 是真正的正样本里被找回的比例，两者此消彼长，F1 是它们的调和平均。\n\n"
+        "## ROC 和 AUC 是什么？\n\nROC 曲线横轴是假阳性率 FPR，纵轴是真阳性率 TPR，AUC 是曲线下面积，"
+        "等于随机取一个正样本和一个负样本时正样本得分更高的概率。\n", encoding="utf-8")
+    (notes / "attention.md").write_text(
+        "# Transformer Self-Attention\n\n## Self-attention 是怎么计算的？\n\n"
+        "用 Q 和 K 的点积除以 sqrt(d_k)，再做 softmax 得到注意力权重，对 V 加权求和；多头把 Q、K、V 投影到几个子空间分别计算再拼接。\n",
+        encoding="utf-8")
+    (notes / "softmax_ce.md").write_text(
+        "# Softmax 与 Cross-Entropy\n\n## 为什么分类用交叉熵而不是 MSE？\n\n"
+        "交叉熵配 softmax 时梯度是预测概率减去标签，误差越大梯度越大；MSE 配 sigmoid 或 softmax 在饱和区梯度很小，学得慢。\n",
+        encoding="utf-8")
+    home = tmp_path / "home"
+    build_index(home, [notes], bundled=False, repair="jieba")
+    cards = [c for c in load_deck(home).cards if c.kind == "short"]
+    glossary = load_glossary(None)
+
+    def files(topic: str) -> set[str]:
+        try:
+            return {Path(c.source.rsplit(":", 1)[0]).name for c in select(cards, topic, glossary) if c.origin != "bank"}
+        except StudybotError as exc:
+            return {str(exc)}
+
+    assert files("metrics") == {"metrics.md"}
+    assert files("precision / recall") == {"metrics.md"}  # its title, as before
+    assert "attention.md" in files("softmax")  # and a concept its answer names
+    # the interview resolves its topic by the same function
+    opened = plan_interview(home, datetime(2026, 1, 5, tzinfo=timezone.utc), ["metrics"], count=5).openings
+    assert opened and {Path(c.source.rsplit(":", 1)[0]).name for c in opened} == {"metrics.md"}
+
+
 # --- the command line --------------------------------------------------------------------------
 
 

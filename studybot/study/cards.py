@@ -769,9 +769,18 @@ def topic_counts(cards: list[Card]) -> dict[str, int]:
     return dict(Counter(card.topic for card in cards).most_common())
 
 
+def _named_in_note(card: Card, needle: str) -> bool:
+    """Whether a note card's headings (its note's title among them) or its note's file name say a topic's words:
+    "--topic metrics" was refused for a Precision/Recall/AUC note named metrics.md, filed under "notes"."""
+    places = [h.lower() for h in card.headings]
+    if card.origin != "bank":  # a bank card's file is the bundled note of its topic, which names it already
+        places.append(re.sub(r"[_\-]+", " ", Path(card.source.rpartition(":")[0]).stem).lower())
+    return len(needle) >= 2 and any(needle in place for place in places)
+
+
 def select(cards: list[Card], topic: str | None, glossary: Glossary | None = None) -> list[Card]:
     """The cards of a topic: a quiz topic, a note's topic or tag, any glossary alias of a concept, or words
-    of a note card's headings.
+    of a note card's headings or its note's file name.
 
     `--topic 循环神经网络` finds the glossary entry rnn and so the topic rnn, and every note card whose
     heading or key points name a concept of it, in either language. A bank card, which knows only its topic, is
@@ -788,7 +797,7 @@ def select(cards: list[Card], topic: str | None, glossary: Glossary | None = Non
     named = {needle} | {entry.id for entry in concepts}
     broad = named | set(concept_topics(concepts))
     chosen = [card for card in cards if (broad if card.origin == "bank" else named) & {t.lower() for t in card.topics}
-              or (len(needle) >= 2 and any(needle in heading.lower() for heading in card.headings))]
+              or _named_in_note(card, needle)]
     if not named & {t.lower() for card in cards for t in card.topics if card.origin == "bank"}:
         # a concept that is no topic of its own: of the bank cards of its topic, those that name it ("--topic 知识蒸馏"
         # asked sixteen quantization questions, distillation being filed under quantization, before the user's own)
