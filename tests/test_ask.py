@@ -1121,6 +1121,26 @@ def test_the_users_section_on_the_question_leads_though_their_study_plan_ranks_a
     assert answer.startswith("位置编码给每个位置一个向量，加到词向量上，让自注意力知道词序。 [2]"), answer
 
 
+def test_the_users_section_named_by_a_longer_chinese_name_leads() -> None:
+    """The user's "## 学习率调度" names the learning rate, as its English name "learning rate schedule" does, though the
+    segmenter holds the Chinese name whole once it knows the glossary's names (in every ask): its cosine line answers
+    "余弦退火学习率公式是什么？" and leads, where it was taken to only mention the subject and a bundled section led."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+    from studybot.text.tokens import add_words
+
+    glossary = load_glossary()
+    add_words(alias for entry in glossary.entries for alias in entry.zh)
+    mine = Source(1, "optimizers.md", ["优化器", "学习率调度"], 55, 59, "section",
+                  "- Step decay：每隔几个 epoch 乘 0.1\n- Cosine annealing：$\\eta_t = \\eta_{min} + \\frac12(\\eta_{max}-"
+                  "\\eta_{min})(1+\\cos(\\frac{t}{T}\\pi))$\n- Warmup：前几千步线性增大学习率", 0.9)
+    asks = "余弦退火等学习率调度是怎么工作的？ / How do cosine annealing and other learning-rate schedules work?"
+    bundled = Source(2, "optimizers.md", ["优化器与学习率调度", asks], 161, 181, "section",
+                     "余弦退火按余弦曲线从最大值平滑降到最小值，只需设定总步数 T 和最小学习率。", 0.8, own=False)
+    answer = extractive_answer("余弦退火学习率公式是什么？", [mine, bundled], glossary)
+    assert answer.startswith("Step decay：每隔几个 epoch 乘 0.1"), answer
+
+
 def test_words_that_frame_a_chinese_question_do_not_choose_its_passage() -> None:
     """"位置编码的作用是什么？" asks about positional encoding; a section on a linked list's dummy node "的作用" does not
     answer it for sharing the word 作用."""

@@ -688,7 +688,7 @@ Keys = dict[int, tuple[frozenset[str], frozenset[str], frozenset[str]]]  # `_sou
 
 def lead_source(sources: list[Source], keys: Keys, fits: dict[int, float], weights: Weights, lang: str,
                 definition: bool = False, heading_fit: dict[int, int] | None = None,
-                titled: frozenset[int] = frozenset()) -> Source | None:
+                titled: frozenset[int] = frozenset(), glossary: Glossary | None = None) -> Source | None:
     """The passage the answer opens with.
 
     The user's own passage leads when retrieval ranks one in the top OWN_WITHIN and it is about the
@@ -707,7 +707,7 @@ def lead_source(sources: list[Source], keys: Keys, fits: dict[int, float], weigh
         return None
     pool = _naming_the_subject(sources, keys, fits, weights, lang)
     heading_fit = heading_fit or {}
-    lead = _own_lead(sources, keys, fits, weights, lang, pool, heading_fit)
+    lead = _own_lead(sources, keys, fits, weights, lang, pool, heading_fit, glossary)
     if lead is None:
         best = max(fits[s.n] for s in pool)
         near = [s for s in pool if fits[s.n] >= NEAR_TIE * best]
@@ -793,7 +793,8 @@ def _heading_fit(source: Source, question: str, glossary: Glossary, weights: Wei
 
 
 def _own_lead(sources: list[Source], keys: Keys, fits: dict[int, float],
-              weights: Weights, lang: str, pool: list[Source], heading_fit: dict[int, int]) -> Source | None:
+              weights: Weights, lang: str, pool: list[Source], heading_fit: dict[int, int],
+              glossary: Glossary | None = None) -> Source | None:
     own = [s for s in sources[:OWN_WITHIN] if s.own and s in pool]
     if not own or all(s.own for s in sources):
         return None
@@ -801,7 +802,7 @@ def _own_lead(sources: list[Source], keys: Keys, fits: dict[int, float],
     # The first near the best that is about the question: d2l's "Dot Product Attention", ranked first, only mentions
     # what "Why does the scaled dot-product attention divide by sqrt(d)?" asks, its "Scaled Dot Product Attention" answers.
     near = [s for s in own if fits[s.n] >= OWN_NEAR_TIE * best_own
-            and not (language(s.text) == lang and _mentions_only(s, sources, keys, weights[lang]))]
+            and not (language(s.text) == lang and _mentions_only(s, sources, keys, weights[lang], glossary))]
     lead = max(near, key=lambda s: heading_fit.get(s.n, 0)) if near else None  # the best ranked of the best
     if lead is not None and language(lead.text) != lang:
         # one in the question's language that fits as well and names as many of its concepts comes first ("What is
@@ -838,11 +839,17 @@ def _only_code_answers(sources: list[Source], prose: list[Source], keys: Keys, f
     return best_code > 0 and max(fits[s.n] for s in prose) < CODE_ONLY_SHARE * best_code
 
 
-def _mentions_only(lead: Source, sources: list[Source], keys: Keys, terms: dict[str, float]) -> bool:
+def _mentions_only(lead: Source, sources: list[Source], keys: Keys, terms: dict[str, float],
+                   glossary: Glossary | None = None) -> bool:
     """Whether the user's passage only mentions what the question asks (a study plan's "目标：能读懂 Transformer
     的层结构、注意力、位置编码"): its heading path names next to nothing of the question while a bundled passage's
-    heading names much of it."""
-    return (_coverage(keys[lead.n][0], terms) < OWN_HEADING_NONE
+    heading names much of it. Its heading's concepts name what their English names spell: the segmenter holds a
+    Chinese name whole, and "学习率调度" named no 学习率 as "learning rate schedule" names the learning rate (a user's
+    "## 学习率调度" only mentioned "余弦退火学习率公式是什么？", a bundled passage leading)."""
+    heading = keys[lead.n][0]
+    if glossary is not None:
+        heading |= _keys(glossary.english(lead.path), glossary)
+    return (_coverage(heading, terms) < OWN_HEADING_NONE
             and max((_coverage(keys[s.n][0], terms) for s in sources if not s.own), default=0.0) >= OTHER_HEADING_NAMES)
 
 
@@ -1002,7 +1009,7 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
         leads = [s for s in leads if not _CODE_HEADING.match(s.heading)] or leads
     heading_fit = {s.n: _heading_fit(s, question, glossary, weights, keys) for s in leads}
     titled = frozenset(s.n for s in leads if _question_path(s) and _names_whole(_question_path(s)[-1], worded))
-    lead = lead_source(leads, keys, fits, weights, lang, defines(question), heading_fit, titled)
+    lead = lead_source(leads, keys, fits, weights, lang, defines(question), heading_fit, titled, glossary)
     if lead is None:
         return ""
     lead_limit = int(budget * LEAD_SHARE)
