@@ -1141,6 +1141,27 @@ def test_the_users_section_named_by_a_longer_chinese_name_leads() -> None:
     assert answer.startswith("Step decay：每隔几个 epoch 乘 0.1"), answer
 
 
+def test_a_section_on_a_sibling_of_the_asked_concept_does_not_answer_its_why() -> None:
+    """"RNN 为什么会梯度消失？" over the user's RNN/LSTM note and a bundled passage: "LSTM 为什么能缓解梯度消失" asks why
+    of LSTM, a sibling of the RNN the question asks (the glossary's topic), in its place, and the reason it gives is
+    LSTM's: ranked first, it led; the section on RNN's vanishing gradients leads."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    glossary = load_glossary()
+    rnn = Source(2, "rnn_lstm.md", ["RNN 与 LSTM", "RNN 梯度消失和梯度爆炸"], 7, 11, "section",
+                 "反向传播时梯度要沿时间步连乘，每一项都含权重矩阵和 tanh 的导数。权重的最大奇异值小于 1 时连乘后指数衰减，"
+                 "就是梯度消失，学不到长距离依赖；大于 1 时梯度爆炸。", 0.9)
+    lstm = Source(1, "rnn_lstm.md", ["RNN 与 LSTM", "LSTM 为什么能缓解梯度消失"], 21, 24, "section",
+                  "细胞状态的更新是加法，只要遗忘门接近 1，梯度就能几乎无损地传很远；而普通 RNN 每一步都要乘权重矩阵再过 tanh。",
+                  0.95)
+    bundled = Source(3, "rnn.md", ["循环神经网络", "什么是 BPTT？"], 10, 14, "section",
+                     "BPTT 把 RNN 按时间步展开成一个深层网络，再做反向传播。", 0.8, own=False)
+    for question in ("RNN 为什么会梯度消失？", "RNN 梯度消失的原因是什么？"):
+        answer = extractive_answer(question, [lstm, rnn, bundled], glossary)
+        assert answer.startswith("反向传播时梯度要沿时间步连乘"), answer
+
+
 def test_words_that_frame_a_chinese_question_do_not_choose_its_passage() -> None:
     """"位置编码的作用是什么？" asks about positional encoding; a section on a linked list's dummy node "的作用" does not
     answer it for sharing the word 作用."""

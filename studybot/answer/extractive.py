@@ -646,16 +646,19 @@ def _source_keys(source: Source, glossary: Glossary,
 
 
 def answers_question(source: Source, keys: tuple[frozenset[str], frozenset[str], frozenset[str]], weights: Weights,
-                     lang: str, asks: bool = False) -> float:
+                     lang: str, asks: bool = False, about_another: bool = False) -> float:
     """How well a passage answers the question: the question's terms (in the passage's language when
     the question was translated) in its heading path and in its text (`keys`, from `_source_keys`;
     the heading counted apart, so a section *about* the subject beats one that names it once; among sections of
     one note, a term only the note's title names counts TITLE_ONLY_SHARE there, since each of them has it), in
     the question's language, discounted by retrieval rank. A follow-up list answers other questions, unless one of
-    them is this one (`asks`, `_asks_it`)."""
+    them is this one (`asks`, `_asks_it`); a heading on another subject (`about_another`, `_about_another`) asks why of
+    it, not of the question's."""
     heading, text, below = keys
     written = language(source.text)
     terms = _in(weights, written, lang)
+    if about_another:  # the why its heading asks is its own subject's ("LSTM 为什么能缓解梯度消失" for "RNN 为什么会梯度消失？")
+        heading, below = heading - _SHAPE, below - _SHAPE
     named = TITLE_ONLY_SHARE * _coverage(heading, terms) + (1 - TITLE_ONLY_SHARE) * _coverage(below, terms)
     fit = HEADING_WEIGHT * named + (1 - HEADING_WEIGHT) * _coverage(text, terms)
     if written != lang:
@@ -663,6 +666,19 @@ def answers_question(source: Source, keys: tuple[frozenset[str], frozenset[str],
     if _FOLLOW_UPS.search(source.heading) and not asks:
         fit *= FOLLOW_UP_WEIGHT
     return fit / _rank_discount(source)
+
+
+def _about_another(source: Source, glossary: Glossary, weights: Weights) -> bool:
+    """Whether a passage's own heading is about another subject than the question's: it names one of the question's
+    concepts with a sibling of another it asks (of its topic) in its place ("LSTM 为什么能缓解梯度消失" for "RNN
+    为什么会梯度消失？"; not "RNN 梯度消失和梯度爆炸", nor "梯度消失和梯度爆炸的原因是什么？")."""
+    path = _question_path(source)
+    if not path:
+        return False
+    topic = {CONCEPT + entry.id: entry.topic for entry in glossary.entries if entry.topic}
+    named = {t for t in _keys(path[-1], glossary) if t in topic}
+    asked = {t for t in frozenset().union(*weights.values()) if t in topic}
+    return bool(named & asked) and bool({topic[t] for t in named - asked} & {topic[t] for t in asked - named})
 
 
 def _asks_it(source: Source, weights: Weights, lang: str, glossary: Glossary, said: frozenset[str]) -> bool:
@@ -777,13 +793,14 @@ def _naming_the_subject(sources: list[Source], keys: Keys, fits: dict[int, float
 
 def _heading_fit(source: Source, question: str, glossary: Glossary, weights: Weights, keys: Keys) -> int:
     """How a passage's own heading meets the question, for near-ties: -1 when it compares a concept the question asks
-    about with one it does not ("DPO vs PPO" led "What is PPO?" over the note's "PPO" section); 1 when the question
+    about with one it does not ("DPO vs PPO" led "What is PPO?" over the note's "PPO" section), or asks of a sibling of
+    its subject in its place (`_about_another`); 1 when the question
     compares and so does the heading, whose path names two of the question's concepts ("LSTM 和 GRU 有什么区别？"
     opened with the note's "GRU" section, ranked above its "LSTM vs GRU" table; "weight decay and L2 regularization",
     one concept to the glossary, compares no L1 its text names in passing); else 0."""
     path = _question_path(source)
     if not path or not compares(path[-1]):
-        return 0
+        return -int(_about_another(source, glossary, weights))
     asked = frozenset().union(*weights.values())
     named = {t for t in _keys(path[-1], glossary) if t.startswith(CONCEPT) and t not in _ASPECT_KEYS}
     concepts = {t for t in asked if t.startswith(CONCEPT) and t not in _ASPECT_KEYS}
@@ -1000,7 +1017,8 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
     prose = [s for s in sources if answers[s.n] or sentences[s.n]]
     worded = _said(weights)
     asking = frozenset(s.n for s in sources if _asks_it(s, weights, lang, glossary, worded))
-    fits = {s.n: answers_question(s, keys[s.n], weights, lang, s.n in asking) for s in sources}
+    another = frozenset(s.n for s in sources if _about_another(s, glossary, weights))
+    fits = {s.n: answers_question(s, keys[s.n], weights, lang, s.n in asking, s.n in another) for s in sources}
     asks_code = bool(_ASKS_CODE.search(question))
     code_only = (asks_code or not prose
                  or _only_code_answers(sources, prose, keys, fits, weights, lang))
