@@ -245,9 +245,44 @@ def test_progress_into_a_pipe_is_a_plain_line_now_and_then(capsys: pytest.Captur
     in plain words, and nothing for a stage over sooner."""
     from studybot.cli.common import _plain_progress
 
-    times = iter([0.0, 1.0, 12.0, 13.0, 25.0, 26.0])
+    times = iter([0.0, 0.0, 1.0, 12.0, 13.0, 25.0, 26.0])
     update = _plain_progress(lambda: next(times))
     for done in (1, 2, 6, 7, 12, 20):
         update("embedding", done, 20)
-    assert capsys.readouterr().err.splitlines() == ["embedding 6/20, about 0:00:28 left",
-                                                    "embedding 12/20, about 0:00:16 left"]
+    assert capsys.readouterr().err.splitlines() == ["embedding 6/20, about 0:00:33 left",
+                                                    "embedding 12/20, about 0:00:18 left"]
+
+
+def test_plain_progress_measures_a_stage_from_its_start_and_names_a_stage_starting_in_a_long_run(
+        capsys: pytest.CaptureFixture) -> None:
+    """Each pass of a long index ended with "about 0:00:06 left": its rate was measured from its first report, after
+    its first batch, as if that batch had cost nothing; and a pass starting said nothing for up to 40 s. A stage that
+    reports 0 when it starts is measured from then, and one starting once the run has gone on for PLAIN_EVERY says so."""
+    from studybot.cli.common import PLAIN_EVERY, _plain_progress
+
+    times = iter([0.0, 2.0, 3.0, 30.0, 42.0, 43.0, 53.0])
+    update = _plain_progress(lambda: next(times))
+    update("reading", 0, 1)  # a stage starting early in a run says nothing
+    update("reading", 1, 1)
+    update("pass 2 of 3, embedding headings", 0, 100)  # at 30 s: the run has gone on for PLAIN_EVERY
+    update("pass 2 of 3, embedding headings", 40, 100)  # 40 in 12 s: 60 more take 18 s
+    update("pass 2 of 3, embedding headings", 41, 100)
+    update("pass 2 of 3, embedding headings", 100, 100)
+    assert PLAIN_EVERY <= 30 - 0 and capsys.readouterr().err.splitlines() == [
+        "pass 2 of 3, embedding headings 0/100", "pass 2 of 3, embedding headings 40/100, about 0:00:18 left"]
+
+
+def test_an_index_summary_tells_the_chunks_embedded_from_those_found_cached(tmp_path: Path) -> None:
+    """`index --rebuild` said "embedded 2275" after 27 s, every vector found in the cache: it says "embedded 0, 2 from
+    cache", in plain text into a pipe."""
+    from studybot.index.build import build_index
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "heron.md").write_text("# Heron valves\n\n## Inlet\n\nThe heron inlet valve opens at 3 bar.\n\n"
+                                    "## Outlet\n\nThe heron outlet valve closes at 1 bar.\n", encoding="utf-8")
+    build_index(tmp_path / "home", [notes], bundled=False, repair="jieba")
+    result = run_cli("index", "--rebuild", home=tmp_path / "home")
+    assert result.returncode == 0, result.stderr
+    assert "; embedded 0, 2 from cache, rebuilt)" in result.stdout and "\x1b[" not in result.stdout + result.stderr, \
+        result.stdout

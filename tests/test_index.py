@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -897,3 +898,33 @@ def test_a_note_deleted_since_the_index_is_never_cited_and_an_edited_one_is_name
     assert answer.to_dict()["changed_since_index"] == [str(cnn)]
     build_index(tmp_path / "home")
     assert answer_question("1x1 卷积有什么作用？", Index(tmp_path / "home")).changed == []
+
+
+def test_an_index_stopped_in_a_pass_goes_on_from_there_and_counts_what_it_computed(tmp_path: Path, monkeypatch) -> None:
+    """Ctrl-C in the third embedding pass of a long note lost that pass's vectors, each pass said its own time left as
+    if the index's ("about 0:00:06 left" with 90 s to go), and the summary counted cache hits as embedded: the next run
+    computes only the vectors not yet kept, each pass says which of three it is, and the summary tells the chunks it
+    embedded from those whose vectors were all cached."""
+    import studybot.index.embedders as embedders
+
+    monkeypatch.setattr(embedders, "CACHED_EVERY", 2)  # the note's six chunks are three batches
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "kestrel.md").write_text("# Kestrel gauges\n\n" + "\n".join(
+        f"## Gauge {i}\n\nThe kestrel gauge {i} reads the tank's pressure every {i + 2} minutes.\n" for i in range(6)),
+        encoding="utf-8")
+
+    def stop_after_one_batch_of_pass_3(task: str, done: int, total: int) -> None:
+        if task.startswith("pass 3 of 3") and done > 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _index(tmp_path / "home", [notes], progress=stop_after_one_batch_of_pass_3)
+    gc.collect()  # the stopped run's catalog, held by its traceback, closed as when its process ends
+    said: list[tuple[str, int, int]] = []
+    again = _index(tmp_path / "home", [notes], progress=lambda task, done, total: said.append((task, done, total)))
+    passes = {(task, total) for task, _, total in said if "embedding" in task}
+    assert passes == {("pass 3 of 3, embedding across languages", again.chunks - 2)}, passes
+    assert (again.embedded, again.cached) == (again.chunks - 2, 2) and again.chunks == 6
+    rebuilt = _index(tmp_path / "home", rebuild=True)
+    assert (rebuilt.embedded, rebuilt.cached) == (0, rebuilt.chunks)

@@ -128,16 +128,28 @@ PLAIN_EVERY = 10.0  # seconds between two plain progress lines of one stage
 
 
 def _plain_progress(clock: Callable[[], float]) -> ProgressFn:
-    """Progress as plain lines on stderr: "embedding 1200/6489, about 0:05:10 left", every PLAIN_EVERY seconds."""
-    started: dict[str, tuple[float, float]] = {}  # stage -> (when it started, when it last said something)
+    """Progress as plain lines on stderr: "embedding 1200/6489, about 0:05:10 left", every PLAIN_EVERY seconds.
+
+    The time left is the stage's, at its own rate since it started (a stage that says `done` 0 first starts then):
+    counted from its first report, its first batch's time was left out of the rate. Once the run has gone on for
+    PLAIN_EVERY seconds, a stage says so when it starts: between two passes of an index nothing was said for up to
+    40 s.
+    """
+    began = clock()
+    started: dict[str, tuple[float, int, float]] = {}  # stage -> (when it started, done then, when it last said something)
 
     def update(task: str, done: int, total: int) -> None:
         now = clock()
-        began, said = started.setdefault(task, (now, now))
-        if now - said < PLAIN_EVERY or not 0 < done < total:
+        if task not in started:
+            started[task] = (now, done, now)
+            if now - began >= PLAIN_EVERY and done < total:
+                print(f"{task} {done}/{total}", file=sys.stderr, flush=True)
             return
-        started[task] = (began, now)
-        left = int((now - began) * (total - done) / done)
+        start, first, said = started[task]
+        if now - said < PLAIN_EVERY or not first < done < total:
+            return
+        started[task] = (start, first, now)
+        left = int((now - start) * (total - done) / (done - first))
         print(f"{task} {done}/{total}, about {left // 3600}:{left // 60 % 60:02d}:{left % 60:02d} left",
               file=sys.stderr, flush=True)
 

@@ -53,7 +53,8 @@ def index(
         f"[bold]indexed[/bold] {summary.files} file{'s' * (summary.files != 1)}, {summary.chunks} chunks in "
         f"{summary.seconds:.1f} s "
         f"(new {summary.new}, changed {summary.changed}, removed {summary.removed}, unchanged {summary.unchanged}, "
-        f"skipped {len(summary.skipped)}; embedded {summary.embedded}{', rebuilt' if summary.rebuilt else ''})"
+        f"skipped {len(summary.skipped)}; embedded {summary.embedded}"
+        f"{f', {summary.cached} from cache' if summary.cached else ''}{', rebuilt' if summary.rebuilt else ''})"
     )
     for item in summary.repaired:
         if not item["damaged"]:  # mojibake that lost no byte (UTF-8 read as Latin-1): read back exactly
