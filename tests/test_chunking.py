@@ -834,3 +834,20 @@ def test_a_footnotes_text_is_a_part_where_its_mark_is() -> None:
         (["激活函数", "Sigmoid"], 11, 11, "[^1]: 5 层 sigmoid 的梯度上界是 $0.25^5$。"),
         (["激活函数", "GELU"], 12, 12, "[^cdf]: $\\Phi(x)$, the standard normal's."),
         (["激活函数", "GELU"], 13, 13, "[^3]: 没有标记的脚注。")]
+
+
+def test_a_pdf_audio_or_video_file_embedded_in_obsidian_is_read_as_a_picture_is() -> None:
+    """Obsidian's ![[paper.pdf]] and ![[talk.mp3]] were read as words of the note, "…公式。paper.pdf", where Markdown's
+    ![](paper.pdf) and Obsidian's ![[transformer_arch.png]] are a picture's name: a caption after the line's last
+    sentence or on a line of its own, "image" when the name says nothing, a word by name inside a sentence. An
+    embedded note is still read by its name."""
+    lines = {"见 [[attention]] 里的公式。![[attention_paper.pdf]]": "见 attention 里的公式。![attention_paper.pdf]",
+             "Listen to the lecture. ![[lecture 3.mp3]]": "Listen to the lecture. ![lecture 3.mp3]",
+             "![[demo.mp4]] ![](slides.pdf)": "![demo.mp4] ![slides.pdf]",
+             "The talk explains it. ![[Recording 20240516164546.m4a|center]]":
+                 "The talk explains it. ![Recording 20240516164546.m4a]",
+             "Scanned. ![[1.pdf]]": "Scanned. image",
+             "见![[attention_paper.pdf]]第三节。": "见attention_paper.pdf第三节。",
+             "它的推导在![[Other Note]]里。": "它的推导在Other Note里。"}
+    for written, read in lines.items():
+        assert parse_note(f"# T\n{written}\n", "t.md").lines[1] == read, written

@@ -219,7 +219,9 @@ _LATEX_SHORTCODE = re.compile(r"\\?\[latex\\?\](.*?)\\?\[/latex\\?\]", re.IGNORE
 _TOC_ONLY = re.compile(r"^\s*\\?\[\\?\[?toc\\?\]?\\?\]\s*$", re.IGNORECASE)
 TO_DO = re.compile(r"^\s*[-*+]\s+\[[ xX]\](?:\s|$)")
 UNSPOKEN_LINE = re.compile(rf"{TO_DO.pattern}|^\s*\[\^[^\]\s]+\]:")  # a to-do, and a footnote's text where it is written
-_IMAGE_FILE = re.compile(IMAGE_SUFFIX + "$", re.IGNORECASE)
+# A file embedded as a picture is: Obsidian's ![[paper.pdf]] and ![[talk.mp3]] were read as words, "paper.pdf", where
+# Markdown's ![](paper.pdf) is a picture's name (a caption after a line's last sentence, "image" naming nothing)
+_MEDIA_FILE = re.compile(_MEDIA_SUFFIX + "$", re.IGNORECASE)
 # Formula images that carry their LaTeX in the address (Zhihu's exports, CodeCogs, GitHub's math
 # renderer): `![](https://www.zhihu.com/equation?tex=n+%5Ctimes+c)` is the formula $n \times c$.
 _FORMULA_URL = (r"(?:https?:)?//(?:(?P<plus>www\.zhihu\.com/equation\?tex=|chart\.googleapis\.com/chart\?cht=tx&(?:amp;)?chl=)"
@@ -266,7 +268,7 @@ def _file_label(target: str) -> str:
 def _names_something(name: str) -> bool:
     """Whether an image's alt text or file name says what it shows: `vgg16.png`, `架构图` do;
     `image-20240516164546935`, `Pasted image 20240516.png`, `1.png` and UUIDs do not."""
-    stem = _IMAGE_FILE.sub("", name.strip())
+    stem = _MEDIA_FILE.sub("", name.strip())
     for token in re.split(r"[\s\-_.()（）]+", stem):
         letters = re.sub(r"\d", "", token)
         hexadecimal = letters != token and re.fullmatch(r"[0-9a-fA-F]+", token)
@@ -295,7 +297,7 @@ def _embed_text(match: re.Match[str], figure: bool = False) -> str:
     points to in the same note ([[#Training]]); a block id ([[#^a1b2c3]]) names nothing. A picture's name is
     a caption (`_caption`) on a line of pictures only (`figure`)."""
     alias, target = (match.group(3) or "").strip(), _file_label(match.group(1).strip())
-    if _IMAGE_FILE.search(target):
+    if _MEDIA_FILE.search(target):
         name = _image_name(alias, target)
         return _caption(name) if figure else name
     section = (match.group(2) or "").strip()
