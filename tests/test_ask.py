@@ -2485,3 +2485,50 @@ def test_a_concept_the_hits_name_in_another_sense_than_the_questions_is_nothing_
     for question, said in (("代理是怎么调用工具的？", "调用工具"), ("Why does CPython need a GIL for reference counting?", "引用计数"),
                            ("What does the reward model in RLHF output?", "scalar head"), ("CUDA 的核函数怎么启动？", "<<<grid")):
         assert said in answer_question(question, index).answer, question
+
+
+def _said_of(lines: list[str], leaning: tuple[str, ...], subject: tuple[str, str]) -> bool:
+    """Whether every quoted line opening with `leaning` comes after the line naming its subject (`subject[0]` opens
+    it), or is marked with the subject's name (`subject[1]`)."""
+    named = next((i for i, line in enumerate(lines) if line.startswith(subject[0])), len(lines))
+    return all(i > named or line.startswith(subject[1]) for i, line in enumerate(lines) if line.startswith(leaning))
+
+
+def test_a_sentence_without_its_subject_is_quoted_with_the_sentence_naming_it_or_its_name() -> None:
+    """"和 LayerNorm 比呢？" quoted "只有可学习的缩放 g…计算更少：不需要算均值" under "LayerNorm 做两件事", the RMSNorm sentence
+    between them left out: a reader learnt that LayerNorm needs no mean. "它和 batch 无关…" did not say it was GroupNorm."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    glossary = load_glossary()
+    norms = [_section(1, "LayerNorm 是什么", "LayerNorm 对每个样本在特征维度上算均值和方差，不依赖 batch。"),
+             _section(2, "RMSNorm 和 LayerNorm 有什么区别", "LayerNorm 做两件事：减均值和除标准差。RMSNorm 认为起主要作用的是缩放，"
+                      "于是去掉减均值。\n\n只有可学习的缩放 g，通常没有偏置。\n\n- 计算更少：不需要算均值，也少一次减法。"),
+             _section(3, "GroupNorm 是什么", "GroupNorm 把每个样本的通道分成若干组，在每组上算均值和方差。它和 batch 无关，"
+                      "又比 LayerNorm 保留了更多通道间的差异。")]
+    for budget in (120, 160, 200, 250):
+        lines = _lines(extractive_answer("LayerNorm 要算均值吗？", norms, glossary, budget=budget))
+        assert _said_of(lines, ("只有可学习", "计算更少"), ("RMSNorm 认为", "RMSNorm：")), (budget, lines)
+        assert _said_of(lines, ("它和 batch",), ("GroupNorm 把", "GroupNorm：")), (budget, lines)
+    english = [Source(1, "norms.md", ["Norms", "What is LayerNorm?"], 10, 12, "section",
+                      "LayerNorm normalizes each sample over its features, so it does not depend on the batch.", 1.0),
+               Source(2, "norms.md", ["Norms", "RMSNorm vs LayerNorm"], 20, 26, "section",
+                      "LayerNorm re-centers and re-scales each sample. RMSNorm keeps only the re-scaling and drops the "
+                      "mean.\n\nIt has no bias term.\n\nIt is cheaper: no mean to compute, one subtraction less.", 0.5)]
+    for budget in (150, 200, 250):
+        lines = _lines(extractive_answer("How does LayerNorm work?", english, glossary, budget=budget))
+        assert _said_of(lines, ("It has", "It is"), ("RMSNorm keeps", "RMSNorm: ")), (budget, lines)
+
+
+def test_a_quote_from_a_section_about_another_subject_that_never_names_it_is_marked_with_it() -> None:
+    """Under "Dropout 的缺点", "和 BatchNorm 一起用会有 variance shift" names no dropout: quoted for a question on BatchNorm's
+    drawbacks, it read as one of BatchNorm's own."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    sources = [Source(1, "bn.md", ["BN", "BatchNorm 的缺点"], 10, 12, "section", "BatchNorm 依赖 batch 大小，小 batch 时统计不准。",
+                      1.0),
+               Source(2, "dropout.md", ["Dropout", "Dropout 的缺点"], 20, 24, "section",
+                      "训练变慢，收敛需要更多轮。\n\n和 BatchNorm 一起用会有 variance shift，推理时方差和训练时不一致。", 0.5)]
+    assert _lines(extractive_answer("BatchNorm 有什么缺点？", sources, load_glossary(), budget=200)) == [
+        "BatchNorm 依赖 batch 大小，小 batch 时统计不准。 [1]", "Dropout：和 BatchNorm 一起用会有 variance shift，推理时方差和训练时不一致。 [2]"]

@@ -24,10 +24,10 @@ import re
 import textwrap
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, TypeVar
 
-from studybot.content.glossary import Glossary
+from studybot.content.glossary import Glossary, mention
 from studybot.ingest.notes import (FOOTNOTE, IMAGE_SUFFIX, INDENTED_CODE, ITALIC, LOST_PICTURE, TO_DO, UNDERSCORED,
                                    closes_fence, fence_opening, outside_code, spoken, without_bold)
 from studybot.answer.sources import Source
@@ -36,7 +36,7 @@ from studybot.text.language import CJK, has_cjk, language
 from studybot.text.sentences import (BOLD_LINE, LEADS_IN, names_a_part, names_a_point, is_aside,
                                      speaks_to_reader, split_quotable, without_asides, without_lead_label)
 from studybot.text.tables import is_rule, row_cells, row_sentences
-from studybot.text.tokens import TEX_COMMAND, tokenize, word_key, word_keys
+from studybot.text.tokens import TEX_COMMAND, first_word_tag, tokenize, word_key, word_keys
 
 T = TypeVar("T")
 BUDGET_CHARS = 800  # the most an interview answer may take (the answer evaluation counts nothing longer)
@@ -1111,7 +1111,103 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
                 unit.source.n in quoted or len(quoted) < MAX_SOURCES) and take(unit):
             quoted.add(unit.source.n)
     chosen[start:] = sorted(chosen[start:], key=lambda u: (not u.source.own, u.source.n, u.position))
-    return _paragraphs(chosen)
+    return _paragraphs(_with_subjects(chosen, sentences, subject_concepts, budget - used, glossary))
+
+
+# what may come before the name a sentence opens with: marks, an article ("The encoder reads…")
+_BEFORE_NAME = r"[\W_]*(?:(?:the|a|an)\s+)?"
+
+
+def _subject(unit: _Unit, glossary: Glossary) -> tuple[str, str] | None:
+    """(the CONCEPT-marked id, the name as written) of the concept a sentence opens with, its subject ("RMSNorm 认为…");
+    None for one whose subject is a pronoun ("它和 batch 无关…") or elided ("只有可学习的缩放 g…")."""
+    for entry in glossary.find(unit.text)[:1]:
+        for alias in sorted(entry.aliases, key=len, reverse=True):
+            if found := re.match(_BEFORE_NAME + re.escape(alias), unit.text, re.IGNORECASE):
+                return CONCEPT + entry.id, unit.text[found.end() - len(alias):found.end()]
+    return None
+
+
+# a sentence opening with a pronoun for its subject ("它和 batch 无关…", "It has no bias term.")
+_PRONOUN_OPENING = re.compile(r"^[\W_]*(?:(?:it|its|this|they|their|these|those)\b|它|其|该|此)", re.IGNORECASE)
+_NO_SUBJECT = ("v", "c", "d")  # ... or a Chinese one opening with a verb, conjunction or adverb (jieba's tags)
+
+
+def _leans_on_a_subject(text: str) -> bool:
+    """Whether a sentence's subject is a pronoun or elided ("只有可学习的缩放 g…", "保留了 LN 的关键性质", "通常没有偏置"):
+    it says something of a subject said before it."""
+    if _PRONOUN_OPENING.match(text):
+        return True
+    return bool(re.match(f"[{CJK}]", text)) and first_word_tag(text).startswith(_NO_SUBJECT)
+
+
+def _with_subjects(chosen: list[_Unit], sentences: dict[int, list[_Unit]], asked: frozenset[str], room: int,
+                   glossary: Glossary) -> list[_Unit]:
+    """The quoted units with the subject of each whose own is a pronoun or elided, when that subject is not what the
+    question asks (`asked`): "和 LayerNorm 比呢？" quoted "只有可学习的缩放 g，通常没有偏置 β。计算更少：不需要算均值…"
+    under "LayerNorm 做两件事…", without "RMSNorm 认为起主要作用的是缩放，于是去掉减均值" between them, and taught that
+    LayerNorm needs no mean; "它和 batch 无关…" did not say it was GroupNorm. The nearest sentence above it in its
+    passage that opens with a subject comes with it when it fits in the `room` left; else it is marked with that
+    subject as its heading names it ("RMSNorm：只有可学习的缩放 g…"), else it goes. With no sentence above, one under a
+    heading naming none of what is asked is marked with what it names ("GroupNorm：它和 batch 无关…"), when that fits.
+    The leading passage answers the question: what it says is about that."""
+    kept = list(chosen)
+    leaning: dict[int, tuple[_Unit, list[_Unit]]] = {}  # the sentence above naming their subject, and those leaning on it
+
+    def quoted_above(unit: _Unit, concepts: set[str]) -> bool:
+        marks = tuple(f"{name}{colon}" for name in _names(unit.source.heading, concepts, glossary) for colon in "：:")
+        return any(u.source.n == unit.source.n and u.position < unit.position and (
+            (said := _subject(u, glossary)) and said[0] in concepts or u.text.startswith(marks)) for u in kept)
+
+    def mark(unit: _Unit, concepts: set[str]) -> bool:
+        """Whether the unit is now marked with the subject its heading names, in the room left."""
+        nonlocal room
+        names = _names(unit.source.heading, concepts, glossary)
+        at = kept.index(unit)
+        label = f"{names[0]}{'：' if has_cjk(unit.text) else ': '}" if names else ""
+        if not label or len(label) > room:
+            return False
+        kept[at] = replace(unit, text=label + unit.text)
+        room -= len(label)
+        return True
+
+    def drop(unit: _Unit) -> None:
+        nonlocal room
+        kept.remove(unit)
+        room += len(unit.text) + 1
+
+    for unit in chosen[1:]:
+        if unit.code or unit.source.n == chosen[0].source.n or not _leans_on_a_subject(unit.text):
+            continue
+        # a labelled line ("NLP：利用机器翻译生成新数据") names the subject of its own point only
+        above = next((u for u in reversed(sentences[unit.source.n])
+                      if u.position < unit.position and _subject(u, glossary) and not _LABELLED.match(u.text)), None)
+        if above is None and unit.about & asked:
+            continue  # a section on what is asked
+        concepts = {_subject(above, glossary)[0]} if above else set(unit.about)
+        if not concepts - asked or quoted_above(unit, concepts):
+            continue  # about what is asked, or its subject is quoted above it
+        if above is not None:
+            leaning.setdefault(id(above), (above, []))[1].append(unit)
+        else:  # with no room for it, as it was: "Weights must not all be zero" under Xavier's heading is no Xavier's
+            mark(unit, concepts - asked)
+    for above, units in leaning.values():
+        concepts = {_subject(above, glossary)[0]}
+        if len(above.text) + 1 > room and concepts <= units[0].about and mark(units[0], concepts):
+            continue
+        while units and len(above.text) + 1 > room:  # the last of those leaning on it give their room to it: read
+            drop(units.pop())  # without their subject, they would say something of another
+        if units:
+            at = next(i for i, u in enumerate(kept) if u.source.n == above.source.n and u.position > above.position)
+            kept.insert(at, above)
+            room -= len(above.text) + 1
+    return kept
+
+
+def _names(heading: str, concepts: set[str], glossary: Glossary) -> list[str]:
+    """The names a heading gives these concepts, as it writes them."""
+    return [found.group(0) for entry in glossary.find(heading)
+            if CONCEPT + entry.id in concepts and (found := mention(entry, heading))]
 
 
 def _named_words(question: str) -> frozenset[str]:

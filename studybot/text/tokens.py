@@ -83,6 +83,14 @@ def _jieba():
     return jieba
 
 
+def first_word_tag(text: str) -> str:
+    """jieba's part-of-speech tag of a Chinese text's first word ("v" for 保留 of "保留了 LN 的关键性质"), "" for none."""
+    from jieba import posseg
+
+    _jieba()  # the dictionary the index segments with
+    return next((pair.flag for pair in posseg.cut(text[:16])), "")
+
+
 def dictionary_share(word: str) -> float:
     """How common a word is in everyday Chinese: its share of jieba's dictionary counts (0 for words it lacks,
     which are mostly terms of art: 过拟合, 感受野)."""
