@@ -295,3 +295,37 @@ def test_chat_with_the_bundled_model_keeps_it_loaded(tiny_home: Path) -> None:
     turns = json.loads(result.stdout)["turns"]
     assert len(turns) == 2 and all(t["model"] == model.name for t in turns)
     assert all(t["citations"] and t["timings"]["tokens_per_s"] for t in turns)
+
+
+EXAMPLE_NOTES = {
+    "dropout.md": "# Dropout\n\n## Dropout 为什么能防止过拟合？\n\n训练时随机把神经元置零，相当于训练许多共享权重的子网络再取集成。\n\n"
+                  "## Dropout 的缺点\n\n训练变慢，收敛需要更多轮。\n",
+    "cnn.md": "# CNN\n\n## 感受野怎么计算？\n\n每层的感受野等于上一层的加上 (k-1) 乘以前面各层 stride 的乘积。\n\n"
+              "例子：两层 3x3 卷积的感受野是 5，三层是 7。\n",
+    "norms.md": "# Norms\n\n## BatchNorm 为什么要有 γ 和 β？\n\n只做标准化会限制每层的表达，例如把 sigmoid 的输入都压在线性区；"
+                "γ 和 β 让网络能恢复原来的分布。\n",
+}
+
+
+def test_give_an_example_asks_one_of_the_threads_subject_or_says_the_notes_have_none(tmp_path: Path) -> None:
+    """"give an example" after "Dropout 为什么能防止过拟合？" asked "Dropout give an example" and quoted its drawbacks; after
+    "what about in RNNs?" it opened with the receptive-field example of a CNN note."""
+    from studybot.errors import StudybotError
+    from studybot.index.build import build_index
+
+    (tmp_path / "notes").mkdir()
+    for name, text in EXAMPLE_NOTES.items():
+        (tmp_path / "notes" / name).write_text(text, encoding="utf-8")
+    build_index(tmp_path / "home", [tmp_path / "notes"], bundled=False)
+    session = ChatSession(Index(tmp_path / "home"))
+    session.ask("Dropout 为什么能防止过拟合？")
+    for wording in ("give an example", "can you give me some examples?", "举个例子", "有例子吗？", "比如呢？"):
+        with pytest.raises(StudybotError, match='no example of "Dropout"'):  # the notes give none: no drawback, no CNN example instead
+            session.ask(wording)
+    assert session.resolve("give an example") == "an example of Dropout"
+    assert session.resolve("那 BatchNorm 呢？") == "BatchNorm 为什么能防止过拟合？"  # the thread is still on the question
+    session.ask("BatchNorm 为什么要有 γ 和 β？")
+    for wording in ("举个例子", "give an example"):
+        example = session.ask(wording)
+        assert example.resolved_question in ("BatchNorm 的例子", "an example of BatchNorm")
+        assert Path(example.citations[0].file).name == "norms.md" and "例如把 sigmoid" in example.answer

@@ -14,12 +14,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from studybot.answer.pipeline import Answer, answer_question
+from studybot.answer.pipeline import NOTHING_FOUND_EXIT, Answer, answer_question
 from studybot.clock import utc_now
 from studybot.answer.backends import Generator
 from studybot.content.glossary import Entry, mention
 from studybot.index.search import Index
-from studybot.text.aspects import ASPECTS, compares
+from studybot.errors import StudybotError
+from studybot.text.aspects import ASPECTS, aspects, compares, without_aspects
 from studybot.text.language import language
 from studybot.text.tokens import ENGLISH_STOP, tokenize, word_key, word_keys
 from studybot.text.variants import simplified
@@ -48,6 +49,26 @@ _QUOTE = '["\'“”‘’]?'  # a side in quotes: "between “GQA” and “MQA
 # a side the glossary does not list: up to three words, none of them a stop word ("top-k" of "between top-k and …")
 _STOP = "|".join(sorted(ENGLISH_STOP, key=len, reverse=True))
 _UNLISTED_SIDE = rf"(?:(?!(?:{_STOP})\b)[A-Za-z0-9][\w+.\-]*)(?:\s+(?!(?:{_STOP})\b)[A-Za-z0-9][\w+.\-]*){{0,2}}"
+
+# what is left of a follow-up asking for nothing but an example once its aspect's words are blanked ("give an example",
+# "can you give me some examples?", "举个例子", "有例子吗？", "比如呢？")
+_ONLY_ASKS = re.compile(r"(?:(?:and|so|then|那|那么)\s*)?(?:(?:can|could|would)\s+you\s+)?(?:please\s+)?"
+                        r"(?:(?:give|show|provide)(?:\s+me)?|请|再|举|给|来|给我|有没有|有)*\s*"
+                        r"(?:an?|some|one|any|个|一个|几个|什么)?\s*(?:说明)?\s*(?:please|吗|呢|吧)?\s*[?？。.!！]*\s*",
+                        re.IGNORECASE)
+
+
+class NoExample(StudybotError):
+    """The notes give no example of the subject a follow-up asks one of: said, not answered with what is none."""
+
+    def __init__(self, subject: str) -> None:
+        super().__init__(f"I found no example of \"{subject}\" in your notes (no passage on it says 例如, for example or "
+                         "e.g.): add one with `studybot index PATH`", exit_code=NOTHING_FOUND_EXIT)
+
+
+def asks_an_example(question: str) -> bool:
+    """Whether a question asks for nothing but an example ("give an example", "举个例子"), of the subject before it."""
+    return aspects(question) == ["example"] and bool(_ONLY_ASKS.fullmatch(without_aspects(question)))
 
 
 class ChatSession:
@@ -80,6 +101,10 @@ class ChatSession:
         """The question to search and answer: a follow-up merged with the previous question."""
         if self.last is None:
             return question
+        if asks_an_example(question):  # of the subject: "give an example" after Dropout asked "Dropout give an example"
+            subject = self._said_subject(self._previous())  # and quoted its drawbacks
+            if subject is not None:
+                return f"{subject.group(0)} 的例子" if language(question) == "zh" else f"an example of {subject.group(0)}"
         concepts = self.index.glossary.find(question)
         words = tokenize(question)
         short = len(words) <= FOLLOW_UP_MAX_WORDS and self._known(words)
@@ -129,7 +154,7 @@ class ChatSession:
         if (found is None or not subjects
                 or (compares(previous) and (len(subjects) > 1 or self._sides(previous, subjects[0])))):
             return None
-        said = mention(subjects[0], previous)
+        said = self._said_subject(previous)
         if said is None:
             return None
         return f"{question[:found.start()]}{said.group(0)}{question[found.end():]}"
@@ -142,11 +167,15 @@ class ChatSession:
         previous = self._previous()
         if language(question) == language(previous) or compares(previous) or not tokenize(_CONTINUATION.sub("", question)):
             return None  # a bare "为什么？" after an English question asks that question again, whole
-        subjects = [e for e in self.index.glossary.find(previous) if e.id not in _ASPECTS]
-        said = mention(subjects[0], previous) if subjects else None
+        said = self._said_subject(previous)
         if said is None:
             return None
         return f"{said.group(0)} {_CONTINUATION.sub('', question).strip()}"
+
+    def _said_subject(self, previous: str) -> re.Match | None:
+        """Where a question names its subject, the first concept it names that is no aspect of another, else None."""
+        subjects = [e for e in self.index.glossary.find(previous) if e.id not in _ASPECTS]
+        return mention(subjects[0], previous) if subjects else None
 
     def _another_subject(self, question: str) -> str | None:
         """The previous question asked of the new subject a continuation names ("那 LSTM 呢？" after "RNN 为什么会梯度
@@ -212,15 +241,35 @@ class ChatSession:
     def ask(self, question: str, on_token: Callable[[str], None] | None = None) -> Answer:
         """Answer one turn (raises NothingFound like `answer_question`) and append it to the history."""
         resolved = self.resolve(question)
-        leaned_on = self._previous() if self.last is not None and resolved == f"{self._previous()} {question}" else resolved
+        example = self.last is not None and asks_an_example(question)  # the thread stays on the question before it
+        leaned_on = (self._previous() if self.last is not None and (example or resolved == f"{self._previous()} {question}")
+                     else resolved)
         answer = answer_question(question, self.index, self.generator, retrieval_query=resolved, on_token=on_token,
                                  clock=self.clock, **self.options)
+        if example and not self._gives_an_example(answer, leaned_on):
+            said = self._said_subject(leaned_on)
+            raise NoExample(said.group(0) if said else leaned_on)
         self.last, self.leaned_on = answer, leaned_on
         try:
             self._save(answer)
         except OSError as exc:
             self.history_error = f"chat history not kept: {exc.strerror or exc}: {exc.filename or self.history_path}"
         return answer
+
+    def _gives_an_example(self, answer: Answer, previous: str) -> bool:
+        """Whether an answer quotes an example (a line saying 例如, e.g.) of the previous question's subject: under a
+        heading naming it, or naming it under one that names no other concept. "give an example" after Dropout quoted
+        its drawbacks, and "举个例子" after BatchNorm GroupNorm's "比如检测、分割"."""
+        subjects = [e for e in self.index.glossary.find(previous) if e.id not in _ASPECTS]
+        for paragraph in answer.answer.split("\n\n"):
+            cited = next((c for c in answer.citations if paragraph.rstrip().endswith(f"[{c.n}]")), None)
+            for line in (line for line in paragraph.splitlines() if "example" in aspects(line)):
+                if not subjects or cited is None:
+                    return True  # no subject to be about, or the line is no quote
+                others = [e for e in self.index.glossary.find(cited.path) if e.id not in _ASPECTS and e is not subjects[0]]
+                if mention(subjects[0], cited.path) or (mention(subjects[0], line) and not others):
+                    return True
+        return False
 
     def _save(self, answer: Answer) -> None:
         self.history_path.parent.mkdir(parents=True, exist_ok=True)

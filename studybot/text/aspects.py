@@ -21,6 +21,8 @@ ASPECTS: dict[str, tuple[str, ...]] = {
     # "Why …?" is answered where a passage gives its reasons (answers dev first citation 0.840 to 0.852, coverage
     # 0.753 to 0.762): "ReLU …为什么还说它是非线性激活函数？" opened with ReLU's advantages, not with why it is nonlinear.
     "reason": ("为什么", "为何", "原因", "因为", "之所以", "why", "reason", "reasons", "because", "cause", "causes"),
+    # "give an example" is answered where a passage gives one: it was answered with dropout's drawbacks
+    "example": ("例如", "例子", "举例", "比如", "example", "examples", "e.g", "for instance"),
     # "How do you fix them?" is answered under "解决方法": an English question over Chinese notes named nothing of that
     # section ("What causes vanishing gradients and how do you fix them?" quoted its causes alone). Only the nouns a
     # heading uses in Chinese: with 解决 and 缓解, "…你有哪些办法来缓解？" opened with a section on OOV's "解决方案"
