@@ -219,9 +219,14 @@ class Bm25Index:
                 np.add.at(scores, self.indices[start:end], self.data[start:end])
         return scores
 
-    def chunks_with(self, token: str) -> int:
-        """How many chunks the token scores in: its document frequency, for weighing a question's words."""
+    def rows_with(self, token: str) -> np.ndarray:
+        """The rows (documents) the token scores in."""
         column = self.vocab.get(token)
         if column is None or column + 1 >= len(self.indptr):
-            return 0
-        return int((self.data[self.indptr[column]:self.indptr[column + 1]] > 0).sum())
+            return np.zeros(0, dtype=self.indices.dtype)
+        start, end = self.indptr[column], self.indptr[column + 1]
+        return self.indices[start:end][self.data[start:end] > 0]
+
+    def chunks_with(self, token: str) -> int:
+        """How many chunks the token scores in: its document frequency, for weighing a question's words."""
+        return len(self.rows_with(token))

@@ -73,6 +73,9 @@ PER_SECTION = 2  # chunks of one section (file and whole heading path: one long 
 NAMED_PLACE = 2
 RARE_TERM_SHARE = 0.02  # a name in Latin letters this share of the passages hold (or one), or fewer, names something
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")  # a word the English-only passage embedder can read
+GLOSSED_CHARS = 6  # a glossed term's length at most: a longer run is a phrase before the term, not the term
+# A Chinese term glossed in English right after it, "衰减（vanishing）" (the English in parentheses, a few words).
+_GLOSS = re.compile(r"([\u4e00-\u9fff]+)\s*[（(]\s*([A-Za-z][A-Za-z -]{1,40}?)\s*[）)]")
 
 
 @dataclass
@@ -261,6 +264,27 @@ class Index:
         heading path: `where` "heading"): a name, not a word."""
         return self.lexical[where].chunks_with(token) <= max(1.0, RARE_TERM_SHARE * len(self.lexical["ids"]))
 
+    def glossed(self, question: str) -> list[str]:
+        """The Chinese words the notes gloss with an English word of the question, "中文（English）": the notes' own
+        rendering of a term, which a translation and the glossary miss when it is another common word (the book
+        writes "衰减（vanishing）" and heads its section "衰减和爆炸"; Gemma put "vanishing" as 梯度消失, the
+        glossary lists no 衰减). Only words few passages hold (`rare`) are looked up; a gloss counts when all its
+        English words are the question's, and not when its term shares a word with the glossary's aliases for the
+        question, which are read already ("LDA and PCA…" read PCA's 主成分分析 twice and ranked a section on PCA
+        alone above the one comparing the two)."""
+        words = set(tokenize(question))
+        known = set(tokenize(self.glossary.expansion(question)))
+        rows = {int(self.lexical["ids"][row]) for word in words if _LATIN_WORD.fullmatch(word) and self.rare(word)
+                for row in self.lexical["text"].rows_with(word)}
+        found: dict[str, None] = {}
+        for chunk in self.chunks(sorted(rows)).values():
+            for chinese, english in _GLOSS.findall(chunk[6]):
+                glossed = set(tokenize(english))
+                term = _glossed_term(chinese)
+                if glossed and glossed <= words and term and not set(tokenize(term)) & known:
+                    found[term] = None
+        return list(found)
+
     def lexical_ranking(self, name: str, tokens: list[str], n: int) -> list[int]:
         if not tokens or name not in self.lexical:
             return []
@@ -288,6 +312,18 @@ class Index:
         if self._heading_query[0] != question:
             self._heading_query = (question, self.heading_embedder.encode_queries([question])[0])
         return self._heading_query[1]
+
+
+def _glossed_term(chinese: str) -> str:
+    """The term a gloss names: the segmenter's words that end the run of Chinese before it, back to a word it drops
+    (a stop word) or GLOSSED_CHARS ("数值稳定性的典型问题是衰减" glosses 衰减, "稠密连接网络" the whole, "直观的互相关"
+    互相关, which the segmenter cuts 互相/关)."""
+    start = len(chinese)
+    for word in reversed(tokenize(chinese)):  # a word of the search cut comes after its parts: a part never fits
+        if not chinese[:start].endswith(word) or len(chinese) - start + len(word) > GLOSSED_CHARS:
+            break
+        start -= len(word)
+    return chinese[start:]
 
 
 def _nearest(index, vector: np.ndarray, n: int) -> list[int]:
@@ -461,7 +497,9 @@ def translation(question: str, index: Index) -> str:
         return ""
     from studybot.index.translation import model_translator, translate
 
-    return translate(question, target, model_translator(index.home))
+    translated = translate(question, target, model_translator(index.home))
+    # Chinese notes say what they call the question's English terms (`Index.glossed`): beside the translation.
+    return " ".join([translated, *index.glossed(question)]).strip() if target == "zh" else translated
 
 
 def _hit(rank: int, score: float, row: tuple) -> Hit:
