@@ -204,6 +204,38 @@ def test_an_english_question_meets_the_english_words_chinese_notes_write() -> No
     assert answer.startswith("RetinaNet 用 Focal Loss 压低大量简单负样本的损失权重")
 
 
+def test_the_sections_of_the_users_note_go_on_after_its_summary() -> None:
+    """A textbook chapter's "小结" leads "丢弃法为什么能缓解过拟合？" in two lines, and its section that explains
+    it was retrieved far below bundled interview notes on dropout, which took the room: the note the summary sums up
+    goes on answering (its "方法" is quoted), not with its sections of code."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    def chapter(n: int, heading: str, text: str) -> Source:
+        return Source(n, "3.13_dropout.md", ["3.13 丢弃法（dropout）", heading], n * 10, n * 10 + 5, "section", text, 1 / n)
+
+    def bundled(n: int, heading: str, text: str) -> Source:
+        return Source(n, "knowledge/regularization.md", ["Regularization 正则化", heading], n * 10, n * 10 + 5,
+                      "section", text, 1 / n, own=False)
+
+    sources = [chapter(1, "小结", "我们可以通过使用丢弃法应对过拟合，缓解过拟合。\n丢弃法只在训练模型时使用。"),
+               bundled(2, "dropout 为什么能防止过拟合？", "dropout 打破神经元之间的共适应，让网络学到更鲁棒的特征。\n"
+                       "dropout 相当于训练很多共享权重的子网络，推理时近似它们的集成，减轻过拟合。"),
+               bundled(3, "dropout 和 BatchNorm 一起用有问题吗？", "dropout 改变激活方差，和 BatchNorm 一起用会有方差偏移，"
+                       "通常把 dropout 放在 BN 之后。\n大模型预训练数据量大，几乎不过拟合，常不用 dropout。"),
+               bundled(4, "过拟合怎么缓解？", "防止过拟合的方法有：增加数据、减小模型、加 L2 正则、dropout、早停。\n"
+                       "画训练和验证的损失曲线可以看出过拟合。"),
+               chapter(5, "3.13.2 从零开始实现", "下面的 dropout 函数将以 drop_prob 的概率丢弃 X 中的元素，"
+                       "我们运行几个例子来测试丢弃法。\n\n```python\ndef dropout(X, drop_prob):\n"
+                       "    keep = 1 - drop_prob\n    mask = (torch.rand(X.shape) < keep).float()\n"
+                       "    return mask * X / keep\n\nX = torch.arange(16).view(2, 8)\nprint(dropout(X, 0.5))\n```"),
+               chapter(6, "3.13.1 方法", "当对隐藏层使用丢弃法时，该层的隐藏单元将有一定概率被丢弃掉。\n"
+                       "由于丢弃是随机的，输出层的计算无法过度依赖任一个隐藏单元，从而起到正则化的作用，可以用来应对过拟合。")]
+    answer = extractive_answer("丢弃法为什么能缓解过拟合？", sources, load_glossary())
+    assert "输出层的计算无法过度依赖任一个隐藏单元" in answer, answer
+    assert "我们运行几个例子" not in answer, answer
+
+
 def test_the_users_passage_in_the_other_language_leads_when_it_names_what_the_question_asks() -> None:
     """Over English notes a Chinese question meets the user's passage only through a rough translation,
     where a bundled interview answer in the question's own language wins on words: the question's

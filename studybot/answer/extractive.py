@@ -30,7 +30,7 @@ from typing import Callable, TypeVar
 from studybot.content.glossary import Glossary, mention
 from studybot.ingest.notes import (FOOTNOTE, IMAGE_SUFFIX, INDENTED_CODE, ITALIC, LOST_PICTURE, TO_DO, UNDERSCORED,
                                    closes_fence, fence_opening, outside_code, spoken, without_bold)
-from studybot.answer.sources import Source
+from studybot.answer.sources import Source, prose_and_code
 from studybot.text.aspects import ASPECTS, COMPARISON, aspects, compares, defines, question_parts, without_aspects
 from studybot.text.language import CJK, has_cjk, language
 from studybot.text.sentences import (BOLD_LINE, LEADS_IN, names_a_part, names_a_point, is_aside,
@@ -631,8 +631,13 @@ def _coverage(keys: frozenset[str], weights: dict[str, float]) -> float:
     return held / total
 
 
-def _rank_discount(source: Source) -> float:
-    return 1 + RANK_DECAY * (source.n - 1)
+def _rank_discount(rank: int) -> float:
+    return 1 + RANK_DECAY * (rank - 1)
+
+
+def _mostly_prose(text: str) -> bool:
+    """Whether a passage's prose is at least as long as its code blocks."""
+    return 2 * sum(len(piece) for code, piece in prose_and_code(text) if not code) >= len(text)
 
 
 def _source_keys(source: Source, glossary: Glossary,
@@ -665,7 +670,7 @@ def answers_question(source: Source, keys: tuple[frozenset[str], frozenset[str],
         fit *= LEAD_LANGUAGE_WEIGHT
     if _FOLLOW_UPS.search(source.heading) and not asks:
         fit *= FOLLOW_UP_WEIGHT
-    return fit / _rank_discount(source)
+    return fit / _rank_discount(source.n)
 
 
 def _about_another(source: Source, glossary: Glossary, weights: Weights) -> bool:
@@ -993,6 +998,7 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
     chosen: list[_Unit] = []
     said: list[frozenset[str]] = []
     used = 0
+    ranks: dict[int, int] = {}  # a source scored at another rank than its own (the lead's note, below)
 
     def take(unit: _Unit, limit: int = budget) -> bool:
         nonlocal used
@@ -1010,7 +1016,8 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
         """How much of the question a unit speaks to: by its own words, or `about` also by its section's heading."""
         weight = 1.0 if unit.language == lang else OTHER_LANGUAGE_WEIGHT
         keys = unit.keys | unit.about if about and unit.about else unit.keys
-        return weight * _coverage(keys, _in(weights, unit.language, lang)) / _rank_discount(unit.source)
+        rank = ranks.get(unit.source.n, unit.source.n)
+        return weight * _coverage(keys, _in(weights, unit.language, lang)) / _rank_discount(rank)
 
     notes = Counter(s.file for s in sources)
     keys = {s.n: _source_keys(s, glossary, notes[s.file] > 1) for s in sources}  # the lead and a comparison's other side read them
@@ -1030,6 +1037,12 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
     lead = lead_source(leads, keys, fits, weights, lang, defines(question), heading_fit, titled, glossary)
     if lead is None:
         return ""
+    # A lead that sums up or introduces the user's note (a part any note has: "小结", "Summary", "Overview") is explained
+    # by the note's other sections, ranked as the lead and taking no room of MAX_SOURCES from other notes: 3.13_dropout.md's
+    # "小结" led "丢弃法为什么能缓解过拟合？", and its "3.13.1 方法", 12th, that explains it gave way to bundled
+    # regularization.md. Not a section mostly code, whose prose introduces the code ("我们运行几个例子来测试一下dropout函数。").
+    ranks = {s.n: lead.n for s in sources if lead.own and names_a_part(lead.heading) and s.file == lead.file
+             and s.n > lead.n and _mostly_prose(s.text)}
     lead_limit = int(budget * LEAD_SHARE)
     other = (_other_side(question, lead, leads, keys, weights, lang)
              or _other_part(question, translation, lead, leads, keys, weights, lang, glossary))
@@ -1108,7 +1121,7 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
                                                                  for t in subject):
             continue
         if score(unit, True) > 0 and score(unit, True) >= floor and (
-                unit.source.n in quoted or len(quoted) < MAX_SOURCES) and take(unit):
+                unit.source.n in quoted or unit.source.n in ranks or len(quoted) < MAX_SOURCES) and take(unit):
             quoted.add(unit.source.n)
     chosen[start:] = sorted(chosen[start:], key=lambda u: (not u.source.own, u.source.n, u.position))
     return _paragraphs(_with_subjects(chosen, sentences, subject_concepts, budget - used, glossary))
