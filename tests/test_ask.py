@@ -665,6 +665,15 @@ def test_a_line_of_lost_pictures_is_no_words_of_the_sentence_above() -> None:
     assert _lines(answer)[0] == "Dropout regularizes a network by dropping units at random. [1]"
 
 
+def test_an_aside_on_the_figure_in_a_long_parenthesis_leaves_its_sentence() -> None:
+    """A sentence whose parenthesis points at the figure is quoted without it, however long the aside ("(note that
+    LD 2 would be a very bad linear discriminant in the figure above)" left LDA's class separability unquoted)."""
+    text = ("In contrast to PCA, LDA finds a feature subspace that maximizes class separability (note that the second "
+            "axis would be a very bad linear discriminant in the figure above).")
+    assert _quoted("What does LDA maximize?", "LDA", text) == [
+        "In contrast to PCA, LDA finds a feature subspace that maximizes class separability."]
+
+
 def test_a_comparison_table_is_quoted_row_by_row_with_its_column_names() -> None:
     """Notes compare in tables: the rows that answer "what is the difference" are quoted as sentences,
     each with the names of its columns (a row under an empty first cell continues the one above)."""
