@@ -665,6 +665,17 @@ def test_a_line_of_lost_pictures_is_no_words_of_the_sentence_above() -> None:
     assert _lines(answer)[0] == "Dropout regularizes a network by dropping units at random. [1]"
 
 
+def test_a_reference_by_its_authors_initials_is_not_quoted_in_pieces() -> None:
+    """A reference in a line ("A. M. Martinez and A. C. Kak. PCA versus LDA. Pattern Analysis …, 2001") was cut at
+    each initial and quoted as "Martinez and A." and "PCA versus LDA.", taking the room of the section's points; the
+    sentences after it stay, and so does a year in prose."""
+    text = ("LDA is supervised, whereas PCA ignores the class labels. For a comparison, see A. M. Martinez and "
+            "A. C. Kak. PCA versus LDA. Pattern Analysis and Machine Intelligence, 23(2):228–233, 2001. PCA does "
+            "better when each class has few samples.\n\nPCA goes back to Karl Pearson in 1901.")
+    assert _quoted("How do LDA and PCA differ?", "LDA and PCA", text) == [
+        "LDA is supervised, whereas PCA ignores the class labels.", "PCA does better when each class has few samples.", "PCA goes back to Karl Pearson in 1901."]
+
+
 def test_an_aside_on_the_figure_in_a_long_parenthesis_leaves_its_sentence() -> None:
     """A sentence whose parenthesis points at the figure is quoted without it, however long the aside ("(note that
     LD 2 would be a very bad linear discriminant in the figure above)" left LDA's class separability unquoted)."""

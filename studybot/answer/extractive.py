@@ -139,6 +139,13 @@ _TRAILING_URL = re.compile(r"\s*(?:https?://|www\.)\S+\s*$")
 # reference list ("[1] 何之源.https://…", "【3】…"), a copyright line.
 _CREDIT = re.compile(r"[-_–|]\s*(?:知乎(?:专栏)?|CSDN(?:博客)?|博客园|简书|掘金|SegmentFault|Medium|Stack Overflow|"
                      r"GitHub|arXiv|Towards Data Science)\s*$|^(?:\[\d+\]|【\d+】)|著作权归|转载请", re.IGNORECASE)
+# ... or an entry of one within a line, its authors by their initials, up to its year, with the sentence pointing to it
+# ("If you are interested in an empirical comparison: A. M. Martinez and A. C. Kak. PCA versus LDA. Pattern Analysis
+# and Machine Intelligence, IEEE Transactions on, 23(2):228–233, 2001)."): cut at each initial, it was quoted as
+# "Martinez and A." and "PCA versus LDA."
+_AUTHOR = r"(?:[A-Z]\.\s?)+[A-Z][\w'’-]+"
+_CITATION = re.compile(rf"(?:^|(?<=[.!?;。！？；]\s))[^.!?;。！？；]*?\b{_AUTHOR}(?:(?:,\s*|,?\s+and\s+|,?\s*&\s*){_AUTHOR})*(?:,?\s+et al\.?)?\.\s.{{0,200}}?"
+                       r"\b(?:1[89]|20)\d\d[a-z]?\b\)?\.?")
 _STOP = ("。", "！", ".", "!", "；", ";")
 _ENDS = (*_STOP, "？", "?", "：", ":", "…")  # how a line ends that does not go on below it
 # A note's own mark for its reference list ("LeNet-5 … CNN $^{[1]}$", "推荐使用[3]的工作", "Deep Compression [5],"):
@@ -209,7 +216,7 @@ def question_terms(question: str, glossary: Glossary) -> frozenset[str]:
 
 
 def _clean(line: str) -> str:
-    line = _REFERENCE_MARK.sub("", line)
+    line = _CITATION.sub("", _REFERENCE_MARK.sub("", line))
     line = _SYMBOLS.sub("", spoken(line))
     line = _unmarked(_BULLET.sub("", line))
     line = _ANSWER_MARK.sub("", line)  # after the markup: "**A:**" is a mark too
