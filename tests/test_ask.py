@@ -665,6 +665,26 @@ def test_a_line_of_lost_pictures_is_no_words_of_the_sentence_above() -> None:
     assert _lines(answer)[0] == "Dropout regularizes a network by dropping units at random. [1]"
 
 
+def test_what_a_line_says_over_a_picture_is_read_as_the_picture_leaves_it() -> None:
+    """A formula or a plot shown as a picture is lost to an answer: a point that ends on a colon before it is quoted
+    whole ("… as the product of the individual probabilities for each feature:" was never quoted); a sentence that
+    stops short of it or speaks of it ("we write it down for completeness:") is a lead-in, and a list item naming it
+    is its caption; in Chinese too."""
+    text = ("Bayes' rule turns the likelihood and the prior into a posterior.\n\n"
+            "In context of classification, we can express it as\n\n![](bayes.png)\n\n"
+            "What makes the classifier naive is that it computes the likelihood as the product of the probabilities "
+            "of each feature:\n\n![](likelihood.png)\n\nAlthough we all know the error rate, we write it down for "
+            "completeness:\n\n![](error.png)\n\nBelow, I plotted some examples:\n\n1) A toy dataset\n\n![](toy.png)\n")
+    assert _quoted("Why is naive Bayes called naive?", "Naive Bayes", text) == [
+        "Bayes' rule turns the likelihood and the prior into a posterior.",
+        "What makes the classifier naive is that it computes the likelihood as the product of the probabilities of "
+        "each feature."]
+    chinese = ("朴素贝叶斯假设在给定类别时各个特征相互条件独立，于是似然可以写成各特征概率的乘积：\n\n![](likelihood.png)\n\n"
+               "后验概率可以写成\n\n![](posterior.png)\n")
+    assert _quoted("朴素贝叶斯为什么叫朴素？", "朴素贝叶斯", chinese) == [
+        "朴素贝叶斯假设在给定类别时各个特征相互条件独立，于是似然可以写成各特征概率的乘积。"]
+
+
 def test_a_reference_by_its_authors_initials_is_not_quoted_in_pieces() -> None:
     """A reference in a line ("A. M. Martinez and A. C. Kak. PCA versus LDA. Pattern Analysis …, 2001") was cut at
     each initial and quoted as "Martinez and A." and "PCA versus LDA.", taking the room of the section's points; the

@@ -333,6 +333,9 @@ def _prose_lines(text: str) -> list[str]:
                 lines.append("")
             elif _PICTURES_ONLY.match(line) or (captioned and _EMPHASIZED.match(line)):
                 lines.append("")  # pictures the export lost ("image image"), or a caption in italics under a picture
+            elif _PICTURE.match(line):
+                _leads_into_picture(lines)
+                lines.append(line)
             elif (lines and (_CONTINUES.match(line) or i in cut or _comma_goes_on(lines[-1], line))
                   and _wraps(lines[-1], line)):
                 upper, lower = lines[-1].rstrip(), _QUOTE.sub("", line).strip()
@@ -367,6 +370,40 @@ def _leads_into_block(lines: list[str]) -> None:
     last = next((i for i in range(len(lines) - 1, -1, -1) if lines[i].strip()), None)  # blank lines may come between
     if last is not None and _STOPS_SHORT.search(lines[last]) and not lines[last].rstrip().endswith((":", "：")):
         lines[last] = lines[last].rstrip() + ("：" if has_cjk(lines[last]) else ":")
+
+
+# What a line says of the picture below it rather than of the subject ("Here, I plotted FGCU salary dataset from
+# OpenData:", "(here, I've drawn 10,000 random samples …):", "… we write it down for completeness:", "如图所示：")
+_SHOWS = re.compile(r"\b(?:plot|plots|plotted|draw|drawn|drew|show|shows|shown|illustrat\w*|depict\w*|visuali[sz]\w*|"
+                    r"write|writes|wrote|written)\b|"
+                    r"如图|下图|图中", re.IGNORECASE)
+
+
+def _leads_into_picture(lines: list[str]) -> None:
+    """The line above a picture, which an answer cannot show: a sentence stopping short of the formula it pictures is
+    a lead-in ("In context of pattern classification, we can express it as"), as one above display math is; a point
+    that only ends on a colon says it whole ("What makes it "naive" is that we compute the conditional probability
+    … as the product of the individual probabilities for each feature:" was never quoted, the picture its only
+    continuation), unless it only points at what follows or at the picture ("Below, I plotted some examples:") or
+    names only a count or a name ("The update rule:"). A list item that only names a point is the picture's caption
+    ("1) UCI Wine Dataset" was quoted as a point)."""
+    last = next((i for i in range(len(lines) - 1, -1, -1) if lines[i].strip()), None)  # blank lines may come between
+    if last is None or _left_out(lines[last]):
+        return
+    if _title(lines[last]):
+        lines[last] = ""
+        return
+    said = _clean(_QUOTE.sub("", lines[last]))
+    if not said.endswith((":", "：")):
+        _leads_into_block(lines)
+        return
+    if _POINTS_AHEAD.search(said) or _SHOWS.search(said):  # anywhere in the line: "… can look as follows, where C1,
+        return  # C2, ... Cm shall symbolize the decision tree classifiers:" is cut at "... Cm"
+    said = split_quotable(said)[-1]  # the sentence the colon ends ("… criterion function? Let's do the math:")
+    if ((len(said) > MAX_LEAD_IN or re.search("[，,；;]", said)) and not _STOPS_SHORT.search(said[:-1])
+            and not is_aside(said)):  # a clause of its own, as `_joined_to_lists` tells
+        upper = lines[last].rstrip()
+        lines[last] = upper[:-1] + ("。" if upper.endswith("：") else ".")
 
 
 def _in_list(line: str) -> bool:
