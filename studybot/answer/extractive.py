@@ -717,17 +717,22 @@ def answers_question(source: Source, keys: tuple[frozenset[str], frozenset[str],
     return fit / _rank_discount(source.n)
 
 
-def _about_another(source: Source, glossary: Glossary, weights: Weights) -> bool:
+def _about_another(source: Source, glossary: Glossary, weights: Weights, topic: dict[str, str]) -> bool:
     """Whether a passage's own heading is about another subject than the question's: it names one of the question's
     concepts with a sibling of another it asks (of its topic) in its place ("LSTM 为什么能缓解梯度消失" for "RNN
-    为什么会梯度消失？"; not "RNN 梯度消失和梯度爆炸", nor "梯度消失和梯度爆炸的原因是什么？")."""
+    为什么会梯度消失？"; not "RNN 梯度消失和梯度爆炸", nor "梯度消失和梯度爆炸的原因是什么？"). `topic`: each concept's
+    topic (`_concept_topics`)."""
     path = _question_path(source)
     if not path:
         return False
-    topic = {CONCEPT + entry.id: entry.topic for entry in glossary.entries if entry.topic}
     named = {t for t in _keys(path[-1], glossary) if t in topic}
     asked = {t for t in frozenset().union(*weights.values()) if t in topic}
     return bool(named & asked) and bool({topic[t] for t in named - asked} & {topic[t] for t in asked - named})
+
+
+def _concept_topics(glossary: Glossary) -> dict[str, str]:
+    """Each concept's topic, by its CONCEPT-marked id (concepts no bundled note covers left out)."""
+    return {CONCEPT + entry.id: entry.topic for entry in glossary.entries if entry.topic}
 
 
 def _asks_it(source: Source, weights: Weights, lang: str, glossary: Glossary, said: frozenset[str]) -> bool:
@@ -840,7 +845,8 @@ def _naming_the_subject(sources: list[Source], keys: Keys, fits: dict[int, float
     return naming or sources
 
 
-def _heading_fit(source: Source, question: str, glossary: Glossary, weights: Weights, keys: Keys) -> int:
+def _heading_fit(source: Source, question: str, glossary: Glossary, weights: Weights, keys: Keys,
+                 about_another: bool = False) -> int:
     """How a passage's own heading meets the question, for near-ties: -1 when it compares a concept the question asks
     about with one it does not ("DPO vs PPO" led "What is PPO?" over the note's "PPO" section), or asks of a sibling of
     its subject in its place (`_about_another`); 1 when the question
@@ -849,7 +855,7 @@ def _heading_fit(source: Source, question: str, glossary: Glossary, weights: Wei
     one concept to the glossary, compares no L1 its text names in passing); else 0."""
     path = _question_path(source)
     if not path or not compares(path[-1]):
-        return -int(_about_another(source, glossary, weights))
+        return -int(about_another)
     asked = frozenset().union(*weights.values())
     named = {t for t in _keys(path[-1], glossary) if t.startswith(CONCEPT) and t not in _ASPECT_KEYS}
     concepts = {t for t in asked if t.startswith(CONCEPT) and t not in _ASPECT_KEYS}
@@ -1068,7 +1074,8 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
     prose = [s for s in sources if answers[s.n] or sentences[s.n]]
     worded = _said(weights)
     asking = frozenset(s.n for s in sources if _asks_it(s, weights, lang, glossary, worded))
-    another = frozenset(s.n for s in sources if _about_another(s, glossary, weights))
+    topic = _concept_topics(glossary)
+    another = frozenset(s.n for s in sources if _about_another(s, glossary, weights, topic))
     fits = {s.n: answers_question(s, keys[s.n], weights, lang, s.n in asking, s.n in another) for s in sources}
     asks_code = bool(_ASKS_CODE.search(question))
     code_only = (asks_code or not prose
@@ -1076,7 +1083,7 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
     leads = sources if code_only else prose  # a passage of code alone leads when code is asked, or all there is
     if not asks_code:  # nor does a section named as code ("（3） Code") for its one line of lead-in
         leads = [s for s in leads if not _CODE_HEADING.match(s.heading)] or leads
-    heading_fit = {s.n: _heading_fit(s, question, glossary, weights, keys) for s in leads}
+    heading_fit = {s.n: _heading_fit(s, question, glossary, weights, keys, s.n in another) for s in leads}
     titled = frozenset(s.n for s in leads if _question_path(s) and _names_whole(_question_path(s)[-1], worded))
     lead = lead_source(leads, keys, fits, weights, lang, defines(question), heading_fit, titled, glossary)
     if lead is None:
