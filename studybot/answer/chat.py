@@ -149,7 +149,7 @@ class ChatSession:
         an answer on drawbacks."""
         previous = self._previous()
         found = _PRONOUN.search(question)
-        subjects = [e for e in self.index.glossary.find(previous) if e.id not in _ASPECTS]
+        subjects = self._subjects(previous)
         # a comparison of two subjects, not of one subject's two settings ("Dropout 在训练和推理阶段有什么不同？" is dropout's)
         if (found is None or not subjects
                 or (compares(previous) and (len(subjects) > 1 or self._sides(previous, subjects[0])))):
@@ -172,9 +172,13 @@ class ChatSession:
             return None
         return f"{said.group(0)} {_CONTINUATION.sub('', question).strip()}"
 
+    def _subjects(self, text: str) -> list[Entry]:
+        """The concepts a text names that are no aspect of another (glossary entries), the first its subject."""
+        return [e for e in self.index.glossary.find(text) if e.id not in _ASPECTS]
+
     def _said_subject(self, previous: str) -> re.Match | None:
         """Where a question names its subject, the first concept it names that is no aspect of another, else None."""
-        subjects = [e for e in self.index.glossary.find(previous) if e.id not in _ASPECTS]
+        subjects = self._subjects(previous)
         return mention(subjects[0], previous) if subjects else None
 
     def _another_subject(self, question: str) -> str | None:
@@ -260,13 +264,13 @@ class ChatSession:
         """Whether an answer quotes an example (a line saying 例如, e.g.) of the previous question's subject: under a
         heading naming it, or naming it under one that names no other concept. "give an example" after Dropout quoted
         its drawbacks, and "举个例子" after BatchNorm GroupNorm's "比如检测、分割"."""
-        subjects = [e for e in self.index.glossary.find(previous) if e.id not in _ASPECTS]
+        subjects = self._subjects(previous)
         for paragraph in answer.answer.split("\n\n"):
             cited = next((c for c in answer.citations if paragraph.rstrip().endswith(f"[{c.n}]")), None)
             for line in (line for line in paragraph.splitlines() if "example" in aspects(line)):
                 if not subjects or cited is None:
                     return True  # no subject to be about, or the line is no quote
-                others = [e for e in self.index.glossary.find(cited.path) if e.id not in _ASPECTS and e is not subjects[0]]
+                others = [e for e in self._subjects(cited.path) if e is not subjects[0]]
                 if mention(subjects[0], cited.path) or (mention(subjects[0], line) and not others):
                     return True
         return False
