@@ -798,7 +798,8 @@ Exploding gradients show up as a sudden NaN loss.
     # another paragraph, in an English interview too
     for lang in (None, "en"):
         sparse = probe(3, l1, "稀疏", "sparse", lang)
-        assert sparse.question.zh == sparse.question.en == "追问：「L1 正则让很多权重变成恰好为零，得到____解；」——空白处应该是什么？为什么？"
+        assert sparse.question.zh == sparse.question.en == (
+            "追问：「L1 正则让很多权重变成恰好为零，得到____解；L2 正则只把权重缩小，不会变成零。」——空白处应该是什么？为什么？")
         assert sparse.source == f"{note}:9"
     # a bilingual line whose English says it in other words: the same; but a card's own answer that says it in both
     # languages is asked in both
@@ -812,7 +813,7 @@ Exploding gradients show up as a sudden NaN loss.
                                'blank, and why?')
     # both paragraphs hold it: each half is its own language's, cited where the interview shows it
     both = probe(3, l1, "恰好为零", "exactly zero", None)
-    assert both.question.zh == "追问：「L1 正则让很多权重变成____，得到稀疏解；」——空白处应该是什么？为什么？"
+    assert both.question.zh == "追问：「L1 正则让很多权重变成____，得到稀疏解；L2 正则只把权重缩小，不会变成零。」——空白处应该是什么？为什么？"
     assert both.question.en == 'Follow-up: "L1 drives many weights to ____;" What goes in the blank, and why?'
     assert both.source == f"{note}:9" and probe(3, l1, "恰好为零", "exactly zero", "en").source == f"{note}:11"
 

@@ -4,7 +4,9 @@ Checking (grading key points, verifying a generation) wants every clause: a brea
 and ASCII stops and semicolons, after a period followed by white space (so 0.25 stays whole),
 and at line breaks. Quoting (the extractive answer) wants sentences a reader can lift whole:
 an ASCII stop ends one only before a capital, a Chinese character, a bracket or a quote, so
-"e.g. the" and "x!y" stay inside their sentence, and never after "et al." or "vs.".
+"e.g. the" and "x!y" stay inside their sentence, and never after "et al." or "vs."; a Chinese
+semicolon joins two clauses of one sentence, so it ends none ("小 batch：统计量噪声大，精度下降；
+检测、分割常见。" was quoted as "检测、分割常见。", in the answer to the quickstart's question).
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ from studybot.text.language import CJK, has_cjk
 SENTENCE_BREAK = re.compile(r"(?<=[。！？；;!?])|(?<=\.)\s+|\n+")
 # "Goodfellow et al. (2015) 认为…", "SGD vs. Adam", "…, i.e. N/B steps" go on after their abbreviation's stop; a
 # Chinese sentence that ends a quotation ends after its closing mark ("…再激活。”").
-_QUOTABLE_END = re.compile(rf"(?<=[。！？；])(?![”」』])|(?<=[。！？；][”」』])|(?<=[.!?;])(?<!\bet al\.)(?<!\bvs\.)(?<!\bi\.e\.)(?<!\be\.g\.)(?<!\bcf\.)"
-                           rf"(?<!\bFig\.)(?<!\bEq\.)\s+(?=[A-Z{CJK}(\"'])")
+_ASCII_END = (r"(?<=[.!?;])(?<!\bet al\.)(?<!\bvs\.)(?<!\bi\.e\.)(?<!\be\.g\.)(?<!\bcf\.)(?<!\bFig\.)(?<!\bEq\.)"
+              rf"\s+(?=[A-Z{CJK}(\"'])")
+_QUOTABLE_END = re.compile(rf"(?<=[。！？])(?![”」』])|(?<=[。！？][”」』])|{_ASCII_END}")
+# a chunk of a paragraph written on one line may also end at a Chinese semicolon: it is cut for length, not quoted
+_RUN_END = re.compile(rf"(?<=[。！？；])(?![”」』])|(?<=[。！？；][”」』])|{_ASCII_END}")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -27,7 +32,7 @@ def split_sentences(text: str) -> list[str]:
 
 def sentence_runs(line: str) -> list[str]:
     """A line cut after each sentence, nothing dropped or stripped: the runs put together are the line."""
-    cuts = [0, *(m.end() for m in _QUOTABLE_END.finditer(line)), len(line)]
+    cuts = [0, *(m.end() for m in _RUN_END.finditer(line)), len(line)]
     return [line[a:b] for a, b in zip(cuts, cuts[1:]) if b > a]
 
 
