@@ -1,4 +1,4 @@
-"""What a new process loads before it answers: jieba's counts from disk, BM25 without bm25s, mapped weights."""
+"""What a new process loads before it answers: jieba's counts and tags from disk, BM25 without bm25s, mapped weights."""
 
 from __future__ import annotations
 
@@ -19,24 +19,33 @@ TEXT = ("梯度消失是深层网络训练困难的主要原因之一，残差�
         "批归一化在小批量上估计均值和方差；层归一化对每个样本的特征维度归一化。"
         "研究生命起源的人也会用注意力机制吗？Dropout 在训练时随机丢弃神经元，测试时不丢弃。"
         "学习率预热与余弦退火常一起使用，过拟合时可以加权重衰减。")
+# Sentence openings written for this test: a verb, an adverb, a conjunction, a pronoun, a glossary term, a verb that
+# only jieba.posseg's HMM cuts off (plain segmentation keeps 举个 whole), a character outside posseg's range, nothing.
+OPENINGS = ["保留了 LN 的关键性质", "通常没有偏置", "而且计算更少", "它和 batch 无关", "梯度消失是主要原因",
+            "举个例子，输入是一张图", "㐀字", ""]
 
 _SEGMENT = """
 import json, sys
 from studybot.content.glossary import load_glossary
 from studybot.text import dictionary
-from studybot.text.tokens import _jieba, add_words, tokenize
+from studybot.text.tokens import _jieba, add_words, first_word_tag, tokenize
 dictionary.READ_ALL_AFTER = int(sys.argv[2])
 add_words(a for e in load_glossary().entries for a in e.zh)
 freq = _jieba().dt.FREQ
-print(json.dumps({"tokens": [tokenize(part) for part in sys.argv[1].split("。")],
-                  "from_disk": type(freq).__name__ == "WordCounts", "read_all": getattr(freq, "_all", None)}))
+openings = json.loads(sys.argv[3])
+found = {"tokens": [tokenize(part) for part in sys.argv[1].split("。")], "tags": [first_word_tag(t) for t in openings],
+         "posseg": "jieba.posseg" in sys.modules, "from_disk": type(freq).__name__ == "WordCounts",
+         "read_all": getattr(freq, "_all", None)}
+from jieba import posseg
+found["posseg_tags"] = [next((pair.flag for pair in posseg.cut(t[:16])), "") for t in openings]
+print(json.dumps(found))
 """
 
 
 def _segment(cache: Path, read_all_after: int = 20_000) -> dict:
     env = {**os.environ, "STUDYBOT_CACHE": str(cache)}
-    result = subprocess.run([sys.executable, "-c", _SEGMENT, TEXT, str(read_all_after)], capture_output=True,
-                            text=True, cwd=REPO, env=env, timeout=120)
+    result = subprocess.run([sys.executable, "-c", _SEGMENT, TEXT, str(read_all_after), json.dumps(OPENINGS)],
+                            capture_output=True, text=True, cwd=REPO, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -60,6 +69,37 @@ def test_a_damaged_counts_file_is_replaced_not_an_error(tmp_path: Path) -> None:
     again = _segment(tmp_path)
     assert not again["from_disk"] and again["tokens"] == reference["tokens"]
     assert _segment(tmp_path)["from_disk"]  # written anew
+
+
+def test_first_word_tags_come_from_the_counts_file_as_jieba_posseg_gives_them_without_importing_it(
+        tmp_path: Path) -> None:
+    first, later = _segment(tmp_path), _segment(tmp_path)  # the dictionary loaded whole, then the counts file
+    assert later["from_disk"]
+    for run in (first, later):
+        assert run["tags"] == run["posseg_tags"] and not run["posseg"]
+    assert later["tags"][:2] == ["v", "d"] and later["tags"][5] == "v" and later["tags"][-2:] == ["x", ""]
+
+
+def test_a_counts_file_of_an_older_layout_is_rebuilt_with_tags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    import jieba
+
+    from studybot.text import dictionary
+
+    monkeypatch.setenv("STUDYBOT_CACHE", str(tmp_path))
+    path = dictionary._path(jieba)
+    with sqlite3.connect(path) as db:  # the layout before tags: counts only
+        db.execute("CREATE TABLE words (word TEXT PRIMARY KEY, count INTEGER NOT NULL) WITHOUT ROWID")
+        db.executemany("INSERT INTO words VALUES (?, ?)", [("保留", 100), ("保", 10)])
+        db.execute("CREATE TABLE meta (total INTEGER NOT NULL)")
+        db.execute("INSERT INTO meta VALUES (110)")
+    db.close()
+    stale = _segment(tmp_path)
+    assert not stale["from_disk"] and stale["tags"] == stale["posseg_tags"]
+    rebuilt = _segment(tmp_path)
+    assert rebuilt["from_disk"] and rebuilt["tags"] == stale["tags"] and not rebuilt["posseg"]
+    assert rebuilt["tokens"] == stale["tokens"]
 
 
 def test_bm25_scores_without_bm25s_equal_bm25s_scores(tmp_path: Path) -> None:

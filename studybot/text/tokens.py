@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 from typing import Iterable
 
-from studybot.text.dictionary import WordCounts, open_word_counts, save_word_counts
+from studybot.text.dictionary import WordCounts, dictionary_tags, open_word_counts, save_word_counts
 from studybot.text.language import CJK, has_cjk
 from studybot.text.variants import simplified
 
@@ -83,12 +84,71 @@ def _jieba():
     return jieba
 
 
-def first_word_tag(text: str) -> str:
-    """jieba's part-of-speech tag of a Chinese text's first word ("v" for 保留 of "保留了 LN 的关键性质"), "" for none."""
-    from jieba import posseg
+# how jieba.posseg reads a text: runs of these characters are segmented (a Chinese one as its tagging HMM reads it)
+_TAGGED_RUN = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._]+")
+_HAN_RUN = re.compile(r"[\u4E00-\u9FD5]+")
 
-    _jieba()  # the dictionary the index segments with
-    return next((pair.flag for pair in posseg.cut(text[:16])), "")
+
+def first_word_tag(text: str) -> str:
+    """jieba's part-of-speech tag of a Chinese text's first word ("v" for 保留 of "保留了 LN 的关键性质"), "" for none,
+    x for a text that opens with no Chinese character.
+
+    What `jieba.posseg.cut(text[:16])` gives first, without importing jieba.posseg: its import reads the tags of
+    all 350,000 dictionary words (0.2 s of a cold `ask`), which the counts file keeps (`text/dictionary.py`). The
+    first word is cut as posseg cuts it: the dictionary's route, and for a run of single characters that is no word,
+    posseg's own tagging HMM ("举个例子" is 举/v, where plain segmentation keeps 举个 whole)."""
+    if not _HAN_RUN.match(text):
+        return "x" if text else ""
+    jieba = _jieba()
+    sentence = _TAGGED_RUN.match(text[:16]).group(0)
+    route: dict[int, tuple[float, int]] = {}
+    jieba.dt.calc(sentence, jieba.dt.get_DAG(sentence), route)
+    if route[0][1] > 0:  # a dictionary word first
+        return _word_tag(sentence[:route[0][1] + 1])
+    end = 1  # single characters up to the next word: one, a known word that lost the route, or no word at all
+    while end < len(sentence) and route[end][1] == end:
+        end += 1
+    singles = sentence[:end]
+    if end == 1 or jieba.dt.FREQ.get(singles):
+        return _word_tag(singles[0])
+    return _hmm_first_tag(_HAN_RUN.match(singles).group(0))
+
+
+def _word_tag(word: str) -> str:
+    """The dictionary's tag of a word; x for one it lacks (a glossary term added with add_words has none)."""
+    counts = _jieba().dt.FREQ
+    return (counts.tag(word) if isinstance(counts, WordCounts) else _dictionary_tags().get(word)) or "x"
+
+
+@lru_cache(maxsize=1)
+def _dictionary_tags() -> dict[str, str]:
+    """Every dictionary word's tag, for a process whose counts are not read from disk (the first; a read-only cache)."""
+    return dictionary_tags(_jieba())
+
+
+def _hmm_first_tag(han: str) -> str:
+    """The tag of the first word posseg's HMM finds in a run of Chinese characters: that of the first character
+    that ends a word (E) or is one (S)."""
+    viterbi, model = _tagging_hmm()
+    states = viterbi(han, *model)[1]
+    return next((tag for position, tag in states if position in "ES"), states[0][1])
+
+
+@lru_cache(maxsize=1)
+def _tagging_hmm():
+    """jieba.posseg's viterbi and model (15 ms), loaded from its files without running jieba.posseg's __init__."""
+    import importlib.util
+
+    folder = Path(_jieba().__file__).with_name("posseg")
+
+    def load(name: str):
+        spec = importlib.util.spec_from_file_location(f"studybot._jieba_posseg_{name}", folder / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load("viterbi").viterbi, tuple(load(name).P for name in ("char_state_tab", "prob_start", "prob_trans",
+                                                                     "prob_emit"))
 
 
 def dictionary_share(word: str) -> float:
