@@ -1063,6 +1063,21 @@ def test_a_section_cut_into_chunks_is_read_in_the_notes_order_from_the_line_that
     assert extractive_answer("Why do gradients vanish?", [line], load_glossary()).startswith("Deep nets chain many")
 
 
+def test_the_room_other_passages_leave_goes_to_the_leading_sections_own_sentences() -> None:
+    """The leading section has a share of the budget, and its line openings go first: a sentence that did not fit its
+    share (the cost of a lazy learner) was left out though nothing else was quoted. It now takes the room left, in the
+    section's order."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    said = ["K-NN is a lazy learner because it memorizes the training set instead of learning a function.",
+            "Its prediction step is therefore expensive, since each query scans all the stored samples.",
+            "To summarize: a lazy learner has no training phase."]
+    lead = _section(1, "Why is k-NN a lazy learner?", f"{said[0]} {said[1]}\n{said[2]}")
+    answer = extractive_answer("Why do people call k-NN a lazy learner?", [lead], load_glossary(), budget=260)
+    assert _lines(answer) == [f"{sentence} [1]" for sentence in said]
+
+
 def test_the_other_half_of_a_parallel_list_is_quoted_and_a_restatement_is_not() -> None:
     """Two items that differ in the words that matter (较小 / 较大, 很慢 / 很快) share most of the rest: an item is
     said already only when one quoted sentence holds nearly all its words, not when the quoted sentences
