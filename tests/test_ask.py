@@ -1218,6 +1218,46 @@ def test_the_users_section_on_the_question_leads_though_their_study_plan_ranks_a
     assert answer.startswith("位置编码给每个位置一个向量，加到词向量上，让自注意力知道词序。 [2]"), answer
 
 
+def test_of_the_users_passages_that_fit_about_as_well_the_one_whose_heading_names_the_question_leads() -> None:
+    """A chapter's preface ("写在前面", a heading naming nothing of the question) ranks above the chapter's section on
+    the order in which to tune hyperparameters, and fits about as well: the section whose own heading names the
+    question leads. One that fits clearly less than the preface does not."""
+    from dataclasses import replace
+
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    def mine(n: int, heading: str, text: str) -> Source:
+        return Source(n, "tuning.md", ["超参数调整", heading], n * 10, n * 10 + 5, "section", text, 1 - n / 10)
+
+    preface = mine(1, "写在前面", "训练深度模型最难的是超参数太多：学习率、批大小、优化器参数都要调，时间和资源都不够一一尝试。")
+    order = mine(2, "超参数的重要性顺序", "时间有限时最先调学习率，其次是批大小和动量，最后是权重衰减和 dropout。")
+    bundled = Source(3, "gpu.md", ["GPU", "为什么 GPU 适合深度学习？"], 1, 4, "section", "GPU 有成千上万个核，矩阵乘法可以并行。",
+                     0.7, own=False)
+    question = "时间有限时，应该先调哪些超参数？"
+    assert extractive_answer(question, [preface, order, bundled], load_glossary()).startswith("时间有限时最先调学习率")
+    less = replace(order, text="最先调学习率，其次是批大小和动量，最后是权重衰减和 dropout。")
+    assert extractive_answer(question, [preface, less, bundled], load_glossary()).startswith("训练深度模型最难的是")
+
+
+def test_a_follow_up_answer_headed_by_the_question_keeps_the_lead_over_a_section_naming_part_of_it() -> None:
+    """An interview answer's own heading may be the follow-up it answers ("如果面试官追问「池化和卷积的区别」"), not a
+    label ("面试回答"): it names the question, and keeps the lead over a lower-ranked section that fits about as well
+    and names only some of it."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    follow_up = Source(1, "cnn.md", ["基础知识点", "池化的作用是什么", "如果面试官追问「池化和卷积的区别」"], 30, 32, "answer",
+                       "根本不同在于：卷积用可学习的核提取特征；池化没有参数，不提取新特征，只做下采样：取窗口里的最大值或平均值。", 0.9)
+    invariance = Source(2, "cnn.md", ["基础知识点", "什么是平移不变性", "平移不变性如何通过池化和卷积实现？"], 10, 14, "section",
+                        "权重共享让同一模式在哪里都被检测到；取窗口最大值，输入平移一点输出不变。", 0.85)
+    bundled = Source(3, "gpu.md", ["GPU", "为什么 GPU 适合深度学习？"], 1, 4, "section", "GPU 有成千上万个核，矩阵乘法可以并行。",
+                     0.7, own=False)
+    answer = extractive_answer("卷积是在提取特征，那池化做的事情跟卷积有什么根本不同？", [follow_up, invariance, bundled],
+                               load_glossary())
+    assert answer.startswith("根本不同在于"), answer
+
+
 def test_the_users_section_named_by_a_longer_chinese_name_leads() -> None:
     """The user's "## 学习率调度" names the learning rate, as its English name "learning rate schedule" does, though the
     segmenter holds the Chinese name whole once it knows the glossary's names (in every ask): its cosine line answers

@@ -763,7 +763,8 @@ def lead_source(sources: list[Source], keys: Keys, fits: dict[int, float], weigh
 
     The user's own passage leads when retrieval ranks one in the top OWN_WITHIN and it is about the
     question: the best ranked within OWN_NEAR_TIE of the best own fit that, in the question's language, does
-    not only mention the subject (`_mentions_only`), and, against every passage, at least
+    not only mention the subject (`_mentions_only`), or of those within NEAR_TIE of its fit the one whose own heading
+    names most of the question (`_own_heading_share`), and, against every passage, at least
     OWN_MIN_SHARE of the best fit, or, when it is in the other language (where words meet only through
     a rough translation, if any), of the best coverage of the question's glossary concepts. Otherwise
     the best fit leads, an interview answer winning near-ties; in both cases near-ties go first to a passage whose own
@@ -876,6 +877,13 @@ def _own_lead(sources: list[Source], keys: Keys, fits: dict[int, float],
     near = [s for s in own if fits[s.n] >= OWN_NEAR_TIE * best_own
             and not (language(s.text) == lang and _mentions_only(s, sources, keys, weights[lang], glossary))]
     lead = max(near, key=lambda s: heading_fit.get(s.n, 0)) if near else None  # the best ranked of the best
+    if lead is not None and glossary is not None:
+        # ... or, of those that fit about as well as it, the one whose own heading names most of the question: "Why do
+        # we need distributed computing …?" opened with the user's "18.2.7 Horovod", ranked above their "18.1 为什么需要
+        # 分布式计算？", and "If you have limited time, which hyperparameters should you tune first?" with a chapter's
+        # preface ("14.1 写在前面") above its "14.2.4 超参数的重要性顺序"
+        ties = [s for s in near if fits[s.n] >= NEAR_TIE * fits[lead.n]]
+        lead = max(ties, key=lambda s: (heading_fit.get(s.n, 0), _own_heading_share(s, weights, lang, glossary)))
     if lead is not None and language(lead.text) != lang:
         # one in the question's language that fits as well and names as many of its concepts comes first ("What is
         # LayerNorm?" opened in Chinese with the note's RMSNorm comparison, ranked above its English one)
@@ -896,6 +904,16 @@ def _own_lead(sources: list[Source], keys: Keys, fits: dict[int, float],
 
     named = {s.n: _coverage(keys[s.n][1], concepts) for s in sources}
     return lead if named[lead.n] >= OWN_MIN_SHARE * max(named.values()) else None
+
+
+def _own_heading_share(source: Source, weights: Weights, lang: str, glossary: Glossary) -> float:
+    """The share of the question's terms a passage's own heading names: the last of its question's headings that is not
+    a part any note has (a "小结" sums up what its note's title names), or an interview answer's own heading when that
+    names more (a follow-up's "如果面试官追问「池化和卷积的区别」", where most say "面试回答")."""
+    terms = _in(weights, language(source.text), lang)
+    path = [heading for heading in _question_path(source) if not names_a_part(heading)]
+    own = [source.heading] if source.kind == "answer" else []
+    return max((_coverage(_keys(heading, glossary), terms) for heading in [*path[-1:], *own]), default=0.0)
 
 
 def _only_code_answers(sources: list[Source], prose: list[Source], keys: Keys, fits: dict[int, float],
