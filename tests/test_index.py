@@ -509,6 +509,32 @@ def test_each_subsection_of_a_book_answers_a_question_of_its_own(tmp_path: Path)
     assert len(list(index.catalog.execute("SELECT id FROM chunks WHERE heading LIKE '%A long section%'"))) > 2
 
 
+def test_a_sections_opening_yields_the_first_place_to_a_subsection_scoring_nearly_as_well() -> None:
+    """The opening of a book's "7.4 动量法" (two lines leading in to its subsections) ranked first for "动量法是为了解决梯度
+    下降的什么问题？", its "7.4.1 梯度下降的问题" second at 0.94 of its score: the subsection on the point comes first. A
+    summary keeps its place (it states what the sections found), and a subsection comes first only from its own
+    section and file, scoring SPECIFIC_SHARE of the opening or more."""
+    from studybot.index.search import SPECIFIC_SHARE, specific_first
+
+    places = {1: ("7.4.md", ("7.4 动量法",), "section"),
+              2: ("7.3.md", ("7.3 小批量随机梯度下降",), "section"),
+              3: ("7.4.md", ("7.4 动量法", "7.4.1 梯度下降的问题"), "section"),
+              4: ("7.4.md", ("7.4 动量法", "7.4.1 梯度下降的问题", "一个例子"), "section"),
+              5: ("7.4.md", ("7.4 动量法", "小结"), "section"),
+              6: ("7.4.md", ("7.4 动量法", "面试回答"), "answer"),
+              7: ("other.md", ("7.4 动量法", "7.4.2 指数加权移动平均"), "section")}
+    fused = {1: 1.0, 2: 0.97, 3: 0.94, 4: 0.8, 5: 0.99, 6: 0.98, 7: 0.96}
+    ranked = sorted(fused, key=lambda cid: -fused[cid])  # 1, 5, 6, 2, 7, 3, 4
+    # 7.4.1 before the opening; its own example, 0.85 of its score, stays below
+    assert specific_first(ranked, places, fused) == [3, 1, 5, 6, 2, 7, 4]
+    fused[4] = 0.93
+    assert specific_first(ranked, places, fused)[:2] == [4, 3]  # each opening yields to the subsection below it
+    fused[3], fused[4] = SPECIFIC_SHARE - 0.01, 0.5
+    assert specific_first(ranked, places, fused) == ranked  # too far below: the opening stays first
+    summary_first = [5, 3, 1]
+    assert specific_first(summary_first, places, {5: 1.0, 3: 0.99, 1: 0.98}) == summary_first
+
+
 def test_a_passage_copied_into_two_files_takes_one_place(tmp_path: Path) -> None:
     """A folder's README that repeats its note (or an export kept beside its source) gave the same passage two of
     the top places, and the next passage that answers was left out: a passage's text is ranked once, where it ranks
