@@ -496,6 +496,7 @@ def search(
     ranked = promote_users_best(ranked, index, rrf(rankings, weights, AGREEMENT_K), share)
     if rankings.get("text") and weights.get("text", 1.0):
         ranked = promote_named(ranked, rankings["text"][0], asked, index)
+    rows.update(index.chunks([cid for cid in ranked if cid not in rows]))  # BM25's first may come from beyond them
     gone = {path for path, deleted in index.changed_notes(rows[cid][1] for cid in ranked).items() if deleted}
     ranked = [cid for cid in ranked if rows[cid][1] not in gone]  # a deleted note is never cited
     ranked = distinct(ranked, {cid: rows[cid][6] for cid in ranked})
