@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -241,35 +242,43 @@ def test_ctrl_c_says_so_in_one_line(tmp_path: Path, monkeypatch, capsys) -> None
 
 
 def test_progress_into_a_pipe_is_a_plain_line_now_and_then(capsys: pytest.CaptureFixture) -> None:
-    """`index | cat` said nothing for minutes: a stage that goes on says how far it is every PLAIN_EVERY seconds,
-    in plain words, and nothing for a stage over sooner."""
-    from studybot.cli.common import _plain_progress
+    """`index | cat` said nothing for its first 14-24 s: a stage still going on a second after it started says how far
+    it is, then every PLAIN_EVERY seconds, in plain words; a stage over sooner says nothing."""
+    from studybot.cli.common import PLAIN_EVERY, SAY_AFTER, _PlainProgress
 
-    times = iter([0.0, 0.0, 1.0, 12.0, 13.0, 25.0, 26.0])
-    update = _plain_progress(lambda: next(times))
-    for done in (1, 2, 6, 7, 12, 20):
-        update("embedding", done, 20)
-    assert capsys.readouterr().err.splitlines() == ["embedding 6/20, about 0:00:33 left",
-                                                    "embedding 12/20, about 0:00:18 left"]
-
-
-def test_plain_progress_measures_a_stage_from_its_start_and_names_a_stage_starting_in_a_long_run(
-        capsys: pytest.CaptureFixture) -> None:
-    """Each pass of a long index ended with "about 0:00:06 left": its rate was measured from its first report, after
-    its first batch, as if that batch had cost nothing; and a pass starting said nothing for up to 40 s. A stage that
-    reports 0 when it starts is measured from then, and one starting once the run has gone on for PLAIN_EVERY says so."""
-    from studybot.cli.common import PLAIN_EVERY, _plain_progress
-
-    times = iter([0.0, 2.0, 3.0, 30.0, 42.0, 43.0, 53.0])
-    update = _plain_progress(lambda: next(times))
-    update("reading", 0, 1)  # a stage starting early in a run says nothing
+    times = iter([0.0, 0.5, 0.6, 2.0, 12.0, 13.0, 26.0])
+    update = _PlainProgress(lambda: next(times))
+    update("reading", 0, 1)  # over within SAY_AFTER: nothing
     update("reading", 1, 1)
-    update("pass 2 of 3, embedding headings", 0, 100)  # at 30 s: the run has gone on for PLAIN_EVERY
-    update("pass 2 of 3, embedding headings", 40, 100)  # 40 in 12 s: 60 more take 18 s
-    update("pass 2 of 3, embedding headings", 41, 100)
-    update("pass 2 of 3, embedding headings", 100, 100)
-    assert PLAIN_EVERY <= 30 - 0 and capsys.readouterr().err.splitlines() == [
-        "pass 2 of 3, embedding headings 0/100", "pass 2 of 3, embedding headings 40/100, about 0:00:18 left"]
+    for done in (0, 2, 6, 7, 20):
+        update("embedding", done, 20)  # from 0.6 s: 2 done at 2.0 s, 6 at 12.0 s
+    assert SAY_AFTER <= 2.0 - 0.6 and PLAIN_EVERY <= 12.0 - 2.0 and capsys.readouterr().err.splitlines() == [
+        "embedding 2/20, about 0:00:12 left", "embedding 6/20, about 0:00:26 left"]
+
+
+def test_plain_progress_names_a_stage_that_reports_nothing_for_a_second(capsys: pytest.CaptureFixture) -> None:
+    """Loading a model reports nothing for seconds: the thread's tick names the stage once it has gone on for
+    SAY_AFTER, with no time left until it has done something, and then only every PLAIN_EVERY seconds."""
+    from studybot.cli.common import _PlainProgress
+
+    times = iter([0.0, 0.5, 1.5, 5.0, 11.6])
+    update = _PlainProgress(lambda: next(times))
+    update("pass 1 of 3, loading the model", 0, 1)
+    for _ in range(4):
+        update.tick()
+    assert capsys.readouterr().err.splitlines() == ["pass 1 of 3, loading the model 0/1"] * 2
+
+
+def test_plain_progress_comes_from_a_thread_while_the_library_says_nothing(monkeypatch, capsys) -> None:
+    from studybot.cli import common
+
+    monkeypatch.setattr(common, "SAY_AFTER", 0.05)
+    monkeypatch.setattr(common, "TICK", 0.01)
+    with common.progress_bar(True) as progress:  # captured stderr is no terminal
+        progress("pass 1 of 3, loading the model", 0, 1)
+        time.sleep(0.3)  # no report: a model loading
+    time.sleep(0.05)
+    assert capsys.readouterr().err.splitlines() == ["pass 1 of 3, loading the model 0/1"]
 
 
 def test_an_index_summary_tells_the_chunks_embedded_from_those_found_cached(tmp_path: Path) -> None:

@@ -199,6 +199,7 @@ def test_an_embedding_run_stopped_half_way_keeps_what_it_computed(tmp_path: Path
     """An index stopped by Ctrl-C after ten minutes of embedding started again from nothing: the vectors are cached a
     slice at a time, so the next run embeds only what the first never reached, and the progress counts the whole."""
     import studybot.index.embedders as embedders
+    from studybot.index.embedders import LOADING
 
     monkeypatch.setattr(embedders, "CACHED_EVERY", 2)
     embedder = load_embedder(None)
@@ -221,8 +222,8 @@ def test_an_embedding_run_stopped_half_way_keeps_what_it_computed(tmp_path: Path
     seen: list[tuple[int, int]] = []
     with pytest.raises(KeyboardInterrupt):
         cache.embed(embedder.model, texts, [f"k{t}" for t in texts], lambda n: StoppedAfterTwoSlices(),
-                    progress=lambda stage, done, total: seen.append((done, total)))
-    assert seen == [(2, 5), (4, 5)]
+                    progress=lambda stage, done, total: seen.append((stage, done, total)))
+    assert seen == [(LOADING, 0, 1), (LOADING, 1, 1), ("embedding", 2, 5), ("embedding", 4, 5)]
     calls.clear()
     again = cache.embed(embedder.model, texts, [f"k{t}" for t in texts], lambda n: StoppedAfterTwoSlices())
     assert calls == [1] and again.shape == (5, embedder.dim)  # only "five" was left to embed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -94,9 +95,8 @@ def console(stderr: bool = False):
 
 @contextmanager
 def progress_bar(enabled: bool) -> Iterator[ProgressFn | None]:
-    """A rich progress bar on stderr when it is a terminal (and not --json); into a pipe or a file, a plain line for
-    a stage that goes on for PLAIN_EVERY seconds, and then as often (`index | cat` said nothing for minutes);
-    with --json nothing.
+    """A rich progress bar on stderr when it is a terminal (and not --json); into a pipe or a file, plain lines
+    (`_PlainProgress`: `index | cat` said nothing for minutes); with --json nothing.
 
     Library code reports progress through a plain callback `(task, done, total)`.
     """
@@ -104,7 +104,13 @@ def progress_bar(enabled: bool) -> Iterator[ProgressFn | None]:
         yield None
         return
     if not sys.stderr.isatty():
-        yield _plain_progress(time.monotonic)
+        update = _PlainProgress(time.monotonic)
+        stop = threading.Event()
+        threading.Thread(target=_ticking, args=(update, stop), name="studybot-progress", daemon=True).start()
+        try:
+            yield update
+        finally:
+            stop.set()
         return
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                                TimeRemainingColumn)
@@ -124,36 +130,57 @@ def progress_bar(enabled: bool) -> Iterator[ProgressFn | None]:
         yield update
 
 
+SAY_AFTER = 1.0  # seconds a stage goes on before a plain line names it
 PLAIN_EVERY = 10.0  # seconds between two plain progress lines of one stage
+TICK = 0.25  # how often the plain lines' thread looks whether one is due
 
 
-def _plain_progress(clock: Callable[[], float]) -> ProgressFn:
-    """Progress as plain lines on stderr: "embedding 1200/6489, about 0:05:10 left", every PLAIN_EVERY seconds.
+class _PlainProgress:
+    """Progress as plain lines on stderr: a stage still going on SAY_AFTER seconds after it started says how far it
+    is ("embedding 1200/6489, about 0:05:10 left"), then every PLAIN_EVERY seconds; a stage over sooner says nothing.
+    A piped index said nothing for its first 14-24 s (a stage spoke only after 10 s, and only once the run had gone
+    on for 10 s).
 
-    The time left is the stage's, at its own rate since it started (a stage that says `done` 0 first starts then):
-    counted from its first report, its first batch's time was left out of the rate. Once the run has gone on for
-    PLAIN_EVERY seconds, a stage says so when it starts: between two passes of an index nothing was said for up to
-    40 s.
+    `tick` says what is due for the stage reported last: each report calls it, and so does a thread while the
+    library works between two reports (loading a model, seconds with none). The time left is the stage's, at its own
+    rate since its first report (a stage that says `done` 0 first starts then).
     """
-    began = clock()
-    started: dict[str, tuple[float, int, float]] = {}  # stage -> (when it started, done then, when it last said something)
 
-    def update(task: str, done: int, total: int) -> None:
-        now = clock()
-        if task not in started:
-            started[task] = (now, done, now)
-            if now - began >= PLAIN_EVERY and done < total:
-                print(f"{task} {done}/{total}", file=sys.stderr, flush=True)
-            return
-        start, first, said = started[task]
-        if now - said < PLAIN_EVERY or not first < done < total:
-            return
-        started[task] = (start, first, now)
-        left = int((now - start) * (total - done) / (done - first))
-        print(f"{task} {done}/{total}, about {left // 3600}:{left // 60 % 60:02d}:{left % 60:02d} left",
-              file=sys.stderr, flush=True)
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._started: dict[str, tuple[float, int]] = {}  # stage -> (when it started, done then)
+        self._current: tuple[str, int, int] | None = None  # the stage reported last: (task, done, total)
+        self._said: tuple[str, float] | None = None  # the stage the last line named, and when
 
-    return update
+    def __call__(self, task: str, done: int, total: int) -> None:
+        now = self._clock()
+        with self._lock:
+            self._started.setdefault(task, (now, done))
+            self._current = (task, done, total)
+        self.tick(now)
+
+    def tick(self, now: float | None = None) -> None:
+        with self._lock:
+            now = self._clock() if now is None else now
+            if self._current is None or self._current[1] >= self._current[2]:
+                return
+            task, done, total = self._current
+            start, first = self._started[task]
+            said = self._said[1] if self._said and self._said[0] == task else None
+            if now - start < SAY_AFTER or (said is not None and now - said < PLAIN_EVERY):
+                return
+            self._said = (task, now)
+            line = f"{task} {done}/{total}"
+            if done > first:
+                left = int((now - start) * (total - done) / (done - first))
+                line += f", about {left // 3600}:{left // 60 % 60:02d}:{left % 60:02d} left"
+            print(line, file=sys.stderr, flush=True)
+
+
+def _ticking(update: _PlainProgress, stop: threading.Event) -> None:
+    while not stop.wait(TICK):
+        update.tick()
 
 
 # --- the model options shared by ask and chat -------------------------------------------------

@@ -32,6 +32,7 @@ from studybot.progress import ProgressFn
 from studybot.text.language import CJK_CHAR, language
 from studybot.text.tokens import add_words, cjk_bigrams
 
+STARTING = "finding notes"  # the stage before reading: the lock, the glossary and the walk over the folders
 LANGUAGE_SAMPLE = 500  # characters of a chunk's prose that decide its language
 PROSE_WORDS = 5  # fewer words and Chinese characters than this is no prose ("- [ ] TODO", "[TOC]")
 _WORD = re.compile(f"{CJK_CHAR.pattern}|[A-Za-z]{{2,}}")
@@ -309,6 +310,8 @@ def _build_index(home: Path | str | None, paths: list[Path] | None, embed_model:
                  bundled: bool | None, repair: str | None, progress: ProgressFn | None,
                  warn: Callable[[str], None] | None, forget: list[Path] | None = None) -> IndexSummary:
     started = time.perf_counter()
+    if progress:  # said from the start: a cold cache's word list took 2 s before the first note was read
+        progress(STARTING, 0, 1)
     home = resolve_home(home, create=True)
     with store.writer_lock(home, on_wait=warn):
         store.remove_stale_generations(home)
@@ -355,6 +358,8 @@ def _build_index(home: Path | str | None, paths: list[Path] | None, embed_model:
                 warn(f"{'not a note file' if Path(empty).is_file() else 'no notes under'} {empty}: studybot reads "
                      f"{_readable()} files")
 
+        if progress:
+            progress(STARTING, 1, 1)
         gen = store.start_generation(home, base)
         db = gen.catalog
         known = dict(db.execute("SELECT path, sha256 FROM files"))

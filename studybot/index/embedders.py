@@ -52,6 +52,7 @@ BACKENDS: dict[str, Callable[[str], Embedder]] = {}
 # Texts embedded between two writes to the embedding cache, a batch of the models that batch most: with 512, one long
 # note (373 chunks) stopped at "embedding 160/373" kept none of its 160 vectors, and each pass started again from 0.
 CACHED_EVERY = 64
+LOADING = "loading the model"  # the stage before a pass's first batch
 
 
 def in_batches(encode: Callable[[list[str]], np.ndarray], texts: list[str], dim: int, size: int,
@@ -357,7 +358,11 @@ class EmbeddingCache:
         found = {key: np.frombuffer(blob, dtype=np.float32) for key, blob in self._cache.get_many(model, keys).items()}
         missing = [i for i, key in enumerate(keys) if key not in found]
         if missing or len({v.shape[0] for v in found.values()}) > 1:
+            if progress:  # seconds for sentence-transformers (importing torch), which a still screen left unexplained
+                progress(LOADING, 0, 1)
             embedder = load(len(missing) or len(keys))
+            if progress:
+                progress(LOADING, 1, 1)
             found = {key: v for key, v in found.items() if v.shape[0] == embedder.dim}
             missing = list({keys[i]: i for i, key in enumerate(keys) if key not in found}.values())  # each text once
             # kept a slice at a time: an index stopped half way (Ctrl-C after ten minutes of a big first index) started
