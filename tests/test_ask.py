@@ -2669,16 +2669,3 @@ def test_a_quote_from_a_section_about_another_subject_that_never_names_it_is_mar
                       "训练变慢，收敛需要更多轮。\n\n和 BatchNorm 一起用会有 variance shift，推理时方差和训练时不一致。", 0.5)]
     assert _lines(extractive_answer("BatchNorm 有什么缺点？", sources, load_glossary(), budget=200)) == [
         "BatchNorm 依赖 batch 大小，小 batch 时统计不准。 [1]", "Dropout：和 BatchNorm 一起用会有 variance shift，推理时方差和训练时不一致。 [2]"]
-
-
-def test_a_sentence_pointing_at_what_its_passage_said_above_is_not_quoted_without_it() -> None:
-    """"天然适合以上情况" quoted from another passage than the lead, without the list above it, points at nothing the
-    answer says (the quickstart's own answer closed with it); the same passage's sentence that stands alone is quoted."""
-    from studybot.answer.extractive import extractive_answer
-    from studybot.content.glossary import load_glossary
-
-    lead = _section(1, "BatchNorm 和 LayerNorm 有什么区别？", "BatchNorm 在 batch 维度上统计均值和方差；LayerNorm 在特征维度上统计。")
-    other = _section(2, "为什么 Transformer 用 LayerNorm？", "LayerNorm 与 batch 大小无关，训练和推理一致。\n"
-                     "LayerNorm 对每个 token 独立，天然适合以上情况。")
-    answer = extractive_answer("BatchNorm 和 LayerNorm 有什么区别？", [lead, other], load_glossary())
-    assert "LayerNorm 与 batch 大小无关" in answer and "以上情况" not in answer, answer

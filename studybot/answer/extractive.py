@@ -560,10 +560,6 @@ def _units(source: Source, glossary: Glossary, lang: str) -> tuple[list[_Unit], 
 # joined to the first item it took the room of the items after it (dev coverage 0.814 with no lead-in joined, 0.810 with
 # every one)
 MAX_LEAD_IN = 48  # characters of a lead-in joined to its list: a count or a name ("一共 4 个："), not a clause of its own
-# A sentence that points back at what its passage said above it ("LN 对每个 token 独立、训练推理一致，天然适合以上情况。",
-# the fifth of a list of reasons): quoted without its passage's lines above, it points at nothing the answer says
-_POINTS_BACK = re.compile(r"以上|上述|上面(?:的|所|提到)|前面(?:的|所|提到)|前述|\b(?:the above|above-mentioned|aforementioned|"
-                          r"mentioned above|discussed above|described above|listed above|as above)\b", re.IGNORECASE)
 _POINTS_AHEAD = re.compile(r"以下|如下|下面|下列|几点|几种|几个方面|\b(?:the following|as follows|below|here are|include)\b",
                            re.IGNORECASE)
 
@@ -1191,8 +1187,6 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
     # question shares with something else ("投机解码为什么不会改变输出分布？" went on with top-p sampling and RoPE)
     subject = subject_concepts or _named_words(question)
     for unit in ranked:  # the lead's own note is on the subject, and a word of a concept's name names it in part
-        if _POINTS_BACK.search(unit.text):
-            continue
         keys = unit.keys | unit.about
         if subject and unit.source.file != lead.file and not any(t in keys or parts.get(t, frozenset()) & keys
                                                                  for t in subject):
