@@ -61,6 +61,10 @@ def bundled_dir(name: str) -> Path:
     raise StudybotError(f"bundled folder {name}/ not found: reinstall studybot")
 
 
-def is_bundled_note(path: str) -> bool:
-    """Whether an indexed note file is one of studybot's bundled knowledge notes, not the user's own."""
-    return path.startswith(str(bundled_dir("knowledge")))
+def is_bundled_note(path: str, root: str | None = None) -> bool:
+    """Whether an indexed note file is one of studybot's bundled knowledge notes, not the user's own.
+
+    `root` is where the bundled notes lay when the index was built (its manifest's `bundled_root`):
+    after studybot moves (a new virtual environment, another checkout) an index keeps the old paths
+    until `studybot index` runs, and its bundled notes must not pass for the user's own meanwhile."""
+    return path.startswith(root or str(bundled_dir("knowledge")))

@@ -2093,6 +2093,19 @@ def test_search_keeps_a_bundled_passage_first_when_the_users_notes_do_not_answer
     assert not mixed_index.own(hits[0].file), [h.file for h in hits]
 
 
+def test_bundled_notes_stay_bundled_after_studybot_moves(mixed_index: Index, tmp_path: Path, monkeypatch) -> None:
+    """A new virtual environment or another checkout puts the bundled notes elsewhere; until `studybot index`
+    runs, the index keeps their old paths, and they must not pass for the user's own (the answer would open
+    with a bundled section as the user's, and search would promote it over the user's passage)."""
+    monkeypatch.setattr("studybot.home.bundled_dir", lambda name: tmp_path / "site-packages" / name)
+    moved = Index(mixed_index.home)
+    result = answer_question("BatchNorm 和 LayerNorm 有什么区别？", moved)
+    assert Path(result.citations[0].file).name == "normalization.md" and not result.citations[0].own
+    hits = search("What is label smoothing?", k=5, index=moved)
+    assert Path(hits[0].file).name == "label-smoothing.md" and moved.own(hits[0].file)
+    assert any(not moved.own(h.file) for h in hits[1:])
+
+
 def test_a_passage_of_code_leads_when_it_alone_answers_the_question() -> None:
     """"How does non-maximum suppression work?" over a note that has nothing but `python3 nms.py` under its
     title: that one line of code answers, and the prose found beside it (a launcher's "--max_restarts", met

@@ -94,12 +94,10 @@ def self_questions(index: Index, limit: int = SELF_QUESTIONS) -> list[dict]:
     Bundled notes are left out (their retrieval is measured elsewhere); an interview-answer block
     is asked by the heading of the question it answers. Evenly spread over the notes, in file order.
     """
-    from studybot.home import is_bundled_note
-
     seen: dict[tuple[str, str], dict] = {}
     for path, heading in index.catalog.execute("SELECT path, heading FROM chunks ORDER BY path, line_start"):
         titles = [t for t in json.loads(heading) if not _GENERIC_HEADING.match(t.strip())]
-        if is_bundled_note(path) or not titles or len(re.sub(r"\W", "", titles[-1])) < 4:
+        if not index.own(path) or not titles or len(re.sub(r"\W", "", titles[-1])) < 4:
             continue
         title = titles[-1]
         seen.setdefault((path, title), {

@@ -549,7 +549,7 @@ def _build_index(home: Path | str | None, paths: list[Path] | None, embed_model:
             "embed_model": model_id, "dim": dim, "heading_model": HEADING_MODEL, "heading_dim": heading_dim,
             "crosslingual_model": CROSSLINGUAL_MODEL, "crosslingual_dim": crosslingual_dim,
             "glossary": fingerprint, "glossary_files": glossary_files, "pipeline": PIPELINE_VERSION,
-            "repair": repair, "sources": sources, "bundled": bundled,
+            "repair": repair, "sources": sources, "bundled": bundled, "bundled_root": str(bundled_dir("knowledge")),
             "counts": {"files": summary.files, "chunks": summary.chunks}, "languages": languages,
         })
     summary.seconds = round(time.perf_counter() - started, 3)

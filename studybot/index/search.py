@@ -215,8 +215,9 @@ class Index:
         return json.loads(row[0]) if row and row[0] else {}
 
     def own(self, path: str) -> bool:
-        """Whether a note file is the user's own, not one of the bundled knowledge notes."""
-        return not is_bundled_note(path)
+        """Whether a note file is the user's own, not one of the bundled knowledge notes (where they lay
+        when this index was built)."""
+        return not is_bundled_note(path, self.manifest.get("bundled_root"))
 
     @cached_property
     def unwritten(self) -> list[tuple[str, list[str], int]]:
