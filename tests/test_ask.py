@@ -695,6 +695,22 @@ def test_what_a_line_says_over_a_picture_is_read_as_the_picture_leaves_it() -> N
         "朴素贝叶斯假设在给定类别时各个特征相互条件独立，于是似然可以写成各特征概率的乘积。"]
 
 
+def test_a_point_that_ends_on_a_colon_over_code_is_quoted_whole() -> None:
+    """Code is left out of answers, like a picture: a list item that says its point and ends on a colon over the one line
+    of code doing it ("合并 LoRA 参数到原模型：适用于高效推理，避免额外计算开销：") was never quoted, and the answer to whether
+    LoRA slows inference kept only the other option; a line that only leads into the code stays unquoted."""
+    text = ("LoRA 训练完成后，可以选择：\n\n1. 保持 LoRA 分解结构：\n    - 适用于多个 LoRA 任务的动态切换。\n"
+            "2. 合并 LoRA 参数到原模型：\n    - 适用于高效推理，避免额外计算开销：\n\n```python\nW += B @ A\n```\n\n"
+            "合并的代码如下：\n\n```python\nmodel.merge_and_unload()\n```\n")
+    quoted = _quoted("LoRA 合并权重之后推理会变慢吗？", "推理时的 LoRA", text)
+    assert any(line.endswith("适用于高效推理，避免额外计算开销。") for line in quoted), quoted
+    assert not any("代码如下" in line for line in quoted), quoted
+    english = ("After training you can merge the update into the base weights, so inference costs nothing extra:\n\n"
+               "```python\nW += B @ A\n```\n\nYou can do it with:\n\n```python\nmodel.merge_and_unload()\n```\n")
+    assert _quoted("Does a merged LoRA slow down inference?", "LoRA at inference", english) == [
+        "After training you can merge the update into the base weights, so inference costs nothing extra."]
+
+
 def test_a_reference_by_its_authors_initials_is_not_quoted_in_pieces() -> None:
     """A reference in a line ("A. M. Martinez and A. C. Kak. PCA versus LDA. Pattern Analysis …, 2001") was cut at
     each initial and quoted as "Martinez and A." and "PCA versus LDA.", taking the room of the section's points; the

@@ -343,10 +343,11 @@ def _prose_lines(text: str) -> list[str]:
                 lines[-1] = f"{upper}{gap}{lower}"
             else:
                 lines.append(line)
-        else:  # display math or code opens here
+        elif block == _MATH:  # display math opens here
             _leads_into_block(lines)
-            if block == _MATH:
-                formula.append(line.strip())
+            formula.append(line.strip())
+        else:  # code opens here
+            _leads_into_code(lines)
     _leads_into_block(lines)  # the passage may end where its formula or code begins, in the next chunk
     return lines
 
@@ -393,6 +394,24 @@ def _leads_into_picture(lines: list[str]) -> None:
     if _title(lines[last]):
         lines[last] = ""
         return
+    _said_before(lines, last)
+
+
+def _leads_into_code(lines: list[str]) -> None:
+    """The line above a code block, which an answer leaves out: as above a picture, a point that only ends on a colon
+    says it whole ("2. 合并 LoRA 参数到原模型：适用于高效推理，避免额外计算开销：" over the one line that merges them was never
+    quoted, and the answer to "LoRA 训练完之后推理会不会变慢？" kept only the other option); a lead-in stays one ("修改后的代码如下：",
+    "You can do it with:", a title)."""
+    last = next((i for i in range(len(lines) - 1, -1, -1) if lines[i].strip()), None)
+    if last is None or _left_out(lines[last]) or _title(lines[last]):
+        _leads_into_block(lines)
+        return
+    _said_before(lines, last)
+
+
+def _said_before(lines: list[str], last: int) -> None:
+    """The line `last`, above a picture or code: a lead-in when it stops short of it, a sentence when it says a point of
+    its own and only ends on a colon."""
     said = _clean(_QUOTE.sub("", lines[last]))
     if not said.endswith((":", "：")):
         _leads_into_block(lines)
