@@ -1811,8 +1811,8 @@ def test_ask_json_contract(tiny_home: Path) -> None:
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert set(doc) == {"question", "answer", "mode", "fallback_reason", "model", "model_note", "citations", "demos",
-                        "timings", "unwritten", "changed_since_index", "measured"}
-    assert doc["unwritten"] == [] and doc["changed_since_index"] == []
+                        "timings", "unwritten", "changed_since_index", "bundled_moved_from", "measured"}
+    assert doc["unwritten"] == [] and doc["changed_since_index"] == [] and doc["bundled_moved_from"] is None
     assert doc["mode"] == "extractive" and doc["model"] is None and doc["fallback_reason"] is None
     assert "exploding gradients" in doc["answer"]
     first = doc["citations"][0]
@@ -2113,10 +2113,15 @@ def test_bundled_notes_stay_bundled_after_studybot_moves(mixed_index: Index, tmp
     """A new virtual environment or another checkout puts the bundled notes elsewhere; until `studybot index`
     runs, the index keeps their old paths, and they must not pass for the user's own (the answer would open
     with a bundled section as the user's, and search would promote it over the user's passage)."""
+    assert mixed_index.bundled_moved is None
     monkeypatch.setattr("studybot.home.bundled_dir", lambda name: tmp_path / "site-packages" / name)
+    monkeypatch.setattr("studybot.index.search.bundled_dir", lambda name: tmp_path / "site-packages" / name)
     moved = Index(mixed_index.home)
     result = answer_question("BatchNorm 和 LayerNorm 有什么区别？", moved)
     assert Path(result.citations[0].file).name == "normalization.md" and not result.citations[0].own
+    # ... and the answer says how to mend it
+    assert result.moved == moved.manifest["bundled_root"] == str(Path(result.citations[0].file).parent)
+    assert result.to_dict()["bundled_moved_from"] == result.moved
     hits = search("What is label smoothing?", k=5, index=moved)
     assert Path(hits[0].file).name == "label-smoothing.md" and moved.own(hits[0].file)
     assert any(not moved.own(h.file) for h in hits[1:])

@@ -104,6 +104,7 @@ class Answer:
     model_note: str | None = None  # why no model ran by default, and how to get one
     unwritten: list[dict] = field(default_factory=list)  # the user's headings on the subject with no text yet
     changed: list[str] = field(default_factory=list)  # cited notes edited since the index read them: stale lines
+    moved: str | None = None  # where the bundled notes lay when the index was built, if studybot has moved since
 
     def to_dict(self) -> dict:
         """The `--json` contract of `studybot ask`."""
@@ -112,6 +113,7 @@ class Answer:
             "fallback_reason": self.fallback_reason, "model": self.model, "model_note": self.model_note,
             "citations": [s.citation() for s in self.citations], "demos": self.demos, "timings": self.timings,
             "unwritten": self.unwritten, "changed_since_index": self.changed,
+            "bundled_moved_from": self.moved,
         }
 
 
@@ -488,7 +490,7 @@ def answer_question(
                 timings["total_s"] = round(clock() - started, 4)
                 demos = demos_for(query, cited, index.glossary, translated)
                 return Answer(question, text, "llm", None, model, cited, packed, demos, timings, query, draft,
-                              unwritten=still_unwritten(unwritten, cited, index), changed=edited(cited, index))
+                              unwritten=still_unwritten(unwritten, cited, index), changed=edited(cited, index), moved=index.bundled_moved)
     text, cited = resolve_citations(extractive, sources, at_line_ends=True)
     if not text:
         raise NothingFound(question, unwritten)
@@ -497,7 +499,7 @@ def answer_question(
     timings["total_s"] = round(clock() - started, 4)
     demos = demos_for(query, cited, index.glossary, translated)
     return Answer(question, text, "extractive", reason, model, cited, sources, demos, timings, query, draft,
-                  unwritten=still_unwritten(unwritten, cited, index), changed=edited(cited, index))
+                  unwritten=still_unwritten(unwritten, cited, index), changed=edited(cited, index), moved=index.bundled_moved)
 
 
 def edited(cited: list[Source], index: Index) -> list[str]:

@@ -64,6 +64,11 @@ def changed_line(files: list[str]) -> str:
     return f"notes changed since the last index ({', '.join(Path(f).name for f in files)}): run `studybot index`"
 
 
+def moved_line(root: str) -> str:
+    """One line saying the bundled notes are no longer where the index read them."""
+    return f"the bundled notes moved since the last index (they were in {root}): run `studybot index`"
+
+
 def _line_breaks(text: str) -> str:
     """An answer as Markdown with each line of a paragraph kept on its own: the quoted sentences of one source
     would otherwise run together as one line (a soft break). Code is left as it is."""
@@ -91,6 +96,8 @@ def render_answer(answer) -> None:
             print(unwritten_line(answer.unwritten))
         if answer.changed:
             sys.stderr.write(f"studybot: {changed_line(answer.changed)}\n")
+        if answer.moved:
+            sys.stderr.write(f"studybot: {moved_line(answer.moved)}\n")
         return
     from rich.markdown import Markdown
 
@@ -110,6 +117,8 @@ def render_answer(answer) -> None:
         out.print(f"[yellow]{escape(unwritten_line(answer.unwritten))}[/yellow]")
     if answer.changed:
         out.print(f"[yellow]{escape(changed_line(answer.changed))}[/yellow]")
+    if answer.moved:
+        out.print(f"[yellow]{escape(moved_line(answer.moved))}[/yellow]")
     if answer.model_note:
         out.print(f"[dim]{escape(answer.model_note)}[/dim]")
     t = answer.timings

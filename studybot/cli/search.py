@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from studybot.cli.common import HomeOption, JsonOption, app, console, print_json
-from studybot.cli.render import changed_line, escape
+from studybot.cli.render import changed_line, escape, moved_line
 
 
 @app.command()
@@ -29,7 +29,7 @@ def search(
     if json_out:
         keys = ("rank", "score", "file", "path", "heading", "line_start", "line_end", "text")
         print_json({"query": query, "results": [{key: h.to_dict()[key] for key in keys} for h in hits],
-                    "changed_since_index": changed})
+                    "changed_since_index": changed, "bundled_moved_from": index.bundled_moved})
         return
     from rich.panel import Panel
     from rich.text import Text
@@ -55,3 +55,7 @@ def search(
         out.print(f"[yellow]{escape(changed_line(changed))}[/yellow]")
     elif changed:  # a hint for the person, not part of the results a pipe reads
         sys.stderr.write(f"studybot: {changed_line(changed)}\n")
+    if index.bundled_moved and out.is_terminal:
+        out.print(f"[yellow]{escape(moved_line(index.bundled_moved))}[/yellow]")
+    elif index.bundled_moved:
+        sys.stderr.write(f"studybot: {moved_line(index.bundled_moved)}\n")

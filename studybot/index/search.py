@@ -29,7 +29,7 @@ from studybot.index import store
 from studybot.index.lexical import Bm25Index
 from studybot.errors import StudybotError
 from studybot.content.glossary import Glossary, glossary_from_json, load_glossary
-from studybot.home import is_bundled_note, resolve_home
+from studybot.home import bundled_dir, is_bundled_note, resolve_home
 from studybot.text.language import language
 from studybot.text.sentences import lists_references, names_a_part
 from studybot.text.tables import row_names
@@ -218,6 +218,14 @@ class Index:
         """Whether a note file is the user's own, not one of the bundled knowledge notes (where they lay
         when this index was built)."""
         return not is_bundled_note(path, self.manifest.get("bundled_root"))
+
+    @property
+    def bundled_moved(self) -> str | None:
+        """Where the bundled notes lay when this index was built, if studybot has moved since (a new virtual
+        environment, another checkout): their passages are cited at the old paths, or not at all once those are
+        gone, until `studybot index` reads them where they are now."""
+        root = self.manifest.get("bundled_root")
+        return root if self.manifest.get("bundled") and root and root != str(bundled_dir("knowledge")) else None
 
     @cached_property
     def unwritten(self) -> list[tuple[str, list[str], int]]:
