@@ -67,4 +67,4 @@ def is_bundled_note(path: str, root: str | None = None) -> bool:
     `root` is where the bundled notes lay when the index was built (its manifest's `bundled_root`):
     after studybot moves (a new virtual environment, another checkout) an index keeps the old paths
     until `studybot index` runs, and its bundled notes must not pass for the user's own meanwhile."""
-    return path.startswith(root or str(bundled_dir("knowledge")))
+    return path.startswith(os.path.join(root or str(bundled_dir("knowledge")), ""))  # knowledge/, not knowledge-mine/

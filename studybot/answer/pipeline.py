@@ -490,7 +490,8 @@ def answer_question(
                 timings["total_s"] = round(clock() - started, 4)
                 demos = demos_for(query, cited, index.glossary, translated)
                 return Answer(question, text, "llm", None, model, cited, packed, demos, timings, query, draft,
-                              unwritten=still_unwritten(unwritten, cited, index), changed=edited(cited, index), moved=index.bundled_moved)
+                              unwritten=still_unwritten(unwritten, cited, index), changed=edited(cited, index),
+                              moved=index.bundled_moved)
     text, cited = resolve_citations(extractive, sources, at_line_ends=True)
     if not text:
         raise NothingFound(question, unwritten)
@@ -499,7 +500,8 @@ def answer_question(
     timings["total_s"] = round(clock() - started, 4)
     demos = demos_for(query, cited, index.glossary, translated)
     return Answer(question, text, "extractive", reason, model, cited, sources, demos, timings, query, draft,
-                  unwritten=still_unwritten(unwritten, cited, index), changed=edited(cited, index), moved=index.bundled_moved)
+                  unwritten=still_unwritten(unwritten, cited, index), changed=edited(cited, index),
+                  moved=index.bundled_moved)
 
 
 def edited(cited: list[Source], index: Index) -> list[str]:
