@@ -99,31 +99,30 @@ UNGLOSSED_ZH_QUESTIONS = {  # Chinese questions over the English note
 }
 
 
-@pytest.fixture(scope="module")
-def unglossed_homes(tmp_path_factory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("unglossed")
-    notes = {"zh": _unglossed(ZH_NOTE, UNGLOSSED_ZH, ("类别不平衡", "混淆矩阵")),
-             "en": _unglossed(EN_NOTE, UNGLOSSED_EN, ("How do you handle class imbalance", "How to read a confusion"))}
+def _practice_homes(root: Path, notes: dict[str, str]) -> dict[str, Path]:
+    """A home per language, each holding its practice note alone."""
     homes = {}
     for name, text in notes.items():
         (root / f"notes-{name}").mkdir()
         (root / f"notes-{name}" / f"practice-{name}.md").write_text(text, encoding="utf-8")
         build_index(root / f"home-{name}", [root / f"notes-{name}"], bundled=False, repair="jieba")
-        homes[name] = (root / f"home-{name}", text)
+        homes[name] = root / f"home-{name}"
     return homes
 
 
 @pytest.fixture(scope="module")
+def unglossed_homes(tmp_path_factory) -> dict[str, tuple[Path, str]]:
+    """The practice notes with data leakage and noisy labels in place of the two sections the glossary now names:
+    each home and its note's text."""
+    notes = {"zh": _unglossed(ZH_NOTE, UNGLOSSED_ZH, ("类别不平衡", "混淆矩阵")),
+             "en": _unglossed(EN_NOTE, UNGLOSSED_EN, ("How do you handle class imbalance", "How to read a confusion"))}
+    homes = _practice_homes(tmp_path_factory.mktemp("unglossed"), notes)
+    return {name: (homes[name], text) for name, text in notes.items()}
+
+
+@pytest.fixture(scope="module")
 def homes(tmp_path_factory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("cross")
-    homes = {}
-    for name, text in (("zh", ZH_NOTE), ("en", EN_NOTE)):
-        notes = root / f"notes-{name}"
-        notes.mkdir()
-        (notes / f"practice-{name}.md").write_text(text, encoding="utf-8")
-        build_index(root / f"home-{name}", [notes], bundled=False, repair="jieba")
-        homes[name] = root / f"home-{name}"
-    return homes
+    return _practice_homes(tmp_path_factory.mktemp("cross"), {"zh": ZH_NOTE, "en": EN_NOTE})
 
 
 @pytest.mark.parametrize("notes, questions", [("zh", UNGLOSSED_EN_QUESTIONS), ("en", UNGLOSSED_ZH_QUESTIONS)])
