@@ -2127,6 +2127,29 @@ def test_bundled_notes_stay_bundled_after_studybot_moves(mixed_index: Index, tmp
     assert any(not moved.own(h.file) for h in hits[1:])
 
 
+def test_the_other_side_of_a_comparison_is_a_subject_not_what_is_asked_of_it() -> None:
+    """"深度学习和传统机器学习最大的区别是什么？为什么说它可以不依赖手工特征？" gave half the leading room to "为什么 GPU 适合深度
+    学习？", a comparison's other side found by its "why"; the lead, naming both sides, left its point on raw data
+    unquoted."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    items = ["Layers: a deep network stacks many layers of artificial neurons, each a weighted sum passed through a "
+             "nonlinearity.", "Input and output: data enters at the input layer and predictions leave at the output "
+             "layer of the network.", "Training: the whole network is trained by gradient-based optimization of one "
+             "loss function at a time.", "Data: deep networks need far more labelled examples than a linear model to "
+             "generalise on images or text.", "Features: instead of hand-crafted features, as in traditional machine "
+             "learning, deep learning learns representations from raw data.", "End to end: deep learning removes "
+             "manual feature engineering, so the model is trained end-to-end from input to output."]
+    sources = [Source(1, "dl.md", ["Deep learning", "How does deep learning differ from traditional machine learning?"],
+                      1, 8, "section", "".join(f"- {item}\n" for item in items), 0.9),
+               Source(2, "gpu.md", ["CUDA", "Why are GPUs well suited to deep learning?"], 20, 24, "section",
+                      "Deep learning is mostly matrix multiplication, which GPUs run on thousands of cores in parallel "
+                      "with high memory bandwidth.\n", 0.5)]
+    answer = extractive_answer("What is the biggest difference between deep learning and traditional machine learning, "
+                               "and why does it need no hand-crafted features?", sources, load_glossary())
+    assert answer == "\n".join(items) + " [1]"
+
 def test_a_passage_of_code_leads_when_it_alone_answers_the_question() -> None:
     """"How does non-maximum suppression work?" over a note that has nothing but `python3 nms.py` under its
     title: that one line of code answers, and the prose found beside it (a launcher's "--max_restarts", met

@@ -965,12 +965,14 @@ def _mentions_only(lead: Source, sources: list[Source], keys: Keys, terms: dict[
 def _other_side(question: str, lead: Source, sources: list[Source], keys: Keys, weights: Weights,
                 lang: str) -> Source | None:
     """For a comparison question, the best-ranked passage whose heading names a side of it that the lead
-    does not name at all (the lead's own section and follow-up lists aside), else None."""
+    does not name at all (the lead's own section and follow-up lists aside), else None. A side is a subject, not
+    what is asked of it: "深度学习和传统机器学习最大的区别是什么？为什么说它可以不依赖手工特征？" gave half the room to "为什么 GPU
+    适合深度学习？" for its "为什么", and the lead's "learn representations directly from raw data" went unquoted."""
     if not compares(question):
         return None
     named = _section_keys(lead, sources, keys)
     terms = _in(weights, language(lead.text), lang)
-    return _naming(lead, sources, keys, {t for t in terms if t not in named})
+    return _naming(lead, sources, keys, {t for t in terms if t not in named and t not in _ASPECT_KEYS})
 
 
 def _other_part(question: str, translation: str, lead: Source, sources: list[Source], keys: Keys,
