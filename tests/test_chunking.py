@@ -458,6 +458,27 @@ def test_a_question_in_bold_on_a_line_of_its_own_is_a_section_below_the_heading_
     assert "scaling keeps the variance" in chunks[1].text and "**not a heading?**" in chunks[1].text
 
 
+def test_a_question_in_bold_may_end_on_a_badge_and_a_placeholder_under_one_is_no_answer() -> None:
+    """A public collection of interview questions marks each bold question with its difficulty ("**What is
+    regularization? Why do we need it? 👶**", "**What is the curse of dimensionality? ‍⭐️**"): read as text, each topic's
+    questions were one section, and answers quoted the topic's first lines. Its unanswered questions say "Answer here":
+    as a chunk, that led the answer to "What is the difference between bagging and boosting?". It is an unwritten
+    heading, like one over "To be added." or "TODO"."""
+    from studybot.ingest.chunking import unwritten_sections
+
+    text = ("# Questions\n\n## Regularization\n\n**What is regularization? Why do we need it? 👶**\n\nIt reduces overfitting."
+            "\n\n<br/>\n\n**What is the curse of dimensionality? \u200d⭐️**\n\nData gets sparse as the dimensions grow.\n\n"
+            "**How does d_k scale attention? 🚀**\n\nScores are divided by sqrt(d_k).\n\n"
+            "**What is bagging? \u200d⭐️**\n\nAnswer here\n\n<br/>\n\n**What is stacking? 👶**\n\n*To be added.*\n\n"
+            "## Boosting\n\nTODO\n")
+    note = parse_note(text, "theory.md")
+    assert [(c.heading_path[2:], c.text) for c in chunk_note(note)] == [
+        (["What is regularization? Why do we need it?"], "It reduces overfitting."),
+        (["What is the curse of dimensionality?"], "Data gets sparse as the dimensions grow."),
+        (["How does d_k scale attention?"], "Scores are divided by sqrt(d_k).")]
+    assert [path[1:] for path, _ in unwritten_sections(note)] == [
+        ["Regularization", "What is bagging?"], ["Regularization", "What is stacking?"], ["Boosting"]]
+
 def test_a_numbered_question_in_bold_with_its_answer_indented_below_is_a_section() -> None:
     """Notes that end each topic with "## Common Interview Questions" number them ("1. **Q: …?**", the answer
     indented below): each answers its own question, and "Why do CNNs pool?" quoted its neighbours' answers.

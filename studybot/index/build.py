@@ -36,7 +36,7 @@ STARTING = "finding notes"  # the stage before reading: the lock, the glossary a
 LANGUAGE_SAMPLE = 500  # characters of a chunk's prose that decide its language
 PROSE_WORDS = 5  # fewer words and Chinese characters than this is no prose ("- [ ] TODO", "[TOC]")
 _WORD = re.compile(f"{CJK_CHAR.pattern}|[A-Za-z]{{2,}}")
-PIPELINE_VERSION = 42  # bump when reading, repair, chunking or tokens change what a file turns into (3: bigram BM25;
+PIPELINE_VERSION = 43  # bump when reading, repair, chunking or tokens change what a file turns into (3: bigram BM25;
 # 4: setext headings, no tables of contents, images named by a tool read as "image", HTML entities decoded,
 # character pairs of NFKC text; 5: emoji sequences repaired, screenshot tools' image names read as "image";
 # 6: formula images read as their LaTeX, links alone on a line left out, no setext heading over a picture,
@@ -87,7 +87,9 @@ PIPELINE_VERSION = 42  # bump when reading, repair, chunking or tokens change wh
 # 怎么解决, and the question words 为何, 怎么样, 什么样, 干什么, 多少, 多大 and 嘛 are stop words; 40: "##标题" without a space
 # is a heading, an HTML line break inside a line a stop, and pictures ending a line after its last sentence a caption;
 # 41: a GBK note read as Latin-1 or cp1252 repaired, the repair's trigram tier rescores jieba's choices under 0.99;
-# 42: a PDF, audio or video file Obsidian embeds (![[talk.mp3]]) is read as a picture is: a caption after a sentence)
+# 42: a PDF, audio or video file Obsidian embeds (![[talk.mp3]]) is read as a picture is: a caption after a sentence;
+# 43: a question in bold may end on a difficulty badge (👶, ⭐️) and hold an underscore (d_k), and a placeholder
+# ("Answer here", "To be added.") is no chunk: its heading is unwritten)
 
 
 @dataclass

@@ -21,7 +21,10 @@ MAX_CHARS = 1200
 OVERLAP_CHARS = 300
 # A line that writes nothing up: a placeholder, or a label in bold ("**参考资料**"); bold that makes a point, with a
 # clause in it or longer than a label ("**SVM使用Hinge Loss，目标是最大化分类间隔**" under "## 核心答案"), is written.
-_NOTHING_YET = re.compile(r"^\s*(?:TODO|TBD|WIP|待补充|待完善|待更新|未完待续|[-*+])?\s*$", re.IGNORECASE)
+# So is a collection's "Answer here" under the questions nobody answered yet (a chunk of its own, it led answers).
+_NOTHING_YET = re.compile(r"^\s*[-*+]?\s*[\[(（*_]*\s*(?:TODO|TBD|WIP|待补充|待完善|待更新|待补|待写|未完待续|"
+                          r"(?:your )?answer (?:goes )?here|(?:to be|will be) (?:added|written|filled in|completed|continued)"
+                          r"|coming soon)?\s*[\])）*_.。…!！]*\s*$", re.IGNORECASE)
 # A quote that opens with a label ("> **Note:**", "> 作者：", "> 文章来源：", "> **Resource:**", "> [!tip]") is a callout:
 # a side note, a credit or a source beside the section, not its answer ("> 答：" and "> A:" are answers).
 _CALLOUT = re.compile(r"^\s*>\s*(?:\[!(?P<kind>[\w-]+)\]|\*\*(?P<bold>[^*]{1,30}?)(?:\s*[:：]\s*\*\*|\*\*\s*(?:[:：]|$))|"
@@ -290,7 +293,7 @@ def _parts(note: Note) -> list[_Part]:
 
 
 def chunk_note(note: Note, max_chars: int = MAX_CHARS, overlap_chars: int = OVERLAP_CHARS) -> list[Chunk]:
-    """All chunks of a note, in file order; heading-only sections produce none."""
+    """All chunks of a note, in file order; heading-only sections, and those holding only a placeholder, produce none."""
     lines = note.lines
     chunks: list[Chunk] = []
     for part in _parts(note):
@@ -298,6 +301,8 @@ def chunk_note(note: Note, max_chars: int = MAX_CHARS, overlap_chars: int = OVER
         for piece in _pack(part.blocks, lines, limit, overlap_chars):
             first = piece[0].start
             last = piece[-1].end
+            if all(_NOTHING_YET.match(line) for line in lines[first:last]):
+                continue  # a placeholder says nothing to find: its heading is an unwritten one
             text = "\n".join(lines[first:last])
             # code indented as Markdown's code is keeps its indent
             text = text.strip("\n").rstrip() if INDENTED_CODE.match(lines[first]) else text.strip()

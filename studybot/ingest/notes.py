@@ -51,9 +51,11 @@ _UNDERLINE = re.compile(r"^\s{0,3}(=+|-+)\s*$")  # a setext heading's second lin
 # A question set in bold on a line of its own ("**2.1 为什么要除以根号 d_k？**"): notes that keep many questions under
 # one heading write them so, and each is a section of its own, one level below that heading. So is a numbered item
 # that is a question in bold ("1. **Q: What is the kernel trick?**") with its answer indented below it; "Q:" is no
-# part of its title.
+# part of its title (its d_k is), nor a difficulty badge after its question mark ("**What is regularization? Why do
+# we need it? 👶**", "**What is the curse of dimensionality? ‍⭐️**": a collection's questions were one section a topic).
+_BADGE = "\u200d\ufe0f\u2600-\u27bf\u2b50\U0001f300-\U0001faff"
 _BOLD_QUESTION = re.compile(r"^\s{0,3}(?P<item>\d{1,3}[.)]\s+)?(\*\*|__)(?:Q\d*\s*[:：.]\s*)?"
-                            r"(?P<title>[^*_\n]{2,150}?[？?])\s*\2\s*$")
+                            rf"(?P<title>(?:(?!\2)[^*\n]){{2,150}}?[？?])[\s{_BADGE}]*\2\s*$")
 # A question over its answer folded away in HTML ("> 3、卷积层的输出尺寸、参数量和计算量。" over "<details><summary>答案
 # </summary>…"): numbered, or asking, in a quote or not; the `<details>` block is its section.
 _FOLDED_QUESTION = re.compile(r"^\s{0,3}(?:>\s*)*(?P<title>(?:\d{1,3}\s*[、.)．]|Q\d*\s*[:：.]).{2,150}|.{2,150}[？?])\s*$")
