@@ -479,6 +479,23 @@ def test_a_question_in_bold_may_end_on_a_badge_and_a_placeholder_under_one_is_no
     assert [path[1:] for path, _ in unwritten_sections(note)] == [
         ["Regularization", "What is bagging?"], ["Regularization", "What is stacking?"], ["Boosting"]]
 
+def test_a_task_item_asking_a_question_over_its_answer_is_a_section() -> None:
+    """A learner keeps questions as task items, ticked once studied, each over its answer ("- [ ] [1-17 生成式模型和判别式
+    模型的区别？](#1-17)"): read as text, a chapter's answers were one section, and "What is the difference between
+    generative and discriminative models?" was answered from its first lines, on bias and variance. Questions in a
+    row, each over the next or a heading, are to-dos: no sections."""
+    text = ("# 机器学习\n\n## 1、基本概念\n\n- [ ] [1-1 什么是过拟合？](#1-1)\n\n  模型在训练集上表现好、在测试集上差。\n\n"
+            "- [x] [1-2 生成式模型和判别式模型的区别？](#1-2)\n\n生成方法学习联合分布 P(X,Y)，判别方法直接学习 P(Y|X)。\n\n"
+            "- [ ] 1-3 什么是 dropout？\n- [ ] 1-4 什么是 BN？\n\n## 2、深度学习\n\n- [ ] 什么是 ReLU？\n")
+    note = parse_note(text, "review.md")
+    assert [(h.level, h.title) for h in note.headings] == [
+        (1, "机器学习"), (2, "1、基本概念"), (3, "1-1 什么是过拟合？"), (3, "1-2 生成式模型和判别式模型的区别？"), (2, "2、深度学习")]
+    chunks = chunk_note(note)
+    assert [(c.heading_path[-1], c.text.split("\n")[0]) for c in chunks] == [
+        ("1-1 什么是过拟合？", "模型在训练集上表现好、在测试集上差。"),
+        ("1-2 生成式模型和判别式模型的区别？", "生成方法学习联合分布 P(X,Y)，判别方法直接学习 P(Y|X)。"),
+        ("2、深度学习", "- [ ] 什么是 ReLU？")]
+
 def test_a_numbered_question_in_bold_with_its_answer_indented_below_is_a_section() -> None:
     """Notes that end each topic with "## Common Interview Questions" number them ("1. **Q: …?**", the answer
     indented below): each answers its own question, and "Why do CNNs pool?" quoted its neighbours' answers.

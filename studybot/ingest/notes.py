@@ -60,6 +60,9 @@ _BOLD_QUESTION = re.compile(r"^\s{0,3}(?P<item>\d{1,3}[.)]\s+)?(\*\*|__)(?:Q\d*\
 # </summary>…"): numbered, or asking, in a quote or not; the `<details>` block is its section.
 _FOLDED_QUESTION = re.compile(r"^\s{0,3}(?:>\s*)*(?P<title>(?:\d{1,3}\s*[、.)．]|Q\d*\s*[:：.]).{2,150}|.{2,150}[？?])\s*$")
 _DETAILS = re.compile(r"^\s*<details\b", re.IGNORECASE)
+# A question kept as a task item, ticked when studied, with its answer under it ("- [ ] [1-17 生成式模型和判别式模型的区别？]
+# (#1-17)" over its paragraphs): a collection's every answer of a chapter was one section, each question a to-do in it.
+_TASK_QUESTION = re.compile(r"^\s{0,3}[-*+]\s+\[[ xX]\]\s+\[?(?P<title>[^\[\]\n]{2,150}?[？?])(?:\]\(#[^)\s]*\))?\s*$")
 # A Logseq flashcard: a block tagged #card over its answer, the blocks nested below it ("- Why clip by norm? #card").
 _LOGSEQ_CARD = re.compile(r"^(?P<indent>\s*)[-*+]\s+(?P<title>.+?)\s+#card\s*$", re.IGNORECASE)
 # ... or the question on the fold itself, its answer below: "<details><summary>Q3: What is a stride?</summary>"
@@ -480,11 +483,15 @@ def _card(line: str) -> str:
 
 def _question_title(line: str, lines: list[str], index: int) -> str:
     """The title of a question line that is a section one level below its heading, "" for any other line: a
-    question in bold (a numbered one with its answer indented below it), a question over its answer folded in
-    `<details>`, or the question on the fold itself."""
+    question in bold (a numbered one with its answer indented below it), a task item asking a question over its
+    answer, a question over its answer folded in `<details>`, or the question on the fold itself."""
     bold = _BOLD_QUESTION.match(line)
     if bold and (not bold.group("item") or _indented_below(lines, index)) and (title := heading_title(bold.group("title"))):
         return title
+    task = _TASK_QUESTION.match(line)
+    below = _next_written(lines, index) if task else ""
+    if task and below and not TO_DO.match(below) and not _HEADING.match(below) and (title := heading_title(task.group("title"))):
+        return title  # a list of such questions, each over the next, is a list of to-dos (or their table of contents)
     folded = _FOLDED_QUESTION.match(line)
     if folded and _DETAILS.match(_next_written(lines, index)) and (title := heading_title(folded.group("title"))):
         return title
