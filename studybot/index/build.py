@@ -88,8 +88,9 @@ PIPELINE_VERSION = 43  # bump when reading, repair, chunking or tokens change wh
 # is a heading, an HTML line break inside a line a stop, and pictures ending a line after its last sentence a caption;
 # 41: a GBK note read as Latin-1 or cp1252 repaired, the repair's trigram tier rescores jieba's choices under 0.99;
 # 42: a PDF, audio or video file Obsidian embeds (![[talk.mp3]]) is read as a picture is: a caption after a sentence;
-# 43: a question in bold may end on a difficulty badge (👶, ⭐️) and hold an underscore (d_k), and a placeholder
-# ("Answer here", "To be added.") is no chunk: its heading is unwritten)
+# 43: a question in bold may end on a difficulty badge (👶, ⭐️) and hold an underscore (d_k), a task item asking a
+# question over its answer is a section, and a placeholder ("Answer here", "To be added.") is no chunk: its heading is
+# unwritten)
 
 
 @dataclass
