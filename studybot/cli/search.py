@@ -51,11 +51,9 @@ def search(
             out.print(Text(textwrap.indent(body, "    ")), "", sep="\n")
             continue
         out.print(Panel(Text(body), title=title, title_align="left", subtitle=where, subtitle_align="right"))
-    if changed and out.is_terminal:
-        out.print(f"[yellow]{escape(changed_line(changed))}[/yellow]")
-    elif changed:  # a hint for the person, not part of the results a pipe reads
-        sys.stderr.write(f"studybot: {changed_line(changed)}\n")
-    if index.bundled_moved and out.is_terminal:
-        out.print(f"[yellow]{escape(moved_line(index.bundled_moved))}[/yellow]")
-    elif index.bundled_moved:
-        sys.stderr.write(f"studybot: {moved_line(index.bundled_moved)}\n")
+    hints = ([changed_line(changed)] if changed else []) + ([moved_line(index.bundled_moved)] if index.bundled_moved else [])
+    for hint in hints:
+        if out.is_terminal:
+            out.print(f"[yellow]{escape(hint)}[/yellow]")
+        else:  # a hint for the person, not part of the results a pipe reads
+            sys.stderr.write(f"studybot: {hint}\n")
