@@ -1600,6 +1600,24 @@ def test_a_concept_named_in_part_is_still_answered(tmp_path: Path) -> None:
         assert names_what_no_hit_says(question, hits, index) is neighbour, question
 
 
+def test_a_concept_said_in_other_words_of_one_of_its_names_is_said(tmp_path: Path) -> None:
+    """A note asks "What if the classes are imbalanced?" where the glossary says "imbalanced classes": the words of one
+    of the concept's names in one passage, in any order, say it ("类别不平衡时用什么指标评估二分类器？" was told the notes say
+    nothing about it). A neighbour sharing one word of the name is still a neighbour."""
+    from studybot.answer.pipeline import names_what_no_hit_says
+    from tests.conftest import notes_index
+
+    index = notes_index(tmp_path, {"metrics.md": (
+        "# Classification metrics\n\n## What metric for a binary classifier?\n\nWhat if the classes are imbalanced? "
+        "Accuracy misleads when one label is rare: report precision, recall and the area under the precision-recall "
+        "curve.\n\n## Gradient clipping\n\nClipping rescales the gradient when its norm exceeds a threshold.\n")})
+    for question, neighbour in (("类别不平衡时用什么指标评估二分类器？", False), ("How do you handle class imbalance?", False),
+                                ("How does gradient accumulation work?", True)):
+        hits = search(question, k=5, index=index)
+        assert names_what_no_hit_says(question, hits, index) is neighbour, question
+    assert answer_question("类别不平衡时用什么指标评估二分类器？", index).citations[0].heading == "What metric for a binary classifier?"
+
+
 def test_a_formulas_variable_is_no_subject(tmp_path: Path) -> None:
     """Every formula in the notes has an x: a question that names nothing else is about nothing in them."""
     notes = tmp_path / "notes"
@@ -2194,6 +2212,22 @@ def test_a_question_that_asks_what_something_is_opens_with_where_its_note_opens(
            Source(2, "vae.md", ["VAE", "Idea"], 3, 4, "section",
                   "A VAE encodes an input into a Gaussian over latent codes and decodes samples of it back.", 0.9)]
     assert extractive_answer("What is a VAE?", vae, load_glossary()).startswith("A VAE encodes an input")
+    # where the note opens is above the lead, not a shallower section on something else: "最大熵原理是什么？" opened with a
+    # book note's "最大熵模型 > 最大熵模型的学习", not the "最大熵模型 > 概念 > 最大熵原理" ranked first
+    for question, book in (
+        ("What are support vectors?", [
+            Source(1, "svm.md", ["Support vector machines", "Hard margin", "Algorithm", "Support vectors and the margin"],
+                   40, 42, "section", "Support vectors are the training points closest to the separating hyperplane: "
+                   "they alone fix it.", 1.0),
+            Source(2, "svm.md", ["Support vector machines", "Soft margin support vector machines", "Dual problem"],
+                   60, 62, "section", "Support vectors in the dual problem: the support vectors are the points whose "
+                   "multipliers are above zero.", 0.9)]),
+        ("什么是支持向量？", [
+            Source(1, "svm.md", ["支持向量机", "线性可分支持向量机", "算法", "支持向量和间隔边界"], 40, 42, "section",
+                   "支持向量是离分离超平面最近的样本点，只有它们决定超平面。", 1.0),
+            Source(2, "svm.md", ["支持向量机", "线性支持向量机", "对偶问题"], 60, 62, "section",
+                   "对偶问题里的支持向量：支持向量是乘子大于零的样本点，支持向量决定解。", 0.9)])):
+        assert extractive_answer(question, book, load_glossary()).startswith(book[0].text), question
 
 
 def test_a_section_whose_title_the_question_names_leads_over_its_notes_opening() -> None:

@@ -812,18 +812,22 @@ def lead_source(sources: list[Source], keys: Keys, fits: dict[int, float], weigh
     return lead
 
 
-def _depth(source: Source) -> int:
-    """How deep in its note a passage's question is, the parts any note has ("Overview") aside: 1 opens the note."""
-    return sum(not names_a_part(heading) for heading in _question_path(source))
+def _topics_path(source: Source) -> tuple[str, ...]:
+    """The headings of a passage's question, the parts any note has ("Overview") aside: its length is how deep in its
+    note the question is, 1 opening the note."""
+    return tuple(heading for heading in _question_path(source) if not names_a_part(heading))
 
 
 def _opening(lead: Source, sources: list[Source], fits: dict[int, float]) -> Source:
-    """The retrieved passage of the lead's note nearest its opening, when within OPENING_NEAR of the lead's fit:
-    a note says what its subject is where it opens ("What is multi-hop reasoning?" is answered by "Multi-hop
-    Reasoning > Overview", not by "… > When to Consider Alternatives > Use Single-Hop RAG if:")."""
-    above = [s for s in sources if s.file == lead.file and _depth(s) < _depth(lead)
-             and fits[s.n] >= OPENING_NEAR * fits[lead.n]]
-    return min(above, key=lambda s: (_depth(s), -fits[s.n]), default=lead)
+    """The retrieved passage above the lead in its note nearest the note's opening (its headings, parts aside, begin
+    the lead's), when within OPENING_NEAR of the lead's fit: a note says what its subject is where it opens ("What is
+    multi-hop reasoning?" is answered by "Multi-hop Reasoning > Overview", not by "… > When to Consider Alternatives >
+    Use Single-Hop RAG if:"). Not a shallower section on something else: "最大熵原理是什么？" opened with the book note's
+    "最大熵模型 > 最大熵模型的学习", beside "最大熵模型 > 概念 > 最大熵原理", which answers it."""
+    path = _topics_path(lead)
+    above = [s for s in sources if s.file == lead.file and len(_topics_path(s)) < len(path)
+             and path[:len(_topics_path(s))] == _topics_path(s) and fits[s.n] >= OPENING_NEAR * fits[lead.n]]
+    return min(above, key=lambda s: (len(_topics_path(s)), -fits[s.n]), default=lead)
 
 
 def _named_below(lead: Source, sources: list[Source], fits: dict[int, float], titled: frozenset[int]) -> Source:

@@ -279,20 +279,31 @@ def names_what_no_hit_says(question: str, hits: list[Hit], index: Index) -> bool
     are in them: the hits are about a neighbour ("How does gradient accumulation work?" met "How does gradient clipping
     work?" at a heading cosine of 0.87, and was answered with it), however close in meaning their headings come. Most of
     its words is the concept named in part ("Bias / Variance (Underfitting/Overfitting)" for "What is the bias-variance
-    tradeoff?")."""
+    tradeoff?"); a hit holding all the words of another of its names says it (`_says_a_name`)."""
     from studybot.content.glossary import mention
     from studybot.text.tokens import tokenize
 
     asked = index.glossary.find(question)
     if not asked:
         return False
-    said = set().union(*_stored_tokens(hits, index, "tokens"), *_stored_tokens(hits, index, "heading_tokens"))
+    each = [text | heading for text, heading in zip(_stored_tokens(hits, index, "tokens"),
+                                                     _stored_tokens(hits, index, "heading_tokens"))]
+    said = set().union(*each)
     for entry in asked:
         tokens = set(tokenize(found.group(0))) if (found := mention(entry, question)) is not None else set()
         words = [w for w in tokens if not any(o != w and o in w for o in tokens)]  # "bias-variance": bias, variance
-        if words and sum(word in said for word in words) <= len(words) / 2:
+        if words and sum(word in said for word in words) <= len(words) / 2 and not _says_a_name(entry, each):
             return True
     return False
+
+
+def _says_a_name(entry, passages: list[set[str]]) -> bool:
+    """Whether one passage holds every word of one of the concept's names of two words or more, in any order: a
+    glossary lists "imbalanced classes", a note asks "What if the classes are imbalanced?"."""
+    from studybot.text.tokens import tokenize
+
+    names = [set(tokenize(name)) for name in [*entry.en, *entry.zh]]
+    return any(len(name) >= 2 and name <= tokens for name in names for tokens in passages)
 
 
 def heading_names_its_terms(question: str, hits: list[Hit], index: Index) -> bool:
