@@ -1342,7 +1342,7 @@ def test_a_passage_that_is_all_code_is_quoted_as_code_when_it_answers() -> None:
     question = "Show how you would define a small classifier in PyTorch."
     answer = extractive_answer(question, sources, load_glossary())
     assert answer.startswith("```python\nimport torch.nn as nn\n\n# a two-layer classifier\nmodel = nn.Sequential(\n"
-                             "    nn.Linear(784, 128), nn.ReLU(),\n    nn.Linear(128, 10))\n```\n[1]\n\n")
+                             "    nn.Linear(784, 128), nn.ReLU(),\n    nn.Linear(128, 10))\n```\n[1]")
     short = extractive_answer(question, sources, load_glossary(), budget=110)
     assert short.startswith("```python\nimport torch.nn as nn\n\n# a two-layer classifier\n...\n```\n[1]")
     assert len(short) <= 110
@@ -2228,6 +2228,28 @@ def test_a_question_that_asks_what_something_is_opens_with_where_its_note_opens(
             Source(2, "svm.md", ["支持向量机", "线性支持向量机", "对偶问题"], 60, 62, "section",
                    "对偶问题里的支持向量：支持向量是乘子大于零的样本点，支持向量决定解。", 0.9)])):
         assert extractive_answer(question, book, load_glossary()).startswith(book[0].text), question
+
+
+def test_a_passage_answering_another_question_adds_nothing_for_a_word_it_shares() -> None:
+    """A note of interview questions holds many subjects: "What is a p-value?" went on with Bobo the amoeba's lineage
+    and the Bayes formula of the sections beside it, which share a word with it and answer other questions."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    def part(n: int, heading: str, text: str) -> Source:
+        return Source(n, "statistics.md", ["Statistics questions", heading], n * 10, n * 10 + 3, "section", text, 1 / n)
+
+    sources = [part(1, "What is a p-value?", "A p-value is the probability of a result at least as extreme as the one "
+                    "observed, assuming the null hypothesis holds."),
+               part(2, "How much would you pay to play the doubling coin game?", "The expected value of the game is "
+                    "infinite, yet few people pay much to play it."),
+               part(3, "What is a confidence interval?", "A 95% interval covers the true value in 95% of repeated samples.")]
+    assert extractive_answer("What is a p-value?", sources, load_glossary()) == f"{sources[0].text} [1]"
+    # a passage on the question's subject still follows the lead
+    sources[2] = part(3, "How do you read a p-value?", "Below 0.05, a p-value is usually taken as evidence against the "
+                      "null; it is not the chance that the null is true.")
+    assert extractive_answer("What is a p-value?", sources, load_glossary()) == (
+        f"{sources[0].text} [1]\n\n{sources[2].text} [3]")
 
 
 def test_a_section_whose_title_the_question_names_leads_over_its_notes_opening() -> None:

@@ -70,6 +70,7 @@ SENTENCE_RELEVANCE = 0.15  # filler below this share of the best sentence's scor
 # 761 -> 730 characters at 4; first citation the same throughout.
 MAX_SOURCES = 4
 LEAD_RELEVANCE = 0.08  # ... and below this share of the lead's fit (when no other sentence is about the question)
+SUPPORT_FIT = 0.25  # a passage below this share of the lead's fit answers another question: none of its sentences follows
 RANK_DECAY = 0.1  # a lower-ranked source's sentence needs to cover a little more of the question
 MIN_CHARS = 8
 # A Chinese list item says a point in four characters ("集成学习；", "更多数据" of "更多数据 / Data_Augmentation"): under
@@ -1215,6 +1216,10 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
         keys = unit.keys | unit.about
         if subject and unit.source.file != lead.file and not any(t in keys or parts.get(t, frozenset()) & keys
                                                                  for t in subject):
+            continue
+        # ... nor one from a passage that answers another question and shares a word with this one: "What is a p-value?"
+        # went on with Bobo the amoeba's lineage (0.08 of the lead's fit), a section of the same note of questions
+        if unit.source.n not in ranks and fits[unit.source.n] < SUPPORT_FIT * fits[lead.n]:
             continue
         if score(unit, True) > 0 and score(unit, True) >= floor and (
                 unit.source.n in quoted or unit.source.n in ranks or len(quoted) < MAX_SOURCES) and take(unit):
