@@ -2230,6 +2230,28 @@ def test_a_question_that_asks_what_something_is_opens_with_where_its_note_opens(
         assert extractive_answer(question, book, load_glossary()).startswith(book[0].text), question
 
 
+def test_a_heading_naming_the_questions_subject_is_about_it_whatever_else_it_names() -> None:
+    """"How does Adam combine momentum and RMSprop?" opened with the user's "RMSprop" section: their "Adam optimization
+    algorithm", ranked first, names no momentum and names "optimization algorithm", a concept of the same topic, and was
+    read as a heading on a sibling in Adam's place. It names the question's subject, the concept the question names
+    first."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    def part(n: int, heading: str, text: str) -> Source:
+        return Source(n, "week2.md", ["Optimization algorithms", heading], n * 10, n * 10 + 3, "section", text, 1 / n)
+
+    sources = [part(1, "Adam optimization algorithm", "Adam keeps a moving average of the gradients, as momentum does, "
+                    "and one of their squares, as RMSprop does; each step divides the first by the square root of the "
+                    "second."),
+               part(2, "RMSprop", "RMSprop divides each step by the root of a moving average of squared gradients, and "
+                    "Adam adds momentum on top of it."),
+               Source(3, "optimizers.md", ["Optimizers", "Why does momentum help?"], 5, 8, "section",
+                      "Momentum averages past gradients, so steps along a consistent direction grow.", 0.3, own=False)]
+    for question in ("How does Adam combine momentum and RMSprop?", "Adam 是怎么结合动量和 RMSprop 的？"):
+        assert extractive_answer(question, sources, load_glossary()).startswith(sources[0].text), question
+
+
 def test_a_passage_answering_another_question_adds_nothing_for_a_word_it_shares() -> None:
     """A note of interview questions holds many subjects: "What is a p-value?" went on with Bobo the amoeba's lineage
     and the Bayes formula of the sections beside it, which share a word with it and answer other questions."""

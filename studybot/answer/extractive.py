@@ -737,15 +737,20 @@ def answers_question(source: Source, keys: tuple[frozenset[str], frozenset[str],
     return fit / _rank_discount(source.n)
 
 
-def _about_another(source: Source, glossary: Glossary, weights: Weights, topic: dict[str, str]) -> bool:
+def _about_another(source: Source, glossary: Glossary, weights: Weights, topic: dict[str, str],
+                   subject: str | None = None) -> bool:
     """Whether a passage's own heading is about another subject than the question's: it names one of the question's
     concepts with a sibling of another it asks (of its topic) in its place ("LSTM 为什么能缓解梯度消失" for "RNN
-    为什么会梯度消失？"; not "RNN 梯度消失和梯度爆炸", nor "梯度消失和梯度爆炸的原因是什么？"). `topic`: each concept's
-    topic (`_concept_topics`)."""
+    为什么会梯度消失？"; not "RNN 梯度消失和梯度爆炸", nor "梯度消失和梯度爆炸的原因是什么？"), and not the question's
+    `subject`, the concept it names first ("Adam optimization algorithm" is about "How does Adam combine momentum and
+    RMSprop?", though it names no momentum and names "optimization algorithm", of their topic). `topic`: each
+    concept's topic (`_concept_topics`)."""
     path = _question_path(source)
     if not path:
         return False
     named = {t for t in _keys(path[-1], glossary) if t in topic}
+    if subject in named:
+        return False
     asked = {t for t in frozenset().union(*weights.values()) if t in topic}
     return bool(named & asked) and bool({topic[t] for t in named - asked} & {topic[t] for t in asked - named})
 
@@ -1119,7 +1124,8 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
     worded = _said(weights)
     asking = frozenset(s.n for s in sources if _asks_it(s, weights, lang, glossary, worded))
     topic = _concept_topics(glossary)
-    another = frozenset(s.n for s in sources if _about_another(s, glossary, weights, topic))
+    subject = next((CONCEPT + entry.id for entry in glossary.find(question)), None)
+    another = frozenset(s.n for s in sources if _about_another(s, glossary, weights, topic, subject))
     fits = {s.n: answers_question(s, keys[s.n], weights, lang, s.n in asking, s.n in another) for s in sources}
     asks_code = bool(_ASKS_CODE.search(question))
     code_only = (asks_code or not prose
