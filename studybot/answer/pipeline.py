@@ -279,31 +279,23 @@ def names_what_no_hit_says(question: str, hits: list[Hit], index: Index) -> bool
     are in them: the hits are about a neighbour ("How does gradient accumulation work?" met "How does gradient clipping
     work?" at a heading cosine of 0.87, and was answered with it), however close in meaning their headings come. Most of
     its words is the concept named in part ("Bias / Variance (Underfitting/Overfitting)" for "What is the bias-variance
-    tradeoff?"); a hit holding all the words of another of its names says it (`_says_a_name`)."""
+    tradeoff?")."""
     from studybot.content.glossary import mention
     from studybot.text.tokens import tokenize
 
     asked = index.glossary.find(question)
     if not asked:
         return False
-    each = [text | heading for text, heading in zip(_stored_tokens(hits, index, "tokens"),
-                                                     _stored_tokens(hits, index, "heading_tokens"))]
-    said = set().union(*each)
+    said = set().union(*_stored_tokens(hits, index, "tokens"), *_stored_tokens(hits, index, "heading_tokens"))
+    # a passage holding every word of another of its names, in any order, says it: the glossary lists "imbalanced
+    # classes", a note asks "What if the classes are imbalanced?"
+    spoken = {entry.id for hit in hits for entry in index.glossary.find_words(word_keys(f"{hit.path}\n{hit.text}"))}
     for entry in asked:
         tokens = set(tokenize(found.group(0))) if (found := mention(entry, question)) is not None else set()
         words = [w for w in tokens if not any(o != w and o in w for o in tokens)]  # "bias-variance": bias, variance
-        if words and sum(word in said for word in words) <= len(words) / 2 and not _says_a_name(entry, each):
+        if words and sum(word in said for word in words) <= len(words) / 2 and entry.id not in spoken:
             return True
     return False
-
-
-def _says_a_name(entry, passages: list[set[str]]) -> bool:
-    """Whether one passage holds every word of one of the concept's names of two words or more, in any order: a
-    glossary lists "imbalanced classes", a note asks "What if the classes are imbalanced?"."""
-    from studybot.text.tokens import tokenize
-
-    names = [set(tokenize(name)) for name in [*entry.en, *entry.zh]]
-    return any(len(name) >= 2 and name <= tokens for name in names for tokens in passages)
 
 
 def heading_names_its_terms(question: str, hits: list[Hit], index: Index) -> bool:
