@@ -1618,6 +1618,18 @@ def test_a_concept_said_in_other_words_of_one_of_its_names_is_said(tmp_path: Pat
     assert answer_question("类别不平衡时用什么指标评估二分类器？", index).citations[0].heading == "What metric for a binary classifier?"
 
 
+def test_a_name_typed_in_lower_case_is_answered(tmp_path: Path) -> None:
+    """"crf" found the notes' CRF sections, and the answer said the notes say nothing about it: the glossary matches
+    "CRF" only as written (not to read "zero" as ZeRO), so no passage held the question's one word."""
+    from tests.conftest import notes_index
+
+    index = notes_index(tmp_path, {"crf.md": (
+        "# 条件随机场\n\n## CRF 与 HMM 的比较\n\nCRF 是判别模型，直接建模 P(y|x)；HMM 是生成模型，建模联合分布。\n\n"
+        "## 特征函数\n\n转移特征依赖相邻两个标记，状态特征依赖当前标记。\n")})
+    answer = answer_question("crf", index)
+    assert answer.citations[0].heading == "CRF 与 HMM 的比较" and answer.answer.startswith("CRF 是判别模型")
+
+
 def test_a_formulas_variable_is_no_subject(tmp_path: Path) -> None:
     """Every formula in the notes has an x: a question that names nothing else is about nothing in them."""
     notes = tmp_path / "notes"

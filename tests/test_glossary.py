@@ -92,6 +92,10 @@ def test_everyday_words_and_tex_commands_are_not_terms() -> None:
     assert "quantization" not in ids("如何将词嵌入的向量化？") and ids("模型量化") == ["quantization"]
     assert ids("轻量化网络") == ["lightweight-network"] and "tuple" not in ids("三元组损失怎么选样本？")
     assert ids("部署到嵌入式设备") == ["embedded-device"] and ids("词嵌入") == ["word-embedding"]
+    # ... but a user types names in lower case: one no everyday English word spells is the concept in a question
+    assert sorted(e.id for e in glossary.typed_in_lowercase("crf 和 gmm 的区别")) == ["crf", "gmm"]
+    assert glossary.typed_in_lowercase("What goes wrong with zero init, and what does the feature map show?") == []
+    assert glossary.typed_in_lowercase("What is CRF?") == []  # as written, `find` names it
 
 
 def _regex_find(glossary, text: str) -> list[str]:

@@ -213,6 +213,9 @@ def question_terms(question: str, glossary: Glossary) -> frozenset[str]:
     """The question's concepts and aspects (`_concepts`) and its other words, less the words that frame a
     question ("how does X work") rather than name its subject; an aspect's words count once, as the aspect."""
     ids, named = _concepts(question, glossary)
+    typed = glossary.typed_in_lowercase(question)  # "crf": the notes' "CRF"
+    ids |= {CONCEPT + entry.id for entry in typed}
+    named |= frozenset().union(*(glossary.name_words(entry) for entry in typed))
     return ids | (word_keys(without_aspects(question)) - named - _FRAME)
 
 

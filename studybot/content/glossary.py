@@ -138,6 +138,14 @@ class Glossary:
                 return alias
         return None
 
+    def typed_in_lowercase(self, text: str) -> list:
+        """Concepts a text names by a name that matches only as written ("CRF", `cased`) typed in lower case, where
+        that word is no everyday English: a user types "crf" and "gmm" and means them; "map" and "zero" stay words."""
+        from studybot.study.keypoints import specificity
+
+        typed = set(re.findall(r"(?<![A-Za-z0-9])[a-z0-9]+(?![A-Za-z0-9])", _plain(text)))
+        return [self._by_alias[alias] for alias in self._cased if alias in typed and specificity(alias) >= 1.0]
+
     def find(self, text: str) -> list:
         """Concepts mentioned in text, in order of first mention, each once."""
         found = self._found.get(text)
