@@ -1131,6 +1131,22 @@ def test_a_bare_formula_is_quoted_after_the_sentences_unless_the_question_asks_f
     assert _lines(asked)[0].startswith("Logistic regression models")
 
 
+def test_a_formula_in_a_quote_is_quoted_without_the_quotes_marks() -> None:
+    """A book's notes quote its algorithms, display math and all ("> 输出：", "> $$", "> \\alpha, b …", "> $$"): the
+    answer read "输出：> > \\alpha ,b; … >", each line's quote mark inside the formula."""
+    from studybot.answer.extractive import extractive_answer
+    from studybot.content.glossary import load_glossary
+
+    text = ("对偶形式把 w 和 b 表示为实例的线性组合，通过求解系数得到 w 和 b。\n\n"
+            "> 输出：\n> $$\n> \\alpha, b; f(x)=sign(\\sum_j \\alpha_j y_j x_j \\cdot x + b)\n> $$\n>\n"
+            "> 若误分类：\n> $$\n> \\alpha_i \\leftarrow \\alpha_i + \\eta\n> $$\n")
+    sources = [Source(1, "perceptron.md", ["感知机", "对偶形式"], 10, 20, "section", text, 1.0)]
+    assert extractive_answer("感知机的对偶形式是什么？", sources, load_glossary()) == (
+        "对偶形式把 w 和 b 表示为实例的线性组合，通过求解系数得到 w 和 b。\n"
+        "输出：\\alpha, b; f(x)=sign(\\sum_j \\alpha_j y_j x_j \\cdot x + b)\n"
+        "若误分类：\\alpha_i \\leftarrow \\alpha_i + \\eta [1]")
+
+
 def test_hard_wrapped_prose_is_quoted_as_whole_sentences_and_code_and_formulas_stay_apart() -> None:
     """Notes wrapped at a fixed width break sentences across lines: a line that starts in lower case goes on
     the one above, but never into code, a heading or display math; a formula written over several lines

@@ -322,8 +322,8 @@ def _prose_lines(text: str) -> list[str]:
         if block == _INDENTED:
             continue
         if block is not None:
-            if block == _MATH:
-                formula.append(line.strip())
+            if block == _MATH:  # a formula in a quote ("> $$", "> \\alpha …", "> $$") is quoted without its marks
+                formula.append(_QUOTE.sub("", line).strip())
             if line.rstrip().endswith(_MATH) if block == _MATH else closes_fence(line, block):
                 if block == _MATH:
                     _quote_formula(lines, " ".join(f for f in formula if f).strip("$ "))
@@ -349,7 +349,7 @@ def _prose_lines(text: str) -> list[str]:
                 lines.append(line)
         elif block == _MATH:  # display math opens here
             _leads_into_block(lines)
-            formula.append(line.strip())
+            formula.append(_QUOTE.sub("", line).strip())
         else:  # code opens here
             _leads_into_code(lines)
     _leads_into_block(lines)  # the passage may end where its formula or code begins, in the next chunk
