@@ -741,18 +741,18 @@ def answers_question(source: Source, keys: tuple[frozenset[str], frozenset[str],
 
 
 def _about_another(source: Source, glossary: Glossary, weights: Weights, topic: dict[str, str],
-                   subject: str | None = None) -> bool:
+                   named_first: str | None = None) -> bool:
     """Whether a passage's own heading is about another subject than the question's: it names one of the question's
     concepts with a sibling of another it asks (of its topic) in its place ("LSTM 为什么能缓解梯度消失" for "RNN
-    为什么会梯度消失？"; not "RNN 梯度消失和梯度爆炸", nor "梯度消失和梯度爆炸的原因是什么？"), and not the question's
-    `subject`, the concept it names first ("Adam optimization algorithm" is about "How does Adam combine momentum and
-    RMSprop?", though it names no momentum and names "optimization algorithm", of their topic). `topic`: each
-    concept's topic (`_concept_topics`)."""
+    为什么会梯度消失？"; not "RNN 梯度消失和梯度爆炸", nor "梯度消失和梯度爆炸的原因是什么？"), and not the concept the
+    question names first (`named_first`), its subject ("Adam optimization algorithm" is about "How does Adam combine
+    momentum and RMSprop?", though it names no momentum and names "optimization algorithm", of their topic). `topic`:
+    each concept's topic (`_concept_topics`)."""
     path = _question_path(source)
     if not path:
         return False
     named = {t for t in _keys(path[-1], glossary) if t in topic}
-    if subject in named:
+    if named_first in named:
         return False
     asked = {t for t in frozenset().union(*weights.values()) if t in topic}
     return bool(named & asked) and bool({topic[t] for t in named - asked} & {topic[t] for t in asked - named})
@@ -834,8 +834,8 @@ def _opening(lead: Source, sources: list[Source], fits: dict[int, float]) -> Sou
     Use Single-Hop RAG if:"). Not a shallower section on something else: "最大熵原理是什么？" opened with the book note's
     "最大熵模型 > 最大熵模型的学习", beside "最大熵模型 > 概念 > 最大熵原理", which answers it."""
     path = _topics_path(lead)
-    above = [s for s in sources if s.file == lead.file and len(_topics_path(s)) < len(path)
-             and path[:len(_topics_path(s))] == _topics_path(s) and fits[s.n] >= OPENING_NEAR * fits[lead.n]]
+    above = [s for s in sources if s.file == lead.file and fits[s.n] >= OPENING_NEAR * fits[lead.n]
+             and len(heads := _topics_path(s)) < len(path) and path[:len(heads)] == heads]
     return min(above, key=lambda s: (len(_topics_path(s)), -fits[s.n]), default=lead)
 
 
@@ -1127,8 +1127,8 @@ def extractive_answer(question: str, sources: list[Source], glossary: Glossary, 
     worded = _said(weights)
     asking = frozenset(s.n for s in sources if _asks_it(s, weights, lang, glossary, worded))
     topic = _concept_topics(glossary)
-    subject = next((CONCEPT + entry.id for entry in glossary.find(question)), None)
-    another = frozenset(s.n for s in sources if _about_another(s, glossary, weights, topic, subject))
+    named_first = next((CONCEPT + entry.id for entry in glossary.find(question)), None)
+    another = frozenset(s.n for s in sources if _about_another(s, glossary, weights, topic, named_first))
     fits = {s.n: answers_question(s, keys[s.n], weights, lang, s.n in asking, s.n in another) for s in sources}
     asks_code = bool(_ASKS_CODE.search(question))
     code_only = (asks_code or not prose
