@@ -2261,7 +2261,7 @@ def test_a_question_that_asks_what_something_is_opens_with_where_its_note_opens(
 def test_a_heading_naming_the_questions_subject_is_about_it_whatever_else_it_names() -> None:
     """"How does Adam combine momentum and RMSprop?" opened with the user's "RMSprop" section: their "Adam optimization
     algorithm", ranked first, names no momentum and names "optimization algorithm", a concept of the same topic, and was
-    read as a heading on a sibling in Adam's place. It names the question's subject, the concept the question names
+    read as a heading on a sibling in momentum's place. It names the question's subject, the concept the question names
     first."""
     from studybot.answer.extractive import extractive_answer
     from studybot.content.glossary import load_glossary
