@@ -1634,6 +1634,23 @@ def test_a_concept_said_in_other_words_of_one_of_its_names_is_said(tmp_path: Pat
     assert answer_question("类别不平衡时用什么指标评估二分类器？", index).citations[0].heading == "What metric for a binary classifier?"
 
 
+def test_a_question_naming_a_numbered_title_whole_is_about_it(tmp_path: Path) -> None:
+    """"model merging" over Chinese book notes, translated 模型合并, was told the notes say nothing about it: their
+    "8.4 模型合并" met it at a heading cosine of 0.80 (the translation 0.88), under the bars, and the section's number
+    kept the question from naming its title whole. An unwritten "3.2 模型剪枝" is named so too."""
+    from studybot.answer.pipeline import is_relevant, unwritten_headings
+    from tests.conftest import notes_index
+
+    index = notes_index(tmp_path, {"应用.md": (
+        "# 第八章：计算的分裂与大模型的高效部署\n\n## 8.3 适配器\n\n适配器在冻结的预训练模型里插入少量可训练的层，只训练这些层。\n\n"
+        "## 8.4 模型合并\n\n模型合并把几个微调过的模型的权重直接相加或平均，得到一个兼有各自能力的模型，不需要再训练。\n\n"
+        "## 3.2 模型剪枝\n\n## 8.5 量化\n\n量化用更少的位数存储权重，减少内存并加快推理。\n")})
+    for question, translated, relevant in (("model merging", "模型合并", True), ("sourdough bread", "酸面包", False)):
+        hits = search(question, k=16, index=index, translate=translated)
+        assert is_relevant(question, hits, index, translated) is relevant, question
+    assert [u["heading"] for u in unwritten_headings("什么是模型剪枝？", index)] == ["第八章：计算的分裂与大模型的高效部署 > 3.2 模型剪枝"]
+
+
 def test_a_name_typed_in_lower_case_is_answered(tmp_path: Path) -> None:
     """"crf" found the notes' CRF sections, and the answer said the notes say nothing about it: the glossary matches
     "CRF" only as written (not to read "zero" as ZeRO), so no passage held the question's one word."""
